@@ -1,0 +1,114 @@
+use std::path::{Path, PathBuf};
+
+/// A configuration problem, located as precisely as the input allows.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("failed to read `{}`: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML, has an unknown key, or a value of the wrong type.
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// A `${VAR}` reference names a variable that is not set.
+    #[error("{}: environment variable `{var}` is not set (referenced by `{field}`); export it or remove the reference", path.display())]
+    MissingEnv {
+        path: PathBuf,
+        field: String,
+        var: String,
+    },
+}
+
+impl ConfigError {
+    pub(crate) fn from_toml(path: &Path, text: &str, e: &toml::de::Error) -> ConfigError {
+        let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
+        ConfigError::Invalid {
+            path: path.to_owned(),
+            line,
+            column,
+            message: e.message().trim().to_owned(),
+        }
+    }
+
+    /// An error about a dotted `field` (`environments.prod.url`), located at
+    /// the field's key in the text when it can be found.
+    pub(crate) fn invalid_at(path: &Path, text: &str, field: &str, message: String) -> ConfigError {
+        let (line, column) = locate_field(text, field).unwrap_or((1, 1));
+        ConfigError::Invalid {
+            path: path.to_owned(),
+            line,
+            column,
+            message: format!("`{field}`: {message}"),
+        }
+    }
+}
+
+/// 1-based line and column of a byte offset.
+pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
+    (line, column)
+}
+
+/// Finds the line that sets the last key of `field`, after the table header of its parents.
+fn locate_field(text: &str, field: &str) -> Option<(usize, usize)> {
+    let mut parts: Vec<&str> = field.split('.').collect();
+    let key = parts.pop()?;
+    let table = parts.join(".");
+    let mut in_table = table.is_empty();
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim_start();
+        if t.starts_with('[') {
+            let name = t
+                .trim_start_matches('[')
+                .split(']')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .replace(['"', ' '], "");
+            in_table = name == table;
+            continue;
+        }
+        if in_table {
+            let k = t.split('=').next().unwrap_or("").trim().trim_matches('"');
+            if k == key && t.contains('=') {
+                return Some((i + 1, line.len() - t.len() + 1));
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_from_one() {
+        let t = "a\nbc\nd";
+        assert_eq!(line_col(t, 0), (1, 1));
+        assert_eq!(line_col(t, 3), (2, 2));
+        assert_eq!(line_col(t, 5), (3, 1));
+    }
+
+    #[test]
+    fn locates_a_key_inside_its_table() {
+        let t = "[environments.prod]\n  url = \"x\"\n[environments.staging]\nurl = \"y\"\n";
+        assert_eq!(locate_field(t, "environments.staging.url"), Some((4, 1)));
+        assert_eq!(locate_field(t, "environments.prod.url"), Some((2, 3)));
+    }
+}

@@ -1,0 +1,142 @@
+//! `runway.toml`: the project's single configuration file.
+//!
+//! Loading is strict: an unknown key or a bad value is an error that names the
+//! file, line and column, because a typo in a threshold silently ignored is a
+//! check silently skipped. Each top-level table has its own module, owned by
+//! the capability that reads it.
+
+pub mod environment;
+mod error;
+pub mod interpolate;
+pub mod ledger;
+pub mod release;
+
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+};
+
+use serde::Deserialize;
+
+pub use environment::EnvironmentConfig;
+pub use error::ConfigError;
+pub use ledger::LedgerConfig;
+pub use release::ReleaseConfig;
+
+/// The file name Runway looks for.
+pub const FILE_NAME: &str = "runway.toml";
+
+/// The whole `runway.toml`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub project: ProjectConfig,
+    #[serde(default)]
+    pub release: ReleaseConfig,
+    #[serde(default)]
+    pub ledger: LedgerConfig,
+    /// Named places to run (staging, production...).
+    #[serde(default)]
+    pub environments: BTreeMap<String, EnvironmentConfig>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectConfig {
+    pub name: Option<String>,
+}
+
+/// A loaded config and where it came from.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub config: Config,
+    pub path: PathBuf,
+    /// The directory holding `runway.toml`: the project root.
+    pub root: PathBuf,
+}
+
+impl Config {
+    /// Parses `text` as if read from `path` (used in error messages).
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let config: Config =
+            toml::from_str(text).map_err(|e| ConfigError::from_toml(path, text, &e))?;
+        config.validate(path, text)?;
+        Ok(config)
+    }
+
+    /// Reads and parses the file at `path`.
+    pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let config = Config::parse(&text, path)?;
+        let root = path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        Ok(Loaded {
+            config,
+            path: path.to_owned(),
+            root,
+        })
+    }
+
+    /// Looks for `runway.toml` in `start` and its parents; `Ok(None)` when there is none.
+    pub fn discover(start: &Path) -> Result<Option<Loaded>, ConfigError> {
+        let mut dir = Some(start);
+        while let Some(d) = dir {
+            let candidate = d.join(FILE_NAME);
+            if candidate.is_file() {
+                return Config::load(&candidate).map(Some);
+            }
+            dir = d.parent();
+        }
+        Ok(None)
+    }
+
+    /// Checks that cannot be expressed in serde types (cross-field rules).
+    fn validate(&self, path: &Path, text: &str) -> Result<(), ConfigError> {
+        for (name, env) in &self.environments {
+            env.validate(name)
+                .map_err(|(field, message)| ConfigError::invalid_at(path, text, &field, message))?;
+        }
+        Ok(())
+    }
+
+    pub fn environment(&self, name: &str) -> Option<&EnvironmentConfig> {
+        self.environments.get(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file_is_a_valid_config() {
+        let c = Config::parse("", Path::new("runway.toml")).unwrap();
+        assert!(c.environments.is_empty());
+    }
+
+    #[test]
+    fn unknown_top_level_key_names_file_line_and_column() {
+        let text = "[project]\nname = \"x\"\n\n[relase]\ntag_prefix = \"v\"\n";
+        let err = Config::parse(text, Path::new("/p/runway.toml")).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("/p/runway.toml:4:"), "{msg}");
+        assert!(msg.contains("relase"), "{msg}");
+    }
+
+    #[test]
+    fn discover_walks_up_to_the_project_root() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(FILE_NAME), "[project]\nname = \"demo\"\n").unwrap();
+        let nested = dir.path().join("a/b");
+        std::fs::create_dir_all(&nested).unwrap();
+        let loaded = Config::discover(&nested).unwrap().unwrap();
+        assert_eq!(loaded.config.project.name.as_deref(), Some("demo"));
+        assert_eq!(loaded.root, dir.path());
+    }
+}

@@ -1,0 +1,1 @@
+//! The append-only ledger of releases, deployments, verifications and incidents.

@@ -1,0 +1,1 @@
+//! A reference MCP server with switches that inject each fault Runway's checks must catch.

@@ -1,0 +1,1 @@
+//! Version files, semantic versions, conventional commits, changelogs and tags.

@@ -1,0 +1,289 @@
+//! Raw HTTP with hard bounds on size and time.
+//!
+//! Everything a remote server sends is read through [`fetch`], which stops at
+//! [`Limits::max_body`] bytes and [`Limits::timeout`], so a drip-feeding or
+//! endless response becomes a clean observation, never a hang.
+
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use runway_core::{Evidence, Redactor};
+
+/// Bounds applied to every request a check makes.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Whole-request deadline: connect, headers and body.
+    pub timeout: Duration,
+    /// Bytes of body kept; the rest is discarded and `truncated` is set.
+    pub max_body: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            timeout: Duration::from_secs(10),
+            max_body: 1024 * 1024,
+        }
+    }
+}
+
+/// What came back from one request.
+#[derive(Debug, Clone)]
+pub struct Observed {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Vec<u8>,
+    /// The body was longer than the limit (or the deadline hit mid-body).
+    pub truncated: bool,
+    pub elapsed: Duration,
+}
+
+/// Why no response could be observed.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("timed out after {0:?}")]
+    Timeout(Duration),
+    #[error("could not connect: {0}")]
+    Connect(String),
+    #[error("request failed: {0}")]
+    Other(String),
+}
+
+impl Observed {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn json(&self) -> Option<serde_json::Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+
+    /// Evidence for a report: status, (redacted) headers, timing and a body excerpt.
+    pub fn evidence(&self, request: &str, redactor: &Redactor) -> Evidence {
+        let headers = self
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    redactor.redact_header(k.as_str(), &String::from_utf8_lossy(v.as_bytes())),
+                )
+            })
+            .collect();
+        Evidence {
+            request: Some(redactor.redact(request)),
+            status: Some(self.status),
+            headers,
+            elapsed_ms: Some(self.elapsed.as_secs_f64() * 1000.0),
+            body_excerpt: Some(redactor.redact(&excerpt(&self.body, 512))),
+            details: serde_json::Value::Null,
+        }
+    }
+}
+
+/// The first `max` bytes of a body as text, with a marker when cut.
+pub fn excerpt(body: &[u8], max: usize) -> String {
+    let cut = body.len() > max;
+    let mut s = String::from_utf8_lossy(&body[..body.len().min(max)]).into_owned();
+    if cut {
+        s.push_str(&format!("… ({} bytes in all)", body.len()));
+    }
+    s
+}
+
+/// Sends `req` and reads at most `limits.max_body` bytes of the answer within `limits.timeout`.
+pub async fn fetch(
+    client: &reqwest::Client,
+    req: reqwest::Request,
+    limits: Limits,
+) -> Result<Observed, FetchError> {
+    let start = Instant::now();
+    let deadline = tokio::time::Instant::now() + limits.timeout;
+    let resp = match tokio::time::timeout_at(deadline, client.execute(req)).await {
+        Err(_) => return Err(FetchError::Timeout(limits.timeout)),
+        Ok(Err(e)) if e.is_connect() => return Err(FetchError::Connect(error_chain(&e))),
+        Ok(Err(e)) if e.is_timeout() => return Err(FetchError::Timeout(limits.timeout)),
+        Ok(Err(e)) => return Err(FetchError::Other(error_chain(&e))),
+        Ok(Ok(r)) => r,
+    };
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let mut body = Vec::new();
+    let mut truncated = false;
+    let mut stream = resp.bytes_stream();
+    loop {
+        match tokio::time::timeout_at(deadline, stream.next()).await {
+            Err(_) => {
+                truncated = true;
+                break;
+            }
+            Ok(None) => break,
+            Ok(Some(Err(_))) => {
+                // A reset mid-body: keep what arrived; the check judges it.
+                truncated = true;
+                break;
+            }
+            Ok(Some(Ok(chunk))) => {
+                let room = limits.max_body.saturating_sub(body.len());
+                if chunk.len() > room {
+                    body.extend_from_slice(&chunk[..room]);
+                    truncated = true;
+                    break;
+                }
+                body.extend_from_slice(&chunk);
+            }
+        }
+    }
+    Ok(Observed {
+        status,
+        headers,
+        body,
+        truncated,
+        elapsed: start.elapsed(),
+    })
+}
+
+/// `e` and its sources on one line, for evidence.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let m = c.to_string();
+        if !s.contains(&m) {
+            s.push_str(": ");
+            s.push_str(&m);
+        }
+        cur = c.source();
+    }
+    s
+}
+
+/// A client for checks: no automatic redirects, no retries, no cookie store,
+/// so what the report shows is exactly what the server did.
+pub fn client(limits: Limits) -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(limits.timeout)
+        .connect_timeout(limits.timeout.min(Duration::from_secs(5)))
+        .user_agent(concat!("runway/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .unwrap_or_else(|_| reqwest::Client::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A raw TCP server that answers with `head` and then drips `body_chunks` slowly.
+    async fn drip_server(
+        head: &'static str,
+        chunks: usize,
+        delay: Duration,
+    ) -> std::net::SocketAddr {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        tokio::spawn(async move {
+            if let Ok((mut s, _)) = l.accept().await {
+                let mut buf = [0u8; 1024];
+                let _ = s.read(&mut buf).await;
+                let _ = s.write_all(head.as_bytes()).await;
+                for _ in 0..chunks {
+                    if s.write_all(b"x").await.is_err() {
+                        break;
+                    }
+                    tokio::time::sleep(delay).await;
+                }
+            }
+        });
+        addr
+    }
+
+    #[tokio::test]
+    async fn body_is_capped_at_the_limit() {
+        let addr = drip_server(
+            "HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n",
+            100,
+            Duration::ZERO,
+        )
+        .await;
+        let c = client(Limits::default());
+        let req = c.get(format!("http://{addr}/")).build().unwrap();
+        let o = fetch(
+            &c,
+            req,
+            Limits {
+                timeout: Duration::from_secs(5),
+                max_body: 10,
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(o.status, 200);
+        assert_eq!(o.body.len(), 10);
+        assert!(o.truncated);
+    }
+
+    #[tokio::test]
+    async fn a_slow_drip_stops_at_the_deadline() {
+        let addr = drip_server(
+            "HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\n",
+            1000,
+            Duration::from_millis(50),
+        )
+        .await;
+        let c = client(Limits::default());
+        let req = c.get(format!("http://{addr}/")).build().unwrap();
+        let start = Instant::now();
+        let o = fetch(
+            &c,
+            req,
+            Limits {
+                timeout: Duration::from_millis(300),
+                max_body: 1 << 20,
+            },
+        )
+        .await
+        .unwrap();
+        assert!(o.truncated);
+        assert!(o.body.len() < 1000);
+        assert!(start.elapsed() < Duration::from_secs(3));
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_port_is_a_connect_error() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        drop(l);
+        let c = client(Limits::default());
+        let req = c.get(format!("http://{addr}/")).build().unwrap();
+        let e = fetch(&c, req, Limits::default()).await.unwrap_err();
+        assert!(matches!(e, FetchError::Connect(_)), "{e:?}");
+    }
+
+    #[test]
+    fn evidence_redacts_secrets_and_authorization() {
+        let mut r = Redactor::new();
+        r.add(&runway_core::Secret::new("tok-123456"));
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            "www-authenticate",
+            "Bearer realm=\"tok-123456\"".parse().unwrap(),
+        );
+        let o = Observed {
+            status: 401,
+            headers,
+            body: b"bad token tok-123456".to_vec(),
+            truncated: false,
+            elapsed: Duration::from_millis(3),
+        };
+        let ev = o.evidence("POST /mcp Authorization: Bearer tok-123456", &r);
+        let all = serde_json::to_string(&ev).unwrap();
+        assert!(!all.contains("tok-123456"), "{all}");
+        assert_eq!(ev.status, Some(401));
+    }
+}

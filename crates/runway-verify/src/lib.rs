@@ -1,0 +1,10 @@
+//! The check engine behind `runway verify`.
+//!
+//! A check is a function from a [`Context`] (the target, a bounded HTTP
+//! client, the credentials and thresholds) to one or more
+//! [`runway_core::CheckResult`]s. Checks never panic on what a server sends:
+//! every failure is a result with evidence and a hint. Positive-path MCP
+//! traffic goes through `rmcp`; every status-code, header and negative check
+//! uses raw HTTP so that nothing retries or re-initialises behind our back.
+
+pub mod http;

@@ -1,0 +1,50 @@
+//! One module per subcommand; [`dispatch`] routes to them.
+
+pub mod demo;
+pub mod dora;
+pub mod incident;
+pub mod init;
+pub mod ledger;
+pub mod release;
+pub mod serve_reference;
+pub mod verify;
+
+use runway_core::Exit;
+
+use crate::cli::{Cli, Command};
+
+pub async fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
+    let ctx = Ctx {
+        project_dir: cli.project_dir.clone(),
+    };
+    match cli.command {
+        Command::Verify(args) => verify::run(&ctx, args).await,
+        Command::Demo(args) => demo::run(&ctx, args).await,
+        Command::Init(args) => init::run(&ctx, args).await,
+        Command::Release(c) => release::run(&ctx, c).await,
+        Command::Ledger(c) => ledger::run(&ctx, c).await,
+        Command::Incident(c) => incident::run(&ctx, c).await,
+        Command::Dora(args) => dora::run(&ctx, args).await,
+        Command::ServeReference(args) => serve_reference::run(&ctx, args).await,
+    }
+}
+
+/// What every command may need from the global flags.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub project_dir: Option<std::path::PathBuf>,
+}
+
+impl Ctx {
+    /// The project directory: `-C DIR`, else the current directory.
+    pub fn dir(&self) -> std::path::PathBuf {
+        self.project_dir
+            .clone()
+            .unwrap_or_else(|| std::env::current_dir().unwrap_or_else(|_| ".".into()))
+    }
+
+    /// `runway.toml` from the project directory or its parents, if any.
+    pub fn config(&self) -> anyhow::Result<Option<runway_config::Loaded>> {
+        Ok(runway_config::Config::discover(&self.dir())?)
+    }
+}

@@ -1,0 +1,58 @@
+//! The `runway` command line: argument parsing, wiring and output.
+//!
+//! This is the only crate that knows about argv, the terminal and exit codes.
+//! Each subcommand lives in `cmd/<name>.rs` with its own `Args` and `run`.
+
+pub mod cli;
+pub mod cmd;
+pub mod error;
+pub mod term;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use runway_core::Exit;
+
+/// Parses argv, runs the command, prints any error, and returns the exit code.
+pub fn main_entry() -> ExitCode {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                Exit::Usage.code()
+            } else {
+                Exit::Success.code()
+            };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    init_tracing(cli.verbose);
+    let exit = match run(cli) {
+        Ok(exit) => exit,
+        Err(err) => error::report(&err),
+    };
+    ExitCode::from(exit.code())
+}
+
+fn run(cli: cli::Cli) -> anyhow::Result<Exit> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(cmd::dispatch(cli))
+}
+
+fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info,runway=debug",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RUNWAY_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .try_init();
+}
