@@ -7,4 +7,7 @@
 //! traffic goes through `rmcp`; every status-code, header and negative check
 //! uses raw HTTP so that nothing retries or re-initialises behind our back.
 
+pub mod context;
 pub mod http;
+
+pub use context::{CallExpect, Context, Expectations, SmokeCall, Suite, Transport};
