@@ -14,6 +14,7 @@ use runway_core::{Era, Evidence, Redactor, Secret};
 use serde_json::{Value, json};
 
 use super::wire::{self, DecodeError, Message};
+use crate::context::EraChoice;
 use crate::http::{FetchError, Limits, Observed, error_chain};
 
 /// The stateless-era protocol versions this client can speak, newest first.
@@ -285,10 +286,30 @@ impl HttpConn {
     /// Establishes the era: `server/discover` first, then `initialize`, then
     /// the legacy HTTP+SSE probe, as the specification's backward
     /// compatibility rules order them.
-    pub async fn handshake(&mut self) -> Result<Handshake, HandshakeFailure> {
+    pub async fn handshake(&mut self, choice: EraChoice) -> Result<Handshake, HandshakeFailure> {
         let start = Instant::now();
         let mut steps = Vec::new();
+        if choice != EraChoice::Session {
+            match self.discover(&mut steps, start).await {
+                Discovery::Done(r) => return r,
+                Discovery::Legacy(_) if choice == EraChoice::Stateless => {
+                    return Err(HandshakeFailure {
+                        message: "`server/discover` failed and the stateless era was required".into(),
+                        hint: "implement `server/discover` (protocol 2026-07-28), or verify the session era".into(),
+                        evidence: Evidence::default(),
+                        steps,
+                        legacy_sse: None,
+                    });
+                }
+                Discovery::Legacy(_) => {}
+            }
+        } else {
+            steps.push("session era requested: `server/discover` skipped".into());
+        }
+        self.initialize(steps, start).await
+    }
 
+    async fn discover(&mut self, steps: &mut Vec<String>, start: Instant) -> Discovery {
         // 1. server/discover at the newest stateless version.
         let version = STATELESS_VERSIONS[0];
         let id = json!(self.next_id());
@@ -309,25 +330,25 @@ impl HttpConn {
             .body(body.to_string());
         let reply = self.exchange(req, "server/discover", &id).await;
         if let Err(RpcFailure::Transport(e)) = &reply.outcome {
-            return Err(HandshakeFailure {
+            return Discovery::Done(Err(HandshakeFailure {
                 message: format!("no connection to the MCP endpoint: {e}"),
                 hint: "check the URL and that the server is running and reachable".into(),
-                steps,
+                steps: std::mem::take(steps),
                 evidence: reply.evidence,
                 legacy_sse: None,
-            });
+            }));
         }
         if let Some(401 | 403) = reply.evidence.status {
-            return Err(HandshakeFailure {
+            return Discovery::Done(Err(HandshakeFailure {
                 message: format!(
                     "the MCP endpoint refused us with HTTP {}",
                     reply.evidence.status.unwrap_or_default()
                 ),
                 hint: "pass a valid token (`--token-env`) for this server".into(),
-                steps,
+                steps: std::mem::take(steps),
                 evidence: reply.evidence,
                 legacy_sse: None,
-            });
+            }));
         }
         match &reply.outcome {
             Ok(result) => {
@@ -354,23 +375,33 @@ impl HttpConn {
                     let info = result
                         .get("serverInfo")
                         .or_else(|| result.pointer("/_meta/io.modelcontextprotocol~1serverInfo"));
-                    return Ok(Handshake {
+                    return Discovery::Done(Ok(Handshake {
                         era: self.era.clone(),
                         server_name: str_at(info, "name"),
                         server_version: str_at(info, "version"),
                         capabilities: result.get("capabilities").cloned().unwrap_or(Value::Null),
                         supported_versions: supported,
-                        steps,
+                        steps: std::mem::take(steps),
                         evidence: reply.evidence,
                         elapsed: start.elapsed(),
-                    });
+                    }));
                 }
+                Discovery::Legacy(reply.evidence)
             }
-            Err(e) => steps.push(format!(
-                "`server/discover` failed ({e}); falling back to `initialize`"
-            )),
+            Err(e) => {
+                steps.push(format!(
+                    "`server/discover` failed ({e}); falling back to `initialize`"
+                ));
+                Discovery::Legacy(reply.evidence)
+            }
         }
+    }
 
+    async fn initialize(
+        &mut self,
+        mut steps: Vec<String>,
+        start: Instant,
+    ) -> Result<Handshake, HandshakeFailure> {
         // 2. initialize (session era).
         let id = json!(self.next_id());
         let body = json!({
@@ -510,6 +541,13 @@ impl HttpConn {
             }
         }
     }
+}
+
+enum Discovery {
+    /// Discovery settled the matter: a stateless handshake, or a fatal failure.
+    Done(Result<Handshake, HandshakeFailure>),
+    /// Not a stateless server (or not one we share a version with): try `initialize`.
+    Legacy(#[allow(dead_code)] Evidence),
 }
 
 fn str_at(v: Option<&Value>, key: &str) -> Option<String> {

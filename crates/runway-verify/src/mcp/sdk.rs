@@ -24,6 +24,7 @@ use runway_core::{Era, Evidence, Redactor};
 use serde_json::{Value, json};
 
 use super::client::{RpcFailure, RpcReply, ms};
+use crate::context::EraChoice;
 use crate::http::Limits;
 
 /// A connected rmcp client; the child process (stdio) is killed on drop.
@@ -58,6 +59,7 @@ impl SdkConn {
         program: &str,
         args: &[String],
         env: &[(String, String)],
+        choice: EraChoice,
         limits: Limits,
         redactor: Redactor,
     ) -> Result<(SdkConn, SdkHello), String> {
@@ -70,9 +72,15 @@ impl SdkConn {
             .stderr(std::process::Stdio::null())
             .spawn()
             .map_err(|e| format!("could not start `{program}`: {e}"))?;
-        let lifecycle = ClientLifecycleMode::Auto {
-            preferred_versions: vec![ProtocolVersion::V_2026_07_28],
-            legacy_version: Some(ProtocolVersion::V_2025_11_25),
+        let lifecycle = match choice {
+            EraChoice::Auto => ClientLifecycleMode::Auto {
+                preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+                legacy_version: Some(ProtocolVersion::V_2025_11_25),
+            },
+            EraChoice::Session => ClientLifecycleMode::Initialize,
+            EraChoice::Stateless => ClientLifecycleMode::Discover {
+                preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+            },
         };
         Self::start(proc, lifecycle, limits, redactor, program.to_owned()).await
     }
