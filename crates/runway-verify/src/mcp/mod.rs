@@ -108,7 +108,7 @@ pub async fn run(ctx: &Context) -> McpOutcome {
         for kind in ["resources", "prompts"] {
             checks.push(list_capability_check(ctx, &mut c, kind).await);
         }
-        error_checks(ctx, &mut c.conn, &mut checks).await;
+        error_checks(ctx, &mut c.conn, tools.as_deref(), &mut checks).await;
         if let Conn::Http(h) = &c.conn {
             checks.push(sdk_check(ctx, h, tools.as_ref().map(Vec::len)).await);
         }
@@ -757,6 +757,36 @@ async fn call_check(
             ev,
         );
     }
+    // The output schema is a protocol rule, so it is judged before the caller's expectations.
+    if e.output_schema
+        && let Some(schema) = tool.and_then(|t| t.get("outputSchema"))
+    {
+        match result.get("structuredContent") {
+            None if result.get("isError").and_then(Value::as_bool) != Some(true) => {
+                return fail(
+                    format!(
+                        "`{}` declares an outputSchema but returned no structuredContent",
+                        call.tool
+                    ),
+                    "a tool with an outputSchema must return `structuredContent` that conforms to it",
+                    ev,
+                );
+            }
+            Some(sc) => {
+                if let Some(p) = schema::instance_problem(schema, sc) {
+                    return fail(
+                        format!(
+                            "`{}` structuredContent violates its outputSchema: {p}",
+                            call.tool
+                        ),
+                        "make the tool's result conform to its declared outputSchema",
+                        ev,
+                    );
+                }
+            }
+            None => {}
+        }
+    }
     if let Some(want) = &e.text_contains
         && !text.contains(want.as_str())
     {
@@ -801,35 +831,6 @@ async fn call_check(
                 "compare the tool's structured output in the evidence with the expectation",
                 ev,
             );
-        }
-    }
-    if e.output_schema
-        && let Some(schema) = tool.and_then(|t| t.get("outputSchema"))
-    {
-        match result.get("structuredContent") {
-            None if result.get("isError").and_then(Value::as_bool) != Some(true) => {
-                return fail(
-                    format!(
-                        "`{}` declares an outputSchema but returned no structuredContent",
-                        call.tool
-                    ),
-                    "a tool with an outputSchema must return `structuredContent` that conforms to it",
-                    ev,
-                );
-            }
-            Some(sc) => {
-                if let Some(p) = schema::instance_problem(schema, sc) {
-                    return fail(
-                        format!(
-                            "`{}` structuredContent violates its outputSchema: {p}",
-                            call.tool
-                        ),
-                        "make the tool's result conform to its declared outputSchema",
-                        ev,
-                    );
-                }
-            }
-            None => {}
         }
     }
     if let Some(budget) = e.max_latency
@@ -886,12 +887,16 @@ async fn list_capability_check(ctx: &Context, c: &mut Connected, kind: &str) -> 
 }
 
 /// The four JSON-RPC error cases every server must handle without a 5xx or a hang.
-async fn error_checks(ctx: &Context, conn: &mut Conn, checks: &mut Vec<CheckResult>) {
+async fn error_checks(
+    ctx: &Context,
+    conn: &mut Conn,
+    tools: Option<&[Value]>,
+    checks: &mut Vec<CheckResult>,
+) {
+    let bad_call = invalid_params_call(tools);
     match conn {
         Conn::Http(h) => {
             let id = h.next_id();
-            // Invalid params: `tools/call` without its required `name`. (A wrongly typed
-            // name would trip the stateless era's `Mcp-Name` header check first.)
             let cases: [(&str, i64, String, Option<&str>); 4] = [
                 (
                     "mcp.errors.parse",
@@ -914,7 +919,7 @@ async fn error_checks(ctx: &Context, conn: &mut Conn, checks: &mut Vec<CheckResu
                 (
                     "mcp.errors.invalid_params",
                     -32602,
-                    json!({"jsonrpc":"2.0","id":id + 2,"method":"tools/call","params": meta_params(h, json!({"arguments": {}}))}).to_string(),
+                    json!({"jsonrpc":"2.0","id":id + 2,"method":"tools/call","params": meta_params(h, bad_call.clone())}).to_string(),
                     Some("tools/call"),
                 ),
             ];
@@ -925,7 +930,10 @@ async fn error_checks(ctx: &Context, conn: &mut Conn, checks: &mut Vec<CheckResu
                     0 => json!(1),
                     n => json!(id + n as i64 - 1),
                 };
-                let req = h.post(body.into_bytes(), method, None);
+                let name = (i == 3)
+                    .then(|| bad_call.get("name").and_then(Value::as_str))
+                    .flatten();
+                let req = h.post(body.into_bytes(), method, name);
                 let reply = h.exchange(req, check, &rid).await;
                 checks.push(judge_error(ctx, check, code, reply));
             }
@@ -953,6 +961,33 @@ async fn error_checks(ctx: &Context, conn: &mut Conn, checks: &mut Vec<CheckResu
             checks.push(judge_error(ctx, "mcp.errors.invalid_params", -32602, reply));
         }
     }
+}
+
+/// A `tools/call` whose arguments are wrongly typed for a listed tool (a
+/// required string gets a number, a number gets a string), or, when no tool
+/// has such a property, a call without the required `name`.
+fn invalid_params_call(tools: Option<&[Value]>) -> Value {
+    for t in tools.unwrap_or_default() {
+        let (Some(name), Some(schema)) =
+            (t.get("name").and_then(Value::as_str), t.get("inputSchema"))
+        else {
+            continue;
+        };
+        let required = schema.get("required").and_then(Value::as_array);
+        for prop in required.into_iter().flatten().filter_map(Value::as_str) {
+            let wrong = match schema
+                .pointer(&format!("/properties/{prop}/type"))
+                .and_then(Value::as_str)
+            {
+                Some("string") => json!(12345),
+                Some("number" | "integer" | "boolean") => json!("not-a-number"),
+                Some("object" | "array") => json!(false),
+                _ => continue,
+            };
+            return json!({"name": name, "arguments": {prop: wrong}});
+        }
+    }
+    json!({"arguments": {}})
 }
 
 fn meta_params(h: &HttpConn, params: Value) -> Value {
@@ -1017,6 +1052,12 @@ fn judge_error(ctx: &Context, id: &str, want: i64, reply: RpcReply) -> CheckResu
             format!("unusable answer: {e}"),
             "answer with a JSON-RPC error object",
         ),
+        (Ok(v), _) if want == -32602 && v.get("isError").and_then(Value::as_bool) == Some(true) => {
+            CheckResult::pass(
+                id,
+                "wrongly typed arguments were rejected as a tool error (`isError`), as 2025-11-25 allows",
+            )
+        }
         (Ok(v), _) => result(
             id,
             soft(ctx),
