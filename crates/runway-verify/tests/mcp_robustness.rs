@@ -221,3 +221,53 @@ async fn a_pagination_loop_is_caught_and_the_session_era_is_reported() {
     assert!(l.message.contains("loops"), "{}", l.message);
     assert_eq!(check(&o, "mcp.tools.count").status, Status::Skip);
 }
+
+fn stdio_ctx(program: &str, args: &[&str]) -> Context {
+    let mut c = Context::new(
+        Transport::Stdio {
+            program: program.into(),
+            args: args.iter().map(|a| (*a).to_owned()).collect(),
+            env: Vec::new(),
+        },
+        None,
+        Suite::Smoke,
+    );
+    c.limits.timeout = Duration::from_millis(500);
+    c
+}
+
+#[tokio::test]
+async fn a_stdio_program_that_is_not_mcp_fails_within_the_time_limit() {
+    let start = Instant::now();
+    // `sleep` reads nothing and answers nothing: the bound, not the child, ends the wait.
+    let o = mcp::run(&stdio_ctx("sleep", &["30"])).await;
+    let h = check(&o, "mcp.handshake");
+    assert_eq!(h.status, Status::Fail);
+    assert!(h.message.contains("no MCP handshake"), "{}", h.message);
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+
+    // `echo` prints one non-JSON line and exits.
+    let o = mcp::run(&stdio_ctx("echo", &["not json"])).await;
+    assert_eq!(check(&o, "mcp.handshake").status, Status::Fail);
+}
+
+#[tokio::test]
+async fn a_missing_stdio_program_is_named_in_the_failure() {
+    let o = mcp::run(&stdio_ctx("/nonexistent/runway-test-server", &[])).await;
+    let h = check(&o, "mcp.handshake");
+    assert_eq!(h.status, Status::Fail);
+    assert!(
+        h.message.contains("/nonexistent/runway-test-server"),
+        "{}",
+        h.message
+    );
+    assert!(
+        mcp::capture_surface(&stdio_ctx("/nonexistent/runway-test-server", &[]))
+            .await
+            .is_err()
+    );
+}
