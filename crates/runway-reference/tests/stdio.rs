@@ -24,7 +24,7 @@ impl Peer {
     /// The next message with this id, skipping notifications; bounded in time.
     async fn answer(&mut self, id: u64) -> Value {
         tokio::time::timeout(TIMEOUT, async {
-            loop {
+            for _ in 0..100 {
                 let mut line = String::new();
                 let n = self.read.read_line(&mut line).await.unwrap();
                 assert!(n > 0, "the server closed stdout");
@@ -33,6 +33,7 @@ impl Peer {
                     return v;
                 }
             }
+            panic!("no answer to request {id} in 100 messages")
         })
         .await
         .expect("no answer in time")

@@ -62,7 +62,7 @@ fn lines(pipe: impl Read + Send + 'static) -> mpsc::Receiver<String> {
 }
 
 fn answer(rx: &mpsc::Receiver<String>, id: u64) -> Value {
-    loop {
+    for _ in 0..100 {
         let line = rx
             .recv_timeout(TIMEOUT)
             .expect("no answer on stdout in time");
@@ -71,6 +71,7 @@ fn answer(rx: &mpsc::Receiver<String>, id: u64) -> Value {
             return v;
         }
     }
+    panic!("no answer to request {id} in 100 messages")
 }
 
 #[test]
