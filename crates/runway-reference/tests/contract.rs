@@ -274,7 +274,12 @@ async fn session_only_refuses_discover_and_stateless_only_refuses_initialize() {
     })
     .await;
     let discover = send(stateless(&server, 1, "server/discover", json!({}))).await;
-    assert!(discover.message.is_some_and(|m| m.get("error").is_some()) || discover.status >= 400);
+    assert_eq!(discover.status, 400, "{}", discover.text());
+    assert_eq!(
+        discover.error_code(),
+        -32022,
+        "unsupported protocol version"
+    );
     Session::open(&server, None).await;
     server.shutdown().await;
 
