@@ -1,1 +1,10 @@
 //! Version files, semantic versions, conventional commits, changelogs and tags.
+//!
+//! The library behind `runway release`: everything here returns data; the
+//! binary decides how to print it and which exit code it means.
+
+pub mod error;
+pub mod files;
+pub mod version;
+
+pub use error::{ReleaseError, Result};
