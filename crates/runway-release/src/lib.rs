@@ -3,6 +3,7 @@
 //! The library behind `runway release`: everything here returns data; the
 //! binary decides how to print it and which exit code it means.
 
+pub mod commits;
 pub mod error;
 pub mod files;
 pub mod version;
