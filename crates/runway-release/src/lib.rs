@@ -3,9 +3,12 @@
 //! The library behind `runway release`: everything here returns data; the
 //! binary decides how to print it and which exit code it means.
 
+pub mod changelog;
 pub mod commits;
 pub mod error;
 pub mod files;
+pub mod git;
+pub mod surface;
 pub mod version;
 
 pub use error::{ReleaseError, Result};
