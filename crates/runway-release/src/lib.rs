@@ -8,6 +8,7 @@ pub mod commits;
 pub mod error;
 pub mod files;
 pub mod git;
+pub mod plan;
 pub mod surface;
 pub mod version;
 
