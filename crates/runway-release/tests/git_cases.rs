@@ -768,3 +768,95 @@ fn disagreeing_files_block_auto_but_not_an_explicit_version() {
     assert_eq!(b.to, "1.0.1");
     assert_eq!(r.read("hangar/__init__.py"), "__version__ = \"1.0.1\"\n");
 }
+
+#[test]
+fn a_version_that_lives_in_git_tags_is_released_by_tag_and_changelog_only() {
+    let r = Repo::new();
+    r.write(
+        "pyproject.toml",
+        "[build-system]\nrequires = [\"setuptools>=64\", \"setuptools-scm>=8\"]\n\n[project]\nname = \"hangar\"\ndynamic = [\"version\"]\n",
+    );
+    r.commit("feat: first");
+    r.tag("v0.2.0");
+    r.commit("fix: a bug");
+    let st = status(&r);
+    assert!(st.files.is_empty());
+    assert!(
+        st.notes
+            .iter()
+            .any(|n| n.contains("git tags (setuptools-scm)")),
+        "{:?}",
+        st.notes
+    );
+    let before = r.read("pyproject.toml");
+    let BumpResult::Bumped(b) = plan::bump(
+        r.path(),
+        &cfg(),
+        &Requested::Auto,
+        &PlanOptions::default(),
+        &opts(),
+    )
+    .unwrap() else {
+        panic!()
+    };
+    assert_eq!(b.to, "0.2.1");
+    let paths: Vec<String> = b
+        .changes
+        .iter()
+        .map(|c| c.path.display().to_string())
+        .collect();
+    assert_eq!(paths, ["CHANGELOG.md"]);
+    assert_eq!(r.read("pyproject.toml"), before);
+    let rows = plan::check(
+        r.path(),
+        &cfg(),
+        &PlanOptions::default(),
+        &CheckOptions {
+            tag: Some("v0.2.1".into()),
+            run_gates: false,
+        },
+    )
+    .unwrap();
+    assert!(rows.iter().all(|r| r.status != RowStatus::Fail), "{rows:?}");
+}
+
+#[test]
+fn a_cargo_and_npm_project_bumps_every_file_in_one_commit() {
+    let r = Repo::new();
+    r.write(
+        "Cargo.toml",
+        "[package]\nname = \"srv\"\nversion = \"2.1.0\" # the version\nedition = \"2021\"\n",
+    );
+    r.write(
+        "Cargo.lock",
+        "# generated\nversion = 4\n\n[[package]]\nname = \"srv\"\nversion = \"2.1.0\"\n",
+    );
+    r.write(
+        "package.json",
+        "{\n  \"name\": \"srv\",\n  \"version\": \"2.1.0\"\n}\n",
+    );
+    r.write("package-lock.json", "{\n  \"name\": \"srv\",\n  \"version\": \"2.1.0\",\n  \"packages\": {\n    \"\": {\n      \"version\": \"2.1.0\"\n    }\n  }\n}\n");
+    r.commit("feat: first");
+    r.tag("v2.1.0");
+    r.commit("perf: faster listing");
+    let BumpResult::Bumped(b) = plan::bump(
+        r.path(),
+        &cfg(),
+        &Requested::Auto,
+        &PlanOptions::default(),
+        &opts(),
+    )
+    .unwrap() else {
+        panic!()
+    };
+    assert_eq!(b.to, "2.1.1");
+    assert_eq!(b.changes.len(), 5);
+    assert!(
+        r.read("Cargo.toml")
+            .contains("version = \"2.1.1\" # the version")
+    );
+    assert!(r.read("Cargo.lock").starts_with("# generated\n"));
+    assert_eq!(r.read("package-lock.json").matches("2.1.1").count(), 2);
+    let files = r.git(&["show", "--name-only", "--format=", "HEAD"]);
+    assert_eq!(files.lines().count(), 5, "{files}");
+}

@@ -251,3 +251,28 @@ fn bump_needs_a_level_or_a_version() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn changelog_prints_the_entry_and_write_prepends_it_once() {
+    let d = project();
+    std::fs::write(d.path().join("x.txt"), "x").unwrap();
+    git(d.path(), &["add", "-A"]);
+    git(d.path(), &["commit", "-q", "-m", "feat(tools): fetch"]);
+    let env = [("SOURCE_DATE_EPOCH", "1768176000")];
+    let out = runway(d.path(), &["release", "changelog"], &env);
+    let entry = text(&out.stdout);
+    assert!(
+        entry.starts_with("## [1.3.0] - 2026-01-12\n\n### Features\n\n- **tools:** fetch ("),
+        "{entry}"
+    );
+    let out = runway(d.path(), &["release", "changelog", "--write"], &env);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let log = std::fs::read_to_string(d.path().join("CHANGELOG.md")).unwrap();
+    assert_eq!(
+        log,
+        format!("# Changelog\n\n{entry}\n## [1.2.0] - 2026-01-01\n\n- first\n")
+    );
+    let again = runway(d.path(), &["release", "changelog", "--write"], &env);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(text(&again.stderr).contains("already has an entry for `1.3.0`"));
+}
