@@ -803,9 +803,15 @@ pub fn check(
                         st.head.as_deref().map_or("(none)", short)
                     ),
                 )
-                .hint(format!(
-                    "release a new version, or move the tag: `git tag -d {tag_name}` then `git push origin :refs/tags/{tag_name}`"
-                )),
+                .hint(if tag.is_some() {
+                    format!(
+                        "release a new version, or move the tag: `git tag -d {tag_name}` then `git push origin :refs/tags/{tag_name}`"
+                    )
+                } else {
+                    format!(
+                        "the version in the files was already released as `{tag_name}`; bump it first: `runway release bump auto`"
+                    )
+                }),
             });
         }
         None => rows.push(CheckRow {

@@ -860,3 +860,24 @@ fn a_cargo_and_npm_project_bumps_every_file_in_one_commit() {
     let files = r.git(&["show", "--name-only", "--format=", "HEAD"]);
     assert_eq!(files.lines().count(), 5, "{files}");
 }
+
+#[test]
+fn check_before_bumping_says_the_files_version_is_already_released() {
+    let r = project_at_1_0_0();
+    r.commit("fix: not released yet");
+    let rows = plan::check(
+        r.path(),
+        &cfg(),
+        &PlanOptions::default(),
+        &CheckOptions::default(),
+    )
+    .unwrap();
+    let row = rows.iter().find(|r| r.name == "tag target").unwrap();
+    assert_eq!(row.status, RowStatus::Fail);
+    assert!(
+        row.hints[0].contains("already released as `v1.0.0`")
+            && row.hints[0].contains("runway release bump auto"),
+        "{:?}",
+        row.hints
+    );
+}
