@@ -313,6 +313,74 @@ macro_rules! ledger_impl {
                 Ok(())
             }
 
+            async fn insert_one(
+                &self,
+                conn: &mut <$db as sqlx::Database>::Connection,
+                record: &Record,
+            ) -> Result<()> {
+                let action = "writing a record";
+                // The URL's own password never reaches the ledger, whatever redactor the caller set.
+                let mut owned;
+                let mut r = record;
+                if self.url.password().is_some() {
+                    owned = record.clone();
+                    crate::redact_record(&self.url_redactor, &mut owned);
+                    r = &owned;
+                }
+                let inserted = sqlx::query(INSERT_RECORD)
+                    .bind(&r.id)
+                    .bind(r.kind.as_str())
+                    .bind(ts(r.created_at))
+                    .bind(&r.operator)
+                    .bind(r.environment.as_deref())
+                    .bind(r.version.as_deref())
+                    .bind(r.ref_id.as_deref())
+                    .bind(r.body.to_string())
+                    .execute(&mut *conn)
+                    .await;
+                match inserted {
+                    Ok(_) => {}
+                    Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                        return Err(LedgerError::Duplicate { id: r.id.clone() });
+                    }
+                    Err(e) => return Err(self.db(action, e)),
+                }
+                for e in &r.events {
+                    self.insert_event(&mut *conn, &r.id, e).await?;
+                }
+                for (n, chunk) in r.checks.chunks(CHECK_CHUNK).enumerate() {
+                    let mut qb: sqlx::QueryBuilder<$db> = sqlx::QueryBuilder::new(
+                        "INSERT INTO check_results \
+                         (verification_id, idx, check_id, status, message, duration_ms, hint, evidence) ",
+                    );
+                    let base = n * CHECK_CHUNK;
+                    let mut encoded = Vec::with_capacity(chunk.len());
+                    for c in chunk {
+                        let evidence = serde_json::to_string(&c.evidence).map_err(|e| {
+                            LedgerError::Invalid {
+                                what: format!("cannot encode evidence of `{}`: {e}", c.id),
+                            }
+                        })?;
+                        encoded.push(evidence);
+                    }
+                    qb.push_values(chunk.iter().zip(encoded).enumerate(), |mut b, (i, (c, evidence))| {
+                        b.push_bind(r.id.clone())
+                            .push_bind((base + i) as i64)
+                            .push_bind(c.id.clone())
+                            .push_bind(c.status.as_str())
+                            .push_bind(c.message.clone())
+                            .push_bind(c.duration_ms)
+                            .push_bind(c.hint.clone())
+                            .push_bind(evidence);
+                    });
+                    qb.build()
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(|e| self.db(action, e))?;
+                }
+                Ok(())
+            }
+
             async fn load(
                 &self,
                 conn: &mut <$db as sqlx::Database>::Connection,
@@ -452,66 +520,14 @@ macro_rules! ledger_impl {
             }
 
             async fn insert(&self, record: &Record) -> Result<()> {
+                self.insert_batch(std::slice::from_ref(record)).await
+            }
+
+            async fn insert_batch(&self, records: &[Record]) -> Result<()> {
                 let action = "writing a record";
-                // The URL's own password never reaches the ledger, whatever redactor the caller set.
-                let mut owned;
-                let mut r = record;
-                if self.url.password().is_some() {
-                    owned = record.clone();
-                    crate::redact_record(&self.url_redactor, &mut owned);
-                    r = &owned;
-                }
                 let mut tx = self.begin_write().await.map_err(|e| self.db(action, e))?;
-                let inserted = sqlx::query(INSERT_RECORD)
-                    .bind(&r.id)
-                    .bind(r.kind.as_str())
-                    .bind(ts(r.created_at))
-                    .bind(&r.operator)
-                    .bind(r.environment.as_deref())
-                    .bind(r.version.as_deref())
-                    .bind(r.ref_id.as_deref())
-                    .bind(r.body.to_string())
-                    .execute(&mut *tx)
-                    .await;
-                match inserted {
-                    Ok(_) => {}
-                    Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                        return Err(LedgerError::Duplicate { id: r.id.clone() });
-                    }
-                    Err(e) => return Err(self.db(action, e)),
-                }
-                for e in &r.events {
-                    self.insert_event(&mut tx, &r.id, e).await?;
-                }
-                for (n, chunk) in r.checks.chunks(CHECK_CHUNK).enumerate() {
-                    let mut qb: sqlx::QueryBuilder<$db> = sqlx::QueryBuilder::new(
-                        "INSERT INTO check_results \
-                         (verification_id, idx, check_id, status, message, duration_ms, hint, evidence) ",
-                    );
-                    let base = n * CHECK_CHUNK;
-                    let mut encoded = Vec::with_capacity(chunk.len());
-                    for c in chunk {
-                        let evidence = serde_json::to_string(&c.evidence).map_err(|e| {
-                            LedgerError::Invalid {
-                                what: format!("cannot encode evidence of `{}`: {e}", c.id),
-                            }
-                        })?;
-                        encoded.push(evidence);
-                    }
-                    qb.push_values(chunk.iter().zip(encoded).enumerate(), |mut b, (i, (c, evidence))| {
-                        b.push_bind(r.id.clone())
-                            .push_bind((base + i) as i64)
-                            .push_bind(c.id.clone())
-                            .push_bind(c.status.as_str())
-                            .push_bind(c.message.clone())
-                            .push_bind(c.duration_ms)
-                            .push_bind(c.hint.clone())
-                            .push_bind(evidence);
-                    });
-                    qb.build()
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(|e| self.db(action, e))?;
+                for record in records {
+                    self.insert_one(&mut tx, record).await?;
                 }
                 tx.commit().await.map_err(|e| self.db(action, e))
             }

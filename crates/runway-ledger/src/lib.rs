@@ -109,6 +109,10 @@ pub struct Export {
 /// The identifier of the export format; bump the suffix on a breaking change.
 pub const EXPORT_SCHEMA: &str = "runway.ledger/v1";
 
+/// Records per transaction when importing: large enough that a commit's
+/// fsync is amortised, small enough that a transaction stays short.
+pub const IMPORT_BATCH: usize = 200;
+
 /// A check for an event about to be appended, run inside the write
 /// transaction against the record as it is then.
 pub type Guard<'a> = &'a (dyn Fn(&Record) -> Result<()> + Send + Sync);
@@ -133,6 +137,8 @@ pub trait Ledger: Send + Sync {
     async fn schema_version(&self) -> Result<i64>;
     /// Writes a whole record (its events and check results) in one transaction.
     async fn insert(&self, record: &Record) -> Result<()>;
+    /// Writes several whole records in one transaction: all or none.
+    async fn insert_batch(&self, records: &[Record]) -> Result<()>;
     /// Appends an event to record `id` (exact id) after `guard` approves the
     /// record as it stands inside the same transaction.
     async fn append_event(&self, id: &str, event: &Event, guard: Guard<'_>) -> Result<()>;
@@ -376,8 +382,9 @@ pub trait Ledger: Send + Sync {
         })
     }
 
-    /// Writes an export's records, each in its own transaction, keeping their
-    /// ids, times and operators. Stops at the first record already present.
+    /// Writes an export's records, keeping their ids, times and operators, in
+    /// transactions of [`IMPORT_BATCH`] records (a killed import leaves whole
+    /// batches). Stops at the first batch holding a record already present.
     async fn import(&self, export: &Export) -> Result<usize> {
         if export.schema != EXPORT_SCHEMA {
             return Err(LedgerError::Invalid {
@@ -390,10 +397,12 @@ pub trait Ledger: Send + Sync {
         for r in &export.records {
             validate_import(r)?;
         }
-        for r in &export.records {
-            let mut r = r.clone();
-            redact_record(self.redactor(), &mut r);
-            self.insert(&r).await?;
+        for chunk in export.records.chunks(IMPORT_BATCH) {
+            let mut batch = chunk.to_vec();
+            for r in &mut batch {
+                redact_record(self.redactor(), r);
+            }
+            self.insert_batch(&batch).await?;
         }
         Ok(export.records.len())
     }
