@@ -57,6 +57,18 @@ impl std::str::FromStr for Suite {
     }
 }
 
+/// Which MCP protocol era to speak to a server that offers both.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum EraChoice {
+    /// Discover first and fall back to `initialize`, as a current client does.
+    #[default]
+    Auto,
+    /// Skip discovery: verify the `initialize` (session-era) path of the server.
+    Session,
+    /// Require the stateless era (`server/discover`); no fallback.
+    Stateless,
+}
+
 /// What a smoke tool call must produce.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallExpect {
@@ -118,6 +130,8 @@ pub struct Context {
     pub limits: Limits,
     pub suite: Suite,
     pub expect: Expectations,
+    /// Which MCP era to verify on a server that speaks both.
+    pub era: EraChoice,
 }
 
 impl Context {
@@ -143,6 +157,7 @@ impl Context {
             limits: Limits::default(),
             suite,
             expect: Expectations::default(),
+            era: EraChoice::default(),
         }
     }
 

@@ -9,5 +9,6 @@
 
 pub mod context;
 pub mod http;
+pub mod mcp;
 
 pub use context::{CallExpect, Context, Expectations, SmokeCall, Suite, Transport};
