@@ -12,6 +12,7 @@ pub mod context;
 pub mod engine;
 pub mod http;
 pub mod load;
+pub mod report;
 
 pub use context::{
     CallExpect, Context, Endpoint, Expectations, HttpPaths, LoadSettings, LoadTarget, Progress,
