@@ -400,3 +400,188 @@ mod tests {
         );
     }
 }
+
+/// Why an environment's settings could not be applied.
+#[derive(Debug, thiserror::Error)]
+#[error("`{field}`: {message}")]
+pub struct SettingsError {
+    pub field: String,
+    pub message: String,
+}
+
+impl Context {
+    /// Applies `[environments.<name>]` settings (everything but the URL and the token,
+    /// which the caller resolves because they involve the process environment).
+    pub fn apply_environment(
+        &mut self,
+        name: &str,
+        env: &runway_config::EnvironmentConfig,
+    ) -> Result<(), SettingsError> {
+        let field = |f: &str| format!("environments.{name}.{f}");
+        if let Some(s) = env.suite {
+            self.suite = s.as_str().parse().unwrap_or(Suite::Smoke);
+        }
+        for (slot, value) in [
+            (&mut self.paths.health, &env.health_path),
+            (&mut self.paths.livez, &env.livez_path),
+            (&mut self.paths.readyz, &env.readyz_path),
+            (&mut self.paths.metrics, &env.metrics_path),
+        ] {
+            if let Some(p) = value {
+                *slot = Some(Endpoint::required_at(p));
+            }
+        }
+        self.required_metrics = env.required_metrics.clone();
+        if let Some(v) = &env.expect_version {
+            let v =
+                runway_config::interpolate::interpolate_env(v).map_err(|var| SettingsError {
+                    field: field("expect_version"),
+                    message: format!("environment variable `{var}` is not set"),
+                })?;
+            self.expect.version = Some(v);
+        }
+        self.expect.min_tools = env.min_tools;
+        self.expect.required_tools = env.required_tools.clone();
+        for c in &env.calls {
+            if let Some(re) = &c.expect_match
+                && let Err(e) = regex::Regex::new(re)
+            {
+                return Err(SettingsError {
+                    field: field("calls.expect_match"),
+                    message: format!("`{re}` is not a valid regular expression: {e}"),
+                });
+            }
+            self.expect.calls.push(SmokeCall {
+                tool: c.tool.clone(),
+                arguments: c.arguments.clone(),
+                expect: CallExpect {
+                    not_error: !c.expect_error,
+                    text_contains: c.expect_text.clone(),
+                    text_matches: c.expect_match.clone(),
+                    json_at: c
+                        .expect_json_pointer
+                        .clone()
+                        .zip(c.expect_json_value.clone()),
+                    output_schema: c.output_schema.unwrap_or(true),
+                    max_latency: c.max_latency_ms.map(|m| Duration::from_millis(m.get())),
+                },
+            });
+        }
+        if let Some(t) = env.timeout_secs {
+            self.limits.timeout = Duration::from_secs_f64(t);
+        }
+        for (k, on) in &env.checks {
+            let list = if *on {
+                &mut self.toggles.enabled
+            } else {
+                &mut self.toggles.disabled
+            };
+            list.push(k.0.clone());
+        }
+        let t = &env.thresholds;
+        if let Some(v) = t.tool_p95_ms {
+            self.thresholds.tool_p95 = Duration::from_millis(v.get());
+        }
+        if let Some(v) = t.api_p95_ms {
+            self.thresholds.api_p95 = Duration::from_millis(v.get());
+        }
+        if let Some(v) = t.tls_min_days {
+            self.thresholds.tls_min_days = i64::from(v.get());
+        }
+        if let Some(v) = t.max_error_rate {
+            self.thresholds.max_error_rate = v;
+        }
+        if let Some(l) = &env.load {
+            let mut s = LoadSettings::default();
+            if let Some(c) = l.concurrency {
+                s.concurrency = c.get();
+            }
+            s.requests = l.requests.map(|n| n.get());
+            s.duration = l.duration_secs.map(Duration::from_secs_f64);
+            if s.requests.is_none() && s.duration.is_none() {
+                s.requests = LoadSettings::default().requests;
+            }
+            s.rate = l.rate;
+            if let Some(p) = &l.path {
+                s.target = LoadTarget::Http { path: p.clone() };
+            }
+            if let Some(c) = &l.call {
+                s.target = LoadTarget::ToolCall {
+                    tool: c.tool.clone(),
+                    arguments: c.arguments.clone(),
+                };
+            }
+            self.load = Some(s);
+        }
+        if let Some(r) = env.rate_limit.required {
+            self.rate_limit.required = r;
+        }
+        if let Some(b) = env.rate_limit.burst {
+            self.rate_limit.burst = b.get();
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod environment_tests {
+    use super::*;
+
+    #[test]
+    fn an_environment_fills_the_context() {
+        let text = r#"
+[environments.prod]
+url = "http://127.0.0.1:1/mcp"
+suite = "full"
+metrics_path = "/m"
+required_metrics = ["a_total"]
+expect_version = "${RUNWAY_TEST_SURELY_UNSET:-9.9.9}"
+min_tools = 3
+checks = { ratelimit = false, "auth.query_token" = true }
+[environments.prod.thresholds]
+tool_p95_ms = 250
+[environments.prod.load]
+duration_secs = 2.5
+call = { tool = "echo", arguments = { message = "x" } }
+[[environments.prod.calls]]
+tool = "add"
+arguments = { a = 1, b = 2 }
+expect_json_pointer = "/sum"
+expect_json_value = 3
+max_latency_ms = 100
+"#;
+        let cfg = runway_config::Config::parse(text, std::path::Path::new("runway.toml")).unwrap();
+        let url = url::Url::parse("http://127.0.0.1:1/mcp").unwrap();
+        let mut ctx = Context::new(Transport::Http { url }, None, Suite::Smoke);
+        ctx.apply_environment("prod", cfg.environment("prod").unwrap())
+            .unwrap();
+        assert_eq!(ctx.suite, Suite::Full);
+        assert_eq!(ctx.paths.metrics, Some(Endpoint::required_at("/m")));
+        assert!(!ctx.paths.health.as_ref().unwrap().required);
+        assert_eq!(ctx.expect.version.as_deref(), Some("9.9.9"));
+        assert_eq!(ctx.thresholds.tool_p95, Duration::from_millis(250));
+        let load = ctx.load.unwrap();
+        assert_eq!(load.duration, Some(Duration::from_millis(2500)));
+        assert_eq!(load.requests, None);
+        assert!(matches!(load.target, LoadTarget::ToolCall { ref tool, .. } if tool == "echo"));
+        assert_eq!(
+            ctx.expect.calls[0].expect.json_at,
+            Some(("/sum".into(), serde_json::json!(3)))
+        );
+        assert_eq!(ctx.toggles.state("ratelimit.burst"), Some(false));
+        assert_eq!(ctx.toggles.state("auth.query_token"), Some(true));
+    }
+
+    #[test]
+    fn a_bad_regex_names_its_field() {
+        let text =
+            "[environments.p]\n[[environments.p.calls]]\ntool = \"echo\"\nexpect_match = \"(\"\n";
+        let cfg = runway_config::Config::parse(text, std::path::Path::new("runway.toml")).unwrap();
+        let url = url::Url::parse("http://127.0.0.1:1/mcp").unwrap();
+        let mut ctx = Context::new(Transport::Http { url }, None, Suite::Smoke);
+        let e = ctx
+            .apply_environment("p", cfg.environment("p").unwrap())
+            .unwrap_err();
+        assert_eq!(e.field, "environments.p.calls.expect_match");
+    }
+}

@@ -14,6 +14,9 @@ pub mod http;
 pub mod load;
 pub mod report;
 
+/// Re-exported so callers build [`Transport::Http`] without a dependency of their own.
+pub use url;
+
 pub use context::{
     CallExpect, Context, Endpoint, Expectations, HttpPaths, LoadSettings, LoadTarget, Progress,
     RateLimitSettings, SmokeCall, Suite, Thresholds, Toggles, Transport,
