@@ -1,1 +1,242 @@
 //! A reference MCP server with switches that inject each fault Runway's checks must catch.
+//!
+//! Runway's tests and `runway demo` need a real MCP server to verify: one that is right
+//! on every line of the contract in `REFERENCE_API.md` by default, and wrong on exactly
+//! one line per [`Faults`] switch. It is built on rmcp (both protocol eras over
+//! streamable HTTP, or the session era over stdio) with axum layers for auth, rate
+//! limiting, security headers, CORS and Origin checks.
+//!
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! let server = runway_reference::spawn(runway_reference::Options::default()).await?;
+//! println!("{}", server.mcp_url);
+//! server.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+mod faults;
+mod handler;
+mod http;
+mod metrics;
+mod tools;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use rmcp::ServiceExt as _;
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub use faults::Faults;
+pub use handler::{PAGE_SIZE, WRONG_VERSION};
+pub use http::AUTHORIZATION_SERVER;
+pub use tools::{BAD_SCHEMA_TOOL, FEW_TOOLS, SLOW_MAX_MS, TOOL_NAMES};
+
+/// Which protocol eras `/mcp` speaks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum EraSupport {
+    /// `initialize` + `Mcp-Session-Id` (2024-11-05 to 2025-11-25) and `server/discover` (2026-07-28).
+    #[default]
+    Both,
+    /// Only the session era: `server/discover` is refused as an unsupported version.
+    SessionOnly,
+    /// Only 2026-07-28: `initialize` is refused, every request must carry its version.
+    StatelessOnly,
+}
+
+/// At most `requests` per `window`, per client IP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub requests: u32,
+    pub window: Duration,
+}
+
+/// How to run the server. `Options::default()` is the well-behaved server on a free
+/// loopback port with no token.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Where to listen; default `127.0.0.1:0` (a free port).
+    pub bind: SocketAddr,
+    /// When set, `/mcp` requires `Authorization: Bearer <token>`.
+    pub token: Option<String>,
+    /// `serverInfo.version` and the `/health` version; default this crate's version.
+    pub version: String,
+    pub era: EraSupport,
+    /// Origins allowed on `/mcp` and echoed by CORS. Empty means the server's own
+    /// `http://127.0.0.1:PORT` (and `http://localhost:PORT`).
+    pub allowed_origins: Vec<String>,
+    /// Budget for `/mcp` requests without a valid token; default 20 per second per IP.
+    pub anonymous_rate_limit: Option<RateLimit>,
+    /// Budget for requests with a valid token; default unlimited.
+    pub token_rate_limit: Option<RateLimit>,
+    pub faults: Faults,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            token: None,
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            era: EraSupport::Both,
+            allowed_origins: Vec::new(),
+            anonymous_rate_limit: Some(RateLimit {
+                requests: 20,
+                window: Duration::from_secs(1),
+            }),
+            token_rate_limit: None,
+            faults: Faults::default(),
+        }
+    }
+}
+
+/// A server running in the background. Stops on [`Running::shutdown`] or when dropped.
+#[derive(Debug)]
+pub struct Running {
+    pub addr: SocketAddr,
+    /// `http://127.0.0.1:PORT`, no trailing slash.
+    pub base_url: String,
+    /// `base_url` + `/mcp`.
+    pub mcp_url: String,
+    shutdown: CancellationToken,
+    task: Option<JoinHandle<()>>,
+}
+
+/// How long [`Running::shutdown`] waits for open connections before cutting them.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+impl Running {
+    /// Stops accepting, wakes sleeping tools and hung requests, ends sessions, and
+    /// waits (at most a few seconds) for open connections to finish.
+    pub async fn shutdown(mut self) {
+        self.shutdown.cancel();
+        if let Some(task) = self.task.take() {
+            let abort = task.abort_handle();
+            if tokio::time::timeout(SHUTDOWN_GRACE, task).await.is_err() {
+                abort.abort();
+            }
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+fn shared(opts: &Options, shutdown: &CancellationToken) -> Arc<handler::Shared> {
+    Arc::new(handler::Shared {
+        version: opts.version.clone(),
+        faults: opts.faults.clone(),
+        era: opts.era,
+        shutdown: shutdown.clone(),
+    })
+}
+
+/// Binds `opts.bind` and serves the HTTP surface in the background.
+pub async fn spawn(opts: Options) -> anyhow::Result<Running> {
+    let listener = tokio::net::TcpListener::bind(opts.bind)
+        .await
+        .with_context(|| format!("cannot listen on `{}`", opts.bind))?;
+    let addr = listener
+        .local_addr()
+        .context("cannot read the bound address")?;
+    let host = match addr.ip() {
+        ip if ip.is_unspecified() => "127.0.0.1".to_owned(),
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+        ip => ip.to_string(),
+    };
+    let base_url = format!("http://{host}:{}", addr.port());
+    let mcp_url = format!("{base_url}/mcp");
+    let allowed_origins = if opts.allowed_origins.is_empty() {
+        let mut own = vec![base_url.clone()];
+        if host == "127.0.0.1" {
+            own.push(format!("http://localhost:{}", addr.port()));
+        }
+        own
+    } else {
+        opts.allowed_origins.clone()
+    };
+
+    let shutdown = CancellationToken::new();
+    let shared = shared(&opts, &shutdown);
+    let mut config = StreamableHttpServerConfig::default()
+        .with_legacy_session_mode(opts.era != EraSupport::StatelessOnly)
+        .with_stateless_protocol_metadata_required(opts.era == EraSupport::StatelessOnly)
+        .with_json_response(true)
+        .with_cancellation_token(shutdown.child_token());
+    if !addr.ip().is_loopback() {
+        // Reachable under names we cannot know; the Origin check still guards browsers.
+        config = config.disable_allowed_hosts();
+    }
+    let factory_shared = shared.clone();
+    let mcp = StreamableHttpService::new(
+        move || Ok(handler::Reference::new(factory_shared.clone())),
+        Arc::new(LocalSessionManager::default()),
+        config,
+    );
+    let state = Arc::new(http::HttpState {
+        shared,
+        token: opts.token.clone(),
+        base_url: base_url.clone(),
+        mcp_url: mcp_url.clone(),
+        allowed_origins,
+        anon_limiter: opts.anonymous_rate_limit.map(http::Limiter::new),
+        token_limiter: opts.token_rate_limit.map(http::Limiter::new),
+        metrics: metrics::Metrics::new(),
+        mcp,
+    });
+    let app = http::router(state);
+    let stop = shutdown.clone();
+    let task = tokio::spawn(async move {
+        let served = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(stop.cancelled_owned())
+        .await;
+        if let Err(e) = served {
+            tracing::error!("the reference server stopped: {e}");
+        }
+    });
+    Ok(Running {
+        addr,
+        base_url,
+        mcp_url,
+        shutdown,
+        task: Some(task),
+    })
+}
+
+/// MCP over this process's stdin and stdout (session era), until stdin closes.
+pub async fn serve_stdio(opts: Options) -> anyhow::Result<()> {
+    serve_io(opts, tokio::io::stdin(), tokio::io::stdout()).await
+}
+
+/// MCP over any byte streams (newline-delimited JSON-RPC), until `reader` closes.
+pub async fn serve_io<R, W>(opts: Options, reader: R, writer: W) -> anyhow::Result<()>
+where
+    R: tokio::io::AsyncRead + Send + Unpin + 'static,
+    W: tokio::io::AsyncWrite + Send + Unpin + 'static,
+{
+    let shutdown = CancellationToken::new();
+    let _stop_tools = shutdown.clone().drop_guard();
+    let handler = handler::Reference::new(shared(&opts, &shutdown));
+    let running = handler
+        .serve((reader, writer))
+        .await
+        .context("the stdio client did not complete the `initialize` handshake")?;
+    running
+        .waiting()
+        .await
+        .context("the stdio server task failed")?;
+    Ok(())
+}

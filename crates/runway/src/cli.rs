@@ -39,6 +39,10 @@ pub enum Command {
     Incident(cmd::incident::Command),
     /// DORA metrics from the ledger and git.
     Dora(cmd::dora::Args),
+    /// Print shell completions for bash, zsh, fish, elvish or powershell.
+    Completions(cmd::completions::Args),
+    /// Print the man page (roff) on stdout.
+    Man,
     /// Run the reference MCP server (for tests, demos and `verify --stdio`).
     #[command(hide = true)]
     ServeReference(cmd::serve_reference::Args),

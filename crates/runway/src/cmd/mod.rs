@@ -1,5 +1,6 @@
 //! One module per subcommand; [`dispatch`] routes to them.
 
+pub mod completions;
 pub mod demo;
 pub mod dora;
 pub mod incident;
@@ -25,6 +26,8 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
         Command::Ledger(c) => ledger::run(&ctx, c).await,
         Command::Incident(c) => incident::run(&ctx, c).await,
         Command::Dora(args) => dora::run(&ctx, args).await,
+        Command::Completions(args) => completions::run(args),
+        Command::Man => completions::man(),
         Command::ServeReference(args) => serve_reference::run(&ctx, args).await,
     }
 }

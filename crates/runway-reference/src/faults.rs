@@ -1,0 +1,259 @@
+//! The switches that make the reference server misbehave, one per check Runway must catch.
+//!
+//! Each fault breaks exactly one line of the contract in `REFERENCE_API.md`, so a test
+//! can turn one on and assert that the matching check (and only that one) fails.
+
+use std::fmt;
+
+/// Which faults are on. `Faults::default()` is the well-behaved server.
+///
+/// Field names are the kebab-case fault names in snake case.
+#[derive(Default, Clone, Debug, PartialEq, Eq)]
+pub struct Faults {
+    /// `no-auth`: `/mcp` accepts requests with no token or any token.
+    pub no_auth: bool,
+    /// `wrong-token-accepted`: any non-empty bearer token is accepted (a missing one is not).
+    pub wrong_token_accepted: bool,
+    /// `no-www-authenticate`: 401 responses lack `WWW-Authenticate`.
+    pub no_www_authenticate: bool,
+    /// `token-in-query`: the token is also accepted as `?access_token=`.
+    pub token_in_query: bool,
+    /// `session-without-token`: a request carrying `Mcp-Session-Id` skips the token check.
+    pub session_without_token: bool,
+    /// `no-prm`: the protected-resource metadata answers 404.
+    pub no_prm: bool,
+    /// `wrong-version`: `serverInfo.version` is `0.0.0-wrong`.
+    pub wrong_version: bool,
+    /// `failing-tool`: `echo` answers `isError: true`.
+    pub failing_tool: bool,
+    /// `slow-tool=MS`: every tool call is delayed by this many milliseconds.
+    pub slow_tool: Option<u64>,
+    /// `missing-headers`: no security headers on any response.
+    pub missing_headers: bool,
+    /// `cors-wildcard`: `Access-Control-Allow-Origin: *` with `Access-Control-Allow-Credentials: true`.
+    pub cors_wildcard: bool,
+    /// `cors-echo`: any `Origin` is echoed in `Access-Control-Allow-Origin`.
+    pub cors_echo: bool,
+    /// `bad-origin-accepted`: a foreign `Origin` on `/mcp` is not refused with 403.
+    pub bad_origin_accepted: bool,
+    /// `no-rate-limit`: no 429, however many requests arrive.
+    pub no_rate_limit: bool,
+    /// `wrong-error-codes`: unknown method answers -32603, malformed JSON answers HTTP 500.
+    pub wrong_error_codes: bool,
+    /// `broken-pagination`: the last `tools/list` page points back to the first.
+    pub broken_pagination: bool,
+    /// `bad-input-schema`: one tool's `inputSchema` is not valid JSON Schema.
+    pub bad_input_schema: bool,
+    /// `bad-output`: `add` returns `structuredContent` that violates its `outputSchema`.
+    pub bad_output: bool,
+    /// `few-tools`: only 3 tools are listed.
+    pub few_tools: bool,
+    /// `unhealthy`: `/health` answers 503 `{"status":"unhealthy"}`.
+    pub unhealthy: bool,
+    /// `not-ready`: `/readyz` answers 503.
+    pub not_ready: bool,
+    /// `no-metrics`: `/metrics` answers 404.
+    pub no_metrics: bool,
+    /// `bad-metrics`: `/metrics` is not parseable Prometheus text.
+    pub bad_metrics: bool,
+    /// `no-session-delete`: `DELETE /mcp` does not end the session.
+    pub no_session_delete: bool,
+    /// `hang`: `tools/call` is never answered (the server sleeps up to 60 s, or until shutdown).
+    pub hang: bool,
+    /// `garbage`: `tools/list` answers with bytes that are not JSON.
+    pub garbage: bool,
+}
+
+/// Accessors for every boolean fault, in the order of [`Faults::NAMES`] (minus `slow-tool`).
+type Flag = fn(&mut Faults) -> &mut bool;
+
+const FLAGS: &[(&str, Flag)] = &[
+    ("no-auth", |f| &mut f.no_auth),
+    ("wrong-token-accepted", |f| &mut f.wrong_token_accepted),
+    ("no-www-authenticate", |f| &mut f.no_www_authenticate),
+    ("token-in-query", |f| &mut f.token_in_query),
+    ("session-without-token", |f| &mut f.session_without_token),
+    ("no-prm", |f| &mut f.no_prm),
+    ("wrong-version", |f| &mut f.wrong_version),
+    ("failing-tool", |f| &mut f.failing_tool),
+    ("missing-headers", |f| &mut f.missing_headers),
+    ("cors-wildcard", |f| &mut f.cors_wildcard),
+    ("cors-echo", |f| &mut f.cors_echo),
+    ("bad-origin-accepted", |f| &mut f.bad_origin_accepted),
+    ("no-rate-limit", |f| &mut f.no_rate_limit),
+    ("wrong-error-codes", |f| &mut f.wrong_error_codes),
+    ("broken-pagination", |f| &mut f.broken_pagination),
+    ("bad-input-schema", |f| &mut f.bad_input_schema),
+    ("bad-output", |f| &mut f.bad_output),
+    ("few-tools", |f| &mut f.few_tools),
+    ("unhealthy", |f| &mut f.unhealthy),
+    ("not-ready", |f| &mut f.not_ready),
+    ("no-metrics", |f| &mut f.no_metrics),
+    ("bad-metrics", |f| &mut f.bad_metrics),
+    ("no-session-delete", |f| &mut f.no_session_delete),
+    ("hang", |f| &mut f.hang),
+    ("garbage", |f| &mut f.garbage),
+];
+
+const SLOW_TOOL: &str = "slow-tool";
+
+impl Faults {
+    /// Every fault name, kebab-case. `slow-tool` takes a value: `slow-tool=MS`.
+    pub const NAMES: &'static [&'static str] = &[
+        "no-auth",
+        "wrong-token-accepted",
+        "no-www-authenticate",
+        "token-in-query",
+        "session-without-token",
+        "no-prm",
+        "wrong-version",
+        "failing-tool",
+        "slow-tool",
+        "missing-headers",
+        "cors-wildcard",
+        "cors-echo",
+        "bad-origin-accepted",
+        "no-rate-limit",
+        "wrong-error-codes",
+        "broken-pagination",
+        "bad-input-schema",
+        "bad-output",
+        "few-tools",
+        "unhealthy",
+        "not-ready",
+        "no-metrics",
+        "bad-metrics",
+        "no-session-delete",
+        "hang",
+        "garbage",
+    ];
+
+    /// Parses a comma-separated list such as `no-auth,slow-tool=1500`.
+    ///
+    /// Blank items are ignored, so `""` is the well-behaved server. The error names the bad
+    /// item and lists the valid names.
+    pub fn parse(list: &str) -> Result<Faults, String> {
+        let mut faults = Faults::default();
+        for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let (name, value) = match item.split_once('=') {
+                Some((n, v)) => (n.trim(), Some(v.trim())),
+                None => (item, None),
+            };
+            if name == SLOW_TOOL {
+                let ms = value
+                    .ok_or_else(|| {
+                        "fault `slow-tool` needs a delay in milliseconds, e.g. `slow-tool=1500`"
+                            .to_owned()
+                    })?
+                    .parse::<u64>()
+                    .map_err(|_| {
+                        format!(
+                            "fault `{item}` needs a whole number of milliseconds, e.g. `slow-tool=1500`"
+                        )
+                    })?;
+                faults.slow_tool = Some(ms);
+                continue;
+            }
+            let Some((_, flag)) = FLAGS.iter().find(|(n, _)| *n == name) else {
+                return Err(format!(
+                    "unknown fault `{item}`; valid faults: {}",
+                    Self::NAMES.join(", ")
+                ));
+            };
+            if value.is_some() {
+                return Err(format!("fault `{name}` takes no value (got `{item}`)"));
+            }
+            *flag(&mut faults) = true;
+        }
+        Ok(faults)
+    }
+
+    /// The names of the faults that are on, in [`Faults::NAMES`] order (`slow-tool=MS` with its value).
+    pub fn enabled(&self) -> Vec<String> {
+        let mut copy = self.clone();
+        let mut out = Vec::new();
+        for name in Self::NAMES {
+            if *name == SLOW_TOOL {
+                if let Some(ms) = self.slow_tool {
+                    out.push(format!("{SLOW_TOOL}={ms}"));
+                }
+                continue;
+            }
+            if let Some((_, flag)) = FLAGS.iter().find(|(n, _)| n == name)
+                && *flag(&mut copy)
+            {
+                out.push((*name).to_owned());
+            }
+        }
+        out
+    }
+
+    /// True when no fault is on.
+    pub fn is_empty(&self) -> bool {
+        *self == Faults::default()
+    }
+}
+
+/// The same list [`Faults::parse`] reads, so a value round-trips.
+impl fmt::Display for Faults {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.enabled().join(","))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_name_parses_alone_and_turns_exactly_one_fault_on() {
+        for name in Faults::NAMES {
+            let item = if *name == "slow-tool" {
+                "slow-tool=10".to_owned()
+            } else {
+                (*name).to_owned()
+            };
+            let faults = Faults::parse(&item).unwrap();
+            assert_eq!(faults.enabled(), vec![item.clone()], "{item}");
+        }
+        assert_eq!(FLAGS.len() + 1, Faults::NAMES.len());
+    }
+
+    #[test]
+    fn a_list_round_trips_through_display() {
+        let faults = Faults::parse(" no-auth , slow-tool=1500,garbage,").unwrap();
+        assert!(faults.no_auth && faults.garbage);
+        assert_eq!(faults.slow_tool, Some(1500));
+        assert_eq!(Faults::parse(&faults.to_string()).unwrap(), faults);
+        assert!(Faults::parse("").unwrap().is_empty());
+    }
+
+    #[test]
+    fn an_unknown_fault_is_named_and_the_valid_ones_listed() {
+        let err = Faults::parse("no-auth,nope").unwrap_err();
+        assert!(err.contains("`nope`"), "{err}");
+        assert!(
+            err.contains("wrong-token-accepted") && err.contains("garbage"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn slow_tool_needs_a_number_and_others_take_no_value() {
+        assert!(
+            Faults::parse("slow-tool")
+                .unwrap_err()
+                .contains("milliseconds")
+        );
+        assert!(
+            Faults::parse("slow-tool=fast")
+                .unwrap_err()
+                .contains("slow-tool=fast")
+        );
+        assert!(
+            Faults::parse("hang=1")
+                .unwrap_err()
+                .contains("takes no value")
+        );
+    }
+}

@@ -1,0 +1,347 @@
+//! The MCP side of the reference server: an rmcp `ServerHandler` with tools, resources
+//! and prompts, shared by the HTTP and stdio transports.
+//!
+//! `tools/list` pagination is done here rather than by rmcp so that `broken-pagination`
+//! can make the cursor loop.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CustomRequest, CustomResult, ErrorCode,
+    GetPromptRequestParams, GetPromptResponse, GetPromptResult, Implementation, ListPromptsResult,
+    ListResourcesResult, ListToolsResult, PaginatedRequestParams, Prompt, PromptArgument,
+    PromptMessage, ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse,
+    ReadResourceResult, Resource, ResourceContents, Role, ServerCapabilities, ServerConfig, Tool,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
+use tokio_util::sync::CancellationToken;
+
+use crate::EraSupport;
+use crate::faults::Faults;
+use crate::tools;
+
+/// Tools per `tools/list` page.
+pub const PAGE_SIZE: usize = 5;
+
+/// The version `wrong-version` reports instead of the real one.
+pub const WRONG_VERSION: &str = "0.0.0-wrong";
+
+/// What every request handler needs; one per server, shared by all sessions.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub version: String,
+    pub faults: Faults,
+    pub era: EraSupport,
+    /// Cancelled when the server stops, so sleeping tools wake up.
+    pub shutdown: CancellationToken,
+}
+
+/// The rmcp handler. Cheap to clone; rmcp makes one per session.
+#[derive(Clone, Debug)]
+pub(crate) struct Reference {
+    pub shared: Arc<Shared>,
+}
+
+/// Cursors are opaque to clients; inside they are the offset of the page, hex-encoded.
+fn encode_cursor(offset: usize) -> String {
+    format!("rw{}", hex(format!("page:{offset}").as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn decode_cursor(cursor: &str) -> Option<usize> {
+    let digits = cursor.strip_prefix("rw")?;
+    if digits.len() % 2 != 0 || digits.len() > 64 {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> = (0..digits.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(digits.get(i..i + 2)?, 16).ok())
+        .collect();
+    let text = String::from_utf8(bytes?).ok()?;
+    text.strip_prefix("page:")?.parse().ok()
+}
+
+const README_URI: &str = "runway://reference/readme";
+const CONFIG_URI: &str = "runway://reference/config";
+
+impl Reference {
+    pub fn new(shared: Arc<Shared>) -> Self {
+        Reference { shared }
+    }
+
+    fn faults(&self) -> &Faults {
+        &self.shared.faults
+    }
+
+    fn resources(&self) -> Vec<Resource> {
+        vec![
+            Resource::new(README_URI, "readme")
+                .with_title("About the reference server")
+                .with_description("What this server is for, in plain text")
+                .with_mime_type("text/plain"),
+            Resource::new(CONFIG_URI, "config")
+                .with_title("Server configuration")
+                .with_description("The version and the faults that are on, as JSON")
+                .with_mime_type("application/json"),
+        ]
+    }
+
+    fn prompts(&self) -> Vec<Prompt> {
+        vec![
+            Prompt::new(
+                "greeting",
+                Some("Greets someone by name"),
+                Some(vec![
+                    PromptArgument::new("name")
+                        .with_description("who to greet")
+                        .with_required(true),
+                ]),
+            ),
+            Prompt::new(
+                "summarize",
+                Some("Asks for a one-line summary of a text"),
+                Some(vec![
+                    PromptArgument::new("text")
+                        .with_description("the text to summarize")
+                        .with_required(true),
+                ]),
+            ),
+        ]
+    }
+
+    /// One `tools/list` page starting at the cursor's offset.
+    fn page(&self, cursor: Option<&str>) -> Result<ListToolsResult, McpError> {
+        let all = tools::catalogue(self.faults());
+        let offset = match cursor {
+            None => 0,
+            Some(c) => decode_cursor(c)
+                .filter(|o| *o < all.len() && o % PAGE_SIZE == 0)
+                .ok_or_else(|| McpError::invalid_params(format!("invalid cursor `{c}`"), None))?,
+        };
+        let end = (offset + PAGE_SIZE).min(all.len());
+        let next = if end < all.len() {
+            Some(encode_cursor(end))
+        } else if self.faults().broken_pagination {
+            Some(encode_cursor(0))
+        } else {
+            None
+        };
+        let mut result = ListToolsResult::with_all_items(all[offset..end].to_vec());
+        result.next_cursor = next;
+        Ok(result)
+    }
+}
+
+impl ServerHandler for Reference {
+    fn get_info(&self) -> ServerConfig {
+        let version = if self.faults().wrong_version {
+            WRONG_VERSION.to_owned()
+        } else {
+            self.shared.version.clone()
+        };
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_resources()
+                .enable_prompts()
+                .build(),
+        )
+        .with_server_info(
+            Implementation::new("runway-reference", version).with_title("Runway reference server"),
+        )
+        .with_instructions(
+            "A reference MCP server for testing: call `echo`, `add`, `slow` or `fail`",
+        )
+    }
+
+    fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {
+        match self.shared.era {
+            EraSupport::Both => Cow::Borrowed(ProtocolVersion::KNOWN_VERSIONS),
+            EraSupport::SessionOnly => {
+                Cow::Borrowed(ProtocolVersion::known_up_to(&ProtocolVersion::V_2025_11_25))
+            }
+            EraSupport::StatelessOnly => Cow::Owned(vec![ProtocolVersion::V_2026_07_28]),
+        }
+    }
+
+    async fn list_tools(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, McpError> {
+        self.page(request.as_ref().and_then(|r| r.cursor.as_deref()))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        tools::definition(name, self.faults())
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        tools::call(
+            &request.name,
+            request.arguments,
+            self.faults(),
+            &self.shared.shutdown,
+        )
+        .await
+        .map(CallToolResponse::from)
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, McpError> {
+        Ok(ListResourcesResult::with_all_items(self.resources()))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, McpError> {
+        let contents = match request.uri.as_str() {
+            README_URI => ResourceContents::text(
+                "The Runway reference MCP server. It exists so Runway's checks have something \
+                 real to verify, with switches (faults) that break one contract line each.",
+                README_URI,
+            ),
+            CONFIG_URI => ResourceContents::TextResourceContents {
+                uri: CONFIG_URI.to_owned(),
+                mime_type: Some("application/json".to_owned()),
+                text: serde_json::json!({
+                    "version": self.shared.version,
+                    "faults": self.faults().enabled(),
+                })
+                .to_string(),
+                meta: None,
+            },
+            other => {
+                return Err(McpError::resource_not_found(
+                    format!("no resource `{other}`"),
+                    None,
+                ));
+            }
+        };
+        Ok(ReadResourceResult::new(vec![contents]).into())
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, McpError> {
+        Ok(ListPromptsResult::with_all_items(self.prompts()))
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, McpError> {
+        let arg = |key: &str| -> Result<String, McpError> {
+            request
+                .arguments
+                .as_ref()
+                .and_then(|a| a.get(key))
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+                .ok_or_else(|| {
+                    McpError::invalid_params(
+                        format!("prompt `{}` needs a string argument `{key}`", request.name),
+                        None,
+                    )
+                })
+        };
+        let text = match request.name.as_str() {
+            "greeting" => format!("Say hello to {}.", arg("name")?),
+            "summarize" => format!("Summarize in one line:\n\n{}", arg("text")?),
+            other => {
+                return Err(McpError::invalid_params(
+                    format!("no prompt `{other}`"),
+                    None,
+                ));
+            }
+        };
+        Ok(GetPromptResult::new(vec![PromptMessage::new_text(Role::User, text)]).into())
+    }
+
+    async fn on_custom_request(
+        &self,
+        request: CustomRequest,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CustomResult, McpError> {
+        let code = if self.faults().wrong_error_codes {
+            ErrorCode::INTERNAL_ERROR
+        } else {
+            ErrorCode::METHOD_NOT_FOUND
+        };
+        Err(McpError::new(
+            code,
+            format!("method not found: `{}`", request.method),
+            None,
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reference(faults: Faults) -> Reference {
+        Reference::new(Arc::new(Shared {
+            version: "1.2.3".into(),
+            faults,
+            era: EraSupport::Both,
+            shutdown: CancellationToken::new(),
+        }))
+    }
+
+    #[test]
+    fn cursors_round_trip_and_reject_junk() {
+        assert_eq!(decode_cursor(&encode_cursor(10)), Some(10));
+        assert_eq!(decode_cursor("rwzz"), None);
+        assert_eq!(decode_cursor("10"), None);
+    }
+
+    #[test]
+    fn pages_walk_every_tool_once_then_stop() {
+        let r = reference(Faults::default());
+        let mut cursor: Option<String> = None;
+        let mut names = Vec::new();
+        for _ in 0..10 {
+            let page = r.page(cursor.as_deref()).unwrap();
+            assert!(page.tools.len() <= PAGE_SIZE);
+            names.extend(page.tools.iter().map(|t| t.name.to_string()));
+            cursor = page.next_cursor;
+            if cursor.is_none() {
+                break;
+            }
+        }
+        assert!(cursor.is_none());
+        assert_eq!(names, tools::TOOL_NAMES);
+    }
+
+    #[test]
+    fn broken_pagination_loops_back_to_the_first_page() {
+        let r = reference(Faults {
+            broken_pagination: true,
+            ..Faults::default()
+        });
+        let mut cursor = r.page(None).unwrap().next_cursor;
+        for _ in 0..3 {
+            cursor = r.page(cursor.as_deref()).unwrap().next_cursor;
+        }
+        assert_eq!(cursor, Some(encode_cursor(0)));
+        assert!(r.page(Some("bogus")).is_err());
+    }
+}

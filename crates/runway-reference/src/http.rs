@@ -1,0 +1,542 @@
+//! The HTTP surface: health, metrics, protected-resource metadata, and `/mcp` behind
+//! the layers a production MCP server puts in front of its transport.
+//!
+//! Order on `/mcp`: security headers and CORS (every response), then the Origin check,
+//! the rate limit (before auth, so a token guesser is throttled), bearer auth, JSON-RPC
+//! validation (so malformed input gets JSON-RPC codes rather than rmcp's bare 415), and
+//! finally rmcp's `StreamableHttpService`, which owns sessions and both protocol eras.
+//! Every fault that concerns HTTP is applied in this file.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use rmcp::model::ClientJsonRpcMessage;
+use rmcp::transport::streamable_http_server::StreamableHttpService;
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use serde_json::{Value, json};
+
+use crate::RateLimit;
+use crate::handler::{Reference, Shared};
+use crate::metrics::{self, Metrics};
+use crate::tools::sleep_unless_cancelled;
+
+/// Largest JSON-RPC body accepted on `/mcp`, matching rmcp's own default.
+const MAX_BODY: usize = 4 * 1024 * 1024;
+
+/// How long `hang` keeps a `tools/call` waiting when the server is not shut down first.
+const HANG_FOR: Duration = Duration::from_secs(60);
+
+/// The authorization server named in the protected-resource metadata. It does not exist:
+/// the reference server only checks a static bearer token.
+pub const AUTHORIZATION_SERVER: &str = "https://auth.example.test";
+
+const SESSION_HEADER: &str = "mcp-session-id";
+
+pub(crate) struct HttpState {
+    pub shared: Arc<Shared>,
+    pub token: Option<String>,
+    pub base_url: String,
+    pub mcp_url: String,
+    pub allowed_origins: Vec<String>,
+    pub anon_limiter: Option<Limiter>,
+    pub token_limiter: Option<Limiter>,
+    pub metrics: Metrics,
+    pub mcp: StreamableHttpService<Reference, LocalSessionManager>,
+}
+
+pub(crate) fn router(state: Arc<HttpState>) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/livez", get(livez))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_page))
+        .route("/.well-known/oauth-protected-resource", get(prm))
+        .route("/.well-known/oauth-protected-resource/mcp", get(prm))
+        .route("/mcp", any(mcp))
+        .layer(from_fn_with_state(state.clone(), cors))
+        .layer(from_fn_with_state(state.clone(), security_headers))
+        .with_state(state)
+}
+
+/// A fixed-window request counter per client IP.
+pub(crate) struct Limiter {
+    limit: RateLimit,
+    windows: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+}
+
+/// Clients tracked before expired windows are swept, so memory stays bounded.
+const MAX_TRACKED_CLIENTS: usize = 10_000;
+
+impl Limiter {
+    pub fn new(limit: RateLimit) -> Self {
+        Limiter {
+            limit,
+            windows: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// `Err(seconds)` when `ip` is over budget: how long until its window resets.
+    fn check(&self, ip: IpAddr) -> Result<(), u64> {
+        let now = Instant::now();
+        let window = self.limit.window.max(Duration::from_millis(1));
+        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        if windows.len() >= MAX_TRACKED_CLIENTS {
+            windows.retain(|_, (start, _)| now.duration_since(*start) < window);
+        }
+        let entry = windows.entry(ip).or_insert((now, 0));
+        if now.duration_since(entry.0) >= window {
+            *entry = (now, 0);
+        }
+        if entry.1 >= self.limit.requests {
+            let left = window.saturating_sub(now.duration_since(entry.0));
+            return Err(left.as_secs_f64().ceil().max(1.0) as u64);
+        }
+        entry.1 += 1;
+        Ok(())
+    }
+}
+
+/// Compares without stopping at the first differing byte, so timing does not leak the token.
+fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+fn normalize_origin(origin: &str) -> String {
+    origin.trim().trim_end_matches('/').to_ascii_lowercase()
+}
+
+fn json_response(status: StatusCode, body: Value) -> Response {
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn jsonrpc_error(status: StatusCode, id: Value, code: i32, message: &str) -> Response {
+    json_response(
+        status,
+        json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}}),
+    )
+}
+
+impl HttpState {
+    fn origin_allowed(&self, origin: &str) -> bool {
+        let origin = normalize_origin(origin);
+        self.allowed_origins
+            .iter()
+            .any(|o| normalize_origin(o) == origin)
+    }
+
+    fn prm_url(&self) -> String {
+        format!("{}/.well-known/oauth-protected-resource", self.base_url)
+    }
+
+    /// Whether the request carries the token the server was started with (faults applied).
+    fn has_valid_token(&self, headers: &HeaderMap, query: Option<&str>) -> bool {
+        let Some(token) = &self.token else {
+            return false;
+        };
+        let faults = &self.shared.faults;
+        let bearer = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                let (scheme, rest) = v.trim().split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+            });
+        if let Some(presented) = bearer {
+            if same_secret(presented, token) {
+                return true;
+            }
+            if faults.wrong_token_accepted && !presented.is_empty() {
+                return true;
+            }
+        }
+        if faults.token_in_query
+            && let Some(query) = query
+        {
+            return query
+                .split('&')
+                .filter_map(|pair| pair.split_once('='))
+                .any(|(k, v)| k == "access_token" && same_secret(v, token));
+        }
+        false
+    }
+
+    fn unauthorized(&self) -> Response {
+        let mut resp = json_response(
+            StatusCode::UNAUTHORIZED,
+            json!({
+                "error": "invalid_token",
+                "error_description": "`/mcp` needs `Authorization: Bearer <token>`",
+            }),
+        );
+        if !self.shared.faults.no_www_authenticate
+            && let Ok(v) =
+                HeaderValue::from_str(&format!("Bearer resource_metadata=\"{}\"", self.prm_url()))
+        {
+            resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+        }
+        resp
+    }
+
+    async fn forward(&self, req: Request) -> Response {
+        self.mcp.handle(req).await.map(Body::new)
+    }
+
+    /// Validates a POSTed JSON-RPC message, applies the message-level faults, and hands
+    /// it to rmcp.
+    async fn post(&self, req: Request) -> Response {
+        let started = Instant::now();
+        let faults = &self.shared.faults;
+        let (parts, body) = req.into_parts();
+        let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
+            return jsonrpc_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                Value::Null,
+                -32600,
+                "request body too large or unreadable",
+            );
+        };
+        let value: Value = match serde_json::from_slice(&bytes) {
+            Ok(v) => v,
+            Err(_) if faults.wrong_error_codes => {
+                return (StatusCode::INTERNAL_SERVER_ERROR, "internal server error")
+                    .into_response();
+            }
+            Err(e) => {
+                return jsonrpc_error(
+                    StatusCode::BAD_REQUEST,
+                    Value::Null,
+                    -32700,
+                    &format!("Parse error: {e}"),
+                );
+            }
+        };
+        let method = match classify(&value) {
+            Ok(method) => method.map(str::to_owned),
+            Err(message) => {
+                let id = value.get("id").cloned().unwrap_or(Value::Null);
+                return jsonrpc_error(StatusCode::BAD_REQUEST, id, -32600, message);
+            }
+        };
+        let id = value.get("id").cloned().unwrap_or(Value::Null);
+        if let Err(e) = serde_json::from_value::<ClientJsonRpcMessage>(value) {
+            return jsonrpc_error(
+                StatusCode::BAD_REQUEST,
+                id,
+                -32602,
+                &format!("Invalid params: {e}"),
+            );
+        }
+        let method = method.unwrap_or_else(|| "(response)".to_owned());
+        let method = method.as_str();
+        if faults.garbage && method == "tools/list" {
+            self.metrics.observe(method, started.elapsed());
+            return (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json")],
+                &b"\x00\xff<<garbage>> this is not JSON {\"jsonrpc\": 2.0,"[..],
+            )
+                .into_response();
+        }
+        if faults.hang && method == "tools/call" {
+            sleep_unless_cancelled(HANG_FOR, &self.shared.shutdown).await;
+            return (StatusCode::GATEWAY_TIMEOUT, "the `hang` fault gave up").into_response();
+        }
+        let resp = self
+            .forward(Request::from_parts(parts, Body::from(bytes)))
+            .await;
+        self.metrics.observe(method, started.elapsed());
+        resp
+    }
+}
+
+/// Checks the JSON-RPC 2.0 envelope. `Ok(Some(method))` for requests and notifications,
+/// `Ok(None)` for a response to a server request, `Err(reason)` for an invalid request.
+fn classify(value: &Value) -> Result<Option<&str>, &'static str> {
+    let Some(obj) = value.as_object() else {
+        return Err(if value.is_array() {
+            "Invalid Request: batches are not supported"
+        } else {
+            "Invalid Request: not a JSON-RPC object"
+        });
+    };
+    if obj.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
+        return Err("Invalid Request: `jsonrpc` must be \"2.0\"");
+    }
+    if let Some(id) = obj.get("id")
+        && !(id.is_string() || id.is_i64() || id.is_u64())
+    {
+        return Err("Invalid Request: `id` must be a string or an integer");
+    }
+    match obj.get("method") {
+        Some(Value::String(m)) => Ok(Some(m)),
+        Some(_) => Err("Invalid Request: `method` must be a string"),
+        None if obj.contains_key("id")
+            && (obj.contains_key("result") || obj.contains_key("error")) =>
+        {
+            Ok(None)
+        }
+        None => Err("Invalid Request: no `method`"),
+    }
+}
+
+async fn mcp(
+    State(st): State<Arc<HttpState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request,
+) -> Response {
+    let faults = &st.shared.faults;
+    if let Some(origin) = req.headers().get(header::ORIGIN)
+        && !faults.bad_origin_accepted
+        && !origin.to_str().is_ok_and(|o| st.origin_allowed(o))
+    {
+        return json_response(
+            StatusCode::FORBIDDEN,
+            json!({"error": "forbidden", "error_description": "this `Origin` is not allowed"}),
+        );
+    }
+    let valid_token = st.has_valid_token(req.headers(), req.uri().query());
+    let limiter = if valid_token {
+        &st.token_limiter
+    } else {
+        &st.anon_limiter
+    };
+    if !faults.no_rate_limit
+        && let Some(limiter) = limiter
+        && let Err(retry) = limiter.check(peer.ip())
+    {
+        let mut resp = json_response(
+            StatusCode::TOO_MANY_REQUESTS,
+            json!({"error": "rate_limited", "retry_after": retry}),
+        );
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(retry));
+        return resp;
+    }
+    let passes = st.token.is_none()
+        || faults.no_auth
+        || valid_token
+        || (faults.session_without_token && req.headers().contains_key(SESSION_HEADER));
+    if !passes {
+        return st.unauthorized();
+    }
+    match *req.method() {
+        Method::POST => st.post(req).await,
+        Method::DELETE
+            if faults.no_session_delete && req.headers().contains_key(SESSION_HEADER) =>
+        {
+            StatusCode::ACCEPTED.into_response()
+        }
+        _ => st.forward(req).await,
+    }
+}
+
+async fn health(State(st): State<Arc<HttpState>>) -> Response {
+    if st.shared.faults.unhealthy {
+        return json_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({"status": "unhealthy", "version": st.shared.version}),
+        );
+    }
+    json_response(
+        StatusCode::OK,
+        json!({"status": "ok", "version": st.shared.version}),
+    )
+}
+
+async fn livez() -> Response {
+    json_response(StatusCode::OK, json!({"status": "alive"}))
+}
+
+async fn readyz(State(st): State<Arc<HttpState>>) -> Response {
+    if st.shared.faults.not_ready {
+        return json_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({"status": "not ready"}),
+        );
+    }
+    json_response(StatusCode::OK, json!({"status": "ready"}))
+}
+
+async fn metrics_page(State(st): State<Arc<HttpState>>) -> Response {
+    let faults = &st.shared.faults;
+    if faults.no_metrics {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    }
+    let body = if faults.bad_metrics {
+        st.metrics.render_broken()
+    } else {
+        st.metrics.render()
+    };
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, metrics::CONTENT_TYPE)],
+        body,
+    )
+        .into_response()
+}
+
+async fn prm(State(st): State<Arc<HttpState>>) -> Response {
+    if st.shared.faults.no_prm {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    }
+    json_response(
+        StatusCode::OK,
+        json!({
+            "resource": st.mcp_url,
+            "authorization_servers": [AUTHORIZATION_SERVER],
+            "bearer_methods_supported": ["header"],
+        }),
+    )
+}
+
+async fn security_headers(State(st): State<Arc<HttpState>>, req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    if !st.shared.faults.missing_headers {
+        let h = resp.headers_mut();
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        h.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        );
+    }
+    resp
+}
+
+const ALLOW_HEADERS: &str = "authorization, content-type, accept, mcp-session-id, \
+    mcp-protocol-version, mcp-method, mcp-name, last-event-id";
+const EXPOSE_HEADERS: &str = "mcp-session-id, www-authenticate, retry-after";
+
+async fn cors(State(st): State<Arc<HttpState>>, req: Request, next: Next) -> Response {
+    let faults = &st.shared.faults;
+    let origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let allowed = origin.as_deref().is_some_and(|o| st.origin_allowed(o));
+    let preflight = req.method() == Method::OPTIONS
+        && origin.is_some()
+        && req
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    let mut resp = if preflight {
+        if allowed || faults.bad_origin_accepted {
+            let mut resp = StatusCode::NO_CONTENT.into_response();
+            let h = resp.headers_mut();
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_METHODS,
+                HeaderValue::from_static("GET, POST, DELETE, OPTIONS"),
+            );
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                HeaderValue::from_static(ALLOW_HEADERS),
+            );
+            h.insert(
+                header::ACCESS_CONTROL_MAX_AGE,
+                HeaderValue::from_static("600"),
+            );
+            resp
+        } else {
+            json_response(
+                StatusCode::FORBIDDEN,
+                json!({"error": "forbidden", "error_description": "this `Origin` is not allowed"}),
+            )
+        }
+    } else {
+        next.run(req).await
+    };
+    let h = resp.headers_mut();
+    if faults.cors_wildcard {
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+            HeaderValue::from_static("true"),
+        );
+    } else if let Some(origin) = origin
+        && (allowed || faults.cors_echo)
+        && let Ok(value) = HeaderValue::from_str(&origin)
+    {
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+            HeaderValue::from_static("true"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static(EXPOSE_HEADERS),
+        );
+        h.append(header::VARY, HeaderValue::from_static("Origin"));
+    }
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_limiter_allows_the_budget_then_says_when_to_retry() {
+        let l = Limiter::new(RateLimit {
+            requests: 2,
+            window: Duration::from_secs(3),
+        });
+        let ip: IpAddr = [127, 0, 0, 1].into();
+        assert!(l.check(ip).is_ok());
+        assert!(l.check(ip).is_ok());
+        let retry = l.check(ip).unwrap_err();
+        assert!((1..=3).contains(&retry), "{retry}");
+        assert!(l.check([10, 0, 0, 1].into()).is_ok());
+    }
+
+    #[test]
+    fn classify_sorts_requests_responses_and_junk() {
+        assert_eq!(
+            classify(&json!({"jsonrpc":"2.0","id":1,"method":"ping"})),
+            Ok(Some("ping"))
+        );
+        assert_eq!(
+            classify(&json!({"jsonrpc":"2.0","id":1,"result":{}})),
+            Ok(None)
+        );
+        assert!(classify(&json!([])).is_err());
+        assert!(classify(&json!({"jsonrpc":"1.0","id":1,"method":"ping"})).is_err());
+        assert!(classify(&json!({"jsonrpc":"2.0","id":{},"method":"ping"})).is_err());
+        assert!(classify(&json!({"jsonrpc":"2.0","id":1,"method":3})).is_err());
+        assert!(classify(&json!("x")).is_err());
+    }
+
+    #[test]
+    fn secrets_compare_exactly() {
+        assert!(same_secret("abc", "abc"));
+        assert!(!same_secret("abc", "abd"));
+        assert!(!same_secret("abc", "abcd"));
+    }
+}
