@@ -630,3 +630,49 @@ async fn resets_and_unreachable_hosts_are_clean_failures() {
     let h = report.check("http.health").unwrap();
     assert!(h.message.contains("could not connect"), "{}", h.message);
 }
+
+#[tokio::test]
+async fn a_slow_drip_and_garbage_bytes_end_as_clean_results_within_the_timeout() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // Answers every request with a 200 whose body drips one garbage byte per 50 ms.
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        for _ in 0..50 {
+            let Ok((mut s, _)) = l.accept().await else {
+                break;
+            };
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf).await;
+                let _ = s
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n")
+                    .await;
+                for _ in 0..400 {
+                    if s.write_all(b"\xff").await.is_err() {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            });
+        }
+    });
+    let url = url::Url::parse(&format!("http://{addr}/mcp")).unwrap();
+    let mut ctx = crate::Context::new(crate::Transport::Http { url }, None, Suite::Smoke);
+    ctx.limits.timeout = Duration::from_millis(400);
+    ctx.toggles.only = vec!["http".into()];
+    let started = std::time::Instant::now();
+    let report = engine::run(&ctx).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    let h = report.check("http.health").unwrap();
+    // A body that never ends within the timeout: a failure with the excerpt as evidence.
+    assert_eq!(h.status, Status::Fail, "{h:?}");
+    assert!(h.message.contains("did not end"), "{}", h.message);
+    assert!(h.evidence.body_excerpt.is_some());
+    assert_eq!(report.check("http.metrics").unwrap().status, Status::Fail);
+    task.abort();
+}

@@ -77,7 +77,16 @@ pub async fn health(ctx: &Context, client: &reqwest::Client) -> Vec<CheckResult>
         .and_then(|j| j.get("status"))
         .and_then(|s| s.as_str())
         .map(str::to_owned);
-    let r = if !(200..300).contains(&o.status) {
+    let r = if o.truncated {
+        CheckResult::fail(
+            id,
+            format!(
+                "`{}` answered {} but the body did not end within {:?} or {} bytes",
+                ep.path, o.status, ctx.limits.timeout, ctx.limits.max_body
+            ),
+            "a health endpoint must answer small and fast: check for a blocked handler or a proxy buffering the response",
+        )
+    } else if !(200..300).contains(&o.status) {
         CheckResult::fail(
             id,
             format!(
