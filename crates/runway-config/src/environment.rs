@@ -1,6 +1,206 @@
 //! `[environments.<name>]`: a place to run and how to verify it. Owned by runway-verify.
+//!
+//! Values are typed so that a bad one is rejected by the TOML reader itself,
+//! which knows its exact line and column; only rules that span several fields
+//! are checked afterwards in [`EnvironmentConfig::validate`].
 
-use serde::Deserialize;
+use std::{
+    collections::BTreeMap,
+    num::{NonZeroU32, NonZeroU64, NonZeroUsize},
+};
+
+use serde::{Deserialize, Deserializer, de::Error as _};
+
+/// Check groups a `checks` key may name (alone or as `group.id`).
+pub const CHECK_GROUPS: &[&str] = &[
+    "http",
+    "tls",
+    "mcp",
+    "auth",
+    "headers",
+    "cors",
+    "origin",
+    "load",
+    "ratelimit",
+];
+
+/// Which checks run, as in `runway verify --suite`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SuiteName {
+    Smoke,
+    Full,
+    Conformance,
+}
+
+impl SuiteName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuiteName::Smoke => "smoke",
+            SuiteName::Full => "full",
+            SuiteName::Conformance => "conformance",
+        }
+    }
+}
+
+/// A key of the `checks` table: a known group (`auth`) or an id in one (`auth.query_token`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct CheckName(pub String);
+
+impl<'de> Deserialize<'de> for CheckName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let group = s.split('.').next().unwrap_or("");
+        if CHECK_GROUPS.contains(&group) {
+            Ok(CheckName(s))
+        } else {
+            Err(D::Error::custom(format!(
+                "unknown check `{s}`: a key must be one of {} or `group.check_id`",
+                CHECK_GROUPS
+                    .iter()
+                    .map(|g| format!("`{g}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )))
+        }
+    }
+}
+
+fn positive_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    let v = f64::deserialize(d)?;
+    if v.is_finite() && v > 0.0 {
+        Ok(Some(v))
+    } else {
+        Err(D::Error::custom(format!(
+            "`{v}` must be a number greater than 0"
+        )))
+    }
+}
+
+fn ratio<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    let v = f64::deserialize(d)?;
+    if (0.0..=1.0).contains(&v) {
+        Ok(Some(v))
+    } else {
+        Err(D::Error::custom(format!(
+            "`{v}` must be between 0 and 1 (0.01 means 1%)"
+        )))
+    }
+}
+
+fn path<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let v = String::deserialize(d)?;
+    if v.starts_with('/') || v.starts_with("http://") || v.starts_with("https://") {
+        Ok(Some(v))
+    } else {
+        Err(D::Error::custom(format!(
+            "`{v}` must be an absolute path (`/health`) or a URL"
+        )))
+    }
+}
+
+fn object<'de, D: Deserializer<'de>>(d: D) -> Result<serde_json::Value, D::Error> {
+    let v = serde_json::Value::deserialize(d)?;
+    if v.is_object() {
+        Ok(v)
+    } else {
+        Err(D::Error::custom(
+            "`arguments` must be a table, e.g. `arguments = { message = \"hi\" }`",
+        ))
+    }
+}
+
+fn burst<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NonZeroU32>, D::Error> {
+    let v = NonZeroU32::deserialize(d)?;
+    if v.get() <= 1000 {
+        Ok(Some(v))
+    } else {
+        Err(D::Error::custom(format!(
+            "`{v}` is more than the maximum burst of 1000"
+        )))
+    }
+}
+
+/// Latency and error budgets.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThresholdsConfig {
+    /// p95 of MCP tool calls, in milliseconds (default 1000).
+    pub tool_p95_ms: Option<NonZeroU64>,
+    /// p95 of plain HTTP endpoints, in milliseconds (default 2000).
+    pub api_p95_ms: Option<NonZeroU64>,
+    /// Warn when the TLS certificate expires in fewer days (default 14).
+    pub tls_min_days: Option<NonZeroU32>,
+    /// Largest error rate of a load run, 0-1 (default 0.01).
+    #[serde(default, deserialize_with = "ratio")]
+    pub max_error_rate: Option<f64>,
+}
+
+/// A tool call as a load target.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoadCallConfig {
+    pub tool: String,
+    #[serde(default = "empty_object", deserialize_with = "object")]
+    pub arguments: serde_json::Value,
+}
+
+fn empty_object() -> serde_json::Value {
+    serde_json::json!({})
+}
+
+/// `[environments.X.load]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoadConfig {
+    pub concurrency: Option<NonZeroUsize>,
+    pub requests: Option<NonZeroU64>,
+    #[serde(default, deserialize_with = "positive_f64")]
+    pub duration_secs: Option<f64>,
+    /// Requests per second across all workers (enables coordinated-omission correction).
+    #[serde(default, deserialize_with = "positive_f64")]
+    pub rate: Option<f64>,
+    /// `GET` this path...
+    #[serde(default, deserialize_with = "path")]
+    pub path: Option<String>,
+    /// ...or call this tool.
+    pub call: Option<LoadCallConfig>,
+}
+
+/// `[environments.X.rate_limit]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitConfig {
+    /// No 429 fails the run instead of warning.
+    pub required: Option<bool>,
+    /// Anonymous requests in the burst (at most 1000).
+    #[serde(default, deserialize_with = "burst")]
+    pub burst: Option<NonZeroU32>,
+}
+
+/// `[[environments.X.calls]]`: a smoke tool call and what it must return.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallConfig {
+    pub tool: String,
+    #[serde(default = "empty_object", deserialize_with = "object")]
+    pub arguments: serde_json::Value,
+    /// The result may have `isError: true` (default false).
+    #[serde(default)]
+    pub expect_error: bool,
+    /// Some text content contains this.
+    pub expect_text: Option<String>,
+    /// Some text content matches this regular expression.
+    pub expect_match: Option<String>,
+    /// A JSON pointer into the structured content (or text parsed as JSON)...
+    pub expect_json_pointer: Option<String>,
+    /// ...and the value it must hold there.
+    pub expect_json_value: Option<serde_json::Value>,
+    /// Validate `structuredContent` against the tool's `outputSchema` (default true).
+    pub output_schema: Option<bool>,
+    /// Latency budget of this call, in milliseconds.
+    pub max_latency_ms: Option<NonZeroU64>,
+}
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -11,26 +211,235 @@ pub struct EnvironmentConfig {
     pub token_env: Option<String>,
     /// Path of a file holding the bearer token.
     pub token_file: Option<String>,
+    /// The check suite `runway verify <env>` runs (default `smoke`).
+    pub suite: Option<SuiteName>,
+    #[serde(default, deserialize_with = "path")]
+    pub health_path: Option<String>,
+    #[serde(default, deserialize_with = "path")]
+    pub livez_path: Option<String>,
+    #[serde(default, deserialize_with = "path")]
+    pub readyz_path: Option<String>,
+    #[serde(default, deserialize_with = "path")]
+    pub metrics_path: Option<String>,
+    /// Series `/metrics` must expose.
+    #[serde(default)]
+    pub required_metrics: Vec<String>,
+    /// `serverInfo.version` and the health `version` must equal this; `${VAR}` is interpolated.
+    pub expect_version: Option<String>,
+    /// At least this many tools.
+    pub min_tools: Option<usize>,
+    /// Tools that must be listed.
+    #[serde(default)]
+    pub required_tools: Vec<String>,
+    /// Per-request timeout in seconds (default 10).
+    #[serde(default, deserialize_with = "positive_f64")]
+    pub timeout_secs: Option<f64>,
+    /// Switch checks on or off by group (`ratelimit = true`) or id (`"auth.query_token" = false`).
+    #[serde(default)]
+    pub checks: BTreeMap<CheckName, bool>,
+    #[serde(default)]
+    pub thresholds: ThresholdsConfig,
+    pub load: Option<LoadConfig>,
+    #[serde(default)]
+    pub rate_limit: RateLimitConfig,
+    #[serde(default)]
+    pub calls: Vec<CallConfig>,
 }
 
 impl EnvironmentConfig {
     /// Cross-field validation; the error is `(dotted field, message)`.
     pub(crate) fn validate(&self, name: &str) -> Result<(), (String, String)> {
+        let at = |f: &str| format!("environments.{name}.{f}");
         if let Some(url) = &self.url
             && !url.contains("${")
             && url::Url::parse(url).is_err()
         {
             return Err((
-                format!("environments.{name}.url"),
+                at("url"),
                 format!("`{url}` is not a valid URL (expected `https://host/mcp`)"),
             ));
         }
         if self.token_env.is_some() && self.token_file.is_some() {
             return Err((
-                format!("environments.{name}.token_file"),
+                at("token_file"),
                 "set either `token_env` or `token_file`, not both".into(),
             ));
         }
+        if let Some(load) = &self.load
+            && load.path.is_some()
+            && load.call.is_some()
+        {
+            return Err((
+                format!("environments.{name}.load.call"),
+                "set either `path` or `call`, not both".into(),
+            ));
+        }
+        for call in &self.calls {
+            if call.tool.trim().is_empty() {
+                return Err((at("calls.tool"), "a call needs a tool name".into()));
+            }
+            if call.expect_json_value.is_some() != call.expect_json_pointer.is_some() {
+                return Err((
+                    at("calls.expect_json_pointer"),
+                    format!(
+                        "call of `{}`: set `expect_json_pointer` and `expect_json_value` together",
+                        call.tool
+                    ),
+                ));
+            }
+            if let Some(p) = &call.expect_json_pointer
+                && !p.is_empty()
+                && !p.starts_with('/')
+            {
+                return Err((
+                    at("calls.expect_json_pointer"),
+                    format!("`{p}` is not a JSON pointer (it starts with `/`, e.g. `/sum`)"),
+                ));
+            }
+        }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::Config;
+
+    const FULL: &str = r#"
+[environments.prod]
+url = "https://mcp.example.com/mcp"
+token_env = "PROD_MCP_TOKEN"
+suite = "full"
+health_path = "/healthz"
+metrics_path = "/internal/metrics"
+required_metrics = ["mcp_requests_total"]
+expect_version = "1.4.0"
+min_tools = 16
+required_tools = ["echo", "add"]
+timeout_secs = 5
+checks = { ratelimit = true, "auth.query_token" = false }
+
+[environments.prod.thresholds]
+tool_p95_ms = 800
+api_p95_ms = 1500
+max_error_rate = 0.02
+
+[environments.prod.load]
+concurrency = 16
+requests = 500
+rate = 100.0
+call = { tool = "echo", arguments = { message = "load" } }
+
+[environments.prod.rate_limit]
+required = true
+burst = 100
+
+[[environments.prod.calls]]
+tool = "add"
+arguments = { a = 2, b = 3 }
+expect_json_pointer = "/sum"
+expect_json_value = 5
+max_latency_ms = 500
+
+[[environments.prod.calls]]
+tool = "echo"
+arguments = { message = "hi" }
+expect_text = "hi"
+"#;
+
+    fn parse(text: &str) -> Result<Config, String> {
+        Config::parse(text, Path::new("/p/runway.toml")).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_full_environment_parses() {
+        let c = parse(FULL).unwrap();
+        let e = c.environment("prod").unwrap();
+        assert_eq!(e.suite, Some(super::SuiteName::Full));
+        assert_eq!(e.thresholds.tool_p95_ms.unwrap().get(), 800);
+        assert_eq!(e.thresholds.max_error_rate, Some(0.02));
+        let load = e.load.as_ref().unwrap();
+        assert_eq!(load.concurrency.unwrap().get(), 16);
+        assert_eq!(load.call.as_ref().unwrap().arguments["message"], "load");
+        assert_eq!(e.rate_limit.burst.unwrap().get(), 100);
+        assert_eq!(e.calls.len(), 2);
+        assert_eq!(e.calls[0].arguments, serde_json::json!({"a": 2, "b": 3}));
+        assert_eq!(e.calls[0].expect_json_value, Some(serde_json::json!(5)));
+        assert_eq!(e.checks.len(), 2);
+        assert_eq!(e.timeout_secs, Some(5.0));
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_name_file_line_and_column() {
+        let cases: &[(&str, &str, &str)] = &[
+            (
+                "[environments.p]\nurl = \"http://x/mcp\"\nsuit = \"full\"\n",
+                "/p/runway.toml:3:1",
+                "suit",
+            ),
+            (
+                "[environments.p]\nsuite = \"smok\"\n",
+                "/p/runway.toml:2:9",
+                "smok",
+            ),
+            (
+                "[environments.p.load]\nconcurrency = 0\n",
+                "/p/runway.toml:2:15",
+                "",
+            ),
+            (
+                "[environments.p.thresholds]\nmax_error_rate = 5.0\n",
+                "/p/runway.toml:2:18",
+                "between 0 and 1",
+            ),
+            (
+                "[environments.p]\nchecks = { ratelimt = true }\n",
+                "/p/runway.toml:2:",
+                "unknown check `ratelimt`",
+            ),
+            (
+                "[environments.p]\nhealth_path = \"health\"\n",
+                "/p/runway.toml:2:15",
+                "absolute path",
+            ),
+            (
+                "[environments.p]\n\n[[environments.p.calls]]\ntool = \"echo\"\narguments = \"hi\"\n",
+                "/p/runway.toml:5:",
+                "must be a table",
+            ),
+            (
+                "[environments.p]\n\n[[environments.p.calls]]\ntool = \"echo\"\nexpect_txt = \"hi\"\n",
+                "/p/runway.toml:5:1",
+                "expect_txt",
+            ),
+            (
+                "[environments.p.rate_limit]\nburst = 5000\n",
+                "/p/runway.toml:2:9",
+                "maximum burst",
+            ),
+            (
+                "[environments.p.load]\nrate = -1.0\n",
+                "/p/runway.toml:2:8",
+                "greater than 0",
+            ),
+        ];
+        for (text, location, needle) in cases {
+            let e = parse(text).unwrap_err();
+            assert!(e.starts_with(location), "{text:?}: {e}");
+            assert!(e.contains(needle), "{text:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn cross_field_rules_point_at_the_field() {
+        let e = parse("[environments.p.load]\npath = \"/health\"\ncall = { tool = \"echo\" }\n")
+            .unwrap_err();
+        assert!(e.starts_with("/p/runway.toml:3:1"), "{e}");
+        assert!(e.contains("either `path` or `call`"), "{e}");
+        let e = parse("[environments.p]\n[[environments.p.calls]]\ntool = \"add\"\nexpect_json_pointer = \"/sum\"\n").unwrap_err();
+        assert!(e.contains("together"), "{e}");
+        assert!(e.starts_with("/p/runway.toml:4:1"), "{e}");
     }
 }

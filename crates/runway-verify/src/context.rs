@@ -119,6 +119,176 @@ pub struct Expectations {
     pub calls: Vec<SmokeCall>,
 }
 
+/// An HTTP path next to the MCP endpoint (`/health`) and whether it must exist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// Absolute path on the MCP endpoint's origin, or a full URL.
+    pub path: String,
+    /// Configured explicitly: a 404 fails instead of being noted and skipped.
+    pub required: bool,
+}
+
+impl Endpoint {
+    pub fn default_at(path: &str) -> Endpoint {
+        Endpoint {
+            path: path.to_owned(),
+            required: false,
+        }
+    }
+
+    pub fn required_at(path: &str) -> Endpoint {
+        Endpoint {
+            path: path.to_owned(),
+            required: true,
+        }
+    }
+}
+
+/// The operational HTTP endpoints; `None` switches a check off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpPaths {
+    pub health: Option<Endpoint>,
+    pub livez: Option<Endpoint>,
+    pub readyz: Option<Endpoint>,
+    pub metrics: Option<Endpoint>,
+}
+
+impl Default for HttpPaths {
+    fn default() -> Self {
+        HttpPaths {
+            health: Some(Endpoint::default_at("/health")),
+            livez: Some(Endpoint::default_at("/livez")),
+            readyz: Some(Endpoint::default_at("/readyz")),
+            metrics: Some(Endpoint::default_at("/metrics")),
+        }
+    }
+}
+
+/// Limits a run is judged against.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Thresholds {
+    /// p95 of MCP tool calls.
+    pub tool_p95: Duration,
+    /// p95 of plain HTTP requests (health and friends).
+    pub api_p95: Duration,
+    /// Fewer days than this before the TLS certificate expires is a warning (half of it a failure).
+    pub tls_min_days: i64,
+    /// Largest error rate (0.0-1.0) a load run may have.
+    pub max_error_rate: f64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            tool_p95: Duration::from_secs(1),
+            api_p95: Duration::from_secs(2),
+            tls_min_days: 14,
+            max_error_rate: 0.01,
+        }
+    }
+}
+
+/// What a load run sends.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoadTarget {
+    /// `GET` this path (or URL) on the server.
+    Http { path: String },
+    /// `tools/call` of this tool with these arguments, in one MCP session.
+    ToolCall {
+        tool: String,
+        arguments: serde_json::Value,
+    },
+}
+
+/// The shape of a load run: `concurrency` workers until `requests` are sent or `duration` passes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadSettings {
+    pub target: LoadTarget,
+    pub concurrency: usize,
+    /// Stop after this many requests (the default when neither bound is set: 200).
+    pub requests: Option<u64>,
+    /// Stop after this long.
+    pub duration: Option<Duration>,
+    /// Requests per second across all workers; latency is then measured from the
+    /// intended send time, so a stalled server cannot hide its queueing.
+    pub rate: Option<f64>,
+}
+
+impl Default for LoadSettings {
+    fn default() -> Self {
+        LoadSettings {
+            target: LoadTarget::Http {
+                path: "/health".to_owned(),
+            },
+            concurrency: 8,
+            requests: Some(200),
+            duration: None,
+            rate: None,
+        }
+    }
+}
+
+/// How the rate-limit probe behaves.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateLimitSettings {
+    /// No 429 is a failure instead of a warning.
+    pub required: bool,
+    /// Anonymous requests sent in the burst (bounded; at most 1000).
+    pub burst: u32,
+}
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        RateLimitSettings {
+            required: false,
+            burst: 60,
+        }
+    }
+}
+
+/// Check groups (`auth`, `metrics`) or ids (`auth.query_token`) switched on or off.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Toggles {
+    /// Run these even when the suite would not.
+    pub enabled: Vec<String>,
+    /// Never run these.
+    pub disabled: Vec<String>,
+    /// When not empty, run only these (`--only auth`).
+    pub only: Vec<String>,
+}
+
+impl Toggles {
+    fn matches(list: &[String], id: &str) -> bool {
+        list.iter().any(|t| {
+            t == id || (id.starts_with(t.as_str()) && id.as_bytes().get(t.len()) == Some(&b'.'))
+        })
+    }
+
+    /// `Some(true)`/`Some(false)` when `id` (or its group) was switched explicitly.
+    pub fn state(&self, id: &str) -> Option<bool> {
+        if !self.only.is_empty() {
+            return Some(Self::matches(&self.only, id) && !Self::matches(&self.disabled, id));
+        }
+        if Self::matches(&self.disabled, id) {
+            Some(false)
+        } else if Self::matches(&self.enabled, id) {
+            Some(true)
+        } else {
+            None
+        }
+    }
+}
+
+/// Called with `(done, total)` while a load run progresses; `total` is 0 when the run is bounded by time.
+#[derive(Clone)]
+pub struct Progress(pub std::sync::Arc<dyn Fn(u64, u64) + Send + Sync>);
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress(..)")
+    }
+}
+
 /// Everything a check may read.
 #[derive(Debug, Clone)]
 pub struct Context {
@@ -132,6 +302,21 @@ pub struct Context {
     pub expect: Expectations,
     /// Which MCP era to verify on a server that speaks both.
     pub era: EraChoice,
+    pub paths: HttpPaths,
+    /// Series `/metrics` must expose (family names: `mcp_requests_total`).
+    pub required_metrics: Vec<String>,
+    pub thresholds: Thresholds,
+    /// `Some` runs the load check (always in the full suite, with defaults).
+    pub load: Option<LoadSettings>,
+    pub rate_limit: RateLimitSettings,
+    pub toggles: Toggles,
+    /// An `Origin` no server should trust, for the CORS and Origin checks.
+    pub foreign_origin: String,
+    /// Extra trusted roots (DER) for the TLS check, besides the web PKI.
+    pub extra_roots: Vec<Vec<u8>>,
+    /// The whole run's time budget; checks still pending when it runs out fail.
+    pub run_timeout: Duration,
+    pub progress: Option<Progress>,
 }
 
 impl Context {
@@ -158,7 +343,22 @@ impl Context {
             suite,
             expect: Expectations::default(),
             era: EraChoice::default(),
+            paths: HttpPaths::default(),
+            required_metrics: Vec::new(),
+            thresholds: Thresholds::default(),
+            load: None,
+            rate_limit: RateLimitSettings::default(),
+            toggles: Toggles::default(),
+            foreign_origin: "https://runway-foreign-origin.example".to_owned(),
+            extra_roots: Vec::new(),
+            run_timeout: Duration::from_secs(300),
+            progress: None,
         }
+    }
+
+    /// Whether check `id` runs: explicit toggles win, then the suite decides.
+    pub fn wants(&self, id: &str, in_suite: bool) -> bool {
+        self.toggles.state(id).unwrap_or(in_suite)
     }
 
     /// The MCP endpoint URL, for HTTP targets.
@@ -172,5 +372,231 @@ impl Context {
     /// A sibling path on the MCP endpoint's origin (`/health` next to `/mcp`).
     pub fn origin_url(&self, path: &str) -> Option<url::Url> {
         self.url().and_then(|u| u.join(path).ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toggles_match_groups_and_ids_and_disable_wins() {
+        let t = Toggles {
+            enabled: vec!["ratelimit".into()],
+            disabled: vec!["auth.query_token".into(), "metrics".into()],
+            only: vec![],
+        };
+        assert_eq!(t.state("ratelimit.burst"), Some(true));
+        assert_eq!(t.state("auth.query_token"), Some(false));
+        assert_eq!(t.state("auth.no_token"), None);
+        assert_eq!(t.state("metrics"), Some(false));
+        // A prefix that is not a whole group does not match.
+        assert_eq!(t.state("metricsx.a"), None);
+        let only = Toggles {
+            only: vec!["load".into()],
+            ..Toggles::default()
+        };
+        assert_eq!(only.state("load.latency"), Some(true));
+        assert_eq!(only.state("auth.no_token"), Some(false));
+    }
+
+    #[test]
+    fn the_token_never_shows_in_the_display() {
+        let url = url::Url::parse("http://127.0.0.1:1/mcp?k=tok-abcdef").unwrap();
+        let ctx = Context::new(
+            Transport::Http { url },
+            Some(Secret::new("tok-abcdef")),
+            Suite::Smoke,
+        );
+        assert!(!ctx.display.contains("tok-abcdef"));
+        assert_eq!(
+            ctx.origin_url("/health").unwrap().as_str(),
+            "http://127.0.0.1:1/health"
+        );
+    }
+}
+
+/// Why an environment's settings could not be applied.
+#[derive(Debug, thiserror::Error)]
+#[error("`{field}`: {message}")]
+pub struct SettingsError {
+    pub field: String,
+    pub message: String,
+}
+
+impl Context {
+    /// Applies `[environments.<name>]` settings (everything but the URL and the token,
+    /// which the caller resolves because they involve the process environment).
+    pub fn apply_environment(
+        &mut self,
+        name: &str,
+        env: &runway_config::EnvironmentConfig,
+    ) -> Result<(), SettingsError> {
+        let field = |f: &str| format!("environments.{name}.{f}");
+        if let Some(s) = env.suite {
+            self.suite = s.as_str().parse().unwrap_or(Suite::Smoke);
+        }
+        for (slot, value) in [
+            (&mut self.paths.health, &env.health_path),
+            (&mut self.paths.livez, &env.livez_path),
+            (&mut self.paths.readyz, &env.readyz_path),
+            (&mut self.paths.metrics, &env.metrics_path),
+        ] {
+            if let Some(p) = value {
+                *slot = Some(Endpoint::required_at(p));
+            }
+        }
+        self.required_metrics = env.required_metrics.clone();
+        if let Some(v) = &env.expect_version {
+            let v =
+                runway_config::interpolate::interpolate_env(v).map_err(|var| SettingsError {
+                    field: field("expect_version"),
+                    message: format!("environment variable `{var}` is not set"),
+                })?;
+            self.expect.version = Some(v);
+        }
+        self.expect.min_tools = env.min_tools;
+        self.expect.required_tools = env.required_tools.clone();
+        for c in &env.calls {
+            if let Some(re) = &c.expect_match
+                && let Err(e) = regex::Regex::new(re)
+            {
+                return Err(SettingsError {
+                    field: field("calls.expect_match"),
+                    message: format!("`{re}` is not a valid regular expression: {e}"),
+                });
+            }
+            self.expect.calls.push(SmokeCall {
+                tool: c.tool.clone(),
+                arguments: c.arguments.clone(),
+                expect: CallExpect {
+                    not_error: !c.expect_error,
+                    text_contains: c.expect_text.clone(),
+                    text_matches: c.expect_match.clone(),
+                    json_at: c
+                        .expect_json_pointer
+                        .clone()
+                        .zip(c.expect_json_value.clone()),
+                    output_schema: c.output_schema.unwrap_or(true),
+                    max_latency: c.max_latency_ms.map(|m| Duration::from_millis(m.get())),
+                },
+            });
+        }
+        if let Some(t) = env.timeout_secs {
+            self.limits.timeout = Duration::from_secs_f64(t);
+        }
+        for (k, on) in &env.checks {
+            let list = if *on {
+                &mut self.toggles.enabled
+            } else {
+                &mut self.toggles.disabled
+            };
+            list.push(k.0.clone());
+        }
+        let t = &env.thresholds;
+        if let Some(v) = t.tool_p95_ms {
+            self.thresholds.tool_p95 = Duration::from_millis(v.get());
+        }
+        if let Some(v) = t.api_p95_ms {
+            self.thresholds.api_p95 = Duration::from_millis(v.get());
+        }
+        if let Some(v) = t.tls_min_days {
+            self.thresholds.tls_min_days = i64::from(v.get());
+        }
+        if let Some(v) = t.max_error_rate {
+            self.thresholds.max_error_rate = v;
+        }
+        if let Some(l) = &env.load {
+            let mut s = LoadSettings::default();
+            if let Some(c) = l.concurrency {
+                s.concurrency = c.get();
+            }
+            s.requests = l.requests.map(|n| n.get());
+            s.duration = l.duration_secs.map(Duration::from_secs_f64);
+            if s.requests.is_none() && s.duration.is_none() {
+                s.requests = LoadSettings::default().requests;
+            }
+            s.rate = l.rate;
+            if let Some(p) = &l.path {
+                s.target = LoadTarget::Http { path: p.clone() };
+            }
+            if let Some(c) = &l.call {
+                s.target = LoadTarget::ToolCall {
+                    tool: c.tool.clone(),
+                    arguments: c.arguments.clone(),
+                };
+            }
+            self.load = Some(s);
+        }
+        if let Some(r) = env.rate_limit.required {
+            self.rate_limit.required = r;
+        }
+        if let Some(b) = env.rate_limit.burst {
+            self.rate_limit.burst = b.get();
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod environment_tests {
+    use super::*;
+
+    #[test]
+    fn an_environment_fills_the_context() {
+        let text = r#"
+[environments.prod]
+url = "http://127.0.0.1:1/mcp"
+suite = "full"
+metrics_path = "/m"
+required_metrics = ["a_total"]
+expect_version = "${RUNWAY_TEST_SURELY_UNSET:-9.9.9}"
+min_tools = 3
+checks = { ratelimit = false, "auth.query_token" = true }
+[environments.prod.thresholds]
+tool_p95_ms = 250
+[environments.prod.load]
+duration_secs = 2.5
+call = { tool = "echo", arguments = { message = "x" } }
+[[environments.prod.calls]]
+tool = "add"
+arguments = { a = 1, b = 2 }
+expect_json_pointer = "/sum"
+expect_json_value = 3
+max_latency_ms = 100
+"#;
+        let cfg = runway_config::Config::parse(text, std::path::Path::new("runway.toml")).unwrap();
+        let url = url::Url::parse("http://127.0.0.1:1/mcp").unwrap();
+        let mut ctx = Context::new(Transport::Http { url }, None, Suite::Smoke);
+        ctx.apply_environment("prod", cfg.environment("prod").unwrap())
+            .unwrap();
+        assert_eq!(ctx.suite, Suite::Full);
+        assert_eq!(ctx.paths.metrics, Some(Endpoint::required_at("/m")));
+        assert!(!ctx.paths.health.as_ref().unwrap().required);
+        assert_eq!(ctx.expect.version.as_deref(), Some("9.9.9"));
+        assert_eq!(ctx.thresholds.tool_p95, Duration::from_millis(250));
+        let load = ctx.load.unwrap();
+        assert_eq!(load.duration, Some(Duration::from_millis(2500)));
+        assert_eq!(load.requests, None);
+        assert!(matches!(load.target, LoadTarget::ToolCall { ref tool, .. } if tool == "echo"));
+        assert_eq!(
+            ctx.expect.calls[0].expect.json_at,
+            Some(("/sum".into(), serde_json::json!(3)))
+        );
+        assert_eq!(ctx.toggles.state("ratelimit.burst"), Some(false));
+        assert_eq!(ctx.toggles.state("auth.query_token"), Some(true));
+    }
+
+    #[test]
+    fn a_bad_regex_names_its_field() {
+        let text =
+            "[environments.p]\n[[environments.p.calls]]\ntool = \"echo\"\nexpect_match = \"(\"\n";
+        let cfg = runway_config::Config::parse(text, std::path::Path::new("runway.toml")).unwrap();
+        let url = url::Url::parse("http://127.0.0.1:1/mcp").unwrap();
+        let mut ctx = Context::new(Transport::Http { url }, None, Suite::Smoke);
+        let e = ctx
+            .apply_environment("p", cfg.environment("p").unwrap())
+            .unwrap_err();
+        assert_eq!(e.field, "environments.p.calls.expect_match");
     }
 }

@@ -165,8 +165,18 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
 /// A client for checks: no automatic redirects, no retries, no cookie store,
 /// so what the report shows is exactly what the server did.
 pub fn client(limits: Limits) -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
+    client_with_roots(limits, &[])
+}
+
+/// [`client`] that also trusts the given DER root certificates (a private CA).
+pub fn client_with_roots(limits: Limits, roots: &[Vec<u8>]) -> reqwest::Client {
+    let mut b = reqwest::Client::builder();
+    for der in roots {
+        if let Ok(c) = reqwest::Certificate::from_der(der) {
+            b = b.add_root_certificate(c);
+        }
+    }
+    b.redirect(reqwest::redirect::Policy::none())
         .timeout(limits.timeout)
         .connect_timeout(limits.timeout.min(Duration::from_secs(5)))
         .user_agent(concat!("runway/", env!("CARGO_PKG_VERSION")))

@@ -7,8 +7,23 @@
 //! traffic goes through `rmcp`; every status-code, header and negative check
 //! uses raw HTTP so that nothing retries or re-initialises behind our back.
 
+pub mod checks;
 pub mod context;
+pub mod engine;
 pub mod http;
+pub mod load;
 pub mod mcp;
+pub mod report;
 
-pub use context::{CallExpect, Context, Expectations, SmokeCall, Suite, Transport};
+/// Re-exported so callers build [`Transport::Http`] without a dependency of their own.
+pub use url;
+
+pub use context::{
+    CallExpect, Context, Endpoint, Expectations, HttpPaths, LoadSettings, LoadTarget, Progress,
+    RateLimitSettings, SmokeCall, Suite, Thresholds, Toggles, Transport,
+};
+
+#[cfg(test)]
+mod testkit;
+#[cfg(test)]
+mod tests;

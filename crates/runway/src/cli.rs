@@ -23,7 +23,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Prove a deployed MCP server works: health, auth, protocol, tools, headers, load.
-    Verify(cmd::verify::Args),
+    Verify(Box<cmd::verify::Args>),
     /// Start the reference MCP server on 127.0.0.1 and verify it, with no set-up.
     Demo(cmd::demo::Args),
     /// Detect the project's version files and write `runway.toml`.

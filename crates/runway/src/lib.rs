@@ -43,8 +43,10 @@ fn run(cli: cli::Cli) -> anyhow::Result<Exit> {
 }
 
 fn init_tracing(verbose: u8) {
+    // rmcp logs every JSON-RPC error it sends or receives at warn; Runway provokes
+    // those errors on purpose and reports them itself, so they stay quiet by default.
     let default = match verbose {
-        0 => "warn",
+        0 => "warn,rmcp=error",
         1 => "info,runway=debug",
         _ => "debug",
     };

@@ -19,7 +19,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
         project_dir: cli.project_dir.clone(),
     };
     match cli.command {
-        Command::Verify(args) => verify::run(&ctx, args).await,
+        Command::Verify(args) => verify::run(&ctx, *args).await,
         Command::Demo(args) => demo::run(&ctx, args).await,
         Command::Init(args) => init::run(&ctx, args).await,
         Command::Release(c) => release::run(&ctx, c).await,

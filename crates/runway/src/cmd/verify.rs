@@ -1,14 +1,492 @@
-//! `runway verify` (being built; see the issue that owns it).
+//! `runway verify`: run a check suite against a URL, a `runway.toml`
+//! environment or a stdio command, print the report, exit 0 or 1.
 
-use runway_core::Exit;
+use std::{io::Write, path::PathBuf, time::Duration};
+
+use anyhow::Context as _;
+use runway_core::{Exit, Secret};
+use runway_verify::{
+    Context, LoadSettings, LoadTarget, SmokeCall, Suite, Transport,
+    report::{self, Format},
+};
 
 use super::Ctx;
+use crate::error::{UsageError, usage};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+#[command(
+    after_help = "Exit status: 0 no check failed, 1 a check failed, 2 usage or configuration error, 3 internal error.
 
-pub async fn run(_ctx: &Ctx, _args: Args) -> anyhow::Result<Exit> {
-    Err(crate::error::usage(
-        "`runway verify` is not available in this build yet",
-    ))
+Examples:
+  runway verify https://mcp.example.com/mcp --token-env MCP_TOKEN
+  runway verify production --format github
+  runway verify --stdio -- python -m my_server"
+)]
+pub struct Args {
+    /// The MCP endpoint URL (`https://host/mcp`) or an environment name from `runway.toml`.
+    #[arg(value_name = "URL|ENV", required_unless_present = "stdio")]
+    pub target: Option<String>,
+
+    /// Verify a server spoken to over stdin/stdout: the command follows `--`.
+    #[arg(long, requires = "command")]
+    pub stdio: bool,
+
+    /// The stdio server's command line (after `--`).
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+
+    /// Read the bearer token from this environment variable.
+    #[arg(long, value_name = "VAR", conflicts_with = "token_file")]
+    pub token_env: Option<String>,
+
+    /// Read the bearer token from this file.
+    #[arg(long, value_name = "PATH")]
+    pub token_file: Option<PathBuf>,
+
+    /// Check suite: `smoke` (every deploy), `full` (adds headers, CORS, load, rate limits) or `conformance` (MCP rules).
+    #[arg(long, value_name = "SUITE")]
+    pub suite: Option<String>,
+
+    /// Output format: `human`, `json`, `junit` or `github`.
+    #[arg(long, value_name = "FORMAT", default_value = "human")]
+    pub format: String,
+
+    /// Per-request timeout in seconds.
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<f64>,
+
+    /// Time budget of the whole run in seconds.
+    #[arg(long, value_name = "SECS")]
+    pub run_timeout: Option<f64>,
+
+    /// The server must report this version (`serverInfo.version` and the health `version`).
+    #[arg(long, value_name = "VERSION")]
+    pub expect_version: Option<String>,
+
+    /// The server must list at least this many tools.
+    #[arg(long, value_name = "N")]
+    pub expect_tools: Option<usize>,
+
+    /// A tool the server must list (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub require_tool: Vec<String>,
+
+    /// A smoke call: `name` or `name={"json":"arguments"}` (repeatable).
+    #[arg(long, value_name = "CALL")]
+    pub call: Vec<String>,
+
+    /// A Prometheus series `/metrics` must expose (repeatable).
+    #[arg(long, value_name = "SERIES")]
+    pub require_metric: Vec<String>,
+
+    /// Run only these check groups or ids (repeatable): `--only auth --only http.health`.
+    #[arg(long, value_name = "CHECK")]
+    pub only: Vec<String>,
+
+    /// Do not run these check groups or ids (repeatable).
+    #[arg(long, value_name = "CHECK")]
+    pub skip: Vec<String>,
+
+    /// Load run: concurrent workers.
+    #[arg(long, value_name = "N")]
+    pub load_concurrency: Option<usize>,
+
+    /// Load run: number of requests.
+    #[arg(long, value_name = "N")]
+    pub load_requests: Option<u64>,
+
+    /// Load run: duration in seconds.
+    #[arg(long, value_name = "SECS")]
+    pub load_duration: Option<f64>,
+
+    /// Load run: requests per second (latency measured from intended send times).
+    #[arg(long, value_name = "RPS")]
+    pub load_rate: Option<f64>,
+
+    /// Load run: `GET` this path (default `/health`).
+    #[arg(long, value_name = "PATH", conflicts_with = "load_call")]
+    pub load_path: Option<String>,
+
+    /// Load run: call this tool instead, `name={"json":"arguments"}`.
+    #[arg(long, value_name = "CALL")]
+    pub load_call: Option<String>,
+
+    /// A missing rate limit (no 429) fails instead of warning.
+    #[arg(long)]
+    pub require_rate_limit: bool,
+}
+
+/// Parses `name={"a":1}` (or a bare `name`) into a tool name and JSON object arguments.
+pub fn parse_call(flag: &str, s: &str) -> Result<(String, serde_json::Value), UsageError> {
+    let (name, args) = match s.split_once('=') {
+        Some((n, a)) => (n.trim(), a.trim()),
+        None => (s.trim(), ""),
+    };
+    if name.is_empty() {
+        return Err(UsageError::new(format!("`{flag}`: `{s}` has no tool name"))
+            .with_hint(format!("write `{flag} 'echo={{\"message\":\"hi\"}}'`")));
+    }
+    if args.is_empty() {
+        return Ok((name.to_owned(), serde_json::json!({})));
+    }
+    let value: serde_json::Value = serde_json::from_str(args).map_err(|e| {
+        UsageError::new(format!(
+            "`{flag}`: the arguments of `{name}` are not valid JSON: {e}"
+        ))
+        .with_hint(format!(
+            "quote the whole value: `{flag} '{name}={{\"key\":\"value\"}}'`"
+        ))
+    })?;
+    if !value.is_object() {
+        return Err(UsageError::new(format!(
+            "`{flag}`: the arguments of `{name}` must be a JSON object, not `{args}`"
+        )));
+    }
+    Ok((name.to_owned(), value))
+}
+
+fn read_token_env(var: &str, origin: &str) -> anyhow::Result<Secret> {
+    match std::env::var(var) {
+        Ok(v) if !v.trim().is_empty() => Ok(Secret::new(v.trim())),
+        Ok(_) => {
+            Err(UsageError::new(format!("environment variable `{var}` ({origin}) is empty")).into())
+        }
+        Err(_) => Err(UsageError::new(format!(
+            "environment variable `{var}` ({origin}) is not set"
+        ))
+        .with_hint(format!(
+            "export `{var}` with the bearer token, or use `--token-file`"
+        ))
+        .into()),
+    }
+}
+
+fn read_token_file(path: &std::path::Path, origin: &str) -> anyhow::Result<Secret> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        UsageError::new(format!(
+            "cannot read the token file `{}` ({origin}): {e}",
+            path.display()
+        ))
+    })?;
+    let t = text.trim();
+    if t.is_empty() {
+        return Err(usage(format!(
+            "the token file `{}` is empty",
+            path.display()
+        )));
+    }
+    Ok(Secret::new(t))
+}
+
+fn parse_url(s: &str) -> anyhow::Result<runway_verify::url::Url> {
+    let u = runway_verify::url::Url::parse(s)
+        .map_err(|e| usage(format!("`{s}` is not a valid URL: {e}")))?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return Err(usage(format!("`{s}` is not an http or https URL")));
+    }
+    Ok(u)
+}
+
+/// Builds the check context from flags and, for an environment name, `runway.toml`.
+pub fn build_context(ctx: &Ctx, args: &Args) -> anyhow::Result<Context> {
+    let mut token: Option<Secret> = None;
+    if let Some(var) = &args.token_env {
+        token = Some(read_token_env(var, "`--token-env`")?);
+    }
+    if let Some(p) = &args.token_file {
+        token = Some(read_token_file(p, "`--token-file`")?);
+    }
+    let mut env_settings = None;
+    let transport = if args.stdio {
+        if args.target.is_some() {
+            return Err(usage(
+                "`--stdio` takes the command after `--`, not a URL or environment",
+            ));
+        }
+        let mut parts = args.command.iter().cloned();
+        let program = parts
+            .next()
+            .ok_or_else(|| usage("`--stdio` needs a command after `--`"))?;
+        Transport::Stdio {
+            program,
+            args: parts.collect(),
+            env: Vec::new(),
+        }
+    } else {
+        let target = args.target.clone().unwrap_or_default();
+        if target.contains("://") {
+            Transport::Http {
+                url: parse_url(&target)?,
+            }
+        } else {
+            let loaded = ctx.config()?.ok_or_else(|| {
+                UsageError::new(format!("`{target}` is not a URL and there is no `runway.toml` to find an environment in"))
+                    .with_hint("pass the MCP endpoint URL (`https://host/mcp`) or run `runway init`")
+            })?;
+            let Some(env) = loaded.config.environment(&target).cloned() else {
+                let known: Vec<String> = loaded
+                    .config
+                    .environments
+                    .keys()
+                    .map(|k| format!("`{k}`"))
+                    .collect();
+                return Err(UsageError::new(format!(
+                    "no environment `{target}` in `{}`",
+                    loaded.path.display()
+                ))
+                .with_hint(if known.is_empty() {
+                    "add an `[environments.<name>]` table with a `url`".to_owned()
+                } else {
+                    format!("known environments: {}", known.join(", "))
+                })
+                .into());
+            };
+            let raw = env.url.clone().ok_or_else(|| {
+                usage(format!(
+                    "environment `{target}` in `{}` has no `url`",
+                    loaded.path.display()
+                ))
+            })?;
+            let url = runway_config::interpolate::interpolate_env(&raw).map_err(|var| {
+                usage(format!(
+                    "environment variable `{var}` is not set (referenced by `environments.{target}.url` in `{}`)",
+                    loaded.path.display()
+                ))
+            })?;
+            if token.is_none() {
+                let origin = format!("`environments.{target}.token_env`");
+                if let Some(var) = &env.token_env {
+                    token = Some(read_token_env(var, &origin)?);
+                } else if let Some(f) = &env.token_file {
+                    token = Some(read_token_file(&loaded.root.join(f), "`token_file`")?);
+                }
+            }
+            env_settings = Some((target.clone(), env));
+            Transport::Http {
+                url: parse_url(&url)?,
+            }
+        }
+    };
+
+    let mut c = Context::new(transport, token, Suite::Smoke);
+    if let Some((name, env)) = &env_settings {
+        c.apply_environment(name, env)
+            .map_err(|e| usage(e.to_string()))?;
+        c.display = format!("{name} ({})", c.display);
+    }
+    if let Some(s) = &args.suite {
+        c.suite = s
+            .parse()
+            .map_err(|e: String| usage(format!("`--suite`: {e}")))?;
+    }
+    if let Some(t) = args.timeout {
+        if !(t.is_finite() && t > 0.0) {
+            return Err(usage(
+                "`--timeout` must be a number of seconds greater than 0",
+            ));
+        }
+        c.limits.timeout = Duration::from_secs_f64(t);
+    }
+    if let Some(v) = &args.expect_version {
+        c.expect.version = Some(v.clone());
+    }
+    if let Some(n) = args.expect_tools {
+        c.expect.min_tools = Some(n);
+    }
+    c.expect
+        .required_tools
+        .extend(args.require_tool.iter().cloned());
+    for raw in &args.call {
+        let (tool, arguments) = parse_call("--call", raw)?;
+        c.expect.calls.push(SmokeCall {
+            tool,
+            arguments,
+            expect: Default::default(),
+        });
+    }
+    c.required_metrics
+        .extend(args.require_metric.iter().cloned());
+    c.toggles.only.extend(args.only.iter().cloned());
+    c.toggles.disabled.extend(args.skip.iter().cloned());
+    if args.require_rate_limit {
+        c.rate_limit.required = true;
+    }
+
+    let load_flags = args.load_concurrency.is_some()
+        || args.load_requests.is_some()
+        || args.load_duration.is_some()
+        || args.load_rate.is_some()
+        || args.load_path.is_some()
+        || args.load_call.is_some();
+    if load_flags {
+        let mut s = c.load.clone().unwrap_or_default();
+        if let Some(n) = args.load_concurrency {
+            if n == 0 {
+                return Err(usage("`--load-concurrency` must be at least 1"));
+            }
+            s.concurrency = n;
+        }
+        if args.load_requests.is_some() || args.load_duration.is_some() {
+            s.requests = args.load_requests;
+            s.duration = match args.load_duration {
+                Some(d) if d.is_finite() && d > 0.0 => Some(Duration::from_secs_f64(d)),
+                Some(_) => {
+                    return Err(usage(
+                        "`--load-duration` must be a number of seconds greater than 0",
+                    ));
+                }
+                None => None,
+            };
+        }
+        if let Some(r) = args.load_rate {
+            if !(r.is_finite() && r > 0.0) {
+                return Err(usage("`--load-rate` must be greater than 0"));
+            }
+            s.rate = Some(r);
+        }
+        if let Some(p) = &args.load_path {
+            s.target = LoadTarget::Http { path: p.clone() };
+        }
+        if let Some(raw) = &args.load_call {
+            let (tool, arguments) = parse_call("--load-call", raw)?;
+            s.target = LoadTarget::ToolCall { tool, arguments };
+        }
+        c.load = Some(s);
+    }
+    // The run budget covers a requested load run plus the other checks.
+    let load_time = c
+        .load
+        .as_ref()
+        .and_then(|l: &LoadSettings| l.duration)
+        .unwrap_or_default();
+    c.run_timeout = match args.run_timeout {
+        Some(t) if t.is_finite() && t > 0.0 => Duration::from_secs_f64(t),
+        Some(_) => {
+            return Err(usage(
+                "`--run-timeout` must be a number of seconds greater than 0",
+            ));
+        }
+        None => Duration::from_secs(300) + load_time,
+    };
+    Ok(c)
+}
+
+/// Whether to colour stdout: a terminal and no `NO_COLOR`.
+pub fn stdout_color() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Shows a progress bar on an interactive stderr while a load run goes.
+fn attach_progress(c: &mut Context) -> Option<indicatif::ProgressBar> {
+    if !crate::term::stderr_is_interactive() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::hidden();
+    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("load {bar:30} {pos}/{len} requests ({per_sec})")
+    {
+        bar.set_style(style);
+    }
+    let b = bar.clone();
+    c.progress = Some(runway_verify::Progress(std::sync::Arc::new(
+        move |done, total| {
+            if total > 0 && b.length() != Some(total) {
+                b.set_length(total);
+            }
+            b.set_position(done);
+        },
+    )));
+    Some(bar)
+}
+
+/// Prints `report` in `format` to stdout (and the GitHub step summary when asked for).
+pub fn emit(
+    report: &runway_core::Report,
+    format: Format,
+    redactor: &runway_core::Redactor,
+) -> anyhow::Result<()> {
+    let text = report::render(report, format, stdout_color(), redactor);
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush())
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        return Err(e).context("cannot write the report to stdout");
+    }
+    if format == Format::Github
+        && let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty())
+    {
+        let md = redactor.redact(&report::github::step_summary(report));
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(md.as_bytes()))
+            .with_context(|| {
+                format!(
+                    "cannot append to `GITHUB_STEP_SUMMARY` (`{}`)",
+                    PathBuf::from(&path).display()
+                )
+            })?;
+    }
+    Ok(())
+}
+
+pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
+    let format: Format = args
+        .format
+        .parse()
+        .map_err(|e: String| usage(format!("`--format`: {e}")))?;
+    let mut c = build_context(ctx, &args)?;
+    let wants_load = c
+        .toggles
+        .state("load.latency")
+        .unwrap_or(runway_verify::engine::in_suite("load", c.suite) || c.load.is_some());
+    let bar = if wants_load {
+        attach_progress(&mut c)
+    } else {
+        None
+    };
+    let report = runway_verify::engine::run(&c).await;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    emit(&report, format, &c.redactor)?;
+    Ok(if report.ok() {
+        Exit::Success
+    } else {
+        Exit::Failed
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calls_parse_with_or_without_arguments() {
+        assert_eq!(
+            parse_call("--call", r#"echo={"message":"hi"}"#).unwrap(),
+            ("echo".into(), serde_json::json!({"message": "hi"}))
+        );
+        assert_eq!(
+            parse_call("--call", "list").unwrap().1,
+            serde_json::json!({})
+        );
+        let e = parse_call("--call", "echo={message:hi}").unwrap_err();
+        assert!(
+            e.message
+                .starts_with("`--call`: the arguments of `echo` are not valid JSON"),
+            "{}",
+            e.message
+        );
+        assert!(
+            parse_call("--load-call", "echo=[1]")
+                .unwrap_err()
+                .message
+                .contains("`--load-call`")
+        );
+        assert!(parse_call("--call", "={}").is_err());
+    }
 }

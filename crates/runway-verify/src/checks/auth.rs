@@ -1,0 +1,519 @@
+//! The auth boundary of `/mcp`: what a request without, with a wrong, or with
+//! a smuggled token gets, and whether the server says where to get a token
+//! (RFC 9728 protected resource metadata).
+//!
+//! These checks speak raw HTTP on purpose: an MCP client library would attach
+//! the token, retry or re-initialise, and hide exactly what is being tested.
+
+use std::time::Instant;
+
+use runway_core::{CheckResult, Era};
+
+use super::{describe, needs_http, observed, send, unreachable};
+use crate::{context::Context, http::Observed};
+
+/// The session-era protocol version the raw requests announce.
+pub const SESSION_VERSION: &str = "2025-06-18";
+
+/// What a raw MCP request carries besides its body.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct RawAuth<'a> {
+    /// `Authorization: Bearer <token>`.
+    pub bearer: Option<&'a str>,
+    /// `Mcp-Session-Id`.
+    pub session: Option<&'a str>,
+    /// `Origin`.
+    pub origin: Option<&'a str>,
+}
+
+/// The JSON-RPC body that opens a conversation in `era`: `initialize` in the
+/// session era, `server/discover` in the stateless era.
+pub fn opening_body(era: &Era) -> serde_json::Value {
+    match era {
+        Era::Stateless { .. } => serde_json::json!({
+            "jsonrpc": "2.0", "id": 1, "method": "server/discover", "params": {}
+        }),
+        _ => serde_json::json!({
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": era.version().unwrap_or(SESSION_VERSION),
+                "capabilities": {},
+                "clientInfo": {"name": "runway", "version": env!("CARGO_PKG_VERSION")}
+            }
+        }),
+    }
+}
+
+/// A POST of `body` to `url` with the headers a streamable-HTTP MCP server expects.
+pub fn mcp_post(
+    client: &reqwest::Client,
+    url: &url::Url,
+    era: &Era,
+    body: &serde_json::Value,
+    auth: RawAuth<'_>,
+) -> reqwest::RequestBuilder {
+    let mut req = client
+        .post(url.clone())
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(body.to_string());
+    if let Some(v) = era.version() {
+        req = req.header("mcp-protocol-version", v);
+    } else if auth.session.is_some() {
+        req = req.header("mcp-protocol-version", SESSION_VERSION);
+    }
+    if let Some(t) = auth.bearer {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    if let Some(s) = auth.session {
+        req = req.header("mcp-session-id", s);
+    }
+    if let Some(o) = auth.origin {
+        req = req.header("origin", o);
+    }
+    req
+}
+
+/// The `resource_metadata` parameter of a `WWW-Authenticate: Bearer ...` header.
+pub fn resource_metadata_param(header: &str) -> Option<String> {
+    let lower = header.to_ascii_lowercase();
+    let mut from = 0;
+    while let Some(i) = lower[from..].find("resource_metadata") {
+        let start = from + i;
+        from = start + "resource_metadata".len();
+        // A whole parameter name, not the tail of another.
+        if start > 0 && !matches!(lower.as_bytes()[start - 1], b' ' | b',' | b'\t') {
+            continue;
+        }
+        let rest = header[from..].trim_start();
+        let Some(rest) = rest.strip_prefix('=') else {
+            continue;
+        };
+        let rest = rest.trim_start();
+        return if let Some(q) = rest.strip_prefix('"') {
+            q.find('"').map(|end| q[..end].to_owned())
+        } else {
+            let end = rest.find([',', ' ']).unwrap_or(rest.len());
+            Some(rest[..end].to_owned())
+        };
+    }
+    None
+}
+
+fn is_success(status: u16) -> bool {
+    (200..300).contains(&status)
+}
+
+/// Runs every `auth.*` check against the MCP endpoint.
+pub async fn run(ctx: &Context, client: &reqwest::Client, era: &Era) -> Vec<CheckResult> {
+    let Some(url) = ctx.url().cloned() else {
+        return vec![needs_http("auth.no_token")];
+    };
+    let body = opening_body(era);
+    let request = describe("POST", &url);
+    let mut out = Vec::new();
+
+    // 1. No token at all.
+    let started = Instant::now();
+    let no_token = match send(
+        ctx,
+        client,
+        mcp_post(client, &url, era, &body, RawAuth::default()),
+    )
+    .await
+    {
+        Ok(o) => o,
+        Err(e) => {
+            out.push(unreachable(ctx, "auth.no_token", &request, &e, started));
+            return out;
+        }
+    };
+    let requires_auth = no_token.status == 401;
+    let r = match (no_token.status, ctx.token.is_some()) {
+        (401, _) => CheckResult::pass("auth.no_token", "a request without a token gets 401"),
+        (s, false) if is_success(s) => CheckResult::warn(
+            "auth.no_token",
+            format!("a request without a token gets {s}: the server is open to anyone"),
+            "if the server is public this is expected; otherwise require `Authorization: Bearer` and pass the token with `--token-env`",
+        ),
+        (403, _) => CheckResult::warn(
+            "auth.no_token",
+            "a request without a token gets 403, not 401",
+            "answer 401 with `WWW-Authenticate: Bearer` so clients know to authenticate",
+        ),
+        (s, _) => CheckResult::fail(
+            "auth.no_token",
+            format!("a request without a token gets {s}, expected 401"),
+            "the auth middleware is not in front of `/mcp`: require `Authorization: Bearer` before any MCP handling",
+        ),
+    };
+    out.push(observed(ctx, r, &no_token, &request, started));
+
+    // 2. The 401 must say how to authenticate.
+    let www = no_token.header("www-authenticate").map(str::to_owned);
+    out.push(if !requires_auth {
+        CheckResult::skip("auth.www_authenticate", "no 401 to inspect")
+    } else {
+        let r = match &www {
+            Some(v) if v.trim_start().to_ascii_lowercase().starts_with("bearer") => {
+                CheckResult::pass("auth.www_authenticate", "the 401 carries `WWW-Authenticate: Bearer`")
+            }
+            Some(v) => CheckResult::fail(
+                "auth.www_authenticate",
+                format!("`WWW-Authenticate` is `{}`, not a Bearer challenge", ctx.redactor.redact(v)),
+                "send `WWW-Authenticate: Bearer resource_metadata=\"<metadata URL>\"` with every 401",
+            ),
+            None => CheckResult::fail(
+                "auth.www_authenticate",
+                "the 401 has no `WWW-Authenticate` header",
+                "send `WWW-Authenticate: Bearer resource_metadata=\"<metadata URL>\"` with every 401 (RFC 6750, MCP authorization)",
+            ),
+        };
+        observed(ctx, r, &no_token, &request, started)
+    });
+
+    // 3. Protected resource metadata (RFC 9728).
+    if requires_auth {
+        out.push(resource_metadata(ctx, client, &url, www.as_deref()).await);
+    } else {
+        out.push(CheckResult::skip(
+            "auth.resource_metadata",
+            "the server does not require a token",
+        ));
+    }
+
+    let Some(token) = ctx.token.clone() else {
+        for id in [
+            "auth.wrong_token",
+            "auth.valid_token",
+            "auth.query_token",
+            "auth.session_without_token",
+        ] {
+            out.push(CheckResult::skip(
+                id,
+                "no token given (`--token-env` or `--token-file`)",
+            ));
+        }
+        return out;
+    };
+    let token = token.expose();
+
+    // 4. A wrong token.
+    let started = Instant::now();
+    let wrong = format!("runway-wrong-{}", uuid::Uuid::new_v4().simple());
+    out.push(
+        match send(ctx, client, mcp_post(client, &url, era, &body, RawAuth { bearer: Some(&wrong), ..Default::default() })).await {
+            Err(e) => unreachable(ctx, "auth.wrong_token", &request, &e, started),
+            Ok(o) => {
+                let r = match o.status {
+                    401 => CheckResult::pass("auth.wrong_token", "a wrong token gets 401"),
+                    403 => CheckResult::warn(
+                        "auth.wrong_token",
+                        "a wrong token gets 403, not 401",
+                        "answer 401 for an invalid token; 403 means a valid token without the needed scope",
+                    ),
+                    s => CheckResult::fail(
+                        "auth.wrong_token",
+                        format!("a wrong token gets {s}, expected 401"),
+                        "the server does not validate tokens: check signature/issuer/audience validation or the token comparison",
+                    ),
+                };
+                observed(ctx, r, &o, &request, started)
+            }
+        },
+    );
+
+    // 5. The right token.
+    let started = Instant::now();
+    let mut session: Option<String> = None;
+    out.push(
+        match send(ctx, client, mcp_post(client, &url, era, &body, RawAuth { bearer: Some(token), ..Default::default() })).await {
+            Err(e) => unreachable(ctx, "auth.valid_token", &request, &e, started),
+            Ok(o) => {
+                session = o.header("mcp-session-id").map(str::to_owned);
+                let r = match o.status {
+                    401 | 403 => CheckResult::fail(
+                        "auth.valid_token",
+                        format!("the configured token gets {}", o.status),
+                        "the token is rejected: check it is current, for this environment, and has the required scopes",
+                    ),
+                    s => CheckResult::pass("auth.valid_token", format!("the configured token gets {s}")),
+                };
+                observed(ctx, r, &o, &request, started)
+            }
+        },
+    );
+
+    // 6. The token in the query string instead of the header.
+    let started = Instant::now();
+    let mut q = url.clone();
+    q.query_pairs_mut().append_pair("access_token", token);
+    let q_request = describe("POST", &q);
+    out.push(
+        match send(ctx, client, mcp_post(client, &q, era, &body, RawAuth::default())).await {
+            Err(e) => unreachable(ctx, "auth.query_token", &q_request, &e, started),
+            Ok(o) => {
+                let r = if is_success(o.status) {
+                    CheckResult::fail(
+                        "auth.query_token",
+                        format!("a token in the query string (`?access_token=`) gets {}", o.status),
+                        "accept tokens only in the `Authorization` header: URLs end up in logs and browser history (OAuth 2.1, MCP authorization)",
+                    )
+                } else {
+                    CheckResult::pass(
+                        "auth.query_token",
+                        format!("a token in the query string gets {}", o.status),
+                    )
+                };
+                observed(ctx, r, &o, &q_request, started)
+            }
+        },
+    );
+
+    // 7. A live session id without the token.
+    out.push(match session {
+        None => CheckResult::skip(
+            "auth.session_without_token",
+            "the server issued no `Mcp-Session-Id`",
+        ),
+        Some(sid) => session_without_token(ctx, client, &url, era, token, &sid).await,
+    });
+    out
+}
+
+async fn session_without_token(
+    ctx: &Context,
+    client: &reqwest::Client,
+    url: &url::Url,
+    era: &Era,
+    token: &str,
+    sid: &str,
+) -> CheckResult {
+    let id = "auth.session_without_token";
+    let with_token = RawAuth {
+        bearer: Some(token),
+        session: Some(sid),
+        origin: None,
+    };
+    // Complete the handshake so that a server that accepts the request is
+    // accepting it for the session, not rejecting it as premature.
+    let initialized = serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    let _ = send(
+        ctx,
+        client,
+        mcp_post(client, url, era, &initialized, with_token),
+    )
+    .await;
+    let started = Instant::now();
+    let list = serde_json::json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}});
+    let request = format!(
+        "{} (Mcp-Session-Id, no Authorization)",
+        describe("POST", url)
+    );
+    let anonymous = RawAuth {
+        session: Some(sid),
+        ..Default::default()
+    };
+    let r = match send(ctx, client, mcp_post(client, url, era, &list, anonymous)).await {
+        Err(e) => unreachable(ctx, id, &request, &e, started),
+        Ok(o) => {
+            let r = match o.status {
+                401 | 403 => CheckResult::pass(
+                    id,
+                    format!("a session id without a token gets {}", o.status),
+                ),
+                s if is_success(s) => CheckResult::fail(
+                    id,
+                    format!(
+                        "a session id without a token gets {s}: the session id works as a credential"
+                    ),
+                    "authenticate every request, not just `initialize`: a leaked session id must not grant access",
+                ),
+                s => CheckResult::warn(
+                    id,
+                    format!("a session id without a token gets {s}, expected 401"),
+                    "answer 401 to any request without a valid token, session or not",
+                ),
+            };
+            observed(ctx, r, &o, &request, started)
+        }
+    };
+    // Leave nothing behind on the server.
+    let _ = send(
+        ctx,
+        client,
+        client
+            .delete(url.clone())
+            .header("authorization", format!("Bearer {token}"))
+            .header("mcp-session-id", sid),
+    )
+    .await;
+    r
+}
+
+/// RFC 9728 metadata URLs to try, best first.
+fn metadata_urls(url: &url::Url, www: Option<&str>) -> Vec<url::Url> {
+    let mut out = Vec::new();
+    if let Some(u) = www
+        .and_then(resource_metadata_param)
+        .and_then(|p| url.join(&p).ok())
+    {
+        out.push(u);
+    }
+    let path = url.path().trim_end_matches('/');
+    if !path.is_empty()
+        && let Ok(u) = url.join(&format!("/.well-known/oauth-protected-resource{path}"))
+    {
+        out.push(u);
+    }
+    if let Ok(u) = url.join("/.well-known/oauth-protected-resource") {
+        out.push(u);
+    }
+    out.dedup();
+    out
+}
+
+async fn resource_metadata(
+    ctx: &Context,
+    client: &reqwest::Client,
+    url: &url::Url,
+    www: Option<&str>,
+) -> CheckResult {
+    let id = "auth.resource_metadata";
+    let started = Instant::now();
+    let mut last: Option<(Observed, String)> = None;
+    for candidate in metadata_urls(url, www) {
+        let request = describe("GET", &candidate);
+        let o = match send(
+            ctx,
+            client,
+            client
+                .get(candidate.clone())
+                .header("accept", "application/json"),
+        )
+        .await
+        {
+            Ok(o) => o,
+            Err(e) => return unreachable(ctx, id, &request, &e, started),
+        };
+        if o.status == 404 {
+            last = Some((o, request));
+            continue;
+        }
+        let r = judge_metadata(url, &candidate, &o);
+        return observed(ctx, r, &o, &request, started);
+    }
+    let r = CheckResult::fail(
+        id,
+        "no protected resource metadata: the `resource_metadata` URL and `/.well-known/oauth-protected-resource` are missing",
+        "serve RFC 9728 metadata naming your authorization server, and point to it from `WWW-Authenticate`; clients cannot discover how to log in otherwise",
+    );
+    match last {
+        Some((o, request)) => observed(ctx, r, &o, &request, started),
+        None => r.with_duration_ms(super::ms(started)),
+    }
+}
+
+fn judge_metadata(url: &url::Url, at: &url::Url, o: &Observed) -> CheckResult {
+    let id = "auth.resource_metadata";
+    if !is_success(o.status) {
+        return CheckResult::fail(
+            id,
+            format!("`{at}` answered {}", o.status),
+            "serve RFC 9728 metadata at that URL with status 200",
+        );
+    }
+    let Some(json) = o.json() else {
+        return CheckResult::fail(
+            id,
+            format!("`{at}` is not JSON"),
+            "serve RFC 9728 metadata as `application/json`",
+        );
+    };
+    let servers: Vec<&str> = json
+        .get("authorization_servers")
+        .and_then(|a| a.as_array())
+        .map(|a| a.iter().filter_map(|s| s.as_str()).collect())
+        .unwrap_or_default();
+    if servers.is_empty() {
+        return CheckResult::fail(
+            id,
+            format!("`{at}` names no `authorization_servers`"),
+            "list the issuer URL of your authorization server in `authorization_servers`",
+        );
+    }
+    let resource = json.get("resource").and_then(|r| r.as_str());
+    match resource {
+        Some(r) if r.trim_end_matches('/') != url.as_str().trim_end_matches('/') => {
+            CheckResult::warn(
+                id,
+                format!("metadata `resource` is `{r}`, not the endpoint `{url}`"),
+                "set `resource` to the exact MCP endpoint URL so clients request tokens for the right audience",
+            )
+        }
+        None => CheckResult::warn(
+            id,
+            "metadata has no `resource`",
+            "RFC 9728 requires `resource`: set it to the MCP endpoint URL",
+        ),
+        Some(_) => CheckResult::pass(
+            id,
+            format!(
+                "metadata at `{at}` names authorization server `{}`",
+                servers[0]
+            ),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_resource_metadata_quoted_or_bare() {
+        assert_eq!(
+            resource_metadata_param(r#"Bearer realm="x", resource_metadata="https://a/.well-known/oauth-protected-resource""#).as_deref(),
+            Some("https://a/.well-known/oauth-protected-resource")
+        );
+        assert_eq!(
+            resource_metadata_param("Bearer resource_metadata=https://a/m, error=\"x\"").as_deref(),
+            Some("https://a/m")
+        );
+        assert_eq!(resource_metadata_param("Bearer realm=\"x\""), None);
+        assert_eq!(
+            resource_metadata_param("Bearer xresource_metadata=\"u\""),
+            None
+        );
+    }
+
+    #[test]
+    fn metadata_urls_try_the_header_then_both_well_known_forms() {
+        let url = url::Url::parse("http://h:1/mcp").unwrap();
+        let got: Vec<String> = metadata_urls(&url, Some("Bearer resource_metadata=\"/prm\""))
+            .into_iter()
+            .map(String::from)
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                "http://h:1/prm",
+                "http://h:1/.well-known/oauth-protected-resource/mcp",
+                "http://h:1/.well-known/oauth-protected-resource"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_opening_request_follows_the_era() {
+        let s = opening_body(&Era::Stateless {
+            version: "2026-07-28".into(),
+        });
+        assert_eq!(s["method"], "server/discover");
+        let i = opening_body(&Era::Unknown);
+        assert_eq!(i["method"], "initialize");
+        assert_eq!(i["params"]["protocolVersion"], SESSION_VERSION);
+    }
+}

@@ -1,0 +1,419 @@
+//! Latency and load: `concurrency` workers send a chosen request until a count
+//! or a time is reached, and the latencies go into an HDR histogram.
+//!
+//! With a target rate, request `i` is due at `start + i / rate` and its latency
+//! is measured from that intended send time, not from when a worker got round
+//! to it. Otherwise a server that stalls would delay its own measurements and
+//! look fast (coordinated omission).
+
+use std::{
+    collections::BTreeMap,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use hdrhistogram::Histogram;
+use runway_core::{CheckResult, Era, Evidence};
+
+use crate::{
+    checks::auth,
+    context::{Context, LoadSettings, LoadTarget},
+    http,
+};
+
+/// No run goes on longer than this, whatever it was asked.
+pub const MAX_DURATION: Duration = Duration::from_secs(600);
+/// Nor sends more than this.
+pub const MAX_REQUESTS: u64 = 10_000_000;
+/// Workers are capped too.
+pub const MAX_CONCURRENCY: usize = 1024;
+/// The default size of a run bounded by neither count nor time.
+pub const DEFAULT_REQUESTS: u64 = 200;
+
+/// The figures of one run. Times are in milliseconds.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LoadStats {
+    pub requests: u64,
+    pub errors: u64,
+    pub error_rate: f64,
+    pub elapsed_s: f64,
+    pub throughput_rps: f64,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+    pub mean_ms: f64,
+    pub concurrency: usize,
+    /// HTTP statuses seen, and `error` for requests with no response.
+    pub statuses: BTreeMap<String, u64>,
+    /// True when latency was measured from intended send times.
+    pub corrected: bool,
+}
+
+/// What every worker sends.
+#[derive(Clone)]
+enum Prepared {
+    Get(url::Url),
+    Call {
+        url: url::Url,
+        era: Era,
+        session: Option<String>,
+        tool: String,
+        arguments: serde_json::Value,
+    },
+}
+
+/// One JSON-RPC response out of a JSON or `text/event-stream` body.
+pub fn jsonrpc_response(body: &[u8]) -> Option<serde_json::Value> {
+    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) {
+        return Some(v);
+    }
+    let text = std::str::from_utf8(body).ok()?;
+    text.lines()
+        .filter_map(|l| l.strip_prefix("data:"))
+        .filter_map(|d| serde_json::from_str::<serde_json::Value>(d.trim()).ok())
+        .find(|v| v.get("result").is_some() || v.get("error").is_some())
+}
+
+impl Prepared {
+    async fn prepare(
+        ctx: &Context,
+        client: &reqwest::Client,
+        target: &LoadTarget,
+        era: &Era,
+    ) -> Result<Prepared, String> {
+        let url = ctx.url().ok_or("load runs need an HTTP target")?.clone();
+        match target {
+            LoadTarget::Http { path } => {
+                let u = if path.starts_with("http://") || path.starts_with("https://") {
+                    url::Url::parse(path).map_err(|e| format!("`{path}`: {e}"))?
+                } else {
+                    url.join(path).map_err(|e| format!("`{path}`: {e}"))?
+                };
+                Ok(Prepared::Get(u))
+            }
+            LoadTarget::ToolCall { tool, arguments } => {
+                let token = ctx.token.as_ref().map(|t| t.expose());
+                let mut session = None;
+                if !matches!(era, Era::Stateless { .. }) {
+                    let raw = auth::RawAuth {
+                        bearer: token,
+                        ..Default::default()
+                    };
+                    let req = auth::mcp_post(client, &url, era, &auth::opening_body(era), raw)
+                        .build()
+                        .map_err(|e| e.to_string())?;
+                    let o = http::fetch(client, req, ctx.limits)
+                        .await
+                        .map_err(|e| format!("`initialize` failed: {e}"))?;
+                    if !(200..300).contains(&o.status) {
+                        return Err(format!("`initialize` answered {}", o.status));
+                    }
+                    session = o.header("mcp-session-id").map(str::to_owned);
+                    let note = serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+                    let raw = auth::RawAuth {
+                        bearer: token,
+                        session: session.as_deref(),
+                        origin: None,
+                    };
+                    if let Ok(req) = auth::mcp_post(client, &url, era, &note, raw).build() {
+                        let _ = http::fetch(client, req, ctx.limits).await;
+                    }
+                }
+                Ok(Prepared::Call {
+                    url,
+                    era: era.clone(),
+                    session,
+                    tool: tool.clone(),
+                    arguments: arguments.clone(),
+                })
+            }
+        }
+    }
+
+    fn request(&self, ctx: &Context, client: &reqwest::Client, n: u64) -> reqwest::RequestBuilder {
+        match self {
+            Prepared::Get(u) => client.get(u.clone()),
+            Prepared::Call {
+                url,
+                era,
+                session,
+                tool,
+                arguments,
+            } => {
+                let body = serde_json::json!({
+                    "jsonrpc": "2.0",
+                    "id": n + 10,
+                    "method": "tools/call",
+                    "params": {"name": tool, "arguments": arguments},
+                });
+                let raw = auth::RawAuth {
+                    bearer: ctx.token.as_ref().map(|t| t.expose()),
+                    session: session.as_deref(),
+                    origin: None,
+                };
+                auth::mcp_post(client, url, era, &body, raw)
+            }
+        }
+    }
+
+    /// Whether a response counts as a success.
+    fn ok(&self, o: &http::Observed) -> bool {
+        if !(200..300).contains(&o.status) {
+            return false;
+        }
+        match self {
+            Prepared::Get(_) => true,
+            Prepared::Call { .. } => jsonrpc_response(&o.body).is_some_and(|v| {
+                v.get("error").is_none()
+                    && v.pointer("/result/isError").and_then(|e| e.as_bool()) != Some(true)
+            }),
+        }
+    }
+
+    async fn finish(&self, ctx: &Context, client: &reqwest::Client) {
+        if let Prepared::Call {
+            url,
+            session: Some(sid),
+            ..
+        } = self
+        {
+            let mut req = client.delete(url.clone()).header("mcp-session-id", sid);
+            if let Some(t) = &ctx.token {
+                req = req.header("authorization", format!("Bearer {}", t.expose()));
+            }
+            if let Ok(r) = req.build() {
+                let _ = http::fetch(client, r, ctx.limits).await;
+            }
+        }
+    }
+}
+
+fn histogram() -> Histogram<u64> {
+    // Microseconds from 1 µs to 10 minutes, 3 significant digits.
+    Histogram::new_with_bounds(1, 600_000_000, 3).expect("constant histogram bounds are valid")
+}
+
+/// Runs a load with `settings` against the context's server.
+pub async fn run(
+    ctx: &Context,
+    client: &reqwest::Client,
+    settings: &LoadSettings,
+    era: &Era,
+) -> Result<LoadStats, String> {
+    let prepared = Arc::new(Prepared::prepare(ctx, client, &settings.target, era).await?);
+    let concurrency = settings.concurrency.clamp(1, MAX_CONCURRENCY);
+    let duration = settings.duration.map(|d| d.min(MAX_DURATION));
+    let total = match (settings.requests, duration) {
+        (Some(n), _) => n.min(MAX_REQUESTS),
+        (None, Some(_)) => MAX_REQUESTS,
+        (None, None) => DEFAULT_REQUESTS,
+    };
+    let rate = settings.rate.filter(|r| r.is_finite() && *r > 0.0);
+    let started = Instant::now();
+    let deadline = started + duration.unwrap_or(MAX_DURATION);
+    let next = Arc::new(AtomicU64::new(0));
+    let done = Arc::new(AtomicU64::new(0));
+    let progress_total = if settings.requests.is_some() || duration.is_none() {
+        total
+    } else {
+        0
+    };
+    let limits = http::Limits {
+        timeout: ctx.limits.timeout,
+        max_body: ctx.limits.max_body.min(256 * 1024),
+    };
+
+    let mut workers = Vec::with_capacity(concurrency);
+    for _ in 0..concurrency {
+        let prepared = prepared.clone();
+        let next = next.clone();
+        let done = done.clone();
+        let client = client.clone();
+        let ctx = ctx.clone();
+        workers.push(tokio::spawn(async move {
+            let mut h = histogram();
+            let mut errors = 0u64;
+            let mut statuses: BTreeMap<String, u64> = BTreeMap::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= total {
+                    break;
+                }
+                let intended = match rate {
+                    Some(r) => {
+                        let at = started + Duration::from_secs_f64(i as f64 / r);
+                        if at >= deadline {
+                            break;
+                        }
+                        tokio::time::sleep_until(at.into()).await;
+                        at
+                    }
+                    None => {
+                        let now = Instant::now();
+                        if now >= deadline {
+                            break;
+                        }
+                        now
+                    }
+                };
+                let outcome = match prepared.request(&ctx, &client, i).build() {
+                    Ok(req) => http::fetch(&client, req, limits).await.ok(),
+                    Err(_) => None,
+                };
+                h.saturating_record(intended.elapsed().as_micros().max(1) as u64);
+                match outcome {
+                    Some(o) => {
+                        *statuses.entry(o.status.to_string()).or_default() += 1;
+                        if !prepared.ok(&o) {
+                            errors += 1;
+                        }
+                    }
+                    None => {
+                        *statuses.entry("error".to_owned()).or_default() += 1;
+                        errors += 1;
+                    }
+                }
+                let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+                if let Some(p) = &ctx.progress {
+                    (p.0)(d, progress_total);
+                }
+            }
+            (h, errors, statuses)
+        }));
+    }
+    let mut h = histogram();
+    let mut errors = 0;
+    let mut statuses: BTreeMap<String, u64> = BTreeMap::new();
+    for w in workers {
+        let (wh, we, ws) = w.await.map_err(|e| format!("a load worker stopped: {e}"))?;
+        let _ = h.add(&wh);
+        errors += we;
+        for (k, v) in ws {
+            *statuses.entry(k).or_default() += v;
+        }
+    }
+    let elapsed = started.elapsed();
+    prepared.finish(ctx, client).await;
+    let requests = h.len();
+    let q = |x: f64| h.value_at_quantile(x) as f64 / 1000.0;
+    Ok(LoadStats {
+        requests,
+        errors,
+        error_rate: if requests == 0 {
+            0.0
+        } else {
+            errors as f64 / requests as f64
+        },
+        elapsed_s: elapsed.as_secs_f64(),
+        throughput_rps: if elapsed.is_zero() {
+            0.0
+        } else {
+            requests as f64 / elapsed.as_secs_f64()
+        },
+        p50_ms: q(0.50),
+        p95_ms: q(0.95),
+        p99_ms: q(0.99),
+        max_ms: h.max() as f64 / 1000.0,
+        mean_ms: h.mean() / 1000.0,
+        concurrency,
+        statuses,
+        corrected: rate.is_some(),
+    })
+}
+
+fn describe_target(t: &LoadTarget) -> String {
+    match t {
+        LoadTarget::Http { path } => format!("GET {path}"),
+        LoadTarget::ToolCall { tool, .. } => format!("tools/call {tool}"),
+    }
+}
+
+/// `load.latency` and `load.errors`: a run judged against the thresholds.
+pub async fn check(ctx: &Context, client: &reqwest::Client, era: &Era) -> Vec<CheckResult> {
+    let settings = ctx.load.clone().unwrap_or_default();
+    if ctx.url().is_none() {
+        return vec![crate::checks::needs_http("load.latency")];
+    }
+    let started = Instant::now();
+    let what = describe_target(&settings.target);
+    let stats = match run(ctx, client, &settings, era).await {
+        Ok(s) => s,
+        Err(e) => {
+            return vec![
+                CheckResult::fail(
+                    "load.latency",
+                    ctx.redactor.redact(&format!("the load run could not start: {e}")),
+                    "check that the load target (`load_path` or `load_call`) exists and the token is valid",
+                )
+                .with_duration_ms(crate::checks::ms(started)),
+            ];
+        }
+    };
+    let budget = match settings.target {
+        LoadTarget::Http { .. } => ctx.thresholds.api_p95,
+        LoadTarget::ToolCall { .. } => ctx.thresholds.tool_p95,
+    };
+    let budget_ms = budget.as_secs_f64() * 1000.0;
+    let evidence = Evidence {
+        request: Some(format!(
+            "{what} x{} at concurrency {}{}",
+            stats.requests,
+            stats.concurrency,
+            settings
+                .rate
+                .map(|r| format!(", {r} req/s"))
+                .unwrap_or_default()
+        )),
+        elapsed_ms: Some(stats.elapsed_s * 1000.0),
+        details: serde_json::to_value(&stats).unwrap_or_default(),
+        ..Evidence::default()
+    };
+    let figures = format!(
+        "p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms, {:.0} req/s",
+        stats.p50_ms, stats.p95_ms, stats.p99_ms, stats.max_ms, stats.throughput_rps
+    );
+    let latency = if stats.requests == 0 {
+        CheckResult::fail(
+            "load.latency",
+            format!("{what}: no request completed"),
+            "the run ended before any request finished: raise `load_duration` or check the server",
+        )
+    } else if stats.p95_ms > budget_ms {
+        CheckResult::fail(
+            "load.latency",
+            format!("{what}: {figures}; p95 over the {budget_ms:.0} ms budget"),
+            "find the slow path (profile the handler, check database and upstream latency) or scale out; the budget is `tool_p95_ms`/`api_p95_ms`",
+        )
+    } else {
+        CheckResult::pass("load.latency", format!("{what}: {figures}"))
+    };
+    let errors = if stats.error_rate > ctx.thresholds.max_error_rate {
+        CheckResult::fail(
+            "load.errors",
+            format!(
+                "{what}: {} of {} requests failed ({:.1}%)",
+                stats.errors,
+                stats.requests,
+                stats.error_rate * 100.0
+            ),
+            "the server fails under load: look at the statuses in the evidence and the server's logs for timeouts or pool exhaustion",
+        )
+    } else {
+        CheckResult::pass(
+            "load.errors",
+            format!(
+                "{what}: {} of {} requests failed",
+                stats.errors, stats.requests
+            ),
+        )
+    };
+    let ms = crate::checks::ms(started);
+    vec![
+        latency.with_evidence(evidence.clone()).with_duration_ms(ms),
+        errors.with_evidence(evidence).with_duration_ms(ms),
+    ]
+}

@@ -1,0 +1,78 @@
+//! The report for a person at a terminal: grouped, aligned, a hint under each
+//! problem, and one summary line at the end.
+
+use std::fmt::Write;
+
+use runway_core::{Report, Status};
+
+use super::{evidence_line, grouped};
+
+struct Paint(bool);
+
+impl Paint {
+    fn wrap(&self, code: &str, s: &str) -> String {
+        if self.0 {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_owned()
+        }
+    }
+    fn status(&self, s: Status) -> String {
+        match s {
+            Status::Pass => self.wrap("32", "PASS"),
+            Status::Warn => self.wrap("33;1", "WARN"),
+            Status::Fail => self.wrap("31;1", "FAIL"),
+            Status::Skip => self.wrap("2", "SKIP"),
+        }
+    }
+}
+
+/// Renders `report`; `color` adds ANSI colours (pass `false` when `NO_COLOR` is set or stdout is not a terminal).
+pub fn render(report: &Report, color: bool) -> String {
+    let p = Paint(color);
+    let mut out = String::new();
+    let _ = writeln!(out, "{} {}", p.wrap("1", "runway verify"), report.target);
+    let _ = writeln!(out, "suite {}, era {}", report.suite, report.era.label());
+    let width = report.checks.iter().map(|c| c.id.len()).max().unwrap_or(0);
+    for (group, checks) in grouped(&report.checks) {
+        let _ = writeln!(out, "\n{}", p.wrap("1", group));
+        for c in checks {
+            let _ = writeln!(
+                out,
+                "  {} {:<width$}  {}{}",
+                p.status(c.status),
+                c.id,
+                c.message,
+                if c.duration_ms >= 1.0 {
+                    p.wrap("2", &format!("  ({:.0} ms)", c.duration_ms))
+                } else {
+                    String::new()
+                },
+            );
+            if matches!(c.status, Status::Warn | Status::Fail) {
+                if let Some(h) = &c.hint {
+                    let _ = writeln!(out, "       {} {h}", p.wrap("36;1", "hint:"));
+                }
+                if let Some(e) = evidence_line(&c.evidence) {
+                    let _ = writeln!(out, "       {} {e}", p.wrap("2", "saw:"));
+                }
+            }
+        }
+    }
+    let s = report.summary;
+    let verdict = if report.ok() {
+        p.wrap("32;1", "ok")
+    } else {
+        p.wrap("31;1", "FAILED")
+    };
+    let _ = writeln!(
+        out,
+        "\n{verdict}: {} passed, {} warned, {} failed, {} skipped in {:.2} s",
+        s.passed,
+        s.warned,
+        s.failed,
+        s.skipped,
+        report.duration_ms / 1000.0
+    );
+    out
+}

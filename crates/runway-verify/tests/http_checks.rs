@@ -1,0 +1,227 @@
+//! Every HTTP check against the reference server: it passes the good server
+//! and fails the fault that breaks exactly what it checks.
+
+use std::time::Duration;
+
+use runway_core::{Report, Secret, Status};
+use runway_reference::{Faults, Options};
+use runway_verify::{Context, LoadSettings, LoadTarget, Suite, Transport, engine};
+
+const TOKEN: &str = "reference-test-token-4242";
+
+async fn server(faults: &str) -> runway_reference::Running {
+    runway_reference::spawn(Options {
+        token: Some(TOKEN.into()),
+        faults: Faults::parse(faults).unwrap(),
+        ..Options::default()
+    })
+    .await
+    .unwrap()
+}
+
+fn context(s: &runway_reference::Running, only: &[&str]) -> Context {
+    let url = url::Url::parse(&s.mcp_url).unwrap();
+    let mut c = Context::new(
+        Transport::Http { url },
+        Some(Secret::new(TOKEN)),
+        Suite::Full,
+    );
+    c.limits.timeout = Duration::from_secs(5);
+    c.toggles.only = only.iter().map(|s| s.to_string()).collect();
+    c
+}
+
+fn status(r: &Report, id: &str) -> Status {
+    r.check(id)
+        .unwrap_or_else(|| panic!("no `{id}` in {:#?}", r.checks))
+        .status
+}
+
+#[tokio::test]
+async fn the_good_reference_server_passes_every_http_check() {
+    let s = server("").await;
+    let mut c = context(
+        &s,
+        &[
+            "http",
+            "tls",
+            "auth",
+            "headers",
+            "cors",
+            "origin",
+            "load",
+            "ratelimit",
+        ],
+    );
+    c.expect.version = Some(env!("CARGO_PKG_VERSION").into());
+    c.required_metrics = vec![
+        "mcp_requests_total".into(),
+        "mcp_request_duration_seconds".into(),
+        "process_start_time_seconds".into(),
+    ];
+    c.rate_limit.required = true;
+    c.load = Some(LoadSettings {
+        requests: Some(50),
+        ..LoadSettings::default()
+    });
+    let r = engine::run(&c).await;
+    let bad: Vec<_> = r
+        .checks
+        .iter()
+        .filter(|c| matches!(c.status, Status::Fail | Status::Warn))
+        .collect();
+    assert!(bad.is_empty(), "{bad:#?}");
+    for id in [
+        "http.health",
+        "http.version",
+        "http.livez",
+        "http.readyz",
+        "http.metrics",
+        "auth.no_token",
+        "auth.www_authenticate",
+        "auth.resource_metadata",
+        "auth.wrong_token",
+        "auth.valid_token",
+        "auth.query_token",
+        "auth.session_without_token",
+        "headers.frame_options",
+        "headers.content_type_options",
+        "headers.csp",
+        "cors.foreign_origin",
+        "cors.credentials",
+        "origin.foreign",
+        "load.latency",
+        "load.errors",
+        "ratelimit.burst",
+    ] {
+        assert_eq!(status(&r, id), Status::Pass, "{id}");
+    }
+    assert_eq!(r.checks.last().unwrap().id, "ratelimit.burst");
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn each_fault_fails_the_check_that_guards_against_it() {
+    let cases: &[(&str, &[&str], &str)] = &[
+        ("no-auth", &["auth"], "auth.no_token"),
+        ("wrong-token-accepted", &["auth"], "auth.wrong_token"),
+        ("no-www-authenticate", &["auth"], "auth.www_authenticate"),
+        ("token-in-query", &["auth"], "auth.query_token"),
+        (
+            "session-without-token",
+            &["auth"],
+            "auth.session_without_token",
+        ),
+        ("no-prm", &["auth"], "auth.resource_metadata"),
+        ("missing-headers", &["headers"], "headers.frame_options"),
+        (
+            "missing-headers",
+            &["headers"],
+            "headers.content_type_options",
+        ),
+        ("missing-headers", &["headers"], "headers.csp"),
+        ("cors-wildcard", &["cors"], "cors.credentials"),
+        ("cors-echo", &["cors"], "cors.foreign_origin"),
+        ("bad-origin-accepted", &["origin"], "origin.foreign"),
+        ("unhealthy", &["http"], "http.health"),
+        ("not-ready", &["http"], "http.readyz"),
+        ("bad-metrics", &["http"], "http.metrics"),
+    ];
+    for (fault, only, id) in cases {
+        let s = server(fault).await;
+        let r = engine::run(&context(&s, only)).await;
+        let c = r
+            .check(id)
+            .unwrap_or_else(|| panic!("{fault}: no `{id}` in {:#?}", r.checks));
+        assert_eq!(c.status, Status::Fail, "{fault}: {c:#?}");
+        assert!(c.hint.is_some(), "{fault}: {id} has no hint");
+        assert!(
+            c.evidence.request.is_some() || c.evidence.status.is_some(),
+            "{fault}: {id} has no evidence"
+        );
+        s.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn no_metrics_fails_when_metrics_are_configured() {
+    let s = server("no-metrics").await;
+    let mut c = context(&s, &["http"]);
+    c.paths.metrics = Some(runway_verify::Endpoint::required_at("/metrics"));
+    let r = engine::run(&c).await;
+    assert_eq!(status(&r, "http.metrics"), Status::Fail);
+    assert_eq!(r.check("http.metrics").unwrap().evidence.status, Some(404));
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_stale_version_on_health_fails() {
+    let s = runway_reference::spawn(Options {
+        token: Some(TOKEN.into()),
+        version: "1.0.0".into(),
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    let mut c = context(&s, &["http"]);
+    c.expect.version = Some("1.1.0".into());
+    let r = engine::run(&c).await;
+    assert_eq!(status(&r, "http.version"), Status::Fail);
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn no_rate_limit_warns_or_fails_when_required() {
+    let s = server("no-rate-limit").await;
+    let mut c = context(&s, &["ratelimit"]);
+    c.rate_limit.burst = 40;
+    let r = engine::run(&c).await;
+    assert_eq!(status(&r, "ratelimit.burst"), Status::Warn);
+    c.rate_limit.required = true;
+    let r = engine::run(&c).await;
+    assert_eq!(status(&r, "ratelimit.burst"), Status::Fail);
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_slow_tool_fails_the_tool_latency_budget() {
+    let s = server("slow-tool=150").await;
+    let mut c = context(&s, &["load"]);
+    c.thresholds.tool_p95 = Duration::from_millis(100);
+    c.load = Some(LoadSettings {
+        target: LoadTarget::ToolCall {
+            tool: "echo".into(),
+            arguments: serde_json::json!({"message": "x"}),
+        },
+        concurrency: 4,
+        requests: Some(8),
+        duration: None,
+        rate: None,
+    });
+    let r = engine::run(&c).await;
+    assert_eq!(status(&r, "load.latency"), Status::Fail);
+    assert_eq!(status(&r, "load.errors"), Status::Pass);
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_hanging_tool_is_a_bounded_load_failure() {
+    let s = server("hang").await;
+    let mut c = context(&s, &["load"]);
+    c.limits.timeout = Duration::from_millis(500);
+    c.load = Some(LoadSettings {
+        target: LoadTarget::ToolCall {
+            tool: "echo".into(),
+            arguments: serde_json::json!({"message": "x"}),
+        },
+        concurrency: 2,
+        requests: Some(4),
+        duration: None,
+        rate: None,
+    });
+    let started = std::time::Instant::now();
+    let r = engine::run(&c).await;
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(status(&r, "load.errors"), Status::Fail);
+    s.shutdown().await;
+}
