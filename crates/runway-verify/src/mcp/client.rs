@@ -238,10 +238,24 @@ impl HttpConn {
 
     /// Sends a request built by the caller and decodes the response to `id`.
     pub async fn exchange(&self, req: reqwest::RequestBuilder, what: &str, id: &Value) -> RpcReply {
+        self.exchange_with(req, what, id, |_| {}).await
+    }
+
+    /// [`Self::exchange`] with a last edit of the built request (to replace a header).
+    pub async fn exchange_with(
+        &self,
+        req: reqwest::RequestBuilder,
+        what: &str,
+        id: &Value,
+        edit: impl FnOnce(&mut reqwest::Request),
+    ) -> RpcReply {
         let request = self.describe("POST", what);
         let start = Instant::now();
         let req = match req.build() {
-            Ok(r) => r,
+            Ok(mut r) => {
+                edit(&mut r);
+                r
+            }
             Err(e) => {
                 return RpcReply::failure(
                     request,
@@ -292,7 +306,7 @@ impl HttpConn {
         if choice != EraChoice::Session {
             match self.discover(&mut steps, start).await {
                 Discovery::Done(r) => return r,
-                Discovery::Legacy(_) if choice == EraChoice::Stateless => {
+                Discovery::Legacy if choice == EraChoice::Stateless => {
                     return Err(HandshakeFailure {
                         message: "`server/discover` failed and the stateless era was required".into(),
                         hint: "implement `server/discover` (protocol 2026-07-28), or verify the session era".into(),
@@ -301,7 +315,7 @@ impl HttpConn {
                         legacy_sse: None,
                     });
                 }
-                Discovery::Legacy(_) => {}
+                Discovery::Legacy => {}
             }
         } else {
             steps.push("session era requested: `server/discover` skipped".into());
@@ -386,13 +400,13 @@ impl HttpConn {
                         elapsed: start.elapsed(),
                     }));
                 }
-                Discovery::Legacy(reply.evidence)
+                Discovery::Legacy
             }
             Err(e) => {
                 steps.push(format!(
                     "`server/discover` failed ({e}); falling back to `initialize`"
                 ));
-                Discovery::Legacy(reply.evidence)
+                Discovery::Legacy
             }
         }
     }
@@ -547,7 +561,7 @@ enum Discovery {
     /// Discovery settled the matter: a stateless handshake, or a fatal failure.
     Done(Result<Handshake, HandshakeFailure>),
     /// Not a stateless server (or not one we share a version with): try `initialize`.
-    Legacy(#[allow(dead_code)] Evidence),
+    Legacy,
 }
 
 fn str_at(v: Option<&Value>, key: &str) -> Option<String> {
