@@ -305,7 +305,7 @@ impl HttpConn {
         let mut steps = Vec::new();
         if choice != EraChoice::Session {
             match self.discover(&mut steps, start).await {
-                Discovery::Done(r) => return r,
+                Discovery::Done(r) => return *r,
                 Discovery::Legacy if choice == EraChoice::Stateless => {
                     return Err(HandshakeFailure {
                         message: "`server/discover` failed and the stateless era was required".into(),
@@ -344,16 +344,16 @@ impl HttpConn {
             .body(body.to_string());
         let reply = self.exchange(req, "server/discover", &id).await;
         if let Err(RpcFailure::Transport(e)) = &reply.outcome {
-            return Discovery::Done(Err(HandshakeFailure {
+            return Discovery::Done(Box::new(Err(HandshakeFailure {
                 message: format!("no connection to the MCP endpoint: {e}"),
                 hint: "check the URL and that the server is running and reachable".into(),
                 steps: std::mem::take(steps),
                 evidence: reply.evidence,
                 legacy_sse: None,
-            }));
+            })));
         }
         if let Some(401 | 403) = reply.evidence.status {
-            return Discovery::Done(Err(HandshakeFailure {
+            return Discovery::Done(Box::new(Err(HandshakeFailure {
                 message: format!(
                     "the MCP endpoint refused us with HTTP {}",
                     reply.evidence.status.unwrap_or_default()
@@ -362,7 +362,7 @@ impl HttpConn {
                 steps: std::mem::take(steps),
                 evidence: reply.evidence,
                 legacy_sse: None,
-            }));
+            })));
         }
         match &reply.outcome {
             Ok(result) => {
@@ -389,7 +389,7 @@ impl HttpConn {
                     let info = result
                         .get("serverInfo")
                         .or_else(|| result.pointer("/_meta/io.modelcontextprotocol~1serverInfo"));
-                    return Discovery::Done(Ok(Handshake {
+                    return Discovery::Done(Box::new(Ok(Handshake {
                         era: self.era.clone(),
                         server_name: str_at(info, "name"),
                         server_version: str_at(info, "version"),
@@ -398,7 +398,7 @@ impl HttpConn {
                         steps: std::mem::take(steps),
                         evidence: reply.evidence,
                         elapsed: start.elapsed(),
-                    }));
+                    })));
                 }
                 Discovery::Legacy
             }
@@ -559,7 +559,7 @@ impl HttpConn {
 
 enum Discovery {
     /// Discovery settled the matter: a stateless handshake, or a fatal failure.
-    Done(Result<Handshake, HandshakeFailure>),
+    Done(Box<Result<Handshake, HandshakeFailure>>),
     /// Not a stateless server (or not one we share a version with): try `initialize`.
     Legacy,
 }
