@@ -6,7 +6,7 @@
 #   bench/load.sh                      # C=32 N=20000
 #   C=64 N=50000 bench/load.sh
 #
-# Needs `oha` on PATH (`cargo install oha`). Builds with --release into
+# Needs `oha` and `jq` on PATH. Builds the examples with --release into
 # target/bench so the test build in target/debug is left alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,9 +20,10 @@ command -v oha >/dev/null || { echo "error: \`oha\` is not on PATH: run \`cargo 
 command -v jq >/dev/null || { echo "error: \`jq\` is not on PATH: run \`apt-get install -y jq\`" >&2; exit 2; }
 
 echo "==> building (release, $TARGET_DIR)" >&2
-cargo build --release --quiet --target-dir "$TARGET_DIR" -p runway --bin runway
-cargo build --release --quiet --target-dir "$TARGET_DIR" -p runway-verify --example bench_server
-RUNWAY="$TARGET_DIR/release/runway"
+# The load engine is runway-verify's `load::run`, the same code
+# `runway verify --only load` runs; the examples avoid building the whole binary.
+cargo build --release --quiet --target-dir "$TARGET_DIR" -p runway-verify --example bench_server --example bench_load
+LOAD="$TARGET_DIR/release/examples/bench_load"
 SERVER="$TARGET_DIR/release/examples/bench_server"
 
 export RUNWAY_BENCH_TOKEN="bench-$(date +%s)-$RANDOM"
@@ -53,10 +54,8 @@ CALL='{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","arg
 oha_rps() { # args: oha target args...
   oha --no-tui --output-format json -c "$C" -n "$N" "$@" | jq -r '.summary.requestsPerSec'
 }
-runway_rps() { # args: load flags...
-  "$RUNWAY" verify "$URL" --token-env RUNWAY_BENCH_TOKEN --only load \
-    --load-concurrency "$C" --load-requests "$N" --format json "$@" \
-    | jq -r '.checks[] | select(.id=="load.latency") | .evidence.details.throughput_rps'
+runway_rps() { # args: /path or tool={json}
+  "$LOAD" "$URL" "$C" "$N" "$1" | awk '{print $1}'
 }
 best() { sort -g | tail -n1; }
 
@@ -64,9 +63,9 @@ declare -A R O
 for round in $(seq 1 "$ROUNDS"); do
   echo "    round $round" >&2
   O[health]+="$(oha_rps "$BASE/health")"$'\n'
-  R[health]+="$(runway_rps --load-path /health)"$'\n'
+  R[health]+="$(runway_rps /health)"$'\n'
   O[echo]+="$(oha_rps -m POST "${HDRS[@]}" -d "$CALL" "$URL")"$'\n'
-  R[echo]+="$(runway_rps --load-call 'echo={"message":"bench"}')"$'\n'
+  R[echo]+="$(runway_rps 'echo={"message":"bench"}')"$'\n'
 done
 
 printf '%-26s %12s %12s %8s\n' "endpoint (c=$C, n=$N)" "oha req/s" "runway req/s" "ratio"
