@@ -98,6 +98,9 @@ impl Config {
 
     /// Checks that cannot be expressed in serde types (cross-field rules).
     fn validate(&self, path: &Path, text: &str) -> Result<(), ConfigError> {
+        self.release
+            .validate()
+            .map_err(|(field, message)| ConfigError::invalid_at(path, text, &field, message))?;
         for (name, env) in &self.environments {
             env.validate(name)
                 .map_err(|(field, message)| ConfigError::invalid_at(path, text, &field, message))?;

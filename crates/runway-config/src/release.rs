@@ -1,4 +1,7 @@
 //! `[release]`: how versions, changelogs and tags are made. Owned by runway-release.
+//!
+//! Every key has a default that matches what most projects do (tags `v1.2.3`,
+//! `CHANGELOG.md`, releases from `main`), so an empty table is a working one.
 
 use serde::Deserialize;
 
@@ -8,16 +11,271 @@ pub struct ReleaseConfig {
     /// Prefix of release tags (`v1.2.3`).
     #[serde(default = "default_tag_prefix")]
     pub tag_prefix: String,
+    /// Version files. Empty means "detect them" (what `runway init` writes down).
+    #[serde(default)]
+    pub files: Vec<VersionFileConfig>,
+    /// Branches a release may be cut from (`runway release check`).
+    #[serde(default = "default_branches")]
+    pub branches: Vec<String>,
+    /// The branch hotfixes are cherry-picked back onto.
+    #[serde(default = "default_main_branch")]
+    pub main_branch: String,
+    /// Before 1.0.0 a breaking change bumps the minor version (release-please's `bump-minor-pre-major`).
+    #[serde(default = "yes")]
+    pub bump_minor_pre_major: bool,
+    /// Before 1.0.0 a feature bumps the patch version (release-please's `bump-patch-for-minor-pre-major`).
+    #[serde(default)]
+    pub bump_patch_for_minor_pre_major: bool,
+    /// Commit types that make a patch release (besides `fix`).
+    #[serde(default = "default_patch_types")]
+    pub patch_types: Vec<String>,
+    #[serde(default)]
+    pub changelog: ChangelogConfig,
+    /// Commands that must pass before a release (`runway release check`).
+    #[serde(default)]
+    pub gates: Vec<GateConfig>,
+    /// The committed tool surface of the last release.
+    #[serde(default = "default_surface")]
+    pub surface_file: String,
+}
+
+/// One version file named in `runway.toml`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct VersionFileConfig {
+    /// Relative to the project root.
+    pub path: String,
+    /// A regex whose `version` named group (or first group) is the version.
+    /// Without it the kind is detected from the file name.
+    #[serde(default)]
+    pub regex: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangelogConfig {
+    #[serde(default = "default_changelog_path")]
+    pub path: String,
+    /// Sections in display order. Types not listed are hidden.
+    #[serde(default = "default_sections")]
+    pub sections: Vec<SectionConfig>,
+    /// Where commits that are not Conventional Commits go: `other` (a section) or `warn` (left out, with a warning).
+    #[serde(default = "default_non_conventional")]
+    pub non_conventional: NonConventional,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum NonConventional {
+    Other,
+    Warn,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct SectionConfig {
+    /// The commit type (`feat`, `fix`...).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The heading (`Features`).
+    pub section: String,
+    #[serde(default)]
+    pub hidden: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct GateConfig {
+    pub name: String,
+    /// Run with `sh -c` in the project root.
+    pub run: String,
+    /// Seconds before the gate is stopped and counted as failed.
+    #[serde(default = "default_gate_timeout")]
+    pub timeout_secs: u64,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn default_tag_prefix() -> String {
     "v".to_owned()
 }
 
+fn default_branches() -> Vec<String> {
+    vec!["main".to_owned(), "master".to_owned()]
+}
+
+fn default_main_branch() -> String {
+    "main".to_owned()
+}
+
+fn default_patch_types() -> Vec<String> {
+    vec!["fix".to_owned(), "perf".to_owned(), "revert".to_owned()]
+}
+
+fn default_surface() -> String {
+    ".runway/tool-surface.json".to_owned()
+}
+
+fn default_changelog_path() -> String {
+    "CHANGELOG.md".to_owned()
+}
+
+fn default_non_conventional() -> NonConventional {
+    NonConventional::Other
+}
+
+fn default_gate_timeout() -> u64 {
+    1800
+}
+
+fn default_sections() -> Vec<SectionConfig> {
+    let s = |kind: &str, section: &str, hidden: bool| SectionConfig {
+        kind: kind.to_owned(),
+        section: section.to_owned(),
+        hidden,
+    };
+    vec![
+        s("feat", "Features", false),
+        s("fix", "Bug Fixes", false),
+        s("perf", "Performance", false),
+        s("revert", "Reverts", false),
+        s("docs", "Documentation", false),
+        s("refactor", "Refactoring", true),
+        s("style", "Styles", true),
+        s("test", "Tests", true),
+        s("build", "Build System", true),
+        s("ci", "Continuous Integration", true),
+        s("chore", "Miscellaneous", true),
+    ]
+}
+
+impl Default for ChangelogConfig {
+    fn default() -> Self {
+        ChangelogConfig {
+            path: default_changelog_path(),
+            sections: default_sections(),
+            non_conventional: default_non_conventional(),
+        }
+    }
+}
+
 impl Default for ReleaseConfig {
     fn default() -> Self {
         ReleaseConfig {
             tag_prefix: default_tag_prefix(),
+            files: Vec::new(),
+            branches: default_branches(),
+            main_branch: default_main_branch(),
+            bump_minor_pre_major: true,
+            bump_patch_for_minor_pre_major: false,
+            patch_types: default_patch_types(),
+            changelog: ChangelogConfig::default(),
+            gates: Vec::new(),
+            surface_file: default_surface(),
         }
+    }
+}
+
+impl ReleaseConfig {
+    /// Cross-field rules: returns the offending dotted field and why.
+    pub(crate) fn validate(&self) -> Result<(), (String, String)> {
+        for (i, f) in self.files.iter().enumerate() {
+            if f.path.trim().is_empty() {
+                return Err((
+                    format!("release.files.{i}.path"),
+                    "must not be empty".into(),
+                ));
+            }
+        }
+        for g in &self.gates {
+            if g.name.trim().is_empty() {
+                return Err((
+                    "release.gates.name".into(),
+                    "every gate needs a `name`".into(),
+                ));
+            }
+            if g.run.trim().is_empty() {
+                return Err((
+                    "release.gates.run".into(),
+                    format!("gate `{}` needs a `run` command", g.name),
+                ));
+            }
+            if g.timeout_secs == 0 {
+                return Err((
+                    "release.gates.timeout_secs".into(),
+                    "must be at least 1".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Config;
+    use std::path::Path;
+
+    #[test]
+    fn empty_release_table_has_working_defaults() {
+        let c = Config::parse("[release]\n", Path::new("runway.toml")).unwrap();
+        assert_eq!(c.release.tag_prefix, "v");
+        assert_eq!(c.release.changelog.path, "CHANGELOG.md");
+        assert!(c.release.bump_minor_pre_major);
+        assert!(!c.release.bump_patch_for_minor_pre_major);
+        assert!(
+            c.release
+                .changelog
+                .sections
+                .iter()
+                .any(|s| s.kind == "chore" && s.hidden)
+        );
+    }
+
+    #[test]
+    fn files_gates_and_sections_parse() {
+        let text = r#"
+[release]
+tag_prefix = "release-"
+files = [{ path = "Cargo.toml" }, { path = "src/ver.txt", regex = 'VERSION=(\S+)' }]
+
+[release.changelog]
+non_conventional = "warn"
+sections = [{ type = "feat", section = "New" }]
+
+[[release.gates]]
+name = "tests"
+run = "pytest"
+"#;
+        let c = Config::parse(text, Path::new("runway.toml")).unwrap();
+        assert_eq!(c.release.tag_prefix, "release-");
+        assert_eq!(c.release.files.len(), 2);
+        assert_eq!(c.release.files[1].regex.as_deref(), Some(r"VERSION=(\S+)"));
+        assert_eq!(c.release.gates[0].run, "pytest");
+        assert_eq!(c.release.gates[0].timeout_secs, 1800);
+        assert_eq!(
+            c.release.changelog.non_conventional,
+            super::NonConventional::Warn
+        );
+    }
+
+    #[test]
+    fn a_gate_without_a_command_is_located() {
+        let text = "[release]\n\n[[release.gates]]\nname = \"x\"\nrun = \"\"\n";
+        let err = Config::parse(text, Path::new("runway.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("runway.toml:5:"), "{err}");
+        assert!(err.contains("run"), "{err}");
+    }
+
+    #[test]
+    fn unknown_release_key_is_an_error() {
+        let err = Config::parse("[release]\ntag_prefx = \"v\"\n", Path::new("runway.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("runway.toml:2:"), "{err}");
     }
 }

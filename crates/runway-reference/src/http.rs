@@ -27,13 +27,10 @@ use serde_json::{Value, json};
 use crate::RateLimit;
 use crate::handler::{Reference, Shared};
 use crate::metrics::{self, Metrics};
-use crate::tools::sleep_unless_cancelled;
+use crate::tools::{HANG_FOR, sleep_unless_cancelled};
 
 /// Largest JSON-RPC body accepted on `/mcp`, matching rmcp's own default.
 const MAX_BODY: usize = 4 * 1024 * 1024;
-
-/// How long `hang` keeps a `tools/call` waiting when the server is not shut down first.
-const HANG_FOR: Duration = Duration::from_secs(60);
 
 /// The authorization server named in the protected-resource metadata. It does not exist:
 /// the reference server only checks a static bearer token.

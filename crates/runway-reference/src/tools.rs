@@ -14,6 +14,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::faults::Faults;
 
+/// How long `hang` keeps a `tools/call` waiting when the server is not shut down first.
+pub const HANG_FOR: Duration = Duration::from_secs(60);
+
 /// The longest sleep `slow` accepts, in milliseconds.
 pub const SLOW_MAX_MS: u64 = 5000;
 
@@ -262,6 +265,11 @@ pub async fn call(
         ));
     }
     let args = arguments.unwrap_or_default();
+    if faults.hang {
+        // Over HTTP the request never reaches here (`http.rs` holds it); this is for stdio.
+        sleep_unless_cancelled(HANG_FOR, shutdown).await;
+        return Err(McpError::internal_error("the `hang` fault gave up", None));
+    }
     if let Some(ms) = faults.slow_tool
         && !sleep_unless_cancelled(Duration::from_millis(ms), shutdown).await
     {
@@ -442,6 +450,22 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(e.code.0, -32602);
+    }
+
+    #[tokio::test]
+    async fn hang_never_answers_until_shutdown() {
+        let ct = CancellationToken::new();
+        let hang = Faults {
+            hang: true,
+            ..Faults::default()
+        };
+        let pending = call("echo", args(json!({"message": "x"})), &hang, &ct);
+        tokio::pin!(pending);
+        let early = tokio::time::timeout(Duration::from_millis(200), &mut pending).await;
+        assert!(early.is_err(), "answered while hanging");
+        ct.cancel();
+        let late = tokio::time::timeout(Duration::from_secs(2), pending).await;
+        assert!(late.unwrap().is_err());
     }
 
     #[tokio::test]

@@ -57,6 +57,18 @@ impl std::str::FromStr for Suite {
     }
 }
 
+/// Which MCP protocol era to speak to a server that offers both.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum EraChoice {
+    /// Discover first and fall back to `initialize`, as a current client does.
+    #[default]
+    Auto,
+    /// Skip discovery: verify the `initialize` (session-era) path of the server.
+    Session,
+    /// Require the stateless era (`server/discover`); no fallback.
+    Stateless,
+}
+
 /// What a smoke tool call must produce.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallExpect {
@@ -288,6 +300,8 @@ pub struct Context {
     pub limits: Limits,
     pub suite: Suite,
     pub expect: Expectations,
+    /// Which MCP era to verify on a server that speaks both.
+    pub era: EraChoice,
     pub paths: HttpPaths,
     /// Series `/metrics` must expose (family names: `mcp_requests_total`).
     pub required_metrics: Vec<String>,
@@ -328,6 +342,7 @@ impl Context {
             limits: Limits::default(),
             suite,
             expect: Expectations::default(),
+            era: EraChoice::default(),
             paths: HttpPaths::default(),
             required_metrics: Vec::new(),
             thresholds: Thresholds::default(),

@@ -24,14 +24,14 @@ pub struct McpStage {
     pub checks: Vec<CheckResult>,
 }
 
-/// The MCP protocol checks live in `crate::mcp` (built alongside); this is the
-/// single place the engine calls them, so switching the implementation is one line.
-async fn mcp_checks(_ctx: &Context) -> McpStage {
+/// The single place the engine calls the MCP protocol checks (`crate::mcp`).
+async fn mcp_checks(ctx: &Context) -> McpStage {
+    let outcome = crate::mcp::run(ctx).await;
     McpStage {
-        era: Era::Unknown,
-        server_name: None,
-        server_version: None,
-        checks: Vec::new(),
+        era: outcome.era,
+        server_name: outcome.server_name,
+        server_version: outcome.server_version,
+        checks: outcome.checks,
     }
 }
 

@@ -12,6 +12,7 @@ pub mod context;
 pub mod engine;
 pub mod http;
 pub mod load;
+pub mod mcp;
 pub mod report;
 
 /// Re-exported so callers build [`Transport::Http`] without a dependency of their own.

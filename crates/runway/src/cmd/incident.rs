@@ -1,17 +1,292 @@
-//! `runway incident` (being built; see the issue that owns it).
+//! `runway incident`: open an incident, move it along its timeline, write it up.
+//!
+//! The timeline is the runbooks' (detected → acknowledged → mitigated →
+//! resolved → closed) and only moves forward; the ledger enforces it, so the
+//! same rule holds for every client. Severities carry the runbooks' response
+//! times (P0 15 min, P1 1 h, P2 4 h, P3 next business day).
 
-use runway_core::Exit;
+use std::{io::Write, path::PathBuf};
 
-use super::Ctx;
+use anyhow::Context as _;
+use runway_core::{Exit, Severity};
+use runway_ledger::{Filter, IncidentStatus, Kind, Record};
+
+use super::{
+    Ctx,
+    ledger::{Format, LedgerOpt, ledger_error, open_ledger, parse_when, stamp, write_rows},
+};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
-    /// Placeholder until the subcommands land.
-    Status,
+    /// Open an incident (status `detected`); prints its id.
+    Open(OpenArgs),
+    /// Acknowledge: someone is on it.
+    Ack(MoveArgs),
+    /// Add a note to the incident's timeline.
+    Note(NoteArgs),
+    /// Mitigated: the impact has stopped (e.g. rolled back).
+    Mitigate(MoveArgs),
+    /// Resolved: the cause is fixed.
+    Resolve(MoveArgs),
+    /// Closed: the write-up is done. Only a resolved incident can be closed.
+    Close(MoveArgs),
+    /// List incidents (open ones unless `--all`).
+    List(ListArgs),
+    /// Write a postmortem in Markdown, pre-filled from the incident, its deployment and that deployment's verification.
+    Postmortem(PostmortemArgs),
 }
 
-pub async fn run(_ctx: &Ctx, _cmd: Command) -> anyhow::Result<Exit> {
-    Err(crate::error::usage(
-        "`runway incident` is not available in this build yet",
-    ))
+#[derive(Debug, clap::Args)]
+pub struct OpenArgs {
+    /// Severity: `P0` (respond < 15 min), `P1` (< 1 h), `P2` (< 4 h), `P3` (next business day).
+    #[arg(long = "sev", value_name = "P0-P3")]
+    pub severity: Severity,
+    /// What is wrong, in a line.
+    #[arg(long)]
+    pub title: String,
+    /// The deployment that caused it (id or unique prefix).
+    #[arg(long, value_name = "ID")]
+    pub deployment: Option<String>,
+    #[command(flatten)]
+    pub ledger: LedgerOpt,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MoveArgs {
+    /// The incident's id (or a unique prefix).
+    pub id: String,
+    /// A note to record with the change.
+    #[arg(long)]
+    pub note: Option<String>,
+    #[command(flatten)]
+    pub ledger: LedgerOpt,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct NoteArgs {
+    /// The incident's id (or a unique prefix).
+    pub id: String,
+    /// The note.
+    pub text: String,
+    #[command(flatten)]
+    pub ledger: LedgerOpt,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    /// Include resolved and closed incidents.
+    #[arg(long)]
+    pub all: bool,
+    /// Only incidents in this environment.
+    #[arg(long = "env", value_name = "ENV")]
+    pub environment: Option<String>,
+    /// Only incidents detected since (`7d`, `12h`, RFC 3339).
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    #[command(flatten)]
+    pub ledger: LedgerOpt,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PostmortemArgs {
+    /// The incident's id (or a unique prefix).
+    pub id: String,
+    /// Write to this file instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub ledger: LedgerOpt,
+}
+
+pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
+    match cmd {
+        Command::Open(a) => {
+            let ledger = open_ledger(ctx, &a.ledger).await?;
+            let id = ledger
+                .open_incident(a.severity, &a.title, a.deployment.as_deref())
+                .await
+                .map_err(ledger_error)?;
+            println!("{id}");
+            eprintln!(
+                "opened {} incident `{id}`: respond within {} ({})",
+                a.severity,
+                runway_ledger::postmortem::human_duration(
+                    chrono::Duration::from_std(a.severity.response_time()).unwrap_or_default()
+                ),
+                a.severity.action()
+            );
+            ledger.close().await;
+            Ok(Exit::Success)
+        }
+        Command::Ack(a) => step(ctx, a, IncidentStatus::Acknowledged).await,
+        Command::Mitigate(a) => step(ctx, a, IncidentStatus::Mitigated).await,
+        Command::Resolve(a) => step(ctx, a, IncidentStatus::Resolved).await,
+        Command::Close(a) => step(ctx, a, IncidentStatus::Closed).await,
+        Command::Note(a) => {
+            let ledger = open_ledger(ctx, &a.ledger).await?;
+            let id = incident_id(ledger.as_ref(), &a.id).await?;
+            ledger.add_note(&id, &a.text).await.map_err(ledger_error)?;
+            eprintln!("noted on `{id}`");
+            ledger.close().await;
+            Ok(Exit::Success)
+        }
+        Command::List(a) => {
+            let ledger = open_ledger(ctx, &a.ledger).await?;
+            let filter = Filter {
+                kind: Some(Kind::Incident),
+                environment: a.environment.clone(),
+                since: a
+                    .since
+                    .as_deref()
+                    .map(|s| parse_when("--since", s))
+                    .transpose()?,
+                ..Filter::default()
+            };
+            let mut incidents = ledger.query(&filter, false).await.map_err(ledger_error)?;
+            if !a.all {
+                incidents.retain(|r| !matches!(r.status(), Some("resolved" | "closed")));
+            }
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            match a.format {
+                Format::Json => {
+                    serde_json::to_writer_pretty(&mut out, &incidents)?;
+                    writeln!(out)?;
+                }
+                Format::Csv => {
+                    writeln!(
+                        out,
+                        "id,severity,status,detected_at,respond_by,deployment,title"
+                    )?;
+                    for r in &incidents {
+                        let b = r.incident().map_err(ledger_error)?;
+                        writeln!(
+                            out,
+                            "{},{},{},{},{},{},\"{}\"",
+                            r.id,
+                            b.severity,
+                            r.status().unwrap_or_default(),
+                            b.detected_at.to_rfc3339(),
+                            b.respond_by.to_rfc3339(),
+                            b.deployment_id.unwrap_or_default(),
+                            b.title.replace('"', "\"\"")
+                        )?;
+                    }
+                }
+                Format::Human => {
+                    let now = chrono::Utc::now();
+                    let mut rows = Vec::new();
+                    for r in &incidents {
+                        let b = r.incident().map_err(ledger_error)?;
+                        let status = r.status().unwrap_or("detected").to_owned();
+                        let respond = if status == "detected" && now > b.respond_by {
+                            format!("OVERDUE since {}", stamp(b.respond_by))
+                        } else {
+                            stamp(b.respond_by)
+                        };
+                        rows.push(vec![
+                            r.id.clone(),
+                            b.severity.to_string(),
+                            status,
+                            stamp(b.detected_at),
+                            respond,
+                            b.title,
+                        ]);
+                    }
+                    write_rows(
+                        &mut out,
+                        &["ID", "SEV", "STATUS", "DETECTED", "RESPOND BY", "TITLE"],
+                        &rows,
+                    )?;
+                }
+            }
+            out.flush()?;
+            ledger.close().await;
+            Ok(Exit::Success)
+        }
+        Command::Postmortem(a) => {
+            let ledger = open_ledger(ctx, &a.ledger).await?;
+            let id = incident_id(ledger.as_ref(), &a.id).await?;
+            let incident = ledger.get(&id).await.map_err(ledger_error)?;
+            let body = incident.incident().map_err(ledger_error)?;
+            let (deployment, verifications) = match &body.deployment_id {
+                Some(d) => {
+                    let dep = ledger.get(d).await.map_err(ledger_error)?;
+                    let verifications = deployment_verifications(ledger.as_ref(), &dep).await?;
+                    (Some(dep), verifications)
+                }
+                None => (None, Vec::new()),
+            };
+            let md =
+                runway_ledger::postmortem::render(&incident, deployment.as_ref(), &verifications)
+                    .map_err(ledger_error)?;
+            match &a.output {
+                Some(path) => {
+                    std::fs::write(path, &md)
+                        .with_context(|| format!("failed to write `{}`", path.display()))?;
+                    eprintln!("wrote the postmortem of `{id}` to `{}`", path.display());
+                }
+                None => std::io::stdout().lock().write_all(md.as_bytes())?,
+            }
+            ledger.close().await;
+            Ok(Exit::Success)
+        }
+    }
+}
+
+async fn step(ctx: &Ctx, a: MoveArgs, to: IncidentStatus) -> anyhow::Result<Exit> {
+    let ledger = open_ledger(ctx, &a.ledger).await?;
+    let id = incident_id(ledger.as_ref(), &a.id).await?;
+    ledger
+        .move_incident(&id, to, a.note.as_deref())
+        .await
+        .map_err(ledger_error)?;
+    eprintln!("incident `{id}` is now `{to}`");
+    ledger.close().await;
+    Ok(Exit::Success)
+}
+
+/// Resolves an id prefix and insists that it names an incident.
+async fn incident_id(ledger: &dyn runway_ledger::Ledger, id: &str) -> anyhow::Result<String> {
+    let full = ledger.resolve_id(id).await.map_err(ledger_error)?;
+    let r = ledger.get(&full).await.map_err(ledger_error)?;
+    if r.kind != Kind::Incident {
+        return Err(ledger_error(runway_ledger::LedgerError::WrongKind {
+            id: full,
+            expected: Kind::Incident,
+            found: r.kind,
+        }));
+    }
+    Ok(full)
+}
+
+/// The verification runs of a deployment: the one it names and any recorded against it.
+async fn deployment_verifications(
+    ledger: &dyn runway_ledger::Ledger,
+    dep: &Record,
+) -> anyhow::Result<Vec<Record>> {
+    let filter = Filter {
+        kind: Some(Kind::Verification),
+        ref_id: Some(dep.id.clone()),
+        ..Filter::default()
+    };
+    let mut found = ledger.query(&filter, true).await.map_err(ledger_error)?;
+    let named = dep
+        .deployment()
+        .ok()
+        .and_then(|b| b.verification_id)
+        .into_iter()
+        .chain(dep.events.iter().filter_map(|e| {
+            e.data
+                .get("verification_id")
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        }));
+    for v in named {
+        if !found.iter().any(|r| r.id == v) {
+            found.push(ledger.get(&v).await.map_err(ledger_error)?);
+        }
+    }
+    Ok(found)
 }

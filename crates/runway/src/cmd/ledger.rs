@@ -1,17 +1,518 @@
-//! `runway ledger` (being built; see the issue that owns it).
+//! `runway ledger`: read, export and import the append-only ledger.
+//!
+//! Also home to what `incident` and `dora` share with it: finding and opening
+//! the ledger (`--ledger`, `RUNWAY_LEDGER_URL`, `[ledger] url`, else
+//! `.runway/ledger.db`), reading `--since`, and rendering records.
 
+use std::{io::Write, path::PathBuf};
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
 use runway_core::Exit;
+use runway_ledger::{Export, Filter, Kind, Ledger, LedgerError, LedgerUrl, Record};
 
 use super::Ctx;
 
-#[derive(Debug, clap::Subcommand)]
-pub enum Command {
-    /// Placeholder until the subcommands land.
-    Status,
+/// Where the ledger is; shared by every ledger-reading command.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LedgerOpt {
+    /// The ledger: `sqlite://PATH` or `postgres://USER@HOST:PORT/DB` (default: `[ledger] url`, else `.runway/ledger.db`).
+    #[arg(
+        long = "ledger",
+        env = "RUNWAY_LEDGER_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub ledger: Option<String>,
 }
 
-pub async fn run(_ctx: &Ctx, _cmd: Command) -> anyhow::Result<Exit> {
-    Err(crate::error::usage(
-        "`runway ledger` is not available in this build yet",
-    ))
+/// Which records: shared by `list` and `export`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct FilterArgs {
+    /// Only records of this environment.
+    #[arg(long = "env", value_name = "ENV")]
+    pub environment: Option<String>,
+    /// Only records of this release version.
+    #[arg(long = "version", id = "release_version", value_name = "VERSION")]
+    pub version: Option<String>,
+    /// Only records of this kind: `release`, `deployment`, `verification`, `incident`.
+    #[arg(long, value_name = "KIND")]
+    pub kind: Option<String>,
+    /// Only records created since: a duration back from now (`30m`, `12h`, `7d`, `2w`) or an RFC 3339 time.
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// Only records created before this time (same forms as `--since`).
+    #[arg(long, value_name = "WHEN")]
+    pub until: Option<String>,
+}
+
+impl FilterArgs {
+    pub fn to_filter(&self) -> anyhow::Result<Filter> {
+        Ok(Filter {
+            kind: self
+                .kind
+                .as_deref()
+                .map(str::parse::<Kind>)
+                .transpose()
+                .map_err(ledger_error)?,
+            environment: self.environment.clone(),
+            version: self.version.clone(),
+            since: self
+                .since
+                .as_deref()
+                .map(|s| parse_when("--since", s))
+                .transpose()?,
+            until: self
+                .until
+                .as_deref()
+                .map(|s| parse_when("--until", s))
+                .transpose()?,
+            ..Filter::default()
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// List records, oldest first.
+    List(ListArgs),
+    /// Show one record with its whole history.
+    Show(ShowArgs),
+    /// Write records with their full history (`json` re-imports; `csv` is one row per record).
+    Export(ExportArgs),
+    /// Read an `export --format json` document into this ledger.
+    Import(ImportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+#[command(disable_version_flag = true)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub ledger: LedgerOpt,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ShowArgs {
+    /// A record id, or a unique prefix of one.
+    pub id: String,
+    #[command(flatten)]
+    pub ledger: LedgerOpt,
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(disable_version_flag = true)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub ledger: LedgerOpt,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    #[arg(long, value_enum, default_value = "json")]
+    pub format: Format,
+    /// Write to this file instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// The export document (`-` for stdin).
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub ledger: LedgerOpt,
+}
+
+pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
+    match cmd {
+        Command::List(a) => {
+            let ledger = open_ledger(ctx, &a.ledger).await?;
+            let records = ledger
+                .query(&a.filter.to_filter()?, false)
+                .await
+                .map_err(ledger_error)?;
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            match a.format {
+                Format::Json => {
+                    serde_json::to_writer_pretty(&mut out, &records)?;
+                    writeln!(out)?;
+                }
+                Format::Csv => write_csv(&mut out, &records)?,
+                Format::Human => write_table(&mut out, &records)?,
+            }
+            out.flush()?;
+            if a.format == Format::Human && records.is_empty() {
+                eprintln!("no records match in `{}`", ledger.url());
+            }
+            ledger.close().await;
+            Ok(Exit::Success)
+        }
+        Command::Show(a) => {
+            let ledger = open_ledger(ctx, &a.ledger).await?;
+            let record = ledger.get(&a.id).await.map_err(ledger_error)?;
+            let mut out = std::io::stdout().lock();
+            match a.format {
+                Format::Json => {
+                    serde_json::to_writer_pretty(&mut out, &record)?;
+                    writeln!(out)?;
+                }
+                Format::Csv => write_csv(&mut out, std::slice::from_ref(&record))?,
+                Format::Human => write_record(&mut out, &record)?,
+            }
+            ledger.close().await;
+            Ok(Exit::Success)
+        }
+        Command::Export(a) => {
+            let ledger = open_ledger(ctx, &a.ledger).await?;
+            let export = ledger
+                .export(&a.filter.to_filter()?)
+                .await
+                .map_err(ledger_error)?;
+            let mut buf = Vec::new();
+            match a.format {
+                Format::Json | Format::Human => {
+                    serde_json::to_writer_pretty(&mut buf, &export)?;
+                    buf.push(b'\n');
+                }
+                Format::Csv => write_csv(&mut buf, &export.records)?,
+            }
+            match &a.output {
+                Some(path) => std::fs::write(path, &buf)
+                    .with_context(|| format!("failed to write `{}`", path.display()))?,
+                None => std::io::stdout().lock().write_all(&buf)?,
+            }
+            eprintln!(
+                "exported {} record(s) from `{}`",
+                export.records.len(),
+                ledger.url()
+            );
+            ledger.close().await;
+            Ok(Exit::Success)
+        }
+        Command::Import(a) => {
+            let text = if a.file.as_os_str() == "-" {
+                let mut s = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+                    .context("failed to read the export from stdin")?;
+                s
+            } else {
+                std::fs::read_to_string(&a.file)
+                    .with_context(|| format!("failed to read `{}`", a.file.display()))?
+            };
+            let export: Export = serde_json::from_str(&text).map_err(|e| {
+                crate::error::usage(format!(
+                    "`{}` is not a Runway ledger export: line {}, column {}: {e}",
+                    a.file.display(),
+                    e.line(),
+                    e.column()
+                ))
+            })?;
+            let ledger = open_ledger(ctx, &a.ledger).await?;
+            let n = ledger.import(&export).await.map_err(ledger_error)?;
+            eprintln!("imported {n} record(s) into `{}`", ledger.url());
+            ledger.close().await;
+            Ok(Exit::Success)
+        }
+    }
+}
+
+/// Finds the ledger: `--ledger`/`RUNWAY_LEDGER_URL`, else `[ledger] url` in
+/// `runway.toml`, else `.runway/ledger.db` in the project.
+pub(crate) fn ledger_url(ctx: &Ctx, opt: &LedgerOpt) -> anyhow::Result<LedgerUrl> {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
+    if let Some(u) = opt.ledger.as_deref().filter(|u| !u.trim().is_empty()) {
+        return LedgerUrl::parse(u, &cwd).map_err(ledger_error);
+    }
+    let loaded = ctx.config()?;
+    if let Some(l) = &loaded
+        && let Some(u) = l.config.ledger.resolved_url(&l.path)?
+    {
+        return LedgerUrl::parse(&u, &l.root).map_err(ledger_error);
+    }
+    let root = loaded.map(|l| l.root).unwrap_or_else(|| ctx.dir());
+    Ok(LedgerUrl::default_for(&root))
+}
+
+/// Opens the ledger for a command.
+pub(crate) async fn open_ledger(ctx: &Ctx, opt: &LedgerOpt) -> anyhow::Result<Box<dyn Ledger>> {
+    let url = ledger_url(ctx, opt)?;
+    runway_ledger::open(&url).await.map_err(ledger_error)
+}
+
+/// Turns a ledger error into one with the right exit code: the user's
+/// mistakes (unknown id, illegal move, bad input, a newer ledger) exit 2;
+/// a database that fails exits 3.
+pub(crate) fn ledger_error(e: LedgerError) -> anyhow::Error {
+    let hint = match &e {
+        LedgerError::Connect { .. } | LedgerError::Database { .. } => None,
+        LedgerError::NotFound { .. } => Some("`runway ledger list` shows the ids"),
+        LedgerError::NewerSchema { .. } => {
+            Some("install the newer `runway` that wrote this ledger")
+        }
+        LedgerError::Url { .. } => {
+            Some("pass `--ledger sqlite://PATH` or `--ledger postgres://USER@HOST:PORT/DB`")
+        }
+        _ => Some(""),
+    };
+    match hint {
+        None => anyhow::Error::new(e),
+        Some("") => crate::error::usage(e.to_string()),
+        Some(h) => crate::error::UsageError::new(e.to_string())
+            .with_hint(h)
+            .into(),
+    }
+}
+
+/// `7d`, `12h`, `30m`, `45s`, `2w` back from now, or an RFC 3339 time, or a `YYYY-MM-DD` date (UTC midnight).
+pub(crate) fn parse_when(flag: &str, s: &str) -> anyhow::Result<DateTime<Utc>> {
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        && let Some(t) = d.and_hms_opt(0, 0, 0)
+    {
+        return Ok(t.and_utc());
+    }
+    let bad = || {
+        crate::error::UsageError::new(format!("`{flag} {s}` is not a duration or a time"))
+            .with_hint("use a duration such as `90d`, `12h`, `30m`, `2w`, or an RFC 3339 time such as `2026-01-31T00:00:00Z`")
+            .into()
+    };
+    let split = s.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+    let (n, unit) = s.split_at(split);
+    let n: i64 = n.parse().map_err(|_| bad())?;
+    let secs = match unit {
+        "s" => 1,
+        "m" | "min" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        _ => return Err(bad()),
+    };
+    let back = n
+        .checked_mul(secs)
+        .filter(|v| *v <= 100 * 365 * 86_400)
+        .ok_or_else(bad)?;
+    Ok(Utc::now() - chrono::Duration::seconds(back))
+}
+
+/// One line describing a record, by kind.
+pub(crate) fn summary(r: &Record) -> String {
+    match r.kind {
+        Kind::Release => match r.release() {
+            Ok(b) => {
+                let mut s = b.version;
+                if let Some(t) = b.tag {
+                    s.push_str(&format!(" tag {t}"));
+                }
+                if let Some(sha) = b.git_sha {
+                    s.push_str(&format!(" at {}", short_sha(&sha)));
+                }
+                s
+            }
+            Err(e) => e.to_string(),
+        },
+        Kind::Deployment => match r.deployment() {
+            Ok(b) => {
+                let mut s = format!("{} to {}", b.release, b.environment);
+                if let Some(t) = b.image_tag {
+                    s.push_str(&format!(" ({t})"));
+                }
+                if let Some(a) = b.approver {
+                    s.push_str(&format!(", approved by {a}"));
+                }
+                s
+            }
+            Err(e) => e.to_string(),
+        },
+        Kind::Verification => match r.verification() {
+            Ok(b) => {
+                let s = b.summary;
+                format!(
+                    "{} of {}: {} passed, {} warned, {} failed, {} skipped",
+                    b.suite, b.target, s.passed, s.warned, s.failed, s.skipped
+                )
+            }
+            Err(e) => e.to_string(),
+        },
+        Kind::Incident => match r.incident() {
+            Ok(b) => format!("{} {}", b.severity, b.title),
+            Err(e) => e.to_string(),
+        },
+    }
+}
+
+fn short_sha(s: &str) -> &str {
+    s.get(..12).unwrap_or(s)
+}
+
+pub(crate) fn stamp(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%SZ").to_string()
+}
+
+/// A plain aligned table: fast for tens of thousands of rows, no colour.
+pub(crate) fn write_rows(
+    out: &mut impl Write,
+    header: &[&str],
+    rows: &[Vec<String>],
+) -> std::io::Result<()> {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for row in rows {
+        for (i, c) in row.iter().enumerate().take(widths.len()) {
+            widths[i] = widths[i].max(c.chars().count());
+        }
+    }
+    let last = header.len().saturating_sub(1);
+    let line =
+        |out: &mut dyn Write, cells: &mut dyn Iterator<Item = &str>| -> std::io::Result<()> {
+            for (i, c) in cells.enumerate() {
+                if i == last {
+                    writeln!(out, "{c}")?;
+                } else {
+                    write!(out, "{c:<w$}  ", w = widths[i])?;
+                }
+            }
+            Ok(())
+        };
+    line(out, &mut header.iter().copied())?;
+    for row in rows {
+        line(out, &mut row.iter().map(String::as_str))?;
+    }
+    Ok(())
+}
+
+fn write_table(out: &mut impl Write, records: &[Record]) -> std::io::Result<()> {
+    let rows: Vec<Vec<String>> = records
+        .iter()
+        .map(|r| {
+            vec![
+                r.id.clone(),
+                r.kind.to_string(),
+                stamp(r.created_at),
+                r.environment.clone().unwrap_or_else(|| "-".into()),
+                r.status().unwrap_or("-").to_owned(),
+                r.operator.clone(),
+                summary(r),
+            ]
+        })
+        .collect();
+    write_rows(
+        out,
+        &[
+            "ID", "KIND", "CREATED", "ENV", "STATUS", "OPERATOR", "SUMMARY",
+        ],
+        &rows,
+    )
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+fn write_csv(out: &mut impl Write, records: &[Record]) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "id,kind,created_at,operator,environment,version,status,ref_id,events,checks,summary"
+    )?;
+    for r in records {
+        let fields = [
+            r.id.clone(),
+            r.kind.to_string(),
+            r.created_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            r.operator.clone(),
+            r.environment.clone().unwrap_or_default(),
+            r.version.clone().unwrap_or_default(),
+            r.status().unwrap_or_default().to_owned(),
+            r.ref_id.clone().unwrap_or_default(),
+            r.events.len().to_string(),
+            r.checks.len().to_string(),
+            summary(r),
+        ];
+        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        writeln!(out, "{}", line.join(","))?;
+    }
+    Ok(())
+}
+
+fn write_record(out: &mut impl Write, r: &Record) -> std::io::Result<()> {
+    writeln!(out, "{} {}", r.kind, r.id)?;
+    writeln!(out, "  {}", summary(r))?;
+    writeln!(out, "  created   {} by {}", stamp(r.created_at), r.operator)?;
+    if let Some(e) = &r.environment {
+        writeln!(out, "  env       {e}")?;
+    }
+    if let Some(v) = &r.version {
+        writeln!(out, "  version   {v}")?;
+    }
+    if let Some(s) = r.status() {
+        writeln!(out, "  status    {s}")?;
+    }
+    if let Some(d) = &r.ref_id {
+        writeln!(out, "  belongs   {d}")?;
+    }
+    if let serde_json::Value::Object(fields) = &r.body {
+        writeln!(out, "  fields")?;
+        for (k, v) in fields {
+            let text = match v {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            let text = if text.len() > 200 {
+                format!("{}…", text.chars().take(200).collect::<String>())
+            } else {
+                text
+            };
+            writeln!(out, "    {k:<16}{}", text.replace('\n', " "))?;
+        }
+    }
+    writeln!(out, "  history")?;
+    for e in &r.events {
+        write!(
+            out,
+            "    {}  {:<8} {}",
+            stamp(e.at),
+            e.kind.as_str(),
+            e.operator
+        )?;
+        if let Some(s) = &e.status {
+            write!(out, "  → {s}")?;
+        }
+        if let Some(n) = &e.note {
+            write!(out, "  \"{n}\"")?;
+        }
+        writeln!(out)?;
+    }
+    if !r.checks.is_empty() {
+        writeln!(out, "  checks")?;
+        for c in &r.checks {
+            writeln!(
+                out,
+                "    {:<5} {:<28} {}",
+                c.status.as_str(),
+                c.id,
+                c.message
+            )?;
+            if let Some(h) = &c.hint {
+                writeln!(out, "          hint: {h}")?;
+            }
+        }
+    }
+    Ok(())
 }

@@ -1,17 +1,527 @@
-//! `runway release` (being built; see the issue that owns it).
+//! `runway release`: status, bump, changelog, check and hotfix.
+//!
+//! The work happens in runway-release; this module parses flags, prints
+//! (data on stdout, the rest on stderr) and picks the exit code.
 
-use runway_core::Exit;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use runway_config::ReleaseConfig;
+use runway_core::{Exit, ToolSurface};
+use runway_release::ReleaseError;
+use runway_release::plan::{self, BumpResult, PlanOptions, Requested, RowStatus};
+use runway_release::version::{Level, PreKind};
 
 use super::Ctx;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
-    /// Placeholder until the subcommands land.
-    Status,
+    /// The version in each file, the last tag, commits since, and the next version.
+    Status(StatusArgs),
+    /// Write the next version into every file and the changelog, commit and tag.
+    #[command(disable_version_flag = true)]
+    Bump(BumpArgs),
+    /// Print the changelog entry for the next release, or prepend it with `--write`.
+    Changelog(ChangelogArgs),
+    /// The pre-release gate: clean tree, branch, versions, tag, changelog, gates.
+    Check(CheckArgs),
+    /// Emergency fixes from a release tag.
+    #[command(subcommand)]
+    Hotfix(HotfixCommand),
 }
 
-pub async fn run(_ctx: &Ctx, _cmd: Command) -> anyhow::Result<Exit> {
-    Err(crate::error::usage(
-        "`runway release` is not available in this build yet",
-    ))
+#[derive(Debug, Clone, Copy, clap::ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum LevelArg {
+    Auto,
+    Major,
+    Minor,
+    Patch,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum PreArg {
+    Alpha,
+    Beta,
+    Rc,
+}
+
+impl From<PreArg> for PreKind {
+    fn from(p: PreArg) -> PreKind {
+        match p {
+            PreArg::Alpha => PreKind::Alpha,
+            PreArg::Beta => PreKind::Beta,
+            PreArg::Rc => PreKind::Rc,
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SurfaceArg {
+    /// The server's current tool surface (JSON, as in `.runway/tool-surface.json`),
+    /// compared with the committed one to require the right bump.
+    #[arg(long, value_name = "FILE")]
+    pub surface: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Compute the next version on this pre-release line.
+    #[arg(long, value_enum)]
+    pub pre: Option<PreArg>,
+    #[command(flatten)]
+    pub surface: SurfaceArg,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BumpArgs {
+    /// Which number to move; `auto` reads the commits since the last tag.
+    #[arg(value_enum, required_unless_present = "set_version")]
+    pub level: Option<LevelArg>,
+    /// Put the version on a pre-release line (`1.2.0-rc.1`, then `rc.2`).
+    #[arg(long, value_enum)]
+    pub pre: Option<PreArg>,
+    /// Set this exact version instead.
+    #[arg(long = "version", id = "set_version", value_name = "X.Y.Z", conflicts_with_all = ["level", "pre"])]
+    pub version: Option<String>,
+    /// Print the unified diff it would write, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Only edit the files: no commit, no tag.
+    #[arg(long)]
+    pub no_git: bool,
+    /// Bump even with uncommitted changes in the tree.
+    #[arg(long)]
+    pub allow_dirty: bool,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    #[command(flatten)]
+    pub surface: SurfaceArg,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(disable_version_flag = true)]
+pub struct ChangelogArgs {
+    /// Prepend the entry to the changelog file instead of printing it.
+    #[arg(long)]
+    pub write: bool,
+    /// The version of the entry (default: the next version).
+    #[arg(long = "version", id = "set_version", value_name = "X.Y.Z")]
+    pub version: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The tag being released; defaults to `GITHUB_REF` when it names a tag.
+    #[arg(long, value_name = "TAG")]
+    pub tag: Option<String>,
+    /// Skip the `[[release.gates]]` commands.
+    #[arg(long)]
+    pub no_gates: bool,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    #[command(flatten)]
+    pub surface: SurfaceArg,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum HotfixCommand {
+    /// Create `hotfix/X.Y.Z+1` from a release tag.
+    Start {
+        /// The release to fix (`v1.0.0` or `1.0.0`).
+        tag: String,
+    },
+    /// Patch release on the hotfix branch, then cherry-pick the fix onto the main branch.
+    Finish,
+}
+
+/// Turns a library error into what the binary reports: the user's problems
+/// (bad file, repository state) exit 2 with their hint; the rest exit 3.
+pub(crate) fn lift(e: ReleaseError) -> anyhow::Error {
+    if e.is_user_error() {
+        let mut u = crate::error::UsageError::new(e.to_string());
+        if let Some(h) = e.hint() {
+            u = u.with_hint(h);
+        }
+        u.into()
+    } else {
+        e.into()
+    }
+}
+
+fn project(ctx: &Ctx) -> anyhow::Result<(PathBuf, ReleaseConfig)> {
+    match ctx.config()? {
+        Some(loaded) => Ok((loaded.root, loaded.config.release)),
+        None => Ok((ctx.dir(), ReleaseConfig::default())),
+    }
+}
+
+fn load_surface(arg: &SurfaceArg) -> anyhow::Result<Option<ToolSurface>> {
+    let Some(path) = &arg.surface else {
+        return Ok(None);
+    };
+    match runway_release::surface::read_surface(path).map_err(lift)? {
+        Some(s) => Ok(Some(s)),
+        None => Err(crate::error::usage(format!(
+            "`{}` does not exist",
+            path.display()
+        ))),
+    }
+}
+
+fn json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
+    let (root, cfg) = project(ctx)?;
+    match cmd {
+        Command::Status(a) => status(&root, &cfg, a),
+        Command::Bump(a) => bump(&root, &cfg, a),
+        Command::Changelog(a) => changelog(&root, &cfg, a),
+        Command::Check(a) => check(&root, &cfg, a),
+        Command::Hotfix(HotfixCommand::Start { tag }) => hotfix_start(&root, &cfg, &tag),
+        Command::Hotfix(HotfixCommand::Finish) => hotfix_finish(&root, &cfg),
+    }
+}
+
+fn status(root: &Path, cfg: &ReleaseConfig, a: StatusArgs) -> anyhow::Result<Exit> {
+    let opts = PlanOptions {
+        pre: a.pre.map(Into::into),
+        surface: load_surface(&a.surface)?,
+        allow_no_repo: false,
+    };
+    let st = plan::status(root, cfg, &opts).map_err(lift)?;
+    if a.format == Format::Json {
+        json(&st)?;
+        return Ok(Exit::Success);
+    }
+    let mut o = String::new();
+    o.push_str("version files:\n");
+    if st.files.is_empty() {
+        o.push_str("  (none)\n");
+    }
+    for f in &st.files {
+        for l in &f.locations {
+            o.push_str(&format!(
+                "  {}:{}  {}  {}\n",
+                f.path.display(),
+                l.line,
+                l.field,
+                l.version
+            ));
+        }
+    }
+    if !st.files.is_empty() {
+        o.push_str(&format!(
+            "  {}\n",
+            if st.files_agree {
+                "all agree"
+            } else {
+                "they DISAGREE"
+            }
+        ));
+    }
+    o.push_str(&format!(
+        "last release:  {}\n",
+        st.last_tag
+            .as_ref()
+            .map_or("(no release tag)".to_owned(), |t| {
+                format!("{} ({})", t.name, &t.commit[..7.min(t.commit.len())])
+            })
+    ));
+    o.push_str(&format!(
+        "branch:        {}\n",
+        st.branch.as_deref().unwrap_or("(detached HEAD)")
+    ));
+    o.push_str(&format!("commits since: {}\n", st.commits));
+    for g in &st.groups {
+        o.push_str(&format!("  {:<10} {}\n", g.kind, g.count));
+    }
+    if let Some(d) = &st.surface {
+        o.push_str(&format!("tool surface:  {} change(s)\n", d.changes.len()));
+        for c in &d.changes {
+            o.push_str(&format!("  [{}] {}\n", c.required, c.detail));
+        }
+    }
+    match (&st.next, st.level) {
+        (Some(n), level) => o.push_str(&format!(
+            "next version:  {n}{}{}\n",
+            level.map_or(String::new(), |l| format!(" ({l})")),
+            st.decided_by
+                .as_ref()
+                .map_or(String::new(), |d| format!(", decided by {d}"))
+        )),
+        (None, _) => o.push_str("next version:  nothing to release\n"),
+    }
+    let entry_version = st.next.as_deref().unwrap_or(&st.current);
+    let has = if st.next.is_some() {
+        st.changelog_has_next
+    } else {
+        st.changelog_has_current
+    };
+    o.push_str(&format!(
+        "changelog:     `{}` {} for {entry_version}\n",
+        st.changelog,
+        if has { "has an entry" } else { "has no entry" }
+    ));
+    print!("{o}");
+    let mut err = anstream::stderr();
+    for n in &st.notes {
+        let _ = writeln!(err, "note: {n}");
+    }
+    Ok(Exit::Success)
+}
+
+fn bump(root: &Path, cfg: &ReleaseConfig, a: BumpArgs) -> anyhow::Result<Exit> {
+    let requested = match (&a.version, a.level) {
+        (Some(v), _) => Requested::Exact(v.clone()),
+        (None, Some(LevelArg::Auto)) => Requested::Auto,
+        (None, Some(LevelArg::Major)) => Requested::Level(Level::Major),
+        (None, Some(LevelArg::Minor)) => Requested::Level(Level::Minor),
+        (None, Some(LevelArg::Patch)) => Requested::Level(Level::Patch),
+        (None, None) => {
+            return Err(crate::error::usage(
+                "say which bump: `auto`, `major`, `minor`, `patch`, or `--version X.Y.Z`",
+            ));
+        }
+    };
+    let plan_opts = PlanOptions {
+        pre: a.pre.map(Into::into),
+        surface: load_surface(&a.surface)?,
+        allow_no_repo: a.no_git,
+    };
+    let opts = plan::BumpOptions {
+        dry_run: a.dry_run,
+        no_git: a.no_git,
+        allow_dirty: a.allow_dirty,
+        date: plan::release_date(),
+    };
+    let result = plan::bump(root, cfg, &requested, &plan_opts, &opts).map_err(lift)?;
+    if a.format == Format::Json {
+        json(&result)?;
+        return Ok(Exit::Success);
+    }
+    let mut err = anstream::stderr();
+    match result {
+        BumpResult::NothingToRelease { reason } => {
+            let _ = writeln!(err, "{reason}");
+        }
+        BumpResult::Bumped(b) => {
+            for w in &b.warnings {
+                let _ = writeln!(err, "warning: {w}");
+            }
+            if a.dry_run {
+                print!("{}", b.diff);
+                let _ = writeln!(
+                    err,
+                    "dry run: would release `{}` → `{}` (tag `{}`); nothing was written",
+                    b.from, b.to, b.tag
+                );
+            } else {
+                let _ = writeln!(err, "released `{}` → `{}`", b.from, b.to);
+                for c in &b.changes {
+                    let _ = writeln!(err, "  wrote `{}`", c.path.display());
+                }
+                if let Some(d) = &b.decided_by {
+                    let _ = writeln!(err, "  decided by {d}");
+                }
+                if b.tagged {
+                    let _ = writeln!(
+                        err,
+                        "committed {} and tagged `{}`; publish it with:",
+                        b.commit.as_deref().map_or("", |c| &c[..7.min(c.len())]),
+                        b.tag
+                    );
+                    for p in &b.push {
+                        println!("{p}");
+                    }
+                } else {
+                    let _ = writeln!(err, "no commit or tag (`--no-git`)");
+                }
+            }
+        }
+    }
+    Ok(Exit::Success)
+}
+
+fn changelog(root: &Path, cfg: &ReleaseConfig, a: ChangelogArgs) -> anyhow::Result<Exit> {
+    let st = plan::status(root, cfg, &PlanOptions::default()).map_err(lift)?;
+    let version = match (&a.version, &st.next) {
+        (Some(v), _) => v.trim_start_matches(cfg.tag_prefix.as_str()).to_owned(),
+        (None, Some(n)) => n.clone(),
+        (None, None) => {
+            let mut err = anstream::stderr();
+            let reason = st
+                .notes
+                .iter()
+                .find(|n| n.starts_with("nothing to release"))
+                .cloned()
+                .unwrap_or_else(|| "nothing to release".into());
+            let _ = writeln!(err, "{reason}");
+            return Ok(Exit::Success);
+        }
+    };
+    let rendered = plan::changelog_entry(root, cfg, &st, &version, &plan::release_date());
+    let mut err = anstream::stderr();
+    for w in &rendered.warnings {
+        let _ = writeln!(err, "warning: {w}");
+    }
+    if !a.write {
+        print!("{}", rendered.text);
+        return Ok(Exit::Success);
+    }
+    let rel = PathBuf::from(&cfg.changelog.path);
+    let existing = std::fs::read_to_string(root.join(&rel)).ok();
+    if existing
+        .as_deref()
+        .is_some_and(|t| runway_release::changelog::has_entry(t, &version))
+    {
+        return Err(crate::error::UsageError::new(format!(
+            "`{}` already has an entry for `{version}`",
+            cfg.changelog.path
+        ))
+        .with_hint("edit it by hand, or remove it to have it written again")
+        .into());
+    }
+    let after = runway_release::changelog::prepend(existing.as_deref(), &rendered.text);
+    plan::write_all(
+        root,
+        &[plan::FileChange {
+            path: rel,
+            before: existing,
+            after,
+        }],
+    )
+    .map_err(lift)?;
+    let _ = writeln!(
+        err,
+        "prepended the `{version}` entry to `{}`",
+        cfg.changelog.path
+    );
+    Ok(Exit::Success)
+}
+
+fn check(root: &Path, cfg: &ReleaseConfig, a: CheckArgs) -> anyhow::Result<Exit> {
+    let tag = a.tag.or_else(|| {
+        std::env::var("GITHUB_REF")
+            .ok()
+            .filter(|r| r.starts_with("refs/tags/"))
+    });
+    let plan_opts = PlanOptions {
+        pre: None,
+        surface: load_surface(&a.surface)?,
+        allow_no_repo: false,
+    };
+    let rows = plan::check(
+        root,
+        cfg,
+        &plan_opts,
+        &plan::CheckOptions {
+            tag,
+            run_gates: !a.no_gates,
+        },
+    )
+    .map_err(lift)?;
+    let failed = rows.iter().any(|r| r.status == RowStatus::Fail);
+    if a.format == Format::Json {
+        json(&serde_json::json!({ "passed": !failed, "checks": rows }))?;
+    } else {
+        let mut table = comfy_table::Table::new();
+        table.load_preset(comfy_table::presets::UTF8_BORDERS_ONLY);
+        table.set_header(["check", "result", "detail"]);
+        for r in &rows {
+            let status = match r.status {
+                RowStatus::Pass => "pass",
+                RowStatus::Fail => "FAIL",
+                RowStatus::Skip => "skip",
+            };
+            let detail = match r.duration_ms {
+                Some(ms) => format!("{} ({ms} ms)", r.detail),
+                None => r.detail.clone(),
+            };
+            table.add_row([r.name.as_str(), status, detail.as_str()]);
+        }
+        println!("{table}");
+        let mut err = anstream::stderr();
+        for r in rows.iter().filter(|r| r.status == RowStatus::Fail) {
+            if r.detail.starts_with("Version mismatch!") {
+                let _ = writeln!(err, "{} {}", crate::term::error_label(), r.detail);
+            }
+            for h in &r.hints {
+                let _ = writeln!(err, "{} {h}", crate::term::hint_label());
+            }
+        }
+    }
+    Ok(if failed { Exit::Failed } else { Exit::Success })
+}
+
+fn hotfix_start(root: &Path, cfg: &ReleaseConfig, tag: &str) -> anyhow::Result<Exit> {
+    let h = plan::hotfix_start(root, cfg, tag).map_err(lift)?;
+    println!("{}", h.branch);
+    let mut err = anstream::stderr();
+    let _ = writeln!(
+        err,
+        "switched to `{}` from `{}`; commit the fix with a regression test, then run `runway release hotfix finish`",
+        h.branch, h.from_tag
+    );
+    Ok(Exit::Success)
+}
+
+fn hotfix_finish(root: &Path, cfg: &ReleaseConfig) -> anyhow::Result<Exit> {
+    let f = plan::hotfix_finish(root, cfg, &plan::release_date()).map_err(lift)?;
+    let mut err = anstream::stderr();
+    let _ = writeln!(
+        err,
+        "released `{}` and tagged `{}` on the hotfix branch",
+        f.bumped.to, f.bumped.tag
+    );
+    let hotfix_branch = format!("hotfix/{}", f.bumped.to);
+    match &f.conflict {
+        None => {
+            let _ = writeln!(
+                err,
+                "cherry-picked {} commit(s) onto `{}`; publish with:",
+                f.picked.len(),
+                f.main
+            );
+            println!("git push origin {hotfix_branch}");
+            println!("git push origin {}", f.bumped.tag);
+            println!("git push origin {}", f.main);
+            Ok(Exit::Success)
+        }
+        Some(c) => {
+            let _ = writeln!(
+                err,
+                "{} cherry-picking onto `{}` conflicts in {}; it was aborted, `{}` is unchanged",
+                crate::term::error_label(),
+                f.main,
+                c.files
+                    .iter()
+                    .map(|f| format!("`{f}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                f.main
+            );
+            let _ = writeln!(
+                err,
+                "{} resolve it by hand: `{}`",
+                crate::term::hint_label(),
+                c.command
+            );
+            println!("git push origin {hotfix_branch}");
+            println!("git push origin {}", f.bumped.tag);
+            Ok(Exit::Failed)
+        }
+    }
 }

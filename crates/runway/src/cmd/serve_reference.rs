@@ -1,14 +1,107 @@
-//! `runway serve-reference` (being built; see the issue that owns it).
+//! `runway serve-reference`: the reference MCP server as a process, for tests, demos
+//! and `verify --stdio`. Hidden from `--help`; the library is `runway-reference`.
+
+use std::net::{Ipv4Addr, SocketAddr};
 
 use runway_core::Exit;
+use runway_reference::{EraSupport, Faults, Options};
 
 use super::Ctx;
+use crate::error::UsageError;
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Era {
+    /// `initialize` sessions and 2026-07-28 `server/discover`.
+    Both,
+    /// Only `initialize` with `Mcp-Session-Id`.
+    Session,
+    /// Only 2026-07-28 (no `initialize`).
+    Stateless,
+}
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub port: u16,
 
-pub async fn run(_ctx: &Ctx, _args: Args) -> anyhow::Result<Exit> {
-    Err(crate::error::usage(
-        "`runway serve-reference` is not available in this build yet",
-    ))
+    /// Require `Authorization: Bearer <token>` on `/mcp`, the token read from this variable.
+    #[arg(long, value_name = "VAR")]
+    pub token_env: Option<String>,
+
+    /// Faults to inject, comma-separated (e.g. `no-auth,slow-tool=1500`).
+    #[arg(long, value_name = "LIST", default_value = "")]
+    pub faults: String,
+
+    /// Which protocol eras to speak.
+    #[arg(long, value_enum, default_value_t = Era::Both)]
+    pub era: Era,
+
+    /// Speak MCP on stdin/stdout instead of HTTP.
+    #[arg(long)]
+    pub stdio: bool,
+}
+
+fn options(args: &Args) -> anyhow::Result<Options> {
+    let faults = Faults::parse(&args.faults).map_err(|e| {
+        UsageError::new(format!("bad `--faults`: {e}"))
+            .with_hint("list faults separated by commas, e.g. `--faults no-auth,slow-tool=1500`")
+    })?;
+    let token = match &args.token_env {
+        None => None,
+        Some(var) => match std::env::var(var) {
+            Ok(t) if !t.trim().is_empty() => Some(t.trim().to_owned()),
+            _ => {
+                return Err(UsageError::new(format!(
+                    "`--token-env {var}`: the variable `{var}` is unset or empty"
+                ))
+                .with_hint(format!("export `{var}` with the bearer token to require"))
+                .into());
+            }
+        },
+    };
+    Ok(Options {
+        bind: SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)),
+        token,
+        era: match args.era {
+            Era::Both => EraSupport::Both,
+            Era::Session => EraSupport::SessionOnly,
+            Era::Stateless => EraSupport::StatelessOnly,
+        },
+        faults,
+        ..Options::default()
+    })
+}
+
+/// Resolves on Ctrl-C or, on Unix, SIGTERM (how process supervisors stop a server).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+pub async fn run(_ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
+    let opts = options(&args)?;
+    if args.stdio {
+        runway_reference::serve_stdio(opts).await?;
+        return Ok(Exit::Success);
+    }
+    let faults = opts.faults.clone();
+    let server = runway_reference::spawn(opts).await?;
+    eprintln!("listening on {}", server.mcp_url);
+    if !faults.is_empty() {
+        eprintln!("faults on: `{faults}`");
+    }
+    stop_signal().await;
+    server.shutdown().await;
+    Ok(Exit::Success)
 }

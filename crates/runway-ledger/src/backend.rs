@@ -1,0 +1,612 @@
+//! The two backends: SQLite and PostgreSQL.
+//!
+//! The SQL is written once, in the subset both databases share (`$N`
+//! placeholders, text timestamps, `RETURNING`-free inserts), and a macro
+//! stamps out the [`Ledger`] implementation for each pool type. What differs
+//! is only how a write transaction starts and how a record is locked:
+//! SQLite takes the database write lock up front (`BEGIN IMMEDIATE`, so a
+//! busy writer waits instead of failing), PostgreSQL locks the record's row
+//! (`FOR UPDATE`) so two operators cannot both move an incident from the same
+//! state.
+
+use std::{collections::HashMap, str::FromStr, time::Duration};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use runway_core::{CheckResult, Evidence, Redactor, Status};
+use sqlx::{
+    Row,
+    postgres::{PgConnectOptions, PgPool, PgPoolOptions},
+    sqlite::{
+        SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    },
+};
+
+use crate::{
+    Event, EventKind, Filter, Guard, Kind, Ledger, LedgerError, LedgerUrl, OpenOptions, Record,
+    Result,
+    migrate::{self, Migration, SCHEMA_VERSION},
+};
+
+/// How timestamps are stored: fixed width, so text order is time order.
+pub(crate) fn ts(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|d| d.with_timezone(&Utc))
+        .map_err(|e| LedgerError::Corrupt {
+            what: format!("bad timestamp `{s}`: {e}"),
+        })
+}
+
+fn parse_json(s: &str) -> Result<serde_json::Value> {
+    serde_json::from_str(s).map_err(|e| LedgerError::Corrupt {
+        what: format!("bad JSON in the ledger: {e}"),
+    })
+}
+
+fn status_from_str(s: &str) -> Result<Status> {
+    match s {
+        "pass" => Ok(Status::Pass),
+        "warn" => Ok(Status::Warn),
+        "fail" => Ok(Status::Fail),
+        "skip" => Ok(Status::Skip),
+        other => Err(LedgerError::Corrupt {
+            what: format!("unknown check status `{other}`"),
+        }),
+    }
+}
+
+/// A `WHERE` clause over `records r` with its `$N` parameters, all text.
+fn where_clause(f: &Filter) -> (String, Vec<String>) {
+    let mut parts = Vec::new();
+    let mut binds = Vec::new();
+    let mut push = |col: &str, op: &str, v: String| {
+        binds.push(v);
+        parts.push(format!("r.{col} {op} ${}", binds.len()));
+    };
+    if let Some(v) = &f.id {
+        push("id", "=", v.clone());
+    }
+    if let Some(v) = f.kind {
+        push("kind", "=", v.as_str().to_owned());
+    }
+    if let Some(v) = &f.environment {
+        push("environment", "=", v.clone());
+    }
+    if let Some(v) = &f.version {
+        push("version", "=", v.clone());
+    }
+    if let Some(v) = &f.ref_id {
+        push("ref_id", "=", v.clone());
+    }
+    if let Some(v) = f.since {
+        push("created_at", ">=", ts(v));
+    }
+    if let Some(v) = f.until {
+        push("created_at", "<", ts(v));
+    }
+    if parts.is_empty() {
+        ("1 = 1".to_owned(), binds)
+    } else {
+        (parts.join(" AND "), binds)
+    }
+}
+
+const INSERT_RECORD: &str = "INSERT INTO records (id, kind, created_at, operator, environment, version, ref_id, body) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+const INSERT_EVENT: &str = "INSERT INTO events (record_id, at, operator, kind, status, note, data) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+/// Check results per multi-row insert; well under both databases' parameter limits.
+const CHECK_CHUNK: usize = 500;
+
+/// SQLite behind the [`Ledger`] trait.
+pub struct SqliteLedger {
+    pool: SqlitePool,
+    url: LedgerUrl,
+    redactor: Redactor,
+    url_redactor: Redactor,
+    operator: String,
+}
+
+/// PostgreSQL behind the [`Ledger`] trait.
+pub struct PostgresLedger {
+    pool: PgPool,
+    url: LedgerUrl,
+    redactor: Redactor,
+    url_redactor: Redactor,
+    operator: String,
+}
+
+impl SqliteLedger {
+    const MIGRATIONS: &'static [Migration] = migrate::SQLITE;
+    const MIGRATION_LOCK: Option<&'static str> = None;
+    const LOCK_RECORD: &'static str = "SELECT id FROM records WHERE id = $1";
+    const BEGIN_READ: &'static str = "BEGIN";
+
+    pub async fn open(url: &LedgerUrl, options: &OpenOptions) -> Result<SqliteLedger> {
+        let LedgerUrl::Sqlite { path } = url else {
+            return Err(LedgerError::Url {
+                url: url.to_string(),
+                reason: "not a SQLite URL".into(),
+            });
+        };
+        if let Some(dir) = path.parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir).map_err(|e| LedgerError::Connect {
+                url: url.to_string(),
+                message: format!("cannot create `{}`: {e}", dir.display()),
+            })?;
+        }
+        let connect = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // WAL + NORMAL survives a killed process; only a power cut can lose the last commits.
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(options.timeout)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(options.max_connections.max(1))
+            .acquire_timeout(options.timeout)
+            .connect_with(connect)
+            .await
+            .map_err(|e| LedgerError::Connect {
+                url: url.to_string(),
+                message: e.to_string(),
+            })?;
+        let ledger = SqliteLedger {
+            pool,
+            url: url.clone(),
+            redactor: url.redactor(),
+            url_redactor: url.redactor(),
+            operator: crate::detect_operator(),
+        };
+        ledger.migrate().await?;
+        Ok(ledger)
+    }
+
+    async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'_, sqlx::Sqlite>> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+impl PostgresLedger {
+    const MIGRATIONS: &'static [Migration] = migrate::POSTGRES;
+    /// Serialises concurrent first opens of one database; the key is arbitrary but fixed.
+    const MIGRATION_LOCK: Option<&'static str> = Some("SELECT pg_advisory_xact_lock(7216202611)");
+    const LOCK_RECORD: &'static str = "SELECT id FROM records WHERE id = $1 FOR UPDATE";
+    const BEGIN_READ: &'static str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+
+    pub async fn open(url: &LedgerUrl, options: &OpenOptions) -> Result<PostgresLedger> {
+        let url_redactor = url.redactor();
+        let connect_err = |message: String| LedgerError::Connect {
+            url: url.to_string(),
+            message: url_redactor.redact(&message),
+        };
+        let connect = PgConnectOptions::from_str(url.connect_string().expose())
+            .map_err(|e| connect_err(e.to_string()))?;
+        // A burst of processes can briefly exceed the server's connection limit;
+        // that is worth a short, bounded wait. Anything else fails at once.
+        let mut attempt = 0u32;
+        let pool = loop {
+            attempt += 1;
+            let result = PgPoolOptions::new()
+                .max_connections(options.max_connections.max(1))
+                .acquire_timeout(options.timeout.min(Duration::from_secs(10)))
+                .connect_with(connect.clone())
+                .await;
+            match result {
+                Ok(pool) => break pool,
+                Err(sqlx::Error::Database(e))
+                    if attempt < 40
+                        && matches!(e.code().as_deref(), Some("53300") | Some("57P03")) =>
+                {
+                    tokio::time::sleep(Duration::from_millis(50 * u64::from(attempt.min(10))))
+                        .await;
+                }
+                Err(e) => return Err(connect_err(e.to_string())),
+            }
+        };
+        let ledger = PostgresLedger {
+            pool,
+            url: url.clone(),
+            redactor: url.redactor(),
+            url_redactor,
+            operator: crate::detect_operator(),
+        };
+        ledger.migrate().await?;
+        Ok(ledger)
+    }
+
+    async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'_, sqlx::Postgres>> {
+        self.pool.begin().await
+    }
+}
+
+macro_rules! ledger_impl {
+    ($ty:ident, $db:ty) => {
+        impl $ty {
+            fn db(&self, action: &'static str, e: sqlx::Error) -> LedgerError {
+                LedgerError::Database {
+                    url: self.url.to_string(),
+                    action,
+                    message: self.url_redactor.redact(&e.to_string()),
+                }
+            }
+
+            fn newer(&self, found: i64) -> LedgerError {
+                LedgerError::NewerSchema {
+                    url: self.url.to_string(),
+                    found,
+                    known: SCHEMA_VERSION,
+                    runway: env!("CARGO_PKG_VERSION"),
+                }
+            }
+
+            async fn migrate(&self) -> Result<()> {
+                // Fast path: an up-to-date ledger needs no write lock.
+                match sqlx::query_scalar::<_, i64>(migrate::CURRENT_VERSION)
+                    .fetch_one(&self.pool)
+                    .await
+                {
+                    Ok(v) if v == SCHEMA_VERSION => return Ok(()),
+                    Ok(v) if v > SCHEMA_VERSION => return Err(self.newer(v)),
+                    _ => {}
+                }
+                let action = "applying its schema migrations";
+                let mut tx = self.begin_write().await.map_err(|e| self.db(action, e))?;
+                if let Some(lock) = Self::MIGRATION_LOCK {
+                    sqlx::query(lock)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| self.db(action, e))?;
+                }
+                sqlx::query(migrate::CREATE_TABLE)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| self.db(action, e))?;
+                let current: i64 = sqlx::query_scalar(migrate::CURRENT_VERSION)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(|e| self.db(action, e))?;
+                if current > SCHEMA_VERSION {
+                    return Err(self.newer(current));
+                }
+                for m in Self::MIGRATIONS.iter().filter(|m| m.version > current) {
+                    sqlx::raw_sql(m.sql)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| self.db(action, e))?;
+                    sqlx::query(migrate::RECORD)
+                        .bind(m.version)
+                        .bind(m.name)
+                        .bind(ts(crate::now()))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| self.db(action, e))?;
+                }
+                tx.commit().await.map_err(|e| self.db(action, e))
+            }
+
+            async fn insert_event(
+                &self,
+                conn: &mut <$db as sqlx::Database>::Connection,
+                id: &str,
+                e: &Event,
+            ) -> Result<()> {
+                sqlx::query(INSERT_EVENT)
+                    .bind(id)
+                    .bind(ts(e.at))
+                    .bind(&e.operator)
+                    .bind(e.kind.as_str())
+                    .bind(e.status.as_deref())
+                    .bind(e.note.as_deref())
+                    .bind(e.data.to_string())
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(|err| self.db("appending an event", err))?;
+                Ok(())
+            }
+
+            async fn insert_one(
+                &self,
+                conn: &mut <$db as sqlx::Database>::Connection,
+                record: &Record,
+            ) -> Result<()> {
+                let action = "writing a record";
+                // The URL's own password never reaches the ledger, whatever redactor the caller set.
+                let mut owned;
+                let mut r = record;
+                if self.url.password().is_some() {
+                    owned = record.clone();
+                    crate::redact_record(&self.url_redactor, &mut owned);
+                    r = &owned;
+                }
+                let inserted = sqlx::query(INSERT_RECORD)
+                    .bind(&r.id)
+                    .bind(r.kind.as_str())
+                    .bind(ts(r.created_at))
+                    .bind(&r.operator)
+                    .bind(r.environment.as_deref())
+                    .bind(r.version.as_deref())
+                    .bind(r.ref_id.as_deref())
+                    .bind(r.body.to_string())
+                    .execute(&mut *conn)
+                    .await;
+                match inserted {
+                    Ok(_) => {}
+                    Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                        return Err(LedgerError::Duplicate { id: r.id.clone() });
+                    }
+                    Err(e) => return Err(self.db(action, e)),
+                }
+                for e in &r.events {
+                    self.insert_event(&mut *conn, &r.id, e).await?;
+                }
+                for (n, chunk) in r.checks.chunks(CHECK_CHUNK).enumerate() {
+                    let mut qb: sqlx::QueryBuilder<$db> = sqlx::QueryBuilder::new(
+                        "INSERT INTO check_results \
+                         (verification_id, idx, check_id, status, message, duration_ms, hint, evidence) ",
+                    );
+                    let base = n * CHECK_CHUNK;
+                    let mut encoded = Vec::with_capacity(chunk.len());
+                    for c in chunk {
+                        let evidence = serde_json::to_string(&c.evidence).map_err(|e| {
+                            LedgerError::Invalid {
+                                what: format!("cannot encode evidence of `{}`: {e}", c.id),
+                            }
+                        })?;
+                        encoded.push(evidence);
+                    }
+                    qb.push_values(chunk.iter().zip(encoded).enumerate(), |mut b, (i, (c, evidence))| {
+                        b.push_bind(r.id.clone())
+                            .push_bind((base + i) as i64)
+                            .push_bind(c.id.clone())
+                            .push_bind(c.status.as_str())
+                            .push_bind(c.message.clone())
+                            .push_bind(c.duration_ms)
+                            .push_bind(c.hint.clone())
+                            .push_bind(evidence);
+                    });
+                    qb.build()
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(|e| self.db(action, e))?;
+                }
+                Ok(())
+            }
+
+            async fn load(
+                &self,
+                conn: &mut <$db as sqlx::Database>::Connection,
+                filter: &Filter,
+                with_checks: bool,
+            ) -> Result<Vec<Record>> {
+                let action = "reading records";
+                let (w, binds) = where_clause(filter);
+                let sql = format!(
+                    "SELECT r.id, r.kind, r.created_at, r.operator, r.environment, r.version, r.ref_id, r.body \
+                     FROM records r WHERE {w} ORDER BY r.created_at, r.seq"
+                );
+                let mut q = sqlx::query(&sql);
+                for b in &binds {
+                    q = q.bind(b.as_str());
+                }
+                let rows = q.fetch_all(&mut *conn).await.map_err(|e| self.db(action, e))?;
+                let mut records = Vec::with_capacity(rows.len());
+                let mut index: HashMap<String, usize> = HashMap::with_capacity(rows.len());
+                for row in rows {
+                    let get = |c: &str| row.try_get::<String, _>(c);
+                    let opt = |c: &str| row.try_get::<Option<String>, _>(c);
+                    let id = get("id").map_err(|e| self.db(action, e))?;
+                    let kind: Kind = get("kind").map_err(|e| self.db(action, e))?.parse()?;
+                    let record = Record {
+                        kind,
+                        created_at: parse_ts(&get("created_at").map_err(|e| self.db(action, e))?)?,
+                        operator: get("operator").map_err(|e| self.db(action, e))?,
+                        environment: opt("environment").map_err(|e| self.db(action, e))?,
+                        version: opt("version").map_err(|e| self.db(action, e))?,
+                        ref_id: opt("ref_id").map_err(|e| self.db(action, e))?,
+                        body: parse_json(&get("body").map_err(|e| self.db(action, e))?)?,
+                        events: Vec::new(),
+                        checks: Vec::new(),
+                        id: id.clone(),
+                    };
+                    index.insert(id, records.len());
+                    records.push(record);
+                }
+                if records.is_empty() {
+                    return Ok(records);
+                }
+
+                let sql = format!(
+                    "SELECT e.record_id, e.at, e.operator, e.kind, e.status, e.note, e.data \
+                     FROM events e JOIN records r ON r.id = e.record_id WHERE {w} ORDER BY e.seq"
+                );
+                let mut q = sqlx::query(&sql);
+                for b in &binds {
+                    q = q.bind(b.as_str());
+                }
+                let rows = q.fetch_all(&mut *conn).await.map_err(|e| self.db(action, e))?;
+                for row in rows {
+                    let get = |c: &str| row.try_get::<String, _>(c);
+                    let opt = |c: &str| row.try_get::<Option<String>, _>(c);
+                    let rid = get("record_id").map_err(|e| self.db(action, e))?;
+                    let Some(&i) = index.get(&rid) else { continue };
+                    records[i].events.push(Event {
+                        at: parse_ts(&get("at").map_err(|e| self.db(action, e))?)?,
+                        operator: get("operator").map_err(|e| self.db(action, e))?,
+                        kind: EventKind::parse(&get("kind").map_err(|e| self.db(action, e))?)?,
+                        status: opt("status").map_err(|e| self.db(action, e))?,
+                        note: opt("note").map_err(|e| self.db(action, e))?,
+                        data: parse_json(&get("data").map_err(|e| self.db(action, e))?)?,
+                    });
+                }
+
+                let wants_checks = with_checks
+                    && filter.kind.is_none_or(|k| k == Kind::Verification)
+                    && records.iter().any(|r| r.kind == Kind::Verification);
+                if wants_checks {
+                    let sql = format!(
+                        "SELECT c.verification_id, c.check_id, c.status, c.message, c.duration_ms, c.hint, c.evidence \
+                         FROM check_results c JOIN records r ON r.id = c.verification_id WHERE {w} \
+                         ORDER BY c.verification_id, c.idx"
+                    );
+                    let mut q = sqlx::query(&sql);
+                    for b in &binds {
+                        q = q.bind(b.as_str());
+                    }
+                    let rows = q.fetch_all(&mut *conn).await.map_err(|e| self.db(action, e))?;
+                    for row in rows {
+                        let get = |c: &str| row.try_get::<String, _>(c);
+                        let rid = get("verification_id").map_err(|e| self.db(action, e))?;
+                        let Some(&i) = index.get(&rid) else { continue };
+                        let evidence: Evidence = serde_json::from_str(
+                            &get("evidence").map_err(|e| self.db(action, e))?,
+                        )
+                        .map_err(|e| LedgerError::Corrupt {
+                            what: format!("bad evidence in verification `{rid}`: {e}"),
+                        })?;
+                        records[i].checks.push(CheckResult {
+                            id: get("check_id").map_err(|e| self.db(action, e))?,
+                            status: status_from_str(&get("status").map_err(|e| self.db(action, e))?)?,
+                            message: get("message").map_err(|e| self.db(action, e))?,
+                            duration_ms: row
+                                .try_get::<f64, _>("duration_ms")
+                                .map_err(|e| self.db(action, e))?,
+                            hint: row
+                                .try_get::<Option<String>, _>("hint")
+                                .map_err(|e| self.db(action, e))?,
+                            evidence,
+                        });
+                    }
+                }
+                Ok(records)
+            }
+        }
+
+        #[async_trait]
+        impl Ledger for $ty {
+            fn url(&self) -> &LedgerUrl {
+                &self.url
+            }
+
+            fn redactor(&self) -> &Redactor {
+                &self.redactor
+            }
+
+            fn set_redactor(&mut self, redactor: Redactor) {
+                self.redactor = redactor;
+            }
+
+            fn operator(&self) -> &str {
+                &self.operator
+            }
+
+            fn set_operator(&mut self, operator: String) {
+                self.operator = operator;
+            }
+
+            async fn schema_version(&self) -> Result<i64> {
+                sqlx::query_scalar(migrate::CURRENT_VERSION)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(|e| self.db("reading its schema version", e))
+            }
+
+            async fn insert(&self, record: &Record) -> Result<()> {
+                self.insert_batch(std::slice::from_ref(record)).await
+            }
+
+            async fn insert_batch(&self, records: &[Record]) -> Result<()> {
+                let action = "writing a record";
+                let mut tx = self.begin_write().await.map_err(|e| self.db(action, e))?;
+                for record in records {
+                    self.insert_one(&mut tx, record).await?;
+                }
+                tx.commit().await.map_err(|e| self.db(action, e))
+            }
+
+            async fn append_event(&self, id: &str, event: &Event, guard: Guard<'_>) -> Result<()> {
+                let action = "appending an event";
+                let mut event = event.clone();
+                if let Some(n) = &mut event.note {
+                    *n = self.url_redactor.redact(n);
+                }
+                let mut tx = self.begin_write().await.map_err(|e| self.db(action, e))?;
+                let found: Option<String> = sqlx::query_scalar(Self::LOCK_RECORD)
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(|e| self.db(action, e))?;
+                if found.is_none() {
+                    return Err(LedgerError::NotFound { id: id.to_owned() });
+                }
+                let filter = Filter {
+                    id: Some(id.to_owned()),
+                    ..Filter::default()
+                };
+                let record = self
+                    .load(&mut tx, &filter, false)
+                    .await?
+                    .pop()
+                    .ok_or_else(|| LedgerError::NotFound { id: id.to_owned() })?;
+                guard(&record)?;
+                self.insert_event(&mut tx, id, &event).await?;
+                tx.commit().await.map_err(|e| self.db(action, e))
+            }
+
+            async fn query(&self, filter: &Filter, with_checks: bool) -> Result<Vec<Record>> {
+                let action = "reading records";
+                // One read transaction, so the three queries see one snapshot.
+                let mut tx = self
+                    .pool
+                    .begin_with(Self::BEGIN_READ)
+                    .await
+                    .map_err(|e| self.db(action, e))?;
+                let records = self.load(&mut tx, filter, with_checks).await?;
+                tx.commit().await.map_err(|e| self.db(action, e))?;
+                Ok(records)
+            }
+
+            async fn ids_with_prefix(&self, prefix: &str, limit: i64) -> Result<Vec<String>> {
+                // Ids are ASCII letters, digits and `-`, all below `~`.
+                sqlx::query_scalar(
+                    "SELECT id FROM records WHERE id >= $1 AND id < $2 ORDER BY id LIMIT $3",
+                )
+                .bind(prefix)
+                .bind(format!("{prefix}~"))
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(|e| self.db("looking up an id", e))
+            }
+
+            async fn counts(&self) -> Result<Vec<(Kind, i64)>> {
+                let rows = sqlx::query("SELECT kind, COUNT(*) AS n FROM records GROUP BY kind ORDER BY kind")
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(|e| self.db("counting records", e))?;
+                let mut out = Vec::new();
+                for row in rows {
+                    let kind: String = row.try_get("kind").map_err(|e| self.db("counting records", e))?;
+                    let n: i64 = row.try_get("n").map_err(|e| self.db("counting records", e))?;
+                    out.push((kind.parse()?, n));
+                }
+                Ok(out)
+            }
+
+            async fn close(&self) {
+                self.pool.close().await;
+            }
+        }
+    };
+}
+
+ledger_impl!(SqliteLedger, sqlx::Sqlite);
+ledger_impl!(PostgresLedger, sqlx::Postgres);

@@ -1,0 +1,60 @@
+//! Embedded, forward-only schema migrations and the schema-version guard.
+//!
+//! Each backend has its own directory of numbered SQL files, compiled into the
+//! binary. Opening a ledger applies the missing ones inside one write
+//! transaction (SQLite `BEGIN IMMEDIATE`, PostgreSQL an advisory lock), so two
+//! processes opening a fresh ledger at once cannot both migrate it. A ledger
+//! whose version is higher than this build knows was written by a newer
+//! Runway and is refused rather than misread.
+
+/// One migration: its version, name and SQL.
+pub(crate) struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+pub(crate) const SQLITE: &[Migration] = &[Migration {
+    version: 1,
+    name: "init",
+    sql: include_str!("../migrations/sqlite/0001_init.sql"),
+}];
+
+pub(crate) const POSTGRES: &[Migration] = &[Migration {
+    version: 1,
+    name: "init",
+    sql: include_str!("../migrations/postgres/0001_init.sql"),
+}];
+
+/// The newest schema this build reads and writes.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// The table that records applied migrations; its highest version is the schema version.
+pub(crate) const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS runway_migrations (
+    version    BIGINT NOT NULL PRIMARY KEY,
+    name       TEXT   NOT NULL,
+    applied_at TEXT   NOT NULL
+)";
+
+pub(crate) const CURRENT_VERSION: &str =
+    "SELECT COALESCE(MAX(version), 0) AS v FROM runway_migrations";
+
+pub(crate) const RECORD: &str =
+    "INSERT INTO runway_migrations (version, name, applied_at) VALUES ($1, $2, $3)";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_backends_have_the_same_numbered_migrations_ending_at_the_schema_version() {
+        for set in [SQLITE, POSTGRES] {
+            let versions: Vec<i64> = set.iter().map(|m| m.version).collect();
+            let expected: Vec<i64> = (1..=SCHEMA_VERSION).collect();
+            assert_eq!(versions, expected);
+        }
+        for (a, b) in SQLITE.iter().zip(POSTGRES) {
+            assert_eq!(a.name, b.name);
+        }
+    }
+}

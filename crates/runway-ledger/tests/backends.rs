@@ -1,0 +1,498 @@
+//! The same behaviour, proved on both backends: every case below runs once on
+//! SQLite and once on PostgreSQL (`RUNWAY_TEST_PG_URL`; fails when unset unless
+//! `RUNWAY_SKIP_PG=1`, which prints that it skipped).
+
+use std::collections::BTreeMap;
+
+use runway_core::{CheckResult, Era, Evidence, Redactor, Report, Secret, Severity};
+use runway_ledger::{
+    Deployment, Filter, IncidentStatus, Kind, Ledger, LedgerError, LedgerUrl, Outcome, Release,
+    RollbackDecision, Scope, WindowDecision,
+    testing::{ScratchDb, execute_raw, pg_url_or_skip},
+};
+
+/// A fresh, empty ledger on one backend, and what must be cleaned up after.
+struct Fresh {
+    url: LedgerUrl,
+    _dir: Option<tempfile::TempDir>,
+    pg: Option<ScratchDb>,
+}
+
+impl Fresh {
+    async fn sqlite() -> Fresh {
+        let dir = tempfile::tempdir().unwrap();
+        let url = LedgerUrl::parse("sqlite://.runway/ledger.db", dir.path()).unwrap();
+        Fresh {
+            url,
+            _dir: Some(dir),
+            pg: None,
+        }
+    }
+
+    async fn postgres(test: &str) -> Option<Fresh> {
+        let base = pg_url_or_skip(test)?;
+        let db = ScratchDb::create(&base)
+            .await
+            .expect("create a scratch database");
+        Some(Fresh {
+            url: db.url.clone(),
+            _dir: None,
+            pg: Some(db),
+        })
+    }
+
+    async fn open(&self) -> Box<dyn Ledger> {
+        let mut l = runway_ledger::open(&self.url)
+            .await
+            .expect("open the ledger");
+        l.set_operator("alice".into());
+        l
+    }
+
+    async fn finish(self) {
+        if let Some(db) = self.pg {
+            db.drop().await.expect("drop the scratch database");
+        }
+    }
+}
+
+/// Runs `case` on both backends as two tests, `case::sqlite` and `case::postgres`.
+macro_rules! both_backends {
+    ($($case:ident),* $(,)?) => {$(
+        mod $case {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let fresh = super::Fresh::sqlite().await;
+                super::$case(&fresh).await;
+                fresh.finish().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(fresh) = super::Fresh::postgres(stringify!($case)).await else {
+                    return;
+                };
+                super::$case(&fresh).await;
+                fresh.finish().await;
+            }
+        }
+    )*};
+}
+
+both_backends!(
+    records_of_every_kind_read_back_whole,
+    incident_timeline_moves_forward_only,
+    export_then_import_into_an_empty_ledger_loses_nothing,
+    the_database_refuses_updates_and_deletes,
+    a_ledger_from_a_newer_runway_is_refused,
+    secrets_are_redacted_on_the_way_in,
+    filters_select_by_environment_version_kind_and_time,
+    ids_resolve_by_unique_prefix,
+);
+
+fn sample_report(secret: &str) -> Report {
+    let mut headers = BTreeMap::new();
+    headers.insert("authorization".to_owned(), format!("Bearer {secret}"));
+    headers.insert("x-echo".to_owned(), format!("echo {secret}"));
+    headers.insert("content-type".to_owned(), "application/json".to_owned());
+    let checks =
+        vec![
+        CheckResult::pass("http.health", "200 in 12 ms").with_duration_ms(12.345678901234567),
+        CheckResult::fail(
+            "auth.no_token",
+            format!("`/mcp` answered 200 without a token (sent {secret})"),
+            "require a bearer token",
+        )
+        .with_evidence(Evidence {
+            request: Some(format!("POST /mcp token={secret}")),
+            status: Some(200),
+            headers,
+            elapsed_ms: Some(3.0000000000000004),
+            body_excerpt: Some(format!("{{\"token\":\"{secret}\"}}")),
+            details: serde_json::json!({ "p95_ms": 41.7, "leaked": secret, "authorization": "x" }),
+        }),
+        CheckResult::warn("ratelimit.burst", "no 429 after 50 requests", "add a rate limit"),
+        CheckResult::skip("tls.expiry", "plain http"),
+    ];
+    Report::new(
+        "http://127.0.0.1:9/mcp",
+        Era::from_version("2025-11-25"),
+        "smoke",
+        chrono::Utc::now(),
+        101.25,
+        checks,
+    )
+}
+
+fn sample_deployment(env: &str, version: &str) -> Deployment {
+    let mut d = Deployment::new(env, version);
+    d.image_tag = Some(format!("ghcr.io/acme/mcp:{version}"));
+    d.image_digest = Some("sha256:0123456789abcdef".into());
+    d.git_sha = Some("0123456789abcdef0123456789abcdef01234567".into());
+    d.approver = Some("bob".into());
+    d.scope = vec![Scope::Code, Scope::Config];
+    d.window = WindowDecision::Override {
+        window: "Tue-Wed 10:00-16:00 UTC".into(),
+        reason: "P1 hotfix".into(),
+    };
+    d
+}
+
+async fn records_of_every_kind_read_back_whole(f: &Fresh) {
+    let l = f.open().await;
+    let rel = l
+        .record_release(&Release {
+            version: "1.2.3".into(),
+            tag: Some("v1.2.3".into()),
+            git_sha: Some("abc123".into()),
+            changelog: Some("### Features\n- tools".into()),
+            tool_surface: Some(runway_core::ToolSurface::new(vec![])),
+        })
+        .await
+        .unwrap();
+    assert!(rel.starts_with("rel-"), "{rel}");
+    let dep = l
+        .record_deployment(&sample_deployment("production", "1.2.3"))
+        .await
+        .unwrap();
+    let ver = l
+        .record_verification(&sample_report("tok-123456"), "production", Some(&dep))
+        .await
+        .unwrap();
+    l.finish_deployment(
+        &dep,
+        Outcome::RolledBack,
+        Some(RollbackDecision::Executed {
+            to: Some("1.2.2".into()),
+            reason: "auth boundary open".into(),
+        }),
+        Some(&ver),
+    )
+    .await
+    .unwrap();
+    let err = l
+        .finish_deployment(&dep, Outcome::Verified, None, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, LedgerError::AlreadyEnded { .. }), "{err}");
+
+    let d = l.get(&dep).await.unwrap();
+    assert_eq!(d.kind, Kind::Deployment);
+    assert_eq!(d.status(), Some("rolled_back"));
+    assert_eq!(d.outcome(), Some(Outcome::RolledBack));
+    assert_eq!(d.operator, "alice");
+    assert_eq!(d.environment.as_deref(), Some("production"));
+    assert_eq!(d.events.len(), 2);
+    assert!(d.deployment_finished_at().is_some());
+    let body = d.deployment().unwrap();
+    assert_eq!(body.approver.as_deref(), Some("bob"));
+    assert_eq!(body.scope, vec![Scope::Code, Scope::Config]);
+
+    let v = l.get(&ver).await.unwrap();
+    assert_eq!(v.checks.len(), 4);
+    assert_eq!(v.ref_id.as_deref(), Some(dep.as_str()));
+    assert_eq!(v.version.as_deref(), Some("1.2.3"));
+    assert_eq!(v.status(), Some("failed"));
+    assert_eq!(v.checks[0].id, "http.health");
+    assert_eq!(v.checks[1].evidence.status, Some(200));
+    assert_eq!(v.verification().unwrap().summary.failed, 1);
+
+    let inc = l
+        .open_incident(Severity::P1, "auth failures", Some(&dep))
+        .await
+        .unwrap();
+    let i = l.get(&inc).await.unwrap();
+    let body = i.incident().unwrap();
+    assert_eq!(
+        body.respond_by - body.detected_at,
+        chrono::Duration::hours(1)
+    );
+    assert_eq!(i.environment.as_deref(), Some("production"));
+    assert_eq!(i.status(), Some("detected"));
+
+    let counts = l.counts().await.unwrap();
+    assert_eq!(
+        counts,
+        vec![
+            (Kind::Deployment, 1),
+            (Kind::Incident, 1),
+            (Kind::Release, 1),
+            (Kind::Verification, 1)
+        ]
+    );
+    let err = l
+        .open_incident(Severity::P2, "x", Some(&rel))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("is a release, not a deployment"),
+        "{err}"
+    );
+    l.close().await;
+}
+
+async fn incident_timeline_moves_forward_only(f: &Fresh) {
+    let l = f.open().await;
+    let id = l
+        .open_incident(Severity::P0, "server down", None)
+        .await
+        .unwrap();
+    l.move_incident(&id, IncidentStatus::Acknowledged, Some("on it"))
+        .await
+        .unwrap();
+    let err = l
+        .move_incident(&id, IncidentStatus::Acknowledged, None)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("is `acknowledged`; it cannot become `acknowledged`"),
+        "{err}"
+    );
+    let err = l
+        .move_incident(&id, IncidentStatus::Closed, None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, LedgerError::IllegalTransition { .. }),
+        "{err}"
+    );
+    l.move_incident(&id, IncidentStatus::Mitigated, None)
+        .await
+        .unwrap();
+    l.add_note(&id, "rolled back to 1.2.2").await.unwrap();
+    l.move_incident(&id, IncidentStatus::Resolved, None)
+        .await
+        .unwrap();
+    l.move_incident(&id, IncidentStatus::Closed, None)
+        .await
+        .unwrap();
+    let r = l.get(&id).await.unwrap();
+    let statuses: Vec<_> = r
+        .events
+        .iter()
+        .filter_map(|e| e.status.as_deref())
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "detected",
+            "acknowledged",
+            "mitigated",
+            "resolved",
+            "closed"
+        ]
+    );
+    assert_eq!(r.notes().count(), 1);
+    assert_eq!(r.events[1].note.as_deref(), Some("on it"));
+    assert!(r.events.windows(2).all(|w| w[0].at <= w[1].at));
+    let err = l
+        .move_incident("inc-000000000000", IncidentStatus::Resolved, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, LedgerError::NotFound { .. }), "{err}");
+    l.close().await;
+}
+
+async fn populate(l: &dyn Ledger) {
+    l.record_release(&Release {
+        version: "2.0.0".into(),
+        ..Release::default()
+    })
+    .await
+    .unwrap();
+    for (env, v) in [
+        ("staging", "2.0.0"),
+        ("production", "2.0.0"),
+        ("production", "2.0.1"),
+    ] {
+        let dep = l
+            .record_deployment(&sample_deployment(env, v))
+            .await
+            .unwrap();
+        let ver = l
+            .record_verification(&sample_report("s3cret-value"), env, Some(&dep))
+            .await
+            .unwrap();
+        l.finish_deployment(
+            &dep,
+            Outcome::Verified,
+            Some(RollbackDecision::NotNeeded),
+            Some(&ver),
+        )
+        .await
+        .unwrap();
+    }
+    let inc = l
+        .open_incident(Severity::P2, "slow tools", None)
+        .await
+        .unwrap();
+    l.add_note(&inc, "p95 at 2.1 s").await.unwrap();
+}
+
+async fn export_then_import_into_an_empty_ledger_loses_nothing(f: &Fresh) {
+    let source = f.open().await;
+    populate(source.as_ref()).await;
+    let before = source.export(&Filter::default()).await.unwrap();
+    assert_eq!(before.records.len(), 8);
+    source.close().await;
+
+    // Into an empty SQLite ledger, then back out: the same document, byte for byte.
+    let target = Fresh::sqlite().await;
+    let t = target.open().await;
+    assert_eq!(t.import(&before).await.unwrap(), 8);
+    let after = t.export(&Filter::default()).await.unwrap();
+    assert_eq!(
+        serde_json::to_string_pretty(&before).unwrap(),
+        serde_json::to_string_pretty(&after).unwrap()
+    );
+    // A second import stops at the first duplicate, naming it.
+    let err = t.import(&before).await.unwrap_err();
+    assert!(matches!(err, LedgerError::Duplicate { .. }), "{err}");
+    t.close().await;
+    target.finish().await;
+}
+
+async fn the_database_refuses_updates_and_deletes(f: &Fresh) {
+    let l = f.open().await;
+    let id = l.open_incident(Severity::P3, "typo", None).await.unwrap();
+    l.close().await;
+    for sql in [
+        format!("UPDATE records SET operator = 'mallory' WHERE id = '{id}'"),
+        format!("DELETE FROM events WHERE record_id = '{id}'"),
+        "UPDATE events SET note = 'x'".to_owned(),
+        "DELETE FROM records".to_owned(),
+    ] {
+        let err = execute_raw(&f.url, &sql).await.unwrap_err();
+        assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+    }
+    let l = f.open().await;
+    let r = l.get(&id).await.unwrap();
+    assert_eq!(r.operator, "alice");
+    assert_eq!(r.events.len(), 1);
+    l.close().await;
+}
+
+async fn a_ledger_from_a_newer_runway_is_refused(f: &Fresh) {
+    let l = f.open().await;
+    assert_eq!(
+        l.schema_version().await.unwrap(),
+        runway_ledger::SCHEMA_VERSION
+    );
+    l.close().await;
+    execute_raw(
+        &f.url,
+        "INSERT INTO runway_migrations (version, name, applied_at) VALUES (99, 'from-the-future', '2030-01-01T00:00:00.000000Z')",
+    )
+    .await
+    .unwrap();
+    let err = runway_ledger::open(&f.url).await.err().expect("refused");
+    let msg = err.to_string();
+    assert!(msg.contains("schema version 99"), "{msg}");
+    assert!(msg.contains("written by a newer Runway"), "{msg}");
+    assert!(msg.contains(&f.url.to_string()), "{msg}");
+    assert!(!msg.contains("runway-test-pw"), "{msg}");
+}
+
+async fn secrets_are_redacted_on_the_way_in(f: &Fresh) {
+    let mut l = f.open().await;
+    let mut r = Redactor::new();
+    r.add(&Secret::new("hunter2-token"));
+    l.set_redactor(r);
+    let id = l
+        .record_verification(&sample_report("hunter2-token"), "staging", None)
+        .await
+        .unwrap();
+    let inc = l
+        .open_incident(Severity::P1, "token hunter2-token leaked", None)
+        .await
+        .unwrap();
+    l.add_note(&inc, "rotated hunter2-token").await.unwrap();
+    let export = l.export(&Filter::default()).await.unwrap();
+    let text = serde_json::to_string(&export).unwrap();
+    assert!(!text.contains("hunter2"), "{text}");
+    assert!(text.contains("[redacted]"));
+    let v = l.get(&id).await.unwrap();
+    let ev = &v.checks[1].evidence;
+    assert_eq!(ev.headers["authorization"], "[redacted]");
+    assert_eq!(ev.headers["x-echo"], "echo [redacted]");
+    assert_eq!(ev.headers["content-type"], "application/json");
+    assert_eq!(ev.details["authorization"], "[redacted]");
+    l.close().await;
+}
+
+async fn filters_select_by_environment_version_kind_and_time(f: &Fresh) {
+    let l = f.open().await;
+    populate(l.as_ref()).await;
+    let q = |filter: Filter| {
+        let l = &l;
+        async move { l.query(&filter, false).await.unwrap() }
+    };
+    let prod = q(Filter {
+        environment: Some("production".into()),
+        ..Filter::default()
+    })
+    .await;
+    assert_eq!(prod.len(), 4);
+    assert!(
+        prod.iter()
+            .all(|r| r.environment.as_deref() == Some("production"))
+    );
+    let deps = q(Filter {
+        kind: Some(Kind::Deployment),
+        version: Some("2.0.0".into()),
+        ..Filter::default()
+    })
+    .await;
+    assert_eq!(deps.len(), 2);
+    let future = q(Filter {
+        since: Some(chrono::Utc::now() + chrono::Duration::hours(1)),
+        ..Filter::default()
+    })
+    .await;
+    assert!(future.is_empty());
+    let past = q(Filter {
+        since: Some(chrono::Utc::now() - chrono::Duration::hours(1)),
+        kind: Some(Kind::Incident),
+        ..Filter::default()
+    })
+    .await;
+    assert_eq!(past.len(), 1);
+    assert_eq!(past[0].events.len(), 2);
+    l.close().await;
+}
+
+async fn ids_resolve_by_unique_prefix(f: &Fresh) {
+    let l = f.open().await;
+    let id = l.open_incident(Severity::P2, "one", None).await.unwrap();
+    assert_eq!(l.resolve_id(&id[..8]).await.unwrap(), id);
+    assert_eq!(l.get(&id[..10]).await.unwrap().id, id);
+    let _ = l.open_incident(Severity::P2, "two", None).await.unwrap();
+    let err = l.resolve_id("inc-").await.unwrap_err();
+    assert!(matches!(err, LedgerError::Ambiguous { .. }), "{err}");
+    let err = l.resolve_id("nope' OR 1=1").await.unwrap_err();
+    assert!(matches!(err, LedgerError::NotFound { .. }), "{err}");
+    l.close().await;
+}
+
+/// SQLite → PostgreSQL: the export of the PostgreSQL copy equals the original.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_from_sqlite_imports_into_postgres_losslessly() {
+    let Some(pg) = Fresh::postgres("export_from_sqlite_imports_into_postgres_losslessly").await
+    else {
+        return;
+    };
+    let lite = Fresh::sqlite().await;
+    let s = lite.open().await;
+    populate(s.as_ref()).await;
+    let before = s.export(&Filter::default()).await.unwrap();
+    let p = pg.open().await;
+    p.import(&before).await.unwrap();
+    let after = p.export(&Filter::default()).await.unwrap();
+    assert_eq!(
+        serde_json::to_string(&before).unwrap(),
+        serde_json::to_string(&after).unwrap()
+    );
+    p.close().await;
+    pg.finish().await;
+}

@@ -1,0 +1,94 @@
+//! Errors of the release library, each carrying what a user needs to fix it:
+//! the file and line, the git state, or the two ways out.
+
+use std::path::PathBuf;
+
+/// Something stopped a release operation.
+#[derive(Debug, thiserror::Error)]
+pub enum ReleaseError {
+    #[error("failed to read `{}`: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("failed to write `{}`: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A version file that does not parse; line and column are 1-based.
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    Malformed {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// A version file that parses but has no version where one was expected.
+    #[error("`{}`: {message}", path.display())]
+    NoVersion { path: PathBuf, message: String },
+    /// A version string that is not SemVer 2.0.0.
+    #[error("`{}`{}: `{version}` is not a SemVer 2.0.0 version ({reason})", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
+    BadVersion {
+        path: PathBuf,
+        line: Option<usize>,
+        version: String,
+        reason: String,
+    },
+    /// A bump that cannot be made (going backwards, leaving a pre-release line for an earlier one).
+    #[error("{0}")]
+    Bump(String),
+    /// The repository is in a state the operation refuses (shallow, dirty, detached...).
+    #[error("{message}")]
+    Git {
+        message: String,
+        hint: Option<String>,
+    },
+    /// Reading the repository with gix failed.
+    #[error("reading the git repository failed: {0}")]
+    Repo(String),
+    #[error("invalid configuration: {0}")]
+    Config(String),
+}
+
+impl ReleaseError {
+    pub fn git(message: impl Into<String>) -> ReleaseError {
+        ReleaseError::Git {
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub fn git_hint(message: impl Into<String>, hint: impl Into<String>) -> ReleaseError {
+        ReleaseError::Git {
+            message: message.into(),
+            hint: Some(hint.into()),
+        }
+    }
+
+    /// What to do about it, when there is something to say.
+    pub fn hint(&self) -> Option<&str> {
+        match self {
+            ReleaseError::Git { hint, .. } => hint.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// True when the user (their files, flags or repository) caused it, not Runway.
+    pub fn is_user_error(&self) -> bool {
+        !matches!(self, ReleaseError::Repo(_))
+    }
+}
+
+pub type Result<T, E = ReleaseError> = std::result::Result<T, E>;
+
+/// 1-based line and column of a byte offset in `text`.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}

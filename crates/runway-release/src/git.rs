@@ -1,0 +1,297 @@
+//! Git: read history with gix, write with the `git` command.
+//!
+//! Reading must be fast on big repositories, so it walks from HEAD back to the
+//! last release tag only, never the whole history, and maps tags to commits
+//! once. Writing (commit, tag, cherry-pick, switch) goes through the `git`
+//! command so the user's hooks, signing and configuration apply.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use semver::Version;
+use serde::Serialize;
+
+use crate::commits::RawCommit;
+use crate::error::{ReleaseError, Result};
+
+/// A release tag: `<prefix><semver>` pointing at a commit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Tag {
+    pub name: String,
+    pub version: Version,
+    /// The commit it points at (peeled), full hex.
+    pub commit: String,
+}
+
+/// What history says about the next release.
+#[derive(Debug, Clone, Serialize)]
+pub struct History {
+    /// `None` before the first commit.
+    pub head: Option<String>,
+    /// `None` when HEAD is detached.
+    pub branch: Option<String>,
+    pub shallow: bool,
+    /// The nearest release tag reachable from HEAD.
+    pub last_tag: Option<Tag>,
+    /// HEAD back to (excluding) the last tag, newest first.
+    pub commits: Vec<RawCommit>,
+    /// True when the walk hit a shallow boundary before finding a tag, so
+    /// `commits` is incomplete.
+    pub incomplete: bool,
+}
+
+impl History {
+    /// Refuses to go on when history is cut short by a shallow clone.
+    pub fn require_complete(&self) -> Result<()> {
+        if self.incomplete {
+            return Err(ReleaseError::git_hint(
+                "this is a shallow clone and no release tag is reachable from HEAD, so the commits since the last release are unknown",
+                "run `git fetch --unshallow --tags` (in GitHub Actions: `actions/checkout` with `fetch-depth: 0`)",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Upper bound on commits read in one walk; far above any real release range.
+const MAX_WALK: usize = 2_000_000;
+
+fn repo_err(e: impl std::fmt::Display) -> ReleaseError {
+    ReleaseError::Repo(e.to_string())
+}
+
+/// Opens the repository containing `root`.
+pub fn open(root: &Path) -> Result<gix::Repository> {
+    gix::discover(root).map_err(|e| {
+        ReleaseError::git_hint(
+            format!("`{}` is not inside a git repository: {e}", root.display()),
+            "run `git init` or pass `--no-git`",
+        )
+    })
+}
+
+/// Every release tag with `prefix`, by the commit it points at.
+pub fn tags(repo: &gix::Repository, prefix: &str) -> Result<HashMap<gix::ObjectId, Vec<Tag>>> {
+    let mut map: HashMap<gix::ObjectId, Vec<Tag>> = HashMap::new();
+    let refs = repo.references().map_err(repo_err)?;
+    for r in refs.tags().map_err(repo_err)?.peeled().map_err(repo_err)? {
+        let Ok(r) = r else { continue };
+        let full = r.name().as_bstr().to_string();
+        let name = full.strip_prefix("refs/tags/").unwrap_or(&full);
+        let Some(v) = name.strip_prefix(prefix) else {
+            continue;
+        };
+        let Ok(version) = Version::parse(v) else {
+            continue;
+        };
+        let Some(id) = r.try_id() else { continue };
+        let id = id.detach();
+        map.entry(id).or_default().push(Tag {
+            name: name.to_owned(),
+            version,
+            commit: id.to_string(),
+        });
+    }
+    Ok(map)
+}
+
+/// The highest release tag on one commit (a commit can carry `v1.0.0-rc.2` and `v1.0.0`).
+fn best(tags: &[Tag]) -> Option<&Tag> {
+    tags.iter().max_by(|a, b| a.version.cmp(&b.version))
+}
+
+/// Reads HEAD, the last release tag and the commits since it.
+pub fn history(root: &Path, prefix: &str) -> Result<History> {
+    let repo = open(root)?;
+    let shallow = repo.is_shallow().map_err(repo_err)?;
+    let head = repo.head().map_err(repo_err)?;
+    let branch = head
+        .referent_name()
+        .filter(|_| !head.is_detached())
+        .map(|n| n.shorten().to_string());
+    let Some(head_id) = head.id().map(|i| i.detach()) else {
+        return Ok(History {
+            head: None,
+            branch,
+            shallow,
+            last_tag: None,
+            commits: Vec::new(),
+            incomplete: false,
+        });
+    };
+    let tag_map = tags(&repo, prefix)?;
+
+    let mut commits = Vec::new();
+    let mut last_tag: Option<Tag> = None;
+    let mut saw_merge = false;
+    let walk = repo
+        .rev_walk([head_id])
+        .sorting(gix::revision::walk::Sorting::ByCommitTime(
+            Default::default(),
+        ))
+        .all()
+        .map_err(repo_err)?;
+    for info in walk {
+        let info = info.map_err(repo_err)?;
+        if let Some(t) = tag_map.get(&info.id).and_then(|t| best(t)) {
+            last_tag = Some(t.clone());
+            break;
+        }
+        if commits.len() >= MAX_WALK {
+            return Err(ReleaseError::git(format!(
+                "more than {MAX_WALK} commits since the last release tag; tag the last release (`git tag -a {prefix}X.Y.Z <commit>`)"
+            )));
+        }
+        let parents = info.parent_ids().count();
+        saw_merge |= parents > 1;
+        commits.push(raw(&repo, info.id, parents)?);
+    }
+
+    // With merges, commit-time order can visit commits that the tag already
+    // contains before reaching the tag; hide the tag's ancestry to be exact.
+    if saw_merge && let Some(t) = &last_tag {
+        let tag_id = gix::ObjectId::from_hex(t.commit.as_bytes()).map_err(repo_err)?;
+        commits.clear();
+        let walk = repo
+            .rev_walk([head_id])
+            .sorting(gix::revision::walk::Sorting::ByCommitTime(
+                Default::default(),
+            ))
+            .with_hidden([tag_id])
+            .all()
+            .map_err(repo_err)?;
+        for info in walk.take(MAX_WALK) {
+            let info = info.map_err(repo_err)?;
+            let parents = info.parent_ids().count();
+            commits.push(raw(&repo, info.id, parents)?);
+        }
+    }
+
+    Ok(History {
+        head: Some(head_id.to_string()),
+        branch,
+        shallow,
+        incomplete: shallow && last_tag.is_none(),
+        last_tag,
+        commits,
+    })
+}
+
+fn raw(repo: &gix::Repository, id: gix::ObjectId, parents: usize) -> Result<RawCommit> {
+    let commit = repo.find_commit(id).map_err(repo_err)?;
+    let message = commit.message_raw_sloppy().to_string();
+    Ok(RawCommit {
+        id: id.to_string(),
+        message,
+        parents,
+    })
+}
+
+/// The commit a tag name points at, if the tag exists.
+pub fn tag_commit(root: &Path, name: &str) -> Result<Option<String>> {
+    let repo = open(root)?;
+    let full = format!("refs/tags/{name}");
+    match repo.try_find_reference(full.as_str()).map_err(repo_err)? {
+        Some(mut r) => Ok(Some(r.peel_to_id().map_err(repo_err)?.to_string())),
+        None => Ok(None),
+    }
+}
+
+/// Every release tag, highest version first (for `hotfix start`).
+pub fn release_tags(root: &Path, prefix: &str) -> Result<Vec<Tag>> {
+    let repo = open(root)?;
+    let mut all: Vec<Tag> = tags(&repo, prefix)?.into_values().flatten().collect();
+    all.sort_by(|a, b| b.version.cmp(&a.version));
+    Ok(all)
+}
+
+/// The `origin` remote URL, if any.
+pub fn remote_url(root: &Path) -> Option<String> {
+    let repo = open(root).ok()?;
+    let remote = repo.find_remote("origin").ok()?;
+    remote
+        .url(gix::remote::Direction::Fetch)
+        .map(|u| u.to_bstring().to_string())
+}
+
+/// Runs `git` in `root`; a failure carries the command and git's own words.
+pub fn run(root: &Path, args: &[&str]) -> Result<String> {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(root)
+        .output()
+        .map_err(|e| {
+            ReleaseError::git_hint(
+                format!("could not run `git`: {e}"),
+                "install git and make sure it is on `PATH`",
+            )
+        })?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        return Err(ReleaseError::git(format!(
+            "`git {}` failed: {}",
+            args.join(" "),
+            stderr.trim()
+        )));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Paths with uncommitted changes (untracked files included), as `git status` lists them.
+pub fn dirty_paths(root: &Path) -> Result<Vec<String>> {
+    let out = run(root, &["status", "--porcelain"])?;
+    Ok(out
+        .lines()
+        .filter(|l| l.len() > 3)
+        .map(|l| l[3..].to_owned())
+        .collect())
+}
+
+/// Refuses a dirty tree with the paths that make it dirty.
+pub fn require_clean(root: &Path) -> Result<()> {
+    let dirty = dirty_paths(root)?;
+    if dirty.is_empty() {
+        return Ok(());
+    }
+    let shown: Vec<String> = dirty.iter().take(10).map(|p| format!("`{p}`")).collect();
+    let more = if dirty.len() > 10 {
+        format!(" and {} more", dirty.len() - 10)
+    } else {
+        String::new()
+    };
+    Err(ReleaseError::git_hint(
+        format!(
+            "the working tree has uncommitted changes: {}{more}",
+            shown.join(", ")
+        ),
+        "commit or stash them (`git stash --include-untracked`), or pass `--allow-dirty`",
+    ))
+}
+
+/// Refuses a detached HEAD for operations that commit.
+pub fn require_branch(h: &History) -> Result<&str> {
+    h.branch.as_deref().ok_or_else(|| {
+        ReleaseError::git_hint(
+            "HEAD is detached, so a release commit would belong to no branch",
+            "check out the release branch first (`git switch main`), or pass `--no-git` to only edit files",
+        )
+    })
+}
+
+/// True when `commit` is an ancestor of (or equal to) `of`.
+pub fn is_ancestor(root: &Path, commit: &str, of: &str) -> bool {
+    Command::new("git")
+        .args(["merge-base", "--is-ancestor", commit, of])
+        .current_dir(root)
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// The top of the work tree containing `root`.
+pub fn toplevel(root: &Path) -> Result<PathBuf> {
+    let repo = open(root)?;
+    repo.workdir()
+        .map(Path::to_path_buf)
+        .ok_or_else(|| ReleaseError::git("the repository is bare; run Runway in a work tree"))
+}

@@ -1,0 +1,283 @@
+//! SemVer 2.0.0 bumps: major/minor/patch, pre-release lines (`alpha`, `beta`,
+//! `rc`) and their promotion, and the Python spelling of the same versions.
+//!
+//! Build metadata never takes part: a bump drops it, and comparisons ignore it
+//! (SemVer 2.0.0 §10), so `1.2.0+abc` and `1.2.0` are the same release.
+
+use std::cmp::Ordering;
+
+use semver::{BuildMetadata, Prerelease, Version};
+
+use crate::error::{ReleaseError, Result};
+
+/// Which number a release moves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Patch,
+    Minor,
+    Major,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Patch => "patch",
+            Level::Minor => "minor",
+            Level::Major => "major",
+        }
+    }
+}
+
+impl std::fmt::Display for Level {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A pre-release line, in the order they normally come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PreKind {
+    Alpha,
+    Beta,
+    Rc,
+}
+
+impl PreKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PreKind::Alpha => "alpha",
+            PreKind::Beta => "beta",
+            PreKind::Rc => "rc",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PreKind> {
+        match s {
+            "alpha" | "a" => Some(PreKind::Alpha),
+            "beta" | "b" => Some(PreKind::Beta),
+            "rc" | "c" => Some(PreKind::Rc),
+            _ => None,
+        }
+    }
+}
+
+/// Parses a version as written in a version file or tag: SemVer, or the
+/// PEP 440 spelling of a SemVer pre-release (`1.2.0rc1`, `1.2.0a2`, `1.2.0b1`).
+pub fn parse(text: &str) -> std::result::Result<Version, String> {
+    let t = text.trim();
+    match Version::parse(t) {
+        Ok(v) => Ok(v),
+        Err(e) => from_pep440(t).ok_or_else(|| e.to_string()),
+    }
+}
+
+fn from_pep440(t: &str) -> Option<Version> {
+    let re = regex_pep440();
+    let c = re.captures(t)?;
+    let kind = PreKind::parse(&c["kind"])?;
+    let n: u64 = c["n"].parse().ok()?;
+    let mut v = Version::parse(&c["base"]).ok()?;
+    v.pre = Prerelease::new(&format!("{}.{n}", kind.as_str())).ok()?;
+    Some(v)
+}
+
+fn regex_pep440() -> &'static regex::Regex {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(
+            r"^(?P<base>\d+\.\d+\.\d+)[.-]?(?P<kind>a|b|rc|c|alpha|beta)\.?(?P<n>\d+)$",
+        )
+        .expect("static regex")
+    })
+}
+
+/// The PEP 440 spelling Python tools normalise to (`1.2.0rc1`); a release is unchanged.
+pub fn to_pep440(v: &Version) -> String {
+    let base = format!("{}.{}.{}", v.major, v.minor, v.patch);
+    if v.pre.is_empty() {
+        return base;
+    }
+    match pre_parts(v) {
+        Some((kind, n)) => {
+            let k = match kind {
+                PreKind::Alpha => "a",
+                PreKind::Beta => "b",
+                PreKind::Rc => "rc",
+            };
+            format!("{base}{k}{n}")
+        }
+        None => v.to_string(),
+    }
+}
+
+/// `(kind, number)` of a `kind.N` pre-release.
+pub fn pre_parts(v: &Version) -> Option<(PreKind, u64)> {
+    let mut it = v.pre.as_str().split('.');
+    let kind = PreKind::parse(it.next()?)?;
+    let n = it.next().map_or(Some(0), |n| n.parse().ok())?;
+    if it.next().is_some() {
+        return None;
+    }
+    Some((kind, n))
+}
+
+/// Compares two versions as releases: build metadata ignored.
+pub fn cmp_release(a: &Version, b: &Version) -> Ordering {
+    strip_build(a).cmp(&strip_build(b))
+}
+
+pub fn same_release(a: &Version, b: &Version) -> bool {
+    cmp_release(a, b) == Ordering::Equal
+}
+
+fn strip_build(v: &Version) -> Version {
+    let mut v = v.clone();
+    v.build = BuildMetadata::EMPTY;
+    v
+}
+
+fn release_of(v: &Version) -> Version {
+    Version::new(v.major, v.minor, v.patch)
+}
+
+/// The release a level leads to. A pre-release is promoted when the level is
+/// already covered by it (`1.2.0-rc.1` + minor = `1.2.0`), as `npm version` does.
+fn release_bump(v: &Version, level: Level) -> Version {
+    let pre = !v.pre.is_empty();
+    match level {
+        Level::Major if pre && v.minor == 0 && v.patch == 0 => release_of(v),
+        Level::Major => Version::new(v.major + 1, 0, 0),
+        Level::Minor if pre && v.patch == 0 => release_of(v),
+        Level::Minor => Version::new(v.major, v.minor + 1, 0),
+        Level::Patch if pre => release_of(v),
+        Level::Patch => Version::new(v.major, v.minor, v.patch + 1),
+    }
+}
+
+/// The next version from `current` for `level`, on the `pre` line when given.
+///
+/// `1.1.0` + minor + rc = `1.2.0-rc.1`; again = `1.2.0-rc.2`; + minor = `1.2.0`.
+pub fn bump(current: &Version, level: Level, pre: Option<PreKind>) -> Result<Version> {
+    let base = release_bump(current, level);
+    let Some(kind) = pre else {
+        return Ok(base);
+    };
+    let continuing = !current.pre.is_empty() && base == release_of(current);
+    let n = if continuing {
+        match pre_parts(current) {
+            Some((k, n)) if k == kind => n + 1,
+            Some((k, _)) if k > kind => {
+                return Err(ReleaseError::Bump(format!(
+                    "`{current}` is already on the `{}` line; `--pre {}` would go backwards; use `--pre {}` or drop `--pre` to release `{base}`",
+                    k.as_str(),
+                    kind.as_str(),
+                    k.as_str()
+                )));
+            }
+            _ => 1,
+        }
+    } else {
+        1
+    };
+    let mut next = base;
+    next.pre = Prerelease::new(&format!("{}.{n}", kind.as_str()))
+        .map_err(|e| ReleaseError::Bump(e.to_string()))?;
+    Ok(next)
+}
+
+/// An explicit `--version`: must be valid and move forward.
+pub fn explicit(current: &Version, requested: &str) -> Result<Version> {
+    let v = Version::parse(requested.trim().trim_start_matches('v')).map_err(|e| {
+        ReleaseError::Bump(format!(
+            "`--version {requested}` is not a SemVer 2.0.0 version: {e}"
+        ))
+    })?;
+    if cmp_release(&v, current) != Ordering::Greater {
+        return Err(ReleaseError::Bump(format!(
+            "`--version {v}` is not greater than the current version `{current}`"
+        )));
+    }
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &str) -> Version {
+        Version::parse(s).unwrap()
+    }
+
+    #[test]
+    fn plain_bumps_reset_lower_numbers_and_drop_build_metadata() {
+        let c = v("1.2.3+build.5");
+        assert_eq!(bump(&c, Level::Patch, None).unwrap(), v("1.2.4"));
+        assert_eq!(bump(&c, Level::Minor, None).unwrap(), v("1.3.0"));
+        assert_eq!(bump(&c, Level::Major, None).unwrap(), v("2.0.0"));
+    }
+
+    #[test]
+    fn rc_line_goes_rc1_rc2_then_promotes() {
+        let c = v("1.1.0");
+        let rc1 = bump(&c, Level::Minor, Some(PreKind::Rc)).unwrap();
+        assert_eq!(rc1, v("1.2.0-rc.1"));
+        let rc2 = bump(&rc1, Level::Minor, Some(PreKind::Rc)).unwrap();
+        assert_eq!(rc2, v("1.2.0-rc.2"));
+        assert_eq!(
+            bump(&rc2, Level::Patch, Some(PreKind::Rc)).unwrap(),
+            v("1.2.0-rc.3")
+        );
+        assert_eq!(bump(&rc2, Level::Minor, None).unwrap(), v("1.2.0"));
+        assert_eq!(bump(&rc2, Level::Patch, None).unwrap(), v("1.2.0"));
+        assert_eq!(bump(&rc2, Level::Major, None).unwrap(), v("2.0.0"));
+    }
+
+    #[test]
+    fn pre_lines_move_forward_only() {
+        let beta = v("2.0.0-beta.3");
+        assert_eq!(
+            bump(&beta, Level::Major, Some(PreKind::Rc)).unwrap(),
+            v("2.0.0-rc.1")
+        );
+        let err = bump(&v("2.0.0-rc.1"), Level::Major, Some(PreKind::Alpha)).unwrap_err();
+        assert!(err.to_string().contains("backwards"), "{err}");
+    }
+
+    #[test]
+    fn a_bigger_level_than_the_pre_release_covers_starts_a_new_line() {
+        assert_eq!(
+            bump(&v("1.2.1-alpha.2"), Level::Minor, Some(PreKind::Alpha)).unwrap(),
+            v("1.3.0-alpha.1")
+        );
+    }
+
+    #[test]
+    fn explicit_version_must_move_forward() {
+        assert_eq!(explicit(&v("1.0.0"), "v1.4.0").unwrap(), v("1.4.0"));
+        assert!(explicit(&v("1.0.0"), "1.0.0+meta").is_err());
+        assert!(explicit(&v("1.0.0"), "0.9.0").is_err());
+        assert!(
+            explicit(&v("1.0.0"), "one")
+                .unwrap_err()
+                .to_string()
+                .contains("SemVer")
+        );
+    }
+
+    #[test]
+    fn pep440_round_trips_semver_pre_releases() {
+        assert_eq!(parse("1.2.0rc1").unwrap(), v("1.2.0-rc.1"));
+        assert_eq!(parse("1.2.0a2").unwrap(), v("1.2.0-alpha.2"));
+        assert_eq!(parse("1.2.0b1").unwrap(), v("1.2.0-beta.1"));
+        assert_eq!(to_pep440(&v("1.2.0-rc.1")), "1.2.0rc1");
+        assert_eq!(to_pep440(&v("1.2.0")), "1.2.0");
+        assert!(parse("1.2").is_err());
+    }
+
+    #[test]
+    fn build_metadata_is_ignored_when_comparing() {
+        assert!(same_release(&v("1.0.0+a"), &v("1.0.0+b")));
+        assert!(!same_release(&v("1.0.0-rc.1"), &v("1.0.0")));
+    }
+}

@@ -1,0 +1,678 @@
+//! A raw MCP client over streamable HTTP, for the checks that must see the wire.
+//!
+//! rmcp hides status codes, headers and bodies (and by design recovers from
+//! some failures); a verifier needs each of them as evidence. This client
+//! sends exactly one HTTP request per JSON-RPC call, never retries, and
+//! decodes the answer with the pure functions of [`super::wire`]. Every read
+//! is bounded by [`Limits`]: an SSE response is read only until the answer to
+//! our request arrives, so a server that keeps the stream open costs nothing.
+
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use runway_core::{Era, Evidence, Redactor, Secret};
+use serde_json::{Value, json};
+
+use super::wire::{self, DecodeError, Message};
+use crate::context::EraChoice;
+use crate::http::{FetchError, Limits, Observed, error_chain};
+
+/// The stateless-era protocol versions this client can speak, newest first.
+pub const STATELESS_VERSIONS: &[&str] = &["2026-07-28"];
+/// The session-era version offered in `initialize`.
+pub const SESSION_VERSION: &str = "2025-11-25";
+
+pub(crate) const ACCEPT: &str = "application/json, text/event-stream";
+
+/// Why a JSON-RPC call produced no usable result.
+#[derive(Debug, Clone)]
+pub enum RpcFailure {
+    Transport(String),
+    Timeout(Duration),
+    Status(u16),
+    Decode(DecodeError),
+    /// The body parsed but held no response for our request id.
+    NoResponse,
+    Error {
+        code: i64,
+        message: String,
+        data: Option<Value>,
+    },
+}
+
+impl std::fmt::Display for RpcFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RpcFailure::Transport(e) => write!(f, "{e}"),
+            RpcFailure::Timeout(d) => write!(f, "no answer within {} ms", d.as_millis()),
+            RpcFailure::Status(s) => write!(f, "HTTP {s}"),
+            RpcFailure::Decode(e) => write!(f, "{e}"),
+            RpcFailure::NoResponse => f.write_str("the body held no JSON-RPC response to our id"),
+            RpcFailure::Error { code, message, .. } => {
+                write!(f, "JSON-RPC error {code}: {message}")
+            }
+        }
+    }
+}
+
+/// One JSON-RPC call and what came back.
+#[derive(Debug, Clone)]
+pub struct RpcReply {
+    pub outcome: Result<Value, RpcFailure>,
+    pub evidence: Evidence,
+    pub elapsed: Duration,
+}
+
+impl RpcReply {
+    pub fn failure(request: String, failure: RpcFailure, elapsed: Duration) -> RpcReply {
+        let evidence = Evidence {
+            request: Some(request),
+            elapsed_ms: Some(ms(elapsed)),
+            body_excerpt: Some(failure.to_string()),
+            ..Evidence::default()
+        };
+        RpcReply {
+            outcome: Err(failure),
+            evidence,
+            elapsed,
+        }
+    }
+}
+
+pub fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// What the handshake (or discovery) told us about the server.
+#[derive(Debug, Clone)]
+pub struct Handshake {
+    pub era: Era,
+    pub server_name: Option<String>,
+    pub server_version: Option<String>,
+    pub capabilities: Value,
+    /// Versions a stateless server lists in `supportedVersions`.
+    pub supported_versions: Vec<String>,
+    /// One line per probe made, for the report.
+    pub steps: Vec<String>,
+    pub evidence: Evidence,
+    pub elapsed: Duration,
+}
+
+/// Why no era could be established.
+#[derive(Debug, Clone)]
+pub struct HandshakeFailure {
+    pub message: String,
+    pub hint: String,
+    pub steps: Vec<String>,
+    pub evidence: Evidence,
+    /// The legacy HTTP+SSE transport answered (an `endpoint` event).
+    pub legacy_sse: Option<String>,
+}
+
+/// A streamable HTTP connection: the URL, the credentials and, once the
+/// handshake ran, the negotiated era and session.
+pub struct HttpConn {
+    pub client: reqwest::Client,
+    pub url: url::Url,
+    token: Option<Secret>,
+    pub limits: Limits,
+    pub redactor: Redactor,
+    pub era: Era,
+    pub session_id: Option<String>,
+    next_id: i64,
+}
+
+impl HttpConn {
+    pub fn new(url: url::Url, token: Option<Secret>, limits: Limits, redactor: Redactor) -> Self {
+        HttpConn {
+            client: crate::http::client(limits),
+            url,
+            token,
+            limits,
+            redactor,
+            era: Era::Unknown,
+            session_id: None,
+            next_id: 0,
+        }
+    }
+
+    pub fn next_id(&mut self) -> i64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    pub fn protocol_version(&self) -> Option<&str> {
+        self.era.version()
+    }
+
+    fn client_info() -> Value {
+        json!({"name": "runway", "version": env!("CARGO_PKG_VERSION")})
+    }
+
+    /// `params` with the per-request `_meta` the stateless era requires.
+    fn with_meta(&self, params: Value) -> Value {
+        let Era::Stateless { version } = &self.era else {
+            return params;
+        };
+        let mut params = match params {
+            Value::Object(m) => m,
+            Value::Null => serde_json::Map::new(),
+            other => return other, // a deliberately malformed params object is sent as is
+        };
+        let meta = params
+            .entry("_meta")
+            .or_insert_with(|| Value::Object(Default::default()));
+        if let Value::Object(m) = meta {
+            m.insert(
+                "io.modelcontextprotocol/protocolVersion".into(),
+                json!(version),
+            );
+            m.insert(
+                "io.modelcontextprotocol/clientInfo".into(),
+                Self::client_info(),
+            );
+            m.insert(
+                "io.modelcontextprotocol/clientCapabilities".into(),
+                json!({}),
+            );
+        }
+        Value::Object(params)
+    }
+
+    /// A POST to the MCP endpoint carrying the headers the current era needs.
+    pub fn post(
+        &self,
+        body: Vec<u8>,
+        method: Option<&str>,
+        name: Option<&str>,
+    ) -> reqwest::RequestBuilder {
+        let mut rb = self
+            .client
+            .post(self.url.clone())
+            .header("content-type", "application/json")
+            .header("accept", ACCEPT)
+            .body(body);
+        rb = self.auth(rb);
+        if let Some(v) = self.protocol_version() {
+            rb = rb.header("mcp-protocol-version", v);
+        }
+        if let Some(s) = &self.session_id {
+            rb = rb.header("mcp-session-id", s);
+        }
+        if matches!(self.era, Era::Stateless { .. }) {
+            if let Some(m) = method {
+                rb = rb.header("mcp-method", m);
+            }
+            if let Some(n) = name {
+                rb = rb.header("mcp-name", n);
+            }
+        }
+        rb
+    }
+
+    pub fn auth(&self, rb: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.token {
+            Some(t) => rb.header("authorization", format!("Bearer {}", t.expose())),
+            None => rb,
+        }
+    }
+
+    fn describe(&self, verb: &str, what: &str) -> String {
+        self.redactor.redact(&format!("{verb} {} {what}", self.url))
+    }
+
+    /// Sends one JSON-RPC request and waits (bounded) for its response.
+    pub async fn rpc(&mut self, method: &str, params: Value) -> RpcReply {
+        let id = self.next_id();
+        let params = self.with_meta(params);
+        let name = match method {
+            "tools/call" | "prompts/get" => params.get("name").and_then(Value::as_str),
+            "resources/read" => params.get("uri").and_then(Value::as_str),
+            _ => None,
+        }
+        .map(str::to_owned);
+        let body = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        let req = self.post(body.to_string().into_bytes(), Some(method), name.as_deref());
+        self.exchange(req, method, &json!(id)).await
+    }
+
+    /// Sends a request built by the caller and decodes the response to `id`.
+    pub async fn exchange(&self, req: reqwest::RequestBuilder, what: &str, id: &Value) -> RpcReply {
+        let request = self.describe("POST", what);
+        let start = Instant::now();
+        let req = match req.build() {
+            Ok(r) => r,
+            Err(e) => {
+                return RpcReply::failure(
+                    request,
+                    RpcFailure::Transport(error_chain(&e)),
+                    start.elapsed(),
+                );
+            }
+        };
+        let observed = match fetch_until_response(&self.client, req, self.limits, id).await {
+            Ok(o) => o,
+            Err(FetchError::Timeout(d)) => {
+                return RpcReply::failure(request, RpcFailure::Timeout(d), start.elapsed());
+            }
+            Err(e) => {
+                return RpcReply::failure(
+                    request,
+                    RpcFailure::Transport(e.to_string()),
+                    start.elapsed(),
+                );
+            }
+        };
+        let evidence = observed.evidence(&request, &self.redactor);
+        let outcome = decode_reply(&observed, id, self.limits.timeout);
+        RpcReply {
+            outcome,
+            evidence,
+            elapsed: observed.elapsed,
+        }
+    }
+
+    /// Sends a notification (no response expected beyond HTTP 202).
+    pub async fn notify(&self, method: &str) -> Result<Observed, FetchError> {
+        let body =
+            json!({"jsonrpc": "2.0", "method": method, "params": self.with_meta(Value::Null)});
+        let req = self
+            .post(body.to_string().into_bytes(), Some(method), None)
+            .build()
+            .map_err(|e| FetchError::Other(error_chain(&e)))?;
+        crate::http::fetch(&self.client, req, self.limits).await
+    }
+
+    /// Establishes the era: `server/discover` first, then `initialize`, then
+    /// the legacy HTTP+SSE probe, as the specification's backward
+    /// compatibility rules order them.
+    pub async fn handshake(&mut self, choice: EraChoice) -> Result<Handshake, HandshakeFailure> {
+        let start = Instant::now();
+        let mut steps = Vec::new();
+        if choice != EraChoice::Session {
+            match self.discover(&mut steps, start).await {
+                Discovery::Done(r) => return r,
+                Discovery::Legacy(_) if choice == EraChoice::Stateless => {
+                    return Err(HandshakeFailure {
+                        message: "`server/discover` failed and the stateless era was required".into(),
+                        hint: "implement `server/discover` (protocol 2026-07-28), or verify the session era".into(),
+                        evidence: Evidence::default(),
+                        steps,
+                        legacy_sse: None,
+                    });
+                }
+                Discovery::Legacy(_) => {}
+            }
+        } else {
+            steps.push("session era requested: `server/discover` skipped".into());
+        }
+        self.initialize(steps, start).await
+    }
+
+    async fn discover(&mut self, steps: &mut Vec<String>, start: Instant) -> Discovery {
+        // 1. server/discover at the newest stateless version.
+        let version = STATELESS_VERSIONS[0];
+        let id = json!(self.next_id());
+        let body = json!({
+            "jsonrpc": "2.0", "id": id, "method": "server/discover",
+            "params": {"_meta": {
+                "io.modelcontextprotocol/protocolVersion": version,
+                "io.modelcontextprotocol/clientInfo": Self::client_info(),
+                "io.modelcontextprotocol/clientCapabilities": {},
+            }}
+        });
+        let req = self
+            .auth(self.client.post(self.url.clone()))
+            .header("content-type", "application/json")
+            .header("accept", ACCEPT)
+            .header("mcp-protocol-version", version)
+            .header("mcp-method", "server/discover")
+            .body(body.to_string());
+        let reply = self.exchange(req, "server/discover", &id).await;
+        if let Err(RpcFailure::Transport(e)) = &reply.outcome {
+            return Discovery::Done(Err(HandshakeFailure {
+                message: format!("no connection to the MCP endpoint: {e}"),
+                hint: "check the URL and that the server is running and reachable".into(),
+                steps: std::mem::take(steps),
+                evidence: reply.evidence,
+                legacy_sse: None,
+            }));
+        }
+        if let Some(401 | 403) = reply.evidence.status {
+            return Discovery::Done(Err(HandshakeFailure {
+                message: format!(
+                    "the MCP endpoint refused us with HTTP {}",
+                    reply.evidence.status.unwrap_or_default()
+                ),
+                hint: "pass a valid token (`--token-env`) for this server".into(),
+                steps: std::mem::take(steps),
+                evidence: reply.evidence,
+                legacy_sse: None,
+            }));
+        }
+        match &reply.outcome {
+            Ok(result) => {
+                let supported: Vec<String> = result
+                    .get("supportedVersions")
+                    .and_then(Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|v| v.as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                steps.push(format!(
+                    "`server/discover` answered, supported versions: {}",
+                    supported.join(", ")
+                ));
+                if let Some(v) = STATELESS_VERSIONS
+                    .iter()
+                    .find(|v| supported.iter().any(|s| s == *v))
+                {
+                    self.era = Era::Stateless {
+                        version: (*v).to_owned(),
+                    };
+                    let info = result
+                        .get("serverInfo")
+                        .or_else(|| result.pointer("/_meta/io.modelcontextprotocol~1serverInfo"));
+                    return Discovery::Done(Ok(Handshake {
+                        era: self.era.clone(),
+                        server_name: str_at(info, "name"),
+                        server_version: str_at(info, "version"),
+                        capabilities: result.get("capabilities").cloned().unwrap_or(Value::Null),
+                        supported_versions: supported,
+                        steps: std::mem::take(steps),
+                        evidence: reply.evidence,
+                        elapsed: start.elapsed(),
+                    }));
+                }
+                Discovery::Legacy(reply.evidence)
+            }
+            Err(e) => {
+                steps.push(format!(
+                    "`server/discover` failed ({e}); falling back to `initialize`"
+                ));
+                Discovery::Legacy(reply.evidence)
+            }
+        }
+    }
+
+    async fn initialize(
+        &mut self,
+        mut steps: Vec<String>,
+        start: Instant,
+    ) -> Result<Handshake, HandshakeFailure> {
+        // 2. initialize (session era).
+        let id = json!(self.next_id());
+        let body = json!({
+            "jsonrpc": "2.0", "id": id, "method": "initialize",
+            "params": {
+                "protocolVersion": SESSION_VERSION,
+                "capabilities": {},
+                "clientInfo": Self::client_info(),
+            }
+        });
+        let req = self
+            .auth(self.client.post(self.url.clone()))
+            .header("content-type", "application/json")
+            .header("accept", ACCEPT)
+            .body(body.to_string());
+        let req_built = req.build();
+        let start_init = Instant::now();
+        let init = match req_built {
+            Ok(r) => fetch_until_response(&self.client, r, self.limits, &id).await,
+            Err(e) => Err(FetchError::Other(error_chain(&e))),
+        };
+        let request = self.describe("POST", "initialize");
+        let observed = match init {
+            Ok(o) => o,
+            Err(e) => {
+                let r = RpcReply::failure(
+                    request,
+                    RpcFailure::Transport(e.to_string()),
+                    start_init.elapsed(),
+                );
+                return Err(HandshakeFailure {
+                    message: format!("`initialize` got no answer: {e}"),
+                    hint: "the server must answer `initialize` (session era) or `server/discover` (stateless era)".into(),
+                    steps,
+                    evidence: r.evidence,
+                    legacy_sse: None,
+                });
+            }
+        };
+        let evidence = observed.evidence(&request, &self.redactor);
+        match decode_reply(&observed, &id, self.limits.timeout) {
+            Ok(result) => {
+                let negotiated = result
+                    .get("protocolVersion")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
+                steps.push(format!("`initialize` negotiated `{negotiated}`"));
+                self.session_id = observed.header("mcp-session-id").map(str::to_owned);
+                if negotiated.is_empty() {
+                    return Err(HandshakeFailure {
+                        message: "`initialize` result has no `protocolVersion`".into(),
+                        hint: "return the negotiated `protocolVersion` in the initialize result"
+                            .into(),
+                        steps,
+                        evidence,
+                        legacy_sse: None,
+                    });
+                }
+                self.era = Era::from_version(&negotiated);
+                // The lifecycle requires `notifications/initialized` before other requests.
+                match self.notify("notifications/initialized").await {
+                    Ok(o) => steps.push(format!("`notifications/initialized` → HTTP {}", o.status)),
+                    Err(e) => steps.push(format!("`notifications/initialized` failed: {e}")),
+                }
+                let info = result.get("serverInfo");
+                Ok(Handshake {
+                    era: self.era.clone(),
+                    server_name: str_at(info, "name"),
+                    server_version: str_at(info, "version"),
+                    capabilities: result.get("capabilities").cloned().unwrap_or(Value::Null),
+                    supported_versions: vec![negotiated],
+                    steps,
+                    evidence,
+                    elapsed: start.elapsed(),
+                })
+            }
+            Err(e) => {
+                steps.push(format!("`initialize` failed ({e})"));
+                // 3. The deprecated HTTP+SSE transport: a 4xx on POST, then a GET
+                // that streams an `endpoint` event.
+                let legacy = if matches!(observed.status, 400 | 404 | 405) {
+                    self.probe_legacy_sse(&mut steps).await
+                } else {
+                    None
+                };
+                Err(HandshakeFailure {
+                    message: match &legacy {
+                        Some(ep) => format!(
+                            "the server speaks only the deprecated HTTP+SSE transport (endpoint `{ep}`)"
+                        ),
+                        None => format!("neither `server/discover` nor `initialize` succeeded: {e}"),
+                    },
+                    hint: match &legacy {
+                        Some(_) => "move to the streamable HTTP transport (protocol 2025-03-26 or later)".into(),
+                        None => "answer `server/discover` (2026-07-28) or `initialize` (2025-06-18, 2025-11-25) on this URL".into(),
+                    },
+                    steps,
+                    evidence,
+                    legacy_sse: legacy,
+                })
+            }
+        }
+    }
+
+    /// GETs the endpoint expecting the legacy `endpoint` SSE event.
+    async fn probe_legacy_sse(&self, steps: &mut Vec<String>) -> Option<String> {
+        let req = self
+            .auth(self.client.get(self.url.clone()))
+            .header("accept", "text/event-stream")
+            .build()
+            .ok()?;
+        let limits = Limits {
+            timeout: self.limits.timeout.min(Duration::from_secs(3)),
+            max_body: 16 * 1024,
+        };
+        let stop = |_: Option<&str>, b: &[u8]| wire::legacy_endpoint(b).is_some();
+        match fetch_until(&self.client, req, limits, stop).await {
+            Ok(o) => {
+                let ep = (o.status == 200 && wire::is_sse(o.header("content-type")))
+                    .then(|| wire::legacy_endpoint(&o.body))
+                    .flatten();
+                steps.push(format!(
+                    "GET (legacy HTTP+SSE probe) → HTTP {}{}",
+                    o.status,
+                    if ep.is_some() {
+                        ", `endpoint` event"
+                    } else {
+                        ""
+                    }
+                ));
+                ep
+            }
+            Err(e) => {
+                steps.push(format!("GET (legacy HTTP+SSE probe) failed: {e}"));
+                None
+            }
+        }
+    }
+}
+
+enum Discovery {
+    /// Discovery settled the matter: a stateless handshake, or a fatal failure.
+    Done(Result<Handshake, HandshakeFailure>),
+    /// Not a stateless server (or not one we share a version with): try `initialize`.
+    Legacy(#[allow(dead_code)] Evidence),
+}
+
+fn str_at(v: Option<&Value>, key: &str) -> Option<String> {
+    v.and_then(|v| v.get(key))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+/// Turns an observed HTTP response into the result of request `id`.
+pub fn decode_reply(o: &Observed, id: &Value, timeout: Duration) -> Result<Value, RpcFailure> {
+    let decoded = wire::decode_body(o.header("content-type"), &o.body);
+    let messages = match decoded {
+        Ok(m) => m,
+        Err(e) => {
+            if !(200..300).contains(&o.status) {
+                return Err(RpcFailure::Status(o.status));
+            }
+            if o.truncated && matches!(e, DecodeError::Empty) {
+                return Err(RpcFailure::Timeout(timeout));
+            }
+            return Err(RpcFailure::Decode(e));
+        }
+    };
+    match wire::response_for(&messages, id).or_else(|| {
+        // An error about an unparseable request cannot echo our id.
+        messages.iter().find(|m| {
+            matches!(
+                m,
+                Message::Error {
+                    id: Value::Null,
+                    ..
+                }
+            )
+        })
+    }) {
+        Some(Message::Result { result, .. }) if (200..300).contains(&o.status) => {
+            Ok(result.clone())
+        }
+        Some(Message::Result { .. }) => Err(RpcFailure::Status(o.status)),
+        Some(Message::Error {
+            code,
+            message,
+            data,
+            ..
+        }) => Err(RpcFailure::Error {
+            code: *code,
+            message: message.clone(),
+            data: data.clone(),
+        }),
+        _ if !(200..300).contains(&o.status) => Err(RpcFailure::Status(o.status)),
+        _ if o.truncated => Err(RpcFailure::Timeout(timeout)),
+        _ => Err(RpcFailure::NoResponse),
+    }
+}
+
+/// Like [`crate::http::fetch`], but stops reading as soon as `stop` says the
+/// body holds what we wait for, so a server that keeps an SSE stream open
+/// after answering costs no time. Same bounds: `limits.timeout` for the
+/// whole exchange and `limits.max_body` bytes.
+pub async fn fetch_until(
+    client: &reqwest::Client,
+    req: reqwest::Request,
+    limits: Limits,
+    stop: impl Fn(Option<&str>, &[u8]) -> bool,
+) -> Result<Observed, FetchError> {
+    let start = Instant::now();
+    let deadline = tokio::time::Instant::now() + limits.timeout;
+    let resp = match tokio::time::timeout_at(deadline, client.execute(req)).await {
+        Err(_) => return Err(FetchError::Timeout(limits.timeout)),
+        Ok(Err(e)) if e.is_connect() => return Err(FetchError::Connect(error_chain(&e))),
+        Ok(Err(e)) if e.is_timeout() => return Err(FetchError::Timeout(limits.timeout)),
+        Ok(Err(e)) => return Err(FetchError::Other(error_chain(&e))),
+        Ok(Ok(r)) => r,
+    };
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let ct = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let mut body = Vec::new();
+    let mut truncated = false;
+    let mut stream = resp.bytes_stream();
+    loop {
+        match tokio::time::timeout_at(deadline, stream.next()).await {
+            Err(_) | Ok(Some(Err(_))) => {
+                truncated = true;
+                break;
+            }
+            Ok(None) => break,
+            Ok(Some(Ok(chunk))) => {
+                let room = limits.max_body.saturating_sub(body.len());
+                if chunk.len() > room {
+                    body.extend_from_slice(&chunk[..room]);
+                    truncated = true;
+                    break;
+                }
+                body.extend_from_slice(&chunk);
+                if stop(ct.as_deref(), &body) {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(Observed {
+        status,
+        headers,
+        body,
+        truncated,
+        elapsed: start.elapsed(),
+    })
+}
+
+/// [`fetch_until`] that stops once an SSE body holds the response to `id`.
+pub async fn fetch_until_response(
+    client: &reqwest::Client,
+    req: reqwest::Request,
+    limits: Limits,
+    id: &Value,
+) -> Result<Observed, FetchError> {
+    let stop = |ct: Option<&str>, b: &[u8]| {
+        wire::is_sse(ct)
+            && wire::decode_body(ct, b)
+                .map(|m| wire::response_for(&m, id).is_some())
+                .unwrap_or(false)
+    };
+    fetch_until(client, req, limits, stop).await
+}

@@ -1,0 +1,227 @@
+//! The positive path through rmcp, the official Rust SDK.
+//!
+//! Used for stdio targets (a child process speaking MCP on stdin/stdout) and,
+//! on HTTP targets, as an interoperability check: the SDK a real client uses
+//! must be able to connect and list tools. Everything that would hide a
+//! fault is switched off: no silent re-initialisation on an expired session,
+//! no SSE reconnection retries, no response cache (which would otherwise
+//! serve a stale `tools/list` when the server fails).
+
+use std::{sync::Arc, time::Instant};
+
+use rmcp::{
+    model::{
+        ClientCapabilities, ClientConfig, ClientRequest, Implementation, ProtocolVersion,
+        ServerResult,
+    },
+    service::{ClientLifecycleMode, ClientServiceExt, RoleClient, RunningService, ServiceError},
+    transport::{
+        StreamableHttpClientTransport, TokioChildProcess, common::client_side_sse::NeverRetry,
+        streamable_http_client::StreamableHttpClientTransportConfig,
+    },
+};
+use runway_core::{Era, Evidence, Redactor};
+use serde_json::{Value, json};
+
+use super::client::{RpcFailure, RpcReply, ms};
+use crate::context::EraChoice;
+use crate::http::Limits;
+
+/// A connected rmcp client; the child process (stdio) is killed on drop.
+pub struct SdkConn {
+    service: RunningService<RoleClient, ClientConfig>,
+    pub limits: Limits,
+    pub redactor: Redactor,
+    pub label: String,
+}
+
+/// What the SDK's handshake found.
+pub struct SdkHello {
+    pub era: Era,
+    pub server_name: Option<String>,
+    pub server_version: Option<String>,
+    pub capabilities: Value,
+}
+
+fn client_config() -> ClientConfig {
+    let mut c = ClientConfig::new(
+        ClientCapabilities::default(),
+        Implementation::new("runway", env!("CARGO_PKG_VERSION")),
+    );
+    c.protocol_version = ProtocolVersion::V_2025_11_25;
+    c
+}
+
+impl SdkConn {
+    /// Spawns `program` and runs the MCP lifecycle over its stdio: discovery
+    /// first, falling back to `initialize` for a session-era server.
+    pub async fn stdio(
+        program: &str,
+        args: &[String],
+        env: &[(String, String)],
+        choice: EraChoice,
+        limits: Limits,
+        redactor: Redactor,
+    ) -> Result<(SdkConn, SdkHello), String> {
+        let mut cmd = tokio::process::Command::new(program);
+        cmd.args(args).kill_on_drop(true);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let (proc, _stderr) = TokioChildProcess::builder(cmd)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| format!("could not start `{program}`: {e}"))?;
+        let lifecycle = match choice {
+            EraChoice::Auto => ClientLifecycleMode::Auto {
+                preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+                legacy_version: Some(ProtocolVersion::V_2025_11_25),
+            },
+            EraChoice::Session => ClientLifecycleMode::Initialize,
+            EraChoice::Stateless => ClientLifecycleMode::Discover {
+                preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+            },
+        };
+        Self::start(proc, lifecycle, limits, redactor, program.to_owned()).await
+    }
+
+    /// Connects over streamable HTTP in the era the raw handshake found.
+    pub async fn http(
+        url: &url::Url,
+        token: Option<&str>,
+        era: &Era,
+        limits: Limits,
+        redactor: Redactor,
+    ) -> Result<(SdkConn, SdkHello), String> {
+        let mut config = StreamableHttpClientTransportConfig::with_uri(url.as_str())
+            .reinit_on_expired_session(false)
+            .max_concurrent_requests(1);
+        config.retry_config = Arc::new(NeverRetry::default());
+        if let Some(t) = token {
+            config = config.auth_header(t.to_owned());
+        }
+        let http = crate::http::client(limits);
+        let transport = StreamableHttpClientTransport::with_client(http, config);
+        let lifecycle = match era {
+            Era::Stateless { version } => ClientLifecycleMode::Discover {
+                preferred_versions: vec![
+                    serde_json::from_value(json!(version)).unwrap_or(ProtocolVersion::V_2026_07_28),
+                ],
+            },
+            _ => ClientLifecycleMode::Initialize,
+        };
+        Self::start(transport, lifecycle, limits, redactor, url.to_string()).await
+    }
+
+    async fn start<T, E, A>(
+        transport: T,
+        lifecycle: ClientLifecycleMode,
+        limits: Limits,
+        redactor: Redactor,
+        label: String,
+    ) -> Result<(SdkConn, SdkHello), String>
+    where
+        T: rmcp::transport::IntoTransport<RoleClient, E, A>,
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        // Auto mode may wait up to 10 s for a silent legacy server; our own bound is the limit.
+        let fut = client_config().serve_with_lifecycle(transport, lifecycle);
+        let service = match tokio::time::timeout(limits.timeout + limits.timeout, fut).await {
+            Err(_) => {
+                return Err(format!(
+                    "no handshake within {} ms",
+                    limits.timeout.as_millis() * 2
+                ));
+            }
+            Ok(Err(e)) => return Err(redactor.redact(&crate::http::error_chain(&e))),
+            Ok(Ok(s)) => s,
+        };
+        service
+            .peer()
+            .set_response_cache_config(rmcp::service::ClientCacheConfig::disabled())
+            .await;
+        let info = service.peer().peer_info();
+        let hello = SdkHello {
+            era: info
+                .as_ref()
+                .map(|i| {
+                    let v = i.protocol_version.to_string();
+                    Era::from_version(v.trim_matches('"'))
+                })
+                .unwrap_or(Era::Unknown),
+            server_name: info
+                .as_ref()
+                .and_then(|i| i.server_info.as_ref().map(|s| s.name.clone())),
+            server_version: info
+                .as_ref()
+                .and_then(|i| i.server_info.as_ref().map(|s| s.version.clone())),
+            capabilities: info
+                .as_ref()
+                .and_then(|i| serde_json::to_value(&i.capabilities).ok())
+                .unwrap_or(Value::Null),
+        };
+
+        Ok((
+            SdkConn {
+                service,
+                limits,
+                redactor,
+                label,
+            },
+            hello,
+        ))
+    }
+
+    /// Sends any request by method name and returns its result as JSON.
+    pub async fn rpc(&self, method: &str, params: Value) -> RpcReply {
+        let request = self.redactor.redact(&format!("{} {method}", self.label));
+        let start = Instant::now();
+        let req: ClientRequest =
+            match serde_json::from_value(json!({"method": method, "params": params})) {
+                Ok(r) => r,
+                Err(e) => {
+                    return RpcReply::failure(
+                        request,
+                        RpcFailure::Transport(format!("rmcp cannot express `{method}`: {e}")),
+                        start.elapsed(),
+                    );
+                }
+            };
+        let sent =
+            tokio::time::timeout(self.limits.timeout, self.service.peer().send_request(req)).await;
+        let elapsed = start.elapsed();
+        let outcome = match sent {
+            Err(_) => Err(RpcFailure::Timeout(self.limits.timeout)),
+            Ok(Err(ServiceError::McpError(e))) => Err(RpcFailure::Error {
+                code: i64::from(e.code.0),
+                message: e.message.to_string(),
+                data: e.data,
+            }),
+            Ok(Err(e)) => Err(RpcFailure::Transport(self.redactor.redact(&e.to_string()))),
+            Ok(Ok(result)) => Ok(result_json(result)),
+        };
+        let body = match &outcome {
+            Ok(v) => crate::http::excerpt(v.to_string().as_bytes(), 512),
+            Err(e) => e.to_string(),
+        };
+        RpcReply {
+            outcome,
+            evidence: Evidence {
+                request: Some(request),
+                elapsed_ms: Some(ms(elapsed)),
+                body_excerpt: Some(self.redactor.redact(&body)),
+                ..Evidence::default()
+            },
+            elapsed,
+        }
+    }
+
+    /// Ends the connection (and the child process) within the time limit.
+    pub async fn close(mut self) {
+        let _ = tokio::time::timeout(self.limits.timeout, self.service.close()).await;
+    }
+}
+
+fn result_json(r: ServerResult) -> Value {
+    serde_json::to_value(r).unwrap_or(Value::Null)
+}

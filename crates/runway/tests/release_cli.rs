@@ -1,0 +1,278 @@
+//! `runway release ...` through the real binary: exit codes, stdout/stderr split, messages.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn project() -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    git(p, &["init", "-q", "-b", "main"]);
+    for (k, v) in [
+        ("user.name", "T"),
+        ("user.email", "t@runway.invalid"),
+        ("commit.gpgsign", "false"),
+        ("tag.gpgsign", "false"),
+    ] {
+        git(p, &["config", k, v]);
+    }
+    std::fs::write(
+        p.join("pyproject.toml"),
+        "[project]\nname = \"hangar\"\nversion = \"1.2.0\"  # keep\n",
+    )
+    .unwrap();
+    std::fs::write(
+        p.join("CHANGELOG.md"),
+        "# Changelog\n\n## [1.2.0] - 2026-01-01\n\n- first\n",
+    )
+    .unwrap();
+    git(p, &["add", "-A"]);
+    git(p, &["commit", "-q", "-m", "feat: first"]);
+    git(p, &["tag", "-a", "v1.2.0", "-m", "v1.2.0"]);
+    d
+}
+
+fn runway(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_runway"));
+    c.args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("GITHUB_REF");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn check_with_a_mismatched_tag_from_github_ref_exits_1_with_the_seed_message() {
+    let d = project();
+    let out = runway(
+        d.path(),
+        &["release", "check", "--no-gates"],
+        &[("GITHUB_REF", "refs/tags/v1.2.1")],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("error: Version mismatch! pyproject.toml: 1.2.0, Git tag: 1.2.1\n"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hint: either update `pyproject.toml`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("hint: or delete the tag"), "{stderr}");
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("tag matches version") && stdout.contains("FAIL"),
+        "{stdout}"
+    );
+
+    let ok = runway(
+        d.path(),
+        &[
+            "release",
+            "check",
+            "--no-gates",
+            "--tag",
+            "v1.2.0",
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stdout));
+    let v: serde_json::Value = serde_json::from_slice(&ok.stdout).unwrap();
+    assert_eq!(v["passed"], true);
+}
+
+#[test]
+fn a_failing_gate_makes_check_exit_1_and_shows_in_the_table() {
+    let d = project();
+    std::fs::write(
+        d.path().join("runway.toml"),
+        "[release]\n\n[[release.gates]]\nname = \"unit tests\"\nrun = \"exit 3\"\n\n[[release.gates]]\nname = \"lint\"\nrun = \"true\"\n",
+    )
+    .unwrap();
+    git(d.path(), &["add", "-A"]);
+    git(d.path(), &["commit", "-q", "-m", "chore: config"]);
+    let out = runway(d.path(), &["release", "check"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    let gate_line = stdout
+        .lines()
+        .find(|l| l.contains("gate: unit tests"))
+        .unwrap();
+    assert!(
+        gate_line.contains("FAIL") && gate_line.contains("code 3"),
+        "{stdout}"
+    );
+    let lint = stdout.lines().find(|l| l.contains("gate: lint")).unwrap();
+    assert!(lint.contains("pass"), "{stdout}");
+}
+
+#[test]
+fn bump_dry_run_prints_the_diff_and_changes_nothing() {
+    let d = project();
+    std::fs::write(d.path().join("x.txt"), "x").unwrap();
+    git(d.path(), &["add", "-A"]);
+    git(d.path(), &["commit", "-q", "-m", "fix: x"]);
+    let out = runway(
+        d.path(),
+        &["release", "bump", "auto", "--dry-run"],
+        &[("SOURCE_DATE_EPOCH", "1768176000")],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("-version = \"1.2.0\"  # keep\n+version = \"1.2.1\"  # keep\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("+## [1.2.1] - 2026-01-12\n"), "{stdout}");
+    assert!(text(&out.stderr).contains("nothing was written"));
+    assert!(
+        std::fs::read_to_string(d.path().join("pyproject.toml"))
+            .unwrap()
+            .contains("1.2.0")
+    );
+}
+
+#[test]
+fn bump_writes_commits_tags_and_prints_the_push_command_on_stdout() {
+    let d = project();
+    std::fs::write(d.path().join("x.txt"), "x").unwrap();
+    git(d.path(), &["add", "-A"]);
+    git(d.path(), &["commit", "-q", "-m", "feat: x"]);
+    let out = runway(d.path(), &["release", "bump", "auto"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "git push --atomic origin main v1.3.0\n");
+    assert!(
+        std::fs::read_to_string(d.path().join("pyproject.toml"))
+            .unwrap()
+            .contains("version = \"1.3.0\"  # keep")
+    );
+    let again = runway(d.path(), &["release", "bump", "auto"], &[]);
+    assert_eq!(again.status.code(), Some(0));
+    assert!(
+        text(&again.stderr).contains("nothing to release"),
+        "{}",
+        text(&again.stderr)
+    );
+}
+
+#[test]
+fn status_json_names_files_tag_next_version_and_decider() {
+    let d = project();
+    std::fs::write(d.path().join("x.txt"), "x").unwrap();
+    git(d.path(), &["add", "-A"]);
+    git(d.path(), &["commit", "-q", "-m", "fix(api): y"]);
+    let out = runway(d.path(), &["release", "status", "--format", "json"], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["files"][0]["path"], "pyproject.toml");
+    assert_eq!(v["files"][0]["locations"][0]["line"], 3);
+    assert_eq!(v["files_agree"], true);
+    assert_eq!(v["last_tag"]["name"], "v1.2.0");
+    assert_eq!(v["next"], "1.2.1");
+    assert_eq!(v["next_tag"], "v1.2.1");
+    assert!(v["decided_by"].as_str().unwrap().ends_with("fix(api): y"));
+    assert_eq!(v["groups"][0]["type"], "fix");
+    assert_eq!(v["changelog_has_next"], false);
+    let human = runway(d.path(), &["release", "status"], &[]);
+    let stdout = text(&human.stdout);
+    assert!(
+        stdout.contains("next version:  1.2.1 (patch), decided by"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_malformed_version_file_exits_2_naming_file_and_line() {
+    let d = project();
+    std::fs::write(
+        d.path().join("pyproject.toml"),
+        "[project]\nname = \"hangar\"\nversion = 1.2.0\n",
+    )
+    .unwrap();
+    let out = runway(d.path(), &["release", "status"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("pyproject.toml:3:"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn a_dirty_tree_exits_2_with_a_hint() {
+    let d = project();
+    std::fs::write(d.path().join("wip.txt"), "x").unwrap();
+    let out = runway(d.path(), &["release", "bump", "patch"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("`wip.txt`") && stderr.contains("hint: commit or stash"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn bump_needs_a_level_or_a_version() {
+    let d = project();
+    let out = runway(d.path(), &["release", "bump"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = runway(
+        d.path(),
+        &["release", "bump", "--version", "1.2.0", "--no-git"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("not greater than"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn changelog_prints_the_entry_and_write_prepends_it_once() {
+    let d = project();
+    std::fs::write(d.path().join("x.txt"), "x").unwrap();
+    git(d.path(), &["add", "-A"]);
+    git(d.path(), &["commit", "-q", "-m", "feat(tools): fetch"]);
+    let env = [("SOURCE_DATE_EPOCH", "1768176000")];
+    let out = runway(d.path(), &["release", "changelog"], &env);
+    let entry = text(&out.stdout);
+    assert!(
+        entry.starts_with("## [1.3.0] - 2026-01-12\n\n### Features\n\n- **tools:** fetch ("),
+        "{entry}"
+    );
+    let out = runway(d.path(), &["release", "changelog", "--write"], &env);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let log = std::fs::read_to_string(d.path().join("CHANGELOG.md")).unwrap();
+    assert_eq!(
+        log,
+        format!("# Changelog\n\n{entry}\n## [1.2.0] - 2026-01-01\n\n- first\n")
+    );
+    let again = runway(d.path(), &["release", "changelog", "--write"], &env);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(text(&again.stderr).contains("already has an entry for `1.3.0`"));
+}

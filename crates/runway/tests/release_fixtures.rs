@@ -1,0 +1,109 @@
+//! The fixture repositories under `tests/fixtures/release/<case>/`: each
+//! `commit.sh` builds a repository; the next version and the changelog entry
+//! Runway computes must equal `expected_version` and `expected_changelog.md`.
+//! The same scripts feed `bench/release-peers.sh`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/release")
+}
+
+/// Fixed identity, dates and no user configuration, so commit ids are the same everywhere.
+fn pinned(cmd: &mut Command, home: &Path) {
+    for (k, v) in [
+        ("GIT_AUTHOR_NAME", "Runway Fixture"),
+        ("GIT_AUTHOR_EMAIL", "fixture@runway.invalid"),
+        ("GIT_COMMITTER_NAME", "Runway Fixture"),
+        ("GIT_COMMITTER_EMAIL", "fixture@runway.invalid"),
+        ("GIT_AUTHOR_DATE", "@1700000000 +0000"),
+        ("GIT_COMMITTER_DATE", "@1700000000 +0000"),
+        ("GIT_CONFIG_NOSYSTEM", "1"),
+        ("GIT_CONFIG_GLOBAL", "/dev/null"),
+        ("SOURCE_DATE_EPOCH", "1768176000"),
+        ("NO_COLOR", "1"),
+    ] {
+        cmd.env(k, v);
+    }
+    cmd.env("HOME", home);
+}
+
+fn build(case: &Path) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new("bash");
+    cmd.arg(case.join("commit.sh")).current_dir(dir.path());
+    pinned(&mut cmd, dir.path());
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        case.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir
+}
+
+fn runway(dir: &Path, args: &[&str]) -> std::process::Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_runway"));
+    cmd.args(args).current_dir(dir);
+    pinned(&mut cmd, dir);
+    cmd.output().unwrap()
+}
+
+#[test]
+fn every_fixture_gives_the_expected_version_and_changelog() {
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(fixtures())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("commit.sh").is_file())
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 10, "fixtures missing: {cases:?}");
+    let mut failures = Vec::new();
+    for case in &cases {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let repo = build(case);
+        let out = runway(repo.path(), &["release", "status", "--format", "json"]);
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let st: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let next = st["next"].as_str().unwrap_or("none").to_owned();
+        let expected = std::fs::read_to_string(case.join("expected_version")).unwrap();
+        if next != expected.trim() {
+            failures.push(format!(
+                "{name}: next version {next}, expected {}",
+                expected.trim()
+            ));
+        }
+        let out = runway(repo.path(), &["release", "changelog"]);
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let got = String::from_utf8_lossy(&out.stdout).into_owned();
+        let expected_log = case.join("expected_changelog.md");
+        if expected_log.is_file() {
+            let want = std::fs::read_to_string(&expected_log).unwrap();
+            if got != want {
+                failures.push(format!(
+                    "{name}: changelog differs\n--- got\n{got}\n--- expected\n{want}"
+                ));
+            }
+        } else if expected.trim() == "none" {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            if !got.is_empty() || !stderr.contains("nothing to release") {
+                failures.push(format!(
+                    "{name}: expected `nothing to release`, got `{got}` / `{stderr}`"
+                ));
+            }
+        } else {
+            failures.push(format!("{name}: `expected_changelog.md` is missing"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Peer MCP servers for the interoperability suite (crates/runway-verify/tests/interop.rs):
+# the TypeScript reference server `@modelcontextprotocol/server-everything` (npm), a
+# Python venv with the `mcp` 2.x SDK (speaks 2026-07-28 and the session era) and one
+# with `mcp` 1.x (FastMCP, session era only). Installs only what is missing, into
+# target/interop, and exports the paths through $RUNWAY_TEST_ENV.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+EVERYTHING_VERSION="${RUNWAY_INTEROP_EVERYTHING_VERSION:-2026.8.31}"
+MCP2_VERSION="${RUNWAY_INTEROP_MCP2_VERSION:-2.3.0}"
+MCP1_VERSION="${RUNWAY_INTEROP_MCP1_VERSION:-1.30.0}"
+root="$PWD/target/interop"
+mkdir -p "$root"
+
+node_dir="$root/node"
+everything="$node_dir/node_modules/@modelcontextprotocol/server-everything/dist/index.js"
+if [ ! -f "$node_dir/.installed-$EVERYTHING_VERSION" ]; then
+  echo "interop: installing @modelcontextprotocol/server-everything@$EVERYTHING_VERSION" >&2
+  mkdir -p "$node_dir"
+  npm install --silent --no-audit --no-fund --prefix "$node_dir" \
+    "@modelcontextprotocol/server-everything@$EVERYTHING_VERSION" >&2
+  touch "$node_dir/.installed-$EVERYTHING_VERSION"
+fi
+if [ ! -f "$everything" ]; then
+  everything="$(find "$node_dir/node_modules/@modelcontextprotocol/server-everything" -maxdepth 2 -name index.js | head -n1)"
+fi
+
+venv() { # dir version
+  local dir="$1" version="$2"
+  if [ ! -f "$dir/.installed-$version" ]; then
+    echo "interop: creating $dir with mcp==$version" >&2
+    rm -rf "$dir"
+    python3 -m venv "$dir"
+    "$dir/bin/pip" install --quiet --disable-pip-version-check "mcp==$version" >&2
+    touch "$dir/.installed-$version"
+  fi
+}
+venv "$root/py-mcp2" "$MCP2_VERSION"
+venv "$root/py-mcp1" "$MCP1_VERSION"
+
+if [ -n "${RUNWAY_TEST_ENV:-}" ]; then
+  {
+    echo "export RUNWAY_INTEROP_NODE=$(command -v node)"
+    echo "export RUNWAY_INTEROP_EVERYTHING=$everything"
+    echo "export RUNWAY_INTEROP_PY_MCP2=$root/py-mcp2/bin/python"
+    echo "export RUNWAY_INTEROP_PY_MCP1=$root/py-mcp1/bin/python"
+  } >> "$RUNWAY_TEST_ENV"
+fi
