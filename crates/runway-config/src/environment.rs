@@ -395,6 +395,18 @@ expect_text = "hi"
     }
 
     #[test]
+    fn the_documented_example_parses() {
+        let doc = include_str!("../../../docs/environments.md");
+        let start = doc.find("```toml\n").unwrap() + "```toml\n".len();
+        let end = start + doc[start..].find("```").unwrap();
+        let text = &doc[start..end];
+        let c = parse(text).unwrap();
+        let e = c.environment("production").unwrap();
+        assert_eq!(e.calls[0].expect_match.as_deref(), Some("^\\d+$"));
+        assert_eq!(e.load.as_ref().unwrap().path.as_deref(), Some("/health"));
+    }
+
+    #[test]
     fn unknown_keys_and_bad_values_name_file_line_and_column() {
         let cases: &[(&str, &str, &str)] = &[
             (
