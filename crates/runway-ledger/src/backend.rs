@@ -109,7 +109,8 @@ pub struct SqliteLedger {
     url: LedgerUrl,
     redactor: Redactor,
     url_redactor: Redactor,
-    operator: String,
+    /// Resolved on first write: reading the ledger should not run `git`.
+    operator: std::sync::OnceLock<String>,
 }
 
 /// PostgreSQL behind the [`Ledger`] trait.
@@ -118,7 +119,8 @@ pub struct PostgresLedger {
     url: LedgerUrl,
     redactor: Redactor,
     url_redactor: Redactor,
-    operator: String,
+    /// Resolved on first write: reading the ledger should not run `git`.
+    operator: std::sync::OnceLock<String>,
 }
 
 impl SqliteLedger {
@@ -149,7 +151,10 @@ impl SqliteLedger {
             // WAL + NORMAL survives a killed process; only a power cut can lose the last commits.
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(options.timeout)
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // The worker thread hands rows over in batches this large: listing
+            // thousands of records otherwise costs a context switch every 50 rows.
+            .row_buffer_size(4096);
         let pool = SqlitePoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .acquire_timeout(options.timeout)
@@ -164,7 +169,7 @@ impl SqliteLedger {
             url: url.clone(),
             redactor: url.redactor(),
             url_redactor: url.redactor(),
-            operator: crate::detect_operator(),
+            operator: std::sync::OnceLock::new(),
         };
         ledger.migrate().await?;
         Ok(ledger)
@@ -217,7 +222,7 @@ impl PostgresLedger {
             url: url.clone(),
             redactor: url.redactor(),
             url_redactor,
-            operator: crate::detect_operator(),
+            operator: std::sync::OnceLock::new(),
         };
         ledger.migrate().await?;
         Ok(ledger)
@@ -505,11 +510,11 @@ macro_rules! ledger_impl {
             }
 
             fn operator(&self) -> &str {
-                &self.operator
+                self.operator.get_or_init(crate::detect_operator)
             }
 
             fn set_operator(&mut self, operator: String) {
-                self.operator = operator;
+                self.operator = std::sync::OnceLock::from(operator);
             }
 
             async fn schema_version(&self) -> Result<i64> {
@@ -571,6 +576,53 @@ macro_rules! ledger_impl {
                     .map_err(|e| self.db(action, e))?;
                 let records = self.load(&mut tx, filter, with_checks).await?;
                 tx.commit().await.map_err(|e| self.db(action, e))?;
+                Ok(records)
+            }
+
+            async fn query_latest(&self, filter: &Filter) -> Result<Vec<Record>> {
+                let action = "reading records";
+                let (w, binds) = where_clause(filter);
+                let sql = format!(
+                    "SELECT r.id, r.kind, r.created_at, r.operator, r.environment, r.version, r.ref_id, r.body, \
+                     e.at AS e_at, e.operator AS e_operator, e.kind AS e_kind, e.status AS e_status, \
+                     e.note AS e_note, e.data AS e_data \
+                     FROM records r LEFT JOIN events e ON e.seq = \
+                     (SELECT MAX(x.seq) FROM events x WHERE x.record_id = r.id AND x.status IS NOT NULL) \
+                     WHERE {w} ORDER BY r.created_at, r.seq"
+                );
+                let mut q = sqlx::query(&sql);
+                for b in &binds {
+                    q = q.bind(b.as_str());
+                }
+                let rows = q.fetch_all(&self.pool).await.map_err(|e| self.db(action, e))?;
+                let mut records = Vec::with_capacity(rows.len());
+                for row in rows {
+                    let get = |c: &str| row.try_get::<String, _>(c);
+                    let opt = |c: &str| row.try_get::<Option<String>, _>(c);
+                    let mut events = Vec::new();
+                    if let Some(at) = opt("e_at").map_err(|e| self.db(action, e))? {
+                        events.push(Event {
+                            at: parse_ts(&at)?,
+                            operator: get("e_operator").map_err(|e| self.db(action, e))?,
+                            kind: EventKind::parse(&get("e_kind").map_err(|e| self.db(action, e))?)?,
+                            status: opt("e_status").map_err(|e| self.db(action, e))?,
+                            note: opt("e_note").map_err(|e| self.db(action, e))?,
+                            data: parse_json(&get("e_data").map_err(|e| self.db(action, e))?)?,
+                        });
+                    }
+                    records.push(Record {
+                        id: get("id").map_err(|e| self.db(action, e))?,
+                        kind: get("kind").map_err(|e| self.db(action, e))?.parse()?,
+                        created_at: parse_ts(&get("created_at").map_err(|e| self.db(action, e))?)?,
+                        operator: get("operator").map_err(|e| self.db(action, e))?,
+                        environment: opt("environment").map_err(|e| self.db(action, e))?,
+                        version: opt("version").map_err(|e| self.db(action, e))?,
+                        ref_id: opt("ref_id").map_err(|e| self.db(action, e))?,
+                        body: parse_json(&get("body").map_err(|e| self.db(action, e))?)?,
+                        events,
+                        checks: Vec::new(),
+                    });
+                }
                 Ok(records)
             }
 
