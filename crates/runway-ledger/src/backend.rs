@@ -95,6 +95,74 @@ fn where_clause(f: &Filter) -> (String, Vec<String>) {
     }
 }
 
+/// One element of [`Ledger::query_latest`]'s JSON array: a record's columns,
+/// then its latest status event's (all null when it has none).
+type LatestRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    serde_json::Value,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<serde_json::Value>,
+);
+
+fn decode_latest(text: &str) -> Result<Vec<Record>> {
+    let rows: Vec<LatestRow> = serde_json::from_str(text).map_err(|e| LedgerError::Corrupt {
+        what: format!("unreadable record listing: {e}"),
+    })?;
+    let mut records = Vec::with_capacity(rows.len());
+    for (
+        id,
+        kind,
+        created_at,
+        operator,
+        environment,
+        version,
+        ref_id,
+        body,
+        at,
+        e_operator,
+        e_kind,
+        status,
+        note,
+        data,
+    ) in rows
+    {
+        let mut events = Vec::new();
+        if let (Some(at), Some(e_operator), Some(e_kind)) = (at, e_operator, e_kind) {
+            events.push(Event {
+                at: parse_ts(&at)?,
+                operator: e_operator,
+                kind: EventKind::parse(&e_kind)?,
+                status,
+                note,
+                data: data.unwrap_or(serde_json::Value::Null),
+            });
+        }
+        records.push(Record {
+            id,
+            kind: kind.parse()?,
+            created_at: parse_ts(&created_at)?,
+            operator,
+            environment,
+            version,
+            ref_id,
+            body,
+            events,
+            checks: Vec::new(),
+        });
+    }
+    Ok(records)
+}
+
 const INSERT_RECORD: &str = "INSERT INTO records (id, kind, created_at, operator, environment, version, ref_id, body) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 const INSERT_EVENT: &str = "INSERT INTO events (record_id, at, operator, kind, status, note, data) \
@@ -128,6 +196,9 @@ impl SqliteLedger {
     const MIGRATION_LOCK: Option<&'static str> = None;
     const LOCK_RECORD: &'static str = "SELECT id FROM records WHERE id = $1";
     const BEGIN_READ: &'static str = "BEGIN";
+    const LATEST_SELECT: &'static str = "SELECT json_group_array(json_array(\
+         r.id, r.kind, r.created_at, r.operator, r.environment, r.version, r.ref_id, json(r.body), \
+         e.at, e.operator, e.kind, e.status, e.note, json(e.data)) ORDER BY r.created_at, r.seq) AS j";
 
     pub async fn open(url: &LedgerUrl, options: &OpenOptions) -> Result<SqliteLedger> {
         let LedgerUrl::Sqlite { path } = url else {
@@ -186,6 +257,9 @@ impl PostgresLedger {
     const MIGRATION_LOCK: Option<&'static str> = Some("SELECT pg_advisory_xact_lock(7216202611)");
     const LOCK_RECORD: &'static str = "SELECT id FROM records WHERE id = $1 FOR UPDATE";
     const BEGIN_READ: &'static str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+    const LATEST_SELECT: &'static str = "SELECT COALESCE(json_agg(json_build_array(\
+         r.id, r.kind, r.created_at, r.operator, r.environment, r.version, r.ref_id, r.body::json, \
+         e.at, e.operator, e.kind, e.status, e.note, e.data::json) ORDER BY r.created_at, r.seq)::text, '[]') AS j";
 
     pub async fn open(url: &LedgerUrl, options: &OpenOptions) -> Result<PostgresLedger> {
         let url_redactor = url.redactor();
@@ -582,48 +656,20 @@ macro_rules! ledger_impl {
             async fn query_latest(&self, filter: &Filter) -> Result<Vec<Record>> {
                 let action = "reading records";
                 let (w, binds) = where_clause(filter);
+                // One row holding a JSON array of every record: moving thousands of
+                // rows one at a time costs more than the query itself.
                 let sql = format!(
-                    "SELECT r.id, r.kind, r.created_at, r.operator, r.environment, r.version, r.ref_id, r.body, \
-                     e.at AS e_at, e.operator AS e_operator, e.kind AS e_kind, e.status AS e_status, \
-                     e.note AS e_note, e.data AS e_data \
-                     FROM records r LEFT JOIN events e ON e.seq = \
+                    "{} FROM records r LEFT JOIN events e ON e.seq = \
                      (SELECT MAX(x.seq) FROM events x WHERE x.record_id = r.id AND x.status IS NOT NULL) \
-                     WHERE {w} ORDER BY r.created_at, r.seq"
+                     WHERE {w}",
+                    Self::LATEST_SELECT
                 );
-                let mut q = sqlx::query(&sql);
+                let mut q = sqlx::query_scalar::<_, String>(&sql);
                 for b in &binds {
                     q = q.bind(b.as_str());
                 }
-                let rows = q.fetch_all(&self.pool).await.map_err(|e| self.db(action, e))?;
-                let mut records = Vec::with_capacity(rows.len());
-                for row in rows {
-                    let get = |c: &str| row.try_get::<String, _>(c);
-                    let opt = |c: &str| row.try_get::<Option<String>, _>(c);
-                    let mut events = Vec::new();
-                    if let Some(at) = opt("e_at").map_err(|e| self.db(action, e))? {
-                        events.push(Event {
-                            at: parse_ts(&at)?,
-                            operator: get("e_operator").map_err(|e| self.db(action, e))?,
-                            kind: EventKind::parse(&get("e_kind").map_err(|e| self.db(action, e))?)?,
-                            status: opt("e_status").map_err(|e| self.db(action, e))?,
-                            note: opt("e_note").map_err(|e| self.db(action, e))?,
-                            data: parse_json(&get("e_data").map_err(|e| self.db(action, e))?)?,
-                        });
-                    }
-                    records.push(Record {
-                        id: get("id").map_err(|e| self.db(action, e))?,
-                        kind: get("kind").map_err(|e| self.db(action, e))?.parse()?,
-                        created_at: parse_ts(&get("created_at").map_err(|e| self.db(action, e))?)?,
-                        operator: get("operator").map_err(|e| self.db(action, e))?,
-                        environment: opt("environment").map_err(|e| self.db(action, e))?,
-                        version: opt("version").map_err(|e| self.db(action, e))?,
-                        ref_id: opt("ref_id").map_err(|e| self.db(action, e))?,
-                        body: parse_json(&get("body").map_err(|e| self.db(action, e))?)?,
-                        events,
-                        checks: Vec::new(),
-                    });
-                }
-                Ok(records)
+                let text = q.fetch_one(&self.pool).await.map_err(|e| self.db(action, e))?;
+                decode_latest(&text)
             }
 
             async fn ids_with_prefix(&self, prefix: &str, limit: i64) -> Result<Vec<String>> {
