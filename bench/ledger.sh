@@ -9,7 +9,8 @@
 # own client (`sqlite3`, `psql`), also as a fresh process per run. The ratio
 # says what Runway's parsing, JSON decoding and rendering cost on top.
 #
-# Usage: bench/ledger.sh            (release build in target/bench, 7 timed runs each)
+# Usage: bench/ledger.sh     (release build in target/bench; BENCH_RUNS=7 timed runs
+#                            each; BENCH_PG_URL=postgres://... or BENCH_SKIP_PG=1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${BENCH_RUNS:-7}
@@ -64,9 +65,11 @@ fi
 
 # PostgreSQL
 pg_base=${BENCH_PG_URL:-${RUNWAY_TEST_PG_URL:-}}
-if [ -z "$pg_base" ] && [ -f target/test-env.sh ]; then
+if [ -z "$pg_base" ] && [ "${BENCH_SKIP_PG:-}" != 1 ]; then
+  # The test suite's private cluster (started, or reused, by its set-up script).
+  RUNWAY_TEST_ENV="$work/test-env.sh" bash scripts/setup.d/10-postgres.sh
   # shellcheck disable=SC1091
-  . target/test-env.sh
+  . "$work/test-env.sh"
   pg_base=${RUNWAY_TEST_PG_URL:-}
 fi
 import_pg=n/a
@@ -84,7 +87,7 @@ if [ -n "$pg_base" ] && command -v psql >/dev/null; then
   measure postgres "runway dora --env production --since 365d" psql -X -q "$pg_url" -c "$q_dora_records" -c "$q_dora_events" -- \
     dora --env production --since "$since" --ledger "$pg_url"
 else
-  echo "note: no PostgreSQL (set BENCH_PG_URL or run scripts/setup.d/10-postgres.sh); skipped" >&2
+  echo "note: no PostgreSQL (BENCH_SKIP_PG=1, or no \`psql\`); skipped" >&2
 fi
 
 rows=$("$bin" ledger list --env production --format csv --ledger "sqlite://$db" | tail -n +2 | wc -l)

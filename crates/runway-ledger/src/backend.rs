@@ -95,6 +95,74 @@ fn where_clause(f: &Filter) -> (String, Vec<String>) {
     }
 }
 
+/// One element of [`Ledger::query_latest`]'s JSON array: a record's columns,
+/// then its latest status event's (all null when it has none).
+type LatestRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    serde_json::Value,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<serde_json::Value>,
+);
+
+fn decode_latest(text: &str) -> Result<Vec<Record>> {
+    let rows: Vec<LatestRow> = serde_json::from_str(text).map_err(|e| LedgerError::Corrupt {
+        what: format!("unreadable record listing: {e}"),
+    })?;
+    let mut records = Vec::with_capacity(rows.len());
+    for (
+        id,
+        kind,
+        created_at,
+        operator,
+        environment,
+        version,
+        ref_id,
+        body,
+        at,
+        e_operator,
+        e_kind,
+        status,
+        note,
+        data,
+    ) in rows
+    {
+        let mut events = Vec::new();
+        if let (Some(at), Some(e_operator), Some(e_kind)) = (at, e_operator, e_kind) {
+            events.push(Event {
+                at: parse_ts(&at)?,
+                operator: e_operator,
+                kind: EventKind::parse(&e_kind)?,
+                status,
+                note,
+                data: data.unwrap_or(serde_json::Value::Null),
+            });
+        }
+        records.push(Record {
+            id,
+            kind: kind.parse()?,
+            created_at: parse_ts(&created_at)?,
+            operator,
+            environment,
+            version,
+            ref_id,
+            body,
+            events,
+            checks: Vec::new(),
+        });
+    }
+    Ok(records)
+}
+
 const INSERT_RECORD: &str = "INSERT INTO records (id, kind, created_at, operator, environment, version, ref_id, body) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 const INSERT_EVENT: &str = "INSERT INTO events (record_id, at, operator, kind, status, note, data) \
@@ -109,7 +177,8 @@ pub struct SqliteLedger {
     url: LedgerUrl,
     redactor: Redactor,
     url_redactor: Redactor,
-    operator: String,
+    /// Resolved on first write: reading the ledger should not run `git`.
+    operator: std::sync::OnceLock<String>,
 }
 
 /// PostgreSQL behind the [`Ledger`] trait.
@@ -118,7 +187,8 @@ pub struct PostgresLedger {
     url: LedgerUrl,
     redactor: Redactor,
     url_redactor: Redactor,
-    operator: String,
+    /// Resolved on first write: reading the ledger should not run `git`.
+    operator: std::sync::OnceLock<String>,
 }
 
 impl SqliteLedger {
@@ -126,6 +196,9 @@ impl SqliteLedger {
     const MIGRATION_LOCK: Option<&'static str> = None;
     const LOCK_RECORD: &'static str = "SELECT id FROM records WHERE id = $1";
     const BEGIN_READ: &'static str = "BEGIN";
+    const LATEST_SELECT: &'static str = "SELECT json_group_array(json_array(\
+         r.id, r.kind, r.created_at, r.operator, r.environment, r.version, r.ref_id, json(r.body), \
+         e.at, e.operator, e.kind, e.status, e.note, json(e.data)) ORDER BY r.created_at, r.seq) AS j";
 
     pub async fn open(url: &LedgerUrl, options: &OpenOptions) -> Result<SqliteLedger> {
         let LedgerUrl::Sqlite { path } = url else {
@@ -149,7 +222,10 @@ impl SqliteLedger {
             // WAL + NORMAL survives a killed process; only a power cut can lose the last commits.
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(options.timeout)
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // The worker thread hands rows over in batches this large: listing
+            // thousands of records otherwise costs a context switch every 50 rows.
+            .row_buffer_size(4096);
         let pool = SqlitePoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .acquire_timeout(options.timeout)
@@ -164,7 +240,7 @@ impl SqliteLedger {
             url: url.clone(),
             redactor: url.redactor(),
             url_redactor: url.redactor(),
-            operator: crate::detect_operator(),
+            operator: std::sync::OnceLock::new(),
         };
         ledger.migrate().await?;
         Ok(ledger)
@@ -181,6 +257,9 @@ impl PostgresLedger {
     const MIGRATION_LOCK: Option<&'static str> = Some("SELECT pg_advisory_xact_lock(7216202611)");
     const LOCK_RECORD: &'static str = "SELECT id FROM records WHERE id = $1 FOR UPDATE";
     const BEGIN_READ: &'static str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+    const LATEST_SELECT: &'static str = "SELECT COALESCE(json_agg(json_build_array(\
+         r.id, r.kind, r.created_at, r.operator, r.environment, r.version, r.ref_id, r.body::json, \
+         e.at, e.operator, e.kind, e.status, e.note, e.data::json) ORDER BY r.created_at, r.seq)::text, '[]') AS j";
 
     pub async fn open(url: &LedgerUrl, options: &OpenOptions) -> Result<PostgresLedger> {
         let url_redactor = url.redactor();
@@ -217,7 +296,7 @@ impl PostgresLedger {
             url: url.clone(),
             redactor: url.redactor(),
             url_redactor,
-            operator: crate::detect_operator(),
+            operator: std::sync::OnceLock::new(),
         };
         ledger.migrate().await?;
         Ok(ledger)
@@ -505,11 +584,11 @@ macro_rules! ledger_impl {
             }
 
             fn operator(&self) -> &str {
-                &self.operator
+                self.operator.get_or_init(crate::detect_operator)
             }
 
             fn set_operator(&mut self, operator: String) {
-                self.operator = operator;
+                self.operator = std::sync::OnceLock::from(operator);
             }
 
             async fn schema_version(&self) -> Result<i64> {
@@ -572,6 +651,25 @@ macro_rules! ledger_impl {
                 let records = self.load(&mut tx, filter, with_checks).await?;
                 tx.commit().await.map_err(|e| self.db(action, e))?;
                 Ok(records)
+            }
+
+            async fn query_latest(&self, filter: &Filter) -> Result<Vec<Record>> {
+                let action = "reading records";
+                let (w, binds) = where_clause(filter);
+                // One row holding a JSON array of every record: moving thousands of
+                // rows one at a time costs more than the query itself.
+                let sql = format!(
+                    "{} FROM records r LEFT JOIN events e ON e.seq = \
+                     (SELECT MAX(x.seq) FROM events x WHERE x.record_id = r.id AND x.status IS NOT NULL) \
+                     WHERE {w}",
+                    Self::LATEST_SELECT
+                );
+                let mut q = sqlx::query_scalar::<_, String>(&sql);
+                for b in &binds {
+                    q = q.bind(b.as_str());
+                }
+                let text = q.fetch_one(&self.pool).await.map_err(|e| self.db(action, e))?;
+                decode_latest(&text)
             }
 
             async fn ids_with_prefix(&self, prefix: &str, limit: i64) -> Result<Vec<String>> {

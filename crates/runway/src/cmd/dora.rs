@@ -53,7 +53,8 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
         since: Some(since),
         ..Filter::default()
     };
-    let deployments = ledger.query(&filter, false).await.map_err(ledger_error)?;
+    // A deployment's outcome and end are its latest status event: no need for the rest.
+    let deployments = ledger.query_latest(&filter).await.map_err(ledger_error)?;
     filter.kind = Some(Kind::Incident);
     let incidents = ledger.query(&filter, false).await.map_err(ledger_error)?;
     ledger.close().await;
@@ -186,7 +187,7 @@ pub(crate) async fn commit_times(
         }
     }
     let fulls: Vec<&String> = full_to_input.keys().collect();
-    for chunk in fulls.chunks(500) {
+    for chunk in fulls.chunks(4000) {
         let mut cmd = tokio::process::Command::new("git");
         cmd.arg("-C")
             .arg(repo)

@@ -138,10 +138,13 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
     match cmd {
         Command::List(a) => {
             let ledger = open_ledger(ctx, &a.ledger).await?;
-            let records = ledger
-                .query(&a.filter.to_filter()?, false)
-                .await
-                .map_err(ledger_error)?;
+            // JSON carries whole histories; the table and CSV need only the current status.
+            let filter = a.filter.to_filter()?;
+            let records = match a.format {
+                Format::Json => ledger.query(&filter, false).await,
+                Format::Human | Format::Csv => ledger.query_latest(&filter).await,
+            }
+            .map_err(ledger_error)?;
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             match a.format {
                 Format::Json => {
@@ -442,7 +445,7 @@ fn csv_field(s: &str) -> String {
 fn write_csv(out: &mut impl Write, records: &[Record]) -> std::io::Result<()> {
     writeln!(
         out,
-        "id,kind,created_at,operator,environment,version,status,ref_id,events,checks,summary"
+        "id,kind,created_at,operator,environment,version,status,ref_id,summary"
     )?;
     for r in records {
         let fields = [
@@ -455,8 +458,6 @@ fn write_csv(out: &mut impl Write, records: &[Record]) -> std::io::Result<()> {
             r.version.clone().unwrap_or_default(),
             r.status().unwrap_or_default().to_owned(),
             r.ref_id.clone().unwrap_or_default(),
-            r.events.len().to_string(),
-            r.checks.len().to_string(),
             summary(r),
         ];
         let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
