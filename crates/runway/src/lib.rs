@@ -44,7 +44,9 @@ fn run(cli: cli::Cli) -> anyhow::Result<Exit> {
 
 fn init_tracing(verbose: u8) {
     let default = match verbose {
-        0 => "warn",
+        // rmcp logs every error response it sends or gets at warn: verify provokes
+        // them on purpose, and `runway demo` serves them in-process.
+        0 => "warn,rmcp=error",
         1 => "info,runway=debug",
         _ => "debug",
     };
