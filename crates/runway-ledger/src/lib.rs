@@ -14,6 +14,7 @@ pub mod dora;
 mod migrate;
 pub mod model;
 pub mod postmortem;
+pub mod success;
 pub mod testing;
 mod url;
 

@@ -313,7 +313,15 @@ pub fn write_version(file: &VersionFile, text: &str, new: &str) -> Result<String
             match &file.kind {
                 Kind::CargoToml => {
                     set_toml(doc.as_table_mut(), &["package"], new);
+                    let workspace_version = doc
+                        .get("workspace")
+                        .and_then(|w| w.get("package"))
+                        .and_then(|p| p.get("version"))
+                        .is_some_and(|v| v.is_str());
                     set_toml(doc.as_table_mut(), &["workspace", "package"], new);
+                    if workspace_version {
+                        set_member_requirements(&mut doc, new);
+                    }
                 }
                 Kind::Pyproject => {
                     set_toml(doc.as_table_mut(), &["project"], new);
@@ -400,6 +408,33 @@ fn set_toml(root: &mut toml_edit::Table, path: &[&str], new: &str) {
         }
     }
     set_value(t, new);
+}
+
+/// Members depend on each other through `[workspace.dependencies]` entries
+/// with a `path` and a `version` requirement; a requirement left at the old
+/// version would stop the workspace from resolving after the bump.
+fn set_member_requirements(doc: &mut toml_edit::DocumentMut, new: &str) {
+    let Some(deps) = doc
+        .get_mut("workspace")
+        .and_then(|w| w.get_mut("dependencies"))
+        .and_then(|d| d.as_table_like_mut())
+    else {
+        return;
+    };
+    for (_, dep) in deps.iter_mut() {
+        let Some(t) = dep.as_table_like_mut() else {
+            continue;
+        };
+        if t.contains_key("path")
+            && let Some(v) = t.get_mut("version").and_then(|v| v.as_value_mut())
+            && v.is_str()
+        {
+            let decor = v.decor().clone();
+            let mut nv = toml_edit::Value::from(new);
+            *nv.decor_mut() = decor;
+            *v = nv;
+        }
+    }
 }
 
 /// Replaces a string `version` value, keeping the spaces and comment around it.
@@ -881,6 +916,20 @@ mod tests {
             }
         );
         assert!(rewrite(d.path(), &det.files[0], "1.1.0").contains("version = \"1.1.0\""));
+    }
+
+    #[test]
+    fn workspace_path_dependency_requirements_follow_the_workspace_version() {
+        let d = tempfile::tempdir().unwrap();
+        let text = "[workspace]\nmembers = []\n\n[workspace.package]\nversion = \"0.1.0\"\n\n[workspace.dependencies]\ncore = { path = \"crates/core\", version = \"0.1.0\" }\nserde = { version = \"0.1.0\" }\n";
+        write(d.path(), "Cargo.toml", text);
+        let det = detect(d.path()).unwrap();
+        let out = rewrite(d.path(), &det.files[0], "0.2.0");
+        assert!(
+            out.contains("core = { path = \"crates/core\", version = \"0.2.0\" }"),
+            "{out}"
+        );
+        assert!(out.contains("serde = { version = \"0.1.0\" }"), "{out}");
     }
 
     #[test]

@@ -274,7 +274,9 @@ async fn mcp(
         return r;
     }
     if method == Method::DELETE {
-        return StatusCode::OK.into_response();
+        // Sessions are never ended by clients here, which the spec allows with 405
+        // (a 200 would promise that the id now gets 404, and this fake keeps no state).
+        return StatusCode::METHOD_NOT_ALLOWED.into_response();
     }
     if f.mcp_garbage {
         return (StatusCode::OK, "\u{0}\u{1}not json{{{").into_response();
@@ -289,6 +291,11 @@ async fn mcp(
             "capabilities": {"tools": {}},
             "serverInfo": {"name": "fake", "version": "1.2.3"}
         }),
+        // `tools` is required in a list result; the MCP checks fail a listing without it.
+        Some("tools/list") => serde_json::json!({"tools": [{
+            "name": "echo",
+            "inputSchema": {"type": "object", "properties": {"message": {"type": "string"}}, "required": ["message"]}
+        }]}),
         Some("tools/call") => {
             if f.tool_delay_ms > 0 {
                 tokio::time::sleep(std::time::Duration::from_millis(f.tool_delay_ms)).await;

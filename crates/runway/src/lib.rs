@@ -43,9 +43,9 @@ fn run(cli: cli::Cli) -> anyhow::Result<Exit> {
 }
 
 fn init_tracing(verbose: u8) {
+    // rmcp logs every JSON-RPC error it sends or receives at warn; Runway provokes
+    // those errors on purpose and reports them itself, so they stay quiet by default.
     let default = match verbose {
-        // rmcp logs every error response it sends or gets at warn: verify provokes
-        // them on purpose, and `runway demo` serves them in-process.
         0 => "warn,rmcp=error",
         1 => "info,runway=debug",
         _ => "debug",
