@@ -993,7 +993,9 @@ const SECRET_NAME_PARTS: &[&str] = &[
     "APIKEY",
     "PRIVATE_KEY",
     "CREDENTIAL",
-    "AUTH",
+    // Not bare `AUTH`: it would hide `GIT_AUTHOR_NAME` and friends.
+    "AUTH_TOKEN",
+    "_AUTH",
 ];
 
 /// Gate commands run with the user's environment, and test or publish tools
