@@ -167,3 +167,92 @@ fn an_unreachable_surface_source_is_a_usage_error_with_the_fix() {
     assert!(err.contains("could not capture the tool surface"), "{err}");
     assert!(err.contains("--no-surface"), "{err}");
 }
+
+/// The Python interpreter of the `mcp` 2.x venv that `scripts/setup.d/20-interop.sh` builds.
+fn python_mcp2() -> Option<String> {
+    match std::env::var("RUNWAY_INTEROP_PY_MCP2") {
+        Ok(p) if !p.is_empty() => Some(p),
+        _ if std::env::var("RUNWAY_SKIP_INTEROP").as_deref() == Ok("1") => {
+            eprintln!("python surface test skipped: RUNWAY_SKIP_INTEROP=1");
+            None
+        }
+        _ => panic!(
+            "RUNWAY_INTEROP_PY_MCP2 is not set: run `scripts/test` (it installs the Python `mcp` SDK), \
+             or set RUNWAY_SKIP_INTEROP=1 to skip this test"
+        ),
+    }
+}
+
+/// A Python server on the `mcp` SDK whose `search` tool takes `params`.
+fn python_server(params: &str) -> String {
+    format!(
+        "from mcp.server.mcpserver import MCPServer\n\
+         mcp = MCPServer(name=\"py-surface\", version=\"1.0.0\")\n\n\
+         @mcp.tool()\n\
+         def search({params}) -> str:\n    \"\"\"Search the catalogue.\"\"\"\n    return query\n\n\
+         @mcp.tool()\n\
+         def ping_backend() -> str:\n    \"\"\"Check the backend.\"\"\"\n    return \"ok\"\n\n\
+         if __name__ == \"__main__\":\n    mcp.run(\"stdio\")\n"
+    )
+}
+
+#[test]
+fn a_python_server_that_gains_a_required_parameter_needs_a_major_release() {
+    let Some(py) = python_mcp2() else { return };
+    let d = project();
+    let p = d.path();
+    std::fs::write(p.join("server.py"), python_server("query: str")).unwrap();
+    std::fs::write(
+        p.join("runway.toml"),
+        format!("[release.surface_source]\ncommand = [\"{py}\", \"server.py\"]\n"),
+    )
+    .unwrap();
+    git(p, &["add", "-A"]);
+    git(p, &["commit", "-q", "-m", "feat: search"]);
+    let out = runway(p, &["release", "bump", "--version", "1.0.0"]);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let recorded = std::fs::read_to_string(p.join(".runway/tool-surface.json")).unwrap();
+    assert!(
+        recorded.contains("\"search\"") && recorded.contains("\"ping_backend\""),
+        "{recorded}"
+    );
+
+    // Adding an optional parameter is a feature: at least minor.
+    std::fs::write(
+        p.join("server.py"),
+        python_server("query: str, page: int = 1"),
+    )
+    .unwrap();
+    git(p, &["commit", "-q", "-am", "chore: paging"]);
+    let out = runway(p, &["release", "status", "--format", "json"]);
+    let st: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out.stderr)));
+    assert_eq!(st["next"], "1.1.0", "{st:#}");
+
+    // A new required parameter breaks every existing caller: major.
+    std::fs::write(
+        p.join("server.py"),
+        python_server("query: str, tenant: str"),
+    )
+    .unwrap();
+    git(
+        p,
+        &["commit", "-q", "-am", "fix: scope searches to a tenant"],
+    );
+    let out = runway(p, &["release", "status", "--format", "json"]);
+    let st: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out.stderr)));
+    assert_eq!(st["next"], "2.0.0", "{st:#}");
+    let changes = st["surface"]["changes"].as_array().unwrap();
+    assert!(
+        changes
+            .iter()
+            .any(|c| c["tool"] == "search" && c["path"].as_str().unwrap_or("").contains("tenant")),
+        "{changes:#?}"
+    );
+}
