@@ -17,6 +17,10 @@ install_peer() {
   if command -v "$bin" >/dev/null 2>&1; then
     return 0
   fi
+  if [ "${NO_INSTALL:-0}" = 1 ]; then
+    echo "warning: $bin is not installed and NO_INSTALL=1; skipping it" >&2
+    return 1
+  fi
   echo "==> installing $crate into $PEERS (cargo install --locked; this takes a while once)" >&2
   if ! CARGO_TARGET_DIR="$PEERS/build" cargo install --locked --root "$PEERS" "$@" "$crate" >"$PEERS/install-$crate.log" 2>&1; then
     echo "warning: could not install $crate; see $PEERS/install-$crate.log" >&2
@@ -24,8 +28,12 @@ install_peer() {
   fi
 }
 
-# Builds Runway in release mode in its own target directory (does not disturb the dev build).
+# Builds Runway in release mode in its own target directory (does not disturb the dev build);
+# RUNWAY=/path/to/runway skips the build.
 build_runway() {
+  if [ -n "${RUNWAY:-}" ] && [ -x "$RUNWAY" ]; then
+    return 0
+  fi
   echo "==> cargo build --release -p runway (target/bench)" >&2
   cargo build --release --locked -q -p runway --target-dir "$ROOT/target/bench"
   RUNWAY="$ROOT/target/bench/release/runway"

@@ -29,6 +29,7 @@ for case in tests/fixtures/release/*/; do
   name=$(basename "$case")
   expected=$(tr -d '[:space:]' < "$case/expected_version")
   work=$(mktemp -d)
+  logs=$(mktemp -d)  # outside the repository: cog refuses a dirty tree
   (cd "$work" && HOME="$work" bash "$ROOT/$case/commit.sh") >/dev/null 2>&1 || { echo "$name: commit.sh failed" >&2; continue; }
 
   ours=$(cd "$work" && "$RUNWAY" release status --format json 2>/dev/null \
@@ -37,9 +38,9 @@ for case in tests/fixtures/release/*/; do
   cliff="-"
   if [ $have_cliff = 1 ]; then
     # git-cliff prints the current version again (with a warning) when nothing bumps it.
-    cliff=$(cd "$work" && git-cliff --unreleased --bumped-version 2>"$work/.cliff.err" | tail -1)
+    cliff=$(cd "$work" && git-cliff --unreleased --bumped-version 2>"$logs/cliff.err" | tail -1)
     cliff=${cliff#v}
-    if grep -qi "nothing to bump" "$work/.cliff.err"; then cliff=none; fi
+    if grep -qi "nothing to bump" "$logs/cliff.err"; then cliff=none; fi
     [ -n "$cliff" ] || cliff=error
   fi
 
@@ -47,10 +48,11 @@ for case in tests/fixtures/release/*/; do
   if [ $have_cog = 1 ]; then
     printf 'tag_prefix = "v"\n' > "$work/cog.toml"
     echo cog.toml >> "$work/.git/info/exclude"
-    out=$(cd "$work" && cog bump --auto --dry-run 2>"$work/.cog.err")
-    if [ -n "$out" ]; then
-      cog_v=$(echo "$out" | tail -1); cog_v=${cog_v#v}
-    elif grep -qi "no commit\|nothing to bump\|no conventional" "$work/.cog.err"; then
+    out=$(cd "$work" && cog bump --auto --dry-run 2>"$logs/cog.err")
+    ver=$(echo "$out" | grep -E '^v?[0-9]+\.[0-9]+\.[0-9]+' | tail -1)
+    if [ -n "$ver" ]; then
+      cog_v=${ver#v}
+    elif printf '%s\n' "$out" | cat - "$logs/cog.err" | grep -qi "no conventional commit"; then
       cog_v=none
     else
       cog_v=error
@@ -62,7 +64,7 @@ for case in tests/fixtures/release/*/; do
   [ "$cliff" = "$expected" ] && ok_cliff=$((ok_cliff + 1))
   [ "$cog_v" = "$expected" ] && ok_cog=$((ok_cog + 1))
   printf '%-20s %-9s %-9s %-9s %-9s\n' "$name" "$expected" "$ours" "$cliff" "$cog_v"
-  rm -rf "$work"
+  rm -rf "$work" "$logs"
 done
 echo
 echo "matches expected: runway $ok_runway/$total, git-cliff $([ $have_cliff = 1 ] && echo "$ok_cliff/$total" || echo 'not installed'), cog $([ $have_cog = 1 ] && echo "$ok_cog/$total" || echo 'not installed')"

@@ -34,7 +34,7 @@ fi
 # As root, the server must run as `postgres`; otherwise as whoever we are.
 if [ "$(id -u)" = 0 ]; then
   owner=postgres
-  as_owner() { runuser -u postgres -- "$@"; }
+  as_owner() { (cd / && runuser -u postgres -- "$@"); }
 else
   owner=$(id -un)
   as_owner() { "$@"; }
@@ -46,6 +46,13 @@ free_port() {
 
 mkdir -p "$pgdir"
 chown "$owner" "$pgdir"
+if ! as_owner test -w "$pgdir"; then
+  # The checkout is somewhere `postgres` cannot reach (e.g. under /root): keep
+  # the cluster in a directory of its own, one per checkout.
+  pgdir="/var/tmp/runway-pg-$(printf '%s' "$root" | md5sum | cut -c1-12)"
+  mkdir -p "$pgdir"
+  chown "$owner" "$pgdir"
+fi
 data="$pgdir/data"
 sock="$pgdir/sock"
 if [ ! -f "$data/PG_VERSION" ]; then
@@ -76,4 +83,4 @@ fi
 
 mkdir -p "$(dirname "$RUNWAY_TEST_ENV")"
 echo "export RUNWAY_TEST_PG_URL=postgres://$user:$password@127.0.0.1:$port/$db" >> "$RUNWAY_TEST_ENV"
-echo "10-postgres: PostgreSQL on 127.0.0.1:$port (data in target/pg)" >&2
+echo "10-postgres: PostgreSQL on 127.0.0.1:$port (data in $pgdir)" >&2

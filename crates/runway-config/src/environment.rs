@@ -43,6 +43,25 @@ impl SuiteName {
     }
 }
 
+/// Which MCP era to verify on a server that speaks both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EraName {
+    Auto,
+    Session,
+    Stateless,
+}
+
+impl EraName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EraName::Auto => "auto",
+            EraName::Session => "session",
+            EraName::Stateless => "stateless",
+        }
+    }
+}
+
 /// A key of the `checks` table: a known group (`auth`) or an id in one (`auth.query_token`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct CheckName(pub String);
@@ -213,6 +232,8 @@ pub struct EnvironmentConfig {
     pub token_file: Option<String>,
     /// The check suite `runway verify <env>` runs (default `smoke`).
     pub suite: Option<SuiteName>,
+    /// The MCP era to verify: `auto` (default), `session` or `stateless`.
+    pub era: Option<EraName>,
     #[serde(default, deserialize_with = "path")]
     pub health_path: Option<String>,
     #[serde(default, deserialize_with = "path")]
@@ -312,6 +333,7 @@ mod tests {
 url = "https://mcp.example.com/mcp"
 token_env = "PROD_MCP_TOKEN"
 suite = "full"
+era = "session"
 health_path = "/healthz"
 metrics_path = "/internal/metrics"
 required_metrics = ["mcp_requests_total"]
@@ -358,6 +380,7 @@ expect_text = "hi"
         let c = parse(FULL).unwrap();
         let e = c.environment("prod").unwrap();
         assert_eq!(e.suite, Some(super::SuiteName::Full));
+        assert_eq!(e.era, Some(super::EraName::Session));
         assert_eq!(e.thresholds.tool_p95_ms.unwrap().get(), 800);
         assert_eq!(e.thresholds.max_error_rate, Some(0.02));
         let load = e.load.as_ref().unwrap();
@@ -369,6 +392,18 @@ expect_text = "hi"
         assert_eq!(e.calls[0].expect_json_value, Some(serde_json::json!(5)));
         assert_eq!(e.checks.len(), 2);
         assert_eq!(e.timeout_secs, Some(5.0));
+    }
+
+    #[test]
+    fn the_documented_example_parses() {
+        let doc = include_str!("../../../docs/environments.md");
+        let start = doc.find("```toml\n").unwrap() + "```toml\n".len();
+        let end = start + doc[start..].find("```").unwrap();
+        let text = &doc[start..end];
+        let c = parse(text).unwrap();
+        let e = c.environment("production").unwrap();
+        assert_eq!(e.calls[0].expect_match.as_deref(), Some("^\\d+$"));
+        assert_eq!(e.load.as_ref().unwrap().path.as_deref(), Some("/health"));
     }
 
     #[test]

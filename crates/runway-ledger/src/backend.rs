@@ -95,6 +95,79 @@ fn where_clause(f: &Filter) -> (String, Vec<String>) {
     }
 }
 
+/// One element of [`Ledger::query_latest`]'s JSON array: a record's `seq` and
+/// columns, then its latest status event's (all null when it has none).
+type LatestRow = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    serde_json::Value,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<serde_json::Value>,
+);
+
+fn decode_latest(text: &str) -> Result<Vec<Record>> {
+    let mut rows: Vec<LatestRow> =
+        serde_json::from_str(text).map_err(|e| LedgerError::Corrupt {
+            what: format!("unreadable record listing: {e}"),
+        })?;
+    // Oldest first, as `query` returns them; fixed-width timestamps sort as text.
+    rows.sort_unstable_by(|a, b| (&a.3, a.0).cmp(&(&b.3, b.0)));
+    let mut records = Vec::with_capacity(rows.len());
+    for (
+        _,
+        id,
+        kind,
+        created_at,
+        operator,
+        environment,
+        version,
+        ref_id,
+        body,
+        at,
+        e_operator,
+        e_kind,
+        status,
+        note,
+        data,
+    ) in rows
+    {
+        let mut events = Vec::new();
+        if let (Some(at), Some(e_operator), Some(e_kind)) = (at, e_operator, e_kind) {
+            events.push(Event {
+                at: parse_ts(&at)?,
+                operator: e_operator,
+                kind: EventKind::parse(&e_kind)?,
+                status,
+                note,
+                data: data.unwrap_or(serde_json::Value::Null),
+            });
+        }
+        records.push(Record {
+            id,
+            kind: kind.parse()?,
+            created_at: parse_ts(&created_at)?,
+            operator,
+            environment,
+            version,
+            ref_id,
+            body,
+            events,
+            checks: Vec::new(),
+        });
+    }
+    Ok(records)
+}
+
 const INSERT_RECORD: &str = "INSERT INTO records (id, kind, created_at, operator, environment, version, ref_id, body) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 const INSERT_EVENT: &str = "INSERT INTO events (record_id, at, operator, kind, status, note, data) \
@@ -109,7 +182,8 @@ pub struct SqliteLedger {
     url: LedgerUrl,
     redactor: Redactor,
     url_redactor: Redactor,
-    operator: String,
+    /// Resolved on first write: reading the ledger should not run `git`.
+    operator: std::sync::OnceLock<String>,
 }
 
 /// PostgreSQL behind the [`Ledger`] trait.
@@ -118,7 +192,8 @@ pub struct PostgresLedger {
     url: LedgerUrl,
     redactor: Redactor,
     url_redactor: Redactor,
-    operator: String,
+    /// Resolved on first write: reading the ledger should not run `git`.
+    operator: std::sync::OnceLock<String>,
 }
 
 impl SqliteLedger {
@@ -126,6 +201,16 @@ impl SqliteLedger {
     const MIGRATION_LOCK: Option<&'static str> = None;
     const LOCK_RECORD: &'static str = "SELECT id FROM records WHERE id = $1";
     const BEGIN_READ: &'static str = "BEGIN";
+    /// Text concatenation rather than `json_array(.., json(body))`: the bodies
+    /// are already JSON, and re-parsing them in SQL cost more than the query.
+    /// Order is restored by `decode_latest` (by time, then `seq`), which spares
+    /// SQLite a sort of the whole listing.
+    const LATEST_SELECT: &'static str = "SELECT '[' || COALESCE(group_concat('[' || r.seq || ',' || \
+         json_quote(r.id) || ',' || json_quote(r.kind) || ',' || json_quote(r.created_at) || ',' || \
+         json_quote(r.operator) || ',' || json_quote(r.environment) || ',' || json_quote(r.version) || ',' || \
+         json_quote(r.ref_id) || ',' || r.body || ',' || json_quote(e.at) || ',' || json_quote(e.operator) || ',' || \
+         json_quote(e.kind) || ',' || json_quote(e.status) || ',' || json_quote(e.note) || ',' || \
+         COALESCE(e.data, 'null') || ']', ','), '') || ']' AS j";
 
     pub async fn open(url: &LedgerUrl, options: &OpenOptions) -> Result<SqliteLedger> {
         let LedgerUrl::Sqlite { path } = url else {
@@ -149,7 +234,15 @@ impl SqliteLedger {
             // WAL + NORMAL survives a killed process; only a power cut can lose the last commits.
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(options.timeout)
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // The worker thread hands rows over in batches this large: listing
+            // thousands of records otherwise costs a context switch every 50 rows.
+            .row_buffer_size(4096)
+            // Read pages through a memory map instead of a read() and a copy each:
+            // a listing touches thousands of scattered pages.
+            .pragma("mmap_size", "268435456")
+            .pragma("cache_size", "-16384")
+            .pragma("temp_store", "memory");
         let pool = SqlitePoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .acquire_timeout(options.timeout)
@@ -164,7 +257,7 @@ impl SqliteLedger {
             url: url.clone(),
             redactor: url.redactor(),
             url_redactor: url.redactor(),
-            operator: crate::detect_operator(),
+            operator: std::sync::OnceLock::new(),
         };
         ledger.migrate().await?;
         Ok(ledger)
@@ -181,6 +274,9 @@ impl PostgresLedger {
     const MIGRATION_LOCK: Option<&'static str> = Some("SELECT pg_advisory_xact_lock(7216202611)");
     const LOCK_RECORD: &'static str = "SELECT id FROM records WHERE id = $1 FOR UPDATE";
     const BEGIN_READ: &'static str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+    const LATEST_SELECT: &'static str = "SELECT COALESCE(json_agg(json_build_array(\
+         r.seq, r.id, r.kind, r.created_at, r.operator, r.environment, r.version, r.ref_id, r.body::json, \
+         e.at, e.operator, e.kind, e.status, e.note, e.data::json))::text, '[]') AS j";
 
     pub async fn open(url: &LedgerUrl, options: &OpenOptions) -> Result<PostgresLedger> {
         let url_redactor = url.redactor();
@@ -217,7 +313,7 @@ impl PostgresLedger {
             url: url.clone(),
             redactor: url.redactor(),
             url_redactor,
-            operator: crate::detect_operator(),
+            operator: std::sync::OnceLock::new(),
         };
         ledger.migrate().await?;
         Ok(ledger)
@@ -505,11 +601,11 @@ macro_rules! ledger_impl {
             }
 
             fn operator(&self) -> &str {
-                &self.operator
+                self.operator.get_or_init(crate::detect_operator)
             }
 
             fn set_operator(&mut self, operator: String) {
-                self.operator = operator;
+                self.operator = std::sync::OnceLock::from(operator);
             }
 
             async fn schema_version(&self) -> Result<i64> {
@@ -572,6 +668,25 @@ macro_rules! ledger_impl {
                 let records = self.load(&mut tx, filter, with_checks).await?;
                 tx.commit().await.map_err(|e| self.db(action, e))?;
                 Ok(records)
+            }
+
+            async fn query_latest(&self, filter: &Filter) -> Result<Vec<Record>> {
+                let action = "reading records";
+                let (w, binds) = where_clause(filter);
+                // One row holding a JSON array of every record: moving thousands of
+                // rows one at a time costs more than the query itself.
+                let sql = format!(
+                    "{} FROM records r LEFT JOIN events e ON e.seq = \
+                     (SELECT MAX(x.seq) FROM events x WHERE x.record_id = r.id AND x.status IS NOT NULL) \
+                     WHERE {w}",
+                    Self::LATEST_SELECT
+                );
+                let mut q = sqlx::query_scalar::<_, String>(&sql);
+                for b in &binds {
+                    q = q.bind(b.as_str());
+                }
+                let text = q.fetch_one(&self.pool).await.map_err(|e| self.db(action, e))?;
+                decode_latest(&text)
             }
 
             async fn ids_with_prefix(&self, prefix: &str, limit: i64) -> Result<Vec<String>> {

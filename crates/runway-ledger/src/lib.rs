@@ -14,6 +14,7 @@ pub mod dora;
 mod migrate;
 pub mod model;
 pub mod postmortem;
+pub mod success;
 pub mod testing;
 mod url;
 
@@ -145,6 +146,10 @@ pub trait Ledger: Send + Sync {
     /// The records matching `filter`, oldest first, with their events; check
     /// results only when `with_checks`.
     async fn query(&self, filter: &Filter, with_checks: bool) -> Result<Vec<Record>>;
+    /// The records matching `filter`, oldest first, each with only its latest
+    /// status event (enough for its current status and, for a deployment, its
+    /// end): one query, for listings over many records.
+    async fn query_latest(&self, filter: &Filter) -> Result<Vec<Record>>;
     /// Ids that start with `prefix` (at most `limit`).
     async fn ids_with_prefix(&self, prefix: &str, limit: i64) -> Result<Vec<String>>;
     /// Counts of records per kind.

@@ -167,7 +167,7 @@ impl Record {
                 found: self.kind,
             });
         }
-        serde_json::from_value(self.body.clone()).map_err(|e| LedgerError::Corrupt {
+        T::deserialize(&self.body).map_err(|e| LedgerError::Corrupt {
             what: format!("{} `{}` has an unreadable body: {e}", self.kind, self.id),
         })
     }

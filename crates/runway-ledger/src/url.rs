@@ -122,15 +122,7 @@ impl LedgerUrl {
                     .query_pairs()
                     .find(|(k, _)| k.eq_ignore_ascii_case("password"))
                     .map(|(_, v)| v.into_owned());
-                let p = u
-                    .password()
-                    .map(|p| {
-                        url::form_urlencoded::parse(format!("p={p}").as_bytes())
-                            .next()
-                            .map(|(_, v)| v.into_owned())
-                            .unwrap_or_else(|| p.to_owned())
-                    })
-                    .or(from_query)?;
+                let p = u.password().map(percent_decode).or(from_query)?;
                 Some(Secret::new(p))
             }
         }
@@ -151,6 +143,27 @@ impl LedgerUrl {
         }
         r
     }
+}
+
+/// `%40` → `@`; a `+` stays a `+` (this is a URL's userinfo, not a form).
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// For a URL too broken to parse: cut everything between `://user:` and `@`.
@@ -189,7 +202,7 @@ mod tests {
     #[test]
     fn postgres_url_prints_without_its_password() {
         let u = LedgerUrl::parse(
-            "postgres://runway:s3cr%40t-pw@127.0.0.1:5432/runway?sslmode=disable&password=other-pw",
+            "postgres://runway:s3cr%40t+pw@127.0.0.1:5432/runway?sslmode=disable&password=other-pw",
             Path::new("/p"),
         )
         .unwrap();
@@ -199,13 +212,13 @@ mod tests {
             "postgres://runway@127.0.0.1:5432/runway?sslmode=disable"
         );
         assert!(!format!("{u:?}").contains("s3cr"));
-        assert_eq!(u.password().unwrap().expose(), "s3cr@t-pw");
+        assert_eq!(u.password().unwrap().expose(), "s3cr@t+pw");
         let r = u.redactor();
         assert_eq!(
-            r.redact("x s3cr@t-pw y s3cr%40t-pw"),
+            r.redact("x s3cr@t+pw y s3cr%40t+pw"),
             "x [redacted] y [redacted]"
         );
-        assert!(u.connect_string().expose().contains("s3cr%40t-pw"));
+        assert!(u.connect_string().expose().contains("s3cr%40t+pw"));
     }
 
     #[test]

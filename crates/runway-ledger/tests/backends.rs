@@ -459,6 +459,23 @@ async fn filters_select_by_environment_version_kind_and_time(f: &Fresh) {
     .await;
     assert_eq!(past.len(), 1);
     assert_eq!(past[0].events.len(), 2);
+    // The one-query listing agrees with the full one on ids, order, status and end.
+    let full = l.query(&Filter::default(), false).await.unwrap();
+    let latest = l.query_latest(&Filter::default()).await.unwrap();
+    assert_eq!(full.len(), latest.len());
+    for (a, b) in full.iter().zip(&latest) {
+        assert_eq!(a.id, b.id);
+        assert_eq!(a.body, b.body);
+        assert_eq!(a.status(), b.status(), "{}", a.id);
+        assert_eq!(
+            a.deployment_finished_at(),
+            b.deployment_finished_at(),
+            "{}",
+            a.id
+        );
+        assert!(b.events.len() <= 1);
+    }
+    assert!(latest.iter().any(|r| r.status() == Some("verified")));
     l.close().await;
 }
 

@@ -185,7 +185,7 @@ pub fn render(
         if let Some(pos) = text.find(&heading_line) {
             let insert_at = text[pos + heading_line.len()..]
                 .find("\n### ")
-                .map_or(text.len(), |p| pos + heading_line.len() + p + 1);
+                .map_or(text.len(), |p| pos + heading_line.len() + p);
             let mut extra = String::new();
             for e in items {
                 extra.push_str(&line(e, &e.description, remote));
@@ -341,6 +341,30 @@ mod tests {
         let out = render(&heading(), &entries, &ChangelogConfig::default(), Some(&r)).text;
         let expected = "## [1.3.0](https://github.com/o/r/compare/v1.2.0...v1.3.0) - 2026-01-12\n\n### ⚠ BREAKING CHANGES\n\n- tokens from v1 are rejected ([bbbbbbb](https://github.com/o/r/commit/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb))\n\n### Features\n\n- add search ([aaaaaaa](https://github.com/o/r/commit/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa))\n- drop v1 auth ([bbbbbbb](https://github.com/o/r/commit/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb))\n\n### Bug Fixes\n\n- **search:** escape queries ([#12](https://github.com/o/r/issues/12)) ([ccccccc](https://github.com/o/r/commit/cccccccccccccccccccccccccccccccccccccccc))\n";
         assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn types_sharing_a_heading_are_listed_under_one_heading() {
+        let mut cfg = ChangelogConfig::default();
+        cfg.sections.insert(
+            1,
+            runway_config::release::SectionConfig {
+                kind: "feature".into(),
+                section: "Features".into(),
+                hidden: false,
+            },
+        );
+        let entries = vec![
+            e("c", Some("fix"), "c"),
+            e("b", Some("feature"), "b"),
+            e("a", Some("feat"), "a"),
+        ];
+        let expected = "## [1.3.0] - 2026-01-12\n\n### Features\n\n- a (aaaaaaa)\n- b (bbbbbbb)\n\n### Bug Fixes\n\n- c (ccccccc)\n";
+        assert_eq!(render(&heading(), &entries, &cfg, None).text, expected);
+        // Also when the shared heading's second type comes after another section.
+        let feature = cfg.sections.remove(1);
+        cfg.sections.insert(3, feature);
+        assert_eq!(render(&heading(), &entries, &cfg, None).text, expected);
     }
 
     #[test]

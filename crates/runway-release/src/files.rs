@@ -27,6 +27,11 @@ pub enum Kind {
     },
     /// `[project].version` or `[tool.poetry].version`.
     Pyproject,
+    /// The project's own `[[package]]` in `uv.lock` (`source = { editable = "." }`),
+    /// which `uv lock --check` compares with `pyproject.toml`.
+    UvLock {
+        name: String,
+    },
     PackageJson,
     /// The root `version` and `packages[""].version`.
     PackageLock,
@@ -67,7 +72,10 @@ impl VersionFile {
 
     /// True for files Python tools read, where PEP 440 spelling is expected.
     pub fn is_python(&self) -> bool {
-        matches!(self.kind, Kind::Pyproject | Kind::PythonModule)
+        matches!(
+            self.kind,
+            Kind::Pyproject | Kind::PythonModule | Kind::UvLock { .. }
+        )
     }
 }
 
@@ -169,6 +177,11 @@ pub fn read_file(root: &Path, rel: &Path, kind: &Kind) -> Result<VersionFile> {
                         names.join("`, `")
                     )
                 }
+                Kind::UvLock { name } => {
+                    format!(
+                        "no `[[package]]` named `{name}` with `source = {{ editable = \".\" }}`"
+                    )
+                }
                 _ => "no version found".to_owned(),
             },
         });
@@ -207,6 +220,20 @@ fn read_locations(rel: &Path, text: &str, kind: &Kind) -> Result<Vec<Location>> 
                     if p.contains_key("source") || !names.iter().any(|n| n == name) {
                         continue;
                     }
+                    if let Some((v, item)) = toml_str(p, "version") {
+                        out.push(loc(
+                            &format!("[[package]] {name}"),
+                            v,
+                            item_line(text, item),
+                        ));
+                    }
+                }
+            }
+        }
+        Kind::UvLock { name } => {
+            let doc = parse_toml(rel, text)?;
+            if let Some(pkgs) = doc.get("package").and_then(|p| p.as_array_of_tables()) {
+                for p in pkgs.iter().filter(|p| is_uv_root(p, name)) {
                     if let Some((v, item)) = toml_str(p, "version") {
                         out.push(loc(
                             &format!("[[package]] {name}"),
@@ -274,6 +301,51 @@ fn read_locations(rel: &Path, text: &str, kind: &Kind) -> Result<Vec<Location>> 
     Ok(out)
 }
 
+/// PEP 503 normalisation, which uv applies to names in its lock file.
+fn normalize_python_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut last_dash = false;
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            if !last_dash {
+                out.push('-');
+            }
+            last_dash = true;
+        } else {
+            out.push(c.to_ascii_lowercase());
+            last_dash = false;
+        }
+    }
+    out
+}
+
+/// The project's own entry: its name, installed from the project directory itself.
+fn is_uv_root(p: &toml_edit::Table, name: &str) -> bool {
+    let named = p
+        .get("name")
+        .and_then(|n| n.as_str())
+        .is_some_and(|n| normalize_python_name(n) == normalize_python_name(name));
+    let local = p
+        .get("source")
+        .and_then(|s| s.as_table_like())
+        .is_some_and(|s| {
+            ["editable", "virtual"]
+                .iter()
+                .any(|k| s.get(k).and_then(|v| v.as_str()) == Some("."))
+        });
+    named && local
+}
+
+fn pyproject_name(root: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(root.join("pyproject.toml")).ok()?;
+    let doc = toml_edit::Document::parse(text).ok()?;
+    table_at(&doc, &["project"])
+        .or_else(|| table_at(&doc, &["tool", "poetry"]))
+        .and_then(|p| p.get("name"))
+        .and_then(|n| n.as_str())
+        .map(str::to_owned)
+}
+
 fn python_version_re() -> &'static Regex {
     static RE: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
     RE.get_or_init(|| {
@@ -305,7 +377,7 @@ fn regex_version<'t>(re: &Regex, text: &'t str) -> Option<regex::Match<'t>> {
 pub fn write_version(file: &VersionFile, text: &str, new: &str) -> Result<String> {
     let rel = &file.path;
     match &file.kind {
-        Kind::CargoToml | Kind::Pyproject | Kind::CargoLock { .. } => {
+        Kind::CargoToml | Kind::Pyproject | Kind::CargoLock { .. } | Kind::UvLock { .. } => {
             let mut doc: toml_edit::DocumentMut =
                 text.parse().map_err(|e: toml_edit::TomlError| {
                     malformed(rel, text, e.span().map_or(0, |s| s.start), e.message())
@@ -313,11 +385,29 @@ pub fn write_version(file: &VersionFile, text: &str, new: &str) -> Result<String
             match &file.kind {
                 Kind::CargoToml => {
                     set_toml(doc.as_table_mut(), &["package"], new);
+                    let workspace_version = doc
+                        .get("workspace")
+                        .and_then(|w| w.get("package"))
+                        .and_then(|p| p.get("version"))
+                        .is_some_and(|v| v.is_str());
                     set_toml(doc.as_table_mut(), &["workspace", "package"], new);
+                    if workspace_version {
+                        set_member_requirements(&mut doc, new);
+                    }
                 }
                 Kind::Pyproject => {
                     set_toml(doc.as_table_mut(), &["project"], new);
                     set_toml(doc.as_table_mut(), &["tool", "poetry"], new);
+                }
+                Kind::UvLock { name } => {
+                    if let Some(pkgs) = doc
+                        .get_mut("package")
+                        .and_then(|p| p.as_array_of_tables_mut())
+                    {
+                        for p in pkgs.iter_mut().filter(|p| is_uv_root(p, name)) {
+                            set_value(p, new);
+                        }
+                    }
                 }
                 Kind::CargoLock { names } => {
                     if let Some(pkgs) = doc
@@ -400,6 +490,33 @@ fn set_toml(root: &mut toml_edit::Table, path: &[&str], new: &str) {
         }
     }
     set_value(t, new);
+}
+
+/// Members depend on each other through `[workspace.dependencies]` entries
+/// with a `path` and a `version` requirement; a requirement left at the old
+/// version would stop the workspace from resolving after the bump.
+fn set_member_requirements(doc: &mut toml_edit::DocumentMut, new: &str) {
+    let Some(deps) = doc
+        .get_mut("workspace")
+        .and_then(|w| w.get_mut("dependencies"))
+        .and_then(|d| d.as_table_like_mut())
+    else {
+        return;
+    };
+    for (_, dep) in deps.iter_mut() {
+        let Some(t) = dep.as_table_like_mut() else {
+            continue;
+        };
+        if t.contains_key("path")
+            && let Some(v) = t.get_mut("version").and_then(|v| v.as_value_mut())
+            && v.is_str()
+        {
+            let decor = v.decor().clone();
+            let mut nv = toml_edit::Value::from(new);
+            *nv.decor_mut() = decor;
+            *v = nv;
+        }
+    }
 }
 
 /// Replaces a string `version` value, keeping the spaces and comment around it.
@@ -493,7 +610,7 @@ pub fn load(root: &Path, configured: &[VersionFileConfig]) -> Result<Detection> 
             Some(pattern) => Kind::Regex {
                 pattern: pattern.clone(),
             },
-            None => kind_for(&rel, &cargo_names).ok_or_else(|| {
+            None => kind_for(&rel, &cargo_names, pyproject_name(root).as_deref()).ok_or_else(|| {
                 ReleaseError::Config(format!(
                     "`release.files`: cannot tell how to read `{}`; add `regex = '...'` with a group around the version",
                     f.path
@@ -505,7 +622,7 @@ pub fn load(root: &Path, configured: &[VersionFileConfig]) -> Result<Detection> 
     Ok(det)
 }
 
-fn kind_for(rel: &Path, cargo_names: &[String]) -> Option<Kind> {
+fn kind_for(rel: &Path, cargo_names: &[String], python_name: Option<&str>) -> Option<Kind> {
     let name = rel.file_name()?.to_str()?;
     Some(match name {
         "Cargo.toml" => Kind::CargoToml,
@@ -513,6 +630,9 @@ fn kind_for(rel: &Path, cargo_names: &[String]) -> Option<Kind> {
             names: cargo_names.to_vec(),
         },
         "pyproject.toml" => Kind::Pyproject,
+        "uv.lock" => Kind::UvLock {
+            name: python_name?.to_owned(),
+        },
         "package.json" => Kind::PackageJson,
         "package-lock.json" => Kind::PackageLock,
         "VERSION" | "VERSION.txt" | "version.txt" => Kind::Plain,
@@ -700,6 +820,17 @@ fn detect_pyproject(root: &Path, det: &mut Detection) -> Result<()> {
             kind: Kind::Pyproject,
             locations: locs,
         });
+        if root.join("uv.lock").is_file()
+            && let Some(name) = pyproject_name(root)
+        {
+            let kind = Kind::UvLock { name };
+            match read_file(root, Path::new("uv.lock"), &kind) {
+                Ok(f) => det.files.push(f),
+                // A lock without the project's own entry (a non-package project) has nothing to bump.
+                Err(ReleaseError::NoVersion { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
         return Ok(());
     }
     let project = table_at(&doc, &["project"]);
@@ -884,6 +1015,20 @@ mod tests {
     }
 
     #[test]
+    fn workspace_path_dependency_requirements_follow_the_workspace_version() {
+        let d = tempfile::tempdir().unwrap();
+        let text = "[workspace]\nmembers = []\n\n[workspace.package]\nversion = \"0.1.0\"\n\n[workspace.dependencies]\ncore = { path = \"crates/core\", version = \"0.1.0\" }\nserde = { version = \"0.1.0\" }\n";
+        write(d.path(), "Cargo.toml", text);
+        let det = detect(d.path()).unwrap();
+        let out = rewrite(d.path(), &det.files[0], "0.2.0");
+        assert!(
+            out.contains("core = { path = \"crates/core\", version = \"0.2.0\" }"),
+            "{out}"
+        );
+        assert!(out.contains("serde = { version = \"0.1.0\" }"), "{out}");
+    }
+
+    #[test]
     fn pyproject_project_and_poetry() {
         let d = tempfile::tempdir().unwrap();
         let text = "[project]\nname = \"hangar\"\n# the version\nversion = '0.9.0'\n\n[tool.poetry]\nversion = \"0.9.0\"\n";
@@ -900,6 +1045,41 @@ mod tests {
             out.contains("[tool.poetry]\nversion = \"1.0.0rc1\""),
             "{out}"
         );
+    }
+
+    #[test]
+    fn uv_lock_entry_of_the_project_follows_pyproject() {
+        let d = tempfile::tempdir().unwrap();
+        write(
+            d.path(),
+            "pyproject.toml",
+            "[project]\nname = \"MCP_Hangar\"\nversion = \"0.9.0\"\n",
+        );
+        let lock = "version = 1\nrequires-python = \">=3.11\"\n\n[[package]]\nname = \"anyio\"\nversion = \"0.9.0\"\nsource = { registry = \"https://pypi.org/simple\" }\n\n[[package]]\nname = \"mcp-hangar\"\nversion = \"0.9.0\"\nsource = { editable = \".\" }\ndependencies = [\n    { name = \"anyio\" },\n]\n";
+        write(d.path(), "uv.lock", lock);
+        let det = detect(d.path()).unwrap();
+        assert_eq!(det.files.len(), 2);
+        assert_eq!(
+            det.files[1].kind,
+            Kind::UvLock {
+                name: "MCP_Hangar".into()
+            }
+        );
+        assert_eq!(det.files[1].locations[0].line, 11);
+        let out = rewrite(d.path(), &det.files[1], "0.10.0");
+        assert_eq!(
+            out,
+            lock.replacen(
+                "version = \"0.9.0\"\nsource = { editable",
+                "version = \"0.10.0\"\nsource = { editable",
+                1
+            )
+        );
+        let cfg = vec![VersionFileConfig {
+            path: "uv.lock".into(),
+            regex: None,
+        }];
+        assert_eq!(load(d.path(), &cfg).unwrap().files[0].version(), "0.9.0");
     }
 
     #[test]

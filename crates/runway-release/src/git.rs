@@ -229,11 +229,11 @@ pub fn run(root: &Path, args: &[&str]) -> Result<String> {
         })?;
     if !out.status.success() {
         let stderr = String::from_utf8_lossy(&out.stderr);
-        return Err(ReleaseError::git(format!(
+        return Err(ReleaseError::git(crate::plan::redact_output(&format!(
             "`git {}` failed: {}",
             args.join(" "),
             stderr.trim()
-        )));
+        ))));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }

@@ -983,6 +983,37 @@ fn tag_row(cfg: &ReleaseConfig, st: &Status, tag: &str) -> (CheckRow, Option<Str
     )
 }
 
+/// Names of environment variables whose values are treated as secrets.
+const SECRET_NAME_PARTS: &[&str] = &[
+    "TOKEN",
+    "SECRET",
+    "PASSWORD",
+    "PASSWD",
+    "API_KEY",
+    "APIKEY",
+    "PRIVATE_KEY",
+    "CREDENTIAL",
+    // Not bare `AUTH`: it would hide `GIT_AUTHOR_NAME` and friends.
+    "AUTH_TOKEN",
+    "_AUTH",
+];
+
+/// Gate commands run with the user's environment, and test or publish tools
+/// sometimes echo it: every value of a secret-looking variable is hidden, and
+/// so is the user part of any URL (`https://user:token@host`).
+pub fn redact_output(text: &str) -> String {
+    let mut r = runway_core::Redactor::new();
+    for (k, v) in std::env::vars_os() {
+        let k = k.to_string_lossy().to_ascii_uppercase();
+        if SECRET_NAME_PARTS.iter().any(|p| k.contains(p)) {
+            r.add(&runway_core::Secret::new(v.to_string_lossy().into_owned()));
+        }
+    }
+    let text = r.redact(text);
+    let re = regex::Regex::new(r"://[^/@\s]+@").expect("static regex");
+    re.replace_all(&text, "://[redacted]@").into_owned()
+}
+
 /// How much of a gate's output is kept for the report.
 const GATE_OUTPUT_TAIL: usize = 4096;
 
@@ -1041,9 +1072,9 @@ pub fn run_gate(root: &Path, name: &str, cmd: &str, timeout: Duration) -> CheckR
     };
     let output = std::fs::read(&log).unwrap_or_default();
     let _ = std::fs::remove_file(&log);
-    let tail = String::from_utf8_lossy(&output[output.len().saturating_sub(GATE_OUTPUT_TAIL)..])
-        .trim()
-        .to_owned();
+    let tail = redact_output(
+        String::from_utf8_lossy(&output[output.len().saturating_sub(GATE_OUTPUT_TAIL)..]).trim(),
+    );
     let elapsed = start.elapsed();
     let mut row = match (status, timed_out) {
         (Some(s), _) if s.success() => {
@@ -1075,6 +1106,8 @@ pub fn run_gate(root: &Path, name: &str, cmd: &str, timeout: Duration) -> CheckR
         ),
     };
     row.duration_ms = Some(elapsed.as_millis());
+    // The command itself may carry a credential (`twine upload -p ...`, a URL).
+    row.detail = redact_output(&row.detail);
     row
 }
 

@@ -881,3 +881,49 @@ fn check_before_bumping_says_the_files_version_is_already_released() {
         row.hints
     );
 }
+
+#[test]
+fn gate_output_hides_secret_values_and_url_credentials() {
+    let r = project_at_1_0_0();
+    let mut c = cfg();
+    c.gates.push(runway_config::release::GateConfig {
+        name: "publish".into(),
+        // PATH is never a secret; HOME neither: only names that look like secrets are hidden.
+        run: "echo \"token=$RUNWAY_TEST_GATE_TOKEN url=https://bot:hunter22@pypi.example/simple home=$HOME\"; exit 1".into(),
+        timeout_secs: 30,
+    });
+    // The variable is set for the child only, through the command itself.
+    c.gates[0].run = format!(
+        "RUNWAY_TEST_GATE_TOKEN=s3cr3t-value; export RUNWAY_TEST_GATE_TOKEN; {}",
+        c.gates[0].run
+    );
+    let rows = plan::check(
+        r.path(),
+        &c,
+        &PlanOptions::default(),
+        &CheckOptions {
+            tag: None,
+            run_gates: true,
+        },
+    )
+    .unwrap();
+    let gate = rows.iter().find(|r| r.name == "gate: publish").unwrap();
+    assert!(
+        gate.detail
+            .contains("url=https://[redacted]@pypi.example/simple"),
+        "{}",
+        gate.detail
+    );
+    assert!(!gate.detail.contains("hunter22"), "{}", gate.detail);
+}
+
+#[test]
+fn redaction_keeps_ordinary_values_and_hides_url_credentials() {
+    let path = std::env::var("PATH").unwrap();
+    assert!(plan::redact_output(&path).contains(&path[..path.len().min(4)]));
+    let text = "https://user:pw@github.com/o/r.git";
+    assert_eq!(
+        plan::redact_output(text),
+        "https://[redacted]@github.com/o/r.git"
+    );
+}

@@ -69,6 +69,20 @@ pub enum EraChoice {
     Stateless,
 }
 
+impl std::str::FromStr for EraChoice {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "auto" => Ok(EraChoice::Auto),
+            "session" => Ok(EraChoice::Session),
+            "stateless" => Ok(EraChoice::Stateless),
+            other => Err(format!(
+                "unknown era `{other}`: use auto, session or stateless"
+            )),
+        }
+    }
+}
+
 /// What a smoke tool call must produce.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallExpect {
@@ -435,6 +449,9 @@ impl Context {
         let field = |f: &str| format!("environments.{name}.{f}");
         if let Some(s) = env.suite {
             self.suite = s.as_str().parse().unwrap_or(Suite::Smoke);
+        }
+        if let Some(e) = env.era {
+            self.era = e.as_str().parse().unwrap_or_default();
         }
         for (slot, value) in [
             (&mut self.paths.health, &env.health_path),

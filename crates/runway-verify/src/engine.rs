@@ -161,6 +161,14 @@ pub async fn run(ctx: &Context) -> Report {
 
     // Individual ids switched off still ran with their group; drop them here.
     checks.retain(|c| ctx.toggles.state(&c.id) != Some(false) || c.id == "engine.deadline");
+    if checks.is_empty() {
+        // An empty report would read as a pass.
+        checks.push(CheckResult::warn(
+            "engine.nothing",
+            "no check ran",
+            "check `--only`/`--skip` and the `checks` table: they switched off every check of the suite",
+        ));
+    }
     Report::new(
         ctx.display.clone(),
         era,

@@ -19,8 +19,8 @@ pub mod report;
 pub use url;
 
 pub use context::{
-    CallExpect, Context, Endpoint, Expectations, HttpPaths, LoadSettings, LoadTarget, Progress,
-    RateLimitSettings, SmokeCall, Suite, Thresholds, Toggles, Transport,
+    CallExpect, Context, Endpoint, EraChoice, Expectations, HttpPaths, LoadSettings, LoadTarget,
+    Progress, RateLimitSettings, SmokeCall, Suite, Thresholds, Toggles, Transport,
 };
 
 #[cfg(test)]

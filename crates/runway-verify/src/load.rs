@@ -144,11 +144,15 @@ impl Prepared {
                 tool,
                 arguments,
             } => {
+                let params = auth::stateless_params(
+                    era,
+                    serde_json::json!({"name": tool, "arguments": arguments}),
+                );
                 let body = serde_json::json!({
                     "jsonrpc": "2.0",
                     "id": n + 10,
                     "method": "tools/call",
-                    "params": {"name": tool, "arguments": arguments},
+                    "params": params,
                 });
                 let raw = auth::RawAuth {
                     bearer: ctx.token.as_ref().map(|t| t.expose()),

@@ -676,3 +676,34 @@ async fn a_slow_drip_and_garbage_bytes_end_as_clean_results_within_the_timeout()
     assert_eq!(report.check("http.metrics").unwrap().status, Status::Fail);
     task.abort();
 }
+
+#[tokio::test]
+async fn protected_resource_metadata_is_found_at_the_well_known_path_without_a_header() {
+    let s = spawn(Fake {
+        www_authenticate: false,
+        ..Fake::default()
+    })
+    .await;
+    let r = auth::run(&s.context(Suite::Smoke), &client(), &Era::Unknown).await;
+    assert_eq!(status_of(&r, "auth.www_authenticate"), Status::Fail);
+    let prm = r.iter().find(|c| c.id == "auth.resource_metadata").unwrap();
+    assert_eq!(prm.status, Status::Pass, "{prm:?}");
+    assert!(
+        prm.evidence
+            .request
+            .as_deref()
+            .unwrap()
+            .ends_with("/.well-known/oauth-protected-resource/mcp")
+    );
+}
+
+#[tokio::test]
+async fn a_run_with_every_check_switched_off_says_so() {
+    let s = spawn(Fake::default()).await;
+    let mut ctx = s.context(Suite::Smoke);
+    ctx.toggles.only = vec!["nothing_by_this_name".into()];
+    let report = engine::run(&ctx).await;
+    assert_eq!(report.checks.len(), 1);
+    assert_eq!(report.checks[0].id, "engine.nothing");
+    assert_eq!(report.checks[0].status, Status::Warn);
+}

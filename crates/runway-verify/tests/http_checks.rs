@@ -225,3 +225,42 @@ async fn a_hanging_tool_is_a_bounded_load_failure() {
     assert_eq!(status(&r, "load.errors"), Status::Fail);
     s.shutdown().await;
 }
+
+#[tokio::test]
+async fn auth_and_load_speak_the_stateless_era_too() {
+    let era = runway_core::Era::Stateless {
+        version: "2026-07-28".into(),
+    };
+    let client = runway_verify::http::client(runway_verify::http::Limits::default());
+    let s = server("").await;
+    let c = context(&s, &[]);
+    let r = runway_verify::checks::auth::run(&c, &client, &era).await;
+    for check in &r {
+        assert_eq!(check.status, Status::Pass, "{check:#?}");
+    }
+    let settings = LoadSettings {
+        target: LoadTarget::ToolCall {
+            tool: "echo".into(),
+            arguments: serde_json::json!({"message": "stateless"}),
+        },
+        concurrency: 2,
+        requests: Some(10),
+        duration: None,
+        rate: None,
+    };
+    let stats = runway_verify::load::run(&c, &client, &settings, &era)
+        .await
+        .unwrap();
+    assert_eq!((stats.requests, stats.errors), (10, 0), "{stats:?}");
+    s.shutdown().await;
+
+    // The session fault is still found when the server prefers the stateless era.
+    let s = server("session-without-token").await;
+    let r = runway_verify::checks::auth::run(&context(&s, &[]), &client, &era).await;
+    let check = r
+        .iter()
+        .find(|c| c.id == "auth.session_without_token")
+        .unwrap();
+    assert_eq!(check.status, Status::Fail, "{check:#?}");
+    s.shutdown().await;
+}

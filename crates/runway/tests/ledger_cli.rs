@@ -16,6 +16,7 @@ both_backends!(
     export_import_round_trip_through_the_cli,
     postmortem_is_prefilled_from_incident_deployment_and_verification,
     dora_reports_the_four_metrics_with_bands,
+    release_success_criteria_are_judged_from_the_record,
 );
 
 #[test]
@@ -397,4 +398,45 @@ async fn dora_reports_the_four_metrics_with_bands(f: &Fresh) {
         err.contains("2 verified deployment(s) left out of lead time"),
         "{err}"
     );
+}
+
+async fn release_success_criteria_are_judged_from_the_record(f: &Fresh) {
+    let l = f.open().await;
+    let good = l
+        .record_release(&runway_ledger::Release {
+            version: "1.3.9".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let bad = l
+        .record_release(&runway_ledger::Release {
+            version: "1.4.0".into(),
+            tag: Some("v1.4.0".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let (dep, _) = seed(l.as_ref()).await;
+    l.open_incident(runway_core::Severity::P1, "auth open", Some(&dep))
+        .await
+        .unwrap();
+    l.close().await;
+
+    let show = ok(f.runway().args(["ledger", "show", &bad]));
+    assert!(show.contains("1.4.0 tag v1.4.0"), "{show}");
+    assert!(
+        show.contains("success criteria (2 deployment(s))"),
+        "{show}"
+    );
+    for line in [
+        "critical issues (P0/P1 incidents)   1                     target 0     NOT MET",
+        "error rate (failed checks)          50.00% (1 of 2)       target < 1%  NOT MET",
+        "deployments rolled back or failed   1 of 2                target 0     NOT MET",
+        "release failed",
+    ] {
+        assert!(show.contains(line), "missing {line:?}:\n{show}");
+    }
+    let show = ok(f.runway().args(["ledger", "show", &good]));
+    assert!(show.contains("release not deployed yet"), "{show}");
 }

@@ -279,3 +279,41 @@ fn an_unreachable_postgres_is_a_clear_error_without_the_password() {
         assert!(started.elapsed() < Duration::from_secs(20), "{args:?} hung");
     }
 }
+
+/// PostgreSQL that goes away while a Runway holds a ledger open: the next
+/// write fails with an error naming the URL (without its password), and
+/// nothing claims to have been recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_going_away_mid_session_fails_the_write_loudly() {
+    let Some(base) = runway_ledger::testing::pg_url_or_skip(
+        "postgres_going_away_mid_session_fails_the_write_loudly",
+    ) else {
+        return;
+    };
+    let db = runway_ledger::testing::ScratchDb::create(&base)
+        .await
+        .unwrap();
+    let url = db.url.clone();
+    let l = runway_ledger::open(&url).await.unwrap();
+    l.open_incident(runway_core::Severity::P2, "before", None)
+        .await
+        .unwrap();
+    // Drops the database and terminates every connection to it.
+    db.drop().await.unwrap();
+    let err = l
+        .open_incident(runway_core::Severity::P1, "after", None)
+        .await
+        .expect_err("a write to a vanished database must fail");
+    let msg = err.to_string();
+    assert!(msg.contains(&url.to_string()), "{msg}");
+    assert!(!msg.contains("runway-test-pw"), "{msg}");
+    assert!(
+        matches!(
+            err,
+            runway_ledger::LedgerError::Database { .. }
+                | runway_ledger::LedgerError::Connect { .. }
+        ),
+        "{msg}"
+    );
+    l.close().await;
+}

@@ -276,3 +276,24 @@ fn changelog_prints_the_entry_and_write_prepends_it_once() {
     assert_eq!(again.status.code(), Some(2));
     assert!(text(&again.stderr).contains("already has an entry for `1.3.0`"));
 }
+
+#[test]
+fn gate_output_never_shows_a_secret_from_the_environment() {
+    let d = project();
+    std::fs::write(
+        d.path().join("runway.toml"),
+        "[release]\n\n[[release.gates]]\nname = \"publish\"\nrun = \"echo uploading with $PYPI_API_TOKEN; exit 1\"\n",
+    )
+    .unwrap();
+    git(d.path(), &["add", "-A"]);
+    git(d.path(), &["commit", "-q", "-m", "chore: config"]);
+    let out = runway(
+        d.path(),
+        &["release", "check", "--format", "json"],
+        &[("PYPI_API_TOKEN", "pypi-AgEIcHlwaS5vcmc")],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(!all.contains("pypi-AgEIcHlwaS5vcmc"), "{all}");
+    assert!(all.contains("uploading with [redacted]"), "{all}");
+}

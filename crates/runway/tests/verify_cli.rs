@@ -179,6 +179,11 @@ fn usage_and_config_errors_exit_2_and_say_what_to_fix() {
         .assert()
         .code(2);
     runway().args(["verify", "--stdio"]).assert().code(2);
+    runway()
+        .args(["verify", "http://127.0.0.1:9/mcp", "--era", "2025"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("`--era`: unknown era `2025`"));
 
     let dir = tempfile::tempdir().unwrap();
     runway()
@@ -319,4 +324,31 @@ fn runway_demo_needs_no_setup_and_exits_0() {
         .stdout(predicate::str::contains("PASS auth.no_token"))
         .stdout(predicate::str::contains("PASS load.latency"))
         .stdout(predicate::str::contains("ok: "));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_era_can_be_chosen_on_a_server_that_speaks_both() {
+    for (era, kind) in [("session", "session"), ("stateless", "stateless")] {
+        let s = reference("").await;
+        let mut cmd = runway();
+        cmd.args([
+            "verify",
+            &s.mcp_url,
+            "--token-env",
+            "MCP_TEST_TOKEN",
+            "--era",
+            era,
+            "--only",
+            "mcp",
+            "--only",
+            "auth",
+            "--format",
+            "json",
+        ]);
+        let out = run(cmd).await;
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(out.status.code(), Some(0), "{v:#}");
+        assert_eq!(v["era"]["kind"], kind);
+        s.shutdown().await;
+    }
 }

@@ -14,6 +14,7 @@ CREATE TABLE records (
     body        TEXT    NOT NULL
 );
 CREATE INDEX records_env_time  ON records (environment, created_at);
+CREATE INDEX records_env_kind_time ON records (environment, kind, created_at);
 CREATE INDEX records_kind_time ON records (kind, created_at);
 CREATE INDEX records_time      ON records (created_at);
 CREATE INDEX records_version   ON records (version);

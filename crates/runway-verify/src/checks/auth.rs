@@ -31,7 +31,7 @@ pub struct RawAuth<'a> {
 pub fn opening_body(era: &Era) -> serde_json::Value {
     match era {
         Era::Stateless { .. } => serde_json::json!({
-            "jsonrpc": "2.0", "id": 1, "method": "server/discover", "params": {}
+            "jsonrpc": "2.0", "id": 1, "method": "server/discover", "params": stateless_params(era, serde_json::json!({}))
         }),
         _ => serde_json::json!({
             "jsonrpc": "2.0",
@@ -44,6 +44,25 @@ pub fn opening_body(era: &Era) -> serde_json::Value {
             }
         }),
     }
+}
+
+/// `params` with the per-request `_meta` the stateless era requires (unchanged in other eras).
+pub fn stateless_params(era: &Era, params: serde_json::Value) -> serde_json::Value {
+    let Era::Stateless { version } = era else {
+        return params;
+    };
+    let mut params = params;
+    if let Some(m) = params.as_object_mut() {
+        m.insert(
+            "_meta".into(),
+            serde_json::json!({
+                "io.modelcontextprotocol/protocolVersion": version,
+                "io.modelcontextprotocol/clientInfo": {"name": "runway", "version": env!("CARGO_PKG_VERSION")},
+                "io.modelcontextprotocol/clientCapabilities": {},
+            }),
+        );
+    }
+    params
 }
 
 /// A POST of `body` to `url` with the headers a streamable-HTTP MCP server expects.
@@ -59,6 +78,15 @@ pub fn mcp_post(
         .header("content-type", "application/json")
         .header("accept", "application/json, text/event-stream")
         .body(body.to_string());
+    if let Era::Stateless { .. } = era {
+        // The stateless era routes on these headers.
+        if let Some(m) = body.get("method").and_then(|m| m.as_str()) {
+            req = req.header("mcp-method", m);
+        }
+        if let Some(n) = body.pointer("/params/name").and_then(|n| n.as_str()) {
+            req = req.header("mcp-name", n);
+        }
+    }
     if let Some(v) = era.version() {
         req = req.header("mcp-protocol-version", v);
     } else if auth.session.is_some() {
@@ -272,13 +300,30 @@ pub async fn run(ctx: &Context, client: &reqwest::Client, era: &Era) -> Vec<Chec
         },
     );
 
-    // 7. A live session id without the token.
+    // 7. A live session id without the token. A server that answered the
+    // stateless opening may still run sessions: ask for one the session way.
+    if session.is_none() && matches!(era, Era::Stateless { .. }) {
+        let raw = RawAuth {
+            bearer: Some(token),
+            ..Default::default()
+        };
+        let init = opening_body(&Era::Unknown);
+        if let Ok(o) = send(
+            ctx,
+            client,
+            mcp_post(client, &url, &Era::Unknown, &init, raw),
+        )
+        .await
+        {
+            session = o.header("mcp-session-id").map(str::to_owned);
+        }
+    }
     out.push(match session {
         None => CheckResult::skip(
             "auth.session_without_token",
             "the server issued no `Mcp-Session-Id`",
         ),
-        Some(sid) => session_without_token(ctx, client, &url, era, token, &sid).await,
+        Some(sid) => session_without_token(ctx, client, &url, token, &sid).await,
     });
     out
 }
@@ -287,11 +332,12 @@ async fn session_without_token(
     ctx: &Context,
     client: &reqwest::Client,
     url: &url::Url,
-    era: &Era,
     token: &str,
     sid: &str,
 ) -> CheckResult {
     let id = "auth.session_without_token";
+    // Sessions belong to the session era, whatever era the server prefers.
+    let era = &Era::Unknown;
     let with_token = RawAuth {
         bearer: Some(token),
         session: Some(sid),

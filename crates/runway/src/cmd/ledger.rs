@@ -138,10 +138,13 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
     match cmd {
         Command::List(a) => {
             let ledger = open_ledger(ctx, &a.ledger).await?;
-            let records = ledger
-                .query(&a.filter.to_filter()?, false)
-                .await
-                .map_err(ledger_error)?;
+            // JSON carries whole histories; the table and CSV need only the current status.
+            let filter = a.filter.to_filter()?;
+            let records = match a.format {
+                Format::Json => ledger.query(&filter, false).await,
+                Format::Human | Format::Csv => ledger.query_latest(&filter).await,
+            }
+            .map_err(ledger_error)?;
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             match a.format {
                 Format::Json => {
@@ -168,7 +171,19 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
                     writeln!(out)?;
                 }
                 Format::Csv => write_csv(&mut out, std::slice::from_ref(&record))?,
-                Format::Human => write_record(&mut out, &record)?,
+                Format::Human => {
+                    write_record(&mut out, &record)?;
+                    if record.kind == Kind::Release
+                        && let Some(v) = &record.version
+                    {
+                        let filter = Filter {
+                            version: Some(v.clone()),
+                            ..Filter::default()
+                        };
+                        let related = ledger.query(&filter, true).await.map_err(ledger_error)?;
+                        write_success(&mut out, &runway_ledger::success::evaluate(v, &related))?;
+                    }
+                }
             }
             ledger.close().await;
             Ok(Exit::Success)
@@ -255,7 +270,9 @@ pub(crate) async fn open_ledger(ctx: &Ctx, opt: &LedgerOpt) -> anyhow::Result<Bo
 /// a database that fails exits 3.
 pub(crate) fn ledger_error(e: LedgerError) -> anyhow::Error {
     let hint = match &e {
-        LedgerError::Connect { .. } | LedgerError::Database { .. } => None,
+        LedgerError::Connect { .. }
+        | LedgerError::Database { .. }
+        | LedgerError::Corrupt { .. } => None,
         LedgerError::NotFound { .. } => Some("`runway ledger list` shows the ids"),
         LedgerError::NewerSchema { .. } => {
             Some("install the newer `runway` that wrote this ledger")
@@ -428,7 +445,7 @@ fn csv_field(s: &str) -> String {
 fn write_csv(out: &mut impl Write, records: &[Record]) -> std::io::Result<()> {
     writeln!(
         out,
-        "id,kind,created_at,operator,environment,version,status,ref_id,events,checks,summary"
+        "id,kind,created_at,operator,environment,version,status,ref_id,summary"
     )?;
     for r in records {
         let fields = [
@@ -441,14 +458,37 @@ fn write_csv(out: &mut impl Write, records: &[Record]) -> std::io::Result<()> {
             r.version.clone().unwrap_or_default(),
             r.status().unwrap_or_default().to_owned(),
             r.ref_id.clone().unwrap_or_default(),
-            r.events.len().to_string(),
-            r.checks.len().to_string(),
             summary(r),
         ];
         let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
         writeln!(out, "{}", line.join(","))?;
     }
     Ok(())
+}
+
+fn write_success(
+    out: &mut impl Write,
+    s: &runway_ledger::success::ReleaseSuccess,
+) -> std::io::Result<()> {
+    writeln!(out, "  success criteria ({} deployment(s))", s.deployments)?;
+    for c in &s.criteria {
+        let verdict = match c.met {
+            Some(true) => "met",
+            Some(false) => "NOT MET",
+            None => "not yet judged",
+        };
+        writeln!(
+            out,
+            "    {:<36}{:<22}target {:<6}{verdict}",
+            c.name, c.value, c.threshold
+        )?;
+    }
+    let overall = match s.succeeded {
+        Some(true) => "succeeded",
+        Some(false) => "failed",
+        None => "not deployed yet",
+    };
+    writeln!(out, "  release {overall}")
 }
 
 fn write_record(out: &mut impl Write, r: &Record) -> std::io::Result<()> {

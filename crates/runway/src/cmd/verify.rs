@@ -47,6 +47,10 @@ pub struct Args {
     #[arg(long, value_name = "SUITE")]
     pub suite: Option<String>,
 
+    /// MCP era to verify on a server that speaks both: `auto` (discover, then fall back), `session` or `stateless`.
+    #[arg(long, value_name = "ERA")]
+    pub era: Option<String>,
+
     /// Output format: `human`, `json`, `junit` or `github`.
     #[arg(long, value_name = "FORMAT", default_value = "human")]
     pub format: String,
@@ -278,6 +282,11 @@ pub fn build_context(ctx: &Ctx, args: &Args) -> anyhow::Result<Context> {
         c.suite = s
             .parse()
             .map_err(|e: String| usage(format!("`--suite`: {e}")))?;
+    }
+    if let Some(e) = &args.era {
+        c.era = e
+            .parse()
+            .map_err(|e: String| usage(format!("`--era`: {e}")))?;
     }
     if let Some(t) = args.timeout {
         if !(t.is_finite() && t > 0.0) {
