@@ -63,6 +63,8 @@ enum Prepared {
         session: Option<String>,
         tool: String,
         arguments: serde_json::Value,
+        /// `params` of every call, serialised once.
+        params: String,
     },
 }
 
@@ -123,12 +125,18 @@ impl Prepared {
                         let _ = http::fetch(client, req, ctx.limits).await;
                     }
                 }
+                let params = auth::stateless_params(
+                    era,
+                    serde_json::json!({"name": tool, "arguments": arguments}),
+                )
+                .to_string();
                 Ok(Prepared::Call {
                     url,
                     era: era.clone(),
                     session,
                     tool: tool.clone(),
                     arguments: arguments.clone(),
+                    params,
                 })
             }
         }
@@ -143,6 +151,7 @@ impl Prepared {
                 session,
                 tool,
                 arguments,
+                ..
             } => {
                 let params = auth::stateless_params(
                     era,
@@ -175,6 +184,18 @@ impl Prepared {
                 v.get("error").is_none()
                     && v.pointer("/result/isError").and_then(|e| e.as_bool()) != Some(true)
             }),
+        }
+    }
+
+    /// The body of request `n` (ids differ: a session rejects a reused one).
+    fn body(&self, n: u64) -> bytes::Bytes {
+        match self {
+            Prepared::Get(_) => bytes::Bytes::new(),
+            Prepared::Call { params, .. } => format!(
+                r#"{{"jsonrpc":"2.0","id":{},"method":"tools/call","params":{params}}}"#,
+                n + 10
+            )
+            .into(),
         }
     }
 
@@ -238,6 +259,8 @@ enum Wire {
     Direct {
         addr: std::net::SocketAddr,
         conn: Option<hyper::client::conn::http1::SendRequest<http_body_util::Full<bytes::Bytes>>>,
+        /// Method, target and headers, built once; only the body changes.
+        template: Option<Box<::http::Request<()>>>,
     },
     /// HTTPS: reqwest (with its TLS and the configured roots).
     Client(reqwest::Client),
@@ -246,24 +269,46 @@ enum Wire {
 impl Wire {
     fn new(ctx: &Context, addr: Option<std::net::SocketAddr>) -> Wire {
         match addr {
-            Some(addr) => Wire::Direct { addr, conn: None },
+            Some(addr) => Wire::Direct {
+                addr,
+                conn: None,
+                template: None,
+            },
             None => Wire::Client(http::load_client(ctx.limits, &ctx.extra_roots, 1)),
         }
     }
 
-    /// Sends `req`; `None` when no complete response arrived within `timeout`.
+    /// Sends request `n`; `None` when no complete response arrived within `timeout`.
     async fn send(
         &mut self,
-        req: reqwest::Request,
+        ctx: &Context,
+        client: &reqwest::Client,
+        prepared: &Prepared,
+        n: u64,
         timeout: Duration,
         max_body: usize,
-        keep_body: bool,
     ) -> Option<(u16, Vec<u8>)> {
+        let keep_body = prepared.reads_body();
         match self {
-            Wire::Client(client) => one(client, req, timeout, max_body, keep_body).await,
-            Wire::Direct { addr, conn } => {
+            Wire::Client(c) => {
+                let req = prepared.request(ctx, client, n).build().ok()?;
+                one(c, req, timeout, max_body, keep_body).await
+            }
+            Wire::Direct {
+                addr,
+                conn,
+                template,
+            } => {
                 let addr = *addr;
-                let hreq = to_hyper(&req)?;
+                if template.is_none() {
+                    *template =
+                        to_hyper(&prepared.request(ctx, client, n).build().ok()?).map(Box::new);
+                }
+                let t = template.as_ref()?;
+                let mut hreq = ::http::Request::new(http_body_util::Full::new(prepared.body(n)));
+                *hreq.method_mut() = t.method().clone();
+                *hreq.uri_mut() = t.uri().clone();
+                *hreq.headers_mut() = t.headers().clone();
                 let work = async {
                     if conn.as_ref().is_none_or(|c| c.is_closed()) {
                         *conn = connect(addr).await;
@@ -300,24 +345,21 @@ async fn connect(
     Some(sender)
 }
 
-/// The same request for hyper: origin-form target, the headers, a `Host`.
-fn to_hyper(req: &reqwest::Request) -> Option<::http::Request<http_body_util::Full<bytes::Bytes>>> {
+/// The same request head for hyper: origin-form target, the headers, a `Host`.
+fn to_hyper(req: &reqwest::Request) -> Option<::http::Request<()>> {
     let url = req.url();
     let target = &url[url::Position::BeforePath..url::Position::AfterQuery];
     let host = &url[url::Position::BeforeHost..url::Position::AfterPort];
-    let body = req
-        .body()
-        .and_then(|b| b.as_bytes())
-        .map(bytes::Bytes::copy_from_slice)
-        .unwrap_or_default();
     let mut out = ::http::Request::builder()
         .method(req.method().clone())
         .uri(target)
-        .body(http_body_util::Full::new(body))
+        .body(())
         .ok()?;
     *out.headers_mut() = req.headers().clone();
     let h = out.headers_mut();
     h.insert(::http::header::HOST, host.parse().ok()?);
+    // Bodies differ in length (the id grows); hyper sets it from each body.
+    h.remove(::http::header::CONTENT_LENGTH);
     h.entry(::http::header::USER_AGENT)
         .or_insert(::http::HeaderValue::from_static(concat!(
             "runway/",
@@ -430,13 +472,9 @@ pub async fn run(
                         now
                     }
                 };
-                let outcome = match prepared.request(&ctx, &client, i).build() {
-                    Ok(req) => {
-                        wire.send(req, timeout, max_body, prepared.reads_body())
-                            .await
-                    }
-                    Err(_) => None,
-                };
+                let outcome = wire
+                    .send(&ctx, &client, &prepared, i, timeout, max_body)
+                    .await;
                 h.saturating_record(intended.elapsed().as_micros().max(1) as u64);
                 match outcome {
                     Some((status, body)) => {
