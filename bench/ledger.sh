@@ -7,7 +7,9 @@
 #
 # The peer is the floor: the same rows fetched with raw SQL by the database's
 # own client (`sqlite3`, `psql`), also as a fresh process per run. The ratio
-# says what Runway's parsing, JSON decoding and rendering cost on top.
+# (Runway's median over the floor's) says what Runway's decoding and rendering
+# cost on top. CPU ms is the Runway process's user + system time: on a shared
+# machine it is the figure that does not move with the neighbours' load.
 #
 # Usage: bench/ledger.sh     (release build in target/bench; BENCH_RUNS=7 timed runs
 #                            each; BENCH_PG_URL=postgres://... or BENCH_SKIP_PG=1)
@@ -35,7 +37,7 @@ measure() { # backend label floor-cmd... -- runway-args...
   local r f
   r=$(python3 bench/ledger_bench.py time "$label" "$runs" -- "$bin" -C "$work/repo" "$@")
   f=$(python3 bench/ledger_bench.py time floor "$runs" -- "${floor[@]}")
-  results+=("$backend	$(cut -f1 <<<"$r")	$(cut -f2,3 <<<"$r")	$(cut -f2 <<<"$f")")
+  results+=("$backend	$(cut -f1 <<<"$r")	$(cut -f2,3,4 <<<"$r")	$(cut -f2 <<<"$f")")
 }
 
 since=$(date -u -d '-365 days' +%Y-%m-%dT%H:%M:%SZ)
@@ -81,7 +83,7 @@ if [ -n "$pg_base" ] && command -v psql >/dev/null; then
   "$bin" ledger import --ledger "$pg_url" "$work/export.json" 2>/dev/null
   t1=$(date +%s.%N)
   import_pg=$(python3 -c "print(f'{($t1 - $t0):.1f}')")
-  psql -X -q "$pg_url" -c "VACUUM ANALYZE" >/dev/null
+  psql -X -q "$pg_url" -c "VACUUM ANALYZE records" -c "VACUUM ANALYZE events" -c "VACUUM ANALYZE check_results" >/dev/null
   measure postgres "runway ledger list --env production" psql -X -q "$pg_url" -c "$q_list_records" -c "$q_list_events" -- \
     ledger list --env production --ledger "$pg_url"
   measure postgres "runway dora --env production --since 365d" psql -X -q "$pg_url" -c "$q_dora_records" -c "$q_dora_events" -- \
@@ -95,13 +97,13 @@ echo
 echo "Runway ledger bench ($(date -u +%Y-%m-%d), $(nproc) cores, release build, median of $runs runs)"
 echo "ledger: 10000 deployments, 100000 verification results; \`list --env production\` prints $rows records"
 echo "import of the whole export: SQLite ${import_sqlite} s, PostgreSQL ${import_pg} s"
-printf '\n%-9s %-44s %10s %10s %16s %7s\n' backend command "median ms" "min ms" "raw SQL ms" ratio
+printf '\n%-9s %-44s %10s %8s %8s %11s %7s\n' backend command "median ms" "min ms" "CPU ms" "raw SQL ms" ratio
 for line in "${results[@]}"; do
-  IFS=$'\t' read -r backend label med lo floor <<<"$line"
+  IFS=$'\t' read -r backend label med lo cpu floor <<<"$line"
   ratio=$(python3 -c "print(f'{$med / $floor:.1f}x' if $floor > 0 else 'n/a')")
   verdict=""
   if [ "$backend" = sqlite ]; then
     verdict=$(python3 -c "print('  (target < 200 ms: ' + ('met' if $med < 200 else 'MISSED') + ')')")
   fi
-  printf '%-9s %-44s %10s %10s %16s %7s%s\n' "$backend" "$label" "$med" "$lo" "$floor" "$ratio" "$verdict"
+  printf '%-9s %-44s %10s %8s %8s %11s %7s%s\n' "$backend" "$label" "$med" "$lo" "$cpu" "$floor" "$ratio" "$verdict"
 done

@@ -161,27 +161,21 @@ def gen_export(shas_path, out_path):
 
 
 def time_cmd(argv, runs):
+    """Median and minimum wall time, and median CPU time (user + system) of the child, in ms."""
+    import resource
+
+    def cpu():
+        r = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return r.ru_utime + r.ru_stime
+
     subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)  # warm-up
-    samples = []
+    samples, cpus = [], []
     for _ in range(runs):
-        t0 = time.perf_counter()
+        c0, t0 = cpu(), time.perf_counter()
         subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
         samples.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(samples), min(samples)
-
-
-def time_sqlite(db, queries, runs):
-    import sqlite3
-    samples = []
-    for i in range(runs + 1):
-        t0 = time.perf_counter()
-        con = sqlite3.connect(db)
-        for q in queries:
-            con.execute(q).fetchall()
-        con.close()
-        if i:
-            samples.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(samples), min(samples)
+        cpus.append((cpu() - c0) * 1000)
+    return statistics.median(samples), min(samples), statistics.median(cpus)
 
 
 def main():
@@ -193,13 +187,8 @@ def main():
     elif cmd == "time":
         # time LABEL RUNS -- argv...
         label, runs = sys.argv[2], int(sys.argv[3])
-        med, lo = time_cmd(sys.argv[5:], runs)
-        print(f"{label}\t{med:.1f}\t{lo:.1f}")
-    elif cmd == "time-sqlite":
-        # time-sqlite LABEL RUNS DB QUERY...
-        label, runs, db = sys.argv[2], int(sys.argv[3]), sys.argv[4]
-        med, lo = time_sqlite(db, sys.argv[5:], runs)
-        print(f"{label}\t{med:.1f}\t{lo:.1f}")
+        med, lo, cpu = time_cmd(sys.argv[5:], runs)
+        print(f"{label}\t{med:.1f}\t{lo:.1f}\t{cpu:.1f}")
     else:
         sys.exit(f"unknown command {cmd}")
 

@@ -5,9 +5,10 @@
 #   bench/smoke.sh [runs]        (default 30)
 #
 # Release build in its own target dir (target/bench) so it does not disturb the
-# debug build. Runway: the `mcp_verify` example (the library entry point
-# `runway_verify::mcp::run`, suite `smoke`: handshake, tools/list over every page,
-# count/required, three smoke calls). Peer: `mcp-inspector --cli` (npm
+# debug build. Runway, two ways: the whole `runway verify --suite smoke` process
+# (health, auth boundary, MCP handshake, tools/list over every page, count and
+# required tools, three smoke calls), and the `mcp_verify` example that runs only
+# the MCP checks (`runway_verify::mcp::run`). Peer: `mcp-inspector --cli` (npm
 # @modelcontextprotocol/inspector, installed into target/bench/inspector when npm is
 # available) running `tools/list` then `tools/call echo` — two processes, the
 # least a shell-script runbook needs for the same proof.
@@ -18,11 +19,13 @@ export CARGO_TARGET_DIR="$PWD/target/bench"
 export RUNWAY_TOKEN="bench-token-$$"
 
 echo "==> cargo build --release (target/bench)" >&2
-cargo build --release -q -p runway-verify --example mcp_verify --example serve_reference
+cargo build --release -q -p runway-verify --example mcp_verify
+cargo build --release -q -p runway --bin runway
 bin="$CARGO_TARGET_DIR/release/examples"
+runway="$CARGO_TARGET_DIR/release/runway"
 
 log="$(mktemp)"
-"$bin/serve_reference" 2>"$log" &
+"$runway" serve-reference --token-env RUNWAY_TOKEN 2>"$log" &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; rm -f "$log"' EXIT
 url=""
@@ -37,17 +40,26 @@ now_ms() { date +%s%N | awk '{printf "%.3f", $1/1e6}'; }
 median() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.1f", m}'; }
 p90() { sort -n | awk '{a[NR]=$1} END {i=int(NR*0.9); if(i<1)i=1; printf "%.1f", a[i]}'; }
 
-# One warm-up run, and a check that the smoke suite really passes.
-"$bin/mcp_verify" "$url" smoke >/dev/null || { echo "the smoke suite failed against the reference server" >&2; exit 1; }
+verify() {
+  "$runway" verify "$url" --suite smoke --token-env RUNWAY_TOKEN --format json \
+    --call 'echo={"message":"hi"}' --call 'add={"a":2,"b":3}' --call 'slow={"ms":1}'
+}
+# One warm-up run each, and a check that the smoke suite really passes.
+verify >/dev/null || { echo "runway verify --suite smoke failed against the reference server" >&2; exit 1; }
+"$bin/mcp_verify" "$url" smoke >/dev/null || { echo "the MCP smoke checks failed against the reference server" >&2; exit 1; }
 
-runway_times=()
-for _ in $(seq 1 "$runs"); do
-  t0=$(now_ms); "$bin/mcp_verify" "$url" smoke >/dev/null; t1=$(now_ms)
-  runway_times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b-a}')")
-done
-r_med=$(printf '%s\n' "${runway_times[@]}" | median)
-r_p90=$(printf '%s\n' "${runway_times[@]}" | p90)
-echo "runway smoke (mcp_verify, release): median ${r_med} ms, p90 ${r_p90} ms over ${runs} runs (goal < 50 ms)"
+time_runs() { # command... -> one wall time in ms per line
+  for _ in $(seq 1 "$runs"); do
+    t0=$(now_ms); "$@" >/dev/null; t1=$(now_ms)
+    awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f\n", b-a}'
+  done
+}
+cli_times="$(time_runs verify)"
+r_med=$(echo "$cli_times" | median)
+r_p90=$(echo "$cli_times" | p90)
+echo "runway verify --suite smoke (whole process, release): median ${r_med} ms, p90 ${r_p90} ms over ${runs} runs (goal < 50 ms)"
+lib_times="$(time_runs "$bin/mcp_verify" "$url" smoke)"
+echo "MCP checks only (mcp_verify example): median $(echo "$lib_times" | median) ms, p90 $(echo "$lib_times" | p90) ms"
 
 inspector="$PWD/target/bench/inspector/node_modules/.bin/mcp-inspector"
 if [ ! -x "$inspector" ] && command -v npm >/dev/null; then

@@ -37,6 +37,25 @@ pub struct ReleaseConfig {
     /// The committed tool surface of the last release.
     #[serde(default = "default_surface")]
     pub surface_file: String,
+    /// Where to reach the server to capture its tool surface at release time.
+    #[serde(default)]
+    pub surface_source: Option<SurfaceSource>,
+}
+
+/// How `runway release` reaches the MCP server to list its tools: a command
+/// that speaks MCP on stdio, or a URL. The token is named, never written here.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct SurfaceSource {
+    /// `["python", "-m", "my_server"]`, run from the project root.
+    pub command: Option<Vec<String>>,
+    /// `http://127.0.0.1:8000/mcp`; `${VAR}` is interpolated.
+    pub url: Option<String>,
+    /// Environment variable holding a bearer token for `url`.
+    pub token_env: Option<String>,
+    /// Extra environment for `command`.
+    #[serde(default)]
+    pub env: std::collections::BTreeMap<String, String>,
 }
 
 /// One version file named in `runway.toml`.
@@ -174,6 +193,7 @@ impl Default for ReleaseConfig {
             changelog: ChangelogConfig::default(),
             gates: Vec::new(),
             surface_file: default_surface(),
+            surface_source: None,
         }
     }
 }
@@ -187,6 +207,23 @@ impl ReleaseConfig {
                     format!("release.files.{i}.path"),
                     "must not be empty".into(),
                 ));
+            }
+        }
+        if let Some(src) = &self.surface_source {
+            match (&src.command, &src.url) {
+                (Some(_), Some(_)) | (None, None) => {
+                    return Err((
+                        "release.surface_source.command".into(),
+                        "set exactly one of `command` (stdio) or `url` (streamable HTTP)".into(),
+                    ));
+                }
+                (Some(c), None) if c.is_empty() || c[0].trim().is_empty() => {
+                    return Err((
+                        "release.surface_source.command".into(),
+                        "must name a program, e.g. `[\"python\", \"-m\", \"my_server\"]`".into(),
+                    ));
+                }
+                _ => {}
             }
         }
         for g in &self.gates {
@@ -232,6 +269,34 @@ mod tests {
                 .iter()
                 .any(|s| s.kind == "chore" && s.hidden)
         );
+    }
+
+    #[test]
+    fn surface_source_takes_a_command_or_a_url_but_not_both() {
+        let ok = "[release.surface_source]\ncommand = [\"python\", \"-m\", \"srv\"]\n";
+        let c = Config::parse(ok, Path::new("runway.toml")).unwrap();
+        let src = c.release.surface_source.unwrap();
+        assert_eq!(src.command.unwrap(), ["python", "-m", "srv"]);
+
+        let both =
+            "[release.surface_source]\ncommand = [\"srv\"]\nurl = \"http://127.0.0.1:1/mcp\"\n";
+        let err = Config::parse(both, Path::new("/p/runway.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("/p/runway.toml:2:"), "{err}");
+        assert!(err.contains("exactly one of"), "{err}");
+
+        let empty = "[release.surface_source]\ncommand = []\n";
+        let err = Config::parse(empty, Path::new("runway.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("must name a program"), "{err}");
+
+        let typo = "[release.surface_source]\ncomand = [\"srv\"]\n";
+        let err = Config::parse(typo, Path::new("runway.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("comand"), "{err}");
     }
 
     #[test]

@@ -115,6 +115,7 @@ async fn the_good_reference_server_passes_every_check_in_both_eras() {
             "mcp.tools.schemas",
             "mcp.errors.parse",
             "mcp.sdk",
+            "mcp.protocol_version_header",
         ] {
             assert_eq!(check(&o, id).status, Status::Pass, "{kind} {id}");
         }

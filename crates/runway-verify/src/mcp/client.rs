@@ -238,10 +238,24 @@ impl HttpConn {
 
     /// Sends a request built by the caller and decodes the response to `id`.
     pub async fn exchange(&self, req: reqwest::RequestBuilder, what: &str, id: &Value) -> RpcReply {
+        self.exchange_with(req, what, id, |_| {}).await
+    }
+
+    /// [`Self::exchange`] with a last edit of the built request (to replace a header).
+    pub async fn exchange_with(
+        &self,
+        req: reqwest::RequestBuilder,
+        what: &str,
+        id: &Value,
+        edit: impl FnOnce(&mut reqwest::Request),
+    ) -> RpcReply {
         let request = self.describe("POST", what);
         let start = Instant::now();
         let req = match req.build() {
-            Ok(r) => r,
+            Ok(mut r) => {
+                edit(&mut r);
+                r
+            }
             Err(e) => {
                 return RpcReply::failure(
                     request,
@@ -291,8 +305,8 @@ impl HttpConn {
         let mut steps = Vec::new();
         if choice != EraChoice::Session {
             match self.discover(&mut steps, start).await {
-                Discovery::Done(r) => return r,
-                Discovery::Legacy(_) if choice == EraChoice::Stateless => {
+                Discovery::Done(r) => return *r,
+                Discovery::Legacy if choice == EraChoice::Stateless => {
                     return Err(HandshakeFailure {
                         message: "`server/discover` failed and the stateless era was required".into(),
                         hint: "implement `server/discover` (protocol 2026-07-28), or verify the session era".into(),
@@ -301,7 +315,7 @@ impl HttpConn {
                         legacy_sse: None,
                     });
                 }
-                Discovery::Legacy(_) => {}
+                Discovery::Legacy => {}
             }
         } else {
             steps.push("session era requested: `server/discover` skipped".into());
@@ -330,16 +344,16 @@ impl HttpConn {
             .body(body.to_string());
         let reply = self.exchange(req, "server/discover", &id).await;
         if let Err(RpcFailure::Transport(e)) = &reply.outcome {
-            return Discovery::Done(Err(HandshakeFailure {
+            return Discovery::Done(Box::new(Err(HandshakeFailure {
                 message: format!("no connection to the MCP endpoint: {e}"),
                 hint: "check the URL and that the server is running and reachable".into(),
                 steps: std::mem::take(steps),
                 evidence: reply.evidence,
                 legacy_sse: None,
-            }));
+            })));
         }
         if let Some(401 | 403) = reply.evidence.status {
-            return Discovery::Done(Err(HandshakeFailure {
+            return Discovery::Done(Box::new(Err(HandshakeFailure {
                 message: format!(
                     "the MCP endpoint refused us with HTTP {}",
                     reply.evidence.status.unwrap_or_default()
@@ -348,7 +362,7 @@ impl HttpConn {
                 steps: std::mem::take(steps),
                 evidence: reply.evidence,
                 legacy_sse: None,
-            }));
+            })));
         }
         match &reply.outcome {
             Ok(result) => {
@@ -375,7 +389,7 @@ impl HttpConn {
                     let info = result
                         .get("serverInfo")
                         .or_else(|| result.pointer("/_meta/io.modelcontextprotocol~1serverInfo"));
-                    return Discovery::Done(Ok(Handshake {
+                    return Discovery::Done(Box::new(Ok(Handshake {
                         era: self.era.clone(),
                         server_name: str_at(info, "name"),
                         server_version: str_at(info, "version"),
@@ -384,15 +398,15 @@ impl HttpConn {
                         steps: std::mem::take(steps),
                         evidence: reply.evidence,
                         elapsed: start.elapsed(),
-                    }));
+                    })));
                 }
-                Discovery::Legacy(reply.evidence)
+                Discovery::Legacy
             }
             Err(e) => {
                 steps.push(format!(
                     "`server/discover` failed ({e}); falling back to `initialize`"
                 ));
-                Discovery::Legacy(reply.evidence)
+                Discovery::Legacy
             }
         }
     }
@@ -545,9 +559,9 @@ impl HttpConn {
 
 enum Discovery {
     /// Discovery settled the matter: a stateless handshake, or a fatal failure.
-    Done(Result<Handshake, HandshakeFailure>),
+    Done(Box<Result<Handshake, HandshakeFailure>>),
     /// Not a stateless server (or not one we share a version with): try `initialize`.
-    Legacy(#[allow(dead_code)] Evidence),
+    Legacy,
 }
 
 fn str_at(v: Option<&Value>, key: &str) -> Option<String> {

@@ -99,16 +99,17 @@ pub async fn run(ctx: &Context) -> McpOutcome {
     let tools = tool_checks(ctx, &mut c, &mut checks).await;
     for (i, call) in ctx.expect.calls.iter().enumerate() {
         let id = call_id(&ctx.expect.calls, i);
-        checks.push(call_check(ctx, &mut c.conn, &id, call, tools.as_deref()).await);
+        checks.push(call_check(&mut c.conn, &id, call, tools.as_deref()).await);
     }
     if ctx.expect.calls.is_empty() {
         checks.push(CheckResult::skip("mcp.call", "no smoke calls configured"));
     }
     if full {
         for kind in ["resources", "prompts"] {
-            checks.push(list_capability_check(ctx, &mut c, kind).await);
+            checks.push(list_capability_check(&mut c, kind).await);
         }
         error_checks(ctx, &mut c.conn, tools.as_deref(), &mut checks).await;
+        checks.push(version_header_check(ctx, &mut c.conn).await);
         if let Conn::Http(h) = &c.conn {
             checks.push(sdk_check(ctx, h, tools.as_ref().map(Vec::len)).await);
         }
@@ -698,7 +699,6 @@ fn texts(result: &Value) -> String {
 }
 
 async fn call_check(
-    ctx: &Context,
     conn: &mut Conn,
     id: &str,
     call: &SmokeCall,
@@ -847,7 +847,6 @@ async fn call_check(
             ev,
         );
     }
-    let _ = ctx;
     timed(
         CheckResult::pass(
             id,
@@ -858,7 +857,7 @@ async fn call_check(
     )
 }
 
-async fn list_capability_check(ctx: &Context, c: &mut Connected, kind: &str) -> CheckResult {
+async fn list_capability_check(c: &mut Connected, kind: &str) -> CheckResult {
     let id = format!("mcp.{kind}.list");
     let advertised = c.capabilities.get(kind).is_some_and(|v| !v.is_null());
     if !advertised {
@@ -882,7 +881,6 @@ async fn list_capability_check(ctx: &Context, c: &mut Connected, kind: &str) -> 
             ),
         ),
     };
-    let _ = ctx;
     timed(r, listing.last_evidence, listing.elapsed)
 }
 
@@ -1068,6 +1066,64 @@ fn judge_error(ctx: &Context, id: &str, want: i64, reply: RpcReply) -> CheckResu
                 crate::http::excerpt(v.to_string().as_bytes(), 120)
             ),
             Some("reject malformed requests with a JSON-RPC error"),
+        ),
+    };
+    timed(r, reply.evidence, reply.elapsed)
+}
+
+/// An unsupported `MCP-Protocol-Version` header must get HTTP 400 (2025-06-18
+/// on); in the stateless era it also contradicts the request's `_meta`.
+async fn version_header_check(ctx: &Context, conn: &mut Conn) -> CheckResult {
+    let id = "mcp.protocol_version_header";
+    let Conn::Http(h) = conn else {
+        return CheckResult::skip(id, "stdio has no HTTP headers");
+    };
+    match h.era.version() {
+        Some(v) if v >= "2025-06-18" => {}
+        _ => return CheckResult::skip(id, "the negotiated version predates the header"),
+    }
+    let rid = h.next_id();
+    let body = json!({"jsonrpc": "2.0", "id": rid, "method": "tools/list", "params": meta_params(h, json!({}))});
+    let req = h.post(body.to_string().into_bytes(), Some("tools/list"), None);
+    let reply = h
+        .exchange_with(
+            req,
+            "tools/list with `MCP-Protocol-Version: 1999-01-01`",
+            &json!(rid),
+            |r| {
+                r.headers_mut().insert(
+                    "mcp-protocol-version",
+                    reqwest::header::HeaderValue::from_static("1999-01-01"),
+                );
+            },
+        )
+        .await;
+    let r = match reply.evidence.status {
+        Some(400) => CheckResult::pass(id, "an unsupported `MCP-Protocol-Version` gets HTTP 400"),
+        Some(s) if s >= 500 => CheckResult::fail(
+            id,
+            format!("an unsupported `MCP-Protocol-Version` gets HTTP {s}"),
+            "answer an unsupported protocol version header with 400, never a 5xx",
+        ),
+        Some(s) => result(
+            id,
+            soft(ctx),
+            format!("an unsupported `MCP-Protocol-Version` gets HTTP {s}, expected 400"),
+            Some(
+                "validate the `MCP-Protocol-Version` header and answer 400 when it is unsupported",
+            ),
+        ),
+        None => CheckResult::fail(
+            id,
+            format!(
+                "no answer to an unsupported `MCP-Protocol-Version`: {}",
+                reply
+                    .outcome
+                    .err()
+                    .map(|e| e.to_string())
+                    .unwrap_or_default()
+            ),
+            "answer an unsupported protocol version header with 400 at once",
         ),
     };
     timed(r, reply.evidence, reply.elapsed)

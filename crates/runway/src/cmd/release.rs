@@ -67,6 +67,9 @@ pub struct SurfaceArg {
     /// compared with the committed one to require the right bump.
     #[arg(long, value_name = "FILE")]
     pub surface: Option<PathBuf>,
+    /// Do not capture the live tool surface from `[release.surface_source]`.
+    #[arg(long, conflicts_with = "surface")]
+    pub no_surface: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -163,17 +166,91 @@ fn project(ctx: &Ctx) -> anyhow::Result<(PathBuf, ReleaseConfig)> {
     }
 }
 
-fn load_surface(arg: &SurfaceArg) -> anyhow::Result<Option<ToolSurface>> {
-    let Some(path) = &arg.surface else {
+/// The server's current tool surface: from `--surface FILE`, else captured live
+/// from `[release.surface_source]` (a stdio command or a URL), else none.
+async fn load_surface(
+    root: &Path,
+    cfg: &ReleaseConfig,
+    arg: &SurfaceArg,
+) -> anyhow::Result<Option<ToolSurface>> {
+    if let Some(path) = &arg.surface {
+        return match runway_release::surface::read_surface(path).map_err(lift)? {
+            Some(s) => Ok(Some(s)),
+            None => Err(crate::error::usage(format!(
+                "`{}` does not exist",
+                path.display()
+            ))),
+        };
+    }
+    if arg.no_surface {
+        return Ok(None);
+    }
+    let Some(src) = &cfg.surface_source else {
         return Ok(None);
     };
-    match runway_release::surface::read_surface(path).map_err(lift)? {
-        Some(s) => Ok(Some(s)),
-        None => Err(crate::error::usage(format!(
-            "`{}` does not exist",
-            path.display()
-        ))),
-    }
+    // The command in `runway.toml` is written relative to the project root.
+    std::env::set_current_dir(root).map_err(|e| {
+        anyhow::anyhow!("could not enter the project root `{}`: {e}", root.display())
+    })?;
+    capture_surface(src).await.map(Some)
+}
+
+async fn capture_surface(
+    src: &runway_config::release::SurfaceSource,
+) -> anyhow::Result<ToolSurface> {
+    use runway_verify::{Context, Suite, Transport};
+    let fix = "fix `[release.surface_source]` in runway.toml, or pass `--no-surface` to release without comparing tool surfaces";
+    let transport = match (&src.command, &src.url) {
+        (Some(cmd), _) if !cmd.is_empty() => Transport::Stdio {
+            program: cmd[0].clone(),
+            args: cmd[1..].to_vec(),
+            env: src
+                .env
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        },
+        (_, Some(url)) => {
+            let url = runway_config::interpolate::interpolate_env(url).map_err(|var| {
+                crate::error::UsageError::new(format!(
+                    "environment variable `{var}` is not set (referenced by `release.surface_source.url`)"
+                ))
+                .with_hint(fix)
+            })?;
+            let url = runway_verify::url::Url::parse(&url).map_err(|e| {
+                crate::error::UsageError::new(format!(
+                    "`release.surface_source.url` `{url}` is not a URL: {e}"
+                ))
+                .with_hint(fix)
+            })?;
+            Transport::Http { url }
+        }
+        _ => {
+            return Err(
+                crate::error::UsageError::new("`release.surface_source` names no server")
+                    .with_hint(fix)
+                    .into(),
+            );
+        }
+    };
+    let token = match &src.token_env {
+        Some(var) => Some(runway_core::Secret::new(std::env::var(var).map_err(|_| {
+            crate::error::UsageError::new(format!(
+                "environment variable `{var}` is not set (named by `release.surface_source.token_env`)"
+            ))
+            .with_hint("export the server's bearer token in it")
+        })?)),
+        None => None,
+    };
+    let ctx = Context::new(transport, token, Suite::Smoke);
+    eprintln!("capturing the tool surface from `{}`", ctx.display);
+    runway_verify::mcp::capture_surface(&ctx)
+        .await
+        .map_err(|e| {
+            crate::error::UsageError::new(format!("could not capture the tool surface: {e}"))
+                .with_hint(fix)
+                .into()
+        })
 }
 
 fn json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
@@ -185,20 +262,21 @@ fn json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
 
 pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
     let (root, cfg) = project(ctx)?;
+    let root = root.canonicalize().unwrap_or(root);
     match cmd {
-        Command::Status(a) => status(&root, &cfg, a),
-        Command::Bump(a) => bump(&root, &cfg, a),
+        Command::Status(a) => status(&root, &cfg, a).await,
+        Command::Bump(a) => bump(&root, &cfg, a).await,
         Command::Changelog(a) => changelog(&root, &cfg, a),
-        Command::Check(a) => check(&root, &cfg, a),
+        Command::Check(a) => check(&root, &cfg, a).await,
         Command::Hotfix(HotfixCommand::Start { tag }) => hotfix_start(&root, &cfg, &tag),
         Command::Hotfix(HotfixCommand::Finish) => hotfix_finish(&root, &cfg),
     }
 }
 
-fn status(root: &Path, cfg: &ReleaseConfig, a: StatusArgs) -> anyhow::Result<Exit> {
+async fn status(root: &Path, cfg: &ReleaseConfig, a: StatusArgs) -> anyhow::Result<Exit> {
     let opts = PlanOptions {
         pre: a.pre.map(Into::into),
-        surface: load_surface(&a.surface)?,
+        surface: load_surface(root, cfg, &a.surface).await?,
         allow_no_repo: false,
     };
     let st = plan::status(root, cfg, &opts).map_err(lift)?;
@@ -283,7 +361,7 @@ fn status(root: &Path, cfg: &ReleaseConfig, a: StatusArgs) -> anyhow::Result<Exi
     Ok(Exit::Success)
 }
 
-fn bump(root: &Path, cfg: &ReleaseConfig, a: BumpArgs) -> anyhow::Result<Exit> {
+async fn bump(root: &Path, cfg: &ReleaseConfig, a: BumpArgs) -> anyhow::Result<Exit> {
     let requested = match (&a.version, a.level) {
         (Some(v), _) => Requested::Exact(v.clone()),
         (None, Some(LevelArg::Auto)) => Requested::Auto,
@@ -298,7 +376,7 @@ fn bump(root: &Path, cfg: &ReleaseConfig, a: BumpArgs) -> anyhow::Result<Exit> {
     };
     let plan_opts = PlanOptions {
         pre: a.pre.map(Into::into),
-        surface: load_surface(&a.surface)?,
+        surface: load_surface(root, cfg, &a.surface).await?,
         allow_no_repo: a.no_git,
     };
     let opts = plan::BumpOptions {
@@ -412,7 +490,7 @@ fn changelog(root: &Path, cfg: &ReleaseConfig, a: ChangelogArgs) -> anyhow::Resu
     Ok(Exit::Success)
 }
 
-fn check(root: &Path, cfg: &ReleaseConfig, a: CheckArgs) -> anyhow::Result<Exit> {
+async fn check(root: &Path, cfg: &ReleaseConfig, a: CheckArgs) -> anyhow::Result<Exit> {
     let tag = a.tag.or_else(|| {
         std::env::var("GITHUB_REF")
             .ok()
@@ -420,7 +498,7 @@ fn check(root: &Path, cfg: &ReleaseConfig, a: CheckArgs) -> anyhow::Result<Exit>
     });
     let plan_opts = PlanOptions {
         pre: None,
-        surface: load_surface(&a.surface)?,
+        surface: load_surface(root, cfg, &a.surface).await?,
         allow_no_repo: false,
     };
     let rows = plan::check(
