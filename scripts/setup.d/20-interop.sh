@@ -25,6 +25,17 @@ if [ ! -f "$everything" ]; then
   everything="$(find "$node_dir/node_modules/@modelcontextprotocol/server-everything" -maxdepth 2 -name index.js | head -n1)"
 fi
 
+# Debian ships `venv` without `ensurepip` unless python3-venv is installed.
+if ! python3 -c 'import ensurepip' >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    echo "interop: installing python3-venv" >&2
+    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >&2
+  else
+    echo "interop: python3 cannot create venvs; install python3-venv" >&2
+    exit 1
+  fi
+fi
+
 venv() { # dir version
   local dir="$1" version="$2"
   if [ ! -f "$dir/.installed-$version" ]; then
