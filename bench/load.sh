@@ -40,22 +40,25 @@ URL="$(head -n1 "$out")"
 BASE="${URL%/mcp}"
 echo "==> server $URL, concurrency $C, $N requests, best of $ROUNDS rounds" >&2
 
-# A session for oha's tools/call requests (runway's load check opens its own).
+# tools/call in the stateless era (2026-07-28): every request stands alone, so
+# oha can repeat one request verbatim (in a session, rmcp would see the same
+# JSON-RPC id over and over). runway's load engine sends the same shape.
 HDRS=(-H "Authorization: Bearer $RUNWAY_BENCH_TOKEN" -H "Content-Type: application/json"
-      -H "Accept: application/json, text/event-stream")
-SID="$(curl -s -D - -o /dev/null "${HDRS[@]}" -X POST "$URL" \
-  -d '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"bench","version":"0"}}}' \
-  | tr -d '\r' | awk 'tolower($1)=="mcp-session-id:"{print $2}')"
-[ -n "$SID" ] || { echo "error: no Mcp-Session-Id from initialize" >&2; exit 3; }
-HDRS+=(-H "Mcp-Session-Id: $SID" -H "MCP-Protocol-Version: 2025-06-18")
-curl -s -o /dev/null "${HDRS[@]}" -X POST "$URL" -d '{"jsonrpc":"2.0","method":"notifications/initialized"}'
-CALL='{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","arguments":{"message":"bench"}}}'
+      -H "Accept: application/json, text/event-stream" -H "MCP-Protocol-Version: 2026-07-28"
+      -H "Mcp-Method: tools/call" -H "Mcp-Name: echo")
+META='"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"bench","version":"0"},"io.modelcontextprotocol/clientCapabilities":{}}'
+CALL='{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","arguments":{"message":"bench"},'"$META"'}}'
+reply="$(curl -s "${HDRS[@]}" -X POST "$URL" -d "$CALL")"
+case "$reply" in *'"text":"bench"'*) ;; *) echo "error: tools/call echo failed: $reply" >&2; exit 3 ;; esac
 
 oha_rps() { # args: oha target args...
   oha --no-tui --output-format json -c "$C" -n "$N" "$@" | jq -r '.summary.requestsPerSec'
 }
 runway_rps() { # args: /path or tool={json}
-  "$LOAD" "$URL" "$C" "$N" "$1" | awk '{print $1}'
+  local rps p50 p95 errors
+  read -r rps p50 p95 errors < <("$LOAD" "$URL" "$C" "$N" "$1")
+  [ "$errors" = 0 ] || echo "warning: runway counted $errors failed requests on $1" >&2
+  echo "$rps"
 }
 best() { sort -g | tail -n1; }
 

@@ -33,8 +33,14 @@ async fn main() -> anyhow::Result<()> {
         rate: None,
     };
     let client = runway_verify::http::client(ctx.limits);
-    let era = Era::Session {
-        version: "2025-06-18".into(),
+    // Stateless by default: every request stands alone, as oha's do.
+    let era = match std::env::var("RUNWAY_BENCH_ERA").as_deref() {
+        Ok("session") => Era::Session {
+            version: "2025-06-18".into(),
+        },
+        _ => Era::Stateless {
+            version: "2026-07-28".into(),
+        },
     };
     let s = runway_verify::load::run(&ctx, &client, &settings, &era)
         .await

@@ -184,6 +184,25 @@ pub fn client_with_roots(limits: Limits, roots: &[Vec<u8>]) -> reqwest::Client {
         .unwrap_or_else(|_| reqwest::Client::new())
 }
 
+/// A client for load runs: like [`client_with_roots`] but without a per-request
+/// timer of its own (the load loop puts one deadline around each request) and
+/// with an idle pool as large as the number of workers.
+pub fn load_client(limits: Limits, roots: &[Vec<u8>], workers: usize) -> reqwest::Client {
+    let mut b = reqwest::Client::builder();
+    for der in roots {
+        if let Ok(c) = reqwest::Certificate::from_der(der) {
+            b = b.add_root_certificate(c);
+        }
+    }
+    b.redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(limits.timeout.min(Duration::from_secs(5)))
+        .pool_max_idle_per_host(workers)
+        .tcp_nodelay(true)
+        .user_agent(concat!("runway/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .unwrap_or_else(|_| reqwest::Client::new())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

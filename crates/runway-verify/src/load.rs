@@ -63,6 +63,8 @@ enum Prepared {
         session: Option<String>,
         tool: String,
         arguments: serde_json::Value,
+        /// `params` of every call, serialised once.
+        params: String,
     },
 }
 
@@ -123,12 +125,18 @@ impl Prepared {
                         let _ = http::fetch(client, req, ctx.limits).await;
                     }
                 }
+                let params = auth::stateless_params(
+                    era,
+                    serde_json::json!({"name": tool, "arguments": arguments}),
+                )
+                .to_string();
                 Ok(Prepared::Call {
                     url,
                     era: era.clone(),
                     session,
                     tool: tool.clone(),
                     arguments: arguments.clone(),
+                    params,
                 })
             }
         }
@@ -136,13 +144,14 @@ impl Prepared {
 
     fn request(&self, ctx: &Context, client: &reqwest::Client, n: u64) -> reqwest::RequestBuilder {
         match self {
-            Prepared::Get(u) => client.get(u.clone()),
+            Prepared::Get(u) => client.get(u.clone()).header("accept", "*/*"),
             Prepared::Call {
                 url,
                 era,
                 session,
                 tool,
                 arguments,
+                ..
             } => {
                 let params = auth::stateless_params(
                     era,
@@ -165,17 +174,34 @@ impl Prepared {
     }
 
     /// Whether a response counts as a success.
-    fn ok(&self, o: &http::Observed) -> bool {
-        if !(200..300).contains(&o.status) {
+    fn ok(&self, status: u16, body: &[u8]) -> bool {
+        if !(200..300).contains(&status) {
             return false;
         }
         match self {
             Prepared::Get(_) => true,
-            Prepared::Call { .. } => jsonrpc_response(&o.body).is_some_and(|v| {
+            Prepared::Call { .. } => jsonrpc_response(body).is_some_and(|v| {
                 v.get("error").is_none()
                     && v.pointer("/result/isError").and_then(|e| e.as_bool()) != Some(true)
             }),
         }
+    }
+
+    /// The body of request `n` (ids differ: a session rejects a reused one).
+    fn body(&self, n: u64) -> bytes::Bytes {
+        match self {
+            Prepared::Get(_) => bytes::Bytes::new(),
+            Prepared::Call { params, .. } => format!(
+                r#"{{"jsonrpc":"2.0","id":{},"method":"tools/call","params":{params}}}"#,
+                n + 10
+            )
+            .into(),
+        }
+    }
+
+    /// Whether the body is needed to judge a response.
+    fn reads_body(&self) -> bool {
+        matches!(self, Prepared::Call { .. })
     }
 
     async fn finish(&self, ctx: &Context, client: &reqwest::Client) {
@@ -194,6 +220,171 @@ impl Prepared {
             }
         }
     }
+}
+
+/// One request of a load run, bounded by `timeout` as a whole and by `max_body`
+/// in bytes. Lighter than [`http::fetch`] (one timer, no header copy) because
+/// the load generator's own cost must not be what the run measures.
+async fn one(
+    client: &reqwest::Client,
+    req: reqwest::Request,
+    timeout: Duration,
+    max_body: usize,
+    keep_body: bool,
+) -> Option<(u16, Vec<u8>)> {
+    let work = async {
+        let mut resp = client.execute(req).await.ok()?;
+        let status = resp.status().as_u16();
+        let mut body = Vec::new();
+        // The body is drained (within the timeout) so the connection goes back
+        // to the pool; a body cut off by a reset counts as a failed request.
+        while let Some(chunk) = resp.chunk().await.ok()? {
+            if keep_body {
+                let room = max_body.saturating_sub(body.len());
+                if room == 0 {
+                    break;
+                }
+                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            }
+        }
+        Some((status, body))
+    };
+    tokio::time::timeout(timeout, work).await.ok().flatten()
+}
+
+/// How a worker puts requests on the wire.
+enum Wire {
+    /// Plain HTTP: one HTTP/1.1 connection owned by this worker, reopened when
+    /// it breaks. No pool, no lock shared with other workers.
+    Direct {
+        addr: std::net::SocketAddr,
+        conn: Option<hyper::client::conn::http1::SendRequest<http_body_util::Full<bytes::Bytes>>>,
+        /// Method, target and headers, built once; only the body changes.
+        template: Option<Box<::http::Request<()>>>,
+    },
+    /// HTTPS: reqwest (with its TLS and the configured roots).
+    Client(reqwest::Client),
+}
+
+impl Wire {
+    fn new(ctx: &Context, addr: Option<std::net::SocketAddr>) -> Wire {
+        match addr {
+            Some(addr) => Wire::Direct {
+                addr,
+                conn: None,
+                template: None,
+            },
+            None => Wire::Client(http::load_client(ctx.limits, &ctx.extra_roots, 1)),
+        }
+    }
+
+    /// Sends request `n`; `None` when no complete response arrived within `timeout`.
+    async fn send(
+        &mut self,
+        ctx: &Context,
+        client: &reqwest::Client,
+        prepared: &Prepared,
+        n: u64,
+        timeout: Duration,
+        max_body: usize,
+    ) -> Option<(u16, Vec<u8>)> {
+        let keep_body = prepared.reads_body();
+        match self {
+            Wire::Client(c) => {
+                let req = prepared.request(ctx, client, n).build().ok()?;
+                one(c, req, timeout, max_body, keep_body).await
+            }
+            Wire::Direct {
+                addr,
+                conn,
+                template,
+            } => {
+                let addr = *addr;
+                if template.is_none() {
+                    *template =
+                        to_hyper(&prepared.request(ctx, client, n).build().ok()?).map(Box::new);
+                }
+                let t = template.as_ref()?;
+                let mut hreq = ::http::Request::new(http_body_util::Full::new(prepared.body(n)));
+                *hreq.method_mut() = t.method().clone();
+                *hreq.uri_mut() = t.uri().clone();
+                *hreq.headers_mut() = t.headers().clone();
+                let work = async {
+                    if conn.as_ref().is_none_or(|c| c.is_closed()) {
+                        *conn = connect(addr).await;
+                    }
+                    let sender = conn.as_mut()?;
+                    sender.ready().await.ok()?;
+                    let resp = sender.send_request(hreq).await.ok()?;
+                    let status = resp.status().as_u16();
+                    let body = read_body(resp.into_body(), max_body, keep_body).await?;
+                    Some((status, body))
+                };
+                let out = tokio::time::timeout(timeout, work).await.ok().flatten();
+                if out.is_none() {
+                    // The connection's state is unknown after a failure: start afresh.
+                    *conn = None;
+                }
+                out
+            }
+        }
+    }
+}
+
+async fn connect(
+    addr: std::net::SocketAddr,
+) -> Option<hyper::client::conn::http1::SendRequest<http_body_util::Full<bytes::Bytes>>> {
+    let tcp = tokio::net::TcpStream::connect(addr).await.ok()?;
+    let _ = tcp.set_nodelay(true);
+    let (sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tcp))
+        .await
+        .ok()?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    Some(sender)
+}
+
+/// The same request head for hyper: origin-form target, the headers, a `Host`.
+fn to_hyper(req: &reqwest::Request) -> Option<::http::Request<()>> {
+    let url = req.url();
+    let target = &url[url::Position::BeforePath..url::Position::AfterQuery];
+    let host = &url[url::Position::BeforeHost..url::Position::AfterPort];
+    let mut out = ::http::Request::builder()
+        .method(req.method().clone())
+        .uri(target)
+        .body(())
+        .ok()?;
+    *out.headers_mut() = req.headers().clone();
+    let h = out.headers_mut();
+    h.insert(::http::header::HOST, host.parse().ok()?);
+    // Bodies differ in length (the id grows); hyper sets it from each body.
+    h.remove(::http::header::CONTENT_LENGTH);
+    h.entry(::http::header::USER_AGENT)
+        .or_insert(::http::HeaderValue::from_static(concat!(
+            "runway/",
+            env!("CARGO_PKG_VERSION")
+        )));
+    Some(out)
+}
+
+/// Reads a body: kept up to `max_body` bytes (more is a failure) or drained.
+async fn read_body(body: hyper::body::Incoming, max_body: usize, keep: bool) -> Option<Vec<u8>> {
+    use http_body_util::BodyExt;
+    let mut body = body;
+    let mut out = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.ok()?;
+        if let Some(data) = frame.data_ref()
+            && keep
+        {
+            if out.len() + data.len() > max_body {
+                return None;
+            }
+            out.extend_from_slice(data);
+        }
+    }
+    Some(out)
 }
 
 fn histogram() -> Histogram<u64> {
@@ -226,9 +417,23 @@ pub async fn run(
     } else {
         0
     };
-    let limits = http::Limits {
-        timeout: ctx.limits.timeout,
-        max_body: ctx.limits.max_body.min(256 * 1024),
+    let timeout = ctx.limits.timeout;
+    let max_body = ctx.limits.max_body.min(256 * 1024);
+    // Plain HTTP goes straight to the socket; the address is resolved once.
+    let direct = match &*prepared {
+        Prepared::Get(u) | Prepared::Call { url: u, .. } if u.scheme() == "http" => {
+            let target = format!(
+                "{}:{}",
+                u.host_str().unwrap_or_default(),
+                u.port_or_known_default().unwrap_or(80)
+            );
+            tokio::time::timeout(timeout, tokio::net::lookup_host(target))
+                .await
+                .ok()
+                .and_then(|r| r.ok())
+                .and_then(|mut a| a.next())
+        }
+        _ => None,
     };
 
     let mut workers = Vec::with_capacity(concurrency);
@@ -236,6 +441,9 @@ pub async fn run(
         let prepared = prepared.clone();
         let next = next.clone();
         let done = done.clone();
+        let mut wire = Wire::new(ctx, direct);
+        // Requests are built with reqwest's builder (shared with the checks) and
+        // sent by the worker's own wire.
         let client = client.clone();
         let ctx = ctx.clone();
         workers.push(tokio::spawn(async move {
@@ -264,15 +472,14 @@ pub async fn run(
                         now
                     }
                 };
-                let outcome = match prepared.request(&ctx, &client, i).build() {
-                    Ok(req) => http::fetch(&client, req, limits).await.ok(),
-                    Err(_) => None,
-                };
+                let outcome = wire
+                    .send(&ctx, &client, &prepared, i, timeout, max_body)
+                    .await;
                 h.saturating_record(intended.elapsed().as_micros().max(1) as u64);
                 match outcome {
-                    Some(o) => {
-                        *statuses.entry(o.status.to_string()).or_default() += 1;
-                        if !prepared.ok(&o) {
+                    Some((status, body)) => {
+                        *statuses.entry(status.to_string()).or_default() += 1;
+                        if !prepared.ok(status, &body) {
                             errors += 1;
                         }
                     }

@@ -398,13 +398,14 @@ async fn load_counts_every_request_and_reports_percentiles() {
             arguments: serde_json::json!({"message": "hi"}),
         },
         concurrency: 2,
-        requests: Some(20),
+        // Enough for the JSON-RPC ids to grow from two to three digits.
+        requests: Some(120),
         ..settings
     };
     let stats = load::run(&ctx, &client(), &calls, &Era::Unknown)
         .await
         .unwrap();
-    assert_eq!((stats.requests, stats.errors), (20, 0));
+    assert_eq!((stats.requests, stats.errors), (120, 0));
 }
 
 #[tokio::test]

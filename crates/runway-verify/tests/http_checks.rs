@@ -264,3 +264,26 @@ async fn auth_and_load_speak_the_stateless_era_too() {
     assert_eq!(check.status, Status::Fail, "{check:#?}");
     s.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_full_run_with_the_mcp_checks_validates_against_the_report_schema() {
+    let s = server("no-prm,cors-echo").await;
+    let mut c = context(&s, &[]);
+    c.toggles.only.clear();
+    c.load = Some(LoadSettings {
+        requests: Some(20),
+        ..LoadSettings::default()
+    });
+    let r = engine::run(&c).await;
+    assert!(r.checks.iter().any(|c| c.group() == "mcp"));
+    assert!(!r.ok());
+    let json =
+        runway_verify::report::render(&r, runway_verify::report::Format::Json, false, &c.redactor);
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../../../docs/report.schema.json")).unwrap();
+    let v = jsonschema::validator_for(&schema).unwrap();
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let errors: Vec<String> = v.iter_errors(&value).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    s.shutdown().await;
+}

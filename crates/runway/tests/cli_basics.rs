@@ -42,3 +42,21 @@ fn man_page_is_roff_with_the_name_section() {
         .success()
         .stdout(predicate::str::contains(".TH runway").and(predicate::str::contains("verify")));
 }
+#[test]
+fn a_bad_runway_toml_is_exit_2_with_file_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("runway.toml"),
+        "[project]\nname = \"x\"\nnmae = \"y\"\n",
+    )
+    .unwrap();
+    // `verify <env>` reads the config; any command that loads it must report the location.
+    let out = runway()
+        .current_dir(dir.path())
+        .args(["verify", "staging"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("runway.toml:3:"), "{err}");
+}

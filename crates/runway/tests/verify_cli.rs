@@ -352,3 +352,51 @@ async fn the_era_can_be_chosen_on_a_server_that_speaks_both() {
         s.shutdown().await;
     }
 }
+
+#[test]
+fn a_stdio_server_is_verified_with_flags_for_tools_and_calls() {
+    let bin = assert_cmd::cargo::cargo_bin("runway");
+    let bin = bin.to_str().unwrap();
+    runway()
+        .args([
+            "verify",
+            "--expect-tools",
+            "16",
+            "--require-tool",
+            "add",
+            "--call",
+            r#"echo={"message":"hello"}"#,
+            "--stdio",
+            "--",
+            bin,
+            "serve-reference",
+            "--stdio",
+        ])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("PASS mcp.call.echo"))
+        .stdout(predicate::str::contains("PASS mcp.tools.required"));
+    runway()
+        .args([
+            "verify",
+            "--expect-tools",
+            "17",
+            "--stdio",
+            "--",
+            bin,
+            "serve-reference",
+            "--stdio",
+        ])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("FAIL mcp.tools.count"));
+    runway()
+        .args([
+            "verify",
+            "--stdio",
+            "--",
+            "/nonexistent/runway-no-such-server",
+        ])
+        .assert()
+        .code(1);
+}

@@ -55,6 +55,22 @@ pub struct Args {
     #[arg(long, value_name = "FORMAT", default_value = "human")]
     pub format: String,
 
+    /// Append this run to the ledger: every check with its (redacted) evidence.
+    #[arg(long)]
+    pub record: bool,
+
+    /// The environment the recorded run belongs to (default: the environment
+    /// named as the target, else `adhoc`).
+    #[arg(long = "env", value_name = "NAME", requires = "record")]
+    pub record_env: Option<String>,
+
+    /// Link the recorded run to this deployment (an id from `runway ledger list`).
+    #[arg(long, value_name = "ID", requires = "record")]
+    pub deployment: Option<String>,
+
+    #[command(flatten)]
+    pub ledger: super::ledger::LedgerOpt,
+
     /// Per-request timeout in seconds.
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<f64>,
@@ -448,6 +464,14 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
         .parse()
         .map_err(|e: String| usage(format!("`--format`: {e}")))?;
     let mut c = build_context(ctx, &args)?;
+    // Open the ledger before the run, so a bad ledger URL costs nothing.
+    let ledger = if args.record {
+        let mut l = super::ledger::open_ledger(ctx, &args.ledger).await?;
+        l.set_redactor(c.redactor.clone());
+        Some(l)
+    } else {
+        None
+    };
     let wants_load = c
         .toggles
         .state("load.latency")
@@ -462,11 +486,31 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
         b.finish_and_clear();
     }
     emit(&report, format, &c.redactor)?;
+    if let Some(l) = ledger {
+        let env = record_environment(&args);
+        let id = l
+            .record_verification(&report, &env, args.deployment.as_deref())
+            .await
+            .map_err(super::ledger::ledger_error)?;
+        eprintln!("recorded verification `{id}` for environment `{env}`");
+    }
     Ok(if report.ok() {
         Exit::Success
     } else {
         Exit::Failed
     })
+}
+
+/// The environment a recorded run is filed under: `--env`, else the target
+/// when it names an environment rather than a URL, else `adhoc`.
+fn record_environment(args: &Args) -> String {
+    if let Some(e) = &args.record_env {
+        return e.clone();
+    }
+    match &args.target {
+        Some(t) if !args.stdio && !t.contains("://") => t.clone(),
+        _ => "adhoc".to_owned(),
+    }
 }
 
 #[cfg(test)]
