@@ -101,6 +101,18 @@ pub async fn fetch(
     req: reqwest::Request,
     limits: Limits,
 ) -> Result<Observed, FetchError> {
+    fetch_until(client, req, limits, |_, _| false).await
+}
+
+/// [`fetch`], but stops reading as soon as `stop(content_type, body_so_far)`
+/// says the body holds what the caller waits for, so a server that keeps an
+/// SSE stream open after answering costs no time. Same bounds as [`fetch`].
+pub async fn fetch_until(
+    client: &reqwest::Client,
+    req: reqwest::Request,
+    limits: Limits,
+    stop: impl Fn(Option<&str>, &[u8]) -> bool,
+) -> Result<Observed, FetchError> {
     let start = Instant::now();
     let deadline = tokio::time::Instant::now() + limits.timeout;
     let resp = match tokio::time::timeout_at(deadline, client.execute(req)).await {
@@ -112,21 +124,22 @@ pub async fn fetch(
     };
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let mut body = Vec::new();
     let mut truncated = false;
     let mut stream = resp.bytes_stream();
     loop {
         match tokio::time::timeout_at(deadline, stream.next()).await {
-            Err(_) => {
+            // The deadline hit mid-body, or the connection reset: keep what
+            // arrived and let the check judge it.
+            Err(_) | Ok(Some(Err(_))) => {
                 truncated = true;
                 break;
             }
             Ok(None) => break,
-            Ok(Some(Err(_))) => {
-                // A reset mid-body: keep what arrived; the check judges it.
-                truncated = true;
-                break;
-            }
             Ok(Some(Ok(chunk))) => {
                 let room = limits.max_body.saturating_sub(body.len());
                 if chunk.len() > room {
@@ -135,6 +148,9 @@ pub async fn fetch(
                     break;
                 }
                 body.extend_from_slice(&chunk);
+                if stop(content_type.as_deref(), &body) {
+                    break;
+                }
             }
         }
     }

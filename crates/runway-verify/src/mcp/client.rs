@@ -9,13 +9,12 @@
 
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
 use runway_core::{Era, Evidence, Redactor, Secret};
 use serde_json::{Value, json};
 
 use super::wire::{self, DecodeError, Message};
 use crate::context::EraChoice;
-use crate::http::{FetchError, Limits, Observed, error_chain};
+use crate::http::{FetchError, Limits, Observed, error_chain, fetch_until};
 
 /// The stateless-era protocol versions this client can speak, newest first.
 pub const STATELESS_VERSIONS: &[&str] = &["2026-07-28"];
@@ -615,64 +614,6 @@ pub fn decode_reply(o: &Observed, id: &Value, timeout: Duration) -> Result<Value
         _ if o.truncated => Err(RpcFailure::Timeout(timeout)),
         _ => Err(RpcFailure::NoResponse),
     }
-}
-
-/// Like [`crate::http::fetch`], but stops reading as soon as `stop` says the
-/// body holds what we wait for, so a server that keeps an SSE stream open
-/// after answering costs no time. Same bounds: `limits.timeout` for the
-/// whole exchange and `limits.max_body` bytes.
-pub async fn fetch_until(
-    client: &reqwest::Client,
-    req: reqwest::Request,
-    limits: Limits,
-    stop: impl Fn(Option<&str>, &[u8]) -> bool,
-) -> Result<Observed, FetchError> {
-    let start = Instant::now();
-    let deadline = tokio::time::Instant::now() + limits.timeout;
-    let resp = match tokio::time::timeout_at(deadline, client.execute(req)).await {
-        Err(_) => return Err(FetchError::Timeout(limits.timeout)),
-        Ok(Err(e)) if e.is_connect() => return Err(FetchError::Connect(error_chain(&e))),
-        Ok(Err(e)) if e.is_timeout() => return Err(FetchError::Timeout(limits.timeout)),
-        Ok(Err(e)) => return Err(FetchError::Other(error_chain(&e))),
-        Ok(Ok(r)) => r,
-    };
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    let ct = headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let mut body = Vec::new();
-    let mut truncated = false;
-    let mut stream = resp.bytes_stream();
-    loop {
-        match tokio::time::timeout_at(deadline, stream.next()).await {
-            Err(_) | Ok(Some(Err(_))) => {
-                truncated = true;
-                break;
-            }
-            Ok(None) => break,
-            Ok(Some(Ok(chunk))) => {
-                let room = limits.max_body.saturating_sub(body.len());
-                if chunk.len() > room {
-                    body.extend_from_slice(&chunk[..room]);
-                    truncated = true;
-                    break;
-                }
-                body.extend_from_slice(&chunk);
-                if stop(ct.as_deref(), &body) {
-                    break;
-                }
-            }
-        }
-    }
-    Ok(Observed {
-        status,
-        headers,
-        body,
-        truncated,
-        elapsed: start.elapsed(),
-    })
 }
 
 /// [`fetch_until`] that stops once an SSE body holds the response to `id`.
