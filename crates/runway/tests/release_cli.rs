@@ -1,34 +1,12 @@
 //! `runway release ...` through the real binary: exit codes, stdout/stderr split, messages.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod release_support;
 
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use release_support::{git, repo, runway, text};
 
 fn project() -> tempfile::TempDir {
-    let d = tempfile::tempdir().unwrap();
+    let d = repo();
     let p = d.path();
-    git(p, &["init", "-q", "-b", "main"]);
-    for (k, v) in [
-        ("user.name", "T"),
-        ("user.email", "t@runway.invalid"),
-        ("commit.gpgsign", "false"),
-        ("tag.gpgsign", "false"),
-    ] {
-        git(p, &["config", k, v]);
-    }
     std::fs::write(
         p.join("pyproject.toml"),
         "[project]\nname = \"hangar\"\nversion = \"1.2.0\"  # keep\n",
@@ -43,22 +21,6 @@ fn project() -> tempfile::TempDir {
     git(p, &["commit", "-q", "-m", "feat: first"]);
     git(p, &["tag", "-a", "v1.2.0", "-m", "v1.2.0"]);
     d
-}
-
-fn runway(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_runway"));
-    c.args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("GITHUB_REF");
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    c.output().unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 #[test]

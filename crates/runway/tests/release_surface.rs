@@ -5,35 +5,15 @@
 //! The server is Runway's own reference server over stdio; between the two
 //! commits its config switches on `few-tools`, which drops 13 of its 16 tools.
 
+mod release_support;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use release_support::{git, repo, text};
 
 fn runway(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_runway"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("GITHUB_REF")
-        .output()
-        .unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+    release_support::runway(dir, args, &[])
 }
 
 /// `runway.toml` whose surface source is the reference server with `faults`.
@@ -47,17 +27,8 @@ fn config(faults: Option<&str>) -> String {
 }
 
 fn project() -> tempfile::TempDir {
-    let d = tempfile::tempdir().unwrap();
+    let d = repo();
     let p = d.path();
-    git(p, &["init", "-q", "-b", "main"]);
-    for (k, v) in [
-        ("user.name", "T"),
-        ("user.email", "t@runway.invalid"),
-        ("commit.gpgsign", "false"),
-        ("tag.gpgsign", "false"),
-    ] {
-        git(p, &["config", k, v]);
-    }
     std::fs::write(
         p.join("pyproject.toml"),
         "[project]\nname = \"srv\"\nversion = \"0.9.0\"\n",
