@@ -79,6 +79,15 @@ impl Status {
     pub fn nothing_to_release(&self) -> bool {
         self.next.is_none()
     }
+
+    /// Why there is nothing to release, as the plan's note says it.
+    pub fn nothing_to_release_reason(&self) -> String {
+        self.notes
+            .iter()
+            .find(|n| n.starts_with("nothing to release"))
+            .cloned()
+            .unwrap_or_else(|| "nothing to release".into())
+    }
 }
 
 /// The semver release a version file states (Python files may use PEP 440).
@@ -492,13 +501,9 @@ fn bump_inner(
                 st.decided_by.clone(),
             ),
             None => {
-                let reason = st
-                    .notes
-                    .iter()
-                    .find(|n| n.starts_with("nothing to release"))
-                    .cloned()
-                    .unwrap_or_else(|| "nothing to release".into());
-                return Ok(BumpResult::NothingToRelease { reason });
+                return Ok(BumpResult::NothingToRelease {
+                    reason: st.nothing_to_release_reason(),
+                });
             }
         },
         Requested::Level(l) => (version::bump(&current, *l, plan.pre)?, None),
