@@ -23,6 +23,7 @@ async fn main() -> std::process::ExitCode {
                 program: program.clone(),
                 args: args[2..].to_vec(),
                 env: Vec::new(),
+                cwd: None,
             },
             token,
             Suite::Full,

@@ -19,6 +19,8 @@ pub enum Transport {
         program: String,
         args: Vec<String>,
         env: Vec<(String, String)>,
+        /// Directory the server runs in; `None` is the current directory.
+        cwd: Option<std::path::PathBuf>,
     },
 }
 

@@ -139,6 +139,7 @@ fn stdio_ctx(program: &str, args: &[&str], suite: Suite) -> Context {
             program: program.to_owned(),
             args: args.iter().map(|a| (*a).to_owned()).collect(),
             env: Vec::new(),
+            cwd: None,
         },
         None,
         suite,

@@ -228,6 +228,7 @@ fn stdio_ctx(program: &str, args: &[&str]) -> Context {
             program: program.into(),
             args: args.iter().map(|a| (*a).to_owned()).collect(),
             env: Vec::new(),
+            cwd: None,
         },
         None,
         Suite::Smoke,

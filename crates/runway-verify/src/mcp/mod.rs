@@ -266,11 +266,17 @@ async fn connect(ctx: &Context, checks: &mut Vec<CheckResult>) -> Option<Connect
                 }
             }
         }
-        Transport::Stdio { program, args, env } => {
+        Transport::Stdio {
+            program,
+            args,
+            env,
+            cwd,
+        } => {
             match SdkConn::stdio(
                 program,
                 args,
                 env,
+                cwd.as_deref(),
                 ctx.era,
                 ctx.limits,
                 ctx.redactor.clone(),

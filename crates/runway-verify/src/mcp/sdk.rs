@@ -59,6 +59,7 @@ impl SdkConn {
         program: &str,
         args: &[String],
         env: &[(String, String)],
+        cwd: Option<&std::path::Path>,
         choice: EraChoice,
         limits: Limits,
         redactor: Redactor,
@@ -67,6 +68,9 @@ impl SdkConn {
         cmd.args(args).kill_on_drop(true);
         for (k, v) in env {
             cmd.env(k, v);
+        }
+        if let Some(dir) = cwd {
+            cmd.current_dir(dir);
         }
         let (proc, _stderr) = TokioChildProcess::builder(cmd)
             .stderr(std::process::Stdio::null())

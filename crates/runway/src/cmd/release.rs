@@ -188,14 +188,11 @@ async fn load_surface(
     let Some(src) = &cfg.surface_source else {
         return Ok(None);
     };
-    // The command in `runway.toml` is written relative to the project root.
-    std::env::set_current_dir(root).map_err(|e| {
-        anyhow::anyhow!("could not enter the project root `{}`: {e}", root.display())
-    })?;
-    capture_surface(src).await.map(Some)
+    capture_surface(root, src).await.map(Some)
 }
 
 async fn capture_surface(
+    root: &Path,
     src: &runway_config::release::SurfaceSource,
 ) -> anyhow::Result<ToolSurface> {
     use runway_verify::{Context, Suite, Transport};
@@ -209,6 +206,8 @@ async fn capture_surface(
                 .iter()
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
+            // The command in `runway.toml` is written relative to the project root.
+            cwd: Some(root.to_path_buf()),
         },
         (_, Some(url)) => {
             let url = runway_config::interpolate::interpolate_env(url).map_err(|var| {
@@ -440,13 +439,7 @@ fn changelog(root: &Path, cfg: &ReleaseConfig, a: ChangelogArgs) -> anyhow::Resu
         (None, Some(n)) => n.clone(),
         (None, None) => {
             let mut err = anstream::stderr();
-            let reason = st
-                .notes
-                .iter()
-                .find(|n| n.starts_with("nothing to release"))
-                .cloned()
-                .unwrap_or_else(|| "nothing to release".into());
-            let _ = writeln!(err, "{reason}");
+            let _ = writeln!(err, "{}", st.nothing_to_release_reason());
             return Ok(Exit::Success);
         }
     };

@@ -231,6 +231,7 @@ pub fn build_context(ctx: &Ctx, args: &Args) -> anyhow::Result<Context> {
             program,
             args: parts.collect(),
             env: Vec::new(),
+            cwd: None,
         }
     } else {
         let target = args.target.clone().unwrap_or_default();
