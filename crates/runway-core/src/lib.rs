@@ -7,6 +7,7 @@
 //! tokens out of every output.
 
 pub mod check;
+pub mod diagnostic;
 pub mod era;
 pub mod exit;
 pub mod secret;
@@ -14,6 +15,7 @@ pub mod severity;
 pub mod surface;
 
 pub use check::{CheckResult, Evidence, REPORT_SCHEMA, Report, Status, Summary};
+pub use diagnostic::Diagnostic;
 pub use era::Era;
 pub use exit::Exit;
 pub use secret::{Redactor, Secret};
