@@ -23,7 +23,7 @@ pub use environment::EnvironmentError;
 
 pub use context::{
     CallExpect, Context, Endpoint, EraChoice, Expectations, HttpPaths, LoadSettings, LoadTarget,
-    Progress, RateLimitSettings, SmokeCall, Suite, Thresholds, Toggles, Transport,
+    Pattern, Progress, RateLimitSettings, SmokeCall, Suite, Thresholds, Toggles, Transport,
 };
 
 #[cfg(test)]

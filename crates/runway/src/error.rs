@@ -70,6 +70,10 @@ pub fn diagnostic<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a dy
         runway_config::TokenError,
         runway_ledger::LedgerError,
         runway_verify::EnvironmentError,
+        runway_verify::context::SettingsError,
+        runway_verify::http::FetchError,
+        runway_verify::mcp::wire::DecodeError,
+        runway_verify::mcp::SurfaceError,
     );
     None
 }
