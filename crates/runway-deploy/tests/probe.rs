@@ -11,7 +11,7 @@ use runway_reference::{Faults, Options};
 
 async fn server(token: Option<&str>, faults: Faults) -> runway_reference::Running {
     runway_reference::spawn(Options {
-        token: token.map(str::to_owned),
+        token: token.map(Secret::new),
         version: "3.1.4".into(),
         faults,
         ..Options::default()
