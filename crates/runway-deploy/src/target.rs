@@ -90,8 +90,9 @@ pub struct Deployed {
     /// A Kubernetes revision, a process id... whatever the target rolls back to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revision: Option<String>,
-    /// When it started running.
-    pub since: DateTime<Utc>,
+    /// When it started running, when the target knows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<DateTime<Utc>>,
     /// Target-specific facts (the process target's command line...).
     #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
     pub detail: serde_json::Value,

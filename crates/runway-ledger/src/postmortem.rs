@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Duration, Utc};
 use runway_core::Status;
 
-use crate::{Record, Result, RollbackDecision, WindowDecision};
+use crate::{Record, Result, RollbackDecision};
 
 /// `2 h 5 min`, `12 min`, `40 s`, `3 d 4 h`.
 pub fn human_duration(d: Duration) -> String {
@@ -337,13 +337,7 @@ pub fn render(
         }
     }
     if let Some((_, b)) = &dep {
-        let window = match &b.window {
-            WindowDecision::NoWindow => "no deploy window applies".to_owned(),
-            WindowDecision::Inside { window } => format!("inside the deploy window ({window})"),
-            WindowDecision::Override { window, reason } => {
-                format!("outside the deploy window ({window}), overridden: {reason}")
-            }
-        };
+        let window = b.window.describe();
         let _ = writeln!(w, "- The deployment ran {window}.");
     }
     let _ = writeln!(w, "- How could it have been caught earlier? {FILL}\n");

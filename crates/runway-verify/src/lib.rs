@@ -10,6 +10,7 @@
 pub mod checks;
 pub mod context;
 pub mod engine;
+pub mod environment;
 pub mod http;
 pub mod load;
 pub mod mcp;
@@ -18,6 +19,8 @@ pub mod text;
 
 /// Re-exported so callers build [`Transport::Http`] without a dependency of their own.
 pub use url;
+
+pub use environment::EnvironmentError;
 
 pub use context::{
     AuthScheme, CallExpect, Context, Endpoint, EraChoice, Expectations, HttpPaths, LoadSettings,

@@ -8,7 +8,9 @@ use std::{collections::BTreeMap, path::Path, process::Command};
 use chrono::{Duration, Utc};
 use ledger_support::{Fresh, ok, run};
 use runway_core::{CheckResult, Era, Evidence, Report};
-use runway_ledger::{Deployment, Ledger, Outcome, RollbackDecision, Scope, WindowDecision};
+use runway_ledger::{
+    Deployment, DeploymentEnd, Ledger, Outcome, RollbackDecision, Scope, WindowDecision,
+};
 
 both_backends!(
     incident_lifecycle_and_illegal_moves,
@@ -109,12 +111,14 @@ async fn seed(l: &dyn Ledger) -> (String, String) {
         .unwrap();
     l.finish_deployment(
         &dep,
-        Outcome::RolledBack,
-        Some(RollbackDecision::Executed {
-            to: Some("1.3.9".into()),
-            reason: "auth boundary open".into(),
-        }),
-        Some(&ver),
+        &DeploymentEnd {
+            rollback: Some(RollbackDecision::Executed {
+                to: Some("1.3.9".into()),
+                reason: "auth boundary open".into(),
+            }),
+            verification_id: Some(ver.clone()),
+            ..DeploymentEnd::new(Outcome::RolledBack)
+        },
     )
     .await
     .unwrap();

@@ -147,8 +147,10 @@ pub enum HotfixCommand {
 
 /// Turns a library error into what the binary reports: the user's problems
 /// (bad file, repository state) exit 2 with their hint; the rest exit 3.
+/// Goes once the error reporter reads [`runway_core::Diagnostic`] itself.
 pub(crate) fn lift(e: ReleaseError) -> anyhow::Error {
-    if e.is_user_error() {
+    use runway_core::Diagnostic;
+    if e.exit() == Exit::Usage {
         let mut u = crate::error::UsageError::new(e.to_string());
         if let Some(h) = e.hint() {
             u = u.with_hint(h);
@@ -233,12 +235,10 @@ async fn capture_surface(
         }
     };
     let token = match &src.token_env {
-        Some(var) => Some(runway_core::Secret::new(std::env::var(var).map_err(|_| {
-            crate::error::UsageError::new(format!(
-                "environment variable `{var}` is not set (named by `release.surface_source.token_env`)"
-            ))
-            .with_hint("export the server's bearer token in it")
-        })?)),
+        Some(var) => Some(runway_config::token::from_env(
+            var,
+            "`release.surface_source.token_env`",
+        )?),
         None => None,
     };
     let ctx = Context::new(transport, token, Suite::Smoke);
@@ -352,7 +352,7 @@ async fn status(root: &Path, cfg: &ReleaseConfig, a: StatusArgs) -> anyhow::Resu
         st.changelog,
         if has { "has an entry" } else { "has no entry" }
     ));
-    print!("{o}");
+    out!("{o}")?;
     let mut err = anstream::stderr();
     for n in &st.notes {
         let _ = writeln!(err, "note: {n}");
@@ -399,7 +399,7 @@ async fn bump(root: &Path, cfg: &ReleaseConfig, a: BumpArgs) -> anyhow::Result<E
                 let _ = writeln!(err, "warning: {w}");
             }
             if a.dry_run {
-                print!("{}", b.diff);
+                out!("{}", b.diff)?;
                 let _ = writeln!(
                     err,
                     "dry run: would release `{}` → `{}` (tag `{}`); nothing was written",
@@ -421,7 +421,7 @@ async fn bump(root: &Path, cfg: &ReleaseConfig, a: BumpArgs) -> anyhow::Result<E
                         b.tag
                     );
                     for p in &b.push {
-                        println!("{p}");
+                        outln!("{p}")?;
                     }
                 } else {
                     let _ = writeln!(err, "no commit or tag (`--no-git`)");
@@ -449,32 +449,10 @@ fn changelog(root: &Path, cfg: &ReleaseConfig, a: ChangelogArgs) -> anyhow::Resu
         let _ = writeln!(err, "warning: {w}");
     }
     if !a.write {
-        print!("{}", rendered.text);
+        out!("{}", rendered.text)?;
         return Ok(Exit::Success);
     }
-    let rel = PathBuf::from(&cfg.changelog.path);
-    let existing = std::fs::read_to_string(root.join(&rel)).ok();
-    if existing
-        .as_deref()
-        .is_some_and(|t| runway_release::changelog::has_entry(t, &version))
-    {
-        return Err(crate::error::UsageError::new(format!(
-            "`{}` already has an entry for `{version}`",
-            cfg.changelog.path
-        ))
-        .with_hint("edit it by hand, or remove it to have it written again")
-        .into());
-    }
-    let after = runway_release::changelog::prepend(existing.as_deref(), &rendered.text);
-    plan::write_all(
-        root,
-        &[plan::FileChange {
-            path: rel,
-            before: existing,
-            after,
-        }],
-    )
-    .map_err(lift)?;
+    plan::write_changelog(root, cfg, &version, &rendered).map_err(lift)?;
     let _ = writeln!(
         err,
         "prepended the `{version}` entry to `{}`",
@@ -523,7 +501,7 @@ async fn check(root: &Path, cfg: &ReleaseConfig, a: CheckArgs) -> anyhow::Result
             };
             table.add_row([r.name.as_str(), status, detail.as_str()]);
         }
-        println!("{table}");
+        outln!("{table}")?;
         let mut err = anstream::stderr();
         for r in rows.iter().filter(|r| r.status == RowStatus::Fail) {
             if r.detail.starts_with("Version mismatch!") {
@@ -539,7 +517,7 @@ async fn check(root: &Path, cfg: &ReleaseConfig, a: CheckArgs) -> anyhow::Result
 
 fn hotfix_start(root: &Path, cfg: &ReleaseConfig, tag: &str) -> anyhow::Result<Exit> {
     let h = plan::hotfix_start(root, cfg, tag).map_err(lift)?;
-    println!("{}", h.branch);
+    outln!("{}", h.branch)?;
     let mut err = anstream::stderr();
     let _ = writeln!(
         err,
@@ -566,9 +544,9 @@ fn hotfix_finish(root: &Path, cfg: &ReleaseConfig) -> anyhow::Result<Exit> {
                 f.picked.len(),
                 f.main
             );
-            println!("git push origin {hotfix_branch}");
-            println!("git push origin {}", f.bumped.tag);
-            println!("git push origin {}", f.main);
+            outln!("git push origin {hotfix_branch}")?;
+            outln!("git push origin {}", f.bumped.tag)?;
+            outln!("git push origin {}", f.main)?;
             Ok(Exit::Success)
         }
         Some(c) => {
@@ -590,8 +568,8 @@ fn hotfix_finish(root: &Path, cfg: &ReleaseConfig) -> anyhow::Result<Exit> {
                 crate::term::hint_label(),
                 c.command
             );
-            println!("git push origin {hotfix_branch}");
-            println!("git push origin {}", f.bumped.tag);
+            outln!("git push origin {hotfix_branch}")?;
+            outln!("git push origin {}", f.bumped.tag)?;
             Ok(Exit::Failed)
         }
     }
