@@ -4,10 +4,16 @@
 //! `## [Unreleased]` section, which stays where it is); older entries are
 //! never touched, because people edit them by hand.
 
+use std::sync::LazyLock;
+
 use runway_config::release::{ChangelogConfig, NonConventional};
 use serde::Serialize;
 
 use crate::commits::Entry;
+
+/// `(#123)`: a pull request or issue reference.
+static REFS: LazyLock<regex::Regex> =
+    LazyLock::new(|| regex::Regex::new(r"\(#(\d+)\)").expect("static regex"));
 
 /// Where the repository is hosted, for links.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -112,8 +118,7 @@ fn linkify_refs(text: &str, remote: Option<&Remote>) -> String {
     let Some(remote) = remote else {
         return text.to_owned();
     };
-    let re = regex::Regex::new(r"\(#(\d+)\)").expect("static regex");
-    re.replace_all(text, |c: &regex::Captures<'_>| {
+    REFS.replace_all(text, |c: &regex::Captures<'_>| {
         let n: u64 = c[1].parse().unwrap_or(0);
         format!("([#{n}]({}))", remote.issue_url(n))
     })
@@ -269,12 +274,16 @@ pub fn prepend(existing: Option<&str>, entry: &str) -> String {
     out
 }
 
+/// An entry heading (`## [1.2.0]`, `## v1.2.0`, `## 1.2.0 - date`) and its version.
+static HEADING: LazyLock<regex::Regex> = LazyLock::new(|| {
+    regex::Regex::new(r"(?m)^##\s+\[?v?(?P<v>[^\s\[\](:]+)\]?(?:[\s(:]|$)").expect("static regex")
+});
+
 /// True when the changelog has an entry for `version` (`## [1.2.0]`, `## v1.2.0`, `## 1.2.0 - date`).
 pub fn has_entry(text: &str, version: &str) -> bool {
-    let v = regex::escape(version);
-    let re =
-        regex::Regex::new(&format!(r"(?m)^##\s+\[?v?{v}\]?(?:[\s(:]|$)")).expect("escaped regex");
-    re.is_match(text)
+    HEADING
+        .captures_iter(text)
+        .any(|c| c.name("v").is_some_and(|v| v.as_str() == version))
 }
 
 #[cfg(test)]

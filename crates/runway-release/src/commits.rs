@@ -81,30 +81,22 @@ impl From<&runway_config::ReleaseConfig> for Rules {
     }
 }
 
-fn header_re() -> &'static regex::Regex {
-    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    RE.get_or_init(|| {
-        regex::Regex::new(
+static HEADER_RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
             r"^\s*(?:[*-]\s+)?(?P<type>[a-z]+)(?:\((?P<scope>[^()\n]*)\))?(?P<bang>!)?: (?P<desc>\S.*)$",
         )
         .expect("static regex")
-    })
-}
+});
 
-fn refs_re() -> &'static regex::Regex {
-    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    RE.get_or_init(|| regex::Regex::new(r"\(#(\d+)\)").expect("static regex"))
-}
+static REFS_RE: std::sync::LazyLock<regex::Regex> =
+    std::sync::LazyLock::new(|| regex::Regex::new(r"\(#(\d+)\)").expect("static regex"));
 
-fn revert_re() -> &'static regex::Regex {
-    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    RE.get_or_init(|| {
-        regex::Regex::new(r"This reverts commit ([0-9a-f]{7,64})").expect("static regex")
-    })
-}
+static REVERT_RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"This reverts commit ([0-9a-f]{7,64})").expect("static regex")
+});
 
 fn refs_in(text: &str) -> Vec<u64> {
-    refs_re()
+    REFS_RE
         .captures_iter(text)
         .filter_map(|c| c[1].parse().ok())
         .collect()
@@ -141,7 +133,7 @@ pub fn parse_commit(c: &RawCommit) -> Vec<Entry> {
         .and_then(|s| s.strip_suffix('"'))
     {
         let mut e = entry(Some("revert".into()), None, inner.to_owned());
-        e.reverts = revert_re().captures(message).map(|m| m[1].to_owned());
+        e.reverts = REVERT_RE.captures(message).map(|m| m[1].to_owned());
         return vec![e];
     }
 
@@ -159,14 +151,14 @@ pub fn parse_commit(c: &RawCommit) -> Vec<Entry> {
                 .filter(|d| d.trim() != cc.description().trim())
                 .map(|d| d.trim().to_owned());
             if e.kind.as_deref() == Some("revert") {
-                e.reverts = revert_re().captures(message).map(|m| m[1].to_owned());
+                e.reverts = REVERT_RE.captures(message).map(|m| m[1].to_owned());
             }
             out.push(e);
         }
         Err(_) => {
             // A header that only looks conventional still counts (e.g. a body that
             // does not parse as footers); otherwise the commit is not conventional.
-            if let Some(m) = header_re().captures(subject) {
+            if let Some(m) = HEADER_RE.captures(subject) {
                 let mut e = entry(
                     Some(m["type"].to_owned()),
                     m.name("scope").map(|s| s.as_str().to_owned()),
@@ -182,7 +174,7 @@ pub fn parse_commit(c: &RawCommit) -> Vec<Entry> {
     // Squash-merge bodies: every line that is itself a conventional header.
     let mut extra: Vec<Entry> = Vec::new();
     for line in &body {
-        if let Some(m) = header_re().captures(line) {
+        if let Some(m) = HEADER_RE.captures(line) {
             let mut e = entry(
                 Some(m["type"].to_owned()),
                 m.name("scope").map(|s| s.as_str().to_owned()),

@@ -51,6 +51,9 @@ pub enum ReleaseError {
     Repo(String),
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// The changelog already has an entry for the version being written.
+    #[error("`{}` already has an entry for `{version}`", path.display())]
+    EntryExists { path: PathBuf, version: String },
 }
 
 impl ReleaseError {
@@ -67,18 +70,26 @@ impl ReleaseError {
             hint: Some(hint.into()),
         }
     }
+}
 
-    /// What to do about it, when there is something to say.
-    pub fn hint(&self) -> Option<&str> {
+impl runway_core::Diagnostic for ReleaseError {
+    fn hint(&self) -> Option<String> {
         match self {
-            ReleaseError::Git { hint, .. } => hint.as_deref(),
+            ReleaseError::Git { hint, .. } => hint.clone(),
+            ReleaseError::EntryExists { .. } => {
+                Some("edit it by hand, or remove it to have it written again".into())
+            }
             _ => None,
         }
     }
 
-    /// True when the user (their files, flags or repository) caused it, not Runway.
-    pub fn is_user_error(&self) -> bool {
-        !matches!(self, ReleaseError::Repo(_))
+    /// The user's files, flags or repository caused everything but a failure
+    /// to read the repository at all.
+    fn exit(&self) -> runway_core::Exit {
+        match self {
+            ReleaseError::Repo(_) => runway_core::Exit::Internal,
+            _ => runway_core::Exit::Usage,
+        }
     }
 }
 

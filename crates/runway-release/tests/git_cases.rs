@@ -6,7 +6,7 @@ mod common;
 
 use common::Repo;
 use runway_config::ReleaseConfig;
-use runway_core::{ToolSignature, ToolSurface};
+use runway_core::{Diagnostic, ToolSignature, ToolSurface};
 use runway_release::ReleaseError;
 use runway_release::plan::{
     self, BumpOptions, BumpResult, CheckOptions, FileChange, PlanOptions, Requested, RowStatus,
@@ -920,10 +920,10 @@ fn gate_output_hides_secret_values_and_url_credentials() {
 #[test]
 fn redaction_keeps_ordinary_values_and_hides_url_credentials() {
     let path = std::env::var("PATH").unwrap();
-    assert!(plan::redact_output(&path).contains(&path[..path.len().min(4)]));
+    assert!(runway_release::redact::redact_output(&path).contains(&path[..path.len().min(4)]));
     let text = "https://user:pw@github.com/o/r.git";
     assert_eq!(
-        plan::redact_output(text),
+        runway_release::redact::redact_output(text),
         "https://[redacted]@github.com/o/r.git"
     );
 }

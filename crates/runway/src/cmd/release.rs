@@ -147,8 +147,10 @@ pub enum HotfixCommand {
 
 /// Turns a library error into what the binary reports: the user's problems
 /// (bad file, repository state) exit 2 with their hint; the rest exit 3.
+/// Goes once the error reporter reads [`runway_core::Diagnostic`] itself.
 pub(crate) fn lift(e: ReleaseError) -> anyhow::Error {
-    if e.is_user_error() {
+    use runway_core::Diagnostic;
+    if e.exit() == Exit::Usage {
         let mut u = crate::error::UsageError::new(e.to_string());
         if let Some(h) = e.hint() {
             u = u.with_hint(h);
@@ -452,29 +454,7 @@ fn changelog(root: &Path, cfg: &ReleaseConfig, a: ChangelogArgs) -> anyhow::Resu
         print!("{}", rendered.text);
         return Ok(Exit::Success);
     }
-    let rel = PathBuf::from(&cfg.changelog.path);
-    let existing = std::fs::read_to_string(root.join(&rel)).ok();
-    if existing
-        .as_deref()
-        .is_some_and(|t| runway_release::changelog::has_entry(t, &version))
-    {
-        return Err(crate::error::UsageError::new(format!(
-            "`{}` already has an entry for `{version}`",
-            cfg.changelog.path
-        ))
-        .with_hint("edit it by hand, or remove it to have it written again")
-        .into());
-    }
-    let after = runway_release::changelog::prepend(existing.as_deref(), &rendered.text);
-    plan::write_all(
-        root,
-        &[plan::FileChange {
-            path: rel,
-            before: existing,
-            after,
-        }],
-    )
-    .map_err(lift)?;
+    plan::write_changelog(root, cfg, &version, &rendered).map_err(lift)?;
     let _ = writeln!(
         err,
         "prepended the `{version}` entry to `{}`",
