@@ -160,10 +160,7 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
             let record = ledger.get(&a.id).await?;
             let mut out = std::io::stdout().lock();
             if record.kind == Kind::Deployment && a.format != Format::Csv {
-                let view = ledger
-                    .deployment_view(&record.id)
-                    .await
-                    .map_err(ledger_error)?;
+                let view = ledger.deployment_view(&record.id).await?;
                 if a.format == Format::Json {
                     let doc = super::ledger_deployment::ShowJson {
                         record: &record,
