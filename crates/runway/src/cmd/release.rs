@@ -287,7 +287,9 @@ async fn status(root: &Path, cfg: &ReleaseConfig, a: StatusArgs) -> anyhow::Resu
     }
     let mut o = String::new();
     o.push_str("version files:\n");
-    if st.files.is_empty() {
+    if st.tag_is_version() {
+        o.push_str("  (none: the git tag is the version)\n");
+    } else if st.files.is_empty() {
         o.push_str("  (none)\n");
     }
     for f in &st.files {
