@@ -113,6 +113,12 @@ impl runway_core::Diagnostic for LedgerError {
             LedgerError::Url { .. } => Some(
                 "pass `--ledger sqlite://PATH` or `--ledger postgres://USER@HOST:PORT/DB`".into(),
             ),
+            LedgerError::Locked { environment, .. } => Some(format!(
+                "wait for that deployment to finish (`runway status {environment}` shows it); a crashed holder's lock lapses at its expiry"
+            )),
+            LedgerError::LockLost { .. } => Some(
+                "the deployment paused longer than its lock's time to live; check what now runs there before deploying again".into(),
+            ),
             _ => None,
         }
     }
