@@ -94,6 +94,11 @@ pub fn bump(
             git::require_clean(root)?;
         }
     }
+    if st.files.is_empty() && !st.tag_is_version() {
+        return Err(ReleaseError::NoVersionFile {
+            dynamic: st.dynamic.first().map(|d| d.lives_in.clone()),
+        });
+    }
     if !st.files_agree && !matches!(requested, Requested::Exact(_)) {
         let list: Vec<String> = st
             .files
@@ -146,13 +151,18 @@ fn bump_inner(
         )));
     }
     let tag = format!("{}{next}", cfg.tag_prefix);
-    if !opts.no_git && git::tag_commit(root, &tag)?.is_some() {
-        return Err(ReleaseError::git_hint(
-            format!("tag `{tag}` already exists"),
-            format!(
-                "pick another version, or delete the tag (`git tag -d {tag}`) if it was a mistake"
-            ),
-        ));
+    if !opts.no_git {
+        let existing = match git::tag_commit(root, &tag)? {
+            Some(_) => Some(tag.clone()),
+            // The same release under another spelling (`v2.0.0rc1`).
+            None => git::tag_for_version(root, &cfg.tag_prefix, &next)?.map(|t| t.name),
+        };
+        if let Some(existing) = existing {
+            return Err(ReleaseError::git_hint(
+                format!("tag `{existing}` already exists"),
+                git::existing_tag_hint(root, &existing),
+            ));
+        }
     }
 
     let mut changes = Vec::new();
@@ -243,8 +253,12 @@ fn bump_inner(
     let mut add = vec!["add", "--"];
     add.extend(paths.iter().map(String::as_str));
     let message = format!("chore(release): {tag}");
-    let committed =
-        git::run(root, &add).and_then(|_| git::run(root, &["commit", "-q", "-m", &message]));
+    let committed = if out.changes.is_empty() {
+        // A version that lives in the tags alone: the tag is the whole release.
+        Ok(String::new())
+    } else {
+        git::run(root, &add).and_then(|_| git::run(root, &["commit", "-q", "-m", &message]))
+    };
     if let Err(e) = committed {
         // All or none: put the files back as they were and unstage them.
         let undo: Vec<FileChange> = out
