@@ -264,6 +264,30 @@ async fn a_smoke_call_over_the_tool_budget_fails_unless_its_own_budget_allows_it
 }
 
 #[tokio::test]
+async fn a_405_or_501_is_not_mcp_either() {
+    for status in [StatusCode::METHOD_NOT_ALLOWED, StatusCode::NOT_IMPLEMENTED] {
+        let addr =
+            serve(Router::new().route("/mcp", axum::routing::any(move || async move { status })))
+                .await;
+        let report = engine::run(&ctx(addr, Suite::Smoke)).await;
+        let failed = failures(&report);
+        assert_eq!(failed.len(), 1, "{status}: {failed:#?}");
+        assert!(
+            failed[0].message.contains("does not serve MCP"),
+            "{}",
+            failed[0].message
+        );
+        let auth = report.check("auth").unwrap();
+        assert!(
+            auth.message
+                .contains(&format!("(HTTP {})", status.as_u16())),
+            "{}",
+            auth.message
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_url_that_does_not_serve_mcp_is_one_failure_and_the_rest_is_skipped() {
     let page = || async {
         (

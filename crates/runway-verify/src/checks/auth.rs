@@ -76,7 +76,10 @@ pub async fn run(ctx: &Context, client: &reqwest::Client, era: &Era) -> Vec<Chec
         (s, false) if is_success(s) => CheckResult::warn(
             "auth.no_token",
             format!("a request without a token gets {s}: the server is open to anyone"),
-            "if the server is public this is expected; otherwise require `Authorization: Bearer` and pass the token with `--token-env`",
+            format!(
+                "if the server is public this is expected; otherwise require `Authorization: Bearer` and pass the token with {}",
+                ctx.setting(Some("--token-env"), "token_env")
+            ),
         ),
         (403, _) => CheckResult::warn(
             "auth.no_token",
@@ -133,7 +136,10 @@ pub async fn run(ctx: &Context, client: &reqwest::Client, era: &Era) -> Vec<Chec
         ] {
             out.push(CheckResult::skip(
                 id,
-                "no token given (`--token-env` or `--token-file`)",
+                format!(
+                    "no token given ({})",
+                    ctx.setting(Some("--token-env"), "token_env")
+                ),
             ));
         }
         return out;

@@ -94,7 +94,10 @@ pub async fn run(ctx: &Context, client: &reqwest::Client, era: &Era) -> CheckRes
                 "no 429 after {sent} anonymous requests in {}",
                 crate::text::duration(started.elapsed())
             );
-            let hint = "limit unauthenticated requests per client (e.g. 20 per second) and answer 429 with `Retry-After`; raise `burst` if your limit is higher";
+            let hint = format!(
+                "limit unauthenticated requests per client (e.g. 20 per second) and answer 429 with `Retry-After`; raise {} if your limit is higher",
+                ctx.setting(None, "rate_limit.burst")
+            );
             let r = if ctx.rate_limit.required {
                 CheckResult::fail(id, message, hint)
             } else {
