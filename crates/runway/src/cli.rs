@@ -39,6 +39,8 @@ pub enum Command {
     Incident(cmd::incident::Command),
     /// DORA metrics from the ledger and git.
     Dora(cmd::dora::Args),
+    /// Serve Runway's operations to an MCP client (stdio, or `--listen` for streamable HTTP).
+    Mcp(cmd::mcp::Args),
     /// Print shell completions for bash, zsh, fish, elvish or powershell.
     Completions(cmd::completions::Args),
     /// Print the man page (roff) on stdout.

@@ -65,7 +65,7 @@ fn options(args: &Args) -> anyhow::Result<Options> {
 }
 
 /// Resolves on Ctrl-C or, on Unix, SIGTERM (how process supervisors stop a server).
-async fn stop_signal() {
+pub(crate) async fn stop_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

@@ -1,0 +1,440 @@
+//! The tool catalogue: names, hand-written schemas, and the call of each.
+//!
+//! Schemas are written out (not derived) so what a client sees is exactly
+//! what this file says, and each `outputSchema` describes the JSON the
+//! matching `--format json` prints. Every tool here only reads.
+
+use std::sync::Arc;
+
+use rmcp::model::{CallToolResult, JsonObject, Tool, ToolAnnotations};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::error::OpError;
+use crate::ops::{Workspace, parse_when};
+
+/// Tool names in list order.
+pub const TOOL_NAMES: &[&str] = &[
+    "release_status",
+    "changelog_preview",
+    "verify",
+    "ledger_list",
+    "ledger_show",
+    "dora",
+    "incident_list",
+    "incident_show",
+];
+
+fn object(value: Value) -> Arc<JsonObject> {
+    match value {
+        Value::Object(map) => Arc::new(map),
+        // Every schema below is an object literal; this arm only keeps the function total.
+        other => Arc::new(JsonObject::from_iter([("const".to_owned(), other)])),
+    }
+}
+
+fn input(properties: Value, required: &[&str]) -> Arc<JsonObject> {
+    object(json!({
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "additionalProperties": false,
+    }))
+}
+
+fn output(properties: Value, required: &[&str]) -> Arc<JsonObject> {
+    object(json!({
+        "type": "object",
+        "properties": properties,
+        "required": required,
+    }))
+}
+
+fn text(description: &str) -> Value {
+    json!({"type": "string", "description": description})
+}
+
+fn records_of(what: &str) -> Value {
+    json!({"type": "array", "description": what, "items": {"type": "object", "required": ["id", "kind", "created_at"]}})
+}
+
+fn read_only() -> ToolAnnotations {
+    ToolAnnotations::new()
+        .read_only(true)
+        .destructive(false)
+        .idempotent(true)
+        .open_world(false)
+}
+
+/// Every tool, in list order.
+pub fn catalogue() -> Vec<Tool> {
+    TOOL_NAMES.iter().filter_map(|n| definition(n)).collect()
+}
+
+/// One tool's definition, if the name is in the catalogue.
+pub fn definition(name: &str) -> Option<Tool> {
+    let when = "a duration back from now (`7d`, `12h`) or an RFC 3339 time";
+    let tool = match name {
+        "release_status" => Tool::new(
+            "release_status",
+            "What the next release would be: version files, last tag, commits since it by type, the bump and the commit that decided it (`runway release status --format json`)",
+            input(
+                json!({"pre": {"type": "string", "enum": ["alpha", "beta", "rc"], "description": "compute a pre-release on this line"}}),
+                &[],
+            ),
+        )
+        .with_raw_output_schema(output(
+            json!({
+                "current": {"type": "string"},
+                "next": {"type": ["string", "null"]},
+                "next_tag": {"type": ["string", "null"]},
+                "level": {"type": ["string", "null"]},
+                "commits": {"type": "integer"},
+                "decided_by": {"type": ["string", "null"]},
+                "files_agree": {"type": "boolean"},
+                "notes": {"type": "array", "items": {"type": "string"}},
+            }),
+            &["current", "commits", "files_agree", "notes"],
+        )),
+        "changelog_preview" => Tool::new(
+            "changelog_preview",
+            "The changelog entry the next release would prepend, without writing it (`runway release changelog`)",
+            input(
+                json!({"version": text("the version to render the entry for (default: the next one)")}),
+                &[],
+            ),
+        )
+        .with_raw_output_schema(output(
+            json!({
+                "version": {"type": ["string", "null"]},
+                "text": {"type": "string", "description": "the entry, in Markdown"},
+                "warnings": {"type": "array", "items": {"type": "string"}},
+                "reason": {"type": ["string", "null"], "description": "why there is nothing to release"},
+            }),
+            &["version", "text", "warnings"],
+        )),
+        "verify" => Tool::new(
+            "verify",
+            "Verify an MCP server (a URL, or an environment of `runway.toml`): health, auth, protocol, tools, headers; the `runway.report/v1` report (`runway verify --format json`)",
+            input(
+                json!({
+                    "target": text("an `http(s)://` MCP endpoint URL, or an environment name from `runway.toml`"),
+                    "suite": {"type": "string", "enum": ["smoke", "full", "conformance"], "description": "which checks run (default: the environment's, else smoke)"},
+                }),
+                &["target"],
+            ),
+        )
+        .with_raw_output_schema(output(
+            json!({
+                "schema": {"type": "string", "const": "runway.report/v1"},
+                "target": {"type": "string"},
+                "suite": {"type": "string"},
+                "passed": {"type": "boolean"},
+                "checks": {"type": "array", "items": {"type": "object", "required": ["id", "status"]}},
+            }),
+            &["schema", "target", "passed", "checks"],
+        )),
+        "ledger_list" => Tool::new(
+            "ledger_list",
+            "Ledger records (releases, deployments, verifications, incidents), oldest first, each with its history (`runway ledger list --format json`, under `records`)",
+            input(
+                json!({
+                    "kind": {"type": "string", "enum": ["release", "deployment", "verification", "incident"]},
+                    "environment": text("only records of this environment"),
+                    "version": text("only records of this release version"),
+                    "since": text(&format!("only records created since: {when}")),
+                    "until": text(&format!("only records created before: {when}")),
+                }),
+                &[],
+            ),
+        )
+        .with_raw_output_schema(output(
+            json!({"records": records_of("the matching records")}),
+            &["records"],
+        )),
+        "ledger_show" => Tool::new(
+            "ledger_show",
+            "One ledger record with its whole history; a deployment also gets its `deployment_view` (`runway ledger show ID --format json`)",
+            input(json!({"id": text("a record id, or a unique prefix of one")}), &["id"]),
+        )
+        .with_raw_output_schema(output(
+            json!({
+                "id": {"type": "string"},
+                "kind": {"type": "string"},
+                "created_at": {"type": "string"},
+                "events": {"type": "array"},
+            }),
+            &["id", "kind", "created_at"],
+        )),
+        "dora" => Tool::new(
+            "dora",
+            "The four DORA metrics from the ledger and git: deployment frequency, lead time, change failure rate, recovery time (`runway dora --format json`)",
+            input(
+                json!({
+                    "environment": text("only this environment (default: every one)"),
+                    "since": text(&format!("the window's start (default `90d`): {when}")),
+                }),
+                &[],
+            ),
+        )
+        .with_raw_output_schema(output(
+            json!({
+                "deployments": {"type": "integer"},
+                "failed_deployments": {"type": "integer"},
+                "deployment_frequency": {"type": "object"},
+                "lead_time_for_changes": {"type": "object"},
+                "change_failure_rate": {"type": "object"},
+                "failed_deployment_recovery_time": {"type": "object"},
+            }),
+            &["deployments", "failed_deployments"],
+        )),
+        "incident_list" => Tool::new(
+            "incident_list",
+            "Incidents, open ones unless `all` (`runway incident list --format json`, under `incidents`)",
+            input(
+                json!({
+                    "all": {"type": "boolean", "description": "include resolved and closed incidents"},
+                    "environment": text("only incidents in this environment"),
+                    "since": text(&format!("only incidents detected since: {when}")),
+                }),
+                &[],
+            ),
+        )
+        .with_raw_output_schema(output(
+            json!({"incidents": records_of("the matching incidents")}),
+            &["incidents"],
+        )),
+        "incident_show" => Tool::new(
+            "incident_show",
+            "One incident's record: severity, title, timeline, the deployment that caused it",
+            input(json!({"id": text("the incident's id, or a unique prefix")}), &["id"]),
+        )
+        .with_raw_output_schema(output(
+            json!({
+                "id": {"type": "string"},
+                "kind": {"type": "string", "const": "incident"},
+                "body": {"type": "object"},
+                "events": {"type": "array"},
+            }),
+            &["id", "kind", "body"],
+        )),
+        _ => return None,
+    };
+    Some(tool.with_annotations(read_only()))
+}
+
+/// Arguments that do not match a tool's `inputSchema`.
+#[derive(Debug)]
+pub struct BadArguments {
+    pub tool: String,
+    pub message: String,
+}
+
+fn args<T: DeserializeOwned>(tool: &str, arguments: Option<JsonObject>) -> Result<T, BadArguments> {
+    serde_json::from_value(Value::Object(arguments.unwrap_or_default())).map_err(|e| BadArguments {
+        tool: tool.to_owned(),
+        message: e.to_string(),
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReleaseStatusArgs {
+    pre: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChangelogArgs {
+    version: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VerifyArgs {
+    target: String,
+    suite: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LedgerListArgs {
+    kind: Option<String>,
+    environment: Option<String>,
+    version: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IdArgs {
+    id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DoraArgs {
+    environment: Option<String>,
+    since: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IncidentListArgs {
+    #[serde(default)]
+    all: bool,
+    environment: Option<String>,
+    since: Option<String>,
+}
+
+/// What a long operation reports while it runs, and how it learns it was cancelled.
+pub struct Running<'a> {
+    pub cancel: &'a tokio_util::sync::CancellationToken,
+    /// Called with (done, total, message) as the operation moves.
+    pub progress: &'a (dyn Fn(f64, f64, String) + Send + Sync),
+}
+
+/// Runs tool `name`. `Err` is a protocol error (unknown tool, bad arguments);
+/// a failed operation is a tool result with `isError: true`, so the client reads why.
+pub async fn call(
+    ws: &Workspace,
+    name: &str,
+    arguments: Option<JsonObject>,
+    running: Running<'_>,
+) -> Result<CallToolResult, BadArguments> {
+    let result: Result<Value, OpError> = match name {
+        "release_status" => {
+            let a: ReleaseStatusArgs = args(name, arguments)?;
+            ws.release_status(a.pre.as_deref()).await
+        }
+        "changelog_preview" => {
+            let a: ChangelogArgs = args(name, arguments)?;
+            ws.changelog_preview(a.version).await
+        }
+        "verify" => {
+            let a: VerifyArgs = args(name, arguments)?;
+            verify(ws, a, running).await
+        }
+        "ledger_list" => {
+            let a: LedgerListArgs = args(name, arguments)?;
+            match ledger_filter(a) {
+                Ok(f) => ws.ledger_list(f).await,
+                Err(e) => Err(e),
+            }
+        }
+        "ledger_show" => {
+            let a: IdArgs = args(name, arguments)?;
+            ws.ledger_show(&a.id).await
+        }
+        "dora" => {
+            let a: DoraArgs = args(name, arguments)?;
+            match parse_when("since", a.since.as_deref().unwrap_or("90d")) {
+                Ok(since) => ws.dora(a.environment, since).await,
+                Err(e) => Err(e),
+            }
+        }
+        "incident_list" => {
+            let a: IncidentListArgs = args(name, arguments)?;
+            match a
+                .since
+                .as_deref()
+                .map(|s| parse_when("since", s))
+                .transpose()
+            {
+                Ok(since) => ws.incident_list(a.all, a.environment, since).await,
+                Err(e) => Err(e),
+            }
+        }
+        "incident_show" => {
+            let a: IdArgs = args(name, arguments)?;
+            ws.incident_show(&a.id).await
+        }
+        other => {
+            return Err(BadArguments {
+                tool: other.to_owned(),
+                message: format!("no tool `{other}`: the tools are {}", TOOL_NAMES.join(", ")),
+            });
+        }
+    };
+    Ok(match result {
+        Ok(value) => CallToolResult::structured(value),
+        Err(e) => CallToolResult::error(vec![rmcp::model::ContentBlock::text(e.to_text())]),
+    })
+}
+
+fn ledger_filter(a: LedgerListArgs) -> Result<runway_ledger::Filter, OpError> {
+    Ok(runway_ledger::Filter {
+        kind: a
+            .kind
+            .as_deref()
+            .map(|k| {
+                k.parse::<runway_ledger::Kind>()
+                    .map_err(|e| OpError::Argument {
+                        field: "kind",
+                        message: e.to_string(),
+                    })
+            })
+            .transpose()?,
+        environment: a.environment,
+        version: a.version,
+        since: a
+            .since
+            .as_deref()
+            .map(|s| parse_when("since", s))
+            .transpose()?,
+        until: a
+            .until
+            .as_deref()
+            .map(|s| parse_when("until", s))
+            .transpose()?,
+        ..runway_ledger::Filter::default()
+    })
+}
+
+async fn verify(ws: &Workspace, a: VerifyArgs, running: Running<'_>) -> Result<Value, OpError> {
+    let suite = match a.suite.as_deref() {
+        None => None,
+        Some("smoke") => Some(runway_verify::Suite::Smoke),
+        Some("full") => Some(runway_verify::Suite::Full),
+        Some("conformance") => Some(runway_verify::Suite::Conformance),
+        Some(other) => {
+            return Err(OpError::Argument {
+                field: "suite",
+                message: format!("unknown suite `{other}`: use smoke, full or conformance"),
+            });
+        }
+    };
+    let mut ctx = ws.verify_context(&a.target, suite)?;
+    let progress = running.progress;
+    let started = format!("verifying `{}`", ctx.display);
+    progress(0.0, 1.0, started);
+    // The load stage reports its requests; pass them on as MCP progress.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(u64, u64)>();
+    ctx.progress = Some(runway_verify::Progress(Arc::new(move |done, total| {
+        let _ = tx.send((done, total));
+    })));
+    let redactor = ctx.redactor.clone();
+    let run = runway_verify::engine::run(&ctx);
+    tokio::pin!(run);
+    let report = loop {
+        tokio::select! {
+            report = &mut run => break report,
+            () = running.cancel.cancelled() => return Err(OpError::Cancelled),
+            Some((done, total)) = rx.recv() => {
+                if total > 0 {
+                    progress(done as f64, total as f64, format!("load: {done}/{total} requests"));
+                }
+            }
+        }
+    };
+    progress(1.0, 1.0, "done".to_owned());
+    let text = runway_verify::report::render(
+        &report,
+        runway_verify::report::Format::Json,
+        false,
+        &redactor,
+    );
+    Ok(serde_json::from_str(&text)?)
+}

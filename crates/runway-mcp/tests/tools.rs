@@ -1,0 +1,127 @@
+//! `runway-mcp` driven by rmcp's client over an in-memory pipe: every tool has
+//! both schemas, results are the CLI's JSON, bad arguments are -32602, and the
+//! `runway.toml` resource never shows a secret.
+
+use rmcp::ServiceExt as _;
+use rmcp::model::{CallToolRequestParams, ReadResourceRequestParams, ResourceContents};
+use serde_json::json;
+
+async fn client(ws: runway_mcp::Workspace) -> rmcp::service::RunningService<rmcp::RoleClient, ()> {
+    let (server_io, client_io) = tokio::io::duplex(1 << 20);
+    let (sr, sw) = tokio::io::split(server_io);
+    tokio::spawn(runway_mcp::serve_io(ws, sr, sw));
+    let (cr, cw) = tokio::io::split(client_io);
+    ().serve((cr, cw)).await.unwrap()
+}
+
+fn workspace(dir: &std::path::Path, toml: &str) -> runway_mcp::Workspace {
+    std::fs::write(dir.join("runway.toml"), toml).unwrap();
+    runway_mcp::Workspace {
+        root: dir.to_path_buf(),
+        config: runway_config::Config::discover(dir).unwrap(),
+        ledger: runway_ledger::LedgerUrl::default_for(dir),
+    }
+}
+
+fn call(name: &str, args: serde_json::Value) -> CallToolRequestParams {
+    let mut p = CallToolRequestParams::new(name.to_owned());
+    p.arguments = args.as_object().cloned();
+    p
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_tool_is_listed_read_only_with_both_schemas() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = client(workspace(dir.path(), "[project]\nname = \"t\"\n")).await;
+    let tools = c.list_all_tools().await.unwrap();
+    let names: Vec<String> = tools.iter().map(|t| t.name.to_string()).collect();
+    assert_eq!(names, runway_mcp::TOOL_NAMES);
+    for t in &tools {
+        assert!(t.output_schema.is_some(), "{} has no outputSchema", t.name);
+        let a = t.annotations.as_ref().unwrap();
+        assert_eq!(a.read_only_hint, Some(true), "{}", t.name);
+    }
+    c.cancel().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_incident_in_the_ledger_is_listed_and_shown_as_the_cli_prints_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = workspace(dir.path(), "[project]\nname = \"t\"\n");
+    let ledger = runway_ledger::open(&ws.ledger).await.unwrap();
+    let id = ledger
+        .open_incident(runway_core::Severity::P1, "tools time out", None)
+        .await
+        .unwrap();
+    let record = serde_json::to_value(ledger.get(&id).await.unwrap()).unwrap();
+    ledger.close().await;
+
+    let c = client(ws).await;
+    let listed = c.call_tool(call("incident_list", json!({}))).await.unwrap();
+    let listed = listed.structured_content.unwrap();
+    assert_eq!(listed["incidents"][0]["id"], json!(id));
+    let shown = c
+        .call_tool(call("incident_show", json!({"id": id})))
+        .await
+        .unwrap();
+    assert_eq!(shown.structured_content.unwrap(), record);
+    let all = c
+        .call_tool(call("ledger_list", json!({"kind": "incident"})))
+        .await
+        .unwrap();
+    assert_eq!(all.structured_content.unwrap()["records"][0], record);
+    let missing = c
+        .call_tool(call("ledger_show", json!({"id": "nope-123"})))
+        .await
+        .unwrap();
+    assert_eq!(missing.is_error, Some(true));
+    c.cancel().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrongly_typed_or_unknown_arguments_are_invalid_params() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = client(workspace(dir.path(), "[project]\nname = \"t\"\n")).await;
+    for (tool, args) in [
+        ("verify", json!({"target": 12345})),
+        ("ledger_list", json!({"colour": "red"})),
+    ] {
+        let err = c.call_tool(call(tool, args)).await.unwrap_err();
+        let text = format!("{err:?}");
+        assert!(
+            text.contains("-32602")
+                || text.contains("InvalidParams")
+                || text.contains("INVALID_PARAMS"),
+            "{tool}: {text}"
+        );
+    }
+    let bad_kind = c
+        .call_tool(call("ledger_list", json!({"kind": "party"})))
+        .await
+        .unwrap();
+    assert_eq!(bad_kind.is_error, Some(true));
+    c.cancel().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_config_resource_has_no_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = "[project]\nname = \"t\"\n[ledger]\nurl = \"postgres://runway:pg-secret-4242@127.0.0.1:5432/runway\"\n";
+    let c = client(workspace(dir.path(), toml)).await;
+    let read = c
+        .read_resource(ReadResourceRequestParams::new("runway://config"))
+        .await
+        .unwrap();
+    let ResourceContents::TextResourceContents { text, .. } = &read.contents[0] else {
+        panic!("not text: {read:?}");
+    };
+    assert!(!text.contains("pg-secret-4242"), "{text}");
+    assert!(text.contains("name = \"t\""), "{text}");
+    let templates = c.list_all_resource_templates().await.unwrap();
+    let uris: Vec<&str> = templates.iter().map(|t| t.uri_template.as_str()).collect();
+    assert_eq!(
+        uris,
+        ["runway://deployments/{id}", "runway://incidents/{id}"]
+    );
+    c.cancel().await.unwrap();
+}

@@ -1,0 +1,128 @@
+//! `runway mcp`: Runway verifies its own MCP server, over stdio and over HTTP,
+//! with the conformance suite; flag mistakes are usage errors.
+
+use std::time::Duration;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+const TOKEN: &str = "mcp-cli-test-token-8080-zyxw";
+
+fn runway() -> Command {
+    let mut c = Command::cargo_bin("runway").unwrap();
+    c.env_remove("GITHUB_STEP_SUMMARY")
+        .env_remove("RUNWAY_LEDGER_URL")
+        .env("NO_COLOR", "1")
+        .env("MCP_TEST_TOKEN", TOKEN)
+        .timeout(Duration::from_secs(120));
+    c
+}
+
+/// A project directory with a `runway.toml` and an empty ledger path.
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("runway.toml"),
+        "[project]\nname = \"mcp-test\"\n",
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn conformance_passes_against_runway_mcp_over_stdio() {
+    let dir = project();
+    let bin = assert_cmd::cargo::cargo_bin("runway");
+    // `mcp.errors.invalid_params` over stdio in the stateless era gets -32601 from
+    // rmcp's stdio server for every server (`serve-reference --stdio` fails it the
+    // same way): a verify/rmcp defect, reported, not one of `runway mcp`'s.
+    let out = runway()
+        .args(["verify", "--suite", "conformance", "--format", "json"])
+        .args(["--skip", "mcp.errors.invalid_params", "--stdio", "--"])
+        .arg(&bin)
+        .args(["mcp", "-C"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let ids: Vec<&str> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["id"].as_str())
+        .collect();
+    assert!(ids.contains(&"mcp.handshake"), "{ids:?}");
+    assert!(ids.contains(&"mcp.tools.schemas"), "{ids:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conformance_passes_against_runway_mcp_over_http_with_a_token() {
+    let dir = project();
+    let server = runway_mcp::spawn_http(
+        runway_mcp::Workspace {
+            root: dir.path().to_path_buf(),
+            config: None,
+            ledger: runway_ledger::LedgerUrl::default_for(dir.path()),
+        },
+        runway_mcp::HttpOptions {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            token: Some(TOKEN.into()),
+            allowed_origins: Vec::new(),
+            allow_remote: false,
+        },
+    )
+    .await
+    .unwrap();
+    let mut cmd = runway();
+    cmd.args([
+        "verify",
+        "--suite",
+        "conformance",
+        "--token-env",
+        "MCP_TEST_TOKEN",
+    ])
+    .arg(&server.mcp_url);
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(!stdout.contains(TOKEN), "{stdout}");
+    server.shutdown().await;
+}
+
+#[test]
+fn listen_without_a_token_is_a_usage_error() {
+    let dir = project();
+    runway()
+        .args(["mcp", "--listen", "127.0.0.1:0", "-C"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("`--listen` needs a bearer token"));
+}
+
+#[test]
+fn listen_on_a_public_address_is_refused_without_allow_remote() {
+    let dir = project();
+    runway()
+        .args([
+            "mcp",
+            "--listen",
+            "0.0.0.0:0",
+            "--token-env",
+            "MCP_TEST_TOKEN",
+            "-C",
+        ])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a loopback address"));
+}
