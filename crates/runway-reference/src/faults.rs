@@ -28,6 +28,10 @@ pub struct Faults {
     pub failing_tool: bool,
     /// `slow-tool=MS`: every tool call is delayed by this many milliseconds.
     pub slow_tool: Option<u64>,
+    /// `fail-after=N`: the first N tool calls succeed, every later one fails with
+    /// a JSON-RPC internal error: a fault that a first verify passes and only
+    /// traffic shows (the deploy demo's bad release).
+    pub fail_after: Option<u64>,
     /// `missing-headers`: no security headers on any response.
     pub missing_headers: bool,
     /// `cors-wildcard`: `Access-Control-Allow-Origin: *` with `Access-Control-Allow-Credentials: true`.
@@ -64,7 +68,7 @@ pub struct Faults {
     pub garbage: bool,
 }
 
-/// Accessors for every boolean fault, in the order of [`Faults::NAMES`] (minus `slow-tool`).
+/// Accessors for every boolean fault, in the order of [`Faults::NAMES`] (minus `slow-tool` and `fail-after`).
 type Flag = fn(&mut Faults) -> &mut bool;
 
 const FLAGS: &[(&str, Flag)] = &[
@@ -96,9 +100,10 @@ const FLAGS: &[(&str, Flag)] = &[
 ];
 
 const SLOW_TOOL: &str = "slow-tool";
+const FAIL_AFTER: &str = "fail-after";
 
 impl Faults {
-    /// Every fault name, kebab-case. `slow-tool` takes a value: `slow-tool=MS`.
+    /// Every fault name, kebab-case. `slow-tool` and `fail-after` take a value: `slow-tool=MS`, `fail-after=N`.
     pub const NAMES: &'static [&'static str] = &[
         "no-auth",
         "wrong-token-accepted",
@@ -109,6 +114,7 @@ impl Faults {
         "wrong-version",
         "failing-tool",
         "slow-tool",
+        "fail-after",
         "missing-headers",
         "cors-wildcard",
         "cors-echo",
@@ -154,6 +160,19 @@ impl Faults {
                 faults.slow_tool = Some(ms);
                 continue;
             }
+            if name == FAIL_AFTER {
+                let n = value
+                    .ok_or_else(|| {
+                        "fault `fail-after` needs a number of tool calls, e.g. `fail-after=5`"
+                            .to_owned()
+                    })?
+                    .parse::<u64>()
+                    .map_err(|_| {
+                        format!("fault `{item}` needs a whole number of tool calls, e.g. `fail-after=5`")
+                    })?;
+                faults.fail_after = Some(n);
+                continue;
+            }
             let Some((_, flag)) = FLAGS.iter().find(|(n, _)| *n == name) else {
                 return Err(format!(
                     "unknown fault `{item}`; valid faults: {}",
@@ -176,6 +195,12 @@ impl Faults {
             if *name == SLOW_TOOL {
                 if let Some(ms) = self.slow_tool {
                     out.push(format!("{SLOW_TOOL}={ms}"));
+                }
+                continue;
+            }
+            if *name == FAIL_AFTER {
+                if let Some(n) = self.fail_after {
+                    out.push(format!("{FAIL_AFTER}={n}"));
                 }
                 continue;
             }
