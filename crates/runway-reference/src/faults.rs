@@ -168,7 +168,9 @@ impl Faults {
                     })?
                     .parse::<u64>()
                     .map_err(|_| {
-                        format!("fault `{item}` needs a whole number of tool calls, e.g. `fail-after=5`")
+                        format!(
+                            "fault `{item}` needs a whole number of tool calls, e.g. `fail-after=5`"
+                        )
                     })?;
                 faults.fail_after = Some(n);
                 continue;

@@ -196,7 +196,10 @@ impl ServerHandler for Reference {
             && n >= limit
         {
             return Err(McpError::internal_error(
-                format!("tool call {} failed on purpose (fault `fail-after={limit}`)", n + 1),
+                format!(
+                    "tool call {} failed on purpose (fault `fail-after={limit}`)",
+                    n + 1
+                ),
                 None,
             ));
         }

@@ -58,22 +58,19 @@ impl Env {
             UsageError::new("there is no `runway.toml` here or in a parent directory")
                 .with_hint("run `runway init`, or pass `-C DIR` for the project")
         })?;
-        let config = loaded
-            .config
-            .environment(name)
-            .cloned()
-            .ok_or_else(|| {
-                let known: Vec<String> = loaded.config.environments.keys().cloned().collect();
-                UsageError::new(format!(
-                    "`{name}` is not an environment of `{}`",
-                    loaded.path.display()
-                ))
-                .with_hint(if known.is_empty() {
-                    "add `[environments.NAME]` with a `deploy` table (see docs/environments.md)".to_owned()
-                } else {
-                    format!("known environments: {}", known.join(", "))
-                })
-            })?;
+        let config = loaded.config.environment(name).cloned().ok_or_else(|| {
+            let known: Vec<String> = loaded.config.environments.keys().cloned().collect();
+            UsageError::new(format!(
+                "`{name}` is not an environment of `{}`",
+                loaded.path.display()
+            ))
+            .with_hint(if known.is_empty() {
+                "add `[environments.NAME]` with a `deploy` table (see docs/environments.md)"
+                    .to_owned()
+            } else {
+                format!("known environments: {}", known.join(", "))
+            })
+        })?;
         let deploy = config.deploy.clone().ok_or_else(|| {
             UsageError::new(format!(
                 "environment `{name}` has no `[environments.{name}.deploy]` table"
@@ -97,10 +94,12 @@ impl Env {
         {
             redactor.add(&Secret::new(t.trim()));
         }
-        let target = runway_deploy::open(name, &deploy, &loaded.root)
-            .map_err(|e| anyhow::anyhow!(UsageError::new(e.to_string()).with_hint(
-                runway_core::Diagnostic::hint(&e).unwrap_or_default()
-            )))?;
+        let target = runway_deploy::open(name, &deploy, &loaded.root).map_err(|e| {
+            anyhow::anyhow!(
+                UsageError::new(e.to_string())
+                    .with_hint(runway_core::Diagnostic::hint(&e).unwrap_or_default())
+            )
+        })?;
         let mut ledger = crate::cmd::ledger::open_ledger(ctx, ledger).await?;
         ledger.set_redactor(redactor.clone());
         Ok(Env {
@@ -229,7 +228,14 @@ impl Env {
             ..runway_ledger::Filter::default()
         };
         let mut out = Vec::new();
-        for r in self.ledger.query(&filter, false).await?.iter().rev().take(50) {
+        for r in self
+            .ledger
+            .query(&filter, false)
+            .await?
+            .iter()
+            .rev()
+            .take(50)
+        {
             out.push(self.ledger.deployment_view(&r.id).await?);
         }
         Ok(out)
@@ -422,7 +428,12 @@ fn window_decision(verdicts: &[Verdict], input: &GateInput) -> WindowDecision {
 /// Prints the verdicts, one per line, on stderr.
 pub fn print_verdicts(verdicts: &[Verdict]) {
     for v in verdicts {
-        eprintln!("  gate {:<18} {:<10} {}", v.gate, v.status.as_str(), v.detail);
+        eprintln!(
+            "  gate {:<18} {:<10} {}",
+            v.gate,
+            v.status.as_str(),
+            v.detail
+        );
         if v.refuses()
             && let Some(h) = &v.hint
         {
@@ -614,11 +625,23 @@ async fn steps(
             .collect();
         did(done, format!("verify failed ({})", failed.join(", ")));
         let reason = format!("verify failed: {}", failed.join(", "));
-        return fail(env, version, id, previous, &reason, Some(&verification), done).await;
+        return fail(
+            env,
+            version,
+            id,
+            previous,
+            &reason,
+            Some(&verification),
+            done,
+        )
+        .await;
     }
     did(
         done,
-        format!("verify passed ({} checks, `{verification}`)", report.checks.len()),
+        format!(
+            "verify passed ({} checks, `{verification}`)",
+            report.checks.len()
+        ),
     );
 
     let mut held = None;
@@ -638,7 +661,10 @@ async fn steps(
                 "  sample {n}: {} {:.0} ms{}",
                 if s.failed() { "FAIL" } else { "ok" },
                 s.latency_ms,
-                s.error.as_deref().map(|e| format!(" ({e})")).unwrap_or_default()
+                s.error
+                    .as_deref()
+                    .map(|e| format!(" ({e})"))
+                    .unwrap_or_default()
             );
         })
         .await;
@@ -649,7 +675,16 @@ async fn steps(
             analysis::Verdict::Fail => {
                 let reason = format!("watch failed: {}", out.analysis.reasons.join("; "));
                 did(done, reason.clone());
-                return fail(env, version, id, previous, &reason, Some(&verification), done).await;
+                return fail(
+                    env,
+                    version,
+                    id,
+                    previous,
+                    &reason,
+                    Some(&verification),
+                    done,
+                )
+                .await;
             }
             analysis::Verdict::Inconclusive => {
                 let why = out.analysis.reasons.join("; ");
@@ -720,7 +755,10 @@ fn analysis_fact(out: &WatchOutcome, c: &Criteria) -> DeploymentFact {
 }
 
 /// The previous version's numbers, from its newest recorded analysis.
-fn baseline_of(history: &[runway_ledger::DeploymentView], version: &str) -> Option<analysis::Aggregates> {
+fn baseline_of(
+    history: &[runway_ledger::DeploymentView],
+    version: &str,
+) -> Option<analysis::Aggregates> {
     history
         .iter()
         .filter(|v| v.deployment.release == version)
@@ -792,10 +830,13 @@ async fn fail(
                 Err(e) => {
                     did(done, format!("rollback to {} failed: {e}", prev.version));
                     fact.finished_at = Some(chrono::Utc::now());
-                    incident_title = format!("{incident_title}; rollback to {} failed", prev.version);
+                    incident_title =
+                        format!("{incident_title}; rollback to {} failed", prev.version);
                 }
                 Ok(d) => {
-                    env.ledger.add_deployment_fact(id, &deployed_fact(&d)).await?;
+                    env.ledger
+                        .add_deployment_fact(id, &deployed_fact(&d))
+                        .await?;
                     did(done, format!("rolled back to {}", prev.version));
                     let (report, vid) = env.verify(&prev.version, id).await?;
                     fact.verification_id = Some(vid.clone());
@@ -818,7 +859,9 @@ async fn fail(
                             ..env.criteria(None)
                         };
                         let sampler = env.sampler()?;
-                        let now = analysis::watch(&sampler, &burst, std::future::pending(), |_, _| {}).await;
+                        let now =
+                            analysis::watch(&sampler, &burst, std::future::pending(), |_, _| {})
+                                .await;
                         let cmp = analysis::back_to_baseline(
                             &base,
                             &now.analysis.aggregates,
@@ -830,12 +873,18 @@ async fn fail(
                         };
                         did(
                             done,
-                            format!("{} baseline: {text}", if ok { "back to" } else { "not back to" }),
+                            format!(
+                                "{} baseline: {text}",
+                                if ok { "back to" } else { "not back to" }
+                            ),
                         );
                         fact.baseline = Some(text);
                         fact.back_to_baseline = Some(ok);
                     } else {
-                        fact.baseline = Some(format!("no analysis recorded for {} to compare with", prev.version));
+                        fact.baseline = Some(format!(
+                            "no analysis recorded for {} to compare with",
+                            prev.version
+                        ));
                     }
                     fact.finished_at = Some(chrono::Utc::now());
                     incident_title = format!("{incident_title}; rolled back to {}", prev.version);
@@ -898,8 +947,17 @@ fn hostname() -> String {
 
 /// `runway rollback`: back to the recorded previous (or `--to`) version, verified and compared.
 pub async fn rollback(env: &Env, to: Option<&str>, yes: bool) -> anyhow::Result<runway_core::Exit> {
-    let holder = format!("{}@{} (pid {})", env.ledger.operator(), hostname(), std::process::id());
-    let lock = match env.ledger.acquire_deploy_lock(&env.name, &holder, LOCK_TTL).await {
+    let holder = format!(
+        "{}@{} (pid {})",
+        env.ledger.operator(),
+        hostname(),
+        std::process::id()
+    );
+    let lock = match env
+        .ledger
+        .acquire_deploy_lock(&env.name, &holder, LOCK_TTL)
+        .await
+    {
         Ok(l) => l,
         Err(e @ runway_ledger::LedgerError::Locked { .. }) => {
             eprintln!("{} {e}", crate::term::error_label());
@@ -912,7 +970,11 @@ pub async fn rollback(env: &Env, to: Option<&str>, yes: bool) -> anyhow::Result<
     r
 }
 
-async fn rollback_locked(env: &Env, to: Option<&str>, yes: bool) -> anyhow::Result<runway_core::Exit> {
+async fn rollback_locked(
+    env: &Env,
+    to: Option<&str>,
+    yes: bool,
+) -> anyhow::Result<runway_core::Exit> {
     let history = env.history().await?;
     let current = history.first();
     let current_version = env
@@ -938,7 +1000,10 @@ async fn rollback_locked(env: &Env, to: Option<&str>, yes: bool) -> anyhow::Resu
                 crate::term::error_label(),
                 env.name
             );
-            eprintln!("{} name a version with `--to VERSION`", crate::term::hint_label());
+            eprintln!(
+                "{} name a version with `--to VERSION`",
+                crate::term::hint_label()
+            );
             return Ok(runway_core::Exit::Failed);
         }
     };
@@ -954,10 +1019,7 @@ async fn rollback_locked(env: &Env, to: Option<&str>, yes: bool) -> anyhow::Resu
         config: Vec::new(),
     });
     let id = env.ledger.record_deployment(&record).await?;
-    eprintln!(
-        "deployment `{id}`: rolling {} back to {version}",
-        env.name
-    );
+    eprintln!("deployment `{id}`: rolling {} back to {version}", env.name);
     let request = env.request(&version, env.git_sha(&version), confirm(yes));
     let recorded = point.and_then(recorded_target);
     let result = match &recorded {
@@ -970,11 +1032,16 @@ async fn rollback_locked(env: &Env, to: Option<&str>, yes: bool) -> anyhow::Resu
         Err(e) => {
             end.reason = Some(format!("rollback failed: {e}"));
             env.ledger.finish_deployment(&id, &end).await?;
-            eprintln!("{} rollback to {version} failed: {e}", crate::term::error_label());
+            eprintln!(
+                "{} rollback to {version} failed: {e}",
+                crate::term::error_label()
+            );
             return Ok(runway_core::Exit::Failed);
         }
     };
-    env.ledger.add_deployment_fact(&id, &deployed_fact(&deployed)).await?;
+    env.ledger
+        .add_deployment_fact(&id, &deployed_fact(&deployed))
+        .await?;
     let (report, vid) = env.verify(&version, &id).await?;
     end.verification_id = Some(vid.clone());
     let mut baseline_text = None;
@@ -987,11 +1054,18 @@ async fn rollback_locked(env: &Env, to: Option<&str>, yes: bool) -> anyhow::Resu
             ..env.criteria(None)
         };
         let now = analysis::watch(&env.sampler()?, &burst, std::future::pending(), |_, _| {}).await;
-        let tol = env.config.rollback.clone().unwrap_or_default().baseline_tolerance();
-        baseline_text = Some(match analysis::back_to_baseline(&base, &now.analysis.aggregates, tol) {
-            Ok(t) => format!("back to baseline: {t}"),
-            Err(t) => format!("not back to baseline: {t}"),
-        });
+        let tol = env
+            .config
+            .rollback
+            .clone()
+            .unwrap_or_default()
+            .baseline_tolerance();
+        baseline_text = Some(
+            match analysis::back_to_baseline(&base, &now.analysis.aggregates, tol) {
+                Ok(t) => format!("back to baseline: {t}"),
+                Err(t) => format!("not back to baseline: {t}"),
+            },
+        );
     }
     if report.ok() {
         end.outcome = Outcome::Verified;
@@ -1037,7 +1111,10 @@ pub async fn watch_now(env: &Env, bake: Option<Duration>) -> anyhow::Result<runw
             "  sample {n}: {} {:.0} ms{}",
             if s.failed() { "FAIL" } else { "ok" },
             s.latency_ms,
-            s.error.as_deref().map(|e| format!(" ({e})")).unwrap_or_default()
+            s.error
+                .as_deref()
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default()
         );
     })
     .await;

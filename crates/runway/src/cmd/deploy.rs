@@ -24,7 +24,7 @@ fn duration(s: &str) -> Result<Duration, String> {
 #[derive(Debug, clap::Args)]
 pub struct GateArgs {
     /// The version to deploy (a release: its tag is `release.tag_prefix` + VERSION).
-    #[arg(long, value_name = "VERSION")]
+    #[arg(long = "version", id = "release_version", value_name = "VERSION")]
     pub version: String,
     /// Someone other than the operator who approves this deploy (repeatable).
     #[arg(long = "approver", value_name = "NAME")]
@@ -45,7 +45,10 @@ impl GateArgs {
 }
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Exit status: 0 deployed and verified, 1 a gate refused or the deploy failed (rolled back when the policy says so), 2 usage or configuration error.")]
+#[command(
+    disable_version_flag = true,
+    after_help = "Exit status: 0 deployed and verified, 1 a gate refused or the deploy failed (rolled back when the policy says so), 2 usage or configuration error."
+)]
 pub struct DeployArgs {
     /// The environment (`[environments.<name>]` in `runway.toml`).
     pub env: String,
@@ -59,7 +62,10 @@ pub struct DeployArgs {
 }
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Exit status: 0 shipped (verified and watched), 1 a gate refused, the deploy, verify or watch failed (rolled back per policy, incident opened), or the watch was inconclusive, 2 usage or configuration error.")]
+#[command(
+    disable_version_flag = true,
+    after_help = "Exit status: 0 shipped (verified and watched), 1 a gate refused, the deploy, verify or watch failed (rolled back per policy, incident opened), or the watch was inconclusive, 2 usage or configuration error."
+)]
 pub struct ShipArgs {
     #[command(flatten)]
     pub deploy: DeployArgs,
@@ -69,7 +75,10 @@ pub struct ShipArgs {
 }
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Exit status: 0 every gate passes, 1 a gate would refuse, 2 usage or configuration error. Changes nothing.")]
+#[command(
+    disable_version_flag = true,
+    after_help = "Exit status: 0 every gate passes, 1 a gate would refuse, 2 usage or configuration error. Changes nothing."
+)]
 pub struct PlanArgs {
     pub env: String,
     #[command(flatten)]
@@ -140,20 +149,29 @@ pub async fn plan(ctx: &Ctx, args: PlanArgs) -> anyhow::Result<Exit> {
     let previous = env.rollback_point(Some(&input.version)).await?;
     let verdicts = runbook::judge(&env, &input, previous.as_ref()).await;
     let criteria = env.criteria(None);
-    let request = env.request(&input.version, env.git_sha(&input.version), runway_deploy::Confirm::Refuse);
-    outln!("plan: {} to {} ({} target)", input.version, env.name, env.deploy.target)?;
+    let request = env.request(
+        &input.version,
+        env.git_sha(&input.version),
+        runway_deploy::Confirm::Refuse,
+    );
+    outln!(
+        "plan: {} to {} ({} target)",
+        input.version,
+        env.name,
+        env.deploy.target
+    )?;
     outln!(
         "  now running: {}",
         current
             .as_ref()
-            .map(|d| describe(d))
+            .map(describe)
             .unwrap_or_else(|| "nothing".into())
     )?;
     outln!(
         "  rollback to: {}",
         previous
             .as_ref()
-            .map(|d| describe(d))
+            .map(describe)
             .unwrap_or_else(|| "nothing (first deployment)".into())
     )?;
     outln!("  gates:")?;
@@ -260,13 +278,19 @@ pub async fn status(ctx: &Ctx, args: StatusArgs) -> anyhow::Result<Exit> {
             "the target runs {} but the ledger's last verified deployment is {}",
             r.version, l.deployment.release
         )),
-        (None, Some(l)) if env.deploy.status.is_some() || env.deploy.target == runway_config::TargetKind::Process => {
+        (None, Some(l))
+            if env.deploy.status.is_some()
+                || env.deploy.target == runway_config::TargetKind::Process =>
+        {
             Some(format!(
                 "nothing runs, but the ledger's last verified deployment is {}",
                 l.deployment.release
             ))
         }
-        (Some(r), None) => Some(format!("the target runs {} but the ledger has no verified deployment", r.version)),
+        (Some(r), None) => Some(format!(
+            "the target runs {} but the ledger has no verified deployment",
+            r.version
+        )),
         _ => None,
     };
     if args.json {
@@ -290,7 +314,10 @@ pub async fn status(ctx: &Ctx, args: StatusArgs) -> anyhow::Result<Exit> {
         outln!("{} ({} target)", env.name, env.deploy.target)?;
         outln!(
             "  running:  {}",
-            running.as_ref().map(describe).unwrap_or_else(|| "nothing".into())
+            running
+                .as_ref()
+                .map(describe)
+                .unwrap_or_else(|| "nothing".into())
         )?;
         match last {
             Some(l) => outln!(
@@ -313,5 +340,9 @@ pub async fn status(ctx: &Ctx, args: StatusArgs) -> anyhow::Result<Exit> {
             outln!("  drift:    {d}")?;
         }
     }
-    Ok(if drift.is_some() { Exit::Failed } else { Exit::Success })
+    Ok(if drift.is_some() {
+        Exit::Failed
+    } else {
+        Exit::Success
+    })
 }
