@@ -235,22 +235,23 @@ mod tests {
     #[test]
     fn every_name_parses_alone_and_turns_exactly_one_fault_on() {
         for name in Faults::NAMES {
-            let item = if *name == "slow-tool" {
-                "slow-tool=10".to_owned()
-            } else {
-                (*name).to_owned()
+            let item = match *name {
+                "slow-tool" => "slow-tool=10".to_owned(),
+                "fail-after" => "fail-after=3".to_owned(),
+                _ => (*name).to_owned(),
             };
             let faults = Faults::parse(&item).unwrap();
             assert_eq!(faults.enabled(), vec![item.clone()], "{item}");
         }
-        assert_eq!(FLAGS.len() + 1, Faults::NAMES.len());
+        assert_eq!(FLAGS.len() + 2, Faults::NAMES.len());
     }
 
     #[test]
     fn a_list_round_trips_through_display() {
-        let faults = Faults::parse(" no-auth , slow-tool=1500,garbage,").unwrap();
+        let faults = Faults::parse(" no-auth , slow-tool=1500,garbage,fail-after=0").unwrap();
         assert!(faults.no_auth && faults.garbage);
         assert_eq!(faults.slow_tool, Some(1500));
+        assert_eq!(faults.fail_after, Some(0));
         assert_eq!(Faults::parse(&faults.to_string()).unwrap(), faults);
         assert!(Faults::parse("").unwrap().is_empty());
     }
