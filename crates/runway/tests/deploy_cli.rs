@@ -104,7 +104,9 @@ release_check = false
     }
 
     async fn health_version(&self) -> Option<String> {
-        let body = reqwest::get(format!("http://127.0.0.1:{}/health", self.port))
+        let body = runway_verify::http::client(Default::default())
+            .get(format!("http://127.0.0.1:{}/health", self.port))
+            .send()
             .await
             .ok()?
             .text()
