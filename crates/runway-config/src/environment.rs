@@ -265,6 +265,16 @@ pub struct EnvironmentConfig {
     pub rate_limit: RateLimitConfig,
     #[serde(default)]
     pub calls: Vec<CallConfig>,
+    /// How the environment is changed (`runway deploy`).
+    pub deploy: Option<crate::deploy::DeployConfig>,
+    /// When it may be changed.
+    pub window: Option<crate::deploy::WindowConfig>,
+    /// The watch after a deploy.
+    pub analysis: Option<crate::deploy::AnalysisConfig>,
+    /// What a failed verify or watch leads to.
+    pub rollback: Option<crate::deploy::RollbackConfig>,
+    /// What must be true before a deploy.
+    pub gates: Option<crate::deploy::GatesConfig>,
 }
 
 impl EnvironmentConfig {
@@ -294,6 +304,21 @@ impl EnvironmentConfig {
                 format!("environments.{name}.load.call"),
                 "set either `path` or `call`, not both".into(),
             ));
+        }
+        let sub = |table: &str, r: Result<(), (String, String)>| {
+            r.map_err(|(key, message)| (format!("environments.{name}.{table}.{key}"), message))
+        };
+        if let Some(d) = &self.deploy {
+            sub("deploy", d.validate())?;
+        }
+        if let Some(a) = &self.analysis {
+            sub("analysis", a.validate())?;
+        }
+        if let Some(r) = &self.rollback {
+            sub("rollback", r.validate())?;
+        }
+        if let Some(g) = &self.gates {
+            sub("gates", g.validate())?;
         }
         for call in &self.calls {
             if call.tool.trim().is_empty() {

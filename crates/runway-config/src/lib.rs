@@ -5,6 +5,7 @@
 //! check silently skipped. Each top-level table has its own module, owned by
 //! the capability that reads it.
 
+pub mod deploy;
 pub mod environment;
 mod error;
 pub mod interpolate;
@@ -18,6 +19,9 @@ use std::{
 
 use serde::Deserialize;
 
+pub use deploy::{
+    AnalysisConfig, DeployConfig, GatesConfig, RollbackConfig, TargetKind, WindowConfig,
+};
 pub use environment::EnvironmentConfig;
 pub use error::ConfigError;
 pub use ledger::LedgerConfig;

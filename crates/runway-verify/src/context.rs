@@ -85,6 +85,57 @@ impl std::str::FromStr for EraChoice {
     }
 }
 
+/// A regular expression compiled once, when the expectation is made, and
+/// kept with its source text (for messages and equality).
+#[derive(Clone)]
+pub struct Pattern {
+    source: String,
+    compiled: Result<regex::Regex, String>,
+}
+
+impl Pattern {
+    /// Compiles `source`; an invalid pattern is kept and reported when used.
+    pub fn new(source: &str) -> Pattern {
+        Pattern {
+            source: source.to_owned(),
+            compiled: regex::Regex::new(source).map_err(|e| e.to_string()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+
+    /// The compiled expression, or why `source` is not one.
+    pub fn regex(&self) -> Result<&regex::Regex, &str> {
+        self.compiled.as_ref().map_err(String::as_str)
+    }
+}
+
+impl From<&str> for Pattern {
+    fn from(source: &str) -> Pattern {
+        Pattern::new(source)
+    }
+}
+
+impl From<String> for Pattern {
+    fn from(source: String) -> Pattern {
+        Pattern::new(&source)
+    }
+}
+
+impl PartialEq for Pattern {
+    fn eq(&self, other: &Pattern) -> bool {
+        self.source == other.source
+    }
+}
+
+impl std::fmt::Debug for Pattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Pattern({:?})", self.source)
+    }
+}
+
 /// What a smoke tool call must produce.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallExpect {
@@ -93,7 +144,7 @@ pub struct CallExpect {
     /// Some text content must contain this.
     pub text_contains: Option<String>,
     /// Some text content must match this regular expression.
-    pub text_matches: Option<String>,
+    pub text_matches: Option<Pattern>,
     /// `(JSON pointer, value)`: the structured content (or text parsed as JSON) has this value there.
     pub json_at: Option<(String, serde_json::Value)>,
     /// Validate `structuredContent` against the tool's `outputSchema` when it has one (default).
@@ -440,6 +491,16 @@ pub struct SettingsError {
     pub message: String,
 }
 
+impl runway_core::Diagnostic for SettingsError {
+    fn hint(&self) -> Option<String> {
+        Some(format!("fix `{}` in `runway.toml`", self.field))
+    }
+
+    fn exit(&self) -> runway_core::Exit {
+        runway_core::Exit::Usage
+    }
+}
+
 impl Context {
     /// Applies `[environments.<name>]` settings (everything but the URL and the token,
     /// which the caller resolves because they involve the process environment).
@@ -477,12 +538,14 @@ impl Context {
         self.expect.min_tools = env.min_tools;
         self.expect.required_tools = env.required_tools.clone();
         for c in &env.calls {
-            if let Some(re) = &c.expect_match
-                && let Err(e) = regex::Regex::new(re)
-            {
+            let text_matches = c.expect_match.as_deref().map(Pattern::new);
+            if let Some(Err(e)) = text_matches.as_ref().map(Pattern::regex) {
                 return Err(SettingsError {
                     field: field("calls.expect_match"),
-                    message: format!("`{re}` is not a valid regular expression: {e}"),
+                    message: format!(
+                        "`{}` is not a valid regular expression: {e}",
+                        c.expect_match.as_deref().unwrap_or_default()
+                    ),
                 });
             }
             self.expect.calls.push(SmokeCall {
@@ -491,7 +554,7 @@ impl Context {
                 expect: CallExpect {
                     not_error: !c.expect_error,
                     text_contains: c.expect_text.clone(),
-                    text_matches: c.expect_match.clone(),
+                    text_matches,
                     json_at: c
                         .expect_json_pointer
                         .clone()

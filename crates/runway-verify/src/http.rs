@@ -49,6 +49,25 @@ pub enum FetchError {
     Other(String),
 }
 
+impl runway_core::Diagnostic for FetchError {
+    fn hint(&self) -> Option<String> {
+        Some(
+            match self {
+                FetchError::Timeout(_) => {
+                    "the server did not answer in time: check that it is up and not overloaded, or raise `--timeout`"
+                }
+                FetchError::Connect(_) => {
+                    "nothing accepted the connection: check the URL, the port and that the server is running"
+                }
+                FetchError::Other(_) => {
+                    "the request failed before a response arrived: see the evidence"
+                }
+            }
+            .to_owned(),
+        )
+    }
+}
+
 impl Observed {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())

@@ -20,7 +20,7 @@ pub use url;
 
 pub use context::{
     CallExpect, Context, Endpoint, EraChoice, Expectations, HttpPaths, LoadSettings, LoadTarget,
-    Progress, RateLimitSettings, SmokeCall, Suite, Thresholds, Toggles, Transport,
+    Pattern, Progress, RateLimitSettings, SmokeCall, Suite, Thresholds, Toggles, Transport,
 };
 
 #[cfg(test)]

@@ -19,9 +19,9 @@ use hdrhistogram::Histogram;
 use runway_core::{CheckResult, Era, Evidence};
 
 use crate::{
-    checks::auth,
     context::{Context, LoadSettings, LoadTarget},
     http,
+    mcp::{raw, wire},
 };
 
 /// No run goes on longer than this, whatever it was asked.
@@ -101,11 +101,11 @@ impl Prepared {
                 let token = ctx.token.as_ref().map(|t| t.expose());
                 let mut session = None;
                 if !matches!(era, Era::Stateless { .. }) {
-                    let raw = auth::RawAuth {
+                    let raw = raw::RawAuth {
                         bearer: token,
                         ..Default::default()
                     };
-                    let req = auth::mcp_post(client, &url, era, &auth::opening_body(era), raw)
+                    let req = raw::mcp_post(client, &url, era, &raw::opening_body(era), raw)
                         .build()
                         .map_err(|e| e.to_string())?;
                     let o = http::fetch(client, req, ctx.limits)
@@ -116,16 +116,16 @@ impl Prepared {
                     }
                     session = o.header("mcp-session-id").map(str::to_owned);
                     let note = serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
-                    let raw = auth::RawAuth {
+                    let raw = raw::RawAuth {
                         bearer: token,
                         session: session.as_deref(),
                         origin: None,
                     };
-                    if let Ok(req) = auth::mcp_post(client, &url, era, &note, raw).build() {
+                    if let Ok(req) = raw::mcp_post(client, &url, era, &note, raw).build() {
                         let _ = http::fetch(client, req, ctx.limits).await;
                     }
                 }
-                let params = auth::stateless_params(
+                let params = wire::with_meta(
                     era,
                     serde_json::json!({"name": tool, "arguments": arguments}),
                 )
@@ -153,7 +153,7 @@ impl Prepared {
                 arguments,
                 ..
             } => {
-                let params = auth::stateless_params(
+                let params = wire::with_meta(
                     era,
                     serde_json::json!({"name": tool, "arguments": arguments}),
                 );
@@ -163,12 +163,12 @@ impl Prepared {
                     "method": "tools/call",
                     "params": params,
                 });
-                let raw = auth::RawAuth {
+                let raw = raw::RawAuth {
                     bearer: ctx.token.as_ref().map(|t| t.expose()),
                     session: session.as_deref(),
                     origin: None,
                 };
-                auth::mcp_post(client, url, era, &body, raw)
+                raw::mcp_post(client, url, era, &body, raw)
             }
         }
     }

@@ -10,99 +10,11 @@ use std::time::Instant;
 use runway_core::{CheckResult, Era};
 
 use super::{describe, needs_http, observed, send, unreachable};
-use crate::{context::Context, http::Observed};
-
-/// The session-era protocol version the raw requests announce.
-pub const SESSION_VERSION: &str = "2025-06-18";
-
-/// What a raw MCP request carries besides its body.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct RawAuth<'a> {
-    /// `Authorization: Bearer <token>`.
-    pub bearer: Option<&'a str>,
-    /// `Mcp-Session-Id`.
-    pub session: Option<&'a str>,
-    /// `Origin`.
-    pub origin: Option<&'a str>,
-}
-
-/// The JSON-RPC body that opens a conversation in `era`: `initialize` in the
-/// session era, `server/discover` in the stateless era.
-pub fn opening_body(era: &Era) -> serde_json::Value {
-    match era {
-        Era::Stateless { .. } => serde_json::json!({
-            "jsonrpc": "2.0", "id": 1, "method": "server/discover", "params": stateless_params(era, serde_json::json!({}))
-        }),
-        _ => serde_json::json!({
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": era.version().unwrap_or(SESSION_VERSION),
-                "capabilities": {},
-                "clientInfo": {"name": "runway", "version": env!("CARGO_PKG_VERSION")}
-            }
-        }),
-    }
-}
-
-/// `params` with the per-request `_meta` the stateless era requires (unchanged in other eras).
-pub fn stateless_params(era: &Era, params: serde_json::Value) -> serde_json::Value {
-    let Era::Stateless { version } = era else {
-        return params;
-    };
-    let mut params = params;
-    if let Some(m) = params.as_object_mut() {
-        m.insert(
-            "_meta".into(),
-            serde_json::json!({
-                "io.modelcontextprotocol/protocolVersion": version,
-                "io.modelcontextprotocol/clientInfo": {"name": "runway", "version": env!("CARGO_PKG_VERSION")},
-                "io.modelcontextprotocol/clientCapabilities": {},
-            }),
-        );
-    }
-    params
-}
-
-/// A POST of `body` to `url` with the headers a streamable-HTTP MCP server expects.
-pub fn mcp_post(
-    client: &reqwest::Client,
-    url: &url::Url,
-    era: &Era,
-    body: &serde_json::Value,
-    auth: RawAuth<'_>,
-) -> reqwest::RequestBuilder {
-    let mut req = client
-        .post(url.clone())
-        .header("content-type", "application/json")
-        .header("accept", "application/json, text/event-stream")
-        .body(body.to_string());
-    if let Era::Stateless { .. } = era {
-        // The stateless era routes on these headers.
-        if let Some(m) = body.get("method").and_then(|m| m.as_str()) {
-            req = req.header("mcp-method", m);
-        }
-        if let Some(n) = body.pointer("/params/name").and_then(|n| n.as_str()) {
-            req = req.header("mcp-name", n);
-        }
-    }
-    if let Some(v) = era.version() {
-        req = req.header("mcp-protocol-version", v);
-    } else if auth.session.is_some() {
-        req = req.header("mcp-protocol-version", SESSION_VERSION);
-    }
-    if let Some(t) = auth.bearer {
-        req = req.header("authorization", format!("Bearer {t}"));
-    }
-    if let Some(s) = auth.session {
-        req = req.header("mcp-session-id", s);
-    }
-    if let Some(o) = auth.origin {
-        req = req.header("origin", o);
-    }
-    req
-}
+use crate::{
+    context::Context,
+    http::Observed,
+    mcp::raw::{RawAuth, mcp_post, opening_body},
+};
 
 /// The `resource_metadata` parameter of a `WWW-Authenticate: Bearer ...` header.
 pub fn resource_metadata_param(header: &str) -> Option<String> {
@@ -550,16 +462,5 @@ mod tests {
                 "http://h:1/.well-known/oauth-protected-resource"
             ]
         );
-    }
-
-    #[test]
-    fn the_opening_request_follows_the_era() {
-        let s = opening_body(&Era::Stateless {
-            version: "2026-07-28".into(),
-        });
-        assert_eq!(s["method"], "server/discover");
-        let i = opening_body(&Era::Unknown);
-        assert_eq!(i["method"], "initialize");
-        assert_eq!(i["params"]["protocolVersion"], SESSION_VERSION);
     }
 }

@@ -9,7 +9,8 @@ use std::time::Instant;
 
 use runway_core::{CheckResult, Era};
 
-use super::{auth, describe, needs_http, observed, send, unreachable};
+use super::{describe, needs_http, observed, send, unreachable};
+use crate::mcp::raw;
 use crate::{context::Context, http::Observed};
 
 /// `cors.foreign_origin` and `cors.credentials`: a preflight and a GET from a foreign origin.
@@ -121,7 +122,7 @@ pub async fn origin(ctx: &Context, client: &reqwest::Client, era: &Era) -> Check
     let started = Instant::now();
     let request = format!("{} (Origin: {origin})", describe("POST", &url));
     let token = ctx.token.as_ref().map(|t| t.expose());
-    let raw = auth::RawAuth {
+    let raw = raw::RawAuth {
         bearer: token,
         session: None,
         origin: Some(origin),
@@ -129,7 +130,7 @@ pub async fn origin(ctx: &Context, client: &reqwest::Client, era: &Era) -> Check
     let o = match send(
         ctx,
         client,
-        auth::mcp_post(client, &url, era, &auth::opening_body(era), raw),
+        raw::mcp_post(client, &url, era, &raw::opening_body(era), raw),
     )
     .await
     {

@@ -8,8 +8,9 @@ use std::time::Instant;
 
 use runway_core::{CheckResult, Era};
 
-use super::{auth, describe, needs_http, observed, send, unreachable};
+use super::{describe, needs_http, observed, send, unreachable};
 use crate::context::Context;
+use crate::mcp::raw;
 
 /// Runs `headers.*` on one anonymous request to the MCP endpoint.
 pub async fn run(ctx: &Context, client: &reqwest::Client, era: &Era) -> Vec<CheckResult> {
@@ -18,11 +19,11 @@ pub async fn run(ctx: &Context, client: &reqwest::Client, era: &Era) -> Vec<Chec
     };
     let started = Instant::now();
     let request = describe("POST", &url);
-    let body = auth::opening_body(era);
+    let body = raw::opening_body(era);
     let o = match send(
         ctx,
         client,
-        auth::mcp_post(client, &url, era, &body, auth::RawAuth::default()),
+        raw::mcp_post(client, &url, era, &body, raw::RawAuth::default()),
     )
     .await
     {

@@ -47,15 +47,7 @@ pub(crate) fn unreachable(
     err: &FetchError,
     started: Instant,
 ) -> CheckResult {
-    let hint = match err {
-        FetchError::Timeout(_) => {
-            "the server did not answer in time: check that it is up and not overloaded, or raise `--timeout`"
-        }
-        FetchError::Connect(_) => {
-            "nothing accepted the connection: check the URL, the port and that the server is running"
-        }
-        FetchError::Other(_) => "the request failed before a response arrived: see the evidence",
-    };
+    let hint = runway_core::Diagnostic::hint(err).unwrap_or_default();
     CheckResult::fail(
         id,
         ctx.redactor.redact(&format!("no response: {err}")),

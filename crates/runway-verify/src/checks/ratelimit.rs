@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use runway_core::{CheckResult, Era};
 
-use super::{auth, describe, needs_http, observed};
+use super::{describe, needs_http, observed};
+use crate::mcp::raw;
 use crate::{context::Context, http};
 
 /// The burst is capped in count and time whatever the configuration says.
@@ -25,7 +26,7 @@ pub async fn run(ctx: &Context, client: &reqwest::Client, era: &Era) -> CheckRes
     let burst = ctx.rate_limit.burst.clamp(1, MAX_BURST);
     let started = Instant::now();
     let deadline = started + MAX_TIME;
-    let body = auth::opening_body(era);
+    let body = raw::opening_body(era);
     let request = format!("{} x{burst} without a token", describe("POST", &url));
     let limits = http::Limits {
         timeout: ctx.limits.timeout.min(MAX_TIME),
@@ -37,7 +38,7 @@ pub async fn run(ctx: &Context, client: &reqwest::Client, era: &Era) -> CheckRes
     let mut sent = 0u32;
     let mut stream = futures::stream::iter(0..burst)
         .map(|_| {
-            let req = auth::mcp_post(client, &url, era, &body, auth::RawAuth::default()).build();
+            let req = raw::mcp_post(client, &url, era, &body, raw::RawAuth::default()).build();
             async move {
                 match req {
                     Ok(r) => http::fetch(client, r, limits).await.ok(),

@@ -144,38 +144,9 @@ impl HttpConn {
         self.era.version()
     }
 
-    fn client_info() -> Value {
-        json!({"name": "runway", "version": env!("CARGO_PKG_VERSION")})
-    }
-
-    /// `params` with the per-request `_meta` the stateless era requires.
+    /// `params` with the per-request `_meta` the current era requires.
     fn with_meta(&self, params: Value) -> Value {
-        let Era::Stateless { version } = &self.era else {
-            return params;
-        };
-        let mut params = match params {
-            Value::Object(m) => m,
-            Value::Null => serde_json::Map::new(),
-            other => return other, // a deliberately malformed params object is sent as is
-        };
-        let meta = params
-            .entry("_meta")
-            .or_insert_with(|| Value::Object(Default::default()));
-        if let Value::Object(m) = meta {
-            m.insert(
-                "io.modelcontextprotocol/protocolVersion".into(),
-                json!(version),
-            );
-            m.insert(
-                "io.modelcontextprotocol/clientInfo".into(),
-                Self::client_info(),
-            );
-            m.insert(
-                "io.modelcontextprotocol/clientCapabilities".into(),
-                json!({}),
-            );
-        }
-        Value::Object(params)
+        wire::with_meta(&self.era, params)
     }
 
     /// A POST to the MCP endpoint carrying the headers the current era needs.
@@ -328,11 +299,7 @@ impl HttpConn {
         let id = json!(self.next_id());
         let body = json!({
             "jsonrpc": "2.0", "id": id, "method": "server/discover",
-            "params": {"_meta": {
-                "io.modelcontextprotocol/protocolVersion": version,
-                "io.modelcontextprotocol/clientInfo": Self::client_info(),
-                "io.modelcontextprotocol/clientCapabilities": {},
-            }}
+            "params": wire::with_meta(&Era::Stateless { version: version.to_owned() }, json!({})),
         });
         let req = self
             .auth(self.client.post(self.url.clone()))
@@ -419,11 +386,7 @@ impl HttpConn {
         let id = json!(self.next_id());
         let body = json!({
             "jsonrpc": "2.0", "id": id, "method": "initialize",
-            "params": {
-                "protocolVersion": SESSION_VERSION,
-                "capabilities": {},
-                "clientInfo": Self::client_info(),
-            }
+            "params": wire::initialize_params(SESSION_VERSION),
         });
         let req = self
             .auth(self.client.post(self.url.clone()))

@@ -1,12 +1,68 @@
-//! Pure decoders for what an MCP server sends back: SSE streams and JSON-RPC.
+//! The MCP wire format without I/O: pure decoders for what a server sends
+//! back (SSE streams and JSON-RPC), and the one builder of the parameters
+//! Runway sends about itself (`clientInfo`, the stateless era's `_meta`).
 //!
-//! They take bytes and return values, with no I/O, so the fuzz targets in
-//! `fuzz/` and the property test below can throw arbitrary input at them. A
-//! server's bytes are untrusted: nothing here may panic, allocate without a
-//! bound beyond the input size, or recurse on attacker-chosen depth beyond
-//! what `serde_json` already limits.
+//! The decoders take bytes and return values, so the fuzz targets in `fuzz/`
+//! and the property test below can throw arbitrary input at them. A server's
+//! bytes are untrusted: nothing here may panic, allocate without a bound
+//! beyond the input size, or recurse on attacker-chosen depth beyond what
+//! `serde_json` already limits.
+//!
+//! Every request Runway builds, through the raw client, the raw request
+//! helpers of [`super::raw`] or the load generator, takes its `clientInfo`
+//! and `_meta` from [`client_info`], [`initialize_params`] and [`with_meta`],
+//! so the eras' rules are written once.
 
-use serde_json::Value;
+use runway_core::Era;
+use serde_json::{Value, json};
+
+/// The `_meta` key of the protocol version in a stateless-era request.
+pub const META_PROTOCOL_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
+/// The `_meta` key of the client's name and version.
+pub const META_CLIENT_INFO: &str = "io.modelcontextprotocol/clientInfo";
+/// The `_meta` key of the client's capabilities.
+pub const META_CLIENT_CAPABILITIES: &str = "io.modelcontextprotocol/clientCapabilities";
+
+/// Who Runway says it is: `clientInfo` in `initialize` and in `_meta`.
+pub fn client_info() -> Value {
+    json!({"name": "runway", "version": env!("CARGO_PKG_VERSION")})
+}
+
+/// The `params` of a session-era `initialize` offering `version`, with no capabilities.
+pub fn initialize_params(version: &str) -> Value {
+    json!({
+        "protocolVersion": version,
+        "capabilities": {},
+        "clientInfo": client_info(),
+    })
+}
+
+/// `params` with the per-request `_meta` the stateless era requires; in any
+/// other era `params` come back unchanged.
+///
+/// One rule for every caller: `null` params become an object; keys already in
+/// `params._meta` are kept and ours are set over them; params that are not an
+/// object (a deliberately malformed request), or a `_meta` that is not one,
+/// are sent as they are.
+pub fn with_meta(era: &Era, params: Value) -> Value {
+    let Era::Stateless { version } = era else {
+        return params;
+    };
+    let mut params = match params {
+        Value::Object(m) => m,
+        Value::Null => serde_json::Map::new(),
+        other => return other,
+    };
+    let meta = params
+        .entry("_meta")
+        .or_insert_with(|| Value::Object(Default::default()));
+    if let Value::Object(m) = meta {
+        m.insert(META_PROTOCOL_VERSION.into(), json!(version));
+        m.insert(META_CLIENT_INFO.into(), client_info());
+        m.insert(META_CLIENT_CAPABILITIES.into(), json!({}));
+    }
+    Value::Object(params)
+}
 
 /// One server-sent event.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -206,6 +262,14 @@ pub fn is_sse(content_type: Option<&str>) -> bool {
     })
 }
 
+impl runway_core::Diagnostic for DecodeError {
+    fn hint(&self) -> Option<String> {
+        Some(
+            "the server's answer is not JSON-RPC: look at the body in the evidence, and make the server answer with `application/json` or a `text/event-stream` of JSON-RPC messages".into(),
+        )
+    }
+}
+
 fn is_json(content_type: Option<&str>) -> bool {
     content_type.is_some_and(|c| {
         c.split(';').next().is_some_and(|m| {
@@ -273,7 +337,33 @@ pub fn legacy_endpoint(bytes: &[u8]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+
+    #[test]
+    fn meta_is_added_in_the_stateless_era_only_and_keeps_what_was_there() {
+        let stateless = Era::Stateless {
+            version: "2026-07-28".into(),
+        };
+        let p = with_meta(
+            &stateless,
+            json!({"name": "x", "_meta": {"progressToken": 1}}),
+        );
+        assert_eq!(p["name"], "x");
+        assert_eq!(p["_meta"]["progressToken"], 1);
+        assert_eq!(p["_meta"][META_PROTOCOL_VERSION], "2026-07-28");
+        assert_eq!(p["_meta"][META_CLIENT_INFO]["name"], "runway");
+        assert_eq!(p["_meta"][META_CLIENT_CAPABILITIES], json!({}));
+        assert_eq!(
+            with_meta(&stateless, Value::Null)["_meta"][META_PROTOCOL_VERSION],
+            "2026-07-28"
+        );
+        // A deliberately malformed params value is sent as it is.
+        assert_eq!(with_meta(&stateless, json!("bar")), json!("bar"));
+        let session = Era::Session {
+            version: "2025-11-25".into(),
+        };
+        assert_eq!(with_meta(&session, json!({"a": 1})), json!({"a": 1}));
+        assert_eq!(initialize_params("2025-06-18")["clientInfo"], client_info());
+    }
 
     #[test]
     fn sse_handles_crlf_multiline_comments_and_a_cut_tail() {

@@ -1,0 +1,46 @@
+//! How an environment is changed, and what guards the change.
+//!
+//! A [`Target`] is one way to put a version in an environment: a local
+//! process, the operator's own commands, a Docker engine, a Kubernetes
+//! cluster. Every target answers the same questions (what runs now, can the
+//! previous version be put back, deploy this, roll back to that, what did it
+//! print) so the runbook around it (gates, verify, watch, rollback) is written
+//! once. Like runway-verify, this crate returns results and never records
+//! them: the binary writes them to the ledger.
+
+pub mod child;
+pub mod command;
+mod error;
+pub mod health;
+pub mod process;
+pub mod target;
+
+use std::path::Path;
+
+use runway_config::{DeployConfig, TargetKind};
+
+pub use error::DeployError;
+pub use target::{ArtifactCheck, Confirm, DeployRequest, Deployed, HealthWait, Logs, Target};
+
+/// The target an environment's `[deploy]` table describes. `root` is the project root.
+pub fn open(
+    environment: &str,
+    config: &DeployConfig,
+    root: &Path,
+) -> Result<Box<dyn Target>, DeployError> {
+    match config.target {
+        TargetKind::Process => Ok(Box::new(process::ProcessTarget::new(
+            process::ProcessSettings::from_config(environment, config, root)?,
+        ))),
+        TargetKind::Command => Ok(Box::new(command::CommandTarget::new(
+            command::CommandSettings::from_config(environment, config, root),
+        ))),
+        kind @ (TargetKind::Docker | TargetKind::Kubernetes) => Err(DeployError::Engine {
+            target: kind.as_str(),
+            message: format!("the `{kind}` target is not built into this `runway`"),
+            hint: Some(format!(
+                "use a `runway` built with the `{kind}` feature, or `target = \"command\"`"
+            )),
+        }),
+    }
+}

@@ -1,0 +1,155 @@
+//! The [`Target`] trait and the data that crosses it.
+//!
+//! A target is asked for the whole change, not for steps of it: `deploy`
+//! returns once the new version answers its health endpoint (or fails), and
+//! `rollback` puts back an exact earlier [`Deployed`] (an image digest, a
+//! Kubernetes revision, a command line), never "whatever was before", so a
+//! rollback recorded in the ledger can be replayed later by another `runway`.
+
+use std::{fmt, sync::Arc, time::Duration};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use runway_config::TargetKind;
+use runway_core::Secret;
+use serde::{Deserialize, Serialize};
+
+use crate::DeployError;
+
+/// How a target may confirm a step that a human does (the `command`
+/// target's `manual` instructions).
+#[derive(Clone, Default)]
+pub enum Confirm {
+    /// `--yes`: the step is taken as done.
+    Assume,
+    /// Ask on the terminal; the function shows the instructions and returns the answer.
+    Ask(Arc<dyn Fn(&str) -> bool + Send + Sync>),
+    /// No terminal and no `--yes`: a manual step is an error.
+    #[default]
+    Refuse,
+}
+
+impl fmt::Debug for Confirm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Confirm::Assume => "Assume",
+            Confirm::Ask(_) => "Ask",
+            Confirm::Refuse => "Refuse",
+        })
+    }
+}
+
+/// Where and how long to wait for a deployed server to answer.
+#[derive(Debug, Clone)]
+pub struct HealthWait {
+    /// `GET` this until it answers 2xx; `None` skips the wait.
+    pub url: Option<url::Url>,
+    /// The whole wait's deadline.
+    pub timeout: Duration,
+    /// Time between attempts.
+    pub interval: Duration,
+}
+
+impl Default for HealthWait {
+    fn default() -> Self {
+        HealthWait {
+            url: None,
+            timeout: runway_config::DeployConfig::DEFAULT_HEALTH_TIMEOUT,
+            interval: Duration::from_millis(200),
+        }
+    }
+}
+
+/// One change to make: this version, with this configuration.
+#[derive(Debug, Clone, Default)]
+pub struct DeployRequest {
+    pub environment: String,
+    /// `{version}`.
+    pub version: String,
+    /// `{image}`, when the target runs images.
+    pub image: Option<String>,
+    /// `{sha}`: the release's git commit.
+    pub sha: Option<String>,
+    /// Environment variables for the server or the commands; values are never printed.
+    pub env: Vec<(String, Secret)>,
+    /// `{port}`.
+    pub port: Option<u16>,
+    pub health: HealthWait,
+    pub confirm: Confirm,
+}
+
+/// What runs in an environment: enough to put it back exactly.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Deployed {
+    pub version: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// The image's content digest (`sha256:...`), for a rollback to exactly it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// A Kubernetes revision, a process id... whatever the target rolls back to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+    /// When it started running, when the target knows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<DateTime<Utc>>,
+    /// Target-specific facts (the process target's command line...).
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+    pub detail: serde_json::Value,
+}
+
+/// Whether a rollback artifact is there: the previous image is present or
+/// pullable, the previous command is runnable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArtifactCheck {
+    pub ok: bool,
+    /// What was checked, for the plan and the record (`image sha256:ab12... present`).
+    pub what: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+/// The tail of what a deployed version printed, bounded.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Logs {
+    /// Where it came from (`.runway/process/staging.log`, `container mcp-1a2b`).
+    pub source: String,
+    /// The last bytes, lossily decoded.
+    pub text: String,
+    /// Whether older output was left out.
+    pub truncated: bool,
+}
+
+/// One way to change an environment. Implementations live one per module
+/// (`process`, `command`, `docker`, `kubernetes`).
+#[async_trait]
+pub trait Target: Send + Sync {
+    fn kind(&self) -> TargetKind;
+
+    /// What runs now, as the target itself reports it; `None` when nothing does.
+    async fn current(&self) -> Result<Option<Deployed>, DeployError>;
+
+    /// Whether `previous` could be put back right now.
+    async fn check_artifact(&self, previous: &Deployed) -> ArtifactCheck;
+
+    /// Puts `request.version` in place and waits for it to be healthy
+    /// (`request.health`). What it replaced stays available to
+    /// [`Target::rollback`] until [`Target::retire_previous`].
+    async fn deploy(&self, request: &DeployRequest) -> Result<Deployed, DeployError>;
+
+    /// Puts exactly `to` back (its digest, revision or command line) and waits
+    /// for it to be healthy; `request` carries the environment and the health wait.
+    async fn rollback(
+        &self,
+        to: &Deployed,
+        request: &DeployRequest,
+    ) -> Result<Deployed, DeployError>;
+
+    /// The new version passed: let go of what was kept for a rollback.
+    async fn retire_previous(&self) -> Result<(), DeployError> {
+        Ok(())
+    }
+
+    /// The last `max_bytes` of what runs now printed.
+    async fn logs(&self, max_bytes: usize) -> Result<Logs, DeployError>;
+}

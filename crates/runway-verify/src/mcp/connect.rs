@@ -1,0 +1,275 @@
+//! Reaching the server: the handshake (or stateless discovery) over HTTP and
+//! stdio, the checks on what it announced (`mcp.version`, `mcp.ping`), and
+//! `mcp.sdk`, the proof that the official SDK connects where the raw client did.
+
+use std::time::Instant;
+
+use runway_core::{CheckResult, Era, Evidence, Status};
+use serde_json::json;
+
+use super::{
+    Conn, Connected, MAX_PAGES,
+    client::{HttpConn, RpcFailure, ms},
+    listing::list_all,
+    result,
+    sdk::SdkConn,
+    soft, timed,
+};
+use crate::context::{Context, Transport};
+
+pub(super) async fn connect(ctx: &Context, checks: &mut Vec<CheckResult>) -> Option<Connected> {
+    let start = Instant::now();
+    match &ctx.transport {
+        Transport::Http { url } => {
+            let mut h = HttpConn::new(
+                url.clone(),
+                ctx.token.clone(),
+                ctx.limits,
+                ctx.redactor.clone(),
+            );
+            match h.handshake(ctx.era).await {
+                Ok(hs) => {
+                    let mut ev = hs.evidence.clone();
+                    ev.details = json!({
+                        "era": hs.era.label(),
+                        "steps": hs.steps,
+                        "supported_versions": hs.supported_versions,
+                        "session": h.session_id.is_some(),
+                    });
+                    let mut status = Status::Pass;
+                    let mut hint = None;
+                    let mut note = String::new();
+                    if hs.server_name.is_none() || hs.server_version.is_none() {
+                        status = soft(ctx);
+                        hint = Some("report `serverInfo` with `name` and `version`");
+                        note = ", without serverInfo name/version".into();
+                    }
+                    checks.push(timed(
+                        result(
+                            "mcp.handshake",
+                            status,
+                            format!(
+                                "{} server `{}` {}{note}",
+                                hs.era.label(),
+                                hs.server_name.as_deref().unwrap_or("?"),
+                                hs.server_version.as_deref().unwrap_or("?"),
+                            ),
+                            hint,
+                        ),
+                        ev,
+                        hs.elapsed,
+                    ));
+                    Some(Connected {
+                        era: hs.era,
+                        server_name: hs.server_name,
+                        server_version: hs.server_version,
+                        capabilities: hs.capabilities,
+                        conn: Conn::Http(h),
+                    })
+                }
+                Err(f) => {
+                    let mut ev = f.evidence.clone();
+                    ev.details = json!({"steps": f.steps});
+                    if let Some(ep) = &f.legacy_sse {
+                        checks.push(timed(
+                            CheckResult::fail(
+                                "mcp.transport.legacy_sse",
+                                format!("the server speaks only the deprecated HTTP+SSE transport of 2024-11-05 (endpoint `{ep}`)"),
+                                "serve the streamable HTTP transport; HTTP+SSE was deprecated in 2025-03-26 and current clients cannot connect",
+                            ),
+                            ev.clone(),
+                            start.elapsed(),
+                        ));
+                    }
+                    checks.push(timed(
+                        CheckResult::fail("mcp.handshake", f.message, f.hint),
+                        ev,
+                        start.elapsed(),
+                    ));
+                    None
+                }
+            }
+        }
+        Transport::Stdio {
+            program,
+            args,
+            env,
+            cwd,
+        } => {
+            match SdkConn::stdio(
+                program,
+                args,
+                env,
+                cwd.as_deref(),
+                ctx.era,
+                ctx.limits,
+                ctx.redactor.clone(),
+            )
+            .await
+            {
+                Ok((s, hello)) => {
+                    let ev = Evidence {
+                        request: Some(ctx.display.clone()),
+                        elapsed_ms: Some(ms(start.elapsed())),
+                        details: json!({"era": hello.era.label(), "transport": "stdio"}),
+                        ..Evidence::default()
+                    };
+                    let ok = hello.server_name.is_some();
+                    checks.push(timed(
+                        result(
+                            "mcp.handshake",
+                            if ok { Status::Pass } else { soft(ctx) },
+                            format!(
+                                "{} server `{}` {} over stdio",
+                                hello.era.label(),
+                                hello.server_name.as_deref().unwrap_or("?"),
+                                hello.server_version.as_deref().unwrap_or("?")
+                            ),
+                            Some("report `serverInfo` with `name` and `version`"),
+                        ),
+                        ev,
+                        start.elapsed(),
+                    ));
+                    Some(Connected {
+                        era: hello.era,
+                        server_name: hello.server_name,
+                        server_version: hello.server_version,
+                        capabilities: hello.capabilities,
+                        conn: Conn::Sdk(s),
+                    })
+                }
+                Err(e) => {
+                    checks.push(timed(
+                        CheckResult::fail(
+                            "mcp.handshake",
+                            format!("no MCP handshake over stdio: {e}"),
+                            "run the command by hand: it must speak MCP on stdin/stdout and log only to stderr",
+                        ),
+                        Evidence {
+                            request: Some(ctx.display.clone()),
+                            body_excerpt: Some(e),
+                            ..Evidence::default()
+                        },
+                        start.elapsed(),
+                    ));
+                    None
+                }
+            }
+        }
+    }
+}
+
+pub(super) fn version_check(want: &str, got: Option<&str>) -> CheckResult {
+    let ev = Evidence {
+        details: json!({"expected": want, "reported": got}),
+        ..Evidence::default()
+    };
+    match got {
+        Some(g) if g == want => CheckResult::pass("mcp.version", format!("serverInfo.version is `{g}`")),
+        Some(g) => CheckResult::fail(
+            "mcp.version",
+            format!("serverInfo.version is `{g}`, expected `{want}`"),
+            "the running server is not the release you meant to verify: check the deployed image or build",
+        ),
+        None => CheckResult::fail(
+            "mcp.version",
+            format!("the server reports no version, expected `{want}`"),
+            "report `serverInfo.version`",
+        ),
+    }
+    .with_evidence(ev)
+}
+
+pub(super) async fn ping_check(ctx: &Context, c: &mut Connected) -> CheckResult {
+    let reply = c.conn.rpc("ping", json!({})).await;
+    let r = match &reply.outcome {
+        Ok(v) if v.is_object() => CheckResult::pass(
+            "mcp.ping",
+            format!("answered in {:.1} ms", ms(reply.elapsed)),
+        ),
+        Ok(v) => result(
+            "mcp.ping",
+            soft(ctx),
+            format!("`ping` answered with {v}, not an empty object"),
+            Some("answer `ping` with an empty result `{}`"),
+        ),
+        Err(RpcFailure::Error { code: -32601, .. }) if matches!(c.era, Era::Stateless { .. }) => {
+            CheckResult::skip(
+                "mcp.ping",
+                "`ping` is not offered in the stateless era (-32601)",
+            )
+        }
+        Err(e) => CheckResult::fail(
+            "mcp.ping",
+            format!("`ping` failed: {e}"),
+            "a server must answer `ping` promptly with an empty result",
+        ),
+    };
+    timed(r, reply.evidence, reply.elapsed)
+}
+
+/// Interoperability: the official Rust SDK connects in the same era and sees the same tools.
+pub(super) async fn sdk_check(
+    ctx: &Context,
+    h: &HttpConn,
+    raw_count: Option<usize>,
+) -> CheckResult {
+    let start = Instant::now();
+    let token = ctx.token.as_ref().map(|t| t.expose().to_owned());
+    let (conn, hello) = match SdkConn::http(
+        &h.url,
+        token.as_deref(),
+        &h.era,
+        ctx.limits,
+        ctx.redactor.clone(),
+    )
+    .await
+    {
+        Ok(x) => x,
+        Err(e) => {
+            return timed(
+                CheckResult::fail(
+                    "mcp.sdk",
+                    format!("the rmcp client could not connect: {e}"),
+                    "the official SDK failed where our raw client succeeded: see the evidence for the protocol detail",
+                ),
+                Evidence {
+                    request: Some(ctx.display.clone()),
+                    body_excerpt: Some(e),
+                    ..Evidence::default()
+                },
+                start.elapsed(),
+            );
+        }
+    };
+    let mut conn = Conn::Sdk(conn);
+    let listing = list_all(&mut conn, "tools", MAX_PAGES).await;
+    if let Conn::Sdk(s) = conn {
+        s.close().await;
+    }
+    let ev = Evidence {
+        request: Some(ctx.display.clone()),
+        details: json!({"era": hello.era.label(), "tools": listing.items.len()}),
+        ..Evidence::default()
+    };
+    // A count that differs from the raw client's is reported, not judged: servers
+    // may offer tools that depend on the client's declared capabilities.
+    let seen = listing.items.len();
+    let r = match listing.problem {
+        Some(p) => CheckResult::fail("mcp.sdk", format!("rmcp: {}", p.message), p.hint),
+        None => CheckResult::pass(
+            "mcp.sdk",
+            match raw_count {
+                Some(n) if n != seen => format!(
+                    "rmcp connects ({}) and lists {seen} tools (the raw client saw {n}: the list depends on the client)",
+                    hello.era.label()
+                ),
+                _ => format!(
+                    "rmcp connects ({}) and lists {seen} tools",
+                    hello.era.label()
+                ),
+            },
+        ),
+    };
+    timed(r, ev, start.elapsed())
+}

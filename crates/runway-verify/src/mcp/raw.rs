@@ -1,0 +1,133 @@
+//! Raw MCP requests for the checks that must choose every header themselves.
+//!
+//! The auth boundary, security headers, CORS, Origin, rate-limit and load
+//! checks each send an MCP request with exactly the credentials, session and
+//! `Origin` they are testing, and nothing a client library would add, retry
+//! or re-initialise. They build those requests here, so the era's routing
+//! headers and the request's `_meta` follow the same rules as the raw client
+//! ([`super::client`]); the parameters come from [`super::wire`].
+
+use runway_core::Era;
+use serde_json::{Value, json};
+
+use super::wire;
+
+/// The session-era protocol version the raw requests announce when the era
+/// gives none.
+pub const SESSION_VERSION: &str = "2025-06-18";
+
+/// What a raw MCP request carries besides its body.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct RawAuth<'a> {
+    /// `Authorization: Bearer <token>`.
+    pub bearer: Option<&'a str>,
+    /// `Mcp-Session-Id`.
+    pub session: Option<&'a str>,
+    /// `Origin`.
+    pub origin: Option<&'a str>,
+}
+
+/// The JSON-RPC body that opens a conversation in `era`: `initialize` in the
+/// session era, `server/discover` in the stateless era.
+pub fn opening_body(era: &Era) -> Value {
+    match era {
+        Era::Stateless { .. } => json!({
+            "jsonrpc": "2.0", "id": 1, "method": "server/discover",
+            "params": wire::with_meta(era, json!({})),
+        }),
+        _ => json!({
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": wire::initialize_params(era.version().unwrap_or(SESSION_VERSION)),
+        }),
+    }
+}
+
+/// A POST of `body` to `url` with the headers a streamable-HTTP MCP server expects.
+pub fn mcp_post(
+    client: &reqwest::Client,
+    url: &url::Url,
+    era: &Era,
+    body: &Value,
+    auth: RawAuth<'_>,
+) -> reqwest::RequestBuilder {
+    let mut req = client
+        .post(url.clone())
+        .header("content-type", "application/json")
+        .header("accept", super::client::ACCEPT)
+        .body(body.to_string());
+    if let Era::Stateless { .. } = era {
+        // The stateless era routes on these headers.
+        if let Some(m) = body.get("method").and_then(Value::as_str) {
+            req = req.header("mcp-method", m);
+        }
+        if let Some(n) = body.pointer("/params/name").and_then(Value::as_str) {
+            req = req.header("mcp-name", n);
+        }
+    }
+    if let Some(v) = era.version() {
+        req = req.header("mcp-protocol-version", v);
+    } else if auth.session.is_some() {
+        req = req.header("mcp-protocol-version", SESSION_VERSION);
+    }
+    if let Some(t) = auth.bearer {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    if let Some(s) = auth.session {
+        req = req.header("mcp-session-id", s);
+    }
+    if let Some(o) = auth.origin {
+        req = req.header("origin", o);
+    }
+    req
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_opening_request_follows_the_era() {
+        let s = opening_body(&Era::Stateless {
+            version: "2026-07-28".into(),
+        });
+        assert_eq!(s["method"], "server/discover");
+        assert_eq!(
+            s["params"]["_meta"][wire::META_PROTOCOL_VERSION],
+            "2026-07-28"
+        );
+        let i = opening_body(&Era::Unknown);
+        assert_eq!(i["method"], "initialize");
+        assert_eq!(i["params"]["protocolVersion"], SESSION_VERSION);
+        assert_eq!(i["params"]["clientInfo"], wire::client_info());
+    }
+
+    #[test]
+    fn stateless_requests_carry_their_routing_headers() {
+        let client = reqwest::Client::new();
+        let url = url::Url::parse("http://127.0.0.1:1/mcp").unwrap();
+        let era = Era::Stateless {
+            version: "2026-07-28".into(),
+        };
+        let body =
+            json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "echo"}});
+        let req = mcp_post(
+            &client,
+            &url,
+            &era,
+            &body,
+            RawAuth {
+                bearer: Some("t"),
+                ..RawAuth::default()
+            },
+        )
+        .build()
+        .unwrap();
+        let h = req.headers();
+        assert_eq!(h["mcp-method"], "tools/call");
+        assert_eq!(h["mcp-name"], "echo");
+        assert_eq!(h["mcp-protocol-version"], "2026-07-28");
+        assert_eq!(h["authorization"], "Bearer t");
+    }
+}

@@ -1,0 +1,111 @@
+//! The end of a session-era conversation: `DELETE` ends the session and the
+//! ended id then gets 404 (`mcp.session.delete`).
+
+use std::time::Instant;
+
+use runway_core::{CheckResult, Era, Evidence};
+use serde_json::json;
+
+use super::{Conn, timed};
+use crate::context::Context;
+
+/// Session era: DELETE ends the session, and the ended id then gets 404.
+pub(super) async fn session_end_check(ctx: &Context, conn: &mut Conn) -> CheckResult {
+    let id = "mcp.session.delete";
+    let Conn::Http(h) = conn else {
+        return CheckResult::skip(id, "stdio has no HTTP sessions");
+    };
+    if !matches!(h.era, Era::Session { .. }) {
+        return CheckResult::skip(id, "the stateless era has no sessions");
+    }
+    let Some(sid) = h.session_id.clone() else {
+        return CheckResult::skip(id, "the server issued no `Mcp-Session-Id`");
+    };
+    let start = Instant::now();
+    let mut rb = h
+        .auth(h.client.delete(h.url.clone()))
+        .header("mcp-session-id", &sid);
+    if let Some(v) = h.protocol_version() {
+        rb = rb.header("mcp-protocol-version", v);
+    }
+    let request = ctx
+        .redactor
+        .redact(&format!("DELETE {} (Mcp-Session-Id)", h.url));
+    let del = match rb.build() {
+        Ok(req) => crate::http::fetch(&h.client, req, ctx.limits).await,
+        Err(e) => Err(crate::http::FetchError::Other(e.to_string())),
+    };
+    let del = match del {
+        Ok(o) => o,
+        Err(e) => {
+            return timed(
+                CheckResult::fail(
+                    id,
+                    format!("DELETE failed: {e}"),
+                    "answer DELETE with 2xx (or 405 if clients may not end sessions)",
+                ),
+                Evidence {
+                    request: Some(request),
+                    body_excerpt: Some(e.to_string()),
+                    ..Evidence::default()
+                },
+                start.elapsed(),
+            );
+        }
+    };
+    let del_ev = del.evidence(&request, &ctx.redactor);
+    if del.status == 405 {
+        return timed(
+            CheckResult::pass(
+                id,
+                "DELETE → 405: the server does not let clients end sessions (allowed)",
+            ),
+            del_ev,
+            start.elapsed(),
+        );
+    }
+    if !(200..300).contains(&del.status) {
+        return timed(
+            CheckResult::fail(
+                id,
+                format!("DELETE → HTTP {}", del.status),
+                "answer DELETE with 2xx and end the session, or 405 if clients may not end sessions",
+            ),
+            del_ev,
+            start.elapsed(),
+        );
+    }
+    // Use of the ended session must now get 404.
+    let after = h.rpc("tools/list", json!({})).await;
+    h.session_id = None;
+    let mut ev = after.evidence.clone();
+    ev.details = json!({"delete_status": del.status});
+    let r = match after.evidence.status {
+        Some(404) => CheckResult::pass(
+            id,
+            format!("DELETE → {}, then the ended session → 404", del.status),
+        ),
+        Some(s) => CheckResult::fail(
+            id,
+            format!(
+                "DELETE → {}, but the ended session still answers HTTP {s}",
+                del.status
+            ),
+            "after DELETE, answer every request carrying that `Mcp-Session-Id` with 404",
+        ),
+        None => CheckResult::fail(
+            id,
+            format!(
+                "DELETE → {}, then no answer for the ended session: {}",
+                del.status,
+                after
+                    .outcome
+                    .err()
+                    .map(|e| e.to_string())
+                    .unwrap_or_default()
+            ),
+            "after DELETE, answer every request carrying that `Mcp-Session-Id` with 404",
+        ),
+    };
+    timed(r, ev, start.elapsed())
+}
