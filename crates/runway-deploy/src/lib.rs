@@ -10,6 +10,8 @@
 
 pub mod child;
 pub mod command;
+#[cfg(feature = "docker")]
+pub mod docker;
 mod error;
 pub mod health;
 pub mod process;
@@ -35,6 +37,11 @@ pub fn open(
         TargetKind::Command => Ok(Box::new(command::CommandTarget::new(
             command::CommandSettings::from_config(environment, config, root),
         ))),
+        #[cfg(feature = "docker")]
+        TargetKind::Docker => Ok(Box::new(docker::DockerTarget::new(
+            docker::DockerSettings::from_config(environment, config)?,
+        ))),
+        #[allow(unreachable_patterns)]
         kind @ (TargetKind::Docker | TargetKind::Kubernetes) => Err(DeployError::Engine {
             target: kind.as_str(),
             message: format!("the `{kind}` target is not built into this `runway`"),
