@@ -193,8 +193,8 @@ pub struct KubernetesConfig {
     pub kubeconfig: Option<String>,
     /// The kubeconfig context to use (default: its current context).
     pub context: Option<String>,
-    /// Longest wait for a rollout to finish (default: `health_timeout`, else the Deployment's
-    /// `progressDeadlineSeconds` plus a margin, whichever comes first).
+    /// Longest wait for a rollout to finish (default: the Deployment's
+    /// `progressDeadlineSeconds` plus a minute).
     pub rollout_timeout: Option<DurationValue>,
 }
 
@@ -871,7 +871,7 @@ freeze = ["2026-12-24", "2026-12-31"]
             blocks += 1;
             rest = &rest[end..];
         }
-        assert_eq!(blocks, 2);
+        assert_eq!(blocks, 4);
     }
 
     #[test]
