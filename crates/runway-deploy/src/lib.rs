@@ -8,12 +8,15 @@
 //! once. Like runway-verify, this crate returns results and never records
 //! them: the binary writes them to the ledger.
 
+pub mod analysis;
 pub mod child;
 pub mod command;
 #[cfg(feature = "docker")]
 pub mod docker;
 mod error;
+pub mod gates;
 pub mod health;
+pub mod probe;
 pub mod process;
 pub mod target;
 

@@ -23,8 +23,9 @@ use sqlx::{
 };
 
 use crate::{
-    Event, EventKind, Filter, Guard, Kind, Ledger, LedgerError, LedgerUrl, OpenOptions, Record,
-    Result,
+    DeployLock, Event, EventKind, Filter, Guard, Kind, Ledger, LedgerError, LedgerUrl, LockInfo,
+    OpenOptions, Record, Result,
+    lock::{self, LeaseStore},
     migrate::{self, Migration, SCHEMA_VERSION},
 };
 
@@ -173,6 +174,39 @@ const INSERT_RECORD: &str = "INSERT INTO records (id, kind, created_at, operator
 const INSERT_EVENT: &str = "INSERT INTO events (record_id, at, operator, kind, status, note, data) \
      VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
+/// Takes the lease unless a live one is there: one atomic statement, so of
+/// two concurrent takers exactly one inserts (or replaces an expired lease)
+/// and the other changes nothing. `{now}` is the backend's clock in microseconds.
+const TAKE_LEASE: &str = "INSERT INTO deploy_locks (environment, holder, token, acquired_us, heartbeat_us, expires_us) \
+     VALUES ($1, $2, $3, {now}, {now}, {now} + $4) \
+     ON CONFLICT (environment) DO UPDATE SET holder = excluded.holder, token = excluded.token, \
+     acquired_us = excluded.acquired_us, heartbeat_us = excluded.heartbeat_us, expires_us = excluded.expires_us \
+     WHERE deploy_locks.expires_us <= excluded.acquired_us";
+const READ_LEASE: &str = "SELECT holder, token, acquired_us, heartbeat_us, expires_us FROM deploy_locks \
+     WHERE environment = $1";
+const LIVE_LEASE: &str = "SELECT holder, token, acquired_us, heartbeat_us, expires_us FROM deploy_locks \
+     WHERE environment = $1 AND expires_us > {now}";
+const RENEW_LEASE: &str = "UPDATE deploy_locks SET heartbeat_us = {now}, expires_us = {now} + $3 \
+     WHERE environment = $1 AND token = $2";
+const RELEASE_LEASE: &str = "DELETE FROM deploy_locks WHERE environment = $1 AND token = $2";
+
+/// A lease row: holder, token, acquired, heartbeat, expiry (microseconds).
+type LeaseRow = (String, String, i64, i64, i64);
+
+fn lease_info(environment: &str, row: &LeaseRow) -> LockInfo {
+    LockInfo {
+        environment: environment.to_owned(),
+        holder: row.0.clone(),
+        acquired_at: lock::from_micros(row.2),
+        heartbeat_at: lock::from_micros(row.3),
+        expires_at: lock::from_micros(row.4),
+    }
+}
+
+fn micros(d: Duration) -> i64 {
+    i64::try_from(d.as_micros()).unwrap_or(i64::MAX / 4)
+}
+
 /// Check results per multi-row insert; well under both databases' parameter limits.
 const CHECK_CHUNK: usize = 500;
 
@@ -201,6 +235,8 @@ impl SqliteLedger {
     const MIGRATION_LOCK: Option<&'static str> = None;
     const LOCK_RECORD: &'static str = "SELECT id FROM records WHERE id = $1";
     const BEGIN_READ: &'static str = "BEGIN";
+    /// This machine's clock: a SQLite ledger is one file on one machine.
+    const NOW_US: &'static str = "CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)";
     /// Text concatenation rather than `json_array(.., json(body))`: the bodies
     /// are already JSON, and re-parsing them in SQL cost more than the query.
     /// Order is restored by `decode_latest` (by time, then `seq`), which spares
@@ -274,6 +310,8 @@ impl PostgresLedger {
     const MIGRATION_LOCK: Option<&'static str> = Some("SELECT pg_advisory_xact_lock(7216202611)");
     const LOCK_RECORD: &'static str = "SELECT id FROM records WHERE id = $1 FOR UPDATE";
     const BEGIN_READ: &'static str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+    /// The server's clock, so machines sharing the ledger need not agree on the time.
+    const NOW_US: &'static str = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT)";
     const LATEST_SELECT: &'static str = "SELECT COALESCE(json_agg(json_build_array(\
          r.seq, r.id, r.kind, r.created_at, r.operator, r.environment, r.version, r.ref_id, r.body::json, \
          e.at, e.operator, e.kind, e.status, e.note, e.data::json))::text, '[]') AS j";
@@ -324,8 +362,57 @@ impl PostgresLedger {
     }
 }
 
+/// The deploy-lock half of a SQLite ledger, shared with its [`DeployLock`]s.
+struct SqliteLeases {
+    pool: SqlitePool,
+    url: String,
+    url_redactor: Redactor,
+}
+
+/// The deploy-lock half of a PostgreSQL ledger, shared with its [`DeployLock`]s.
+struct PostgresLeases {
+    pool: PgPool,
+    url: String,
+    url_redactor: Redactor,
+}
+
 macro_rules! ledger_impl {
-    ($ty:ident, $db:ty) => {
+    ($ty:ident, $db:ty, $leases:ident) => {
+        impl $leases {
+            fn db(&self, action: &'static str, e: sqlx::Error) -> LedgerError {
+                LedgerError::Database {
+                    url: self.url.clone(),
+                    action,
+                    message: self.url_redactor.redact(&e.to_string()),
+                }
+            }
+        }
+
+        #[async_trait]
+        impl LeaseStore for $leases {
+            async fn renew(&self, environment: &str, token: &str, ttl: Duration) -> Result<bool> {
+                let sql = RENEW_LEASE.replace("{now}", $ty::NOW_US);
+                let done = sqlx::query(&sql)
+                    .bind(environment)
+                    .bind(token)
+                    .bind(micros(ttl))
+                    .execute(&self.pool)
+                    .await
+                    .map_err(|e| self.db("renewing a deploy lock", e))?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn release(&self, environment: &str, token: &str) -> Result<()> {
+                sqlx::query(RELEASE_LEASE)
+                    .bind(environment)
+                    .bind(token)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(|e| self.db("releasing a deploy lock", e))?;
+                Ok(())
+            }
+        }
+
         impl $ty {
             fn db(&self, action: &'static str, e: sqlx::Error) -> LedgerError {
                 LedgerError::Database {
@@ -634,6 +721,9 @@ macro_rules! ledger_impl {
                 if let Some(n) = &mut event.note {
                     *n = self.url_redactor.redact(n);
                 }
+                if self.url.password().is_some() {
+                    crate::redact_json(&self.url_redactor, &mut event.data);
+                }
                 let mut tx = self.begin_write().await.map_err(|e| self.db(action, e))?;
                 let found: Option<String> = sqlx::query_scalar(Self::LOCK_RECORD)
                     .bind(id)
@@ -716,6 +806,59 @@ macro_rules! ledger_impl {
                 Ok(out)
             }
 
+            async fn acquire_deploy_lock(
+                &self,
+                environment: &str,
+                holder: &str,
+                ttl: Duration,
+            ) -> Result<DeployLock> {
+                lock::validate(environment, holder, ttl)?;
+                let action = "taking a deploy lock";
+                let holder = self.redactor.redact(&self.url_redactor.redact(holder.trim()));
+                let token = uuid::Uuid::new_v4().simple().to_string();
+                let take = TAKE_LEASE.replace("{now}", Self::NOW_US);
+                let mut tx = self.begin_write().await.map_err(|e| self.db(action, e))?;
+                sqlx::query(&take)
+                    .bind(environment)
+                    .bind(&holder)
+                    .bind(&token)
+                    .bind(micros(ttl))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| self.db(action, e))?;
+                let row: LeaseRow = sqlx::query_as(READ_LEASE)
+                    .bind(environment)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(|e| self.db(action, e))?;
+                tx.commit().await.map_err(|e| self.db(action, e))?;
+                let info = lease_info(environment, &row);
+                if row.1 != token {
+                    return Err(LedgerError::Locked {
+                        environment: environment.to_owned(),
+                        holder: info.holder,
+                        acquired_at: info.acquired_at,
+                        expires_at: info.expires_at,
+                    });
+                }
+                let store = std::sync::Arc::new($leases {
+                    pool: self.pool.clone(),
+                    url: self.url.to_string(),
+                    url_redactor: self.url_redactor.clone(),
+                });
+                Ok(DeployLock::start(info, token, ttl, store))
+            }
+
+            async fn deploy_lock(&self, environment: &str) -> Result<Option<LockInfo>> {
+                let sql = LIVE_LEASE.replace("{now}", Self::NOW_US);
+                let row: Option<LeaseRow> = sqlx::query_as(&sql)
+                    .bind(environment)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(|e| self.db("reading a deploy lock", e))?;
+                Ok(row.map(|r| lease_info(environment, &r)))
+            }
+
             async fn close(&self) {
                 self.pool.close().await;
             }
@@ -723,5 +866,5 @@ macro_rules! ledger_impl {
     };
 }
 
-ledger_impl!(SqliteLedger, sqlx::Sqlite);
-ledger_impl!(PostgresLedger, sqlx::Postgres);
+ledger_impl!(SqliteLedger, sqlx::Sqlite, SqliteLeases);
+ledger_impl!(PostgresLedger, sqlx::Postgres, PostgresLeases);

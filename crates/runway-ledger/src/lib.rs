@@ -10,7 +10,9 @@
 //! This is the only crate that contains SQL.
 
 mod backend;
+pub mod deployment;
 pub mod dora;
+mod lock;
 mod migrate;
 pub mod model;
 pub mod postmortem;
@@ -25,6 +27,11 @@ use chrono::{DateTime, Utc};
 use runway_core::{CheckResult, Redactor, Report, Severity};
 
 pub use backend::{PostgresLedger, SqliteLedger};
+pub use deployment::{
+    Analysis, AnalysisVerdict, Changes, Deployed, DeploymentEnd, DeploymentFact, DeploymentView,
+    GateRecord, GateVerdict, Logs, MAX_LOG_BYTES, Rollback,
+};
+pub use lock::{DeployLock, LockInfo, MIN_LOCK_TTL};
 pub use migrate::SCHEMA_VERSION;
 pub use model::{
     Deployment, Event, EventKind, IN_PROGRESS, Incident, IncidentStatus, Kind, Outcome, Record,
@@ -75,12 +82,57 @@ pub enum LedgerError {
     },
     #[error("deployment `{id}` already ended as `{outcome}`")]
     AlreadyEnded { id: String, outcome: String },
+    #[error(
+        "`{environment}` is being deployed by {holder} (since {acquired_at}); its lock expires at {expires_at} unless renewed"
+    )]
+    Locked {
+        environment: String,
+        holder: String,
+        acquired_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    },
+    #[error(
+        "the deploy lock on `{environment}` held by {holder} was lost: it expired and was taken over"
+    )]
+    LockLost { environment: String, holder: String },
     #[error("record `{id}` is already in the ledger")]
     Duplicate { id: String },
     #[error("{what}")]
     Invalid { what: String },
     #[error("the ledger holds unreadable data: {what}")]
     Corrupt { what: String },
+}
+
+impl runway_core::Diagnostic for LedgerError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            LedgerError::NotFound { .. } => Some("`runway ledger list` shows the ids".into()),
+            LedgerError::NewerSchema { .. } => {
+                Some("install the newer `runway` that wrote this ledger".into())
+            }
+            LedgerError::Url { .. } => Some(
+                "pass `--ledger sqlite://PATH` or `--ledger postgres://USER@HOST:PORT/DB`".into(),
+            ),
+            LedgerError::Locked { environment, .. } => Some(format!(
+                "wait for that deployment to finish (`runway status {environment}` shows it); a crashed holder's lock lapses at its expiry"
+            )),
+            LedgerError::LockLost { .. } => Some(
+                "the deployment paused longer than its lock's time to live; check what now runs there before deploying again".into(),
+            ),
+            _ => None,
+        }
+    }
+
+    /// The user's mistakes (an unknown id, an illegal move, bad input, a newer
+    /// ledger) are usage errors; a database that fails is not.
+    fn exit(&self) -> runway_core::Exit {
+        match self {
+            LedgerError::Connect { .. }
+            | LedgerError::Database { .. }
+            | LedgerError::Corrupt { .. } => runway_core::Exit::Internal,
+            _ => runway_core::Exit::Usage,
+        }
+    }
 }
 
 pub type Result<T, E = LedgerError> = std::result::Result<T, E>;
@@ -154,6 +206,20 @@ pub trait Ledger: Send + Sync {
     async fn ids_with_prefix(&self, prefix: &str, limit: i64) -> Result<Vec<String>>;
     /// Counts of records per kind.
     async fn counts(&self) -> Result<Vec<(Kind, i64)>>;
+    /// Takes the deploy lock on `environment` for `holder`, for `ttl` at a
+    /// time (renewed in the background while the [`DeployLock`] lives).
+    /// Refused with [`LedgerError::Locked`] while another holder's lease is
+    /// live; an expired lease (a crashed holder) is taken over.
+    async fn acquire_deploy_lock(
+        &self,
+        environment: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> Result<DeployLock>;
+
+    /// Who holds the deploy lock on `environment` now, if anyone.
+    async fn deploy_lock(&self, environment: &str) -> Result<Option<LockInfo>>;
+
     /// Closes the pool, waiting for connections to finish.
     async fn close(&self);
 
@@ -205,7 +271,9 @@ pub trait Ledger: Send + Sync {
 
     /// Records a deployment. When its outcome is already known it is the
     /// deployment's first status; otherwise it starts `in_progress` and
-    /// [`Ledger::finish_deployment`] ends it.
+    /// [`Ledger::finish_deployment`] ends it. A deploy that a gate refused
+    /// is best recorded with its gates and ended `aborted` (reason: the
+    /// refusal): it leaves a record, and DORA does not count it.
     async fn record_deployment(&self, deployment: &Deployment) -> Result<String> {
         if let Some(v) = &deployment.verification_id {
             self.expect_kind(v, Kind::Verification).await?;
@@ -226,25 +294,28 @@ pub trait Ledger: Send + Sync {
         self.insert_redacted(record, Some(status)).await
     }
 
-    /// Ends an in-progress deployment with its outcome and rollback decision.
-    async fn finish_deployment(
-        &self,
-        id: &str,
-        outcome: Outcome,
-        rollback: Option<RollbackDecision>,
-        verification_id: Option<&str>,
-    ) -> Result<()> {
+    /// Ends an in-progress deployment: its outcome, rollback decision, the
+    /// verification that decided it, why, and what was done (for `aborted`).
+    /// A deployment ends once; a second end is [`LedgerError::AlreadyEnded`].
+    async fn finish_deployment(&self, id: &str, end: &DeploymentEnd) -> Result<()> {
         let id = self.expect_kind(id, Kind::Deployment).await?;
         let mut data = serde_json::json!({ "finished_at": now() });
-        if let Some(r) = rollback {
-            data["rollback"] = to_body(&r)?;
+        if let Some(r) = &end.rollback {
+            data["rollback"] = to_body(r)?;
         }
-        if let Some(v) = verification_id {
+        if let Some(v) = &end.verification_id {
             data["verification_id"] = self.expect_kind(v, Kind::Verification).await?.into();
         }
+        if let Some(r) = &end.reason {
+            data["reason"] = r.clone().into();
+        }
+        if !end.done.is_empty() {
+            data["done"] = to_body(&end.done)?;
+        }
+        redact_json(self.redactor(), &mut data);
         let event = self.event(
             EventKind::Status,
-            Some(outcome.as_str().to_owned()),
+            Some(end.outcome.as_str().to_owned()),
             None,
             data,
         );
@@ -256,6 +327,70 @@ pub trait Ledger: Send + Sync {
             _ => Ok(()),
         };
         self.append_event(&id, &event, &guard).await
+    }
+
+    /// Appends a fact learnt after the deployment was recorded (gates, the
+    /// target's answer, an analysis window, a rollback, logs), redacted; logs
+    /// are cut to their last [`MAX_LOG_BYTES`]. Facts may follow the end (a
+    /// rollback decided after a deployment was verified).
+    async fn add_deployment_fact(&self, id: &str, fact: &DeploymentFact) -> Result<()> {
+        let id = self.expect_kind(id, Kind::Deployment).await?;
+        let fact = match fact {
+            DeploymentFact::Logs(l) if l.text.len() > MAX_LOG_BYTES => {
+                let mut cut = Logs::bounded(l.source.clone(), l.version.clone(), &l.text);
+                cut.bytes = cut.bytes.max(l.bytes);
+                DeploymentFact::Logs(cut)
+            }
+            other => other.clone(),
+        };
+        let mut data = to_body(&fact)?;
+        redact_json(self.redactor(), &mut data);
+        let event = self.event(EventKind::Fact, None, None, data);
+        self.append_event(&id, &event, &|_| Ok(())).await
+    }
+
+    /// A deployment with its facts, end, verification runs and incidents.
+    async fn deployment_view(&self, id: &str) -> Result<DeploymentView> {
+        let record = self.get(id).await?;
+        let filter = Filter {
+            ref_id: Some(record.id.clone()),
+            ..Filter::default()
+        };
+        let related = self.query(&filter, false).await?;
+        DeploymentView::build(&record, &related)
+    }
+
+    /// The latest `limit` deployments to `environment`, newest first, each
+    /// joined up as by [`Ledger::deployment_view`], in three queries however
+    /// many there are (for `runway status`, rollback targets and baselines).
+    async fn recent_deployments(
+        &self,
+        environment: &str,
+        limit: usize,
+    ) -> Result<Vec<DeploymentView>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut filter = Filter {
+            kind: Some(Kind::Deployment),
+            environment: Some(environment.to_owned()),
+            ..Filter::default()
+        };
+        // The listing is cheap; it says from when the whole histories are needed.
+        let listed = self.query_latest(&filter).await?;
+        let Some(oldest) = listed.iter().rev().take(limit).map(|r| r.created_at).min() else {
+            return Ok(Vec::new());
+        };
+        filter.since = Some(oldest);
+        let mut deployments = self.query(&filter, false).await?;
+        filter.kind = None;
+        let related = self.query(&filter, false).await?;
+        deployments.reverse();
+        deployments.truncate(limit);
+        deployments
+            .iter()
+            .map(|d| DeploymentView::build(d, &related))
+            .collect()
     }
 
     /// Records a verification run and every check result with its evidence,
@@ -615,7 +750,7 @@ fn redact_check(redactor: &Redactor, c: &mut CheckResult) {
     redact_json(redactor, &mut ev.details);
 }
 
-fn redact_json(redactor: &Redactor, v: &mut serde_json::Value) {
+pub(crate) fn redact_json(redactor: &Redactor, v: &mut serde_json::Value) {
     match v {
         serde_json::Value::String(s) => *s = redactor.redact(s),
         serde_json::Value::Number(n) if n.is_f64() => {

@@ -13,7 +13,10 @@ use chrono::{DateTime, SubsecRound, Utc};
 use runway_core::{CheckResult, Severity, Summary, ToolSurface};
 use serde::{Deserialize, Serialize};
 
-use crate::LedgerError;
+use crate::{
+    LedgerError,
+    deployment::{Changes, GateRecord},
+};
 
 /// The kinds of record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -80,6 +83,9 @@ pub enum EventKind {
     Created,
     Status,
     Note,
+    /// A later fact about a deployment (gates, the target's answer, the
+    /// watch's analysis, a rollback, logs): see [`crate::DeploymentFact`].
+    Fact,
 }
 
 impl EventKind {
@@ -88,6 +94,7 @@ impl EventKind {
             EventKind::Created => "created",
             EventKind::Status => "status",
             EventKind::Note => "note",
+            EventKind::Fact => "fact",
         }
     }
 
@@ -96,6 +103,7 @@ impl EventKind {
             "created" => Ok(EventKind::Created),
             "status" => Ok(EventKind::Status),
             "note" => Ok(EventKind::Note),
+            "fact" => Ok(EventKind::Fact),
             other => Err(LedgerError::Corrupt {
                 what: format!("unknown event kind `{other}`"),
             }),
@@ -305,6 +313,45 @@ pub enum WindowDecision {
     Inside { window: String },
     /// Outside the window, deployed anyway by an explicit override.
     Override { window: String, reason: String },
+    /// Outside the window (or on a freeze date) and refused: the deployment did not go ahead.
+    Outside { window: String, reason: String },
+    /// An emergency deployment (`--emergency`) under an open P0/P1 incident,
+    /// approved by someone other than the operator; the window did not apply.
+    Emergency {
+        /// The window that would otherwise have applied, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        window: Option<String>,
+        /// The open incident that justifies it.
+        incident: String,
+        approver: String,
+    },
+}
+
+impl WindowDecision {
+    /// One line for people: `inside the deploy window (Tue 10:00-16:00 UTC)`.
+    pub fn describe(&self) -> String {
+        match self {
+            WindowDecision::NoWindow => "no deploy window applies".to_owned(),
+            WindowDecision::Inside { window } => format!("inside the deploy window ({window})"),
+            WindowDecision::Override { window, reason } => {
+                format!("outside the deploy window ({window}), overridden: {reason}")
+            }
+            WindowDecision::Outside { window, reason } => {
+                format!("outside the deploy window ({window}), refused: {reason}")
+            }
+            WindowDecision::Emergency {
+                window,
+                incident,
+                approver,
+            } => format!(
+                "emergency override for incident {incident}, approved by {approver}{}",
+                window
+                    .as_ref()
+                    .map(|w| format!(" (window {w} not applied)"))
+                    .unwrap_or_default()
+            ),
+        }
+    }
 }
 
 /// Seed 003: "Rollback decision (not needed / executed)".
@@ -348,6 +395,20 @@ pub struct Deployment {
     pub verification_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollback: Option<RollbackDecision>,
+    /// The target kind that ran it (`process`, `command`, `docker`, `kubernetes`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// What changed since the previous deployment to this environment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changes: Option<Changes>,
+    /// Every gate judged before the deployment, in the order they ran.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gates: Vec<GateRecord>,
+    /// When this deployment is a rollback: the deployment it rolls back.
+    /// DORA counts it as a rollback (and the one it undoes as a change
+    /// failure), not as a deployment of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback_of: Option<String>,
 }
 
 impl Deployment {
@@ -367,6 +428,10 @@ impl Deployment {
             outcome: None,
             verification_id: None,
             rollback: None,
+            target: None,
+            changes: None,
+            gates: Vec::new(),
+            rollback_of: None,
         }
     }
 }

@@ -6,78 +6,13 @@ use std::collections::BTreeMap;
 
 use runway_core::{CheckResult, Era, Evidence, Redactor, Report, Secret, Severity};
 use runway_ledger::{
-    Deployment, Filter, IncidentStatus, Kind, Ledger, LedgerError, LedgerUrl, Outcome, Release,
-    RollbackDecision, Scope, WindowDecision,
-    testing::{ScratchDb, execute_raw, pg_url_or_skip},
+    Deployment, DeploymentEnd, Filter, IncidentStatus, Kind, Ledger, LedgerError, Outcome, Release,
+    RollbackDecision, Scope, WindowDecision, testing::execute_raw,
 };
 
-/// A fresh, empty ledger on one backend, and what must be cleaned up after.
-struct Fresh {
-    url: LedgerUrl,
-    _dir: Option<tempfile::TempDir>,
-    pg: Option<ScratchDb>,
-}
-
-impl Fresh {
-    async fn sqlite() -> Fresh {
-        let dir = tempfile::tempdir().unwrap();
-        let url = LedgerUrl::parse("sqlite://.runway/ledger.db", dir.path()).unwrap();
-        Fresh {
-            url,
-            _dir: Some(dir),
-            pg: None,
-        }
-    }
-
-    async fn postgres(test: &str) -> Option<Fresh> {
-        let base = pg_url_or_skip(test)?;
-        let db = ScratchDb::create(&base)
-            .await
-            .expect("create a scratch database");
-        Some(Fresh {
-            url: db.url.clone(),
-            _dir: None,
-            pg: Some(db),
-        })
-    }
-
-    async fn open(&self) -> Box<dyn Ledger> {
-        let mut l = runway_ledger::open(&self.url)
-            .await
-            .expect("open the ledger");
-        l.set_operator("alice".into());
-        l
-    }
-
-    async fn finish(self) {
-        if let Some(db) = self.pg {
-            db.drop().await.expect("drop the scratch database");
-        }
-    }
-}
-
-/// Runs `case` on both backends as two tests, `case::sqlite` and `case::postgres`.
-macro_rules! both_backends {
-    ($($case:ident),* $(,)?) => {$(
-        mod $case {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let fresh = super::Fresh::sqlite().await;
-                super::$case(&fresh).await;
-                fresh.finish().await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let Some(fresh) = super::Fresh::postgres(stringify!($case)).await else {
-                    return;
-                };
-                super::$case(&fresh).await;
-                fresh.finish().await;
-            }
-        }
-    )*};
-}
+#[macro_use]
+mod support;
+use support::Fresh;
 
 both_backends!(
     records_of_every_kind_read_back_whole,
@@ -161,17 +96,19 @@ async fn records_of_every_kind_read_back_whole(f: &Fresh) {
         .unwrap();
     l.finish_deployment(
         &dep,
-        Outcome::RolledBack,
-        Some(RollbackDecision::Executed {
-            to: Some("1.2.2".into()),
-            reason: "auth boundary open".into(),
-        }),
-        Some(&ver),
+        &DeploymentEnd {
+            rollback: Some(RollbackDecision::Executed {
+                to: Some("1.2.2".into()),
+                reason: "auth boundary open".into(),
+            }),
+            verification_id: Some(ver.clone()),
+            ..DeploymentEnd::new(Outcome::RolledBack)
+        },
     )
     .await
     .unwrap();
     let err = l
-        .finish_deployment(&dep, Outcome::Verified, None, None)
+        .finish_deployment(&dep, &DeploymentEnd::new(Outcome::Verified))
         .await
         .unwrap_err();
     assert!(matches!(err, LedgerError::AlreadyEnded { .. }), "{err}");
@@ -314,11 +251,32 @@ async fn populate(l: &dyn Ledger) {
             .record_verification(&sample_report("s3cret-value"), env, Some(&dep))
             .await
             .unwrap();
+        // A fact with long-mantissa floats: it must export and re-import digit for digit.
+        l.add_deployment_fact(
+            &dep,
+            &runway_ledger::DeploymentFact::Analysis(runway_ledger::Analysis {
+                verdict: runway_ledger::AnalysisVerdict::Pass,
+                samples: 60,
+                min_samples: Some(10),
+                started_at: None,
+                ended_at: None,
+                availability: Some(59.0 / 60.0),
+                error_rate: Some(1.0 / 60.0),
+                auth_failure_rate: Some(0.0),
+                p50_ms: Some(12.345678901234567),
+                p95_ms: Some(41.7),
+                failing: None,
+            }),
+        )
+        .await
+        .unwrap();
         l.finish_deployment(
             &dep,
-            Outcome::Verified,
-            Some(RollbackDecision::NotNeeded),
-            Some(&ver),
+            &DeploymentEnd {
+                rollback: Some(RollbackDecision::NotNeeded),
+                verification_id: Some(ver),
+                ..DeploymentEnd::new(Outcome::Verified)
+            },
         )
         .await
         .unwrap();

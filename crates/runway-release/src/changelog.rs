@@ -4,10 +4,16 @@
 //! `## [Unreleased]` section, which stays where it is); older entries are
 //! never touched, because people edit them by hand.
 
+use std::sync::LazyLock;
+
 use runway_config::release::{ChangelogConfig, NonConventional};
 use serde::Serialize;
 
 use crate::commits::Entry;
+
+/// `(#123)`: a pull request or issue reference.
+static REFS: LazyLock<regex::Regex> =
+    LazyLock::new(|| regex::Regex::new(r"\(#(\d+)\)").expect("static regex"));
 
 /// Where the repository is hosted, for links.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -112,8 +118,7 @@ fn linkify_refs(text: &str, remote: Option<&Remote>) -> String {
     let Some(remote) = remote else {
         return text.to_owned();
     };
-    let re = regex::Regex::new(r"\(#(\d+)\)").expect("static regex");
-    re.replace_all(text, |c: &regex::Captures<'_>| {
+    REFS.replace_all(text, |c: &regex::Captures<'_>| {
         let n: u64 = c[1].parse().unwrap_or(0);
         format!("([#{n}]({}))", remote.issue_url(n))
     })
@@ -143,6 +148,54 @@ fn line(e: &Entry, text: &str, remote: Option<&Remote>) -> String {
     format!("- {scope}{body} ({commit})\n")
 }
 
+/// The same change listed once: entries of one type, scope and description
+/// (pull request numbers aside) fold into the first, which keeps every
+/// number. A squash merge whose body repeats its header, or a change
+/// cherry-picked twice, is one line.
+fn fold<'a>(entries: impl Iterator<Item = &'a Entry>) -> Vec<Entry> {
+    let key = |e: &Entry| {
+        let d = REFS.replace_all(&e.description, "");
+        (
+            e.kind.clone(),
+            e.scope.clone(),
+            d.split_whitespace().collect::<Vec<_>>().join(" "),
+        )
+    };
+    let mut out: Vec<Entry> = Vec::new();
+    for e in entries {
+        let k = key(e);
+        match out.iter_mut().find(|o| key(o) == k) {
+            Some(first) => {
+                first.breaking |= e.breaking;
+                if first.breaking_note.is_none() {
+                    first.breaking_note = e.breaking_note.clone();
+                }
+                for r in refs_of(e) {
+                    if !refs_of(first).contains(&r) {
+                        first.refs.push(r);
+                    }
+                }
+            }
+            None => out.push(e.clone()),
+        }
+    }
+    out
+}
+
+/// Every pull request number an entry names, in its text or inherited.
+fn refs_of(e: &Entry) -> Vec<u64> {
+    let mut refs: Vec<u64> = REFS
+        .captures_iter(&e.description)
+        .filter_map(|c| c[1].parse().ok())
+        .collect();
+    for r in &e.refs {
+        if !refs.contains(r) {
+            refs.push(*r);
+        }
+    }
+    refs
+}
+
 /// Renders one release entry. `entries` come newest first (as walked); the
 /// entry lists them oldest first, breaking changes before everything else.
 pub fn render(
@@ -161,7 +214,8 @@ pub fn render(
         _ => format!("[{}]", heading.version),
     };
     text.push_str(&format!("## {title} - {}\n", heading.date));
-    let ordered: Vec<&Entry> = entries.iter().rev().collect();
+    let folded = fold(entries.iter().rev());
+    let ordered: Vec<&Entry> = folded.iter().collect();
     let mut warnings = Vec::new();
 
     let breaking: Vec<&&Entry> = ordered.iter().filter(|e| e.breaking).collect();
@@ -269,12 +323,16 @@ pub fn prepend(existing: Option<&str>, entry: &str) -> String {
     out
 }
 
+/// An entry heading (`## [1.2.0]`, `## v1.2.0`, `## 1.2.0 - date`) and its version.
+static HEADING: LazyLock<regex::Regex> = LazyLock::new(|| {
+    regex::Regex::new(r"(?m)^##\s+\[?v?(?P<v>[^\s\[\](:]+)\]?(?:[\s(:]|$)").expect("static regex")
+});
+
 /// True when the changelog has an entry for `version` (`## [1.2.0]`, `## v1.2.0`, `## 1.2.0 - date`).
 pub fn has_entry(text: &str, version: &str) -> bool {
-    let v = regex::escape(version);
-    let re =
-        regex::Regex::new(&format!(r"(?m)^##\s+\[?v?{v}\]?(?:[\s(:]|$)")).expect("escaped regex");
-    re.is_match(text)
+    HEADING
+        .captures_iter(text)
+        .any(|c| c.name("v").is_some_and(|v| v.as_str() == version))
 }
 
 #[cfg(test)]
@@ -291,6 +349,8 @@ mod tests {
             breaking_note: None,
             refs: Vec::new(),
             reverts: None,
+            subject: String::new(),
+            release_as: None,
         }
     }
 

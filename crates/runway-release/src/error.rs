@@ -51,6 +51,12 @@ pub enum ReleaseError {
     Repo(String),
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// A bump found nothing to write the version into.
+    #[error("no version file found{}", dynamic.as_ref().map(|d| format!(" (the version is dynamic: it lives in {d})")).unwrap_or_default())]
+    NoVersionFile { dynamic: Option<String> },
+    /// The changelog already has an entry for the version being written.
+    #[error("`{}` already has an entry for `{version}`", path.display())]
+    EntryExists { path: PathBuf, version: String },
 }
 
 impl ReleaseError {
@@ -67,18 +73,29 @@ impl ReleaseError {
             hint: Some(hint.into()),
         }
     }
+}
 
-    /// What to do about it, when there is something to say.
-    pub fn hint(&self) -> Option<&str> {
+impl runway_core::Diagnostic for ReleaseError {
+    fn hint(&self) -> Option<String> {
         match self {
-            ReleaseError::Git { hint, .. } => hint.as_deref(),
+            ReleaseError::Git { hint, .. } => hint.clone(),
+            ReleaseError::NoVersionFile { .. } => Some(
+                "name the file in `runway.toml`: `[[release.files]]` with `path` (and `regex` for a file Runway does not know)".into(),
+            ),
+            ReleaseError::EntryExists { .. } => {
+                Some("edit it by hand, or remove it to have it written again".into())
+            }
             _ => None,
         }
     }
 
-    /// True when the user (their files, flags or repository) caused it, not Runway.
-    pub fn is_user_error(&self) -> bool {
-        !matches!(self, ReleaseError::Repo(_))
+    /// The user's files, flags or repository caused everything but a failure
+    /// to read the repository at all.
+    fn exit(&self) -> runway_core::Exit {
+        match self {
+            ReleaseError::Repo(_) => runway_core::Exit::Internal,
+            _ => runway_core::Exit::Usage,
+        }
     }
 }
 

@@ -5,9 +5,12 @@
 //! once. Writing (commit, tag, cherry-pick, switch) goes through the `git`
 //! command so the user's hooks, signing and configuration apply.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+
+use chrono::{DateTime, Utc};
 
 use semver::Version;
 use serde::Serialize;
@@ -82,7 +85,8 @@ pub fn tags(repo: &gix::Repository, prefix: &str) -> Result<HashMap<gix::ObjectI
         let Some(v) = name.strip_prefix(prefix) else {
             continue;
         };
-        let Ok(version) = Version::parse(v) else {
+        // PEP 440 tags (`v2.0.0rc1`) are the same releases as their SemVer spelling.
+        let Ok(version) = crate::version::parse(v) else {
             continue;
         };
         let Some(id) = r.try_id() else { continue };
@@ -206,6 +210,76 @@ pub fn release_tags(root: &Path, prefix: &str) -> Result<Vec<Tag>> {
     Ok(all)
 }
 
+/// A release tag, on any branch, whose version is `v` however it is spelt
+/// (`v2.0.0-rc.1` or the PEP 440 `v2.0.0rc1`); build metadata is ignored.
+pub fn tag_for_version(root: &Path, prefix: &str, v: &Version) -> Result<Option<Tag>> {
+    Ok(release_tags(root, prefix)?
+        .into_iter()
+        .find(|t| crate::version::same_release(&t.version, v)))
+}
+
+/// How long asking `origin` about a tag may take.
+const REMOTE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Whether `origin` has the tag: `Some(false)` when there is no `origin` or it
+/// lacks the tag, `None` when it could not be asked (offline, slow, refused).
+/// Bounded by [`REMOTE_TIMEOUT`]; git never prompts for credentials.
+pub fn tag_on_remote(root: &Path, tag: &str) -> Option<bool> {
+    if remote_url(root).is_none() {
+        return Some(false);
+    }
+    let mut child = Command::new("git")
+        .args(["ls-remote", "--tags", "origin", &format!("refs/tags/{tag}")])
+        .current_dir(root)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let start = std::time::Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => {
+                if !status.success() {
+                    return None;
+                }
+                let mut out = String::new();
+                let mut stdout = child.stdout.take()?;
+                std::io::Read::read_to_string(
+                    &mut std::io::Read::take(&mut stdout, 64 * 1024),
+                    &mut out,
+                )
+                .ok()?;
+                return Some(!out.trim().is_empty());
+            }
+            Ok(None) if start.elapsed() < REMOTE_TIMEOUT => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+        }
+    }
+}
+
+/// What to say about an existing tag: delete it only if nobody has it yet.
+pub fn existing_tag_hint(root: &Path, tag: &str) -> String {
+    match tag_on_remote(root, tag) {
+        Some(true) => format!(
+            "`{tag}` is already pushed to `origin`, so it is published: release a new version instead (`runway release bump --version X.Y.Z`)"
+        ),
+        Some(false) => format!(
+            "pick another version, or delete the tag (`git tag -d {tag}`): it has not been pushed"
+        ),
+        None => format!(
+            "pick another version; delete the tag (`git tag -d {tag}`) only if it was never pushed (`origin` could not be asked)"
+        ),
+    }
+}
+
 /// The `origin` remote URL, if any.
 pub fn remote_url(root: &Path) -> Option<String> {
     let repo = open(root).ok()?;
@@ -229,7 +303,7 @@ pub fn run(root: &Path, args: &[&str]) -> Result<String> {
         })?;
     if !out.status.success() {
         let stderr = String::from_utf8_lossy(&out.stderr);
-        return Err(ReleaseError::git(crate::plan::redact_output(&format!(
+        return Err(ReleaseError::git(crate::redact::redact_output(&format!(
             "`git {}` failed: {}",
             args.join(" "),
             stderr.trim()
@@ -294,4 +368,128 @@ pub fn toplevel(root: &Path) -> Result<PathBuf> {
     repo.workdir()
         .map(Path::to_path_buf)
         .ok_or_else(|| ReleaseError::git("the repository is bare; run Runway in a work tree"))
+}
+
+/// Commit time of each SHA the repository at `repo` knows (for the DORA lead
+/// time); unknown SHAs, no repository or no `git` leave them absent.
+///
+/// Every SHA goes to one `git log --no-walk --ignore-missing --stdin` (the
+/// batch form of `git show -s --format=%ct`), so ten thousand deployments cost
+/// one process, not ten thousand.
+pub fn commit_times(repo: &Path, shas: &HashSet<String>) -> HashMap<String, DateTime<Utc>> {
+    let mut valid: Vec<&String> = shas
+        .iter()
+        .filter(|s| s.len() >= 4 && s.len() <= 64 && s.chars().all(|c| c.is_ascii_hexdigit()))
+        .collect();
+    valid.sort();
+    if valid.is_empty() {
+        return HashMap::new();
+    }
+    let input: String = valid.iter().map(|s| format!("{s}\n")).collect();
+    // `--ignore-missing` skips the ones this repository does not have instead
+    // of failing the lot.
+    let args = [
+        "log",
+        "--no-walk=unsorted",
+        "--ignore-missing",
+        "--no-notes",
+        "--format=%H %ct",
+        "--stdin",
+    ];
+    if let Some(out) = git_with_stdin(repo, &args, &input) {
+        return match_commit_times(&valid, &out);
+    }
+    // A SHA that names a tree or a blob fails `git log`: sort them out first.
+    let Some(check) = git_with_stdin(repo, &["cat-file", "--batch-check"], &input) else {
+        return HashMap::new();
+    };
+    // One output line per input line: `<full sha> commit <size>` or `<input> missing`.
+    let commits: Vec<&String> = check
+        .lines()
+        .zip(&valid)
+        .filter(|(line, _)| line.split_whitespace().nth(1) == Some("commit"))
+        .map(|(_, sha)| *sha)
+        .collect();
+    let input: String = commits.iter().map(|s| format!("{s}\n")).collect();
+    match git_with_stdin(repo, &args, &input) {
+        Some(out) => match_commit_times(&commits, &out),
+        None => HashMap::new(),
+    }
+}
+
+/// Maps `git log --format='%H %ct'` output back to the SHAs as the caller
+/// holds them, which may be abbreviated.
+fn match_commit_times(wanted: &[&String], out: &str) -> HashMap<String, DateTime<Utc>> {
+    let exact: HashSet<&str> = wanted.iter().map(|s| s.as_str()).collect();
+    let short: Vec<&str> = wanted
+        .iter()
+        .map(|s| s.as_str())
+        .filter(|s| s.len() < 40)
+        .collect();
+    let mut times = HashMap::new();
+    for line in out.lines() {
+        let Some((full, secs)) = line.split_once(' ') else {
+            continue;
+        };
+        let Some(t) = secs
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .and_then(|s| DateTime::from_timestamp(s, 0))
+        else {
+            continue;
+        };
+        if exact.contains(full) {
+            times.insert(full.to_owned(), t);
+        }
+        for s in short.iter().filter(|s| full.starts_with(**s)) {
+            times.insert((*s).to_owned(), t);
+        }
+    }
+    times
+}
+
+/// `git -C repo ARGS` with `input` on stdin; its stdout when it succeeds.
+fn git_with_stdin(repo: &Path, args: &[&str], input: &str) -> Option<String> {
+    let mut child = Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let mut stdin = child.stdin.take()?;
+    // Written from a thread: git may fill its stdout before it has read all of stdin.
+    let input = input.to_owned();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(input.as_bytes());
+    });
+    let out = child.wait_with_output().ok()?;
+    let _ = writer.join();
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commit_times_match_full_and_abbreviated_shas() {
+        let full = "60c452b05b809facfdff7f9edeff769c2425a0ae".to_owned();
+        let short = "9f09e3bd".to_owned();
+        let missing = "1111111111111111111111111111111111111111".to_owned();
+        let wanted = vec![&full, &short, &missing];
+        let out = "60c452b05b809facfdff7f9edeff769c2425a0ae 1795161924\n\
+                   9f09e3bd32de934a428035475b41ef099d30b39f 1795148964\n\
+                   garbage\n";
+        let t = match_commit_times(&wanted, out);
+        assert_eq!(t.len(), 2);
+        assert_eq!(t[&full].timestamp(), 1_795_161_924);
+        assert_eq!(t[&short].timestamp(), 1_795_148_964);
+        assert!(!t.contains_key(&missing));
+    }
 }

@@ -11,6 +11,7 @@ pub mod error;
 pub mod files;
 pub mod git;
 pub mod plan;
+pub mod redact;
 pub mod surface;
 pub mod version;
 

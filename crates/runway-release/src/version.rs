@@ -73,7 +73,7 @@ pub fn parse(text: &str) -> std::result::Result<Version, String> {
 }
 
 fn from_pep440(t: &str) -> Option<Version> {
-    let re = regex_pep440();
+    let re = &*REGEX_PEP440;
     let c = re.captures(t)?;
     let kind = PreKind::parse(&c["kind"])?;
     let n: u64 = c["n"].parse().ok()?;
@@ -82,15 +82,10 @@ fn from_pep440(t: &str) -> Option<Version> {
     Some(v)
 }
 
-fn regex_pep440() -> &'static regex::Regex {
-    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    RE.get_or_init(|| {
-        regex::Regex::new(
-            r"^(?P<base>\d+\.\d+\.\d+)[.-]?(?P<kind>a|b|rc|c|alpha|beta)\.?(?P<n>\d+)$",
-        )
+static REGEX_PEP440: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"^(?P<base>\d+\.\d+\.\d+)[.-]?(?P<kind>a|b|rc|c|alpha|beta)\.?(?P<n>\d+)$")
         .expect("static regex")
-    })
-}
+});
 
 /// The PEP 440 spelling Python tools normalise to (`1.2.0rc1`); a release is unchanged.
 pub fn to_pep440(v: &Version) -> String {

@@ -29,7 +29,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
         .with_hint("pass `--force` to overwrite it, or edit it by hand")
         .into());
     }
-    let det = files::detect(&root).map_err(super::release::lift)?;
+    let det = files::detect(&root)?;
     let mut err = anstream::stderr();
     for f in &det.files {
         for l in &f.locations {
@@ -65,7 +65,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
         .unwrap_or_else(|| "project".to_owned());
     let text = render(&name, &det);
     if args.dry_run {
-        print!("{text}");
+        out!("{text}")?;
         return Ok(Exit::Success);
     }
     std::fs::write(&target, &text)

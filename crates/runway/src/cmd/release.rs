@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 
 use runway_config::ReleaseConfig;
 use runway_core::{Exit, ToolSurface};
-use runway_release::ReleaseError;
 use runway_release::plan::{self, BumpResult, PlanOptions, Requested, RowStatus};
 use runway_release::version::{Level, PreKind};
 
@@ -145,20 +144,6 @@ pub enum HotfixCommand {
     Finish,
 }
 
-/// Turns a library error into what the binary reports: the user's problems
-/// (bad file, repository state) exit 2 with their hint; the rest exit 3.
-pub(crate) fn lift(e: ReleaseError) -> anyhow::Error {
-    if e.is_user_error() {
-        let mut u = crate::error::UsageError::new(e.to_string());
-        if let Some(h) = e.hint() {
-            u = u.with_hint(h);
-        }
-        u.into()
-    } else {
-        e.into()
-    }
-}
-
 fn project(ctx: &Ctx) -> anyhow::Result<(PathBuf, ReleaseConfig)> {
     match ctx.config()? {
         Some(loaded) => Ok((loaded.root, loaded.config.release)),
@@ -174,7 +159,7 @@ async fn load_surface(
     arg: &SurfaceArg,
 ) -> anyhow::Result<Option<ToolSurface>> {
     if let Some(path) = &arg.surface {
-        return match runway_release::surface::read_surface(path).map_err(lift)? {
+        return match runway_release::surface::read_surface(path)? {
             Some(s) => Ok(Some(s)),
             None => Err(crate::error::usage(format!(
                 "`{}` does not exist",
@@ -233,12 +218,10 @@ async fn capture_surface(
         }
     };
     let token = match &src.token_env {
-        Some(var) => Some(runway_core::Secret::new(std::env::var(var).map_err(|_| {
-            crate::error::UsageError::new(format!(
-                "environment variable `{var}` is not set (named by `release.surface_source.token_env`)"
-            ))
-            .with_hint("export the server's bearer token in it")
-        })?)),
+        Some(var) => Some(runway_config::token::from_env(
+            var,
+            "`release.surface_source.token_env`",
+        )?),
         None => None,
     };
     let ctx = Context::new(transport, token, Suite::Smoke);
@@ -278,14 +261,16 @@ async fn status(root: &Path, cfg: &ReleaseConfig, a: StatusArgs) -> anyhow::Resu
         surface: load_surface(root, cfg, &a.surface).await?,
         allow_no_repo: false,
     };
-    let st = plan::status(root, cfg, &opts).map_err(lift)?;
+    let st = plan::status(root, cfg, &opts)?;
     if a.format == Format::Json {
         json(&st)?;
         return Ok(Exit::Success);
     }
     let mut o = String::new();
     o.push_str("version files:\n");
-    if st.files.is_empty() {
+    if st.tag_is_version() {
+        o.push_str("  (none: the git tag is the version)\n");
+    } else if st.files.is_empty() {
         o.push_str("  (none)\n");
     }
     for f in &st.files {
@@ -352,7 +337,7 @@ async fn status(root: &Path, cfg: &ReleaseConfig, a: StatusArgs) -> anyhow::Resu
         st.changelog,
         if has { "has an entry" } else { "has no entry" }
     ));
-    print!("{o}");
+    out!("{o}")?;
     let mut err = anstream::stderr();
     for n in &st.notes {
         let _ = writeln!(err, "note: {n}");
@@ -384,7 +369,7 @@ async fn bump(root: &Path, cfg: &ReleaseConfig, a: BumpArgs) -> anyhow::Result<E
         allow_dirty: a.allow_dirty,
         date: plan::release_date(),
     };
-    let result = plan::bump(root, cfg, &requested, &plan_opts, &opts).map_err(lift)?;
+    let result = plan::bump(root, cfg, &requested, &plan_opts, &opts)?;
     if a.format == Format::Json {
         json(&result)?;
         return Ok(Exit::Success);
@@ -399,7 +384,7 @@ async fn bump(root: &Path, cfg: &ReleaseConfig, a: BumpArgs) -> anyhow::Result<E
                 let _ = writeln!(err, "warning: {w}");
             }
             if a.dry_run {
-                print!("{}", b.diff);
+                out!("{}", b.diff)?;
                 let _ = writeln!(
                     err,
                     "dry run: would release `{}` → `{}` (tag `{}`); nothing was written",
@@ -421,7 +406,7 @@ async fn bump(root: &Path, cfg: &ReleaseConfig, a: BumpArgs) -> anyhow::Result<E
                         b.tag
                     );
                     for p in &b.push {
-                        println!("{p}");
+                        outln!("{p}")?;
                     }
                 } else {
                     let _ = writeln!(err, "no commit or tag (`--no-git`)");
@@ -433,7 +418,7 @@ async fn bump(root: &Path, cfg: &ReleaseConfig, a: BumpArgs) -> anyhow::Result<E
 }
 
 fn changelog(root: &Path, cfg: &ReleaseConfig, a: ChangelogArgs) -> anyhow::Result<Exit> {
-    let st = plan::status(root, cfg, &PlanOptions::default()).map_err(lift)?;
+    let st = plan::status(root, cfg, &PlanOptions::default())?;
     let version = match (&a.version, &st.next) {
         (Some(v), _) => v.trim_start_matches(cfg.tag_prefix.as_str()).to_owned(),
         (None, Some(n)) => n.clone(),
@@ -449,32 +434,10 @@ fn changelog(root: &Path, cfg: &ReleaseConfig, a: ChangelogArgs) -> anyhow::Resu
         let _ = writeln!(err, "warning: {w}");
     }
     if !a.write {
-        print!("{}", rendered.text);
+        out!("{}", rendered.text)?;
         return Ok(Exit::Success);
     }
-    let rel = PathBuf::from(&cfg.changelog.path);
-    let existing = std::fs::read_to_string(root.join(&rel)).ok();
-    if existing
-        .as_deref()
-        .is_some_and(|t| runway_release::changelog::has_entry(t, &version))
-    {
-        return Err(crate::error::UsageError::new(format!(
-            "`{}` already has an entry for `{version}`",
-            cfg.changelog.path
-        ))
-        .with_hint("edit it by hand, or remove it to have it written again")
-        .into());
-    }
-    let after = runway_release::changelog::prepend(existing.as_deref(), &rendered.text);
-    plan::write_all(
-        root,
-        &[plan::FileChange {
-            path: rel,
-            before: existing,
-            after,
-        }],
-    )
-    .map_err(lift)?;
+    plan::write_changelog(root, cfg, &version, &rendered)?;
     let _ = writeln!(
         err,
         "prepended the `{version}` entry to `{}`",
@@ -502,8 +465,7 @@ async fn check(root: &Path, cfg: &ReleaseConfig, a: CheckArgs) -> anyhow::Result
             tag,
             run_gates: !a.no_gates,
         },
-    )
-    .map_err(lift)?;
+    )?;
     let failed = rows.iter().any(|r| r.status == RowStatus::Fail);
     if a.format == Format::Json {
         json(&serde_json::json!({ "passed": !failed, "checks": rows }))?;
@@ -523,7 +485,7 @@ async fn check(root: &Path, cfg: &ReleaseConfig, a: CheckArgs) -> anyhow::Result
             };
             table.add_row([r.name.as_str(), status, detail.as_str()]);
         }
-        println!("{table}");
+        outln!("{table}")?;
         let mut err = anstream::stderr();
         for r in rows.iter().filter(|r| r.status == RowStatus::Fail) {
             if r.detail.starts_with("Version mismatch!") {
@@ -538,8 +500,8 @@ async fn check(root: &Path, cfg: &ReleaseConfig, a: CheckArgs) -> anyhow::Result
 }
 
 fn hotfix_start(root: &Path, cfg: &ReleaseConfig, tag: &str) -> anyhow::Result<Exit> {
-    let h = plan::hotfix_start(root, cfg, tag).map_err(lift)?;
-    println!("{}", h.branch);
+    let h = plan::hotfix_start(root, cfg, tag)?;
+    outln!("{}", h.branch)?;
     let mut err = anstream::stderr();
     let _ = writeln!(
         err,
@@ -550,7 +512,7 @@ fn hotfix_start(root: &Path, cfg: &ReleaseConfig, tag: &str) -> anyhow::Result<E
 }
 
 fn hotfix_finish(root: &Path, cfg: &ReleaseConfig) -> anyhow::Result<Exit> {
-    let f = plan::hotfix_finish(root, cfg, &plan::release_date()).map_err(lift)?;
+    let f = plan::hotfix_finish(root, cfg, &plan::release_date())?;
     let mut err = anstream::stderr();
     let _ = writeln!(
         err,
@@ -566,9 +528,9 @@ fn hotfix_finish(root: &Path, cfg: &ReleaseConfig) -> anyhow::Result<Exit> {
                 f.picked.len(),
                 f.main
             );
-            println!("git push origin {hotfix_branch}");
-            println!("git push origin {}", f.bumped.tag);
-            println!("git push origin {}", f.main);
+            outln!("git push origin {hotfix_branch}")?;
+            outln!("git push origin {}", f.bumped.tag)?;
+            outln!("git push origin {}", f.main)?;
             Ok(Exit::Success)
         }
         Some(c) => {
@@ -590,8 +552,8 @@ fn hotfix_finish(root: &Path, cfg: &ReleaseConfig) -> anyhow::Result<Exit> {
                 crate::term::hint_label(),
                 c.command
             );
-            println!("git push origin {hotfix_branch}");
-            println!("git push origin {}", f.bumped.tag);
+            outln!("git push origin {hotfix_branch}")?;
+            outln!("git push origin {}", f.bumped.tag)?;
             Ok(Exit::Failed)
         }
     }
