@@ -682,6 +682,7 @@ mod environment_tests {
 [environments.prod]
 url = "http://127.0.0.1:1/mcp"
 suite = "full"
+auth = "oauth"
 metrics_path = "/m"
 required_metrics = ["a_total"]
 expect_version = "${RUNWAY_TEST_SURELY_UNSET:-9.9.9}"
@@ -705,6 +706,12 @@ max_latency_ms = 100
         ctx.apply_environment("prod", cfg.environment("prod").unwrap())
             .unwrap();
         assert_eq!(ctx.suite, Suite::Full);
+        assert_eq!(ctx.auth, AuthScheme::OAuth);
+        assert_eq!(ctx.origin, Origin::Environment("prod".into()));
+        assert_eq!(
+            ctx.setting(Some("--timeout"), "timeout_secs"),
+            "`environments.prod.timeout_secs` in `runway.toml`"
+        );
         assert_eq!(ctx.paths.metrics, Some(Endpoint::required_at("/m")));
         assert!(!ctx.paths.health.as_ref().unwrap().required);
         assert_eq!(ctx.expect.version.as_deref(), Some("9.9.9"));

@@ -136,3 +136,93 @@ fn a_version_in_the_tags_is_released_by_tagging_and_no_file_is_edited() {
         .clone();
     assert_eq!(row["status"], "pass", "{v}");
 }
+
+fn read(dir: &Path, rel: &str) -> String {
+    std::fs::read_to_string(dir.join(rel)).unwrap()
+}
+
+#[test]
+fn a_pre_release_line_numbered_from_zero() {
+    let d = fixture("prerelease_zero");
+    let out = runway_pinned(d.path(), &["release", "bump", "minor", "--pre", "rc"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(read(d.path(), "pyproject.toml").contains("version = \"1.1.0rc0\""));
+    assert!(git_pinned(d.path(), &["tag"]).contains("v1.1.0-rc.0"));
+    let out = runway_pinned(d.path(), &["release", "bump", "minor", "--pre", "rc"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(read(d.path(), "pyproject.toml").contains("version = \"1.1.0rc1\""));
+}
+
+#[test]
+fn server_json_is_bumped_in_every_field_beside_package_json() {
+    let d = fixture("server_json");
+    let out = runway_pinned(d.path(), &["release", "bump", "auto"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let server = read(d.path(), "server.json");
+    assert_eq!(
+        server.matches("\"version\": \"0.3.1\"").count(),
+        3,
+        "{server}"
+    );
+    assert!(!server.contains("0.3.0"), "{server}");
+    assert!(read(d.path(), "package.json").contains("\"version\": \"0.3.1\""));
+}
+
+#[test]
+fn json_fields_by_path_and_one_file_listed_twice() {
+    let d = fixture("server_json");
+    std::fs::write(
+        d.path().join("manifest.json"),
+        "{\"version\": \"0.3.0\", \"meta\": {\"build\": {\"version\": \"0.3.0\"}}, \"deps\": {\"version\": \"7\"}}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.path().join("runway.toml"),
+        "[release]\nfiles = [\n  { path = \"manifest.json\", fields = [\"$.version\"] },\n  { path = \"manifest.json\", fields = [\"$.meta.build.version\"] },\n  { path = \"server.json\" },\n]\n",
+    )
+    .unwrap();
+    git_pinned(d.path(), &["add", "-A"]);
+    git_pinned(d.path(), &["commit", "-q", "-m", "chore: manifest"]);
+    let out = runway_pinned(d.path(), &["release", "bump", "auto"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        read(d.path(), "manifest.json"),
+        "{\"version\": \"0.3.1\", \"meta\": {\"build\": {\"version\": \"0.3.1\"}}, \"deps\": {\"version\": \"7\"}}\n"
+    );
+    // A path that is not one says so, with the file.
+    std::fs::write(
+        d.path().join("runway.toml"),
+        "[release]\nfiles = [{ path = \"manifest.json\", fields = [\"version\"] }]\n",
+    )
+    .unwrap();
+    let out = runway_pinned(d.path(), &["release", "status"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("`version` for `manifest.json`") && err.contains("starts with `$`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn one_excluded_file_is_left_alone_and_a_typo_is_refused() {
+    let d = fixture("exclude_one");
+    let lock = read(d.path(), "uv.lock");
+    let out = runway_pinned(d.path(), &["release", "bump", "auto"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(read(d.path(), "uv.lock"), lock);
+    assert!(read(d.path(), "pyproject.toml").contains("2.1.1"));
+    assert!(read(d.path(), "src/ex/__init__.py").contains("2.1.1"));
+    std::fs::write(
+        d.path().join("runway.toml"),
+        "[release]\nexclude = [\"uv.lok\"]\n",
+    )
+    .unwrap();
+    let out = runway_pinned(d.path(), &["release", "status"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("`uv.lok`") && err.contains("`uv.lock`"),
+        "{err}"
+    );
+}

@@ -135,7 +135,10 @@ fn bump_inner(
                 });
             }
         },
-        Requested::Level(l) => (version::bump(&current, *l, plan.pre)?, None),
+        Requested::Level(l) => (
+            version::bump_from(&current, *l, plan.pre, cfg.prerelease_start)?,
+            None,
+        ),
         Requested::Exact(v) => (version::explicit(&current, v)?, None),
     };
     if let Some(d) = &st.surface
@@ -165,27 +168,35 @@ fn bump_inner(
         }
     }
 
-    let mut changes = Vec::new();
+    // One change per file, even when `runway.toml` lists a file twice to
+    // reach two of its versions: each write starts from the previous one.
+    let mut changes: Vec<FileChange> = Vec::new();
     for f in &st.files {
-        let text =
-            std::fs::read_to_string(root.join(&f.path)).map_err(|source| ReleaseError::Read {
-                path: f.path.clone(),
-                source,
-            })?;
         let written = if f.is_python() {
             version::to_pep440(&next)
         } else {
             next.to_string()
         };
-        let after = files::write_version(f, &text, &written)?;
-        if after != text {
-            changes.push(FileChange {
-                path: f.path.clone(),
-                before: Some(text),
-                after,
-            });
-        }
+        let at = match changes.iter().position(|c| c.path == f.path) {
+            Some(i) => i,
+            None => {
+                let text = std::fs::read_to_string(root.join(&f.path)).map_err(|source| {
+                    ReleaseError::Read {
+                        path: f.path.clone(),
+                        source,
+                    }
+                })?;
+                changes.push(FileChange {
+                    path: f.path.clone(),
+                    before: Some(text.clone()),
+                    after: text,
+                });
+                changes.len() - 1
+            }
+        };
+        changes[at].after = files::write_version(f, &changes[at].after, &written)?;
     }
+    changes.retain(|c| c.before.as_deref() != Some(c.after.as_str()));
     let mut warnings = Vec::new();
     let changelog_rel = PathBuf::from(&cfg.changelog.path);
     let existing = std::fs::read_to_string(root.join(&changelog_rel)).ok();

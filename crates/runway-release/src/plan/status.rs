@@ -113,7 +113,7 @@ fn empty_history() -> History {
 
 /// Reads files, history and (optionally) the surface, and decides the next version.
 pub fn status(root: &Path, cfg: &ReleaseConfig, opts: &PlanOptions) -> Result<Status> {
-    let det = files::load(root, &cfg.files)?;
+    let det = files::load_except(root, &cfg.files, &cfg.exclude)?;
     let history = match git::history(root, &cfg.tag_prefix) {
         Ok(h) => h,
         Err(ReleaseError::Git { .. }) if opts.allow_no_repo => empty_history(),
@@ -200,7 +200,12 @@ pub fn status(root: &Path, cfg: &ReleaseConfig, opts: &PlanOptions) -> Result<St
         file_version.clone()
     } else {
         match level {
-            Some(l) => Some(version::bump(&current, l, opts.pre)?),
+            Some(l) => Some(version::bump_from(
+                &current,
+                l,
+                opts.pre,
+                cfg.prerelease_start,
+            )?),
             None => None,
         }
     };

@@ -104,6 +104,15 @@ pub fn render(name: &str, det: &files::Detection) -> String {
                     quote(&path),
                     quote(pattern)
                 )),
+                files::Kind::Json { fields } => out.push_str(&format!(
+                    "  {{ path = {}, fields = [{}] }},\n",
+                    quote(&path),
+                    fields
+                        .iter()
+                        .map(|f| quote(f))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
                 _ => out.push_str(&format!("  {{ path = {} }},\n", quote(&path))),
             }
         }
