@@ -7,7 +7,7 @@
 //! limiting, security headers, CORS and Origin checks.
 //!
 //! ```no_run
-//! # async fn demo() -> anyhow::Result<()> {
+//! # async fn demo() -> Result<(), runway_reference::ReferenceError> {
 //! let server = runway_reference::spawn(runway_reference::Options::default()).await?;
 //! println!("{}", server.mcp_url);
 //! server.shutdown().await;
@@ -24,7 +24,6 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use rmcp::ServiceExt as _;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
@@ -35,6 +34,7 @@ use tokio_util::sync::CancellationToken;
 pub use faults::Faults;
 pub use handler::{PAGE_SIZE, WRONG_VERSION};
 pub use http::AUTHORIZATION_SERVER;
+pub use metrics::SERIES as METRIC_SERIES;
 pub use tools::{BAD_SCHEMA_TOOL, FEW_TOOLS, SLOW_MAX_MS, TOOL_NAMES};
 
 /// Which protocol eras `/mcp` speaks.
@@ -143,14 +143,43 @@ fn shared(opts: &Options, shutdown: &CancellationToken) -> Arc<handler::Shared> 
     })
 }
 
+/// Why the reference server could not start or stopped early.
+#[derive(Debug, thiserror::Error)]
+pub enum ReferenceError {
+    #[error("cannot listen on `{addr}`")]
+    Listen {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the stdio client did not complete the `initialize` handshake")]
+    Handshake(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("the stdio server task failed")]
+    Task(#[source] tokio::task::JoinError),
+}
+
+impl runway_core::Diagnostic for ReferenceError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            ReferenceError::Listen { .. } => Some(
+                "another process may hold the port: pick another `--port`, or `0` for a free one"
+                    .into(),
+            ),
+            _ => None,
+        }
+    }
+}
+
 /// Binds `opts.bind` and serves the HTTP surface in the background.
-pub async fn spawn(opts: Options) -> anyhow::Result<Running> {
+pub async fn spawn(opts: Options) -> Result<Running, ReferenceError> {
+    let listen = |source| ReferenceError::Listen {
+        addr: opts.bind,
+        source,
+    };
     let listener = tokio::net::TcpListener::bind(opts.bind)
         .await
-        .with_context(|| format!("cannot listen on `{}`", opts.bind))?;
-    let addr = listener
-        .local_addr()
-        .context("cannot read the bound address")?;
+        .map_err(listen)?;
+    let addr = listener.local_addr().map_err(listen)?;
     let host = match addr.ip() {
         ip if ip.is_unspecified() => "127.0.0.1".to_owned(),
         std::net::IpAddr::V6(ip) => format!("[{ip}]"),
@@ -219,12 +248,12 @@ pub async fn spawn(opts: Options) -> anyhow::Result<Running> {
 }
 
 /// MCP over this process's stdin and stdout (session era), until stdin closes.
-pub async fn serve_stdio(opts: Options) -> anyhow::Result<()> {
+pub async fn serve_stdio(opts: Options) -> Result<(), ReferenceError> {
     serve_io(opts, tokio::io::stdin(), tokio::io::stdout()).await
 }
 
 /// MCP over any byte streams (newline-delimited JSON-RPC), until `reader` closes.
-pub async fn serve_io<R, W>(opts: Options, reader: R, writer: W) -> anyhow::Result<()>
+pub async fn serve_io<R, W>(opts: Options, reader: R, writer: W) -> Result<(), ReferenceError>
 where
     R: tokio::io::AsyncRead + Send + Unpin + 'static,
     W: tokio::io::AsyncWrite + Send + Unpin + 'static,
@@ -235,11 +264,8 @@ where
     let running = handler
         .serve((reader, writer))
         .await
-        .context("the stdio client did not complete the `initialize` handshake")?;
-    running
-        .waiting()
-        .await
-        .context("the stdio server task failed")?;
+        .map_err(|e| ReferenceError::Handshake(Box::new(e)))?;
+    running.waiting().await.map_err(ReferenceError::Task)?;
     Ok(())
 }
 
