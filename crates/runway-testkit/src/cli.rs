@@ -106,6 +106,12 @@ impl Test {
         self
     }
 
+    /// The pinned fixture environment ([`crate::git::PINNED_ENV`]) with `HOME` at `home`.
+    pub fn pinned(&mut self, home: impl AsRef<Path>) -> &mut Test {
+        self.envs(crate::git::PINNED_ENV.iter().copied())
+            .env("HOME", home.as_ref())
+    }
+
     /// Bytes to write on the command's stdin (default: none, stdin is closed).
     pub fn stdin(&mut self, bytes: impl Into<Vec<u8>>) -> &mut Test {
         self.stdin = Some(bytes.into());
@@ -121,6 +127,11 @@ impl Test {
     /// (to read its stdout while it runs, or to kill it half-way).
     pub fn command(&mut self) -> &mut Command {
         &mut self.command
+    }
+
+    /// The command itself, configured as above, for a test that spawns it.
+    pub fn into_command(self) -> Command {
+        self.command
     }
 
     /// Runs the command to the end (or kills its process group at the
@@ -176,12 +187,12 @@ impl Test {
                 rx.recv_timeout(Duration::from_secs(5)).unwrap_or_default()
             })
         };
-        let stdout_bytes = collect(out);
-        let stderr_bytes = collect(err);
+        let stdout = collect(out);
+        let stderr = collect(err);
         Output {
             status,
-            stdout_bytes,
-            stderr_bytes,
+            stdout,
+            stderr,
             what: format!(
                 "{} {}",
                 Path::new(self.command.get_program())
@@ -232,8 +243,9 @@ fn kill_group(pid: u32) {
 #[derive(Debug, Clone)]
 pub struct Output {
     pub status: ExitStatus,
-    pub stdout_bytes: Vec<u8>,
-    pub stderr_bytes: Vec<u8>,
+    /// The bytes on stdout, as [`std::process::Output`] has them.
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
     what: String,
 }
 
@@ -243,12 +255,12 @@ impl Output {
         self.status.code()
     }
 
-    pub fn stdout(&self) -> String {
-        String::from_utf8_lossy(&self.stdout_bytes).into_owned()
+    pub fn stdout_text(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
     }
 
-    pub fn stderr(&self) -> String {
-        String::from_utf8_lossy(&self.stderr_bytes).into_owned()
+    pub fn stderr_text(&self) -> String {
+        String::from_utf8_lossy(&self.stderr).into_owned()
     }
 
     #[track_caller]
@@ -257,8 +269,8 @@ impl Output {
             "`{}`: {why}\n--- exit: {:?}\n--- stdout:\n{}\n--- stderr:\n{}",
             self.what,
             self.status.code(),
-            self.stdout(),
-            self.stderr()
+            self.stdout_text(),
+            self.stderr_text()
         )
     }
 
@@ -286,7 +298,7 @@ impl Output {
 
     #[track_caller]
     pub fn stdout_contains(&self, needle: impl AsRef<str>) -> &Output {
-        if !self.stdout().contains(needle.as_ref()) {
+        if !self.stdout_text().contains(needle.as_ref()) {
             self.fail(&format!("stdout lacks {:?}", needle.as_ref()));
         }
         self
@@ -294,7 +306,7 @@ impl Output {
 
     #[track_caller]
     pub fn stderr_contains(&self, needle: impl AsRef<str>) -> &Output {
-        if !self.stderr().contains(needle.as_ref()) {
+        if !self.stderr_text().contains(needle.as_ref()) {
             self.fail(&format!("stderr lacks {:?}", needle.as_ref()));
         }
         self
@@ -302,7 +314,7 @@ impl Output {
 
     #[track_caller]
     pub fn stdout_lacks(&self, needle: impl AsRef<str>) -> &Output {
-        if self.stdout().contains(needle.as_ref()) {
+        if self.stdout_text().contains(needle.as_ref()) {
             self.fail(&format!("stdout has {:?}", needle.as_ref()));
         }
         self
@@ -310,7 +322,7 @@ impl Output {
 
     #[track_caller]
     pub fn stderr_lacks(&self, needle: impl AsRef<str>) -> &Output {
-        if self.stderr().contains(needle.as_ref()) {
+        if self.stderr_text().contains(needle.as_ref()) {
             self.fail(&format!("stderr has {:?}", needle.as_ref()));
         }
         self
@@ -318,7 +330,7 @@ impl Output {
 
     #[track_caller]
     pub fn stdout_is_empty(&self) -> &Output {
-        if !self.stdout_bytes.is_empty() {
+        if !self.stdout.is_empty() {
             self.fail("expected nothing on stdout");
         }
         self
@@ -326,7 +338,7 @@ impl Output {
 
     #[track_caller]
     pub fn stderr_is_empty(&self) -> &Output {
-        if !self.stderr_bytes.is_empty() {
+        if !self.stderr.is_empty() {
             self.fail("expected nothing on stderr");
         }
         self

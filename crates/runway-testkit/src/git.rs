@@ -8,6 +8,41 @@ use std::process::Command;
 /// The first commit's date; each later git call is one minute on.
 pub const EPOCH: i64 = 1_700_000_000;
 
+/// The environment fixture scripts, git and the binary run under in a fixture
+/// repository: fixed identity and dates, no user or system git configuration,
+/// a fixed release date. With `HOME` set to the repository, commit ids and
+/// changelogs are the same on every machine.
+pub const PINNED_ENV: &[(&str, &str)] = &[
+    ("GIT_AUTHOR_NAME", "Runway Fixture"),
+    ("GIT_AUTHOR_EMAIL", "fixture@runway.invalid"),
+    ("GIT_COMMITTER_NAME", "Runway Fixture"),
+    ("GIT_COMMITTER_EMAIL", "fixture@runway.invalid"),
+    ("GIT_AUTHOR_DATE", "@1700000000 +0000"),
+    ("GIT_COMMITTER_DATE", "@1700000000 +0000"),
+    ("GIT_CONFIG_NOSYSTEM", "1"),
+    ("GIT_CONFIG_GLOBAL", "/dev/null"),
+    ("SOURCE_DATE_EPOCH", "1768176000"),
+    ("NO_COLOR", "1"),
+];
+
+/// Runs `git` in `dir` without the system config, fails the test with git's
+/// stderr when git fails, and returns its stdout.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run git (install the `git` package): {e}"));
+    assert!(
+        out.status.success(),
+        "git {args:?} in `{}`: {}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// Runs `git` in `dir` with the pinned identity and `date` (`@SECS +0000`),
 /// fails the test with git's stderr when git fails, and returns its stdout.
 pub fn git_dated(dir: &Path, args: &[&str], date: &str) -> String {
