@@ -497,7 +497,7 @@ async fn the_release_check_is_judged_at_the_tag() {
 fn the_demo_runs_the_whole_runbook_with_no_set_up() {
     let dir = tempfile::tempdir().unwrap();
     let started = Instant::now();
-    let o = Command::new(BIN)
+    let o = Command::new(runway_testkit::runway_bin())
         .args(["demo", "--runbook"])
         .env("TMPDIR", dir.path())
         .env("RUNWAY_OPERATOR", "demo")
