@@ -3,13 +3,12 @@
 
 use std::time::Duration;
 
-use assert_cmd::Command;
-use predicates::prelude::*;
+use runway_testkit::Test;
 
 const TOKEN: &str = "mcp-cli-test-token-8080-zyxw";
 
-fn runway() -> Command {
-    let mut c = Command::cargo_bin("runway").unwrap();
+fn runway() -> Test {
+    let mut c = Test::new();
     c.env_remove("GITHUB_STEP_SUMMARY")
         .env_remove("RUNWAY_LEDGER_URL")
         .env("NO_COLOR", "1")
@@ -32,7 +31,7 @@ fn project() -> tempfile::TempDir {
 #[test]
 fn conformance_passes_against_runway_mcp_over_stdio() {
     let dir = project();
-    let bin = assert_cmd::cargo::cargo_bin("runway");
+    let bin = runway_testkit::cli::runway_bin();
     // `mcp.errors.invalid_params` over stdio in the stateless era gets -32601 from
     // rmcp's stdio server for every server (`serve-reference --stdio` fails it the
     // same way): a verify/rmcp defect, reported, not one of `runway mcp`'s.
@@ -42,14 +41,13 @@ fn conformance_passes_against_runway_mcp_over_stdio() {
         .arg(&bin)
         .args(["mcp", "-C"])
         .arg(dir.path())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+        .run();
+    let stdout = out.stdout_text();
     assert_eq!(
-        out.status.code(),
+        out.exit_code(),
         Some(0),
         "stdout: {stdout}\nstderr: {}",
-        String::from_utf8_lossy(&out.stderr)
+        out.stderr_text()
     );
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let ids: Vec<&str> = report["checks"]
@@ -89,11 +87,11 @@ async fn conformance_passes_against_runway_mcp_over_http_with_a_token() {
         "MCP_TEST_TOKEN",
     ])
     .arg(&server.mcp_url);
-    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+    let out = tokio::task::spawn_blocking(move || cmd.run())
         .await
         .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let stdout = out.stdout_text();
+    assert_eq!(out.exit_code(), Some(0), "{stdout}");
     assert!(!stdout.contains(TOKEN), "{stdout}");
     server.shutdown().await;
 }
@@ -104,9 +102,9 @@ fn listen_without_a_token_is_a_usage_error() {
     runway()
         .args(["mcp", "--listen", "127.0.0.1:0", "-C"])
         .arg(dir.path())
-        .assert()
+        .run()
         .code(2)
-        .stderr(predicate::str::contains("`--listen` needs a bearer token"));
+        .stderr_contains("`--listen` needs a bearer token");
 }
 
 #[test]
@@ -122,7 +120,7 @@ fn listen_on_a_public_address_is_refused_without_allow_remote() {
             "-C",
         ])
         .arg(dir.path())
-        .assert()
+        .run()
         .code(2)
-        .stderr(predicate::str::contains("not a loopback address"));
+        .stderr_contains("not a loopback address");
 }
