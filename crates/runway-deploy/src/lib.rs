@@ -11,9 +11,13 @@
 pub mod analysis;
 pub mod child;
 pub mod command;
+#[cfg(feature = "docker")]
+pub mod docker;
 mod error;
 pub mod gates;
 pub mod health;
+#[cfg(feature = "kubernetes")]
+pub mod kubernetes;
 pub mod probe;
 pub mod process;
 pub mod target;
@@ -38,6 +42,15 @@ pub fn open(
         TargetKind::Command => Ok(Box::new(command::CommandTarget::new(
             command::CommandSettings::from_config(environment, config, root),
         ))),
+        #[cfg(feature = "docker")]
+        TargetKind::Docker => Ok(Box::new(docker::DockerTarget::new(
+            docker::DockerSettings::from_config(environment, config)?,
+        ))),
+        #[cfg(feature = "kubernetes")]
+        TargetKind::Kubernetes => Ok(Box::new(kubernetes::KubernetesTarget::new(
+            kubernetes::KubernetesSettings::from_config(environment, config, root)?,
+        ))),
+        #[allow(unreachable_patterns)]
         kind @ (TargetKind::Docker | TargetKind::Kubernetes) => Err(DeployError::Engine {
             target: kind.as_str(),
             message: format!("the `{kind}` target is not built into this `runway`"),
