@@ -25,6 +25,8 @@ pub mod raw;
 pub mod schema;
 pub mod sdk;
 mod session;
+pub mod stdio;
+mod stdio_checks;
 mod tools;
 pub mod wire;
 
@@ -144,6 +146,7 @@ pub async fn run(ctx: &Context) -> McpOutcome {
         checks.push(session::session_end_check(ctx, &mut c.conn).await);
     }
     if let Conn::Sdk(s) = c.conn {
+        checks.extend(stdio_checks::stdout_check(ctx, &s));
         s.close().await;
     }
     McpOutcome {
