@@ -438,8 +438,9 @@ pub fn classify(line: &[u8]) -> LineKind {
     match &v {
         Value::Object(_) if is_message(&v) => {
             let answer = v.get("result").is_some() || v.get("error").is_some();
+            // A server that cannot tell the id sends null, or (rmcp) no id at all.
             let raw_id = match v.get("id") {
-                Some(Value::Null) => true,
+                None | Some(Value::Null) => true,
                 Some(Value::String(s)) => s.starts_with(RAW_ID_PREFIX),
                 _ => false,
             };
@@ -566,6 +567,10 @@ mod tests {
         );
         assert!(matches!(
             classify(br#"{"jsonrpc":"2.0","id":null,"error":{"code":-32700}}"#),
+            LineKind::Raw(_)
+        ));
+        assert!(matches!(
+            classify(br#"{"jsonrpc":"2.0","error":{"code":-32600}}"#),
             LineKind::Raw(_)
         ));
         assert!(matches!(
