@@ -1,4 +1,8 @@
+//! Configuration errors that name the file, line and column, and what to do about them.
+
 use std::path::{Path, PathBuf};
+
+use runway_core::{Diagnostic, Exit};
 
 /// A configuration problem, located as precisely as the input allows.
 #[derive(Debug, thiserror::Error)]
@@ -18,12 +22,31 @@ pub enum ConfigError {
         message: String,
     },
     /// A `${VAR}` reference names a variable that is not set.
-    #[error("{}: environment variable `{var}` is not set (referenced by `{field}`); export it or remove the reference", path.display())]
+    #[error("{}: environment variable `{var}` is not set (referenced by `{field}`)", path.display())]
     MissingEnv {
         path: PathBuf,
         field: String,
         var: String,
     },
+}
+
+impl Diagnostic for ConfigError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            ConfigError::Read { .. } => Some(
+                "check the path and its permissions, or pass `-C DIR` for another project".into(),
+            ),
+            ConfigError::Invalid { .. } => None,
+            ConfigError::MissingEnv { var, .. } => {
+                Some(format!("export `{var}`, or remove the reference"))
+            }
+        }
+    }
+
+    /// Every configuration problem is the user's to fix.
+    fn exit(&self) -> Exit {
+        Exit::Usage
+    }
 }
 
 impl ConfigError {

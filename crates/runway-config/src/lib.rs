@@ -11,6 +11,7 @@ mod error;
 pub mod interpolate;
 pub mod ledger;
 pub mod release;
+pub mod token;
 
 use std::{
     collections::BTreeMap,
@@ -26,6 +27,7 @@ pub use environment::EnvironmentConfig;
 pub use error::ConfigError;
 pub use ledger::LedgerConfig;
 pub use release::ReleaseConfig;
+pub use token::TokenError;
 
 /// The file name Runway looks for.
 pub const FILE_NAME: &str = "runway.toml";
@@ -58,6 +60,16 @@ pub struct Loaded {
     pub path: PathBuf,
     /// The directory holding `runway.toml`: the project root.
     pub root: PathBuf,
+    /// The file's text, so that a problem found after parsing still names its line.
+    pub text: String,
+}
+
+impl Loaded {
+    /// An error about a dotted `field` (`environments.prod.url`) of this file,
+    /// located at the field's key when it can be found.
+    pub fn error_at(&self, field: &str, message: impl Into<String>) -> ConfigError {
+        ConfigError::invalid_at(&self.path, &self.text, field, message.into())
+    }
 }
 
 impl Config {
@@ -84,6 +96,7 @@ impl Config {
             config,
             path: path.to_owned(),
             root,
+            text,
         })
     }
 
@@ -145,5 +158,25 @@ mod tests {
         let loaded = Config::discover(&nested).unwrap().unwrap();
         assert_eq!(loaded.config.project.name.as_deref(), Some("demo"));
         assert_eq!(loaded.root, dir.path());
+    }
+
+    #[test]
+    fn an_error_found_after_loading_names_the_line_of_its_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        std::fs::write(
+            &path,
+            "[environments.prod]\nurl = \"http://127.0.0.1:9/mcp\"\nexpect_version = \"${V}\"\n",
+        )
+        .unwrap();
+        let loaded = Config::load(&path).unwrap();
+        let msg = loaded
+            .error_at("environments.prod.expect_version", "`V` is not set")
+            .to_string();
+        assert!(msg.contains(&format!("{}:3:1:", path.display())), "{msg}");
+        assert!(
+            msg.contains("`environments.prod.expect_version`: `V` is not set"),
+            "{msg}"
+        );
     }
 }

@@ -8,10 +8,13 @@
 //! once. Like runway-verify, this crate returns results and never records
 //! them: the binary writes them to the ledger.
 
+pub mod analysis;
 pub mod child;
 pub mod command;
 mod error;
+pub mod gates;
 pub mod health;
+pub mod probe;
 pub mod process;
 pub mod target;
 

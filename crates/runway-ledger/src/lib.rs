@@ -103,6 +103,32 @@ pub enum LedgerError {
     Corrupt { what: String },
 }
 
+impl runway_core::Diagnostic for LedgerError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            LedgerError::NotFound { .. } => Some("`runway ledger list` shows the ids".into()),
+            LedgerError::NewerSchema { .. } => {
+                Some("install the newer `runway` that wrote this ledger".into())
+            }
+            LedgerError::Url { .. } => Some(
+                "pass `--ledger sqlite://PATH` or `--ledger postgres://USER@HOST:PORT/DB`".into(),
+            ),
+            _ => None,
+        }
+    }
+
+    /// The user's mistakes (an unknown id, an illegal move, bad input, a newer
+    /// ledger) are usage errors; a database that fails is not.
+    fn exit(&self) -> runway_core::Exit {
+        match self {
+            LedgerError::Connect { .. }
+            | LedgerError::Database { .. }
+            | LedgerError::Corrupt { .. } => runway_core::Exit::Internal,
+            _ => runway_core::Exit::Usage,
+        }
+    }
+}
+
 pub type Result<T, E = LedgerError> = std::result::Result<T, E>;
 
 /// Which records to read. Every field narrows the selection; `None` means any.

@@ -40,7 +40,7 @@ const SESSION_HEADER: &str = "mcp-session-id";
 
 pub(crate) struct HttpState {
     pub shared: Arc<Shared>,
-    pub token: Option<String>,
+    pub token: Option<runway_core::Secret>,
     pub base_url: String,
     pub mcp_url: String,
     pub allowed_origins: Vec<String>,
@@ -160,7 +160,7 @@ impl HttpState {
                 scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
             });
         if let Some(presented) = bearer {
-            if same_secret(presented, token) {
+            if same_secret(presented, token.expose()) {
                 return true;
             }
             if faults.wrong_token_accepted && !presented.is_empty() {
@@ -173,7 +173,7 @@ impl HttpState {
             return query
                 .split('&')
                 .filter_map(|pair| pair.split_once('='))
-                .any(|(k, v)| k == "access_token" && same_secret(v, token));
+                .any(|(k, v)| k == "access_token" && same_secret(v, token.expose()));
         }
         false
     }

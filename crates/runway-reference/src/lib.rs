@@ -28,6 +28,7 @@ use anyhow::Context as _;
 use rmcp::ServiceExt as _;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use runway_core::Secret;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -61,8 +62,9 @@ pub struct RateLimit {
 pub struct Options {
     /// Where to listen; default `127.0.0.1:0` (a free port).
     pub bind: SocketAddr,
-    /// When set, `/mcp` requires `Authorization: Bearer <token>`.
-    pub token: Option<String>,
+    /// When set, `/mcp` requires `Authorization: Bearer <token>`. A [`Secret`],
+    /// so `{:?}` of the options never shows it.
+    pub token: Option<Secret>,
     /// `serverInfo.version` and the `/health` version; default this crate's version.
     pub version: String,
     pub era: EraSupport,
@@ -239,4 +241,20 @@ where
         .await
         .context("the stdio server task failed")?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_debug_never_shows_the_token() {
+        let opts = Options {
+            token: Some(Secret::new("reference-token-7781")),
+            ..Options::default()
+        };
+        let shown = format!("{opts:?} {opts:#?}");
+        assert!(!shown.contains("reference-token-7781"), "{shown}");
+        assert!(shown.contains("[redacted]"), "{shown}");
+    }
 }

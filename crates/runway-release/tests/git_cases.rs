@@ -927,3 +927,38 @@ fn redaction_keeps_ordinary_values_and_hides_url_credentials() {
         "https://[redacted]@github.com/o/r.git"
     );
 }
+
+#[test]
+fn check_at_tag_judges_the_tree_at_the_tag_not_the_working_tree() {
+    let r = project_at_1_0_0();
+    // The working tree has moved on (and is dirty): 1.0.0 is still deployable.
+    r.pyproject("1.1.0-dev");
+    let rows = plan::check_at_tag(r.path(), &cfg(), "1.0.0").unwrap();
+    assert!(
+        rows.iter().all(|row| row.status == RowStatus::Pass),
+        "{rows:#?}"
+    );
+    assert_eq!(rows.len(), 3);
+
+    // No tag at all.
+    let rows = plan::check_at_tag(r.path(), &cfg(), "2.0.0").unwrap();
+    assert_eq!(rows[0].status, RowStatus::Fail);
+    assert!(rows[0].detail.contains("no tag `v2.0.0`"), "{rows:#?}");
+
+    // A tag on a commit whose files and changelog were not bumped.
+    r.pyproject("1.0.0");
+    r.commit("chore: nothing");
+    r.tag("v1.2.0");
+    let rows = plan::check_at_tag(r.path(), &cfg(), "1.2.0").unwrap();
+    let failed: Vec<&str> = rows
+        .iter()
+        .filter(|row| row.status == RowStatus::Fail)
+        .map(|row| row.name.as_str())
+        .collect();
+    assert_eq!(
+        failed,
+        ["version files at tag", "changelog at tag"],
+        "{rows:#?}"
+    );
+    assert!(rows[1].detail.contains("says 1.0.0"), "{rows:#?}");
+}

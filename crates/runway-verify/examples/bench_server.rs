@@ -7,7 +7,7 @@
 async fn main() -> anyhow::Result<()> {
     let token = std::env::var("RUNWAY_BENCH_TOKEN").ok();
     let server = runway_reference::spawn(runway_reference::Options {
-        token,
+        token: token.map(Into::into),
         anonymous_rate_limit: None,
         ..runway_reference::Options::default()
     })

@@ -9,7 +9,7 @@
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let opts = runway_reference::Options {
-        token: std::env::var("RUNWAY_TOKEN").ok(),
+        token: std::env::var("RUNWAY_TOKEN").ok().map(Into::into),
         ..runway_reference::Options::default()
     };
     let running = runway_reference::spawn(opts).await?;

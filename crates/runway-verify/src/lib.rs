@@ -10,6 +10,7 @@
 pub mod checks;
 pub mod context;
 pub mod engine;
+pub mod environment;
 pub mod http;
 pub mod load;
 pub mod mcp;
@@ -17,6 +18,8 @@ pub mod report;
 
 /// Re-exported so callers build [`Transport::Http`] without a dependency of their own.
 pub use url;
+
+pub use environment::EnvironmentError;
 
 pub use context::{
     CallExpect, Context, Endpoint, EraChoice, Expectations, HttpPaths, LoadSettings, LoadTarget,

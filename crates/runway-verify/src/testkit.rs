@@ -50,7 +50,7 @@ pub struct Fake {
 impl Default for Fake {
     fn default() -> Self {
         Fake {
-            token: Some(TOKEN.to_owned()),
+            token: Some(TOKEN.into()),
             health: (200, r#"{"status":"ok","version":"1.2.3"}"#.to_owned()),
             livez: 200,
             readyz: 200,

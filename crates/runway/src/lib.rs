@@ -3,6 +3,23 @@
 //! This is the only crate that knows about argv, the terminal and exit codes.
 //! Each subcommand lives in `cmd/<name>.rs` with its own `Args` and `run`.
 
+/// `print!` that returns the I/O error instead of panicking when stdout is
+/// closed; [`main_entry`] turns a broken pipe into a quiet exit 0.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
+
+/// `println!` that returns the I/O error instead of panicking (see [`out!`]).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
+
 pub mod cli;
 pub mod cmd;
 pub mod error;
@@ -14,6 +31,8 @@ use clap::Parser;
 use runway_core::Exit;
 
 /// Parses argv, runs the command, prints any error, and returns the exit code.
+/// This is the one place where a closed stdout (`runway ... | head`) becomes
+/// success: [`error::report`] maps a broken pipe anywhere in the chain to 0.
 pub fn main_entry() -> ExitCode {
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,

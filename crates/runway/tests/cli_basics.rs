@@ -60,3 +60,151 @@ fn a_bad_runway_toml_is_exit_2_with_file_line_and_column() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("runway.toml:3:"), "{err}");
 }
+
+#[test]
+fn completions_and_help_list_the_values_of_suite_era_and_format() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = runway().args(["completions", shell]).output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        for value in [
+            "smoke",
+            "full",
+            "conformance",
+            "auto",
+            "session",
+            "stateless",
+            "human",
+            "json",
+            "junit",
+            "github",
+        ] {
+            assert!(text.contains(value), "{shell} completions lack `{value}`");
+        }
+    }
+    let bash = runway().args(["completions", "bash"]).output().unwrap();
+    let bash = String::from_utf8_lossy(&bash.stdout);
+    assert!(bash.contains("smoke full conformance"), "{bash}");
+    assert!(bash.contains("auto session stateless"), "{bash}");
+    assert!(bash.contains("human json junit github"), "{bash}");
+    let help = runway().args(["verify", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    for value in [
+        "smoke",
+        "full",
+        "conformance",
+        "auto",
+        "session",
+        "stateless",
+        "human",
+        "json",
+        "junit",
+        "github",
+    ] {
+        assert!(
+            help.contains(&format!("- {value}:")),
+            "`verify --help` lacks `{value}`: {help}"
+        );
+    }
+    runway()
+        .args(["demo", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("- junit:"));
+}
+
+/// `runway ... | head -c 1`: the reader goes away; the command must end quietly with 0.
+#[test]
+fn a_closed_stdout_ends_every_command_quietly_with_exit_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = format!("sqlite://{}", dir.path().join("ledger.db").display());
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["incident", "list", "--format", "json", "--ledger", &ledger],
+        vec!["incident", "list", "--ledger", &ledger, "--all"],
+        vec!["ledger", "list", "--format", "csv", "--ledger", &ledger],
+        vec!["ledger", "export", "--ledger", &ledger],
+        vec!["completions", "bash"],
+        vec!["man"],
+    ];
+    for args in commands {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_runway"))
+            .args(&args)
+            .current_dir(dir.path())
+            .env_remove("RUNWAY_LEDGER_URL")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Close the only read end before the command writes: every write meets EPIPE.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let stderr: Vec<&str> = stderr
+            .lines()
+            .filter(|l| !l.starts_with("exported 0 record(s)"))
+            .collect();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "`runway {}`: {stderr:?}",
+            args.join(" ")
+        );
+        assert!(stderr.is_empty(), "`runway {}`: {stderr:?}", args.join(" "));
+    }
+}
+
+#[test]
+fn a_shell_pipe_into_head_exits_0_with_nothing_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_runway");
+    let ledger = format!("sqlite://{}", dir.path().join("ledger.db").display());
+    // Enough incidents that the JSON is larger than a pipe's buffer, so the
+    // writer is still writing when `head` has gone: one real record, copied.
+    let title = format!("the pipe test {}", "x".repeat(200));
+    let open = runway()
+        .args([
+            "incident", "open", "--sev", "P2", "--title", &title, "--ledger", &ledger,
+        ])
+        .output()
+        .unwrap();
+    assert!(open.status.success(), "{open:?}");
+    let one = runway()
+        .args(["ledger", "export", "--ledger", &ledger])
+        .output()
+        .unwrap();
+    let mut export: serde_json::Value = serde_json::from_slice(&one.stdout).unwrap();
+    let record = export["records"][0].clone();
+    let id = record["id"].as_str().unwrap().to_owned();
+    let copies: Vec<serde_json::Value> = (0..400)
+        .map(|i| {
+            let mut r = record.clone();
+            r["id"] = format!("{id}{i:04}").into();
+            r
+        })
+        .collect();
+    export["records"] = copies.into();
+    let file = dir.path().join("export.json");
+    std::fs::write(&file, serde_json::to_vec(&export).unwrap()).unwrap();
+    let import = runway()
+        .args([
+            "ledger",
+            "import",
+            file.to_str().unwrap(),
+            "--ledger",
+            &ledger,
+        ])
+        .output()
+        .unwrap();
+    assert!(import.status.success(), "{import:?}");
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "set -o pipefail; '{bin}' incident list --format json --ledger '{ledger}' | head -c 1 >/dev/null"
+        ))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}

@@ -139,6 +139,28 @@ fn an_unreachable_surface_source_is_a_usage_error_with_the_fix() {
     assert!(err.contains("--no-surface"), "{err}");
 }
 
+#[test]
+fn an_empty_surface_source_token_is_an_error_naming_the_variable() {
+    let d = project();
+    let p = d.path();
+    std::fs::write(
+        p.join("runway.toml"),
+        "[release.surface_source]\nurl = \"http://127.0.0.1:9/mcp\"\ntoken_env = \"RUNWAY_BLANK_SURFACE_TOKEN\"\n",
+    )
+    .unwrap();
+    let out = release_support::runway(
+        p,
+        &["release", "status"],
+        &[("RUNWAY_BLANK_SURFACE_TOKEN", " ")],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("environment variable `RUNWAY_BLANK_SURFACE_TOKEN` (`release.surface_source.token_env`) is empty"),
+        "{err}"
+    );
+}
+
 /// The Python interpreter of the `mcp` 2.x venv that `scripts/setup.d/20-interop.sh` builds.
 fn python_mcp2() -> Option<String> {
     match std::env::var("RUNWAY_INTEROP_PY_MCP2") {

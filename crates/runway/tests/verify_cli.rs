@@ -218,6 +218,57 @@ fn usage_and_config_errors_exit_2_and_say_what_to_fix() {
 }
 
 #[test]
+fn a_bad_environment_setting_names_runway_toml_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("runway.toml"),
+        "[environments.prod]\nurl = \"http://127.0.0.1:9/mcp\"\n\n[[environments.prod.calls]]\ntool = \"echo\"\nexpect_match = \"(\"\n",
+    )
+    .unwrap();
+    runway()
+        .current_dir(dir.path())
+        .args(["verify", "prod"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("runway.toml:6:1:"))
+        .stderr(predicate::str::contains(
+            "`environments.prod.calls.expect_match`",
+        ));
+}
+
+#[test]
+fn an_empty_token_variable_is_an_error_naming_it() {
+    runway()
+        .env("RUNWAY_BLANK_TOKEN", "  ")
+        .args([
+            "verify",
+            "http://127.0.0.1:9/mcp",
+            "--token-env",
+            "RUNWAY_BLANK_TOKEN",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "environment variable `RUNWAY_BLANK_TOKEN` (`--token-env`) is empty",
+        ));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("runway.toml"),
+        "[environments.prod]\nurl = \"http://127.0.0.1:9/mcp\"\ntoken_env = \"RUNWAY_BLANK_TOKEN\"\n",
+    )
+    .unwrap();
+    runway()
+        .current_dir(dir.path())
+        .env("RUNWAY_BLANK_TOKEN", "")
+        .args(["verify", "prod"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "`RUNWAY_BLANK_TOKEN` (`environments.prod.token_env`) is empty",
+        ));
+}
+
+#[test]
 fn an_unreachable_server_is_a_failed_check_not_a_crash() {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();

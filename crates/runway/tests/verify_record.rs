@@ -35,7 +35,7 @@ fn export(dir: &Path, ledger: &str) -> serde_json::Value {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_recorded_run_keeps_every_check_under_its_environment() {
     let server = runway_reference::spawn(runway_reference::Options {
-        token: Some(TOKEN.to_owned()),
+        token: Some(TOKEN.into()),
         faults: runway_reference::Faults::parse("failing-tool").unwrap(),
         ..Default::default()
     })

@@ -343,3 +343,135 @@ fn tag_row(cfg: &ReleaseConfig, st: &Status, tag: &str) -> (CheckRow, Option<Str
         Some(tag_version.to_string()),
     )
 }
+
+/// `release check` for a version that is already released, judged at its tag
+/// rather than on the working tree, so an older release can be deployed
+/// again: the tag exists, the version files at the tag say that version, and
+/// the changelog at the tag has its entry. The tree at the tag is read from
+/// `git archive` into a temporary directory; the working tree is not touched.
+pub fn check_at_tag(root: &Path, cfg: &ReleaseConfig, version: &str) -> Result<Vec<CheckRow>> {
+    let tag = format!("{}{version}", cfg.tag_prefix);
+    let mut rows = Vec::new();
+    let Some(commit) = git::tag_commit(root, &tag)? else {
+        rows.push(
+            CheckRow::new("tag", false, format!("there is no tag `{tag}`")).hint(format!(
+                "release {version} first (`runway release bump`), or name a released version"
+            )),
+        );
+        return Ok(rows);
+    };
+    rows.push(CheckRow::new(
+        "tag",
+        true,
+        format!("`{tag}` is {}", short(&commit)),
+    ));
+
+    let tree = tempfile::tempdir().map_err(|e| {
+        crate::error::ReleaseError::git(format!("cannot make a temporary directory: {e}"))
+    })?;
+    let top = git::toplevel(root)?;
+    let rel = root
+        .canonicalize()
+        .ok()
+        .and_then(|r| {
+            r.strip_prefix(top.canonicalize().ok()?)
+                .ok()
+                .map(Path::to_path_buf)
+        })
+        .unwrap_or_default();
+    let treeish = if rel.as_os_str().is_empty() {
+        commit.clone()
+    } else {
+        format!("{commit}:{}", rel.display())
+    };
+    extract(root, &treeish, tree.path())?;
+
+    let det = crate::files::load(tree.path(), &cfg.files);
+    rows.push(match det {
+        Err(e) => CheckRow::new(
+            "version files at tag",
+            false,
+            format!("cannot read them at `{tag}`: {e}"),
+        ),
+        Ok(d) if d.files.is_empty() => {
+            CheckRow::new("version files at tag", true, "the version comes from the git tag")
+        }
+        Ok(d) => {
+            let wanted = version::parse(version).ok();
+            let mut wrong = Vec::new();
+            let mut listing = Vec::new();
+            for f in &d.files {
+                for (i, l) in f.locations.iter().enumerate() {
+                    listing.push(format!("{}: {}", f.path.display(), l.version));
+                    let same = match (file_semver(f, i), &wanted) {
+                        (Ok(v), Some(w)) => v == *w,
+                        _ => l.version == version,
+                    };
+                    if !same {
+                        wrong.push(format!("{} says {}", f.path.display(), l.version));
+                    }
+                }
+            }
+            if wrong.is_empty() {
+                CheckRow::new("version files at tag", true, listing.join(", "))
+            } else {
+                CheckRow::new(
+                    "version files at tag",
+                    false,
+                    format!("at `{tag}`, {} (expected {version})", wrong.join(", ")),
+                )
+                .hint("the tag points at a commit whose version files were not bumped; re-tag the bump commit")
+            }
+        }
+    });
+
+    let text = std::fs::read_to_string(tree.path().join(&cfg.changelog.path)).unwrap_or_default();
+    rows.push(if changelog::has_entry(&text, version) {
+        CheckRow::new(
+            "changelog at tag",
+            true,
+            format!("`{}` has `{version}`", cfg.changelog.path),
+        )
+    } else {
+        CheckRow::new(
+            "changelog at tag",
+            false,
+            format!(
+                "`{}` at `{tag}` has no entry for `{version}`",
+                cfg.changelog.path
+            ),
+        )
+        .hint("write the entry with `runway release changelog --write` before tagging")
+    });
+    Ok(rows)
+}
+
+/// Writes the tree `treeish` into `into` (`git archive | tar -x`).
+fn extract(root: &Path, treeish: &str, into: &Path) -> Result<()> {
+    use std::process::{Command, Stdio};
+    let fail = |what: String| crate::error::ReleaseError::git(what);
+    let mut archive = Command::new("git")
+        .args(["archive", "--format=tar", treeish])
+        .current_dir(root)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| fail(format!("could not run `git archive`: {e}")))?;
+    let Some(out) = archive.stdout.take() else {
+        return Err(fail("`git archive` gave no output".into()));
+    };
+    let untar = Command::new("tar")
+        .args(["-x", "-C"])
+        .arg(into)
+        .stdin(out)
+        .stderr(Stdio::null())
+        .status()
+        .map_err(|e| fail(format!("could not run `tar`: {e}")))?;
+    let archived = archive
+        .wait()
+        .map_err(|e| fail(format!("`git archive` failed: {e}")))?;
+    if !archived.success() || !untar.success() {
+        return Err(fail(format!("`git archive {treeish} | tar -x` failed")));
+    }
+    Ok(())
+}

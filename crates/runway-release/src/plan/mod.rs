@@ -23,7 +23,7 @@ mod status;
 mod write;
 
 pub use bump::{BumpOptions, BumpResult, Bumped, Requested, bump};
-pub use check::{CheckOptions, CheckRow, RowStatus, check};
+pub use check::{CheckOptions, CheckRow, RowStatus, check, check_at_tag};
 pub use entry::{changelog_entry, release_date, write_changelog};
 pub use gate::run_gate;
 pub use hotfix::{Conflict, HotfixFinish, HotfixStart, hotfix_finish, hotfix_start};

@@ -16,13 +16,16 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<Exit> {
     let mut cmd = Cli::command();
-    clap_complete::generate(args.shell, &mut cmd, "runway", &mut std::io::stdout());
+    // Generated into memory: clap_complete panics on a write error, and stdout may be a closed pipe.
+    let mut out = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, "runway", &mut out);
+    std::io::stdout().lock().write_all(&out)?;
     Ok(Exit::Success)
 }
 
 pub fn man() -> anyhow::Result<Exit> {
     let mut out = Vec::new();
     clap_mangen::Man::new(Cli::command()).render(&mut out)?;
-    std::io::stdout().write_all(&out)?;
+    std::io::stdout().lock().write_all(&out)?;
     Ok(Exit::Success)
 }

@@ -9,9 +9,9 @@ use super::Ctx;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Output format: `human`, `json`, `junit` or `github`.
-    #[arg(long, value_name = "FORMAT", default_value = "human")]
-    pub format: String,
+    /// Output format.
+    #[arg(long, value_name = "FORMAT", default_value = "human", value_parser = crate::cli::Choice::<crate::cli::ReportFormat>::new())]
+    pub format: crate::cli::ReportFormat,
 
     /// Inject reference-server faults to see checks fail (`no-auth,cors-echo`).
     #[arg(long, value_name = "LIST")]
@@ -19,10 +19,7 @@ pub struct Args {
 }
 
 pub async fn run(_ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
-    let format: Format = args
-        .format
-        .parse()
-        .map_err(|e: String| crate::error::usage(format!("`--format`: {e}")))?;
+    let format: Format = args.format.into();
     let faults = match &args.faults {
         Some(list) => runway_reference::Faults::parse(list)
             .map_err(|e| crate::error::usage(format!("`--faults`: {e}")))?,
@@ -30,7 +27,7 @@ pub async fn run(_ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
     };
     let token = format!("demo-{}", uuid_like());
     let server = runway_reference::spawn(runway_reference::Options {
-        token: Some(token.clone()),
+        token: Some(Secret::new(token.clone())),
         faults,
         ..runway_reference::Options::default()
     })

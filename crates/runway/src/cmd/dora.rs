@@ -12,7 +12,7 @@ use runway_ledger::{Filter, Kind, Outcome, dora};
 
 use super::{
     Ctx,
-    ledger::{LedgerOpt, ledger_error, open_ledger, parse_when},
+    ledger::{LedgerOpt, open_ledger, parse_when},
 };
 
 #[derive(Debug, clap::Args)]
@@ -46,9 +46,9 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
         ..Filter::default()
     };
     // A deployment's outcome and end are its latest status event: no need for the rest.
-    let deployments = ledger.query_latest(&filter).await.map_err(ledger_error)?;
+    let deployments = ledger.query_latest(&filter).await?;
     filter.kind = Some(Kind::Incident);
-    let incidents = ledger.query(&filter, false).await.map_err(ledger_error)?;
+    let incidents = ledger.query(&filter, false).await?;
     ledger.close().await;
 
     let shas: HashSet<String> = deployments

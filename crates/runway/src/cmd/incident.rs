@@ -13,7 +13,7 @@ use runway_ledger::{Filter, IncidentStatus, Kind, Record};
 
 use super::{
     Ctx,
-    ledger::{Format, LedgerOpt, ledger_error, open_ledger, parse_when, stamp, write_rows},
+    ledger::{Format, LedgerOpt, open_ledger, parse_when, stamp, write_rows},
 };
 
 #[derive(Debug, clap::Subcommand)]
@@ -106,9 +106,8 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
             let ledger = open_ledger(ctx, &a.ledger).await?;
             let id = ledger
                 .open_incident(a.severity, &a.title, a.deployment.as_deref())
-                .await
-                .map_err(ledger_error)?;
-            println!("{id}");
+                .await?;
+            outln!("{id}")?;
             eprintln!(
                 "opened {} incident `{id}`: respond within {} ({})",
                 a.severity,
@@ -127,7 +126,7 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
         Command::Note(a) => {
             let ledger = open_ledger(ctx, &a.ledger).await?;
             let id = incident_id(ledger.as_ref(), &a.id).await?;
-            ledger.add_note(&id, &a.text).await.map_err(ledger_error)?;
+            ledger.add_note(&id, &a.text).await?;
             eprintln!("noted on `{id}`");
             ledger.close().await;
             Ok(Exit::Success)
@@ -144,7 +143,7 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
                     .transpose()?,
                 ..Filter::default()
             };
-            let mut incidents = ledger.query(&filter, false).await.map_err(ledger_error)?;
+            let mut incidents = ledger.query(&filter, false).await?;
             if !a.all {
                 incidents.retain(|r| !matches!(r.status(), Some("resolved" | "closed")));
             }
@@ -160,7 +159,7 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
                         "id,severity,status,detected_at,respond_by,deployment,title"
                     )?;
                     for r in &incidents {
-                        let b = r.incident().map_err(ledger_error)?;
+                        let b = r.incident()?;
                         writeln!(
                             out,
                             "{},{},{},{},{},{},\"{}\"",
@@ -178,7 +177,7 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
                     let now = chrono::Utc::now();
                     let mut rows = Vec::new();
                     for r in &incidents {
-                        let b = r.incident().map_err(ledger_error)?;
+                        let b = r.incident()?;
                         let status = r.status().unwrap_or("detected").to_owned();
                         let respond = if status == "detected" && now > b.respond_by {
                             format!("OVERDUE since {}", stamp(b.respond_by))
@@ -208,19 +207,18 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
         Command::Postmortem(a) => {
             let ledger = open_ledger(ctx, &a.ledger).await?;
             let id = incident_id(ledger.as_ref(), &a.id).await?;
-            let incident = ledger.get(&id).await.map_err(ledger_error)?;
-            let body = incident.incident().map_err(ledger_error)?;
+            let incident = ledger.get(&id).await?;
+            let body = incident.incident()?;
             let (deployment, verifications) = match &body.deployment_id {
                 Some(d) => {
-                    let dep = ledger.get(d).await.map_err(ledger_error)?;
+                    let dep = ledger.get(d).await?;
                     let verifications = deployment_verifications(ledger.as_ref(), &dep).await?;
                     (Some(dep), verifications)
                 }
                 None => (None, Vec::new()),
             };
             let md =
-                runway_ledger::postmortem::render(&incident, deployment.as_ref(), &verifications)
-                    .map_err(ledger_error)?;
+                runway_ledger::postmortem::render(&incident, deployment.as_ref(), &verifications)?;
             match &a.output {
                 Some(path) => {
                     std::fs::write(path, &md)
@@ -238,10 +236,7 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
 async fn step(ctx: &Ctx, a: MoveArgs, to: IncidentStatus) -> anyhow::Result<Exit> {
     let ledger = open_ledger(ctx, &a.ledger).await?;
     let id = incident_id(ledger.as_ref(), &a.id).await?;
-    ledger
-        .move_incident(&id, to, a.note.as_deref())
-        .await
-        .map_err(ledger_error)?;
+    ledger.move_incident(&id, to, a.note.as_deref()).await?;
     eprintln!("incident `{id}` is now `{to}`");
     ledger.close().await;
     Ok(Exit::Success)
@@ -249,14 +244,15 @@ async fn step(ctx: &Ctx, a: MoveArgs, to: IncidentStatus) -> anyhow::Result<Exit
 
 /// Resolves an id prefix and insists that it names an incident.
 async fn incident_id(ledger: &dyn runway_ledger::Ledger, id: &str) -> anyhow::Result<String> {
-    let full = ledger.resolve_id(id).await.map_err(ledger_error)?;
-    let r = ledger.get(&full).await.map_err(ledger_error)?;
+    let full = ledger.resolve_id(id).await?;
+    let r = ledger.get(&full).await?;
     if r.kind != Kind::Incident {
-        return Err(ledger_error(runway_ledger::LedgerError::WrongKind {
+        return Err(runway_ledger::LedgerError::WrongKind {
             id: full,
             expected: Kind::Incident,
             found: r.kind,
-        }));
+        }
+        .into());
     }
     Ok(full)
 }
@@ -271,7 +267,7 @@ async fn deployment_verifications(
         ref_id: Some(dep.id.clone()),
         ..Filter::default()
     };
-    let mut found = ledger.query(&filter, true).await.map_err(ledger_error)?;
+    let mut found = ledger.query(&filter, true).await?;
     let named = dep
         .deployment()
         .ok()
@@ -285,7 +281,7 @@ async fn deployment_verifications(
         }));
     for v in named {
         if !found.iter().any(|r| r.id == v) {
-            found.push(ledger.get(&v).await.map_err(ledger_error)?);
+            found.push(ledger.get(&v).await?);
         }
     }
     Ok(found)

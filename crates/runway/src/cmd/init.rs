@@ -65,7 +65,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
         .unwrap_or_else(|| "project".to_owned());
     let text = render(&name, &det);
     if args.dry_run {
-        print!("{text}");
+        out!("{text}")?;
         return Ok(Exit::Success);
     }
     std::fs::write(&target, &text)

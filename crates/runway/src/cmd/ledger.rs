@@ -9,7 +9,7 @@ use std::{io::Write, path::PathBuf};
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use runway_core::Exit;
-use runway_ledger::{Export, Filter, Kind, Ledger, LedgerError, LedgerUrl, Record};
+use runway_ledger::{Export, Filter, Kind, Ledger, LedgerUrl, Record};
 
 use super::Ctx;
 
@@ -49,12 +49,7 @@ pub struct FilterArgs {
 impl FilterArgs {
     pub fn to_filter(&self) -> anyhow::Result<Filter> {
         Ok(Filter {
-            kind: self
-                .kind
-                .as_deref()
-                .map(str::parse::<Kind>)
-                .transpose()
-                .map_err(ledger_error)?,
+            kind: self.kind.as_deref().map(str::parse::<Kind>).transpose()?,
             environment: self.environment.clone(),
             version: self.version.clone(),
             since: self
@@ -143,8 +138,7 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
             let records = match a.format {
                 Format::Json => ledger.query(&filter, false).await,
                 Format::Human | Format::Csv => ledger.query_latest(&filter).await,
-            }
-            .map_err(ledger_error)?;
+            }?;
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             match a.format {
                 Format::Json => {
@@ -163,7 +157,7 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
         }
         Command::Show(a) => {
             let ledger = open_ledger(ctx, &a.ledger).await?;
-            let record = ledger.get(&a.id).await.map_err(ledger_error)?;
+            let record = ledger.get(&a.id).await?;
             let mut out = std::io::stdout().lock();
             match a.format {
                 Format::Json => {
@@ -180,7 +174,7 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
                             version: Some(v.clone()),
                             ..Filter::default()
                         };
-                        let related = ledger.query(&filter, true).await.map_err(ledger_error)?;
+                        let related = ledger.query(&filter, true).await?;
                         write_success(&mut out, &runway_ledger::success::evaluate(v, &related))?;
                     }
                 }
@@ -190,10 +184,7 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
         }
         Command::Export(a) => {
             let ledger = open_ledger(ctx, &a.ledger).await?;
-            let export = ledger
-                .export(&a.filter.to_filter()?)
-                .await
-                .map_err(ledger_error)?;
+            let export = ledger.export(&a.filter.to_filter()?).await?;
             let mut buf = Vec::new();
             match a.format {
                 Format::Json | Format::Human => {
@@ -234,7 +225,7 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
                 ))
             })?;
             let ledger = open_ledger(ctx, &a.ledger).await?;
-            let n = ledger.import(&export).await.map_err(ledger_error)?;
+            let n = ledger.import(&export).await?;
             eprintln!("imported {n} record(s) into `{}`", ledger.url());
             ledger.close().await;
             Ok(Exit::Success)
@@ -247,13 +238,13 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
 pub(crate) fn ledger_url(ctx: &Ctx, opt: &LedgerOpt) -> anyhow::Result<LedgerUrl> {
     let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
     if let Some(u) = opt.ledger.as_deref().filter(|u| !u.trim().is_empty()) {
-        return LedgerUrl::parse(u, &cwd).map_err(ledger_error);
+        return Ok(LedgerUrl::parse(u, &cwd)?);
     }
     let loaded = ctx.config()?;
     if let Some(l) = &loaded
         && let Some(u) = l.config.ledger.resolved_url(&l.path)?
     {
-        return LedgerUrl::parse(&u, &l.root).map_err(ledger_error);
+        return Ok(LedgerUrl::parse(&u, &l.root)?);
     }
     let root = loaded.map(|l| l.root).unwrap_or_else(|| ctx.dir());
     Ok(LedgerUrl::default_for(&root))
@@ -262,33 +253,7 @@ pub(crate) fn ledger_url(ctx: &Ctx, opt: &LedgerOpt) -> anyhow::Result<LedgerUrl
 /// Opens the ledger for a command.
 pub(crate) async fn open_ledger(ctx: &Ctx, opt: &LedgerOpt) -> anyhow::Result<Box<dyn Ledger>> {
     let url = ledger_url(ctx, opt)?;
-    runway_ledger::open(&url).await.map_err(ledger_error)
-}
-
-/// Turns a ledger error into one with the right exit code: the user's
-/// mistakes (unknown id, illegal move, bad input, a newer ledger) exit 2;
-/// a database that fails exits 3.
-pub(crate) fn ledger_error(e: LedgerError) -> anyhow::Error {
-    let hint = match &e {
-        LedgerError::Connect { .. }
-        | LedgerError::Database { .. }
-        | LedgerError::Corrupt { .. } => None,
-        LedgerError::NotFound { .. } => Some("`runway ledger list` shows the ids"),
-        LedgerError::NewerSchema { .. } => {
-            Some("install the newer `runway` that wrote this ledger")
-        }
-        LedgerError::Url { .. } => {
-            Some("pass `--ledger sqlite://PATH` or `--ledger postgres://USER@HOST:PORT/DB`")
-        }
-        _ => Some(""),
-    };
-    match hint {
-        None => anyhow::Error::new(e),
-        Some("") => crate::error::usage(e.to_string()),
-        Some(h) => crate::error::UsageError::new(e.to_string())
-            .with_hint(h)
-            .into(),
-    }
+    Ok(runway_ledger::open(&url).await?)
 }
 
 /// `7d`, `12h`, `30m`, `45s`, `2w` back from now, or an RFC 3339 time, or a `YYYY-MM-DD` date (UTC midnight).

@@ -235,12 +235,10 @@ async fn capture_surface(
         }
     };
     let token = match &src.token_env {
-        Some(var) => Some(runway_core::Secret::new(std::env::var(var).map_err(|_| {
-            crate::error::UsageError::new(format!(
-                "environment variable `{var}` is not set (named by `release.surface_source.token_env`)"
-            ))
-            .with_hint("export the server's bearer token in it")
-        })?)),
+        Some(var) => Some(runway_config::token::from_env(
+            var,
+            "`release.surface_source.token_env`",
+        )?),
         None => None,
     };
     let ctx = Context::new(transport, token, Suite::Smoke);
@@ -354,7 +352,7 @@ async fn status(root: &Path, cfg: &ReleaseConfig, a: StatusArgs) -> anyhow::Resu
         st.changelog,
         if has { "has an entry" } else { "has no entry" }
     ));
-    print!("{o}");
+    out!("{o}")?;
     let mut err = anstream::stderr();
     for n in &st.notes {
         let _ = writeln!(err, "note: {n}");
@@ -401,7 +399,7 @@ async fn bump(root: &Path, cfg: &ReleaseConfig, a: BumpArgs) -> anyhow::Result<E
                 let _ = writeln!(err, "warning: {w}");
             }
             if a.dry_run {
-                print!("{}", b.diff);
+                out!("{}", b.diff)?;
                 let _ = writeln!(
                     err,
                     "dry run: would release `{}` → `{}` (tag `{}`); nothing was written",
@@ -423,7 +421,7 @@ async fn bump(root: &Path, cfg: &ReleaseConfig, a: BumpArgs) -> anyhow::Result<E
                         b.tag
                     );
                     for p in &b.push {
-                        println!("{p}");
+                        outln!("{p}")?;
                     }
                 } else {
                     let _ = writeln!(err, "no commit or tag (`--no-git`)");
@@ -451,7 +449,7 @@ fn changelog(root: &Path, cfg: &ReleaseConfig, a: ChangelogArgs) -> anyhow::Resu
         let _ = writeln!(err, "warning: {w}");
     }
     if !a.write {
-        print!("{}", rendered.text);
+        out!("{}", rendered.text)?;
         return Ok(Exit::Success);
     }
     plan::write_changelog(root, cfg, &version, &rendered).map_err(lift)?;
@@ -503,7 +501,7 @@ async fn check(root: &Path, cfg: &ReleaseConfig, a: CheckArgs) -> anyhow::Result
             };
             table.add_row([r.name.as_str(), status, detail.as_str()]);
         }
-        println!("{table}");
+        outln!("{table}")?;
         let mut err = anstream::stderr();
         for r in rows.iter().filter(|r| r.status == RowStatus::Fail) {
             if r.detail.starts_with("Version mismatch!") {
@@ -519,7 +517,7 @@ async fn check(root: &Path, cfg: &ReleaseConfig, a: CheckArgs) -> anyhow::Result
 
 fn hotfix_start(root: &Path, cfg: &ReleaseConfig, tag: &str) -> anyhow::Result<Exit> {
     let h = plan::hotfix_start(root, cfg, tag).map_err(lift)?;
-    println!("{}", h.branch);
+    outln!("{}", h.branch)?;
     let mut err = anstream::stderr();
     let _ = writeln!(
         err,
@@ -546,9 +544,9 @@ fn hotfix_finish(root: &Path, cfg: &ReleaseConfig) -> anyhow::Result<Exit> {
                 f.picked.len(),
                 f.main
             );
-            println!("git push origin {hotfix_branch}");
-            println!("git push origin {}", f.bumped.tag);
-            println!("git push origin {}", f.main);
+            outln!("git push origin {hotfix_branch}")?;
+            outln!("git push origin {}", f.bumped.tag)?;
+            outln!("git push origin {}", f.main)?;
             Ok(Exit::Success)
         }
         Some(c) => {
@@ -570,8 +568,8 @@ fn hotfix_finish(root: &Path, cfg: &ReleaseConfig) -> anyhow::Result<Exit> {
                 crate::term::hint_label(),
                 c.command
             );
-            println!("git push origin {hotfix_branch}");
-            println!("git push origin {}", f.bumped.tag);
+            outln!("git push origin {hotfix_branch}")?;
+            outln!("git push origin {}", f.bumped.tag)?;
             Ok(Exit::Failed)
         }
     }

@@ -49,16 +49,7 @@ fn options(args: &Args) -> anyhow::Result<Options> {
     })?;
     let token = match &args.token_env {
         None => None,
-        Some(var) => match std::env::var(var) {
-            Ok(t) if !t.trim().is_empty() => Some(t.trim().to_owned()),
-            _ => {
-                return Err(UsageError::new(format!(
-                    "`--token-env {var}`: the variable `{var}` is unset or empty"
-                ))
-                .with_hint(format!("export `{var}` with the bearer token to require"))
-                .into());
-            }
-        },
+        Some(var) => Some(runway_config::token::from_env(var, "`--token-env`")?),
     };
     Ok(Options {
         bind: SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)),

@@ -1,16 +1,21 @@
 //! `runway verify`: run a check suite against a URL, a `runway.toml`
 //! environment or a stdio command, print the report, exit 0 or 1.
+//!
+//! Flags become a `runway_verify::Context`; an environment name is resolved
+//! by `Context::for_environment`; the engine and the renderers do the rest.
 
 use std::{io::Write, path::PathBuf, time::Duration};
 
 use anyhow::Context as _;
-use runway_core::{Exit, Secret};
+use runway_config::token;
+use runway_core::Exit;
 use runway_verify::{
     Context, LoadSettings, LoadTarget, SmokeCall, Suite, Transport,
     report::{self, Format},
 };
 
 use super::Ctx;
+use crate::cli::{Choice, EraArg, ReportFormat, SuiteArg};
 use crate::error::{UsageError, usage};
 
 #[derive(Debug, clap::Args)]
@@ -43,17 +48,17 @@ pub struct Args {
     #[arg(long, value_name = "PATH")]
     pub token_file: Option<PathBuf>,
 
-    /// Check suite: `smoke` (every deploy), `full` (adds headers, CORS, load, rate limits) or `conformance` (MCP rules).
-    #[arg(long, value_name = "SUITE")]
-    pub suite: Option<String>,
+    /// Check suite (default: the environment's `suite`, else `smoke`).
+    #[arg(long, value_name = "SUITE", value_parser = Choice::<SuiteArg>::new())]
+    pub suite: Option<SuiteArg>,
 
-    /// MCP era to verify on a server that speaks both: `auto` (discover, then fall back), `session` or `stateless`.
-    #[arg(long, value_name = "ERA")]
-    pub era: Option<String>,
+    /// MCP era to verify on a server that speaks both (default: `auto`).
+    #[arg(long, value_name = "ERA", value_parser = Choice::<EraArg>::new())]
+    pub era: Option<EraArg>,
 
-    /// Output format: `human`, `json`, `junit` or `github`.
-    #[arg(long, value_name = "FORMAT", default_value = "human")]
-    pub format: String,
+    /// Output format.
+    #[arg(long, value_name = "FORMAT", default_value = "human", value_parser = Choice::<ReportFormat>::new())]
+    pub format: ReportFormat,
 
     /// Append this run to the ledger: every check with its (redacted) evidence.
     #[arg(long)]
@@ -165,59 +170,14 @@ pub fn parse_call(flag: &str, s: &str) -> Result<(String, serde_json::Value), Us
     Ok((name.to_owned(), value))
 }
 
-fn read_token_env(var: &str, origin: &str) -> anyhow::Result<Secret> {
-    match std::env::var(var) {
-        Ok(v) if !v.trim().is_empty() => Ok(Secret::new(v.trim())),
-        Ok(_) => {
-            Err(UsageError::new(format!("environment variable `{var}` ({origin}) is empty")).into())
-        }
-        Err(_) => Err(UsageError::new(format!(
-            "environment variable `{var}` ({origin}) is not set"
-        ))
-        .with_hint(format!(
-            "export `{var}` with the bearer token, or use `--token-file`"
-        ))
-        .into()),
-    }
-}
-
-fn read_token_file(path: &std::path::Path, origin: &str) -> anyhow::Result<Secret> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        UsageError::new(format!(
-            "cannot read the token file `{}` ({origin}): {e}",
-            path.display()
-        ))
-    })?;
-    let t = text.trim();
-    if t.is_empty() {
-        return Err(usage(format!(
-            "the token file `{}` is empty",
-            path.display()
-        )));
-    }
-    Ok(Secret::new(t))
-}
-
-fn parse_url(s: &str) -> anyhow::Result<runway_verify::url::Url> {
-    let u = runway_verify::url::Url::parse(s)
-        .map_err(|e| usage(format!("`{s}` is not a valid URL: {e}")))?;
-    if !matches!(u.scheme(), "http" | "https") {
-        return Err(usage(format!("`{s}` is not an http or https URL")));
-    }
-    Ok(u)
-}
-
 /// Builds the check context from flags and, for an environment name, `runway.toml`.
 pub fn build_context(ctx: &Ctx, args: &Args) -> anyhow::Result<Context> {
-    let mut token: Option<Secret> = None;
-    if let Some(var) = &args.token_env {
-        token = Some(read_token_env(var, "`--token-env`")?);
-    }
-    if let Some(p) = &args.token_file {
-        token = Some(read_token_file(p, "`--token-file`")?);
-    }
-    let mut env_settings = None;
-    let transport = if args.stdio {
+    let token = match (&args.token_env, &args.token_file) {
+        (Some(var), _) => Some(token::from_env(var, "`--token-env`")?),
+        (None, Some(p)) => Some(token::from_file(p, "`--token-file`")?),
+        (None, None) => None,
+    };
+    let mut c = if args.stdio {
         if args.target.is_some() {
             return Err(usage(
                 "`--stdio` takes the command after `--`, not a URL or environment",
@@ -227,83 +187,31 @@ pub fn build_context(ctx: &Ctx, args: &Args) -> anyhow::Result<Context> {
         let program = parts
             .next()
             .ok_or_else(|| usage("`--stdio` needs a command after `--`"))?;
-        Transport::Stdio {
+        let transport = Transport::Stdio {
             program,
             args: parts.collect(),
             env: Vec::new(),
             cwd: None,
-        }
+        };
+        Context::new(transport, token, Suite::Smoke)
     } else {
         let target = args.target.clone().unwrap_or_default();
         if target.contains("://") {
-            Transport::Http {
-                url: parse_url(&target)?,
-            }
+            let url = runway_verify::environment::parse_url(&target)?;
+            Context::new(Transport::Http { url }, token, Suite::Smoke)
         } else {
             let loaded = ctx.config()?.ok_or_else(|| {
                 UsageError::new(format!("`{target}` is not a URL and there is no `runway.toml` to find an environment in"))
                     .with_hint("pass the MCP endpoint URL (`https://host/mcp`) or run `runway init`")
             })?;
-            let Some(env) = loaded.config.environment(&target).cloned() else {
-                let known: Vec<String> = loaded
-                    .config
-                    .environments
-                    .keys()
-                    .map(|k| format!("`{k}`"))
-                    .collect();
-                return Err(UsageError::new(format!(
-                    "no environment `{target}` in `{}`",
-                    loaded.path.display()
-                ))
-                .with_hint(if known.is_empty() {
-                    "add an `[environments.<name>]` table with a `url`".to_owned()
-                } else {
-                    format!("known environments: {}", known.join(", "))
-                })
-                .into());
-            };
-            let raw = env.url.clone().ok_or_else(|| {
-                usage(format!(
-                    "environment `{target}` in `{}` has no `url`",
-                    loaded.path.display()
-                ))
-            })?;
-            let url = runway_config::interpolate::interpolate_env(&raw).map_err(|var| {
-                usage(format!(
-                    "environment variable `{var}` is not set (referenced by `environments.{target}.url` in `{}`)",
-                    loaded.path.display()
-                ))
-            })?;
-            if token.is_none() {
-                let origin = format!("`environments.{target}.token_env`");
-                if let Some(var) = &env.token_env {
-                    token = Some(read_token_env(var, &origin)?);
-                } else if let Some(f) = &env.token_file {
-                    token = Some(read_token_file(&loaded.root.join(f), "`token_file`")?);
-                }
-            }
-            env_settings = Some((target.clone(), env));
-            Transport::Http {
-                url: parse_url(&url)?,
-            }
+            Context::for_environment(&loaded, &target, token)?
         }
     };
-
-    let mut c = Context::new(transport, token, Suite::Smoke);
-    if let Some((name, env)) = &env_settings {
-        c.apply_environment(name, env)
-            .map_err(|e| usage(e.to_string()))?;
-        c.display = format!("{name} ({})", c.display);
+    if let Some(s) = args.suite {
+        c.suite = s.into();
     }
-    if let Some(s) = &args.suite {
-        c.suite = s
-            .parse()
-            .map_err(|e: String| usage(format!("`--suite`: {e}")))?;
-    }
-    if let Some(e) = &args.era {
-        c.era = e
-            .parse()
-            .map_err(|e: String| usage(format!("`--era`: {e}")))?;
+    if let Some(e) = args.era {
+        c.era = e.into();
     }
     if let Some(t) = args.timeout {
         if !(t.is_finite() && t > 0.0) {
@@ -435,11 +343,9 @@ pub fn emit(
 ) -> anyhow::Result<()> {
     let text = report::render(report, format, stdout_color(), redactor);
     let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush())
-        && e.kind() != std::io::ErrorKind::BrokenPipe
-    {
-        return Err(e).context("cannot write the report to stdout");
-    }
+    out.write_all(text.as_bytes())
+        .and_then(|_| out.flush())
+        .context("cannot write the report to stdout")?;
     if format == Format::Github
         && let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty())
     {
@@ -460,10 +366,7 @@ pub fn emit(
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
-    let format: Format = args
-        .format
-        .parse()
-        .map_err(|e: String| usage(format!("`--format`: {e}")))?;
+    let format: Format = args.format.into();
     let mut c = build_context(ctx, &args)?;
     // Open the ledger before the run, so a bad ledger URL costs nothing.
     let ledger = if args.record {
@@ -486,15 +389,16 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    emit(&report, format, &c.redactor)?;
+    // A closed stdout must not cost the record: write it, then report the pipe.
+    let emitted = emit(&report, format, &c.redactor);
     if let Some(l) = ledger {
         let env = record_environment(&args);
         let id = l
             .record_verification(&report, &env, args.deployment.as_deref())
-            .await
-            .map_err(super::ledger::ledger_error)?;
+            .await?;
         eprintln!("recorded verification `{id}` for environment `{env}`");
     }
+    emitted?;
     Ok(if report.ok() {
         Exit::Success
     } else {

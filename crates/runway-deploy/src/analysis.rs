@@ -1,0 +1,562 @@
+//! The watch after a deploy: samples in, pass / fail / inconclusive out.
+//!
+//! [`evaluate`] is pure over the samples, so every threshold is tested with
+//! made-up numbers. [`watch`] takes a sample every interval for the bake
+//! window and stops early after `consecutive_failures` failing samples in a
+//! row (the detection delay is `interval × consecutive_failures`); it reads
+//! time only through tokio's clock and stops on the `shutdown` future it is
+//! given, so a test runs an hour's watch in milliseconds under
+//! `tokio::time::pause()` and can interrupt it.
+
+use std::{future::Future, time::Duration};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use runway_config::AnalysisConfig;
+use serde::{Deserialize, Serialize};
+
+/// One probe of the environment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sample {
+    pub at: DateTime<Utc>,
+    /// The health endpoint answered 2xx.
+    pub healthy: bool,
+    /// The MCP call succeeded; `None` when none was made (health failed first).
+    pub mcp_ok: Option<bool>,
+    /// An authenticated request was refused (401/403).
+    pub auth_refused: bool,
+    /// Time of the whole sample, in milliseconds.
+    pub latency_ms: f64,
+    /// The version the server reported, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// What went wrong, in a few words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl Sample {
+    /// A sample counts against availability when the server did not answer
+    /// health or its MCP call failed.
+    pub fn failed(&self) -> bool {
+        !self.healthy || self.mcp_ok == Some(false) || self.auth_refused
+    }
+}
+
+/// The conditions, from `[environments.<name>.analysis]` and its defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Criteria {
+    pub bake: Duration,
+    pub interval: Duration,
+    pub min_samples: u32,
+    pub consecutive_failures: u32,
+    pub availability_min: f64,
+    pub error_rate_max: f64,
+    pub auth_failure_max: f64,
+    pub p95_max_ms: u64,
+}
+
+impl Criteria {
+    pub fn from_config(c: Option<&AnalysisConfig>) -> Criteria {
+        let d = AnalysisConfig::default();
+        let c = c.unwrap_or(&d);
+        Criteria {
+            bake: c.bake(),
+            interval: c.interval(),
+            min_samples: c.min_samples(),
+            consecutive_failures: c.consecutive_failures(),
+            availability_min: c.availability_min(),
+            error_rate_max: c.error_rate_max(),
+            auth_failure_max: c.auth_failure_max(),
+            p95_max_ms: c.p95_max_ms(),
+        }
+    }
+
+    /// How long a fault takes to fail the watch: interval × consecutive failures.
+    pub fn detection_delay(&self) -> Duration {
+        self.interval * self.consecutive_failures
+    }
+
+    /// The same criteria over a shorter window (`watch --for`).
+    pub fn with_bake(mut self, bake: Duration) -> Criteria {
+        self.bake = bake;
+        self
+    }
+}
+
+/// What the samples add up to (recorded with the deployment).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Aggregates {
+    pub samples: u32,
+    /// Share of samples that did not fail, 0-1.
+    pub availability: f64,
+    /// Share of MCP calls that failed, 0-1.
+    pub error_rate: f64,
+    /// Share of authenticated requests refused, 0-1.
+    pub auth_failure_rate: f64,
+    pub p95_ms: f64,
+    pub max_consecutive_failures: u32,
+}
+
+/// The watch's verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Pass,
+    Fail,
+    /// Too few samples to say: held for a human.
+    Inconclusive,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+            Verdict::Inconclusive => "inconclusive",
+        }
+    }
+}
+
+/// A verdict with its numbers and the reasons for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Analysis {
+    pub verdict: Verdict,
+    pub aggregates: Aggregates,
+    /// Each breached condition (or why it is inconclusive), as a sentence.
+    pub reasons: Vec<String>,
+}
+
+/// Nearest-rank percentile of `values` (0 when empty).
+fn percentile(values: &[f64], p: f64) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let rank = ((p / 100.0) * v.len() as f64).ceil() as usize;
+    v[rank.clamp(1, v.len()) - 1]
+}
+
+pub fn aggregate(samples: &[Sample]) -> Aggregates {
+    let n = samples.len();
+    if n == 0 {
+        return Aggregates::default();
+    }
+    let failed = samples.iter().filter(|s| s.failed()).count();
+    let calls: Vec<bool> = samples.iter().filter_map(|s| s.mcp_ok).collect();
+    let call_failures = calls.iter().filter(|ok| !**ok).count();
+    let auth = samples.iter().filter(|s| s.auth_refused).count();
+    let latencies: Vec<f64> = samples.iter().map(|s| s.latency_ms).collect();
+    let mut run = 0u32;
+    let mut max_run = 0u32;
+    for s in samples {
+        run = if s.failed() { run + 1 } else { 0 };
+        max_run = max_run.max(run);
+    }
+    Aggregates {
+        samples: n as u32,
+        availability: (n - failed) as f64 / n as f64,
+        error_rate: if calls.is_empty() {
+            0.0
+        } else {
+            call_failures as f64 / calls.len() as f64
+        },
+        auth_failure_rate: auth as f64 / n as f64,
+        p95_ms: percentile(&latencies, 95.0),
+        max_consecutive_failures: max_run,
+    }
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", x * 100.0)
+}
+
+/// Judges the samples. A breached threshold fails even with few samples
+/// (a run of failures is not made acceptable by being short); passing needs
+/// `min_samples`.
+pub fn evaluate(samples: &[Sample], c: &Criteria) -> Analysis {
+    let a = aggregate(samples);
+    let mut reasons = Vec::new();
+    if a.max_consecutive_failures >= c.consecutive_failures {
+        reasons.push(format!(
+            "{} failing samples in a row (limit {})",
+            a.max_consecutive_failures, c.consecutive_failures
+        ));
+    }
+    if a.samples >= c.min_samples || !reasons.is_empty() {
+        if a.availability < c.availability_min {
+            reasons.push(format!(
+                "availability {} is below {}",
+                pct(a.availability),
+                pct(c.availability_min)
+            ));
+        }
+        if a.error_rate > c.error_rate_max {
+            reasons.push(format!(
+                "error rate {} is above {}",
+                pct(a.error_rate),
+                pct(c.error_rate_max)
+            ));
+        }
+        if a.auth_failure_rate > c.auth_failure_max {
+            reasons.push(format!(
+                "auth failures {} are above {}",
+                pct(a.auth_failure_rate),
+                pct(c.auth_failure_max)
+            ));
+        }
+        if a.p95_ms > c.p95_max_ms as f64 {
+            reasons.push(format!(
+                "p95 latency {:.0} ms is above {} ms",
+                a.p95_ms, c.p95_max_ms
+            ));
+        }
+    }
+    if !reasons.is_empty() {
+        return Analysis {
+            verdict: Verdict::Fail,
+            aggregates: a,
+            reasons,
+        };
+    }
+    if a.samples < c.min_samples {
+        return Analysis {
+            verdict: Verdict::Inconclusive,
+            reasons: vec![format!(
+                "{} samples, fewer than the {} needed",
+                a.samples, c.min_samples
+            )],
+            aggregates: a,
+        };
+    }
+    Analysis {
+        verdict: Verdict::Pass,
+        aggregates: a,
+        reasons: Vec::new(),
+    }
+}
+
+/// Takes one sample of the environment.
+#[async_trait]
+pub trait Sampler: Send + Sync {
+    async fn sample(&self) -> Sample;
+}
+
+/// How a watch ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ended {
+    /// The whole bake window was watched.
+    Completed,
+    /// Too many failures in a row: stopped before the window's end.
+    FailedEarly,
+    /// The shutdown future fired (Ctrl-C, SIGTERM).
+    Interrupted,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WatchOutcome {
+    pub analysis: Analysis,
+    pub ended: Ended,
+    pub samples: Vec<Sample>,
+}
+
+/// Samples every `interval` for `bake` (the first sample at once), then judges.
+/// `on_sample` sees each sample as it is taken (for progress output).
+pub async fn watch(
+    sampler: &dyn Sampler,
+    criteria: &Criteria,
+    shutdown: impl Future<Output = ()>,
+    mut on_sample: impl FnMut(&Sample, usize) + Send,
+) -> WatchOutcome {
+    let start = tokio::time::Instant::now();
+    let end = start + criteria.bake;
+    // The number of samples is bounded by the window, whatever the clock does.
+    let max = (criteria.bake.as_nanos() / criteria.interval.as_nanos().max(1)) as usize + 1;
+    let mut samples = Vec::new();
+    let mut run = 0u32;
+    tokio::pin!(shutdown);
+    let mut next = start;
+    let ended = loop {
+        tokio::select! {
+            biased;
+            () = &mut shutdown => break Ended::Interrupted,
+            () = tokio::time::sleep_until(next) => {}
+        }
+        let s = tokio::select! {
+            biased;
+            () = &mut shutdown => break Ended::Interrupted,
+            s = sampler.sample() => s,
+        };
+        run = if s.failed() { run + 1 } else { 0 };
+        samples.push(s);
+        on_sample(samples.last().expect("just pushed"), samples.len());
+        if run >= criteria.consecutive_failures {
+            break Ended::FailedEarly;
+        }
+        next += criteria.interval;
+        if next > end || samples.len() >= max {
+            break Ended::Completed;
+        }
+    };
+    let analysis = evaluate(&samples, criteria);
+    WatchOutcome {
+        analysis,
+        ended,
+        samples,
+    }
+}
+
+/// Whether a rolled-back version is back to its baseline: its error rate no
+/// higher than before (plus one sample's worth) and its p95 within `tolerance`×.
+pub fn back_to_baseline(
+    baseline: &Aggregates,
+    now: &Aggregates,
+    tolerance: f64,
+) -> Result<String, String> {
+    let slack = if now.samples > 0 {
+        1.0 / f64::from(now.samples)
+    } else {
+        0.0
+    };
+    let latency_ok = baseline.p95_ms <= 0.0 || now.p95_ms <= baseline.p95_ms * tolerance + 1.0;
+    let errors_ok = now.error_rate <= baseline.error_rate + slack
+        && now.availability + slack >= baseline.availability;
+    let summary = format!(
+        "error rate {} (baseline {}), p95 {:.0} ms (baseline {:.0} ms)",
+        pct(now.error_rate),
+        pct(baseline.error_rate),
+        now.p95_ms,
+        baseline.p95_ms
+    );
+    if latency_ok && errors_ok {
+        Ok(summary)
+    } else {
+        Err(summary)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{
+        Arc, Mutex,
+        atomic::{AtomicUsize, Ordering},
+    };
+
+    use super::*;
+
+    fn ok(ms: f64) -> Sample {
+        Sample {
+            at: Utc::now(),
+            healthy: true,
+            mcp_ok: Some(true),
+            auth_refused: false,
+            latency_ms: ms,
+            version: None,
+            error: None,
+        }
+    }
+
+    fn down() -> Sample {
+        Sample {
+            healthy: false,
+            mcp_ok: None,
+            error: Some("connection refused".into()),
+            ..ok(5.0)
+        }
+    }
+
+    fn criteria() -> Criteria {
+        Criteria::from_config(None)
+    }
+
+    #[test]
+    fn the_seeds_thresholds_are_the_defaults() {
+        let c = criteria();
+        assert_eq!(c.availability_min, 0.95);
+        assert_eq!(c.auth_failure_max, 0.10);
+        assert_eq!(c.p95_max_ms, 2000);
+        assert_eq!(c.detection_delay(), Duration::from_secs(180));
+    }
+
+    #[test]
+    fn healthy_samples_pass_and_too_few_are_inconclusive() {
+        let c = criteria();
+        let a = evaluate(&vec![ok(10.0); 10], &c);
+        assert_eq!(a.verdict, Verdict::Pass, "{:?}", a.reasons);
+        assert_eq!(a.aggregates.availability, 1.0);
+        let a = evaluate(&vec![ok(10.0); 9], &c);
+        assert_eq!(a.verdict, Verdict::Inconclusive);
+        assert!(a.reasons[0].contains("9 samples"), "{:?}", a.reasons);
+        assert_eq!(evaluate(&[], &c).verdict, Verdict::Inconclusive);
+    }
+
+    #[test]
+    fn availability_below_95_percent_fails() {
+        let c = criteria();
+        // 19 of 20 is exactly 95%: passes. 18 of 20 is 90%: fails.
+        let mut s = vec![ok(10.0); 19];
+        s.insert(5, down());
+        assert_eq!(evaluate(&s, &c).verdict, Verdict::Pass);
+        s.insert(12, down());
+        let a = evaluate(&s, &c);
+        assert_eq!(a.verdict, Verdict::Fail);
+        assert!(
+            a.reasons[0].contains("availability 90.5%"),
+            "{:?}",
+            a.reasons
+        );
+    }
+
+    #[test]
+    fn auth_failures_above_10_percent_fail() {
+        let mut c = criteria();
+        c.availability_min = 0.0;
+        c.consecutive_failures = 100;
+        let refused = Sample {
+            auth_refused: true,
+            mcp_ok: Some(false),
+            ..ok(10.0)
+        };
+        let mut s = vec![ok(10.0); 18];
+        s.extend([refused.clone(), refused.clone()]);
+        let a = evaluate(&s, &c);
+        assert_eq!(a.aggregates.auth_failure_rate, 0.10);
+        assert!(
+            !a.reasons.iter().any(|r| r.contains("auth")),
+            "{:?}",
+            a.reasons
+        );
+        s.push(refused);
+        let a = evaluate(&s, &c);
+        assert!(
+            a.reasons.iter().any(|r| r.contains("auth failures 14.3%")),
+            "{:?}",
+            a.reasons
+        );
+        assert_eq!(a.verdict, Verdict::Fail);
+    }
+
+    #[test]
+    fn p95_above_two_seconds_fails_and_error_rate_counts_calls() {
+        let c = criteria();
+        let mut s = vec![ok(100.0); 18];
+        s.extend([ok(2500.0), ok(2600.0)]);
+        // Nearest-rank p95 of 20 samples is the 19th smallest.
+        let a = evaluate(&s, &c);
+        assert_eq!(a.aggregates.p95_ms, 2500.0);
+        assert!(
+            a.reasons.iter().any(|r| r.contains("p95 latency 2500 ms")),
+            "{:?}",
+            a.reasons
+        );
+
+        let bad_call = Sample {
+            mcp_ok: Some(false),
+            ..ok(10.0)
+        };
+        let mut c = criteria();
+        c.availability_min = 0.0;
+        c.consecutive_failures = 100;
+        let mut s = vec![ok(10.0); 9];
+        s.push(bad_call);
+        let a = evaluate(&s, &c);
+        assert_eq!(a.aggregates.error_rate, 0.1);
+        assert!(
+            a.reasons.iter().any(|r| r.contains("error rate 10.0%")),
+            "{:?}",
+            a.reasons
+        );
+    }
+
+    #[test]
+    fn a_run_of_failures_fails_even_with_few_samples() {
+        let a = evaluate(&[ok(1.0), down(), down(), down()], &criteria());
+        assert_eq!(a.verdict, Verdict::Fail);
+        assert_eq!(a.aggregates.max_consecutive_failures, 3);
+    }
+
+    #[test]
+    fn baseline_comparison_allows_tolerance() {
+        let base = aggregate(&vec![ok(100.0); 10]);
+        let same = aggregate(&vec![ok(140.0); 10]);
+        assert!(back_to_baseline(&base, &same, 1.5).is_ok());
+        let slow = aggregate(&vec![ok(400.0); 10]);
+        assert!(back_to_baseline(&base, &slow, 1.5).is_err());
+        let mut errs = vec![ok(100.0); 8];
+        errs.extend([down(), down()]);
+        assert!(back_to_baseline(&base, &aggregate(&errs), 1.5).is_err());
+    }
+
+    /// Plays back a script of samples and counts calls.
+    struct Script {
+        fail_from: usize,
+        calls: AtomicUsize,
+    }
+
+    #[async_trait]
+    impl Sampler for Script {
+        async fn sample(&self) -> Sample {
+            let i = self.calls.fetch_add(1, Ordering::SeqCst);
+            if i >= self.fail_from {
+                down()
+            } else {
+                ok(20.0)
+            }
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_hour_watch_takes_61_samples_in_simulated_time() {
+        let s = Script {
+            fail_from: usize::MAX,
+            calls: AtomicUsize::new(0),
+        };
+        let started = tokio::time::Instant::now();
+        let seen = Arc::new(Mutex::new(0));
+        let seen2 = seen.clone();
+        let out = watch(&s, &criteria(), std::future::pending(), move |_, n| {
+            *seen2.lock().unwrap() = n;
+        })
+        .await;
+        assert_eq!(out.ended, Ended::Completed);
+        assert_eq!(out.samples.len(), 61);
+        assert_eq!(*seen.lock().unwrap(), 61);
+        assert_eq!(out.analysis.verdict, Verdict::Pass);
+        assert_eq!(started.elapsed(), Duration::from_secs(3600));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn consecutive_failures_stop_the_watch_after_the_detection_delay() {
+        let s = Script {
+            fail_from: 5,
+            calls: AtomicUsize::new(0),
+        };
+        let c = criteria();
+        let started = tokio::time::Instant::now();
+        let out = watch(&s, &c, std::future::pending(), |_, _| {}).await;
+        assert_eq!(out.ended, Ended::FailedEarly);
+        assert_eq!(out.samples.len(), 8);
+        assert_eq!(out.analysis.verdict, Verdict::Fail);
+        // The first failing sample is at 5 min; the watch fails 2 intervals later.
+        assert_eq!(started.elapsed(), Duration::from_secs(7 * 60));
+        assert_eq!(
+            started.elapsed() - Duration::from_secs(5 * 60) + c.interval,
+            c.detection_delay()
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn shutdown_interrupts_the_watch() {
+        let s = Script {
+            fail_from: usize::MAX,
+            calls: AtomicUsize::new(0),
+        };
+        let shutdown = tokio::time::sleep(Duration::from_secs(150));
+        let out = watch(&s, &criteria(), shutdown, |_, _| {}).await;
+        assert_eq!(out.ended, Ended::Interrupted);
+        assert_eq!(out.samples.len(), 3);
+        assert_eq!(out.analysis.verdict, Verdict::Inconclusive);
+    }
+}

@@ -1,0 +1,599 @@
+//! The gates before a deploy: data in, verdict out.
+//!
+//! Each gate is a pure function of what the caller observed (the time, the
+//! approvers named, which variables are set, the release check's problems, the
+//! rollback artifact check), so `runway plan` can show every verdict without
+//! changing anything and each rule is unit-tested with no clock, no disk and no
+//! ledger. The binary gathers the facts and records the verdicts.
+
+use std::fmt;
+
+use runway_config::{
+    GatesConfig, WindowConfig,
+    deploy::{Day, Outside},
+};
+use runway_core::Severity;
+use serde::{Deserialize, Serialize};
+
+use crate::ArtifactCheck;
+
+/// How a gate judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GateStatus {
+    Pass,
+    /// Allowed, with something the operator should know.
+    Warn,
+    /// Refused, but an explicit override (an emergency) let it through.
+    Overridden,
+    Refuse,
+    /// Not configured for this environment.
+    Skipped,
+}
+
+impl GateStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GateStatus::Pass => "pass",
+            GateStatus::Warn => "warn",
+            GateStatus::Overridden => "overridden",
+            GateStatus::Refuse => "refuse",
+            GateStatus::Skipped => "skipped",
+        }
+    }
+}
+
+impl fmt::Display for GateStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One gate's verdict, as `plan` prints it and the record keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verdict {
+    /// `window`, `approvals`, `env`, `secret_files`, `rollback_artifact`, `release_check`.
+    pub gate: String,
+    pub status: GateStatus,
+    /// What was found, in one sentence (names, never values).
+    pub detail: String,
+    /// What to do when it refuses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+impl Verdict {
+    fn new(gate: &str, status: GateStatus, detail: impl Into<String>) -> Verdict {
+        Verdict {
+            gate: gate.to_owned(),
+            status,
+            detail: detail.into(),
+            hint: None,
+        }
+    }
+
+    fn hint(mut self, hint: impl Into<String>) -> Verdict {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn refuses(&self) -> bool {
+        self.status == GateStatus::Refuse
+    }
+}
+
+/// Whether any verdict refuses the deploy.
+pub fn refused(verdicts: &[Verdict]) -> bool {
+    verdicts.iter().any(Verdict::refuses)
+}
+
+/// What the ledger says about the incident named by `--emergency`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentFacts {
+    pub severity: Severity,
+    /// Not yet resolved or closed.
+    pub open: bool,
+}
+
+/// `--emergency <incident id>`, with what was found about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Emergency {
+    pub incident: String,
+    /// `None` when the ledger has no such incident.
+    pub facts: Option<IncidentFacts>,
+}
+
+/// Whether an emergency may override a refused window, and why not.
+pub fn emergency_allowed(
+    e: &Emergency,
+    approvers: &[String],
+    operator: &str,
+) -> Result<String, String> {
+    let Some(facts) = &e.facts else {
+        return Err(format!("no incident `{}` in the ledger", e.incident));
+    };
+    if !facts.open {
+        return Err(format!("incident `{}` is not open", e.incident));
+    }
+    if facts.severity > Severity::P1 {
+        return Err(format!(
+            "incident `{}` is {}; only a P0 or P1 incident allows an emergency deploy",
+            e.incident, facts.severity
+        ));
+    }
+    let approver = approvers
+        .iter()
+        .find(|a| !a.trim().eq_ignore_ascii_case(operator.trim()));
+    match approver {
+        Some(a) => Ok(format!(
+            "emergency for {} incident `{}`, approved by {a}",
+            facts.severity, e.incident
+        )),
+        None => Err(
+            "an emergency deploy needs `--approver NAME` (someone other than the operator)".into(),
+        ),
+    }
+}
+
+/// The deploy window at `now`. With no `[window]` table, there is no window.
+pub fn window(
+    config: Option<&WindowConfig>,
+    now: jiff::Timestamp,
+    emergency: Option<&Emergency>,
+    approvers: &[String],
+    operator: &str,
+) -> Verdict {
+    const GATE: &str = "window";
+    let Some(w) = config else {
+        return Verdict::new(
+            GATE,
+            GateStatus::Skipped,
+            "no deploy window for this environment",
+        );
+    };
+    let tz = w.timezone.time_zone();
+    let local = now.to_zoned(tz);
+    let day = Day::ALL[local.weekday().to_monday_zero_offset() as usize];
+    let minute = u16::from(local.hour() as u8) * 60 + u16::from(local.minute() as u8);
+    let date = local.date();
+    let when = format!(
+        "{} {} {:02}:{:02} {}",
+        day.as_str(),
+        date,
+        local.hour(),
+        local.minute(),
+        w.timezone.0
+    );
+    let refusal = if let Some(f) = w.freeze.iter().find(|f| f.contains(date)) {
+        Some(format!("{when} is in the freeze `{}`", f.text))
+    } else if let Some(b) = w.block.iter().find(|b| b.contains(day, minute)) {
+        Some(format!("{when} is blocked (`{}`)", b.text))
+    } else if let Some(a) = w.allow.iter().find(|a| a.contains(day, minute)) {
+        return Verdict::new(
+            GATE,
+            GateStatus::Pass,
+            format!("{when} is inside `{}`", a.text),
+        );
+    } else if w.outside == Outside::Warn {
+        return Verdict::new(
+            GATE,
+            GateStatus::Warn,
+            format!("{when} is outside every allowed span ({})", spans(w)),
+        );
+    } else {
+        Some(format!(
+            "{when} is outside every allowed span ({})",
+            spans(w)
+        ))
+    };
+    let refusal = refusal.unwrap_or_default();
+    match emergency {
+        Some(e) => match emergency_allowed(e, approvers, operator) {
+            Ok(why) => Verdict::new(GATE, GateStatus::Overridden, format!("{refusal}; {why}")),
+            Err(why) => Verdict::new(GATE, GateStatus::Refuse, format!("{refusal}; {why}"))
+                .hint("an emergency needs an open P0 or P1 incident (`runway incident open`) and `--approver NAME`"),
+        },
+        None => Verdict::new(GATE, GateStatus::Refuse, refusal).hint(format!(
+            "deploy during {}, or pass `--emergency INCIDENT --approver NAME` for an open P0/P1 incident",
+            spans(w)
+        )),
+    }
+}
+
+fn spans(w: &WindowConfig) -> String {
+    if w.allow.is_empty() {
+        return "no allowed spans".into();
+    }
+    w.allow
+        .iter()
+        .map(|a| format!("`{}`", a.text))
+        .collect::<Vec<_>>()
+        .join(", ")
+        + &format!(" {}", w.timezone.0)
+}
+
+/// Required approvers: distinct names, none of them the operator, from the allowed list if any.
+pub fn approvals(config: Option<&GatesConfig>, approvers: &[String], operator: &str) -> Verdict {
+    const GATE: &str = "approvals";
+    let required = config.map(|g| g.approvals).unwrap_or(0) as usize;
+    let allowed = config.map(|g| g.approvers.as_slice()).unwrap_or(&[]);
+    let mut valid: Vec<&str> = Vec::new();
+    let mut problems = Vec::new();
+    for a in approvers {
+        let a = a.trim();
+        if a.eq_ignore_ascii_case(operator.trim()) {
+            problems.push(format!(
+                "{a} is the operator and cannot approve their own deploy"
+            ));
+        } else if !allowed.is_empty() && !allowed.iter().any(|x| x.eq_ignore_ascii_case(a)) {
+            problems.push(format!("{a} is not in `gates.approvers`"));
+        } else if !valid.iter().any(|v| v.eq_ignore_ascii_case(a)) {
+            valid.push(a);
+        }
+    }
+    if required == 0 && approvers.is_empty() {
+        return Verdict::new(GATE, GateStatus::Skipped, "no approval required");
+    }
+    let names = if valid.is_empty() {
+        "none".to_owned()
+    } else {
+        valid.join(", ")
+    };
+    if valid.len() >= required && problems.is_empty() {
+        return Verdict::new(
+            GATE,
+            GateStatus::Pass,
+            format!(
+                "approved by {names} ({} of {required} required)",
+                valid.len()
+            ),
+        );
+    }
+    let mut detail = format!("{} of {required} approvals (valid: {names})", valid.len());
+    if !problems.is_empty() {
+        detail = format!("{detail}; {}", problems.join("; "));
+    }
+    let hint = if allowed.is_empty() {
+        "pass `--approver NAME` for each approver (someone other than the operator)".to_owned()
+    } else {
+        format!(
+            "pass `--approver NAME` naming one of {}",
+            allowed.join(", ")
+        )
+    };
+    Verdict::new(GATE, GateStatus::Refuse, detail).hint(hint)
+}
+
+/// Required environment variables, by name; `is_set` says whether one is set and non-empty.
+pub fn required_env(config: Option<&GatesConfig>, is_set: impl Fn(&str) -> bool) -> Verdict {
+    const GATE: &str = "env";
+    let names = config.map(|g| g.required_env.as_slice()).unwrap_or(&[]);
+    if names.is_empty() {
+        return Verdict::new(
+            GATE,
+            GateStatus::Skipped,
+            "no required environment variables",
+        );
+    }
+    let missing: Vec<&str> = names
+        .iter()
+        .map(String::as_str)
+        .filter(|n| !is_set(n))
+        .collect();
+    if missing.is_empty() {
+        Verdict::new(GATE, GateStatus::Pass, format!("set: {}", names.join(", ")))
+    } else {
+        Verdict::new(
+            GATE,
+            GateStatus::Refuse,
+            format!("not set: {}", missing.join(", ")),
+        )
+        .hint(format!("export {} before deploying", missing.join(", ")))
+    }
+}
+
+/// Secret files, by path; `readable` says why one cannot be read (`Err(reason)`).
+pub fn secret_files(
+    config: Option<&GatesConfig>,
+    readable: impl Fn(&str) -> Result<(), String>,
+) -> Verdict {
+    const GATE: &str = "secret_files";
+    let files = config.map(|g| g.secret_files.as_slice()).unwrap_or(&[]);
+    if files.is_empty() {
+        return Verdict::new(GATE, GateStatus::Skipped, "no required secret files");
+    }
+    let bad: Vec<String> = files
+        .iter()
+        .filter_map(|f| readable(f).err().map(|why| format!("{f} ({why})")))
+        .collect();
+    if bad.is_empty() {
+        Verdict::new(
+            GATE,
+            GateStatus::Pass,
+            format!("present: {}", files.join(", ")),
+        )
+    } else {
+        Verdict::new(
+            GATE,
+            GateStatus::Refuse,
+            format!("missing: {}", bad.join(", ")),
+        )
+        .hint("create the files (or mount the secrets) before deploying")
+    }
+}
+
+/// The rollback artifact. `previous` is what runs (or last ran) before this
+/// deploy; `check` is the target's answer about it.
+pub fn rollback_artifact(previous: Option<&str>, check: Option<&ArtifactCheck>) -> Verdict {
+    const GATE: &str = "rollback_artifact";
+    match (previous, check) {
+        (None, _) => Verdict::new(
+            GATE,
+            GateStatus::Warn,
+            "first deployment here: there is nothing to roll back to",
+        ),
+        (Some(v), Some(c)) if c.ok => {
+            Verdict::new(GATE, GateStatus::Pass, format!("{v}: {}", c.what))
+        }
+        (Some(v), Some(c)) => {
+            let mut verdict = Verdict::new(GATE, GateStatus::Refuse, format!("{v}: {}", c.what));
+            verdict.hint = c.hint.clone();
+            verdict
+        }
+        (Some(v), None) => Verdict::new(
+            GATE,
+            GateStatus::Refuse,
+            format!("{v}: the target could not say whether it can be put back"),
+        ),
+    }
+}
+
+/// `release check` at the version's tag: `problems` is what it found wrong.
+pub fn release_check(
+    config: Option<&GatesConfig>,
+    version: &str,
+    problems: Option<&[String]>,
+) -> Verdict {
+    const GATE: &str = "release_check";
+    if !config.is_none_or(GatesConfig::release_check) {
+        return Verdict::new(GATE, GateStatus::Skipped, "`gates.release_check = false`");
+    }
+    match problems {
+        None => Verdict::new(GATE, GateStatus::Skipped, "not run"),
+        Some([]) => Verdict::new(
+            GATE,
+            GateStatus::Pass,
+            format!("{version}: tag, version files and changelog agree"),
+        ),
+        Some(p) => Verdict::new(
+            GATE,
+            GateStatus::Refuse,
+            format!("{version}: {}", p.join("; ")),
+        )
+        .hint(format!(
+            "release {version} first (`runway release bump`), or deploy a released version"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use runway_config::Config;
+
+    use super::*;
+
+    fn window_config(text: &str) -> WindowConfig {
+        let c = Config::parse(
+            &format!("[environments.p.window]\n{text}"),
+            Path::new("runway.toml"),
+        )
+        .unwrap();
+        c.environments["p"].window.clone().unwrap()
+    }
+
+    fn at(s: &str) -> jiff::Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn open_p1() -> Emergency {
+        Emergency {
+            incident: "inc-1".into(),
+            facts: Some(IncidentFacts {
+                severity: Severity::P1,
+                open: true,
+            }),
+        }
+    }
+
+    #[test]
+    fn the_tabcorp_defaults_allow_tuesday_and_wednesday_daytime_only() {
+        let w = window_config("");
+        // 2026-12-01 is a Tuesday.
+        let v = window(Some(&w), at("2026-12-01T10:00:00Z"), None, &[], "op");
+        assert_eq!(v.status, GateStatus::Pass, "{}", v.detail);
+        assert!(v.detail.contains("Tue 10:00-16:00"), "{}", v.detail);
+        let v = window(Some(&w), at("2026-12-02T15:59:00Z"), None, &[], "op");
+        assert_eq!(v.status, GateStatus::Pass);
+        for (t, why) in [
+            ("2026-12-01T16:00:00Z", "outside"),
+            ("2026-12-01T09:59:00Z", "outside"),
+            ("2026-12-03T12:00:00Z", "outside"), // Thursday
+            ("2026-12-04T12:00:00Z", "blocked"), // Friday
+            ("2026-12-05T12:00:00Z", "blocked"), // Saturday
+            ("2026-12-06T12:00:00Z", "blocked"), // Sunday
+        ] {
+            let v = window(Some(&w), at(t), None, &[], "op");
+            assert_eq!(v.status, GateStatus::Refuse, "{t}");
+            assert!(v.detail.contains(why), "{t}: {}", v.detail);
+            assert!(v.hint.as_ref().unwrap().contains("--emergency"));
+        }
+    }
+
+    #[test]
+    fn freeze_dates_refuse_even_inside_the_window() {
+        let w = window_config("freeze = [\"2026-12-22..2026-12-23\"]\n");
+        let v = window(Some(&w), at("2026-12-22T11:00:00Z"), None, &[], "op");
+        assert_eq!(v.status, GateStatus::Refuse);
+        assert!(
+            v.detail.contains("freeze `2026-12-22..2026-12-23`"),
+            "{}",
+            v.detail
+        );
+        let v = window(Some(&w), at("2026-12-29T11:00:00Z"), None, &[], "op");
+        assert_eq!(v.status, GateStatus::Pass);
+    }
+
+    #[test]
+    fn the_window_is_judged_in_its_time_zone() {
+        let w = window_config(
+            "timezone = \"Australia/Sydney\"\nallow = [\"Tue 10:00-16:00\"]\nblock = []\n",
+        );
+        // Tuesday 10:30 in Sydney (UTC+11 in December) is Monday 23:30 UTC.
+        let v = window(Some(&w), at("2026-11-30T23:30:00Z"), None, &[], "op");
+        assert_eq!(v.status, GateStatus::Pass, "{}", v.detail);
+        assert!(v.detail.contains("Australia/Sydney"));
+        let v = window(Some(&w), at("2026-12-01T10:30:00Z"), None, &[], "op");
+        assert_eq!(v.status, GateStatus::Refuse, "{}", v.detail);
+    }
+
+    #[test]
+    fn outside_can_warn_instead_of_refusing_but_blocks_still_refuse() {
+        let w = window_config("outside = \"warn\"\n");
+        let v = window(Some(&w), at("2026-12-03T12:00:00Z"), None, &[], "op");
+        assert_eq!(v.status, GateStatus::Warn);
+        let v = window(Some(&w), at("2026-12-04T12:00:00Z"), None, &[], "op");
+        assert_eq!(v.status, GateStatus::Refuse);
+    }
+
+    #[test]
+    fn no_window_table_means_no_window() {
+        let v = window(None, at("2026-12-04T12:00:00Z"), None, &[], "op");
+        assert_eq!(v.status, GateStatus::Skipped);
+    }
+
+    #[test]
+    fn an_emergency_overrides_only_for_an_open_p0_or_p1_with_an_approver() {
+        let w = window_config("");
+        let friday = at("2026-12-04T12:00:00Z");
+        let bob = vec!["bob".to_string()];
+        let v = window(Some(&w), friday, Some(&open_p1()), &bob, "alice");
+        assert_eq!(v.status, GateStatus::Overridden, "{}", v.detail);
+        assert!(v.detail.contains("approved by bob"), "{}", v.detail);
+        assert!(v.detail.contains("P1 incident `inc-1`"), "{}", v.detail);
+
+        let refuses = |e: Emergency, approvers: &[String], needle: &str| {
+            let v = window(Some(&w), friday, Some(&e), approvers, "alice");
+            assert_eq!(v.status, GateStatus::Refuse, "{}", v.detail);
+            assert!(v.detail.contains(needle), "{}", v.detail);
+        };
+        refuses(open_p1(), &[], "--approver");
+        refuses(open_p1(), &["Alice".to_string()], "--approver");
+        let mut p2 = open_p1();
+        p2.facts.as_mut().unwrap().severity = Severity::P2;
+        refuses(p2, &bob, "only a P0 or P1");
+        let mut closed = open_p1();
+        closed.facts.as_mut().unwrap().open = false;
+        refuses(closed, &bob, "not open");
+        refuses(
+            Emergency {
+                incident: "inc-x".into(),
+                facts: None,
+            },
+            &bob,
+            "no incident `inc-x`",
+        );
+    }
+
+    fn gates(text: &str) -> GatesConfig {
+        let c = Config::parse(
+            &format!("[environments.p.gates]\n{text}"),
+            Path::new("runway.toml"),
+        )
+        .unwrap();
+        c.environments["p"].gates.clone().unwrap()
+    }
+
+    #[test]
+    fn approvals_need_distinct_people_other_than_the_operator() {
+        let g = gates("approvals = 2\n");
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let v = approvals(Some(&g), &names(&["bob", "carol"]), "alice");
+        assert_eq!(v.status, GateStatus::Pass, "{}", v.detail);
+        let v = approvals(Some(&g), &names(&["bob", "BOB"]), "alice");
+        assert_eq!(v.status, GateStatus::Refuse, "{}", v.detail);
+        assert!(v.detail.contains("1 of 2"), "{}", v.detail);
+        let v = approvals(Some(&g), &names(&["bob", "alice"]), "alice");
+        assert_eq!(v.status, GateStatus::Refuse);
+        assert!(v.detail.contains("alice is the operator"), "{}", v.detail);
+        let g = gates("approvals = 1\napprovers = [\"bob\"]\n");
+        let v = approvals(Some(&g), &names(&["mallory"]), "alice");
+        assert_eq!(v.status, GateStatus::Refuse);
+        assert!(
+            v.detail.contains("not in `gates.approvers`"),
+            "{}",
+            v.detail
+        );
+        assert_eq!(approvals(None, &[], "alice").status, GateStatus::Skipped);
+    }
+
+    #[test]
+    fn required_env_and_secret_files_name_what_is_missing_never_values() {
+        let g = gates(
+            "required_env = [\"A_TOKEN\", \"B_URL\"]\nsecret_files = [\"s/key.pem\", \"s/ca.pem\"]\n",
+        );
+        let v = required_env(Some(&g), |n| n == "A_TOKEN");
+        assert_eq!(v.status, GateStatus::Refuse);
+        assert_eq!(v.detail, "not set: B_URL");
+        assert_eq!(required_env(Some(&g), |_| true).status, GateStatus::Pass);
+        let v = secret_files(Some(&g), |f| {
+            if f == "s/ca.pem" {
+                Err("not found".into())
+            } else {
+                Ok(())
+            }
+        });
+        assert_eq!(v.status, GateStatus::Refuse);
+        assert_eq!(v.detail, "missing: s/ca.pem (not found)");
+        assert_eq!(secret_files(Some(&g), |_| Ok(())).status, GateStatus::Pass);
+        assert_eq!(required_env(None, |_| false).status, GateStatus::Skipped);
+    }
+
+    #[test]
+    fn the_rollback_artifact_and_release_check_verdicts() {
+        let ok = ArtifactCheck {
+            ok: true,
+            what: "previous command `x` is runnable".into(),
+            hint: None,
+        };
+        let bad = ArtifactCheck {
+            ok: false,
+            what: "image sha256:aa is gone".into(),
+            hint: Some("pull it".into()),
+        };
+        assert_eq!(rollback_artifact(None, None).status, GateStatus::Warn);
+        assert_eq!(
+            rollback_artifact(Some("1.0.0"), Some(&ok)).status,
+            GateStatus::Pass
+        );
+        let v = rollback_artifact(Some("1.0.0"), Some(&bad));
+        assert_eq!(v.status, GateStatus::Refuse);
+        assert_eq!(v.hint.as_deref(), Some("pull it"));
+
+        assert_eq!(
+            release_check(None, "1.0.0", Some(&[])).status,
+            GateStatus::Pass
+        );
+        let p = vec!["no tag `v1.0.0`".to_string()];
+        let v = release_check(None, "1.0.0", Some(&p));
+        assert_eq!(v.status, GateStatus::Refuse);
+        assert!(v.detail.contains("no tag `v1.0.0`"));
+        let off = gates("release_check = false\n");
+        assert_eq!(
+            release_check(Some(&off), "1.0.0", Some(&p)).status,
+            GateStatus::Skipped
+        );
+        assert!(refused(&[v]));
+    }
+}

@@ -1,0 +1,138 @@
+//! The watch's sampler on a live server, through runway-verify's raw clients.
+//!
+//! Each sample is what a user's client would do: `GET` the health endpoint,
+//! then an MCP handshake and one call (a configured tool, else `tools/list`),
+//! with the environment's token. Everything is bounded by the verify crate's
+//! limits; a refused token (401/403) counts as an auth failure, not as the
+//! server being down.
+
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use runway_core::{Redactor, Secret};
+use runway_verify::{
+    EraChoice,
+    http::{self, Limits},
+    mcp::client::{HttpConn, RpcFailure},
+};
+use serde_json::{Value, json};
+
+use crate::analysis::{Sample, Sampler};
+
+/// What one sample calls.
+#[derive(Debug, Clone)]
+pub struct ProbeCall {
+    pub tool: String,
+    pub arguments: Value,
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpSampler {
+    pub health: Option<url::Url>,
+    pub mcp: url::Url,
+    pub token: Option<Secret>,
+    pub call: Option<ProbeCall>,
+    pub timeout: Duration,
+    pub redactor: Redactor,
+}
+
+impl HttpSampler {
+    fn limits(&self) -> Limits {
+        Limits {
+            timeout: self.timeout,
+            max_body: 256 * 1024,
+        }
+    }
+}
+
+fn refused(status: Option<u16>) -> bool {
+    matches!(status, Some(401 | 403))
+}
+
+#[async_trait]
+impl Sampler for HttpSampler {
+    async fn sample(&self) -> Sample {
+        let started = Instant::now();
+        let at = chrono::Utc::now();
+        let limits = self.limits();
+        let mut s = Sample {
+            at,
+            healthy: true,
+            mcp_ok: None,
+            auth_refused: false,
+            latency_ms: 0.0,
+            version: None,
+            error: None,
+        };
+        if let Some(h) = &self.health {
+            let client = http::client(limits);
+            let got = match client.get(h.clone()).build() {
+                Ok(req) => http::fetch(&client, req, limits)
+                    .await
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            match got {
+                Ok(o) if (200..300).contains(&o.status) => {
+                    s.version = o
+                        .json()
+                        .and_then(|j| j.get("version").and_then(Value::as_str).map(str::to_owned));
+                }
+                Ok(o) => {
+                    s.healthy = false;
+                    s.error = Some(format!("health answered HTTP {}", o.status));
+                }
+                Err(e) => {
+                    s.healthy = false;
+                    s.error = Some(format!("health: {e}"));
+                }
+            }
+        }
+        if s.healthy {
+            let mut conn = HttpConn::new(
+                self.mcp.clone(),
+                self.token.clone(),
+                limits,
+                self.redactor.clone(),
+            );
+            match conn.handshake(EraChoice::Auto).await {
+                Err(f) => {
+                    s.mcp_ok = Some(false);
+                    s.auth_refused = self.token.is_some() && refused(f.evidence.status);
+                    s.error = Some(format!("handshake: {}", self.redactor.redact(&f.message)));
+                }
+                Ok(h) => {
+                    if s.version.is_none() {
+                        s.version = h.server_version;
+                    }
+                    let reply = match &self.call {
+                        Some(c) => {
+                            conn.rpc(
+                                "tools/call",
+                                json!({ "name": c.tool, "arguments": c.arguments }),
+                            )
+                            .await
+                        }
+                        None => conn.rpc("tools/list", json!({})).await,
+                    };
+                    match reply.outcome {
+                        Ok(v) if v.get("isError").and_then(Value::as_bool) == Some(true) => {
+                            s.mcp_ok = Some(false);
+                            s.error = Some("the tool answered `isError: true`".into());
+                        }
+                        Ok(_) => s.mcp_ok = Some(true),
+                        Err(f) => {
+                            s.mcp_ok = Some(false);
+                            s.auth_refused = self.token.is_some()
+                                && (refused(reply.evidence.status)
+                                    || matches!(f, RpcFailure::Status(401 | 403)));
+                            s.error = Some(self.redactor.redact(&f.to_string()));
+                        }
+                    }
+                }
+            }
+        }
+        s.latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+        s
+    }
+}

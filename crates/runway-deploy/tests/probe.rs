@@ -1,0 +1,85 @@
+//! The watch's sampler against the reference MCP server, in-process.
+
+use std::time::Duration;
+
+use runway_core::{Redactor, Secret};
+use runway_deploy::{
+    analysis::Sampler,
+    probe::{HttpSampler, ProbeCall},
+};
+use runway_reference::{Faults, Options};
+
+async fn server(token: Option<&str>, faults: Faults) -> runway_reference::Running {
+    runway_reference::spawn(Options {
+        token: token.map(Secret::new),
+        version: "3.1.4".into(),
+        faults,
+        ..Options::default()
+    })
+    .await
+    .unwrap()
+}
+
+fn sampler(s: &runway_reference::Running, token: Option<&str>) -> HttpSampler {
+    HttpSampler {
+        health: Some(format!("{}/health", s.base_url).parse().unwrap()),
+        mcp: s.mcp_url.parse().unwrap(),
+        token: token.map(Secret::new),
+        call: Some(ProbeCall {
+            tool: "echo".into(),
+            arguments: serde_json::json!({ "message": "watch" }),
+        }),
+        timeout: Duration::from_secs(5),
+        redactor: Redactor::new(),
+    }
+}
+
+#[tokio::test]
+async fn a_healthy_server_gives_a_good_sample_with_its_version() {
+    let s = server(Some("tok-good-123"), Faults::default()).await;
+    let sample = sampler(&s, Some("tok-good-123")).sample().await;
+    assert!(sample.healthy, "{sample:?}");
+    assert_eq!(sample.mcp_ok, Some(true), "{sample:?}");
+    assert!(!sample.auth_refused);
+    assert!(!sample.failed());
+    assert_eq!(sample.version.as_deref(), Some("3.1.4"));
+    assert!(sample.latency_ms > 0.0);
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_refused_token_is_an_auth_failure() {
+    let s = server(Some("tok-good-123"), Faults::default()).await;
+    let sample = sampler(&s, Some("tok-wrong-456")).sample().await;
+    assert!(sample.healthy);
+    assert_eq!(sample.mcp_ok, Some(false));
+    assert!(sample.auth_refused, "{sample:?}");
+    assert!(!format!("{sample:?}").contains("tok-wrong-456"));
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_unhealthy_server_or_a_failing_tool_fails_the_sample() {
+    let s = server(None, Faults::parse("unhealthy").unwrap()).await;
+    let sample = sampler(&s, None).sample().await;
+    assert!(!sample.healthy);
+    assert_eq!(sample.mcp_ok, None);
+    assert!(sample.error.unwrap().contains("503"));
+    s.shutdown().await;
+
+    let s = server(None, Faults::parse("failing-tool").unwrap()).await;
+    let sample = sampler(&s, None).sample().await;
+    assert!(sample.healthy);
+    assert_eq!(sample.mcp_ok, Some(false), "{sample:?}");
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_stopped_server_is_down() {
+    let s = server(None, Faults::default()).await;
+    let probe = sampler(&s, None);
+    s.shutdown().await;
+    let sample = probe.sample().await;
+    assert!(!sample.healthy);
+    assert!(sample.failed());
+}
