@@ -232,10 +232,15 @@ where
     let shutdown = CancellationToken::new();
     let _stop_tools = shutdown.clone().drop_guard();
     let handler = handler::Reference::new(shared(&opts, &shutdown));
-    let running = handler
-        .serve((reader, writer))
-        .await
-        .context("the stdio client did not complete the `initialize` handshake")?;
+    let running = if opts.faults.bad_annotations {
+        // rmcp's types cannot hold a mistyped hint: rewrite its output lines.
+        let (rmcp_out, from_rmcp) = tokio::io::duplex(64 * 1024);
+        tokio::spawn(mistype_lines(from_rmcp, writer));
+        handler.serve((reader, rmcp_out)).await
+    } else {
+        handler.serve((reader, writer)).await
+    }
+    .context("the stdio client did not complete the `initialize` handshake")?;
     running
         .waiting()
         .await
@@ -256,5 +261,26 @@ mod tests {
         let shown = format!("{opts:?} {opts:#?}");
         assert!(!shown.contains("reference-token-7781"), "{shown}");
         assert!(shown.contains("[redacted]"), "{shown}");
+    }
+}
+
+/// Copies rmcp's output lines to `writer` with the `bad-annotations` fault applied.
+async fn mistype_lines<W>(from: tokio::io::DuplexStream, mut writer: W)
+where
+    W: tokio::io::AsyncWrite + Send + Unpin + 'static,
+{
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+    let mut from = tokio::io::BufReader::new(from);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match from.read_until(b'\n', &mut line).await {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        let out = tools::mistype_annotations(&line);
+        if writer.write_all(&out).await.is_err() || writer.flush().await.is_err() {
+            break;
+        }
     }
 }

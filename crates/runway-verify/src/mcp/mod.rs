@@ -27,6 +27,7 @@ pub mod sdk;
 mod session;
 pub mod stdio;
 mod stdio_checks;
+mod surface;
 mod tools;
 pub mod wire;
 
@@ -138,6 +139,7 @@ pub async fn run(ctx: &Context) -> McpOutcome {
         for kind in ["resources", "prompts"] {
             checks.push(listing::list_capability_check(&mut c, kind).await);
         }
+        surface::surface_checks(ctx, &mut c, tools.as_deref(), &mut checks).await;
         errors::error_checks(ctx, &mut c.conn, tools.as_deref(), &mut checks).await;
         checks.push(errors::version_header_check(ctx, &mut c.conn).await);
         if let Conn::Http(h) = &c.conn {

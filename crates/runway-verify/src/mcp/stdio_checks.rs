@@ -63,8 +63,9 @@ pub(super) fn stdout_check(ctx: &Context, s: &SdkConn) -> Option<CheckResult> {
 
 /// Writes a malformed line (`-32700`) or an invalid request (`-32600`) to the
 /// server's stdin, then a `ping`, and judges the answer: the right error
-/// passes; silence while the server goes on answering is a SHOULD-level
-/// finding (the official SDKs ignore unparsable lines); dying or hanging fails.
+/// passes; silence while the server goes on answering is a warning (one that
+/// `conformance` fails for an invalid request, which has an id to answer);
+/// dying or hanging fails.
 pub(super) async fn raw_error_check(
     ctx: &Context,
     s: &SdkConn,
@@ -148,9 +149,18 @@ pub(super) async fn raw_error_check(
             ),
         }
     } else if p.alive {
+        // Unparsable input has no id to answer, and the official SDKs ignore it
+        // on purpose (an answer can start an error storm with a confused
+        // peer): a warning even in `conformance`. An invalid request with an
+        // id is owed an answer.
+        let status = if want == -32700 {
+            runway_core::Status::Warn
+        } else {
+            soft(ctx)
+        };
         result(
             id,
-            soft(ctx),
+            status,
             format!(
                 "no answer to {what} (JSON-RPC asks for error {want} with a null id); the server still answers `ping`"
             ),
