@@ -62,6 +62,16 @@ impl EraName {
     }
 }
 
+/// How the server authenticates clients (`auth`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthName {
+    /// A static bearer token: no OAuth metadata is expected.
+    Bearer,
+    /// MCP authorization with OAuth: RFC 9728 protected resource metadata is required.
+    Oauth,
+}
+
 /// A key of the `checks` table: a known group (`auth`) or an id in one (`auth.query_token`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct CheckName(pub String);
@@ -230,6 +240,9 @@ pub struct EnvironmentConfig {
     pub token_env: Option<String>,
     /// Path of a file holding the bearer token.
     pub token_file: Option<String>,
+    /// How the server authenticates: `bearer` (a static token) or `oauth`
+    /// (RFC 9728 metadata required). Unset, the server's 401 decides.
+    pub auth: Option<AuthName>,
     /// The check suite `runway verify <env>` runs (default `smoke`).
     pub suite: Option<SuiteName>,
     /// The MCP era to verify: `auto` (default), `session` or `stateless`.

@@ -14,6 +14,13 @@ pub struct ReleaseConfig {
     /// Version files. Empty means "detect them" (what `runway init` writes down).
     #[serde(default)]
     pub files: Vec<VersionFileConfig>,
+    /// Detected version files to leave alone (`["uv.lock"]`), without listing the others.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// The number of a pre-release line's first version: `1` (`1.2.0-rc.1`, the
+    /// default) or `0` (`1.2.0-rc.0`, `1.2.0rc0`).
+    #[serde(default = "one")]
+    pub prerelease_start: u64,
     /// Branches a release may be cut from (`runway release check`).
     #[serde(default = "default_branches")]
     pub branches: Vec<String>,
@@ -68,6 +75,10 @@ pub struct VersionFileConfig {
     /// Without it the kind is detected from the file name.
     #[serde(default)]
     pub regex: Option<String>,
+    /// For a JSON file: the fields that hold the version, by path
+    /// (`["$.version", "$.packages[*].version"]`).
+    #[serde(default)]
+    pub fields: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -115,6 +126,10 @@ pub struct GateConfig {
 
 fn yes() -> bool {
     true
+}
+
+fn one() -> u64 {
+    1
 }
 
 fn default_tag_prefix() -> String {
@@ -185,6 +200,8 @@ impl Default for ReleaseConfig {
         ReleaseConfig {
             tag_prefix: default_tag_prefix(),
             files: Vec::new(),
+            exclude: Vec::new(),
+            prerelease_start: 1,
             branches: default_branches(),
             main_branch: default_main_branch(),
             bump_minor_pre_major: true,
@@ -208,6 +225,26 @@ impl ReleaseConfig {
                     "must not be empty".into(),
                 ));
             }
+        }
+        for (i, f) in self.files.iter().enumerate() {
+            if f.regex.is_some() && f.fields.is_some() {
+                return Err((
+                    format!("release.files.{i}.fields"),
+                    "set `regex` or `fields`, not both".into(),
+                ));
+            }
+            if f.fields.as_ref().is_some_and(|fs| fs.is_empty()) {
+                return Err((
+                    format!("release.files.{i}.fields"),
+                    "name at least one field, e.g. `[\"$.version\"]`".into(),
+                ));
+            }
+        }
+        if self.prerelease_start > 1 {
+            return Err((
+                "release.prerelease_start".into(),
+                "must be `0` or `1`".into(),
+            ));
         }
         if let Some(src) = &self.surface_source {
             match (&src.command, &src.url) {

@@ -62,7 +62,9 @@ fn request(version: &str, port: u16) -> DeployRequest {
 }
 
 async fn health_version(port: u16) -> serde_json::Value {
-    let body = reqwest::get(format!("http://127.0.0.1:{port}/health"))
+    let body = runway_verify::http::client(Default::default())
+        .get(format!("http://127.0.0.1:{port}/health"))
+        .send()
         .await
         .unwrap()
         .text()

@@ -23,17 +23,23 @@ pub const MAX_LOG_BYTES: usize = 64 * 1024;
 #[serde(rename_all = "snake_case")]
 pub enum GateVerdict {
     Pass,
+    /// Allowed, with something the operator should know.
+    Warn,
     Refused,
     /// It would have refused, and an explicit override let the deployment go on.
     Overridden,
+    /// Not configured for this environment.
+    Skipped,
 }
 
 impl GateVerdict {
     pub fn as_str(self) -> &'static str {
         match self {
             GateVerdict::Pass => "pass",
+            GateVerdict::Warn => "warn",
             GateVerdict::Refused => "refused",
             GateVerdict::Overridden => "overridden",
+            GateVerdict::Skipped => "skipped",
         }
     }
 }
@@ -52,6 +58,9 @@ pub struct GateRecord {
     /// Why: what was checked, what was missing, who overrode it.
     #[serde(default)]
     pub detail: String,
+    /// What to do when it refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
 }
 
 impl GateRecord {
@@ -60,6 +69,7 @@ impl GateRecord {
             name: name.into(),
             verdict,
             detail: detail.into(),
+            hint: None,
         }
     }
 }

@@ -6,17 +6,24 @@
 //!
 //! Definitions, as Runway applies them:
 //! - a *deployment* is one that ended (verified, rolled back or failed);
-//!   aborted and in-progress ones never reached the environment;
+//!   aborted and in-progress ones never reached the environment; a
+//!   deployment that is itself a rollback (`rollback_of`) is counted as a
+//!   *rollback*, not as a deployment;
+//! - *rollbacks*: deployments rolled back by `runway deploy` (outcome
+//!   `rolled_back`) plus rollback deployments (`runway rollback`);
+//! - *restores*: failed deployments whose service was restored (the
+//!   sample of the recovery time);
 //! - *deployment frequency*: deployments per day over the window;
 //! - *lead time for changes*: median of commit time → end of each verified
 //!   deployment (the commit is the deployment's `git_sha`);
-//! - *change failure rate*: deployments rolled back, failed, or blamed by an
-//!   incident, over all deployments;
+//! - *change failure rate*: deployments rolled back, failed, undone by a
+//!   later rollback deployment, or blamed by an incident, over all deployments;
 //! - *failed-deployment recovery time*: median, over failed deployments, of
 //!   the time until service was restored: a linked incident's detection →
-//!   mitigation (or resolution); else a rollback's start → end; else the
-//!   failed deployment's start → the end of the next verified deployment to
-//!   the same environment.
+//!   mitigation (or resolution); else, for one rolled back, its start → the
+//!   end of its rollback; for one undone by a rollback deployment, its start
+//!   → the end of that (verified) rollback; else its start → the end of the
+//!   next verified deployment to the same environment.
 //!
 //! Bands follow the 2023 Accelerate State of DevOps report's clusters (elite,
 //! high, medium, low); where the report's low band overlaps medium, anything
@@ -112,6 +119,16 @@ pub struct Metric {
     pub sample: usize,
 }
 
+/// How the window's deployments (rollback deployments aside) ended.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Outcomes {
+    pub verified: usize,
+    pub rolled_back: usize,
+    pub failed: usize,
+    /// Stopped before the end; not counted as deployments.
+    pub aborted: usize,
+}
+
 /// The four metrics for one environment (or all) over one window.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DoraReport {
@@ -121,6 +138,11 @@ pub struct DoraReport {
     pub until: DateTime<Utc>,
     pub deployments: usize,
     pub failed_deployments: usize,
+    pub outcomes: Outcomes,
+    /// Rollbacks carried out: automatic ones and rollback deployments.
+    pub rollbacks: usize,
+    /// Failed deployments whose service was restored.
+    pub restores: usize,
     pub deployment_frequency: Metric,
     pub lead_time_for_changes: Metric,
     pub change_failure_rate: Metric,
@@ -141,12 +163,44 @@ pub fn compute(
 ) -> DoraReport {
     let mut notes = Vec::new();
     let in_env = |r: &Record| environment.is_none_or(|e| r.environment.as_deref() == Some(e));
-    let ended: Vec<&Record> = deployments
+    let in_window: Vec<&Record> = deployments
         .iter()
         .filter(|r| r.kind == Kind::Deployment && in_env(r))
         .filter(|r| r.created_at >= since && r.created_at < until)
+        .collect();
+    let mut outcomes = Outcomes::default();
+    for r in in_window.iter().filter(|r| rollback_of(r).is_none()) {
+        match r.outcome() {
+            Some(Outcome::Verified) => outcomes.verified += 1,
+            Some(Outcome::RolledBack) => outcomes.rolled_back += 1,
+            Some(Outcome::Failed) => outcomes.failed += 1,
+            Some(Outcome::Aborted) => outcomes.aborted += 1,
+            None => {}
+        }
+    }
+    let ended: Vec<&Record> = in_window
+        .iter()
+        .copied()
+        .filter(|r| rollback_of(r).is_none())
         .filter(|r| matches!(r.outcome(), Some(o) if o != Outcome::Aborted))
         .collect();
+    let rollback_deployments = in_window
+        .iter()
+        .filter(|r| rollback_of(r).is_some())
+        .filter(|r| matches!(r.outcome(), Some(o) if o != Outcome::Aborted))
+        .count();
+    let rollbacks = outcomes.rolled_back + rollback_deployments;
+    // Each deployment undone by a verified rollback deployment: the earliest such end.
+    let mut undone: HashMap<&str, DateTime<Utc>> = HashMap::new();
+    for r in deployments.iter().filter(|r| r.kind == Kind::Deployment) {
+        if let Some(target) = rollback_of(r)
+            && r.outcome() == Some(Outcome::Verified)
+        {
+            let end = r.deployment_finished_at().unwrap_or(r.created_at);
+            let slot = undone.entry(target).or_insert(end);
+            *slot = (*slot).min(end);
+        }
+    }
 
     let blamed: HashMap<&str, Vec<&Record>> = incidents
         .iter()
@@ -200,6 +254,7 @@ pub fn compute(
         .filter(|d| {
             matches!(d.outcome(), Some(Outcome::RolledBack | Outcome::Failed))
                 || blamed.contains_key(d.id.as_str())
+                || undone.contains_key(d.id.as_str())
         })
         .collect();
     let cfr = (!ended.is_empty()).then(|| 100.0 * failed.len() as f64 / ended.len() as f64);
@@ -234,7 +289,12 @@ pub fn compute(
         if !seen.insert(d.id.as_str()) {
             continue;
         }
-        let restored = recovery(d, blamed.get(d.id.as_str()), &verified_by_env);
+        let restored = recovery(
+            d,
+            blamed.get(d.id.as_str()),
+            undone.get(d.id.as_str()).copied(),
+            &verified_by_env,
+        );
         match restored {
             Some(h) => recovery_hours.push(h),
             None => unrecovered += 1,
@@ -259,6 +319,9 @@ pub fn compute(
         until,
         deployments: ended.len(),
         failed_deployments: failed.len(),
+        outcomes,
+        rollbacks,
+        restores: recovery_hours.len(),
         deployment_frequency,
         lead_time_for_changes,
         change_failure_rate,
@@ -270,9 +333,15 @@ pub fn compute(
 /// Per environment, the (start, end) of each verified deployment, by start.
 type VerifiedByEnv<'a> = HashMap<&'a str, Vec<(DateTime<Utc>, DateTime<Utc>)>>;
 
+/// The deployment a rollback deployment undoes (cheap: no body decoding).
+fn rollback_of(r: &Record) -> Option<&str> {
+    r.body.get("rollback_of").and_then(|v| v.as_str())
+}
+
 fn recovery(
     d: &Record,
     incidents: Option<&Vec<&Record>>,
+    undone_at: Option<DateTime<Utc>>,
     verified_by_env: &VerifiedByEnv<'_>,
 ) -> Option<f64> {
     if let Some(incs) = incidents {
@@ -291,6 +360,9 @@ fn recovery(
     }
     if d.outcome() == Some(Outcome::RolledBack) {
         let end = d.deployment_finished_at()?;
+        return Some(hours(end - d.created_at).max(0.0));
+    }
+    if let Some(end) = undone_at {
         return Some(hours(end - d.created_at).max(0.0));
     }
     let env = d.environment.as_deref()?;
@@ -405,6 +477,10 @@ mod tests {
         let r = compute(&deps, &incs, &commits, Some("prod"), t(0), t(240));
         assert_eq!(r.deployments, 6);
         assert_eq!(r.failed_deployments, 2);
+        assert_eq!(r.rollbacks, 1);
+        assert_eq!(r.restores, 2);
+        assert_eq!(r.outcomes.aborted, 1);
+        assert_eq!(r.outcomes.verified, 5);
         let f = r.deployment_frequency.value.unwrap();
         assert!((f - 0.6).abs() < 1e-9, "{f}");
         assert_eq!(r.deployment_frequency.band, Some(Band::High));
@@ -423,6 +499,44 @@ mod tests {
         // Recovery: d3 rollback 1 h, d6 incident 3 h -> median 2 h.
         assert_eq!(r.failed_deployment_recovery_time.value, Some(2.0));
         assert_eq!(r.failed_deployment_recovery_time.band, Some(Band::High));
+    }
+
+    #[test]
+    fn rollback_deployments_count_as_rollbacks_and_restore_what_they_undo() {
+        // d1 verified, then undone 5 h after it started by r1 (a rollback
+        // deployment); d2 rolled back automatically within 1 h; d3 aborted;
+        // r2 rolled back d2 again but was aborted (not counted).
+        let mut r1 = dep("r1", "prod", 4, 5, Outcome::Verified, "c");
+        let mut body = r1.deployment().unwrap();
+        body.rollback_of = Some("d1".into());
+        r1.body = serde_json::to_value(&body).unwrap();
+        let mut r2 = dep("r2", "prod", 12, 13, Outcome::Aborted, "c");
+        body.rollback_of = Some("d2".into());
+        r2.body = serde_json::to_value(&body).unwrap();
+        let deps = vec![
+            dep("d1", "prod", 0, 1, Outcome::Verified, "c"),
+            r1,
+            dep("d2", "prod", 10, 11, Outcome::RolledBack, "c"),
+            r2,
+            dep("d3", "prod", 14, 15, Outcome::Aborted, "c"),
+        ];
+        let r = compute(&deps, &[], &HashMap::new(), Some("prod"), t(0), t(24));
+        assert_eq!(r.deployments, 2, "rollback deployments are not deployments");
+        assert_eq!(
+            r.outcomes,
+            Outcomes {
+                verified: 1,
+                rolled_back: 1,
+                failed: 0,
+                aborted: 1
+            }
+        );
+        assert_eq!(r.rollbacks, 2);
+        assert_eq!(r.failed_deployments, 2, "d1 was undone, d2 rolled back");
+        assert_eq!(r.change_failure_rate.value, Some(100.0));
+        assert_eq!(r.restores, 2);
+        // d1: 0 -> 5 h (r1's end); d2: 10 -> 11 h -> median 3 h.
+        assert_eq!(r.failed_deployment_recovery_time.value, Some(3.0));
     }
 
     #[test]

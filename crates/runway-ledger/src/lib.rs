@@ -113,6 +113,12 @@ impl runway_core::Diagnostic for LedgerError {
             LedgerError::Url { .. } => Some(
                 "pass `--ledger sqlite://PATH` or `--ledger postgres://USER@HOST:PORT/DB`".into(),
             ),
+            LedgerError::Locked { environment, .. } => Some(format!(
+                "wait for that deployment to finish (`runway status {environment}` shows it); a crashed holder's lock lapses at its expiry"
+            )),
+            LedgerError::LockLost { .. } => Some(
+                "the deployment paused longer than its lock's time to live; check what now runs there before deploying again".into(),
+            ),
             _ => None,
         }
     }
@@ -265,7 +271,9 @@ pub trait Ledger: Send + Sync {
 
     /// Records a deployment. When its outcome is already known it is the
     /// deployment's first status; otherwise it starts `in_progress` and
-    /// [`Ledger::finish_deployment`] ends it.
+    /// [`Ledger::finish_deployment`] ends it. A deploy that a gate refused
+    /// is best recorded with its gates and ended `aborted` (reason: the
+    /// refusal): it leaves a record, and DORA does not count it.
     async fn record_deployment(&self, deployment: &Deployment) -> Result<String> {
         if let Some(v) = &deployment.verification_id {
             self.expect_kind(v, Kind::Verification).await?;
@@ -350,6 +358,39 @@ pub trait Ledger: Send + Sync {
         };
         let related = self.query(&filter, false).await?;
         DeploymentView::build(&record, &related)
+    }
+
+    /// The latest `limit` deployments to `environment`, newest first, each
+    /// joined up as by [`Ledger::deployment_view`], in three queries however
+    /// many there are (for `runway status`, rollback targets and baselines).
+    async fn recent_deployments(
+        &self,
+        environment: &str,
+        limit: usize,
+    ) -> Result<Vec<DeploymentView>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut filter = Filter {
+            kind: Some(Kind::Deployment),
+            environment: Some(environment.to_owned()),
+            ..Filter::default()
+        };
+        // The listing is cheap; it says from when the whole histories are needed.
+        let listed = self.query_latest(&filter).await?;
+        let Some(oldest) = listed.iter().rev().take(limit).map(|r| r.created_at).min() else {
+            return Ok(Vec::new());
+        };
+        filter.since = Some(oldest);
+        let mut deployments = self.query(&filter, false).await?;
+        filter.kind = None;
+        let related = self.query(&filter, false).await?;
+        deployments.reverse();
+        deployments.truncate(limit);
+        deployments
+            .iter()
+            .map(|d| DeploymentView::build(d, &related))
+            .collect()
     }
 
     /// Records a verification run and every check result with its evidence,

@@ -53,7 +53,10 @@ pub(crate) trait LeaseStore: Send + Sync + 'static {
 }
 
 /// A held deploy lock. Renewed in the background while it lives; released
-/// by [`DeployLock::release`] or, failing that, on drop.
+/// by [`DeployLock::release`] or, failing that, on drop (which needs a live
+/// runtime: call `release` before a command returns). The heartbeat runs
+/// on tokio's timer, so under `tokio::time::pause()` it renews whenever the
+/// paused clock jumps.
 pub struct DeployLock {
     info: LockInfo,
     token: String,

@@ -11,7 +11,45 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Duration, Utc};
 use runway_core::Status;
 
-use crate::{Record, Result, RollbackDecision};
+use serde::Deserialize as _;
+
+use crate::{DeploymentFact, Record, Result, RollbackDecision};
+
+/// One timeline row for a deployment fact (gates are not events worth a row).
+fn fact_line(data: &serde_json::Value) -> Option<String> {
+    match DeploymentFact::deserialize(data).ok()? {
+        DeploymentFact::Gates { .. } => None,
+        DeploymentFact::Deployed(d) => Some(format!(
+            "target reported{}",
+            [
+                ("image", &d.image),
+                ("digest", &d.digest),
+                ("revision", &d.revision)
+            ]
+            .iter()
+            .filter_map(|(k, v)| v.as_ref().map(|v| format!(" {k} `{v}`")))
+            .collect::<String>()
+        )),
+        DeploymentFact::Analysis(a) => Some(format!(
+            "watch analysis `{}` over {} sample(s){}",
+            a.verdict.as_str(),
+            a.samples,
+            a.failing.map(|f| format!(": {f}")).unwrap_or_default()
+        )),
+        DeploymentFact::Rollback(r) => Some(format!(
+            "rolled back{} to {} ({})",
+            r.from_version.map(|v| format!(" {v}")).unwrap_or_default(),
+            r.to_version.as_deref().unwrap_or("the previous version"),
+            if r.ok { "succeeded" } else { "failed" }
+        )),
+        DeploymentFact::Logs(l) => Some(format!(
+            "{} bytes of {}'s output kept ({})",
+            l.bytes,
+            l.version.as_deref().unwrap_or("the failed version"),
+            l.source
+        )),
+    }
+}
 
 /// `2 h 5 min`, `12 min`, `40 s`, `3 d 4 h`.
 pub fn human_duration(d: Duration) -> String {
@@ -162,6 +200,11 @@ pub fn render(
             d.operator.clone(),
             String::new(),
         ));
+        for e in d.events.iter().filter(|e| e.kind == crate::EventKind::Fact) {
+            if let Some(what) = fact_line(&e.data) {
+                rows.push((e.at, what, e.operator.clone(), String::new()));
+            }
+        }
         for e in d.events.iter().filter(|e| e.status.is_some()) {
             let s = e.status.as_deref().unwrap_or_default();
             if s != crate::IN_PROGRESS {
@@ -250,6 +293,37 @@ pub fn render(
                 scope.join(", ")
             }
         );
+    }
+    if let Some((d, b)) = &dep {
+        if let Some(c) = &b.changes {
+            let since = c
+                .previous_version
+                .as_deref()
+                .map(|v| format!(" (since {v})"))
+                .unwrap_or_default();
+            let _ = writeln!(w, "\nChanges in this deployment{since}:\n");
+            for line in &c.code {
+                let _ = writeln!(w, "- code: {line}");
+            }
+            for line in &c.config {
+                let _ = writeln!(w, "- config: {line}");
+            }
+            if c.code.is_empty() && c.config.is_empty() {
+                let _ = writeln!(w, "- none recorded");
+            }
+        }
+        for e in d.events.iter().filter(|e| e.kind == crate::EventKind::Fact) {
+            if let Ok(DeploymentFact::Analysis(a)) = DeploymentFact::deserialize(&e.data)
+                && let Some(f) = &a.failing
+            {
+                let _ = writeln!(
+                    w,
+                    "\nThe watch after the deployment judged `{}` over {} sample(s): {f}.",
+                    a.verdict.as_str(),
+                    a.samples
+                );
+            }
+        }
     }
     if failed_checks.is_empty() {
         let _ = writeln!(w, "\nNo verification check failed.");
@@ -369,6 +443,104 @@ pub fn render(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deployment_facts_reach_the_timeline_and_the_root_cause() {
+        use crate::{Analysis, AnalysisVerdict, Changes, Deployment, Event, EventKind, Kind};
+        let t = crate::now();
+        let ev = |kind, status: Option<&str>, data: serde_json::Value| Event {
+            at: t,
+            operator: "o".into(),
+            kind,
+            status: status.map(str::to_owned),
+            note: None,
+            data,
+        };
+        let mut body = Deployment::new("prod", "2.0.0");
+        body.changes = Some(Changes {
+            previous_version: Some("1.9.0".into()),
+            code: vec!["abc1234 feat: new tool".into()],
+            ..Changes::default()
+        });
+        let analysis = DeploymentFact::Analysis(Analysis {
+            verdict: AnalysisVerdict::Fail,
+            samples: 12,
+            min_samples: None,
+            started_at: None,
+            ended_at: None,
+            availability: Some(0.75),
+            error_rate: None,
+            auth_failure_rate: None,
+            p50_ms: None,
+            p95_ms: None,
+            failing: Some("availability 75.0% < 95.0%".into()),
+        });
+        let dep = Record {
+            id: "dep-1".into(),
+            kind: Kind::Deployment,
+            created_at: t,
+            operator: "o".into(),
+            environment: Some("prod".into()),
+            version: Some("2.0.0".into()),
+            ref_id: None,
+            body: serde_json::to_value(&body).unwrap(),
+            events: vec![
+                ev(
+                    EventKind::Created,
+                    Some("in_progress"),
+                    serde_json::Value::Null,
+                ),
+                ev(
+                    EventKind::Fact,
+                    None,
+                    serde_json::to_value(&analysis).unwrap(),
+                ),
+                ev(
+                    EventKind::Status,
+                    Some("rolled_back"),
+                    serde_json::Value::Null,
+                ),
+            ],
+            checks: vec![],
+        };
+        let incident = Record {
+            id: "inc-1".into(),
+            kind: Kind::Incident,
+            created_at: t,
+            operator: "o".into(),
+            environment: Some("prod".into()),
+            version: Some("2.0.0".into()),
+            ref_id: Some("dep-1".into()),
+            body: serde_json::to_value(crate::Incident {
+                severity: runway_core::Severity::P1,
+                title: "watch failed".into(),
+                deployment_id: Some("dep-1".into()),
+                detected_at: t,
+                respond_by: t + Duration::hours(1),
+            })
+            .unwrap(),
+            events: vec![ev(
+                EventKind::Created,
+                Some("detected"),
+                serde_json::Value::Null,
+            )],
+            checks: vec![],
+        };
+        let md = render(&incident, Some(&dep), &[]).unwrap();
+        assert!(
+            md.contains("watch analysis `fail` over 12 sample(s): availability 75.0% < 95.0%"),
+            "{md}"
+        );
+        assert!(
+            md.contains("Changes in this deployment (since 1.9.0):"),
+            "{md}"
+        );
+        assert!(md.contains("- code: abc1234 feat: new tool"), "{md}");
+        assert!(
+            md.contains("The watch after the deployment judged `fail` over 12 sample(s): availability 75.0% < 95.0%."),
+            "{md}"
+        );
+    }
 
     #[test]
     fn durations_read_like_a_person_wrote_them() {

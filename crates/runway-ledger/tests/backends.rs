@@ -251,6 +251,25 @@ async fn populate(l: &dyn Ledger) {
             .record_verification(&sample_report("s3cret-value"), env, Some(&dep))
             .await
             .unwrap();
+        // A fact with long-mantissa floats: it must export and re-import digit for digit.
+        l.add_deployment_fact(
+            &dep,
+            &runway_ledger::DeploymentFact::Analysis(runway_ledger::Analysis {
+                verdict: runway_ledger::AnalysisVerdict::Pass,
+                samples: 60,
+                min_samples: Some(10),
+                started_at: None,
+                ended_at: None,
+                availability: Some(59.0 / 60.0),
+                error_rate: Some(1.0 / 60.0),
+                auth_failure_rate: Some(0.0),
+                p50_ms: Some(12.345678901234567),
+                p95_ms: Some(41.7),
+                failing: None,
+            }),
+        )
+        .await
+        .unwrap();
         l.finish_deployment(
             &dep,
             &DeploymentEnd {

@@ -19,6 +19,7 @@ use support::Fresh;
 both_backends!(
     a_deployment_record_carries_every_field,
     an_aborted_deployment_says_what_was_done,
+    recent_deployments_are_newest_first_and_joined_up,
     a_schema_1_ledger_upgrades_keeping_every_event,
     a_second_deploy_to_the_same_environment_is_refused,
     a_crashed_holders_lease_expires_and_is_taken_over,
@@ -541,4 +542,47 @@ async fn of_concurrent_takers_exactly_one_wins(f: &Fresh) {
     for l in ledgers {
         l.close().await;
     }
+}
+
+async fn recent_deployments_are_newest_first_and_joined_up(f: &Fresh) {
+    let l = f.open().await;
+    assert!(
+        l.recent_deployments("production", 5)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let mut ids = Vec::new();
+    for (i, v) in ["1.0.0", "1.1.0", "1.2.0", "1.3.0"].into_iter().enumerate() {
+        let mut d = Deployment::new("production", v);
+        d.started_at = now() - chrono::Duration::hours(10 - i as i64);
+        let id = l.record_deployment(&d).await.unwrap();
+        l.record_verification(&report(i != 2), "production", Some(&id))
+            .await
+            .unwrap();
+        l.finish_deployment(&id, &DeploymentEnd::new(Outcome::Verified))
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    l.open_incident(Severity::P2, "slow", Some(&ids[3]))
+        .await
+        .unwrap();
+    let mut other = Deployment::new("staging", "9.9.9");
+    other.started_at = now();
+    l.record_deployment(&other).await.unwrap();
+
+    let recent = l.recent_deployments("production", 2).await.unwrap();
+    let got: Vec<&str> = recent.iter().map(|v| v.id.as_str()).collect();
+    assert_eq!(got, [ids[3].as_str(), ids[2].as_str()]);
+    assert_eq!(recent[0].incidents.len(), 1);
+    assert_eq!(recent[0].verifications.len(), 1);
+    assert_eq!(recent[1].verifications[0].status, "failed");
+    assert_eq!(recent[1].status, "verified");
+    // Each view is the one `deployment_view` builds.
+    assert_eq!(recent[1], l.deployment_view(&ids[2]).await.unwrap());
+    let all = l.recent_deployments("production", 10).await.unwrap();
+    assert_eq!(all.len(), 4);
+    assert_eq!(all[3].id, ids[0]);
+    l.close().await;
 }

@@ -7,7 +7,7 @@
 //! limiting, security headers, CORS and Origin checks.
 //!
 //! ```no_run
-//! # async fn demo() -> anyhow::Result<()> {
+//! # async fn demo() -> Result<(), runway_reference::ReferenceError> {
 //! let server = runway_reference::spawn(runway_reference::Options::default()).await?;
 //! println!("{}", server.mcp_url);
 //! server.shutdown().await;
@@ -24,7 +24,6 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use rmcp::ServiceExt as _;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
@@ -143,14 +142,43 @@ fn shared(opts: &Options, shutdown: &CancellationToken) -> Arc<handler::Shared> 
     })
 }
 
+/// Why the reference server could not start or stopped early.
+#[derive(Debug, thiserror::Error)]
+pub enum ReferenceError {
+    #[error("cannot listen on `{addr}`")]
+    Listen {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the stdio client did not complete the `initialize` handshake")]
+    Handshake(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("the stdio server task failed")]
+    Task(#[source] tokio::task::JoinError),
+}
+
+impl runway_core::Diagnostic for ReferenceError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            ReferenceError::Listen { .. } => Some(
+                "another process may hold the port: pick another `--port`, or `0` for a free one"
+                    .into(),
+            ),
+            _ => None,
+        }
+    }
+}
+
 /// Binds `opts.bind` and serves the HTTP surface in the background.
-pub async fn spawn(opts: Options) -> anyhow::Result<Running> {
+pub async fn spawn(opts: Options) -> Result<Running, ReferenceError> {
+    let listen = |source| ReferenceError::Listen {
+        addr: opts.bind,
+        source,
+    };
     let listener = tokio::net::TcpListener::bind(opts.bind)
         .await
-        .with_context(|| format!("cannot listen on `{}`", opts.bind))?;
-    let addr = listener
-        .local_addr()
-        .context("cannot read the bound address")?;
+        .map_err(listen)?;
+    let addr = listener.local_addr().map_err(listen)?;
     let host = match addr.ip() {
         ip if ip.is_unspecified() => "127.0.0.1".to_owned(),
         std::net::IpAddr::V6(ip) => format!("[{ip}]"),
@@ -219,12 +247,12 @@ pub async fn spawn(opts: Options) -> anyhow::Result<Running> {
 }
 
 /// MCP over this process's stdin and stdout (session era), until stdin closes.
-pub async fn serve_stdio(opts: Options) -> anyhow::Result<()> {
+pub async fn serve_stdio(opts: Options) -> Result<(), ReferenceError> {
     serve_io(opts, tokio::io::stdin(), tokio::io::stdout()).await
 }
 
 /// MCP over any byte streams (newline-delimited JSON-RPC), until `reader` closes.
-pub async fn serve_io<R, W>(opts: Options, reader: R, writer: W) -> anyhow::Result<()>
+pub async fn serve_io<R, W>(opts: Options, reader: R, writer: W) -> Result<(), ReferenceError>
 where
     R: tokio::io::AsyncRead + Send + Unpin + 'static,
     W: tokio::io::AsyncWrite + Send + Unpin + 'static,
@@ -240,28 +268,9 @@ where
     } else {
         handler.serve((reader, writer)).await
     }
-    .context("the stdio client did not complete the `initialize` handshake")?;
-    running
-        .waiting()
-        .await
-        .context("the stdio server task failed")?;
+    .map_err(|e| ReferenceError::Handshake(Box::new(e)))?;
+    running.waiting().await.map_err(ReferenceError::Task)?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn options_debug_never_shows_the_token() {
-        let opts = Options {
-            token: Some(Secret::new("reference-token-7781")),
-            ..Options::default()
-        };
-        let shown = format!("{opts:?} {opts:#?}");
-        assert!(!shown.contains("reference-token-7781"), "{shown}");
-        assert!(shown.contains("[redacted]"), "{shown}");
-    }
 }
 
 /// Copies rmcp's output lines to `writer` with the `bad-annotations` fault applied.
@@ -282,5 +291,21 @@ where
         if writer.write_all(&out).await.is_err() || writer.flush().await.is_err() {
             break;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_debug_never_shows_the_token() {
+        let opts = Options {
+            token: Some(Secret::new("reference-token-7781")),
+            ..Options::default()
+        };
+        let shown = format!("{opts:?} {opts:#?}");
+        assert!(!shown.contains("reference-token-7781"), "{shown}");
+        assert!(shown.contains("[redacted]"), "{shown}");
     }
 }

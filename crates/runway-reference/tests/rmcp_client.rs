@@ -14,7 +14,10 @@ use serde_json::json;
 
 fn transport(url: &str) -> StreamableHttpClientTransport<reqwest::Client> {
     StreamableHttpClientTransport::with_client(
-        reqwest::Client::new(),
+        {
+            install_crypto_provider();
+            reqwest::Client::new()
+        },
         StreamableHttpClientTransportConfig::with_uri(url).auth_header(TOKEN),
     )
 }

@@ -40,7 +40,12 @@ impl Peer {
     }
 }
 
-fn start(opts: Options) -> (Peer, tokio::task::JoinHandle<anyhow::Result<()>>) {
+fn start(
+    opts: Options,
+) -> (
+    Peer,
+    tokio::task::JoinHandle<Result<(), runway_reference::ReferenceError>>,
+) {
     let (client, server) = tokio::io::duplex(1 << 16);
     let (server_read, server_write) = tokio::io::split(server);
     let task = tokio::spawn(runway_reference::serve_io(opts, server_read, server_write));

@@ -148,6 +148,54 @@ fn line(e: &Entry, text: &str, remote: Option<&Remote>) -> String {
     format!("- {scope}{body} ({commit})\n")
 }
 
+/// The same change listed once: entries of one type, scope and description
+/// (pull request numbers aside) fold into the first, which keeps every
+/// number. A squash merge whose body repeats its header, or a change
+/// cherry-picked twice, is one line.
+fn fold<'a>(entries: impl Iterator<Item = &'a Entry>) -> Vec<Entry> {
+    let key = |e: &Entry| {
+        let d = REFS.replace_all(&e.description, "");
+        (
+            e.kind.clone(),
+            e.scope.clone(),
+            d.split_whitespace().collect::<Vec<_>>().join(" "),
+        )
+    };
+    let mut out: Vec<Entry> = Vec::new();
+    for e in entries {
+        let k = key(e);
+        match out.iter_mut().find(|o| key(o) == k) {
+            Some(first) => {
+                first.breaking |= e.breaking;
+                if first.breaking_note.is_none() {
+                    first.breaking_note = e.breaking_note.clone();
+                }
+                for r in refs_of(e) {
+                    if !refs_of(first).contains(&r) {
+                        first.refs.push(r);
+                    }
+                }
+            }
+            None => out.push(e.clone()),
+        }
+    }
+    out
+}
+
+/// Every pull request number an entry names, in its text or inherited.
+fn refs_of(e: &Entry) -> Vec<u64> {
+    let mut refs: Vec<u64> = REFS
+        .captures_iter(&e.description)
+        .filter_map(|c| c[1].parse().ok())
+        .collect();
+    for r in &e.refs {
+        if !refs.contains(r) {
+            refs.push(*r);
+        }
+    }
+    refs
+}
+
 /// Renders one release entry. `entries` come newest first (as walked); the
 /// entry lists them oldest first, breaking changes before everything else.
 pub fn render(
@@ -166,7 +214,8 @@ pub fn render(
         _ => format!("[{}]", heading.version),
     };
     text.push_str(&format!("## {title} - {}\n", heading.date));
-    let ordered: Vec<&Entry> = entries.iter().rev().collect();
+    let folded = fold(entries.iter().rev());
+    let ordered: Vec<&Entry> = folded.iter().collect();
     let mut warnings = Vec::new();
 
     let breaking: Vec<&&Entry> = ordered.iter().filter(|e| e.breaking).collect();
@@ -300,6 +349,8 @@ mod tests {
             breaking_note: None,
             refs: Vec::new(),
             reverts: None,
+            subject: String::new(),
+            release_as: None,
         }
     }
 

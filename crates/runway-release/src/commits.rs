@@ -1,9 +1,12 @@
 //! Conventional Commits 1.0 → changelog entries and the bump they require.
 //!
-//! One git commit can hold several entries: a squash-merge body lists every
-//! commit of the pull request (`* feat: ...`, `* fix: ...`), and each counts.
-//! Merge commits hold none (the commits they bring are walked instead), and a
-//! revert whose target is in the same unreleased range cancels it out.
+//! Only a commit's header and real footers count, as release-please reads
+//! them: the `* feat: ...` bullets GitHub writes into a squash merge's body are
+//! the pull request's history, not separate changes (they count only when the
+//! header is not conventional). Merge commits hold none (the commits they
+//! bring are walked instead), and a revert (`git revert` or GitHub's button)
+//! whose target is in the same unreleased range cancels it out. A
+//! `Release-As: X.Y.Z` footer names the next version by hand.
 
 use semver::Version;
 use serde::Serialize;
@@ -34,8 +37,12 @@ pub struct Entry {
     pub breaking_note: Option<String>,
     /// Pull request / issue numbers written as `(#123)`.
     pub refs: Vec<u64>,
-    /// For `git revert` commits: the id of the reverted commit.
-    pub reverts: Option<String>,
+    /// For revert commits: what they say they undo.
+    pub reverts: Option<Reverted>,
+    /// The commit's first line, as written.
+    pub subject: String,
+    /// A `Release-As: X.Y.Z` footer of the commit: the next version, set by hand.
+    pub release_as: Option<String>,
 }
 
 impl Entry {
@@ -108,16 +115,48 @@ fn is_breaking_footer(line: &str) -> Option<&str> {
         .map(str::trim)
 }
 
+/// `Revert "<subject>"`, as `git revert` writes it, or with the pull request
+/// GitHub's revert button adds: `Revert "feat: risky (#11)" (#12)`.
+static REVERT_SUBJECT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r#"^Revert "(?P<inner>.+)"(?:\s*\(#(?P<pr>\d+)\))?$"#).expect("static regex")
+});
+
+/// GitHub's revert body: `Reverts owner/repo#11` (or `Reverts #11`).
+static REVERTS_PR: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"(?m)^Reverts (?:[\w.-]+/[\w.-]+)?#(\d+)\s*$").expect("static regex")
+});
+
+/// release-please's override footer: `Release-As: 2.0.0`.
+static RELEASE_AS: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"(?mi)^release-as:\s*v?(?P<v>\S+)\s*$").expect("static regex")
+});
+
+/// The last paragraph of a body, where Conventional Commits footers live.
+fn last_paragraph(body: &str) -> &str {
+    let body = body.trim_end();
+    body.rsplit("\n\n").next().unwrap_or(body)
+}
+
 /// The entries of one commit (none for a merge commit).
+///
+/// Only the header and the real footers count. A GitHub squash merge lists the
+/// pull request's commits as `* feat: ...` bullets (often repeating the
+/// header): those are not separate changes, so with a conventional header
+/// they are ignored. A squash whose header is not conventional falls back to
+/// its bullets, one entry each, but a bullet's `!` never makes a breaking
+/// change: only a `BREAKING CHANGE:` footer does.
 pub fn parse_commit(c: &RawCommit) -> Vec<Entry> {
     if c.parents > 1 {
         return Vec::new();
     }
     let message = c.message.trim();
     let subject = message.lines().next().unwrap_or("").trim();
-    let body: Vec<&str> = message.lines().skip(1).collect();
+    let body_text = message.split_once('\n').map_or("", |(_, b)| b);
+    let body: Vec<&str> = body_text.lines().collect();
+    let release_as = RELEASE_AS.captures(body_text).map(|m| m["v"].to_owned());
     let entry = |kind: Option<String>, scope: Option<String>, description: String| Entry {
         commit: c.id.clone(),
+        subject: subject.to_owned(),
         kind,
         scope,
         refs: refs_in(&description),
@@ -125,15 +164,23 @@ pub fn parse_commit(c: &RawCommit) -> Vec<Entry> {
         breaking: false,
         breaking_note: None,
         reverts: None,
+        release_as: release_as.clone(),
     };
 
-    // `git revert` writes `Revert "<subject>"` and names the reverted commit.
-    if let Some(inner) = subject
-        .strip_prefix("Revert \"")
-        .and_then(|s| s.strip_suffix('"'))
-    {
-        let mut e = entry(Some("revert".into()), None, inner.to_owned());
-        e.reverts = REVERT_RE.captures(message).map(|m| m[1].to_owned());
+    // `git revert` and GitHub's revert button both write `Revert "<subject>"`.
+    if let Some(m) = REVERT_SUBJECT.captures(subject) {
+        let inner = m["inner"].to_owned();
+        let mut e = entry(Some("revert".into()), None, inner.clone());
+        if let Some(pr) = m.name("pr").and_then(|p| p.as_str().parse().ok())
+            && !e.refs.contains(&pr)
+        {
+            e.refs.push(pr);
+        }
+        e.reverts = Some(Reverted {
+            sha: REVERT_RE.captures(message).map(|m| m[1].to_owned()),
+            pr: REVERTS_PR.captures(message).and_then(|m| m[1].parse().ok()),
+            subject: Some(inner),
+        });
         return vec![e];
     }
 
@@ -151,7 +198,11 @@ pub fn parse_commit(c: &RawCommit) -> Vec<Entry> {
                 .filter(|d| d.trim() != cc.description().trim())
                 .map(|d| d.trim().to_owned());
             if e.kind.as_deref() == Some("revert") {
-                e.reverts = REVERT_RE.captures(message).map(|m| m[1].to_owned());
+                e.reverts = Some(Reverted {
+                    sha: REVERT_RE.captures(message).map(|m| m[1].to_owned()),
+                    pr: REVERTS_PR.captures(message).and_then(|m| m[1].parse().ok()),
+                    subject: None,
+                });
             }
             out.push(e);
         }
@@ -169,10 +220,12 @@ pub fn parse_commit(c: &RawCommit) -> Vec<Entry> {
             }
         }
     }
-    let header_parsed = !out.is_empty();
+    if !out.is_empty() {
+        return out;
+    }
 
-    // Squash-merge bodies: every line that is itself a conventional header.
-    let mut extra: Vec<Entry> = Vec::new();
+    // A squash merge with a plain header: its bullets are what it holds.
+    let subject_refs = refs_in(subject);
     for line in &body {
         if let Some(m) = HEADER_RE.captures(line) {
             let mut e = entry(
@@ -180,54 +233,85 @@ pub fn parse_commit(c: &RawCommit) -> Vec<Entry> {
                 m.name("scope").map(|s| s.as_str().to_owned()),
                 m["desc"].trim().to_owned(),
             );
-            e.breaking = m.name("bang").is_some();
-            extra.push(e);
-        } else if let Some(note) = is_breaking_footer(line.trim_start_matches(['*', '-', ' ']))
-            && !header_parsed
-            && let Some(last) = extra.last_mut()
-        {
-            last.breaking = true;
-            last.breaking_note = Some(note.to_owned());
-        }
-    }
-    let subject_refs = refs_in(subject);
-    for e in &mut extra {
-        for r in &subject_refs {
-            if !e.refs.contains(r) {
-                e.refs.push(*r);
+            for r in &subject_refs {
+                if !e.refs.contains(r) {
+                    e.refs.push(*r);
+                }
+            }
+            let same = |o: &Entry| {
+                o.kind == e.kind && o.scope == e.scope && o.description == e.description
+            };
+            if !out.iter().any(same) {
+                out.push(e);
             }
         }
     }
-    out.extend(extra);
+    if let Some(note) = last_paragraph(body_text)
+        .lines()
+        .find_map(is_breaking_footer)
+        && let Some(first) = out.first_mut()
+    {
+        first.breaking = true;
+        first.breaking_note = Some(note.to_owned());
+    }
     if out.is_empty() {
         out.push(entry(None, None, subject.to_owned()));
     }
     out
 }
 
+/// What a revert commit names as the commit it undoes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reverted {
+    /// `This reverts commit <sha>.` (`git revert`).
+    pub sha: Option<String>,
+    /// `Reverts owner/repo#11` (GitHub's revert button).
+    pub pr: Option<u64>,
+    /// The subject inside `Revert "..."`.
+    pub subject: Option<String>,
+}
+
+impl Reverted {
+    /// True when `c` is the commit this revert undoes.
+    fn is(&self, c: &RawCommit) -> bool {
+        let subject = c.message.lines().next().unwrap_or("").trim();
+        if let Some(sha) = &self.sha {
+            return c.id.starts_with(sha.as_str());
+        }
+        self.subject.as_deref() == Some(subject)
+            || self.pr.is_some_and(|pr| refs_in(subject).contains(&pr))
+    }
+}
+
 /// Parses every commit (newest first, as walked) and drops revert pairs that
 /// both sit in the range: neither reaches users, so neither is released.
 pub fn entries(commits: &[RawCommit]) -> Vec<Entry> {
     let mut all: Vec<Entry> = commits.iter().flat_map(parse_commit).collect();
-    let reverted: Vec<(String, String)> = all
-        .iter()
-        .filter_map(|e| e.reverts.as_ref().map(|r| (e.commit.clone(), r.clone())))
-        .collect();
     let mut drop: Vec<String> = Vec::new();
-    for (revert_commit, target) in reverted {
-        if commits.iter().any(|c| c.id.starts_with(&target)) {
-            drop.push(revert_commit);
-            drop.push(
-                commits
-                    .iter()
-                    .find(|c| c.id.starts_with(&target))
-                    .map(|c| c.id.clone())
-                    .unwrap_or_default(),
-            );
+    for e in &all {
+        let Some(r) = &e.reverts else { continue };
+        // The reverted commit is older than its revert: look after it only.
+        let older = commits
+            .iter()
+            .skip_while(|c| c.id != e.commit)
+            .skip(1)
+            .find(|c| !drop.contains(&c.id) && c.parents <= 1 && r.is(c));
+        if let Some(target) = older {
+            drop.push(e.commit.clone());
+            drop.push(target.id.clone());
         }
     }
     all.retain(|e| !drop.contains(&e.commit));
     all
+}
+
+/// The commits `entries` cancelled as revert pairs, as ids.
+pub fn cancelled(commits: &[RawCommit], kept: &[Entry]) -> Vec<String> {
+    commits
+        .iter()
+        .filter(|c| c.parents <= 1 && !kept.iter().any(|e| e.commit == c.id))
+        .map(|c| c.id.clone())
+        .collect()
 }
 
 /// The bump an entry asks for on its own (ignoring the pre-1.0 rules).
@@ -359,7 +443,7 @@ mod tests {
     }
 
     #[test]
-    fn squash_merge_bodies_count_each_entry() {
+    fn a_plain_squash_header_falls_back_to_its_bullets() {
         let msg = "Add search (#42)\n\n* feat(search): add the search tool\n\n* fix: escape queries\n\n* chore: bump deps\n";
         let es = parse_commit(&c("a", msg));
         assert_eq!(es.len(), 3);
@@ -367,15 +451,62 @@ mod tests {
         assert_eq!(es[0].scope.as_deref(), Some("search"));
         assert_eq!(es[0].refs, vec![42]);
         assert_eq!(es[1].description, "escape queries");
+        assert!(es.iter().all(|e| e.subject == "Add search (#42)"));
+    }
 
-        let msg = "feat: outer (#7)\n\n* fix(api): inner one\n* feat!: inner two\n";
+    #[test]
+    fn squash_bullets_under_a_conventional_header_are_not_changes() {
+        let msg = "feat: outer (#7)\n\n* fix(api): inner one\n* feat!: inner two\n* feat: outer\n";
         let es = parse_commit(&c("b", msg));
-        assert_eq!(es.len(), 3);
-        assert!(es[2].breaking);
+        assert_eq!(es.len(), 1, "{es:?}");
+        assert_eq!(es[0].header(), "feat: outer (#7)");
         assert_eq!(
             decide(&es, &v("2.0.0"), &Rules::default()).level,
-            Some(Level::Major)
+            Some(Level::Minor)
         );
+        // Under a plain header a bullet's `!` is not a breaking change either.
+        let es = parse_commit(&c("c", "Big PR (#8)\n\n* feat!: inner\n"));
+        assert!(!es[0].breaking);
+        // A real footer is.
+        let es = parse_commit(&c(
+            "d",
+            "feat: outer (#9)\n\n* feat: inner\n\nBREAKING CHANGE: the old flag is gone\n",
+        ));
+        assert_eq!(es.len(), 1);
+        assert!(es[0].breaking);
+    }
+
+    #[test]
+    fn release_as_footer_is_read() {
+        let es = parse_commit(&c("e", "chore: prepare 2.0\n\nRelease-As: 2.0.0\n"));
+        assert_eq!(es[0].release_as.as_deref(), Some("2.0.0"));
+        let es = parse_commit(&c("f", "fix: x\n\nrelease-as: v1.5.0"));
+        assert_eq!(es[0].release_as.as_deref(), Some("1.5.0"));
+    }
+
+    #[test]
+    fn a_github_revert_cancels_the_pull_request_it_reverts() {
+        let commits = vec![
+            c(
+                "2222222222222222222222222222222222222222",
+                "Revert \"feat: risky (#11)\" (#12)\n\nReverts owner/repo#11",
+            ),
+            c(
+                "1111111111111111111111111111111111111111",
+                "feat: risky (#11)",
+            ),
+            c(
+                "3333333333333333333333333333333333333333",
+                "fix: keep (#10)",
+            ),
+        ];
+        let es = entries(&commits);
+        assert_eq!(es.len(), 1, "{es:?}");
+        assert_eq!(es[0].description, "keep (#10)");
+        // Of a release already out, it is a change of its own.
+        let es = entries(&commits[..1]);
+        assert_eq!(es[0].kind.as_deref(), Some("revert"));
+        assert_eq!(es[0].description, "feat: risky (#11)");
     }
 
     #[test]

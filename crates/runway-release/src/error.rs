@@ -51,6 +51,9 @@ pub enum ReleaseError {
     Repo(String),
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// A bump found nothing to write the version into.
+    #[error("no version file found{}", dynamic.as_ref().map(|d| format!(" (the version is dynamic: it lives in {d})")).unwrap_or_default())]
+    NoVersionFile { dynamic: Option<String> },
     /// The changelog already has an entry for the version being written.
     #[error("`{}` already has an entry for `{version}`", path.display())]
     EntryExists { path: PathBuf, version: String },
@@ -76,6 +79,9 @@ impl runway_core::Diagnostic for ReleaseError {
     fn hint(&self) -> Option<String> {
         match self {
             ReleaseError::Git { hint, .. } => hint.clone(),
+            ReleaseError::NoVersionFile { .. } => Some(
+                "name the file in `runway.toml`: `[[release.files]]` with `path` (and `regex` for a file Runway does not know)".into(),
+            ),
             ReleaseError::EntryExists { .. } => {
                 Some("edit it by hand, or remove it to have it written again".into())
             }

@@ -85,7 +85,8 @@ pub fn tags(repo: &gix::Repository, prefix: &str) -> Result<HashMap<gix::ObjectI
         let Some(v) = name.strip_prefix(prefix) else {
             continue;
         };
-        let Ok(version) = Version::parse(v) else {
+        // PEP 440 tags (`v2.0.0rc1`) are the same releases as their SemVer spelling.
+        let Ok(version) = crate::version::parse(v) else {
             continue;
         };
         let Some(id) = r.try_id() else { continue };
@@ -207,6 +208,76 @@ pub fn release_tags(root: &Path, prefix: &str) -> Result<Vec<Tag>> {
     let mut all: Vec<Tag> = tags(&repo, prefix)?.into_values().flatten().collect();
     all.sort_by(|a, b| b.version.cmp(&a.version));
     Ok(all)
+}
+
+/// A release tag, on any branch, whose version is `v` however it is spelt
+/// (`v2.0.0-rc.1` or the PEP 440 `v2.0.0rc1`); build metadata is ignored.
+pub fn tag_for_version(root: &Path, prefix: &str, v: &Version) -> Result<Option<Tag>> {
+    Ok(release_tags(root, prefix)?
+        .into_iter()
+        .find(|t| crate::version::same_release(&t.version, v)))
+}
+
+/// How long asking `origin` about a tag may take.
+const REMOTE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Whether `origin` has the tag: `Some(false)` when there is no `origin` or it
+/// lacks the tag, `None` when it could not be asked (offline, slow, refused).
+/// Bounded by [`REMOTE_TIMEOUT`]; git never prompts for credentials.
+pub fn tag_on_remote(root: &Path, tag: &str) -> Option<bool> {
+    if remote_url(root).is_none() {
+        return Some(false);
+    }
+    let mut child = Command::new("git")
+        .args(["ls-remote", "--tags", "origin", &format!("refs/tags/{tag}")])
+        .current_dir(root)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let start = std::time::Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => {
+                if !status.success() {
+                    return None;
+                }
+                let mut out = String::new();
+                let mut stdout = child.stdout.take()?;
+                std::io::Read::read_to_string(
+                    &mut std::io::Read::take(&mut stdout, 64 * 1024),
+                    &mut out,
+                )
+                .ok()?;
+                return Some(!out.trim().is_empty());
+            }
+            Ok(None) if start.elapsed() < REMOTE_TIMEOUT => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+        }
+    }
+}
+
+/// What to say about an existing tag: delete it only if nobody has it yet.
+pub fn existing_tag_hint(root: &Path, tag: &str) -> String {
+    match tag_on_remote(root, tag) {
+        Some(true) => format!(
+            "`{tag}` is already pushed to `origin`, so it is published: release a new version instead (`runway release bump --version X.Y.Z`)"
+        ),
+        Some(false) => format!(
+            "pick another version, or delete the tag (`git tag -d {tag}`): it has not been pushed"
+        ),
+        None => format!(
+            "pick another version; delete the tag (`git tag -d {tag}`) only if it was never pushed (`origin` could not be asked)"
+        ),
+    }
 }
 
 /// The `origin` remote URL, if any.

@@ -154,6 +154,17 @@ fn release_bump(v: &Version, level: Level) -> Version {
 ///
 /// `1.1.0` + minor + rc = `1.2.0-rc.1`; again = `1.2.0-rc.2`; + minor = `1.2.0`.
 pub fn bump(current: &Version, level: Level, pre: Option<PreKind>) -> Result<Version> {
+    bump_from(current, level, pre, 1)
+}
+
+/// [`bump`] with a new pre-release line numbered from `start` (`0` or `1`,
+/// `[release].prerelease_start`): `1.2.0-rc.0` or `1.2.0-rc.1`.
+pub fn bump_from(
+    current: &Version,
+    level: Level,
+    pre: Option<PreKind>,
+    start: u64,
+) -> Result<Version> {
     let base = release_bump(current, level);
     let Some(kind) = pre else {
         return Ok(base);
@@ -170,10 +181,10 @@ pub fn bump(current: &Version, level: Level, pre: Option<PreKind>) -> Result<Ver
                     k.as_str()
                 )));
             }
-            _ => 1,
+            _ => start,
         }
     } else {
-        1
+        start
     };
     let mut next = base;
     next.pre = Prerelease::new(&format!("{}.{n}", kind.as_str()))
@@ -210,6 +221,21 @@ mod tests {
         assert_eq!(bump(&c, Level::Patch, None).unwrap(), v("1.2.4"));
         assert_eq!(bump(&c, Level::Minor, None).unwrap(), v("1.3.0"));
         assert_eq!(bump(&c, Level::Major, None).unwrap(), v("2.0.0"));
+    }
+
+    #[test]
+    fn a_pre_release_line_can_start_at_zero() {
+        let rc0 = bump_from(&v("1.1.0"), Level::Minor, Some(PreKind::Rc), 0).unwrap();
+        assert_eq!(rc0, v("1.2.0-rc.0"));
+        assert_eq!(to_pep440(&rc0), "1.2.0rc0");
+        let rc1 = bump_from(&rc0, Level::Minor, Some(PreKind::Rc), 0).unwrap();
+        assert_eq!(rc1, v("1.2.0-rc.1"));
+        // Moving to a later line starts it at zero too.
+        let a = bump_from(&v("1.1.0"), Level::Minor, Some(PreKind::Alpha), 0).unwrap();
+        assert_eq!(
+            bump_from(&a, Level::Minor, Some(PreKind::Beta), 0).unwrap(),
+            v("1.2.0-beta.0")
+        );
     }
 
     #[test]

@@ -258,6 +258,10 @@ impl Default for Thresholds {
 /// What a load run sends.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LoadTarget {
+    /// The default: `GET` the health endpoint when the server serves it, else
+    /// `tools/list` on the MCP endpoint itself (in a session where the era
+    /// needs one), so a server without `/health` is still measured, not failed.
+    Auto,
     /// `GET` this path (or URL) on the server.
     Http { path: String },
     /// `tools/call` of this tool with these arguments, in one MCP session.
@@ -284,9 +288,7 @@ pub struct LoadSettings {
 impl Default for LoadSettings {
     fn default() -> Self {
         LoadSettings {
-            target: LoadTarget::Http {
-                path: "/health".to_owned(),
-            },
+            target: LoadTarget::Auto,
             concurrency: 8,
             requests: Some(200),
             duration: None,
@@ -346,6 +348,30 @@ impl Toggles {
     }
 }
 
+/// How the server authenticates clients, when the environment says so.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AuthScheme {
+    /// Not said: judged from what the server answers (a `WWW-Authenticate`
+    /// naming `resource_metadata` means OAuth).
+    #[default]
+    Unknown,
+    /// A static bearer token: no OAuth metadata is expected.
+    Bearer,
+    /// MCP authorization with OAuth: RFC 9728 metadata is required.
+    OAuth,
+}
+
+/// Where the run's settings came from, so a hint names the knob the user
+/// actually turns: a command-line flag, or a key of `runway.toml`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Origin {
+    /// Flags only (`runway verify URL ...`).
+    #[default]
+    Flags,
+    /// `[environments.<name>]` of `runway.toml` (flags may still override it).
+    Environment(String),
+}
+
 /// Called with `(done, total)` while a load run progresses; `total` is 0 when the run is bounded by time.
 #[derive(Clone)]
 pub struct Progress(pub std::sync::Arc<dyn Fn(u64, u64) + Send + Sync>);
@@ -384,6 +410,10 @@ pub struct Context {
     /// The whole run's time budget; checks still pending when it runs out fail.
     pub run_timeout: Duration,
     pub progress: Option<Progress>,
+    /// How the server authenticates (`auth` of the environment).
+    pub auth: AuthScheme,
+    /// Where the settings came from; set by [`Context::apply_environment`].
+    pub origin: Origin,
 }
 
 impl Context {
@@ -420,6 +450,22 @@ impl Context {
             extra_roots: Vec::new(),
             run_timeout: Duration::from_secs(300),
             progress: None,
+            auth: AuthScheme::default(),
+            origin: Origin::default(),
+        }
+    }
+
+    /// How a hint names a setting: `flag` (`--timeout`) for a run from flags,
+    /// `key` of the environment (`environments.prod.timeout_secs` in
+    /// `runway.toml`) for a run from `runway.toml`. A setting with no flag
+    /// passes `None` and is always named by its key.
+    pub fn setting(&self, flag: Option<&str>, key: &str) -> String {
+        match (&self.origin, flag) {
+            (Origin::Flags, Some(f)) => format!("`{f}`"),
+            (Origin::Flags, None) => format!("`{key}` in the environment's `runway.toml` table"),
+            (Origin::Environment(name), _) => {
+                format!("`environments.{name}.{key}` in `runway.toml`")
+            }
         }
     }
 
@@ -510,6 +556,12 @@ impl Context {
         env: &runway_config::EnvironmentConfig,
     ) -> Result<(), SettingsError> {
         let field = |f: &str| format!("environments.{name}.{f}");
+        self.origin = Origin::Environment(name.to_owned());
+        self.auth = match env.auth {
+            None => AuthScheme::Unknown,
+            Some(runway_config::environment::AuthName::Bearer) => AuthScheme::Bearer,
+            Some(runway_config::environment::AuthName::Oauth) => AuthScheme::OAuth,
+        };
         if let Some(s) = env.suite {
             self.suite = s.as_str().parse().unwrap_or(Suite::Smoke);
         }
@@ -630,6 +682,7 @@ mod environment_tests {
 [environments.prod]
 url = "http://127.0.0.1:1/mcp"
 suite = "full"
+auth = "oauth"
 metrics_path = "/m"
 required_metrics = ["a_total"]
 expect_version = "${RUNWAY_TEST_SURELY_UNSET:-9.9.9}"
@@ -653,6 +706,12 @@ max_latency_ms = 100
         ctx.apply_environment("prod", cfg.environment("prod").unwrap())
             .unwrap();
         assert_eq!(ctx.suite, Suite::Full);
+        assert_eq!(ctx.auth, AuthScheme::OAuth);
+        assert_eq!(ctx.origin, Origin::Environment("prod".into()));
+        assert_eq!(
+            ctx.setting(Some("--timeout"), "timeout_secs"),
+            "`environments.prod.timeout_secs` in `runway.toml`"
+        );
         assert_eq!(ctx.paths.metrics, Some(Endpoint::required_at("/m")));
         assert!(!ctx.paths.health.as_ref().unwrap().required);
         assert_eq!(ctx.expect.version.as_deref(), Some("9.9.9"));

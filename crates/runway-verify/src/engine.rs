@@ -15,26 +15,6 @@ use crate::{
     http, load,
 };
 
-/// What the MCP protocol checks found: the era and their results.
-#[derive(Debug, Clone)]
-pub struct McpStage {
-    pub era: Era,
-    pub server_name: Option<String>,
-    pub server_version: Option<String>,
-    pub checks: Vec<CheckResult>,
-}
-
-/// The single place the engine calls the MCP protocol checks (`crate::mcp`).
-async fn mcp_checks(ctx: &Context) -> McpStage {
-    let outcome = crate::mcp::run(ctx).await;
-    McpStage {
-        era: outcome.era,
-        server_name: outcome.server_name,
-        server_version: outcome.server_version,
-        checks: outcome.checks,
-    }
-}
-
 /// Whether a group runs in `suite` when nothing switched it explicitly.
 pub fn in_suite(group: &str, suite: Suite) -> bool {
     match group {
@@ -66,16 +46,60 @@ pub async fn run(ctx: &Context) -> Report {
             match tokio::time::timeout_at(deadline, $fut).await {
                 Ok(v) => Some(v),
                 Err(_) => {
-                    checks.push(CheckResult::fail(
-                        "engine.deadline",
-                        format!("the run's time budget ({:?}) ran out before `{}` finished", ctx.run_timeout, $name),
-                        "raise the run budget (`--timeout`) or reduce the load run; the server may also be hanging",
-                    ));
+                    checks.push(deadline_failure(ctx, $name));
                     None
                 }
             }
         };
     }
+
+    // A closed port or a name that does not resolve is one failure, not one
+    // per check: everything else is skipped with that reason.
+    if is_http && let Some(reason) = unreachable(ctx).await {
+        let first = [
+            "http",
+            "mcp",
+            "auth",
+            "headers",
+            "cors",
+            "origin",
+            "load",
+            "ratelimit",
+        ]
+        .into_iter()
+        .find(|g| wants(g) && (is_http || *g == "mcp"));
+        if let Some(first) = first {
+            let id = match first {
+                "http" => "http.health",
+                "mcp" => "mcp.handshake",
+                g => g,
+            };
+            checks.push(CheckResult::fail(
+                id,
+                format!("could not connect: {reason}"),
+                "check the URL and the port, and that the server is running and reachable from here",
+            ));
+            for g in [
+                "http",
+                "tls",
+                "mcp",
+                "auth",
+                "headers",
+                "cors",
+                "origin",
+                "load",
+                "ratelimit",
+            ] {
+                if g != first && wants(g) {
+                    checks.push(CheckResult::skip(g, format!("skipped: {reason}")));
+                }
+            }
+        }
+        return finish(ctx, started_at, started, era, checks);
+    }
+    // Set when the URL turns out not to be an MCP endpoint: the checks that
+    // need one are skipped with the reason instead of failing one by one.
+    let mut blocked: Option<String> = None;
 
     'run: {
         if is_http && wants("http") {
@@ -115,11 +139,28 @@ pub async fn run(ctx: &Context) -> Report {
             checks.extend(v);
         }
         if wants("mcp") {
-            let Some(m) = stage!("mcp", mcp_checks(ctx)) else {
+            // Results are pushed as they finish, so a deadline keeps them.
+            let mut found = crate::mcp::Found::default();
+            let mut done = Vec::new();
+            let finished =
+                tokio::time::timeout_at(deadline, crate::mcp::run_into(ctx, &mut done, &mut found))
+                    .await
+                    .is_ok();
+            checks.append(&mut done);
+            era = found.era;
+            blocked = found.blocked;
+            if !finished {
+                checks.push(deadline_failure(ctx, "mcp"));
                 break 'run;
-            };
-            era = m.era;
-            checks.extend(m.checks);
+            }
+        }
+        if let Some(reason) = &blocked {
+            for g in ["auth", "headers", "cors", "origin", "load", "ratelimit"] {
+                if is_http && wants(g) {
+                    checks.push(CheckResult::skip(g, format!("skipped: {reason}")));
+                }
+            }
+            break 'run;
         }
         if is_http && wants("auth") {
             let Some(v) = stage!("auth", auth::run(ctx, &client, &era)) else {
@@ -159,8 +200,76 @@ pub async fn run(ctx: &Context) -> Report {
         }
     }
 
+    finish(ctx, started_at, started, era, checks)
+}
+
+/// The `engine.deadline` failure for a stage the run's budget cut short.
+fn deadline_failure(ctx: &Context, stage: &str) -> CheckResult {
+    CheckResult::fail(
+        "engine.deadline",
+        format!(
+            "the run's time budget ({}) ran out before `{stage}` finished; the checks that finished are listed",
+            crate::text::duration(ctx.run_timeout)
+        ),
+        "raise the run budget (`--run-timeout`) or reduce the load run; the server may also be hanging",
+    )
+}
+
+/// Why nothing can be verified at the target's address: the port is closed
+/// or the host name does not resolve. `None` when a connection opens (or a
+/// proxy is configured, which reqwest would use instead).
+async fn unreachable(ctx: &Context) -> Option<String> {
+    let url = ctx.url()?;
+    let proxied = [
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ]
+    .iter()
+    .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
+    if proxied {
+        return None;
+    }
+    let host = url
+        .host_str()?
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
+    let port = url.port_or_known_default()?;
+    let limit = ctx.limits.timeout.min(std::time::Duration::from_secs(5));
+    let addrs: Vec<std::net::SocketAddr> =
+        match tokio::time::timeout(limit, tokio::net::lookup_host((host.as_str(), port))).await {
+            Err(_) => return None,
+            Ok(Err(e)) => return Some(format!("the host `{host}` does not resolve ({e})")),
+            Ok(Ok(a)) => a.collect(),
+        };
+    let mut refused = false;
+    for addr in &addrs {
+        match tokio::time::timeout(limit, tokio::net::TcpStream::connect(addr)).await {
+            Ok(Ok(_)) => return None,
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => refused = true,
+            // A timeout or another error is left to the checks, which report it with evidence.
+            _ => return None,
+        }
+    }
+    refused.then(|| format!("nothing listens on {host}:{port}"))
+}
+
+fn finish(
+    ctx: &Context,
+    started_at: chrono::DateTime<chrono::Utc>,
+    started: Instant,
+    era: Era,
+    mut checks: Vec<CheckResult>,
+) -> Report {
     // Individual ids switched off still ran with their group; drop them here.
     checks.retain(|c| ctx.toggles.state(&c.id) != Some(false) || c.id == "engine.deadline");
+    for c in &mut checks {
+        crate::text::fold_message(c);
+    }
     if checks.is_empty() {
         // An empty report would read as a pass.
         checks.push(CheckResult::warn(

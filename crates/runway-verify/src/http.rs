@@ -197,6 +197,19 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
     s
 }
 
+/// Makes `ring` the process's rustls crypto provider, once. Runway compiles
+/// no other (reqwest's `rustls-no-provider`), and reqwest panics when it
+/// builds a client with none installed; the binary calls this at start-up,
+/// and every client built here calls it too, so tests and library users
+/// need nothing else.
+pub fn install_crypto_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // An error means another provider is already installed: keep it.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
 /// A client for checks: no automatic redirects, no retries, no cookie store,
 /// so what the report shows is exactly what the server did.
 pub fn client(limits: Limits) -> reqwest::Client {
@@ -205,6 +218,7 @@ pub fn client(limits: Limits) -> reqwest::Client {
 
 /// [`client`] that also trusts the given DER root certificates (a private CA).
 pub fn client_with_roots(limits: Limits, roots: &[Vec<u8>]) -> reqwest::Client {
+    install_crypto_provider();
     let mut b = reqwest::Client::builder();
     for der in roots {
         if let Ok(c) = reqwest::Certificate::from_der(der) {
@@ -223,6 +237,7 @@ pub fn client_with_roots(limits: Limits, roots: &[Vec<u8>]) -> reqwest::Client {
 /// timer of its own (the load loop puts one deadline around each request) and
 /// with an idle pool as large as the number of workers.
 pub fn load_client(limits: Limits, roots: &[Vec<u8>], workers: usize) -> reqwest::Client {
+    install_crypto_provider();
     let mut b = reqwest::Client::builder();
     for der in roots {
         if let Ok(c) = reqwest::Certificate::from_der(der) {

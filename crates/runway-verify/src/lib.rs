@@ -15,6 +15,7 @@ pub mod http;
 pub mod load;
 pub mod mcp;
 pub mod report;
+pub mod text;
 
 /// Re-exported so callers build [`Transport::Http`] without a dependency of their own.
 pub use url;
@@ -22,8 +23,9 @@ pub use url;
 pub use environment::EnvironmentError;
 
 pub use context::{
-    CallExpect, Context, Endpoint, EraChoice, Expectations, HttpPaths, LoadSettings, LoadTarget,
-    Pattern, Progress, RateLimitSettings, SmokeCall, Suite, Thresholds, Toggles, Transport,
+    AuthScheme, CallExpect, Context, Endpoint, EraChoice, Expectations, HttpPaths, LoadSettings,
+    LoadTarget, Origin, Pattern, Progress, RateLimitSettings, SmokeCall, Suite, Thresholds,
+    Toggles, Transport,
 };
 
 #[cfg(test)]

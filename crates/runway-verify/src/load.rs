@@ -51,21 +51,36 @@ pub struct LoadStats {
     pub statuses: BTreeMap<String, u64>,
     /// True when latency was measured from intended send times.
     pub corrected: bool,
+    /// What was sent: `GET /health`, `tools/list`, `tools/call echo`.
+    pub target: String,
+    /// The requests went to the MCP endpoint (judged by the tool budget).
+    pub mcp: bool,
 }
 
 /// What every worker sends.
 #[derive(Clone)]
 enum Prepared {
     Get(url::Url),
-    Call {
+    /// One JSON-RPC request to the MCP endpoint (`tools/call`, `tools/list`).
+    Rpc {
         url: url::Url,
         era: Era,
         session: Option<String>,
-        tool: String,
-        arguments: serde_json::Value,
-        /// `params` of every call, serialised once.
+        method: String,
+        /// `params` of every request (with the era's `_meta`), serialised once.
         params: String,
+        /// What the report calls it: `tools/call echo`, `tools/list`.
+        label: String,
     },
+}
+
+/// `path` on the MCP endpoint's origin, or a full URL.
+fn resolve(url: &url::Url, path: &str) -> Result<url::Url, String> {
+    if path.starts_with("http://") || path.starts_with("https://") {
+        url::Url::parse(path).map_err(|e| format!("`{path}`: {e}"))
+    } else {
+        url.join(path).map_err(|e| format!("`{path}`: {e}"))
+    }
 }
 
 /// One JSON-RPC response out of a JSON or `text/event-stream` body.
@@ -89,86 +104,118 @@ impl Prepared {
     ) -> Result<Prepared, String> {
         let url = ctx.url().ok_or("load runs need an HTTP target")?.clone();
         match target {
-            LoadTarget::Http { path } => {
-                let u = if path.starts_with("http://") || path.starts_with("https://") {
-                    url::Url::parse(path).map_err(|e| format!("`{path}`: {e}"))?
-                } else {
-                    url.join(path).map_err(|e| format!("`{path}`: {e}"))?
-                };
-                Ok(Prepared::Get(u))
-            }
+            LoadTarget::Http { path } => Ok(Prepared::Get(resolve(&url, path)?)),
             LoadTarget::ToolCall { tool, arguments } => {
-                let token = ctx.token.as_ref().map(|t| t.expose());
-                let mut session = None;
-                if !matches!(era, Era::Stateless { .. }) {
-                    let raw = raw::RawAuth {
-                        bearer: token,
-                        ..Default::default()
+                let params = serde_json::json!({"name": tool, "arguments": arguments});
+                Self::rpc(
+                    ctx,
+                    client,
+                    url,
+                    era,
+                    "tools/call",
+                    params,
+                    format!("tools/call {tool}"),
+                )
+                .await
+            }
+            LoadTarget::Auto => {
+                // The health endpoint when the server serves it; otherwise the
+                // MCP endpoint itself, so a missing path is never counted as
+                // the server failing under load.
+                if let Some(h) = &ctx.paths.health {
+                    let u = resolve(&url, &h.path)?;
+                    let served = match client.get(u.clone()).header("accept", "*/*").build() {
+                        Ok(req) => http::fetch(client, req, ctx.limits)
+                            .await
+                            .is_ok_and(|o| (200..300).contains(&o.status)),
+                        Err(_) => false,
                     };
-                    let req = raw::mcp_post(client, &url, era, &raw::opening_body(era), raw)
-                        .build()
-                        .map_err(|e| e.to_string())?;
-                    let o = http::fetch(client, req, ctx.limits)
-                        .await
-                        .map_err(|e| format!("`initialize` failed: {e}"))?;
-                    if !(200..300).contains(&o.status) {
-                        return Err(format!("`initialize` answered {}", o.status));
-                    }
-                    session = o.header("mcp-session-id").map(str::to_owned);
-                    let note = serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
-                    let raw = raw::RawAuth {
-                        bearer: token,
-                        session: session.as_deref(),
-                        origin: None,
-                    };
-                    if let Ok(req) = raw::mcp_post(client, &url, era, &note, raw).build() {
-                        let _ = http::fetch(client, req, ctx.limits).await;
+                    if served {
+                        return Ok(Prepared::Get(u));
                     }
                 }
-                let params = wire::with_meta(
-                    era,
-                    serde_json::json!({"name": tool, "arguments": arguments}),
-                )
-                .to_string();
-                Ok(Prepared::Call {
+                Self::rpc(
+                    ctx,
+                    client,
                     url,
-                    era: era.clone(),
-                    session,
-                    tool: tool.clone(),
-                    arguments: arguments.clone(),
-                    params,
-                })
+                    era,
+                    "tools/list",
+                    serde_json::json!({}),
+                    "tools/list".into(),
+                )
+                .await
             }
+        }
+    }
+
+    /// A JSON-RPC load target, with a session opened first where the era needs one.
+    async fn rpc(
+        ctx: &Context,
+        client: &reqwest::Client,
+        url: url::Url,
+        era: &Era,
+        method: &str,
+        params: serde_json::Value,
+        label: String,
+    ) -> Result<Prepared, String> {
+        let token = ctx.token.as_ref().map(|t| t.expose());
+        let mut session = None;
+        if !matches!(era, Era::Stateless { .. }) {
+            let auth = raw::RawAuth {
+                bearer: token,
+                ..Default::default()
+            };
+            let req = raw::mcp_post(client, &url, era, &raw::opening_body(era), auth)
+                .build()
+                .map_err(|e| e.to_string())?;
+            let o = http::fetch(client, req, ctx.limits)
+                .await
+                .map_err(|e| format!("`initialize` failed: {e}"))?;
+            if !(200..300).contains(&o.status) {
+                return Err(format!("`initialize` answered {}", o.status));
+            }
+            session = o.header("mcp-session-id").map(str::to_owned);
+            let note = serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+            let auth = raw::RawAuth {
+                bearer: token,
+                session: session.as_deref(),
+                origin: None,
+            };
+            if let Ok(req) = raw::mcp_post(client, &url, era, &note, auth).build() {
+                let _ = http::fetch(client, req, ctx.limits).await;
+            }
+        }
+        Ok(Prepared::Rpc {
+            url,
+            era: era.clone(),
+            session,
+            method: method.to_owned(),
+            params: wire::with_meta(era, params).to_string(),
+            label,
+        })
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Prepared::Get(u) => format!("GET {}", u.path()),
+            Prepared::Rpc { label, .. } => label.clone(),
         }
     }
 
     fn request(&self, ctx: &Context, client: &reqwest::Client, n: u64) -> reqwest::RequestBuilder {
         match self {
             Prepared::Get(u) => client.get(u.clone()).header("accept", "*/*"),
-            Prepared::Call {
-                url,
-                era,
-                session,
-                tool,
-                arguments,
-                ..
+            Prepared::Rpc {
+                url, era, session, ..
             } => {
-                let params = wire::with_meta(
-                    era,
-                    serde_json::json!({"name": tool, "arguments": arguments}),
-                );
-                let body = serde_json::json!({
-                    "jsonrpc": "2.0",
-                    "id": n + 10,
-                    "method": "tools/call",
-                    "params": params,
-                });
-                let raw = raw::RawAuth {
+                let body: serde_json::Value =
+                    serde_json::from_slice(&self.body(n)).unwrap_or_default();
+                let auth = raw::RawAuth {
                     bearer: ctx.token.as_ref().map(|t| t.expose()),
                     session: session.as_deref(),
                     origin: None,
                 };
-                raw::mcp_post(client, url, era, &body, raw)
+                raw::mcp_post(client, url, era, &body, auth)
             }
         }
     }
@@ -180,7 +227,7 @@ impl Prepared {
         }
         match self {
             Prepared::Get(_) => true,
-            Prepared::Call { .. } => jsonrpc_response(body).is_some_and(|v| {
+            Prepared::Rpc { .. } => jsonrpc_response(body).is_some_and(|v| {
                 v.get("error").is_none()
                     && v.pointer("/result/isError").and_then(|e| e.as_bool()) != Some(true)
             }),
@@ -191,9 +238,10 @@ impl Prepared {
     fn body(&self, n: u64) -> bytes::Bytes {
         match self {
             Prepared::Get(_) => bytes::Bytes::new(),
-            Prepared::Call { params, .. } => format!(
-                r#"{{"jsonrpc":"2.0","id":{},"method":"tools/call","params":{params}}}"#,
-                n + 10
+            Prepared::Rpc { method, params, .. } => format!(
+                r#"{{"jsonrpc":"2.0","id":{},"method":{},"params":{params}}}"#,
+                n + 10,
+                serde_json::Value::from(method.as_str())
             )
             .into(),
         }
@@ -201,11 +249,11 @@ impl Prepared {
 
     /// Whether the body is needed to judge a response.
     fn reads_body(&self) -> bool {
-        matches!(self, Prepared::Call { .. })
+        matches!(self, Prepared::Rpc { .. })
     }
 
     async fn finish(&self, ctx: &Context, client: &reqwest::Client) {
-        if let Prepared::Call {
+        if let Prepared::Rpc {
             url,
             session: Some(sid),
             ..
@@ -421,7 +469,7 @@ pub async fn run(
     let max_body = ctx.limits.max_body.min(256 * 1024);
     // Plain HTTP goes straight to the socket; the address is resolved once.
     let direct = match &*prepared {
-        Prepared::Get(u) | Prepared::Call { url: u, .. } if u.scheme() == "http" => {
+        Prepared::Get(u) | Prepared::Rpc { url: u, .. } if u.scheme() == "http" => {
             let target = format!(
                 "{}:{}",
                 u.host_str().unwrap_or_default(),
@@ -533,14 +581,9 @@ pub async fn run(
         concurrency,
         statuses,
         corrected: rate.is_some(),
+        target: prepared.describe(),
+        mcp: matches!(*prepared, Prepared::Rpc { .. }),
     })
-}
-
-fn describe_target(t: &LoadTarget) -> String {
-    match t {
-        LoadTarget::Http { path } => format!("GET {path}"),
-        LoadTarget::ToolCall { tool, .. } => format!("tools/call {tool}"),
-    }
 }
 
 /// `load.latency` and `load.errors`: a run judged against the thresholds.
@@ -550,23 +593,32 @@ pub async fn check(ctx: &Context, client: &reqwest::Client, era: &Era) -> Vec<Ch
         return vec![crate::checks::needs_http("load.latency")];
     }
     let started = Instant::now();
-    let what = describe_target(&settings.target);
+    let target_knob = format!(
+        "{} or {}",
+        ctx.setting(Some("--load-path"), "load.path"),
+        ctx.setting(Some("--load-call"), "load.call")
+    );
     let stats = match run(ctx, client, &settings, era).await {
         Ok(s) => s,
         Err(e) => {
             return vec![
                 CheckResult::fail(
                     "load.latency",
-                    ctx.redactor.redact(&format!("the load run could not start: {e}")),
-                    "check that the load target (`load_path` or `load_call`) exists and the token is valid",
+                    ctx.redactor
+                        .redact(&format!("the load run could not start: {e}")),
+                    format!(
+                        "check that the load target ({target_knob}) exists and the token is valid"
+                    ),
                 )
                 .with_duration_ms(crate::checks::ms(started)),
             ];
         }
     };
-    let budget = match settings.target {
-        LoadTarget::Http { .. } => ctx.thresholds.api_p95,
-        LoadTarget::ToolCall { .. } => ctx.thresholds.tool_p95,
+    let what = stats.target.clone();
+    let budget = if stats.mcp {
+        ctx.thresholds.tool_p95
+    } else {
+        ctx.thresholds.api_p95
     };
     let budget_ms = budget.as_secs_f64() * 1000.0;
     let evidence = Evidence {
@@ -583,6 +635,32 @@ pub async fn check(ctx: &Context, client: &reqwest::Client, era: &Era) -> Vec<Ch
         details: serde_json::to_value(&stats).unwrap_or_default(),
         ..Evidence::default()
     };
+    // A path the server does not serve measures nothing; it is not the
+    // server failing under load.
+    let not_served = !stats.mcp
+        && stats.requests > 0
+        && stats
+            .statuses
+            .keys()
+            .all(|k| matches!(k.as_str(), "404" | "405" | "410" | "501"));
+    if not_served {
+        let ms = crate::checks::ms(started);
+        let statuses: Vec<&str> = stats.statuses.keys().map(String::as_str).collect();
+        return vec![
+            CheckResult::fail(
+                "load.latency",
+                format!(
+                    "{what} is not served (HTTP {} on every request): the load run measured nothing",
+                    statuses.join(", ")
+                ),
+                format!("point the load run at a path the server serves, or at a tool ({target_knob})"),
+            )
+            .with_evidence(evidence)
+            .with_duration_ms(ms),
+            CheckResult::skip("load.errors", format!("{what} is not served"))
+                .with_duration_ms(ms),
+        ];
+    }
     let figures = format!(
         "p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms, {:.0} req/s",
         stats.p50_ms, stats.p95_ms, stats.p99_ms, stats.max_ms, stats.throughput_rps
@@ -591,13 +669,26 @@ pub async fn check(ctx: &Context, client: &reqwest::Client, era: &Era) -> Vec<Ch
         CheckResult::fail(
             "load.latency",
             format!("{what}: no request completed"),
-            "the run ended before any request finished: raise `load_duration` or check the server",
+            format!(
+                "the run ended before any request finished: raise {} or check the server",
+                ctx.setting(Some("--load-duration"), "load.duration_secs")
+            ),
         )
     } else if stats.p95_ms > budget_ms {
         CheckResult::fail(
             "load.latency",
             format!("{what}: {figures}; p95 over the {budget_ms:.0} ms budget"),
-            "find the slow path (profile the handler, check database and upstream latency) or scale out; the budget is `tool_p95_ms`/`api_p95_ms`",
+            format!(
+                "find the slow path (profile the handler, check database and upstream latency) or scale out; the budget is {}",
+                ctx.setting(
+                    None,
+                    if stats.mcp {
+                        "thresholds.tool_p95_ms"
+                    } else {
+                        "thresholds.api_p95_ms"
+                    }
+                )
+            ),
         )
     } else {
         CheckResult::pass("load.latency", format!("{what}: {figures}"))

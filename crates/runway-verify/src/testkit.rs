@@ -33,6 +33,8 @@ pub struct Fake {
     pub cors_wildcard: bool,
     pub origin_check: bool,
     pub www_authenticate: bool,
+    /// The `WWW-Authenticate` challenge names `resource_metadata` (an OAuth server).
+    pub www_resource_metadata: bool,
     pub prm: bool,
     pub query_token_ok: bool,
     pub session_without_token_ok: bool,
@@ -64,6 +66,7 @@ impl Default for Fake {
             cors_wildcard: false,
             origin_check: true,
             www_authenticate: true,
+            www_resource_metadata: true,
             prm: true,
             query_token_ok: false,
             session_without_token_ok: false,
@@ -264,10 +267,14 @@ async fn mcp(
         };
         let mut r = (StatusCode::UNAUTHORIZED, text).into_response();
         if f.www_authenticate {
-            let v = format!(
-                "Bearer resource_metadata=\"{}/.well-known/oauth-protected-resource/mcp\"",
-                s.base
-            );
+            let v = if f.www_resource_metadata {
+                format!(
+                    "Bearer resource_metadata=\"{}/.well-known/oauth-protected-resource/mcp\"",
+                    s.base
+                )
+            } else {
+                "Bearer realm=\"mcp\"".to_owned()
+            };
             r.headers_mut()
                 .insert("www-authenticate", v.parse().unwrap());
         }

@@ -708,3 +708,122 @@ async fn a_run_with_every_check_switched_off_says_so() {
     assert_eq!(report.checks[0].id, "engine.nothing");
     assert_eq!(report.checks[0].status, Status::Warn);
 }
+
+#[tokio::test]
+async fn a_server_without_health_is_load_tested_on_its_mcp_endpoint() {
+    let s = spawn(Fake {
+        health: (404, "not found".into()),
+        ..Fake::default()
+    })
+    .await;
+    let mut ctx = s.context(Suite::Full);
+    ctx.load = Some(LoadSettings {
+        requests: Some(20),
+        ..LoadSettings::default()
+    });
+    let r = load::check(&ctx, &client(), &Era::Unknown).await;
+    let errors = r.iter().find(|c| c.id == "load.errors").unwrap();
+    assert_eq!(errors.status, Status::Pass, "{errors:#?}");
+    assert!(
+        errors.message.starts_with("tools/list"),
+        "{}",
+        errors.message
+    );
+    assert_eq!(r[0].evidence.details["statuses"]["200"], 20);
+
+    // A path the user named that the server does not serve measures nothing:
+    // a configuration problem, not the server failing under load.
+    ctx.load = Some(LoadSettings {
+        target: LoadTarget::Http {
+            path: "/nope".into(),
+        },
+        requests: Some(5),
+        ..LoadSettings::default()
+    });
+    let r = load::check(&ctx, &client(), &Era::Unknown).await;
+    assert_eq!(status_of(&r, "load.latency"), Status::Fail);
+    assert!(r[0].message.contains("is not served"), "{}", r[0].message);
+    assert!(r[0].hint.as_deref().unwrap().contains("`--load-path`"));
+    assert_eq!(status_of(&r, "load.errors"), Status::Skip);
+}
+
+#[tokio::test]
+async fn a_static_bearer_server_without_oauth_metadata_passes_the_smoke_suite() {
+    let s = spawn(Fake {
+        prm: false,
+        www_resource_metadata: false,
+        ..Fake::default()
+    })
+    .await;
+    let mut ctx = s.context(Suite::Smoke);
+    let report = engine::run(&ctx).await;
+    assert!(report.ok(), "{:#?}", report.checks);
+    let prm = report.check("auth.resource_metadata").unwrap();
+    assert_eq!(prm.status, Status::Skip, "{prm:#?}");
+    assert!(prm.message.contains("static bearer token"));
+    // An environment that says the server does OAuth makes the metadata required.
+    ctx.auth = crate::AuthScheme::OAuth;
+    let r = auth::run(&ctx, &client(), &Era::Unknown).await;
+    assert_eq!(status_of(&r, "auth.resource_metadata"), Status::Fail);
+}
+
+#[tokio::test]
+async fn hints_name_the_flag_or_the_runway_toml_key_the_run_came_from() {
+    let s = spawn(Fake::default()).await;
+    let mut ctx = s.context(Suite::Smoke);
+    ctx.token = None;
+    let o = crate::mcp::run(&ctx).await;
+    let h = o.checks.iter().find(|c| c.id == "mcp.handshake").unwrap();
+    assert_eq!(h.evidence.status, Some(401));
+    assert!(
+        h.hint.as_deref().unwrap().contains("`--token-env`"),
+        "{h:#?}"
+    );
+
+    let cfg = runway_config::Config::parse(
+        "[environments.prod]\nurl = \"http://127.0.0.1:1/mcp\"\n",
+        std::path::Path::new("runway.toml"),
+    )
+    .unwrap();
+    ctx.apply_environment("prod", cfg.environment("prod").unwrap())
+        .unwrap();
+    let o = crate::mcp::run(&ctx).await;
+    let h = o.checks.iter().find(|c| c.id == "mcp.handshake").unwrap();
+    let hint = h.hint.as_deref().unwrap();
+    assert!(
+        hint.contains("`environments.prod.token_env` in `runway.toml`"),
+        "{hint}"
+    );
+    assert!(!hint.contains("--token-env"), "{hint}");
+}
+
+#[tokio::test]
+async fn counts_and_durations_read_as_english() {
+    let s = spawn(Fake {
+        rate_limit: None,
+        ..Fake::default()
+    })
+    .await;
+    let mut ctx = s.context(Suite::Full);
+    ctx.toggles.disabled.clear();
+    ctx.expect.min_tools = Some(1);
+    let o = crate::mcp::run(&ctx).await;
+    let msg = |id: &str| {
+        o.checks
+            .iter()
+            .find(|c| c.id == id)
+            .unwrap_or_else(|| panic!("no {id}: {:#?}", o.checks))
+            .message
+            .clone()
+    };
+    assert_eq!(msg("mcp.tools.list"), "1 tool in 1 page");
+    assert_eq!(msg("mcp.tools.count"), "1 tool listed (at least 1)");
+    assert_eq!(msg("mcp.tools.schemas"), "1 schema is valid JSON Schema");
+    ctx.rate_limit.burst = 5;
+    let r = ratelimit::run(&ctx, &client(), &Era::Unknown).await;
+    assert!(
+        r.message.ends_with(" ms") && !r.message.contains("0.0 s"),
+        "{}",
+        r.message
+    );
+}

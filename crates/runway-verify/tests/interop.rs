@@ -206,7 +206,7 @@ fn all_clean_except(o: &McpOutcome, exceptions: &[(&str, Status)]) {
 }
 
 #[tokio::test]
-async fn mcp2_python_server_passes_everything_in_the_stateless_era() {
+async fn mcp2_python_server_passes_the_stateless_era_and_auto_finds_its_session_era_bug() {
     let Some(p) = peers() else { return };
     let s = python(&p.py2, "mcp2_server.py", free_port(), None);
     let mut ctx = http_ctx(&s, Suite::Conformance, None);
@@ -222,7 +222,23 @@ async fn mcp2_python_server_passes_everything_in_the_stateless_era() {
         }
     );
     assert_eq!(o.server_name.as_deref(), Some("interop-mcp2"));
-    all_clean_except(&o, &[]);
+    // `--era auto` verifies a dual-era server in both eras: the session era's
+    // envelope bug (see the next test) is no longer hidden behind the
+    // stateless era, and its SSE answers have no priming event.
+    all_clean_except(
+        &o,
+        &[
+            ("mcp.errors.invalid_request.session", Status::Fail),
+            ("mcp.sse.priming.session", Status::Warn),
+        ],
+    );
+    assert_eq!(
+        check(&o, "mcp.errors.invalid_request.session")
+            .evidence
+            .details["era"],
+        "session (2025-11-25)"
+    );
+    assert_eq!(check(&o, "mcp.errors.invalid_request").status, Status::Pass);
     assert_eq!(check(&o, "mcp.call.add").status, Status::Pass);
     assert_eq!(
         check(&o, "mcp.errors.method_not_found").evidence.status,
@@ -251,8 +267,15 @@ async fn mcp2_python_server_in_the_session_era_answers_an_invalid_request_with_t
         }
     );
     // Found by running it: the legacy entry validates the envelope with pydantic and
-    // answers `{"method": 1}` with -32602 instead of -32600.
-    all_clean_except(&o, &[("mcp.errors.invalid_request", Status::Fail)]);
+    // answers `{"method": 1}` with -32602 instead of -32600; its SSE answers
+    // open without the priming event 2025-11-25 asks for.
+    all_clean_except(
+        &o,
+        &[
+            ("mcp.errors.invalid_request", Status::Fail),
+            ("mcp.sse.priming", Status::Warn),
+        ],
+    );
     assert!(
         check(&o, "mcp.errors.invalid_request")
             .message
@@ -282,7 +305,13 @@ async fn mcp2_python_server_with_bearer_auth_needs_the_token() {
     ctx.expect.calls = python_calls();
     let o = mcp::run(&ctx).await;
     assert!(matches!(o.era, Era::Stateless { .. }), "{:?}", o.era);
-    all_clean_except(&o, &[]);
+    all_clean_except(
+        &o,
+        &[
+            ("mcp.errors.invalid_request.session", Status::Warn),
+            ("mcp.sse.priming.session", Status::Warn),
+        ],
+    );
     let all = serde_json::to_string(&o.checks).unwrap();
     assert!(!all.contains(token), "the token leaked into the report");
 }
@@ -296,11 +325,13 @@ async fn fastmcp1_server_speaks_the_session_era_and_breaks_three_error_rules() {
     let o = mcp::run(&ctx).await;
     assert!(matches!(o.era, Era::Session { .. }), "{:?}", o.era);
     // Found by running it: malformed JSON and an invalid request get a bare HTTP 400
-    // with no JSON-RPC error, and an unknown method gets -32602 instead of -32601.
+    // with no JSON-RPC error, an unknown method gets -32602 instead of -32601,
+    // and SSE answers open without a priming event.
     let expected = [
         ("mcp.errors.parse", Status::Warn),
         ("mcp.errors.invalid_request", Status::Warn),
         ("mcp.errors.method_not_found", Status::Warn),
+        ("mcp.sse.priming", Status::Warn),
     ];
     all_clean_except(&o, &expected);
     assert!(
@@ -310,11 +341,21 @@ async fn fastmcp1_server_speaks_the_session_era_and_breaks_three_error_rules() {
     );
     assert_eq!(check(&o, "mcp.session.delete").status, Status::Pass);
 
-    // The conformance suite turns those warnings into failures.
+    // The conformance suite fails the wrong error code; the bare 400s stay
+    // warnings (the transport lets that body be anything), and so does the
+    // missing priming event (a SHOULD).
     let mut ctx = http_ctx(&s, Suite::Conformance, None);
     ctx.expect.calls = python_calls();
     let o = mcp::run(&ctx).await;
-    all_clean_except(&o, &expected.map(|(id, _)| (id, Status::Fail)));
+    all_clean_except(
+        &o,
+        &[
+            ("mcp.errors.parse", Status::Warn),
+            ("mcp.errors.invalid_request", Status::Warn),
+            ("mcp.errors.method_not_found", Status::Fail),
+            ("mcp.sse.priming", Status::Warn),
+        ],
+    );
 }
 
 #[tokio::test]

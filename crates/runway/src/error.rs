@@ -69,6 +69,7 @@ pub fn diagnostic<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a dy
         runway_config::ConfigError,
         runway_config::TokenError,
         runway_ledger::LedgerError,
+        runway_reference::ReferenceError,
         runway_release::ReleaseError,
         runway_verify::EnvironmentError,
         runway_verify::context::SettingsError,

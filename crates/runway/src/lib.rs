@@ -47,6 +47,7 @@ pub fn main_entry() -> ExitCode {
         }
     };
     init_tracing(cli.verbose);
+    runway_verify::http::install_crypto_provider();
     let exit = match run(cli) {
         Ok(exit) => exit,
         Err(err) => error::report(&err),

@@ -19,6 +19,7 @@ both_backends!(
     postmortem_is_prefilled_from_incident_deployment_and_verification,
     dora_reports_the_four_metrics_with_bands,
     release_success_criteria_are_judged_from_the_record,
+    deployment_show_prints_every_field_and_dora_counts_rollback_deployments,
 );
 
 #[test]
@@ -379,6 +380,11 @@ async fn dora_reports_the_four_metrics_with_bands(f: &Fresh) {
     assert_eq!(v["change_failure_rate"]["band"], "low");
     assert_eq!(v["failed_deployment_recovery_time"]["value"], 0.5);
     assert_eq!(v["failed_deployment_recovery_time"]["band"], "elite");
+    assert_eq!(v["rollbacks"], 1);
+    assert_eq!(v["restores"], 1);
+    assert_eq!(v["outcomes"]["verified"], 2);
+    assert_eq!(v["outcomes"]["rolled_back"], 1);
+    assert_eq!(v["outcomes"]["aborted"], 1);
 
     let human = ok(f
         .runway()
@@ -386,6 +392,10 @@ async fn dora_reports_the_four_metrics_with_bands(f: &Fresh) {
         .arg(&repo)
         .args(["dora", "--env", "production"]));
     assert!(human.contains("DORA metrics for production"), "{human}");
+    assert!(
+        human.contains("2 verified, 1 rolled back, 0 failed, 1 aborted (not counted); 1 rollback(s), 1 restore(s)"),
+        "{human}"
+    );
     assert!(
         human.contains("lead time for changes       elite   3 h (median of 2)"),
         "{human}"
@@ -443,4 +453,222 @@ async fn release_success_criteria_are_judged_from_the_record(f: &Fresh) {
     }
     let show = ok(f.runway().args(["ledger", "show", &good]));
     assert!(show.contains("release not deployed yet"), "{show}");
+}
+
+async fn deployment_show_prints_every_field_and_dora_counts_rollback_deployments(f: &Fresh) {
+    use runway_ledger::{
+        Analysis, AnalysisVerdict, Changes, Deployed, DeploymentFact, GateRecord, GateVerdict,
+        Logs, Rollback, now,
+    };
+    let l = f.open().await;
+    let mut d = Deployment::new("production", "2.0.0");
+    d.started_at = now() - Duration::hours(3);
+    d.image_tag = Some("ghcr.io/acme/mcp:2.0.0".into());
+    d.image_digest = Some("sha256:feedface".into());
+    d.git_sha = Some("2222222222222222222222222222222222222222".into());
+    d.approver = Some("bob".into());
+    d.target = Some("process".into());
+    d.scope = vec![Scope::Code];
+    d.changes = Some(Changes {
+        previous_version: Some("1.9.0".into()),
+        code: vec!["abc1234 feat: new tool".into()],
+        config: vec!["environments.production.analysis.bake".into()],
+        ..Changes::default()
+    });
+    d.window = WindowDecision::Emergency {
+        window: Some("Tue 10:00-16:00 UTC".into()),
+        incident: "inc-00000000beef".into(),
+        approver: "carol".into(),
+    };
+    d.gates = vec![
+        GateRecord::new("release_check", GateVerdict::Pass, "v2.0.0 at its tag"),
+        GateRecord::new(
+            "window",
+            GateVerdict::Overridden,
+            "Friday; emergency inc-00000000beef",
+        ),
+    ];
+    let dep = l.record_deployment(&d).await.unwrap();
+    l.add_deployment_fact(
+        &dep,
+        &DeploymentFact::Deployed(Deployed {
+            revision: Some("pid 4242".into()),
+            ..Deployed::default()
+        }),
+    )
+    .await
+    .unwrap();
+    let report = Report::new(
+        "http://127.0.0.1:9/mcp",
+        Era::from_version("2025-11-25"),
+        "smoke",
+        Utc::now(),
+        5.0,
+        vec![CheckResult::pass("http.health", "200")],
+    );
+    let ver = l
+        .record_verification(&report, "production", Some(&dep))
+        .await
+        .unwrap();
+    l.add_deployment_fact(
+        &dep,
+        &DeploymentFact::Analysis(Analysis {
+            verdict: AnalysisVerdict::Fail,
+            samples: 12,
+            min_samples: Some(10),
+            started_at: None,
+            ended_at: None,
+            availability: Some(0.75),
+            error_rate: Some(0.25),
+            auth_failure_rate: Some(0.05),
+            p50_ms: Some(11.5),
+            p95_ms: Some(2400.0),
+            failing: Some("availability 75.0% < 95.0%".into()),
+        }),
+    )
+    .await
+    .unwrap();
+    l.add_deployment_fact(
+        &dep,
+        &DeploymentFact::Logs(Logs::bounded(
+            "process stdout+stderr",
+            Some("2.0.0".into()),
+            "starting\nERROR echo crashed\n",
+        )),
+    )
+    .await
+    .unwrap();
+    l.add_deployment_fact(
+        &dep,
+        &DeploymentFact::Rollback(Rollback {
+            from_version: Some("2.0.0".into()),
+            to_version: Some("1.9.0".into()),
+            to_artifact: None,
+            reason: "watch failed".into(),
+            automatic: true,
+            started_at: now(),
+            finished_at: Some(now()),
+            ok: true,
+            verification_id: None,
+            baseline: Some("p95 40 ms (baseline 38 ms)".into()),
+            back_to_baseline: Some(true),
+        }),
+    )
+    .await
+    .unwrap();
+    let inc = l
+        .open_incident(
+            runway_core::Severity::P1,
+            "2.0.0 failed its watch",
+            Some(&dep),
+        )
+        .await
+        .unwrap();
+    l.finish_deployment(
+        &dep,
+        &DeploymentEnd {
+            rollback: Some(RollbackDecision::Executed {
+                to: Some("1.9.0".into()),
+                reason: "watch failed".into(),
+            }),
+            verification_id: Some(ver.clone()),
+            reason: Some("availability 75.0% < 95.0%".into()),
+            done: vec!["gates passed".into(), "2.0.0 started".into()],
+            ..DeploymentEnd::new(Outcome::RolledBack)
+        },
+    )
+    .await
+    .unwrap();
+    // An earlier verified deployment, undone an hour later by a rollback deployment.
+    let mut old = Deployment::new("production", "1.9.0");
+    old.started_at = now() - Duration::hours(6);
+    old.finished_at = Some(old.started_at + Duration::minutes(10));
+    old.outcome = Some(Outcome::Verified);
+    let old = l.record_deployment(&old).await.unwrap();
+    let mut back = Deployment::new("production", "1.8.0");
+    back.started_at = now() - Duration::hours(5) - Duration::minutes(30);
+    back.finished_at = Some(now() - Duration::hours(5));
+    back.outcome = Some(Outcome::Verified);
+    back.rollback_of = Some(old.clone());
+    l.record_deployment(&back).await.unwrap();
+    l.close().await;
+
+    let human = ok(f.runway().args(["ledger", "show", &dep[..9]]));
+    for want in [
+        &format!("deployment {dep}"),
+        "status    rolled_back",
+        "target    process",
+        "image     ghcr.io/acme/mcp:2.0.0",
+        "digest    sha256:feedface",
+        "git sha   2222222222222222222222222222222222222222",
+        "operator  seed",
+        "approver  bob",
+        "window    emergency override for incident inc-00000000beef, approved by carol",
+        "scope     code",
+        "changes since the previous deployment 1.9.0",
+        "code    abc1234 feat: new tool",
+        "config  environments.production.analysis.bake",
+        "pass       release_check  v2.0.0 at its tag",
+        "overridden window         Friday; emergency inc-00000000beef",
+        "deployed  revision pid 4242",
+        "passed  smoke of 2.0.0: 1 passed, 0 warned, 0 failed, 0 skipped  (decided the outcome)",
+        "fail         12 sample(s) (min 10), availability 75.0%, error rate 25.0%, auth failures 5.0%, p50 11.5 ms, p95 2400 ms",
+        "failing: availability 75.0% < 95.0%",
+        "rolled back 2.0.0 to 1.9.0 (automatic, succeeded)",
+        "baseline  back to baseline: p95 40 ms (baseline 38 ms)",
+        &format!("{inc}  P1  detected     2.0.0 failed its watch"),
+        "outcome   rolled_back: availability 75.0% < 95.0%",
+        "rollback  executed to 1.9.0: watch failed",
+        "    - 2.0.0 started",
+        "logs of 2.0.0 (process stdout+stderr): 28 bytes",
+        "    | ERROR echo crashed",
+        "analysis",
+    ] {
+        assert!(human.contains(want), "missing `{want}` in:\n{human}");
+    }
+    let json = ok(f
+        .runway()
+        .args(["ledger", "show", &dep, "--format", "json"]));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["id"], dep.as_str());
+    assert_eq!(v["kind"], "deployment");
+    let view = &v["deployment_view"];
+    assert_eq!(view["status"], "rolled_back");
+    assert_eq!(view["gates"][1]["verdict"], "overridden");
+    assert_eq!(view["deployment"]["window"]["decision"], "emergency");
+    assert_eq!(view["deployment"]["window"]["approver"], "carol");
+    assert_eq!(view["deployment"]["changes"]["previous_version"], "1.9.0");
+    assert_eq!(view["analyses"][0]["p95_ms"], 2400.0);
+    assert_eq!(view["analyses"][0]["failing"], "availability 75.0% < 95.0%");
+    assert_eq!(view["rollbacks"][0]["to_version"], "1.9.0");
+    assert_eq!(view["logs"][0]["text"], "starting\nERROR echo crashed\n");
+    assert_eq!(view["incidents"][0]["id"], inc.as_str());
+    assert_eq!(view["verifications"][0]["id"], ver.as_str());
+    assert_eq!(view["end"]["outcome"], "rolled_back");
+    assert_eq!(view["end"]["done"][0], "gates passed");
+    assert_eq!(view["deployed"]["revision"], "pid 4242");
+
+    let json = ok(f.runway().args([
+        "dora",
+        "--env",
+        "production",
+        "--since",
+        "1d",
+        "--format",
+        "json",
+    ]));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        v["deployments"], 2,
+        "the rollback deployment is not one: {v}"
+    );
+    assert_eq!(v["rollbacks"], 2, "{v}");
+    assert_eq!(v["failed_deployments"], 2, "{v}");
+    assert_eq!(v["restores"], 2, "{v}");
+    // 1.9.0: started 6 h ago, restored 5 h ago by the rollback deployment's end = 1 h;
+    // 2.0.0: its incident is not mitigated yet, so its own rollback restored it, 3 h after it started.
+    let rec = v["failed_deployment_recovery_time"]["value"]
+        .as_f64()
+        .unwrap();
+    assert!(rec > 1.9 && rec < 2.1, "median of 1 h and ~3 h: {rec}");
 }

@@ -1,6 +1,10 @@
 //! The fixture repositories under `tests/fixtures/release/<case>/`: each
 //! `commit.sh` builds a repository; the next version and the changelog entry
-//! Runway computes must equal `expected_version` and `expected_changelog.md`.
+//! Runway computes must equal `expected_version` and `expected_changelog.md`,
+//! `status`'s "decided by" must equal `expected_decided_by` when there is one,
+//! and every line of `expected_notes` must be part of one of its notes. In
+//! every case the commit counts of the groups add up to the commits since the
+//! last release.
 //! The same scripts feed `bench/release-peers.sh`.
 
 use std::path::{Path, PathBuf};
@@ -77,6 +81,43 @@ fn every_fixture_gives_the_expected_version_and_changelog() {
             failures.push(format!(
                 "{name}: next version {next}, expected {}",
                 expected.trim()
+            ));
+        }
+        let decided = case.join("expected_decided_by");
+        if decided.is_file() {
+            let want = std::fs::read_to_string(&decided).unwrap();
+            let got = st["decided_by"].as_str().unwrap_or("none");
+            if got != want.trim() {
+                failures.push(format!(
+                    "{name}: decided by `{got}`, expected `{}`",
+                    want.trim()
+                ));
+            }
+        }
+        let notes_file = case.join("expected_notes");
+        if notes_file.is_file() {
+            let notes: Vec<&str> = st["notes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|n| n.as_str())
+                .collect();
+            for want in std::fs::read_to_string(&notes_file).unwrap().lines() {
+                if !want.trim().is_empty() && !notes.iter().any(|n| n.contains(want.trim())) {
+                    failures.push(format!("{name}: no note says `{want}`: {notes:?}"));
+                }
+            }
+        }
+        let counted: u64 = st["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["count"].as_u64().unwrap())
+            .sum();
+        if Some(counted) != st["commits"].as_u64() {
+            failures.push(format!(
+                "{name}: groups count {counted} commits, status says {}",
+                st["commits"]
             ));
         }
         let out = runway(repo.path(), &["release", "changelog"]);

@@ -16,7 +16,16 @@ pub const STATELESS_VERSION: &str = "2026-07-28";
 /// Everything here must finish well within this.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Installs `ring` as rustls's crypto provider (the only one Runway compiles), once per test process.
+pub fn install_crypto_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
 pub fn client() -> reqwest::Client {
+    install_crypto_provider();
     reqwest::Client::builder()
         .timeout(TIMEOUT)
         .redirect(reqwest::redirect::Policy::none())

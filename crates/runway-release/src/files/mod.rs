@@ -50,6 +50,12 @@ pub enum Kind {
     PackageJson,
     /// The root `version` and `packages[""].version`.
     PackageLock,
+    /// The MCP Registry's `server.json`: `version` and every `packages[].version`.
+    ServerJson,
+    /// A JSON file whose version fields `runway.toml` names by path.
+    Json {
+        fields: Vec<String>,
+    },
     /// `__version__ = "..."` in a Python module.
     PythonModule,
     /// A file whose whole content is the version (`VERSION`).
@@ -234,8 +240,9 @@ fn read_locations(rel: &Path, text: &str, kind: &Kind) -> Result<Vec<Location>> 
         Kind::CargoLock { names } => cargo::read_lock(rel, text, names),
         Kind::UvLock { name } => uv_lock::read(rel, text, name),
         Kind::Pyproject => pyproject::read(rel, text),
-        Kind::PackageJson => json::read(rel, text, false),
-        Kind::PackageLock => json::read(rel, text, true),
+        Kind::PackageJson | Kind::PackageLock | Kind::ServerJson | Kind::Json { .. } => {
+            json::read(rel, text, kind)
+        }
         Kind::PythonModule => Ok(python_module::read(text)),
         Kind::Plain => Ok(plain::read(text)),
         Kind::Regex { pattern } => plain::read_regex(text, pattern),
@@ -250,8 +257,9 @@ pub fn write_version(file: &VersionFile, text: &str, new: &str) -> Result<String
         Kind::CargoLock { names } => cargo::write_lock(rel, text, names, new),
         Kind::UvLock { name } => uv_lock::write(rel, text, name, new),
         Kind::Pyproject => pyproject::write(rel, text, new),
-        Kind::PackageJson => Ok(json::write(text, false, new)),
-        Kind::PackageLock => Ok(json::write(text, true, new)),
+        Kind::PackageJson | Kind::PackageLock | Kind::ServerJson | Kind::Json { .. } => {
+            json::write(rel, text, &file.kind, new)
+        }
         Kind::PythonModule => python_module::write(rel, text, new),
         Kind::Plain => Ok(plain::write(text, new)),
         Kind::Regex { pattern } => plain::write_regex(rel, text, pattern, new),
@@ -307,6 +315,42 @@ pub(crate) fn set_value(t: &mut toml_edit::Table, new: &str) {
 
 /// Reads the files named in `runway.toml`, or detects them when none are named.
 pub fn load(root: &Path, configured: &[VersionFileConfig]) -> Result<Detection> {
+    load_except(root, configured, &[])
+}
+
+/// [`load`], leaving out the detected files `exclude` names (`[release].exclude`).
+/// An `exclude` entry that names no detected file is an error: a typo would
+/// otherwise leave the file it meant to be bumped.
+pub fn load_except(
+    root: &Path,
+    configured: &[VersionFileConfig],
+    exclude: &[String],
+) -> Result<Detection> {
+    let mut det = load_named(root, configured)?;
+    for e in exclude {
+        let path = Path::new(e.trim_start_matches("./"));
+        let before = det.files.len();
+        det.files.retain(|f| f.path != path);
+        if det.files.len() == before {
+            let found: Vec<String> = det
+                .files
+                .iter()
+                .map(|f| format!("`{}`", f.path.display()))
+                .collect();
+            return Err(ReleaseError::Config(format!(
+                "`release.exclude` names `{e}`, which is not a version file Runway found (found: {})",
+                if found.is_empty() {
+                    "none".to_owned()
+                } else {
+                    found.join(", ")
+                }
+            )));
+        }
+    }
+    Ok(det)
+}
+
+fn load_named(root: &Path, configured: &[VersionFileConfig]) -> Result<Detection> {
     if configured.is_empty() {
         return detect(root);
     }
@@ -314,13 +358,16 @@ pub fn load(root: &Path, configured: &[VersionFileConfig]) -> Result<Detection> 
     let cargo_names = cargo::package_names(root).unwrap_or_default();
     for f in configured {
         let rel = PathBuf::from(&f.path);
-        let kind = match &f.regex {
-            Some(pattern) => Kind::Regex {
+        let kind = match (&f.regex, &f.fields) {
+            (Some(pattern), _) => Kind::Regex {
                 pattern: pattern.clone(),
             },
-            None => kind_for(&rel, &cargo_names, pyproject::project_name(root).as_deref()).ok_or_else(|| {
+            (None, Some(fields)) => Kind::Json {
+                fields: fields.clone(),
+            },
+            (None, None) => kind_for(&rel, &cargo_names, pyproject::project_name(root).as_deref()).ok_or_else(|| {
                 ReleaseError::Config(format!(
-                    "`release.files`: cannot tell how to read `{}`; add `regex = '...'` with a group around the version",
+                    "`release.files`: cannot tell how to read `{}`; add `regex = '...'` with a group around the version, or `fields = [\"$.version\"]` for JSON",
                     f.path
                 ))
             })?,
@@ -343,6 +390,7 @@ fn kind_for(rel: &Path, cargo_names: &[String], python_name: Option<&str>) -> Op
         },
         "package.json" => Kind::PackageJson,
         "package-lock.json" => Kind::PackageLock,
+        "server.json" => Kind::ServerJson,
         "VERSION" | "VERSION.txt" | "version.txt" => Kind::Plain,
         n if n.ends_with(".py") => Kind::PythonModule,
         _ => return None,
@@ -362,9 +410,7 @@ pub fn detect(root: &Path) -> Result<Detection> {
         pyproject::detect(root, &mut det)?;
     }
 
-    if exists("package.json") {
-        json::detect(root, &mut det)?;
-    }
+    json::detect(root, &mut det)?;
 
     if !det.files.iter().any(|f| f.kind == Kind::PythonModule) {
         for rel in python_module::candidates(root) {

@@ -1,5 +1,5 @@
 //! `pyproject.toml`: `[project].version` and `[tool.poetry].version`, and the
-//! dynamic versions (setuptools `attr`/`file`, hatch `path`/`vcs`,
+//! dynamic versions (setuptools `attr`/`file`, hatch `path`/`vcs`/uv-dynamic-versioning,
 //! setuptools-scm, pdm scm, poetry-dynamic-versioning), reported with the
 //! place the version really lives.
 
@@ -127,9 +127,16 @@ pub(super) fn detect(root: &Path, det: &mut Detection) -> Result<()> {
                 .push(read_file(root, Path::new(path), &Kind::PythonModule)?);
             return Ok(());
         }
-        if hatch.get("source").and_then(|s| s.as_str()) == Some("vcs") {
-            dynamic("git tags (hatch-vcs)".into(), true);
-            return Ok(());
+        match hatch.get("source").and_then(|s| s.as_str()) {
+            Some("vcs") => {
+                dynamic("git tags (hatch-vcs)".into(), true);
+                return Ok(());
+            }
+            Some("uv-dynamic-versioning") => {
+                dynamic("git tags (uv-dynamic-versioning)".into(), true);
+                return Ok(());
+            }
+            _ => {}
         }
     }
     let requires_scm = table_at(&doc, &["build-system"])
@@ -148,6 +155,8 @@ pub(super) fn detect(root: &Path, det: &mut Detection) -> Result<()> {
         == Some("scm")
     {
         dynamic("git tags (pdm scm)".into(), true);
+    } else if table_at(&doc, &["tool", "uv-dynamic-versioning"]).is_some() {
+        dynamic("git tags (uv-dynamic-versioning)".into(), true);
     } else if poetry_dynamic {
         dynamic("git tags (poetry-dynamic-versioning)".into(), true);
     } else {

@@ -136,6 +136,7 @@ fn uv_lock_entry_of_the_project_follows_pyproject() {
     let cfg = vec![VersionFileConfig {
         path: "uv.lock".into(),
         regex: None,
+        fields: None,
     }];
     assert_eq!(load(d.path(), &cfg).unwrap().files[0].version(), "0.9.0");
 }
@@ -240,6 +241,7 @@ fn configured_regex_file() {
     let cfg = vec![VersionFileConfig {
         path: "chart/Chart.yaml".into(),
         regex: Some(r#"appVersion: "(?P<version>[^"]+)""#.into()),
+        fields: None,
     }];
     let det = load(d.path(), &cfg).unwrap();
     assert_eq!(det.files[0].version(), "1.2.3");
@@ -250,6 +252,7 @@ fn configured_regex_file() {
     let bad = vec![VersionFileConfig {
         path: "chart/Chart.yaml".into(),
         regex: Some("appVersion".into()),
+        fields: None,
     }];
     assert!(
         load(d.path(), &bad)
@@ -260,6 +263,7 @@ fn configured_regex_file() {
     let nomatch = vec![VersionFileConfig {
         path: "chart/Chart.yaml".into(),
         regex: Some("nope: (.*)".into()),
+        fields: None,
     }];
     assert!(
         load(d.path(), &nomatch)

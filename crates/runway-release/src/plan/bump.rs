@@ -94,6 +94,11 @@ pub fn bump(
             git::require_clean(root)?;
         }
     }
+    if st.files.is_empty() && !st.tag_is_version() {
+        return Err(ReleaseError::NoVersionFile {
+            dynamic: st.dynamic.first().map(|d| d.lives_in.clone()),
+        });
+    }
     if !st.files_agree && !matches!(requested, Requested::Exact(_)) {
         let list: Vec<String> = st
             .files
@@ -130,7 +135,10 @@ fn bump_inner(
                 });
             }
         },
-        Requested::Level(l) => (version::bump(&current, *l, plan.pre)?, None),
+        Requested::Level(l) => (
+            version::bump_from(&current, *l, plan.pre, cfg.prerelease_start)?,
+            None,
+        ),
         Requested::Exact(v) => (version::explicit(&current, v)?, None),
     };
     if let Some(d) = &st.surface
@@ -146,36 +154,49 @@ fn bump_inner(
         )));
     }
     let tag = format!("{}{next}", cfg.tag_prefix);
-    if !opts.no_git && git::tag_commit(root, &tag)?.is_some() {
-        return Err(ReleaseError::git_hint(
-            format!("tag `{tag}` already exists"),
-            format!(
-                "pick another version, or delete the tag (`git tag -d {tag}`) if it was a mistake"
-            ),
-        ));
+    if !opts.no_git {
+        let existing = match git::tag_commit(root, &tag)? {
+            Some(_) => Some(tag.clone()),
+            // The same release under another spelling (`v2.0.0rc1`).
+            None => git::tag_for_version(root, &cfg.tag_prefix, &next)?.map(|t| t.name),
+        };
+        if let Some(existing) = existing {
+            return Err(ReleaseError::git_hint(
+                format!("tag `{existing}` already exists"),
+                git::existing_tag_hint(root, &existing),
+            ));
+        }
     }
 
-    let mut changes = Vec::new();
+    // One change per file, even when `runway.toml` lists a file twice to
+    // reach two of its versions: each write starts from the previous one.
+    let mut changes: Vec<FileChange> = Vec::new();
     for f in &st.files {
-        let text =
-            std::fs::read_to_string(root.join(&f.path)).map_err(|source| ReleaseError::Read {
-                path: f.path.clone(),
-                source,
-            })?;
         let written = if f.is_python() {
             version::to_pep440(&next)
         } else {
             next.to_string()
         };
-        let after = files::write_version(f, &text, &written)?;
-        if after != text {
-            changes.push(FileChange {
-                path: f.path.clone(),
-                before: Some(text),
-                after,
-            });
-        }
+        let at = match changes.iter().position(|c| c.path == f.path) {
+            Some(i) => i,
+            None => {
+                let text = std::fs::read_to_string(root.join(&f.path)).map_err(|source| {
+                    ReleaseError::Read {
+                        path: f.path.clone(),
+                        source,
+                    }
+                })?;
+                changes.push(FileChange {
+                    path: f.path.clone(),
+                    before: Some(text.clone()),
+                    after: text,
+                });
+                changes.len() - 1
+            }
+        };
+        changes[at].after = files::write_version(f, &changes[at].after, &written)?;
     }
+    changes.retain(|c| c.before.as_deref() != Some(c.after.as_str()));
     let mut warnings = Vec::new();
     let changelog_rel = PathBuf::from(&cfg.changelog.path);
     let existing = std::fs::read_to_string(root.join(&changelog_rel)).ok();
@@ -243,8 +264,12 @@ fn bump_inner(
     let mut add = vec!["add", "--"];
     add.extend(paths.iter().map(String::as_str));
     let message = format!("chore(release): {tag}");
-    let committed =
-        git::run(root, &add).and_then(|_| git::run(root, &["commit", "-q", "-m", &message]));
+    let committed = if out.changes.is_empty() {
+        // A version that lives in the tags alone: the tag is the whole release.
+        Ok(String::new())
+    } else {
+        git::run(root, &add).and_then(|_| git::run(root, &["commit", "-q", "-m", &message]))
+    };
     if let Err(e) = committed {
         // All or none: put the files back as they were and unstage them.
         let undo: Vec<FileChange> = out

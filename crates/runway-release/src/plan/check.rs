@@ -386,7 +386,7 @@ pub fn check_at_tag(root: &Path, cfg: &ReleaseConfig, version: &str) -> Result<V
     };
     extract(root, &treeish, tree.path())?;
 
-    let det = crate::files::load(tree.path(), &cfg.files);
+    let det = crate::files::load_except(tree.path(), &cfg.files, &cfg.exclude);
     rows.push(match det {
         Err(e) => CheckRow::new(
             "version files at tag",

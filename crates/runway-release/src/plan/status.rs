@@ -9,20 +9,23 @@ use serde::Serialize;
 
 use super::{PlanOptions, file_semver, short};
 use crate::changelog;
-use crate::commits::{self, Decision, Entry, Rules};
+use crate::commits::{self, Decision, Entry, RawCommit, Rules};
 use crate::error::{ReleaseError, Result};
 use crate::files::{self, DynamicVersion, VersionFile};
 use crate::git::{self, History, Tag};
 use crate::surface::{self, SurfaceDiff};
 use crate::version::{self, Level};
 
-/// Commits of one type since the last release.
+/// Commits of one type since the last release: every commit is in exactly
+/// one group (its header's type, `other`, `merge`, or `reverted`), so the
+/// counts add up to `commits`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Group {
     /// The commit type, or `other` for non-conventional commits.
     #[serde(rename = "type")]
     pub kind: String,
     pub count: usize,
+    /// The subjects of its commits, newest first.
     pub entries: Vec<String>,
 }
 
@@ -48,6 +51,8 @@ pub struct Status {
     pub level: Option<Level>,
     pub next: Option<String>,
     pub next_tag: Option<String>,
+    /// The tag that already carries the next version, when one does (on any branch).
+    pub next_tag_exists: Option<String>,
     /// The commit (or surface change) that decided the bump.
     pub decided_by: Option<String>,
     pub changelog: String,
@@ -58,6 +63,12 @@ pub struct Status {
 }
 
 impl Status {
+    /// True when the version lives only in the git tags (hatch-vcs,
+    /// setuptools-scm, uv-dynamic-versioning...): a release is a tag.
+    pub fn tag_is_version(&self) -> bool {
+        self.files.is_empty() && self.dynamic.iter().any(|d| d.from_git_tags)
+    }
+
     pub fn nothing_to_release(&self) -> bool {
         self.next.is_none()
     }
@@ -102,7 +113,7 @@ fn empty_history() -> History {
 
 /// Reads files, history and (optionally) the surface, and decides the next version.
 pub fn status(root: &Path, cfg: &ReleaseConfig, opts: &PlanOptions) -> Result<Status> {
-    let det = files::load(root, &cfg.files)?;
+    let det = files::load_except(root, &cfg.files, &cfg.exclude)?;
     let history = match git::history(root, &cfg.tag_prefix) {
         Ok(h) => h,
         Err(ReleaseError::Git { .. }) if opts.allow_no_repo => empty_history(),
@@ -116,6 +127,12 @@ pub fn status(root: &Path, cfg: &ReleaseConfig, opts: &PlanOptions) -> Result<St
             d.declared_in.display(),
             d.line,
             d.lives_in
+        ));
+    }
+    if det.tag_is_version() {
+        notes.push(format!(
+            "the git tag is the version: `runway release bump` tags the release (`{}X.Y.Z`) and edits no version file",
+            cfg.tag_prefix
         ));
     }
     if history.incomplete {
@@ -158,7 +175,8 @@ pub fn status(root: &Path, cfg: &ReleaseConfig, opts: &PlanOptions) -> Result<St
         decided_by,
     } = commits::decide(&entries, &current, &rules);
     let mut level = commit_level;
-    let mut decided = decided_by.map(|e| format!("{} {}", short(&e.commit), e.header()));
+    // The commit's own subject, as written: a squash merge's title, not a bullet.
+    let mut decided = decided_by.map(|e| format!("{} {}", short(&e.commit), e.subject));
 
     let surface_diff = match &opts.surface {
         Some(now) => {
@@ -182,10 +200,51 @@ pub fn status(root: &Path, cfg: &ReleaseConfig, opts: &PlanOptions) -> Result<St
         file_version.clone()
     } else {
         match level {
-            Some(l) => Some(version::bump(&current, l, opts.pre)?),
+            Some(l) => Some(version::bump_from(
+                &current,
+                l,
+                opts.pre,
+                cfg.prerelease_start,
+            )?),
             None => None,
         }
     };
+    // release-please's override: the newest `Release-As:` footer names the version.
+    let mut next = next;
+    if let Some(e) = entries.iter().find(|e| e.release_as.is_some()) {
+        let raw = e.release_as.as_deref().unwrap_or_default();
+        match version::parse(raw) {
+            Ok(v) if v > current => {
+                level = Some(super::level_between(&current, &v));
+                decided = Some(format!(
+                    "`Release-As: {raw}` in {} {}",
+                    short(&e.commit),
+                    e.subject
+                ));
+                next = Some(v);
+            }
+            Ok(_) => notes.push(format!(
+                "`Release-As: {raw}` in {} is not above the current version `{current}`; ignored",
+                short(&e.commit)
+            )),
+            Err(reason) => notes.push(format!(
+                "`Release-As: {raw}` in {} is not a version ({reason}); ignored",
+                short(&e.commit)
+            )),
+        }
+    }
+    let mut next_tag_exists = None;
+    if let Some(n) = &next
+        && history.head.is_some()
+        && let Some(t) = git::tag_for_version(root, &cfg.tag_prefix, n)?
+    {
+        notes.push(format!(
+            "the next version `{n}` is already tagged: `{}` points at {}; pick another version with `runway release bump --version X.Y.Z`",
+            t.name,
+            short(&t.commit)
+        ));
+        next_tag_exists = Some(t.name);
+    }
     if next.is_none() && history.head.is_some() {
         let since = history
             .last_tag
@@ -198,22 +257,7 @@ pub fn status(root: &Path, cfg: &ReleaseConfig, opts: &PlanOptions) -> Result<St
 
     let changelog_path = root.join(&cfg.changelog.path);
     let changelog_text = std::fs::read_to_string(&changelog_path).unwrap_or_default();
-    let mut groups: Vec<Group> = Vec::new();
-    for e in &entries {
-        let kind = e.kind.clone().unwrap_or_else(|| "other".into());
-        match groups.iter_mut().find(|g| g.kind == kind) {
-            Some(g) => {
-                g.count += 1;
-                g.entries.push(e.header());
-            }
-            None => groups.push(Group {
-                kind,
-                count: 1,
-                entries: vec![e.header()],
-            }),
-        }
-    }
-    groups.sort_by(|a, b| b.count.cmp(&a.count).then(a.kind.cmp(&b.kind)));
+    let groups = groups(&history.commits, &entries);
 
     Ok(Status {
         files: det.files,
@@ -227,6 +271,7 @@ pub fn status(root: &Path, cfg: &ReleaseConfig, opts: &PlanOptions) -> Result<St
         current: current.to_string(),
         commits: history.commits.len(),
         groups,
+        next_tag_exists,
         entries,
         surface: surface_diff,
         level,
@@ -240,4 +285,33 @@ pub fn status(root: &Path, cfg: &ReleaseConfig, opts: &PlanOptions) -> Result<St
         changelog: cfg.changelog.path.clone(),
         notes,
     })
+}
+
+/// One group per kind of commit, largest first.
+fn groups(commits: &[RawCommit], entries: &[Entry]) -> Vec<Group> {
+    let mut groups: Vec<Group> = Vec::new();
+    for c in commits {
+        let subject = c.message.lines().next().unwrap_or("").trim().to_owned();
+        let kind = if c.parents > 1 {
+            "merge".to_owned()
+        } else {
+            match entries.iter().find(|e| e.commit == c.id) {
+                Some(e) => e.kind.clone().unwrap_or_else(|| "other".into()),
+                None => "reverted".to_owned(),
+            }
+        };
+        match groups.iter_mut().find(|g| g.kind == kind) {
+            Some(g) => {
+                g.count += 1;
+                g.entries.push(subject);
+            }
+            None => groups.push(Group {
+                kind,
+                count: 1,
+                entries: vec![subject],
+            }),
+        }
+    }
+    groups.sort_by(|a, b| b.count.cmp(&a.count).then(a.kind.cmp(&b.kind)));
+    groups
 }

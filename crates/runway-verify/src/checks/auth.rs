@@ -11,7 +11,7 @@ use runway_core::{CheckResult, Era};
 
 use super::{describe, needs_http, observed, send, unreachable};
 use crate::{
-    context::Context,
+    context::{AuthScheme, Context},
     http::Observed,
     mcp::raw::{RawAuth, mcp_post, opening_body},
 };
@@ -76,7 +76,10 @@ pub async fn run(ctx: &Context, client: &reqwest::Client, era: &Era) -> Vec<Chec
         (s, false) if is_success(s) => CheckResult::warn(
             "auth.no_token",
             format!("a request without a token gets {s}: the server is open to anyone"),
-            "if the server is public this is expected; otherwise require `Authorization: Bearer` and pass the token with `--token-env`",
+            format!(
+                "if the server is public this is expected; otherwise require `Authorization: Bearer` and pass the token with {}",
+                ctx.setting(Some("--token-env"), "token_env")
+            ),
         ),
         (403, _) => CheckResult::warn(
             "auth.no_token",
@@ -133,7 +136,10 @@ pub async fn run(ctx: &Context, client: &reqwest::Client, era: &Era) -> Vec<Chec
         ] {
             out.push(CheckResult::skip(
                 id,
-                "no token given (`--token-env` or `--token-file`)",
+                format!(
+                    "no token given ({})",
+                    ctx.setting(Some("--token-env"), "token_env")
+                ),
             ));
         }
         return out;
@@ -341,6 +347,14 @@ async fn resource_metadata(
 ) -> CheckResult {
     let id = "auth.resource_metadata";
     let started = Instant::now();
+    // RFC 9728 metadata is required only of a server that does OAuth: one
+    // whose 401 points to it, or one the environment says does.
+    let named = www.and_then(resource_metadata_param).is_some();
+    let required = match ctx.auth {
+        AuthScheme::OAuth => true,
+        AuthScheme::Bearer => false,
+        AuthScheme::Unknown => named,
+    };
     let mut last: Option<(Observed, String)> = None;
     for candidate in metadata_urls(url, www) {
         let request = describe("GET", &candidate);
@@ -363,11 +377,25 @@ async fn resource_metadata(
         let r = judge_metadata(url, &candidate, &o);
         return observed(ctx, r, &o, &request, started);
     }
-    let r = CheckResult::fail(
-        id,
-        "no protected resource metadata: the `resource_metadata` URL and `/.well-known/oauth-protected-resource` are missing",
-        "serve RFC 9728 metadata naming your authorization server, and point to it from `WWW-Authenticate`; clients cannot discover how to log in otherwise",
-    );
+    let r = if required {
+        CheckResult::fail(
+            id,
+            if named {
+                "no protected resource metadata: the `resource_metadata` URL of `WWW-Authenticate` and `/.well-known/oauth-protected-resource` are missing"
+            } else {
+                "no protected resource metadata at `/.well-known/oauth-protected-resource`, and the environment says the server does OAuth"
+            },
+            "serve RFC 9728 metadata naming your authorization server, and point to it from `WWW-Authenticate`; clients cannot discover how to log in otherwise",
+        )
+    } else {
+        CheckResult::skip(
+            id,
+            format!(
+                "no OAuth protected resource metadata: fine for a static bearer token (set {} if the server does OAuth)",
+                ctx.setting(None, "auth = \"oauth\"")
+            ),
+        )
+    };
     match last {
         Some((o, request)) => observed(ctx, r, &o, &request, started),
         None => r.with_duration_ms(super::ms(started)),

@@ -141,7 +141,10 @@ pub async fn origin(ctx: &Context, client: &reqwest::Client, era: &Era) -> Check
         403 => CheckResult::pass(id, "a foreign `Origin` gets 403"),
         401 if token.is_none() => CheckResult::skip(
             id,
-            "the server wants a token first; give one (`--token-env`) to test Origin validation",
+            format!(
+                "the server wants a token first; give one ({}) to test Origin validation",
+                ctx.setting(Some("--token-env"), "token_env")
+            ),
         ),
         s if (200..300).contains(&s) => CheckResult::fail(
             id,

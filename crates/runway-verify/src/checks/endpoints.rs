@@ -43,8 +43,9 @@ async fn get(
         let r = CheckResult::skip(
             id,
             format!(
-                "`{}` is not served (404); set `{key}` to check another path",
-                ep.path
+                "`{}` is not served (404); set {} to check another path",
+                ep.path,
+                ctx.setting(None, key)
             ),
         );
         return Err(observed(ctx, r, &o, &request, started));
@@ -196,7 +197,10 @@ pub async fn metrics(ctx: &Context, client: &reqwest::Client) -> Option<CheckRes
             CheckResult::fail(
                 id,
                 format!("`{}` answered {}", ep.path, o.status),
-                "serve Prometheus metrics there, or set `metrics_path` to where they are",
+                format!(
+                    "serve Prometheus metrics there, or set {} to where they are",
+                    ctx.setting(None, "metrics_path")
+                ),
             ),
             serde_json::Value::Null,
         ));

@@ -47,7 +47,13 @@ pub(crate) fn unreachable(
     err: &FetchError,
     started: Instant,
 ) -> CheckResult {
-    let hint = runway_core::Diagnostic::hint(err).unwrap_or_default();
+    let hint = match err {
+        FetchError::Timeout(_) => format!(
+            "the server did not answer in time: check that it is up and not overloaded, or raise {}",
+            ctx.setting(Some("--timeout"), "timeout_secs")
+        ),
+        _ => runway_core::Diagnostic::hint(err).unwrap_or_default(),
+    };
     CheckResult::fail(
         id,
         ctx.redactor.redact(&format!("no response: {err}")),

@@ -91,10 +91,13 @@ pub async fn run(ctx: &Context, client: &reqwest::Client, era: &Era) -> CheckRes
         }
         None => {
             let message = format!(
-                "no 429 after {sent} anonymous requests in {:.1} s",
-                started.elapsed().as_secs_f64()
+                "no 429 after {sent} anonymous requests in {}",
+                crate::text::duration(started.elapsed())
             );
-            let hint = "limit unauthenticated requests per client (e.g. 20 per second) and answer 429 with `Retry-After`; raise `burst` if your limit is higher";
+            let hint = format!(
+                "limit unauthenticated requests per client (e.g. 20 per second) and answer 429 with `Retry-After`; raise {} if your limit is higher",
+                ctx.setting(None, "rate_limit.burst")
+            );
             let r = if ctx.rate_limit.required {
                 CheckResult::fail(id, message, hint)
             } else {

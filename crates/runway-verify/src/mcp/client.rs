@@ -106,6 +106,55 @@ pub struct HandshakeFailure {
     pub evidence: Evidence,
     /// The legacy HTTP+SSE transport answered (an `endpoint` event).
     pub legacy_sse: Option<String>,
+    pub kind: FailureKind,
+}
+
+/// What kind of wrong the handshake met, for the checks that depend on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FailureKind {
+    /// No HTTP answer at all (refused, reset, timed out).
+    Unreachable,
+    /// A redirect, which MCP clients do not follow on POST.
+    Redirect {
+        status: u16,
+        location: Option<String>,
+    },
+    /// An answer, but not from an MCP endpoint (404, 405, 501, an HTML page).
+    NotMcp { status: u16 },
+    /// 401 or 403: a token is missing or wrong.
+    Refused { status: u16 },
+    /// The stateless era was required of a server that speaks only the session era.
+    SessionOnly,
+    /// An MCP endpoint that got the protocol wrong.
+    Protocol,
+}
+
+impl HandshakeFailure {
+    /// The reason to skip the checks that need an MCP endpoint, when there is none to check.
+    pub fn blocker(&self, url: &url::Url) -> Option<String> {
+        match &self.kind {
+            FailureKind::Redirect { status, location } => Some(match location {
+                Some(l) => format!("`{url}` redirects (HTTP {status}) to `{l}`"),
+                None => format!("`{url}` redirects (HTTP {status})"),
+            }),
+            FailureKind::NotMcp { status } => {
+                Some(format!("`{url}` does not serve MCP (HTTP {status})"))
+            }
+            // An endpoint that answers nothing is left to each check to
+            // report (a closed port is caught once, before any check runs).
+            FailureKind::Unreachable
+            | FailureKind::Refused { .. }
+            | FailureKind::SessionOnly
+            | FailureKind::Protocol => None,
+        }
+    }
+}
+
+/// Whether an answer looks like a web page or a missing route rather than an MCP endpoint.
+fn not_mcp(status: u16, content_type: Option<&str>) -> bool {
+    matches!(status, 404 | 405 | 501)
+        || content_type
+            .is_some_and(|c| c.trim_start().to_ascii_lowercase().starts_with("text/html"))
 }
 
 /// A streamable HTTP connection: the URL, the credentials and, once the
@@ -267,6 +316,23 @@ impl HttpConn {
         crate::http::fetch(&self.client, req, self.limits).await
     }
 
+    /// Ends the session the handshake opened, if any (best effort: the
+    /// answer is judged by `mcp.session.delete`, not here).
+    pub async fn end_session(&mut self) {
+        let Some(sid) = self.session_id.take() else {
+            return;
+        };
+        let mut rb = self
+            .auth(self.client.delete(self.url.clone()))
+            .header("mcp-session-id", sid);
+        if let Some(v) = self.protocol_version() {
+            rb = rb.header("mcp-protocol-version", v);
+        }
+        if let Ok(req) = rb.build() {
+            let _ = crate::http::fetch(&self.client, req, self.limits).await;
+        }
+    }
+
     /// Establishes the era: `server/discover` first, then `initialize`, then
     /// the legacy HTTP+SSE probe, as the specification's backward
     /// compatibility rules order them.
@@ -277,13 +343,24 @@ impl HttpConn {
             match self.discover(&mut steps, start).await {
                 Discovery::Done(r) => return *r,
                 Discovery::Legacy if choice == EraChoice::Stateless => {
-                    return Err(HandshakeFailure {
-                        message: "`server/discover` failed and the stateless era was required".into(),
-                        hint: "implement `server/discover` (protocol 2026-07-28), or verify the session era".into(),
-                        evidence: Evidence::default(),
-                        steps,
-                        legacy_sse: None,
-                    });
+                    // Say which it is: a session-era server, or no MCP at all.
+                    return match self.initialize(steps, start).await {
+                        Ok(hs) => {
+                            self.end_session().await;
+                            Err(HandshakeFailure {
+                                message: format!(
+                                    "the server only speaks the session era (`initialize` negotiated `{}`; `server/discover` is refused), and the stateless era was required",
+                                    hs.era.version().unwrap_or("?")
+                                ),
+                                hint: "verify the session era, or implement `server/discover` (protocol 2026-07-28)".into(),
+                                evidence: hs.evidence,
+                                steps: hs.steps,
+                                legacy_sse: None,
+                                kind: FailureKind::SessionOnly,
+                            })
+                        }
+                        Err(f) => Err(f),
+                    };
                 }
                 Discovery::Legacy => {}
             }
@@ -316,18 +393,39 @@ impl HttpConn {
                 steps: std::mem::take(steps),
                 evidence: reply.evidence,
                 legacy_sse: None,
+                kind: FailureKind::Unreachable,
             })));
         }
-        if let Some(401 | 403) = reply.evidence.status {
+        if let Some(status @ (401 | 403)) = reply.evidence.status {
             return Discovery::Done(Box::new(Err(HandshakeFailure {
-                message: format!(
-                    "the MCP endpoint refused us with HTTP {}",
-                    reply.evidence.status.unwrap_or_default()
-                ),
+                message: format!("the MCP endpoint refused us with HTTP {status}"),
                 hint: "pass a valid token (`--token-env`) for this server".into(),
                 steps: std::mem::take(steps),
                 evidence: reply.evidence,
                 legacy_sse: None,
+                kind: FailureKind::Refused { status },
+            })));
+        }
+        if let Some(status @ 300..=399) = reply.evidence.status {
+            let location = reply
+                .evidence
+                .headers
+                .get("location")
+                .map(|l| self.redactor.redact(l));
+            return Discovery::Done(Box::new(Err(HandshakeFailure {
+                message: match &location {
+                    Some(l) => format!(
+                        "the MCP endpoint redirects (HTTP {status}) to `{l}`: MCP clients do not follow redirects"
+                    ),
+                    None => format!(
+                        "the MCP endpoint redirects (HTTP {status}) without a `Location`: MCP clients do not follow redirects"
+                    ),
+                },
+                hint: "verify the URL the server redirects to and give that one to clients; a trailing slash (`/mcp/` against `/mcp`) is a common cause".into(),
+                steps: std::mem::take(steps),
+                evidence: reply.evidence,
+                legacy_sse: None,
+                kind: FailureKind::Redirect { status, location },
             })));
         }
         match &reply.outcome {
@@ -414,6 +512,7 @@ impl HttpConn {
                     steps,
                     evidence: r.evidence,
                     legacy_sse: None,
+                    kind: FailureKind::Unreachable,
                 });
             }
         };
@@ -435,6 +534,7 @@ impl HttpConn {
                         steps,
                         evidence,
                         legacy_sse: None,
+                        kind: FailureKind::Protocol,
                     });
                 }
                 self.era = Era::from_version(&negotiated);
@@ -464,20 +564,38 @@ impl HttpConn {
                 } else {
                     None
                 };
+                let page =
+                    legacy.is_none() && not_mcp(observed.status, observed.header("content-type"));
                 Err(HandshakeFailure {
                     message: match &legacy {
                         Some(ep) => format!(
                             "the server speaks only the deprecated HTTP+SSE transport (endpoint `{ep}`)"
                         ),
+                        None if page => format!(
+                            "`{}` does not serve MCP: `initialize` and `server/discover` got HTTP {}{}",
+                            self.redactor.redact(self.url.as_str()),
+                            observed.status,
+                            if observed.header("content-type").is_some_and(|c| c.contains("html")) {
+                                " with an HTML page"
+                            } else {
+                                ""
+                            }
+                        ),
                         None => format!("neither `server/discover` nor `initialize` succeeded: {e}"),
                     },
                     hint: match &legacy {
                         Some(_) => "move to the streamable HTTP transport (protocol 2025-03-26 or later)".into(),
+                        None if page => "check the path: the MCP endpoint is usually `/mcp` (see the server's docs or its startup log)".into(),
                         None => "answer `server/discover` (2026-07-28) or `initialize` (2025-06-18, 2025-11-25) on this URL".into(),
                     },
                     steps,
                     evidence,
                     legacy_sse: legacy,
+                    kind: if page {
+                        FailureKind::NotMcp { status: observed.status }
+                    } else {
+                        FailureKind::Protocol
+                    },
                 })
             }
         }

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::{
     Conn, Connected, MAX_PAGES,
-    client::{HttpConn, RpcFailure, ms},
+    client::{FailureKind, HttpConn, RpcFailure, ms},
     listing::list_all,
     result,
     sdk::SdkConn,
@@ -17,7 +17,13 @@ use super::{
 };
 use crate::context::{Context, Transport};
 
-pub(super) async fn connect(ctx: &Context, checks: &mut Vec<CheckResult>) -> Option<Connected> {
+/// Connects and records `mcp.handshake`; when the URL turns out not to be an
+/// MCP endpoint at all, `blocked` says why, for the checks that need one.
+pub(super) async fn connect(
+    ctx: &Context,
+    checks: &mut Vec<CheckResult>,
+    blocked: &mut Option<String>,
+) -> Option<Connected> {
     let start = Instant::now();
     match &ctx.transport {
         Transport::Http { url } => {
@@ -67,7 +73,24 @@ pub(super) async fn connect(ctx: &Context, checks: &mut Vec<CheckResult>) -> Opt
                         conn: Conn::Http(h),
                     })
                 }
-                Err(f) => {
+                Err(mut f) => {
+                    // Name the knob the way this run was configured.
+                    match f.kind {
+                        FailureKind::Refused { .. } => {
+                            f.hint = format!(
+                                "pass a valid token for this server ({})",
+                                ctx.setting(Some("--token-env"), "token_env")
+                            );
+                        }
+                        FailureKind::SessionOnly => {
+                            f.hint = format!(
+                                "verify the session era ({}), or implement `server/discover` (protocol 2026-07-28)",
+                                ctx.setting(Some("--era session"), "era = \"session\"")
+                            );
+                        }
+                        _ => {}
+                    }
+                    *blocked = f.blocker(url);
                     let mut ev = f.evidence.clone();
                     ev.details = json!({"steps": f.steps});
                     if let Some(ep) = &f.legacy_sse {
@@ -261,12 +284,14 @@ pub(super) async fn sdk_check(
             "mcp.sdk",
             match raw_count {
                 Some(n) if n != seen => format!(
-                    "rmcp connects ({}) and lists {seen} tools (the raw client saw {n}: the list depends on the client)",
-                    hello.era.label()
+                    "rmcp connects ({}) and lists {} (the raw client saw {n}: the list depends on the client)",
+                    hello.era.label(),
+                    crate::text::count(seen, "tool")
                 ),
                 _ => format!(
-                    "rmcp connects ({}) and lists {seen} tools",
-                    hello.era.label()
+                    "rmcp connects ({}) and lists {}",
+                    hello.era.label(),
+                    crate::text::count(seen, "tool")
                 ),
             },
         ),

@@ -150,6 +150,15 @@ pub(super) fn judge_error(ctx: &Context, id: &str, want: i64, reply: RpcReply) -
             format!("the request failed: {e}"),
             "the server dropped the connection on a bad request: answer with a JSON-RPC error",
         ),
+        // The transport lets the body of a 4xx to a message the server cannot
+        // accept be anything; a JSON-RPC error there is only better manners.
+        (Err(RpcFailure::Status(s)), _) if *s >= 400 && matches!(want, -32700 | -32600) => {
+            CheckResult::warn(
+                id,
+                format!("HTTP {s} with no JSON-RPC error body, expected {want}"),
+                "a JSON-RPC error object in the body of the 4xx response tells the client what was wrong",
+            )
+        }
         (Err(RpcFailure::Status(s)), _) => result(
             id,
             soft(ctx),

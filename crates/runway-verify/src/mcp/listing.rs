@@ -166,9 +166,9 @@ pub(super) async fn list_capability_check(c: &mut Connected, kind: &str) -> Chec
         None => CheckResult::pass(
             &id,
             format!(
-                "{} {kind} in {} page(s)",
-                listing.items.len(),
-                listing.pages
+                "{} in {}",
+                crate::text::count(listing.items.len(), kind.trim_end_matches('s')),
+                crate::text::count(listing.pages, "page")
             ),
         ),
     };

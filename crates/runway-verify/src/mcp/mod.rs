@@ -17,6 +17,7 @@
 //! transports are [`client`] (raw HTTP), [`sdk`] (rmcp) and [`raw`] (single
 //! raw requests for the HTTP checks); [`wire`] is the pure wire format.
 
+mod capabilities;
 pub mod client;
 mod connect;
 mod errors;
@@ -36,7 +37,7 @@ use std::time::Duration;
 use runway_core::{CheckResult, Era, Evidence, Exit, Status, ToolSignature, ToolSurface};
 use serde_json::Value;
 
-use crate::context::{Context, Suite};
+use crate::context::{Context, EraChoice, Suite, Transport};
 use client::{HttpConn, RpcReply, ms};
 use sdk::SdkConn;
 
@@ -50,6 +51,9 @@ pub struct McpOutcome {
     pub server_name: Option<String>,
     pub server_version: Option<String>,
     pub checks: Vec<CheckResult>,
+    /// Set when the target is not an MCP endpoint at all (a 404, a redirect,
+    /// nothing listening): why the checks that need one are skipped.
+    pub blocked: Option<String>,
 }
 
 /// Why the tool surface could not be captured.
@@ -103,66 +107,182 @@ struct Connected {
     capabilities: Value,
 }
 
+/// What the handshake established, filled in by [`run_into`] as it goes.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub era: Era,
+    pub server_name: Option<String>,
+    pub server_version: Option<String>,
+    /// See [`McpOutcome::blocked`].
+    pub blocked: Option<String>,
+}
+
+impl Default for Found {
+    fn default() -> Self {
+        Found {
+            era: Era::Unknown,
+            server_name: None,
+            server_version: None,
+            blocked: None,
+        }
+    }
+}
+
 /// Runs the MCP checks of `ctx.suite` against `ctx.transport`.
 pub async fn run(ctx: &Context) -> McpOutcome {
     let mut checks = Vec::new();
-    let Some(mut c) = connect::connect(ctx, &mut checks).await else {
-        let era = if checks.iter().any(|c| c.id == "mcp.transport.legacy_sse") {
+    let mut found = Found::default();
+    run_into(ctx, &mut checks, &mut found).await;
+    McpOutcome {
+        era: found.era,
+        server_name: found.server_name,
+        server_version: found.server_version,
+        checks,
+        blocked: found.blocked,
+    }
+}
+
+/// [`run`], pushing each result into `checks` as soon as it is known, so a
+/// caller that stops waiting (the engine's deadline) keeps the finished ones.
+///
+/// A server that speaks both eras is verified in both by `full` and
+/// `conformance` under `--era auto`: first in the era a current client picks
+/// (stateless), then in the session era, whose checks carry a `.session`
+/// suffix (`mcp.errors.invalid_request.session`) and `"era"` in their details.
+pub async fn run_into(ctx: &Context, checks: &mut Vec<CheckResult>, found: &mut Found) {
+    if !run_era(ctx, checks, found, None).await {
+        return;
+    }
+    let both = ctx.era == EraChoice::Auto
+        && ctx.suite >= Suite::Full
+        && matches!(found.era, Era::Stateless { .. })
+        && matches!(ctx.transport, Transport::Http { .. });
+    if !both {
+        return;
+    }
+    // Whether the server also speaks the session era is found by asking:
+    // `supportedVersions` of discovery lists only the stateless versions.
+    let mut session = ctx.clone();
+    session.era = EraChoice::Session;
+    let from = checks.len();
+    if !run_era(&session, checks, &mut Found::default(), Some("session")).await {
+        checks.truncate(from);
+        checks.push(CheckResult::skip(
+            "mcp.handshake.session",
+            "the server does not answer `initialize`: it speaks only the stateless era",
+        ));
+    }
+}
+
+/// Where one era's results go: straight into the run's list, renamed with
+/// the era's suffix (and the era in their details) on the second era.
+struct Sink<'a> {
+    checks: &'a mut Vec<CheckResult>,
+    suffix: Option<&'a str>,
+    era: String,
+}
+
+impl Sink<'_> {
+    fn push(&mut self, mut c: CheckResult) {
+        crate::text::fold_message(&mut c);
+        if let Some(s) = self.suffix {
+            c.id = format!("{}.{s}", c.id);
+            match &mut c.evidence.details {
+                Value::Object(m) => {
+                    m.insert("era".into(), Value::String(self.era.clone()));
+                }
+                Value::Null => c.evidence.details = serde_json::json!({ "era": self.era }),
+                _ => {}
+            }
+        }
+        self.checks.push(c);
+    }
+
+    fn extend(&mut self, batch: Vec<CheckResult>) {
+        for c in batch {
+            self.push(c);
+        }
+    }
+}
+
+/// One era's checks; `false` when there was no handshake.
+async fn run_era(
+    ctx: &Context,
+    checks: &mut Vec<CheckResult>,
+    found: &mut Found,
+    suffix: Option<&str>,
+) -> bool {
+    let mut out = Sink {
+        checks,
+        suffix,
+        era: String::new(),
+    };
+    let mut batch = Vec::new();
+    let connected = connect::connect(ctx, &mut batch, &mut found.blocked).await;
+    let Some(mut c) = connected else {
+        found.era = if batch.iter().any(|c| c.id == "mcp.transport.legacy_sse") {
             Era::LegacySse
         } else {
             Era::Unknown
         };
-        return McpOutcome {
-            era,
-            server_name: None,
-            server_version: None,
-            checks,
-        };
+        out.extend(batch);
+        return false;
     };
+    out.era = c.era.label();
+    out.extend(std::mem::take(&mut batch));
+    found.era = c.era.clone();
+    found.server_name = c.server_name.clone();
+    found.server_version = c.server_version.clone();
     let full = ctx.suite >= Suite::Full;
 
     if let Some(want) = &ctx.expect.version {
-        checks.push(connect::version_check(want, c.server_version.as_deref()));
+        out.push(connect::version_check(want, c.server_version.as_deref()));
     }
     if full {
-        checks.push(connect::ping_check(ctx, &mut c).await);
+        out.push(connect::ping_check(ctx, &mut c).await);
     }
-    let tools = tools::tool_checks(ctx, &mut c, &mut checks).await;
+    let tools = tools::tool_checks(ctx, &mut c, &mut batch).await;
+    out.extend(std::mem::take(&mut batch));
     for (i, call) in ctx.expect.calls.iter().enumerate() {
         let id = tools::call_id(&ctx.expect.calls, i);
-        checks.push(tools::call_check(&mut c.conn, &id, call, tools.as_deref()).await);
+        out.push(tools::call_check(ctx, &mut c.conn, &id, call, tools.as_deref()).await);
     }
     if ctx.expect.calls.is_empty() {
-        checks.push(CheckResult::skip("mcp.call", "no smoke calls configured"));
+        out.push(CheckResult::skip("mcp.call", "no smoke calls configured"));
     }
     if full {
         for kind in ["resources", "prompts"] {
-            checks.push(listing::list_capability_check(&mut c, kind).await);
+            out.push(listing::list_capability_check(&mut c, kind).await);
         }
-        surface::surface_checks(ctx, &mut c, tools.as_deref(), &mut checks).await;
-        errors::error_checks(ctx, &mut c.conn, tools.as_deref(), &mut checks).await;
-        checks.push(errors::version_header_check(ctx, &mut c.conn).await);
+        surface::surface_checks(ctx, &mut c, tools.as_deref(), &mut batch).await;
+        out.extend(std::mem::take(&mut batch));
+        capabilities::gated_checks(&mut c, &mut batch).await;
+        out.extend(std::mem::take(&mut batch));
+        errors::error_checks(ctx, &mut c.conn, tools.as_deref(), &mut batch).await;
+        out.extend(std::mem::take(&mut batch));
+        out.push(errors::version_header_check(ctx, &mut c.conn).await);
+        out.push(session::priming_check(&mut c.conn).await);
         if let Conn::Http(h) = &c.conn {
-            checks.push(connect::sdk_check(ctx, h, tools.as_ref().map(Vec::len)).await);
+            out.push(connect::sdk_check(ctx, h, tools.as_ref().map(Vec::len)).await);
         }
-        checks.push(session::session_end_check(ctx, &mut c.conn).await);
+        out.push(session::session_end_check(ctx, &mut c.conn).await);
     }
     if let Conn::Sdk(s) = c.conn {
-        checks.extend(stdio_checks::stdout_check(ctx, &s));
+        out.extend(
+            stdio_checks::stdout_check(ctx, &s)
+                .await
+                .into_iter()
+                .collect(),
+        );
         s.close().await;
     }
-    McpOutcome {
-        era: c.era,
-        server_name: c.server_name,
-        server_version: c.server_version,
-        checks,
-    }
+    true
 }
 
 /// Lists every tool (following cursors) with its schemas, for the release record.
 pub async fn capture_surface(ctx: &Context) -> Result<ToolSurface, SurfaceError> {
     let mut checks = Vec::new();
-    let Some(mut c) = connect::connect(ctx, &mut checks).await else {
+    let Some(mut c) = connect::connect(ctx, &mut checks, &mut None).await else {
         let message = checks
             .first()
             .map(|c| c.message.clone())

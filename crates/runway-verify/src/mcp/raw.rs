@@ -105,7 +105,7 @@ mod tests {
 
     #[test]
     fn stateless_requests_carry_their_routing_headers() {
-        let client = reqwest::Client::new();
+        let client = crate::http::client(crate::http::Limits::default());
         let url = url::Url::parse("http://127.0.0.1:1/mcp").unwrap();
         let era = Era::Stateless {
             version: "2026-07-28".into(),

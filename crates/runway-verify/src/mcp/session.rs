@@ -109,3 +109,59 @@ pub(super) async fn session_end_check(ctx: &Context, conn: &mut Conn) -> CheckRe
     };
     timed(r, ev, start.elapsed())
 }
+
+/// 2025-11-25: a POST answered with an SSE stream should open with a priming
+/// event (an id and empty data) so the client can resume the stream. A
+/// SHOULD, so a warning in every suite.
+pub(super) async fn priming_check(conn: &mut Conn) -> CheckResult {
+    let id = "mcp.sse.priming";
+    let Conn::Http(h) = conn else {
+        return CheckResult::skip(id, "stdio has no SSE streams");
+    };
+    match &h.era {
+        Era::Session { version } if version.as_str() == "2025-11-25" => {}
+        other => {
+            return CheckResult::skip(
+                id,
+                format!(
+                    "priming events are a 2025-11-25 rule; the server speaks {}",
+                    other.label()
+                ),
+            );
+        }
+    }
+    let start = Instant::now();
+    let rid = h.next_id();
+    let body = json!({"jsonrpc": "2.0", "id": rid, "method": "ping", "params": {}});
+    let request = h.redactor.redact(&format!("POST {} ping", h.url));
+    let observed = match h
+        .post(body.to_string().into_bytes(), Some("ping"), None)
+        .build()
+    {
+        Ok(req) => super::client::fetch_until_response(&h.client, req, h.limits, &json!(rid)).await,
+        Err(e) => Err(crate::http::FetchError::Other(e.to_string())),
+    };
+    let o = match observed {
+        Ok(o) => o,
+        Err(e) => {
+            return CheckResult::skip(id, format!("the `ping` to look at got no answer: {e}"))
+                .with_duration_ms(super::ms(start.elapsed()));
+        }
+    };
+    let ev = o.evidence(&request, &h.redactor);
+    let r = if !super::wire::is_sse(o.header("content-type")) {
+        CheckResult::skip(id, "the server answers POSTs with JSON, not an SSE stream")
+    } else if super::wire::opens_with_priming_event(&o.body) {
+        CheckResult::pass(
+            id,
+            "the SSE answer opens with a priming event (an id, no data)",
+        )
+    } else {
+        CheckResult::warn(
+            id,
+            "the SSE answer does not open with a priming event",
+            "start every SSE stream with an event that has an `id` and empty `data`, so a client that loses the stream can resume it with `Last-Event-ID` (2025-11-25)",
+        )
+    };
+    timed(r, ev, start.elapsed())
+}

@@ -270,12 +270,14 @@ impl StdioChild {
         stdin.flush().await
     }
 
-    /// Writes `line`, then a `ping` (with `ping_params`), and waits up to
-    /// `timeout` for the ping's answer, keeping the first answer with a null
-    /// id or `line_id` that comes before it.
+    /// Writes `line` (if any), then a `ping` (with `ping_params`), and waits up
+    /// to `timeout` for the ping's answer, keeping the first answer with a
+    /// null id or `line_id` that comes before it. Since stdout is ordered,
+    /// everything the server wrote before answering the ping has been read
+    /// once this returns with `alive`.
     pub async fn probe(
         &self,
-        line: &str,
+        line: Option<&str>,
         line_id: Option<&str>,
         ping_params: Value,
         timeout: Duration,
@@ -289,7 +291,11 @@ impl StdioChild {
             json!({"jsonrpc": "2.0", "id": ping_id, "method": "ping", "params": ping_params});
         let mut reply = None;
         let mut alive = false;
-        let written = match self.write_raw(line).await {
+        let written = match line {
+            Some(line) => self.write_raw(line).await,
+            None => Ok(()),
+        };
+        let written = match written {
             Ok(()) => self.write_raw(&ping.to_string()).await,
             Err(e) => Err(e),
         };

@@ -11,9 +11,19 @@ use super::{client::ms, result, sdk::SdkConn, soft, timed, wire};
 use crate::context::Context;
 
 /// `mcp.stdio.stdout`: `None` when the connection is not a stdio child.
-pub(super) fn stdout_check(ctx: &Context, s: &SdkConn) -> Option<CheckResult> {
+pub(super) async fn stdout_check(ctx: &Context, s: &SdkConn) -> Option<CheckResult> {
     let id = "mcp.stdio.stdout";
-    let seen = s.child.as_ref()?.seen();
+    let child = s.child.as_ref()?;
+    // A last `ping` answered means every line written before it has been read.
+    child
+        .probe(
+            None,
+            None,
+            wire::with_meta(&s.era, json!({})),
+            ctx.limits.timeout,
+        )
+        .await;
+    let seen = child.seen();
     let mut ev = Evidence {
         request: Some(ctx.display.clone()),
         details: json!({
@@ -89,7 +99,7 @@ pub(super) async fn raw_error_check(
     };
     let p = child
         .probe(
-            &line,
+            Some(&line),
             Some(&line_id),
             wire::with_meta(&s.era, json!({})),
             ctx.limits.timeout,

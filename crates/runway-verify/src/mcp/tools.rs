@@ -11,6 +11,7 @@ use super::{
     Conn, Connected, MAX_PAGES, client::ms, listing::list_all, result, schema, soft, timed,
 };
 use crate::context::{Context, SmokeCall, Suite};
+use crate::text::count;
 
 pub(super) fn tool_names(tools: &[Value]) -> Vec<String> {
     tools
@@ -46,9 +47,9 @@ pub(super) async fn tool_checks(
             "mcp.tools.list",
             soft(ctx),
             format!(
-                "{} tools in {} page(s), with duplicate names",
-                names.len(),
-                listing.pages
+                "{} in {}, with duplicate names",
+                count(names.len(), "tool"),
+                count(listing.pages, "page")
             ),
             Some("give every tool a unique name"),
         )
@@ -56,16 +57,25 @@ pub(super) async fn tool_checks(
         CheckResult::fail(
             "mcp.tools.list",
             format!(
-                "{} of {} tools have no `name`",
+                "{} of {} {} no `name`",
                 listing.items.len() - names.len(),
-                listing.items.len()
+                count(listing.items.len(), "tool"),
+                if listing.items.len() - names.len() == 1 {
+                    "has"
+                } else {
+                    "have"
+                }
             ),
             "every tool needs a `name` string",
         )
     } else {
         CheckResult::pass(
             "mcp.tools.list",
-            format!("{} tools in {} page(s)", names.len(), listing.pages),
+            format!(
+                "{} in {}",
+                count(names.len(), "tool"),
+                count(listing.pages, "page")
+            ),
         )
     };
     checks.push(timed(list_check, ev, listing.elapsed));
@@ -74,20 +84,23 @@ pub(super) async fn tool_checks(
     checks.push(match ctx.expect.min_tools {
         Some(min) if n < min => CheckResult::fail(
             "mcp.tools.count",
-            format!("{n} tools listed, expected at least {min}"),
+            format!("{} listed, expected at least {min}", count(n, "tool")),
             "a tool is missing from this build: check the server's tool registration",
         ),
         Some(min) => CheckResult::pass(
             "mcp.tools.count",
-            format!("{n} tools listed (at least {min})"),
+            format!("{} listed (at least {min})", count(n, "tool")),
         ),
         None if n == 0 => result(
             "mcp.tools.count",
             soft(ctx),
             "the server lists no tools".into(),
-            Some("register tools, or set `min_tools = 0` if that is intended"),
+            Some(&format!(
+                "register tools, or set {} to 0 if that is intended",
+                ctx.setting(Some("--expect-tools"), "min_tools")
+            )),
         ),
-        None => CheckResult::pass("mcp.tools.count", format!("{n} tools listed")),
+        None => CheckResult::pass("mcp.tools.count", format!("{} listed", count(n, "tool"))),
     });
     let missing: Vec<&String> = ctx
         .expect
@@ -100,10 +113,10 @@ pub(super) async fn tool_checks(
     } else if missing.is_empty() {
         CheckResult::pass(
             "mcp.tools.required",
-            format!(
-                "all {} required tools listed",
-                ctx.expect.required_tools.len()
-            ),
+            match ctx.expect.required_tools.len() {
+                1 => "the required tool is listed".to_owned(),
+                n => format!("all {n} required tools listed"),
+            },
         )
     } else {
         CheckResult::fail(
@@ -116,7 +129,10 @@ pub(super) async fn tool_checks(
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
-            "register the missing tools or update `required_tools`",
+            format!(
+                "register the missing tools or update {}",
+                ctx.setting(Some("--require-tool"), "required_tools")
+            ),
         )
         .with_evidence(Evidence {
             details: json!({"missing": missing, "listed": names}),
@@ -158,12 +174,19 @@ pub(super) fn schema_check(tools: &[Value]) -> CheckResult {
     let r = if bad.is_empty() {
         CheckResult::pass(
             "mcp.tools.schemas",
-            format!("{checked} schemas are valid JSON Schema"),
+            match checked {
+                1 => "1 schema is valid JSON Schema".to_owned(),
+                n => format!("{n} schemas are valid JSON Schema"),
+            },
         )
     } else {
         CheckResult::fail(
             "mcp.tools.schemas",
-            format!("{} invalid tool schema(s): {}", bad.len(), bad.join("; ")),
+            format!(
+                "{}: {}",
+                count(bad.len(), "invalid tool schema"),
+                bad.join("; ")
+            ),
             "fix the schema: clients validate arguments against it and reject the tool",
         )
     };
@@ -196,6 +219,7 @@ pub(super) fn texts(result: &Value) -> String {
 }
 
 pub(super) async fn call_check(
+    ctx: &Context,
     conn: &mut Conn,
     id: &str,
     call: &SmokeCall,
@@ -211,9 +235,10 @@ pub(super) async fn call_check(
         return CheckResult::fail(
             id,
             format!(
-                "tool `{}` is not listed ({} tools are)",
+                "tool `{}` is not listed ({} {})",
                 call.tool,
-                ts.len()
+                count(ts.len(), "tool"),
+                if ts.len() == 1 { "is" } else { "are" }
             ),
             "register the tool or fix the smoke call's `tool` name",
         );
@@ -301,7 +326,7 @@ pub(super) async fn call_check(
                         "the expected pattern `{}` is not a valid regex: {err}",
                         pattern.as_str()
                     ),
-                    "fix `text_matches` in the smoke call",
+                    &format!("fix {}", ctx.setting(None, "calls.expect_match")),
                     ev,
                 );
             }
@@ -333,9 +358,17 @@ pub(super) async fn call_check(
             );
         }
     }
-    if let Some(budget) = e.max_latency
-        && elapsed > budget
-    {
+    // Every call has a budget: its own, else the environment's tool budget.
+    let budget = e.max_latency.unwrap_or(ctx.thresholds.tool_p95);
+    if elapsed > budget {
+        let knob = if e.max_latency.is_some() {
+            ctx.setting(None, "calls.max_latency_ms")
+        } else {
+            format!(
+                "{} (or the call's `max_latency_ms`)",
+                ctx.setting(None, "thresholds.tool_p95_ms")
+            )
+        };
         return fail(
             format!(
                 "`{}` took {:.0} ms, over the {} ms budget",
@@ -343,7 +376,7 @@ pub(super) async fn call_check(
                 ms(elapsed),
                 budget.as_millis()
             ),
-            "find what slows the tool (a dependency, a cold start) or raise `max_latency`",
+            &format!("find what slows the tool (a dependency, a cold start) or raise {knob}"),
             ev,
         );
     }

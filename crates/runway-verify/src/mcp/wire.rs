@@ -324,6 +324,42 @@ pub fn response_for<'a>(messages: &'a [Message], id: &Value) -> Option<&'a Messa
         .find(|m| matches!(m, Message::Result { .. } | Message::Error { .. }) && m.id() == Some(id))
 }
 
+/// Whether an SSE body opens with a priming event, as 2025-11-25 asks of a
+/// server that answers a POST with a stream: an event with an `id` and an
+/// empty (or no) `data` field, so a client can resume from it.
+pub fn opens_with_priming_event(bytes: &[u8]) -> bool {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let mut id = false;
+    let mut data = false;
+    let mut seen = false;
+    for line in bytes.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            if seen {
+                break; // the first event ends here
+            }
+            continue;
+        }
+        if line[0] == b':' {
+            continue;
+        }
+        seen = true;
+        let (field, value) = match line.iter().position(|&b| b == b':') {
+            Some(i) => (
+                &line[..i],
+                line[i + 1..].strip_prefix(b" ").unwrap_or(&line[i + 1..]),
+            ),
+            None => (line, &b""[..]),
+        };
+        match field {
+            b"id" => id = true,
+            b"data" if !value.iter().all(u8::is_ascii_whitespace) => data = true,
+            _ => {}
+        }
+    }
+    id && !data
+}
+
 /// The URL in a legacy HTTP+SSE `endpoint` event, if `bytes` contains one.
 pub fn legacy_endpoint(bytes: &[u8]) -> Option<String> {
     parse_sse(bytes)
@@ -337,6 +373,21 @@ pub fn legacy_endpoint(bytes: &[u8]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_priming_event_is_an_id_without_data() {
+        assert!(opens_with_priming_event(
+            b"id: 0\ndata:\n\nevent: message\ndata: {}\n\n"
+        ));
+        assert!(opens_with_priming_event(
+            b": hi\r\nid: a1\r\n\r\ndata: {}\r\n\r\n"
+        ));
+        assert!(!opens_with_priming_event(
+            b"event: message\ndata: {\"jsonrpc\":\"2.0\"}\n\n"
+        ));
+        assert!(!opens_with_priming_event(b"id: 1\ndata: {}\n\n"));
+        assert!(!opens_with_priming_event(b""));
+    }
 
     #[test]
     fn meta_is_added_in_the_stateless_era_only_and_keeps_what_was_there() {

@@ -69,14 +69,16 @@ pub fn step_summary(report: &Report) -> String {
     );
     let _ = writeln!(
         out,
-        "Suite **{}**, era **{}**: {} passed, {} warned, {} failed, {} skipped in {:.2} s\n",
+        "Suite **{}**, era **{}**: {} passed, {} warned, {} failed, {} skipped in {}\n",
         report.suite,
         report.era.label(),
         s.passed,
         s.warned,
         s.failed,
         s.skipped,
-        report.duration_ms / 1000.0
+        crate::text::duration(std::time::Duration::from_secs_f64(
+            report.duration_ms.max(0.0) / 1000.0
+        ))
     );
     out.push_str("| | Check | Result | Hint |\n|---|---|---|---|\n");
     for c in &report.checks {

@@ -67,12 +67,14 @@ pub fn render(report: &Report, color: bool) -> String {
     };
     let _ = writeln!(
         out,
-        "\n{verdict}: {} passed, {} warned, {} failed, {} skipped in {:.2} s",
+        "\n{verdict}: {} passed, {} warned, {} failed, {} skipped in {}",
         s.passed,
         s.warned,
         s.failed,
         s.skipped,
-        report.duration_ms / 1000.0
+        crate::text::duration(std::time::Duration::from_secs_f64(
+            report.duration_ms.max(0.0) / 1000.0
+        ))
     );
     out
 }

@@ -102,6 +102,12 @@ fn write_human(out: &mut impl std::io::Write, r: &dora::DoraReport) -> std::io::
         r.deployments,
         r.failed_deployments
     )?;
+    let o = &r.outcomes;
+    writeln!(
+        out,
+        "  {} verified, {} rolled back, {} failed, {} aborted (not counted); {} rollback(s), {} restore(s)",
+        o.verified, o.rolled_back, o.failed, o.aborted, r.rollbacks, r.restores
+    )?;
     let band = |m: &dora::Metric| m.band.map(|b| b.as_str()).unwrap_or("n/a");
     let rows = [
         (

@@ -29,7 +29,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
         .with_hint("pass `--force` to overwrite it, or edit it by hand")
         .into());
     }
-    let det = files::detect(&root).map_err(super::release::lift)?;
+    let det = files::detect(&root)?;
     let mut err = anstream::stderr();
     for f in &det.files {
         for l in &f.locations {
@@ -103,6 +103,15 @@ pub fn render(name: &str, det: &files::Detection) -> String {
                     "  {{ path = {}, regex = {} }},\n",
                     quote(&path),
                     quote(pattern)
+                )),
+                files::Kind::Json { fields } => out.push_str(&format!(
+                    "  {{ path = {}, fields = [{}] }},\n",
+                    quote(&path),
+                    fields
+                        .iter()
+                        .map(|f| quote(f))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )),
                 _ => out.push_str(&format!("  {{ path = {} }},\n", quote(&path))),
             }

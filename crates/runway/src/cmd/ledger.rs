@@ -159,6 +159,21 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
             let ledger = open_ledger(ctx, &a.ledger).await?;
             let record = ledger.get(&a.id).await?;
             let mut out = std::io::stdout().lock();
+            if record.kind == Kind::Deployment && a.format != Format::Csv {
+                let view = ledger.deployment_view(&record.id).await?;
+                if a.format == Format::Json {
+                    let doc = super::ledger_deployment::ShowJson {
+                        record: &record,
+                        deployment_view: &view,
+                    };
+                    serde_json::to_writer_pretty(&mut out, &doc)?;
+                    writeln!(out)?;
+                } else {
+                    super::ledger_deployment::write_deployment(&mut out, &record, &view)?;
+                }
+                ledger.close().await;
+                return Ok(Exit::Success);
+            }
             match a.format {
                 Format::Json => {
                     serde_json::to_writer_pretty(&mut out, &record)?;
@@ -487,6 +502,27 @@ fn write_record(out: &mut impl Write, r: &Record) -> std::io::Result<()> {
             writeln!(out, "    {k:<16}{}", text.replace('\n', " "))?;
         }
     }
+    write_history(out, r)?;
+    if !r.checks.is_empty() {
+        writeln!(out, "  checks")?;
+        for c in &r.checks {
+            writeln!(
+                out,
+                "    {:<5} {:<28} {}",
+                c.status.as_str(),
+                c.id,
+                c.message
+            )?;
+            if let Some(h) = &c.hint {
+                writeln!(out, "          hint: {h}")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A record's events, oldest first.
+pub(crate) fn write_history(out: &mut impl Write, r: &Record) -> std::io::Result<()> {
     writeln!(out, "  history")?;
     for e in &r.events {
         write!(
@@ -502,22 +538,10 @@ fn write_record(out: &mut impl Write, r: &Record) -> std::io::Result<()> {
         if let Some(n) = &e.note {
             write!(out, "  \"{n}\"")?;
         }
-        writeln!(out)?;
-    }
-    if !r.checks.is_empty() {
-        writeln!(out, "  checks")?;
-        for c in &r.checks {
-            writeln!(
-                out,
-                "    {:<5} {:<28} {}",
-                c.status.as_str(),
-                c.id,
-                c.message
-            )?;
-            if let Some(h) = &c.hint {
-                writeln!(out, "          hint: {h}")?;
-            }
+        if let Some(fact) = e.data.get("fact").and_then(|f| f.as_str()) {
+            write!(out, "  {fact}")?;
         }
+        writeln!(out)?;
     }
     Ok(())
 }

@@ -6,6 +6,7 @@ pub mod dora;
 pub mod incident;
 pub mod init;
 pub mod ledger;
+mod ledger_deployment;
 pub mod release;
 pub mod serve_reference;
 pub mod verify;

@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 
 use runway_config::ReleaseConfig;
 use runway_core::{Exit, ToolSurface};
-use runway_release::ReleaseError;
 use runway_release::plan::{self, BumpResult, PlanOptions, Requested, RowStatus};
 use runway_release::version::{Level, PreKind};
 
@@ -145,22 +144,6 @@ pub enum HotfixCommand {
     Finish,
 }
 
-/// Turns a library error into what the binary reports: the user's problems
-/// (bad file, repository state) exit 2 with their hint; the rest exit 3.
-/// Goes once the error reporter reads [`runway_core::Diagnostic`] itself.
-pub(crate) fn lift(e: ReleaseError) -> anyhow::Error {
-    use runway_core::Diagnostic;
-    if e.exit() == Exit::Usage {
-        let mut u = crate::error::UsageError::new(e.to_string());
-        if let Some(h) = e.hint() {
-            u = u.with_hint(h);
-        }
-        u.into()
-    } else {
-        e.into()
-    }
-}
-
 fn project(ctx: &Ctx) -> anyhow::Result<(PathBuf, ReleaseConfig)> {
     match ctx.config()? {
         Some(loaded) => Ok((loaded.root, loaded.config.release)),
@@ -176,7 +159,7 @@ async fn load_surface(
     arg: &SurfaceArg,
 ) -> anyhow::Result<Option<ToolSurface>> {
     if let Some(path) = &arg.surface {
-        return match runway_release::surface::read_surface(path).map_err(lift)? {
+        return match runway_release::surface::read_surface(path)? {
             Some(s) => Ok(Some(s)),
             None => Err(crate::error::usage(format!(
                 "`{}` does not exist",
@@ -278,14 +261,16 @@ async fn status(root: &Path, cfg: &ReleaseConfig, a: StatusArgs) -> anyhow::Resu
         surface: load_surface(root, cfg, &a.surface).await?,
         allow_no_repo: false,
     };
-    let st = plan::status(root, cfg, &opts).map_err(lift)?;
+    let st = plan::status(root, cfg, &opts)?;
     if a.format == Format::Json {
         json(&st)?;
         return Ok(Exit::Success);
     }
     let mut o = String::new();
     o.push_str("version files:\n");
-    if st.files.is_empty() {
+    if st.tag_is_version() {
+        o.push_str("  (none: the git tag is the version)\n");
+    } else if st.files.is_empty() {
         o.push_str("  (none)\n");
     }
     for f in &st.files {
@@ -384,7 +369,7 @@ async fn bump(root: &Path, cfg: &ReleaseConfig, a: BumpArgs) -> anyhow::Result<E
         allow_dirty: a.allow_dirty,
         date: plan::release_date(),
     };
-    let result = plan::bump(root, cfg, &requested, &plan_opts, &opts).map_err(lift)?;
+    let result = plan::bump(root, cfg, &requested, &plan_opts, &opts)?;
     if a.format == Format::Json {
         json(&result)?;
         return Ok(Exit::Success);
@@ -433,7 +418,7 @@ async fn bump(root: &Path, cfg: &ReleaseConfig, a: BumpArgs) -> anyhow::Result<E
 }
 
 fn changelog(root: &Path, cfg: &ReleaseConfig, a: ChangelogArgs) -> anyhow::Result<Exit> {
-    let st = plan::status(root, cfg, &PlanOptions::default()).map_err(lift)?;
+    let st = plan::status(root, cfg, &PlanOptions::default())?;
     let version = match (&a.version, &st.next) {
         (Some(v), _) => v.trim_start_matches(cfg.tag_prefix.as_str()).to_owned(),
         (None, Some(n)) => n.clone(),
@@ -452,7 +437,7 @@ fn changelog(root: &Path, cfg: &ReleaseConfig, a: ChangelogArgs) -> anyhow::Resu
         out!("{}", rendered.text)?;
         return Ok(Exit::Success);
     }
-    plan::write_changelog(root, cfg, &version, &rendered).map_err(lift)?;
+    plan::write_changelog(root, cfg, &version, &rendered)?;
     let _ = writeln!(
         err,
         "prepended the `{version}` entry to `{}`",
@@ -480,8 +465,7 @@ async fn check(root: &Path, cfg: &ReleaseConfig, a: CheckArgs) -> anyhow::Result
             tag,
             run_gates: !a.no_gates,
         },
-    )
-    .map_err(lift)?;
+    )?;
     let failed = rows.iter().any(|r| r.status == RowStatus::Fail);
     if a.format == Format::Json {
         json(&serde_json::json!({ "passed": !failed, "checks": rows }))?;
@@ -516,7 +500,7 @@ async fn check(root: &Path, cfg: &ReleaseConfig, a: CheckArgs) -> anyhow::Result
 }
 
 fn hotfix_start(root: &Path, cfg: &ReleaseConfig, tag: &str) -> anyhow::Result<Exit> {
-    let h = plan::hotfix_start(root, cfg, tag).map_err(lift)?;
+    let h = plan::hotfix_start(root, cfg, tag)?;
     outln!("{}", h.branch)?;
     let mut err = anstream::stderr();
     let _ = writeln!(
@@ -528,7 +512,7 @@ fn hotfix_start(root: &Path, cfg: &ReleaseConfig, tag: &str) -> anyhow::Result<E
 }
 
 fn hotfix_finish(root: &Path, cfg: &ReleaseConfig) -> anyhow::Result<Exit> {
-    let f = plan::hotfix_finish(root, cfg, &plan::release_date()).map_err(lift)?;
+    let f = plan::hotfix_finish(root, cfg, &plan::release_date())?;
     let mut err = anstream::stderr();
     let _ = writeln!(
         err,

@@ -1,0 +1,145 @@
+//! Methods a server offers only when it declares them: `logging/setLevel`
+//! (`logging`), `completion/complete` (`completions`) and
+//! `resources/subscribe` (`resources.subscribe`). Each is exercised only when
+//! the server declares its capability, and then it must work: a client that
+//! reads the declaration will call it.
+
+use runway_core::{CheckResult, Era};
+use serde_json::{Value, json};
+
+use super::{Connected, client::RpcReply, timed};
+
+fn declared(c: &Connected, pointer: &str) -> bool {
+    c.capabilities
+        .pointer(pointer)
+        .is_some_and(|v| !v.is_null() && v != &Value::Bool(false))
+}
+
+/// Judges one reply: a JSON-RPC result passes, anything else fails.
+fn judge(id: &str, what: &str, reply: RpcReply, ok: impl Fn(&Value) -> bool) -> CheckResult {
+    let r = match &reply.outcome {
+        Ok(v) if ok(v) => CheckResult::pass(id, format!("{what} works")),
+        Ok(v) => CheckResult::fail(
+            id,
+            format!(
+                "{what} answered an unexpected result: {}",
+                crate::http::excerpt(v.to_string().as_bytes(), 160)
+            ),
+            "return the result the specification defines for this method",
+        ),
+        Err(e) => CheckResult::fail(
+            id,
+            format!("{what} failed: {e}"),
+            "the server declares this capability, so clients will call it: implement the method or stop declaring it",
+        ),
+    };
+    timed(r, reply.evidence, reply.elapsed)
+}
+
+/// `mcp.logging.set_level`, `mcp.completion.complete`, `mcp.resources.subscribe`.
+pub(super) async fn gated_checks(c: &mut Connected, checks: &mut Vec<CheckResult>) {
+    let id = "mcp.logging.set_level";
+    checks.push(if declared(c, "/logging") {
+        let reply = c
+            .conn
+            .rpc("logging/setLevel", json!({"level": "info"}))
+            .await;
+        judge(id, "`logging/setLevel`", reply, Value::is_object)
+    } else {
+        CheckResult::skip(id, "the server does not declare `logging`")
+    });
+
+    let id = "mcp.completion.complete";
+    checks.push(if !declared(c, "/completions") {
+        CheckResult::skip(id, "the server does not declare `completions`")
+    } else {
+        match first_prompt_argument(c).await {
+            None => CheckResult::skip(
+                id,
+                "`completions` is declared, but no prompt has an argument to complete",
+            ),
+            Some((prompt, argument)) => {
+                let reply = c
+                    .conn
+                    .rpc(
+                        "completion/complete",
+                        json!({
+                            "ref": {"type": "ref/prompt", "name": prompt},
+                            "argument": {"name": argument, "value": ""},
+                        }),
+                    )
+                    .await;
+                judge(
+                    id,
+                    &format!("`completion/complete` of prompt `{prompt}` argument `{argument}`"),
+                    reply,
+                    |v| v.pointer("/completion/values").is_some_and(Value::is_array),
+                )
+            }
+        }
+    });
+
+    let id = "mcp.resources.subscribe";
+    checks.push(if matches!(c.era, Era::Stateless { .. }) {
+        // From 2026-07-28 the capability promises `subscriptions/listen`
+        // streams; `resources/subscribe` belongs to the session era.
+        CheckResult::skip(
+            id,
+            "in the stateless era `resources.subscribe` means `subscriptions/listen`, which is not exercised",
+        )
+    } else if !declared(c, "/resources/subscribe") {
+        CheckResult::skip(id, "the server does not declare `resources.subscribe`")
+    } else {
+        match first_resource(c).await {
+            None => CheckResult::skip(
+                id,
+                "`resources.subscribe` is declared, but no resource is listed to subscribe to",
+            ),
+            Some(uri) => {
+                let reply = c.conn.rpc("resources/subscribe", json!({"uri": uri})).await;
+                let r = judge(
+                    id,
+                    &format!("`resources/subscribe` to `{uri}`"),
+                    reply,
+                    Value::is_object,
+                );
+                let _ = c
+                    .conn
+                    .rpc("resources/unsubscribe", json!({"uri": uri}))
+                    .await;
+                r
+            }
+        }
+    });
+}
+
+/// The first prompt with a declared argument, from the first page of `prompts/list`.
+async fn first_prompt_argument(c: &mut Connected) -> Option<(String, String)> {
+    if !declared(c, "/prompts") {
+        return None;
+    }
+    let reply = c.conn.rpc("prompts/list", json!({})).await;
+    let list = reply.outcome.ok()?;
+    list.get("prompts")?.as_array()?.iter().find_map(|p| {
+        let name = p.get("name")?.as_str()?;
+        let arg = p
+            .get("arguments")?
+            .as_array()?
+            .first()?
+            .get("name")?
+            .as_str()?;
+        Some((name.to_owned(), arg.to_owned()))
+    })
+}
+
+/// The URI of the first resource on the first page of `resources/list`.
+async fn first_resource(c: &mut Connected) -> Option<String> {
+    let reply = c.conn.rpc("resources/list", json!({})).await;
+    let list = reply.outcome.ok()?;
+    list.get("resources")?
+        .as_array()?
+        .first()?
+        .get("uri")?
+        .as_str()
+        .map(str::to_owned)
+}

@@ -1,0 +1,323 @@
+//! How `runway ledger show` prints a deployment: every field of its record.
+//!
+//! A deployment's record is spread over its body, its `fact` events, its
+//! final status event and the verification runs and incidents that point at
+//! it; [`runway_ledger::DeploymentView`] joins them, and this module only
+//! renders the view (a block per part, in the order a deployment happens)
+//! and its JSON (the record as `ledger show` always printed it, plus the view
+//! under `deployment_view`).
+
+use std::io::Write;
+
+use runway_ledger::{Analysis, DeploymentView, Record, Rollback, RollbackDecision, Scope};
+use serde::Serialize;
+
+use super::ledger::{stamp, summary, write_history};
+
+/// How many of the kept log lines the human view prints; JSON has them all.
+const LOG_LINES: usize = 20;
+
+/// `ledger show --format json` for a deployment.
+#[derive(Serialize)]
+pub(crate) struct ShowJson<'a> {
+    #[serde(flatten)]
+    pub record: &'a Record,
+    pub deployment_view: &'a DeploymentView,
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", x * 100.0)
+}
+
+fn ms(x: f64) -> String {
+    if x >= 100.0 {
+        format!("{x:.0} ms")
+    } else {
+        format!("{x:.1} ms")
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.replace(['\n', '\r'], " ")
+}
+
+pub(crate) fn write_deployment(
+    out: &mut impl Write,
+    r: &Record,
+    v: &DeploymentView,
+) -> std::io::Result<()> {
+    let d = &v.deployment;
+    writeln!(out, "deployment {}", v.id)?;
+    writeln!(out, "  {}", summary(r))?;
+    writeln!(out, "  status    {}", v.status)?;
+    writeln!(out, "  started   {} by {}", stamp(d.started_at), v.operator)?;
+    if let Some(t) = v.finished_at {
+        writeln!(out, "  finished  {}", stamp(t))?;
+    }
+    writeln!(out, "  env       {}", d.environment)?;
+    writeln!(out, "  version   {}", d.release)?;
+    let field = |out: &mut dyn Write, name: &str, value: &Option<String>| match value {
+        Some(x) => writeln!(out, "  {name:<10}{}", one_line(x)),
+        None => Ok(()),
+    };
+    field(out, "target", &d.target)?;
+    field(out, "image", &d.image_tag)?;
+    field(out, "digest", &d.image_digest)?;
+    field(out, "git sha", &d.git_sha)?;
+    writeln!(out, "  operator  {}", v.operator)?;
+    writeln!(
+        out,
+        "  approver  {}",
+        d.approver.as_deref().unwrap_or("none recorded")
+    )?;
+    writeln!(out, "  window    {}", one_line(&d.window.describe()))?;
+    if let Some(of) = &d.rollback_of {
+        writeln!(out, "  rolls back {of}")?;
+    }
+    let scope: Vec<&str> = d
+        .scope
+        .iter()
+        .map(|s| match s {
+            Scope::Code => "code",
+            Scope::Config => "config",
+        })
+        .collect();
+    writeln!(
+        out,
+        "  scope     {}",
+        if scope.is_empty() {
+            "not recorded".to_owned()
+        } else {
+            scope.join(", ")
+        }
+    )?;
+    if let Some(c) = &d.changes {
+        let mut since = Vec::new();
+        if let Some(p) = &c.previous_version {
+            since.push(p.clone());
+        }
+        if let Some(p) = &c.previous_deployment {
+            since.push(format!("({p})"));
+        }
+        if let Some(p) = &c.previous_git_sha {
+            since.push(format!("at {}", p.get(..12).unwrap_or(p)));
+        }
+        writeln!(
+            out,
+            "  changes since the previous deployment{}",
+            if since.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", since.join(" "))
+            }
+        )?;
+        if c.code.is_empty() && c.config.is_empty() {
+            writeln!(out, "    none")?;
+        }
+        for line in &c.code {
+            writeln!(out, "    code    {}", one_line(line))?;
+        }
+        for line in &c.config {
+            writeln!(out, "    config  {}", one_line(line))?;
+        }
+    }
+
+    writeln!(out, "  gates")?;
+    if v.gates.is_empty() {
+        writeln!(out, "    none recorded")?;
+    }
+    let width = v.gates.iter().map(|g| g.name.len()).max().unwrap_or(0);
+    for g in &v.gates {
+        writeln!(
+            out,
+            "    {:<11}{:<width$}  {}",
+            g.verdict.as_str(),
+            g.name,
+            one_line(&g.detail)
+        )?;
+        if let Some(h) = &g.hint {
+            writeln!(out, "    {:<11}{:<width$}  hint: {}", "", "", one_line(h))?;
+        }
+    }
+
+    if let Some(x) = &v.deployed {
+        let mut parts = Vec::new();
+        for (k, val) in [
+            ("image", &x.image),
+            ("digest", &x.digest),
+            ("revision", &x.revision),
+            ("detail", &x.detail),
+        ] {
+            if let Some(val) = val {
+                parts.push(format!("{k} {}", one_line(val)));
+            }
+        }
+        writeln!(out, "  deployed  {}", parts.join(", "))?;
+    }
+
+    writeln!(out, "  verification")?;
+    if v.verifications.is_empty() {
+        writeln!(out, "    none recorded")?;
+    }
+    let deciding = v.end.as_ref().and_then(|e| e.verification_id.as_deref());
+    for x in &v.verifications {
+        let s = x.summary;
+        writeln!(
+            out,
+            "    {}  {}  {:<7} {} of {}: {} passed, {} warned, {} failed, {} skipped{}",
+            x.id,
+            stamp(x.at),
+            x.status,
+            x.suite,
+            x.version.as_deref().unwrap_or("-"),
+            s.passed,
+            s.warned,
+            s.failed,
+            s.skipped,
+            if deciding == Some(x.id.as_str()) {
+                "  (decided the outcome)"
+            } else {
+                ""
+            }
+        )?;
+    }
+
+    writeln!(out, "  analysis")?;
+    if v.analyses.is_empty() {
+        writeln!(out, "    none recorded")?;
+    }
+    for a in &v.analyses {
+        write_analysis(out, a)?;
+    }
+
+    for rb in &v.rollbacks {
+        write_rollback(out, rb)?;
+    }
+
+    writeln!(out, "  incidents")?;
+    if v.incidents.is_empty() {
+        writeln!(out, "    none")?;
+    }
+    for i in &v.incidents {
+        writeln!(
+            out,
+            "    {}  {}  {:<12} {}  (detected {})",
+            i.id,
+            i.severity,
+            i.status,
+            one_line(&i.title),
+            stamp(i.detected_at)
+        )?;
+    }
+
+    match &v.end {
+        None => writeln!(out, "  outcome   not ended yet")?,
+        Some(e) => {
+            write!(out, "  outcome   {}", e.outcome)?;
+            if let Some(reason) = &e.reason {
+                write!(out, ": {}", one_line(reason))?;
+            }
+            writeln!(out)?;
+            let rollback = match &e.rollback {
+                Some(RollbackDecision::NotNeeded) => "not needed".to_owned(),
+                Some(RollbackDecision::Executed { to, reason }) => format!(
+                    "executed{}: {}",
+                    to.as_ref().map(|t| format!(" to {t}")).unwrap_or_default(),
+                    one_line(reason)
+                ),
+                None => "no decision recorded".to_owned(),
+            };
+            writeln!(out, "  rollback  {rollback}")?;
+            if !e.done.is_empty() {
+                writeln!(out, "  done")?;
+                for step in &e.done {
+                    writeln!(out, "    - {}", one_line(step))?;
+                }
+            }
+        }
+    }
+
+    for l in &v.logs {
+        let lines: Vec<&str> = l.text.lines().collect();
+        let shown = &lines[lines.len().saturating_sub(LOG_LINES)..];
+        writeln!(
+            out,
+            "  logs of {}{}: {} bytes{}, last {} of {} kept line(s) shown",
+            l.version.as_deref().unwrap_or("the failed version"),
+            format_args!(" ({})", one_line(&l.source)),
+            l.bytes,
+            if l.truncated {
+                format!(", the last {} kept", l.text.len())
+            } else {
+                String::new()
+            },
+            shown.len(),
+            lines.len()
+        )?;
+        for line in shown {
+            writeln!(out, "    | {line}")?;
+        }
+    }
+
+    write_history(out, r)
+}
+
+fn write_analysis(out: &mut impl Write, a: &Analysis) -> std::io::Result<()> {
+    let mut parts = vec![format!(
+        "{} sample(s){}",
+        a.samples,
+        a.min_samples
+            .map(|m| format!(" (min {m})"))
+            .unwrap_or_default()
+    )];
+    let mut push = |name: &str, v: Option<String>| {
+        if let Some(v) = v {
+            parts.push(format!("{name} {v}"));
+        }
+    };
+    push("availability", a.availability.map(pct));
+    push("error rate", a.error_rate.map(pct));
+    push("auth failures", a.auth_failure_rate.map(pct));
+    push("p50", a.p50_ms.map(ms));
+    push("p95", a.p95_ms.map(ms));
+    writeln!(out, "    {:<13}{}", a.verdict.as_str(), parts.join(", "))?;
+    if let (Some(s), Some(e)) = (a.started_at, a.ended_at) {
+        writeln!(out, "    {:<13}window {} to {}", "", stamp(s), stamp(e))?;
+    }
+    if let Some(f) = &a.failing {
+        writeln!(out, "    {:<13}failing: {}", "", one_line(f))?;
+    }
+    Ok(())
+}
+
+fn write_rollback(out: &mut impl Write, rb: &Rollback) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "  rolled back {} to {}{} ({}, {}), {}",
+        rb.from_version.as_deref().unwrap_or("?"),
+        rb.to_version.as_deref().unwrap_or("the previous version"),
+        rb.to_artifact
+            .as_ref()
+            .map(|a| format!(" [{}]", one_line(a)))
+            .unwrap_or_default(),
+        if rb.automatic { "automatic" } else { "by hand" },
+        if rb.ok { "succeeded" } else { "FAILED" },
+        match rb.finished_at {
+            Some(end) => format!("{} to {}", stamp(rb.started_at), stamp(end)),
+            None => format!("started {}", stamp(rb.started_at)),
+        }
+    )?;
+    writeln!(out, "    reason    {}", one_line(&rb.reason))?;
+    if let Some(v) = &rb.verification_id {
+        writeln!(out, "    verified  by {v}")?;
+    }
+    if let Some(b) = &rb.baseline {
+        let back = match rb.back_to_baseline {
+            Some(true) => "back to baseline: ",
+            Some(false) => "NOT back to baseline: ",
+            None => "",
+        };
+        writeln!(out, "    baseline  {back}{}", one_line(b))?;
+    }
+    Ok(())
+}
