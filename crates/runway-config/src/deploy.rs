@@ -159,19 +159,43 @@ pub struct DeployConfig {
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct DockerConfig {
-    /// The container that runs the server.
+    /// The container that runs the server (`docker run --name`); its
+    /// configuration is carried over to each new one.
     pub container: Option<String>,
+    /// The engine: `unix:///run/docker.sock` or `tcp://127.0.0.1:2375`
+    /// (default: `DOCKER_HOST`, else the local socket).
+    pub host: Option<String>,
+    /// Grace period of `docker stop` for the old container (default `10s`).
+    pub stop_timeout: Option<DurationValue>,
+    /// Bound on each engine call, and on each pull or push (default `2m`).
+    pub api_timeout: Option<DurationValue>,
+    /// A registry tag moved back to the rolled-back image (`registry.example.com/mcp:latest`).
+    pub rollback_tag: Option<String>,
+    /// Push `rollback_tag` after moving it (default `true`).
+    pub push: Option<bool>,
+    /// Registry login for pulls and pushes; the password is read from `registry_password_env`.
+    pub registry_user: Option<String>,
+    /// The variable holding the registry password (never the password itself).
+    pub registry_password_env: Option<String>,
 }
 
 /// `[environments.<name>.deploy.kubernetes]`: the kubernetes target's keys.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct KubernetesConfig {
+    /// The Deployment's namespace (default: the kubeconfig context's, else `default`).
     pub namespace: Option<String>,
     /// The Deployment whose image is set.
     pub deployment: Option<String>,
     /// The container in its pod template (default: the only one).
     pub container: Option<String>,
+    /// A kubeconfig file (default: `KUBECONFIG`, `~/.kube/config`, or the in-cluster service account).
+    pub kubeconfig: Option<String>,
+    /// The kubeconfig context to use (default: its current context).
+    pub context: Option<String>,
+    /// Longest wait for a rollout to finish (default: the Deployment's
+    /// `progressDeadlineSeconds` plus a minute).
+    pub rollout_timeout: Option<DurationValue>,
 }
 
 impl DeployConfig {
@@ -265,7 +289,42 @@ impl DeployConfig {
                     ));
                 }
             }
-            Docker | Kubernetes => {}
+            Docker => {
+                if self
+                    .docker
+                    .container
+                    .as_deref()
+                    .is_none_or(|c| c.trim().is_empty())
+                {
+                    return Err((
+                        "target".into(),
+                        "the `docker` target needs `[deploy.docker] container = \"name\"`: the container it replaces".into(),
+                    ));
+                }
+                if let Some(var) = &self.docker.registry_password_env
+                    && self.docker.registry_user.is_none()
+                {
+                    return Err((
+                        "docker.registry_password_env".into(),
+                        format!(
+                            "`registry_password_env = \"{var}\"` needs `registry_user` beside it"
+                        ),
+                    ));
+                }
+            }
+            Kubernetes => {
+                if self
+                    .kubernetes
+                    .deployment
+                    .as_deref()
+                    .is_none_or(|d| d.trim().is_empty())
+                {
+                    return Err((
+                        "target".into(),
+                        "the `kubernetes` target needs `[deploy.kubernetes] deployment = \"name\"`: the Deployment whose image it sets".into(),
+                    ));
+                }
+            }
         }
         for key in self.env.keys() {
             if key.is_empty() || key.contains('=') || key.contains('\0') {
@@ -812,7 +871,7 @@ freeze = ["2026-12-24", "2026-12-31"]
             blocks += 1;
             rest = &rest[end..];
         }
-        assert_eq!(blocks, 2);
+        assert_eq!(blocks, 4);
     }
 
     #[test]
@@ -980,5 +1039,100 @@ secret_files = ["secrets/prod.pem"]
         assert!(f.contains(jiff::civil::date(2027, 1, 1)));
         assert!(!f.contains(jiff::civil::date(2027, 1, 3)));
         assert!(Freeze::parse("2027-01-02..2026-12-20").is_err());
+    }
+
+    #[test]
+    fn the_docker_and_kubernetes_tables_parse() {
+        let c = parse(
+            r#"
+[environments.prod.deploy]
+target = "docker"
+image = "127.0.0.1:5000/mcp:{version}"
+health_timeout = "45s"
+
+[environments.prod.deploy.docker]
+container = "mcp"
+host = "unix:///run/docker.sock"
+stop_timeout = "5s"
+api_timeout = "1m"
+rollback_tag = "127.0.0.1:5000/mcp:latest"
+push = false
+registry_user = "ci"
+registry_password_env = "REGISTRY_PASSWORD"
+
+[environments.k8s.deploy]
+target = "kubernetes"
+image = "ghcr.io/x/mcp:{version}"
+
+[environments.k8s.deploy.kubernetes]
+namespace = "mcp"
+deployment = "mcp-server"
+container = "server"
+kubeconfig = "ops/kubeconfig"
+context = "prod"
+rollout_timeout = "10m"
+"#,
+        )
+        .unwrap();
+        let d = c.environment("prod").unwrap().deploy.clone().unwrap();
+        assert_eq!(d.docker.container.as_deref(), Some("mcp"));
+        assert_eq!(d.docker.stop_timeout.unwrap().get(), Duration::from_secs(5));
+        assert_eq!(d.docker.api_timeout.unwrap().get(), Duration::from_secs(60));
+        assert_eq!(
+            d.docker.rollback_tag.as_deref(),
+            Some("127.0.0.1:5000/mcp:latest")
+        );
+        assert_eq!(d.docker.push, Some(false));
+        assert_eq!(
+            d.docker.registry_password_env.as_deref(),
+            Some("REGISTRY_PASSWORD")
+        );
+        let k = c.environment("k8s").unwrap().deploy.clone().unwrap();
+        assert_eq!(k.kubernetes.deployment.as_deref(), Some("mcp-server"));
+        assert_eq!(
+            k.kubernetes.rollout_timeout.unwrap().get(),
+            Duration::from_secs(600)
+        );
+    }
+
+    #[test]
+    fn docker_and_kubernetes_name_what_they_replace() {
+        let cases: &[(&str, &str, &str)] = &[
+            (
+                "[environments.p.deploy]\ntarget = \"docker\"\n",
+                "/p/runway.toml:2:",
+                "container = ",
+            ),
+            (
+                "[environments.p.deploy]\ntarget = \"kubernetes\"\n",
+                "/p/runway.toml:2:",
+                "deployment = ",
+            ),
+            (
+                "[environments.p.deploy]\ntarget = \"docker\"\n[environments.p.deploy.docker]\ncontainer = \"c\"\npassword = \"x\"\n",
+                "/p/runway.toml:5:1",
+                "password",
+            ),
+            (
+                "[environments.p.deploy]\ntarget = \"docker\"\n[environments.p.deploy.docker]\ncontainer = \"c\"\nstop_timeout = \"soon\"\n",
+                "/p/runway.toml:5:16",
+                "not a duration",
+            ),
+            (
+                "[environments.p.deploy]\ntarget = \"kubernetes\"\n[environments.p.deploy.kubernetes]\ndeployment = \"d\"\nreplicas = 3\n",
+                "/p/runway.toml:5:1",
+                "replicas",
+            ),
+            (
+                "[environments.p.deploy]\ntarget = \"process\"\ncommand = [\"x\"]\n[environments.p.deploy.docker]\ncontainer = \"c\"\n",
+                "/p/runway.toml:2:",
+                "`docker` table",
+            ),
+        ];
+        for (text, location, needle) in cases {
+            let e = parse(text).unwrap_err();
+            assert!(e.starts_with(location), "{text:?}: {e}");
+            assert!(e.contains(needle), "{text:?}: {e}");
+        }
     }
 }

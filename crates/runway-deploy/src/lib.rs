@@ -11,6 +11,8 @@
 pub mod analysis;
 pub mod child;
 pub mod command;
+#[cfg(feature = "docker")]
+pub mod docker;
 mod error;
 pub mod gates;
 pub mod health;
@@ -38,6 +40,11 @@ pub fn open(
         TargetKind::Command => Ok(Box::new(command::CommandTarget::new(
             command::CommandSettings::from_config(environment, config, root),
         ))),
+        #[cfg(feature = "docker")]
+        TargetKind::Docker => Ok(Box::new(docker::DockerTarget::new(
+            docker::DockerSettings::from_config(environment, config)?,
+        ))),
+        #[allow(unreachable_patterns)]
         kind @ (TargetKind::Docker | TargetKind::Kubernetes) => Err(DeployError::Engine {
             target: kind.as_str(),
             message: format!("the `{kind}` target is not built into this `runway`"),

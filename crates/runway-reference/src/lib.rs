@@ -34,6 +34,7 @@ use tokio_util::sync::CancellationToken;
 pub use faults::Faults;
 pub use handler::{PAGE_SIZE, WRONG_VERSION};
 pub use http::AUTHORIZATION_SERVER;
+pub use metrics::SERIES as METRIC_SERIES;
 pub use tools::{BAD_SCHEMA_TOOL, FEW_TOOLS, SLOW_MAX_MS, TOOL_NAMES};
 
 /// Which protocol eras `/mcp` speaks.

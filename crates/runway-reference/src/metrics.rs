@@ -20,6 +20,13 @@ const MAX_METHODS: usize = 64;
 
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
+/// The series `/metrics` exposes, for callers that require them (`runway demo`).
+pub const SERIES: &[&str] = &[
+    "mcp_requests_total",
+    "mcp_request_duration_seconds",
+    "process_start_time_seconds",
+];
+
 #[derive(Debug, Default)]
 struct Inner {
     requests: BTreeMap<String, u64>,
@@ -133,6 +140,17 @@ fn escape_label(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_named_series_is_rendered() {
+        let text = Metrics::new().render();
+        for s in SERIES {
+            assert!(
+                text.contains(&format!("# TYPE {s} ")),
+                "{s} missing from {text}"
+            );
+        }
+    }
 
     #[test]
     fn counts_by_method_and_fills_cumulative_buckets() {

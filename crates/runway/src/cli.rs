@@ -44,7 +44,8 @@ pub enum Command {
     /// Print the man page (roff) on stdout.
     Man,
     /// Run the reference MCP server (for tests, demos and `verify --stdio`).
-    #[command(hide = true)]
+    // Its `--version` sets the version the server reports, not Runway's.
+    #[command(hide = true, disable_version_flag = true)]
     ServeReference(cmd::serve_reference::Args),
 }
 

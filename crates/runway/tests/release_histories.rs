@@ -226,3 +226,97 @@ fn one_excluded_file_is_left_alone_and_a_typo_is_refused() {
         "{err}"
     );
 }
+
+/// The `release check --tag TAG --format json` rows, by name.
+fn check_rows(dir: &Path, tag: &str) -> Vec<serde_json::Value> {
+    let out = runway_pinned(
+        dir,
+        &[
+            "release",
+            "check",
+            "--tag",
+            tag,
+            "--no-gates",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["checks"].as_array().unwrap().clone()
+}
+
+fn hints(rows: &[serde_json::Value], name: &str) -> Vec<String> {
+    let row = rows.iter().find(|r| r["name"] == name).unwrap();
+    assert_eq!(row["status"], "fail", "{row}");
+    row["hints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn a_stale_uv_lock_is_named_with_the_command_that_fixes_it() {
+    let d = fixture("stale_uv_lock");
+    let rows = check_rows(d.path(), "v1.1.0");
+    let agree = hints(&rows, "version files agree");
+    assert!(
+        agree[0].contains("`uv.lock`")
+            && agree[0].contains("`1.0.0`")
+            && agree[0].contains("run `uv lock`"),
+        "{agree:?}"
+    );
+    let tag = hints(&rows, "tag matches version");
+    assert!(
+        tag[0].contains("`uv.lock` is stale: run `uv lock`"),
+        "{tag:?}"
+    );
+    // Not pushed: deleting and re-creating the tag is offered.
+    assert!(tag[1].contains("git tag -d v1.1.0"), "{tag:?}");
+}
+
+#[test]
+fn a_pushed_tag_gets_no_advice_to_delete_it() {
+    let d = fixture("stale_uv_lock");
+    let origin = tempfile::tempdir().unwrap();
+    git_pinned(origin.path(), &["init", "-q", "--bare"]);
+    git_pinned(
+        d.path(),
+        &["remote", "add", "origin", origin.path().to_str().unwrap()],
+    );
+    git_pinned(d.path(), &["push", "-q", "origin", "main", "v1.1.0"]);
+    let rows = check_rows(d.path(), "v1.1.0");
+    let tag = hints(&rows, "tag matches version");
+    assert!(tag.iter().all(|h| !h.contains("git tag -d")), "{tag:?}");
+    assert!(tag[1].contains("already pushed to `origin`"), "{tag:?}");
+}
+
+#[test]
+fn a_cargo_workspace_bumps_its_version_requirements_and_lock_but_not_a_member_with_its_own() {
+    let d = fixture("cargo_workspace");
+    let macros = read(d.path(), "crates/macros/Cargo.toml");
+    let out = runway_pinned(d.path(), &["release", "bump", "auto"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let root = read(d.path(), "Cargo.toml");
+    assert!(root.contains("version = \"0.5.0\"\nedition"), "{root}");
+    assert!(
+        root.contains("wx-core = { path = \"crates/core\", version = \"0.5.0\" }"),
+        "{root}"
+    );
+    let lock = read(d.path(), "Cargo.lock");
+    assert!(
+        lock.contains("name = \"wx-core\"\nversion = \"0.5.0\""),
+        "{lock}"
+    );
+    assert!(
+        lock.contains("name = \"wx-server\"\nversion = \"0.5.0\""),
+        "{lock}"
+    );
+    assert!(
+        lock.contains("name = \"wx-macros\"\nversion = \"0.1.3\""),
+        "{lock}"
+    );
+    assert_eq!(read(d.path(), "crates/macros/Cargo.toml"), macros);
+}

@@ -152,3 +152,26 @@ fn http_mode_prints_where_it_listens_and_serves_health() {
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.contains("\"status\":\"ok\""), "{response}");
 }
+
+#[test]
+fn version_sets_the_version_the_server_reports() {
+    let mut child = Guard(
+        Command::new(assert_cmd::cargo::cargo_bin!("runway"))
+            .args(["serve-reference", "--stdio", "--version", "7.8.9-rc.1"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut stdin = child.0.stdin.take().unwrap();
+    let out = lines(child.0.stdout.take().unwrap());
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {},
+        "clientInfo": {"name": "t", "version": "0"}}});
+    writeln!(stdin, "{init}")
+        .and_then(|_| stdin.flush())
+        .unwrap();
+    let answer = answer(&out, 1);
+    assert_eq!(answer["result"]["serverInfo"]["version"], "7.8.9-rc.1");
+}

@@ -214,19 +214,40 @@ fn normal(p: &Path) -> PathBuf {
 }
 
 /// `Cargo.toml` with a version, and the lock entries of the crates it decides.
+/// A virtual workspace (no version at the root) is released through its
+/// members' own versions; with a workspace version, members that keep their
+/// own are named in a note, since they do not move with it.
 pub(super) fn detect(root: &Path, det: &mut Detection) -> Result<()> {
     let rel = Path::new("Cargo.toml");
     let text = read(root, rel)?;
     let locs = read_manifest(rel, &text)?;
+    let doc = parse_toml(rel, &text)?;
+    let own = own_version_members(root, &doc);
+    let mut names = package_names(root)?;
     if locs.is_empty() {
-        return Ok(());
+        if own.is_empty() {
+            return Ok(());
+        }
+        for (_, name, f) in own {
+            det.files.push(f);
+            names.push(name);
+        }
+        names.sort();
+        names.dedup();
+    } else {
+        det.files.push(VersionFile {
+            path: rel.into(),
+            kind: Kind::CargoToml,
+            locations: locs,
+        });
+        for (path, _, f) in &own {
+            det.notes.push(format!(
+                "`{}` keeps its own version `{}`: it is not bumped with the workspace; list it in `[[release.files]]` to bump it too",
+                path.display(),
+                f.version()
+            ));
+        }
     }
-    det.files.push(VersionFile {
-        path: rel.into(),
-        kind: Kind::CargoToml,
-        locations: locs,
-    });
-    let names = package_names(root)?;
     if root.join("Cargo.lock").is_file() && !names.is_empty() {
         let kind = Kind::CargoLock { names };
         if let Ok(f) = read_file(root, Path::new("Cargo.lock"), &kind) {
@@ -238,4 +259,51 @@ pub(super) fn detect(root: &Path, det: &mut Detection) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Workspace members whose `[package]` states a version of its own (not
+/// `version.workspace = true`): their manifest, crate name and version file.
+fn own_version_members(
+    root: &Path,
+    doc: &toml_edit::Document<String>,
+) -> Vec<(PathBuf, String, VersionFile)> {
+    let Some(workspace) = table_at(doc, &["workspace"]) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for dir in members(root, workspace) {
+        let Ok(rel) = dir
+            .join("Cargo.toml")
+            .strip_prefix(normal(root))
+            .map(Path::to_path_buf)
+        else {
+            continue;
+        };
+        let Ok(text) = std::fs::read_to_string(root.join(&rel)) else {
+            continue;
+        };
+        let Ok(d) = toml_edit::Document::parse(text.clone()) else {
+            continue;
+        };
+        let Some(p) = table_at(&d, &["package"]) else {
+            continue;
+        };
+        let Some(name) = p.get("name").and_then(|n| n.as_str()) else {
+            continue;
+        };
+        if let Ok(locs) = read_manifest(&rel, &text)
+            && !locs.is_empty()
+        {
+            out.push((
+                rel.clone(),
+                name.to_owned(),
+                VersionFile {
+                    path: rel,
+                    kind: Kind::CargoToml,
+                    locations: locs,
+                },
+            ));
+        }
+    }
+    out
 }

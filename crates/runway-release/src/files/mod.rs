@@ -117,6 +117,8 @@ pub struct DynamicVersion {
 pub struct Detection {
     pub files: Vec<VersionFile>,
     pub dynamic: Vec<DynamicVersion>,
+    /// What the user should know about what was found (or left out).
+    pub notes: Vec<String>,
 }
 
 impl Detection {

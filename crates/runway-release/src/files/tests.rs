@@ -306,3 +306,36 @@ fn workspace_member_globs_honour_exclude() {
         }
     );
 }
+
+#[test]
+fn a_virtual_workspace_is_released_through_its_members_versions() {
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"a\", \"b\"]\n",
+    );
+    write(
+        d.path(),
+        "a/Cargo.toml",
+        "[package]\nname = \"a\"\nversion = \"1.0.0\"\n",
+    );
+    write(
+        d.path(),
+        "b/Cargo.toml",
+        "[package]\nname = \"b\"\nversion = \"1.0.0\"\n",
+    );
+    write(
+        d.path(),
+        "Cargo.lock",
+        "version = 4\n\n[[package]]\nname = \"a\"\nversion = \"1.0.0\"\n\n[[package]]\nname = \"b\"\nversion = \"1.0.0\"\n",
+    );
+    let det = detect(d.path()).unwrap();
+    let paths: Vec<String> = det
+        .files
+        .iter()
+        .map(|f| f.path.display().to_string())
+        .collect();
+    assert_eq!(paths, ["a/Cargo.toml", "b/Cargo.toml", "Cargo.lock"]);
+    assert_eq!(det.files[2].locations.len(), 2);
+}

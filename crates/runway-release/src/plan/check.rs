@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::{PlanOptions, Status, file_semver, level_between, run_gate, short, status};
 use crate::changelog;
 use crate::error::Result;
+use crate::files::{Kind, VersionFile};
 use crate::git;
 use crate::version;
 
@@ -113,8 +114,11 @@ pub fn check(
     } else if st.files_agree {
         CheckRow::new("version files agree", true, listing.join(", "))
     } else {
-        CheckRow::new("version files agree", false, listing.join(", "))
-            .hint("set them all with `runway release bump --version X.Y.Z --no-git`")
+        let mut row = CheckRow::new("version files agree", false, listing.join(", "));
+        for h in disagreement_hints(&st.files) {
+            row = row.hint(h);
+        }
+        row.hint("set them all with `runway release bump --version X.Y.Z --no-git`")
     });
 
     let tag = opts
@@ -123,7 +127,7 @@ pub fn check(
         .map(|t| t.strip_prefix("refs/tags/").unwrap_or(t).to_owned());
     let release_version: Option<String> = match &tag {
         Some(t) => {
-            let (row, v) = tag_row(cfg, &st, t);
+            let (row, v) = tag_row(root, cfg, &st, t);
             rows.push(row);
             v
         }
@@ -165,9 +169,15 @@ pub fn check(
                     ),
                 )
                 .hint(if tag.is_some() {
-                    format!(
-                        "release a new version, or move the tag: `git tag -d {tag_name}` then `git push origin :refs/tags/{tag_name}`"
-                    )
+                    if git::tag_on_remote(root, &tag_name) == Some(true) {
+                        format!(
+                            "`{tag_name}` is already pushed to `origin`, so it is published: release a new version (`runway release bump patch`) instead of moving it"
+                        )
+                    } else {
+                        format!(
+                            "release a new version, or move the tag: `git tag -d {tag_name}` then `git push origin :refs/tags/{tag_name}`"
+                        )
+                    }
                 } else {
                     format!(
                         "the version in the files was already released as `{tag_name}`; bump it first: `runway release bump auto`"
@@ -267,7 +277,53 @@ fn branch_row(root: &Path, cfg: &ReleaseConfig, st: &Status) -> CheckRow {
     }
 }
 
-fn tag_row(cfg: &ReleaseConfig, st: &Status, tag: &str) -> (CheckRow, Option<String>) {
+/// The command that rewrites a lock file from its manifest, for a stale one.
+fn refresh_command(f: &VersionFile) -> Option<&'static str> {
+    match f.kind {
+        Kind::UvLock { .. } => Some("uv lock"),
+        Kind::CargoLock { .. } => Some("cargo update --workspace"),
+        Kind::PackageLock => Some("npm install --package-lock-only"),
+        _ => None,
+    }
+}
+
+/// One hint per file that disagrees with the first one found (the manifest):
+/// which file, what it says, and the command that fixes it.
+fn disagreement_hints(files: &[VersionFile]) -> Vec<String> {
+    let Some(reference) = files.first() else {
+        return Vec::new();
+    };
+    let Ok(want) = file_semver(reference, 0) else {
+        return Vec::new();
+    };
+    let mut hints = Vec::new();
+    for f in files {
+        for (i, l) in f.locations.iter().enumerate() {
+            if file_semver(f, i).is_ok_and(|v| version::same_release(&v, &want)) {
+                continue;
+            }
+            let fix = match refresh_command(f) {
+                Some(cmd) => format!("run `{cmd}` and commit `{}`", f.path.display()),
+                None => format!(
+                    "set it with `runway release bump --version {} --no-git`",
+                    reference.version()
+                ),
+            };
+            hints.push(format!(
+                "`{}` ({}) says `{}` but `{}` says `{}`: {fix}",
+                f.path.display(),
+                l.field,
+                l.version,
+                reference.path.display(),
+                reference.version()
+            ));
+            break;
+        }
+    }
+    hints
+}
+
+fn tag_row(root: &Path, cfg: &ReleaseConfig, st: &Status, tag: &str) -> (CheckRow, Option<String>) {
     let Some(raw) = tag.strip_prefix(cfg.tag_prefix.as_str()) else {
         return (
             CheckRow::new(
@@ -322,13 +378,30 @@ fn tag_row(cfg: &ReleaseConfig, st: &Status, tag: &str) -> (CheckRow, Option<Str
                             raw
                         ),
                     )
-                    .hint(format!(
-                        "either update `{}` to match the tag: `runway release bump --version {shown} --no-git`",
-                        f.path.display()
-                    ))
-                    .hint(format!(
-                        "or delete the tag and re-create it with the right version: `git push origin :refs/tags/{tag}` and `git tag -d {tag}`"
-                    )),
+                    .hint(match refresh_command(f) {
+                        // The manifest is right and the lock file was not refreshed.
+                        Some(cmd) if st.files.iter().any(|m| {
+                            m.path != f.path
+                                && file_semver(m, 0)
+                                    .is_ok_and(|v| version::same_release(&v, &tag_version))
+                        }) => format!(
+                            "`{}` is stale: run `{cmd}` and commit it",
+                            f.path.display()
+                        ),
+                        _ => format!(
+                            "either update `{}` to match the tag: `runway release bump --version {shown} --no-git`",
+                            f.path.display()
+                        ),
+                    })
+                    .hint(if git::tag_on_remote(root, tag) == Some(true) {
+                        format!(
+                            "`{tag}` is already pushed to `origin`: if anything was published from it, do not move it; release the fix as the next version (`runway release bump patch`)"
+                        )
+                    } else {
+                        format!(
+                            "or delete the tag and re-create it with the right version: `git push origin :refs/tags/{tag}` and `git tag -d {tag}`"
+                        )
+                    }),
                     Some(tag_version.to_string()),
                 );
             }

@@ -129,6 +129,7 @@ pub fn status(root: &Path, cfg: &ReleaseConfig, opts: &PlanOptions) -> Result<St
             d.lives_in
         ));
     }
+    notes.extend(det.notes.iter().cloned());
     if det.tag_is_version() {
         notes.push(format!(
             "the git tag is the version: `runway release bump` tags the release (`{}X.Y.Z`) and edits no version file",

@@ -39,14 +39,13 @@ pub async fn run(_ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
         Some(Secret::new(token)),
         Suite::Full,
     );
-    c.expect.version = Some(env!("CARGO_PKG_VERSION").to_owned());
-    c.expect.min_tools = Some(16);
-    c.expect.required_tools = vec!["echo".into(), "add".into()];
-    c.required_metrics = vec![
-        "mcp_requests_total".into(),
-        "mcp_request_duration_seconds".into(),
-        "process_start_time_seconds".into(),
-    ];
+    // What the reference server is known to offer: its version, its tools, its series.
+    c.expect.version = Some(runway_reference::Options::default().version);
+    c.expect.min_tools = Some(runway_reference::TOOL_NAMES.len());
+    c.required_metrics = runway_reference::METRIC_SERIES
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
     c.expect.calls = vec![
         runway_verify::SmokeCall {
             tool: "echo".into(),
@@ -65,6 +64,7 @@ pub async fn run(_ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
             },
         },
     ];
+    c.expect.required_tools = c.expect.calls.iter().map(|s| s.tool.clone()).collect();
     c.load = Some(LoadSettings {
         target: runway_verify::LoadTarget::ToolCall {
             tool: "echo".into(),

@@ -271,7 +271,8 @@ pub(crate) async fn open_ledger(ctx: &Ctx, opt: &LedgerOpt) -> anyhow::Result<Bo
     Ok(runway_ledger::open(&url).await?)
 }
 
-/// `7d`, `12h`, `30m`, `45s`, `2w` back from now, or an RFC 3339 time, or a `YYYY-MM-DD` date (UTC midnight).
+/// A duration back from now (`7d`, `12h`, `30m`, `45s`, `2w`, `1h 30m`: humantime's
+/// spelling), or an RFC 3339 time, or a `YYYY-MM-DD` date (UTC midnight).
 pub(crate) fn parse_when(flag: &str, s: &str) -> anyhow::Result<DateTime<Utc>> {
     let s = s.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
@@ -282,27 +283,17 @@ pub(crate) fn parse_when(flag: &str, s: &str) -> anyhow::Result<DateTime<Utc>> {
     {
         return Ok(t.and_utc());
     }
-    let bad = || {
-        crate::error::UsageError::new(format!("`{flag} {s}` is not a duration or a time"))
-            .with_hint("use a duration such as `90d`, `12h`, `30m`, `2w`, or an RFC 3339 time such as `2026-01-31T00:00:00Z`")
-            .into()
-    };
-    let split = s.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
-    let (n, unit) = s.split_at(split);
-    let n: i64 = n.parse().map_err(|_| bad())?;
-    let secs = match unit {
-        "s" => 1,
-        "m" | "min" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        "w" => 7 * 86_400,
-        _ => return Err(bad()),
-    };
-    let back = n
-        .checked_mul(secs)
-        .filter(|v| *v <= 100 * 365 * 86_400)
-        .ok_or_else(bad)?;
-    Ok(Utc::now() - chrono::Duration::seconds(back))
+    const CENTURY: std::time::Duration = std::time::Duration::from_secs(100 * 365 * 86_400);
+    humantime::parse_duration(s)
+        .ok()
+        .filter(|d| *d <= CENTURY)
+        .and_then(|d| chrono::Duration::from_std(d).ok())
+        .map(|back| Utc::now() - back)
+        .ok_or_else(|| {
+            crate::error::UsageError::new(format!("`{flag} {s}` is not a duration or a time"))
+                .with_hint("use a duration such as `90d`, `12h`, `30m`, `2w`, or an RFC 3339 time such as `2026-01-31T00:00:00Z`")
+                .into()
+        })
 }
 
 /// One line describing a record, by kind.
@@ -544,4 +535,49 @@ pub(crate) fn write_history(out: &mut impl Write, r: &Record) -> std::io::Result
         writeln!(out)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn when_is_a_duration_back_a_time_or_a_date() {
+        let now = Utc::now();
+        let back = |s: &str| (now - parse_when("--since", s).unwrap()).num_seconds();
+        for (s, secs) in [
+            ("45s", 45),
+            ("30m", 1800),
+            ("12h", 43_200),
+            ("7d", 604_800),
+            ("2w", 1_209_600),
+            ("1h 30m", 5400),
+        ] {
+            let got = back(s);
+            assert!((secs - 1..secs + 5).contains(&got), "`{s}`: {got} s");
+        }
+        assert_eq!(
+            parse_when("--since", "2026-01-31T00:00:00Z")
+                .unwrap()
+                .to_rfc3339(),
+            "2026-01-31T00:00:00+00:00"
+        );
+        assert_eq!(
+            parse_when("--until", "2026-01-31").unwrap().to_rfc3339(),
+            "2026-01-31T00:00:00+00:00"
+        );
+    }
+
+    #[test]
+    fn a_bad_when_names_the_flag_and_the_forms() {
+        for s in ["yesterday", "7x", "-3d", "", "999999999w"] {
+            let e = parse_when("--since", s).unwrap_err();
+            let u = e.downcast_ref::<crate::error::UsageError>().unwrap();
+            assert_eq!(
+                u.message,
+                format!("`--since {s}` is not a duration or a time")
+            );
+            assert!(u.hint.as_deref().unwrap().contains("`90d`"));
+        }
+    }
 }

@@ -37,6 +37,10 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Era::Both)]
     pub era: Era,
 
+    /// The version the server reports (`serverInfo.version` and `/health`); default Runway's.
+    #[arg(long, value_name = "VERSION")]
+    pub version: Option<String>,
+
     /// Speak MCP on stdin/stdout instead of HTTP.
     #[arg(long)]
     pub stdio: bool,
@@ -60,6 +64,10 @@ fn options(args: &Args) -> anyhow::Result<Options> {
             Era::Stateless => EraSupport::StatelessOnly,
         },
         faults,
+        version: args
+            .version
+            .clone()
+            .unwrap_or_else(|| Options::default().version),
         ..Options::default()
     })
 }
