@@ -1570,4 +1570,51 @@ mod tests {
         assert_eq!(tail_bytes(b"one\ntwo\nthree\n", 100), "one\ntwo\nthree\n");
         assert_eq!(tail_bytes(b"one\ntwo\nthree\n", 8), "three\n");
     }
+
+    fn deploy_table(text: &str) -> DeployConfig {
+        let config =
+            runway_config::Config::parse(text, std::path::Path::new("/p/runway.toml")).unwrap();
+        config.environment("prod").unwrap().deploy.clone().unwrap()
+    }
+
+    #[test]
+    fn settings_read_the_registry_password_from_its_variable_and_never_show_it() {
+        let var = "RUNWAY_TEST_DOCKER_SETTINGS_PASSWORD";
+        let table = deploy_table(&format!(
+            "[environments.prod.deploy]\ntarget = \"docker\"\nimage = \"r/mcp:{{version}}\"\n\
+             [environments.prod.deploy.docker]\ncontainer = \"mcp\"\nstop_timeout = \"3s\"\n\
+             rollback_tag = \"r/mcp:latest\"\nregistry_user = \"ci\"\nregistry_password_env = \"{var}\"\n"
+        ));
+        // The variable is unset: its name is unique to this test.
+        match DockerSettings::from_config("prod", &table) {
+            Err(DeployError::Config { field, message, .. }) => {
+                assert_eq!(field, "deploy.docker.registry_password_env");
+                assert!(message.contains(var), "{message}");
+            }
+            other => panic!("expected a config error, got {other:?}"),
+        }
+        let with = |value: &str| {
+            let mut t = table.clone();
+            t.docker.registry_password_env = None;
+            let mut s = DockerSettings::from_config("prod", &t).unwrap();
+            s.registry_auth = Some(RegistryAuth {
+                username: "ci".into(),
+                password: Secret::new(value),
+            });
+            s
+        };
+        let s = with("hunter2-secret");
+        assert_eq!(s.container, "mcp");
+        assert_eq!(s.stop_timeout, Duration::from_secs(3));
+        assert_eq!(s.rollback_tag.as_deref(), Some("r/mcp:latest"));
+        assert!(s.push);
+        assert!(!format!("{s:?}").contains("hunter2-secret"));
+        let target = DockerTarget::new(s);
+        assert!(!format!("{target:?}").contains("hunter2-secret"));
+        let request = DeployRequest {
+            version: "1.2.3".into(),
+            ..DeployRequest::default()
+        };
+        assert_eq!(target.image_for(&request).unwrap(), "r/mcp:1.2.3");
+    }
 }

@@ -16,6 +16,8 @@ pub mod docker;
 mod error;
 pub mod gates;
 pub mod health;
+#[cfg(feature = "kubernetes")]
+pub mod kubernetes;
 pub mod probe;
 pub mod process;
 pub mod target;
@@ -43,6 +45,10 @@ pub fn open(
         #[cfg(feature = "docker")]
         TargetKind::Docker => Ok(Box::new(docker::DockerTarget::new(
             docker::DockerSettings::from_config(environment, config)?,
+        ))),
+        #[cfg(feature = "kubernetes")]
+        TargetKind::Kubernetes => Ok(Box::new(kubernetes::KubernetesTarget::new(
+            kubernetes::KubernetesSettings::from_config(environment, config, root)?,
         ))),
         #[allow(unreachable_patterns)]
         kind @ (TargetKind::Docker | TargetKind::Kubernetes) => Err(DeployError::Engine {

@@ -39,6 +39,8 @@ pub enum Command {
     Incident(cmd::incident::Command),
     /// DORA metrics from the ledger and git.
     Dora(cmd::dora::Args),
+    /// Run each environment's checks on a schedule and keep its status.
+    Monitor(cmd::monitor::Args),
     /// Print shell completions for bash, zsh, fish, elvish or powershell.
     Completions(cmd::completions::Args),
     /// Print the man page (roff) on stdout.

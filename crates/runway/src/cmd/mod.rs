@@ -7,6 +7,7 @@ pub mod incident;
 pub mod init;
 pub mod ledger;
 mod ledger_deployment;
+pub mod monitor;
 pub mod release;
 pub mod serve_reference;
 pub mod verify;
@@ -27,6 +28,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
         Command::Ledger(c) => ledger::run(&ctx, c).await,
         Command::Incident(c) => incident::run(&ctx, c).await,
         Command::Dora(args) => dora::run(&ctx, args).await,
+        Command::Monitor(args) => monitor::run(&ctx, args).await,
         Command::Completions(args) => completions::run(args),
         Command::Man => completions::man(),
         Command::ServeReference(args) => serve_reference::run(&ctx, args).await,
