@@ -3,27 +3,21 @@
 //! (nothing but MCP on stdout), sends the malformed lines itself, and
 //! exercises resources, templates, prompts and annotations as over HTTP.
 
-use std::time::Duration;
-
-use assert_cmd::Command;
+use runway_testkit::Test;
 use serde_json::Value;
 
 /// `runway verify --suite full --format json` of `runway serve-reference --stdio --faults F`.
 fn verify_stdio(faults: &str) -> Value {
-    let bin = assert_cmd::cargo::cargo_bin("runway");
-    let out = Command::cargo_bin("runway")
-        .unwrap()
-        .env("NO_COLOR", "1")
-        .timeout(Duration::from_secs(120))
+    let bin = runway_testkit::runway_bin();
+    let out = Test::new()
         .args([
             "verify", "--suite", "full", "--format", "json", "--stdio", "--",
         ])
         .arg(&bin)
         .args(["serve-reference", "--stdio", "--faults", faults])
-        .output()
-        .unwrap();
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+        .run();
+    let text = out.stdout_text();
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
 }
 
 fn status_of(report: &Value, id: &str) -> String {
