@@ -492,3 +492,26 @@ async fn the_release_check_is_judged_at_the_tag() {
         text(&o)
     );
 }
+
+#[test]
+fn the_demo_runs_the_whole_runbook_with_no_set_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let o = Command::new(runway_testkit::runway_bin())
+        .args(["demo", "--runbook"])
+        .env("TMPDIR", dir.path())
+        .env("RUNWAY_OPERATOR", "demo")
+        .env_remove("RUNWAY_LEDGER_URL")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(started.elapsed() < Duration::from_secs(60));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("1.0.0: shipped and verified"), "{}", text(&o));
+    assert!(
+        out.contains("rolled back to 1.0.0, incident opened"),
+        "{}",
+        text(&o)
+    );
+}
