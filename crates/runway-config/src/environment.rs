@@ -288,6 +288,8 @@ pub struct EnvironmentConfig {
     pub rollback: Option<crate::deploy::RollbackConfig>,
     /// What must be true before a deploy.
     pub gates: Option<crate::deploy::GatesConfig>,
+    /// Scheduled checks (`runway monitor`).
+    pub monitor: Option<crate::monitor::MonitorConfig>,
 }
 
 impl EnvironmentConfig {
@@ -321,6 +323,9 @@ impl EnvironmentConfig {
         let sub = |table: &str, r: Result<(), (String, String)>| {
             r.map_err(|(key, message)| (format!("environments.{name}.{table}.{key}"), message))
         };
+        if let Some(m) = &self.monitor {
+            sub("monitor", m.validate())?;
+        }
         if let Some(d) = &self.deploy {
             sub("deploy", d.validate())?;
         }

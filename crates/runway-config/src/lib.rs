@@ -10,6 +10,7 @@ pub mod environment;
 mod error;
 pub mod interpolate;
 pub mod ledger;
+pub mod monitor;
 pub mod release;
 pub mod token;
 
@@ -26,6 +27,7 @@ pub use deploy::{
 pub use environment::EnvironmentConfig;
 pub use error::ConfigError;
 pub use ledger::LedgerConfig;
+pub use monitor::{AlertConfig, MonitorConfig, NotifierConfig};
 pub use release::ReleaseConfig;
 pub use token::TokenError;
 
@@ -45,6 +47,12 @@ pub struct Config {
     /// Named places to run (staging, production...).
     #[serde(default)]
     pub environments: BTreeMap<String, EnvironmentConfig>,
+    /// Alert rules over the monitored environments (`runway monitor`).
+    #[serde(default)]
+    pub alerts: Vec<AlertConfig>,
+    /// Where alerts go.
+    #[serde(default)]
+    pub notifiers: monitor::Notifiers,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -122,6 +130,25 @@ impl Config {
             env.validate(name)
                 .map_err(|(field, message)| ConfigError::invalid_at(path, text, &field, message))?;
         }
+        for (name, n) in &self.notifiers {
+            monitor::check_notifier_name(name).map_err(|message| {
+                ConfigError::invalid_at(path, text, &format!("notifiers.{name}"), message)
+            })?;
+            n.validate().map_err(|(key, message)| {
+                ConfigError::invalid_at(path, text, &format!("notifiers.{name}.{key}"), message)
+            })?;
+        }
+        monitor::validate(self).map_err(|(span, message)| {
+            let (line, column) = span
+                .map(|s| error::line_col(text, s.start))
+                .unwrap_or((1, 1));
+            ConfigError::Invalid {
+                path: path.to_owned(),
+                line,
+                column,
+                message,
+            }
+        })?;
         Ok(())
     }
 

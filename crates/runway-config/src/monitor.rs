@@ -1,0 +1,681 @@
+//! `[environments.<name>.monitor]`, `[[alerts]]` and `[notifiers.<name>]`:
+//! what `runway monitor` checks, when it raises an alert, and whom it tells.
+//! Owned by runway-monitor.
+//!
+//! Everything is parsed at load time, the alert condition included
+//! (`error_rate > 0.05`, `p95 > 3s`, `down`), so a typo in a rule fails with
+//! its line and column instead of an alert that silently never fires. The
+//! references between tables (an alert's `environment` and `notify`) are kept
+//! with their position ([`toml::Spanned`]) so a dangling one names its line too.
+
+use std::{collections::BTreeMap, fmt, num::NonZeroU32, time::Duration};
+
+use serde::{Deserialize, Deserializer, de::Error as _};
+
+use crate::{
+    deploy::{DurationValue, TimeZoneName, WeekSpan},
+    environment::SuiteName,
+};
+
+/// `[environments.<name>.monitor]`: how often the environment's suite runs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MonitorConfig {
+    /// How often the suite runs (default `15m`, the Tabcorp runbook's).
+    pub interval: Option<DurationValue>,
+    /// The suite to run (default: the environment's `suite`, else `smoke`).
+    pub suite: Option<SuiteName>,
+    /// At most this much random delay before each run, so many environments
+    /// do not fire at once (default: a tenth of the interval, at most 30s).
+    pub jitter: Option<JitterValue>,
+    /// A run that takes longer is cut and recorded as a timeout (default: the
+    /// interval, at most `5m`).
+    pub timeout: Option<DurationValue>,
+    /// When the environment is in planned maintenance: no alert fires and its
+    /// status is `maintenance`.
+    #[serde(default)]
+    pub maintenance: Vec<MaintenanceConfig>,
+}
+
+pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(15 * 60);
+
+impl MonitorConfig {
+    pub fn interval(&self) -> Duration {
+        self.interval.map(|d| d.get()).unwrap_or(DEFAULT_INTERVAL)
+    }
+
+    pub fn jitter(&self) -> Duration {
+        match self.jitter {
+            Some(j) => j.0,
+            None => (self.interval() / 10).min(Duration::from_secs(30)),
+        }
+    }
+
+    pub fn timeout(&self) -> Duration {
+        match self.timeout {
+            Some(t) => t.get(),
+            None => self.interval().min(Duration::from_secs(300)),
+        }
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), (String, String)> {
+        if let Some(j) = self.jitter
+            && j.0 >= self.interval()
+        {
+            return Err((
+                "jitter".into(),
+                format!(
+                    "`{}` must be shorter than the interval (`{}`)",
+                    humantime::format_duration(j.0),
+                    humantime::format_duration(self.interval())
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A duration that may be zero (`jitter = "0s"` switches jitter off).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JitterValue(pub Duration);
+
+impl<'de> Deserialize<'de> for JitterValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        humantime::parse_duration(s.trim())
+            .map(JitterValue)
+            .map_err(|_| {
+                D::Error::custom(format!(
+                    "`{s}` is not a duration: write it as `0s`, `5s` or `1m`"
+                ))
+            })
+    }
+}
+
+/// One maintenance window: days and hours in an IANA time zone.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MaintenanceConfig {
+    /// `Sun 02:00-04:00`, `Mon-Fri 23:00-24:00`, `Sat`.
+    pub when: Vec<WeekSpan>,
+    /// IANA name (default `UTC`).
+    #[serde(default)]
+    pub timezone: TimeZoneName,
+}
+
+impl MaintenanceConfig {
+    /// Whether `at` falls in this window.
+    pub fn contains(&self, at: jiff::Timestamp) -> bool {
+        let local = at.to_zoned(self.timezone.time_zone());
+        let day = crate::deploy::Day::ALL[local.weekday().to_monday_zero_offset() as usize];
+        let minute = local.hour() as u16 * 60 + local.minute() as u16;
+        self.when.iter().any(|s| s.contains(day, minute))
+    }
+}
+
+/// An alert's level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Critical,
+    Warning,
+    Info,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Critical => "critical",
+            Level::Warning => "warning",
+            Level::Info => "info",
+        }
+    }
+}
+
+/// What a condition measures over its window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Metric {
+    /// Share of runs that passed (0..1).
+    Availability,
+    /// Share of runs that failed (0..1).
+    ErrorRate,
+    /// Share of runs that failed on authentication (0..1).
+    AuthFailureRate,
+    /// Latency percentiles of the runs, in milliseconds.
+    P50,
+    P95,
+    P99,
+    /// Days left on the TLS certificate.
+    CertDays,
+    /// Time left on the bearer token, in seconds.
+    TokenExpiry,
+    /// The last run failed.
+    Down,
+}
+
+impl Metric {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Metric::Availability => "availability",
+            Metric::ErrorRate => "error_rate",
+            Metric::AuthFailureRate => "auth_failure_rate",
+            Metric::P50 => "p50",
+            Metric::P95 => "p95",
+            Metric::P99 => "p99",
+            Metric::CertDays => "cert_days",
+            Metric::TokenExpiry => "token_expiry",
+            Metric::Down => "down",
+        }
+    }
+
+    const ALL: [Metric; 9] = [
+        Metric::Availability,
+        Metric::ErrorRate,
+        Metric::AuthFailureRate,
+        Metric::P50,
+        Metric::P95,
+        Metric::P99,
+        Metric::CertDays,
+        Metric::TokenExpiry,
+        Metric::Down,
+    ];
+
+    fn is_ratio(self) -> bool {
+        matches!(
+            self,
+            Metric::Availability | Metric::ErrorRate | Metric::AuthFailureRate
+        )
+    }
+
+    fn is_duration(self) -> bool {
+        matches!(
+            self,
+            Metric::P50 | Metric::P95 | Metric::P99 | Metric::TokenExpiry
+        )
+    }
+}
+
+/// A comparison in a condition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Gt,
+    Ge,
+    Lt,
+    Le,
+}
+
+impl Op {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Op::Gt => ">",
+            Op::Ge => ">=",
+            Op::Lt => "<",
+            Op::Le => "<=",
+        }
+    }
+
+    pub fn holds(self, value: f64, threshold: f64) -> bool {
+        match self {
+            Op::Gt => value > threshold,
+            Op::Ge => value >= threshold,
+            Op::Lt => value < threshold,
+            Op::Le => value <= threshold,
+        }
+    }
+}
+
+/// A parsed `when`: `metric op threshold`, or `down`. Durations are kept in
+/// milliseconds for percentiles and seconds for `token_expiry`; ratios as 0..1.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Condition {
+    pub metric: Metric,
+    /// `None` only for `down`.
+    pub compare: Option<(Op, f64)>,
+    /// As written, for messages and notifications.
+    pub text: String,
+}
+
+impl fmt::Display for Condition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl Condition {
+    pub fn parse(text: &str) -> Result<Condition, String> {
+        let t = text.trim();
+        let names = Metric::ALL
+            .iter()
+            .map(|m| format!("`{}`", m.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let shape = "write it as `error_rate > 0.05`, `p95 > 3s`, `cert_days < 14` or `down`";
+        let op_at = t.find(['<', '>']);
+        let (name, rest) = match op_at {
+            Some(i) => (t[..i].trim(), Some(&t[i..])),
+            None => (t, None),
+        };
+        let Some(metric) = Metric::ALL.into_iter().find(|m| m.as_str() == name) else {
+            return Err(format!(
+                "`{text}` has an unknown measure `{name}`: use one of {names}"
+            ));
+        };
+        let Some(rest) = rest else {
+            if metric == Metric::Down {
+                return Ok(Condition {
+                    metric,
+                    compare: None,
+                    text: t.to_owned(),
+                });
+            }
+            return Err(format!("`{text}` has no comparison: {shape}"));
+        };
+        if metric == Metric::Down {
+            return Err(format!(
+                "`{text}`: `down` takes no comparison, write `down`"
+            ));
+        }
+        let (op, value) = if let Some(v) = rest.strip_prefix(">=") {
+            (Op::Ge, v)
+        } else if let Some(v) = rest.strip_prefix("<=") {
+            (Op::Le, v)
+        } else if let Some(v) = rest.strip_prefix('>') {
+            (Op::Gt, v)
+        } else if let Some(v) = rest.strip_prefix('<') {
+            (Op::Lt, v)
+        } else {
+            return Err(format!("`{text}`: {shape}"));
+        };
+        let value = value.trim();
+        let threshold = if metric.is_duration() {
+            let d = humantime::parse_duration(value).map_err(|_| {
+                format!(
+                    "`{text}`: `{value}` is not a duration; `{}` takes one such as `3s` or `500ms`",
+                    metric.as_str()
+                )
+            })?;
+            if metric == Metric::TokenExpiry {
+                d.as_secs_f64()
+            } else {
+                d.as_secs_f64() * 1000.0
+            }
+        } else {
+            let v: f64 = value
+                .parse()
+                .ok()
+                .filter(|v: &f64| v.is_finite())
+                .ok_or_else(|| format!("`{text}`: `{value}` is not a number"))?;
+            if metric.is_ratio() && !(0.0..=1.0).contains(&v) {
+                return Err(format!(
+                    "`{text}`: `{v}` must be between 0 and 1 (0.05 means 5%)"
+                ));
+            }
+            v
+        };
+        Ok(Condition {
+            metric,
+            compare: Some((op, threshold)),
+            text: t.to_owned(),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Condition {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Condition::parse(&s).map_err(D::Error::custom)
+    }
+}
+
+/// One `[[alerts]]` rule.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertConfig {
+    /// Unique among the alerts; the dedup key with the environment.
+    pub name: String,
+    /// The environment it watches (must have a `monitor` table).
+    pub environment: toml::Spanned<String>,
+    pub when: Condition,
+    /// How far back the condition looks (default `10m`).
+    pub window: Option<DurationValue>,
+    /// `critical` | `warning` | `info` (default `warning`).
+    pub level: Option<Level>,
+    /// Notifier names from `[notifiers.<name>]`.
+    #[serde(default)]
+    pub notify: Vec<toml::Spanned<String>>,
+    /// Evaluations in a row the condition must hold before the alert fires (default 1).
+    pub failure_threshold: Option<NonZeroU32>,
+    /// Evaluations in a row it must not hold before the alert resolves (default 1).
+    pub success_threshold: Option<NonZeroU32>,
+    /// Notify again while the alert stays firing, this often (default: never).
+    pub reminder: Option<DurationValue>,
+    /// Notify when the alert resolves (default true).
+    pub notify_resolved: Option<bool>,
+}
+
+pub const DEFAULT_WINDOW: Duration = Duration::from_secs(10 * 60);
+
+impl AlertConfig {
+    pub fn window(&self) -> Duration {
+        self.window.map(|d| d.get()).unwrap_or(DEFAULT_WINDOW)
+    }
+    pub fn level(&self) -> Level {
+        self.level.unwrap_or(Level::Warning)
+    }
+    pub fn failure_threshold(&self) -> u32 {
+        self.failure_threshold.map(|n| n.get()).unwrap_or(1)
+    }
+    pub fn success_threshold(&self) -> u32 {
+        self.success_threshold.map(|n| n.get()).unwrap_or(1)
+    }
+    pub fn notify_resolved(&self) -> bool {
+        self.notify_resolved.unwrap_or(true)
+    }
+}
+
+/// What kind of endpoint a notifier posts to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NotifierKind {
+    /// A generic JSON webhook (Runway's own payload).
+    Webhook,
+    /// A Slack-compatible incoming webhook (`{"text": ...}`).
+    Slack,
+    /// Alertmanager's v2 API (`POST /api/v2/alerts`).
+    Alertmanager,
+}
+
+impl NotifierKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotifierKind::Webhook => "webhook",
+            NotifierKind::Slack => "slack",
+            NotifierKind::Alertmanager => "alertmanager",
+        }
+    }
+}
+
+/// `[notifiers.<name>]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifierConfig {
+    #[serde(rename = "type")]
+    pub kind: NotifierKind,
+    /// Where to post; `${VAR}` is interpolated (a Slack URL is itself a secret).
+    /// For `alertmanager`, the server's base URL (`http://127.0.0.1:9093`).
+    pub url: String,
+    /// Variable holding a bearer token sent as `Authorization`.
+    pub token_env: Option<String>,
+    /// Per-request timeout (default `10s`).
+    pub timeout: Option<DurationValue>,
+    /// Attempts before a notification waits in the outbox for the next round (default 3).
+    pub retries: Option<NonZeroU32>,
+}
+
+impl NotifierConfig {
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+            .map(|d| d.get())
+            .unwrap_or(Duration::from_secs(10))
+    }
+    pub fn retries(&self) -> u32 {
+        self.retries.map(|n| n.get()).unwrap_or(3)
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), (String, String)> {
+        if !self.url.contains("${") {
+            match url::Url::parse(&self.url) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+                _ => {
+                    return Err((
+                        "url".into(),
+                        // The URL itself is not shown: a Slack webhook URL is a secret.
+                        "the value is not an http or https URL (write `https://host/path`, or `${VAR}` to read it from the environment)".into(),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Alerts and notifiers, checked against each other and the environments.
+pub(crate) fn validate(
+    config: &crate::Config,
+) -> Result<(), (Option<std::ops::Range<usize>>, String)> {
+    let mut names = std::collections::BTreeSet::new();
+    for a in &config.alerts {
+        if !names.insert(a.name.as_str()) {
+            return Err((
+                Some(a.environment.span()),
+                format!(
+                    "two alerts are named `{}`: give each `[[alerts]]` its own `name`",
+                    a.name
+                ),
+            ));
+        }
+        let env = a.environment.get_ref();
+        match config.environments.get(env) {
+            None => {
+                return Err((
+                    Some(a.environment.span()),
+                    format!(
+                        "alert `{}` watches `{env}`, which is not an environment (known: {})",
+                        a.name,
+                        list(config.environments.keys())
+                    ),
+                ));
+            }
+            Some(e) if e.monitor.is_none() => {
+                return Err((
+                    Some(a.environment.span()),
+                    format!(
+                        "alert `{}` watches `{env}`, which is not monitored: add `[environments.{env}.monitor]`",
+                        a.name
+                    ),
+                ));
+            }
+            Some(_) => {}
+        }
+        for n in &a.notify {
+            if !config.notifiers.contains_key(n.get_ref()) {
+                return Err((
+                    Some(n.span()),
+                    format!(
+                        "alert `{}` notifies `{}`, which is not a notifier (known: {})",
+                        a.name,
+                        n.get_ref(),
+                        list(config.notifiers.keys())
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn list<'a>(it: impl Iterator<Item = &'a String>) -> String {
+    let v: Vec<String> = it.map(|k| format!("`{k}`")).collect();
+    if v.is_empty() {
+        "none".into()
+    } else {
+        v.join(", ")
+    }
+}
+
+/// Notifier names are plain words, so they can be metric labels and file names.
+pub(crate) fn check_notifier_name(name: &str) -> Result<(), String> {
+    if !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{name}` is not a notifier name: use letters, digits, `-` and `_`"
+        ))
+    }
+}
+
+/// The notifiers table, for the top-level config.
+pub type Notifiers = BTreeMap<String, NotifierConfig>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Config;
+    use std::path::Path;
+
+    const GOOD: &str = r#"
+[environments.production]
+url = "http://127.0.0.1:9/mcp"
+
+[environments.production.monitor]
+interval = "15m"
+suite = "smoke"
+maintenance = [{ when = ["Sun 02:00-04:00"], timezone = "Australia/Sydney" }]
+
+[[alerts]]
+name = "error-rate"
+environment = "production"
+when = "error_rate > 0.05"
+window = "10m"
+level = "critical"
+notify = ["oncall"]
+
+[[alerts]]
+name = "slow"
+environment = "production"
+when = "p95 > 3s"
+
+[notifiers.oncall]
+type = "webhook"
+url = "http://127.0.0.1:9093/hook"
+"#;
+
+    fn parse(text: &str) -> Result<Config, String> {
+        Config::parse(text, Path::new("/p/runway.toml")).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_issue_example_parses_with_its_defaults() {
+        let c = parse(GOOD).unwrap();
+        let m = c.environments["production"].monitor.as_ref().unwrap();
+        assert_eq!(m.interval(), Duration::from_secs(900));
+        assert_eq!(m.jitter(), Duration::from_secs(30));
+        assert_eq!(m.timeout(), Duration::from_secs(300));
+        assert_eq!(c.alerts.len(), 2);
+        let a = &c.alerts[0];
+        assert_eq!(a.when.metric, Metric::ErrorRate);
+        assert_eq!(a.when.compare, Some((Op::Gt, 0.05)));
+        assert_eq!(a.level(), Level::Critical);
+        assert_eq!(a.window(), Duration::from_secs(600));
+        assert_eq!(c.alerts[1].when.compare, Some((Op::Gt, 3000.0)));
+        assert_eq!(c.notifiers["oncall"].kind, NotifierKind::Webhook);
+    }
+
+    #[test]
+    fn conditions_parse_every_measure_and_refuse_nonsense() {
+        assert_eq!(Condition::parse("down").unwrap().compare, None);
+        assert_eq!(
+            Condition::parse("token_expiry < 5m").unwrap().compare,
+            Some((Op::Lt, 300.0))
+        );
+        assert_eq!(
+            Condition::parse("cert_days <= 14").unwrap().compare,
+            Some((Op::Le, 14.0))
+        );
+        assert_eq!(
+            Condition::parse("availability<0.95").unwrap().compare,
+            Some((Op::Lt, 0.95))
+        );
+        let e = Condition::parse("errors > 1").unwrap_err();
+        assert!(e.contains("unknown measure `errors`"), "{e}");
+        assert!(e.contains("`error_rate`"), "{e}");
+        assert!(
+            Condition::parse("error_rate > 5")
+                .unwrap_err()
+                .contains("between 0 and 1")
+        );
+        assert!(
+            Condition::parse("p95 > 3")
+                .unwrap_err()
+                .contains("not a duration")
+        );
+        assert!(
+            Condition::parse("p95")
+                .unwrap_err()
+                .contains("no comparison")
+        );
+        assert!(
+            Condition::parse("down > 1")
+                .unwrap_err()
+                .contains("no comparison")
+        );
+    }
+
+    #[test]
+    fn a_bad_condition_names_its_line_and_column() {
+        let text = GOOD.replace("error_rate > 0.05", "error_rate >> 0.05");
+        let e = parse(&text).unwrap_err();
+        let line = text
+            .lines()
+            .position(|l| l.contains("error_rate >>"))
+            .unwrap()
+            + 1;
+        assert!(e.starts_with(&format!("/p/runway.toml:{line}:")), "{e}");
+    }
+
+    #[test]
+    fn a_dangling_reference_names_its_line() {
+        let text = GOOD.replace("notify = [\"oncall\"]", "notify = [\"pager\"]");
+        let e = parse(&text).unwrap_err();
+        let line = text.lines().position(|l| l.contains("\"pager\"")).unwrap() + 1;
+        assert!(e.starts_with(&format!("/p/runway.toml:{line}:")), "{e}");
+        assert!(e.contains("notifies `pager`"), "{e}");
+        assert!(e.contains("known: `oncall`"), "{e}");
+
+        let text = GOOD.replace(
+            "name = \"slow\"\nenvironment = \"production\"",
+            "name = \"slow\"\nenvironment = \"staging\"",
+        );
+        let e = parse(&text).unwrap_err();
+        assert!(
+            e.contains("watches `staging`, which is not an environment"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_refused() {
+        let e = parse(&GOOD.replace("interval = \"15m\"", "intervall = \"15m\"")).unwrap_err();
+        assert!(e.contains("intervall"), "{e}");
+        let e = parse(&GOOD.replace("type = \"webhook\"", "type = \"pagerduty\"")).unwrap_err();
+        assert!(e.contains("pagerduty"), "{e}");
+        let e = parse(&GOOD.replace("level = \"critical\"", "level = \"p1\"")).unwrap_err();
+        assert!(e.contains("p1"), "{e}");
+        let e = parse(&GOOD.replace("\"Sun 02:00-04:00\"", "\"Sun 02:00\"")).unwrap_err();
+        assert!(e.contains("HH:MM-HH:MM"), "{e}");
+        let e = parse(&GOOD.replace("suite = \"smoke\"", "suite = \"smoke\"\njitter = \"20m\""))
+            .unwrap_err();
+        assert!(e.contains("shorter than the interval"), "{e}");
+        let e = parse(&GOOD.replace("http://127.0.0.1:9093/hook", "ftp://x")).unwrap_err();
+        assert!(e.contains("not an http or https URL"), "{e}");
+    }
+
+    #[test]
+    fn maintenance_is_judged_in_its_time_zone() {
+        let c = parse(GOOD).unwrap();
+        let m = &c.environments["production"]
+            .monitor
+            .as_ref()
+            .unwrap()
+            .maintenance[0];
+        // Sunday 03:00 in Sydney (AEDT, +11) is Saturday 16:00 UTC.
+        let inside: jiff::Timestamp = "2026-11-28T16:00:00Z".parse().unwrap();
+        let outside: jiff::Timestamp = "2026-11-29T03:00:00Z".parse().unwrap();
+        assert!(m.contains(inside));
+        assert!(!m.contains(outside));
+    }
+}

@@ -1,0 +1,296 @@
+//! The schedule: each environment's suite on its interval, with jitter,
+//! bounded by its timeout, drained on shutdown.
+//!
+//! Time is read only through tokio's clock (timers) and a [`Clock`]
+//! (timestamps), and shutdown is a future the caller passes in (SIGTERM in
+//! the binary, a timer in tests), so a test drives a day of schedule under
+//! `tokio::time::pause()`. On shutdown no new run starts; the runs under way
+//! finish or are cut at their timeout, and each is handed to the [`Sink`]
+//! whole before [`Scheduler::run`] returns, so nothing is half-written.
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    future::Future,
+    sync::Arc,
+    time::Duration,
+};
+
+use async_trait::async_trait;
+use runway_config::{MonitorConfig, monitor::MaintenanceConfig};
+use runway_core::Report;
+use tokio::{task::JoinSet, time::Instant};
+
+use crate::{clock::Clock, outcome::Outcome};
+
+/// One environment's schedule.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub environment: String,
+    pub interval: Duration,
+    /// At most this much random delay before each run.
+    pub jitter: Duration,
+    /// A run still going after this is cut and recorded as a timeout.
+    pub timeout: Duration,
+    pub maintenance: Vec<MaintenanceConfig>,
+}
+
+impl Job {
+    pub fn from_config(environment: &str, m: &MonitorConfig) -> Job {
+        Job {
+            environment: environment.to_owned(),
+            interval: m.interval(),
+            jitter: m.jitter(),
+            timeout: m.timeout(),
+            maintenance: m.maintenance.clone(),
+        }
+    }
+
+    /// Whether a maintenance window of this environment is open at `at`.
+    pub fn in_maintenance(&self, at: chrono::DateTime<chrono::Utc>) -> bool {
+        let Ok(ts) = jiff::Timestamp::from_microsecond(at.timestamp_micros()) else {
+            return false;
+        };
+        self.maintenance.iter().any(|m| m.contains(ts))
+    }
+}
+
+/// Runs an environment's suite. The real one is [`EngineProber`]; tests
+/// pass fakes that sleep, hang or fail on cue.
+#[async_trait]
+pub trait Prober: Send + Sync {
+    async fn probe(&self, environment: &str) -> Report;
+}
+
+/// Receives every finished run (the binary's writes the ledger and the read model).
+#[async_trait]
+pub trait Sink: Send + Sync {
+    async fn record(&self, outcome: &Outcome);
+}
+
+/// What a scheduler run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunStats {
+    /// Runs started.
+    pub started: u64,
+    /// Runs handed to the sink.
+    pub recorded: u64,
+    /// Ticks not started because the previous run of the same environment
+    /// was still going (missed deadlines).
+    pub overlapped: u64,
+    /// Ticks that passed while the scheduler could not keep up (skipped, not bunched).
+    pub skipped: u64,
+    /// Runs that were still going at shutdown and were waited for.
+    pub drained: u64,
+}
+
+/// The scheduler.
+pub struct Scheduler {
+    jobs: Vec<Job>,
+    prober: Arc<dyn Prober>,
+    sink: Arc<dyn Sink>,
+    clock: Arc<dyn Clock>,
+    rng: u64,
+}
+
+impl Scheduler {
+    pub fn new(
+        jobs: Vec<Job>,
+        prober: Arc<dyn Prober>,
+        sink: Arc<dyn Sink>,
+        clock: Arc<dyn Clock>,
+    ) -> Scheduler {
+        Scheduler {
+            jobs,
+            prober,
+            sink,
+            clock,
+            rng: 0x9E37_79B9_7F4A_7C15,
+        }
+    }
+
+    /// Seeds the jitter, so a test can predict it.
+    pub fn with_seed(mut self, seed: u64) -> Scheduler {
+        self.rng = seed;
+        self
+    }
+
+    pub fn jobs(&self) -> &[Job] {
+        &self.jobs
+    }
+
+    /// A delay in `[0, max)`: splitmix64, enough to spread runs apart.
+    fn jitter(&mut self, max: Duration) -> Duration {
+        if max.is_zero() {
+            return Duration::ZERO;
+        }
+        self.rng = self.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.rng;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        let nanos = max.as_nanos().min(u64::MAX as u128) as u64;
+        Duration::from_nanos(z % nanos)
+    }
+
+    /// Runs every job now (each under its timeout, all at once) and returns
+    /// their outcomes in job order, after the sink has them. `due` says which
+    /// jobs run: `runway monitor --once` passes the ones whose last result is
+    /// older than their interval.
+    pub async fn run_once(&self, due: impl Fn(&Job) -> bool) -> Vec<Outcome> {
+        let mut set = JoinSet::new();
+        let mut order = HashMap::new();
+        for (i, job) in self.jobs.iter().enumerate() {
+            if !due(job) {
+                continue;
+            }
+            let h = set.spawn(run_job(
+                job.clone(),
+                self.prober.clone(),
+                self.sink.clone(),
+                self.clock.clone(),
+            ));
+            order.insert(h.id(), i);
+        }
+        let mut out = BTreeMap::new();
+        while let Some(r) = set.join_next_with_id().await {
+            match r {
+                Ok((id, o)) => {
+                    out.insert(order[&id], o);
+                }
+                Err(e) => tracing::error!("a monitor run panicked: {e}"),
+            }
+        }
+        out.into_values().collect()
+    }
+
+    /// Runs the schedule until `shutdown` completes, then drains.
+    pub async fn run(mut self, shutdown: impl Future<Output = ()>) -> RunStats {
+        let mut stats = RunStats::default();
+        if self.jobs.is_empty() {
+            shutdown.await;
+            return stats;
+        }
+        let start = Instant::now();
+        // Each job's next tick (without jitter) and when it fires (with).
+        let mut base: Vec<Instant> = vec![start; self.jobs.len()];
+        let mut fire: Vec<Instant> = Vec::with_capacity(self.jobs.len());
+        for i in 0..self.jobs.len() {
+            let j = self.jitter(self.jobs[i].jitter);
+            fire.push(start + j);
+        }
+        let mut running: HashMap<tokio::task::Id, usize> = HashMap::new();
+        let mut busy = vec![false; self.jobs.len()];
+        let mut set: JoinSet<Outcome> = JoinSet::new();
+        tokio::pin!(shutdown);
+        loop {
+            let (next, when) = fire
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, t)| **t)
+                .map(|(i, t)| (i, *t))
+                .unwrap_or((0, start));
+            tokio::select! {
+                biased;
+                _ = &mut shutdown => break,
+                Some(done) = set.join_next_with_id(), if !set.is_empty() => {
+                    let id = match &done {
+                        Ok((id, _)) => *id,
+                        Err(e) => {
+                            tracing::error!("a monitor run panicked: {e}");
+                            e.id()
+                        }
+                    };
+                    if let Some(i) = running.remove(&id) {
+                        busy[i] = false;
+                    }
+                    if done.is_ok() {
+                        stats.recorded += 1;
+                    }
+                }
+                _ = tokio::time::sleep_until(when) => {
+                    let job = &self.jobs[next];
+                    if busy[next] {
+                        stats.overlapped += 1;
+                    } else {
+                        let h = set.spawn(run_job(
+                            job.clone(),
+                            self.prober.clone(),
+                            self.sink.clone(),
+                            self.clock.clone(),
+                        ));
+                        running.insert(h.id(), next);
+                        busy[next] = true;
+                        stats.started += 1;
+                    }
+                    let interval = job.interval.max(Duration::from_millis(1));
+                    let now = Instant::now();
+                    base[next] += interval;
+                    while base[next] + interval <= now {
+                        base[next] += interval;
+                        stats.skipped += 1;
+                    }
+                    let j = self.jitter(self.jobs[next].jitter);
+                    fire[next] = base[next] + j;
+                }
+            }
+        }
+        // Drain: every run under way is bounded by its timeout.
+        stats.drained = set.len() as u64;
+        while let Some(r) = set.join_next().await {
+            match r {
+                Ok(_) => stats.recorded += 1,
+                Err(e) => tracing::error!("a monitor run panicked: {e}"),
+            }
+        }
+        stats
+    }
+}
+
+async fn run_job(
+    job: Job,
+    prober: Arc<dyn Prober>,
+    sink: Arc<dyn Sink>,
+    clock: Arc<dyn Clock>,
+) -> Outcome {
+    let at = clock.now();
+    let maintenance = job.in_maintenance(at);
+    let outcome = match tokio::time::timeout(job.timeout, prober.probe(&job.environment)).await {
+        Ok(report) => Outcome::from_report(&job.environment, at, &report, maintenance),
+        Err(_) => Outcome::timed_out(&job.environment, at, job.timeout, maintenance),
+    };
+    sink.record(&outcome).await;
+    outcome
+}
+
+/// The real prober: runway-verify's engine over each environment's context.
+pub struct EngineProber {
+    contexts: BTreeMap<String, runway_verify::Context>,
+}
+
+impl EngineProber {
+    /// `contexts` by environment name, each with its suite and run budget set.
+    pub fn new(contexts: BTreeMap<String, runway_verify::Context>) -> EngineProber {
+        EngineProber { contexts }
+    }
+}
+
+#[async_trait]
+impl Prober for EngineProber {
+    async fn probe(&self, environment: &str) -> Report {
+        match self.contexts.get(environment) {
+            Some(ctx) => runway_verify::engine::run(ctx).await,
+            None => Report::new(
+                environment,
+                runway_core::Era::Unknown,
+                "smoke",
+                chrono::Utc::now(),
+                0.0,
+                vec![runway_core::CheckResult::fail(
+                    "monitor.environment",
+                    format!("no check context for `{environment}`"),
+                    "add `[environments.<name>.monitor]` with a `url`",
+                )],
+            ),
+        }
+    }
+}
