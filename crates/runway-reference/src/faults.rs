@@ -28,6 +28,10 @@ pub struct Faults {
     pub failing_tool: bool,
     /// `slow-tool=MS`: every tool call is delayed by this many milliseconds.
     pub slow_tool: Option<u64>,
+    /// `fail-after=N`: the first N tool calls succeed, every later one fails with
+    /// a JSON-RPC internal error: a fault that a first verify passes and only
+    /// traffic shows (the deploy demo's bad release).
+    pub fail_after: Option<u64>,
     /// `missing-headers`: no security headers on any response.
     pub missing_headers: bool,
     /// `cors-wildcard`: `Access-Control-Allow-Origin: *` with `Access-Control-Allow-Credentials: true`.
@@ -64,7 +68,7 @@ pub struct Faults {
     pub garbage: bool,
 }
 
-/// Accessors for every boolean fault, in the order of [`Faults::NAMES`] (minus `slow-tool`).
+/// Accessors for every boolean fault, in the order of [`Faults::NAMES`] (minus `slow-tool` and `fail-after`).
 type Flag = fn(&mut Faults) -> &mut bool;
 
 const FLAGS: &[(&str, Flag)] = &[
@@ -96,9 +100,10 @@ const FLAGS: &[(&str, Flag)] = &[
 ];
 
 const SLOW_TOOL: &str = "slow-tool";
+const FAIL_AFTER: &str = "fail-after";
 
 impl Faults {
-    /// Every fault name, kebab-case. `slow-tool` takes a value: `slow-tool=MS`.
+    /// Every fault name, kebab-case. `slow-tool` and `fail-after` take a value: `slow-tool=MS`, `fail-after=N`.
     pub const NAMES: &'static [&'static str] = &[
         "no-auth",
         "wrong-token-accepted",
@@ -109,6 +114,7 @@ impl Faults {
         "wrong-version",
         "failing-tool",
         "slow-tool",
+        "fail-after",
         "missing-headers",
         "cors-wildcard",
         "cors-echo",
@@ -154,6 +160,21 @@ impl Faults {
                 faults.slow_tool = Some(ms);
                 continue;
             }
+            if name == FAIL_AFTER {
+                let n = value
+                    .ok_or_else(|| {
+                        "fault `fail-after` needs a number of tool calls, e.g. `fail-after=5`"
+                            .to_owned()
+                    })?
+                    .parse::<u64>()
+                    .map_err(|_| {
+                        format!(
+                            "fault `{item}` needs a whole number of tool calls, e.g. `fail-after=5`"
+                        )
+                    })?;
+                faults.fail_after = Some(n);
+                continue;
+            }
             let Some((_, flag)) = FLAGS.iter().find(|(n, _)| *n == name) else {
                 return Err(format!(
                     "unknown fault `{item}`; valid faults: {}",
@@ -176,6 +197,12 @@ impl Faults {
             if *name == SLOW_TOOL {
                 if let Some(ms) = self.slow_tool {
                     out.push(format!("{SLOW_TOOL}={ms}"));
+                }
+                continue;
+            }
+            if *name == FAIL_AFTER {
+                if let Some(n) = self.fail_after {
+                    out.push(format!("{FAIL_AFTER}={n}"));
                 }
                 continue;
             }
@@ -208,22 +235,23 @@ mod tests {
     #[test]
     fn every_name_parses_alone_and_turns_exactly_one_fault_on() {
         for name in Faults::NAMES {
-            let item = if *name == "slow-tool" {
-                "slow-tool=10".to_owned()
-            } else {
-                (*name).to_owned()
+            let item = match *name {
+                "slow-tool" => "slow-tool=10".to_owned(),
+                "fail-after" => "fail-after=3".to_owned(),
+                _ => (*name).to_owned(),
             };
             let faults = Faults::parse(&item).unwrap();
             assert_eq!(faults.enabled(), vec![item.clone()], "{item}");
         }
-        assert_eq!(FLAGS.len() + 1, Faults::NAMES.len());
+        assert_eq!(FLAGS.len() + 2, Faults::NAMES.len());
     }
 
     #[test]
     fn a_list_round_trips_through_display() {
-        let faults = Faults::parse(" no-auth , slow-tool=1500,garbage,").unwrap();
+        let faults = Faults::parse(" no-auth , slow-tool=1500,garbage,fail-after=0").unwrap();
         assert!(faults.no_auth && faults.garbage);
         assert_eq!(faults.slow_tool, Some(1500));
+        assert_eq!(faults.fail_after, Some(0));
         assert_eq!(Faults::parse(&faults.to_string()).unwrap(), faults);
         assert!(Faults::parse("").unwrap().is_empty());
     }

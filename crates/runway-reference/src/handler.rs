@@ -36,6 +36,8 @@ pub(crate) struct Shared {
     pub era: EraSupport,
     /// Cancelled when the server stops, so sleeping tools wake up.
     pub shutdown: CancellationToken,
+    /// Tool calls answered so far (for `fail-after`).
+    pub calls: std::sync::atomic::AtomicU64,
 }
 
 /// The rmcp handler. Cheap to clone; rmcp makes one per session.
@@ -186,6 +188,21 @@ impl ServerHandler for Reference {
         request: CallToolRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
+        let n = self
+            .shared
+            .calls
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if let Some(limit) = self.faults().fail_after
+            && n >= limit
+        {
+            return Err(McpError::internal_error(
+                format!(
+                    "tool call {} failed on purpose (fault `fail-after={limit}`)",
+                    n + 1
+                ),
+                None,
+            ));
+        }
         tools::call(
             &request.name,
             request.arguments,
@@ -303,6 +320,7 @@ mod tests {
             faults,
             era: EraSupport::Both,
             shutdown: CancellationToken::new(),
+            calls: Default::default(),
         }))
     }
 

@@ -140,6 +140,7 @@ fn shared(opts: &Options, shutdown: &CancellationToken) -> Arc<handler::Shared> 
         faults: opts.faults.clone(),
         era: opts.era,
         shutdown: shutdown.clone(),
+        calls: Default::default(),
     })
 }
 

@@ -132,6 +132,24 @@ async fn slow_tool() {
 }
 
 #[tokio::test]
+async fn fail_after() {
+    let server = start(faults("fail-after=2")).await;
+    let mut s = Session::open(&server, Some(TOKEN)).await;
+    for _ in 0..2 {
+        let echo = s.tool("echo", json!({"message": "hi"})).await;
+        assert_eq!(echo.result()["content"][0]["text"], "hi");
+    }
+    let third = s.tool("echo", json!({"message": "hi"})).await;
+    assert_eq!(third.error_code(), -32603);
+    let message = third.message.as_ref().unwrap()["error"]["message"].to_string();
+    assert!(message.contains("fail-after=2"), "{message}");
+    // Listing still works: only traffic to the tools shows the fault.
+    let list = s.call("tools/list", json!({})).await;
+    assert!(list.result()["tools"].is_array());
+    server.shutdown().await;
+}
+
+#[tokio::test]
 async fn missing_headers() {
     let server = start(faults("missing-headers")).await;
     let resp = get(&server, "/health").await;

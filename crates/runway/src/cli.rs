@@ -26,6 +26,18 @@ pub enum Command {
     Verify(Box<cmd::verify::Args>),
     /// Start the reference MCP server on 127.0.0.1 and verify it, with no set-up.
     Demo(cmd::demo::Args),
+    /// Every gate's verdict, the target's state and the steps a deploy would take; changes nothing.
+    Plan(cmd::deploy::PlanArgs),
+    /// Gates, deploy, wait for health, verify; roll back on failure.
+    Deploy(cmd::deploy::DeployArgs),
+    /// The whole runbook: release check, gates, deploy, verify, watch, record; roll back on failure.
+    Ship(cmd::deploy::ShipArgs),
+    /// Watch what is deployed now for the bake window.
+    Watch(cmd::deploy::WatchArgs),
+    /// Back to the recorded previous (or named) version, verified again.
+    Rollback(cmd::deploy::RollbackArgs),
+    /// What runs in an environment, from the target and the ledger, with any drift.
+    Status(cmd::deploy::StatusArgs),
     /// Detect the project's version files and write `runway.toml`.
     Init(cmd::init::Args),
     /// Versions, changelog, tags and the pre-release gate.

@@ -68,6 +68,7 @@ pub fn diagnostic<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a dy
         UsageError,
         runway_config::ConfigError,
         runway_config::TokenError,
+        runway_deploy::DeployError,
         runway_ledger::LedgerError,
         runway_reference::ReferenceError,
         runway_release::ReleaseError,

@@ -2,6 +2,7 @@
 
 pub mod completions;
 pub mod demo;
+pub mod deploy;
 pub mod dora;
 pub mod incident;
 pub mod init;
@@ -23,6 +24,12 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
         Command::Verify(args) => verify::run(&ctx, *args).await,
         Command::Demo(args) => demo::run(&ctx, args).await,
+        Command::Plan(args) => deploy::plan(&ctx, args).await,
+        Command::Deploy(args) => deploy::deploy(&ctx, args).await,
+        Command::Ship(args) => deploy::ship(&ctx, args).await,
+        Command::Watch(args) => deploy::watch(&ctx, args).await,
+        Command::Rollback(args) => deploy::rollback(&ctx, args).await,
+        Command::Status(args) => deploy::status(&ctx, args).await,
         Command::Init(args) => init::run(&ctx, args).await,
         Command::Release(c) => release::run(&ctx, c).await,
         Command::Ledger(c) => ledger::run(&ctx, c).await,
