@@ -1,46 +1,47 @@
 //! The command line's own behaviour: help, version, completions, man page, exit codes for usage errors.
 
-use assert_cmd::Command;
-use predicates::prelude::*;
+use runway_testkit::Test;
 
-fn runway() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_runway"))
+fn runway() -> Test {
+    Test::new()
 }
 
 #[test]
 fn unknown_subcommand_is_a_usage_error_exit_2() {
     runway()
         .arg("frobnicate")
-        .assert()
+        .run()
         .code(2)
-        .stderr(predicate::str::contains("frobnicate"));
+        .stderr_contains("frobnicate");
 }
 
 #[test]
 fn version_prints_the_crate_version() {
     runway()
         .arg("--version")
-        .assert()
+        .run()
         .success()
-        .stdout(predicate::str::contains(env!("CARGO_PKG_VERSION")));
+        .stdout_contains(env!("CARGO_PKG_VERSION"));
 }
 
 #[test]
 fn bash_completions_name_the_subcommands() {
     runway()
         .args(["completions", "bash"])
-        .assert()
+        .run()
         .success()
-        .stdout(predicate::str::contains("verify").and(predicate::str::contains("release")));
+        .stdout_contains("verify")
+        .stdout_contains("release");
 }
 
 #[test]
 fn man_page_is_roff_with_the_name_section() {
     runway()
         .arg("man")
-        .assert()
+        .run()
         .success()
-        .stdout(predicate::str::contains(".TH runway").and(predicate::str::contains("verify")));
+        .stdout_contains(".TH runway")
+        .stdout_contains("verify");
 }
 #[test]
 fn a_bad_runway_toml_is_exit_2_with_file_line_and_column() {
@@ -54,8 +55,7 @@ fn a_bad_runway_toml_is_exit_2_with_file_line_and_column() {
     let out = runway()
         .current_dir(dir.path())
         .args(["verify", "staging"])
-        .output()
-        .unwrap();
+        .run();
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("runway.toml:3:"), "{err}");
@@ -64,7 +64,7 @@ fn a_bad_runway_toml_is_exit_2_with_file_line_and_column() {
 #[test]
 fn completions_and_help_list_the_values_of_suite_era_and_format() {
     for shell in ["bash", "zsh", "fish"] {
-        let out = runway().args(["completions", shell]).output().unwrap();
+        let out = runway().args(["completions", shell]).run();
         assert!(out.status.success(), "{out:?}");
         let text = String::from_utf8_lossy(&out.stdout);
         for value in [
@@ -82,12 +82,12 @@ fn completions_and_help_list_the_values_of_suite_era_and_format() {
             assert!(text.contains(value), "{shell} completions lack `{value}`");
         }
     }
-    let bash = runway().args(["completions", "bash"]).output().unwrap();
+    let bash = runway().args(["completions", "bash"]).run();
     let bash = String::from_utf8_lossy(&bash.stdout);
     assert!(bash.contains("smoke full conformance"), "{bash}");
     assert!(bash.contains("auto session stateless"), "{bash}");
     assert!(bash.contains("human json junit github"), "{bash}");
-    let help = runway().args(["verify", "--help"]).output().unwrap();
+    let help = runway().args(["verify", "--help"]).run();
     let help = String::from_utf8_lossy(&help.stdout);
     for value in [
         "smoke",
@@ -108,9 +108,9 @@ fn completions_and_help_list_the_values_of_suite_era_and_format() {
     }
     runway()
         .args(["demo", "--help"])
-        .assert()
+        .run()
         .success()
-        .stdout(predicate::str::contains("- junit:"));
+        .stdout_contains("- junit:");
 }
 
 /// `runway ... | head -c 1`: the reader goes away; the command must end quietly with 0.
@@ -127,7 +127,8 @@ fn a_closed_stdout_ends_every_command_quietly_with_exit_0() {
         vec!["man"],
     ];
     for args in commands {
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_runway"))
+        let mut child = Test::new()
+            .into_command()
             .args(&args)
             .current_dir(dir.path())
             .env_remove("RUNWAY_LEDGER_URL")
@@ -157,7 +158,8 @@ fn a_closed_stdout_ends_every_command_quietly_with_exit_0() {
 #[test]
 fn a_shell_pipe_into_head_exits_0_with_nothing_on_stderr() {
     let dir = tempfile::tempdir().unwrap();
-    let bin = env!("CARGO_BIN_EXE_runway");
+    let bin = runway_testkit::runway_bin();
+    let bin = bin.display();
     let ledger = format!("sqlite://{}", dir.path().join("ledger.db").display());
     // Enough incidents that the JSON is larger than a pipe's buffer, so the
     // writer is still writing when `head` has gone: one real record, copied.
@@ -166,13 +168,11 @@ fn a_shell_pipe_into_head_exits_0_with_nothing_on_stderr() {
         .args([
             "incident", "open", "--sev", "P2", "--title", &title, "--ledger", &ledger,
         ])
-        .output()
-        .unwrap();
+        .run();
     assert!(open.status.success(), "{open:?}");
     let one = runway()
         .args(["ledger", "export", "--ledger", &ledger])
-        .output()
-        .unwrap();
+        .run();
     let mut export: serde_json::Value = serde_json::from_slice(&one.stdout).unwrap();
     let record = export["records"][0].clone();
     let id = record["id"].as_str().unwrap().to_owned();
@@ -194,17 +194,15 @@ fn a_shell_pipe_into_head_exits_0_with_nothing_on_stderr() {
             "--ledger",
             &ledger,
         ])
-        .output()
-        .unwrap();
+        .run();
     assert!(import.status.success(), "{import:?}");
-    let out = std::process::Command::new("bash")
+    let out = Test::program("bash")
         .arg("-c")
         .arg(format!(
             "set -o pipefail; '{bin}' incident list --format json --ledger '{ledger}' | head -c 1 >/dev/null"
         ))
         .current_dir(dir.path())
-        .output()
-        .unwrap();
+        .run();
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }

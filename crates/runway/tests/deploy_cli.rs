@@ -11,8 +11,6 @@ use std::{
 
 use runway_ledger::{Kind, Ledger, LedgerUrl, Outcome};
 
-const BIN: &str = env!("CARGO_BIN_EXE_runway");
-
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -33,10 +31,12 @@ impl Project {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let script = dir.path().join("serve.sh");
+        let bin = runway_testkit::runway_bin();
+        let bin = bin.display();
         std::fs::write(
             &script,
             format!(
-                "#!/bin/sh\nfaults=\"\"\nif [ \"$1\" = 2.0.0 ]; then faults=fail-after=1; fi\nexec {BIN} serve-reference --port \"$2\" --version \"$1\" --faults \"$faults\"\n"
+                "#!/bin/sh\nfaults=\"\"\nif [ \"$1\" = 2.0.0 ]; then faults=fail-after=1; fi\nexec {bin} serve-reference --port \"$2\" --version \"$1\" --faults \"$faults\"\n"
             ),
         )
         .unwrap();
@@ -81,7 +81,7 @@ release_check = false
     }
 
     fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(BIN);
+        let mut c = runway_testkit::Test::new().into_command();
         c.args(["-C", self.path().to_str().unwrap()])
             .args(args)
             .env("RUNWAY_OPERATOR", "alice")
@@ -488,6 +488,29 @@ async fn the_release_check_is_judged_at_the_tag() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(
         gate_line(&o, "release_check").contains("pass"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn the_demo_runs_the_whole_runbook_with_no_set_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let o = Command::new(runway_testkit::runway_bin())
+        .args(["demo", "--runbook"])
+        .env("TMPDIR", dir.path())
+        .env("RUNWAY_OPERATOR", "demo")
+        .env_remove("RUNWAY_LEDGER_URL")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(started.elapsed() < Duration::from_secs(60));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("1.0.0: shipped and verified"), "{}", text(&o));
+    assert!(
+        out.contains("rolled back to 1.0.0, incident opened"),
         "{}",
         text(&o)
     );

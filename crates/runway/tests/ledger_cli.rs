@@ -3,7 +3,7 @@
 
 mod ledger_support;
 
-use std::{collections::BTreeMap, path::Path, process::Command};
+use std::{collections::BTreeMap, path::Path};
 
 use chrono::{Duration, Utc};
 use ledger_support::{Fresh, ok, run};
@@ -302,23 +302,9 @@ async fn postmortem_is_prefilled_from_incident_deployment_and_verification(f: &F
 }
 
 fn git(repo: &Path, args: &[&str], date: &str) -> String {
-    let out = Command::new("git")
-        .current_dir(repo)
-        .args(args)
-        .env("GIT_AUTHOR_DATE", date)
-        .env("GIT_COMMITTER_DATE", date)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.com")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.com")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    runway_testkit::git::git_dated(repo, args, date)
+        .trim()
+        .to_owned()
 }
 
 async fn dora_reports_the_four_metrics_with_bands(f: &Fresh) {

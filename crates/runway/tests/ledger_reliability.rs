@@ -261,7 +261,7 @@ fn an_unreachable_postgres_is_a_clear_error_without_the_password() {
         vec!["ledger", "list"],
         vec!["dora"],
     ] {
-        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_runway"));
+        let mut c = runway_testkit::Test::new().into_command();
         c.current_dir(dir.path())
             .args(&args)
             .args(["--ledger", &url])

@@ -3,20 +3,20 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
+
+use runway_testkit::{Output, Test};
 use std::time::{Duration, Instant};
 
 const TOKEN: &str = "tok-monitor-8c41d2";
 
 fn runway(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_runway"))
+    Test::new()
         .args(args)
         .current_dir(dir)
-        .env("NO_COLOR", "1")
         .env("RUNWAY_TEST_TOKEN", TOKEN)
         .env_remove("RUNWAY_LEDGER_URL")
-        .output()
-        .unwrap()
+        .run()
 }
 
 fn text(b: &[u8]) -> String {
@@ -152,7 +152,8 @@ async fn sigterm_stops_the_schedule_after_the_running_checks() {
     .unwrap();
     let d = dir.path().to_owned();
     let (lines, code, took) = tokio::task::spawn_blocking(move || {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_runway"))
+        let mut child = Test::new()
+            .into_command()
             .args(["monitor", "--env", "production"])
             .current_dir(&d)
             .env("NO_COLOR", "1")

@@ -8,51 +8,26 @@
 //! The same scripts feed `bench/release-peers.sh`.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+use runway_testkit::{Output, Test};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/release")
 }
 
-/// Fixed identity, dates and no user configuration, so commit ids are the same everywhere.
-fn pinned(cmd: &mut Command, home: &Path) {
-    for (k, v) in [
-        ("GIT_AUTHOR_NAME", "Runway Fixture"),
-        ("GIT_AUTHOR_EMAIL", "fixture@runway.invalid"),
-        ("GIT_COMMITTER_NAME", "Runway Fixture"),
-        ("GIT_COMMITTER_EMAIL", "fixture@runway.invalid"),
-        ("GIT_AUTHOR_DATE", "@1700000000 +0000"),
-        ("GIT_COMMITTER_DATE", "@1700000000 +0000"),
-        ("GIT_CONFIG_NOSYSTEM", "1"),
-        ("GIT_CONFIG_GLOBAL", "/dev/null"),
-        ("SOURCE_DATE_EPOCH", "1768176000"),
-        ("NO_COLOR", "1"),
-    ] {
-        cmd.env(k, v);
-    }
-    cmd.env("HOME", home);
-}
-
 fn build(case: &Path) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = Command::new("bash");
-    cmd.arg(case.join("commit.sh")).current_dir(dir.path());
-    pinned(&mut cmd, dir.path());
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}: {}",
-        case.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    Test::program("bash")
+        .arg(case.join("commit.sh"))
+        .current_dir(dir.path())
+        .pinned(dir.path())
+        .run()
+        .success();
     dir
 }
 
-fn runway(dir: &Path, args: &[&str]) -> std::process::Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_runway"));
-    cmd.args(args).current_dir(dir);
-    pinned(&mut cmd, dir);
-    cmd.output().unwrap()
+fn runway(dir: &Path, args: &[&str]) -> Output {
+    Test::new().args(args).current_dir(dir).pinned(dir).run()
 }
 
 #[test]

@@ -1,10 +1,10 @@
 //! `runway init` against real project layouts.
 
-use assert_cmd::Command;
+use runway_testkit::Test;
 
-fn runway(dir: &std::path::Path) -> Command {
-    let mut c = Command::cargo_bin("runway").unwrap();
-    c.current_dir(dir).env("NO_COLOR", "1");
+fn runway(dir: &std::path::Path) -> Test {
+    let mut c = Test::new();
+    c.current_dir(dir);
     c
 }
 
@@ -22,8 +22,9 @@ fn init_writes_a_config_naming_every_version_file() {
         "__version__ = \"0.4.0\"\n",
     )
     .unwrap();
-    let out = runway(d.path()).arg("init").assert().success();
-    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    let out = runway(d.path()).arg("init").run();
+    out.success();
+    let stderr = out.stderr_text();
     assert!(
         stderr.contains("found `pyproject.toml` [project].version = `0.4.0`"),
         "{stderr}"
@@ -39,8 +40,9 @@ fn init_writes_a_config_naming_every_version_file() {
     assert_eq!(paths, ["pyproject.toml", "hangar/__init__.py"]);
 
     // A second run refuses to overwrite it.
-    let out = runway(d.path()).arg("init").assert().code(2);
-    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    let out = runway(d.path()).arg("init").run();
+    out.code(2);
+    let stderr = out.stderr_text();
     assert!(stderr.contains("--force"), "{stderr}");
 }
 
@@ -52,8 +54,9 @@ fn init_reports_a_malformed_file_with_its_line() {
         "{\n  \"version\": 1.0.0\n}\n",
     )
     .unwrap();
-    let out = runway(d.path()).arg("init").assert().code(2);
-    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    let out = runway(d.path()).arg("init").run();
+    out.code(2);
+    let stderr = out.stderr_text();
     assert!(stderr.contains("package.json:2:"), "{stderr}");
     assert!(!d.path().join("runway.toml").exists());
 }

@@ -7,8 +7,8 @@
 
 mod release_support;
 
+use runway_testkit::Output;
 use std::path::Path;
-use std::process::{Command, Output};
 
 use release_support::{git, repo, text};
 
@@ -18,7 +18,8 @@ fn runway(dir: &Path, args: &[&str]) -> Output {
 
 /// `runway.toml` whose surface source is the reference server with `faults`.
 fn config(faults: Option<&str>) -> String {
-    let bin = env!("CARGO_BIN_EXE_runway");
+    let bin = runway_testkit::runway_bin();
+    let bin = bin.display();
     let mut cmd = format!("\"{bin}\", \"serve-reference\", \"--stdio\"");
     if let Some(f) = faults {
         cmd.push_str(&format!(", \"--faults\", \"{f}\""));
@@ -67,13 +68,9 @@ fn removing_tools_after_a_release_requires_a_major_bump_naming_each_tool() {
         recorded["tools"].as_array().unwrap().len(),
         runway_reference::TOOL_NAMES.len()
     );
-    let tracked = Command::new("git")
-        .args(["ls-files", ".runway/tool-surface.json"])
-        .current_dir(p)
-        .output()
-        .unwrap();
+    let tracked = runway_testkit::git::git(p, &["ls-files", ".runway/tool-surface.json"]);
     assert!(
-        !tracked.stdout.is_empty(),
+        !tracked.is_empty(),
         "the surface file is committed with the release"
     );
 

@@ -2,40 +2,39 @@
 //! HTTP mode says where it listens.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use assert_cmd::cargo::cargo_bin_cmd;
-use predicates::prelude::*;
+use runway_testkit::Test;
 use serde_json::{Value, json};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
 #[test]
 fn an_unknown_fault_is_a_usage_error_that_lists_the_valid_ones() {
-    cargo_bin_cmd!("runway")
+    Test::new()
         .args(["serve-reference", "--faults", "no-auth,nope"])
-        .assert()
+        .run()
         .code(2)
-        .stdout(predicate::str::is_empty())
-        .stderr(predicate::str::contains("`nope`"))
-        .stderr(predicate::str::contains("wrong-token-accepted"))
-        .stderr(predicate::str::contains("garbage"));
+        .stdout_is_empty()
+        .stderr_contains("`nope`")
+        .stderr_contains("wrong-token-accepted")
+        .stderr_contains("garbage");
 }
 
 #[test]
 fn a_missing_token_variable_is_a_usage_error() {
-    cargo_bin_cmd!("runway")
+    Test::new()
         .args([
             "serve-reference",
             "--token-env",
             "RUNWAY_TEST_SURELY_UNSET_VAR",
         ])
         .env_remove("RUNWAY_TEST_SURELY_UNSET_VAR")
-        .assert()
+        .run()
         .code(2)
-        .stderr(predicate::str::contains("RUNWAY_TEST_SURELY_UNSET_VAR"));
+        .stderr_contains("RUNWAY_TEST_SURELY_UNSET_VAR");
 }
 
 /// Kills the child (which this test started) if the test fails half-way.
@@ -77,7 +76,8 @@ fn answer(rx: &mpsc::Receiver<String>, id: u64) -> Value {
 #[test]
 fn stdio_answers_initialize_and_tools_list() {
     let mut child = Guard(
-        Command::new(assert_cmd::cargo::cargo_bin!("runway"))
+        Test::new()
+            .into_command()
             .args(["serve-reference", "--stdio", "--faults", "few-tools"])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -121,7 +121,8 @@ fn stdio_answers_initialize_and_tools_list() {
 #[test]
 fn http_mode_prints_where_it_listens_and_serves_health() {
     let mut child = Guard(
-        Command::new(assert_cmd::cargo::cargo_bin!("runway"))
+        Test::new()
+            .into_command()
             .args(["serve-reference", "--port", "0"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -156,7 +157,8 @@ fn http_mode_prints_where_it_listens_and_serves_health() {
 #[test]
 fn version_sets_the_version_the_server_reports() {
     let mut child = Guard(
-        Command::new(assert_cmd::cargo::cargo_bin!("runway"))
+        Test::new()
+            .into_command()
             .args(["serve-reference", "--stdio", "--version", "7.8.9-rc.1"])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -3,17 +3,14 @@
 
 use std::time::Duration;
 
-use assert_cmd::Command;
-use predicates::prelude::*;
+use runway_testkit::{Output, Test};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const TOKEN: &str = "cli-test-token-5150-abcdef";
 
-fn runway() -> Command {
-    let mut c = Command::cargo_bin("runway").unwrap();
-    c.env_remove("GITHUB_STEP_SUMMARY")
-        .env("NO_COLOR", "1")
-        .env("MCP_TEST_TOKEN", TOKEN)
+fn runway() -> Test {
+    let mut c = Test::new();
+    c.env("MCP_TEST_TOKEN", TOKEN)
         .timeout(Duration::from_secs(120));
     c
 }
@@ -29,10 +26,8 @@ async fn reference(faults: &str) -> runway_reference::Running {
 }
 
 /// Runs the blocking command off the runtime that serves the reference server.
-async fn run(mut cmd: Command) -> std::process::Output {
-    tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap()
+async fn run(cmd: Test) -> Output {
+    cmd.run_async().await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -154,11 +149,9 @@ fn usage_and_config_errors_exit_2_and_say_what_to_fix() {
             "--call",
             "echo={message:hi}",
         ])
-        .assert()
+        .run()
         .code(2)
-        .stderr(predicate::str::contains(
-            "`--call`: the arguments of `echo` are not valid JSON",
-        ));
+        .stderr_contains("`--call`: the arguments of `echo` are not valid JSON");
     runway()
         .args([
             "verify",
@@ -166,32 +159,32 @@ fn usage_and_config_errors_exit_2_and_say_what_to_fix() {
             "--token-env",
             "RUNWAY_SURELY_UNSET_VAR",
         ])
-        .assert()
+        .run()
         .code(2)
-        .stderr(predicate::str::contains("`RUNWAY_SURELY_UNSET_VAR`"));
+        .stderr_contains("`RUNWAY_SURELY_UNSET_VAR`");
     runway()
         .args(["verify", "http://127.0.0.1:9/mcp", "--format", "yaml"])
-        .assert()
+        .run()
         .code(2)
-        .stderr(predicate::str::contains("unknown format `yaml`"));
+        .stderr_contains("unknown format `yaml`");
     runway()
         .args(["verify", "http://127.0.0.1:9/mcp", "--suite", "quick"])
-        .assert()
+        .run()
         .code(2);
-    runway().args(["verify", "--stdio"]).assert().code(2);
+    runway().args(["verify", "--stdio"]).run().code(2);
     runway()
         .args(["verify", "http://127.0.0.1:9/mcp", "--era", "2025"])
-        .assert()
+        .run()
         .code(2)
-        .stderr(predicate::str::contains("`--era`: unknown era `2025`"));
+        .stderr_contains("`--era`: unknown era `2025`");
 
     let dir = tempfile::tempdir().unwrap();
     runway()
         .current_dir(dir.path())
         .args(["verify", "prod"])
-        .assert()
+        .run()
         .code(2)
-        .stderr(predicate::str::contains("no `runway.toml`"));
+        .stderr_contains("no `runway.toml`");
     std::fs::write(
         dir.path().join("runway.toml"),
         "[environments.prod]\nurl = \"http://127.0.0.1:9/mcp\"\n\n[environments.prod.load]\nconcurency = 4\n",
@@ -200,10 +193,10 @@ fn usage_and_config_errors_exit_2_and_say_what_to_fix() {
     runway()
         .current_dir(dir.path())
         .args(["verify", "prod"])
-        .assert()
+        .run()
         .code(2)
-        .stderr(predicate::str::contains("runway.toml:5:1"))
-        .stderr(predicate::str::contains("concurency"));
+        .stderr_contains("runway.toml:5:1")
+        .stderr_contains("concurency");
     std::fs::write(
         dir.path().join("runway.toml"),
         "[environments.prod]\nurl = \"http://127.0.0.1:9/mcp\"\n",
@@ -212,9 +205,9 @@ fn usage_and_config_errors_exit_2_and_say_what_to_fix() {
     runway()
         .current_dir(dir.path())
         .args(["verify", "staging"])
-        .assert()
+        .run()
         .code(2)
-        .stderr(predicate::str::contains("known environments: `prod`"));
+        .stderr_contains("known environments: `prod`");
 }
 
 #[test]
@@ -228,12 +221,10 @@ fn a_bad_environment_setting_names_runway_toml_line_and_column() {
     runway()
         .current_dir(dir.path())
         .args(["verify", "prod"])
-        .assert()
+        .run()
         .code(2)
-        .stderr(predicate::str::contains("runway.toml:6:1:"))
-        .stderr(predicate::str::contains(
-            "`environments.prod.calls.expect_match`",
-        ));
+        .stderr_contains("runway.toml:6:1:")
+        .stderr_contains("`environments.prod.calls.expect_match`");
 }
 
 #[test]
@@ -246,11 +237,9 @@ fn an_empty_token_variable_is_an_error_naming_it() {
             "--token-env",
             "RUNWAY_BLANK_TOKEN",
         ])
-        .assert()
+        .run()
         .code(2)
-        .stderr(predicate::str::contains(
-            "environment variable `RUNWAY_BLANK_TOKEN` (`--token-env`) is empty",
-        ));
+        .stderr_contains("environment variable `RUNWAY_BLANK_TOKEN` (`--token-env`) is empty");
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("runway.toml"),
@@ -261,11 +250,9 @@ fn an_empty_token_variable_is_an_error_naming_it() {
         .current_dir(dir.path())
         .env("RUNWAY_BLANK_TOKEN", "")
         .args(["verify", "prod"])
-        .assert()
+        .run()
         .code(2)
-        .stderr(predicate::str::contains(
-            "`RUNWAY_BLANK_TOKEN` (`environments.prod.token_env`) is empty",
-        ));
+        .stderr_contains("`RUNWAY_BLANK_TOKEN` (`environments.prod.token_env`) is empty");
 }
 
 #[test]
@@ -280,10 +267,10 @@ fn an_unreachable_server_is_a_failed_check_not_a_crash() {
             "--timeout",
             "2",
         ])
-        .assert()
+        .run()
         .code(1)
-        .stdout(predicate::str::contains("FAIL http.health"))
-        .stdout(predicate::str::contains("could not connect"));
+        .stdout_contains("FAIL http.health")
+        .stdout_contains("could not connect");
 }
 
 /// A leaky server: it echoes the `Authorization` header and the query string
@@ -370,11 +357,11 @@ async fn the_token_never_appears_in_any_output_even_when_the_server_echoes_it() 
 fn runway_demo_needs_no_setup_and_exits_0() {
     runway()
         .arg("demo")
-        .assert()
+        .run()
         .code(0)
-        .stdout(predicate::str::contains("PASS auth.no_token"))
-        .stdout(predicate::str::contains("PASS load.latency"))
-        .stdout(predicate::str::contains("ok: "));
+        .stdout_contains("PASS auth.no_token")
+        .stdout_contains("PASS load.latency")
+        .stdout_contains("ok: ");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -406,7 +393,7 @@ async fn the_era_can_be_chosen_on_a_server_that_speaks_both() {
 
 #[test]
 fn a_stdio_server_is_verified_with_flags_for_tools_and_calls() {
-    let bin = assert_cmd::cargo::cargo_bin("runway");
+    let bin = runway_testkit::runway_bin();
     let bin = bin.to_str().unwrap();
     runway()
         .args([
@@ -423,10 +410,10 @@ fn a_stdio_server_is_verified_with_flags_for_tools_and_calls() {
             "serve-reference",
             "--stdio",
         ])
-        .assert()
+        .run()
         .code(0)
-        .stdout(predicate::str::contains("PASS mcp.call.echo"))
-        .stdout(predicate::str::contains("PASS mcp.tools.required"));
+        .stdout_contains("PASS mcp.call.echo")
+        .stdout_contains("PASS mcp.tools.required");
     runway()
         .args([
             "verify",
@@ -438,9 +425,9 @@ fn a_stdio_server_is_verified_with_flags_for_tools_and_calls() {
             "serve-reference",
             "--stdio",
         ])
-        .assert()
+        .run()
         .code(1)
-        .stdout(predicate::str::contains("FAIL mcp.tools.count"));
+        .stdout_contains("FAIL mcp.tools.count");
     runway()
         .args([
             "verify",
@@ -448,6 +435,6 @@ fn a_stdio_server_is_verified_with_flags_for_tools_and_calls() {
             "--",
             "/nonexistent/runway-no-such-server",
         ])
-        .assert()
+        .run()
         .code(1);
 }

@@ -3,23 +3,21 @@
 //! when the server echoes it back.
 
 use std::path::Path;
-use std::process::{Command, Output};
 use std::time::Duration;
 
+use runway_testkit::{Output, Test};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const TOKEN: &str = "tok-record-5f2e9a41c7";
 
 fn runway(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_runway"))
+    Test::new()
         .args(args)
         .current_dir(dir)
-        .env("NO_COLOR", "1")
         .env("RUNWAY_TEST_TOKEN", TOKEN)
         .env("RUNWAY_OPERATOR", "ci-bot")
         .env_remove("RUNWAY_LEDGER_URL")
-        .output()
-        .unwrap()
+        .run()
 }
 
 fn text(b: &[u8]) -> String {

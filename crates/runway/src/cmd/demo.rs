@@ -16,9 +16,19 @@ pub struct Args {
     /// Inject reference-server faults to see checks fail (`no-auth,cors-echo`).
     #[arg(long, value_name = "LIST")]
     pub faults: Option<String>,
+
+    /// Run the deploy runbook instead, on the process target in a scratch
+    /// project: 1.0.0 ships and passes; 2.0.0, whose tool calls fail once it
+    /// takes traffic, passes its first verify, fails the watch, is rolled back
+    /// and an incident is recorded.
+    #[arg(long, conflicts_with = "faults")]
+    pub runbook: bool,
 }
 
 pub async fn run(_ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
+    if args.runbook {
+        return runbook().await;
+    }
     let format: Format = args.format.into();
     let faults = match &args.faults {
         Some(list) => runway_reference::Faults::parse(list)
@@ -96,4 +106,106 @@ fn uuid_like() -> String {
             .unwrap_or_default(),
     );
     format!("{:016x}", h.finish())
+}
+
+/// The deploy runbook with no set-up: a scratch project under the temp
+/// directory whose `staging` runs `runway serve-reference` as a process.
+async fn runbook() -> anyhow::Result<Exit> {
+    use crate::runbook::{Env, GateInput, Run};
+    let dir = std::env::temp_dir().join(format!("runway-demo-{}", uuid_like()));
+    std::fs::create_dir_all(&dir)?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let exe = std::env::current_exe()?;
+    std::fs::write(
+        dir.join("serve.sh"),
+        format!(
+            "#!/bin/sh\nfaults=\"\"\nif [ \"$1\" = 2.0.0 ]; then faults=fail-after=1; fi\nexec '{}' serve-reference --port \"$2\" --version \"$1\" --faults \"$faults\"\n",
+            exe.display()
+        ),
+    )?;
+    std::fs::write(
+        dir.join("runway.toml"),
+        format!(
+            r#"[environments.staging]
+url = "http://127.0.0.1:{port}/mcp"
+health_path = "/health"
+
+[[environments.staging.calls]]
+tool = "echo"
+arguments = {{ message = "smoke" }}
+expect_text = "smoke"
+
+[environments.staging.deploy]
+target = "process"
+command = ["sh", "serve.sh", "{{version}}", "{{port}}"]
+port = {port}
+
+[environments.staging.analysis]
+bake = "4s"
+interval = "500ms"
+min_samples = 5
+consecutive_failures = 2
+call = {{ tool = "echo", arguments = {{ message = "watch" }} }}
+
+[environments.staging.rollback]
+auto = true
+incident = "P1"
+
+[environments.staging.gates]
+release_check = false  # the scratch project has no git history to check
+"#
+        ),
+    )?;
+    eprintln!("demo project: {}", dir.display());
+    let ctx = Ctx {
+        project_dir: Some(dir.clone()),
+    };
+    let env = Env::open(&ctx, "staging", &super::ledger::LedgerOpt { ledger: None }).await?;
+    let ship = |version: &str| Run {
+        gates: GateInput {
+            version: version.to_owned(),
+            ..GateInput::default()
+        },
+        yes: true,
+        watch: true,
+        bake: None,
+    };
+    eprintln!("\n== ship 1.0.0");
+    let first = crate::runbook::deploy(&env, &ship("1.0.0")).await;
+    eprintln!("\n== ship 2.0.0 (its tool calls fail under traffic)");
+    let second = crate::runbook::deploy(&env, &ship("2.0.0")).await;
+    let history = env.history().await;
+    // Stop the demo's server whatever happened.
+    if let Some(config) = &env.config.deploy
+        && let Ok(s) = runway_deploy::process::ProcessSettings::from_config("staging", config, &dir)
+    {
+        let _ = runway_deploy::process::ProcessTarget::new(s).stop().await;
+    }
+    let (first, second, history) = (first?, second?, history?);
+    let rolled_back = history.first().is_some_and(|d| {
+        d.deployment.release == "2.0.0" && d.status == "rolled_back" && !d.incidents.is_empty()
+    });
+    outln!(
+        "\n1.0.0: {}; 2.0.0: {}; ledger: {}",
+        if first == Exit::Success {
+            "shipped and verified"
+        } else {
+            "FAILED"
+        },
+        if rolled_back {
+            "failed its watch, rolled back to 1.0.0, incident opened"
+        } else {
+            "did not end as expected"
+        },
+        dir.join(".runway/ledger.db").display()
+    )?;
+    Ok(
+        if first == Exit::Success && second == Exit::Failed && rolled_back {
+            Exit::Success
+        } else {
+            Exit::Failed
+        },
+    )
 }

@@ -66,7 +66,7 @@ pub fn unique(name: &str) -> String {
 }
 
 fn runway_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_runway"))
+    runway_testkit::runway_bin()
 }
 
 /// The shared libraries `ldd` says `binary` loads, by absolute path.

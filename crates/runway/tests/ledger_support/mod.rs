@@ -57,13 +57,11 @@ impl Fresh {
 
     /// `runway` with this ledger, a fixed operator, no colour, run in the temp dir.
     pub fn runway(&self) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_runway"));
-        c.current_dir(self.dir.path())
+        let mut t = runway_testkit::Test::new();
+        t.current_dir(self.dir.path())
             .env("RUNWAY_LEDGER_URL", &self.arg)
-            .env("RUNWAY_OPERATOR", "dana")
-            .env("NO_COLOR", "1")
-            .env_remove("RUNWAY_LOG");
-        c
+            .env("RUNWAY_OPERATOR", "dana");
+        t.into_command()
     }
 
     pub async fn finish(self) {
