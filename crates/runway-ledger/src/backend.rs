@@ -862,6 +862,97 @@ macro_rules! ledger_impl {
             async fn close(&self) {
                 self.pool.close().await;
             }
+
+            async fn record_monitor_result(&self, r: &crate::MonitorResult) -> Result<()> {
+                let red = |s: &str| self.redactor.redact(&self.url_redactor.redact(s));
+                sqlx::query(crate::monitor::INSERT_RESULT)
+                    .bind(red(&r.environment))
+                    .bind(crate::monitor::to_us(r.at))
+                    .bind(i64::from(r.ok))
+                    .bind(&r.status)
+                    .bind(r.reason.as_deref())
+                    .bind(r.check_id.as_deref().map(red))
+                    .bind(r.message.as_deref().map(red))
+                    .bind(r.latency_ms)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(|e| self.db("recording a monitor result", e))?;
+                Ok(())
+            }
+
+            async fn monitor_results(
+                &self,
+                environment: &str,
+                since: DateTime<Utc>,
+            ) -> Result<Vec<crate::MonitorResult>> {
+                type Row = (String, i64, i64, String, Option<String>, Option<String>, Option<String>, f64);
+                let rows: Vec<Row> = sqlx::query_as(crate::monitor::SELECT_RESULTS)
+                    .bind(environment)
+                    .bind(crate::monitor::to_us(since))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(|e| self.db("reading monitor results", e))?;
+                Ok(rows
+                    .into_iter()
+                    .map(|r| crate::MonitorResult {
+                        environment: r.0,
+                        at: crate::monitor::from_us(r.1),
+                        ok: r.2 != 0,
+                        status: r.3,
+                        reason: r.4,
+                        check_id: r.5,
+                        message: r.6,
+                        latency_ms: r.7,
+                    })
+                    .collect())
+            }
+
+            async fn monitor_rollups(
+                &self,
+                environment: &str,
+                since: DateTime<Utc>,
+            ) -> Result<Vec<crate::MonitorRollup>> {
+                type Row = (String, i64, i64, i64, i64, f64, f64);
+                let rows: Vec<Row> = sqlx::query_as(crate::monitor::SELECT_ROLLUPS)
+                    .bind(environment)
+                    .bind(crate::monitor::to_us(since))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(|e| self.db("reading monitor rollups", e))?;
+                Ok(rows
+                    .into_iter()
+                    .map(|r| crate::MonitorRollup {
+                        environment: r.0,
+                        bucket: crate::monitor::from_us(r.1),
+                        runs: r.2,
+                        failures: r.3,
+                        auth_failures: r.4,
+                        latency_sum_ms: r.5,
+                        latency_max_ms: r.6,
+                    })
+                    .collect())
+            }
+
+            async fn prune_monitor(&self, keep_after: DateTime<Utc>) -> Result<crate::PruneStats> {
+                let action = "pruning monitor results";
+                let hour = crate::monitor::HOUR_US;
+                let cutoff = crate::monitor::to_us(keep_after).div_euclid(hour) * hour;
+                let mut tx = self.begin_write().await.map_err(|e| self.db(action, e))?;
+                let buckets = sqlx::query(crate::monitor::FOLD)
+                    .bind(cutoff)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| self.db(action, e))?
+                    .rows_affected();
+                let folded = sqlx::query(crate::monitor::DELETE_FOLDED)
+                    .bind(cutoff)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| self.db(action, e))?
+                    .rows_affected();
+                tx.commit().await.map_err(|e| self.db(action, e))?;
+                Ok(crate::PruneStats { folded, buckets })
+            }
         }
     };
 }

@@ -15,6 +15,7 @@ pub mod dora;
 mod lock;
 mod migrate;
 pub mod model;
+pub mod monitor;
 pub mod postmortem;
 pub mod success;
 pub mod testing;
@@ -37,6 +38,7 @@ pub use model::{
     Deployment, Event, EventKind, IN_PROGRESS, Incident, IncidentStatus, Kind, Outcome, Record,
     Release, RollbackDecision, Scope, Verification, WindowDecision, now,
 };
+pub use monitor::{MonitorResult, MonitorRollup, PruneStats};
 pub use url::{DEFAULT_SQLITE_PATH, LedgerUrl};
 
 /// Everything that can go wrong with a ledger. Messages name the ledger by its
@@ -222,6 +224,28 @@ pub trait Ledger: Send + Sync {
 
     /// Closes the pool, waiting for connections to finish.
     async fn close(&self);
+
+    /// Stores one `runway monitor` run (message redacted on the way in).
+    async fn record_monitor_result(&self, result: &MonitorResult) -> Result<()>;
+
+    /// The raw runs of `environment` since `since`, oldest first.
+    async fn monitor_results(
+        &self,
+        environment: &str,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<MonitorResult>>;
+
+    /// The hourly rollups of `environment` whose hour starts at or after `since`.
+    async fn monitor_rollups(
+        &self,
+        environment: &str,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<MonitorRollup>>;
+
+    /// Retention: folds the raw runs of every whole hour before `keep_after`
+    /// (floored to the hour) into hourly rollups and deletes them, in one
+    /// transaction.
+    async fn prune_monitor(&self, keep_after: chrono::DateTime<chrono::Utc>) -> Result<PruneStats>;
 
     /// A record by id or unique id prefix, with its events and check results.
     async fn get(&self, id: &str) -> Result<Record> {

@@ -25,6 +25,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "deployments",
         sql: include_str!("../migrations/sqlite/0002_deployments.sql"),
     },
+    Migration {
+        version: 3,
+        name: "monitor",
+        sql: include_str!("../migrations/sqlite/0003_monitor.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -38,10 +43,15 @@ pub(crate) const POSTGRES: &[Migration] = &[
         name: "deployments",
         sql: include_str!("../migrations/postgres/0002_deployments.sql"),
     },
+    Migration {
+        version: 3,
+        name: "monitor",
+        sql: include_str!("../migrations/postgres/0003_monitor.sql"),
+    },
 ];
 
 /// The newest schema this build reads and writes.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// The table that records applied migrations; its highest version is the schema version.
 pub(crate) const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS runway_migrations (

@@ -338,7 +338,10 @@ async fn write_schema_1(f: &Fresh) {
 async fn a_schema_1_ledger_upgrades_keeping_every_event(f: &Fresh) {
     write_schema_1(f).await;
     let l = f.open().await;
-    assert_eq!(l.schema_version().await.unwrap(), 2);
+    assert_eq!(
+        l.schema_version().await.unwrap(),
+        runway_ledger::SCHEMA_VERSION
+    );
     let before = l.get("dep-00000000abcd").await.unwrap();
     assert_eq!(before.events.len(), 2);
     assert_eq!(before.events[1].note.as_deref(), Some("watching"));

@@ -66,6 +66,19 @@ pub struct Faults {
     pub hang: bool,
     /// `garbage`: `tools/list` answers with bytes that are not JSON.
     pub garbage: bool,
+    /// `broken-resource-read`: `resources/read` of a listed resource answers an internal error.
+    pub broken_resource_read: bool,
+    /// `broken-resource-templates`: `resources/templates/list` answers method not found,
+    /// though `resources` is declared.
+    pub broken_resource_templates: bool,
+    /// `broken-prompt-get`: `prompts/get` answers an internal error even with every
+    /// declared argument.
+    pub broken_prompt_get: bool,
+    /// `bad-annotations`: `echo`'s `annotations.readOnlyHint` is the string `"yes"`.
+    pub bad_annotations: bool,
+    /// `stateless-get-stream`: in the stateless era, `GET /mcp` answers 200 with an
+    /// event stream instead of 405.
+    pub stateless_get_stream: bool,
 }
 
 /// Accessors for every boolean fault, in the order of [`Faults::NAMES`] (minus `slow-tool` and `fail-after`).
@@ -97,6 +110,13 @@ const FLAGS: &[(&str, Flag)] = &[
     ("no-session-delete", |f| &mut f.no_session_delete),
     ("hang", |f| &mut f.hang),
     ("garbage", |f| &mut f.garbage),
+    ("broken-resource-read", |f| &mut f.broken_resource_read),
+    ("broken-resource-templates", |f| {
+        &mut f.broken_resource_templates
+    }),
+    ("broken-prompt-get", |f| &mut f.broken_prompt_get),
+    ("bad-annotations", |f| &mut f.bad_annotations),
+    ("stateless-get-stream", |f| &mut f.stateless_get_stream),
 ];
 
 const SLOW_TOOL: &str = "slow-tool";
@@ -132,6 +152,11 @@ impl Faults {
         "no-session-delete",
         "hang",
         "garbage",
+        "broken-resource-read",
+        "broken-resource-templates",
+        "broken-prompt-get",
+        "bad-annotations",
+        "stateless-get-stream",
     ];
 
     /// Parses a comma-separated list such as `no-auth,slow-tool=1500`.

@@ -10,9 +10,10 @@ use std::sync::Arc;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CustomRequest, CustomResult, ErrorCode,
     GetPromptRequestParams, GetPromptResponse, GetPromptResult, Implementation, ListPromptsResult,
-    ListResourcesResult, ListToolsResult, PaginatedRequestParams, Prompt, PromptArgument,
-    PromptMessage, ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse,
-    ReadResourceResult, Resource, ResourceContents, Role, ServerCapabilities, ServerConfig, Tool,
+    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
+    Prompt, PromptArgument, PromptMessage, ProtocolVersion, ReadResourceRequestParams,
+    ReadResourceResponse, ReadResourceResult, Resource, ResourceContents, ResourceTemplate, Role,
+    ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
@@ -70,6 +71,7 @@ fn decode_cursor(cursor: &str) -> Option<usize> {
 
 const README_URI: &str = "runway://reference/readme";
 const CONFIG_URI: &str = "runway://reference/config";
+const TOOL_TEMPLATE: &str = "runway://reference/tools/{name}";
 
 impl Reference {
     pub fn new(shared: Arc<Shared>) -> Self {
@@ -226,6 +228,15 @@ impl ServerHandler for Reference {
         request: ReadResourceRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, McpError> {
+        if self.faults().broken_resource_read {
+            return Err(McpError::internal_error(
+                format!(
+                    "the `broken-resource-read` fault: `{}` cannot be read",
+                    request.uri
+                ),
+                None,
+            ));
+        }
         let contents = match request.uri.as_str() {
             README_URI => ResourceContents::text(
                 "The Runway reference MCP server. It exists so Runway's checks have something \
@@ -252,6 +263,26 @@ impl ServerHandler for Reference {
         Ok(ReadResourceResult::new(vec![contents]).into())
     }
 
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, McpError> {
+        if self.faults().broken_resource_templates {
+            return Err(McpError::new(
+                ErrorCode::METHOD_NOT_FOUND,
+                "method not found: `resources/templates/list`",
+                None,
+            ));
+        }
+        Ok(ListResourceTemplatesResult::with_all_items(vec![
+            ResourceTemplate::new(TOOL_TEMPLATE, "tool")
+                .with_title("A tool's definition")
+                .with_description("The definition of one tool, by name, as JSON")
+                .with_mime_type("application/json"),
+        ]))
+    }
+
     async fn list_prompts(
         &self,
         _request: Option<PaginatedRequestParams>,
@@ -265,6 +296,15 @@ impl ServerHandler for Reference {
         request: GetPromptRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, McpError> {
+        if self.faults().broken_prompt_get {
+            return Err(McpError::internal_error(
+                format!(
+                    "the `broken-prompt-get` fault: prompt `{}` failed",
+                    request.name
+                ),
+                None,
+            ));
+        }
         let arg = |key: &str| -> Result<String, McpError> {
             request
                 .arguments

@@ -18,6 +18,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
+use futures::StreamExt;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use rmcp::model::ClientJsonRpcMessage;
 use rmcp::transport::streamable_http_server::StreamableHttpService;
@@ -259,9 +260,18 @@ impl HttpState {
             sleep_unless_cancelled(HANG_FOR, &self.shared.shutdown).await;
             return (StatusCode::GATEWAY_TIMEOUT, "the `hang` fault gave up").into_response();
         }
-        let resp = self
+        let mut resp = self
             .forward(Request::from_parts(parts, Body::from(bytes)))
             .await;
+        if faults.bad_annotations && method == "tools/list" {
+            // rmcp writes each message in one chunk, so the rewrite sees whole messages.
+            resp.headers_mut().remove(header::CONTENT_LENGTH);
+            resp = resp.map(|body| {
+                Body::from_stream(body.into_data_stream().map(|chunk| {
+                    chunk.map(|b| bytes::Bytes::from(crate::tools::mistype_annotations(&b)))
+                }))
+            });
+        }
         self.metrics.observe(method, started.elapsed());
         resp
     }
@@ -339,6 +349,22 @@ async fn mcp(
     }
     match *req.method() {
         Method::POST => st.post(req).await,
+        // The stateless era has no standalone stream: GET must be 405.
+        Method::GET
+            if faults.stateless_get_stream
+                && req
+                    .headers()
+                    .get("mcp-protocol-version")
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v >= "2026-07-28") =>
+        {
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "text/event-stream")],
+                ": the `stateless-get-stream` fault\n\n",
+            )
+                .into_response()
+        }
         Method::DELETE
             if faults.no_session_delete && req.headers().contains_key(SESSION_HEADER) =>
         {

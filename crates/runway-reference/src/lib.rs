@@ -262,12 +262,38 @@ where
     let shutdown = CancellationToken::new();
     let _stop_tools = shutdown.clone().drop_guard();
     let handler = handler::Reference::new(shared(&opts, &shutdown));
-    let running = handler
-        .serve((reader, writer))
-        .await
-        .map_err(|e| ReferenceError::Handshake(Box::new(e)))?;
+    let running = if opts.faults.bad_annotations {
+        // rmcp's types cannot hold a mistyped hint: rewrite its output lines.
+        let (rmcp_out, from_rmcp) = tokio::io::duplex(64 * 1024);
+        tokio::spawn(mistype_lines(from_rmcp, writer));
+        handler.serve((reader, rmcp_out)).await
+    } else {
+        handler.serve((reader, writer)).await
+    }
+    .map_err(|e| ReferenceError::Handshake(Box::new(e)))?;
     running.waiting().await.map_err(ReferenceError::Task)?;
     Ok(())
+}
+
+/// Copies rmcp's output lines to `writer` with the `bad-annotations` fault applied.
+async fn mistype_lines<W>(from: tokio::io::DuplexStream, mut writer: W)
+where
+    W: tokio::io::AsyncWrite + Send + Unpin + 'static,
+{
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+    let mut from = tokio::io::BufReader::new(from);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match from.read_until(b'\n', &mut line).await {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        let out = tools::mistype_annotations(&line);
+        if writer.write_all(&out).await.is_err() || writer.flush().await.is_err() {
+            break;
+        }
+    }
 }
 
 #[cfg(test)]

@@ -7,12 +7,29 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rmcp::ErrorData as McpError;
-use rmcp::model::{CallToolResult, ContentBlock, JsonObject, Tool};
+use rmcp::model::{CallToolResult, ContentBlock, JsonObject, Tool, ToolAnnotations};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 use crate::faults::Faults;
+
+/// The `bad-annotations` fault, applied to the bytes of a `tools/list` answer (rmcp's
+/// types cannot hold a mistyped hint): `echo`'s `readOnlyHint` becomes a string.
+/// Only `echo` declares `readOnlyHint`, so only its annotations change.
+pub fn mistype_annotations(bytes: &[u8]) -> Vec<u8> {
+    const FROM: &[u8] = br#""readOnlyHint":true"#;
+    const TO: &[u8] = br#""readOnlyHint":"yes""#;
+    let mut out = Vec::with_capacity(bytes.len() + 4);
+    let mut rest = bytes;
+    while let Some(i) = rest.windows(FROM.len()).position(|w| w == FROM) {
+        out.extend_from_slice(&rest[..i]);
+        out.extend_from_slice(TO);
+        rest = &rest[i + FROM.len()..];
+    }
+    out.extend_from_slice(rest);
+    out
+}
 
 /// How long `hang` keeps a `tools/call` waiting when the server is not shut down first.
 pub const HANG_FOR: Duration = Duration::from_secs(60);
@@ -101,6 +118,12 @@ pub fn definition(name: &str, faults: &Faults) -> Option<Tool> {
             "echo",
             "Returns the message unchanged",
             props(json!({"message": text_arg("what to echo")}), &["message"]),
+        )
+        .with_annotations(
+            ToolAnnotations::with_title("Echo")
+                .read_only(true)
+                .idempotent(true)
+                .open_world(false),
         ),
         "add" => Tool::new("add", "Adds two numbers", two_numbers()).with_raw_output_schema(
             object(json!({

@@ -391,3 +391,107 @@ async fn garbage() {
     assert_eq!(echo.result()["content"][0]["text"], "still fine");
     server.shutdown().await;
 }
+
+/// `GET /mcp` as a stateless-era client would send it.
+async fn stateless_get(server: &runway_reference::Running) -> reqwest::Response {
+    client()
+        .get(&server.mcp_url)
+        .bearer_auth(TOKEN)
+        .header("accept", "text/event-stream")
+        .header("mcp-protocol-version", STATELESS_VERSION)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn broken_resource_read() {
+    let uri = "runway://reference/readme";
+    let good = start(Faults::default()).await;
+    let mut s = Session::open(&good, Some(TOKEN)).await;
+    let read = s.call("resources/read", json!({"uri": uri})).await;
+    assert_eq!(read.result()["contents"][0]["uri"], uri);
+    good.shutdown().await;
+
+    let server = start(faults("broken-resource-read")).await;
+    let mut s = Session::open(&server, Some(TOKEN)).await;
+    let list = s.call("resources/list", json!({})).await;
+    assert_eq!(list.result()["resources"][0]["uri"], uri);
+    let read = s.call("resources/read", json!({"uri": uri})).await;
+    assert_eq!(read.error_code(), -32603);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn broken_resource_templates() {
+    let good = start(Faults::default()).await;
+    let mut s = Session::open(&good, Some(TOKEN)).await;
+    let list = s.call("resources/templates/list", json!({})).await;
+    assert_eq!(
+        list.result()["resourceTemplates"][0]["uriTemplate"],
+        "runway://reference/tools/{name}"
+    );
+    good.shutdown().await;
+
+    let server = start(faults("broken-resource-templates")).await;
+    let mut s = Session::open(&server, Some(TOKEN)).await;
+    let list = s.call("resources/templates/list", json!({})).await;
+    assert_eq!(list.error_code(), -32601);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn broken_prompt_get() {
+    let args = json!({"name": "greeting", "arguments": {"name": "Ada"}});
+    let good = start(Faults::default()).await;
+    let mut s = Session::open(&good, Some(TOKEN)).await;
+    let got = s.call("prompts/get", args.clone()).await;
+    assert_eq!(got.result()["messages"][0]["role"], "user");
+    good.shutdown().await;
+
+    let server = start(faults("broken-prompt-get")).await;
+    let mut s = Session::open(&server, Some(TOKEN)).await;
+    let got = s.call("prompts/get", args).await;
+    assert_eq!(got.error_code(), -32603);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn bad_annotations() {
+    let echo = |tools: Vec<Value>| {
+        tools
+            .into_iter()
+            .find(|t| t["name"] == "echo")
+            .expect("echo is listed")
+    };
+    let good = start(Faults::default()).await;
+    let mut s = Session::open(&good, Some(TOKEN)).await;
+    assert_eq!(
+        echo(s.all_tools(10).await.unwrap())["annotations"]["readOnlyHint"],
+        true
+    );
+    good.shutdown().await;
+
+    let server = start(faults("bad-annotations")).await;
+    let mut s = Session::open(&server, Some(TOKEN)).await;
+    let tools = s.all_tools(10).await.unwrap();
+    assert_eq!(tools.len(), 16);
+    assert_eq!(echo(tools)["annotations"]["readOnlyHint"], "yes");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn stateless_get_stream() {
+    let good = start(Faults::default()).await;
+    assert_eq!(stateless_get(&good).await.status(), 405);
+    good.shutdown().await;
+
+    let server = start(faults("stateless-get-stream")).await;
+    let resp = stateless_get(&server).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.headers()["content-type"].to_str().unwrap(),
+        "text/event-stream"
+    );
+    server.shutdown().await;
+}

@@ -397,7 +397,13 @@ async fn stdio_peers_are_verified_in_their_own_era() {
     ctx.expect.calls = python_calls();
     let o = mcp::run(&ctx).await;
     assert!(matches!(o.era, Era::Stateless { .. }), "{:?}", o.era);
-    all_clean_except(&o, &[]);
+    // Over stdio the Python SDK ignores a bad line (it answers `ping` after it).
+    let ignored = [
+        ("mcp.errors.parse", Status::Warn),
+        ("mcp.errors.invalid_request", Status::Warn),
+    ];
+    all_clean_except(&o, &ignored);
+    assert_eq!(check(&o, "mcp.stdio.stdout").status, Status::Pass);
 
     // mcp 1.x has no `server/discover`: the SDK falls back to `initialize`.
     let fast = script("fastmcp1_server.py");
@@ -405,7 +411,14 @@ async fn stdio_peers_are_verified_in_their_own_era() {
     ctx.expect.calls = python_calls();
     let o = mcp::run(&ctx).await;
     assert!(matches!(o.era, Era::Session { .. }), "{:?}", o.era);
-    all_clean_except(&o, &[("mcp.errors.method_not_found", Status::Warn)]);
+    all_clean_except(
+        &o,
+        &[
+            ("mcp.errors.method_not_found", Status::Warn),
+            ignored[0],
+            ignored[1],
+        ],
+    );
 
     let o = mcp::run(&stdio_ctx(
         &p.node,

@@ -284,3 +284,71 @@ async fn single_era_servers_are_detected() {
     .await;
     assert_eq!(check(&o, "mcp.handshake").status, Status::Fail);
 }
+
+#[tokio::test]
+async fn a_listed_resource_that_cannot_be_read_is_caught() {
+    fault_fails(
+        "broken-resource-read",
+        "mcp.resources.read",
+        "runway://reference/readme",
+        Suite::Full,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn resource_templates_that_are_not_served_are_caught() {
+    fault_fails(
+        "broken-resource-templates",
+        "mcp.resources.templates",
+        "resources/templates/list",
+        Suite::Full,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_prompt_that_fails_with_its_declared_arguments_is_caught() {
+    fault_fails(
+        "broken-prompt-get",
+        "mcp.prompts.get",
+        "`greeting` with its declared arguments (name)",
+        Suite::Full,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_mistyped_tool_annotation_is_caught() {
+    fault_fails(
+        "bad-annotations",
+        "mcp.tools.annotations",
+        "`echo`: `annotations.readOnlyHint` is a string",
+        Suite::Full,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_get_stream_in_the_stateless_era_is_caught() {
+    let o = verify(
+        "stateless-get-stream",
+        EraSupport::Both,
+        EraChoice::Stateless,
+        Suite::Full,
+    )
+    .await;
+    let c = check(&o, "mcp.stateless.get");
+    assert_eq!(c.status, Status::Fail, "{c:#?}");
+    assert!(c.message.contains("`GET` → 200"), "{}", c.message);
+    assert_eq!(c.evidence.status, Some(200));
+    // The session era has a GET stream: the check does not apply there.
+    let o = verify(
+        "stateless-get-stream",
+        EraSupport::Both,
+        EraChoice::Session,
+        Suite::Full,
+    )
+    .await;
+    assert_eq!(check(&o, "mcp.stateless.get").status, Status::Skip);
+}

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::{
     Conn,
     client::{RpcFailure, RpcReply},
-    result, soft, timed, wire,
+    result, soft, stdio_checks, timed, wire,
 };
 use crate::context::Context;
 
@@ -64,12 +64,13 @@ pub(super) async fn error_checks(
                 checks.push(judge_error(ctx, check, code, reply));
             }
         }
-        Conn::Sdk(_) => {
-            for check in ["mcp.errors.parse", "mcp.errors.invalid_request"] {
-                checks.push(CheckResult::skip(
-                    check,
-                    "malformed JSON cannot be sent through the stdio SDK client",
-                ));
+        Conn::Sdk(s) => {
+            // rmcp cannot send malformed JSON: these lines go to the child's stdin directly.
+            for (check, code) in [
+                ("mcp.errors.parse", -32700),
+                ("mcp.errors.invalid_request", -32600),
+            ] {
+                checks.push(stdio_checks::raw_error_check(ctx, s, check, code).await);
             }
             let reply = conn.rpc("runway/no-such-method", json!({})).await;
             checks.push(judge_error(

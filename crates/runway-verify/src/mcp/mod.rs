@@ -26,6 +26,9 @@ pub mod raw;
 pub mod schema;
 pub mod sdk;
 mod session;
+pub mod stdio;
+mod stdio_checks;
+mod surface;
 mod tools;
 pub mod wire;
 
@@ -251,6 +254,8 @@ async fn run_era(
         for kind in ["resources", "prompts"] {
             out.push(listing::list_capability_check(&mut c, kind).await);
         }
+        surface::surface_checks(ctx, &mut c, tools.as_deref(), &mut batch).await;
+        out.extend(std::mem::take(&mut batch));
         capabilities::gated_checks(&mut c, &mut batch).await;
         out.extend(std::mem::take(&mut batch));
         errors::error_checks(ctx, &mut c.conn, tools.as_deref(), &mut batch).await;
@@ -263,6 +268,12 @@ async fn run_era(
         out.push(session::session_end_check(ctx, &mut c.conn).await);
     }
     if let Conn::Sdk(s) = c.conn {
+        out.extend(
+            stdio_checks::stdout_check(ctx, &s)
+                .await
+                .into_iter()
+                .collect(),
+        );
         s.close().await;
     }
     true

@@ -16,7 +16,7 @@ use rmcp::{
     },
     service::{ClientLifecycleMode, ClientServiceExt, RoleClient, RunningService, ServiceError},
     transport::{
-        StreamableHttpClientTransport, TokioChildProcess, common::client_side_sse::NeverRetry,
+        StreamableHttpClientTransport, common::client_side_sse::NeverRetry,
         streamable_http_client::StreamableHttpClientTransportConfig,
     },
 };
@@ -24,6 +24,7 @@ use runway_core::{Era, Evidence, Redactor};
 use serde_json::{Value, json};
 
 use super::client::{RpcFailure, RpcReply, ms};
+use super::stdio::{Seen, StdioChild};
 use crate::context::EraChoice;
 use crate::http::Limits;
 
@@ -33,6 +34,10 @@ pub struct SdkConn {
     pub limits: Limits,
     pub redactor: Redactor,
     pub label: String,
+    /// The era the handshake settled on.
+    pub era: Era,
+    /// The stdio server (raw lines, what it wrote besides MCP); `None` over HTTP.
+    pub child: Option<StdioChild>,
 }
 
 /// What the SDK's handshake found.
@@ -65,16 +70,14 @@ impl SdkConn {
         redactor: Redactor,
     ) -> Result<(SdkConn, SdkHello), String> {
         let mut cmd = tokio::process::Command::new(program);
-        cmd.args(args).kill_on_drop(true);
+        cmd.args(args);
         for (k, v) in env {
             cmd.env(k, v);
         }
         if let Some(dir) = cwd {
             cmd.current_dir(dir);
         }
-        let (proc, _stderr) = TokioChildProcess::builder(cmd)
-            .stderr(std::process::Stdio::null())
-            .spawn()
+        let (child, read, write) = StdioChild::spawn(cmd, limits.max_body)
             .map_err(|e| format!("could not start `{program}`: {e}"))?;
         let lifecycle = match choice {
             EraChoice::Auto => ClientLifecycleMode::Auto {
@@ -86,7 +89,22 @@ impl SdkConn {
                 preferred_versions: vec![ProtocolVersion::V_2026_07_28],
             },
         };
-        Self::start(proc, lifecycle, limits, redactor, program.to_owned()).await
+        // A server that exits or prints garbage is named as soon as that is
+        // certain, not after the handshake's time limit.
+        let started = tokio::select! {
+            r = Self::start((read, write), lifecycle, limits, redactor.clone(), program.to_owned()) => r,
+            seen = child.fatal() => Err(explain(program, &seen).unwrap_or_else(|| "no MCP handshake".into())),
+        };
+        match started {
+            Ok((mut conn, hello)) => {
+                conn.child = Some(child);
+                Ok((conn, hello))
+            }
+            Err(e) => {
+                let seen = child.settle(std::time::Duration::from_millis(500)).await;
+                Err(redactor.redact(&explain(program, &seen).unwrap_or(e)))
+            }
+        }
     }
 
     /// Connects over streamable HTTP in the era the raw handshake found.
@@ -171,6 +189,8 @@ impl SdkConn {
                 limits,
                 redactor,
                 label,
+                era: hello.era.clone(),
+                child: None,
             },
             hello,
         ))
@@ -224,6 +244,33 @@ impl SdkConn {
     pub async fn close(mut self) {
         let _ = tokio::time::timeout(self.limits.timeout, self.service.close()).await;
     }
+}
+
+/// Why a stdio server gave no handshake, from what its watchers saw: its exit
+/// status and last stderr lines, or the non-MCP line it wrote instead.
+fn explain(program: &str, seen: &Seen) -> Option<String> {
+    let garbage = seen
+        .first_offence
+        .as_ref()
+        .filter(|_| seen.mcp_messages == 0)
+        .map(|o| format!("line {} of its stdout is not MCP: `{}`", o.line, o.text));
+    if let Some(exit) = &seen.exit {
+        let stderr = match seen.stderr_summary(3) {
+            Some(s) => format!("its stderr ends: {s}"),
+            None => "it wrote nothing to stderr".into(),
+        };
+        let garbage = garbage.map(|g| format!("; {g}")).unwrap_or_default();
+        return Some(format!(
+            "`{program}` exited at start-up with {exit}, before the MCP handshake; {stderr}{garbage}"
+        ));
+    }
+    if let Some(g) = garbage {
+        return Some(format!(
+            "`{program}` writes output that is not MCP to stdout ({g}) and no MCP message"
+        ));
+    }
+    seen.stdout_closed
+        .then(|| format!("`{program}` closed its stdout before the MCP handshake"))
 }
 
 fn result_json(r: ServerResult) -> Value {

@@ -10,6 +10,7 @@ use std::{collections::BTreeMap, sync::Arc};
 use anyhow::Context as _;
 use async_trait::async_trait;
 use runway_core::Exit;
+use runway_ledger::{Ledger, MonitorResult};
 use runway_monitor::{EngineProber, Job, Outcome, Scheduler, Sink, TokioClock};
 use runway_verify::{Context, Suite};
 
@@ -38,7 +39,15 @@ pub struct Args {
     /// Print each run as one JSON object per line.
     #[arg(long)]
     pub json: bool,
+
+    #[command(flatten)]
+    pub ledger: super::ledger::LedgerOpt,
 }
+
+/// Raw runs older than this are folded into hourly rollups (see `docs/monitor.md`).
+const RAW_HORIZON: chrono::Duration = chrono::Duration::days(7);
+/// How often the running monitor applies retention.
+const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
 
 pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
     let Some(loaded) = ctx.config()? else {
@@ -90,7 +99,32 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
         contexts.insert(name.clone(), c);
         jobs.push(job);
     }
-    let sink = Arc::new(Printer { json: args.json });
+    // Opened before any run, so a bad ledger URL costs nothing.
+    let mut ledger = super::ledger::open_ledger(ctx, &args.ledger).await?;
+    let mut redactor = runway_core::Redactor::new();
+    for c in contexts.values() {
+        if let Some(t) = &c.token {
+            redactor.add(t);
+        }
+    }
+    ledger.set_redactor(redactor);
+    let ledger: Arc<dyn Ledger> = Arc::from(ledger);
+    let pruned = ledger
+        .prune_monitor(chrono::Utc::now() - RAW_HORIZON)
+        .await?;
+    tracing::debug!(folded = pruned.folded, "monitor retention");
+    // `--once` runs what is due: no stored run within its interval.
+    let mut due = BTreeMap::new();
+    for job in &jobs {
+        let since = chrono::Utc::now()
+            - chrono::Duration::from_std(job.interval).unwrap_or(chrono::Duration::MAX);
+        let recent = ledger.monitor_results(&job.environment, since).await?;
+        due.insert(job.environment.clone(), recent.is_empty());
+    }
+    let sink = Arc::new(Printer {
+        json: args.json,
+        ledger: ledger.clone(),
+    });
     let scheduler = Scheduler::new(
         jobs,
         Arc::new(EngineProber::new(contexts)),
@@ -98,14 +132,28 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
         Arc::new(TokioClock::new()),
     );
     if args.once {
-        let outcomes = scheduler.run_once(|_| true).await;
+        let outcomes = scheduler
+            .run_once(|j| due.get(&j.environment).copied().unwrap_or(true))
+            .await;
         return Ok(if outcomes.iter().all(|o| o.ok) {
             Exit::Success
         } else {
             Exit::Failed
         });
     }
+    let pruner = {
+        let ledger = ledger.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(PRUNE_EVERY).await;
+                if let Err(e) = ledger.prune_monitor(chrono::Utc::now() - RAW_HORIZON).await {
+                    tracing::warn!("monitor retention failed: {e}");
+                }
+            }
+        })
+    };
     let stats = scheduler.run(shutdown_signal()).await;
+    pruner.abort();
     tracing::info!(
         started = stats.started,
         recorded = stats.recorded,
@@ -152,6 +200,7 @@ async fn shutdown_signal() {
 /// Prints each run as it finishes.
 struct Printer {
     json: bool,
+    ledger: Arc<dyn Ledger>,
 }
 
 impl Printer {
@@ -182,6 +231,19 @@ impl Printer {
 #[async_trait]
 impl Sink for Printer {
     async fn record(&self, outcome: &Outcome) {
+        let stored = MonitorResult {
+            environment: outcome.environment.clone(),
+            at: outcome.at,
+            ok: outcome.ok,
+            status: outcome.status.as_str().to_owned(),
+            reason: outcome.reason.map(|r| r.as_str().to_owned()),
+            check_id: outcome.failed_check.clone(),
+            message: outcome.message.clone(),
+            latency_ms: outcome.latency_ms,
+        };
+        if let Err(e) = self.ledger.record_monitor_result(&stored).await {
+            tracing::error!("could not record a monitor run: {e}");
+        }
         // A closed stdout must not stop the schedule; the runs still happen.
         let _ = outln!("{}", self.line(outcome));
     }

@@ -1,0 +1,88 @@
+//! `runway monitor`'s results in the ledger: raw runs for a short horizon,
+//! hourly rollups after that.
+//!
+//! A year of one-minute checks on 100 endpoints is 52 million runs; kept raw
+//! that is gigabytes. [`crate::Ledger::prune_monitor`] folds every whole hour
+//! older than the horizon into one row per environment and hour (runs,
+//! failures, auth failures, latency sum and max) and deletes the raw runs it
+//! folded, in one transaction, so a run is counted exactly once: raw or
+//! rolled up, never both and never neither.
+
+use chrono::{DateTime, Utc};
+
+/// One run as stored (the monitor's `Outcome`, flattened by the binary).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonitorResult {
+    pub environment: String,
+    pub at: DateTime<Utc>,
+    pub ok: bool,
+    /// `up`, `degraded`, `down`, `maintenance`.
+    pub status: String,
+    /// The reason class of a failed run (`connect`, `auth`...).
+    pub reason: Option<String>,
+    pub check_id: Option<String>,
+    pub message: Option<String>,
+    pub latency_ms: f64,
+}
+
+/// One environment's runs in one hour, after the raw runs were pruned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonitorRollup {
+    pub environment: String,
+    /// The start of the hour (UTC).
+    pub bucket: DateTime<Utc>,
+    pub runs: i64,
+    pub failures: i64,
+    pub auth_failures: i64,
+    pub latency_sum_ms: f64,
+    pub latency_max_ms: f64,
+}
+
+/// What one prune did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PruneStats {
+    /// Raw runs folded into rollups and deleted.
+    pub folded: u64,
+    /// Rollup rows written or added to.
+    pub buckets: u64,
+}
+
+pub(crate) const HOUR_US: i64 = 3_600_000_000;
+
+pub(crate) fn to_us(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+pub(crate) fn from_us(us: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(us).unwrap_or_default()
+}
+
+pub(crate) const INSERT_RESULT: &str = "INSERT INTO monitor_results
+    (environment, at_us, ok, status, reason, check_id, message, latency_ms)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
+pub(crate) const SELECT_RESULTS: &str =
+    "SELECT environment, at_us, ok, status, reason, check_id, message, latency_ms
+    FROM monitor_results WHERE environment = $1 AND at_us >= $2 ORDER BY at_us, id";
+
+pub(crate) const SELECT_ROLLUPS: &str =
+    "SELECT environment, bucket_us, runs, failures, auth_failures, latency_sum_ms, latency_max_ms
+    FROM monitor_rollups WHERE environment = $1 AND bucket_us >= $2 ORDER BY bucket_us";
+
+pub(crate) const FOLD: &str = "INSERT INTO monitor_rollups
+    (environment, bucket_us, runs, failures, auth_failures, latency_sum_ms, latency_max_ms)
+    SELECT environment, (at_us / 3600000000) * 3600000000, COUNT(*),
+           SUM(CASE WHEN ok = 0 THEN 1 ELSE 0 END),
+           SUM(CASE WHEN reason = 'auth' THEN 1 ELSE 0 END),
+           SUM(latency_ms), MAX(latency_ms)
+    FROM monitor_results WHERE at_us < $1
+    GROUP BY environment, (at_us / 3600000000) * 3600000000
+    ON CONFLICT (environment, bucket_us) DO UPDATE SET
+        runs = monitor_rollups.runs + excluded.runs,
+        failures = monitor_rollups.failures + excluded.failures,
+        auth_failures = monitor_rollups.auth_failures + excluded.auth_failures,
+        latency_sum_ms = monitor_rollups.latency_sum_ms + excluded.latency_sum_ms,
+        latency_max_ms = CASE WHEN excluded.latency_max_ms > monitor_rollups.latency_max_ms
+            THEN excluded.latency_max_ms ELSE monitor_rollups.latency_max_ms END";
+
+pub(crate) const DELETE_FOLDED: &str = "DELETE FROM monitor_results WHERE at_us < $1";

@@ -1,0 +1,136 @@
+//! `runway monitor`'s storage on both backends: runs read back, retention
+//! folds old runs into hourly rollups exactly once, secrets are redacted.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use runway_core::{Redactor, Secret};
+use runway_ledger::{MonitorResult, PruneStats};
+
+#[macro_use]
+mod support;
+use support::Fresh;
+
+both_backends!(
+    runs_read_back_in_order_and_by_environment,
+    retention_folds_whole_hours_once_and_keeps_the_horizon,
+    a_secret_in_a_message_never_reaches_the_ledger,
+);
+
+fn run(env: &str, at: DateTime<Utc>, ok: bool, reason: Option<&str>, ms: f64) -> MonitorResult {
+    MonitorResult {
+        environment: env.into(),
+        at,
+        ok,
+        status: if ok { "up" } else { "down" }.into(),
+        reason: reason.map(str::to_owned),
+        check_id: (!ok).then(|| "mcp.handshake".to_owned()),
+        message: (!ok).then(|| "no response".to_owned()),
+        latency_ms: ms,
+    }
+}
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 30, 10, 0, 0).unwrap()
+}
+
+async fn runs_read_back_in_order_and_by_environment(f: &Fresh) {
+    let l = f.open().await;
+    let a = run("prod", t0() + Duration::minutes(1), true, None, 12.5);
+    let b = run(
+        "prod",
+        t0() + Duration::minutes(2),
+        false,
+        Some("connect"),
+        3.0,
+    );
+    l.record_monitor_result(&b).await.unwrap();
+    l.record_monitor_result(&a).await.unwrap();
+    l.record_monitor_result(&run("staging", t0(), true, None, 1.0))
+        .await
+        .unwrap();
+    let got = l.monitor_results("prod", t0()).await.unwrap();
+    assert_eq!(got, vec![a.clone(), b]);
+    let later = l
+        .monitor_results("prod", t0() + Duration::seconds(90))
+        .await
+        .unwrap();
+    assert_eq!(later.len(), 1);
+    assert_eq!(later[0].reason.as_deref(), Some("connect"));
+    l.close().await;
+}
+
+async fn retention_folds_whole_hours_once_and_keeps_the_horizon(f: &Fresh) {
+    let l = f.open().await;
+    // Three hours of one-minute runs: every 10th fails, every 30th on auth.
+    for i in 0..180 {
+        let at = t0() + Duration::minutes(i);
+        let (ok, reason) = match i {
+            i if i % 30 == 0 => (false, Some("auth")),
+            i if i % 10 == 0 => (false, Some("timeout")),
+            _ => (true, None),
+        };
+        l.record_monitor_result(&run("prod", at, ok, reason, (i % 60) as f64))
+            .await
+            .unwrap();
+    }
+    // Keep from 12:30: the 10:00 and 11:00 hours fold; 12:00-12:59 stays raw
+    // (a partial hour is never folded).
+    let keep = t0() + Duration::minutes(150);
+    let stats = l.prune_monitor(keep).await.unwrap();
+    assert_eq!(
+        stats,
+        PruneStats {
+            folded: 120,
+            buckets: 2
+        }
+    );
+    let raw = l.monitor_results("prod", t0()).await.unwrap();
+    assert_eq!(raw.len(), 60);
+    assert_eq!(raw[0].at, t0() + Duration::hours(2));
+    let roll = l.monitor_rollups("prod", t0()).await.unwrap();
+    assert_eq!(roll.len(), 2);
+    for (h, r) in roll.iter().enumerate() {
+        assert_eq!(r.bucket, t0() + Duration::hours(h as i64));
+        assert_eq!(r.runs, 60);
+        assert_eq!(r.failures, 6);
+        assert_eq!(r.auth_failures, 2);
+        assert_eq!(r.latency_sum_ms, (0..60).sum::<i64>() as f64);
+        assert_eq!(r.latency_max_ms, 59.0);
+    }
+    // Pruning again with the same horizon changes nothing: nothing is counted twice.
+    assert_eq!(l.prune_monitor(keep).await.unwrap(), PruneStats::default());
+    assert_eq!(l.monitor_rollups("prod", t0()).await.unwrap(), roll);
+    // A late run inside an already folded hour is added to its rollup.
+    l.record_monitor_result(&run(
+        "prod",
+        t0() + Duration::minutes(5),
+        false,
+        Some("auth"),
+        99.0,
+    ))
+    .await
+    .unwrap();
+    l.prune_monitor(keep).await.unwrap();
+    let roll = l.monitor_rollups("prod", t0()).await.unwrap();
+    assert_eq!(
+        (roll[0].runs, roll[0].failures, roll[0].auth_failures),
+        (61, 7, 3)
+    );
+    assert_eq!(roll[0].latency_max_ms, 99.0);
+    l.close().await;
+}
+
+async fn a_secret_in_a_message_never_reaches_the_ledger(f: &Fresh) {
+    let mut l = f.open().await;
+    let secret = "tok-monitor-secret-77aa";
+    let mut r = Redactor::new();
+    r.add(&Secret::new(secret));
+    l.set_redactor(r);
+    let mut bad = run("prod", t0(), false, Some("auth"), 1.0);
+    bad.message = Some(format!("401 for Bearer {secret}"));
+    l.record_monitor_result(&bad).await.unwrap();
+    let got = l.monitor_results("prod", t0()).await.unwrap();
+    let m = got[0].message.as_deref().unwrap();
+    assert!(!m.contains(secret), "{m}");
+    assert!(m.starts_with("401 for Bearer "), "{m}");
+    l.close().await;
+}

@@ -1,0 +1,186 @@
+//! Stdio servers checked as thoroughly as HTTP ones, against a tiny Python
+//! server (`fixtures/stdio_server.py`, standard library only) with one flag
+//! per misbehaviour: a banner or a log line on stdout, an exit at start-up,
+//! garbage instead of MCP, and bad lines that are answered, ignored, or kill
+//! the server.
+
+use std::time::{Duration, Instant};
+
+use runway_core::{CheckResult, Status};
+use runway_verify::{
+    Context, Suite, Transport,
+    mcp::{self, McpOutcome},
+};
+
+fn fixture() -> String {
+    format!(
+        "{}/tests/fixtures/stdio_server.py",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+fn ctx(flags: &[&str], suite: Suite) -> Context {
+    let mut args = vec![fixture()];
+    args.extend(flags.iter().map(|f| (*f).to_owned()));
+    let mut c = Context::new(
+        Transport::Stdio {
+            program: "python3".into(),
+            args,
+            env: Vec::new(),
+            cwd: None,
+        },
+        None,
+        suite,
+    );
+    c.limits.timeout = Duration::from_secs(5);
+    c
+}
+
+async fn run(flags: &[&str], suite: Suite) -> McpOutcome {
+    let o = mcp::run(&ctx(flags, suite)).await;
+    // Python 3 is what runs the fixture; say so if it is missing.
+    if let Some(h) = o.checks.iter().find(|c| c.id == "mcp.handshake")
+        && h.message.contains("could not start `python3`")
+    {
+        panic!(
+            "python3 is needed by these tests (Debian `python3`): {}",
+            h.message
+        );
+    }
+    o
+}
+
+fn check<'a>(o: &'a McpOutcome, id: &str) -> &'a CheckResult {
+    o.checks
+        .iter()
+        .find(|c| c.id == id)
+        .unwrap_or_else(|| panic!("no check `{id}` in {:#?}", o.checks))
+}
+
+#[tokio::test]
+async fn a_clean_stdio_server_passes_stdout_hygiene_and_both_raw_error_checks() {
+    let o = run(&[], Suite::Full).await;
+    assert_eq!(check(&o, "mcp.handshake").status, Status::Pass);
+    let s = check(&o, "mcp.stdio.stdout");
+    assert_eq!(s.status, Status::Pass, "{}", s.message);
+    for (id, code) in [
+        ("mcp.errors.parse", "-32700"),
+        ("mcp.errors.invalid_request", "-32600"),
+    ] {
+        let c = check(&o, id);
+        assert_eq!(c.status, Status::Pass, "{id}: {}", c.message);
+        assert!(c.message.contains(code), "{}", c.message);
+    }
+    assert_eq!(
+        check(&o, "mcp.errors.method_not_found").status,
+        Status::Pass
+    );
+}
+
+#[tokio::test]
+async fn a_banner_on_stdout_before_mcp_is_flagged_with_the_line() {
+    let o = run(&["--banner"], Suite::Smoke).await;
+    // The server still works; the banner is its own failure.
+    assert_eq!(check(&o, "mcp.handshake").status, Status::Pass);
+    assert_eq!(check(&o, "mcp.tools.list").status, Status::Pass);
+    let s = check(&o, "mcp.stdio.stdout");
+    assert_eq!(s.status, Status::Fail, "{}", s.message);
+    assert!(
+        s.message.contains("before its first MCP message"),
+        "{}",
+        s.message
+    );
+    assert!(s.message.contains("line 1"), "{}", s.message);
+    assert!(
+        s.message.contains("Demo MCP server v1.0 starting on stdio"),
+        "{}",
+        s.message
+    );
+    assert!(s.hint.as_deref().unwrap_or("").contains("stderr"));
+}
+
+#[tokio::test]
+async fn a_log_line_between_messages_is_flagged_too() {
+    let o = run(&["--log-between"], Suite::Smoke).await;
+    let s = check(&o, "mcp.stdio.stdout");
+    assert_eq!(s.status, Status::Fail, "{}", s.message);
+    assert!(s.message.contains("between MCP messages"), "{}", s.message);
+    assert!(s.message.contains("INFO listed 1 tool"), "{}", s.message);
+}
+
+#[tokio::test]
+async fn a_server_that_exits_at_start_up_shows_its_status_and_stderr() {
+    let start = Instant::now();
+    let o = run(&["--exit-at-start", "3"], Suite::Smoke).await;
+    let h = check(&o, "mcp.handshake");
+    assert_eq!(h.status, Status::Fail);
+    assert!(h.message.contains("exit status 3"), "{}", h.message);
+    assert!(
+        h.message.contains("KeyError: 'DATABASE_URL'"),
+        "{}",
+        h.message
+    );
+    assert!(!h.message.contains("connection closed"), "{}", h.message);
+    assert!(
+        start.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_server_that_prints_garbage_is_named_at_once_with_the_first_line() {
+    let start = Instant::now();
+    // The handshake limit is 2 × 5 s; garbage is called out long before.
+    let o = run(&["--garbage"], Suite::Smoke).await;
+    let h = check(&o, "mcp.handshake");
+    assert_eq!(h.status, Status::Fail);
+    assert!(h.message.contains("not MCP"), "{}", h.message);
+    assert!(
+        h.message
+            .contains("hello from a program that is not an MCP server (0)"),
+        "{}",
+        h.message
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn bad_lines_that_kill_the_server_fail_the_error_checks() {
+    let o = run(&["--crash-on-bad-line"], Suite::Full).await;
+    let p = check(&o, "mcp.errors.parse");
+    assert_eq!(p.status, Status::Fail, "{}", p.message);
+    assert!(
+        p.message.contains("exited with exit status 1"),
+        "{}",
+        p.message
+    );
+    assert!(p.message.contains("JSONDecodeError"), "{}", p.message);
+}
+
+#[tokio::test]
+async fn ignored_bad_lines_warn_and_conformance_fails_an_unanswered_invalid_request() {
+    let o = run(&["--ignore-bad-lines"], Suite::Full).await;
+    for id in ["mcp.errors.parse", "mcp.errors.invalid_request"] {
+        let c = check(&o, id);
+        assert_eq!(c.status, Status::Warn, "{id}: {}", c.message);
+        assert!(c.message.contains("still answers `ping`"), "{}", c.message);
+    }
+    // Unparsable input has no id to answer (the official SDKs ignore it); an
+    // invalid request with an id is owed an error.
+    let o = run(&["--ignore-bad-lines"], Suite::Conformance).await;
+    assert_eq!(check(&o, "mcp.errors.parse").status, Status::Warn);
+    assert_eq!(check(&o, "mcp.errors.invalid_request").status, Status::Fail);
+}
+
+#[tokio::test]
+async fn a_wrong_error_code_over_stdio_is_named() {
+    let o = run(&["--wrong-codes"], Suite::Full).await;
+    let c = check(&o, "mcp.errors.parse");
+    assert_eq!(c.status, Status::Warn, "{}", c.message);
+    assert!(c.message.contains("-32603"), "{}", c.message);
+}
