@@ -40,19 +40,23 @@ fn op_error(e: OpError) -> McpError {
 }
 
 impl Runway {
+    /// The config first (always readable when listed), then the changelog once it exists.
     fn resources(&self) -> Vec<Resource> {
-        let mut out = vec![
-            Resource::new(CHANGELOG_URI, "changelog")
-                .with_title("Changelog")
-                .with_description("The project's changelog file as it is on disk")
-                .with_mime_type("text/markdown"),
-        ];
+        let mut out = Vec::new();
         if self.ws.config.is_some() {
             out.push(
                 Resource::new(CONFIG_URI, "config")
                     .with_title("runway.toml")
                     .with_description("The project's `runway.toml`, with secret values removed")
                     .with_mime_type("application/toml"),
+            );
+        }
+        if self.ws.changelog_path().is_file() {
+            out.push(
+                Resource::new(CHANGELOG_URI, "changelog")
+                    .with_title("Changelog")
+                    .with_description("The project's changelog file as it is on disk")
+                    .with_mime_type("text/markdown"),
             );
         }
         out
@@ -76,6 +80,13 @@ impl Runway {
     fn prompts() -> Vec<Prompt> {
         vec![
             Prompt::new(
+                "release_readiness",
+                Some(
+                    "Review whether the next release is ready: the computed version, the commits, the changelog entry",
+                ),
+                None,
+            ),
+            Prompt::new(
                 "postmortem",
                 Some(
                     "Write the postmortem of an incident from its ledger record, its deployment and that deployment's verification",
@@ -85,13 +96,6 @@ impl Runway {
                         .with_description("the incident's id, or a unique prefix")
                         .with_required(true),
                 ]),
-            ),
-            Prompt::new(
-                "release_readiness",
-                Some(
-                    "Review whether the next release is ready: the computed version, the commits, the changelog entry",
-                ),
-                None,
             ),
         ]
     }
@@ -278,8 +282,16 @@ impl ServerHandler for Runway {
                 )
             }
             "release_readiness" => {
-                let status = self.ws.release_status(None).await.map_err(op_error)?;
-                let entry = self.ws.changelog_preview(None).await.map_err(op_error)?;
+                // A project Runway cannot read yet (no git history) still gets a review
+                // prompt, one that says what is missing.
+                let status = self
+                    .ws
+                    .release_status(None)
+                    .await
+                    .unwrap_or_else(|e| serde_json::json!({"error": e.to_text()}));
+                let entry = self.ws.changelog_preview(None).await.unwrap_or_else(
+                    |e| serde_json::json!({"text": format!("(none: {})", e.to_text())}),
+                );
                 format!(
                     "Review whether this release is ready to ship. Check that the computed bump matches the changes (breaking changes need a major, new tools a minor), that the changelog entry is accurate and readable, and that nothing in the notes blocks a release. Answer with a verdict and what to fix.\n\nRelease status (`runway release status --format json`):\n```json\n{}\n```\n\nChangelog entry:\n{}\n",
                     serde_json::to_string_pretty(&status).unwrap_or_default(),

