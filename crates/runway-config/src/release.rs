@@ -47,6 +47,32 @@ pub struct ReleaseConfig {
     /// Where to reach the server to capture its tool surface at release time.
     #[serde(default)]
     pub surface_source: Option<SurfaceSource>,
+    /// A monorepo's packages, each released on its own (`--package NAME`).
+    #[serde(default)]
+    pub packages: Vec<PackageConfig>,
+}
+
+/// One package of a monorepo: its directory, its tags and its version files.
+/// Keys left out take the `[release]` value, scoped to the package.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct PackageConfig {
+    /// How `--package` names it.
+    pub name: String,
+    /// Its directory, relative to the project root; only commits that touch it count.
+    pub path: String,
+    /// Prefix of its release tags; default `<name>-v` (`server-v1.2.0`).
+    #[serde(default)]
+    pub tag_prefix: Option<String>,
+    /// Its version files, relative to `path`; empty means "detect them there".
+    #[serde(default)]
+    pub files: Vec<VersionFileConfig>,
+    /// Detected files (relative to `path`) to leave alone.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// Its changelog, relative to `path`; default `CHANGELOG.md`.
+    #[serde(default)]
+    pub changelog: Option<String>,
 }
 
 /// How `runway release` reaches the MCP server to list its tools: a command
@@ -211,11 +237,31 @@ impl Default for ReleaseConfig {
             gates: Vec::new(),
             surface_file: default_surface(),
             surface_source: None,
+            packages: Vec::new(),
         }
     }
 }
 
 impl ReleaseConfig {
+    /// The settings of one package, as a whole `[release]` table: tag prefix,
+    /// files and changelog are the package's own (files and `exclude` relative
+    /// to the package directory, the changelog relative to the project root);
+    /// the rest is inherited. `None` for an unknown name.
+    pub fn package(&self, name: &str) -> Option<(PackageConfig, ReleaseConfig)> {
+        let p = self.packages.iter().find(|p| p.name == name)?.clone();
+        let mut c = self.clone();
+        c.packages = Vec::new();
+        c.tag_prefix = p
+            .tag_prefix
+            .clone()
+            .unwrap_or_else(|| format!("{}-v", p.name));
+        c.files = p.files.clone();
+        c.exclude = p.exclude.clone();
+        let changelog = p.changelog.clone().unwrap_or_else(|| "CHANGELOG.md".into());
+        c.changelog.path = format!("{}/{changelog}", p.path.trim_end_matches('/'));
+        Some((p, c))
+    }
+
     /// Cross-field rules: returns the offending dotted field and why.
     pub(crate) fn validate(&self) -> Result<(), (String, String)> {
         for (i, f) in self.files.iter().enumerate() {
@@ -237,6 +283,20 @@ impl ReleaseConfig {
                 return Err((
                     format!("release.files.{i}.fields"),
                     "name at least one field, e.g. `[\"$.version\"]`".into(),
+                ));
+            }
+        }
+        for (i, p) in self.packages.iter().enumerate() {
+            if p.name.trim().is_empty() || p.path.trim().is_empty() {
+                return Err((
+                    format!("release.packages.{i}"),
+                    "every package needs a `name` and a `path`".into(),
+                ));
+            }
+            if self.packages[..i].iter().any(|o| o.name == p.name) {
+                return Err((
+                    format!("release.packages.{i}.name"),
+                    format!("`{}` names two packages", p.name),
                 ));
             }
         }

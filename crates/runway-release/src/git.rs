@@ -192,6 +192,18 @@ fn raw(repo: &gix::Repository, id: gix::ObjectId, parents: usize) -> Result<RawC
     })
 }
 
+/// The commits since `since` (all of HEAD's history without it) that change
+/// something under `dir`, as full ids: a monorepo package's own commits.
+pub fn commits_touching(root: &Path, since: Option<&str>, dir: &Path) -> Result<HashSet<String>> {
+    let range = match since {
+        Some(c) => format!("{c}..HEAD"),
+        None => "HEAD".to_owned(),
+    };
+    let dir = dir.to_string_lossy();
+    let out = run(root, &["log", "--format=%H", &range, "--", &dir])?;
+    Ok(out.lines().map(|l| l.trim().to_owned()).collect())
+}
+
 /// The commit a tag name points at, if the tag exists.
 pub fn tag_commit(root: &Path, name: &str) -> Result<Option<String>> {
     let repo = open(root)?;

@@ -2,7 +2,8 @@
 //! `commit.sh` builds a repository; the next version and the changelog entry
 //! Runway computes must equal `expected_version` and `expected_changelog.md`,
 //! `status`'s "decided by" must equal `expected_decided_by` when there is one,
-//! and every line of `expected_notes` must be part of one of its notes. In
+//! and every line of `expected_notes` must be part of one of its notes
+//! (`args` holds extra arguments for both commands, such as `--package`). In
 //! every case the commit counts of the groups add up to the commits since the
 //! last release.
 //! The same scripts feed `bench/release-peers.sh`.
@@ -43,7 +44,12 @@ fn every_fixture_gives_the_expected_version_and_changelog() {
     for case in &cases {
         let name = case.file_name().unwrap().to_string_lossy().into_owned();
         let repo = build(case);
-        let out = runway(repo.path(), &["release", "status", "--format", "json"]);
+        // `args`: extra arguments for both commands (`--package server`).
+        let extra = std::fs::read_to_string(case.join("args")).unwrap_or_default();
+        let extra: Vec<&str> = extra.split_whitespace().collect();
+        let mut args = vec!["release", "status", "--format", "json"];
+        args.extend(&extra);
+        let out = runway(repo.path(), &args);
         assert!(
             out.status.success(),
             "{name}: {}",
@@ -95,7 +101,9 @@ fn every_fixture_gives_the_expected_version_and_changelog() {
                 st["commits"]
             ));
         }
-        let out = runway(repo.path(), &["release", "changelog"]);
+        let mut args = vec!["release", "changelog"];
+        args.extend(&extra);
+        let out = runway(repo.path(), &args);
         assert!(
             out.status.success(),
             "{name}: {}",

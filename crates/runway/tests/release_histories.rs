@@ -320,3 +320,45 @@ fn a_cargo_workspace_bumps_its_version_requirements_and_lock_but_not_a_member_wi
     );
     assert_eq!(read(d.path(), "crates/macros/Cargo.toml"), macros);
 }
+
+#[test]
+fn a_monorepo_package_is_bumped_and_tagged_alone() {
+    let d = fixture("monorepo");
+    let client = read(d.path(), "packages/client/package.json");
+    let out = runway_pinned(
+        d.path(),
+        &["release", "bump", "auto", "--package", "server"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(read(d.path(), "packages/server/pyproject.toml").contains("version = \"1.5.0\""));
+    let log = read(d.path(), "packages/server/CHANGELOG.md");
+    assert!(
+        log.contains("search tool") && !log.contains("retry on 503"),
+        "{log}"
+    );
+    assert!(!log.contains("outside both packages"), "{log}");
+    assert_eq!(read(d.path(), "packages/client/package.json"), client);
+    assert!(git_pinned(d.path(), &["tag"]).contains("server-v1.5.0"));
+    // The other package still has its own fix to release.
+    let out = runway_pinned(
+        d.path(),
+        &[
+            "release",
+            "status",
+            "--package",
+            "client",
+            "--format",
+            "json",
+        ],
+    );
+    let st: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(st["next"], "0.2.1", "{st}");
+    assert_eq!(st["commits"], 1, "{st}");
+    // Without `--package` the command says which packages there are.
+    let out = runway_pinned(d.path(), &["release", "bump", "auto"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("`server`, `client`"));
+    let out = runway_pinned(d.path(), &["release", "status", "--package", "nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("no package `nope`"));
+}

@@ -38,6 +38,9 @@ pub struct PlanOptions {
     pub surface: Option<ToolSurface>,
     /// Work without a git repository (only `--no-git` bumps).
     pub allow_no_repo: bool,
+    /// A monorepo package's directory (relative to the root): its version files
+    /// are found there, and only commits that touch it count.
+    pub package_dir: Option<std::path::PathBuf>,
 }
 
 /// The semver release a version file states (Python files may use PEP 440).

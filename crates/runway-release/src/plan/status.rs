@@ -113,12 +113,31 @@ fn empty_history() -> History {
 
 /// Reads files, history and (optionally) the surface, and decides the next version.
 pub fn status(root: &Path, cfg: &ReleaseConfig, opts: &PlanOptions) -> Result<Status> {
-    let det = files::load_except(root, &cfg.files, &cfg.exclude)?;
-    let history = match git::history(root, &cfg.tag_prefix) {
+    let det = match &opts.package_dir {
+        Some(dir) => {
+            let mut det = files::load_except(&root.join(dir), &cfg.files, &cfg.exclude)?;
+            for f in &mut det.files {
+                f.path = dir.join(&f.path);
+            }
+            for d in &mut det.dynamic {
+                d.declared_in = dir.join(&d.declared_in);
+            }
+            det
+        }
+        None => files::load_except(root, &cfg.files, &cfg.exclude)?,
+    };
+    let mut history = match git::history(root, &cfg.tag_prefix) {
         Ok(h) => h,
         Err(ReleaseError::Git { .. }) if opts.allow_no_repo => empty_history(),
         Err(e) => return Err(e),
     };
+    if let Some(dir) = &opts.package_dir
+        && history.head.is_some()
+    {
+        let since = history.last_tag.as_ref().map(|t| t.commit.as_str());
+        let touching = git::commits_touching(root, since, dir)?;
+        history.commits.retain(|c| touching.contains(&c.id));
+    }
     let (file_version, files_agree) = agreed(&det.files)?;
     let mut notes = Vec::new();
     for d in &det.dynamic {

@@ -71,8 +71,17 @@ pub struct SurfaceArg {
     pub no_surface: bool,
 }
 
+#[derive(Debug, Clone, clap::Args)]
+pub struct PackageArg {
+    /// The monorepo package (`[[release.packages]]` `name`) to work on.
+    #[arg(long, value_name = "NAME")]
+    pub package: Option<String>,
+}
+
 #[derive(Debug, clap::Args)]
 pub struct StatusArgs {
+    #[command(flatten)]
+    pub package: PackageArg,
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
     /// Compute the next version on this pre-release line.
@@ -84,6 +93,8 @@ pub struct StatusArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct BumpArgs {
+    #[command(flatten)]
+    pub package: PackageArg,
     /// Which number to move; `auto` reads the commits since the last tag.
     #[arg(value_enum, required_unless_present = "set_version")]
     pub level: Option<LevelArg>,
@@ -111,6 +122,8 @@ pub struct BumpArgs {
 #[derive(Debug, clap::Args)]
 #[command(disable_version_flag = true)]
 pub struct ChangelogArgs {
+    #[command(flatten)]
+    pub package: PackageArg,
     /// Prepend the entry to the changelog file instead of printing it.
     #[arg(long)]
     pub write: bool,
@@ -121,6 +134,8 @@ pub struct ChangelogArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
+    #[command(flatten)]
+    pub package: PackageArg,
     /// The tag being released; defaults to `GITHUB_REF` when it names a tag.
     #[arg(long, value_name = "TAG")]
     pub tag: Option<String>,
@@ -242,24 +257,78 @@ fn json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The `[release]` settings and directory of `--package NAME`, or of the
+/// whole project when there are no packages.
+fn scope(
+    cfg: &ReleaseConfig,
+    package: Option<&str>,
+) -> anyhow::Result<(ReleaseConfig, Option<PathBuf>)> {
+    let names = || {
+        cfg.packages
+            .iter()
+            .map(|p| format!("`{}`", p.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match package {
+        None if cfg.packages.is_empty() => Ok((cfg.clone(), None)),
+        None => Err(crate::error::UsageError::new(format!(
+            "this project has several packages ({}); say which one",
+            names()
+        ))
+        .with_hint("pass `--package NAME`")
+        .into()),
+        Some(name) => match cfg.package(name) {
+            Some((p, c)) => Ok((c, Some(PathBuf::from(p.path)))),
+            None => Err(crate::error::UsageError::new(format!(
+                "there is no package `{name}` in `[[release.packages]]`"
+            ))
+            .with_hint(if cfg.packages.is_empty() {
+                "this project has no packages; leave out `--package`".to_owned()
+            } else {
+                format!("the packages are {}", names())
+            })
+            .into()),
+        },
+    }
+}
+
 pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
     let (root, cfg) = project(ctx)?;
     let root = root.canonicalize().unwrap_or(root);
+    let package = match &cmd {
+        Command::Status(a) => a.package.package.clone(),
+        Command::Bump(a) => a.package.package.clone(),
+        Command::Changelog(a) => a.package.package.clone(),
+        Command::Check(a) => a.package.package.clone(),
+        Command::Hotfix(_) => None,
+    };
+    let (cfg, dir) = if matches!(cmd, Command::Hotfix(_)) {
+        (cfg, None)
+    } else {
+        scope(&cfg, package.as_deref())?
+    };
     match cmd {
-        Command::Status(a) => status(&root, &cfg, a).await,
-        Command::Bump(a) => bump(&root, &cfg, a).await,
-        Command::Changelog(a) => changelog(&root, &cfg, a),
-        Command::Check(a) => check(&root, &cfg, a).await,
+        Command::Status(a) => status(&root, &cfg, dir, a).await,
+        Command::Bump(a) => bump(&root, &cfg, dir, a).await,
+        Command::Changelog(a) => changelog(&root, &cfg, dir, a),
+        Command::Check(a) => check(&root, &cfg, dir, a).await,
         Command::Hotfix(HotfixCommand::Start { tag }) => hotfix_start(&root, &cfg, &tag),
         Command::Hotfix(HotfixCommand::Finish) => hotfix_finish(&root, &cfg),
     }
 }
 
-async fn status(root: &Path, cfg: &ReleaseConfig, a: StatusArgs) -> anyhow::Result<Exit> {
+async fn status(
+    root: &Path,
+    cfg: &ReleaseConfig,
+    package_dir: Option<PathBuf>,
+    a: StatusArgs,
+) -> anyhow::Result<Exit> {
     let opts = PlanOptions {
         pre: a.pre.map(Into::into),
         surface: load_surface(root, cfg, &a.surface).await?,
         allow_no_repo: false,
+        package_dir,
     };
     let st = plan::status(root, cfg, &opts)?;
     if a.format == Format::Json {
@@ -345,7 +414,12 @@ async fn status(root: &Path, cfg: &ReleaseConfig, a: StatusArgs) -> anyhow::Resu
     Ok(Exit::Success)
 }
 
-async fn bump(root: &Path, cfg: &ReleaseConfig, a: BumpArgs) -> anyhow::Result<Exit> {
+async fn bump(
+    root: &Path,
+    cfg: &ReleaseConfig,
+    package_dir: Option<PathBuf>,
+    a: BumpArgs,
+) -> anyhow::Result<Exit> {
     let requested = match (&a.version, a.level) {
         (Some(v), _) => Requested::Exact(v.clone()),
         (None, Some(LevelArg::Auto)) => Requested::Auto,
@@ -362,6 +436,7 @@ async fn bump(root: &Path, cfg: &ReleaseConfig, a: BumpArgs) -> anyhow::Result<E
         pre: a.pre.map(Into::into),
         surface: load_surface(root, cfg, &a.surface).await?,
         allow_no_repo: a.no_git,
+        package_dir,
     };
     let opts = plan::BumpOptions {
         dry_run: a.dry_run,
@@ -417,8 +492,20 @@ async fn bump(root: &Path, cfg: &ReleaseConfig, a: BumpArgs) -> anyhow::Result<E
     Ok(Exit::Success)
 }
 
-fn changelog(root: &Path, cfg: &ReleaseConfig, a: ChangelogArgs) -> anyhow::Result<Exit> {
-    let st = plan::status(root, cfg, &PlanOptions::default())?;
+fn changelog(
+    root: &Path,
+    cfg: &ReleaseConfig,
+    package_dir: Option<PathBuf>,
+    a: ChangelogArgs,
+) -> anyhow::Result<Exit> {
+    let st = plan::status(
+        root,
+        cfg,
+        &PlanOptions {
+            package_dir,
+            ..PlanOptions::default()
+        },
+    )?;
     let version = match (&a.version, &st.next) {
         (Some(v), _) => v.trim_start_matches(cfg.tag_prefix.as_str()).to_owned(),
         (None, Some(n)) => n.clone(),
@@ -446,7 +533,12 @@ fn changelog(root: &Path, cfg: &ReleaseConfig, a: ChangelogArgs) -> anyhow::Resu
     Ok(Exit::Success)
 }
 
-async fn check(root: &Path, cfg: &ReleaseConfig, a: CheckArgs) -> anyhow::Result<Exit> {
+async fn check(
+    root: &Path,
+    cfg: &ReleaseConfig,
+    package_dir: Option<PathBuf>,
+    a: CheckArgs,
+) -> anyhow::Result<Exit> {
     let tag = a.tag.or_else(|| {
         std::env::var("GITHUB_REF")
             .ok()
@@ -456,6 +548,7 @@ async fn check(root: &Path, cfg: &ReleaseConfig, a: CheckArgs) -> anyhow::Result
         pre: None,
         surface: load_surface(root, cfg, &a.surface).await?,
         allow_no_repo: false,
+        package_dir,
     };
     let rows = plan::check(
         root,
