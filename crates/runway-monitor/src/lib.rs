@@ -8,6 +8,7 @@
 
 pub mod clock;
 pub mod outcome;
+pub mod rules;
 pub mod scheduler;
 
 pub use clock::{Clock, TokioClock};
