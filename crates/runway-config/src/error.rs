@@ -113,7 +113,17 @@ fn locate_field(text: &str, field: &str) -> Option<(usize, usize)> {
             }
         }
     }
-    None
+    // A key that is missing (a required name, say): the header of its table.
+    text.lines().enumerate().find_map(|(i, line)| {
+        let t = line.trim_start();
+        let name = t
+            .strip_prefix('[')?
+            .split(']')
+            .next()?
+            .trim()
+            .replace(['"', ' '], "");
+        (!table.is_empty() && name == table).then(|| (i + 1, line.len() - t.len() + 1))
+    })
 }
 
 #[cfg(test)]
@@ -133,5 +143,11 @@ mod tests {
         let t = "[environments.prod]\n  url = \"x\"\n[environments.staging]\nurl = \"y\"\n";
         assert_eq!(locate_field(t, "environments.staging.url"), Some((4, 1)));
         assert_eq!(locate_field(t, "environments.prod.url"), Some((2, 3)));
+        // A key the table lacks: its header.
+        assert_eq!(
+            locate_field(t, "environments.staging.token_env"),
+            Some((3, 1))
+        );
+        assert_eq!(locate_field(t, "environments.qa.url"), None);
     }
 }

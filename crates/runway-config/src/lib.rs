@@ -5,6 +5,7 @@
 //! check silently skipped. Each top-level table has its own module, owned by
 //! the capability that reads it.
 
+pub mod artifacts;
 pub mod deploy;
 pub mod environment;
 mod error;
@@ -21,6 +22,7 @@ use std::{
 
 use serde::Deserialize;
 
+pub use artifacts::ArtifactsConfig;
 pub use deploy::{
     AnalysisConfig, DeployConfig, GatesConfig, RollbackConfig, TargetKind, WindowConfig,
 };

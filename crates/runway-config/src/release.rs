@@ -50,6 +50,9 @@ pub struct ReleaseConfig {
     /// A monorepo's packages, each released on its own (`--package NAME`).
     #[serde(default)]
     pub packages: Vec<PackageConfig>,
+    /// Where the release pipeline publishes (`runway release verify-artifacts`).
+    #[serde(default)]
+    pub artifacts: crate::artifacts::ArtifactsConfig,
 }
 
 /// One package of a monorepo: its directory, its tags and its version files.
@@ -238,6 +241,7 @@ impl Default for ReleaseConfig {
             surface_file: default_surface(),
             surface_source: None,
             packages: Vec::new(),
+            artifacts: crate::artifacts::ArtifactsConfig::default(),
         }
     }
 }
@@ -264,6 +268,7 @@ impl ReleaseConfig {
 
     /// Cross-field rules: returns the offending dotted field and why.
     pub(crate) fn validate(&self) -> Result<(), (String, String)> {
+        self.artifacts.validate()?;
         for (i, f) in self.files.iter().enumerate() {
             if f.path.trim().is_empty() {
                 return Err((

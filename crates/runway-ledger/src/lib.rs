@@ -9,6 +9,7 @@
 //!
 //! This is the only crate that contains SQL.
 
+pub mod artifacts;
 mod backend;
 pub mod deployment;
 pub mod dora;
@@ -27,6 +28,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use runway_core::{CheckResult, Redactor, Report, Severity};
 
+pub use artifacts::{ArtifactResult, ArtifactsRun, artifact_runs};
 pub use backend::{PostgresLedger, SqliteLedger};
 pub use deployment::{
     Analysis, AnalysisVerdict, Changes, Deployed, DeploymentEnd, DeploymentFact, DeploymentView,
@@ -291,6 +293,27 @@ pub trait Ledger: Send + Sync {
             body,
         );
         self.insert_redacted(record, None).await
+    }
+
+    /// Appends a `runway release verify-artifacts` run to the newest release
+    /// record of `release.version` (recording `release` first when that
+    /// version has none), redacted. Returns the release record's id.
+    async fn record_artifacts(&self, release: &Release, run: &ArtifactsRun) -> Result<String> {
+        let filter = Filter {
+            kind: Some(Kind::Release),
+            version: Some(release.version.clone()),
+            ..Filter::default()
+        };
+        let id = match self.query_latest(&filter).await?.pop() {
+            Some(r) => r.id,
+            None => self.record_release(release).await?,
+        };
+        let mut data = to_body(run)?;
+        data["fact"] = artifacts::ARTIFACTS_FACT.into();
+        redact_json(self.redactor(), &mut data);
+        let event = self.event(EventKind::Fact, None, None, data);
+        self.append_event(&id, &event, &|_| Ok(())).await?;
+        Ok(id)
     }
 
     /// Records a deployment. When its outcome is already known it is the

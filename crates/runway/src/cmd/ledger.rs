@@ -182,6 +182,9 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
                 Format::Csv => write_csv(&mut out, std::slice::from_ref(&record))?,
                 Format::Human => {
                     write_record(&mut out, &record)?;
+                    if record.kind == Kind::Release {
+                        write_artifacts(&mut out, &record)?;
+                    }
                     if record.kind == Kind::Release
                         && let Some(v) = &record.version
                     {
@@ -460,6 +463,32 @@ fn write_success(
         None => "not deployed yet",
     };
     writeln!(out, "  release {overall}")
+}
+
+/// The newest `verify-artifacts` run on a release, one line per artifact.
+fn write_artifacts(out: &mut impl Write, r: &Record) -> std::io::Result<()> {
+    let runs = runway_ledger::artifact_runs(r);
+    let Some((at, run)) = runs.last() else {
+        return Ok(());
+    };
+    writeln!(
+        out,
+        "  artifacts ({}, {} run(s)): {}",
+        stamp(*at),
+        runs.len(),
+        if run.passed { "all work" } else { "FAILED" }
+    )?;
+    for a in &run.artifacts {
+        writeln!(
+            out,
+            "    {:<5} {:<7} {}",
+            if a.ok { "pass" } else { "FAIL" },
+            a.source,
+            a.artifact
+        )?;
+        writeln!(out, "          {}", a.message.replace('\n', " "))?;
+    }
+    Ok(())
 }
 
 fn write_record(out: &mut impl Write, r: &Record) -> std::io::Result<()> {

@@ -11,6 +11,7 @@ mod ledger_deployment;
 pub mod mcp;
 pub mod monitor;
 pub mod release;
+mod release_artifacts;
 pub mod serve_reference;
 pub mod verify;
 

@@ -27,6 +27,10 @@ pub enum Command {
     /// Emergency fixes from a release tag.
     #[command(subcommand)]
     Hotfix(HotfixCommand),
+    /// Install and run what the release published (`[release.artifacts]`: PyPI,
+    /// npm, Docker) and record the verdicts with the release in the ledger.
+    #[command(disable_version_flag = true)]
+    VerifyArtifacts(VerifyArtifactsArgs),
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum, PartialEq, Eq)]
@@ -146,6 +150,19 @@ pub struct CheckArgs {
     pub format: Format,
     #[command(flatten)]
     pub surface: SurfaceArg,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct VerifyArtifactsArgs {
+    #[command(flatten)]
+    pub package: PackageArg,
+    /// The version whose artifacts to check (default: the current version).
+    #[arg(long = "version", id = "artifacts_version", value_name = "X.Y.Z")]
+    pub version: Option<String>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    #[command(flatten)]
+    pub ledger: super::ledger::LedgerOpt,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -301,6 +318,7 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
         Command::Bump(a) => a.package.package.clone(),
         Command::Changelog(a) => a.package.package.clone(),
         Command::Check(a) => a.package.package.clone(),
+        Command::VerifyArtifacts(a) => a.package.package.clone(),
         Command::Hotfix(_) => None,
     };
     let (cfg, dir) = if matches!(cmd, Command::Hotfix(_)) {
@@ -315,6 +333,9 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
         Command::Check(a) => check(&root, &cfg, dir, a).await,
         Command::Hotfix(HotfixCommand::Start { tag }) => hotfix_start(&root, &cfg, &tag),
         Command::Hotfix(HotfixCommand::Finish) => hotfix_finish(&root, &cfg),
+        Command::VerifyArtifacts(a) => {
+            super::release_artifacts::run(ctx, &root, &cfg, dir, a).await
+        }
     }
 }
 

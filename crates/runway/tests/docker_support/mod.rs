@@ -106,7 +106,7 @@ fn tar_of(dir: &Path) -> Vec<u8> {
     out.stdout
 }
 
-async fn build(docker: &Docker, context: &Path, tag: &str) {
+pub async fn build(docker: &Docker, context: &Path, tag: &str) {
     let options = BuildImageOptionsBuilder::default()
         .dockerfile("Dockerfile")
         .t(tag)
