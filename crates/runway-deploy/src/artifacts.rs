@@ -877,7 +877,7 @@ async fn npm(
         .and_then(|v| v.get("versions").and_then(|v| v.as_object()).cloned())
         .map(|m| m.keys().cloned().collect())
         .unwrap_or_default();
-    if !versions.iter().any(|v| *v == wanted.version) {
+    if !versions.contains(&wanted.version) {
         return o.missing(
             &format!("`{package}` {}", wanted.version),
             versions,
@@ -1217,6 +1217,69 @@ mod tests {
         assert!(rc.printed_in("demo 1.2.0rc1"));
         assert!(rc.printed_in("demo 1.2.0-rc.1"));
         assert!(!rc.printed_in("demo 1.2.0"));
+    }
+
+    #[tokio::test]
+    async fn a_version_run_that_hangs_is_stopped_with_its_whole_process_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let pids = dir.path().join("pids");
+        let script = dir.path().join("demo");
+        // The program starts a grandchild and both hang; both must go.
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh
+sleep 300 &
+echo $! > {pids}
+echo $$ >> {pids}
+wait
+",
+                pids = pids.display()
+            ),
+        )
+        .unwrap();
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let settings = Settings {
+            timeout: Duration::from_secs(1),
+            ..Settings::from_config(&ArtifactsConfig::default())
+        };
+        let o = Outcome::new(
+            Source::Pypi,
+            "demo==1.0.0".into(),
+            "http://127.0.0.1:1",
+            "1.0.0",
+        );
+        let started = Instant::now();
+        let r = judge_version(
+            &settings,
+            &wanted("1.0.0", "1.0.0"),
+            &script,
+            dir.path(),
+            &[],
+            &o,
+            "demo",
+        )
+        .await;
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(r.problem, Some(Problem::RunFailed), "{r:?}");
+        assert!(
+            r.message
+                .contains("did not finish within 1s and was stopped"),
+            "{}",
+            r.message
+        );
+        let text = std::fs::read_to_string(&pids).unwrap();
+        for pid in text.split_whitespace() {
+            let pid: u32 = pid.parse().unwrap();
+            assert!(!child::alive(pid), "process {pid} outlived the timeout");
+        }
     }
 
     #[test]

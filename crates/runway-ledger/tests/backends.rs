@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use runway_core::{CheckResult, Era, Evidence, Redactor, Report, Secret, Severity};
 use runway_ledger::{
-    Deployment, DeploymentEnd, Filter, IncidentStatus, Kind, Ledger, LedgerError, Outcome, Release,
-    RollbackDecision, Scope, WindowDecision, testing::execute_raw,
+    ArtifactResult, ArtifactsRun, Deployment, DeploymentEnd, Filter, IncidentStatus, Kind, Ledger,
+    LedgerError, Outcome, Release, RollbackDecision, Scope, WindowDecision, testing::execute_raw,
 };
 
 #[macro_use]
@@ -23,6 +23,7 @@ both_backends!(
     secrets_are_redacted_on_the_way_in,
     filters_select_by_environment_version_kind_and_time,
     ids_resolve_by_unique_prefix,
+    artifact_runs_join_the_release_of_their_version,
 );
 
 fn sample_report(secret: &str) -> Report {
@@ -470,4 +471,85 @@ async fn export_from_sqlite_imports_into_postgres_losslessly() {
     );
     p.close().await;
     pg.finish().await;
+}
+
+fn artifacts_run(version: &str, ok: bool, message: &str) -> ArtifactsRun {
+    ArtifactsRun {
+        version: version.to_owned(),
+        passed: ok,
+        artifacts: vec![ArtifactResult {
+            source: "pypi".into(),
+            artifact: format!("demo=={version}"),
+            index: "http://127.0.0.1:9/simple".into(),
+            ok,
+            problem: (!ok).then(|| "wrong_version".to_owned()),
+            message: message.to_owned(),
+            printed: Some("demo 0.9.0".into()),
+            digest: None,
+            duration_ms: 1200,
+        }],
+    }
+}
+
+async fn artifact_runs_join_the_release_of_their_version(f: &Fresh) {
+    let mut l = f.open().await;
+    let mut r = Redactor::new();
+    r.add(&Secret::new("index-password-1"));
+    l.set_redactor(r);
+    let release = |v: &str| Release {
+        version: v.into(),
+        tag: Some(format!("v{v}")),
+        ..Release::default()
+    };
+    // An existing release record gets the run; a version never recorded gets a record.
+    let cut = l.record_release(&release("1.0.0")).await.unwrap();
+    let first = l
+        .record_artifacts(
+            &release("1.0.0"),
+            &artifacts_run("1.0.0", false, "printed 0.9.0 via index-password-1"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(first, cut);
+    let again = l
+        .record_artifacts(
+            &release("1.0.0"),
+            &artifacts_run("1.0.0", true, "printed 1.0.0"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again, cut);
+    let new = l
+        .record_artifacts(
+            &release("2.0.0"),
+            &artifacts_run("2.0.0", true, "printed 2.0.0"),
+        )
+        .await
+        .unwrap();
+    assert_ne!(new, cut);
+
+    let record = l.get(&cut).await.unwrap();
+    let runs = runway_ledger::artifact_runs(&record);
+    assert_eq!(runs.len(), 2);
+    assert!(!runs[0].1.passed);
+    assert_eq!(
+        runs[0].1.artifacts[0].message,
+        "printed 0.9.0 via [redacted]"
+    );
+    assert_eq!(
+        runs[0].1.artifacts[0].problem.as_deref(),
+        Some("wrong_version")
+    );
+    assert!(runs[1].1.passed);
+    let other = l.get(&new).await.unwrap();
+    assert_eq!(other.release().unwrap().tag.as_deref(), Some("v2.0.0"));
+    assert_eq!(runway_ledger::artifact_runs(&other).len(), 1);
+    // An export carries the runs and imports back.
+    let export = l.export(&Filter::default()).await.unwrap();
+    assert!(
+        serde_json::to_string(&export)
+            .unwrap()
+            .contains("\"fact\":\"artifacts\"")
+    );
+    l.close().await;
 }
