@@ -750,7 +750,10 @@ url = "http://127.0.0.1:9093/hook"
             "url = \"http://127.0.0.1:9093/hook\"\nttl = \"1h\"",
         ))
         .unwrap_err();
-        assert!(e.contains("only an `alertmanager` notifier takes `ttl`"), "{e}");
+        assert!(
+            e.contains("only an `alertmanager` notifier takes `ttl`"),
+            "{e}"
+        );
         let e = parse(&GOOD.replace(
             "url = \"http://127.0.0.1:9093/hook\"",
             "url = \"http://127.0.0.1:9093/hook\"\nheaders = { \"bad header\" = \"x\" }",

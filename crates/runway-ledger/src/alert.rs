@@ -39,9 +39,13 @@ impl AlertState {
     }
 
     pub fn parse(s: &str) -> Option<AlertState> {
-        [AlertState::Pending, AlertState::Firing, AlertState::Resolved]
-            .into_iter()
-            .find(|x| x.as_str() == s)
+        [
+            AlertState::Pending,
+            AlertState::Firing,
+            AlertState::Resolved,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
     }
 }
 
@@ -253,12 +257,10 @@ pub(crate) fn select_outbox() -> String {
     format!("SELECT {OUTBOX_COLUMNS} FROM alert_outbox WHERE alert_id = $1 ORDER BY id")
 }
 
-pub(crate) const MARK_SENT: &str =
-    "UPDATE alert_outbox SET attempts = attempts + 1, sent_us = $1, last_error = NULL \
+pub(crate) const MARK_SENT: &str = "UPDATE alert_outbox SET attempts = attempts + 1, sent_us = $1, last_error = NULL \
      WHERE id = $2 AND sent_us IS NULL";
 
-pub(crate) const MARK_FAILED: &str =
-    "UPDATE alert_outbox SET attempts = attempts + 1, last_error = $1, next_attempt_us = $2 \
+pub(crate) const MARK_FAILED: &str = "UPDATE alert_outbox SET attempts = attempts + 1, last_error = $1, next_attempt_us = $2 \
      WHERE id = $3 AND sent_us IS NULL";
 
 pub(crate) const NOTIFIER_SENT: &str = "INSERT INTO notifier_state (notifier, attempts, sent, \

@@ -29,8 +29,8 @@ use chrono::{DateTime, Utc};
 use runway_core::{CheckResult, Redactor, Report, Severity};
 
 pub use alert::{
-    AlertPruneStats, AlertRecord, AlertState, Delivery, NewNotification, Notification, NotifierState,
-    NotifyEvent,
+    AlertPruneStats, AlertRecord, AlertState, Delivery, NewNotification, Notification,
+    NotifierState, NotifyEvent,
 };
 pub use backend::{PostgresLedger, SqliteLedger};
 pub use deployment::{

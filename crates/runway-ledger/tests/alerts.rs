@@ -159,7 +159,10 @@ async fn notifications_are_queued_once_and_retried_until_sent(f: &Fresh) {
     assert_eq!(l.due_notifications(now, 1).await.unwrap().len(), 1);
     let states = l.notifier_states().await.unwrap();
     assert_eq!(
-        states.iter().map(|s| (s.notifier.as_str(), s.pending)).collect::<Vec<_>>(),
+        states
+            .iter()
+            .map(|s| (s.notifier.as_str(), s.pending))
+            .collect::<Vec<_>>(),
         vec![("oncall", 1), ("slack", 1)]
     );
     assert!(states.iter().all(|s| s.attempts == 0 && !s.is_failing()));
@@ -183,7 +186,13 @@ async fn notifications_are_queued_once_and_retried_until_sent(f: &Fresh) {
     let later = l.due_notifications(retry_at, 100).await.unwrap();
     let retried = later.iter().find(|n| n.id == oncall.id).unwrap();
     assert_eq!(retried.attempts, 1);
-    assert!(retried.last_error.as_deref().unwrap().contains("nothing listens"));
+    assert!(
+        retried
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("nothing listens")
+    );
     let s = l.notifier_states().await.unwrap();
     let o = s.iter().find(|s| s.notifier == "oncall").unwrap();
     assert!(o.is_failing());

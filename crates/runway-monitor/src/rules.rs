@@ -130,7 +130,9 @@ mod tests {
             cert_days: Some(20.0),
             token_expiry_secs: None,
             summary: Summary::default(),
-            failed_checks: reason.map(|_| vec!["mcp.handshake".to_owned()]).unwrap_or_default(),
+            failed_checks: reason
+                .map(|_| vec!["mcp.handshake".to_owned()])
+                .unwrap_or_default(),
         }
     }
 
