@@ -505,7 +505,7 @@ fn npm_publish(registry: &Server, npmrc: &Path, version: &str, prints: &str) {
     std::fs::write(
         pkg.path().join("package.json"),
         format!(
-            r#"{{"name": "@acme/demo-cli", "version": "{version}", "bin": {{"demo-cli": "bin/cli.js"}}}}"#
+            r#"{{"name": "@acme/demo-cli", "version": "{version}", "files": ["bin"], "bin": {{"demo-cli": "bin/cli.js"}}}}"#
         ),
     )
     .unwrap();
@@ -519,8 +519,9 @@ fn npm_publish(registry: &Server, npmrc: &Path, version: &str, prints: &str) {
         .args(["publish", "--access", "public", "--registry", &registry.url])
         .arg("--userconfig")
         .arg(npmrc)
+        // Outside the package: npm would pack its own growing log otherwise.
         .arg("--cache")
-        .arg(pkg.path().join(".cache"))
+        .arg(npmrc.with_file_name("npm-cache"))
         .timeout(INSTALL)
         .run()
         .success();
