@@ -13,6 +13,7 @@ pub mod ledger;
 pub mod monitor;
 pub mod release;
 pub mod token;
+mod validate;
 
 use std::{
     collections::BTreeMap,
