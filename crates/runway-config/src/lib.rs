@@ -13,6 +13,7 @@ pub mod ledger;
 pub mod monitor;
 pub mod release;
 pub mod token;
+pub mod web;
 
 use std::{
     collections::BTreeMap,
@@ -30,6 +31,7 @@ pub use ledger::LedgerConfig;
 pub use monitor::{AlertConfig, MonitorConfig, NotifierConfig};
 pub use release::ReleaseConfig;
 pub use token::TokenError;
+pub use web::WebConfig;
 
 /// The file name Runway looks for.
 pub const FILE_NAME: &str = "runway.toml";
@@ -53,6 +55,9 @@ pub struct Config {
     /// Where alerts go.
     #[serde(default)]
     pub notifiers: monitor::Notifiers,
+    /// `runway monitor --listen`: the dashboard, status page and API.
+    #[serde(default)]
+    pub web: WebConfig,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
