@@ -10,10 +10,12 @@ pub mod environment;
 mod error;
 pub mod interpolate;
 pub mod ledger;
+pub mod mcp;
 pub mod monitor;
 pub mod release;
 pub mod token;
 pub mod web;
+mod validate;
 
 use std::{
     collections::BTreeMap,
@@ -28,6 +30,7 @@ pub use deploy::{
 pub use environment::EnvironmentConfig;
 pub use error::ConfigError;
 pub use ledger::LedgerConfig;
+pub use mcp::McpConfig;
 pub use monitor::{AlertConfig, MonitorConfig, NotifierConfig};
 pub use release::ReleaseConfig;
 pub use token::TokenError;
@@ -58,6 +61,9 @@ pub struct Config {
     /// `runway monitor --listen`: the dashboard, status page and API.
     #[serde(default)]
     pub web: WebConfig,
+    /// What `runway mcp` lets a client do.
+    #[serde(default)]
+    pub mcp: McpConfig,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -129,6 +135,9 @@ impl Config {
     /// Checks that cannot be expressed in serde types (cross-field rules).
     fn validate(&self, path: &Path, text: &str) -> Result<(), ConfigError> {
         self.release
+            .validate()
+            .map_err(|(field, message)| ConfigError::invalid_at(path, text, &field, message))?;
+        self.mcp
             .validate()
             .map_err(|(field, message)| ConfigError::invalid_at(path, text, &field, message))?;
         for (name, env) in &self.environments {
