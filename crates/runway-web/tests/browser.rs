@@ -42,11 +42,10 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// `target/artifacts/` of the workspace, where CI collects artifacts
+/// (whatever `CARGO_TARGET_DIR` says: CI builds elsewhere).
 fn artifacts_dir() -> std::path::PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
-    let dir = target.join("artifacts");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/artifacts");
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
