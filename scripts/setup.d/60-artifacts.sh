@@ -2,14 +2,14 @@
 # Package indexes for `runway release verify-artifacts`'s tests
 # (crates/runway/tests/release_artifacts.rs): `pypiserver` from PyPI in a venv
 # (with setuptools, so a test builds its wheel offline with
-# `--no-build-isolation`) and `verdaccio` from npm, both under target/artifacts.
+# `--no-build-isolation`) and `verdaccio` from npm, both under target/verify-artifacts (target/artifacts is what CI collects).
 # Each test starts its own index on 127.0.0.1 with its own storage. Installs
 # only what is missing; appends `export RUNWAY_TEST_PYPISERVER=...`,
 # `RUNWAY_TEST_ARTIFACTS_PYTHON=...` and `RUNWAY_TEST_VERDACCIO=...` to
 # $RUNWAY_TEST_ENV.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-root="$PWD/target/artifacts"
+root="$PWD/target/verify-artifacts"
 : "${RUNWAY_TEST_ENV:=$PWD/target/test-env.sh}"
 PYPISERVER_VERSION="${RUNWAY_TEST_PYPISERVER_VERSION:-2.4.2}"
 SETUPTOOLS_VERSION="${RUNWAY_TEST_SETUPTOOLS_VERSION:-80.9.0}"
