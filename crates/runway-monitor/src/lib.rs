@@ -6,6 +6,7 @@
 //! feeds the web read model), and reads time only through tokio's clock and a
 //! [`clock::Clock`], so tests run hours of schedule under `tokio::time::pause()`.
 
+pub mod alerts;
 pub mod clock;
 pub mod outcome;
 pub mod rules;
