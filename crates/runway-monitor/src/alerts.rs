@@ -23,12 +23,13 @@
 
 use std::{
     collections::{BTreeMap, HashMap},
+    sync::Arc,
     time::Duration,
 };
 
 use chrono::{DateTime, Utc};
 use runway_config::monitor::{AlertConfig, Condition, Level, MaintenanceConfig, Metric};
-use runway_ledger::{AlertRecord, AlertState, NewNotification, NotifyEvent};
+use runway_ledger::{AlertRecord, AlertState, Ledger, LedgerError, NewNotification, NotifyEvent};
 
 use crate::{outcome::Outcome, rules::WindowStats};
 
@@ -212,10 +213,17 @@ impl AlertEngine {
         }
     }
 
-    /// Forgets an open instance (its save failed, e.g. another worker holds
-    /// it): the next evaluation starts from what the ledger says.
+    /// Forgets an open instance (its save failed): the next evaluation
+    /// starts from what the ledger says.
     pub fn forget(&mut self, fingerprint: &str) {
         self.open.remove(fingerprint);
+    }
+
+    /// Takes an open instance as the ledger holds it (another process opened it).
+    pub fn adopt(&mut self, alert: AlertRecord) {
+        if alert.is_open() {
+            self.open.insert(alert.fingerprint.clone(), alert);
+        }
     }
 
     /// The open instances, oldest first.
@@ -357,6 +365,103 @@ impl AlertEngine {
             alert: a,
             notify,
         })
+    }
+}
+
+/// The engine wired to the ledger: restores the open instances and recent
+/// runs at start, and after each run evaluates its environment's rules and
+/// stores every change with its notifications (one transaction each).
+pub struct AlertRunner {
+    engine: tokio::sync::Mutex<AlertEngine>,
+    ledger: Arc<dyn Ledger>,
+    wake: Option<Arc<tokio::sync::Notify>>,
+}
+
+impl AlertRunner {
+    /// Restores from `ledger`: its open instances, and the stored runs each
+    /// environment's longest window reaches back to at `now`.
+    pub async fn start(
+        rules: Vec<Rule>,
+        ledger: Arc<dyn Ledger>,
+        now: DateTime<Utc>,
+    ) -> Result<AlertRunner, LedgerError> {
+        let mut engine = AlertEngine::new(rules);
+        let closed = engine.restore(ledger.open_alerts().await?, now);
+        for c in closed {
+            ledger.save_alert(&c.alert, &c.notify).await?;
+        }
+        let mut reach: BTreeMap<String, Duration> = BTreeMap::new();
+        for r in engine.rules() {
+            let e = reach.entry(r.environment.clone()).or_default();
+            *e = (*e).max(r.window);
+        }
+        for (env, window) in reach {
+            let since = now - chrono::Duration::from_std(window).unwrap_or(chrono::Duration::MAX);
+            for r in ledger.monitor_results(&env, since).await? {
+                engine.observe(&Outcome::from_stored(&r));
+            }
+        }
+        Ok(AlertRunner {
+            engine: tokio::sync::Mutex::new(engine),
+            ledger,
+            wake: None,
+        })
+    }
+
+    /// Wakes the outbox whenever a change queued a notification.
+    pub fn with_waker(mut self, wake: Arc<tokio::sync::Notify>) -> AlertRunner {
+        self.wake = Some(wake);
+        self
+    }
+
+    /// Adds `outcome` to the history, evaluates its environment's rules at
+    /// `now` and stores what changed. Returns the changes stored.
+    pub async fn after_run(&self, outcome: &Outcome, now: DateTime<Utc>) -> Vec<Change> {
+        let mut engine = self.engine.lock().await;
+        engine.observe(outcome);
+        let changes = engine.evaluate(&outcome.environment, now);
+        let mut stored = Vec::new();
+        let mut queued = false;
+        for mut c in changes {
+            match self.ledger.save_alert(&c.alert, &c.notify).await {
+                Ok(id) => {
+                    c.alert.id = id;
+                    engine.stored(&c.alert.fingerprint, id);
+                    queued |= !c.notify.is_empty();
+                    stored.push(c);
+                }
+                Err(e) => {
+                    tracing::error!(
+                        alert = %c.alert.rule,
+                        environment = %c.alert.environment,
+                        "cannot store an alert: {e}"
+                    );
+                    engine.forget(&c.alert.fingerprint);
+                    // Another monitor opened it first: continue from its instance.
+                    if matches!(e, LedgerError::Duplicate { .. })
+                        && let Ok(open) = self.ledger.open_alerts().await
+                        && let Some(a) = open.into_iter().find(|a| a.fingerprint == c.alert.fingerprint)
+                    {
+                        engine.adopt(a);
+                    }
+                }
+            }
+        }
+        if queued && let Some(w) = &self.wake {
+            w.notify_one();
+        }
+        stored
+    }
+
+    /// The open instances as this process sees them.
+    pub async fn open_alerts(&self) -> Vec<AlertRecord> {
+        self.engine
+            .lock()
+            .await
+            .open_alerts()
+            .into_iter()
+            .cloned()
+            .collect()
     }
 }
 

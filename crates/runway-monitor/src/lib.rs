@@ -8,10 +8,14 @@
 
 pub mod alerts;
 pub mod clock;
+pub mod notify;
 pub mod outcome;
 pub mod rules;
 pub mod scheduler;
+pub mod token;
 
 pub use clock::{Clock, TokioClock};
 pub use outcome::{EnvStatus, Outcome, Reason};
+pub use alerts::{AlertEngine, AlertRunner, Rule};
+pub use notify::{Notifier, Outbox};
 pub use scheduler::{EngineProber, Job, Prober, RunStats, Scheduler, Sink};
