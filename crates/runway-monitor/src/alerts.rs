@@ -301,9 +301,7 @@ impl AlertEngine {
             (Some(mut a), false) => {
                 a.clears += 1;
                 a.hits = 0;
-                if a.state == AlertState::Pending
-                    || a.clears >= i64::from(rule.success_threshold)
-                {
+                if a.state == AlertState::Pending || a.clears >= i64::from(rule.success_threshold) {
                     a.state = AlertState::Resolved;
                     a.resolved_at = Some(now);
                     (Transition::Resolved, a)
@@ -440,7 +438,9 @@ impl AlertRunner {
                     // Another monitor opened it first: continue from its instance.
                     if matches!(e, LedgerError::Duplicate { .. })
                         && let Ok(open) = self.ledger.open_alerts().await
-                        && let Some(a) = open.into_iter().find(|a| a.fingerprint == c.alert.fingerprint)
+                        && let Some(a) = open
+                            .into_iter()
+                            .find(|a| a.fingerprint == c.alert.fingerprint)
                     {
                         engine.adopt(a);
                     }

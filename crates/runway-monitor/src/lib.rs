@@ -14,8 +14,8 @@ pub mod rules;
 pub mod scheduler;
 pub mod token;
 
-pub use clock::{Clock, TokioClock};
-pub use outcome::{EnvStatus, Outcome, Reason};
 pub use alerts::{AlertEngine, AlertRunner, Rule};
+pub use clock::{Clock, TokioClock};
 pub use notify::{Notifier, Outbox};
+pub use outcome::{EnvStatus, Outcome, Reason};
 pub use scheduler::{EngineProber, Job, Prober, RunStats, Scheduler, Sink};

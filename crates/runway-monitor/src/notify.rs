@@ -175,7 +175,9 @@ impl Notifier {
             p.get(k)
                 .and_then(|v| serde_json::from_value::<DateTime<Utc>>(v.clone()).ok())
         };
-        let starts = time("fired_at").or_else(|| time("started_at")).unwrap_or(now);
+        let starts = time("fired_at")
+            .or_else(|| time("started_at"))
+            .unwrap_or(now);
         let ends = match n.event {
             NotifyEvent::Resolved => time("resolved_at").unwrap_or(now),
             _ => now + chrono::Duration::from_std(self.ttl).unwrap_or(chrono::Duration::days(1)),
@@ -279,13 +281,7 @@ pub fn strip_urls(s: &str) -> String {
     out.push_str(rest);
     // Anything still shaped like a URL goes too.
     out.split(' ')
-        .map(|w| {
-            if w.contains("://") {
-                "[url]"
-            } else {
-                w
-            }
-        })
+        .map(|w| if w.contains("://") { "[url]" } else { w })
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -378,7 +374,11 @@ impl Outbox {
     /// stopping at its first notification that still fails.
     pub async fn flush(&self, clock: &dyn Clock) -> FlushStats {
         let mut stats = FlushStats::default();
-        let due = match self.ledger.due_notifications(clock.now(), FLUSH_BATCH).await {
+        let due = match self
+            .ledger
+            .due_notifications(clock.now(), FLUSH_BATCH)
+            .await
+        {
             Ok(d) => d,
             Err(e) => {
                 tracing::warn!("cannot read the notification outbox: {e}");
@@ -554,7 +554,10 @@ mod tests {
         let e = strip_urls(
             "error sending request for url (https://hooks.example/services/T000/B000/sekrit-slack-token): connection refused",
         );
-        assert_eq!(e, "error sending request to the notifier: connection refused");
+        assert_eq!(
+            e,
+            "error sending request to the notifier: connection refused"
+        );
         assert_eq!(strip_urls("see https://x.example/a/b now"), "see [url] now");
     }
 
@@ -565,7 +568,10 @@ mod tests {
         let (url, body) = slack.render(&note(NotifyEvent::Firing), now);
         assert!(url.ends_with("/sekrit-slack-token"));
         let text = body["text"].as_str().unwrap();
-        assert!(text.contains("*[CRITICAL] api-down* on `prod` is firing"), "{text}");
+        assert!(
+            text.contains("*[CRITICAL] api-down* on `prod` is firing"),
+            "{text}"
+        );
 
         let hook = Notifier::from_config("hook", &config("webhook", ""), lookup).unwrap();
         let (_, body) = hook.render(&note(NotifyEvent::Firing), now);
@@ -574,7 +580,10 @@ mod tests {
 
         let am = Notifier::from_config(
             "am",
-            &toml::from_str("type = \"alertmanager\"\nurl = \"http://127.0.0.1:9093/\"\nttl = \"1h\"").unwrap(),
+            &toml::from_str(
+                "type = \"alertmanager\"\nurl = \"http://127.0.0.1:9093/\"\nttl = \"1h\"",
+            )
+            .unwrap(),
             lookup,
         )
         .unwrap();
@@ -591,7 +600,10 @@ mod tests {
             "http://127.0.0.1:8787/?environment=prod&alert=api-down"
         );
         let (_, body) = am.render(&note(NotifyEvent::Resolved), now);
-        assert_eq!(body[0]["endsAt"], "2026-11-30T10:05:00.000Z", "its real end");
+        assert_eq!(
+            body[0]["endsAt"], "2026-11-30T10:05:00.000Z",
+            "its real end"
+        );
     }
 
     #[test]

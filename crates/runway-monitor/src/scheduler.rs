@@ -258,11 +258,11 @@ async fn run_job(
 ) -> Outcome {
     let at = clock.now();
     let maintenance = job.in_maintenance(at);
-    let mut outcome =
-        match tokio::time::timeout(job.timeout, prober.probe(&job.environment)).await {
-            Ok(report) => Outcome::from_report(&job.environment, at, &report, maintenance),
-            Err(_) => Outcome::timed_out(&job.environment, at, job.timeout, maintenance),
-        };
+    let mut outcome = match tokio::time::timeout(job.timeout, prober.probe(&job.environment)).await
+    {
+        Ok(report) => Outcome::from_report(&job.environment, at, &report, maintenance),
+        Err(_) => Outcome::timed_out(&job.environment, at, job.timeout, maintenance),
+    };
     if let Some(exp) = job.token_expires_at {
         outcome.token_expiry_secs = Some((exp - at).num_milliseconds() as f64 / 1000.0);
     }

@@ -55,10 +55,7 @@ mod tests {
     fn reads_exp_from_a_jwt_and_nothing_from_anything_else() {
         // {"alg":"none"} . {"sub":"monitor","exp":1796000000} . sig
         let t = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJtb25pdG9yIiwiZXhwIjoxNzk2MDAwMDAwfQ.c2ln";
-        assert_eq!(
-            jwt_expiry(t).map(|d| d.timestamp()),
-            Some(1_796_000_000)
-        );
+        assert_eq!(jwt_expiry(t).map(|d| d.timestamp()), Some(1_796_000_000));
         assert_eq!(base64url("aGk").as_deref(), Some(&b"hi"[..]));
         assert_eq!(base64url("aGk=").as_deref(), Some(&b"hi"[..]));
         assert_eq!(jwt_expiry("opaque-token-123"), None);

@@ -118,7 +118,10 @@ async fn an_alert_arrives_in_alertmanager_resolves_and_is_sent_once() {
         std::process::Command::new(&bin)
             .arg(format!("--web.listen-address=127.0.0.1:{port}"))
             .arg("--cluster.listen-address=")
-            .arg(format!("--storage.path={}", dir.path().join("data").display()))
+            .arg(format!(
+                "--storage.path={}",
+                dir.path().join("data").display()
+            ))
             .arg(format!("--config.file={}", config.display()))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -132,10 +135,14 @@ async fn an_alert_arrives_in_alertmanager_resolves_and_is_sent_once() {
         .timeout(Duration::from_secs(5))
         .build()
         .unwrap();
-    poll("Alertmanager to be ready", Duration::from_secs(30), async || {
-        let r = http.get(format!("{base}/-/ready")).send().await.ok()?;
-        r.status().is_success().then_some(())
-    })
+    poll(
+        "Alertmanager to be ready",
+        Duration::from_secs(30),
+        async || {
+            let r = http.get(format!("{base}/-/ready")).send().await.ok()?;
+            r.status().is_success().then_some(())
+        },
+    )
     .await;
 
     let ledger_url = LedgerUrl::parse("sqlite://ledger.db", dir.path()).unwrap();
@@ -177,20 +184,24 @@ async fn an_alert_arrives_in_alertmanager_resolves_and_is_sent_once() {
         );
         assert_eq!(outbox.flush(&clock).await, Default::default());
     }
-    let active = poll("the alert in GET /api/v2/alerts", Duration::from_secs(10), async || {
-        let v: serde_json::Value = http
-            .get(format!("{base}/api/v2/alerts"))
-            .send()
-            .await
-            .ok()?
-            .json()
-            .await
-            .ok()?;
-        v.as_array()?
-            .iter()
-            .find(|a| a["labels"]["alertname"] == "api-down")
-            .cloned()
-    })
+    let active = poll(
+        "the alert in GET /api/v2/alerts",
+        Duration::from_secs(10),
+        async || {
+            let v: serde_json::Value = http
+                .get(format!("{base}/api/v2/alerts"))
+                .send()
+                .await
+                .ok()?
+                .json()
+                .await
+                .ok()?;
+            v.as_array()?
+                .iter()
+                .find(|a| a["labels"]["alertname"] == "api-down")
+                .cloned()
+        },
+    )
     .await;
     assert_eq!(active["labels"]["environment"], "prod");
     assert_eq!(active["labels"]["severity"], "critical");
@@ -201,39 +212,51 @@ async fn an_alert_arrives_in_alertmanager_resolves_and_is_sent_once() {
     );
     let ends: chrono::DateTime<Utc> = active["endsAt"].as_str().unwrap().parse().unwrap();
     assert!(ends > Utc::now() + chrono::Duration::hours(23), "{ends}");
-    poll("Alertmanager's firing notification", Duration::from_secs(15), async || {
-        let s = seen.lock().unwrap();
-        s.iter().any(|n| n["status"] == "firing").then_some(())
-    })
+    poll(
+        "Alertmanager's firing notification",
+        Duration::from_secs(15),
+        async || {
+            let s = seen.lock().unwrap();
+            s.iter().any(|n| n["status"] == "firing").then_some(())
+        },
+    )
     .await;
 
     // Back up: it resolves in Alertmanager.
     let resolved = runner.after_run(&run(true), Utc::now()).await;
     assert_eq!(resolved[0].notify.len(), 1);
     assert_eq!(outbox.flush(&clock).await.sent, 1);
-    poll("the alert to leave the active alerts", Duration::from_secs(10), async || {
-        let v: serde_json::Value = http
-            .get(format!("{base}/api/v2/alerts?active=true"))
-            .send()
-            .await
-            .ok()?
-            .json()
-            .await
-            .ok()?;
-        let still = v.as_array()?.iter().any(|a| {
-            a["labels"]["alertname"] == "api-down"
-                && a["endsAt"]
-                    .as_str()
-                    .and_then(|e| e.parse::<chrono::DateTime<Utc>>().ok())
-                    .is_some_and(|e| e > Utc::now())
-        });
-        (!still).then_some(())
-    })
+    poll(
+        "the alert to leave the active alerts",
+        Duration::from_secs(10),
+        async || {
+            let v: serde_json::Value = http
+                .get(format!("{base}/api/v2/alerts?active=true"))
+                .send()
+                .await
+                .ok()?
+                .json()
+                .await
+                .ok()?;
+            let still = v.as_array()?.iter().any(|a| {
+                a["labels"]["alertname"] == "api-down"
+                    && a["endsAt"]
+                        .as_str()
+                        .and_then(|e| e.parse::<chrono::DateTime<Utc>>().ok())
+                        .is_some_and(|e| e > Utc::now())
+            });
+            (!still).then_some(())
+        },
+    )
     .await;
-    poll("Alertmanager's resolved notification", Duration::from_secs(15), async || {
-        let s = seen.lock().unwrap();
-        s.iter().any(|n| n["status"] == "resolved").then_some(())
-    })
+    poll(
+        "Alertmanager's resolved notification",
+        Duration::from_secs(15),
+        async || {
+            let s = seen.lock().unwrap();
+            s.iter().any(|n| n["status"] == "resolved").then_some(())
+        },
+    )
     .await;
     // Give a duplicate the time to show up (two group intervals), then count.
     tokio::time::sleep(Duration::from_millis(2500)).await;

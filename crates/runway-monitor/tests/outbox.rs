@@ -147,7 +147,10 @@ async fn a_notifier_that_is_down_gets_everything_once_when_it_is_back() {
     assert_eq!((s.pending, s.attempts, s.consecutive_failures), (1, 2, 2));
     let err = s.last_error.clone().unwrap();
     assert!(err.contains("connect"), "{err}");
-    assert!(!err.contains(SECRET_PATH) && !err.contains("127.0.0.1:"), "{err}");
+    assert!(
+        !err.contains(SECRET_PATH) && !err.contains("127.0.0.1:"),
+        "{err}"
+    );
     // Not due again before its backoff.
     assert_eq!(outbox.flush(&clock).await, Default::default());
     drop((runner, outbox));

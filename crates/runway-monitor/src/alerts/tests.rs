@@ -111,7 +111,10 @@ async fn thresholds_hold_back_firing_and_resolving() {
     assert_eq!(c.transition, Transition::Fired);
     assert_eq!(c.alert.state, AlertState::Firing);
     assert_eq!(c.alert.id, 7, "the stored id is kept");
-    assert_eq!(c.alert.fired_at, Some(monday() + chrono::Duration::minutes(4)));
+    assert_eq!(
+        c.alert.fired_at,
+        Some(monday() + chrono::Duration::minutes(4))
+    );
     assert_eq!(
         events(&c),
         vec![
@@ -130,7 +133,10 @@ async fn thresholds_hold_back_firing_and_resolving() {
     // A failure in between starts the count again.
     let c = d.step(MIN, false).await.unwrap();
     assert_eq!((c.alert.state, c.alert.clears), (AlertState::Firing, 0));
-    assert!(c.notify.is_empty(), "still the same alert: no second firing");
+    assert!(
+        c.notify.is_empty(),
+        "still the same alert: no second firing"
+    );
     d.step(MIN, true).await.unwrap();
     let c = d.step(MIN, true).await.unwrap();
     assert_eq!(c.transition, Transition::Resolved);
@@ -199,7 +205,10 @@ async fn reminders_repeat_while_firing_and_stop_on_resolve() {
         }
     }
     let c = resolved.expect("resolves once the window is clean");
-    assert_eq!(events(&c), vec![("oncall".to_owned(), NotifyEvent::Resolved)]);
+    assert_eq!(
+        events(&c),
+        vec![("oncall".to_owned(), NotifyEvent::Resolved)]
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -237,7 +246,11 @@ async fn a_mute_window_holds_notifications_back_and_announces_after() {
     assert_eq!(c.notify.len(), 2);
     assert!(c.notify.iter().all(|n| n.event == NotifyEvent::Firing));
     let c = d.step(MIN, true).await.unwrap();
-    assert_eq!(c.notify.len(), 2, "its firing was announced, so is its resolve");
+    assert_eq!(
+        c.notify.len(),
+        2,
+        "its firing was announced, so is its resolve"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -361,7 +374,11 @@ fn history_is_bounded_by_the_longest_window() {
     // Late arrival lands in order.
     h.push(run(t + chrono::Duration::seconds(95 * 60 + 30), false));
     let runs = h.runs("prod");
-    assert_eq!(runs.len(), 11, "ten minutes of one-minute runs, plus the late one");
+    assert_eq!(
+        runs.len(),
+        11,
+        "ten minutes of one-minute runs, plus the late one"
+    );
     assert!(runs.windows(2).all(|w| w[0].at <= w[1].at));
     h.push(Outcome {
         environment: "unwatched".into(),
