@@ -14,6 +14,7 @@ pub mod mcp;
 pub mod monitor;
 pub mod release;
 pub mod token;
+mod validate;
 
 use std::{
     collections::BTreeMap,
