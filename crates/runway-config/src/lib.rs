@@ -12,6 +12,7 @@ pub mod interpolate;
 pub mod ledger;
 pub mod monitor;
 pub mod release;
+pub mod sources;
 pub mod token;
 
 use std::{
