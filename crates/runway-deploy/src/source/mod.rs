@@ -77,9 +77,11 @@ impl Condition {
             }
         } else {
             // Validation guarantees one form; `increase` is the last.
-            Expr::Increase(c.increase.clone().unwrap_or_else(|| {
-                Selector::parse("up").expect("a constant selector parses")
-            }))
+            Expr::Increase(
+                c.increase
+                    .clone()
+                    .unwrap_or_else(|| Selector::parse("up").expect("a constant selector parses")),
+            )
         };
         Condition {
             name: c.name.trim().to_owned(),
@@ -373,7 +375,12 @@ impl Sources {
     }
 
     /// Puts `source` behind the conditions of `kind`, with its error limit.
-    pub fn with_source(mut self, kind: SourceKind, source: Box<dyn Source>, error_limit: u32) -> Self {
+    pub fn with_source(
+        mut self,
+        kind: SourceKind,
+        source: Box<dyn Source>,
+        error_limit: u32,
+    ) -> Self {
         match kind {
             SourceKind::Metrics => {
                 self.metrics = Some(source);
@@ -425,7 +432,8 @@ impl Sources {
     /// Reads and judges every condition once. A condition whose source has
     /// none is an error reading.
     pub async fn tick(&mut self) -> Vec<Evaluation> {
-        let mut readings: Vec<Reading> = vec![Reading::Error("no source".into()); self.conditions.len()];
+        let mut readings: Vec<Reading> =
+            vec![Reading::Error("no source".into()); self.conditions.len()];
         for kind in [SourceKind::Metrics, SourceKind::Prometheus] {
             let idx = self.indices(kind);
             if idx.is_empty() {
@@ -439,7 +447,10 @@ impl Sources {
             };
             let got = match src {
                 Some(src) => src.read(&refs).await,
-                None => vec![Reading::Error(format!("no `{}` source is configured", kind.as_str())); idx.len()],
+                None => vec![
+                    Reading::Error(format!("no `{}` source is configured", kind.as_str()));
+                    idx.len()
+                ],
             };
             for (i, r) in idx.into_iter().zip(got) {
                 readings[i] = r;
