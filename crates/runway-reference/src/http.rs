@@ -196,9 +196,9 @@ impl HttpState {
                 .chain(&self.user_tokens)
                 .any(|t| same_secret(presented, t.expose()));
             known
-                && !faults
+                && faults
                     .reject_tokens
-                    .is_some_and(|pct| crate::faults::token_bucket(presented) < pct)
+                    .is_none_or(|pct| crate::faults::token_bucket(presented) >= pct)
         };
         if let Some(presented) = bearer {
             if accepted(presented) {
