@@ -177,6 +177,58 @@ impl Env {
         }
     }
 
+    /// The traffic conditions of `[analysis]` with their sources, judging
+    /// `version`; `previous` is the version the baselines are read for.
+    /// `None` when there are none.
+    pub fn sources(
+        &self,
+        version: &str,
+        previous: Option<&str>,
+    ) -> anyhow::Result<Option<runway_deploy::source::Sources>> {
+        let Some(a) = self.config.analysis.as_ref() else {
+            return Ok(None);
+        };
+        if a.conditions.is_empty() {
+            return Ok(None);
+        }
+        let mut a = a.clone();
+        let interpolate = |field: &str, raw: &str| -> anyhow::Result<String> {
+            runway_config::interpolate::interpolate_env(raw).map_err(|var| {
+                UsageError::new(format!(
+                    "`environments.{}.analysis.{field}` uses `${{{var}}}`, which is not set",
+                    self.name
+                ))
+                .into()
+            })
+        };
+        if let Some(m) = a.metrics.as_mut()
+            && let Some(u) = &m.url
+        {
+            m.url = Some(interpolate("metrics.url", u)?);
+        }
+        if let Some(p) = a.prometheus.as_mut() {
+            p.url = interpolate("prometheus.url", &p.url)?;
+        }
+        let path = self.config.metrics_path.as_deref().unwrap_or("/metrics");
+        let default_metrics = if path.starts_with("http://") || path.starts_with("https://") {
+            runway_verify::url::Url::parse(path).ok()
+        } else {
+            self.mcp_url().ok().and_then(|u| u.join(path).ok())
+        };
+        let vars = runway_deploy::source::prometheus::Vars {
+            version: version.to_owned(),
+            previous_version: previous.map(str::to_owned),
+            environment: self.name.clone(),
+        };
+        runway_deploy::source::Sources::from_config(&a, default_metrics, vars)
+            .map(Some)
+            .map_err(|e| {
+                UsageError::new(e)
+                    .with_hint("see `[environments.<name>.analysis]` in docs/environments.md")
+                    .into()
+            })
+    }
+
     pub fn sampler(&self) -> anyhow::Result<HttpSampler> {
         Ok(HttpSampler {
             health: self.health_url(),
@@ -603,6 +655,15 @@ async fn steps(
     done: &Done,
 ) -> anyhow::Result<runway_core::Exit> {
     let request = env.request(version, env.git_sha(version), confirm(run.yes));
+    // The traffic conditions' baselines: the previous version, while it still serves.
+    let mut sources = if run.watch {
+        env.sources(version, previous.map(|p| p.version.as_str()))?
+    } else {
+        None
+    };
+    if let Some(s) = sources.as_mut() {
+        s.capture_baseline().await;
+    }
     let deployed = match env.target.deploy(&request).await {
         Ok(d) => d,
         Err(e) => {
@@ -656,18 +717,26 @@ async fn steps(
             humantime::format_duration(criteria.detection_delay()),
         );
         let sampler = env.sampler()?;
-        let out = analysis::watch(&sampler, &criteria, std::future::pending(), |s, n| {
-            eprintln!(
-                "  sample {n}: {} {:.0} ms{}",
-                if s.failed() { "FAIL" } else { "ok" },
-                s.latency_ms,
-                s.error
-                    .as_deref()
-                    .map(|e| format!(" ({e})"))
-                    .unwrap_or_default()
-            );
-        })
+        let out = analysis::watch_with(
+            &sampler,
+            sources.as_mut(),
+            &criteria,
+            std::future::pending(),
+            |s, n| {
+                eprintln!(
+                    "  sample {n}: {} {:.0} ms{}",
+                    if s.failed() { "FAIL" } else { "ok" },
+                    s.latency_ms,
+                    s.error
+                        .as_deref()
+                        .map(|e| format!(" ({e})"))
+                        .unwrap_or_default()
+                );
+            },
+            print_evaluations,
+        )
         .await;
+        print_conditions(&out);
         env.ledger
             .add_deployment_fact(id, &analysis_fact(&out, &criteria))
             .await?;
@@ -724,6 +793,38 @@ async fn steps(
             outln!("{version} is live on {} (deployment `{id}`)", env.name)?;
             Ok(runway_core::Exit::Success)
         }
+    }
+}
+
+/// One line per condition judged at a tick.
+fn print_evaluations(evals: &[runway_deploy::source::Evaluation]) {
+    for e in evals {
+        eprintln!(
+            "    condition `{}` ({}): {}: {}",
+            e.condition,
+            e.source.as_str(),
+            if e.error { "error" } else { e.verdict.as_str() },
+            e.message
+        );
+    }
+}
+
+/// Each condition over the whole watch.
+fn print_conditions(out: &WatchOutcome) {
+    for c in &out.conditions {
+        eprintln!(
+            "  condition `{}` ({}): {} ({} passed, {} failed, {} empty, {} errors{})",
+            c.condition,
+            c.source.as_str(),
+            c.verdict.as_str(),
+            c.passed,
+            c.failed,
+            c.empty,
+            c.errors,
+            c.last_value
+                .map(|v| format!(", last {}", runway_deploy::source::num(v)))
+                .unwrap_or_default()
+        );
     }
 }
 
@@ -1102,22 +1203,32 @@ pub async fn watch_now(env: &Env, bake: Option<Duration>) -> anyhow::Result<runw
         humantime::format_duration(criteria.interval),
         humantime::format_duration(criteria.detection_delay())
     );
+    let running = env.target.current().await.ok().flatten().map(|d| d.version);
+    let mut sources = env.sources(running.as_deref().unwrap_or_default(), None)?;
     let shutdown = shutdown_signal();
     let stop = async move {
         signalled(shutdown).await;
     };
-    let out = analysis::watch(&sampler, &criteria, stop, |s, n| {
-        eprintln!(
-            "  sample {n}: {} {:.0} ms{}",
-            if s.failed() { "FAIL" } else { "ok" },
-            s.latency_ms,
-            s.error
-                .as_deref()
-                .map(|e| format!(" ({e})"))
-                .unwrap_or_default()
-        );
-    })
+    let out = analysis::watch_with(
+        &sampler,
+        sources.as_mut(),
+        &criteria,
+        stop,
+        |s, n| {
+            eprintln!(
+                "  sample {n}: {} {:.0} ms{}",
+                if s.failed() { "FAIL" } else { "ok" },
+                s.latency_ms,
+                s.error
+                    .as_deref()
+                    .map(|e| format!(" ({e})"))
+                    .unwrap_or_default()
+            );
+        },
+        print_evaluations,
+    )
     .await;
+    print_conditions(&out);
     if let Some(latest) = env.history().await?.first() {
         env.ledger
             .add_deployment_fact(&latest.id, &analysis_fact(&out, &criteria))

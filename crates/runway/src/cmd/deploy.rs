@@ -216,6 +216,26 @@ pub async fn plan(ctx: &Ctx, args: PlanArgs) -> anyhow::Result<Exit> {
         criteria.p95_max_ms,
         humantime::format_duration(criteria.detection_delay())
     )?;
+    for c in env
+        .config
+        .analysis
+        .iter()
+        .flat_map(|a| &a.conditions)
+        .map(runway_deploy::source::Condition::from_config)
+    {
+        outln!(
+            "       condition `{}` ({}): {}; detection delay {}{}",
+            c.name,
+            c.source.as_str(),
+            c.describe(),
+            humantime::format_duration(criteria.detection_delay()),
+            match c.source {
+                runway_config::sources::SourceKind::Prometheus =>
+                    " plus the query's range and Prometheus' scrape interval",
+                runway_config::sources::SourceKind::Metrics => "",
+            }
+        )?;
+    }
     let policy = env.config.rollback.clone().unwrap_or_default();
     outln!(
         "    4. on failure: {}, open a {} incident",
