@@ -2,13 +2,16 @@
 # Peer MCP servers for the interoperability suite (crates/runway-verify/tests/interop.rs):
 # the TypeScript reference server `@modelcontextprotocol/server-everything` (npm), a
 # Python venv with the `mcp` 2.x SDK (speaks 2026-07-28 and the session era) and one
-# with `mcp` 1.x (FastMCP, session era only). Installs only what is missing, into
+# with `mcp` 1.x (FastMCP, session era only); and the MCP Inspector CLI
+# (`@modelcontextprotocol/inspector`), a client `runway mcp`'s tests drive
+# (crates/runway/tests/mcp_clients.rs). Installs only what is missing, into
 # target/interop, and exports the paths through $RUNWAY_TEST_ENV.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 EVERYTHING_VERSION="${RUNWAY_INTEROP_EVERYTHING_VERSION:-2026.8.31}"
 MCP2_VERSION="${RUNWAY_INTEROP_MCP2_VERSION:-2.3.0}"
 MCP1_VERSION="${RUNWAY_INTEROP_MCP1_VERSION:-1.30.0}"
+INSPECTOR_VERSION="${RUNWAY_INTEROP_INSPECTOR_VERSION:-2.12.0}"
 root="$PWD/target/interop"
 mkdir -p "$root"
 
@@ -23,6 +26,16 @@ if [ ! -f "$node_dir/.installed-$EVERYTHING_VERSION" ]; then
 fi
 if [ ! -f "$everything" ]; then
   everything="$(find "$node_dir/node_modules/@modelcontextprotocol/server-everything" -maxdepth 2 -name index.js | head -n1)"
+fi
+
+inspector_dir="$root/inspector"
+inspector="$inspector_dir/node_modules/.bin/mcp-inspector"
+if [ ! -f "$inspector_dir/.installed-$INSPECTOR_VERSION" ] || [ ! -x "$inspector" ]; then
+  echo "interop: installing @modelcontextprotocol/inspector@$INSPECTOR_VERSION" >&2
+  mkdir -p "$inspector_dir"
+  npm install --silent --no-audit --no-fund --prefix "$inspector_dir" \
+    "@modelcontextprotocol/inspector@$INSPECTOR_VERSION" >&2
+  touch "$inspector_dir/.installed-$INSPECTOR_VERSION"
 fi
 
 # Debian ships `venv` without `ensurepip` unless python3-venv is installed.
@@ -55,5 +68,6 @@ if [ -n "${RUNWAY_TEST_ENV:-}" ]; then
     echo "export RUNWAY_INTEROP_EVERYTHING=$everything"
     echo "export RUNWAY_INTEROP_PY_MCP2=$root/py-mcp2/bin/python"
     echo "export RUNWAY_INTEROP_PY_MCP1=$root/py-mcp1/bin/python"
+    echo "export RUNWAY_INTEROP_INSPECTOR=$inspector"
   } >> "$RUNWAY_TEST_ENV"
 fi

@@ -86,26 +86,6 @@ impl fmt::Display for TargetKind {
     }
 }
 
-fn command_line<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
-    let v = Vec::<String>::deserialize(d)?;
-    if v.first().is_none_or(|p| p.trim().is_empty()) {
-        return Err(D::Error::custom(
-            "a command is a non-empty list: the program, then its arguments (`[\"python3\", \"server.py\", \"{port}\"]`)",
-        ));
-    }
-    Ok(Some(v))
-}
-
-fn port<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u16>, D::Error> {
-    let v = u16::deserialize(d)?;
-    if v == 0 {
-        return Err(D::Error::custom(
-            "`0` is not a port the server can be reached on: give a fixed port (`18710`)",
-        ));
-    }
-    Ok(Some(v))
-}
-
 /// `[environments.<name>.deploy]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -121,10 +101,10 @@ pub struct DeployConfig {
 
     // `process`
     /// The server's command line, with `{version}` and `{port}` substituted.
-    #[serde(default, deserialize_with = "command_line")]
+    #[serde(default, deserialize_with = "crate::validate::command_line")]
     pub command: Option<Vec<String>>,
     /// The port the server listens on (`{port}`).
-    #[serde(default, deserialize_with = "port")]
+    #[serde(default, deserialize_with = "crate::validate::port")]
     pub port: Option<u16>,
     /// Working directory of the server, relative to the project root.
     pub workdir: Option<String>,
@@ -133,13 +113,13 @@ pub struct DeployConfig {
 
     // `command`
     /// Deploys `{version}` (`{image}`, `{sha}`): `["kubectl", "apply", "-f", "k8s.yaml"]`.
-    #[serde(default, deserialize_with = "command_line")]
+    #[serde(default, deserialize_with = "crate::validate::command_line")]
     pub deploy: Option<Vec<String>>,
     /// Rolls back to `{version}` (`{image}`, `{sha}`).
-    #[serde(default, deserialize_with = "command_line")]
+    #[serde(default, deserialize_with = "crate::validate::command_line")]
     pub rollback: Option<Vec<String>>,
     /// Prints what runs now; its first line, trimmed, is taken as the version.
-    #[serde(default, deserialize_with = "command_line")]
+    #[serde(default, deserialize_with = "crate::validate::command_line")]
     pub status: Option<Vec<String>>,
     /// Instructions for a step a human does (a Deploy button), confirmed on the terminal.
     pub manual: Option<String>,
@@ -618,17 +598,6 @@ impl Default for WindowConfig {
     }
 }
 
-fn ratio<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
-    let v = f64::deserialize(d)?;
-    if (0.0..=1.0).contains(&v) {
-        Ok(Some(v))
-    } else {
-        Err(D::Error::custom(format!(
-            "`{v}` must be between 0 and 1 (0.95 means 95%)"
-        )))
-    }
-}
-
 /// `[environments.<name>.analysis]`: the watch after a deploy.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -642,13 +611,13 @@ pub struct AnalysisConfig {
     /// Failing samples in a row that fail the watch early (default 3).
     pub consecutive_failures: Option<NonZeroU32>,
     /// Lowest share of healthy samples (default 0.95).
-    #[serde(default, deserialize_with = "ratio")]
+    #[serde(default, deserialize_with = "crate::validate::ratio")]
     pub availability_min: Option<f64>,
     /// Highest share of samples with a failed MCP call (default 0.05).
-    #[serde(default, deserialize_with = "ratio")]
+    #[serde(default, deserialize_with = "crate::validate::ratio")]
     pub error_rate_max: Option<f64>,
     /// Highest share of authenticated requests refused with 401/403 (default 0.10).
-    #[serde(default, deserialize_with = "ratio")]
+    #[serde(default, deserialize_with = "crate::validate::ratio")]
     pub auth_failure_max: Option<f64>,
     /// Highest p95 latency of the samples, in milliseconds (default 2000).
     pub p95_max_ms: Option<std::num::NonZeroU64>,

@@ -95,61 +95,6 @@ impl<'de> Deserialize<'de> for CheckName {
     }
 }
 
-fn positive_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
-    let v = f64::deserialize(d)?;
-    if v.is_finite() && v > 0.0 {
-        Ok(Some(v))
-    } else {
-        Err(D::Error::custom(format!(
-            "`{v}` must be a number greater than 0"
-        )))
-    }
-}
-
-fn ratio<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
-    let v = f64::deserialize(d)?;
-    if (0.0..=1.0).contains(&v) {
-        Ok(Some(v))
-    } else {
-        Err(D::Error::custom(format!(
-            "`{v}` must be between 0 and 1 (0.01 means 1%)"
-        )))
-    }
-}
-
-fn path<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    let v = String::deserialize(d)?;
-    if v.starts_with('/') || v.starts_with("http://") || v.starts_with("https://") {
-        Ok(Some(v))
-    } else {
-        Err(D::Error::custom(format!(
-            "`{v}` must be an absolute path (`/health`) or a URL"
-        )))
-    }
-}
-
-fn object<'de, D: Deserializer<'de>>(d: D) -> Result<serde_json::Value, D::Error> {
-    let v = serde_json::Value::deserialize(d)?;
-    if v.is_object() {
-        Ok(v)
-    } else {
-        Err(D::Error::custom(
-            "`arguments` must be a table, e.g. `arguments = { message = \"hi\" }`",
-        ))
-    }
-}
-
-fn burst<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NonZeroU32>, D::Error> {
-    let v = NonZeroU32::deserialize(d)?;
-    if v.get() <= 1000 {
-        Ok(Some(v))
-    } else {
-        Err(D::Error::custom(format!(
-            "`{v}` is more than the maximum burst of 1000"
-        )))
-    }
-}
-
 /// Latency and error budgets.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -161,7 +106,7 @@ pub struct ThresholdsConfig {
     /// Warn when the TLS certificate expires in fewer days (default 14).
     pub tls_min_days: Option<NonZeroU32>,
     /// Largest error rate of a load run, 0-1 (default 0.01).
-    #[serde(default, deserialize_with = "ratio")]
+    #[serde(default, deserialize_with = "crate::validate::ratio")]
     pub max_error_rate: Option<f64>,
 }
 
@@ -170,12 +115,11 @@ pub struct ThresholdsConfig {
 #[serde(deny_unknown_fields)]
 pub struct LoadCallConfig {
     pub tool: String,
-    #[serde(default = "empty_object", deserialize_with = "object")]
+    #[serde(
+        default = "crate::validate::empty_object",
+        deserialize_with = "crate::validate::object"
+    )]
     pub arguments: serde_json::Value,
-}
-
-fn empty_object() -> serde_json::Value {
-    serde_json::json!({})
 }
 
 /// `[environments.X.load]`.
@@ -184,13 +128,13 @@ fn empty_object() -> serde_json::Value {
 pub struct LoadConfig {
     pub concurrency: Option<NonZeroUsize>,
     pub requests: Option<NonZeroU64>,
-    #[serde(default, deserialize_with = "positive_f64")]
+    #[serde(default, deserialize_with = "crate::validate::positive_f64")]
     pub duration_secs: Option<f64>,
     /// Requests per second across all workers (enables coordinated-omission correction).
-    #[serde(default, deserialize_with = "positive_f64")]
+    #[serde(default, deserialize_with = "crate::validate::positive_f64")]
     pub rate: Option<f64>,
     /// `GET` this path...
-    #[serde(default, deserialize_with = "path")]
+    #[serde(default, deserialize_with = "crate::validate::path")]
     pub path: Option<String>,
     /// ...or call this tool.
     pub call: Option<LoadCallConfig>,
@@ -203,7 +147,7 @@ pub struct RateLimitConfig {
     /// No 429 fails the run instead of warning.
     pub required: Option<bool>,
     /// Anonymous requests in the burst (at most 1000).
-    #[serde(default, deserialize_with = "burst")]
+    #[serde(default, deserialize_with = "crate::validate::burst")]
     pub burst: Option<NonZeroU32>,
 }
 
@@ -212,7 +156,10 @@ pub struct RateLimitConfig {
 #[serde(deny_unknown_fields)]
 pub struct CallConfig {
     pub tool: String,
-    #[serde(default = "empty_object", deserialize_with = "object")]
+    #[serde(
+        default = "crate::validate::empty_object",
+        deserialize_with = "crate::validate::object"
+    )]
     pub arguments: serde_json::Value,
     /// The result may have `isError: true` (default false).
     #[serde(default)]
@@ -247,13 +194,13 @@ pub struct EnvironmentConfig {
     pub suite: Option<SuiteName>,
     /// The MCP era to verify: `auto` (default), `session` or `stateless`.
     pub era: Option<EraName>,
-    #[serde(default, deserialize_with = "path")]
+    #[serde(default, deserialize_with = "crate::validate::path")]
     pub health_path: Option<String>,
-    #[serde(default, deserialize_with = "path")]
+    #[serde(default, deserialize_with = "crate::validate::path")]
     pub livez_path: Option<String>,
-    #[serde(default, deserialize_with = "path")]
+    #[serde(default, deserialize_with = "crate::validate::path")]
     pub readyz_path: Option<String>,
-    #[serde(default, deserialize_with = "path")]
+    #[serde(default, deserialize_with = "crate::validate::path")]
     pub metrics_path: Option<String>,
     /// Series `/metrics` must expose.
     #[serde(default)]
@@ -266,7 +213,7 @@ pub struct EnvironmentConfig {
     #[serde(default)]
     pub required_tools: Vec<String>,
     /// Per-request timeout in seconds (default 10).
-    #[serde(default, deserialize_with = "positive_f64")]
+    #[serde(default, deserialize_with = "crate::validate::positive_f64")]
     pub timeout_secs: Option<f64>,
     /// Switch checks on or off by group (`ratelimit = true`) or id (`"auth.query_token" = false`).
     #[serde(default)]

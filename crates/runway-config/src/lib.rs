@@ -10,10 +10,12 @@ pub mod environment;
 mod error;
 pub mod interpolate;
 pub mod ledger;
+pub mod mcp;
 pub mod monitor;
 pub mod release;
 pub mod sources;
 pub mod token;
+mod validate;
 
 use std::{
     collections::BTreeMap,
@@ -28,6 +30,7 @@ pub use deploy::{
 pub use environment::EnvironmentConfig;
 pub use error::ConfigError;
 pub use ledger::LedgerConfig;
+pub use mcp::McpConfig;
 pub use monitor::{AlertConfig, MonitorConfig, NotifierConfig};
 pub use release::ReleaseConfig;
 pub use token::TokenError;
@@ -54,6 +57,9 @@ pub struct Config {
     /// Where alerts go.
     #[serde(default)]
     pub notifiers: monitor::Notifiers,
+    /// What `runway mcp` lets a client do.
+    #[serde(default)]
+    pub mcp: McpConfig,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -125,6 +131,9 @@ impl Config {
     /// Checks that cannot be expressed in serde types (cross-field rules).
     fn validate(&self, path: &Path, text: &str) -> Result<(), ConfigError> {
         self.release
+            .validate()
+            .map_err(|(field, message)| ConfigError::invalid_at(path, text, &field, message))?;
+        self.mcp
             .validate()
             .map_err(|(field, message)| ConfigError::invalid_at(path, text, &field, message))?;
         for (name, env) in &self.environments {

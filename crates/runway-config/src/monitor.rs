@@ -151,6 +151,8 @@ pub enum Metric {
     TokenExpiry,
     /// The last run failed.
     Down,
+    /// The named check failed in the last run that ran it (`failing(mcp.call.search)`).
+    CheckFailing,
 }
 
 impl Metric {
@@ -165,6 +167,7 @@ impl Metric {
             Metric::CertDays => "cert_days",
             Metric::TokenExpiry => "token_expiry",
             Metric::Down => "down",
+            Metric::CheckFailing => "failing",
         }
     }
 
@@ -224,13 +227,16 @@ impl Op {
     }
 }
 
-/// A parsed `when`: `metric op threshold`, or `down`. Durations are kept in
-/// milliseconds for percentiles and seconds for `token_expiry`; ratios as 0..1.
+/// A parsed `when`: `metric op threshold`, `down`, or `failing(CHECK_ID)`.
+/// Durations are kept in milliseconds for percentiles and seconds for
+/// `token_expiry`; ratios as 0..1.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Condition {
     pub metric: Metric,
-    /// `None` only for `down`.
+    /// `None` only for `down` and `failing(..)`.
     pub compare: Option<(Op, f64)>,
+    /// The check id of `failing(..)`.
+    pub check: Option<String>,
     /// As written, for messages and notifications.
     pub text: String,
 }
@@ -247,9 +253,34 @@ impl Condition {
         let names = Metric::ALL
             .iter()
             .map(|m| format!("`{}`", m.as_str()))
+            .chain(std::iter::once("`failing(CHECK_ID)`".to_owned()))
             .collect::<Vec<_>>()
             .join(", ");
-        let shape = "write it as `error_rate > 0.05`, `p95 > 3s`, `cert_days < 14` or `down`";
+        let shape = "write it as `error_rate > 0.05`, `p95 > 3s`, `cert_days < 14`, `down` or `failing(mcp.call.search)`";
+        if let Some(inner) = t.strip_prefix("failing") {
+            let inner = inner.trim();
+            let id = inner
+                .strip_prefix('(')
+                .and_then(|x| x.strip_suffix(')'))
+                .map(str::trim)
+                .filter(|id| {
+                    !id.is_empty()
+                        && id
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/'))
+                })
+                .ok_or_else(|| {
+                    format!(
+                        "`{text}`: name the check as `failing(CHECK_ID)`, e.g. `failing(mcp.call.search)` (ids as `runway verify --list-checks` prints them)"
+                    )
+                })?;
+            return Ok(Condition {
+                metric: Metric::CheckFailing,
+                compare: None,
+                check: Some(id.to_owned()),
+                text: t.to_owned(),
+            });
+        }
         let op_at = t.find(['<', '>']);
         let (name, rest) = match op_at {
             Some(i) => (t[..i].trim(), Some(&t[i..])),
@@ -265,6 +296,7 @@ impl Condition {
                 return Ok(Condition {
                     metric,
                     compare: None,
+                    check: None,
                     text: t.to_owned(),
                 });
             }
@@ -315,6 +347,7 @@ impl Condition {
         Ok(Condition {
             metric,
             compare: Some((op, threshold)),
+            check: None,
             text: t.to_owned(),
         })
     }
@@ -351,6 +384,10 @@ pub struct AlertConfig {
     pub reminder: Option<DurationValue>,
     /// Notify when the alert resolves (default true).
     pub notify_resolved: Option<bool>,
+    /// When the rule's notifications are held back (days, hours, IANA zone),
+    /// on top of the environment's `maintenance` windows.
+    #[serde(default)]
+    pub mute: Vec<MaintenanceConfig>,
 }
 
 pub const DEFAULT_WINDOW: Duration = Duration::from_secs(10 * 60);
@@ -410,6 +447,16 @@ pub struct NotifierConfig {
     pub timeout: Option<DurationValue>,
     /// Attempts before a notification waits in the outbox for the next round (default 3).
     pub retries: Option<NonZeroU32>,
+    /// Extra request headers; values are `${VAR}`-interpolated and never printed.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// `alertmanager`: the `generatorURL` of each alert (default: Runway's
+    /// dashboard at `http://127.0.0.1:8787/`).
+    pub generator_url: Option<String>,
+    /// `alertmanager`: how long a firing alert stays open in Alertmanager
+    /// without news from Runway (`endsAt`; default `24h`). A rule's `reminder`
+    /// re-posts it.
+    pub ttl: Option<DurationValue>,
 }
 
 impl NotifierConfig {
@@ -420,6 +467,11 @@ impl NotifierConfig {
     }
     pub fn retries(&self) -> u32 {
         self.retries.map(|n| n.get()).unwrap_or(3)
+    }
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+            .map(|d| d.get())
+            .unwrap_or(Duration::from_secs(24 * 3600))
     }
 
     pub(crate) fn validate(&self) -> Result<(), (String, String)> {
@@ -434,6 +486,46 @@ impl NotifierConfig {
                     ));
                 }
             }
+        }
+        for name in self.headers.keys() {
+            if name.is_empty()
+                || !name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
+                return Err((
+                    "headers".into(),
+                    format!("`{name}` is not an HTTP header name: use letters, digits and `-`"),
+                ));
+            }
+        }
+        if self.kind != NotifierKind::Alertmanager {
+            if self.generator_url.is_some() {
+                return Err((
+                    "generator_url".into(),
+                    format!(
+                        "only an `alertmanager` notifier takes `generator_url`, this one is `{}`",
+                        self.kind.as_str()
+                    ),
+                ));
+            }
+            if self.ttl.is_some() {
+                return Err((
+                    "ttl".into(),
+                    format!(
+                        "only an `alertmanager` notifier takes `ttl`, this one is `{}`",
+                        self.kind.as_str()
+                    ),
+                ));
+            }
+        }
+        if let Some(g) = &self.generator_url
+            && !matches!(url::Url::parse(g), Ok(u) if matches!(u.scheme(), "http" | "https"))
+        {
+            return Err((
+                "generator_url".into(),
+                format!("`{g}` is not an http or https URL"),
+            ));
         }
         Ok(())
     }
@@ -613,6 +705,61 @@ url = "http://127.0.0.1:9093/hook"
                 .unwrap_err()
                 .contains("no comparison")
         );
+    }
+
+    #[test]
+    fn a_named_check_condition_parses_and_a_bad_one_says_how() {
+        let c = Condition::parse("failing(mcp.call.search)").unwrap();
+        assert_eq!(c.metric, Metric::CheckFailing);
+        assert_eq!(c.check.as_deref(), Some("mcp.call.search"));
+        assert_eq!(c.compare, None);
+        assert_eq!(
+            Condition::parse(" failing( http.health ) ")
+                .unwrap()
+                .check
+                .as_deref(),
+            Some("http.health")
+        );
+        for bad in ["failing", "failing()", "failing(a b)", "failing(x"] {
+            let e = Condition::parse(bad).unwrap_err();
+            assert!(e.contains("failing(CHECK_ID)"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn mute_windows_headers_and_alertmanager_keys_parse_and_are_checked() {
+        let text = GOOD
+            .replace(
+                "when = \"p95 > 3s\"",
+                "when = \"p95 > 3s\"\nmute = [{ when = [\"Mon-Fri 23:00-24:00\"], timezone = \"Europe/Berlin\" }]",
+            )
+            .replace(
+                "url = \"http://127.0.0.1:9093/hook\"",
+                "url = \"http://127.0.0.1:9093/hook\"\nheaders = { X-Key = \"${HOOK_KEY}\" }",
+            );
+        let c = parse(&text).unwrap();
+        assert_eq!(c.alerts[1].mute.len(), 1);
+        assert_eq!(c.notifiers["oncall"].headers["X-Key"], "${HOOK_KEY}");
+        let am = format!(
+            "{GOOD}\n[notifiers.am]\ntype = \"alertmanager\"\nurl = \"http://127.0.0.1:9093\"\nttl = \"2h\"\ngenerator_url = \"http://127.0.0.1:8787/\"\n"
+        );
+        let c = parse(&am).unwrap();
+        assert_eq!(c.notifiers["am"].ttl(), Duration::from_secs(7200));
+        let e = parse(&GOOD.replace(
+            "url = \"http://127.0.0.1:9093/hook\"",
+            "url = \"http://127.0.0.1:9093/hook\"\nttl = \"1h\"",
+        ))
+        .unwrap_err();
+        assert!(
+            e.contains("only an `alertmanager` notifier takes `ttl`"),
+            "{e}"
+        );
+        let e = parse(&GOOD.replace(
+            "url = \"http://127.0.0.1:9093/hook\"",
+            "url = \"http://127.0.0.1:9093/hook\"\nheaders = { \"bad header\" = \"x\" }",
+        ))
+        .unwrap_err();
+        assert!(e.contains("not an HTTP header name"), "{e}");
     }
 
     #[test]

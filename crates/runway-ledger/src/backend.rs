@@ -414,6 +414,26 @@ macro_rules! ledger_impl {
         }
 
         impl $ty {
+            /// An `alerts` row: twenty columns, more than a tuple decodes.
+            fn alert_row(r: &<$db as sqlx::Database>::Row) -> sqlx::Result<crate::alert::AlertRow> {
+                Ok((
+                    r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?,
+                    r.try_get(5)?, r.try_get(6)?, r.try_get(7)?, r.try_get(8)?, r.try_get(9)?,
+                    r.try_get(10)?, r.try_get(11)?, r.try_get(12)?, r.try_get(13)?, r.try_get(14)?,
+                    r.try_get(15)?, r.try_get(16)?, r.try_get(17)?, r.try_get(18)?, r.try_get(19)?,
+                ))
+            }
+
+            fn decode_alerts(&self, rows: Vec<<$db as sqlx::Database>::Row>) -> Result<Vec<crate::AlertRecord>> {
+                rows.iter()
+                    .map(|r| {
+                        Self::alert_row(r)
+                            .map_err(|e| self.db("reading alerts", e))
+                            .and_then(crate::alert::decode_alert)
+                    })
+                    .collect()
+            }
+
             fn db(&self, action: &'static str, e: sqlx::Error) -> LedgerError {
                 LedgerError::Database {
                     url: self.url.to_string(),
@@ -952,6 +972,282 @@ macro_rules! ledger_impl {
                     .rows_affected();
                 tx.commit().await.map_err(|e| self.db(action, e))?;
                 Ok(crate::PruneStats { folded, buckets })
+            }
+
+            async fn save_alert(
+                &self,
+                a: &crate::AlertRecord,
+                notify: &[crate::NewNotification],
+            ) -> Result<i64> {
+                use crate::alert::{opt_us, INSERT_ALERT, INSERT_NOTIFICATION, UPDATE_ALERT};
+                use crate::monitor::to_us;
+                let action = "saving an alert";
+                let red = |s: &str| self.redactor.redact(&self.url_redactor.redact(s));
+                let message = a.message.as_deref().map(red);
+                let mut tx = self.begin_write().await.map_err(|e| self.db(action, e))?;
+                let id = if a.id == 0 {
+                    let r = sqlx::query_scalar::<_, i64>(INSERT_ALERT)
+                        .bind(red(&a.fingerprint))
+                        .bind(red(&a.rule))
+                        .bind(red(&a.environment))
+                        .bind(&a.level)
+                        .bind(a.state.as_str())
+                        .bind(red(&a.condition))
+                        .bind(to_us(a.started_at))
+                        .bind(opt_us(a.fired_at))
+                        .bind(opt_us(a.resolved_at))
+                        .bind(to_us(a.evaluated_at))
+                        .bind(a.last_value)
+                        .bind(a.hits)
+                        .bind(a.clears)
+                        .bind(opt_us(a.notified_at))
+                        .bind(i64::from(a.muted))
+                        .bind(message.as_deref())
+                        .bind(a.acknowledged_by.as_deref())
+                        .bind(opt_us(a.acknowledged_at))
+                        .bind(opt_us(a.silenced_until))
+                        .fetch_one(&mut *tx)
+                        .await;
+                    match r {
+                        Ok(id) => id,
+                        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                            return Err(LedgerError::Duplicate {
+                                id: format!("open alert {}", a.fingerprint),
+                            });
+                        }
+                        Err(e) => return Err(self.db(action, e)),
+                    }
+                } else {
+                    let done = sqlx::query(UPDATE_ALERT)
+                        .bind(red(&a.fingerprint))
+                        .bind(red(&a.rule))
+                        .bind(red(&a.environment))
+                        .bind(&a.level)
+                        .bind(a.state.as_str())
+                        .bind(red(&a.condition))
+                        .bind(to_us(a.started_at))
+                        .bind(opt_us(a.fired_at))
+                        .bind(opt_us(a.resolved_at))
+                        .bind(to_us(a.evaluated_at))
+                        .bind(a.last_value)
+                        .bind(a.hits)
+                        .bind(a.clears)
+                        .bind(opt_us(a.notified_at))
+                        .bind(i64::from(a.muted))
+                        .bind(message.as_deref())
+                        .bind(a.id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| self.db(action, e))?;
+                    if done.rows_affected() == 0 {
+                        return Err(LedgerError::NotFound {
+                            id: format!("alert {}", a.id),
+                        });
+                    }
+                    a.id
+                };
+                let now = to_us(crate::now());
+                for n in notify {
+                    let mut payload = n.payload.clone();
+                    crate::redact_json(&self.redactor, &mut payload);
+                    crate::redact_json(&self.url_redactor, &mut payload);
+                    let text = serde_json::to_string(&payload).map_err(|e| LedgerError::Invalid {
+                        what: format!("cannot encode a notification: {e}"),
+                    })?;
+                    sqlx::query(INSERT_NOTIFICATION)
+                        .bind(id)
+                        .bind(&n.notifier)
+                        .bind(n.event.as_str())
+                        .bind(red(&n.dedup_key))
+                        .bind(text)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| self.db(action, e))?;
+                }
+                tx.commit().await.map_err(|e| self.db(action, e))?;
+                Ok(id)
+            }
+
+            async fn open_alerts(&self) -> Result<Vec<crate::AlertRecord>> {
+                let rows = sqlx::query(&crate::alert::select_open())
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(|e| self.db("reading open alerts", e))?;
+                self.decode_alerts(rows)
+            }
+
+            async fn alerts_since(&self, since: DateTime<Utc>) -> Result<Vec<crate::AlertRecord>> {
+                let rows = sqlx::query(&crate::alert::select_since())
+                    .bind(crate::monitor::to_us(since))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(|e| self.db("reading alerts", e))?;
+                self.decode_alerts(rows)
+            }
+
+            async fn alert(&self, id: i64) -> Result<crate::AlertRecord> {
+                let rows = sqlx::query(&crate::alert::select_one())
+                    .bind(id)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(|e| self.db("reading an alert", e))?;
+                self.decode_alerts(rows)?
+                    .pop()
+                    .ok_or_else(|| LedgerError::NotFound {
+                        id: format!("alert {id}"),
+                    })
+            }
+
+            async fn acknowledge_alert(&self, id: i64, by: &str) -> Result<()> {
+                let by = self.redactor.redact(by);
+                let done = sqlx::query(crate::alert::ACK_ALERT)
+                    .bind(by)
+                    .bind(crate::monitor::to_us(crate::now()))
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(|e| self.db("acknowledging an alert", e))?;
+                if done.rows_affected() == 0 {
+                    return Err(LedgerError::NotFound {
+                        id: format!("alert {id}"),
+                    });
+                }
+                Ok(())
+            }
+
+            async fn silence_alert(&self, id: i64, until: Option<DateTime<Utc>>) -> Result<()> {
+                let done = sqlx::query(crate::alert::SILENCE_ALERT)
+                    .bind(crate::alert::opt_us(until))
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(|e| self.db("silencing an alert", e))?;
+                if done.rows_affected() == 0 {
+                    return Err(LedgerError::NotFound {
+                        id: format!("alert {id}"),
+                    });
+                }
+                Ok(())
+            }
+
+            async fn due_notifications(
+                &self,
+                now: DateTime<Utc>,
+                limit: i64,
+            ) -> Result<Vec<crate::Notification>> {
+                let rows: Vec<crate::alert::OutboxRow> =
+                    sqlx::query_as(&crate::alert::select_due())
+                        .bind(crate::monitor::to_us(now))
+                        .bind(limit.max(0))
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(|e| self.db("reading the notification outbox", e))?;
+                rows.into_iter()
+                    .map(crate::alert::decode_notification)
+                    .collect()
+            }
+
+            async fn notifications_of(&self, alert_id: i64) -> Result<Vec<crate::Notification>> {
+                let rows: Vec<crate::alert::OutboxRow> =
+                    sqlx::query_as(&crate::alert::select_outbox())
+                        .bind(alert_id)
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(|e| self.db("reading the notification outbox", e))?;
+                rows.into_iter()
+                    .map(crate::alert::decode_notification)
+                    .collect()
+            }
+
+            async fn record_delivery(
+                &self,
+                id: i64,
+                notifier: &str,
+                delivery: &crate::Delivery,
+            ) -> Result<()> {
+                use crate::monitor::to_us;
+                let action = "recording a notification attempt";
+                let mut tx = self.begin_write().await.map_err(|e| self.db(action, e))?;
+                match delivery {
+                    crate::Delivery::Sent { at } => {
+                        let done = sqlx::query(crate::alert::MARK_SENT)
+                            .bind(to_us(*at))
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(|e| self.db(action, e))?;
+                        // Already delivered (a second worker, a late retry): nothing to count.
+                        if done.rows_affected() == 0 {
+                            return Ok(());
+                        }
+                        sqlx::query(crate::alert::NOTIFIER_SENT)
+                            .bind(notifier)
+                            .bind(to_us(*at))
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(|e| self.db(action, e))?;
+                    }
+                    crate::Delivery::Failed { at, error, retry_at } => {
+                        let error = self.redactor.redact(&self.url_redactor.redact(error));
+                        let done = sqlx::query(crate::alert::MARK_FAILED)
+                            .bind(&error)
+                            .bind(to_us(*retry_at))
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(|e| self.db(action, e))?;
+                        if done.rows_affected() == 0 {
+                            return Ok(());
+                        }
+                        sqlx::query(crate::alert::NOTIFIER_FAILED)
+                            .bind(notifier)
+                            .bind(to_us(*at))
+                            .bind(&error)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(|e| self.db(action, e))?;
+                    }
+                }
+                tx.commit().await.map_err(|e| self.db(action, e))
+            }
+
+            async fn notifier_states(&self) -> Result<Vec<crate::NotifierState>> {
+                let action = "reading notifier states";
+                let rows: Vec<crate::alert::NotifierRow> =
+                    sqlx::query_as(crate::alert::SELECT_NOTIFIERS)
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(|e| self.db(action, e))?;
+                let pending: Vec<(String, i64, Option<i64>)> =
+                    sqlx::query_as(crate::alert::SELECT_PENDING)
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(|e| self.db(action, e))?;
+                Ok(crate::alert::merge_states(rows, pending))
+            }
+
+            async fn prune_alerts(&self, before: DateTime<Utc>) -> Result<crate::AlertPruneStats> {
+                let action = "pruning alerts";
+                let cutoff = crate::monitor::to_us(before);
+                let mut tx = self.begin_write().await.map_err(|e| self.db(action, e))?;
+                let notifications = sqlx::query(crate::alert::PRUNE_OUTBOX)
+                    .bind(cutoff)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| self.db(action, e))?
+                    .rows_affected();
+                let alerts = sqlx::query(crate::alert::PRUNE_ALERTS)
+                    .bind(cutoff)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| self.db(action, e))?
+                    .rows_affected();
+                tx.commit().await.map_err(|e| self.db(action, e))?;
+                Ok(crate::AlertPruneStats {
+                    notifications,
+                    alerts,
+                })
             }
         }
     };

@@ -9,6 +9,7 @@
 //!
 //! This is the only crate that contains SQL.
 
+pub mod alert;
 mod backend;
 pub mod deployment;
 pub mod dora;
@@ -27,6 +28,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use runway_core::{CheckResult, Redactor, Report, Severity};
 
+pub use alert::{
+    AlertPruneStats, AlertRecord, AlertState, Delivery, NewNotification, Notification,
+    NotifierState, NotifyEvent,
+};
 pub use backend::{PostgresLedger, SqliteLedger};
 pub use deployment::{
     Analysis, AnalysisVerdict, Changes, Deployed, DeploymentEnd, DeploymentFact, DeploymentView,
@@ -246,6 +251,46 @@ pub trait Ledger: Send + Sync {
     /// (floored to the hour) into hourly rollups and deletes them, in one
     /// transaction.
     async fn prune_monitor(&self, keep_after: chrono::DateTime<chrono::Utc>) -> Result<PruneStats>;
+
+    /// Stores an alert instance (inserted when `alert.id` is 0, else updated;
+    /// its acknowledgement and silence are left alone) and queues `notify`
+    /// for it, in one transaction. Returns the instance's id. A second open
+    /// instance of one fingerprint is refused ([`LedgerError::Duplicate`]);
+    /// a notification whose `dedup_key` is already queued is skipped.
+    async fn save_alert(&self, alert: &AlertRecord, notify: &[NewNotification]) -> Result<i64>;
+
+    /// The open (pending or firing) alert instances, oldest first.
+    async fn open_alerts(&self) -> Result<Vec<AlertRecord>>;
+
+    /// The open instances and those resolved at or after `since`, oldest first.
+    async fn alerts_since(&self, since: DateTime<Utc>) -> Result<Vec<AlertRecord>>;
+
+    /// One alert instance.
+    async fn alert(&self, id: i64) -> Result<AlertRecord>;
+
+    /// Marks an alert instance acknowledged by `by` now.
+    async fn acknowledge_alert(&self, id: i64, by: &str) -> Result<()>;
+
+    /// Holds an alert instance's notifications back until `until` (`None` lifts it).
+    async fn silence_alert(&self, id: i64, until: Option<DateTime<Utc>>) -> Result<()>;
+
+    /// Undelivered notifications whose next attempt is due at `now`, oldest first, at most `limit`.
+    async fn due_notifications(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<Notification>>;
+
+    /// Every notification queued for an alert instance, delivered or not, oldest first.
+    async fn notifications_of(&self, alert_id: i64) -> Result<Vec<Notification>>;
+
+    /// Records one delivery attempt of notification `id` to `notifier`, and
+    /// the notifier's health with it, in one transaction.
+    async fn record_delivery(&self, id: i64, notifier: &str, delivery: &Delivery) -> Result<()>;
+
+    /// Every notifier that has been attempted or has notifications waiting:
+    /// pending count, last error, consecutive failures. Sorted by name.
+    async fn notifier_states(&self) -> Result<Vec<NotifierState>>;
+
+    /// Retention: deletes delivered notifications sent before `before`, and
+    /// resolved instances resolved before it that have no notification left.
+    async fn prune_alerts(&self, before: DateTime<Utc>) -> Result<AlertPruneStats>;
 
     /// A record by id or unique id prefix, with its events and check results.
     async fn get(&self, id: &str) -> Result<Record> {

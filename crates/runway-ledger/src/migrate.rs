@@ -30,6 +30,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "monitor",
         sql: include_str!("../migrations/sqlite/0003_monitor.sql"),
     },
+    Migration {
+        version: 4,
+        name: "alerts",
+        sql: include_str!("../migrations/sqlite/0004_alerts.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -48,10 +53,15 @@ pub(crate) const POSTGRES: &[Migration] = &[
         name: "monitor",
         sql: include_str!("../migrations/postgres/0003_monitor.sql"),
     },
+    Migration {
+        version: 4,
+        name: "alerts",
+        sql: include_str!("../migrations/postgres/0004_alerts.sql"),
+    },
 ];
 
 /// The newest schema this build reads and writes.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// The table that records applied migrations; its highest version is the schema version.
 pub(crate) const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS runway_migrations (

@@ -27,6 +27,8 @@ pub enum OpError {
     },
     #[error("the result could not be serialised: {0}")]
     Json(#[from] serde_json::Error),
+    #[error("{message}")]
+    Plan { message: String, hint: String },
     #[error("the operation was cancelled by the client")]
     Cancelled,
     #[error("internal error: {0}")]
@@ -39,6 +41,7 @@ impl runway_core::Diagnostic for OpError {
             OpError::Ledger(e) => e.hint(),
             OpError::Release(e) => e.hint(),
             OpError::Environment(e) => e.hint(),
+            OpError::Plan { hint, .. } => Some(hint.clone()),
             OpError::Argument { field, .. } => Some(format!(
                 "fix `{field}` (the tool's `inputSchema` lists the accepted values)"
             )),

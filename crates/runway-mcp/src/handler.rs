@@ -16,6 +16,7 @@ use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 
 use crate::error::OpError;
 use crate::ops::Workspace;
+use crate::plans::Plans;
 use crate::tools;
 
 const CHANGELOG_URI: &str = "runway://changelog";
@@ -23,10 +24,19 @@ const CONFIG_URI: &str = "runway://config";
 const DEPLOYMENT_TEMPLATE: &str = "runway://deployments/{id}";
 const INCIDENT_TEMPLATE: &str = "runway://incidents/{id}";
 
-/// The handler. Cheap to clone; rmcp makes one per session.
+/// The handler. Cheap to clone; rmcp makes one per session, and the clones
+/// share the workspace and the plan store.
 #[derive(Clone, Debug)]
 pub(crate) struct Runway {
     pub ws: Arc<Workspace>,
+    pub plans: Arc<Plans>,
+}
+
+impl Runway {
+    pub fn new(ws: Arc<Workspace>) -> Runway {
+        let plans = Arc::new(Plans::new(ws.plan_ttl()));
+        Runway { ws, plans }
+    }
 }
 
 fn op_error(e: OpError) -> McpError {
@@ -168,7 +178,11 @@ impl ServerHandler for Runway {
                 .with_title("Runway: release, deploy and verify MCP servers"),
         )
         .with_instructions(
-            "Runway's view of this project: call `release_status` for the next release, `verify` to check a server, `ledger_list`/`incident_list` for what happened, `dora` for delivery metrics",
+            if self.ws.writes_allowed() {
+                "Runway's view of this project: call `release_status` for the next release, `verify` to check a server, `ledger_list`/`incident_list` for what happened, `dora` for delivery metrics. Writes take two steps: call the `*_plan` tool, show its `summary`, then call the write with the same arguments and the returned `plan_id`"
+            } else {
+                "Runway's view of this project: call `release_status` for the next release, `verify` to check a server, `ledger_list`/`incident_list` for what happened, `dora` for delivery metrics"
+            },
         )
     }
 
@@ -177,11 +191,13 @@ impl ServerHandler for Runway {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        Ok(ListToolsResult::with_all_items(tools::catalogue()))
+        Ok(ListToolsResult::with_all_items(tools::catalogue(
+            self.ws.writes_allowed(),
+        )))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        tools::definition(name)
+        tools::definition(name, self.ws.writes_allowed())
     }
 
     async fn call_tool(
@@ -206,6 +222,16 @@ impl ServerHandler for Runway {
         let progress = move |done: f64, total: f64, message: String| {
             let _ = tx.send((done, total, message));
         };
+        // The session era names the client in `initialize`; the stateless era in each request's `_meta`.
+        let client = context
+            .peer
+            .peer_info()
+            .map(|i| i.client_info.name.clone())
+            .or_else(|| context.meta.client_info().map(|i| i.name));
+        let caller = tools::Caller {
+            plans: &self.plans,
+            operator: crate::writes::operator_name(client.as_deref()),
+        };
         let result = tools::call(
             &self.ws,
             &request.name,
@@ -214,6 +240,7 @@ impl ServerHandler for Runway {
                 cancel: &context.ct,
                 progress: &progress,
             },
+            &caller,
         )
         .await;
         drop(progress);

@@ -5,7 +5,10 @@
 //! night?"; this crate answers over MCP with the same data the CLI prints
 //! with `--format json`: tools over runway-release, runway-verify and
 //! runway-ledger, the ledger records and the project files as resources, and
-//! prompts for a postmortem and a release review. Every tool only reads.
+//! prompts for a postmortem and a release review. The tools only read unless
+//! `runway.toml` says `[mcp] allow_writes = true`; then the writing tools
+//! (incident open/ack/resolve, changelog write) are listed, each behind a
+//! plan tool whose one-use, short-lived plan id the write must name.
 //!
 //! Two transports: [`serve_io`] (stdio, how desktop clients start a server)
 //! and [`spawn_http`] (streamable HTTP on loopback, both protocol eras,
@@ -15,8 +18,10 @@ mod error;
 mod handler;
 mod http;
 mod ops;
+mod plans;
 mod redact;
 mod tools;
+mod writes;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -32,6 +37,7 @@ pub use error::{OpError, ServeError};
 pub use ops::Workspace;
 pub use redact::config_text;
 pub use tools::TOOL_NAMES;
+pub use writes::{CHANGELOG_WRITTEN, WRITE_TOOLS};
 
 /// The most of a file a resource returns.
 pub const MAX_RESOURCE_BYTES: usize = 1024 * 1024;
@@ -96,7 +102,7 @@ where
     R: tokio::io::AsyncRead + Send + Unpin + 'static,
     W: tokio::io::AsyncWrite + Send + Unpin + 'static,
 {
-    let handler = handler::Runway { ws: Arc::new(ws) };
+    let handler = handler::Runway::new(Arc::new(ws));
     let running = handler
         .serve((reader, writer))
         .await
@@ -146,9 +152,9 @@ pub async fn spawn_http(ws: Workspace, opts: HttpOptions) -> Result<Running, Ser
         // Reachable under names we cannot know; the Origin check still guards browsers.
         config = config.disable_allowed_hosts();
     }
-    let ws = Arc::new(ws);
+    let shared = handler::Runway::new(Arc::new(ws));
     let mcp = StreamableHttpService::new(
-        move || Ok(handler::Runway { ws: ws.clone() }),
+        move || Ok(shared.clone()),
         Arc::new(LocalSessionManager::default()),
         config,
     );

@@ -26,7 +26,22 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    fn release_config(&self) -> runway_config::ReleaseConfig {
+    /// `[mcp] allow_writes`: whether the writing tools are listed and accepted.
+    pub fn writes_allowed(&self) -> bool {
+        self.config
+            .as_ref()
+            .is_some_and(|l| l.config.mcp.allow_writes)
+    }
+
+    /// `[mcp] plan_ttl`: how long a plan id stays valid.
+    pub fn plan_ttl(&self) -> std::time::Duration {
+        self.config
+            .as_ref()
+            .map(|l| l.config.mcp.plan_ttl())
+            .unwrap_or(runway_config::mcp::DEFAULT_PLAN_TTL)
+    }
+
+    pub(crate) fn release_config(&self) -> runway_config::ReleaseConfig {
         self.config
             .as_ref()
             .map(|l| l.config.release.clone())
@@ -36,7 +51,25 @@ impl Workspace {
     /// Runs `job` with the ledger open, on a blocking thread that drives it
     /// with this runtime: sqlx's futures are `Send` only for specific
     /// lifetimes, which rmcp's `Send` bounds on handler futures cannot prove.
-    async fn with_ledger<T, F>(&self, job: F) -> Result<T, OpError>
+    pub(crate) async fn with_ledger<T, F>(&self, job: F) -> Result<T, OpError>
+    where
+        T: Send + 'static,
+        F: for<'a> FnOnce(
+                &'a dyn Ledger,
+            ) -> std::pin::Pin<
+                Box<dyn std::future::Future<Output = Result<T, OpError>> + 'a>,
+            > + Send
+            + 'static,
+    {
+        self.with_ledger_as(None, job).await
+    }
+
+    /// [`Workspace::with_ledger`], writing as `operator` when one is given.
+    pub(crate) async fn with_ledger_as<T, F>(
+        &self,
+        operator: Option<String>,
+        job: F,
+    ) -> Result<T, OpError>
     where
         T: Send + 'static,
         F: for<'a> FnOnce(
@@ -50,7 +83,10 @@ impl Workspace {
         let handle = tokio::runtime::Handle::current();
         tokio::task::spawn_blocking(move || {
             handle.block_on(async move {
-                let ledger = runway_ledger::open(&url).await?;
+                let mut ledger = runway_ledger::open(&url).await?;
+                if let Some(op) = operator {
+                    ledger.set_operator(op);
+                }
                 let out = job(ledger.as_ref()).await;
                 ledger.close().await;
                 out

@@ -2,7 +2,8 @@
 //!
 //! Schemas are written out (not derived) so what a client sees is exactly
 //! what this file says, and each `outputSchema` describes the JSON the
-//! matching `--format json` prints. Every tool here only reads.
+//! matching `--format json` prints. The reading tools are always listed; the
+//! writing tools (and their `*_plan` halves) only with `[mcp] allow_writes`.
 
 use std::sync::Arc;
 
@@ -13,6 +14,8 @@ use serde_json::{Value, json};
 
 use crate::error::OpError;
 use crate::ops::{Workspace, parse_when};
+use crate::plans::Plans;
+use crate::writes::{self, WRITE_TOOLS};
 
 /// Tool names in list order.
 pub const TOOL_NAMES: &[&str] = &[
@@ -67,13 +70,148 @@ fn read_only() -> ToolAnnotations {
         .open_world(false)
 }
 
-/// Every tool, in list order.
-pub fn catalogue() -> Vec<Tool> {
-    TOOL_NAMES.iter().filter_map(|n| definition(n)).collect()
+/// Every tool, in list order: the reading ones, then (when `writes`) each
+/// writing tool after its plan tool.
+pub fn catalogue(writes: bool) -> Vec<Tool> {
+    let mut names: Vec<String> = TOOL_NAMES.iter().map(|n| (*n).to_owned()).collect();
+    if writes {
+        for w in WRITE_TOOLS {
+            names.push(format!("{w}_plan"));
+            names.push((*w).to_owned());
+        }
+    }
+    names.iter().filter_map(|n| definition(n, writes)).collect()
 }
 
-/// One tool's definition, if the name is in the catalogue.
-pub fn definition(name: &str) -> Option<Tool> {
+/// Whether `name` is a writing tool or a writing tool's plan.
+pub fn is_write_tool(name: &str) -> bool {
+    WRITE_TOOLS.contains(&name.strip_suffix("_plan").unwrap_or(name))
+}
+
+fn write_input(tool: &str) -> (Value, Vec<&'static str>) {
+    match tool {
+        "incident_open" => (
+            json!({
+                "severity": {"type": "string", "enum": ["P0", "P1", "P2", "P3"], "description": "P0 (respond < 15 min), P1 (< 1 h), P2 (< 4 h), P3 (next business day)"},
+                "title": text("what is wrong, in a line"),
+                "deployment": text("the deployment that caused it (id or unique prefix)"),
+            }),
+            vec!["severity", "title"],
+        ),
+        "incident_ack" | "incident_resolve" => (
+            json!({
+                "id": text("the incident's id, or a unique prefix"),
+                "note": text("a note to record with the change"),
+            }),
+            vec!["id"],
+        ),
+        _ => (
+            json!({"version": text("the version of the entry (default: the next one)")}),
+            vec![],
+        ),
+    }
+}
+
+fn write_description(tool: &str) -> &'static str {
+    match tool {
+        "incident_open" => "Open an incident (status `detected`), as `runway incident open`",
+        "incident_ack" => "Acknowledge an incident: someone is on it (`runway incident ack`)",
+        "incident_resolve" => "Resolve an incident: the cause is fixed (`runway incident resolve`)",
+        _ => {
+            "Prepend the next release's changelog entry to the changelog file (`runway release changelog --write`)"
+        }
+    }
+}
+
+fn write_definition(name: &str) -> Option<Tool> {
+    if let Some(base) = name
+        .strip_suffix("_plan")
+        .filter(|b| WRITE_TOOLS.contains(b))
+    {
+        let (properties, required) = write_input(base);
+        let tool = Tool::new(
+            name.to_owned(),
+            format!(
+                "Plan `{base}` without doing it: checks it can happen, says what it would do, and returns the `plan_id` that `{base}` needs (valid for a few minutes, once). {}",
+                write_description(base)
+            ),
+            input(properties, &required),
+        )
+        .with_raw_output_schema(output(
+            json!({
+                "plan_id": {"type": "string"},
+                "tool": {"type": "string", "const": base},
+                "arguments": {"type": "object", "description": "the arguments the write must be called with, with `plan_id` added"},
+                "expires_at": {"type": "string", "description": "RFC 3339; the plan is refused after it"},
+                "summary": {"type": "string"},
+                "would": {"type": "object"},
+            }),
+            &["plan_id", "tool", "arguments", "expires_at", "summary", "would"],
+        ))
+        .with_annotations(
+            ToolAnnotations::new()
+                .read_only(true)
+                .destructive(false)
+                .idempotent(false)
+                .open_world(false),
+        );
+        return Some(tool);
+    }
+    if !WRITE_TOOLS.contains(&name) {
+        return None;
+    }
+    let (mut properties, mut required) = write_input(name);
+    properties["plan_id"] = text(&format!(
+        "the `plan_id` `{name}_plan` returned for these same arguments"
+    ));
+    required.push("plan_id");
+    let out = match name {
+        "changelog_write" => output(
+            json!({
+                "version": {"type": "string"},
+                "path": {"type": "string"},
+                "text": {"type": "string"},
+                "warnings": {"type": "array", "items": {"type": "string"}},
+                "ledger_id": {"type": "string", "description": "the release record that notes the write"},
+            }),
+            &["version", "path", "text", "ledger_id"],
+        ),
+        _ => output(
+            json!({
+                "id": {"type": "string"},
+                "kind": {"type": "string", "const": "incident"},
+                "operator": {"type": "string"},
+                "body": {"type": "object"},
+                "events": {"type": "array"},
+            }),
+            &["id", "kind", "body"],
+        ),
+    };
+    Some(
+        Tool::new(
+            name.to_owned(),
+            format!(
+                "{} Writes: needs the `plan_id` of a `{name}_plan` call with the same arguments; recorded in the ledger with this client's name as the operator.",
+                write_description(name)
+            ),
+            input(properties, &required),
+        )
+        .with_raw_output_schema(out)
+        .with_annotations(
+            ToolAnnotations::new()
+                .read_only(false)
+                .destructive(false)
+                .idempotent(false)
+                .open_world(false),
+        ),
+    )
+}
+
+/// One tool's definition, if the name is in the catalogue (`writes`: with the writing tools).
+pub fn definition(name: &str, writes: bool) -> Option<Tool> {
+    if is_write_tool(name) {
+        return if writes { write_definition(name) } else { None };
+    }
     let when = "a duration back from now (`7d`, `12h`) or an RFC 3339 time";
     let tool = match name {
         "release_status" => Tool::new(
@@ -296,6 +434,79 @@ pub struct Running<'a> {
     pub progress: &'a (dyn Fn(f64, f64, String) + Send + Sync),
 }
 
+/// Who is calling: the plans of this server and the client's name.
+pub struct Caller<'a> {
+    pub plans: &'a Plans,
+    /// The operator writes are recorded under ([`writes::operator_name`]).
+    pub operator: String,
+}
+
+/// A writing tool or its plan: refused unless writes are allowed.
+async fn call_write(
+    ws: &Workspace,
+    name: &str,
+    arguments: Option<JsonObject>,
+    caller: &Caller<'_>,
+) -> Result<Result<Value, OpError>, BadArguments> {
+    if !ws.writes_allowed() {
+        return Err(BadArguments {
+            tool: name.to_owned(),
+            message: format!(
+                "no tool `{name}`: the writing tools are off; `[mcp] allow_writes = true` in `runway.toml` turns them on"
+            ),
+        });
+    }
+    let mut arguments = arguments.unwrap_or_default();
+    let bad = |message: String| BadArguments {
+        tool: name.to_owned(),
+        message,
+    };
+    if let Some(base) = name.strip_suffix("_plan") {
+        writes::check_shape(base, &arguments).map_err(bad)?;
+        let prepared = match writes::prepare(ws, base, &arguments).await {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(e)),
+        };
+        let planned = Value::Object(arguments.clone());
+        return Ok(caller
+            .plans
+            .issue(base, planned.clone(), &caller.operator, prepared.keep)
+            .map(|issued| {
+                let mut with_id = arguments;
+                with_id.insert("plan_id".into(), Value::String(issued.plan_id.clone()));
+                json!({
+                    "plan_id": issued.plan_id,
+                    "tool": base,
+                    "arguments": with_id,
+                    "expires_at": issued.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    "summary": prepared.summary,
+                    "would": prepared.would,
+                })
+            }));
+    }
+    let plan_id = match arguments.remove("plan_id") {
+        None => None,
+        Some(Value::String(p)) => Some(p),
+        Some(other) => return Err(bad(format!("`plan_id` must be a string, not {other}"))),
+    };
+    writes::check_shape(name, &arguments).map_err(bad)?;
+    let kept = match caller.plans.redeem(
+        plan_id.as_deref(),
+        name,
+        &Value::Object(arguments.clone()),
+        &caller.operator,
+    ) {
+        Ok(k) => k,
+        Err(e) => return Ok(Err(e)),
+    };
+    let done = writes::execute(ws, name, &arguments, kept, caller.operator.clone()).await;
+    match &done {
+        Ok(_) => tracing::info!(tool = name, operator = %caller.operator, "MCP write done"),
+        Err(e) => tracing::warn!(tool = name, operator = %caller.operator, "MCP write failed: {e}"),
+    }
+    Ok(done)
+}
+
 /// Runs tool `name`. `Err` is a protocol error (unknown tool, bad arguments);
 /// a failed operation is a tool result with `isError: true`, so the client reads why.
 pub async fn call(
@@ -303,8 +514,10 @@ pub async fn call(
     name: &str,
     arguments: Option<JsonObject>,
     running: Running<'_>,
+    caller: &Caller<'_>,
 ) -> Result<CallToolResult, BadArguments> {
     let result: Result<Value, OpError> = match name {
+        w if is_write_tool(w) => call_write(ws, w, arguments, caller).await?,
         "release_status" => {
             let a: ReleaseStatusArgs = args(name, arguments)?;
             ws.release_status(a.pre.as_deref()).await
@@ -354,7 +567,14 @@ pub async fn call(
         other => {
             return Err(BadArguments {
                 tool: other.to_owned(),
-                message: format!("no tool `{other}`: the tools are {}", TOOL_NAMES.join(", ")),
+                message: format!(
+                    "no tool `{other}`: the tools are {}",
+                    catalogue(ws.writes_allowed())
+                        .iter()
+                        .map(|t| t.name.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
             });
         }
     };

@@ -180,6 +180,9 @@ pub struct Outcome {
     /// Seconds left on the bearer token, when it is a JWT with `exp`.
     pub token_expiry_secs: Option<f64>,
     pub summary: Summary,
+    /// Every check that failed (the first is `failed_check`), for `failing(..)` rules.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failed_checks: Vec<String>,
 }
 
 impl Outcome {
@@ -221,6 +224,12 @@ impl Outcome {
             cert_days,
             token_expiry_secs: None,
             summary: report.summary,
+            failed_checks: report
+                .checks
+                .iter()
+                .filter(|c| c.status == Status::Fail)
+                .map(|c| c.id.clone())
+                .collect(),
         }
     }
 
@@ -253,6 +262,7 @@ impl Outcome {
                 failed: 1,
                 ..Summary::default()
             },
+            failed_checks: vec!["monitor.timeout".into()],
         }
     }
 }

@@ -22,6 +22,8 @@ pub struct WindowStats {
     pub last_ok: Option<bool>,
     pub cert_days: Option<f64>,
     pub token_expiry_secs: Option<f64>,
+    /// The checks the newest run failed.
+    pub last_failed: Vec<String>,
 }
 
 impl WindowStats {
@@ -48,6 +50,7 @@ impl WindowStats {
             last_ok: last.map(|o| o.ok),
             cert_days: v.iter().rev().find_map(|o| o.cert_days),
             token_expiry_secs: v.iter().rev().find_map(|o| o.token_expiry_secs),
+            last_failed: last.map(|o| o.failed_checks.clone()).unwrap_or_default(),
         }
     }
 
@@ -77,12 +80,30 @@ impl WindowStats {
             Metric::CertDays => self.cert_days,
             Metric::TokenExpiry => self.token_expiry_secs,
             Metric::Down => self.last_ok.map(|ok| if ok { 0.0 } else { 1.0 }),
+            // Needs the check's id: see [`WindowStats::value_of`].
+            Metric::CheckFailing => None,
+        }
+    }
+
+    /// The value `when`'s measure has over the window (1 or 0 for `down`
+    /// and `failing(..)`).
+    pub fn value_of(&self, when: &Condition) -> Option<f64> {
+        match (when.metric, &when.check) {
+            (Metric::CheckFailing, Some(id)) => {
+                self.last_ok?;
+                Some(if self.last_failed.iter().any(|c| c == id) {
+                    1.0
+                } else {
+                    0.0
+                })
+            }
+            (m, _) => self.value(m),
         }
     }
 
     /// Whether `when` holds; `None` when there is nothing to judge.
     pub fn holds(&self, when: &Condition) -> Option<bool> {
-        let v = self.value(when.metric)?;
+        let v = self.value_of(when)?;
         Some(match when.compare {
             Some((op, threshold)) => op.holds(v, threshold),
             None => v > 0.0,
@@ -109,6 +130,9 @@ mod tests {
             cert_days: Some(20.0),
             token_expiry_secs: None,
             summary: Summary::default(),
+            failed_checks: reason
+                .map(|_| vec!["mcp.handshake".to_owned()])
+                .unwrap_or_default(),
         }
     }
 
@@ -141,5 +165,9 @@ mod tests {
         assert_eq!(empty.holds(&c("error_rate > 0.05")), None);
         let last_failed = WindowStats::of(&runs[..3], now, std::time::Duration::from_secs(600));
         assert_eq!(last_failed.holds(&c("down")), Some(true));
+        assert_eq!(last_failed.holds(&c("failing(mcp.handshake)")), Some(true));
+        assert_eq!(last_failed.holds(&c("failing(mcp.call.echo)")), Some(false));
+        assert_eq!(w.holds(&c("failing(mcp.handshake)")), Some(false));
+        assert_eq!(empty.holds(&c("failing(mcp.handshake)")), None);
     }
 }

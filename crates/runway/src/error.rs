@@ -74,6 +74,7 @@ pub fn diagnostic<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a dy
         runway_mcp::OpError,
         runway_reference::ReferenceError,
         runway_release::ReleaseError,
+        runway_runbook::RunbookError,
         runway_verify::EnvironmentError,
         runway_verify::context::SettingsError,
         runway_verify::http::FetchError,

@@ -23,7 +23,6 @@ macro_rules! outln {
 pub mod cli;
 pub mod cmd;
 pub mod error;
-pub mod runbook;
 pub mod term;
 
 use std::process::ExitCode;

@@ -111,7 +111,7 @@ fn uuid_like() -> String {
 /// The deploy runbook with no set-up: a scratch project under the temp
 /// directory whose `staging` runs `runway serve-reference` as a process.
 async fn runbook() -> anyhow::Result<Exit> {
-    use crate::runbook::{Env, GateInput, Run};
+    use runway_runbook::{Abort, GateInput, Run};
     let dir = std::env::temp_dir().join(format!("runway-demo-{}", uuid_like()));
     std::fs::create_dir_all(&dir)?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
@@ -162,20 +162,27 @@ release_check = false  # the scratch project has no git history to check
     let ctx = Ctx {
         project_dir: Some(dir.clone()),
     };
-    let env = Env::open(&ctx, "staging", &super::ledger::LedgerOpt { ledger: None }).await?;
+    let env =
+        super::deploy::open(&ctx, "staging", &super::ledger::LedgerOpt { ledger: None }).await?;
+    let abort = Abort::on_signals();
     let ship = |version: &str| Run {
         gates: GateInput {
             version: version.to_owned(),
             ..GateInput::default()
         },
-        yes: true,
+        confirm: runway_deploy::Confirm::Assume,
         watch: true,
         bake: None,
+        abort: abort.clone(),
     };
     eprintln!("\n== ship 1.0.0");
-    let first = crate::runbook::deploy(&env, &ship("1.0.0")).await;
+    let first = runway_runbook::deploy(&env, &ship("1.0.0"))
+        .await
+        .map(|f| super::deploy::render(&f));
     eprintln!("\n== ship 2.0.0 (its tool calls fail under traffic)");
-    let second = crate::runbook::deploy(&env, &ship("2.0.0")).await;
+    let second = runway_runbook::deploy(&env, &ship("2.0.0"))
+        .await
+        .map(|f| super::deploy::render(&f));
     let history = env.history().await;
     // Stop the demo's server whatever happened.
     if let Some(config) = &env.config.deploy
@@ -183,7 +190,7 @@ release_check = false  # the scratch project has no git history to check
     {
         let _ = runway_deploy::process::ProcessTarget::new(s).stop().await;
     }
-    let (first, second, history) = (first?, second?, history?);
+    let (first, second, history) = (first??, second??, history?);
     let rolled_back = history.first().is_some_and(|d| {
         d.deployment.release == "2.0.0" && d.status == "rolled_back" && !d.incidents.is_empty()
     });

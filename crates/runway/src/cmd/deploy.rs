@@ -1,13 +1,18 @@
-//! `runway plan|deploy|ship|watch|rollback|status <env>`: parse, wire, render.
-//! The sequence itself is in [`crate::runbook`].
+//! `runway plan|deploy|ship|watch|rollback|status <env>`: parse, open the
+//! environment, render. The sequence itself is `runway_runbook`'s.
 
-use std::time::Duration;
+use std::{
+    io::{BufRead, IsTerminal, Write},
+    sync::Arc,
+    time::Duration,
+};
 
 use runway_core::Exit;
-use runway_deploy::gates;
+use runway_deploy::{Confirm, gates::Verdict};
+use runway_runbook::{Abort, Env, Event, Finished, GateInput, Run};
 
 use super::Ctx;
-use crate::runbook::{self, Env, GateInput, Run};
+use crate::error::UsageError;
 
 fn duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s.trim())
@@ -19,6 +24,12 @@ fn duration(s: &str) -> Result<Duration, String> {
                 Ok(d)
             }
         })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Human,
+    Json,
 }
 
 #[derive(Debug, clap::Args)]
@@ -83,6 +94,9 @@ pub struct PlanArgs {
     pub env: String,
     #[command(flatten)]
     pub gates: GateArgs,
+    /// `human` or `json` (the plan as data: gates, steps, rollback artifact).
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: OutputFormat,
     #[command(flatten)]
     pub ledger: super::ledger::LedgerOpt,
 }
@@ -113,69 +127,157 @@ pub struct RollbackArgs {
 #[derive(Debug, clap::Args)]
 pub struct StatusArgs {
     pub env: String,
-    /// Print JSON instead of text.
-    #[arg(long)]
+    /// `human` or `json`.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: OutputFormat,
+    /// The same as `--format json`.
+    #[arg(long, hide = true)]
     pub json: bool,
     #[command(flatten)]
     pub ledger: super::ledger::LedgerOpt,
 }
 
+/// Opens environment `name` with its ledger, progress printed on stderr.
+pub async fn open(ctx: &Ctx, name: &str, ledger: &super::ledger::LedgerOpt) -> anyhow::Result<Env> {
+    let loaded = ctx.config()?.ok_or_else(|| {
+        UsageError::new("there is no `runway.toml` here or in a parent directory")
+            .with_hint("run `runway init`, or pass `-C DIR` for the project")
+    })?;
+    let ledger = super::ledger::open_ledger(ctx, ledger).await?;
+    let mut env = Env::open(loaded, name, ledger)?;
+    env.observe(terminal_observer(name));
+    Ok(env)
+}
+
+/// Progress on stderr, one line per event.
+pub fn terminal_observer(name: &str) -> runway_runbook::Observer {
+    let name = name.to_owned();
+    Arc::new(move |e: &Event<'_>| match e {
+        Event::Note(t) => eprintln!("{t}"),
+        Event::Step(s) => eprintln!("  {s}"),
+        Event::Gates { version, verdicts } => {
+            eprintln!("gates for {version} to {name}:");
+            print_verdicts(verdicts);
+        }
+        Event::Sample { n, sample: s } => eprintln!(
+            "  sample {n}: {} {:.0} ms{}",
+            if s.failed() { "FAIL" } else { "ok" },
+            s.latency_ms,
+            s.error
+                .as_deref()
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default()
+        ),
+        Event::Problem { message } => eprintln!("{} {message}", crate::term::error_label()),
+    })
+}
+
+/// Prints the verdicts, one per line, on stderr.
+fn print_verdicts(verdicts: &[Verdict]) {
+    for v in verdicts {
+        eprintln!(
+            "  gate {:<18} {:<10} {}",
+            v.gate,
+            v.status.as_str(),
+            v.detail
+        );
+        if v.refuses()
+            && let Some(h) = &v.hint
+        {
+            eprintln!("{:>32}hint: {h}", "");
+        }
+    }
+}
+
+/// How a manual step is confirmed: `--yes`, a terminal, or not at all.
+pub fn confirm(yes: bool) -> Confirm {
+    if yes {
+        return Confirm::Assume;
+    }
+    if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
+        return Confirm::Ask(Arc::new(|instructions: &str| {
+            eprint!("manual step: {instructions}\ntype `yes` once it is done: ");
+            let _ = std::io::stderr().flush();
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line).is_ok()
+                && matches!(line.trim(), "yes" | "y")
+        }));
+    }
+    Confirm::Refuse
+}
+
+/// The result: data on stdout when it succeeded, `error:` and `hint:` on stderr when not.
+pub fn render(f: &Finished) -> anyhow::Result<Exit> {
+    if f.ok {
+        outln!("{}", f.message)?;
+    } else {
+        eprintln!("{} {}", crate::term::error_label(), f.message);
+        if let Some(h) = &f.hint {
+            eprintln!("{} {h}", crate::term::hint_label());
+        }
+    }
+    Ok(f.exit())
+}
+
 pub async fn deploy(ctx: &Ctx, args: DeployArgs) -> anyhow::Result<Exit> {
-    let env = Env::open(ctx, &args.env, &args.ledger).await?;
+    let env = open(ctx, &args.env, &args.ledger).await?;
     let run = Run {
         gates: args.gates.input(),
-        yes: args.yes,
+        confirm: confirm(args.yes),
         watch: false,
         bake: None,
+        abort: Abort::on_signals(),
     };
-    runbook::deploy(&env, &run).await
+    render(&runway_runbook::deploy(&env, &run).await?)
 }
 
 pub async fn ship(ctx: &Ctx, args: ShipArgs) -> anyhow::Result<Exit> {
-    let env = Env::open(ctx, &args.deploy.env, &args.deploy.ledger).await?;
+    let env = open(ctx, &args.deploy.env, &args.deploy.ledger).await?;
     let run = Run {
         gates: args.deploy.gates.input(),
-        yes: args.deploy.yes,
+        confirm: confirm(args.deploy.yes),
         watch: true,
         bake: args.bake,
+        abort: Abort::on_signals(),
     };
-    runbook::deploy(&env, &run).await
+    render(&runway_runbook::deploy(&env, &run).await?)
 }
 
 pub async fn plan(ctx: &Ctx, args: PlanArgs) -> anyhow::Result<Exit> {
-    let env = Env::open(ctx, &args.env, &args.ledger).await?;
-    let input = args.gates.input();
-    let current = env.target.current().await?;
-    let previous = env.rollback_point(Some(&input.version)).await?;
-    let verdicts = runbook::judge(&env, &input, previous.as_ref()).await;
-    let criteria = env.criteria(None);
-    let request = env.request(
-        &input.version,
-        env.git_sha(&input.version),
-        runway_deploy::Confirm::Refuse,
-    );
+    let env = open(ctx, &args.env, &args.ledger).await?;
+    let plan = runway_runbook::plan(&env, &args.gates.input()).await?;
+    let exit = if plan.refused {
+        Exit::Failed
+    } else {
+        Exit::Success
+    };
+    if args.format == OutputFormat::Json {
+        outln!("{}", serde_json::to_string_pretty(&plan)?)?;
+        return Ok(exit);
+    }
+    let secs = |s: f64| humantime::format_duration(Duration::from_secs_f64(s.max(0.0)));
     outln!(
         "plan: {} to {} ({} target)",
-        input.version,
-        env.name,
-        env.deploy.target
+        plan.version,
+        plan.environment,
+        plan.target
     )?;
     outln!(
         "  now running: {}",
-        current
+        plan.running
             .as_ref()
-            .map(describe)
+            .map(runway_runbook::describe)
             .unwrap_or_else(|| "nothing".into())
     )?;
     outln!(
         "  rollback to: {}",
-        previous
+        plan.rollback_to
             .as_ref()
-            .map(describe)
+            .map(runway_runbook::describe)
             .unwrap_or_else(|| "nothing (first deployment)".into())
     )?;
     outln!("  gates:")?;
-    for v in &verdicts {
+    for v in &plan.gates {
         outln!("    {:<18} {:<10} {}", v.gate, v.status.as_str(), v.detail)?;
         if v.refuses()
             && let Some(h) = &v.hint
@@ -186,181 +288,108 @@ pub async fn plan(ctx: &Ctx, args: PlanArgs) -> anyhow::Result<Exit> {
     outln!("  steps:")?;
     outln!(
         "    1. deploy {}{}, wait up to {} for {}",
-        input.version,
-        request
+        plan.version,
+        plan.deploy
             .image
             .as_deref()
             .map(|i| format!(" (`{i}`)"))
             .unwrap_or_default(),
-        humantime::format_duration(request.health.timeout),
-        request
-            .health
-            .url
-            .as_ref()
-            .map(|u| u.to_string())
-            .unwrap_or_else(|| "the target".into())
+        secs(plan.deploy.health_timeout_secs),
+        plan.deploy.health_url.as_deref().unwrap_or("the target")
     )?;
     outln!(
         "    2. verify (suite `{}`), expecting version {}",
-        env.config.suite.map(|s| s.as_str()).unwrap_or("smoke"),
-        input.version
+        plan.verify.suite,
+        plan.verify.expect_version
     )?;
+    let w = &plan.watch;
     outln!(
         "    3. ship only: watch {} (a sample every {}, {} samples at least; availability >= {:.0}%, error rate <= {:.0}%, auth failures <= {:.0}%, p95 <= {} ms); detection delay {}",
-        humantime::format_duration(criteria.bake),
-        humantime::format_duration(criteria.interval),
-        criteria.min_samples,
-        criteria.availability_min * 100.0,
-        criteria.error_rate_max * 100.0,
-        criteria.auth_failure_max * 100.0,
-        criteria.p95_max_ms,
-        humantime::format_duration(criteria.detection_delay())
+        secs(w.bake_secs),
+        secs(w.interval_secs),
+        w.min_samples,
+        w.availability_min * 100.0,
+        w.error_rate_max * 100.0,
+        w.auth_failure_max * 100.0,
+        w.p95_max_ms,
+        secs(w.detection_delay_secs)
     )?;
-    for c in env
-        .config
-        .analysis
-        .iter()
-        .flat_map(|a| &a.conditions)
-        .map(runway_deploy::source::Condition::from_config)
-    {
+    for c in &w.conditions {
         outln!(
             "       condition `{}` ({}): {}; detection delay {}{}",
             c.name,
-            c.source.as_str(),
-            c.describe(),
-            humantime::format_duration(criteria.detection_delay()),
-            match c.source {
-                runway_config::sources::SourceKind::Prometheus =>
-                    " plus the query's range and Prometheus' scrape interval",
-                runway_config::sources::SourceKind::Metrics => "",
+            c.source,
+            c.reads,
+            secs(c.detection_delay_secs),
+            if c.source == "prometheus" {
+                " plus the query's range and Prometheus' scrape interval"
+            } else {
+                ""
             }
         )?;
     }
-    let policy = env.config.rollback.clone().unwrap_or_default();
     outln!(
         "    4. on failure: {}, open a {} incident",
-        if policy.auto() {
+        if plan.on_failure.rollback {
             "roll back, verify again, compare with the baseline"
         } else {
             "no automatic rollback (`rollback.auto = false`)"
         },
-        policy.incident()
+        plan.on_failure.incident
     )?;
-    Ok(if gates::refused(&verdicts) {
-        Exit::Failed
-    } else {
-        Exit::Success
-    })
-}
-
-fn describe(d: &runway_deploy::Deployed) -> String {
-    let mut s = d.version.clone();
-    if let Some(i) = &d.image {
-        s.push_str(&format!(" image `{i}`"));
-    }
-    if let Some(g) = &d.digest {
-        s.push_str(&format!(" digest {g}"));
-    }
-    if let Some(cmd) = d.detail.get("command").and_then(|c| c.as_array()) {
-        let argv: Vec<String> = cmd
-            .iter()
-            .filter_map(|a| a.as_str().map(str::to_owned))
-            .collect();
-        s.push_str(&format!(" (`{}`)", runway_deploy::child::display(&argv)));
-    }
-    if let Some(since) = d.since {
-        s.push_str(&format!(" since {}", since.format("%Y-%m-%d %H:%M:%S UTC")));
-    }
-    s
+    Ok(exit)
 }
 
 pub async fn watch(ctx: &Ctx, args: WatchArgs) -> anyhow::Result<Exit> {
-    let env = Env::open(ctx, &args.env, &args.ledger).await?;
-    runbook::watch_now(&env, args.bake).await
+    let env = open(ctx, &args.env, &args.ledger).await?;
+    let f = runway_runbook::watch(&env, args.bake, &Abort::on_signals()).await?;
+    outln!("{}", f.message)?;
+    Ok(f.exit())
 }
 
 pub async fn rollback(ctx: &Ctx, args: RollbackArgs) -> anyhow::Result<Exit> {
-    let env = Env::open(ctx, &args.env, &args.ledger).await?;
-    runbook::rollback(&env, args.to.as_deref(), args.yes).await
+    let env = open(ctx, &args.env, &args.ledger).await?;
+    render(&runway_runbook::rollback(&env, args.to.as_deref(), confirm(args.yes)).await?)
 }
 
 pub async fn status(ctx: &Ctx, args: StatusArgs) -> anyhow::Result<Exit> {
-    let env = Env::open(ctx, &args.env, &args.ledger).await?;
-    let running = env.target.current().await?;
-    let history = env.history().await?;
-    let last = history.first();
-    let last_good = history
-        .iter()
-        .find(|v| v.status == runway_ledger::Outcome::Verified.as_str());
-    let lock = env.ledger.deploy_lock(&env.name).await?;
-    let drift = match (&running, last_good) {
-        (Some(r), Some(l)) if r.version != l.deployment.release => Some(format!(
-            "the target runs {} but the ledger's last verified deployment is {}",
-            r.version, l.deployment.release
-        )),
-        (None, Some(l))
-            if env.deploy.status.is_some()
-                || env.deploy.target == runway_config::TargetKind::Process =>
-        {
-            Some(format!(
-                "nothing runs, but the ledger's last verified deployment is {}",
-                l.deployment.release
-            ))
-        }
-        (Some(r), None) => Some(format!(
-            "the target runs {} but the ledger has no verified deployment",
-            r.version
-        )),
-        _ => None,
-    };
-    if args.json {
-        let doc = serde_json::json!({
-            "environment": env.name,
-            "target": env.deploy.target.as_str(),
-            "running": running,
-            "last_deployment": last.map(|l| serde_json::json!({
-                "id": l.id,
-                "version": l.deployment.release,
-                "status": l.status,
-                "operator": l.operator,
-                "started_at": l.deployment.started_at,
-                "finished_at": l.finished_at,
-            })),
-            "deploying": lock.as_ref().map(|l| &l.holder),
-            "drift": drift,
-        });
-        outln!("{}", serde_json::to_string_pretty(&doc)?)?;
+    let env = open(ctx, &args.env, &args.ledger).await?;
+    let st = runway_runbook::status(&env).await?;
+    if args.json || args.format == OutputFormat::Json {
+        outln!("{}", serde_json::to_string_pretty(&st)?)?;
     } else {
-        outln!("{} ({} target)", env.name, env.deploy.target)?;
+        outln!("{} ({} target)", st.environment, st.target)?;
         outln!(
             "  running:  {}",
-            running
+            st.running
                 .as_ref()
-                .map(describe)
+                .map(runway_runbook::describe)
                 .unwrap_or_else(|| "nothing".into())
         )?;
-        match last {
+        match &st.last_deployment {
             Some(l) => outln!(
                 "  ledger:   {} `{}` by {} at {}: {}",
-                l.deployment.release,
+                l.version,
                 l.id,
                 l.operator,
-                l.deployment.started_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                l.started_at.format("%Y-%m-%d %H:%M:%S UTC"),
                 l.status
             )?,
             None => outln!("  ledger:   no deployment recorded")?,
         }
-        if let Some(v) = last.and_then(|l| l.verifications.last()) {
-            outln!("  verdict:  verification `{}` {}", v.id, v.status)?;
+        if let Some(l) = &st.last_deployment
+            && let (Some(id), Some(status)) = (&l.verification, &l.verification_status)
+        {
+            outln!("  verdict:  verification `{id}` {status}")?;
         }
-        if let Some(l) = &lock {
-            outln!("  deploying now: {}", l.holder)?;
+        if let Some(h) = &st.deploying {
+            outln!("  deploying now: {h}")?;
         }
-        if let Some(d) = &drift {
+        if let Some(d) = &st.drift {
             outln!("  drift:    {d}")?;
         }
     }
-    Ok(if drift.is_some() {
+    Ok(if st.drift.is_some() {
         Exit::Failed
     } else {
         Exit::Success

@@ -1,0 +1,514 @@
+//! `deploy` and `ship`: lock, gates, record, deploy, verify, (watch), and on
+//! failure keep the logs, roll back, verify again, compare with the
+//! baseline, open an incident and end the record.
+
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use runway_core::Severity;
+use runway_deploy::{
+    Confirm, Deployed,
+    analysis::{self, Criteria, WatchOutcome},
+    gates,
+};
+use runway_ledger::{
+    AnalysisVerdict, Changes, Deployment, DeploymentEnd, DeploymentFact, Outcome, RollbackDecision,
+};
+
+use crate::{
+    Abort, Env, Event, Finished, GateInput, RunbookError, artifact,
+    env::deployed_fact,
+    judge::{gate_records, judge, window_decision},
+};
+
+/// What `deploy` and `ship` were asked to do.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub gates: GateInput,
+    /// How a manual step is confirmed (`Confirm::Assume` for `--yes`).
+    pub confirm: Confirm,
+    /// `ship`: watch the bake window after the verify.
+    pub watch: bool,
+    /// Watch for this long instead of `analysis.bake`.
+    pub bake: Option<Duration>,
+    /// Ends the deployment `aborted` when it fires.
+    pub abort: Abort,
+}
+
+impl Run {
+    /// A deploy of `version`, manual steps refused, never aborted.
+    pub fn new(version: &str) -> Run {
+        Run {
+            gates: GateInput {
+                version: version.to_owned(),
+                ..GateInput::default()
+            },
+            confirm: Confirm::Refuse,
+            watch: false,
+            bake: None,
+            abort: Abort::never(),
+        }
+    }
+}
+
+/// The steps done so far, for an `aborted` record.
+#[derive(Clone, Default)]
+pub(crate) struct Done(Arc<Mutex<Vec<String>>>);
+
+impl Done {
+    pub(crate) fn did(&self, env: &Env, step: impl Into<String>) {
+        let step = step.into();
+        env.emit(Event::Step(&step));
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).push(step);
+    }
+
+    pub(crate) fn list(&self) -> Vec<String> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+/// `deploy` or `ship` to the end.
+pub async fn deploy(env: &Env, run: &Run) -> Result<Finished, RunbookError> {
+    let version = run.gates.version.clone();
+    let lock = match env
+        .ledger
+        .acquire_deploy_lock(&env.name, &crate::holder(env), crate::LOCK_TTL)
+        .await
+    {
+        Ok(l) => l,
+        Err(e @ runway_ledger::LedgerError::Locked { .. }) => {
+            return Ok(Finished::new(env, Some(&version), "locked", false)
+                .message(e.to_string())
+                .hint(format!(
+                    "wait for it to finish (`runway status {}`), then deploy again",
+                    env.name
+                )));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let result = deploy_locked(env, run, &version).await;
+    let _ = lock.release().await;
+    result
+}
+
+async fn deploy_locked(env: &Env, run: &Run, version: &str) -> Result<Finished, RunbookError> {
+    let previous = env.rollback_point(Some(version)).await?;
+    let verdicts = judge(env, &run.gates, previous.as_ref()).await;
+    env.emit(Event::Gates {
+        version,
+        verdicts: &verdicts,
+    });
+    if gates::refused(&verdicts) {
+        return Ok(
+            Finished::new(env, Some(version), "refused", false).message(format!(
+                "a gate refused the deployment of {version} to `{}`; nothing was changed",
+                env.name
+            )),
+        );
+    }
+
+    let sha = env.git_sha(version);
+    let history = env.history().await?;
+    let last = history.first();
+    let mut record = Deployment::new(&env.name, version);
+    record.git_sha = sha.clone();
+    record.image_tag = env.image(version);
+    record.approver = (!run.gates.approvers.is_empty()).then(|| run.gates.approvers.join(", "));
+    record.window = window_decision(&verdicts, &run.gates);
+    record.gates = gate_records(&verdicts);
+    record.target = Some(env.deploy.target.as_str().to_owned());
+    record.changes = last.map(|l| Changes {
+        previous_deployment: Some(l.id.clone()),
+        previous_version: Some(l.deployment.release.clone()),
+        previous_git_sha: l.deployment.git_sha.clone(),
+        code: code_changes(env, l.deployment.git_sha.as_deref(), sha.as_deref()),
+        config: Vec::new(),
+    });
+    let id = env.ledger.record_deployment(&record).await?;
+    env.note(format!("deployment `{id}`: {version} to {}", env.name));
+
+    let done = Done::default();
+    done.0
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push("gates passed".to_owned());
+    let flow = steps(env, run, version, &id, previous.as_ref(), &done);
+    // The abort is polled first, so a step that notices it too never wins the race.
+    tokio::select! {
+        biased;
+        sig = run.abort.fired() => {
+            let mut end = DeploymentEnd::new(Outcome::Aborted);
+            end.reason = Some(format!("interrupted by {sig}"));
+            end.done = done.list();
+            env.ledger.finish_deployment(&id, &end).await?;
+            Ok(Finished::new(env, Some(version), "aborted", false)
+                .deployment(&id)
+                .message(format!("deployment `{id}` aborted by {sig}; recorded what was done")))
+        }
+        r = flow => r,
+    }
+}
+
+/// `git log --format='%h %s' from..to`, bounded to 200 lines; empty without both commits.
+fn code_changes(env: &Env, from: Option<&str>, to: Option<&str>) -> Vec<String> {
+    let (Some(from), Some(to)) = (from, to) else {
+        return Vec::new();
+    };
+    let range = format!("{from}..{to}");
+    runway_release::git::run(
+        &env.loaded.root,
+        &["log", "--format=%h %s", "--max-count=200", &range],
+    )
+    .map(|out| out.lines().map(str::to_owned).collect())
+    .unwrap_or_default()
+}
+
+pub(crate) fn watch_note(env: &Env, criteria: &Criteria) -> String {
+    format!(
+        "watching {} for {} (a sample every {}, fails after {} failures in a row: detection delay {})",
+        env.name,
+        humantime::format_duration(criteria.bake),
+        humantime::format_duration(criteria.interval),
+        criteria.consecutive_failures,
+        humantime::format_duration(criteria.detection_delay()),
+    )
+}
+
+async fn steps(
+    env: &Env,
+    run: &Run,
+    version: &str,
+    id: &str,
+    previous: Option<&Deployed>,
+    done: &Done,
+) -> Result<Finished, RunbookError> {
+    let request = env.request(version, env.git_sha(version), run.confirm.clone());
+    // The traffic conditions' baselines: the previous version, while it still serves.
+    let mut sources = if run.watch {
+        env.sources(version, previous.map(|p| p.version.as_str()))?
+    } else {
+        None
+    };
+    if let Some(s) = sources.as_mut() {
+        s.capture_baseline().await;
+    }
+    let deployed = match env.target.deploy(&request).await {
+        Ok(d) => d,
+        Err(e) => {
+            let reason = format!("deploy failed: {e}");
+            return fail(env, version, id, previous, &reason, None, done).await;
+        }
+    };
+    env.ledger
+        .add_deployment_fact(id, &deployed_fact(&deployed))
+        .await?;
+    done.did(env, format!("{version} deployed and healthy"));
+
+    let (report, verification) = env.verify(version, id).await?;
+    if !report.ok() {
+        let failed: Vec<String> = report
+            .checks
+            .iter()
+            .filter(|c| c.status == runway_core::Status::Fail)
+            .map(|c| c.id.clone())
+            .collect();
+        done.did(env, format!("verify failed ({})", failed.join(", ")));
+        let reason = format!("verify failed: {}", failed.join(", "));
+        return fail(
+            env,
+            version,
+            id,
+            previous,
+            &reason,
+            Some(&verification),
+            done,
+        )
+        .await;
+    }
+    done.did(
+        env,
+        format!(
+            "verify passed ({} checks, `{verification}`)",
+            report.checks.len()
+        ),
+    );
+
+    let mut held = None;
+    if run.watch {
+        let criteria = env.criteria(run.bake);
+        env.note(watch_note(env, &criteria));
+        let sampler = env.sampler()?;
+        let out = analysis::watch_with(
+            &sampler,
+            sources.as_mut(),
+            &criteria,
+            std::future::pending(),
+            |s, n| env.emit(Event::Sample { n, sample: s }),
+            |e| env.note_evaluations(e),
+        )
+        .await;
+        env.note_conditions(&out);
+        env.ledger
+            .add_deployment_fact(id, &analysis_fact(&out, &criteria))
+            .await?;
+        match out.analysis.verdict {
+            analysis::Verdict::Fail => {
+                let reason = format!("watch failed: {}", out.analysis.reasons.join("; "));
+                done.did(env, reason.clone());
+                return fail(
+                    env,
+                    version,
+                    id,
+                    previous,
+                    &reason,
+                    Some(&verification),
+                    done,
+                )
+                .await;
+            }
+            analysis::Verdict::Inconclusive => {
+                let why = out.analysis.reasons.join("; ");
+                done.did(env, format!("watch inconclusive: {why}"));
+                held = Some(why);
+            }
+            analysis::Verdict::Pass => done.did(
+                env,
+                format!(
+                    "watch passed ({} samples, availability {:.1}%, p95 {:.0} ms)",
+                    out.analysis.aggregates.samples,
+                    out.analysis.aggregates.availability * 100.0,
+                    out.analysis.aggregates.p95_ms
+                ),
+            ),
+        }
+    }
+    env.target.retire_previous().await?;
+    let mut end = DeploymentEnd::new(Outcome::Verified);
+    end.verification_id = Some(verification.clone());
+    end.rollback = Some(RollbackDecision::NotNeeded);
+    end.done = done.list();
+    end.reason = held
+        .as_ref()
+        .map(|w| format!("watch inconclusive, held for a human: {w}"));
+    env.ledger.finish_deployment(id, &end).await?;
+    let mut f = match held {
+        Some(why) => Finished::new(env, Some(version), "held", false).message(format!(
+            "{version} is running on `{}` but the watch was inconclusive ({why}); judge it by hand",
+            env.name
+        )),
+        None => Finished::new(env, Some(version), "verified", true).message(format!(
+            "{version} is live on {} (deployment `{id}`)",
+            env.name
+        )),
+    };
+    f.verification = Some(verification);
+    Ok(f.deployment(id))
+}
+
+pub(crate) fn analysis_fact(out: &WatchOutcome, c: &Criteria) -> DeploymentFact {
+    let a = &out.analysis.aggregates;
+    let lat: Vec<f64> = out.samples.iter().map(|s| s.latency_ms).collect();
+    let p50 = {
+        let mut v = lat.clone();
+        v.sort_by(f64::total_cmp);
+        v.get(v.len().saturating_sub(1) / 2).copied()
+    };
+    DeploymentFact::Analysis(runway_ledger::Analysis {
+        verdict: match out.analysis.verdict {
+            analysis::Verdict::Pass => AnalysisVerdict::Pass,
+            analysis::Verdict::Fail => AnalysisVerdict::Fail,
+            analysis::Verdict::Inconclusive => AnalysisVerdict::Inconclusive,
+        },
+        samples: u64::from(a.samples),
+        min_samples: Some(u64::from(c.min_samples)),
+        started_at: out.samples.first().map(|s| s.at),
+        ended_at: out.samples.last().map(|s| s.at),
+        availability: (a.samples > 0).then_some(a.availability),
+        error_rate: (a.samples > 0).then_some(a.error_rate),
+        auth_failure_rate: (a.samples > 0).then_some(a.auth_failure_rate),
+        p50_ms: p50,
+        p95_ms: (a.samples > 0).then_some(a.p95_ms),
+        failing: (!out.analysis.reasons.is_empty()).then(|| out.analysis.reasons.join("; ")),
+    })
+}
+
+/// The previous version's numbers, from its newest recorded analysis.
+pub(crate) fn baseline_of(
+    history: &[runway_ledger::DeploymentView],
+    version: &str,
+) -> Option<analysis::Aggregates> {
+    history
+        .iter()
+        .filter(|v| v.deployment.release == version)
+        .flat_map(|v| v.analyses.iter().rev())
+        .find(|a| a.samples > 0)
+        .map(|a| analysis::Aggregates {
+            samples: a.samples as u32,
+            availability: a.availability.unwrap_or(1.0),
+            error_rate: a.error_rate.unwrap_or(0.0),
+            auth_failure_rate: a.auth_failure_rate.unwrap_or(0.0),
+            p95_ms: a.p95_ms.unwrap_or(0.0),
+            max_consecutive_failures: 0,
+        })
+}
+
+/// A short burst of samples compared with `base`: `Ok(text)` when back to it.
+pub(crate) async fn compare_with_baseline(
+    env: &Env,
+    base: &analysis::Aggregates,
+) -> Result<Result<String, String>, RunbookError> {
+    let burst = Criteria {
+        bake: Duration::from_secs(2),
+        interval: Duration::from_millis(400),
+        min_samples: 1,
+        consecutive_failures: u32::MAX,
+        ..env.criteria(None)
+    };
+    let sampler = env.sampler()?;
+    let now = analysis::watch(&sampler, &burst, std::future::pending(), |_, _| {}).await;
+    let tol = env
+        .config
+        .rollback
+        .clone()
+        .unwrap_or_default()
+        .baseline_tolerance();
+    Ok(analysis::back_to_baseline(
+        base,
+        &now.analysis.aggregates,
+        tol,
+    ))
+}
+
+/// A deploy that failed at some step: keep its logs, roll back per policy,
+/// verify again, compare with the baseline, open an incident, end the record.
+async fn fail(
+    env: &Env,
+    version: &str,
+    id: &str,
+    previous: Option<&Deployed>,
+    reason: &str,
+    verification: Option<&str>,
+    done: &Done,
+) -> Result<Finished, RunbookError> {
+    env.problem(reason);
+    if let Ok(logs) = env.target.logs(runway_ledger::MAX_LOG_BYTES).await
+        && !logs.text.is_empty()
+    {
+        let text = env.redactor.redact(&logs.text);
+        env.ledger
+            .add_deployment_fact(
+                id,
+                &DeploymentFact::Logs(runway_ledger::Logs::bounded(
+                    logs.source,
+                    Some(version.to_owned()),
+                    &text,
+                )),
+            )
+            .await?;
+        done.did(env, "kept the failed version's logs");
+    }
+    let policy = env.config.rollback.clone().unwrap_or_default();
+    let mut end = DeploymentEnd::new(Outcome::Failed);
+    end.verification_id = verification.map(str::to_owned);
+    end.reason = Some(reason.to_owned());
+    let mut incident_title = format!("{version} to {} failed: {reason}", env.name);
+    match (policy.auto(), previous) {
+        (true, Some(prev)) => {
+            let started = chrono::Utc::now();
+            env.note(format!("rolling back {} to {}", env.name, prev.version));
+            let request = env.request(&prev.version, env.git_sha(&prev.version), Confirm::Assume);
+            let back = env.target.rollback(prev, &request).await;
+            let mut fact = runway_ledger::Rollback {
+                from_version: Some(version.to_owned()),
+                to_version: Some(prev.version.clone()),
+                to_artifact: Some(artifact(prev)),
+                reason: reason.to_owned(),
+                automatic: true,
+                started_at: started,
+                finished_at: None,
+                ok: false,
+                verification_id: None,
+                baseline: None,
+                back_to_baseline: None,
+            };
+            match back {
+                Err(e) => {
+                    done.did(env, format!("rollback to {} failed: {e}", prev.version));
+                    fact.finished_at = Some(chrono::Utc::now());
+                    incident_title =
+                        format!("{incident_title}; rollback to {} failed", prev.version);
+                }
+                Ok(d) => {
+                    env.ledger
+                        .add_deployment_fact(id, &deployed_fact(&d))
+                        .await?;
+                    done.did(env, format!("rolled back to {}", prev.version));
+                    let (report, vid) = env.verify(&prev.version, id).await?;
+                    fact.verification_id = Some(vid.clone());
+                    fact.ok = report.ok();
+                    done.did(
+                        env,
+                        format!(
+                            "verify after rollback {} (`{vid}`)",
+                            if report.ok() { "passed" } else { "failed" }
+                        ),
+                    );
+                    let history = env.history().await.unwrap_or_default();
+                    if let Some(base) = baseline_of(&history, &prev.version) {
+                        let (ok, text) = match compare_with_baseline(env, &base).await? {
+                            Ok(t) => (true, t),
+                            Err(t) => (false, t),
+                        };
+                        done.did(
+                            env,
+                            format!(
+                                "{} baseline: {text}",
+                                if ok { "back to" } else { "not back to" }
+                            ),
+                        );
+                        fact.baseline = Some(text);
+                        fact.back_to_baseline = Some(ok);
+                    } else {
+                        fact.baseline = Some(format!(
+                            "no analysis recorded for {} to compare with",
+                            prev.version
+                        ));
+                    }
+                    fact.finished_at = Some(chrono::Utc::now());
+                    incident_title = format!("{incident_title}; rolled back to {}", prev.version);
+                    if fact.ok {
+                        end.outcome = Outcome::RolledBack;
+                    }
+                    end.rollback = Some(RollbackDecision::Executed {
+                        to: Some(prev.version.clone()),
+                        reason: reason.to_owned(),
+                    });
+                }
+            }
+            env.ledger
+                .add_deployment_fact(id, &DeploymentFact::Rollback(fact))
+                .await?;
+        }
+        (true, None) => done.did(env, "nothing to roll back to (first deployment here)"),
+        (false, _) => done.did(env, "no rollback: `rollback.auto = false`"),
+    }
+    let severity: Severity = policy.incident();
+    let incident = env
+        .ledger
+        .open_incident(severity, &incident_title, Some(id))
+        .await?;
+    done.did(env, format!("opened {severity} incident `{incident}`"));
+    end.done = done.list();
+    env.ledger.finish_deployment(id, &end).await?;
+    let mut f = Finished::new(env, Some(version), end.outcome.as_str(), false)
+        .deployment(id)
+        .message(format!(
+            "deployment `{id}` ended `{}`; incident `{incident}` ({severity})",
+            end.outcome
+        ));
+    f.incident = Some(incident);
+    f.verification = verification.map(str::to_owned);
+    Ok(f)
+}

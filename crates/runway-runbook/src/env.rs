@@ -1,0 +1,398 @@
+//! An environment ready to be changed: its config, its target, its ledger,
+//! and whoever watches the progress.
+
+use std::{path::Path, sync::Arc, time::Duration};
+
+use runway_config::{DeployConfig, EnvironmentConfig, Loaded};
+use runway_core::{Redactor, Secret};
+use runway_deploy::{
+    Confirm, DeployRequest, Deployed, HealthWait, Target,
+    analysis::{Criteria, Sample},
+    gates::Verdict,
+    probe::{HttpSampler, ProbeCall},
+};
+use runway_ledger::{DeploymentFact, Kind, Ledger, LedgerUrl, Outcome};
+
+use crate::RunbookError;
+
+/// What an operation reports while it runs. The binary prints these on
+/// stderr; the MCP server sends them as progress notifications.
+#[derive(Debug, Clone, Copy)]
+pub enum Event<'a> {
+    /// A line of progress (`deployment `ID`: 1.0.0 to staging`, `watching ...`).
+    Note(&'a str),
+    /// A step done, as an `aborted` record would list it.
+    Step(&'a str),
+    /// Every gate's verdict for a version, before anything changes.
+    Gates {
+        version: &'a str,
+        verdicts: &'a [Verdict],
+    },
+    /// One watch sample (the `n`th).
+    Sample { n: usize, sample: &'a Sample },
+    /// Something failed on the way; the operation goes on (to a rollback, an incident).
+    Problem { message: &'a str },
+}
+
+/// Receives the [`Event`]s.
+pub type Observer = Arc<dyn Fn(&Event<'_>) + Send + Sync>;
+
+/// An environment ready to be changed: its config, its target, the ledger.
+pub struct Env {
+    pub loaded: Loaded,
+    pub name: String,
+    pub config: EnvironmentConfig,
+    pub deploy: DeployConfig,
+    pub target: Box<dyn Target>,
+    pub ledger: Box<dyn Ledger>,
+    /// The server's environment variables (values are secrets).
+    pub vars: Vec<(String, Secret)>,
+    pub redactor: Redactor,
+    observer: Observer,
+}
+
+impl Env {
+    /// Opens environment `name` of `loaded` on `ledger` (whose redactor it sets).
+    pub fn open(
+        loaded: Loaded,
+        name: &str,
+        mut ledger: Box<dyn Ledger>,
+    ) -> Result<Env, RunbookError> {
+        let config = loaded.config.environment(name).cloned().ok_or_else(|| {
+            RunbookError::UnknownEnvironment {
+                name: name.to_owned(),
+                file: loaded.path.clone(),
+                known: loaded.config.environments.keys().cloned().collect(),
+            }
+        })?;
+        let deploy = config
+            .deploy
+            .clone()
+            .ok_or_else(|| RunbookError::NoDeployTable {
+                name: name.to_owned(),
+            })?;
+        let mut vars = Vec::new();
+        for (k, v) in &deploy.env {
+            let value = runway_config::interpolate::interpolate_env(v).map_err(|var| {
+                RunbookError::UnsetVariable {
+                    field: format!("environments.{name}.deploy.env.{k}"),
+                    var,
+                }
+            })?;
+            vars.push((k.clone(), Secret::new(value)));
+        }
+        let mut redactor = runway_deploy::child::redactor_for(&vars);
+        if let Some(var) = &config.token_env
+            && let Ok(t) = std::env::var(var)
+            && !t.trim().is_empty()
+        {
+            redactor.add(&Secret::new(t.trim()));
+        }
+        let target = runway_deploy::open(name, &deploy, &loaded.root)?;
+        ledger.set_redactor(redactor.clone());
+        Ok(Env {
+            loaded,
+            name: name.to_owned(),
+            config,
+            deploy,
+            target,
+            ledger,
+            vars,
+            redactor,
+            observer: Arc::new(|_| {}),
+        })
+    }
+
+    /// Discovers `runway.toml` from `dir` up, opens the ledger (`ledger`, else
+    /// `[ledger] url`, else `.runway/ledger.db` in the project) and then
+    /// environment `name`: what `runway mcp` calls for a workspace root.
+    pub async fn open_at(
+        dir: &Path,
+        name: &str,
+        ledger: Option<&LedgerUrl>,
+    ) -> Result<Env, RunbookError> {
+        let loaded =
+            runway_config::Config::discover(dir)?.ok_or_else(|| RunbookError::NoConfig {
+                dir: dir.to_owned(),
+            })?;
+        let url = match ledger {
+            Some(u) => u.clone(),
+            None => match loaded.config.ledger.resolved_url(&loaded.path)? {
+                Some(u) => LedgerUrl::parse(&u, &loaded.root)?,
+                None => LedgerUrl::default_for(&loaded.root),
+            },
+        };
+        let ledger = runway_ledger::open(&url).await?;
+        Env::open(loaded, name, ledger)
+    }
+
+    /// Sends progress to `observer` from now on.
+    pub fn observe(&mut self, observer: Observer) {
+        self.observer = observer;
+    }
+
+    pub(crate) fn emit(&self, e: Event<'_>) {
+        (self.observer)(&e);
+    }
+
+    pub(crate) fn note(&self, text: impl AsRef<str>) {
+        self.emit(Event::Note(text.as_ref()));
+    }
+
+    pub(crate) fn problem(&self, text: impl AsRef<str>) {
+        self.emit(Event::Problem {
+            message: text.as_ref(),
+        });
+    }
+
+    /// The MCP endpoint.
+    pub fn mcp_url(&self) -> Result<runway_verify::url::Url, RunbookError> {
+        let raw = self
+            .config
+            .url
+            .as_deref()
+            .ok_or_else(|| RunbookError::NoUrl {
+                name: self.name.clone(),
+            })?;
+        let url = runway_config::interpolate::interpolate_env(raw).map_err(|var| {
+            RunbookError::UnsetVariable {
+                field: format!("environments.{}.url", self.name),
+                var,
+            }
+        })?;
+        Ok(runway_verify::environment::parse_url(&url)?)
+    }
+
+    /// The health endpoint: `health_path` (a path on the MCP URL's origin, or a URL), default `/health`.
+    pub fn health_url(&self) -> Option<runway_verify::url::Url> {
+        let path = self.config.health_path.as_deref().unwrap_or("/health");
+        if path.starts_with("http://") || path.starts_with("https://") {
+            return runway_verify::url::Url::parse(path).ok();
+        }
+        self.mcp_url().ok()?.join(path).ok()
+    }
+
+    fn token(&self) -> Option<Secret> {
+        let var = self.config.token_env.as_ref()?;
+        std::env::var(var)
+            .ok()
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| Secret::new(t.trim()))
+    }
+
+    /// The request that puts `version` in place.
+    pub fn request(&self, version: &str, sha: Option<String>, confirm: Confirm) -> DeployRequest {
+        DeployRequest {
+            environment: self.name.clone(),
+            version: version.to_owned(),
+            image: self.image(version),
+            sha,
+            env: self.vars.clone(),
+            port: self.deploy.port,
+            health: HealthWait {
+                url: self.health_url(),
+                timeout: self.deploy.health_timeout(),
+                interval: Duration::from_millis(200),
+            },
+            confirm,
+        }
+    }
+
+    /// The image `version` runs as, when the target has one.
+    pub fn image(&self, version: &str) -> Option<String> {
+        self.deploy
+            .image
+            .as_ref()
+            .map(|t| t.replace("{version}", version))
+    }
+
+    pub fn criteria(&self, bake: Option<Duration>) -> Criteria {
+        let c = Criteria::from_config(self.config.analysis.as_ref());
+        match bake {
+            Some(b) => c.with_bake(b),
+            None => c,
+        }
+    }
+
+    /// The traffic conditions of `[analysis]` with their sources, judging
+    /// `version`; `previous` is the version the baselines are read for.
+    /// `None` when there are none.
+    pub fn sources(
+        &self,
+        version: &str,
+        previous: Option<&str>,
+    ) -> Result<Option<runway_deploy::source::Sources>, RunbookError> {
+        let Some(a) = self.config.analysis.as_ref() else {
+            return Ok(None);
+        };
+        if a.conditions.is_empty() {
+            return Ok(None);
+        }
+        let mut a = a.clone();
+        let interpolate = |field: &str, raw: &str| {
+            runway_config::interpolate::interpolate_env(raw).map_err(|var| {
+                RunbookError::UnsetVariable {
+                    field: format!("environments.{}.analysis.{field}", self.name),
+                    var,
+                }
+            })
+        };
+        if let Some(m) = a.metrics.as_mut()
+            && let Some(u) = &m.url
+        {
+            m.url = Some(interpolate("metrics.url", u)?);
+        }
+        if let Some(p) = a.prometheus.as_mut() {
+            p.url = interpolate("prometheus.url", &p.url)?;
+        }
+        let path = self.config.metrics_path.as_deref().unwrap_or("/metrics");
+        let default_metrics = if path.starts_with("http://") || path.starts_with("https://") {
+            runway_verify::url::Url::parse(path).ok()
+        } else {
+            self.mcp_url().ok().and_then(|u| u.join(path).ok())
+        };
+        let vars = runway_deploy::source::prometheus::Vars {
+            version: version.to_owned(),
+            previous_version: previous.map(str::to_owned),
+            environment: self.name.clone(),
+        };
+        runway_deploy::source::Sources::from_config(&a, default_metrics, vars)
+            .map(Some)
+            .map_err(|message| RunbookError::Analysis {
+                name: self.name.clone(),
+                message,
+            })
+    }
+
+    /// One progress line per condition judged at a watch tick.
+    pub(crate) fn note_evaluations(&self, evals: &[runway_deploy::source::Evaluation]) {
+        for e in evals {
+            self.note(format!(
+                "    condition `{}` ({}): {}: {}",
+                e.condition,
+                e.source.as_str(),
+                if e.error { "error" } else { e.verdict.as_str() },
+                e.message
+            ));
+        }
+    }
+
+    /// One progress line per condition over the whole watch.
+    pub(crate) fn note_conditions(&self, out: &runway_deploy::analysis::WatchOutcome) {
+        for c in &out.conditions {
+            self.note(format!(
+                "  condition `{}` ({}): {} ({} passed, {} failed, {} empty, {} errors{})",
+                c.condition,
+                c.source.as_str(),
+                c.verdict.as_str(),
+                c.passed,
+                c.failed,
+                c.empty,
+                c.errors,
+                c.last_value
+                    .map(|v| format!(", last {}", runway_deploy::source::num(v)))
+                    .unwrap_or_default()
+            ));
+        }
+    }
+
+    pub fn sampler(&self) -> Result<HttpSampler, RunbookError> {
+        Ok(HttpSampler {
+            health: self.health_url(),
+            mcp: self.mcp_url()?,
+            token: self.token(),
+            call: self
+                .config
+                .analysis
+                .as_ref()
+                .and_then(|a| a.call.as_ref())
+                .map(|c| ProbeCall {
+                    tool: c.tool.clone(),
+                    arguments: c.arguments.clone(),
+                }),
+            timeout: Duration::from_secs(10),
+            redactor: self.redactor.clone(),
+        })
+    }
+
+    /// The release tag's commit, when the project is a git repository with that tag.
+    pub fn git_sha(&self, version: &str) -> Option<String> {
+        let tag = format!("{}{version}", self.loaded.config.release.tag_prefix);
+        runway_release::git::tag_commit(&self.loaded.root, &tag)
+            .ok()
+            .flatten()
+    }
+
+    /// Runs the environment's verify suite, expecting `version` on the wire, and records it.
+    pub async fn verify(
+        &self,
+        version: &str,
+        deployment: &str,
+    ) -> Result<(runway_core::Report, String), RunbookError> {
+        let mut c = runway_verify::Context::for_environment(&self.loaded, &self.name, None)?;
+        c.expect.version = Some(version.to_owned());
+        let report = runway_verify::engine::run(&c).await;
+        let id = self
+            .ledger
+            .record_verification(&report, &self.name, Some(deployment))
+            .await?;
+        Ok((report, id))
+    }
+
+    /// The deployments of this environment, newest first (at most 50).
+    pub async fn history(&self) -> Result<Vec<runway_ledger::DeploymentView>, RunbookError> {
+        let filter = runway_ledger::Filter {
+            kind: Some(Kind::Deployment),
+            environment: Some(self.name.clone()),
+            ..runway_ledger::Filter::default()
+        };
+        let mut out = Vec::new();
+        for r in self
+            .ledger
+            .query(&filter, false)
+            .await?
+            .iter()
+            .rev()
+            .take(50)
+        {
+            out.push(self.ledger.deployment_view(&r.id).await?);
+        }
+        Ok(out)
+    }
+
+    /// What to roll back to: what runs now, else the newest verified deployment's target state.
+    pub async fn rollback_point(
+        &self,
+        exclude_version: Option<&str>,
+    ) -> Result<Option<Deployed>, RunbookError> {
+        if let Some(d) = self.target.current().await?
+            && Some(d.version.as_str()) != exclude_version
+        {
+            return Ok(Some(d));
+        }
+        for v in self.history().await? {
+            if v.status == Outcome::Verified.as_str()
+                && Some(v.deployment.release.as_str()) != exclude_version
+                && let Some(d) = recorded_target(&v)
+            {
+                return Ok(Some(d));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// The target's own description of a deployed version, as recorded.
+pub fn recorded_target(v: &runway_ledger::DeploymentView) -> Option<Deployed> {
+    let detail = v.deployed.as_ref()?.detail.as_deref()?;
+    serde_json::from_str(detail).ok()
+}
+
+pub(crate) fn deployed_fact(d: &Deployed) -> DeploymentFact {
+    DeploymentFact::Deployed(runway_ledger::Deployed {
+        image: d.image.clone(),
+        digest: d.digest.clone(),
+        revision: d.revision.clone(),
+        detail: serde_json::to_string(d).ok(),
+    })
+}

@@ -1,0 +1,140 @@
+//! Every gate before a deploy, judged from the config, the flags, the
+//! release at its tag, the environment and the ledger's incidents.
+
+use runway_deploy::{
+    Deployed,
+    gates::{self, Emergency, GateStatus, IncidentFacts, Verdict},
+};
+use runway_ledger::{GateRecord, GateVerdict, IncidentStatus, Kind, WindowDecision};
+
+use crate::Env;
+
+/// The flags the gates read.
+#[derive(Debug, Clone, Default)]
+pub struct GateInput {
+    pub version: String,
+    pub approvers: Vec<String>,
+    pub emergency: Option<String>,
+}
+
+/// Judges every gate for `input.version`; `previous` is the rollback artifact.
+pub async fn judge(env: &Env, input: &GateInput, previous: Option<&Deployed>) -> Vec<Verdict> {
+    let gates_cfg = env.config.gates.as_ref();
+    let operator = env.ledger.operator().to_owned();
+    let mut v = Vec::new();
+
+    let problems = if gates_cfg.is_none_or(|g| g.release_check()) {
+        Some(
+            match runway_release::plan::check_at_tag(
+                &env.loaded.root,
+                &env.loaded.config.release,
+                &input.version,
+            ) {
+                Ok(rows) => rows
+                    .into_iter()
+                    .filter(|r| r.status == runway_release::plan::RowStatus::Fail)
+                    .map(|r| r.detail)
+                    .collect::<Vec<_>>(),
+                Err(e) => vec![e.to_string()],
+            },
+        )
+    } else {
+        None
+    };
+    v.push(gates::release_check(
+        gates_cfg,
+        &input.version,
+        problems.as_deref(),
+    ));
+
+    let emergency = match &input.emergency {
+        None => None,
+        Some(id) => {
+            let facts = match env.ledger.get(id).await {
+                Ok(r) if r.kind == Kind::Incident => r.incident().ok().map(|i| IncidentFacts {
+                    severity: i.severity,
+                    open: !matches!(
+                        r.status(),
+                        Some(s) if s == IncidentStatus::Resolved.as_str() || s == IncidentStatus::Closed.as_str()
+                    ),
+                }),
+                _ => None,
+            };
+            Some(Emergency {
+                incident: id.clone(),
+                facts,
+            })
+        }
+    };
+    v.push(gates::window(
+        env.config.window.as_ref(),
+        jiff::Timestamp::now(),
+        emergency.as_ref(),
+        &input.approvers,
+        &operator,
+    ));
+    v.push(gates::approvals(gates_cfg, &input.approvers, &operator));
+    v.push(gates::required_env(gates_cfg, |name| {
+        std::env::var(name).is_ok_and(|x| !x.is_empty())
+    }));
+    let root = env.loaded.root.clone();
+    v.push(gates::secret_files(gates_cfg, |f| {
+        std::fs::File::open(root.join(f))
+            .map(|_| ())
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => "not found".to_owned(),
+                std::io::ErrorKind::PermissionDenied => "not readable".to_owned(),
+                _ => e.to_string(),
+            })
+    }));
+    let check = match previous {
+        Some(p) => Some(env.target.check_artifact(p).await),
+        None => None,
+    };
+    v.push(gates::rollback_artifact(
+        previous.map(|p| p.version.as_str()),
+        check.as_ref(),
+    ));
+    v
+}
+
+pub(crate) fn gate_records(verdicts: &[Verdict]) -> Vec<GateRecord> {
+    verdicts
+        .iter()
+        .map(|v| {
+            let (verdict, detail) = match v.status {
+                GateStatus::Pass => (GateVerdict::Pass, v.detail.clone()),
+                GateStatus::Warn => (GateVerdict::Pass, format!("warning: {}", v.detail)),
+                GateStatus::Skipped => (GateVerdict::Pass, format!("skipped: {}", v.detail)),
+                GateStatus::Overridden => (GateVerdict::Overridden, v.detail.clone()),
+                GateStatus::Refuse => (GateVerdict::Refused, v.detail.clone()),
+            };
+            GateRecord::new(v.gate.clone(), verdict, detail)
+        })
+        .collect()
+}
+
+pub(crate) fn window_decision(verdicts: &[Verdict], input: &GateInput) -> WindowDecision {
+    let Some(w) = verdicts.iter().find(|v| v.gate == "window") else {
+        return WindowDecision::NoWindow;
+    };
+    match w.status {
+        GateStatus::Skipped => WindowDecision::NoWindow,
+        GateStatus::Pass => WindowDecision::Inside {
+            window: w.detail.clone(),
+        },
+        GateStatus::Warn => WindowDecision::Override {
+            window: w.detail.clone(),
+            reason: "`window.outside = \"warn\"`".into(),
+        },
+        GateStatus::Overridden => WindowDecision::Emergency {
+            window: Some(w.detail.clone()),
+            incident: input.emergency.clone().unwrap_or_default(),
+            approver: input.approvers.first().cloned().unwrap_or_default(),
+        },
+        GateStatus::Refuse => WindowDecision::Outside {
+            window: w.detail.clone(),
+            reason: w.hint.clone().unwrap_or_default(),
+        },
+    }
+}

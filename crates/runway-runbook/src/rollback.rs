@@ -1,0 +1,133 @@
+//! `rollback`: back to the recorded previous (or a named) version, verified
+//! again and compared with that version's recorded baseline.
+
+use runway_deploy::Confirm;
+use runway_ledger::{Changes, Deployment, DeploymentEnd, Outcome, RollbackDecision};
+
+use crate::{
+    Env, Finished, RunbookError,
+    deploy::{baseline_of, compare_with_baseline},
+    env::{deployed_fact, recorded_target},
+};
+
+/// Rolls `env` back to `to` (default: the newest verified version before what runs).
+pub async fn rollback(
+    env: &Env,
+    to: Option<&str>,
+    confirm: Confirm,
+) -> Result<Finished, RunbookError> {
+    let lock = match env
+        .ledger
+        .acquire_deploy_lock(&env.name, &crate::holder(env), crate::LOCK_TTL)
+        .await
+    {
+        Ok(l) => l,
+        Err(e @ runway_ledger::LedgerError::Locked { .. }) => {
+            return Ok(Finished::new(env, to, "locked", false).message(e.to_string()));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let r = rollback_locked(env, to, confirm).await;
+    let _ = lock.release().await;
+    r
+}
+
+async fn rollback_locked(
+    env: &Env,
+    to: Option<&str>,
+    confirm: Confirm,
+) -> Result<Finished, RunbookError> {
+    let history = env.history().await?;
+    let current = history.first();
+    let current_version = env
+        .target
+        .current()
+        .await?
+        .map(|d| d.version)
+        .or_else(|| current.map(|c| c.deployment.release.clone()));
+    // The newest verified deployment of the wanted version (or of any other version).
+    let point = history.iter().find(|v| {
+        v.status == Outcome::Verified.as_str()
+            && match to {
+                Some(t) => v.deployment.release == t,
+                None => Some(&v.deployment.release) != current_version.as_ref(),
+            }
+    });
+    let version = match (to, point) {
+        (Some(t), _) => t.to_owned(),
+        (None, Some(p)) => p.deployment.release.clone(),
+        (None, None) => {
+            return Ok(Finished::new(env, None, "failed", false)
+                .message(format!(
+                    "nothing to roll back to in `{}`: no earlier verified deployment is recorded",
+                    env.name
+                ))
+                .hint("name a version with `--to VERSION`"));
+        }
+    };
+    let mut record = Deployment::new(&env.name, &version);
+    record.git_sha = env.git_sha(&version);
+    record.target = Some(env.deploy.target.as_str().to_owned());
+    record.rollback_of = current.map(|c| c.id.clone());
+    record.changes = current.map(|c| Changes {
+        previous_deployment: Some(c.id.clone()),
+        previous_version: Some(c.deployment.release.clone()),
+        previous_git_sha: c.deployment.git_sha.clone(),
+        code: Vec::new(),
+        config: Vec::new(),
+    });
+    let id = env.ledger.record_deployment(&record).await?;
+    env.note(format!(
+        "deployment `{id}`: rolling {} back to {version}",
+        env.name
+    ));
+    let request = env.request(&version, env.git_sha(&version), confirm);
+    let recorded = point.and_then(recorded_target);
+    let result = match &recorded {
+        Some(d) => env.target.rollback(d, &request).await,
+        None => env.target.deploy(&request).await,
+    };
+    let mut end = DeploymentEnd::new(Outcome::Failed);
+    let deployed = match result {
+        Ok(d) => d,
+        Err(e) => {
+            end.reason = Some(format!("rollback failed: {e}"));
+            env.ledger.finish_deployment(&id, &end).await?;
+            return Ok(Finished::new(env, Some(&version), "failed", false)
+                .deployment(&id)
+                .message(format!("rollback to {version} failed: {e}")));
+        }
+    };
+    env.ledger
+        .add_deployment_fact(&id, &deployed_fact(&deployed))
+        .await?;
+    let (report, vid) = env.verify(&version, &id).await?;
+    end.verification_id = Some(vid.clone());
+    let mut baseline_text = None;
+    if let Some(base) = baseline_of(&history, &version) {
+        baseline_text = Some(match compare_with_baseline(env, &base).await? {
+            Ok(t) => format!("back to baseline: {t}"),
+            Err(t) => format!("not back to baseline: {t}"),
+        });
+    }
+    let mut f = if report.ok() {
+        end.outcome = Outcome::Verified;
+        end.rollback = Some(RollbackDecision::NotNeeded);
+        end.reason = baseline_text.clone();
+        env.ledger.finish_deployment(&id, &end).await?;
+        Finished::new(env, Some(&version), "verified", true).message(format!(
+            "{} is back on {version} (deployment `{id}`, verification `{vid}`){}",
+            env.name,
+            baseline_text.map(|b| format!("; {b}")).unwrap_or_default()
+        ))
+    } else {
+        end.reason = Some("verify after the rollback failed".into());
+        env.ledger.finish_deployment(&id, &end).await?;
+        Finished::new(env, Some(&version), "failed", false).message(format!(
+            "{version} is running on `{}` but its verify failed (`{vid}`)",
+            env.name
+        ))
+    };
+    f.verification = Some(vid);
+    Ok(f.deployment(&id))
+}
