@@ -847,12 +847,13 @@ freeze = ["2026-12-24", "2026-12-31"]
             assert!(
                 c.environments
                     .values()
-                    .any(|e| e.deploy.is_some() || e.window.is_some())
+                    .any(|e| e.deploy.is_some() || e.window.is_some() || e.analysis.is_some())
             );
             blocks += 1;
             rest = &rest[end..];
         }
-        assert_eq!(blocks, 4);
+        // Deploy, command, docker, kubernetes, and the seeds' traffic conditions.
+        assert_eq!(blocks, 5);
     }
 
     #[test]
