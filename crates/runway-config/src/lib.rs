@@ -15,6 +15,7 @@ pub mod monitor;
 pub mod release;
 pub mod sources;
 pub mod token;
+pub mod web;
 mod validate;
 
 use std::{
@@ -34,6 +35,7 @@ pub use mcp::McpConfig;
 pub use monitor::{AlertConfig, MonitorConfig, NotifierConfig};
 pub use release::ReleaseConfig;
 pub use token::TokenError;
+pub use web::WebConfig;
 
 /// The file name Runway looks for.
 pub const FILE_NAME: &str = "runway.toml";
@@ -57,6 +59,9 @@ pub struct Config {
     /// Where alerts go.
     #[serde(default)]
     pub notifiers: monitor::Notifiers,
+    /// `runway monitor --listen`: the dashboard, status page and API.
+    #[serde(default)]
+    pub web: WebConfig,
     /// What `runway mcp` lets a client do.
     #[serde(default)]
     pub mcp: McpConfig,
