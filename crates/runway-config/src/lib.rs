@@ -15,8 +15,8 @@ pub mod monitor;
 pub mod release;
 pub mod sources;
 pub mod token;
-pub mod web;
 mod validate;
+pub mod web;
 
 use std::{
     collections::BTreeMap,
