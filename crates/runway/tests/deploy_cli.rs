@@ -515,3 +515,29 @@ fn the_demo_runs_the_whole_runbook_with_no_set_up() {
         text(&o)
     );
 }
+
+#[test]
+fn error_labels_are_plain_text_unless_colour_is_wanted() {
+    let p = Project::new("");
+    let escapes = |o: &Output| o.stderr.contains(&0x1b);
+    // stderr is a pipe and `NO_COLOR` is unset: no escape codes.
+    let mut c = p.cmd(&["rollback", "staging"]);
+    c.env_remove("NO_COLOR").env_remove("CLICOLOR_FORCE");
+    let o = c.output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("error: nothing to roll back to"),
+        "{}",
+        text(&o)
+    );
+    assert!(!escapes(&o), "{}", text(&o));
+    // Forced colour shows the labels are styled when colour is wanted...
+    let mut c = p.cmd(&["rollback", "staging"]);
+    c.env_remove("NO_COLOR").env("CLICOLOR_FORCE", "1");
+    assert!(escapes(&c.output().unwrap()));
+    // ...and `NO_COLOR` wins over it.
+    let mut c = p.cmd(&["rollback", "staging"]);
+    c.env("NO_COLOR", "1").env("CLICOLOR_FORCE", "1");
+    let o = c.output().unwrap();
+    assert!(!escapes(&o), "{}", text(&o));
+}
