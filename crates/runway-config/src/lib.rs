@@ -14,6 +14,7 @@ pub mod mcp;
 pub mod monitor;
 pub mod release;
 pub mod token;
+pub mod web;
 mod validate;
 
 use std::{
@@ -33,6 +34,7 @@ pub use mcp::McpConfig;
 pub use monitor::{AlertConfig, MonitorConfig, NotifierConfig};
 pub use release::ReleaseConfig;
 pub use token::TokenError;
+pub use web::WebConfig;
 
 /// The file name Runway looks for.
 pub const FILE_NAME: &str = "runway.toml";
@@ -56,6 +58,9 @@ pub struct Config {
     /// Where alerts go.
     #[serde(default)]
     pub notifiers: monitor::Notifiers,
+    /// `runway monitor --listen`: the dashboard, status page and API.
+    #[serde(default)]
+    pub web: WebConfig,
     /// What `runway mcp` lets a client do.
     #[serde(default)]
     pub mcp: McpConfig,

@@ -953,6 +953,69 @@ macro_rules! ledger_impl {
                     .collect())
             }
 
+            async fn monitor_latest(&self, environment: &str) -> Result<Option<crate::MonitorResult>> {
+                type Row = (String, i64, i64, String, Option<String>, Option<String>, Option<String>, f64);
+                let row: Option<Row> = sqlx::query_as(crate::monitor::SELECT_LATEST)
+                    .bind(environment)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(|e| self.db("reading the latest monitor result", e))?;
+                Ok(row.map(|r| crate::MonitorResult {
+                    environment: r.0,
+                    at: crate::monitor::from_us(r.1),
+                    ok: r.2 != 0,
+                    status: r.3,
+                    reason: r.4,
+                    check_id: r.5,
+                    message: r.6,
+                    latency_ms: r.7,
+                }))
+            }
+
+            async fn monitor_daily(
+                &self,
+                environment: &str,
+                since: DateTime<Utc>,
+            ) -> Result<Vec<crate::MonitorDay>> {
+                let day = crate::monitor::DAY_US;
+                let since = crate::monitor::to_us(since).div_euclid(day) * day;
+                let rows: Vec<(i64, i64, i64)> = sqlx::query_as(crate::monitor::SELECT_DAILY)
+                    .bind(environment)
+                    .bind(since)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(|e| self.db("reading daily monitor results", e))?;
+                Ok(rows
+                    .into_iter()
+                    .map(|r| crate::MonitorDay {
+                        day: crate::monitor::from_us(r.0),
+                        runs: r.1,
+                        failures: r.2,
+                    })
+                    .collect())
+            }
+
+            async fn monitor_latencies(
+                &self,
+                environment: &str,
+                since: DateTime<Utc>,
+            ) -> Result<Vec<crate::MonitorLatency>> {
+                let rows: Vec<(i64, i64, f64)> = sqlx::query_as(crate::monitor::SELECT_LATENCIES)
+                    .bind(environment)
+                    .bind(crate::monitor::to_us(since))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(|e| self.db("reading monitor latencies", e))?;
+                Ok(rows
+                    .into_iter()
+                    .map(|r| crate::MonitorLatency {
+                        at: crate::monitor::from_us(r.0),
+                        ok: r.1 != 0,
+                        latency_ms: r.2,
+                    })
+                    .collect())
+            }
+
             async fn prune_monitor(&self, keep_after: DateTime<Utc>) -> Result<crate::PruneStats> {
                 let action = "pruning monitor results";
                 let hour = crate::monitor::HOUR_US;

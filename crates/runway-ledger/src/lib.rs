@@ -43,7 +43,7 @@ pub use model::{
     Deployment, Event, EventKind, IN_PROGRESS, Incident, IncidentStatus, Kind, Outcome, Record,
     Release, RollbackDecision, Scope, Verification, WindowDecision, now,
 };
-pub use monitor::{MonitorResult, MonitorRollup, PruneStats};
+pub use monitor::{MonitorDay, MonitorLatency, MonitorResult, MonitorRollup, PruneStats};
 pub use url::{DEFAULT_SQLITE_PATH, LedgerUrl};
 
 /// Everything that can go wrong with a ledger. Messages name the ledger by its
@@ -252,6 +252,24 @@ pub trait Ledger: Send + Sync {
     /// transaction.
     async fn prune_monitor(&self, keep_after: chrono::DateTime<chrono::Utc>) -> Result<PruneStats>;
 
+    /// The newest raw run of `environment`, if any (its current status).
+    async fn monitor_latest(&self, environment: &str) -> Result<Option<MonitorResult>>;
+
+    /// Runs and failures of `environment` per UTC day since `since` (floored
+    /// to its day), raw runs and hourly rollups added up, oldest day first.
+    async fn monitor_daily(
+        &self,
+        environment: &str,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<MonitorDay>>;
+
+    /// The latency and outcome of each raw run of `environment` since
+    /// `since`, oldest first (no messages: cheap enough for charts).
+    async fn monitor_latencies(
+        &self,
+        environment: &str,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<MonitorLatency>>;
     /// Stores an alert instance (inserted when `alert.id` is 0, else updated;
     /// its acknowledgement and silence are left alone) and queues `notify`
     /// for it, in one transaction. Returns the instance's id. A second open

@@ -13,6 +13,7 @@ both_backends!(
     runs_read_back_in_order_and_by_environment,
     retention_folds_whole_hours_once_and_keeps_the_horizon,
     a_secret_in_a_message_never_reaches_the_ledger,
+    daily_uptime_adds_raw_runs_and_rollups_once_and_latest_is_the_newest,
 );
 
 fn run(env: &str, at: DateTime<Utc>, ok: bool, reason: Option<&str>, ms: f64) -> MonitorResult {
@@ -132,5 +133,60 @@ async fn a_secret_in_a_message_never_reaches_the_ledger(f: &Fresh) {
     let m = got[0].message.as_deref().unwrap();
     assert!(!m.contains(secret), "{m}");
     assert!(m.starts_with("401 for Bearer "), "{m}");
+    l.close().await;
+}
+
+async fn daily_uptime_adds_raw_runs_and_rollups_once_and_latest_is_the_newest(f: &Fresh) {
+    let l = f.open().await;
+    assert_eq!(l.monitor_latest("prod").await.unwrap(), None);
+    // Two days of hourly runs from 10:00 on day one; every 4th fails.
+    for i in 0..48 {
+        let at = t0() + Duration::hours(i);
+        let ok = i % 4 != 0;
+        let reason = (!ok).then_some("connect");
+        l.record_monitor_result(&run("prod", at, ok, reason, i as f64))
+            .await
+            .unwrap();
+    }
+    l.record_monitor_result(&run("staging", t0(), false, Some("dns"), 1.0))
+        .await
+        .unwrap();
+    let before = l.monitor_daily("prod", t0()).await.unwrap();
+    // Fold everything before the second day's 12:00 into rollups: the sums must not move.
+    l.prune_monitor(t0() + Duration::hours(26)).await.unwrap();
+    assert!(!l.monitor_rollups("prod", t0()).await.unwrap().is_empty());
+    let after = l.monitor_daily("prod", t0()).await.unwrap();
+    assert_eq!(before, after);
+    let day = |d: i64| Utc.with_ymd_and_hms(2026, 11, 30, 0, 0, 0).unwrap() + Duration::days(d);
+    // Day one: 10:00-23:00 (14 runs, i = 0..14, failures at 0, 4, 8, 12);
+    // day two: 24 runs; day three: 10 runs.
+    let want = vec![
+        runway_ledger::MonitorDay {
+            day: day(0),
+            runs: 14,
+            failures: 4,
+        },
+        runway_ledger::MonitorDay {
+            day: day(1),
+            runs: 24,
+            failures: 6,
+        },
+        runway_ledger::MonitorDay {
+            day: day(2),
+            runs: 10,
+            failures: 2,
+        },
+    ];
+    assert_eq!(after, want);
+    let latest = l.monitor_latest("prod").await.unwrap().unwrap();
+    assert_eq!(latest.at, t0() + Duration::hours(47));
+    let lat = l
+        .monitor_latencies("prod", t0() + Duration::hours(44))
+        .await
+        .unwrap();
+    assert_eq!(
+        lat.iter().map(|x| (x.latency_ms, x.ok)).collect::<Vec<_>>(),
+        vec![(44.0, false), (45.0, true), (46.0, true), (47.0, true)]
+    );
     l.close().await;
 }

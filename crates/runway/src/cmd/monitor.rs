@@ -2,8 +2,9 @@
 //! (or once, with `--once`) and print one line per run.
 //!
 //! Parse, wire, render: the schedule, the reason classes and the statuses
-//! are `runway_monitor`'s; this module builds each environment's check
-//! context, passes SIGTERM/Ctrl-C in as the shutdown, and prints.
+//! are `runway_monitor`'s, the pages `runway_web`'s; this module builds each
+//! environment's check context, passes SIGTERM/Ctrl-C in as the shutdown,
+//! serves the dashboard beside the schedule (`--listen`), and prints.
 
 use std::{collections::BTreeMap, sync::Arc};
 
@@ -24,7 +25,8 @@ use crate::error::usage;
 Examples:
   runway monitor                      run until SIGTERM or Ctrl-C
   runway monitor --once --env production
-  runway monitor --once --json"
+  runway monitor --once --json
+  runway monitor --listen 127.0.0.1:8787   serve the dashboard, /status, /api, /metrics"
 )]
 pub struct Args {
     /// Run every monitored environment's suite once, print the results and exit.
@@ -40,8 +42,33 @@ pub struct Args {
     #[arg(long)]
     pub json: bool,
 
+    /// Serve the dashboard, the status page, the JSON API, `/metrics`,
+    /// `/livez` and `/readyz` on ADDR beside the schedule (`127.0.0.1:8787`, or a
+    /// bare port for 127.0.0.1; default: `[web] listen`, else nothing is served).
+    #[arg(long, value_name = "ADDR", conflicts_with = "once")]
+    pub listen: Option<String>,
+
     #[command(flatten)]
     pub ledger: super::ledger::LedgerOpt,
+}
+
+/// `ADDR` as a socket address: `host:port`, `[::1]:port`, or a bare port on 127.0.0.1.
+fn listen_addr(s: &str, origin: &str) -> anyhow::Result<std::net::SocketAddr> {
+    let s = s.trim();
+    if let Ok(port) = s.parse::<u16>() {
+        return Ok(std::net::SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    if let Some(port) = s
+        .strip_prefix("localhost:")
+        .and_then(|p| p.parse::<u16>().ok())
+    {
+        return Ok(std::net::SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    s.parse().map_err(|_| {
+        usage(format!(
+            "{origin} `{s}` is not an address to listen on: give `127.0.0.1:8787`, `[::1]:8787` or a port"
+        ))
+    })
 }
 
 /// Raw runs older than this are folded into hourly rollups (see `docs/monitor.md`).
@@ -99,6 +126,16 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
         contexts.insert(name.clone(), c);
         jobs.push(job);
     }
+    let web_cfg = &loaded.config.web;
+    let listen = match (&args.listen, &web_cfg.listen) {
+        (Some(a), _) => Some(listen_addr(a, "`--listen`")?),
+        (None, Some(a)) if !args.once => Some(listen_addr(a, "`[web] listen`")?),
+        _ => None,
+    };
+    let web_token = match (&listen, &web_cfg.token_env) {
+        (Some(_), Some(var)) => Some(runway_config::token::from_env(var, "`[web] token_env`")?),
+        _ => None,
+    };
     // Opened before any run, so a bad ledger URL costs nothing.
     let mut ledger = super::ledger::open_ledger(ctx, &args.ledger).await?;
     let mut redactor = runway_core::Redactor::new();
@@ -106,6 +143,9 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
         if let Some(t) = &c.token {
             redactor.add(t);
         }
+    }
+    if let Some(t) = &web_token {
+        redactor.add(t);
     }
     ledger.set_redactor(redactor);
     let ledger: Arc<dyn Ledger> = Arc::from(ledger);
@@ -121,9 +161,28 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
         let recent = ledger.monitor_results(&job.environment, since).await?;
         due.insert(job.environment.clone(), recent.is_empty());
     }
+    let web = match listen {
+        Some(_) => {
+            let title = web_cfg
+                .title
+                .clone()
+                .or_else(|| loaded.config.project.name.clone())
+                .unwrap_or_else(|| "Status".to_owned());
+            let web = runway_web::Web::new(
+                ledger.clone(),
+                jobs.iter().map(|j| j.environment.clone()).collect(),
+            )
+            .with_token(web_token)
+            .with_title(title);
+            web.load_statuses().await;
+            Some(Arc::new(web))
+        }
+        None => None,
+    };
     let sink = Arc::new(Printer {
         json: args.json,
         ledger: ledger.clone(),
+        metrics: web.as_ref().map(|w| w.metrics.clone()),
     });
     let scheduler = Scheduler::new(
         jobs,
@@ -152,8 +211,45 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
             }
         })
     };
+    // Bound before the first run, so the address is taken (or refused) at start-up.
+    let server = match (listen, &web) {
+        (Some(addr), Some(web)) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr}"))?;
+            let bound = listener.local_addr()?;
+            if !bound.ip().is_loopback() {
+                tracing::warn!(
+                    "serving on {bound}, which is not a loopback address: the status page and /metrics are reachable from other machines"
+                );
+            }
+            eprintln!("runway monitor: serving the dashboard on http://{bound}/");
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let web = web.clone();
+            let task = tokio::spawn(async move {
+                runway_web::serve(listener, web, async {
+                    let _ = stopped.await;
+                })
+                .await
+            });
+            Some((stop, task))
+        }
+        _ => None,
+    };
+    if let Some(web) = &web {
+        web.set_ready();
+    }
     let stats = scheduler.run(shutdown_signal()).await;
     pruner.abort();
+    if let Some((stop, task)) = server {
+        let _ = stop.send(());
+        // Requests under way get a moment; the server never holds the exit up for long.
+        match tokio::time::timeout(std::time::Duration::from_secs(5), task).await {
+            Ok(Ok(Err(e))) => tracing::warn!("the web server stopped with an error: {e}"),
+            Ok(_) => {}
+            Err(_) => tracing::warn!("the web server did not stop within 5 s"),
+        }
+    }
     tracing::info!(
         started = stats.started,
         recorded = stats.recorded,
@@ -201,6 +297,8 @@ async fn shutdown_signal() {
 struct Printer {
     json: bool,
     ledger: Arc<dyn Ledger>,
+    /// The web server's metrics, when it serves.
+    metrics: Option<Arc<runway_web::Metrics>>,
 }
 
 impl Printer {
@@ -243,6 +341,9 @@ impl Sink for Printer {
         };
         if let Err(e) = self.ledger.record_monitor_result(&stored).await {
             tracing::error!("could not record a monitor run: {e}");
+        }
+        if let Some(m) = &self.metrics {
+            m.observe(outcome);
         }
         // A closed stdout must not stop the schedule; the runs still happen.
         let _ = outln!("{}", self.line(outcome));

@@ -1,0 +1,123 @@
+//! Runway's own pages: the monitor dashboard, the public status page, the
+//! JSON API, `/metrics`, `/livez` and `/readyz`.
+//!
+//! The only crate that serves Runway's pages. It reads the ledger through
+//! [`model`] (no SQL here), the alert engine through [`AlertSource`], and
+//! takes its shutdown as a future, so tests run it on `127.0.0.1:0` and stop
+//! it. Every response carries the security headers `runway verify` checks;
+//! bodies are bounded, requests time out, and the write endpoints need the
+//! bearer token from `[web] token_env`.
+
+pub mod alerts;
+pub mod html;
+pub mod metrics;
+pub mod model;
+mod routes;
+mod security;
+pub mod svg;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use runway_core::Secret;
+use runway_ledger::Ledger;
+
+pub use alerts::{AlertError, AlertSource, AlertView, NoAlerts, NotifierView};
+pub use metrics::Metrics;
+
+/// Largest request body accepted (the write endpoints take a small JSON object).
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+/// A request that takes longer is answered 503.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What the server reads and serves. Built once by the binary.
+pub struct Web {
+    pub ledger: Arc<dyn Ledger>,
+    /// The monitored environments, in the order the pages list them.
+    pub environments: Vec<String>,
+    pub alerts: Arc<dyn AlertSource>,
+    pub metrics: Arc<Metrics>,
+    /// The write endpoints' bearer token; `None` turns writes off.
+    pub token: Option<Secret>,
+    /// The public status page's heading.
+    pub title: String,
+    ready: AtomicBool,
+}
+
+impl Web {
+    pub fn new(ledger: Arc<dyn Ledger>, environments: Vec<String>) -> Web {
+        Web {
+            ledger,
+            environments,
+            alerts: Arc::new(NoAlerts),
+            metrics: Arc::new(Metrics::new()),
+            token: None,
+            title: "Status".to_owned(),
+            ready: AtomicBool::new(false),
+        }
+    }
+
+    pub fn with_alerts(mut self, alerts: Arc<dyn AlertSource>) -> Web {
+        self.alerts = alerts;
+        self
+    }
+
+    pub fn with_token(mut self, token: Option<Secret>) -> Web {
+        self.token = token;
+        self
+    }
+
+    pub fn with_title(mut self, title: impl Into<String>) -> Web {
+        self.title = title.into();
+        self
+    }
+
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Web {
+        self.metrics = metrics;
+        self
+    }
+
+    /// Called once the scheduler runs: `/readyz` answers 200 from then on
+    /// (while the ledger answers).
+    pub fn set_ready(&self) {
+        self.ready.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::SeqCst)
+    }
+
+    /// Sets each environment's status gauge from its latest stored run, so
+    /// `/metrics` is right before the first run of this process finishes.
+    pub async fn load_statuses(&self) {
+        for env in &self.environments {
+            let status = match self.ledger.monitor_latest(env).await {
+                Ok(Some(r)) => r.status,
+                Ok(None) => "unknown".to_owned(),
+                Err(e) => {
+                    tracing::warn!("reading the latest run of `{env}`: {e}");
+                    "unknown".to_owned()
+                }
+            };
+            self.metrics.set_status(env, &status);
+        }
+    }
+}
+
+/// The router (`oneshot` in tests).
+pub fn app(web: Arc<Web>) -> axum::Router {
+    routes::router(web)
+}
+
+/// Serves until `shutdown` completes, then lets requests under way finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    web: Arc<Web>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(web))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

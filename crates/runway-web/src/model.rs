@@ -1,0 +1,268 @@
+//! The read model: what the pages and the API show, built from the ledger.
+//!
+//! Handlers stay thin: each asks for an [`Overview`] or one
+//! [`EnvironmentView`] and renders it as HTML, JSON or an SVG. The ledger
+//! does the counting (daily uptime over raw runs and hourly rollups); this
+//! module only buckets the raw latencies of the last day into hours, since
+//! percentiles are not portable SQL.
+
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use runway_ledger::{Filter, Kind, Ledger, LedgerError, MonitorDay};
+use serde::Serialize;
+
+use crate::alerts::{AlertView, NotifierView};
+
+/// Days of uptime bars.
+pub const UPTIME_DAYS: i64 = 90;
+/// Hours of latency chart.
+pub const LATENCY_HOURS: i64 = 24;
+/// Deployments shown per environment (newest).
+pub const MAX_DEPLOYMENTS: usize = 100;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EnvironmentView {
+    pub name: String,
+    /// `up`, `degraded`, `down`, `maintenance`, or `unknown` (no run yet).
+    pub status: String,
+    pub last_run: Option<LastRun>,
+    /// Runs that passed over runs, over the days shown; `None` without runs.
+    pub uptime: Option<f64>,
+    /// One entry per day, oldest first, `UPTIME_DAYS` of them (days without runs included).
+    pub days: Vec<Day>,
+    /// One entry per hour with runs, oldest first.
+    pub latency: Vec<LatencyPoint>,
+    /// Newest first.
+    pub deployments: Vec<DeploymentMark>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LastRun {
+    pub at: DateTime<Utc>,
+    pub ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    pub latency_ms: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Day {
+    pub day: DateTime<Utc>,
+    pub runs: i64,
+    pub failures: i64,
+}
+
+impl Day {
+    pub fn uptime(&self) -> Option<f64> {
+        (self.runs > 0).then(|| (self.runs - self.failures) as f64 / self.runs as f64)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LatencyPoint {
+    /// The start of the hour.
+    pub hour: DateTime<Utc>,
+    pub runs: usize,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DeploymentMark {
+    pub id: String,
+    pub version: String,
+    pub at: DateTime<Utc>,
+    /// `in_progress` or the outcome (`verified`, `rolled_back`...).
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IncidentView {
+    pub id: String,
+    pub severity: String,
+    pub title: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    pub status: String,
+    pub detected_at: DateTime<Utc>,
+}
+
+/// Everything the dashboard shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct Overview {
+    pub generated_at: DateTime<Utc>,
+    pub environments: Vec<EnvironmentView>,
+    pub incidents: Vec<IncidentView>,
+    pub alerts: Vec<AlertView>,
+    pub notifiers: Vec<NotifierView>,
+}
+
+/// Nearest-rank percentile of sorted values (`p` in 0..=100).
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+fn midnight(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.duration_trunc(Duration::days(1)).unwrap_or(t)
+}
+
+fn hour_of(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.duration_trunc(Duration::hours(1)).unwrap_or(t)
+}
+
+/// Fills the days without runs, so the bars always span `days` days ending today.
+pub fn fill_days(found: &[MonitorDay], now: DateTime<Utc>, days: i64) -> Vec<Day> {
+    let first = midnight(now) - Duration::days(days - 1);
+    (0..days)
+        .map(|i| {
+            let day = first + Duration::days(i);
+            let hit = found.iter().find(|d| d.day == day);
+            Day {
+                day,
+                runs: hit.map_or(0, |d| d.runs),
+                failures: hit.map_or(0, |d| d.failures),
+            }
+        })
+        .collect()
+}
+
+/// One environment's view at `now`, over `days` days of uptime.
+pub async fn environment(
+    ledger: &dyn Ledger,
+    name: &str,
+    now: DateTime<Utc>,
+    days: i64,
+) -> Result<EnvironmentView, LedgerError> {
+    let latest = ledger.monitor_latest(name).await?;
+    let since = midnight(now) - Duration::days(days - 1);
+    let found = ledger.monitor_daily(name, since).await?;
+    let days = fill_days(&found, now, days);
+    let (runs, failures) = days
+        .iter()
+        .fold((0, 0), |(r, f), d| (r + d.runs, f + d.failures));
+    let uptime = (runs > 0).then(|| (runs - failures) as f64 / runs as f64);
+
+    let lat_since = hour_of(now) - Duration::hours(LATENCY_HOURS - 1);
+    let mut hours: std::collections::BTreeMap<DateTime<Utc>, Vec<f64>> = Default::default();
+    for l in ledger.monitor_latencies(name, lat_since).await? {
+        hours.entry(hour_of(l.at)).or_default().push(l.latency_ms);
+    }
+    let latency = hours
+        .into_iter()
+        .map(|(hour, mut v)| {
+            v.sort_by(f64::total_cmp);
+            LatencyPoint {
+                hour,
+                runs: v.len(),
+                p50_ms: percentile(&v, 50.0),
+                p95_ms: percentile(&v, 95.0),
+            }
+        })
+        .collect();
+
+    let filter = Filter {
+        kind: Some(Kind::Deployment),
+        environment: Some(name.to_owned()),
+        since: Some(since),
+        ..Filter::default()
+    };
+    let mut deployments: Vec<DeploymentMark> = ledger
+        .query_latest(&filter)
+        .await?
+        .into_iter()
+        .map(|r| DeploymentMark {
+            version: r.version.clone().unwrap_or_default(),
+            status: r.status().unwrap_or("in_progress").to_owned(),
+            id: r.id,
+            at: r.created_at,
+        })
+        .collect();
+    deployments.sort_by_key(|d| std::cmp::Reverse(d.at));
+    deployments.truncate(MAX_DEPLOYMENTS);
+
+    Ok(EnvironmentView {
+        name: name.to_owned(),
+        status: latest
+            .as_ref()
+            .map_or_else(|| "unknown".to_owned(), |l| l.status.clone()),
+        last_run: latest.map(|l| LastRun {
+            at: l.at,
+            ok: l.ok,
+            reason: l.reason,
+            check: l.check_id,
+            message: l.message,
+            latency_ms: l.latency_ms,
+        }),
+        uptime,
+        days,
+        latency,
+        deployments,
+    })
+}
+
+/// The incidents not yet resolved or closed, newest first.
+pub async fn open_incidents(ledger: &dyn Ledger) -> Result<Vec<IncidentView>, LedgerError> {
+    let filter = Filter {
+        kind: Some(Kind::Incident),
+        ..Filter::default()
+    };
+    let mut out = Vec::new();
+    for r in ledger.query_latest(&filter).await? {
+        let status = r.status().unwrap_or("detected").to_owned();
+        if status == "resolved" || status == "closed" {
+            continue;
+        }
+        let Ok(inc) = r.incident() else { continue };
+        out.push(IncidentView {
+            id: r.id.clone(),
+            severity: inc.severity.to_string(),
+            title: inc.title,
+            environment: r.environment.clone(),
+            status,
+            detected_at: inc.detected_at,
+        });
+    }
+    out.sort_by_key(|i| std::cmp::Reverse(i.detected_at));
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn percentile_is_nearest_rank() {
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(percentile(&v, 50.0), 50.0);
+        assert_eq!(percentile(&v, 95.0), 95.0);
+        assert_eq!(percentile(&[7.0], 95.0), 7.0);
+        assert_eq!(percentile(&[], 95.0), 0.0);
+    }
+
+    #[test]
+    fn days_without_runs_are_filled_up_to_today() {
+        let now = Utc.with_ymd_and_hms(2026, 12, 1, 13, 0, 0).unwrap();
+        let found = vec![MonitorDay {
+            day: Utc.with_ymd_and_hms(2026, 11, 30, 0, 0, 0).unwrap(),
+            runs: 10,
+            failures: 1,
+        }];
+        let d = fill_days(&found, now, 90);
+        assert_eq!(d.len(), 90);
+        assert_eq!(
+            d[89].day,
+            Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap()
+        );
+        assert_eq!(d[88].runs, 10);
+        assert_eq!(d[88].uptime(), Some(0.9));
+        assert_eq!(d[89].uptime(), None);
+    }
+}

@@ -1,0 +1,142 @@
+//! What every response carries and what every request is held to: the
+//! security headers, a time limit, and the bearer token of the writes.
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::Web;
+
+/// The pages load one stylesheet from here and nothing else: no script,
+/// no frames, no form posts, no plug-ins.
+pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+const HEADERS: [(HeaderName, &str); 6] = [
+    (header::CONTENT_SECURITY_POLICY, CSP),
+    (header::X_FRAME_OPTIONS, "DENY"),
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::REFERRER_POLICY, "no-referrer"),
+    (header::CACHE_CONTROL, "no-store"),
+    (
+        header::STRICT_TRANSPORT_SECURITY,
+        "max-age=31536000; includeSubDomains",
+    ),
+];
+
+/// Whether a request that may change something comes from another site: its
+/// `Origin` names a host other than the one it was sent to. Browsers send
+/// `Origin` on every cross-site POST, so this refuses cross-site writes
+/// whatever the token (a page elsewhere cannot drive the operator's browser).
+fn foreign_origin(req: &Request) -> bool {
+    if req.method() == axum::http::Method::GET || req.method() == axum::http::Method::HEAD {
+        return false;
+    }
+    let Some(origin) = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let origin_host = origin
+        .split_once("://")
+        .map_or(origin, |(_, rest)| rest)
+        .trim_end_matches('/');
+    origin == "null" || !origin_host.eq_ignore_ascii_case(host)
+}
+
+/// Adds the security headers to every response (404s and errors too),
+/// refuses cross-site writes, and cuts a request that outlives
+/// [`crate::REQUEST_TIMEOUT`].
+pub async fn harden(req: Request, next: Next) -> Response {
+    let mut res = if foreign_origin(&req) {
+        crate::routes::error(
+            StatusCode::FORBIDDEN,
+            "a request from another origin cannot change anything here",
+        )
+    } else {
+        match tokio::time::timeout(crate::REQUEST_TIMEOUT, next.run(req)).await {
+            Ok(r) => r,
+            Err(_) => {
+                crate::routes::error(StatusCode::SERVICE_UNAVAILABLE, "the request timed out")
+            }
+        }
+    };
+    let h = res.headers_mut();
+    for (name, value) in HEADERS {
+        if !h.contains_key(&name) {
+            h.insert(name, HeaderValue::from_static(value));
+        }
+    }
+    h.insert(
+        HeaderName::from_static("cross-origin-opener-policy"),
+        HeaderValue::from_static("same-origin"),
+    );
+    res
+}
+
+/// Equal in time whatever the first differing byte.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The write endpoints' gate: 403 while no token is configured, 401 with
+/// `WWW-Authenticate` for a missing or wrong one.
+pub fn authorize(web: &Web, headers: &HeaderMap) -> Result<(), crate::routes::Reject> {
+    let Some(token) = &web.token else {
+        return Err(crate::routes::error(
+            StatusCode::FORBIDDEN,
+            "write endpoints are off: set `[web] token_env` in runway.toml to the variable holding a token",
+        )
+        .into());
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, rest) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+        });
+    match given {
+        Some(g) if same(g.as_bytes(), token.expose().as_bytes()) => Ok(()),
+        _ => {
+            let mut r = crate::routes::error(
+                StatusCode::UNAUTHORIZED,
+                "this endpoint needs `Authorization: Bearer <token>` with the token from `[web] token_env`",
+            );
+            r.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(r#"Bearer realm="runway""#),
+            );
+            Err(r.into())
+        }
+    }
+}
+
+/// A body of `bytes` with a content type.
+pub fn typed(content_type: &'static str, body: impl Into<Body>) -> Response {
+    ([(header::CONTENT_TYPE, content_type)], body.into()).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same;
+
+    #[test]
+    fn tokens_compare_whole() {
+        assert!(same(b"abc", b"abc"));
+        assert!(!same(b"abc", b"abd"));
+        assert!(!same(b"abc", b"abcd"));
+        assert!(!same(b"", b"a"));
+    }
+}
