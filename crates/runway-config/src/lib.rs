@@ -14,8 +14,8 @@ pub mod mcp;
 pub mod monitor;
 pub mod release;
 pub mod token;
-pub mod web;
 mod validate;
+pub mod web;
 
 use std::{
     collections::BTreeMap,

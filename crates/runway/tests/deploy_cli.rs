@@ -535,7 +535,10 @@ async fn the_demo_runs_the_whole_runbook_with_no_set_up() {
     assert_eq!(v2.status, Outcome::RolledBack.as_str());
     // 2.0.0 passed its first verify (the version it reported on the wire was
     // 2.0.0) and failed only under the watch's traffic.
-    assert_eq!(v2.verifications.first().map(|v| v.status.as_str()), Some("passed"));
+    assert_eq!(
+        v2.verifications.first().map(|v| v.status.as_str()),
+        Some("passed")
+    );
     // After the rollback, the verify (which expects 1.0.0 on the wire) passed.
     let after = v2.rollbacks[0].verification_id.as_deref().unwrap();
     assert!(
