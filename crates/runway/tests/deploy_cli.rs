@@ -560,11 +560,23 @@ async fn the_demo_runs_the_whole_runbook_with_no_set_up() {
         "the failed version's output is kept: {:?}",
         v2.logs
     );
-    // Nothing is left running: the port the demo used is free again.
-    let stopped = std::fs::read_to_string(project.join(".runway/process/staging.pid"))
-        .map(|pid| !Path::new(&format!("/proc/{}", pid.trim())).exists())
-        .unwrap_or(true);
-    assert!(stopped, "the demo left its server running");
+    // Nothing is left running (a zombie waiting for init to reap it is not running).
+    let pid =
+        std::fs::read_to_string(project.join(".runway/process/staging.pid")).unwrap_or_default();
+    let running = || {
+        std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()))
+            .ok()
+            .and_then(|s| s.rsplit(')').next().map(|r| r.trim().to_owned()))
+            .is_some_and(|r| !r.starts_with('Z') && !r.starts_with('X'))
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !pid.trim().is_empty() && running() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        pid.trim().is_empty() || !running(),
+        "the demo left its server (pid {pid}) running"
+    );
 }
 
 #[test]
