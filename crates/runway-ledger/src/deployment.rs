@@ -291,6 +291,16 @@ pub struct IncidentLine {
     pub detected_at: DateTime<Utc>,
 }
 
+/// `runway ledger show ID --format json` for a deployment, and the
+/// `ledger_show` MCP tool's result: the record as every kind prints it, plus
+/// its [`DeploymentView`] under `deployment_view`. One type, so the two agree.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeploymentShow<'a> {
+    #[serde(flatten)]
+    pub record: &'a Record,
+    pub deployment_view: &'a DeploymentView,
+}
+
 /// A deployment with everything the ledger knows about it, joined up.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DeploymentView {

@@ -19,6 +19,10 @@ pub enum OpError {
     Release(#[from] runway_release::ReleaseError),
     #[error(transparent)]
     Environment(#[from] runway_verify::EnvironmentError),
+    #[error(transparent)]
+    SurfaceSource(#[from] runway_verify::SurfaceSourceError),
+    #[error("could not capture the tool surface")]
+    Surface(#[source] runway_verify::mcp::SurfaceError),
     #[error("cannot read `{path}`")]
     Io {
         path: PathBuf,
@@ -41,6 +45,10 @@ impl runway_core::Diagnostic for OpError {
             OpError::Ledger(e) => e.hint(),
             OpError::Release(e) => e.hint(),
             OpError::Environment(e) => e.hint(),
+            OpError::SurfaceSource(e) => e.hint(),
+            OpError::Surface(e) => e.hint().map(|h| {
+                format!("{h}; or pass `no_surface: true` to compute the release without comparing tool surfaces")
+            }),
             OpError::Plan { hint, .. } => Some(hint.clone()),
             OpError::Argument { field, .. } => Some(format!(
                 "fix `{field}` (the tool's `inputSchema` lists the accepted values)"

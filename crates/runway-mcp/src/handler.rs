@@ -222,12 +222,13 @@ impl ServerHandler for Runway {
         let progress = move |done: f64, total: f64, message: String| {
             let _ = tx.send((done, total, message));
         };
-        // The session era names the client in `initialize`; the stateless era in each request's `_meta`.
+        // The stateless era names the client in each request's `_meta` (rmcp then
+        // fills the peer info with its own name); the session era in `initialize`.
         let client = context
-            .peer
-            .peer_info()
-            .map(|i| i.client_info.name.clone())
-            .or_else(|| context.meta.client_info().map(|i| i.name));
+            .meta
+            .client_info()
+            .map(|i| i.name)
+            .or_else(|| context.peer.peer_info().map(|i| i.client_info.name.clone()));
         let caller = tools::Caller {
             plans: &self.plans,
             operator: crate::writes::operator_name(client.as_deref()),
@@ -313,7 +314,7 @@ impl ServerHandler for Runway {
                 // prompt, one that says what is missing.
                 let status = self
                     .ws
-                    .release_status(None)
+                    .release_status(None, false)
                     .await
                     .unwrap_or_else(|e| serde_json::json!({"error": e.to_text()}));
                 let entry = self.ws.changelog_preview(None).await.unwrap_or_else(

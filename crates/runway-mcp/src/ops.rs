@@ -96,8 +96,14 @@ impl Workspace {
         .map_err(|e| OpError::Internal(e.to_string()))?
     }
 
-    /// `runway release status --format json` (without a live surface capture).
-    pub async fn release_status(&self, pre: Option<&str>) -> Result<Value, OpError> {
+    /// `runway release status --format json`: with `[release.surface_source]`
+    /// the live tool surface is captured and compared, as the command does,
+    /// unless `no_surface` (the command's `--no-surface`).
+    pub async fn release_status(
+        &self,
+        pre: Option<&str>,
+        no_surface: bool,
+    ) -> Result<Value, OpError> {
         let root = self.root.clone();
         let cfg = self.release_config();
         let pre = match pre {
@@ -112,9 +118,22 @@ impl Workspace {
                 });
             }
         };
+        let surface = match (&cfg.surface_source, no_surface) {
+            (Some(src), false) => {
+                let ctx = runway_verify::environment::surface_source_context(&root, src)?;
+                tracing::info!("capturing the tool surface from `{}`", ctx.display);
+                Some(
+                    runway_verify::mcp::capture_surface(&ctx)
+                        .await
+                        .map_err(OpError::Surface)?,
+                )
+            }
+            _ => None,
+        };
         let st = tokio::task::spawn_blocking(move || {
             let opts = runway_release::plan::PlanOptions {
                 pre,
+                surface,
                 ..Default::default()
             };
             runway_release::plan::status(&root, &cfg, &opts)
@@ -327,14 +346,14 @@ impl Workspace {
 
 async fn show(ledger: &dyn Ledger, id: &str) -> Result<Value, OpError> {
     let record = ledger.get(id).await?;
-    let mut value = serde_json::to_value(&record)?;
     if record.kind == Kind::Deployment {
         let view = ledger.deployment_view(&record.id).await?;
-        if let Value::Object(map) = &mut value {
-            map.insert("deployment_view".into(), serde_json::to_value(&view)?);
-        }
+        return Ok(serde_json::to_value(runway_ledger::DeploymentShow {
+            record: &record,
+            deployment_view: &view,
+        })?);
     }
-    Ok(value)
+    Ok(serde_json::to_value(&record)?)
 }
 
 async fn postmortem(ledger: &dyn Ledger, id: &str) -> Result<String, OpError> {

@@ -218,7 +218,10 @@ pub fn definition(name: &str, writes: bool) -> Option<Tool> {
             "release_status",
             "What the next release would be: version files, last tag, commits since it by type, the bump and the commit that decided it (`runway release status --format json`)",
             input(
-                json!({"pre": {"type": "string", "enum": ["alpha", "beta", "rc"], "description": "compute a pre-release on this line"}}),
+                json!({
+                    "pre": {"type": "string", "enum": ["alpha", "beta", "rc"], "description": "compute a pre-release on this line"},
+                    "no_surface": {"type": "boolean", "description": "do not capture the live tool surface from `[release.surface_source]` (`--no-surface`)"},
+                }),
                 &[],
             ),
         )
@@ -268,10 +271,22 @@ pub fn definition(name: &str, writes: bool) -> Option<Tool> {
                 "schema": {"type": "string", "const": "runway.report/v1"},
                 "target": {"type": "string"},
                 "suite": {"type": "string"},
-                "passed": {"type": "boolean"},
+                "era": {"type": "object"},
+                "started_at": {"type": "string"},
+                "duration_ms": {"type": "number"},
+                "summary": {
+                    "type": "object",
+                    "properties": {
+                        "passed": {"type": "integer"},
+                        "failed": {"type": "integer"},
+                        "warned": {"type": "integer"},
+                        "skipped": {"type": "integer"},
+                    },
+                    "required": ["passed", "failed"],
+                },
                 "checks": {"type": "array", "items": {"type": "object", "required": ["id", "status"]}},
             }),
-            &["schema", "target", "passed", "checks"],
+            &["schema", "target", "suite", "summary", "checks"],
         )),
         "ledger_list" => Tool::new(
             "ledger_list",
@@ -380,6 +395,8 @@ fn args<T: DeserializeOwned>(tool: &str, arguments: Option<JsonObject>) -> Resul
 #[serde(deny_unknown_fields)]
 struct ReleaseStatusArgs {
     pre: Option<String>,
+    #[serde(default)]
+    no_surface: bool,
 }
 
 #[derive(Deserialize)]
@@ -520,7 +537,7 @@ pub async fn call(
         w if is_write_tool(w) => call_write(ws, w, arguments, caller).await?,
         "release_status" => {
             let a: ReleaseStatusArgs = args(name, arguments)?;
-            ws.release_status(a.pre.as_deref()).await
+            ws.release_status(a.pre.as_deref(), a.no_surface).await
         }
         "changelog_preview" => {
             let a: ChangelogArgs = args(name, arguments)?;

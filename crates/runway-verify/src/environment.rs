@@ -77,6 +77,76 @@ impl Diagnostic for EnvironmentError {
     }
 }
 
+/// What to do about a broken `[release.surface_source]`.
+const SURFACE_FIX: &str = "fix `[release.surface_source]` in runway.toml, or pass `--no-surface` to release without comparing tool surfaces";
+
+/// Why `[release.surface_source]` could not be turned into a check context.
+#[derive(Debug, thiserror::Error)]
+pub enum SurfaceSourceError {
+    #[error("environment variable `{var}` is not set (referenced by `release.surface_source.url`)")]
+    UrlVariable { var: String },
+    #[error("`release.surface_source.url` `{url}` is not a URL: {reason}")]
+    BadUrl { url: String, reason: String },
+    #[error("`release.surface_source` names no server")]
+    NoServer,
+    #[error(transparent)]
+    Token(#[from] TokenError),
+}
+
+impl Diagnostic for SurfaceSourceError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            SurfaceSourceError::Token(e) => e.hint(),
+            _ => Some(SURFACE_FIX.into()),
+        }
+    }
+
+    fn exit(&self) -> Exit {
+        Exit::Usage
+    }
+}
+
+/// The context that captures the tool surface from `[release.surface_source]`
+/// (`runway release status`, and `release_status` over MCP): its command run
+/// from the project `root`, or its URL with `${VAR}` interpolated and its
+/// `token_env` read.
+pub fn surface_source_context(
+    root: &std::path::Path,
+    src: &runway_config::release::SurfaceSource,
+) -> Result<Context, SurfaceSourceError> {
+    let transport = match (&src.command, &src.url) {
+        (Some(cmd), _) if !cmd.is_empty() => Transport::Stdio {
+            program: cmd[0].clone(),
+            args: cmd[1..].to_vec(),
+            env: src
+                .env
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            // The command in `runway.toml` is written relative to the project root.
+            cwd: Some(root.to_path_buf()),
+        },
+        (_, Some(url)) => {
+            let url = runway_config::interpolate::interpolate_env(url)
+                .map_err(|var| SurfaceSourceError::UrlVariable { var })?;
+            let parsed = url::Url::parse(&url).map_err(|e| SurfaceSourceError::BadUrl {
+                url: url.clone(),
+                reason: e.to_string(),
+            })?;
+            Transport::Http { url: parsed }
+        }
+        _ => return Err(SurfaceSourceError::NoServer),
+    };
+    let token = match &src.token_env {
+        Some(var) => Some(runway_config::token::from_env(
+            var,
+            "`release.surface_source.token_env`",
+        )?),
+        None => None,
+    };
+    Ok(Context::new(transport, token, Suite::Smoke))
+}
+
 /// Parses a target URL, which must be `http` or `https`.
 pub fn parse_url(s: &str) -> Result<url::Url, EnvironmentError> {
     let u = url::Url::parse(s).map_err(|e| EnvironmentError::BadUrl {

@@ -98,10 +98,28 @@ impl Observed {
             status: Some(self.status),
             headers,
             elapsed_ms: Some(self.elapsed.as_secs_f64() * 1000.0),
-            body_excerpt: Some(redactor.redact(&excerpt(&self.body, 512))),
+            body_excerpt: Some(redacted_excerpt(redactor, &self.body, 512)),
             details: serde_json::Value::Null,
         }
     }
+}
+
+/// [`excerpt`] of `body` with its secrets removed first: cut first, a secret
+/// that straddles the cut would leave its head in the excerpt, where the
+/// redactor no longer recognises it.
+pub fn redacted_excerpt(redactor: &Redactor, body: &[u8], max: usize) -> String {
+    // Past the cut, enough for any secret that starts before it; the body is bounded anyway.
+    let window = &body[..body.len().min(max.saturating_add(8192))];
+    let clean = redactor.redact(&String::from_utf8_lossy(window));
+    let mut end = clean.len().min(max);
+    while !clean.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut s = clean[..end].to_owned();
+    if body.len() > max || clean.len() > end {
+        s.push_str(&format!("… ({} bytes in all)", body.len()));
+    }
+    s
 }
 
 /// The first `max` bytes of a body as text, with a marker when cut.
@@ -342,6 +360,26 @@ mod tests {
         let req = c.get(format!("http://{addr}/")).build().unwrap();
         let e = fetch(&c, req, Limits::default()).await.unwrap_err();
         assert!(matches!(e, FetchError::Connect(_)), "{e:?}");
+    }
+
+    #[test]
+    fn a_secret_cut_by_the_excerpt_does_not_leave_its_head_behind() {
+        let mut r = Redactor::new();
+        r.add(&runway_core::Secret::new("rw-secret-7f3a9c2e51d84b06aa"));
+        // The secret starts 10 bytes before the 512-byte cut.
+        let body = format!("{}rw-secret-7f3a9c2e51d84b06aa and more", "x".repeat(502));
+        let plain = r.redact(&excerpt(body.as_bytes(), 512));
+        assert!(
+            plain.contains("rw-secret-"),
+            "the old order leaks a head: {plain}"
+        );
+        let ex = redacted_excerpt(&r, body.as_bytes(), 512);
+        assert!(!ex.contains("rw-secret"), "{ex}");
+        assert!(
+            ex.ends_with(&format!("… ({} bytes in all)", body.len())),
+            "{ex}"
+        );
+        assert_eq!(redacted_excerpt(&r, b"short", 512), "short");
     }
 
     #[test]

@@ -20,7 +20,7 @@ pub mod text;
 /// Re-exported so callers build [`Transport::Http`] without a dependency of their own.
 pub use url;
 
-pub use environment::EnvironmentError;
+pub use environment::{EnvironmentError, SurfaceSourceError};
 
 pub use context::{
     AuthScheme, CallExpect, Context, Endpoint, EraChoice, Expectations, HttpPaths, LoadSettings,

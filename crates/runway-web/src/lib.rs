@@ -24,7 +24,7 @@ use std::time::Duration;
 use runway_core::Secret;
 use runway_ledger::Ledger;
 
-pub use alerts::{AlertError, AlertSource, AlertView, NoAlerts, NotifierView};
+pub use alerts::{AlertError, AlertSource, AlertView, LedgerAlerts, NoAlerts, NotifierView};
 pub use metrics::Metrics;
 
 /// Largest request body accepted (the write endpoints take a small JSON object).

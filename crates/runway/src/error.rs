@@ -76,6 +76,7 @@ pub fn diagnostic<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a dy
         runway_release::ReleaseError,
         runway_runbook::RunbookError,
         runway_verify::EnvironmentError,
+        runway_verify::SurfaceSourceError,
         runway_verify::context::SettingsError,
         runway_verify::http::FetchError,
         runway_verify::mcp::wire::DecodeError,

@@ -113,10 +113,10 @@ pub(super) async fn raw_error_check(
     let ev = Evidence {
         request: Some(format!("stdin: {line}")),
         elapsed_ms: Some(ms(p.elapsed)),
-        body_excerpt: p.reply.as_ref().map(|v| {
-            ctx.redactor
-                .redact(&crate::http::excerpt(v.to_string().as_bytes(), 512))
-        }),
+        body_excerpt: p
+            .reply
+            .as_ref()
+            .map(|v| crate::http::redacted_excerpt(&ctx.redactor, v.to_string().as_bytes(), 512)),
         details: json!({"ping_answered_after": p.alive, "exit": p.exit}),
         ..Evidence::default()
     };

@@ -162,7 +162,7 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
             if record.kind == Kind::Deployment && a.format != Format::Csv {
                 let view = ledger.deployment_view(&record.id).await?;
                 if a.format == Format::Json {
-                    let doc = super::ledger_deployment::ShowJson {
+                    let doc = runway_ledger::DeploymentShow {
                         record: &record,
                         deployment_view: &view,
                     };

@@ -3,27 +3,17 @@
 //! A deployment's record is spread over its body, its `fact` events, its
 //! final status event and the verification runs and incidents that point at
 //! it; [`runway_ledger::DeploymentView`] joins them, and this module only
-//! renders the view (a block per part, in the order a deployment happens)
-//! and its JSON (the record as `ledger show` always printed it, plus the view
-//! under `deployment_view`).
+//! renders the view (a block per part, in the order a deployment happens);
+//! its JSON is [`runway_ledger::DeploymentShow`], shared with `runway mcp`.
 
 use std::io::Write;
 
 use runway_ledger::{Analysis, DeploymentView, Record, Rollback, RollbackDecision, Scope};
-use serde::Serialize;
 
 use super::ledger::{stamp, summary, write_history};
 
 /// How many of the kept log lines the human view prints; JSON has them all.
 const LOG_LINES: usize = 20;
-
-/// `ledger show --format json` for a deployment.
-#[derive(Serialize)]
-pub(crate) struct ShowJson<'a> {
-    #[serde(flatten)]
-    pub record: &'a Record,
-    pub deployment_view: &'a DeploymentView,
-}
 
 fn pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)

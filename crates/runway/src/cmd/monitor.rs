@@ -173,7 +173,16 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
                 jobs.iter().map(|j| j.environment.clone()).collect(),
             )
             .with_token(web_token)
-            .with_title(title);
+            .with_title(title)
+            .with_alerts(Arc::new(runway_web::LedgerAlerts::new(
+                ledger.clone(),
+                loaded
+                    .config
+                    .notifiers
+                    .iter()
+                    .map(|(n, c)| (n.clone(), c.kind.as_str().to_owned()))
+                    .collect(),
+            )));
             web.load_statuses().await;
             Some(Arc::new(web))
         }

@@ -195,57 +195,13 @@ async fn capture_surface(
     root: &Path,
     src: &runway_config::release::SurfaceSource,
 ) -> anyhow::Result<ToolSurface> {
-    use runway_verify::{Context, Suite, Transport};
-    let fix = "fix `[release.surface_source]` in runway.toml, or pass `--no-surface` to release without comparing tool surfaces";
-    let transport = match (&src.command, &src.url) {
-        (Some(cmd), _) if !cmd.is_empty() => Transport::Stdio {
-            program: cmd[0].clone(),
-            args: cmd[1..].to_vec(),
-            env: src
-                .env
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-            // The command in `runway.toml` is written relative to the project root.
-            cwd: Some(root.to_path_buf()),
-        },
-        (_, Some(url)) => {
-            let url = runway_config::interpolate::interpolate_env(url).map_err(|var| {
-                crate::error::UsageError::new(format!(
-                    "environment variable `{var}` is not set (referenced by `release.surface_source.url`)"
-                ))
-                .with_hint(fix)
-            })?;
-            let url = runway_verify::url::Url::parse(&url).map_err(|e| {
-                crate::error::UsageError::new(format!(
-                    "`release.surface_source.url` `{url}` is not a URL: {e}"
-                ))
-                .with_hint(fix)
-            })?;
-            Transport::Http { url }
-        }
-        _ => {
-            return Err(
-                crate::error::UsageError::new("`release.surface_source` names no server")
-                    .with_hint(fix)
-                    .into(),
-            );
-        }
-    };
-    let token = match &src.token_env {
-        Some(var) => Some(runway_config::token::from_env(
-            var,
-            "`release.surface_source.token_env`",
-        )?),
-        None => None,
-    };
-    let ctx = Context::new(transport, token, Suite::Smoke);
+    let ctx = runway_verify::environment::surface_source_context(root, src)?;
     eprintln!("capturing the tool surface from `{}`", ctx.display);
     runway_verify::mcp::capture_surface(&ctx)
         .await
         .map_err(|e| {
             crate::error::UsageError::new(format!("could not capture the tool surface: {e}"))
-                .with_hint(fix)
+                .with_hint("fix `[release.surface_source]` in runway.toml, or pass `--no-surface` to release without comparing tool surfaces")
                 .into()
         })
 }
