@@ -844,3 +844,48 @@ async fn a_concurrent_deploy_from_another_checkout_is_refused_on_a_shared_postgr
     assert_eq!(records[0].status(), Some(Outcome::Aborted.as_str()));
     assert!(l.deploy_lock(&env).await.unwrap().is_none());
 }
+
+/// The server keeps writing after `runway deploy` has exited: its log stays
+/// under `log_max_bytes` anyway (`runway process-log` bounds it).
+#[tokio::test]
+async fn the_process_log_stays_bounded_after_runway_exits() {
+    let p = Project::new("");
+    let toml = std::fs::read_to_string(p.path().join("runway.toml"))
+        .unwrap()
+        .replace(
+            "health_timeout = \"20s\"",
+            "health_timeout = \"20s\"\nlog_max_bytes = 20000",
+        );
+    std::fs::write(p.path().join("runway.toml"), toml).unwrap();
+    let serve = std::fs::read_to_string(p.path().join("serve.sh")).unwrap();
+    // About 1 MB of output, starting once the deploy has had time to end.
+    let spam = "(sleep 3; i=0; while [ $i -lt 20000 ]; do echo \"line $i of the noisy server, padded to fifty bytes\"; i=$((i+1)); done; echo spam done) &\n";
+    std::fs::write(
+        p.path().join("serve.sh"),
+        serve.replacen("exec ", &format!("{spam}exec "), 1),
+    )
+    .unwrap();
+    let o = p.run(&["deploy", "staging", "--version", "1.0.0"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let log = p.path().join(".runway/process/staging.log");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("spam done") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server never finished writing"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let size = std::fs::metadata(&log).unwrap().len();
+    assert!(size <= 20000, "the log grew to {size} bytes");
+    assert!(
+        std::fs::read_to_string(&log)
+            .unwrap()
+            .contains("line 19999")
+    );
+}
