@@ -623,6 +623,13 @@ pub struct AnalysisConfig {
     pub p95_max_ms: Option<std::num::NonZeroU64>,
     /// The MCP tool each sample calls (default: none, `tools/list` only).
     pub call: Option<crate::environment::LoadCallConfig>,
+    /// The server's own `/metrics`, scraped at each interval (`source = "metrics"`).
+    pub metrics: Option<crate::sources::MetricsSourceConfig>,
+    /// A Prometheus server's query API (`source = "prometheus"`).
+    pub prometheus: Option<crate::sources::PrometheusSourceConfig>,
+    /// Conditions on real traffic, judged beside the probe's thresholds.
+    #[serde(default)]
+    pub conditions: Vec<crate::sources::ConditionConfig>,
 }
 
 impl AnalysisConfig {
@@ -656,6 +663,11 @@ impl AnalysisConfig {
     }
 
     pub(crate) fn validate(&self) -> Result<(), (String, String)> {
+        crate::sources::validate(
+            self.metrics.as_ref(),
+            self.prometheus.as_ref(),
+            &self.conditions,
+        )?;
         if self.interval() > self.bake() {
             return Err((
                 "interval".into(),
@@ -835,12 +847,13 @@ freeze = ["2026-12-24", "2026-12-31"]
             assert!(
                 c.environments
                     .values()
-                    .any(|e| e.deploy.is_some() || e.window.is_some())
+                    .any(|e| e.deploy.is_some() || e.window.is_some() || e.analysis.is_some())
             );
             blocks += 1;
             rest = &rest[end..];
         }
-        assert_eq!(blocks, 4);
+        // Deploy, command, docker, kubernetes, and the seeds' traffic conditions.
+        assert_eq!(blocks, 5);
     }
 
     #[test]

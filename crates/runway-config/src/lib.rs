@@ -13,6 +13,7 @@ pub mod ledger;
 pub mod mcp;
 pub mod monitor;
 pub mod release;
+pub mod sources;
 pub mod token;
 mod validate;
 pub mod web;

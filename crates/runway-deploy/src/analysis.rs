@@ -260,6 +260,41 @@ pub struct WatchOutcome {
     pub analysis: Analysis,
     pub ended: Ended,
     pub samples: Vec<Sample>,
+    /// Each traffic condition over the watch (`[[analysis.conditions]]`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<crate::source::ConditionSummary>,
+}
+
+/// Folds the conditions' verdicts into the probe's: any failed condition
+/// fails the watch; an inconclusive one holds a passing watch for a human.
+pub fn combine(analysis: &mut Analysis, conditions: &[crate::source::ConditionSummary]) {
+    let failed: Vec<&str> = conditions
+        .iter()
+        .filter(|c| c.verdict == Verdict::Fail)
+        .map(|c| c.reason.as_str())
+        .collect();
+    if !failed.is_empty() {
+        if analysis.verdict != Verdict::Fail {
+            analysis.reasons.clear();
+        }
+        analysis.verdict = Verdict::Fail;
+        analysis
+            .reasons
+            .extend(failed.into_iter().map(str::to_owned));
+        return;
+    }
+    if analysis.verdict == Verdict::Fail {
+        return;
+    }
+    let unsure: Vec<String> = conditions
+        .iter()
+        .filter(|c| c.verdict == Verdict::Inconclusive)
+        .map(|c| c.reason.clone())
+        .collect();
+    if !unsure.is_empty() {
+        analysis.verdict = Verdict::Inconclusive;
+        analysis.reasons.extend(unsure);
+    }
 }
 
 /// Samples every `interval` for `bake` (the first sample at once), then judges.
@@ -268,7 +303,22 @@ pub async fn watch(
     sampler: &dyn Sampler,
     criteria: &Criteria,
     shutdown: impl Future<Output = ()>,
+    on_sample: impl FnMut(&Sample, usize) + Send,
+) -> WatchOutcome {
+    watch_with(sampler, None, criteria, shutdown, on_sample, |_| {}).await
+}
+
+/// [`watch`] with traffic conditions: at each tick, after the probe's
+/// sample, every condition is read and judged once (`on_evaluations` sees
+/// them); a condition failing `consecutive_failures` ticks in a row stops
+/// the watch early, like the probe. The verdict folds both ([`combine`]).
+pub async fn watch_with(
+    sampler: &dyn Sampler,
+    mut sources: Option<&mut crate::source::Sources>,
+    criteria: &Criteria,
+    shutdown: impl Future<Output = ()>,
     mut on_sample: impl FnMut(&Sample, usize) + Send,
+    mut on_evaluations: impl FnMut(&[crate::source::Evaluation]) + Send,
 ) -> WatchOutcome {
     let start = tokio::time::Instant::now();
     let end = start + criteria.bake;
@@ -292,6 +342,19 @@ pub async fn watch(
         run = if s.failed() { run + 1 } else { 0 };
         samples.push(s);
         on_sample(samples.last().expect("just pushed"), samples.len());
+        if let Some(src) = sources.as_deref_mut()
+            && !src.is_empty()
+        {
+            let evals = tokio::select! {
+                biased;
+                () = &mut shutdown => break Ended::Interrupted,
+                e = src.tick() => e,
+            };
+            on_evaluations(&evals);
+            if src.failed_early() {
+                break Ended::FailedEarly;
+            }
+        }
         if run >= criteria.consecutive_failures {
             break Ended::FailedEarly;
         }
@@ -300,11 +363,14 @@ pub async fn watch(
             break Ended::Completed;
         }
     };
-    let analysis = evaluate(&samples, criteria);
+    let mut analysis = evaluate(&samples, criteria);
+    let conditions = sources.map(|s| s.summaries()).unwrap_or_default();
+    combine(&mut analysis, &conditions);
     WatchOutcome {
         analysis,
         ended,
         samples,
+        conditions,
     }
 }
 

@@ -79,9 +79,36 @@ pub struct Faults {
     /// `stateless-get-stream`: in the stateless era, `GET /mcp` answers 200 with an
     /// event stream instead of 405.
     pub stateless_get_stream: bool,
+    /// `reject-tokens=PCT`: a valid token whose [`token_bucket`] is below `PCT` is
+    /// refused with 401, as if a release broke validation for that share of users.
+    /// Which tokens are refused is fixed by the token, so a probe whose token lands
+    /// in the other buckets passes every time while the users behind it do not.
+    pub reject_tokens: Option<u8>,
+    /// `flaky-tool=PCT`: `PCT` of every 100 `echo` calls answer HTTP 500 with a
+    /// JSON-RPC internal error (spread evenly, deterministic); other tools work.
+    pub flaky_tool: Option<u8>,
+    /// `slow-method=METHOD:MS`: every request of that MCP method (e.g. `tools/call`)
+    /// waits `MS` milliseconds before it is answered.
+    pub slow_method: Option<(String, u64)>,
 }
 
-/// Accessors for every boolean fault, in the order of [`Faults::NAMES`] (minus `slow-tool` and `fail-after`).
+/// Which of 100 buckets a token falls in (FNV-1a of its bytes), for `reject-tokens`.
+pub fn token_bucket(token: &str) -> u8 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in token.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    (h % 100) as u8
+}
+
+/// Whether the `n`-th event (0-based) is one of the `pct` in every 100, spread evenly.
+pub(crate) fn in_share(n: u64, pct: u8) -> bool {
+    let pct = u64::from(pct.min(100));
+    (n + 1) * pct / 100 != n * pct / 100
+}
+
+/// Accessors for every boolean fault, in the order of [`Faults::NAMES`] (minus the ones that take a value).
 type Flag = fn(&mut Faults) -> &mut bool;
 
 const FLAGS: &[(&str, Flag)] = &[
@@ -121,9 +148,42 @@ const FLAGS: &[(&str, Flag)] = &[
 
 const SLOW_TOOL: &str = "slow-tool";
 const FAIL_AFTER: &str = "fail-after";
+const REJECT_TOKENS: &str = "reject-tokens";
+const FLAKY_TOOL: &str = "flaky-tool";
+const SLOW_METHOD: &str = "slow-method";
+
+/// Parses the `PCT` of `name=PCT` (0-100).
+fn percent(name: &str, item: &str, value: Option<&str>) -> Result<u8, String> {
+    value
+        .ok_or_else(|| format!("fault `{name}` needs a percentage, e.g. `{name}=30`"))?
+        .parse::<u8>()
+        .ok()
+        .filter(|p| *p <= 100)
+        .ok_or_else(|| format!("fault `{item}` needs a whole percentage 0-100, e.g. `{name}=30`"))
+}
+
+/// Parses the `METHOD:MS` of `slow-method=METHOD:MS`.
+fn method_delay(item: &str, value: Option<&str>) -> Result<(String, u64), String> {
+    let example = "e.g. `slow-method=tools/call:800`";
+    let value = value
+        .ok_or_else(|| format!("fault `slow-method` needs a method and milliseconds, {example}"))?;
+    let (method, ms) = value
+        .rsplit_once(':')
+        .ok_or_else(|| format!("fault `{item}` needs `METHOD:MS`, {example}"))?;
+    let ms = ms
+        .trim()
+        .parse::<u64>()
+        .map_err(|_| format!("fault `{item}` needs a whole number of milliseconds, {example}"))?;
+    let method = method.trim();
+    if method.is_empty() {
+        return Err(format!("fault `{item}` names no method, {example}"));
+    }
+    Ok((method.to_owned(), ms))
+}
 
 impl Faults {
-    /// Every fault name, kebab-case. `slow-tool` and `fail-after` take a value: `slow-tool=MS`, `fail-after=N`.
+    /// Every fault name, kebab-case. Five take a value: `slow-tool=MS`, `fail-after=N`,
+    /// `reject-tokens=PCT`, `flaky-tool=PCT`, `slow-method=METHOD:MS`.
     pub const NAMES: &'static [&'static str] = &[
         "no-auth",
         "wrong-token-accepted",
@@ -157,6 +217,9 @@ impl Faults {
         "broken-prompt-get",
         "bad-annotations",
         "stateless-get-stream",
+        "reject-tokens",
+        "flaky-tool",
+        "slow-method",
     ];
 
     /// Parses a comma-separated list such as `no-auth,slow-tool=1500`.
@@ -200,6 +263,18 @@ impl Faults {
                 faults.fail_after = Some(n);
                 continue;
             }
+            if name == REJECT_TOKENS {
+                faults.reject_tokens = Some(percent(name, item, value)?);
+                continue;
+            }
+            if name == FLAKY_TOOL {
+                faults.flaky_tool = Some(percent(name, item, value)?);
+                continue;
+            }
+            if name == SLOW_METHOD {
+                faults.slow_method = Some(method_delay(item, value)?);
+                continue;
+            }
             let Some((_, flag)) = FLAGS.iter().find(|(n, _)| *n == name) else {
                 return Err(format!(
                     "unknown fault `{item}`; valid faults: {}",
@@ -230,6 +305,27 @@ impl Faults {
                     out.push(format!("{FAIL_AFTER}={n}"));
                 }
                 continue;
+            }
+            match *name {
+                REJECT_TOKENS => {
+                    if let Some(p) = self.reject_tokens {
+                        out.push(format!("{REJECT_TOKENS}={p}"));
+                    }
+                    continue;
+                }
+                FLAKY_TOOL => {
+                    if let Some(p) = self.flaky_tool {
+                        out.push(format!("{FLAKY_TOOL}={p}"));
+                    }
+                    continue;
+                }
+                SLOW_METHOD => {
+                    if let Some((m, ms)) = &self.slow_method {
+                        out.push(format!("{SLOW_METHOD}={m}:{ms}"));
+                    }
+                    continue;
+                }
+                _ => {}
             }
             if let Some((_, flag)) = FLAGS.iter().find(|(n, _)| n == name)
                 && *flag(&mut copy)
@@ -263,12 +359,15 @@ mod tests {
             let item = match *name {
                 "slow-tool" => "slow-tool=10".to_owned(),
                 "fail-after" => "fail-after=3".to_owned(),
+                "reject-tokens" => "reject-tokens=30".to_owned(),
+                "flaky-tool" => "flaky-tool=20".to_owned(),
+                "slow-method" => "slow-method=tools/call:800".to_owned(),
                 _ => (*name).to_owned(),
             };
             let faults = Faults::parse(&item).unwrap();
             assert_eq!(faults.enabled(), vec![item.clone()], "{item}");
         }
-        assert_eq!(FLAGS.len() + 2, Faults::NAMES.len());
+        assert_eq!(FLAGS.len() + 5, Faults::NAMES.len());
     }
 
     #[test]
@@ -289,6 +388,54 @@ mod tests {
             err.contains("wrong-token-accepted") && err.contains("garbage"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn traffic_faults_need_their_values() {
+        assert!(
+            Faults::parse("reject-tokens")
+                .unwrap_err()
+                .contains("percentage")
+        );
+        assert!(
+            Faults::parse("reject-tokens=130")
+                .unwrap_err()
+                .contains("0-100")
+        );
+        assert!(
+            Faults::parse("slow-method=tools/call")
+                .unwrap_err()
+                .contains("METHOD:MS")
+        );
+        assert!(
+            Faults::parse("slow-method=:5")
+                .unwrap_err()
+                .contains("no method")
+        );
+        let f = Faults::parse("slow-method=tools/call:250,flaky-tool=0").unwrap();
+        assert_eq!(f.slow_method, Some(("tools/call".to_owned(), 250)));
+        assert_eq!(Faults::parse(&f.to_string()).unwrap(), f);
+    }
+
+    #[test]
+    fn a_share_is_spread_evenly_and_exact_per_hundred() {
+        for pct in [0u8, 1, 30, 50, 99, 100] {
+            let hits = (0..1000).filter(|n| in_share(*n, pct)).count();
+            assert_eq!(hits, usize::from(pct) * 10, "{pct}");
+            let first = (0..100).filter(|n| in_share(*n, pct)).count();
+            assert_eq!(first, usize::from(pct), "{pct}");
+        }
+        // 30%: never more than one in a row.
+        assert!(!(0..100).any(|n| in_share(n, 30) && in_share(n + 1, 30)));
+    }
+
+    #[test]
+    fn token_buckets_are_stable_and_spread() {
+        assert_eq!(token_bucket("user-1"), token_bucket("user-1"));
+        let below_30 = (0..1000)
+            .filter(|i| token_bucket(&format!("user-{i}")) < 30)
+            .count();
+        assert!((230..370).contains(&below_30), "{below_30}");
     }
 
     #[test]

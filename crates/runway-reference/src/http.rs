@@ -42,6 +42,10 @@ const SESSION_HEADER: &str = "mcp-session-id";
 pub(crate) struct HttpState {
     pub shared: Arc<Shared>,
     pub token: Option<runway_core::Secret>,
+    /// More tokens `/mcp` accepts beside `token`: the users'.
+    pub user_tokens: Vec<runway_core::Secret>,
+    /// `echo` calls seen so far (for `flaky-tool`).
+    pub echo_calls: std::sync::atomic::AtomicU64,
     pub base_url: String,
     pub mcp_url: String,
     pub allowed_origins: Vec<String>,
@@ -62,7 +66,29 @@ pub(crate) fn router(state: Arc<HttpState>) -> Router {
         .route("/mcp", any(mcp))
         .layer(from_fn_with_state(state.clone(), cors))
         .layer(from_fn_with_state(state.clone(), security_headers))
+        .layer(from_fn_with_state(state.clone(), count_requests))
         .with_state(state)
+}
+
+/// Counts every request as it was answered, with its latency until the response
+/// headers, for `/metrics` (`http_requests_total`, `http_request_duration_seconds`).
+async fn count_requests(State(st): State<Arc<HttpState>>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().as_str().to_owned();
+    let path = req.uri().path().to_owned();
+    let resp = next.run(req).await;
+    let mcp = resp
+        .extensions()
+        .get::<metrics::McpMethod>()
+        .map(|m| m.0.as_str());
+    st.metrics.observe_http(
+        &method,
+        &path,
+        resp.status().as_u16(),
+        mcp,
+        started.elapsed(),
+    );
+    resp
 }
 
 /// A fixed-window request counter per client IP.
@@ -101,6 +127,17 @@ impl Limiter {
         entry.1 += 1;
         Ok(())
     }
+}
+
+/// The token of `Authorization: Bearer <token>`, if any.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, rest) = v.trim().split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+        })
 }
 
 /// Compares without stopping at the first differing byte, so timing does not leak the token.
@@ -153,15 +190,18 @@ impl HttpState {
             return false;
         };
         let faults = &self.shared.faults;
-        let bearer = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                let (scheme, rest) = v.trim().split_once(' ')?;
-                scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
-            });
+        let bearer = bearer(headers);
+        let accepted = |presented: &str| {
+            let known = std::iter::once(token)
+                .chain(&self.user_tokens)
+                .any(|t| same_secret(presented, t.expose()));
+            known
+                && faults
+                    .reject_tokens
+                    .is_none_or(|pct| crate::faults::token_bucket(presented) >= pct)
+        };
         if let Some(presented) = bearer {
-            if same_secret(presented, token.expose()) {
+            if accepted(presented) {
                 return true;
             }
             if faults.wrong_token_accepted && !presented.is_empty() {
@@ -174,7 +214,7 @@ impl HttpState {
             return query
                 .split('&')
                 .filter_map(|pair| pair.split_once('='))
-                .any(|(k, v)| k == "access_token" && same_secret(v, token.expose()));
+                .any(|(k, v)| k == "access_token" && accepted(v));
         }
         false
     }
@@ -237,6 +277,10 @@ impl HttpState {
             }
         };
         let id = value.get("id").cloned().unwrap_or(Value::Null);
+        let tool = (method.as_deref() == Some("tools/call"))
+            .then(|| value.pointer("/params/name").and_then(Value::as_str))
+            .flatten()
+            .map(str::to_owned);
         if let Err(e) = serde_json::from_value::<ClientJsonRpcMessage>(value) {
             return jsonrpc_error(
                 StatusCode::BAD_REQUEST,
@@ -246,15 +290,54 @@ impl HttpState {
             );
         }
         let method = method.unwrap_or_else(|| "(response)".to_owned());
-        let method = method.as_str();
+        let mut resp = self
+            .answer(parts, bytes, &method, tool.as_deref(), id)
+            .await;
+        self.metrics.observe(&method, started.elapsed());
+        resp.extensions_mut().insert(metrics::McpMethod(method));
+        resp
+    }
+
+    /// The answer to one valid JSON-RPC message, with the message-level faults.
+    async fn answer(
+        &self,
+        parts: http::request::Parts,
+        bytes: bytes::Bytes,
+        method: &str,
+        tool: Option<&str>,
+        id: Value,
+    ) -> Response {
+        let faults = &self.shared.faults;
         if faults.garbage && method == "tools/list" {
-            self.metrics.observe(method, started.elapsed());
             return (
                 StatusCode::OK,
                 [(header::CONTENT_TYPE, "application/json")],
                 &b"\x00\xff<<garbage>> this is not JSON {\"jsonrpc\": 2.0,"[..],
             )
                 .into_response();
+        }
+        if let Some((slow, ms)) = &faults.slow_method
+            && slow == method
+        {
+            sleep_unless_cancelled(Duration::from_millis(*ms), &self.shared.shutdown).await;
+        }
+        if let Some(pct) = faults.flaky_tool
+            && tool == Some("echo")
+        {
+            let n = self
+                .echo_calls
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            if crate::faults::in_share(n, pct) {
+                return jsonrpc_error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    id,
+                    -32603,
+                    &format!(
+                        "`echo` call {} failed on purpose (fault `flaky-tool={pct}`)",
+                        n + 1
+                    ),
+                );
+            }
         }
         if faults.hang && method == "tools/call" {
             sleep_unless_cancelled(HANG_FOR, &self.shared.shutdown).await;
@@ -272,7 +355,6 @@ impl HttpState {
                 }))
             });
         }
-        self.metrics.observe(method, started.elapsed());
         resp
     }
 }
@@ -345,6 +427,11 @@ async fn mcp(
         || valid_token
         || (faults.session_without_token && req.headers().contains_key(SESSION_HEADER));
     if !passes {
+        st.metrics.auth_denied(if bearer(req.headers()).is_some() {
+            metrics::Denied::InvalidToken
+        } else {
+            metrics::Denied::MissingToken
+        });
         return st.unauthorized();
     }
     match *req.method() {

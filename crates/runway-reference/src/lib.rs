@@ -31,7 +31,7 @@ use runway_core::Secret;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-pub use faults::Faults;
+pub use faults::{Faults, token_bucket};
 pub use handler::{PAGE_SIZE, WRONG_VERSION};
 pub use http::AUTHORIZATION_SERVER;
 pub use metrics::SERIES as METRIC_SERIES;
@@ -65,6 +65,9 @@ pub struct Options {
     /// When set, `/mcp` requires `Authorization: Bearer <token>`. A [`Secret`],
     /// so `{:?}` of the options never shows it.
     pub token: Option<Secret>,
+    /// More tokens `/mcp` accepts beside `token` (only when `token` is set): the
+    /// users whose traffic `reject-tokens` splits.
+    pub user_tokens: Vec<Secret>,
     /// `serverInfo.version` and the `/health` version; default this crate's version.
     pub version: String,
     pub era: EraSupport,
@@ -83,6 +86,7 @@ impl Default for Options {
         Options {
             bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             token: None,
+            user_tokens: Vec::new(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
             era: EraSupport::Both,
             allowed_origins: Vec::new(),
@@ -218,12 +222,14 @@ pub async fn spawn(opts: Options) -> Result<Running, ReferenceError> {
     let state = Arc::new(http::HttpState {
         shared,
         token: opts.token.clone(),
+        user_tokens: opts.user_tokens.clone(),
+        echo_calls: Default::default(),
         base_url: base_url.clone(),
         mcp_url: mcp_url.clone(),
         allowed_origins,
         anon_limiter: opts.anonymous_rate_limit.map(http::Limiter::new),
         token_limiter: opts.token_rate_limit.map(http::Limiter::new),
-        metrics: metrics::Metrics::new(),
+        metrics: metrics::Metrics::for_version(&opts.version),
         mcp,
     });
     let app = http::router(state);

@@ -495,3 +495,117 @@ async fn stateless_get_stream() {
     );
     server.shutdown().await;
 }
+
+/// Tokens `user-N` whose bucket is below (`true`) or at least (`false`) `pct`.
+fn users(pct: u8, below: bool, n: usize) -> Vec<String> {
+    (0..10_000)
+        .map(|i| format!("user-{i}"))
+        .filter(|t| (runway_reference::token_bucket(t) < pct) == below)
+        .take(n)
+        .collect()
+}
+
+#[tokio::test]
+async fn reject_tokens() {
+    let refused = users(30, true, 3);
+    let accepted = users(30, false, 7);
+    let mut opts = Options {
+        token: Some(accepted[0].as_str().into()),
+        faults: faults("reject-tokens=30"),
+        ..Options::default()
+    };
+    opts.user_tokens = refused
+        .iter()
+        .chain(&accepted[1..])
+        .map(|t| t.as_str().into())
+        .collect();
+    let server = start_with(opts).await;
+    for t in &refused {
+        let reply = send(post(&server, &init_body()).bearer_auth(t)).await;
+        assert_eq!(reply.status, 401, "{t}");
+    }
+    for t in &accepted {
+        let reply = send(post(&server, &init_body()).bearer_auth(t)).await;
+        assert_eq!(reply.status, 200, "{t}");
+    }
+    // Not a token of this server at all: refused as ever.
+    let reply = send(post(&server, &init_body()).bearer_auth("user-nobody")).await;
+    assert_eq!(reply.status, 401);
+    let text = get(&server, "/metrics").await.text().await.unwrap();
+    assert!(
+        text.contains("reference_mcp_http_auth_denied_total{reason=\"invalid_token\"} 4\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "http_requests_total{method=\"POST\",path=\"/mcp\",code=\"401\",mcp_method=\"\"} 4\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "http_requests_total{method=\"POST\",path=\"/mcp\",code=\"200\",mcp_method=\"initialize\"} 7\n"
+        ),
+        "{text}"
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn flaky_tool() {
+    let server = start(faults("flaky-tool=25")).await;
+    let mut s = Session::open(&server, Some(TOKEN)).await;
+    let mut failed = 0;
+    for _ in 0..8 {
+        let echo = s.tool("echo", json!({"message": "hi"})).await;
+        if echo.status == 500 {
+            assert_eq!(echo.error_code(), -32603);
+            failed += 1;
+        } else {
+            assert_eq!(echo.result()["content"][0]["text"], "hi");
+        }
+    }
+    assert_eq!(failed, 2);
+    for _ in 0..4 {
+        let add = s.tool("add", json!({"a": 1, "b": 1})).await;
+        assert_eq!(add.status, 200);
+    }
+    let text = get(&server, "/metrics").await.text().await.unwrap();
+    assert!(
+        text.contains(
+            "http_requests_total{method=\"POST\",path=\"/mcp\",code=\"500\",mcp_method=\"tools/call\"} 2\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "http_requests_total{method=\"POST\",path=\"/mcp\",code=\"200\",mcp_method=\"tools/call\"} 10\n"
+        ),
+        "{text}"
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn slow_method() {
+    let server = start(faults("slow-method=tools/list:300")).await;
+    let mut s = Session::open(&server, Some(TOKEN)).await;
+    let echo = s.tool("echo", json!({"message": "hi"})).await;
+    assert_eq!(echo.result()["content"][0]["text"], "hi");
+    let started = Instant::now();
+    let list = s.call("tools/list", json!({})).await;
+    assert!(list.result()["tools"].is_array());
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    let text = get(&server, "/metrics").await.text().await.unwrap();
+    // The slow request is in the 0.5 s bucket of `/mcp`, not the 0.25 s one.
+    let bucket = |le: &str| -> u64 {
+        let line = format!("http_request_duration_seconds_bucket{{path=\"/mcp\",le=\"{le}\"}} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(&line))
+            .unwrap_or_else(|| panic!("{line} missing from {text}"))
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(bucket("0.5") - bucket("0.25"), 1, "{text}");
+    server.shutdown().await;
+}

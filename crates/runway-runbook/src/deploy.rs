@@ -185,6 +185,15 @@ async fn steps(
     done: &Done,
 ) -> Result<Finished, RunbookError> {
     let request = env.request(version, env.git_sha(version), run.confirm.clone());
+    // The traffic conditions' baselines: the previous version, while it still serves.
+    let mut sources = if run.watch {
+        env.sources(version, previous.map(|p| p.version.as_str()))?
+    } else {
+        None
+    };
+    if let Some(s) = sources.as_mut() {
+        s.capture_baseline().await;
+    }
     let deployed = match env.target.deploy(&request).await {
         Ok(d) => d,
         Err(e) => {
@@ -231,10 +240,16 @@ async fn steps(
         let criteria = env.criteria(run.bake);
         env.note(watch_note(env, &criteria));
         let sampler = env.sampler()?;
-        let out = analysis::watch(&sampler, &criteria, std::future::pending(), |s, n| {
-            env.emit(Event::Sample { n, sample: s });
-        })
+        let out = analysis::watch_with(
+            &sampler,
+            sources.as_mut(),
+            &criteria,
+            std::future::pending(),
+            |s, n| env.emit(Event::Sample { n, sample: s }),
+            |e| env.note_evaluations(e),
+        )
         .await;
+        env.note_conditions(&out);
         env.ledger
             .add_deployment_fact(id, &analysis_fact(&out, &criteria))
             .await?;

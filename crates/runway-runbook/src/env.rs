@@ -214,6 +214,88 @@ impl Env {
         }
     }
 
+    /// The traffic conditions of `[analysis]` with their sources, judging
+    /// `version`; `previous` is the version the baselines are read for.
+    /// `None` when there are none.
+    pub fn sources(
+        &self,
+        version: &str,
+        previous: Option<&str>,
+    ) -> Result<Option<runway_deploy::source::Sources>, RunbookError> {
+        let Some(a) = self.config.analysis.as_ref() else {
+            return Ok(None);
+        };
+        if a.conditions.is_empty() {
+            return Ok(None);
+        }
+        let mut a = a.clone();
+        let interpolate = |field: &str, raw: &str| {
+            runway_config::interpolate::interpolate_env(raw).map_err(|var| {
+                RunbookError::UnsetVariable {
+                    field: format!("environments.{}.analysis.{field}", self.name),
+                    var,
+                }
+            })
+        };
+        if let Some(m) = a.metrics.as_mut()
+            && let Some(u) = &m.url
+        {
+            m.url = Some(interpolate("metrics.url", u)?);
+        }
+        if let Some(p) = a.prometheus.as_mut() {
+            p.url = interpolate("prometheus.url", &p.url)?;
+        }
+        let path = self.config.metrics_path.as_deref().unwrap_or("/metrics");
+        let default_metrics = if path.starts_with("http://") || path.starts_with("https://") {
+            runway_verify::url::Url::parse(path).ok()
+        } else {
+            self.mcp_url().ok().and_then(|u| u.join(path).ok())
+        };
+        let vars = runway_deploy::source::prometheus::Vars {
+            version: version.to_owned(),
+            previous_version: previous.map(str::to_owned),
+            environment: self.name.clone(),
+        };
+        runway_deploy::source::Sources::from_config(&a, default_metrics, vars)
+            .map(Some)
+            .map_err(|message| RunbookError::Analysis {
+                name: self.name.clone(),
+                message,
+            })
+    }
+
+    /// One progress line per condition judged at a watch tick.
+    pub(crate) fn note_evaluations(&self, evals: &[runway_deploy::source::Evaluation]) {
+        for e in evals {
+            self.note(format!(
+                "    condition `{}` ({}): {}: {}",
+                e.condition,
+                e.source.as_str(),
+                if e.error { "error" } else { e.verdict.as_str() },
+                e.message
+            ));
+        }
+    }
+
+    /// One progress line per condition over the whole watch.
+    pub(crate) fn note_conditions(&self, out: &runway_deploy::analysis::WatchOutcome) {
+        for c in &out.conditions {
+            self.note(format!(
+                "  condition `{}` ({}): {} ({} passed, {} failed, {} empty, {} errors{})",
+                c.condition,
+                c.source.as_str(),
+                c.verdict.as_str(),
+                c.passed,
+                c.failed,
+                c.empty,
+                c.errors,
+                c.last_value
+                    .map(|v| format!(", last {}", runway_deploy::source::num(v)))
+                    .unwrap_or_default()
+            ));
+        }
+    }
+
     pub fn sampler(&self) -> Result<HttpSampler, RunbookError> {
         Ok(HttpSampler {
             health: self.health_url(),

@@ -24,6 +24,9 @@ pub enum RunbookError {
     NoUrl { name: String },
     #[error("`{field}` uses `${{{var}}}`, which is not set")]
     UnsetVariable { field: String, var: String },
+    /// A traffic condition's source cannot be set up (`[analysis.metrics|prometheus]`).
+    #[error("environment `{name}`: {message}")]
+    Analysis { name: String, message: String },
     #[error(transparent)]
     Config(#[from] runway_config::ConfigError),
     #[error(transparent)]
@@ -55,6 +58,9 @@ impl Diagnostic for RunbookError {
             RunbookError::UnsetVariable { var, .. } => {
                 Some(format!("export `{var}` before deploying"))
             }
+            RunbookError::Analysis { name, .. } => Some(format!(
+                "see `[environments.{name}.analysis]` and its conditions in docs/environments.md"
+            )),
             RunbookError::Config(e) => e.hint(),
             RunbookError::Deploy(e) => e.hint(),
             RunbookError::Ledger(e) => e.hint(),

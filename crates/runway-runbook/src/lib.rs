@@ -32,7 +32,7 @@ pub use deploy::{Run, deploy};
 pub use env::{Env, Event, Observer, recorded_target};
 pub use error::RunbookError;
 pub use judge::{GateInput, judge};
-pub use plan::{Plan, PlanDeploy, PlanFailure, PlanVerify, PlanWatch, plan};
+pub use plan::{Plan, PlanCondition, PlanDeploy, PlanFailure, PlanVerify, PlanWatch, plan};
 pub use rollback::rollback;
 pub use status::{LastDeployment, Status, status};
 pub use watch::watch;

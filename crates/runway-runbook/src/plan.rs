@@ -59,6 +59,20 @@ pub struct PlanWatch {
     pub p95_max_ms: u64,
     /// interval × consecutive failures: how long a broken server goes unnoticed.
     pub detection_delay_secs: f64,
+    /// The traffic conditions (`[[analysis.conditions]]`).
+    pub conditions: Vec<PlanCondition>,
+}
+
+/// One traffic condition of the watch.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanCondition {
+    pub name: String,
+    /// `metrics` or `prometheus`.
+    pub source: String,
+    /// What it reads and its bounds, in one line.
+    pub reads: String,
+    /// interval × consecutive failures; a `prometheus` query adds its own range.
+    pub detection_delay_secs: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -110,6 +124,19 @@ pub async fn plan(env: &Env, input: &GateInput) -> Result<Plan, RunbookError> {
             auth_failure_max: criteria.auth_failure_max,
             p95_max_ms: criteria.p95_max_ms,
             detection_delay_secs: criteria.detection_delay().as_secs_f64(),
+            conditions: env
+                .config
+                .analysis
+                .iter()
+                .flat_map(|a| &a.conditions)
+                .map(runway_deploy::source::Condition::from_config)
+                .map(|c| PlanCondition {
+                    reads: c.describe(),
+                    source: c.source.as_str().to_owned(),
+                    name: c.name,
+                    detection_delay_secs: criteria.detection_delay().as_secs_f64(),
+                })
+                .collect(),
         },
         on_failure: PlanFailure {
             rollback: policy.auto(),

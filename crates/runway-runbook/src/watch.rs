@@ -22,13 +22,21 @@ pub async fn watch(
         humantime::format_duration(criteria.interval),
         humantime::format_duration(criteria.detection_delay())
     ));
+    let running = env.target.current().await.ok().flatten().map(|d| d.version);
+    let mut sources = env.sources(running.as_deref().unwrap_or_default(), None)?;
     let stop = async {
         abort.fired().await;
     };
-    let out = analysis::watch(&sampler, &criteria, stop, |s, n| {
-        env.emit(Event::Sample { n, sample: s });
-    })
+    let out = analysis::watch_with(
+        &sampler,
+        sources.as_mut(),
+        &criteria,
+        stop,
+        |s, n| env.emit(Event::Sample { n, sample: s }),
+        |e| env.note_evaluations(e),
+    )
     .await;
+    env.note_conditions(&out);
     let latest = env.history().await?.into_iter().next();
     if let Some(latest) = &latest {
         env.ledger

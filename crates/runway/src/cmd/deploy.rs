@@ -314,6 +314,20 @@ pub async fn plan(ctx: &Ctx, args: PlanArgs) -> anyhow::Result<Exit> {
         w.p95_max_ms,
         secs(w.detection_delay_secs)
     )?;
+    for c in &w.conditions {
+        outln!(
+            "       condition `{}` ({}): {}; detection delay {}{}",
+            c.name,
+            c.source,
+            c.reads,
+            secs(c.detection_delay_secs),
+            if c.source == "prometheus" {
+                " plus the query's range and Prometheus' scrape interval"
+            } else {
+                ""
+            }
+        )?;
+    }
     outln!(
         "    4. on failure: {}, open a {} incident",
         if plan.on_failure.rollback {

@@ -29,6 +29,10 @@ pub struct Args {
     #[arg(long, value_name = "VAR")]
     pub token_env: Option<String>,
 
+    /// More accepted tokens (the users'), comma-separated in this variable; needs `--token-env`.
+    #[arg(long, value_name = "VAR", requires = "token_env")]
+    pub user_tokens_env: Option<String>,
+
     /// Faults to inject, comma-separated (e.g. `no-auth,slow-tool=1500`).
     #[arg(long, value_name = "LIST", default_value = "")]
     pub faults: String,
@@ -55,9 +59,20 @@ fn options(args: &Args) -> anyhow::Result<Options> {
         None => None,
         Some(var) => Some(runway_config::token::from_env(var, "`--token-env`")?),
     };
+    let user_tokens = match &args.user_tokens_env {
+        None => Vec::new(),
+        Some(var) => runway_config::token::from_env(var, "`--user-tokens-env`")?
+            .expose()
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(runway_core::Secret::new)
+            .collect(),
+    };
     Ok(Options {
         bind: SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)),
         token,
+        user_tokens,
         era: match args.era {
             Era::Both => EraSupport::Both,
             Era::Session => EraSupport::SessionOnly,

@@ -1,0 +1,630 @@
+//! The analysis sources beside the probe: `[environments.<name>.analysis.metrics]`
+//! (the server's own `/metrics`, scraped by Runway), `.analysis.prometheus` (a
+//! Prometheus server's query API) and the conditions judged on them,
+//! `[[environments.<name>.analysis.conditions]]`. Owned by runway-deploy.
+//!
+//! A series selector (`http_requests_total{code=~"5..",path="/mcp"}`) is parsed
+//! here, regular expressions included, so a typo in one fails at load time at
+//! its line and column, not in the middle of a watch.
+
+use std::{collections::BTreeMap, fmt, num::NonZeroU32, time::Duration};
+
+use serde::{Deserialize, Deserializer, de::Error as _};
+
+use crate::deploy::DurationValue;
+
+/// How a label is compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatchOp {
+    /// `=`
+    Equal,
+    /// `!=`
+    NotEqual,
+    /// `=~` (anchored, as in PromQL)
+    Regex,
+    /// `!~`
+    NotRegex,
+}
+
+/// One `label<op>"value"` of a selector.
+#[derive(Debug, Clone)]
+pub struct Matcher {
+    pub label: String,
+    pub op: MatchOp,
+    pub value: String,
+    regex: Option<regex::Regex>,
+}
+
+impl Matcher {
+    /// Whether a series' label value (empty when the label is absent) matches.
+    pub fn matches(&self, actual: &str) -> bool {
+        match self.op {
+            MatchOp::Equal => actual == self.value,
+            MatchOp::NotEqual => actual != self.value,
+            MatchOp::Regex => self.regex.as_ref().is_some_and(|r| r.is_match(actual)),
+            MatchOp::NotRegex => !self.regex.as_ref().is_some_and(|r| r.is_match(actual)),
+        }
+    }
+}
+
+/// A PromQL instant-vector selector without functions: `name{label="v",...}`.
+#[derive(Debug, Clone)]
+pub struct Selector {
+    pub name: String,
+    pub matchers: Vec<Matcher>,
+    text: String,
+}
+
+impl PartialEq for Selector {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+impl fmt::Display for Selector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+fn is_name_start(c: char) -> bool {
+    c.is_ascii_alphabetic() || c == '_' || c == ':'
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == ':'
+}
+
+impl Selector {
+    /// Parses `name`, `name{}` or `name{a="x",b=~"y.*"}`.
+    pub fn parse(text: &str) -> Result<Selector, String> {
+        let s = text.trim();
+        let example = "write it as `http_requests_total{code=~\"5..\"}`";
+        let end = s.find(|c: char| !is_name_char(c)).unwrap_or(s.len());
+        let name = &s[..end];
+        if !name.chars().next().is_some_and(is_name_start) {
+            return Err(format!(
+                "`{text}` does not start with a metric name; {example}"
+            ));
+        }
+        let mut rest = s[end..].trim_start();
+        let mut matchers = Vec::new();
+        if let Some(after) = rest.strip_prefix('{') {
+            rest = after;
+            loop {
+                rest = rest.trim_start();
+                if let Some(after) = rest.strip_prefix('}') {
+                    rest = after;
+                    break;
+                }
+                let lend = rest.find(|c: char| !is_name_char(c)).unwrap_or(rest.len());
+                let label = &rest[..lend];
+                if !label.chars().next().is_some_and(is_name_start) {
+                    return Err(format!("`{text}`: expected a label name at `{rest}`"));
+                }
+                rest = rest[lend..].trim_start();
+                let (op, after) = if let Some(a) = rest.strip_prefix("=~") {
+                    (MatchOp::Regex, a)
+                } else if let Some(a) = rest.strip_prefix("!~") {
+                    (MatchOp::NotRegex, a)
+                } else if let Some(a) = rest.strip_prefix("!=") {
+                    (MatchOp::NotEqual, a)
+                } else if let Some(a) = rest.strip_prefix('=') {
+                    (MatchOp::Equal, a)
+                } else {
+                    return Err(format!(
+                        "`{text}`: label `{label}` needs `=`, `!=`, `=~` or `!~`"
+                    ));
+                };
+                let after = after.trim_start().strip_prefix('"').ok_or_else(|| {
+                    format!("`{text}`: the value of label `{label}` must be in double quotes")
+                })?;
+                let mut value = String::new();
+                let mut chars = after.char_indices();
+                let close = loop {
+                    match chars.next() {
+                        None => {
+                            return Err(format!(
+                                "`{text}`: the value of label `{label}` is not closed"
+                            ));
+                        }
+                        Some((i, '"')) => break i,
+                        Some((_, '\\')) => match chars.next() {
+                            Some((_, 'n')) => value.push('\n'),
+                            Some((_, c)) => value.push(c),
+                            None => {
+                                return Err(format!(
+                                    "`{text}`: the value of label `{label}` is not closed"
+                                ));
+                            }
+                        },
+                        Some((_, c)) => value.push(c),
+                    }
+                };
+                let regex = match op {
+                    MatchOp::Regex | MatchOp::NotRegex => {
+                        Some(regex::Regex::new(&format!("^(?:{value})$")).map_err(|e| {
+                            format!("`{text}`: `{value}` is not a regular expression: {e}")
+                        })?)
+                    }
+                    _ => None,
+                };
+                matchers.push(Matcher {
+                    label: label.to_owned(),
+                    op,
+                    value,
+                    regex,
+                });
+                rest = after[close + 1..].trim_start();
+                if let Some(a) = rest.strip_prefix(',') {
+                    rest = a;
+                } else if !rest.starts_with('}') {
+                    return Err(format!(
+                        "`{text}`: labels are separated by `,` and closed by `}}`"
+                    ));
+                }
+            }
+        }
+        if !rest.trim().is_empty() {
+            return Err(format!(
+                "`{text}`: unexpected `{}` after the selector (functions such as `rate()` belong in a `prometheus` query); {example}",
+                rest.trim()
+            ));
+        }
+        Ok(Selector {
+            name: name.to_owned(),
+            matchers,
+            text: s.to_owned(),
+        })
+    }
+
+    /// Whether a series (its name and labels) is selected.
+    pub fn matches(&self, name: &str, labels: &BTreeMap<String, String>) -> bool {
+        name == self.name
+            && self
+                .matchers
+                .iter()
+                .all(|m| m.matches(labels.get(&m.label).map(String::as_str).unwrap_or_default()))
+    }
+}
+
+impl<'de> Deserialize<'de> for Selector {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Selector::parse(&s).map_err(D::Error::custom)
+    }
+}
+
+/// Where a condition reads its number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    /// The server's own `/metrics`, scraped by Runway at each interval.
+    Metrics,
+    /// A PromQL query to a Prometheus server.
+    Prometheus,
+}
+
+impl SourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Metrics => "metrics",
+            SourceKind::Prometheus => "prometheus",
+        }
+    }
+}
+
+/// `[environments.<name>.analysis.metrics]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSourceConfig {
+    /// The exposition to scrape (default: the environment URL's origin + `/metrics`).
+    pub url: Option<String>,
+    /// Bound on each scrape (default `5s`).
+    pub timeout: Option<DurationValue>,
+    /// Largest exposition read (default 4 MiB); a bigger one is an error.
+    pub max_bytes: Option<std::num::NonZeroU64>,
+    /// Failed scrapes in a row that end the watch as inconclusive (default 4).
+    pub consecutive_error_limit: Option<NonZeroU32>,
+}
+
+impl MetricsSourceConfig {
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+            .map(DurationValue::get)
+            .unwrap_or(Duration::from_secs(5))
+    }
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes.map(|v| v.get()).unwrap_or(4 * 1024 * 1024)
+    }
+    pub fn consecutive_error_limit(&self) -> u32 {
+        self.consecutive_error_limit
+            .map(NonZeroU32::get)
+            .unwrap_or(4)
+    }
+}
+
+/// `[environments.<name>.analysis.prometheus]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrometheusSourceConfig {
+    /// The server's base URL, e.g. `http://127.0.0.1:9090` (`/api/v1/query` is appended).
+    pub url: String,
+    /// Bound on each query (default `10s`).
+    pub timeout: Option<DurationValue>,
+    /// Largest answer read (default 1 MiB).
+    pub max_bytes: Option<std::num::NonZeroU64>,
+    /// Failed queries in a row that end the watch as inconclusive (default 4).
+    pub consecutive_error_limit: Option<NonZeroU32>,
+}
+
+impl PrometheusSourceConfig {
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+            .map(DurationValue::get)
+            .unwrap_or(Duration::from_secs(10))
+    }
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes.map(|v| v.get()).unwrap_or(1024 * 1024)
+    }
+    pub fn consecutive_error_limit(&self) -> u32 {
+        self.consecutive_error_limit
+            .map(NonZeroU32::get)
+            .unwrap_or(4)
+    }
+}
+
+fn quantile<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    let v = f64::deserialize(d)?;
+    if v > 0.0 && v < 1.0 {
+        Ok(Some(v))
+    } else {
+        Err(D::Error::custom(format!(
+            "`{v}` must be between 0 and 1, exclusive (0.95 is p95)"
+        )))
+    }
+}
+
+fn positive<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    let v = f64::deserialize(d)?;
+    if v.is_finite() && v > 0.0 {
+        Ok(Some(v))
+    } else {
+        Err(D::Error::custom(format!(
+            "`{v}` must be a number above 0 (1.5 means \"no worse than 1.5x the baseline\")"
+        )))
+    }
+}
+
+fn finite<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    let v = f64::deserialize(d)?;
+    if v.is_finite() {
+        Ok(Some(v))
+    } else {
+        Err(D::Error::custom(format!("`{v}` must be a finite number")))
+    }
+}
+
+/// `[[environments.<name>.analysis.conditions]]`: one number, where it comes
+/// from, and the bounds it must stay within.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConditionConfig {
+    /// Named in the watch's output, the deployment record and the incident.
+    pub name: String,
+    pub source: Option<SourceKind>,
+    /// `metrics`: the ratio of the increase of `numerator` to that of `denominator`.
+    pub numerator: Option<Selector>,
+    pub denominator: Option<Selector>,
+    /// `metrics`: the increase of these counters.
+    pub increase: Option<Selector>,
+    /// `metrics`: a quantile (`quantile`, default 0.95) of this histogram, in its unit.
+    pub histogram: Option<Selector>,
+    #[serde(default, deserialize_with = "quantile")]
+    pub quantile: Option<f64>,
+    /// `metrics`: how far back each evaluation looks (default: one interval).
+    pub window: Option<DurationValue>,
+    /// `metrics`: fewer requests (ratio denominator, histogram count) is inconclusive (default 1).
+    pub min_requests: Option<std::num::NonZeroU64>,
+    /// `prometheus`: a PromQL query with one result; `{version}`, `{environment}` substituted.
+    pub query: Option<String>,
+    /// The value must be at most this.
+    #[serde(default, deserialize_with = "finite")]
+    pub max: Option<f64>,
+    /// The value must be at least this.
+    #[serde(default, deserialize_with = "finite")]
+    pub min: Option<f64>,
+    /// The value must be at most this many times the previous version's.
+    #[serde(default, deserialize_with = "positive")]
+    pub baseline_factor: Option<f64>,
+}
+
+impl ConditionConfig {
+    pub fn source(&self) -> SourceKind {
+        self.source.unwrap_or(if self.query.is_some() {
+            SourceKind::Prometheus
+        } else {
+            SourceKind::Metrics
+        })
+    }
+    pub fn quantile(&self) -> f64 {
+        self.quantile.unwrap_or(0.95)
+    }
+    pub fn min_requests(&self) -> u64 {
+        self.min_requests.map(|v| v.get()).unwrap_or(1)
+    }
+
+    /// `(key, message)` naming the condition.
+    pub(crate) fn validate(&self, has_prometheus: bool) -> Result<(), (String, String)> {
+        let name = self.name.trim();
+        let err = |key: &str, m: String| Err((key.to_owned(), m));
+        if name.is_empty() {
+            return err("name", "a condition needs a `name`".into());
+        }
+        let who = format!("condition `{name}`");
+        if self.max.is_none() && self.min.is_none() && self.baseline_factor.is_none() {
+            return err(
+                "max",
+                format!("{who} sets no bound: give it `max`, `min` or `baseline_factor`"),
+            );
+        }
+        let forms = [
+            self.numerator.is_some() || self.denominator.is_some(),
+            self.increase.is_some(),
+            self.histogram.is_some(),
+        ];
+        match self.source() {
+            SourceKind::Metrics => {
+                if self.query.is_some() {
+                    return err(
+                        "query",
+                        format!(
+                            "{who}: `query` is for `source = \"prometheus\"`; a `metrics` condition uses `numerator`/`denominator`, `increase` or `histogram`"
+                        ),
+                    );
+                }
+                if forms.iter().filter(|f| **f).count() != 1 {
+                    return err(
+                        "numerator",
+                        format!(
+                            "{who}: set exactly one of `numerator` with `denominator`, `increase`, or `histogram`"
+                        ),
+                    );
+                }
+                if self.numerator.is_some() != self.denominator.is_some() {
+                    return err(
+                        "denominator",
+                        format!("{who}: a ratio needs both `numerator` and `denominator`"),
+                    );
+                }
+                if self.quantile.is_some() && self.histogram.is_none() {
+                    return err(
+                        "quantile",
+                        format!("{who}: `quantile` goes with `histogram`"),
+                    );
+                }
+            }
+            SourceKind::Prometheus => {
+                if forms.iter().any(|f| *f) || self.window.is_some() {
+                    return err(
+                        "query",
+                        format!(
+                            "{who}: a `prometheus` condition takes a PromQL `query`, not `numerator`, `increase`, `histogram` or `window`"
+                        ),
+                    );
+                }
+                if self.query.as_deref().is_none_or(|q| q.trim().is_empty()) {
+                    return err("query", format!("{who} needs a PromQL `query`"));
+                }
+                if !has_prometheus {
+                    return err(
+                        "source",
+                        format!(
+                            "{who} reads Prometheus, but `[analysis.prometheus]` with its `url` is not set"
+                        ),
+                    );
+                }
+            }
+        }
+        if let (Some(min), Some(max)) = (self.min, self.max)
+            && min > max
+        {
+            return err(
+                "min",
+                format!("{who}: `min` ({min}) is above `max` ({max})"),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Checks the sources and conditions of one `analysis` table.
+pub(crate) fn validate(
+    metrics: Option<&MetricsSourceConfig>,
+    prometheus: Option<&PrometheusSourceConfig>,
+    conditions: &[ConditionConfig],
+) -> Result<(), (String, String)> {
+    if let Some(m) = metrics
+        && let Some(u) = &m.url
+        && !u.contains("${")
+        && url::Url::parse(u).is_err()
+    {
+        return Err((
+            "metrics.url".into(),
+            format!("`{u}` is not a URL (e.g. `http://127.0.0.1:8080/metrics`)"),
+        ));
+    }
+    if let Some(p) = prometheus
+        && !p.url.contains("${")
+        && url::Url::parse(&p.url).is_err()
+    {
+        return Err((
+            "prometheus.url".into(),
+            format!("`{}` is not a URL (e.g. `http://127.0.0.1:9090`)", p.url),
+        ));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for c in conditions {
+        c.validate(prometheus.is_some())
+            .map_err(|(k, m)| (format!("conditions.{k}"), m))?;
+        if !seen.insert(c.name.trim()) {
+            return Err((
+                "conditions.name".into(),
+                format!("two conditions are named `{}`", c.name.trim()),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn selectors_match_like_promql() {
+        let s = Selector::parse(r#"http_requests_total{code=~"5..", path="/mcp",mcp_method!=""}"#)
+            .unwrap();
+        assert_eq!(s.name, "http_requests_total");
+        assert_eq!(s.matchers.len(), 3);
+        let l = labels(&[("code", "503"), ("path", "/mcp"), ("mcp_method", "x")]);
+        assert!(s.matches("http_requests_total", &l));
+        // Anchored: `5..` does not match `5000`.
+        let l = labels(&[("code", "5000"), ("path", "/mcp"), ("mcp_method", "x")]);
+        assert!(!s.matches("http_requests_total", &l));
+        assert!(!s.matches("other_total", &labels(&[("code", "503")])));
+        let bare = Selector::parse("up").unwrap();
+        assert!(bare.matches("up", &BTreeMap::new()));
+        let not = Selector::parse(r#"x{a!~"1|2"}"#).unwrap();
+        assert!(not.matches("x", &labels(&[("a", "3")])));
+        assert!(!not.matches("x", &labels(&[("a", "2")])));
+        // An absent label is the empty string.
+        assert!(not.matches("x", &BTreeMap::new()));
+        assert_eq!(
+            s.to_string(),
+            r#"http_requests_total{code=~"5..", path="/mcp",mcp_method!=""}"#
+        );
+    }
+
+    #[test]
+    fn bad_selectors_say_what_is_wrong() {
+        for (text, needle) in [
+            ("{code=\"5\"}", "metric name"),
+            ("x{code=5}", "double quotes"),
+            ("x{code=\"5}", "not closed"),
+            ("x{code~\"5\"}", "needs `=`"),
+            ("x{code=~\"(\"}", "not a regular expression"),
+            ("rate(x[5m])", "belong in a `prometheus` query"),
+            ("x{a=\"1\" b=\"2\"}", "separated by `,`"),
+        ] {
+            let e = Selector::parse(text).unwrap_err();
+            assert!(e.contains(needle), "{text}: {e}");
+        }
+    }
+
+    fn parse(text: &str) -> Result<crate::Config, String> {
+        crate::Config::parse(text, std::path::Path::new("runway.toml")).map_err(|e| e.to_string())
+    }
+
+    const SEEDS: &str = r#"
+[environments.p]
+url = "http://127.0.0.1:9/mcp"
+
+[environments.p.analysis]
+interval = "10s"
+bake = "10m"
+
+[environments.p.analysis.metrics]
+timeout = "2s"
+
+[environments.p.analysis.prometheus]
+url = "http://127.0.0.1:9090"
+consecutive_error_limit = 2
+
+[[environments.p.analysis.conditions]]
+name = "auth denied"
+numerator = 'reference_mcp_http_auth_denied_total{reason="invalid_token"}'
+denominator = 'http_requests_total{path="/mcp"}'
+max = 0.10
+
+[[environments.p.analysis.conditions]]
+name = "p95"
+histogram = 'http_request_duration_seconds{path="/mcp"}'
+max = 2.0
+baseline_factor = 1.5
+
+[[environments.p.analysis.conditions]]
+name = "error rate"
+source = "prometheus"
+query = 'sum(rate(http_requests_total{code=~"5..",version="{version}"}[1m]))'
+max = 0.05
+"#;
+
+    #[test]
+    fn the_seeds_triggers_parse() {
+        let c = parse(SEEDS).unwrap();
+        let a = c.environments["p"].analysis.as_ref().unwrap();
+        assert_eq!(a.conditions.len(), 3);
+        assert_eq!(a.conditions[0].source(), SourceKind::Metrics);
+        assert_eq!(a.conditions[1].quantile(), 0.95);
+        assert_eq!(a.conditions[2].source(), SourceKind::Prometheus);
+        assert_eq!(a.prometheus.as_ref().unwrap().consecutive_error_limit(), 2);
+        assert_eq!(
+            a.metrics.as_ref().unwrap().timeout(),
+            Duration::from_secs(2)
+        );
+    }
+
+    #[test]
+    fn bad_conditions_are_refused_at_their_line() {
+        let bad_selector = SEEDS.replace(r#"{path="/mcp"}'"#, r#"{path=/mcp}'"#);
+        let e = parse(&bad_selector).unwrap_err();
+        assert!(
+            e.contains("runway.toml:") && e.contains("double quotes"),
+            "{e}"
+        );
+        for (from, to, needle) in [
+            ("max = 0.10\n", "\n", "sets no bound"),
+            (
+                "name = \"p95\"",
+                "name = \"auth denied\"",
+                "two conditions are named",
+            ),
+            (
+                "histogram = 'http_request_duration_seconds{path=\"/mcp\"}'",
+                "source = \"metrics\"\nquery = 'x'",
+                "`query` is for",
+            ),
+            (
+                "source = \"prometheus\"\n",
+                "source = \"metrics\"\n",
+                "`query` is for",
+            ),
+            ("baseline_factor = 1.5", "baseline_factor = 0", "above 0"),
+            ("baseline_factor = 1.5", "quantile = 1.5", "exclusive"),
+            (
+                "max = 2.0",
+                "max = 2.0\nnumerator = 'x'\ndenominator = 'y'",
+                "exactly one",
+            ),
+            ("max = 0.10", "max = 0.10\nmin = 0.5", "is above `max`"),
+        ] {
+            assert!(SEEDS.contains(from), "{from}");
+            let e = parse(&SEEDS.replacen(from, to, 1)).unwrap_err();
+            assert!(e.contains(needle), "{from} -> {to}: {e}");
+        }
+        let no_prom = SEEDS.replace(
+            "[environments.p.analysis.prometheus]\nurl = \"http://127.0.0.1:9090\"\nconsecutive_error_limit = 2\n",
+            "",
+        );
+        let e = parse(&no_prom).unwrap_err();
+        assert!(e.contains("`[analysis.prometheus]`"), "{e}");
+    }
+}

@@ -1,0 +1,536 @@
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use runway_config::sources::{Selector, SourceKind};
+
+use super::metrics::{self, MetricsSource, Scrape};
+use super::prometheus::{self, PrometheusSource, Vars};
+use super::*;
+
+fn sel(s: &str) -> Selector {
+    Selector::parse(s).unwrap()
+}
+
+fn auth_ratio(max: Option<f64>, factor: Option<f64>) -> Condition {
+    Condition {
+        name: "auth denied".into(),
+        source: SourceKind::Metrics,
+        expr: Expr::Ratio {
+            numerator: sel(r#"denied_total{reason="invalid_token"}"#),
+            denominator: sel(r#"http_requests_total{path="/mcp"}"#),
+        },
+        window: None,
+        min_requests: 1,
+        max,
+        min: None,
+        baseline_factor: factor,
+    }
+}
+
+/// An exposition with `requests` 200s, `denied` 401s and their denials.
+fn page(ok: u64, denied: u64) -> String {
+    format!(
+        "# TYPE http_requests_total counter\n\
+         http_requests_total{{path=\"/mcp\",code=\"200\"}} {ok}\n\
+         http_requests_total{{path=\"/mcp\",code=\"401\"}} {denied}\n\
+         http_requests_total{{path=\"/health\",code=\"200\"}} 999\n\
+         denied_total{{reason=\"invalid_token\"}} {denied}\n"
+    )
+}
+
+fn scrape(text: &str) -> Scrape {
+    Scrape::parse(text).unwrap()
+}
+
+fn value(r: &Reading) -> f64 {
+    match r {
+        Reading::Value(v) => *v,
+        other => panic!("not a value: {other:?}"),
+    }
+}
+
+#[test]
+fn a_ratio_is_the_increase_over_the_window_not_the_total() {
+    let c = auth_ratio(Some(0.1), None);
+    // Before: 1000 good requests, no denials. Then 70 good, 30 denied.
+    let a = scrape(&page(1000, 0));
+    let b = scrape(&page(1070, 30));
+    let r = metrics::read(&c, &[&a, &b]);
+    assert!((value(&r) - 0.3).abs() < 1e-9, "{r:?}");
+    let e = c.judge(&r, None);
+    assert_eq!(e.verdict, Verdict::Fail);
+    assert!(
+        e.message
+            .contains("auth denied = 0.3, above the maximum 0.1"),
+        "{}",
+        e.message
+    );
+    // One scrape: nothing to compare yet.
+    assert!(matches!(metrics::read(&c, &[&b]), Reading::Empty(_)));
+}
+
+#[test]
+fn a_counter_reset_mid_window_counts_as_prometheus_does() {
+    let c = auth_ratio(Some(0.1), None);
+    let s1 = scrape(&page(1000, 10));
+    let s2 = scrape(&page(1090, 20));
+    // The process restarted: every counter starts again.
+    let s3 = scrape(&page(45, 5));
+    let s4 = scrape(&page(90, 10));
+    // Increases: (90 + 10) + (45 + 5) + (45 + 5) requests, 10 + 5 + 5 denied.
+    let r = metrics::read(&c, &[&s1, &s2, &s3, &s4]);
+    assert!((value(&r) - 20.0 / 200.0).abs() < 1e-9, "{r:?}");
+    assert_eq!(c.judge(&r, None).verdict, Verdict::Pass);
+    // Read naively (last minus first) the window would be negative.
+    let naive = (90.0 + 10.0) - (1000.0 + 10.0);
+    assert!(naive < 0.0);
+    // A series that appears after the first scrape counts from zero.
+    let fresh = scrape("http_requests_total{path=\"/mcp\",code=\"200\"} 1000\n");
+    let r = metrics::read(&c, &[&fresh, &scrape(&page(1010, 10))]);
+    assert!((value(&r) - 0.5).abs() < 1e-9, "{r:?}");
+}
+
+#[test]
+fn no_requests_in_the_window_is_inconclusive_not_a_pass() {
+    let c = auth_ratio(Some(0.1), None);
+    let a = scrape(&page(50, 0));
+    let r = metrics::read(&c, &[&a, &a.clone()]);
+    assert!(
+        matches!(&r, Reading::Empty(m) if m.contains("fewer than the 1 needed")),
+        "{r:?}"
+    );
+    let e = c.judge(&r, None);
+    assert_eq!(e.verdict, Verdict::Inconclusive);
+    assert!(!e.error);
+}
+
+#[test]
+fn a_quantile_interpolates_inside_its_bucket() {
+    let mut b = BTreeMap::new();
+    for (le, n) in [("0.1", 50.0), ("0.5", 90.0), ("1", 100.0), ("+Inf", 100.0)] {
+        b.insert(le.to_owned(), n);
+    }
+    // p95: rank 95, between 90 (0.5 s) and 100 (1 s): 0.75 s.
+    let (v, total) = metrics::quantile(0.95, &b).unwrap();
+    assert!((v - 0.75).abs() < 1e-9, "{v}");
+    assert_eq!(total, 100.0);
+    // p50 is the top of the first bucket.
+    assert!((metrics::quantile(0.5, &b).unwrap().0 - 0.1).abs() < 1e-9);
+    // Past the last finite bound: that bound.
+    b.insert("+Inf".into(), 200.0);
+    assert_eq!(metrics::quantile(0.99, &b).unwrap().0, 1.0);
+    assert_eq!(metrics::quantile(0.5, &BTreeMap::new()), None);
+
+    let c = Condition {
+        name: "p95".into(),
+        source: SourceKind::Metrics,
+        expr: Expr::Quantile {
+            histogram: sel(r#"lat_seconds{path="/mcp"}"#),
+            q: 0.95,
+        },
+        window: None,
+        min_requests: 10,
+        max: Some(0.5),
+        min: None,
+        baseline_factor: None,
+    };
+    let hist = |fast: u64, slow: u64| {
+        format!(
+            "lat_seconds_bucket{{path=\"/mcp\",le=\"0.1\"}} {fast}\n\
+             lat_seconds_bucket{{path=\"/mcp\",le=\"1\"}} {}\n\
+             lat_seconds_bucket{{path=\"/mcp\",le=\"+Inf\"}} {}\n\
+             lat_seconds_bucket{{path=\"/health\",le=\"+Inf\"}} 5000\n",
+            fast + slow,
+            fast + slow
+        )
+    };
+    let r = metrics::read(&c, &[&scrape(&hist(0, 0)), &scrape(&hist(80, 20))]);
+    // Rank 95 of 100: 15/20 of the way through (0.1, 1].
+    assert!((value(&r) - 0.775).abs() < 1e-9, "{r:?}");
+    assert_eq!(c.judge(&r, None).verdict, Verdict::Fail);
+    let few = metrics::read(&c, &[&scrape(&hist(0, 0)), &scrape(&hist(5, 0))]);
+    assert!(
+        matches!(&few, Reading::Empty(m) if m.contains("5 observations")),
+        "{few:?}"
+    );
+}
+
+#[test]
+fn a_missing_baseline_is_inconclusive_unless_an_absolute_bound_judges() {
+    let relative = auth_ratio(None, Some(1.5));
+    let r = Reading::Value(0.04);
+    let e = relative.judge(&r, None);
+    assert_eq!(e.verdict, Verdict::Inconclusive);
+    assert!(e.message.contains("no baseline"), "{}", e.message);
+    let e = relative.judge(&r, Some(&Reading::Empty("no series".into())));
+    assert_eq!(e.verdict, Verdict::Inconclusive);
+    // With a baseline: 0.04 is within 1.5x 0.03, not within 1.5x 0.02.
+    assert_eq!(
+        relative.judge(&r, Some(&Reading::Value(0.03))).verdict,
+        Verdict::Pass
+    );
+    let e = relative.judge(&r, Some(&Reading::Value(0.02)));
+    assert_eq!(e.verdict, Verdict::Fail);
+    assert!(
+        e.message
+            .contains("above 1.5x the previous version's 0.02 (= 0.03)"),
+        "{}",
+        e.message
+    );
+    // A maximum as well: judged on it alone, and the message says so.
+    let both = auth_ratio(Some(0.05), Some(1.5));
+    let e = both.judge(&r, None);
+    assert_eq!(e.verdict, Verdict::Pass);
+    assert!(e.message.contains("no baseline"), "{}", e.message);
+}
+
+#[test]
+fn prometheus_answers_are_read_in_three_ways() {
+    let ok = br#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1700000000.1,"0.3"]}]}}"#;
+    assert_eq!(prometheus::reading_of(200, ok), Reading::Value(0.3));
+    let scalar =
+        br#"{"status":"success","data":{"resultType":"scalar","result":[1700000000.1,"7"]}}"#;
+    assert_eq!(prometheus::reading_of(200, scalar), Reading::Value(7.0));
+    let empty = br#"{"status":"success","data":{"resultType":"vector","result":[]}}"#;
+    assert!(
+        matches!(prometheus::reading_of(200, empty), Reading::Empty(m) if m.contains("no series"))
+    );
+    let nan = br#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"NaN"]}]}}"#;
+    assert!(matches!(prometheus::reading_of(200, nan), Reading::Empty(m) if m.contains("NaN")));
+    let two = br#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"a":"1"},"value":[1,"1"]},{"metric":{"a":"2"},"value":[1,"2"]}]}}"#;
+    assert!(
+        matches!(prometheus::reading_of(200, two), Reading::Error(m) if m.contains("2 series"))
+    );
+    let bad =
+        br#"{"status":"error","errorType":"bad_data","error":"1:5: parse error: unexpected"}"#;
+    assert!(
+        matches!(prometheus::reading_of(400, bad), Reading::Error(m) if m.contains("bad_data") && m.contains("parse error"))
+    );
+    assert!(
+        matches!(prometheus::reading_of(502, b"<html>bad gateway</html>"), Reading::Error(m) if m.contains("HTTP 502"))
+    );
+    let matrix = br#"{"status":"success","data":{"resultType":"matrix","result":[]}}"#;
+    assert!(
+        matches!(prometheus::reading_of(200, matrix), Reading::Error(m) if m.contains("matrix"))
+    );
+}
+
+#[test]
+fn versions_are_substituted_and_escaped() {
+    let q = prometheus::substitute(
+        r#"x{version="{version}",env="{environment}"} / x{version="{previous_version}"}"#,
+        "2.0.0",
+        Some("1.9\"x"),
+        "prod",
+    );
+    assert_eq!(q, r#"x{version="2.0.0",env="prod"} / x{version="1.9\"x"}"#);
+}
+
+/// A source that plays back a script of readings.
+struct Script(std::collections::VecDeque<Reading>);
+
+#[async_trait::async_trait]
+impl Source for Script {
+    async fn read(&mut self, conditions: &[&Condition]) -> Vec<Reading> {
+        let r = self
+            .0
+            .pop_front()
+            .unwrap_or(Reading::Empty("script over".into()));
+        conditions.iter().map(|_| r.clone()).collect()
+    }
+    async fn baseline(&mut self, conditions: &[&Condition]) -> Vec<Option<Reading>> {
+        conditions.iter().map(|_| None).collect()
+    }
+}
+
+fn scripted(readings: Vec<Reading>, consecutive: u32, error_limit: u32) -> Sources {
+    Sources::new(vec![auth_ratio(Some(0.1), None)], consecutive).with_source(
+        SourceKind::Metrics,
+        Box::new(Script(readings.into())),
+        error_limit,
+    )
+}
+
+#[tokio::test]
+async fn failures_in_a_row_fail_and_empty_ticks_neither_count_nor_break_the_run() {
+    use Reading::*;
+    let mut s = scripted(
+        vec![
+            Value(0.3),
+            Empty("x".into()),
+            Value(0.3),
+            Value(0.01),
+            Value(0.3),
+            Value(0.3),
+            Empty("y".into()),
+            Value(0.3),
+        ],
+        3,
+        4,
+    );
+    for _ in 0..7 {
+        s.tick().await;
+        assert!(!s.failed_early());
+    }
+    s.tick().await;
+    assert!(s.failed_early());
+    let sum = &s.summaries()[0];
+    assert_eq!(sum.verdict, Verdict::Fail);
+    assert_eq!(
+        (sum.passed, sum.failed, sum.empty, sum.errors),
+        (1, 5, 2, 0)
+    );
+    assert!(
+        sum.reason
+            .contains("condition `auth denied` (metrics) failed 3 times in a row"),
+        "{}",
+        sum.reason
+    );
+    assert!(sum.reason.contains("0.3"), "{}", sum.reason);
+}
+
+#[tokio::test]
+async fn errors_past_the_limit_leave_the_condition_inconclusive() {
+    use Reading::*;
+    let mut s = scripted(
+        vec![
+            Value(0.01),
+            Error("timed out".into()),
+            Error("timed out".into()),
+            Error("timed out".into()),
+        ],
+        3,
+        3,
+    );
+    for _ in 0..4 {
+        s.tick().await;
+    }
+    assert!(!s.failed_early());
+    let sum = &s.summaries()[0];
+    assert_eq!(sum.verdict, Verdict::Inconclusive);
+    assert_eq!(sum.errors, 3);
+    assert!(
+        sum.reason.contains("3 errors in a row (limit 3)"),
+        "{}",
+        sum.reason
+    );
+    assert!(sum.reason.contains("timed out"), "{}", sum.reason);
+    // Two errors under a limit of three, then values: a pass.
+    let mut s = scripted(
+        vec![Error("x".into()), Error("x".into()), Value(0.01)],
+        3,
+        3,
+    );
+    for _ in 0..3 {
+        s.tick().await;
+    }
+    assert_eq!(s.summaries()[0].verdict, Verdict::Pass);
+}
+
+#[tokio::test]
+async fn a_condition_never_judged_is_inconclusive() {
+    let mut s = scripted(
+        vec![Reading::Empty("the query returned no series".into()); 3],
+        3,
+        3,
+    );
+    for _ in 0..3 {
+        s.tick().await;
+    }
+    let sum = &s.summaries()[0];
+    assert_eq!(sum.verdict, Verdict::Inconclusive);
+    assert!(
+        sum.reason.contains("never judged") && sum.reason.contains("no series"),
+        "{}",
+        sum.reason
+    );
+}
+
+/// Accepts connections and never answers.
+async fn silent_server() -> (url::Url, tokio::task::JoinHandle<()>) {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        let mut held = Vec::new();
+        for _ in 0..16 {
+            match l.accept().await {
+                Ok((s, _)) => held.push(s),
+                Err(_) => break,
+            }
+        }
+    });
+    (format!("http://{addr}/metrics").parse().unwrap(), task)
+}
+
+#[tokio::test]
+async fn a_scrape_that_times_out_is_an_error_reading() {
+    let (url, task) = silent_server().await;
+    let c = auth_ratio(Some(0.1), None);
+    let mut m = MetricsSource::new(
+        url,
+        Duration::from_millis(200),
+        1 << 20,
+        Duration::from_secs(1),
+    );
+    let started = std::time::Instant::now();
+    let got = m.read(&[&c]).await;
+    assert!(started.elapsed() < Duration::from_secs(5));
+    match &got[0] {
+        Reading::Error(e) => assert!(e.contains("/metrics") && e.contains("200"), "{e}"),
+        other => panic!("{other:?}"),
+    }
+    let e = c.judge(&got[0], None);
+    assert_eq!(e.verdict, Verdict::Inconclusive);
+    assert!(e.error);
+    task.abort();
+}
+
+/// A fake Prometheus: `/api/v1/query` answers `body` and records the queries.
+async fn fake_prometheus(
+    body: &'static str,
+) -> (
+    url::Url,
+    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    tokio::task::JoinHandle<()>,
+) {
+    use axum::{extract::Query, routing::get};
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let s2 = seen.clone();
+    let app = axum::Router::new().route(
+        "/api/v1/query",
+        get(move |Query(q): Query<BTreeMap<String, String>>| {
+            let s2 = s2.clone();
+            async move {
+                s2.lock()
+                    .unwrap()
+                    .push(q.get("query").cloned().unwrap_or_default());
+                ([("content-type", "application/json")], body)
+            }
+        }),
+    );
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(l, app).await;
+    });
+    (format!("http://{addr}").parse().unwrap(), seen, task)
+}
+
+#[tokio::test]
+async fn a_query_that_returns_nothing_is_empty_and_the_baseline_asks_for_the_previous_version() {
+    let (url, seen, task) =
+        fake_prometheus(r#"{"status":"success","data":{"resultType":"vector","result":[]}}"#).await;
+    let c = Condition {
+        name: "errors".into(),
+        source: SourceKind::Prometheus,
+        expr: Expr::Query(r#"sum(rate(x{version="{version}"}[1m]))"#.into()),
+        window: None,
+        min_requests: 1,
+        max: Some(0.05),
+        min: None,
+        baseline_factor: Some(1.5),
+    };
+    let vars = Vars {
+        version: "2.0.0".into(),
+        previous_version: Some("1.0.0".into()),
+        environment: "prod".into(),
+    };
+    let mut s = Sources::new(vec![c], 3).with_source(
+        SourceKind::Prometheus,
+        Box::new(PrometheusSource::new(
+            url,
+            Duration::from_secs(5),
+            1 << 20,
+            vars,
+        )),
+        4,
+    );
+    s.capture_baseline().await;
+    let e = s.tick().await;
+    assert_eq!(e[0].verdict, Verdict::Inconclusive);
+    assert!(!e[0].error);
+    assert!(e[0].message.contains("no series"), "{}", e[0].message);
+    let q = seen.lock().unwrap().clone();
+    assert_eq!(
+        q,
+        vec![
+            r#"sum(rate(x{version="1.0.0"}[1m]))"#.to_owned(),
+            r#"sum(rate(x{version="2.0.0"}[1m]))"#.to_owned()
+        ]
+    );
+    assert_eq!(s.summaries()[0].verdict, Verdict::Inconclusive);
+    task.abort();
+}
+
+struct Healthy;
+
+#[async_trait::async_trait]
+impl crate::analysis::Sampler for Healthy {
+    async fn sample(&self) -> crate::analysis::Sample {
+        crate::analysis::Sample {
+            at: chrono::Utc::now(),
+            healthy: true,
+            mcp_ok: Some(true),
+            auth_refused: false,
+            latency_ms: 5.0,
+            version: None,
+            error: None,
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_watch_whose_probe_passes_fails_on_a_traffic_condition_after_the_detection_delay() {
+    let criteria = crate::analysis::Criteria::from_config(None);
+    // The first reading is the first scrape (nothing to compare), then 30% denied.
+    let mut readings = vec![Reading::Empty("one scrape so far".into())];
+    readings.extend(vec![Reading::Value(0.3); 100]);
+    let mut s = scripted(readings, criteria.consecutive_failures, 4);
+    let started = tokio::time::Instant::now();
+    let mut seen = 0;
+    let out = crate::analysis::watch_with(
+        &Healthy,
+        Some(&mut s),
+        &criteria,
+        std::future::pending(),
+        |_, _| {},
+        |e| seen += e.len(),
+    )
+    .await;
+    assert_eq!(out.ended, crate::analysis::Ended::FailedEarly);
+    assert_eq!(out.analysis.verdict, Verdict::Fail);
+    assert!(out.samples.iter().all(|s| !s.failed()));
+    assert_eq!(seen, 4);
+    // Three failing readings after the first scrape: 3 intervals.
+    assert_eq!(started.elapsed(), criteria.detection_delay());
+    let why = out.analysis.reasons.join("; ");
+    assert!(
+        why.contains("condition `auth denied` (metrics)") && why.contains("0.3"),
+        "{why}"
+    );
+    assert_eq!(out.conditions.len(), 1);
+    assert_eq!(out.conditions[0].last_value, Some(0.3));
+
+    // The same watch with a condition never judged: the probe passes, the watch is held.
+    let mut s = scripted(
+        vec![Reading::Empty("the query returned no series".into()); 100],
+        3,
+        4,
+    );
+    let out = crate::analysis::watch_with(
+        &Healthy,
+        Some(&mut s),
+        &criteria.clone().with_bake(Duration::from_secs(600)),
+        std::future::pending(),
+        |_, _| {},
+        |_| {},
+    )
+    .await;
+    assert_eq!(out.ended, crate::analysis::Ended::Completed);
+    assert_eq!(out.analysis.verdict, Verdict::Inconclusive);
+    assert!(
+        out.analysis.reasons.join(" ").contains("never judged"),
+        "{:?}",
+        out.analysis.reasons
+    );
+}
