@@ -256,6 +256,12 @@ pub enum Outcome {
     RolledBack,
     Failed,
     Aborted,
+    /// A gate refused it: nothing was changed.
+    Refused,
+    /// Deployed and verified, but the watch was inconclusive: held for a
+    /// human. The one outcome that may end again, once, when a later watch,
+    /// `runway deploy --accept` or `runway rollback` resolves it.
+    Held,
 }
 
 impl Outcome {
@@ -265,7 +271,15 @@ impl Outcome {
             Outcome::RolledBack => "rolled_back",
             Outcome::Failed => "failed",
             Outcome::Aborted => "aborted",
+            Outcome::Refused => "refused",
+            Outcome::Held => "held",
         }
+    }
+
+    /// Whether it reached the environment, so DORA counts it: not when a gate
+    /// refused it or it was aborted.
+    pub fn counts_as_deployment(self) -> bool {
+        !matches!(self, Outcome::Aborted | Outcome::Refused)
     }
 }
 
@@ -283,9 +297,11 @@ impl FromStr for Outcome {
             "rolled_back" => Ok(Outcome::RolledBack),
             "failed" => Ok(Outcome::Failed),
             "aborted" => Ok(Outcome::Aborted),
+            "refused" => Ok(Outcome::Refused),
+            "held" => Ok(Outcome::Held),
             _ => Err(LedgerError::Invalid {
                 what: format!(
-                    "unknown deployment outcome `{s}`: use verified, rolled_back, failed or aborted"
+                    "unknown deployment outcome `{s}`: use verified, rolled_back, failed, aborted, refused or held"
                 ),
             }),
         }

@@ -6,11 +6,16 @@
 //! feeds the web read model), and reads time only through tokio's clock and a
 //! [`clock::Clock`], so tests run hours of schedule under `tokio::time::pause()`.
 
+pub mod alerts;
 pub mod clock;
+pub mod notify;
 pub mod outcome;
 pub mod rules;
 pub mod scheduler;
+pub mod token;
 
+pub use alerts::{AlertEngine, AlertRunner, Rule};
 pub use clock::{Clock, TokioClock};
+pub use notify::{Notifier, Outbox};
 pub use outcome::{EnvStatus, Outcome, Reason};
 pub use scheduler::{EngineProber, Job, Prober, RunStats, Scheduler, Sink};

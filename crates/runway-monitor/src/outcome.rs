@@ -233,6 +233,25 @@ impl Outcome {
         }
     }
 
+    /// A run as the ledger stored it (no certificate or token reading, only
+    /// the first failing check), for rebuilding an alert window after a restart.
+    pub fn from_stored(r: &runway_ledger::MonitorResult) -> Outcome {
+        Outcome {
+            environment: r.environment.clone(),
+            at: r.at,
+            ok: r.ok,
+            status: EnvStatus::parse(&r.status).unwrap_or(EnvStatus::Unknown),
+            reason: r.reason.as_deref().and_then(Reason::parse),
+            failed_check: r.check_id.clone(),
+            message: r.message.clone(),
+            latency_ms: r.latency_ms,
+            cert_days: None,
+            token_expiry_secs: None,
+            summary: Summary::default(),
+            failed_checks: r.check_id.iter().cloned().collect(),
+        }
+    }
+
     /// A run cut at its timeout: no report, a `timeout` failure.
     pub fn timed_out(
         environment: &str,

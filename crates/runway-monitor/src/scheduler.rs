@@ -32,6 +32,9 @@ pub struct Job {
     /// A run still going after this is cut and recorded as a timeout.
     pub timeout: Duration,
     pub maintenance: Vec<MaintenanceConfig>,
+    /// When the environment's bearer token expires (a JWT's `exp`), so each
+    /// run records the time left (`token_expiry` rules).
+    pub token_expires_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Job {
@@ -42,6 +45,7 @@ impl Job {
             jitter: m.jitter(),
             timeout: m.timeout(),
             maintenance: m.maintenance.clone(),
+            token_expires_at: None,
         }
     }
 
@@ -254,10 +258,14 @@ async fn run_job(
 ) -> Outcome {
     let at = clock.now();
     let maintenance = job.in_maintenance(at);
-    let outcome = match tokio::time::timeout(job.timeout, prober.probe(&job.environment)).await {
+    let mut outcome = match tokio::time::timeout(job.timeout, prober.probe(&job.environment)).await
+    {
         Ok(report) => Outcome::from_report(&job.environment, at, &report, maintenance),
         Err(_) => Outcome::timed_out(&job.environment, at, job.timeout, maintenance),
     };
+    if let Some(exp) = job.token_expires_at {
+        outcome.token_expiry_secs = Some((exp - at).num_milliseconds() as f64 / 1000.0);
+    }
     sink.record(&outcome).await;
     outcome
 }

@@ -89,6 +89,7 @@ fn job(env: &str, interval: u64, jitter: u64, timeout: u64) -> Job {
         jitter: Duration::from_secs(jitter),
         timeout: Duration::from_secs(timeout),
         maintenance: Vec::new(),
+        token_expires_at: None,
     }
 }
 

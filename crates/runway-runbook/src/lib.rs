@@ -28,7 +28,7 @@ mod status;
 mod watch;
 
 pub use abort::{Abort, AbortHandle};
-pub use deploy::{Run, deploy};
+pub use deploy::{Run, accept, deploy};
 pub use env::{Env, Event, Observer, recorded_target};
 pub use error::RunbookError;
 pub use judge::{GateInput, judge};

@@ -115,6 +115,19 @@ async fn rollback_locked(
         end.rollback = Some(RollbackDecision::NotNeeded);
         end.reason = baseline_text.clone();
         env.ledger.finish_deployment(&id, &end).await?;
+        // A deployment held for a human is resolved by going back.
+        if let Some(held) = current.filter(|c| c.status == Outcome::Held.as_str()) {
+            let mut held_end = DeploymentEnd::new(Outcome::RolledBack);
+            held_end.rollback = Some(RollbackDecision::Executed {
+                to: Some(version.clone()),
+                reason: format!("held, then rolled back by `runway rollback` (`{id}`)"),
+            });
+            held_end.reason = Some(format!(
+                "held, then rolled back to {version} by {} (`{id}`)",
+                env.ledger.operator()
+            ));
+            env.ledger.finish_deployment(&held.id, &held_end).await?;
+        }
         Finished::new(env, Some(&version), "verified", true).message(format!(
             "{} is back on {version} (deployment `{id}`, verification `{vid}`){}",
             env.name,

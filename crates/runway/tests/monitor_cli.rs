@@ -198,3 +198,133 @@ async fn sigterm_stops_the_schedule_after_the_running_checks() {
     }
     server.shutdown().await;
 }
+
+/// A webhook receiver on `port`: records each POST body, answers 200. Its
+/// thread ends when the test process does; every read has a timeout.
+fn receiver(listener: std::net::TcpListener) -> std::sync::Arc<std::sync::Mutex<Vec<String>>> {
+    use std::io::{Read, Write};
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let out = seen.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut s) = conn else { continue };
+            let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            let body = loop {
+                let Ok(n) = s.read(&mut chunk) else {
+                    break None;
+                };
+                if n == 0 {
+                    break None;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                let text = String::from_utf8_lossy(&buf).into_owned();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let len = text[..end]
+                        .lines()
+                        .find_map(|l| {
+                            let (k, v) = l.split_once(':')?;
+                            k.eq_ignore_ascii_case("content-length")
+                                .then(|| v.trim().parse::<usize>().ok())?
+                        })
+                        .unwrap_or(0);
+                    if buf.len() >= end + 4 + len {
+                        break Some(text[end + 4..].to_owned());
+                    }
+                }
+                if buf.len() > 1 << 20 {
+                    break None;
+                }
+            };
+            if let Some(b) = body {
+                out.lock().unwrap().push(b);
+            }
+            let _ =
+                s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        }
+    });
+    seen
+}
+
+#[test]
+fn an_alert_fires_and_reaches_its_webhook_once_it_is_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let hook_port = closed_port();
+    let secret = "sekrit-hook-3141";
+    let cfg = format!(
+        r#"
+[environments.gone]
+url = "http://127.0.0.1:{dead}/mcp"
+[environments.gone.monitor]
+interval = "1h"
+
+[[alerts]]
+name = "gone-down"
+environment = "gone"
+when = "down"
+level = "critical"
+notify = ["hook"]
+
+[notifiers.hook]
+type = "webhook"
+url = "http://127.0.0.1:{hook_port}/hook/${{HOOK_SECRET}}"
+retries = 1
+"#,
+        dead = closed_port()
+    );
+    std::fs::write(dir.path().join("runway.toml"), &cfg).unwrap();
+    let run = |args: &[&str]| {
+        Test::new()
+            .args(args)
+            .current_dir(dir.path())
+            .env("HOOK_SECRET", secret)
+            .env_remove("RUNWAY_LEDGER_URL")
+            .run()
+    };
+    // The webhook is down: the alert fires, the notification waits.
+    let out = run(&["monitor", "--once", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let alert = lines
+        .iter()
+        .find(|l| l["type"] == "alert")
+        .unwrap_or_else(|| panic!("no alert line: {stdout}"));
+    assert_eq!(alert["alert"], "gone-down");
+    assert_eq!(alert["event"], "firing");
+    assert_eq!(alert["notified"], serde_json::json!(["hook"]));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("could not be delivered"), "{stderr}");
+    for t in [&stdout, &stderr] {
+        assert!(!t.contains(secret), "{t}");
+    }
+
+    // It comes back; the next `--once` (nothing due) delivers what waited.
+    let listener = std::net::TcpListener::bind(("127.0.0.1", hook_port)).unwrap();
+    let seen = receiver(listener);
+    // The first retry waits for its backoff (5s after the failed round).
+    std::thread::sleep(Duration::from_millis(5200));
+    let out = run(&["monitor", "--once", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).trim().is_empty(), "nothing was due");
+    let got = seen.lock().unwrap().clone();
+    assert_eq!(got.len(), 1, "{got:?}");
+    let body: serde_json::Value = serde_json::from_str(&got[0]).unwrap();
+    assert_eq!(body["alert"], "gone-down");
+    assert_eq!(body["event"], "firing");
+    assert_eq!(body["environment"], "gone");
+    assert_eq!(body["schema"], "runway.alert/v1");
+    // Delivered once: a third run sends nothing more.
+    let out = run(&["monitor", "--once"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(seen.lock().unwrap().len(), 1);
+    // The database and its write-ahead log.
+    for f in std::fs::read_dir(dir.path().join(".runway")).unwrap() {
+        let bytes = std::fs::read(f.unwrap().path()).unwrap();
+        assert!(!String::from_utf8_lossy(&bytes).contains(secret));
+    }
+}

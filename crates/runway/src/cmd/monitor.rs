@@ -12,7 +12,11 @@ use anyhow::Context as _;
 use async_trait::async_trait;
 use runway_core::Exit;
 use runway_ledger::{Ledger, MonitorResult};
-use runway_monitor::{EngineProber, Job, Outcome, Scheduler, Sink, TokioClock};
+use runway_monitor::{
+    AlertRunner, Clock, EngineProber, Job, Notifier, Outbox, Outcome, Rule, Scheduler, Sink,
+    TokioClock,
+    alerts::{Change, Transition},
+};
 use runway_verify::{Context, Suite};
 
 use super::Ctx;
@@ -75,6 +79,13 @@ fn listen_addr(s: &str, origin: &str) -> anyhow::Result<std::net::SocketAddr> {
 const RAW_HORIZON: chrono::Duration = chrono::Duration::days(7);
 /// How often the running monitor applies retention.
 const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+/// Resolved alerts and delivered notifications older than this are deleted
+/// (the dashboard shows 90 days); undelivered ones are kept whatever their age.
+const ALERT_HORIZON: chrono::Duration = chrono::Duration::days(90);
+/// How often the running monitor looks for notifications due for a retry.
+const OUTBOX_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long the last flush at shutdown may take.
+const FINAL_FLUSH: std::time::Duration = std::time::Duration::from_secs(30);
 
 pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
     let Some(loaded) = ctx.config()? else {
@@ -123,8 +134,37 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
             c.suite = s.as_str().parse().unwrap_or(Suite::Smoke);
         }
         c.run_timeout = job.timeout;
+        let mut job = job;
+        job.token_expires_at = c
+            .token
+            .as_ref()
+            .and_then(|t| runway_monitor::token::jwt_expiry(t.expose()));
         contexts.insert(name.clone(), c);
         jobs.push(job);
+    }
+    // The rules of the chosen environments, and the notifiers they use.
+    let rules: Vec<Rule> = loaded
+        .config
+        .alerts
+        .iter()
+        .filter(|a| contexts.contains_key(a.environment.get_ref()))
+        .map(|a| {
+            let maintenance = loaded.config.environments[a.environment.get_ref()]
+                .monitor
+                .as_ref()
+                .map(|m| m.maintenance.clone())
+                .unwrap_or_default();
+            Rule::from_config(a, &maintenance)
+        })
+        .collect();
+    let mut notifiers = Vec::new();
+    for (name, n) in &loaded.config.notifiers {
+        if !rules.iter().any(|r| r.notify.contains(name)) {
+            continue;
+        }
+        let n = Notifier::from_config(name, n, |k| std::env::var(k).ok())
+            .map_err(|e| usage(format!("{e} (in `{}`)", loaded.path.display())))?;
+        notifiers.push(n);
     }
     let web_cfg = &loaded.config.web;
     let listen = match (&args.listen, &web_cfg.listen) {
@@ -144,6 +184,11 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
             redactor.add(t);
         }
     }
+    for n in &notifiers {
+        for s in n.secrets() {
+            redactor.add(&s);
+        }
+    }
     if let Some(t) = &web_token {
         redactor.add(t);
     }
@@ -153,6 +198,25 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
         .prune_monitor(chrono::Utc::now() - RAW_HORIZON)
         .await?;
     tracing::debug!(folded = pruned.folded, "monitor retention");
+    let pruned = ledger
+        .prune_alerts(chrono::Utc::now() - ALERT_HORIZON)
+        .await?;
+    tracing::debug!(
+        alerts = pruned.alerts,
+        notifications = pruned.notifications,
+        "alert retention"
+    );
+    let clock: Arc<dyn Clock> = Arc::new(TokioClock::new());
+    let outbox = Arc::new(Outbox::new(ledger.clone(), notifiers));
+    let alerts = if rules.is_empty() {
+        None
+    } else {
+        Some(Arc::new(
+            AlertRunner::start(rules, ledger.clone(), clock.now())
+                .await?
+                .with_waker(outbox.waker()),
+        ))
+    };
     // `--once` runs what is due: no stored run within its interval.
     let mut due = BTreeMap::new();
     for job in &jobs {
@@ -191,18 +255,28 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
     let sink = Arc::new(Printer {
         json: args.json,
         ledger: ledger.clone(),
+        alerts,
+        clock: clock.clone(),
         metrics: web.as_ref().map(|w| w.metrics.clone()),
     });
     let scheduler = Scheduler::new(
         jobs,
         Arc::new(EngineProber::new(contexts)),
         sink,
-        Arc::new(TokioClock::new()),
+        clock.clone(),
     );
     if args.once {
         let outcomes = scheduler
             .run_once(|j| due.get(&j.environment).copied().unwrap_or(true))
             .await;
+        // What this round queued, and whatever earlier rounds could not deliver.
+        let flushed = outbox.flush(clock.as_ref()).await;
+        if flushed.waiting > 0 {
+            tracing::warn!(
+                waiting = flushed.waiting,
+                "some notifications could not be delivered; they stay queued for the next run"
+            );
+        }
         return Ok(if outcomes.iter().all(|o| o.ok) {
             Exit::Success
         } else {
@@ -217,7 +291,22 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
                 if let Err(e) = ledger.prune_monitor(chrono::Utc::now() - RAW_HORIZON).await {
                     tracing::warn!("monitor retention failed: {e}");
                 }
+                if let Err(e) = ledger
+                    .prune_alerts(chrono::Utc::now() - ALERT_HORIZON)
+                    .await
+                {
+                    tracing::warn!("alert retention failed: {e}");
+                }
             }
+        })
+    };
+    let delivery = {
+        let outbox = outbox.clone();
+        let clock = clock.clone();
+        tokio::spawn(async move {
+            outbox
+                .run(clock, OUTBOX_EVERY, std::future::pending::<()>())
+                .await
         })
     };
     // Bound before the first run, so the address is taken (or refused) at start-up.
@@ -259,6 +348,9 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
             Err(_) => tracing::warn!("the web server did not stop within 5 s"),
         }
     }
+    delivery.abort();
+    // What the last runs queued; a notification cut here stays queued.
+    let _ = tokio::time::timeout(FINAL_FLUSH, outbox.flush(clock.as_ref())).await;
     tracing::info!(
         started = stats.started,
         recorded = stats.recorded,
@@ -302,10 +394,12 @@ async fn shutdown_signal() {
     }
 }
 
-/// Prints each run as it finishes.
+/// Prints each run as it finishes, and the alerts it moves.
 struct Printer {
     json: bool,
     ledger: Arc<dyn Ledger>,
+    alerts: Option<Arc<AlertRunner>>,
+    clock: Arc<dyn Clock>,
     /// The web server's metrics, when it serves.
     metrics: Option<Arc<runway_web::Metrics>>,
 }
@@ -333,6 +427,43 @@ impl Printer {
             ),
         }
     }
+
+    /// A line for an alert that fired, resolved, reminded or was announced;
+    /// `None` for a change nobody needs to see (a counter moved).
+    fn alert_line(&self, c: &Change) -> Option<String> {
+        let what = match c.transition {
+            Transition::Opened | Transition::Updated => return None,
+            Transition::Fired => "firing",
+            Transition::Announced => "firing (announced after its mute)",
+            Transition::Reminded => "still firing",
+            Transition::Resolved => "resolved",
+        };
+        let a = &c.alert;
+        if self.json {
+            return serde_json::to_string(&serde_json::json!({
+                "type": "alert",
+                "alert": a.rule,
+                "environment": a.environment,
+                "level": a.level,
+                "state": a.state,
+                "event": what,
+                "muted": a.muted,
+                "at": a.evaluated_at,
+                "message": a.message,
+                "notified": c.notify.iter().map(|n| n.notifier.as_str()).collect::<Vec<_>>(),
+            }))
+            .ok();
+        }
+        let muted = if a.muted { " (muted)" } else { "" };
+        Some(format!(
+            "{at} ALERT {rule} [{level}] {env} {what}{muted}: {msg}",
+            at = a.evaluated_at.format("%Y-%m-%dT%H:%M:%SZ"),
+            rule = a.rule,
+            level = a.level,
+            env = a.environment,
+            msg = a.message.as_deref().unwrap_or("")
+        ))
+    }
 }
 
 #[async_trait]
@@ -356,5 +487,12 @@ impl Sink for Printer {
         }
         // A closed stdout must not stop the schedule; the runs still happen.
         let _ = outln!("{}", self.line(outcome));
+        if let Some(alerts) = &self.alerts {
+            for c in alerts.after_run(outcome, self.clock.now()).await {
+                if let Some(line) = self.alert_line(&c) {
+                    let _ = outln!("{line}");
+                }
+            }
+        }
     }
 }

@@ -1,0 +1,585 @@
+//! Alert rules: when an `[[alerts]]` rule fires, reminds, resolves or stays
+//! quiet, and which notifications that queues.
+//!
+//! [`AlertEngine`] is pure: it keeps each environment's recent runs
+//! ([`History`]) and the open alert instances, and [`AlertEngine::evaluate`]
+//! turns one evaluation (after each run of an environment) into
+//! [`Change`]s: the instance as it now stands and the notifications to queue
+//! with it. The caller stores each change in the ledger in one transaction
+//! ([`runway_ledger::Ledger::save_alert`]), so the decision and its
+//! notifications are never split; [`crate::notify`] delivers them.
+//!
+//! An instance opens `pending` the first evaluation its condition holds,
+//! fires after `failure_threshold` evaluations in a row, and resolves after
+//! `success_threshold` evaluations in a row that do not hold (a pending one
+//! that clears just closes, silently). An evaluation with nothing to judge
+//! (no run in the window) changes nothing. While a mute window (the rule's
+//! `mute`, the environment's `maintenance`) or a silence is open the state
+//! still moves, but no firing or reminder notification is queued; a firing
+//! alert that was never announced is announced when the mute ends, and a
+//! resolve is announced only when its firing was. Dedup: one open instance
+//! per fingerprint (rule and environment), and every notification carries a
+//! key unique to its instance, notifier and event.
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::Arc,
+    time::Duration,
+};
+
+use chrono::{DateTime, Utc};
+use runway_config::monitor::{AlertConfig, Condition, Level, MaintenanceConfig, Metric};
+use runway_ledger::{AlertRecord, AlertState, Ledger, LedgerError, NewNotification, NotifyEvent};
+
+use crate::{outcome::Outcome, rules::WindowStats};
+
+/// Runs kept per environment at most, whatever the windows say (bounded memory).
+pub const MAX_RUNS_PER_ENVIRONMENT: usize = 20_000;
+
+/// One `[[alerts]]` rule, resolved against its environment.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub name: String,
+    pub environment: String,
+    pub when: Condition,
+    pub window: Duration,
+    pub level: Level,
+    pub notify: Vec<String>,
+    pub failure_threshold: u32,
+    pub success_threshold: u32,
+    pub reminder: Option<Duration>,
+    pub notify_resolved: bool,
+    /// The rule's `mute` windows and its environment's `maintenance` windows.
+    pub mute: Vec<MaintenanceConfig>,
+}
+
+impl Rule {
+    /// The rule as configured; `maintenance` is its environment's.
+    pub fn from_config(a: &AlertConfig, maintenance: &[MaintenanceConfig]) -> Rule {
+        let mut mute = a.mute.clone();
+        mute.extend(maintenance.iter().cloned());
+        Rule {
+            name: a.name.clone(),
+            environment: a.environment.get_ref().clone(),
+            when: a.when.clone(),
+            window: a.window(),
+            level: a.level(),
+            notify: a.notify.iter().map(|n| n.get_ref().clone()).collect(),
+            failure_threshold: a.failure_threshold(),
+            success_threshold: a.success_threshold(),
+            reminder: a.reminder.map(|d| d.get()),
+            notify_resolved: a.notify_resolved(),
+            mute,
+        }
+    }
+
+    /// The dedup key: the same rule on the same environment.
+    pub fn fingerprint(&self) -> String {
+        fingerprint(&self.name, &self.environment)
+    }
+
+    /// Whether a mute or maintenance window is open at `at`.
+    pub fn muted_at(&self, at: DateTime<Utc>) -> bool {
+        let Ok(ts) = jiff::Timestamp::from_microsecond(at.timestamp_micros()) else {
+            return false;
+        };
+        self.mute.iter().any(|m| m.contains(ts))
+    }
+}
+
+/// FNV-1a of the rule name and environment, as 16 hex digits: stable across
+/// runs and machines, and free of whatever characters a name holds.
+pub fn fingerprint(rule: &str, environment: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in rule.bytes().chain([0u8]).chain(environment.bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+/// Each environment's recent runs, as long as its longest window needs.
+#[derive(Debug, Default)]
+pub struct History {
+    runs: HashMap<String, Vec<Outcome>>,
+    keep: HashMap<String, Duration>,
+}
+
+impl History {
+    pub fn new(rules: &[Rule]) -> History {
+        let mut keep: HashMap<String, Duration> = HashMap::new();
+        for r in rules {
+            let k = keep.entry(r.environment.clone()).or_default();
+            *k = (*k).max(r.window);
+        }
+        History {
+            runs: HashMap::new(),
+            keep,
+        }
+    }
+
+    /// Adds a run (in time order, also when it arrives late) and forgets what
+    /// no window reaches any more.
+    pub fn push(&mut self, o: Outcome) {
+        let Some(keep) = self.keep.get(&o.environment).copied() else {
+            return;
+        };
+        let v = self.runs.entry(o.environment.clone()).or_default();
+        let at = v.partition_point(|x| x.at <= o.at);
+        v.insert(at, o);
+        if let Some(newest) = v.last().map(|x| x.at) {
+            let from = newest - chrono::Duration::from_std(keep).unwrap_or(chrono::Duration::MAX);
+            let old = v.partition_point(|x| x.at <= from);
+            let over = v.len().saturating_sub(MAX_RUNS_PER_ENVIRONMENT);
+            v.drain(..old.max(over));
+        }
+    }
+
+    pub fn runs(&self, environment: &str) -> &[Outcome] {
+        self.runs.get(environment).map(Vec::as_slice).unwrap_or(&[])
+    }
+}
+
+/// What happened to an instance in one evaluation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transition {
+    /// The condition held for the first time: a pending instance opened.
+    Opened,
+    /// Still pending, or still firing: counters and value moved.
+    Updated,
+    Fired,
+    /// A firing alert announced late: its mute window closed.
+    Announced,
+    Reminded,
+    Resolved,
+}
+
+/// An instance as it now stands, and what to queue with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub transition: Transition,
+    pub alert: AlertRecord,
+    pub notify: Vec<NewNotification>,
+}
+
+/// The rules and their open instances.
+#[derive(Debug)]
+pub struct AlertEngine {
+    rules: Vec<Rule>,
+    open: BTreeMap<String, AlertRecord>,
+    history: History,
+}
+
+impl AlertEngine {
+    pub fn new(rules: Vec<Rule>) -> AlertEngine {
+        AlertEngine {
+            history: History::new(&rules),
+            rules,
+            open: BTreeMap::new(),
+        }
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// Takes over the open instances stored in the ledger (after a restart).
+    /// Those whose rule is gone from `runway.toml` are closed and returned,
+    /// for the caller to store.
+    pub fn restore(&mut self, open: Vec<AlertRecord>, now: DateTime<Utc>) -> Vec<Change> {
+        let mut closed = Vec::new();
+        for mut a in open {
+            if self.rules.iter().any(|r| r.fingerprint() == a.fingerprint) {
+                self.open.insert(a.fingerprint.clone(), a);
+            } else {
+                a.state = AlertState::Resolved;
+                a.resolved_at = Some(now);
+                a.evaluated_at = now;
+                a.message = Some("its rule is no longer in runway.toml".into());
+                closed.push(Change {
+                    transition: Transition::Resolved,
+                    alert: a,
+                    notify: Vec::new(),
+                });
+            }
+        }
+        closed
+    }
+
+    /// Records the id the ledger gave a newly opened instance.
+    pub fn stored(&mut self, fingerprint: &str, id: i64) {
+        if let Some(a) = self.open.get_mut(fingerprint) {
+            a.id = id;
+        }
+    }
+
+    /// Forgets an open instance (its save failed): the next evaluation
+    /// starts from what the ledger says.
+    pub fn forget(&mut self, fingerprint: &str) {
+        self.open.remove(fingerprint);
+    }
+
+    /// Takes an open instance as the ledger holds it (another process opened it).
+    pub fn adopt(&mut self, alert: AlertRecord) {
+        if alert.is_open() {
+            self.open.insert(alert.fingerprint.clone(), alert);
+        }
+    }
+
+    /// The open instances, oldest first.
+    pub fn open_alerts(&self) -> Vec<&AlertRecord> {
+        let mut v: Vec<&AlertRecord> = self.open.values().collect();
+        v.sort_by_key(|a| (a.started_at, a.id));
+        v
+    }
+
+    /// Adds a finished run to its environment's history.
+    pub fn observe(&mut self, outcome: &Outcome) {
+        self.history.push(outcome.clone());
+    }
+
+    /// Evaluates every rule of `environment` at `now`.
+    pub fn evaluate(&mut self, environment: &str, now: DateTime<Utc>) -> Vec<Change> {
+        let mut out = Vec::new();
+        for i in 0..self.rules.len() {
+            if self.rules[i].environment != environment {
+                continue;
+            }
+            if let Some(c) = self.evaluate_rule(i, now) {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    fn evaluate_rule(&mut self, i: usize, now: DateTime<Utc>) -> Option<Change> {
+        let rule = &self.rules[i];
+        let fp = rule.fingerprint();
+        let runs = self.history.runs(&rule.environment);
+        let stats = WindowStats::of(runs, now, rule.window);
+        let holds = stats.holds(&rule.when)?;
+        let value = stats.value_of(&rule.when);
+        let message = describe(rule, &stats, value, runs, now);
+        let open = self.open.get(&fp).cloned();
+        let silenced = open
+            .as_ref()
+            .and_then(|a| a.silenced_until)
+            .is_some_and(|t| t > now);
+        let muted = silenced || rule.muted_at(now);
+        let (transition, mut a) = match (open, holds) {
+            (None, false) => return None,
+            (None, true) => (
+                Transition::Opened,
+                AlertRecord {
+                    id: 0,
+                    fingerprint: fp.clone(),
+                    rule: rule.name.clone(),
+                    environment: rule.environment.clone(),
+                    level: rule.level.as_str().to_owned(),
+                    state: AlertState::Pending,
+                    condition: rule.when.text.clone(),
+                    started_at: now,
+                    fired_at: None,
+                    resolved_at: None,
+                    evaluated_at: now,
+                    last_value: value,
+                    hits: 1,
+                    clears: 0,
+                    notified_at: None,
+                    muted,
+                    message: Some(message.clone()),
+                    acknowledged_by: None,
+                    acknowledged_at: None,
+                    silenced_until: None,
+                },
+            ),
+            (Some(mut a), true) => {
+                a.hits += 1;
+                a.clears = 0;
+                (Transition::Updated, a)
+            }
+            (Some(mut a), false) => {
+                a.clears += 1;
+                a.hits = 0;
+                if a.state == AlertState::Pending || a.clears >= i64::from(rule.success_threshold) {
+                    a.state = AlertState::Resolved;
+                    a.resolved_at = Some(now);
+                    (Transition::Resolved, a)
+                } else {
+                    (Transition::Updated, a)
+                }
+            }
+        };
+        a.evaluated_at = now;
+        a.last_value = value;
+        a.muted = muted;
+        a.message = Some(message);
+        let mut transition = transition;
+        if a.state == AlertState::Pending && a.hits >= i64::from(rule.failure_threshold) {
+            a.state = AlertState::Firing;
+            a.fired_at = Some(now);
+            transition = Transition::Fired;
+        }
+        let mut events = Vec::new();
+        match a.state {
+            AlertState::Firing if !muted => match a.notified_at {
+                None => {
+                    if transition != Transition::Fired {
+                        transition = Transition::Announced;
+                    }
+                    events.push(NotifyEvent::Firing);
+                    a.notified_at = Some(now);
+                }
+                Some(last) => {
+                    if let Some(every) = rule.reminder
+                        && now - last >= chrono::Duration::from_std(every).unwrap_or_default()
+                    {
+                        transition = Transition::Reminded;
+                        events.push(NotifyEvent::Reminder);
+                        a.notified_at = Some(now);
+                    }
+                }
+            },
+            AlertState::Resolved if rule.notify_resolved && a.notified_at.is_some() => {
+                events.push(NotifyEvent::Resolved);
+            }
+            _ => {}
+        }
+        let notify = events
+            .iter()
+            .flat_map(|e| {
+                rule.notify
+                    .iter()
+                    .map(|n| notification(rule, &a, n, *e, now))
+            })
+            .collect();
+        if a.state == AlertState::Resolved {
+            self.open.remove(&fp);
+        } else {
+            self.open.insert(fp, a.clone());
+        }
+        Some(Change {
+            transition,
+            alert: a,
+            notify,
+        })
+    }
+}
+
+/// The engine wired to the ledger: restores the open instances and recent
+/// runs at start, and after each run evaluates its environment's rules and
+/// stores every change with its notifications (one transaction each).
+pub struct AlertRunner {
+    engine: tokio::sync::Mutex<AlertEngine>,
+    ledger: Arc<dyn Ledger>,
+    wake: Option<Arc<tokio::sync::Notify>>,
+}
+
+impl AlertRunner {
+    /// Restores from `ledger`: its open instances, and the stored runs each
+    /// environment's longest window reaches back to at `now`.
+    pub async fn start(
+        rules: Vec<Rule>,
+        ledger: Arc<dyn Ledger>,
+        now: DateTime<Utc>,
+    ) -> Result<AlertRunner, LedgerError> {
+        let mut engine = AlertEngine::new(rules);
+        let closed = engine.restore(ledger.open_alerts().await?, now);
+        for c in closed {
+            ledger.save_alert(&c.alert, &c.notify).await?;
+        }
+        let mut reach: BTreeMap<String, Duration> = BTreeMap::new();
+        for r in engine.rules() {
+            let e = reach.entry(r.environment.clone()).or_default();
+            *e = (*e).max(r.window);
+        }
+        for (env, window) in reach {
+            let since = now - chrono::Duration::from_std(window).unwrap_or(chrono::Duration::MAX);
+            for r in ledger.monitor_results(&env, since).await? {
+                engine.observe(&Outcome::from_stored(&r));
+            }
+        }
+        Ok(AlertRunner {
+            engine: tokio::sync::Mutex::new(engine),
+            ledger,
+            wake: None,
+        })
+    }
+
+    /// Wakes the outbox whenever a change queued a notification.
+    pub fn with_waker(mut self, wake: Arc<tokio::sync::Notify>) -> AlertRunner {
+        self.wake = Some(wake);
+        self
+    }
+
+    /// Adds `outcome` to the history, evaluates its environment's rules at
+    /// `now` and stores what changed. Returns the changes stored.
+    pub async fn after_run(&self, outcome: &Outcome, now: DateTime<Utc>) -> Vec<Change> {
+        let mut engine = self.engine.lock().await;
+        engine.observe(outcome);
+        let changes = engine.evaluate(&outcome.environment, now);
+        let mut stored = Vec::new();
+        let mut queued = false;
+        for mut c in changes {
+            match self.ledger.save_alert(&c.alert, &c.notify).await {
+                Ok(id) => {
+                    c.alert.id = id;
+                    engine.stored(&c.alert.fingerprint, id);
+                    queued |= !c.notify.is_empty();
+                    stored.push(c);
+                }
+                Err(e) => {
+                    tracing::error!(
+                        alert = %c.alert.rule,
+                        environment = %c.alert.environment,
+                        "cannot store an alert: {e}"
+                    );
+                    engine.forget(&c.alert.fingerprint);
+                    // Another monitor opened it first: continue from its instance.
+                    if matches!(e, LedgerError::Duplicate { .. })
+                        && let Ok(open) = self.ledger.open_alerts().await
+                        && let Some(a) = open
+                            .into_iter()
+                            .find(|a| a.fingerprint == c.alert.fingerprint)
+                    {
+                        engine.adopt(a);
+                    }
+                }
+            }
+        }
+        if queued && let Some(w) = &self.wake {
+            w.notify_one();
+        }
+        stored
+    }
+
+    /// The open instances as this process sees them.
+    pub async fn open_alerts(&self) -> Vec<AlertRecord> {
+        self.engine
+            .lock()
+            .await
+            .open_alerts()
+            .into_iter()
+            .cloned()
+            .collect()
+    }
+}
+
+fn notification(
+    rule: &Rule,
+    a: &AlertRecord,
+    notifier: &str,
+    event: NotifyEvent,
+    now: DateTime<Utc>,
+) -> NewNotification {
+    let seq = match event {
+        NotifyEvent::Reminder => now.timestamp_micros(),
+        _ => 0,
+    };
+    NewNotification {
+        notifier: notifier.to_owned(),
+        event,
+        dedup_key: format!(
+            "{}:{}:{notifier}:{}:{seq}",
+            a.fingerprint,
+            a.started_at.timestamp_micros(),
+            event.as_str()
+        ),
+        payload: payload(rule, a, event),
+    }
+}
+
+/// What a notifier renders: the alert as it stood when the notification was
+/// queued (schema `runway.alert/v1`, also the generic webhook's body).
+pub fn payload(rule: &Rule, a: &AlertRecord, event: NotifyEvent) -> serde_json::Value {
+    serde_json::json!({
+        "schema": "runway.alert/v1",
+        "event": event.as_str(),
+        "alert": a.rule,
+        "environment": a.environment,
+        "level": a.level,
+        "state": a.state.as_str(),
+        "condition": a.condition,
+        "window": humantime::format_duration(rule.window).to_string(),
+        "value": a.last_value,
+        "fingerprint": a.fingerprint,
+        "started_at": a.started_at,
+        "fired_at": a.fired_at,
+        "resolved_at": a.resolved_at,
+        "message": a.message,
+    })
+}
+
+/// One line on what the rule sees: the measure, the condition, the window and
+/// the newest failure in it.
+fn describe(
+    rule: &Rule,
+    stats: &WindowStats,
+    value: Option<f64>,
+    runs: &[Outcome],
+    now: DateTime<Utc>,
+) -> String {
+    let shown = match (rule.when.metric, value) {
+        (_, None) => "unknown".to_owned(),
+        (Metric::Down, Some(v)) => if v > 0.0 { "down" } else { "up" }.to_owned(),
+        (Metric::CheckFailing, Some(v)) => if v > 0.0 { "failing" } else { "passing" }.to_owned(),
+        (m, Some(v)) => format_value(m, v),
+    };
+    let what = match rule.when.metric {
+        Metric::CheckFailing => format!(
+            "check `{}` is {shown}",
+            rule.when.check.as_deref().unwrap_or("?")
+        ),
+        Metric::Down => format!("`{}` is {shown}", rule.environment),
+        m => format!(
+            "{} is {shown} (alert when {}) over {} ({} runs)",
+            m.as_str(),
+            rule.when.text,
+            humantime::format_duration(rule.window),
+            stats.runs
+        ),
+    };
+    let from = now - chrono::Duration::from_std(rule.window).unwrap_or(chrono::Duration::MAX);
+    let failure = runs
+        .iter()
+        .rev()
+        .filter(|o| o.at > from && o.at <= now)
+        .find(|o| !o.ok);
+    match failure {
+        Some(o) => format!(
+            "{what}; last failure: {} at {}: {}",
+            o.reason.map(|r| r.as_str()).unwrap_or("unknown"),
+            o.failed_check.as_deref().unwrap_or("?"),
+            o.message.as_deref().unwrap_or("")
+        ),
+        None => what,
+    }
+}
+
+/// A measure's value as a person reads it: `12.5%`, `3.2 s`, `9.5 days`, `4m 10s`.
+pub fn format_value(metric: Metric, v: f64) -> String {
+    match metric {
+        Metric::Availability | Metric::ErrorRate | Metric::AuthFailureRate => {
+            format!("{:.1}%", v * 100.0)
+        }
+        Metric::P50 | Metric::P95 | Metric::P99 => {
+            if v >= 1000.0 {
+                format!("{:.2} s", v / 1000.0)
+            } else {
+                format!("{v:.0} ms")
+            }
+        }
+        Metric::CertDays => format!("{v:.1} days"),
+        Metric::TokenExpiry => {
+            if v <= 0.0 {
+                "expired".to_owned()
+            } else {
+                humantime::format_duration(Duration::from_secs(v as u64)).to_string()
+            }
+        }
+        Metric::Down | Metric::CheckFailing => format!("{v}"),
+    }
+}
+
+#[cfg(test)]
+mod tests;
