@@ -749,3 +749,143 @@ async fn an_inconclusive_watch_holds_the_deployment_until_a_human_or_a_watch_res
     let d = deployments(l.as_ref()).await;
     assert_eq!(d[1].status, Outcome::Verified.as_str(), "{:?}", d[1]);
 }
+
+/// Two projects (two machines, as far as Runway can tell: no local file is
+/// shared) deploy the same environment through one PostgreSQL ledger: the
+/// second is refused by the ledger's lease, and the lease goes with the first.
+#[tokio::test]
+async fn a_concurrent_deploy_from_another_checkout_is_refused_on_a_shared_postgres_ledger() {
+    let Some(pg) = std::env::var("RUNWAY_TEST_PG_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        if std::env::var("RUNWAY_SKIP_PG").as_deref() == Ok("1") {
+            eprintln!("skipped: RUNWAY_SKIP_PG=1 (no PostgreSQL)");
+            return;
+        }
+        panic!(
+            "RUNWAY_TEST_PG_URL is not set: run scripts/setup.d/10-postgres.sh (scripts/test does), or RUNWAY_SKIP_PG=1 to skip"
+        );
+    };
+    // A name of its own, so other tests on the same database never hold its lock.
+    let env = format!("pg-{}-{}", std::process::id(), free_port());
+    let project = || {
+        let p = Project::new("");
+        let toml = std::fs::read_to_string(p.path().join("runway.toml"))
+            .unwrap()
+            .replace("environments.staging", &format!("environments.{env}"));
+        std::fs::write(p.path().join("runway.toml"), toml).unwrap();
+        // Never healthy: the deploy sits in its health wait, holding the lease.
+        std::fs::write(p.path().join("serve.sh"), "#!/bin/sh\nexec sleep 60\n").unwrap();
+        p
+    };
+    let (a, b) = (project(), project());
+    let mut first = a
+        .cmd(&["deploy", &env, "--version", "3.0.0", "--ledger", &pg])
+        .stderr(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid_file = a.path().join(format!(".runway/process/{env}.pid"));
+    let started = Instant::now();
+    while !pid_file.exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the first deploy never started"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let o = b.run(&["deploy", &env, "--version", "3.0.1", "--ledger", &pg]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("is being deployed by alice"),
+        "{}",
+        text(&o)
+    );
+    assert!(
+        !b.path().join(format!(".runway/process/{env}.pid")).exists(),
+        "the refused deploy started nothing"
+    );
+
+    let status = Command::new("kill")
+        .args(["-TERM", &first.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let waited = Instant::now();
+    let code = loop {
+        if let Some(s) = first.try_wait().unwrap() {
+            break s.code();
+        }
+        assert!(
+            waited.elapsed() < Duration::from_secs(15),
+            "SIGTERM did not stop the deploy"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(code, Some(1));
+    // Kill what the first deploy left (its `sleep`), whatever happened.
+    if let Ok(pid) = std::fs::read_to_string(&pid_file) {
+        let _ = Command::new("sh")
+            .args(["-c", &format!("kill -KILL -- -{} 2>/dev/null", pid.trim())])
+            .status();
+    }
+
+    let l = runway_ledger::open(&LedgerUrl::parse(&pg, a.path()).unwrap())
+        .await
+        .unwrap();
+    let f = runway_ledger::Filter {
+        kind: Some(Kind::Deployment),
+        environment: Some(env.clone()),
+        ..Default::default()
+    };
+    let records = l.query(&f, false).await.unwrap();
+    assert_eq!(records.len(), 1, "the refused deploy left no record");
+    assert_eq!(records[0].status(), Some(Outcome::Aborted.as_str()));
+    assert!(l.deploy_lock(&env).await.unwrap().is_none());
+}
+
+/// The server keeps writing after `runway deploy` has exited: its log stays
+/// under `log_max_bytes` anyway (`runway process-log` bounds it).
+#[tokio::test]
+async fn the_process_log_stays_bounded_after_runway_exits() {
+    let p = Project::new("");
+    let toml = std::fs::read_to_string(p.path().join("runway.toml"))
+        .unwrap()
+        .replace(
+            "health_timeout = \"20s\"",
+            "health_timeout = \"20s\"\nlog_max_bytes = 20000",
+        );
+    std::fs::write(p.path().join("runway.toml"), toml).unwrap();
+    let serve = std::fs::read_to_string(p.path().join("serve.sh")).unwrap();
+    // About 1 MB of output, starting once the deploy has had time to end.
+    let spam = "(sleep 3; i=0; while [ $i -lt 20000 ]; do echo \"line $i of the noisy server, padded to fifty bytes\"; i=$((i+1)); done; echo spam done) &\n";
+    std::fs::write(
+        p.path().join("serve.sh"),
+        serve.replacen("exec ", &format!("{spam}exec "), 1),
+    )
+    .unwrap();
+    let o = p.run(&["deploy", "staging", "--version", "1.0.0"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let log = p.path().join(".runway/process/staging.log");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("spam done") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server never finished writing"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let size = std::fs::metadata(&log).unwrap().len();
+    assert!(size <= 20000, "the log grew to {size} bytes");
+    assert!(
+        std::fs::read_to_string(&log)
+            .unwrap()
+            .contains("line 19999")
+    );
+}
