@@ -7,7 +7,7 @@
 //! JSON, so a field can be added without a migration; the columns the queries
 //! filter on (`environment`, `version`, `created_at`, `ref_id`) are real columns.
 
-use std::{fmt, str::FromStr};
+use std::{collections::BTreeMap, fmt, str::FromStr};
 
 use chrono::{DateTime, SubsecRound, Utc};
 use runway_core::{CheckResult, Severity, Summary, ToolSurface};
@@ -425,6 +425,12 @@ pub struct Deployment {
     /// failure), not as a deployment of its own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollback_of: Option<String>,
+    /// The environment's settings when it was deployed, one entry per dotted
+    /// key (`deploy.command`, `analysis.p95_max_ms`), so that the next
+    /// deployment can list what changed. Values the server gets as secrets
+    /// (`deploy.env.*`) are kept only as a digest, never as the value.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub settings: BTreeMap<String, String>,
 }
 
 impl Deployment {
@@ -448,6 +454,7 @@ impl Deployment {
             changes: None,
             gates: Vec::new(),
             rollback_of: None,
+            settings: BTreeMap::new(),
         }
     }
 }

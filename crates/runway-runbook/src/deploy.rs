@@ -112,13 +112,15 @@ async fn deploy_locked(env: &Env, run: &Run, version: &str) -> Result<Finished, 
     record.window = window_decision(&verdicts, &run.gates);
     record.gates = gate_records(&verdicts);
     record.target = Some(env.deploy.target.as_str().to_owned());
+    record.settings = env.settings();
     record.changes = last.map(|l| Changes {
         previous_deployment: Some(l.id.clone()),
         previous_version: Some(l.deployment.release.clone()),
         previous_git_sha: l.deployment.git_sha.clone(),
         code: code_changes(env, l.deployment.git_sha.as_deref(), sha.as_deref()),
-        config: Vec::new(),
+        config: crate::scope::changes(&l.deployment.settings, &record.settings),
     });
+    record.scope = scope_of(record.changes.as_ref());
     let id = env.ledger.record_deployment(&record).await?;
     if refused {
         // The record keeps every verdict and the window decision; nothing changed.
@@ -162,6 +164,20 @@ async fn deploy_locked(env: &Env, run: &Run, version: &str) -> Result<Finished, 
 }
 
 /// `git log --format='%h %s' from..to`, bounded to 200 lines; empty without both commits.
+/// What kinds of change a deployment carries, from its recorded changes.
+pub(crate) fn scope_of(changes: Option<&Changes>) -> Vec<runway_ledger::Scope> {
+    let mut scope = Vec::new();
+    if let Some(c) = changes {
+        if !c.config.is_empty() {
+            scope.push(runway_ledger::Scope::Config);
+        }
+        if !c.code.is_empty() {
+            scope.push(runway_ledger::Scope::Code);
+        }
+    }
+    scope
+}
+
 fn code_changes(env: &Env, from: Option<&str>, to: Option<&str>) -> Vec<String> {
     let (Some(from), Some(to)) = (from, to) else {
         return Vec::new();

@@ -24,6 +24,7 @@ mod error;
 mod judge;
 mod plan;
 mod rollback;
+pub mod scope;
 mod status;
 mod watch;
 

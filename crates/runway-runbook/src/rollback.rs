@@ -69,13 +69,15 @@ async fn rollback_locked(
     record.git_sha = env.git_sha(&version);
     record.target = Some(env.deploy.target.as_str().to_owned());
     record.rollback_of = current.map(|c| c.id.clone());
+    record.settings = env.settings();
     record.changes = current.map(|c| Changes {
         previous_deployment: Some(c.id.clone()),
         previous_version: Some(c.deployment.release.clone()),
         previous_git_sha: c.deployment.git_sha.clone(),
         code: Vec::new(),
-        config: Vec::new(),
+        config: crate::scope::changes(&c.deployment.settings, &record.settings),
     });
+    record.scope = crate::deploy::scope_of(record.changes.as_ref());
     let id = env.ledger.record_deployment(&record).await?;
     env.note(format!(
         "deployment `{id}`: rolling {} back to {version}",

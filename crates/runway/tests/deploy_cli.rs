@@ -889,3 +889,88 @@ async fn the_process_log_stays_bounded_after_runway_exits() {
             .contains("line 19999")
     );
 }
+
+#[tokio::test]
+async fn a_deployment_records_the_config_changes_since_the_previous_one_without_secret_values() {
+    let p = Project::new("");
+    let toml_path = p.path().join("runway.toml");
+    let o = p.run(&["deploy", "staging", "--version", "1.0.0"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+
+    // The operator tightens the watch and gives the server a secret.
+    let v1 = std::fs::read_to_string(&toml_path).unwrap();
+    let v2 = v1.replace("min_samples = 3", "min_samples = 4").replace(
+        "health_timeout = \"20s\"",
+        "health_timeout = \"20s\"\nenv = { API_KEY = \"${RUNWAY_SCOPE_TEST_KEY}\" }",
+    );
+    assert_ne!(v1, v2);
+    std::fs::write(&toml_path, &v2).unwrap();
+    let first_secret = "scope-secret-first-0c1d2e3f";
+    let o = p
+        .cmd(&["deploy", "staging", "--version", "1.0.1"])
+        .env("RUNWAY_SCOPE_TEST_KEY", first_secret)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+
+    // The same settings, the secret rotated.
+    let second_secret = "scope-secret-second-4a5b6c7d";
+    let o = p
+        .cmd(&["deploy", "staging", "--version", "1.0.2"])
+        .env("RUNWAY_SCOPE_TEST_KEY", second_secret)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+
+    let l = p.ledger().await;
+    let mut ds = deployments(l.as_ref()).await;
+    ds.sort_by_key(|d| d.deployment.started_at);
+    let versions: Vec<&str> = ds.iter().map(|d| d.deployment.release.as_str()).collect();
+    assert_eq!(versions, ["1.0.0", "1.0.1", "1.0.2"]);
+    assert!(ds[0].deployment.changes.is_none());
+    assert!(!ds[0].deployment.settings.is_empty());
+
+    let second = ds[1].deployment.changes.as_ref().expect("changes of 1.0.1");
+    assert_eq!(
+        second.config,
+        [
+            "analysis.min_samples: 3 → 4".to_owned(),
+            "+ deploy.env.API_KEY (value not shown)".to_owned(),
+        ],
+        "{second:?}"
+    );
+    assert_eq!(ds[1].deployment.scope, [runway_ledger::Scope::Config]);
+
+    let third = ds[2].deployment.changes.as_ref().expect("changes of 1.0.2");
+    assert_eq!(
+        third.config,
+        ["deploy.env.API_KEY: changed (value not shown)".to_owned()]
+    );
+
+    let show = p.run(&["ledger", "show", &ds[1].id]);
+    assert_eq!(show.status.code(), Some(0), "{}", text(&show));
+    let shown = String::from_utf8_lossy(&show.stdout);
+    assert!(
+        shown.contains("config  analysis.min_samples: 3 → 4"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("config  + deploy.env.API_KEY (value not shown)"),
+        "{shown}"
+    );
+
+    // Neither secret is anywhere in the ledger's files.
+    drop(l);
+    for entry in std::fs::read_dir(p.path().join(".runway")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            let bytes = std::fs::read(&path).unwrap();
+            let s = String::from_utf8_lossy(&bytes);
+            assert!(
+                !s.contains(first_secret) && !s.contains(second_secret),
+                "a secret is in {}",
+                path.display()
+            );
+        }
+    }
+}
