@@ -41,10 +41,12 @@ if ! have_all; then
 fi
 
 # Should a package's service have started anyway (a machine without
-# policy-rc.d support), stop it: nothing may listen on other interfaces.
-for svc in prometheus prometheus-alertmanager prometheus-blackbox-exporter prometheus-node-exporter; do
-  pkill -x "$svc" 2>/dev/null || true
-done
+# policy-rc.d support), stop it: nothing may listen on other interfaces. The
+# services run as the packages' `prometheus` user; the tests' own instances run
+# as the test's user and are left alone.
+if id -u prometheus >/dev/null 2>&1; then
+  pkill -u prometheus 2>/dev/null || true
+fi
 
 {
   echo "export RUNWAY_TEST_PROMETHEUS=$prom"

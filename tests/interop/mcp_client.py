@@ -9,7 +9,8 @@ two steps (`incident_open_plan`, then `incident_open` with its plan id, then
 the same plan id again). Prints one JSON object with what it saw.
 
 With RUNWAY_MCP_CLIENT_CALLS='[["tool", {args}], ...]' it only makes those
-calls and prints {"calls": [{"is_error": ..., "structured": ..., "text": ...}]};
+calls and prints {"calls": [{"is_error": ..., "structured": ..., "text": ...,
+"progress": [messages]}]} (an argument "$plan" is the latest plan id returned);
 with RUNWAY_MCP_CLIENT_SWEEP=1 it then reads every resource and gets every
 prompt too, under "resources" and "prompts" (errors as their text).
 """
@@ -47,14 +48,25 @@ async def main() -> None:
     async with Client(server, client_info=Implementation(name=name, version="1.0.0")) as c:
         if calls is not None:
             out["calls"] = []
+            last_plan = None
             for tool, args in calls:
+                # "$plan" stands for the plan id the latest call returned.
+                args = {k: (last_plan if v == "$plan" else v) for k, v in args.items()}
+                progress = []
+
+                async def on_progress(done, total, message, progress=progress):
+                    progress.append(message)
+
                 try:
-                    r = await c.call_tool(tool, args)
+                    r = await c.call_tool(tool, args, progress_callback=on_progress)
+                    structured = r.structured_content
+                    if isinstance(structured, dict) and structured.get("plan_id"):
+                        last_plan = structured["plan_id"]
                     out["calls"].append(
-                        {"is_error": r.is_error, "structured": r.structured_content, "text": text_of(r)}
+                        {"is_error": r.is_error, "structured": structured, "text": text_of(r), "progress": progress}
                     )
                 except Exception as e:  # a protocol error: keep its text
-                    out["calls"].append({"is_error": True, "structured": None, "text": repr(e)})
+                    out["calls"].append({"is_error": True, "structured": None, "text": repr(e), "progress": progress})
             if os.environ.get("RUNWAY_MCP_CLIENT_SWEEP") == "1":
                 out["resources"] = {}
                 for res in (await c.list_resources()).resources:

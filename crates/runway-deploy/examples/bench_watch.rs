@@ -210,10 +210,15 @@ async fn main() {
     for n in 0..6 {
         let text = exposition(n);
         let t = Instant::now();
-        parsed.push(Scrape::parse(&text).expect("the exposition parses"));
+        let mut scrape = Scrape::parse(&text).expect("the exposition parses");
+        match parsed.last() {
+            Some(prev) => metrics::link(prev, &mut scrape),
+            None => scrape.seq = 1,
+        }
+        parsed.push(scrape);
         parse_ms.push(t.elapsed().as_secs_f64() * 1000.0);
     }
-    stats("parse one exposition", parse_ms);
+    stats("parse one exposition (and its increases)", parse_ms);
     let refs: Vec<&Scrape> = parsed.iter().collect();
     let conds = conditions();
     let mut eval = Vec::with_capacity(ticks);

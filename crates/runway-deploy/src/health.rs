@@ -24,22 +24,14 @@ pub async fn wait(health: &HealthWait, gone: Gone<'_>) -> Result<(), DeployError
     };
     let started = Instant::now();
     let deadline = tokio::time::Instant::now() + health.timeout;
-    let per_try = Limits {
-        timeout: Duration::from_secs(2).min(health.timeout),
-        max_body: 64 * 1024,
-    };
-    let client = http::client(per_try);
+    let probe = Probe::new(health.timeout);
     loop {
         if let Some(e) = gone() {
             return Err(e);
         }
-        let last = match client.get(url.clone()).build() {
-            Ok(req) => match http::fetch(&client, req, per_try).await {
-                Ok(o) if (200..300).contains(&o.status) => return Ok(()),
-                Ok(o) => format!("HTTP {}", o.status),
-                Err(e) => e.to_string(),
-            },
-            Err(e) => e.to_string(),
+        let last = match probe.once(url).await {
+            Ok(()) => return Ok(()),
+            Err(last) => last,
         };
         if tokio::time::Instant::now() + health.interval >= deadline {
             return Err(DeployError::Unhealthy {
@@ -49,5 +41,40 @@ pub async fn wait(health: &HealthWait, gone: Gone<'_>) -> Result<(), DeployError
             });
         }
         tokio::time::sleep(health.interval).await;
+    }
+}
+
+/// One bounded `GET` of a health endpoint: every target's wait makes its
+/// attempts through this, so they share one timeout per try and one body bound.
+pub(crate) struct Probe {
+    client: reqwest::Client,
+    limits: Limits,
+}
+
+impl Probe {
+    /// Each try takes at most 2 s, and never longer than the whole `wait`.
+    pub(crate) fn new(wait: Duration) -> Probe {
+        let limits = Limits {
+            timeout: Duration::from_secs(2).min(wait),
+            max_body: 64 * 1024,
+        };
+        Probe {
+            client: http::client(limits),
+            limits,
+        }
+    }
+
+    /// `Ok` on a 2xx; else what went wrong (`HTTP 503`, the fetch error).
+    pub(crate) async fn once(&self, url: &url::Url) -> Result<(), String> {
+        let req = self
+            .client
+            .get(url.clone())
+            .build()
+            .map_err(|e| e.to_string())?;
+        match http::fetch(&self.client, req, self.limits).await {
+            Ok(o) if (200..300).contains(&o.status) => Ok(()),
+            Ok(o) => Err(format!("HTTP {}", o.status)),
+            Err(e) => Err(e.to_string()),
+        }
     }
 }

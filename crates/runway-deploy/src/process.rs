@@ -229,7 +229,19 @@ impl ProcessTarget {
             "--- runway: starting {} {} ---",
             request.environment, deployed.version
         );
-        let err = out.try_clone().map_err(Self::io(&log))?;
+        // With a keeper, the server writes into a pipe and the keeper bounds the file.
+        let keeper = LOG_KEEPER.get();
+        let (stdout, stderr, keeper_in) = match keeper {
+            Some(_) => {
+                let (r, w) = std::io::pipe().map_err(Self::io(&log))?;
+                let w2 = w.try_clone().map_err(Self::io(&log))?;
+                (Stdio::from(w), Stdio::from(w2), Some(r))
+            }
+            None => {
+                let err = out.try_clone().map_err(Self::io(&log))?;
+                (Stdio::from(out), Stdio::from(err), None)
+            }
+        };
         let (program, args) = argv.split_first().ok_or_else(|| DeployError::Config {
             environment: self.s.environment.clone(),
             field: "deploy.command".into(),
@@ -239,8 +251,8 @@ impl ProcessTarget {
         cmd.args(args)
             .current_dir(&self.s.workdir)
             .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err);
+            .stdout(stdout)
+            .stderr(stderr);
         std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         for (k, v) in &request.env {
             cmd.env(k, v.expose());
@@ -249,8 +261,40 @@ impl ProcessTarget {
             program: program.clone(),
             source,
         })?;
+        // Our copies of the pipe's write end go, so the keeper sees the end.
+        drop(cmd);
         let pid = spawned.id();
         let pgid = i32::try_from(pid).unwrap_or(i32::MAX);
+        if let (Some(argv), Some(input)) = (keeper, keeper_in)
+            && let Some((program, args)) = argv.split_first()
+        {
+            let mut k = std::process::Command::new(program);
+            k.args(args)
+                .arg("--file")
+                .arg(&log)
+                .arg("--max-bytes")
+                .arg(self.s.log_max_bytes.to_string())
+                .current_dir(&self.s.workdir)
+                .stdin(Stdio::from(input))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+            // In the server's group: stopping the server stops its keeper.
+            std::os::unix::process::CommandExt::process_group(&mut k, pgid);
+            match k.spawn() {
+                Ok(c) => self
+                    .children
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(c),
+                Err(source) => {
+                    child::kill_group(pgid, self.s.stop_grace).await;
+                    return Err(DeployError::Spawn {
+                        program: program.clone(),
+                        source,
+                    });
+                }
+            }
+        }
         deployed.revision = Some(pid.to_string());
         deployed.since = Some(chrono::Utc::now());
         deployed.detail = serde_json::json!({
@@ -282,6 +326,48 @@ impl ProcessTarget {
             .unwrap_or_else(|p| p.into_inner())
             .push(spawned);
         waited.map(|()| deployed)
+    }
+}
+
+/// The program that keeps a server's log bounded after `runway` exits, when
+/// one is set: an argv to which `--file PATH --max-bytes N` is appended, whose
+/// stdin is the server's stdout and stderr. The binary sets its own
+/// `runway process-log` at start-up; without one (a library caller), the
+/// server appends to the log directly and it is trimmed whenever Runway
+/// touches the environment.
+static LOG_KEEPER: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+
+/// Sets the log keeper for every process target of this process (once).
+pub fn set_log_keeper(argv: Vec<String>) {
+    let _ = LOG_KEEPER.set(argv);
+}
+
+/// `runway process-log`: copies `input` to the end of `path` until it ends,
+/// keeping the file at most `max_bytes` long (past it, only the newer half
+/// stays), so a server that runs for months cannot fill the disk.
+pub fn keep_log(path: &Path, max_bytes: u64, mut input: impl Read) -> std::io::Result<()> {
+    let max_bytes = max_bytes.max(1024);
+    let mut f = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    let mut size = f.metadata()?.len();
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = match input.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        f.write_all(&buf[..n])?;
+        size += n as u64;
+        if size > max_bytes {
+            let tail = read_tail(path, max_bytes / 2)?;
+            f.set_len(0)?;
+            f.write_all(&tail)?;
+            size = tail.len() as u64;
+        }
     }
 }
 

@@ -5,8 +5,9 @@
 //! tested without a database or a repository.
 //!
 //! Definitions, as Runway applies them:
-//! - a *deployment* is one that ended (verified, rolled back or failed);
-//!   aborted and in-progress ones never reached the environment; a
+//! - a *deployment* is one that ended (verified, held, rolled back or
+//!   failed); refused, aborted and in-progress ones never reached the
+//!   environment; a
 //!   deployment that is itself a rollback (`rollback_of`) is counted as a
 //!   *rollback*, not as a deployment;
 //! - *rollbacks*: deployments rolled back by `runway deploy` (outcome
@@ -127,6 +128,10 @@ pub struct Outcomes {
     pub failed: usize,
     /// Stopped before the end; not counted as deployments.
     pub aborted: usize,
+    /// Deployed, the watch inconclusive: held for a human (counted).
+    pub held: usize,
+    /// A gate refused them; nothing changed, not counted as deployments.
+    pub refused: usize,
 }
 
 /// The four metrics for one environment (or all) over one window.
@@ -175,6 +180,8 @@ pub fn compute(
             Some(Outcome::RolledBack) => outcomes.rolled_back += 1,
             Some(Outcome::Failed) => outcomes.failed += 1,
             Some(Outcome::Aborted) => outcomes.aborted += 1,
+            Some(Outcome::Held) => outcomes.held += 1,
+            Some(Outcome::Refused) => outcomes.refused += 1,
             None => {}
         }
     }
@@ -182,12 +189,12 @@ pub fn compute(
         .iter()
         .copied()
         .filter(|r| rollback_of(r).is_none())
-        .filter(|r| matches!(r.outcome(), Some(o) if o != Outcome::Aborted))
+        .filter(|r| r.outcome().is_some_and(Outcome::counts_as_deployment))
         .collect();
     let rollback_deployments = in_window
         .iter()
         .filter(|r| rollback_of(r).is_some())
-        .filter(|r| matches!(r.outcome(), Some(o) if o != Outcome::Aborted))
+        .filter(|r| r.outcome().is_some_and(Outcome::counts_as_deployment))
         .count();
     let rollbacks = outcomes.rolled_back + rollback_deployments;
     // Each deployment undone by a verified rollback deployment: the earliest such end.
@@ -464,6 +471,8 @@ mod tests {
             dep("d5", "prod", 96, 97, Outcome::Verified, "unknown"),
             dep("d6", "prod", 120, 121, Outcome::Verified, "c1"),
             dep("d7", "prod", 144, 145, Outcome::Aborted, "c1"),
+            // A gate refused it: recorded, never counted.
+            dep("d8", "prod", 150, 150, Outcome::Refused, "c1"),
             dep("s1", "staging", 0, 1, Outcome::Failed, "c1"),
         ];
         let incs = vec![incident("d6", 130, 133)];
@@ -480,6 +489,7 @@ mod tests {
         assert_eq!(r.rollbacks, 1);
         assert_eq!(r.restores, 2);
         assert_eq!(r.outcomes.aborted, 1);
+        assert_eq!(r.outcomes.refused, 1);
         assert_eq!(r.outcomes.verified, 5);
         let f = r.deployment_frequency.value.unwrap();
         assert!((f - 0.6).abs() < 1e-9, "{f}");
@@ -528,7 +538,9 @@ mod tests {
                 verified: 1,
                 rolled_back: 1,
                 failed: 0,
-                aborted: 1
+                aborted: 1,
+                held: 0,
+                refused: 0,
             }
         );
         assert_eq!(r.rollbacks, 2);

@@ -429,11 +429,15 @@ pub trait Ledger: Send + Sync {
             None,
             data,
         );
+        // A held deployment ends once more, when a human or a watch resolves it.
+        let held = Outcome::Held.as_str();
         let guard = |r: &Record| match r.status() {
-            Some(s) if s != IN_PROGRESS => Err(LedgerError::AlreadyEnded {
-                id: r.id.clone(),
-                outcome: s.to_owned(),
-            }),
+            Some(s) if s != IN_PROGRESS && !(s == held && end.outcome != Outcome::Held) => {
+                Err(LedgerError::AlreadyEnded {
+                    id: r.id.clone(),
+                    outcome: s.to_owned(),
+                })
+            }
             _ => Ok(()),
         };
         self.append_event(&id, &event, &guard).await

@@ -7,7 +7,7 @@
 //! JSON, so a field can be added without a migration; the columns the queries
 //! filter on (`environment`, `version`, `created_at`, `ref_id`) are real columns.
 
-use std::{fmt, str::FromStr};
+use std::{collections::BTreeMap, fmt, str::FromStr};
 
 use chrono::{DateTime, SubsecRound, Utc};
 use runway_core::{CheckResult, Severity, Summary, ToolSurface};
@@ -256,6 +256,12 @@ pub enum Outcome {
     RolledBack,
     Failed,
     Aborted,
+    /// A gate refused it: nothing was changed.
+    Refused,
+    /// Deployed and verified, but the watch was inconclusive: held for a
+    /// human. The one outcome that may end again, once, when a later watch,
+    /// `runway deploy --accept` or `runway rollback` resolves it.
+    Held,
 }
 
 impl Outcome {
@@ -265,7 +271,15 @@ impl Outcome {
             Outcome::RolledBack => "rolled_back",
             Outcome::Failed => "failed",
             Outcome::Aborted => "aborted",
+            Outcome::Refused => "refused",
+            Outcome::Held => "held",
         }
+    }
+
+    /// Whether it reached the environment, so DORA counts it: not when a gate
+    /// refused it or it was aborted.
+    pub fn counts_as_deployment(self) -> bool {
+        !matches!(self, Outcome::Aborted | Outcome::Refused)
     }
 }
 
@@ -283,9 +297,11 @@ impl FromStr for Outcome {
             "rolled_back" => Ok(Outcome::RolledBack),
             "failed" => Ok(Outcome::Failed),
             "aborted" => Ok(Outcome::Aborted),
+            "refused" => Ok(Outcome::Refused),
+            "held" => Ok(Outcome::Held),
             _ => Err(LedgerError::Invalid {
                 what: format!(
-                    "unknown deployment outcome `{s}`: use verified, rolled_back, failed or aborted"
+                    "unknown deployment outcome `{s}`: use verified, rolled_back, failed, aborted, refused or held"
                 ),
             }),
         }
@@ -409,6 +425,12 @@ pub struct Deployment {
     /// failure), not as a deployment of its own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollback_of: Option<String>,
+    /// The environment's settings when it was deployed, one entry per dotted
+    /// key (`deploy.command`, `analysis.p95_max_ms`), so that the next
+    /// deployment can list what changed. Values the server gets as secrets
+    /// (`deploy.env.*`) are kept only as a digest, never as the value.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub settings: BTreeMap<String, String>,
 }
 
 impl Deployment {
@@ -432,6 +454,7 @@ impl Deployment {
             changes: None,
             gates: Vec::new(),
             rollback_of: None,
+            settings: BTreeMap::new(),
         }
     }
 }

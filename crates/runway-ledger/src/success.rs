@@ -42,7 +42,9 @@ pub fn evaluate(version: &str, records: &[Record]) -> ReleaseSuccess {
     let deployments: Vec<&Record> = records
         .iter()
         .filter(ours)
-        .filter(|r| r.kind == Kind::Deployment && r.outcome() != Some(Outcome::Aborted))
+        .filter(|r| {
+            r.kind == Kind::Deployment && r.outcome().is_none_or(Outcome::counts_as_deployment)
+        })
         .collect();
     let critical = records
         .iter()

@@ -20,6 +20,8 @@ pub enum OpError {
     #[error(transparent)]
     Environment(#[from] runway_verify::EnvironmentError),
     #[error(transparent)]
+    Runbook(#[from] runway_runbook::RunbookError),
+    #[error(transparent)]
     SurfaceSource(#[from] runway_verify::SurfaceSourceError),
     #[error("could not capture the tool surface")]
     Surface(#[source] runway_verify::mcp::SurfaceError),
@@ -46,6 +48,7 @@ impl runway_core::Diagnostic for OpError {
             OpError::Release(e) => e.hint(),
             OpError::Environment(e) => e.hint(),
             OpError::SurfaceSource(e) => e.hint(),
+            OpError::Runbook(e) => e.hint(),
             OpError::Surface(e) => e.hint().map(|h| {
                 format!("{h}; or pass `no_surface: true` to compute the release without comparing tool surfaces")
             }),

@@ -213,7 +213,7 @@ impl ServerHandler for Runway {
             while let Some((done, total, message)) = rx.recv().await {
                 if let Some(token) = &token {
                     let mut p = ProgressNotificationParam::new(token.clone(), done);
-                    p.total = Some(total);
+                    p.total = (total > 0.0).then_some(total);
                     p.message = Some(message);
                     let _ = peer.notify_progress(p).await;
                 }

@@ -3,12 +3,13 @@
 //! An agent (Claude Desktop, Claude Code, Cursor, any MCP client) asks "what
 //! would the next release be?", "is staging healthy?", "what happened last
 //! night?"; this crate answers over MCP with the same data the CLI prints
-//! with `--format json`: tools over runway-release, runway-verify and
-//! runway-ledger, the ledger records and the project files as resources, and
+//! with `--format json`: tools over runway-release, runway-verify,
+//! runway-ledger and runway-runbook, the ledger records and the project files as resources, and
 //! prompts for a postmortem and a release review. The tools only read unless
 //! `runway.toml` says `[mcp] allow_writes = true`; then the writing tools
-//! (incident open/ack/resolve, changelog write) are listed, each behind a
-//! plan tool whose one-use, short-lived plan id the write must name.
+//! (incident open/ack/resolve, changelog write, deploy, rollback) are listed,
+//! each behind a plan tool whose one-use, short-lived plan id the write must
+//! name.
 //!
 //! Two transports: [`serve_io`] (stdio, how desktop clients start a server)
 //! and [`spawn_http`] (streamable HTTP on loopback, both protocol eras,
@@ -20,6 +21,7 @@ mod http;
 mod ops;
 mod plans;
 mod redact;
+mod runbook;
 mod tools;
 mod writes;
 

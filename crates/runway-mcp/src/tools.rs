@@ -27,6 +27,8 @@ pub const TOOL_NAMES: &[&str] = &[
     "dora",
     "incident_list",
     "incident_show",
+    "deploy_plan",
+    "environment_status",
 ];
 
 fn object(value: Value) -> Arc<JsonObject> {
@@ -76,7 +78,10 @@ pub fn catalogue(writes: bool) -> Vec<Tool> {
     let mut names: Vec<String> = TOOL_NAMES.iter().map(|n| (*n).to_owned()).collect();
     if writes {
         for w in WRITE_TOOLS {
-            names.push(format!("{w}_plan"));
+            // `deploy`'s plan is the reading tool `deploy_plan`.
+            if *w != "deploy" {
+                names.push(format!("{w}_plan"));
+            }
             names.push((*w).to_owned());
         }
     }
@@ -85,11 +90,45 @@ pub fn catalogue(writes: bool) -> Vec<Tool> {
 
 /// Whether `name` is a writing tool or a writing tool's plan.
 pub fn is_write_tool(name: &str) -> bool {
-    WRITE_TOOLS.contains(&name.strip_suffix("_plan").unwrap_or(name))
+    name != "deploy_plan" && WRITE_TOOLS.contains(&name.strip_suffix("_plan").unwrap_or(name))
+}
+
+fn deploy_input() -> Value {
+    json!({
+        "environment": text("an environment of `runway.toml` with a `deploy` table"),
+        "version": text("the release version to deploy (`1.4.0`)"),
+        "approvers": {"type": "array", "items": {"type": "string"}, "description": "who approved, for the approval gate"},
+        "emergency": text("deploy outside the window, with this reason (recorded)"),
+    })
+}
+
+fn finished_schema() -> Arc<JsonObject> {
+    output(
+        json!({
+            "environment": {"type": "string"},
+            "version": {"type": "string"},
+            "deployment": {"type": "string", "description": "the ledger's deployment record"},
+            "outcome": {"type": "string", "description": "verified, held, rolled_back, failed, aborted, refused, locked"},
+            "verification": {"type": "string"},
+            "incident": {"type": "string"},
+            "message": {"type": "string"},
+            "hint": {"type": "string"},
+            "ok": {"type": "boolean"},
+        }),
+        &["environment", "outcome", "message", "ok"],
+    )
 }
 
 fn write_input(tool: &str) -> (Value, Vec<&'static str>) {
     match tool {
+        "deploy" => (deploy_input(), vec!["environment", "version"]),
+        "rollback" => (
+            json!({
+                "environment": text("an environment of `runway.toml` with a `deploy` table"),
+                "to": text("the version to go back to (default: the newest verified one before what runs)"),
+            }),
+            vec!["environment"],
+        ),
         "incident_open" => (
             json!({
                 "severity": {"type": "string", "enum": ["P0", "P1", "P2", "P3"], "description": "P0 (respond < 15 min), P1 (< 1 h), P2 (< 4 h), P3 (next business day)"},
@@ -117,6 +156,12 @@ fn write_description(tool: &str) -> &'static str {
         "incident_open" => "Open an incident (status `detected`), as `runway incident open`",
         "incident_ack" => "Acknowledge an incident: someone is on it (`runway incident ack`)",
         "incident_resolve" => "Resolve an incident: the cause is fixed (`runway incident resolve`)",
+        "deploy" => {
+            "Deploy a version to an environment: gates, record, deploy, verify, and on failure roll back and open an incident (`runway deploy ENV VERSION`); sends progress, and cancelling it aborts the deployment"
+        }
+        "rollback" => {
+            "Roll an environment back to the planned version and verify it (`runway rollback ENV`); sends progress"
+        }
         _ => {
             "Prepend the next release's changelog entry to the changelog file (`runway release changelog --write`)"
         }
@@ -161,11 +206,18 @@ fn write_definition(name: &str) -> Option<Tool> {
         return None;
     }
     let (mut properties, mut required) = write_input(name);
+    let destructive = matches!(name, "deploy" | "rollback");
+    let plan_from = if name == "deploy" {
+        "deploy_plan".to_owned()
+    } else {
+        format!("{name}_plan")
+    };
     properties["plan_id"] = text(&format!(
-        "the `plan_id` `{name}_plan` returned for these same arguments"
+        "the `plan_id` `{plan_from}` returned for these same arguments"
     ));
     required.push("plan_id");
     let out = match name {
+        "deploy" | "rollback" => finished_schema(),
         "changelog_write" => output(
             json!({
                 "version": {"type": "string"},
@@ -191,7 +243,7 @@ fn write_definition(name: &str) -> Option<Tool> {
         Tool::new(
             name.to_owned(),
             format!(
-                "{} Writes: needs the `plan_id` of a `{name}_plan` call with the same arguments; recorded in the ledger with this client's name as the operator.",
+                "{} Writes: needs the `plan_id` of a `{plan_from}` call with the same arguments; recorded in the ledger with this client's name as the operator.",
                 write_description(name)
             ),
             input(properties, &required),
@@ -200,9 +252,9 @@ fn write_definition(name: &str) -> Option<Tool> {
         .with_annotations(
             ToolAnnotations::new()
                 .read_only(false)
-                .destructive(false)
+                .destructive(destructive)
                 .idempotent(false)
-                .open_world(false),
+                .open_world(destructive),
         ),
     )
 }
@@ -372,6 +424,47 @@ pub fn definition(name: &str, writes: bool) -> Option<Tool> {
             }),
             &["id", "kind", "body"],
         )),
+        "deploy_plan" => Tool::new(
+            "deploy_plan",
+            "What deploying a version to an environment would do, judged now and changing nothing: what runs, the rollback point, every gate's verdict, the verify and the failure policy (`runway plan ENV VERSION --format json`). With `[mcp] allow_writes`, a plan no gate refuses also carries the `plan_id` that `deploy` needs",
+            input(deploy_input(), &["environment", "version"]),
+        )
+        .with_raw_output_schema(output(
+            json!({
+                "environment": {"type": "string"},
+                "version": {"type": "string"},
+                "target": {"type": "string"},
+                "running": {"type": ["object", "null"]},
+                "rollback_to": {"type": ["object", "null"]},
+                "gates": {"type": "array", "items": {"type": "object"}},
+                "refused": {"type": "boolean"},
+                "deploy": {"type": "object"},
+                "verify": {"type": "object"},
+                "on_failure": {"type": "object"},
+                "plan_id": {"type": "string", "description": "with writes on: name it in `deploy`"},
+                "expires_at": {"type": "string"},
+            }),
+            &["environment", "version", "target", "gates", "refused"],
+        )),
+        "environment_status" => Tool::new(
+            "environment_status",
+            "What runs in an environment, from its target and the ledger, with any drift between them and who holds the deploy lock (`runway status ENV --format json`)",
+            input(
+                json!({"environment": text("an environment of `runway.toml` with a `deploy` table")}),
+                &["environment"],
+            ),
+        )
+        .with_raw_output_schema(output(
+            json!({
+                "environment": {"type": "string"},
+                "target": {"type": "string"},
+                "running": {"type": ["object", "null"]},
+                "last_deployment": {"type": ["object", "null"]},
+                "deploying": {"type": ["string", "null"]},
+                "drift": {"type": ["string", "null"]},
+            }),
+            &["environment", "target"],
+        )),
         _ => return None,
     };
     Some(tool.with_annotations(read_only()))
@@ -463,6 +556,7 @@ async fn call_write(
     ws: &Workspace,
     name: &str,
     arguments: Option<JsonObject>,
+    running: &Running<'_>,
     caller: &Caller<'_>,
 ) -> Result<Result<Value, OpError>, BadArguments> {
     if !ws.writes_allowed() {
@@ -516,7 +610,7 @@ async fn call_write(
         Ok(k) => k,
         Err(e) => return Ok(Err(e)),
     };
-    let done = writes::execute(ws, name, &arguments, kept, caller.operator.clone()).await;
+    let done = writes::execute(ws, name, &arguments, kept, caller.operator.clone(), running).await;
     match &done {
         Ok(_) => tracing::info!(tool = name, operator = %caller.operator, "MCP write done"),
         Err(e) => tracing::warn!(tool = name, operator = %caller.operator, "MCP write failed: {e}"),
@@ -534,7 +628,31 @@ pub async fn call(
     caller: &Caller<'_>,
 ) -> Result<CallToolResult, BadArguments> {
     let result: Result<Value, OpError> = match name {
-        w if is_write_tool(w) => call_write(ws, w, arguments, caller).await?,
+        w if is_write_tool(w) => call_write(ws, w, arguments, &running, caller).await?,
+        "deploy_plan" => {
+            let planned = Value::Object(arguments.clone().unwrap_or_default());
+            let a: crate::runbook::DeployArgs = args(name, arguments)?;
+            match crate::runbook::deploy_plan(ws, &a).await {
+                // With writes on, a plan no gate refuses is also the plan `deploy` needs.
+                Ok(mut plan) if ws.writes_allowed() && plan["refused"] == json!(false) => caller
+                    .plans
+                    .issue("deploy", planned, &caller.operator, Value::Null)
+                    .map(|issued| {
+                        plan["plan_id"] = json!(issued.plan_id);
+                        plan["expires_at"] = json!(
+                            issued
+                                .expires_at
+                                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                        );
+                        plan
+                    }),
+                other => other,
+            }
+        }
+        "environment_status" => {
+            let a: crate::runbook::EnvironmentArgs = args(name, arguments)?;
+            crate::runbook::status(ws, &a).await
+        }
         "release_status" => {
             let a: ReleaseStatusArgs = args(name, arguments)?;
             ws.release_status(a.pre.as_deref(), a.no_surface).await

@@ -19,6 +19,8 @@ pub const WRITE_TOOLS: &[&str] = &[
     "incident_ack",
     "incident_resolve",
     "changelog_write",
+    "deploy",
+    "rollback",
 ];
 
 /// The longest operator name kept from a client's `clientInfo.name`.
@@ -81,6 +83,8 @@ pub fn check_shape(tool: &str, arguments: &JsonObject) -> Result<(), String> {
         "incident_open" => parse::<OpenArgs>(arguments).map(drop),
         "incident_ack" | "incident_resolve" => parse::<MoveArgs>(arguments).map(drop),
         "changelog_write" => parse::<ChangelogArgs>(arguments).map(drop),
+        "deploy" => parse::<crate::runbook::DeployArgs>(arguments).map(drop),
+        "rollback" => parse::<crate::runbook::RollbackArgs>(arguments).map(drop),
         other => Err(format!("`{other}` is not a writing tool")),
     }
 }
@@ -260,6 +264,15 @@ pub async fn prepare(
             .await
             .map_err(|e| OpError::Internal(e.to_string()))?
         }
+        "rollback" => {
+            let a: crate::runbook::RollbackArgs = parse(arguments).map_err(bad)?;
+            let (summary, would) = crate::runbook::rollback_plan(ws, &a).await?;
+            Ok(Prepared {
+                summary,
+                keep: json!({"to": would["to"]}),
+                would,
+            })
+        }
         other => Err(OpError::Internal(format!(
             "`{other}` is not a writing tool"
         ))),
@@ -273,6 +286,7 @@ pub async fn execute(
     arguments: &JsonObject,
     kept: Value,
     operator: String,
+    running: &crate::tools::Running<'_>,
 ) -> Result<Value, OpError> {
     let bad = |m: String| OpError::Internal(m);
     let kept_str = |key: &str| kept.get(key).and_then(Value::as_str).map(str::to_owned);
@@ -358,6 +372,15 @@ pub async fn execute(
                 "warnings": rendered.warnings,
                 "ledger_id": ledger_id,
             }))
+        }
+        "deploy" => {
+            let a: crate::runbook::DeployArgs = parse(arguments).map_err(bad)?;
+            crate::runbook::deploy(ws, a, operator, running).await
+        }
+        "rollback" => {
+            let a: crate::runbook::RollbackArgs = parse(arguments).map_err(bad)?;
+            let to = kept_str("to").or(a.to).unwrap_or_default();
+            crate::runbook::rollback(ws, &a.environment, to, operator, running).await
         }
         other => Err(OpError::Internal(format!(
             "`{other}` is not a writing tool"

@@ -100,14 +100,7 @@ async fn deploy_locked(env: &Env, run: &Run, version: &str) -> Result<Finished, 
         version,
         verdicts: &verdicts,
     });
-    if gates::refused(&verdicts) {
-        return Ok(
-            Finished::new(env, Some(version), "refused", false).message(format!(
-                "a gate refused the deployment of {version} to `{}`; nothing was changed",
-                env.name
-            )),
-        );
-    }
+    let refused = gates::refused(&verdicts);
 
     let sha = env.git_sha(version);
     let history = env.history().await?;
@@ -119,14 +112,33 @@ async fn deploy_locked(env: &Env, run: &Run, version: &str) -> Result<Finished, 
     record.window = window_decision(&verdicts, &run.gates);
     record.gates = gate_records(&verdicts);
     record.target = Some(env.deploy.target.as_str().to_owned());
+    record.settings = env.settings();
     record.changes = last.map(|l| Changes {
         previous_deployment: Some(l.id.clone()),
         previous_version: Some(l.deployment.release.clone()),
         previous_git_sha: l.deployment.git_sha.clone(),
         code: code_changes(env, l.deployment.git_sha.as_deref(), sha.as_deref()),
-        config: Vec::new(),
+        config: crate::scope::changes(&l.deployment.settings, &record.settings),
     });
+    record.scope = scope_of(record.changes.as_ref());
     let id = env.ledger.record_deployment(&record).await?;
+    if refused {
+        // The record keeps every verdict and the window decision; nothing changed.
+        let why: Vec<String> = verdicts
+            .iter()
+            .filter(|v| v.refuses())
+            .map(|v| format!("{}: {}", v.gate, v.detail))
+            .collect();
+        let mut end = DeploymentEnd::new(Outcome::Refused);
+        end.reason = Some(format!("refused by a gate: {}", why.join("; ")));
+        env.ledger.finish_deployment(&id, &end).await?;
+        return Ok(Finished::new(env, Some(version), "refused", false)
+            .deployment(&id)
+            .message(format!(
+                "a gate refused the deployment of {version} to `{}`; nothing was changed (recorded as `{id}`)",
+                env.name
+            )));
+    }
     env.note(format!("deployment `{id}`: {version} to {}", env.name));
 
     let done = Done::default();
@@ -152,6 +164,20 @@ async fn deploy_locked(env: &Env, run: &Run, version: &str) -> Result<Finished, 
 }
 
 /// `git log --format='%h %s' from..to`, bounded to 200 lines; empty without both commits.
+/// What kinds of change a deployment carries, from its recorded changes.
+pub(crate) fn scope_of(changes: Option<&Changes>) -> Vec<runway_ledger::Scope> {
+    let mut scope = Vec::new();
+    if let Some(c) = changes {
+        if !c.config.is_empty() {
+            scope.push(runway_ledger::Scope::Config);
+        }
+        if !c.code.is_empty() {
+            scope.push(runway_ledger::Scope::Code);
+        }
+    }
+    scope
+}
+
 fn code_changes(env: &Env, from: Option<&str>, to: Option<&str>) -> Vec<String> {
     let (Some(from), Some(to)) = (from, to) else {
         return Vec::new();
@@ -285,7 +311,11 @@ async fn steps(
         }
     }
     env.target.retire_previous().await?;
-    let mut end = DeploymentEnd::new(Outcome::Verified);
+    let mut end = DeploymentEnd::new(if held.is_some() {
+        Outcome::Held
+    } else {
+        Outcome::Verified
+    });
     end.verification_id = Some(verification.clone());
     end.rollback = Some(RollbackDecision::NotNeeded);
     end.done = done.list();
@@ -294,10 +324,12 @@ async fn steps(
         .map(|w| format!("watch inconclusive, held for a human: {w}"));
     env.ledger.finish_deployment(id, &end).await?;
     let mut f = match held {
-        Some(why) => Finished::new(env, Some(version), "held", false).message(format!(
-            "{version} is running on `{}` but the watch was inconclusive ({why}); judge it by hand",
-            env.name
-        )),
+        Some(why) => Finished::new(env, Some(version), "held", false)
+            .message(format!(
+                "{version} is running on `{}` but the watch was inconclusive ({why}): deployment `{id}` is held for a human",
+                env.name
+            ))
+            .hint(held_hint(&env.name, version)),
         None => Finished::new(env, Some(version), "verified", true).message(format!(
             "{version} is live on {} (deployment `{id}`)",
             env.name
@@ -383,7 +415,7 @@ pub(crate) async fn compare_with_baseline(
 
 /// A deploy that failed at some step: keep its logs, roll back per policy,
 /// verify again, compare with the baseline, open an incident, end the record.
-async fn fail(
+pub(crate) async fn fail(
     env: &Env,
     version: &str,
     id: &str,
@@ -511,4 +543,46 @@ async fn fail(
     f.incident = Some(incident);
     f.verification = verification.map(str::to_owned);
     Ok(f)
+}
+
+/// How a held deployment is resolved.
+pub(crate) fn held_hint(env: &str, version: &str) -> String {
+    format!(
+        "watch it again (`runway watch {env}`), accept it (`runway deploy {env} --version {version} --accept`) or roll it back (`runway rollback {env}`)"
+    )
+}
+
+/// `runway deploy ENV --version X --accept`: a human judges the held
+/// deployment of `version` good; it ends `verified`.
+pub async fn accept(env: &Env, version: &str) -> Result<Finished, RunbookError> {
+    let latest = env.history().await?.into_iter().next();
+    let Some(held) =
+        latest.filter(|l| l.status == Outcome::Held.as_str() && l.deployment.release == version)
+    else {
+        return Ok(Finished::new(env, Some(version), "failed", false)
+            .message(format!(
+                "no deployment of {version} is held in `{}`: only the newest deployment, when its watch was inconclusive, can be accepted",
+                env.name
+            ))
+            .hint(format!("`runway status {}` shows what runs there", env.name)));
+    };
+    let mut end = DeploymentEnd::new(Outcome::Verified);
+    end.rollback = Some(RollbackDecision::NotNeeded);
+    end.verification_id = held.end.as_ref().and_then(|e| e.verification_id.clone());
+    end.reason = Some(format!(
+        "held, then accepted by {} (`runway deploy --accept`)",
+        env.ledger.operator()
+    ));
+    end.done = held
+        .end
+        .as_ref()
+        .map(|e| e.done.clone())
+        .unwrap_or_default();
+    env.ledger.finish_deployment(&held.id, &end).await?;
+    Ok(Finished::new(env, Some(version), "verified", true)
+        .deployment(&held.id)
+        .message(format!(
+            "{version} on {} accepted: deployment `{}` is verified",
+            env.name, held.id
+        )))
 }

@@ -316,6 +316,12 @@ impl Env {
     }
 
     /// The release tag's commit, when the project is a git repository with that tag.
+    /// The environment's settings as they are now, for the deployment's
+    /// record (secret values only as digests; see [`crate::scope`]).
+    pub fn settings(&self) -> std::collections::BTreeMap<String, String> {
+        crate::scope::settings(&self.loaded.text, &self.name, &self.vars)
+    }
+
     pub fn git_sha(&self, version: &str) -> Option<String> {
         let tag = format!("{}{version}", self.loaded.config.release.tag_prefix);
         runway_release::git::tag_commit(&self.loaded.root, &tag)

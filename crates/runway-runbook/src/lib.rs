@@ -24,11 +24,12 @@ mod error;
 mod judge;
 mod plan;
 mod rollback;
+pub mod scope;
 mod status;
 mod watch;
 
 pub use abort::{Abort, AbortHandle};
-pub use deploy::{Run, deploy};
+pub use deploy::{Run, accept, deploy};
 pub use env::{Env, Event, Observer, recorded_target};
 pub use error::RunbookError;
 pub use judge::{GateInput, judge};

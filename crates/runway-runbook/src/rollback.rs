@@ -69,13 +69,15 @@ async fn rollback_locked(
     record.git_sha = env.git_sha(&version);
     record.target = Some(env.deploy.target.as_str().to_owned());
     record.rollback_of = current.map(|c| c.id.clone());
+    record.settings = env.settings();
     record.changes = current.map(|c| Changes {
         previous_deployment: Some(c.id.clone()),
         previous_version: Some(c.deployment.release.clone()),
         previous_git_sha: c.deployment.git_sha.clone(),
         code: Vec::new(),
-        config: Vec::new(),
+        config: crate::scope::changes(&c.deployment.settings, &record.settings),
     });
+    record.scope = crate::deploy::scope_of(record.changes.as_ref());
     let id = env.ledger.record_deployment(&record).await?;
     env.note(format!(
         "deployment `{id}`: rolling {} back to {version}",
@@ -115,6 +117,19 @@ async fn rollback_locked(
         end.rollback = Some(RollbackDecision::NotNeeded);
         end.reason = baseline_text.clone();
         env.ledger.finish_deployment(&id, &end).await?;
+        // A deployment held for a human is resolved by going back.
+        if let Some(held) = current.filter(|c| c.status == Outcome::Held.as_str()) {
+            let mut held_end = DeploymentEnd::new(Outcome::RolledBack);
+            held_end.rollback = Some(RollbackDecision::Executed {
+                to: Some(version.clone()),
+                reason: format!("held, then rolled back by `runway rollback` (`{id}`)"),
+            });
+            held_end.reason = Some(format!(
+                "held, then rolled back to {version} by {} (`{id}`)",
+                env.ledger.operator()
+            ));
+            env.ledger.finish_deployment(&held.id, &held_end).await?;
+        }
         Finished::new(env, Some(&version), "verified", true).message(format!(
             "{} is back on {version} (deployment `{id}`, verification `{vid}`){}",
             env.name,

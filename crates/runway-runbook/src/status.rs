@@ -33,6 +33,8 @@ pub struct LastDeployment {
     /// The newest verification of it: id and status.
     pub verification: Option<String>,
     pub verification_status: Option<String>,
+    /// Why it ended so (for `held`: what the watch could not decide).
+    pub reason: Option<String>,
 }
 
 /// Reads the target and the ledger.
@@ -77,6 +79,7 @@ pub async fn status(env: &Env) -> Result<Status, RunbookError> {
             finished_at: l.finished_at,
             verification: l.verifications.last().map(|v| v.id.clone()),
             verification_status: l.verifications.last().map(|v| v.status.clone()),
+            reason: l.end.as_ref().and_then(|e| e.reason.clone()),
         }),
         deploying: lock.map(|l| l.holder),
         drift,

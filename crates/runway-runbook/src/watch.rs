@@ -5,7 +5,12 @@ use std::time::Duration;
 
 use runway_deploy::analysis;
 
-use crate::{Abort, Env, Event, Finished, RunbookError, deploy::analysis_fact};
+use runway_ledger::{DeploymentEnd, Outcome, RollbackDecision};
+
+use crate::{
+    Abort, Env, Event, Finished, RunbookError,
+    deploy::{Done, analysis_fact, fail, held_hint},
+};
 
 /// Watches `env` for `bake` (default `analysis.bake`), stopping early on `abort`.
 pub async fn watch(
@@ -66,6 +71,70 @@ pub async fn watch(
             format!(" ({})", out.analysis.reasons.join("; "))
         }
     ));
-    f.deployment = latest.map(|l| l.id);
-    Ok(f)
+    let Some(latest) = latest else {
+        return Ok(f);
+    };
+    f.deployment = Some(latest.id.clone());
+    if latest.status != Outcome::Held.as_str() || verdict == analysis::Verdict::Inconclusive {
+        if latest.status == Outcome::Held.as_str() {
+            f.hint = Some(held_hint(&env.name, &latest.deployment.release));
+        }
+        return Ok(f);
+    }
+    // The newest deployment was held for a human: this watch decides it.
+    let lock = match env
+        .ledger
+        .acquire_deploy_lock(&env.name, &crate::holder(env), crate::LOCK_TTL)
+        .await
+    {
+        Ok(l) => l,
+        Err(e @ runway_ledger::LedgerError::Locked { .. }) => {
+            f.ok = false;
+            f.message = format!("{}; the held deployment stays held: {e}", f.message);
+            return Ok(f);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let version = latest.deployment.release.clone();
+    let r = match verdict {
+        analysis::Verdict::Pass => {
+            let mut end = DeploymentEnd::new(Outcome::Verified);
+            end.rollback = Some(RollbackDecision::NotNeeded);
+            end.reason = Some(format!("held, then passed a later watch: {}", f.message));
+            end.done = latest
+                .end
+                .as_ref()
+                .map(|e| e.done.clone())
+                .unwrap_or_default();
+            env.ledger.finish_deployment(&latest.id, &end).await?;
+            f.outcome = Outcome::Verified.as_str().to_owned();
+            f.message = format!(
+                "{}; deployment `{}` of {version} was held and is now verified",
+                f.message, latest.id
+            );
+            Ok(f)
+        }
+        _ => {
+            let previous = env.rollback_point(Some(&version)).await?;
+            let done = Done::default();
+            let reason = format!(
+                "held, then failed a later watch: {}",
+                out.analysis.reasons.join("; ")
+            );
+            done.did(env, reason.clone());
+            let verification = latest.end.as_ref().and_then(|e| e.verification_id.clone());
+            fail(
+                env,
+                &version,
+                &latest.id,
+                previous.as_ref(),
+                &reason,
+                verification.as_deref(),
+                &done,
+            )
+            .await
+        }
+    };
+    let _ = lock.release().await;
+    r
 }

@@ -63,6 +63,9 @@ pub enum Command {
     // Its `--version` sets the version the server reports, not Runway's.
     #[command(hide = true, disable_version_flag = true)]
     ServeReference(cmd::serve_reference::Args),
+    /// Keep a process target's log bounded: stdin appended to `--file`, at most `--max-bytes`.
+    #[command(hide = true)]
+    ProcessLog(cmd::process_log::Args),
 }
 
 /// A value parser for a [`clap::ValueEnum`] that lists the values in `--help`

@@ -356,7 +356,7 @@ async fn the_token_never_appears_in_any_output_even_when_the_server_echoes_it() 
 #[test]
 fn runway_demo_needs_no_setup_and_exits_0() {
     runway()
-        .arg("demo")
+        .args(["demo", "--verify"])
         .run()
         .code(0)
         .stdout_contains("PASS auth.no_token")

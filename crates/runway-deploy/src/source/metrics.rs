@@ -32,6 +32,19 @@ type SeriesKey = (String, BTreeMap<String, String>);
 pub struct Scrape {
     pub at: Option<tokio::time::Instant>,
     pub series: BTreeMap<SeriesKey, f64>,
+    /// Its number in a [`MetricsSource`] (0: not numbered).
+    pub seq: u64,
+    /// Each series' increase since scrape `.0`, in `series` order ([`link`]).
+    pub deltas: Option<(u64, Vec<f64>)>,
+}
+
+/// Numbers `cur` after `prev` and computes each of its series' increase since
+/// `prev` once, so every condition over the pair only sums.
+pub fn link(prev: &Scrape, cur: &mut Scrape) {
+    if cur.seq == 0 {
+        cur.seq = prev.seq + 1;
+    }
+    cur.deltas = Some((prev.seq, pair_deltas(prev, cur)));
 }
 
 impl Scrape {
@@ -57,7 +70,10 @@ impl Scrape {
                 series.insert((s.name, s.labels), s.value);
             }
         }
-        Ok(Scrape { at: None, series })
+        Ok(Scrape {
+            series,
+            ..Scrape::default()
+        })
     }
 }
 
@@ -81,24 +97,15 @@ fn increases(
     let mut out: BTreeMap<String, f64> = BTreeMap::new();
     for pair in scrapes.windows(2) {
         let (prev, cur) = (pair[0], pair[1]);
-        // Both are sorted by series: walk them side by side, no lookups.
-        let mut before = prev.series.iter().peekable();
-        for (k, v) in &cur.series {
-            let (name, labels) = k;
-            let mut p = None;
-            while let Some((pk, pv)) = before.peek() {
-                match (*pk).cmp(k) {
-                    std::cmp::Ordering::Less => {
-                        before.next();
-                    }
-                    std::cmp::Ordering::Equal => {
-                        p = Some(**pv);
-                        before.next();
-                        break;
-                    }
-                    std::cmp::Ordering::Greater => break,
-                }
+        let computed;
+        let deltas: &[f64] = match &cur.deltas {
+            Some((p, d)) if prev.seq != 0 && *p == prev.seq && d.len() == cur.series.len() => d,
+            _ => {
+                computed = pair_deltas(prev, cur);
+                &computed
             }
+        };
+        for (((name, labels), _), d) in cur.series.iter().zip(deltas) {
             if !keep(name, labels) {
                 continue;
             }
@@ -106,12 +113,37 @@ fn increases(
                 .and_then(|g| labels.get(g).map(String::as_str))
                 .unwrap_or_default();
             match out.get_mut(key) {
-                Some(total) => *total += delta(p, *v),
+                Some(total) => *total += d,
                 None => {
-                    out.insert(key.to_owned(), delta(p, *v));
+                    out.insert(key.to_owned(), *d);
                 }
             }
         }
+    }
+    out
+}
+
+/// Each series of `cur`'s increase since `prev`, in `cur.series` order. Both
+/// are sorted by series: walk them side by side, no lookups.
+fn pair_deltas(prev: &Scrape, cur: &Scrape) -> Vec<f64> {
+    let mut out = Vec::with_capacity(cur.series.len());
+    let mut before = prev.series.iter().peekable();
+    for (k, v) in &cur.series {
+        let mut p = None;
+        while let Some((pk, pv)) = before.peek() {
+            match (*pk).cmp(k) {
+                std::cmp::Ordering::Less => {
+                    before.next();
+                }
+                std::cmp::Ordering::Equal => {
+                    p = Some(**pv);
+                    before.next();
+                    break;
+                }
+                std::cmp::Ordering::Greater => break,
+            }
+        }
+        out.push(delta(p, *v));
     }
     out
 }
@@ -296,7 +328,11 @@ impl MetricsSource {
     }
 
     /// Adds a scrape taken elsewhere (tests and benchmarks).
-    pub fn push(&mut self, s: Scrape, keep: usize) {
+    pub fn push(&mut self, mut s: Scrape, keep: usize) {
+        match self.scrapes.back() {
+            Some(prev) => link(prev, &mut s),
+            None => s.seq = 1,
+        }
         self.scrapes.push_back(s);
         while self.scrapes.len() > keep.max(2) {
             self.scrapes.pop_front();

@@ -534,3 +534,18 @@ async fn a_watch_whose_probe_passes_fails_on_a_traffic_condition_after_the_detec
         out.analysis.reasons
     );
 }
+
+#[test]
+fn linked_scrapes_give_the_same_increases_as_computed_ones() {
+    let c = auth_ratio(Some(0.1), None);
+    let s1 = scrape(&page(1000, 10));
+    let mut s2 = scrape(&page(1090, 20));
+    let mut s3 = scrape(&page(45, 5));
+    let plain = metrics::read(&c, &[&s1, &s2, &s3]);
+    let mut s1 = s1;
+    s1.seq = 1;
+    metrics::link(&s1, &mut s2);
+    metrics::link(&s2, &mut s3);
+    assert_eq!(metrics::read(&c, &[&s1, &s2, &s3]), plain);
+    assert!((value(&plain) - 15.0 / 150.0).abs() < 1e-9, "{plain:?}");
+}

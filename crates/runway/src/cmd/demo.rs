@@ -1,6 +1,10 @@
-//! `runway demo`: the whole verify experience with nothing set up. It starts
-//! the reference MCP server in-process on 127.0.0.1 with a token it makes up,
-//! runs the full suite against it and prints the human report.
+//! `runway demo`: the deploy runbook with nothing set up. In a scratch project
+//! whose `staging` runs `runway serve-reference` on the process target, 1.0.0
+//! ships and passes; 2.0.0, whose tool calls fail once it takes traffic,
+//! passes its first verify, fails the watch, is rolled back and an incident
+//! is recorded. `runway demo --verify` is the quick one: the reference server
+//! in-process on 127.0.0.1 with a token it makes up, the full suite against
+//! it, the human report.
 
 use runway_core::{Exit, Secret};
 use runway_verify::{Context, LoadSettings, Suite, Transport, report::Format};
@@ -9,24 +13,22 @@ use super::Ctx;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Output format.
-    #[arg(long, value_name = "FORMAT", default_value = "human", value_parser = crate::cli::Choice::<crate::cli::ReportFormat>::new())]
+    /// Only verify the reference server (in-process, the full suite) instead
+    /// of running the deploy runbook.
+    #[arg(long)]
+    pub verify: bool,
+
+    /// Output format of `--verify`.
+    #[arg(long, value_name = "FORMAT", default_value = "human", requires = "verify", value_parser = crate::cli::Choice::<crate::cli::ReportFormat>::new())]
     pub format: crate::cli::ReportFormat,
 
-    /// Inject reference-server faults to see checks fail (`no-auth,cors-echo`).
-    #[arg(long, value_name = "LIST")]
+    /// Inject reference-server faults to see checks fail (`no-auth,cors-echo`), with `--verify`.
+    #[arg(long, value_name = "LIST", requires = "verify")]
     pub faults: Option<String>,
-
-    /// Run the deploy runbook instead, on the process target in a scratch
-    /// project: 1.0.0 ships and passes; 2.0.0, whose tool calls fail once it
-    /// takes traffic, passes its first verify, fails the watch, is rolled back
-    /// and an incident is recorded.
-    #[arg(long, conflicts_with = "faults")]
-    pub runbook: bool,
 }
 
 pub async fn run(_ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
-    if args.runbook {
+    if !args.verify {
         return runbook().await;
     }
     let format: Format = args.format.into();

@@ -58,7 +58,7 @@ impl GateArgs {
 #[derive(Debug, clap::Args)]
 #[command(
     disable_version_flag = true,
-    after_help = "Exit status: 0 deployed and verified, 1 a gate refused or the deploy failed (rolled back when the policy says so), 2 usage or configuration error."
+    after_help = "Exit status: 0 deployed and verified (with `--accept`: the held deployment accepted), 1 a gate refused (recorded as `refused`) or the deploy failed (rolled back when the policy says so), 2 usage or configuration error."
 )]
 pub struct DeployArgs {
     /// The environment (`[environments.<name>]` in `runway.toml`).
@@ -68,6 +68,9 @@ pub struct DeployArgs {
     /// Take manual steps as done (no terminal needed).
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Accept the held deployment of `--version` (its watch was inconclusive) as verified; deploys nothing.
+    #[arg(long)]
+    pub accept: bool,
     #[command(flatten)]
     pub ledger: super::ledger::LedgerOpt,
 }
@@ -75,7 +78,7 @@ pub struct DeployArgs {
 #[derive(Debug, clap::Args)]
 #[command(
     disable_version_flag = true,
-    after_help = "Exit status: 0 shipped (verified and watched), 1 a gate refused, the deploy, verify or watch failed (rolled back per policy, incident opened), or the watch was inconclusive, 2 usage or configuration error."
+    after_help = "Exit status: 0 shipped (verified and watched), 1 a gate refused, the deploy, verify or watch failed (rolled back per policy, incident opened), or the watch was inconclusive (the deployment is `held` for a human: `runway watch`, `runway deploy --accept` or `runway rollback` resolves it), 2 usage or configuration error."
 )]
 pub struct ShipArgs {
     #[command(flatten)]
@@ -221,6 +224,9 @@ pub fn render(f: &Finished) -> anyhow::Result<Exit> {
 
 pub async fn deploy(ctx: &Ctx, args: DeployArgs) -> anyhow::Result<Exit> {
     let env = open(ctx, &args.env, &args.ledger).await?;
+    if args.accept {
+        return render(&runway_runbook::accept(&env, args.gates.version.trim()).await?);
+    }
     let run = Run {
         gates: args.gates.input(),
         confirm: confirm(args.yes),
@@ -381,6 +387,17 @@ pub async fn status(ctx: &Ctx, args: StatusArgs) -> anyhow::Result<Exit> {
             && let (Some(id), Some(status)) = (&l.verification, &l.verification_status)
         {
             outln!("  verdict:  verification `{id}` {status}")?;
+        }
+        if let Some(l) = st.last_deployment.as_ref().filter(|l| l.status == "held") {
+            outln!(
+                "  held:     {}",
+                l.reason.as_deref().unwrap_or("the watch was inconclusive")
+            )?;
+            outln!(
+                "            resolve it: `runway watch {0}`, `runway deploy {0} --version {1} --accept` or `runway rollback {0}`",
+                st.environment,
+                l.version
+            )?;
         }
         if let Some(h) = &st.deploying {
             outln!("  deploying now: {h}")?;

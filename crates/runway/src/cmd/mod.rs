@@ -10,6 +10,7 @@ pub mod ledger;
 mod ledger_deployment;
 pub mod mcp;
 pub mod monitor;
+pub mod process_log;
 pub mod release;
 mod release_artifacts;
 pub mod serve_reference;
@@ -23,6 +24,13 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
     let ctx = Ctx {
         project_dir: cli.project_dir.clone(),
     };
+    // The process target's servers write their output through `runway process-log`.
+    if let Ok(exe) = std::env::current_exe() {
+        runway_deploy::process::set_log_keeper(vec![
+            exe.display().to_string(),
+            "process-log".to_owned(),
+        ]);
+    }
     match cli.command {
         Command::Verify(args) => verify::run(&ctx, *args).await,
         Command::Demo(args) => demo::run(&ctx, args).await,
@@ -42,6 +50,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
         Command::Completions(args) => completions::run(args),
         Command::Man => completions::man(),
         Command::ServeReference(args) => serve_reference::run(&ctx, args).await,
+        Command::ProcessLog(args) => process_log::run(args),
     }
 }
 

@@ -1,0 +1,291 @@
+//! The deploy runbook over MCP, through runway-runbook (the library the
+//! `runway plan|deploy|rollback|status` commands call): `deploy_plan` and
+//! `environment_status` read; `deploy` and `rollback` write, behind plans.
+//!
+//! A deploy runs for minutes: its runbook events go out as MCP progress, and
+//! a cancelled request aborts it (the deployment then ends `aborted` in the
+//! ledger, with the steps that were done).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use runway_runbook::{Abort, Env, Event, GateInput, Observer};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::error::OpError;
+use crate::ops::Workspace;
+use crate::tools::Running;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeployArgs {
+    pub environment: String,
+    pub version: String,
+    #[serde(default)]
+    pub approvers: Vec<String>,
+    pub emergency: Option<String>,
+}
+
+impl DeployArgs {
+    fn gates(&self) -> GateInput {
+        GateInput {
+            version: self.version.trim_start_matches('v').to_owned(),
+            approvers: self.approvers.clone(),
+            emergency: self.emergency.clone(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvironmentArgs {
+    pub environment: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RollbackArgs {
+    pub environment: String,
+    pub to: Option<String>,
+}
+
+type Job<T> = Box<
+    dyn for<'a> FnOnce(&'a Env) -> Pin<Box<dyn Future<Output = Result<T, OpError>> + 'a>> + Send,
+>;
+
+/// Runs `job` on environment `name`, with the ledger writing as `operator`,
+/// on a blocking thread that drives this runtime (as `Workspace::with_ledger`).
+async fn with_env<T: Send + 'static>(
+    ws: &Workspace,
+    name: &str,
+    operator: Option<String>,
+    observer: Option<Observer>,
+    job: Job<T>,
+) -> Result<T, OpError> {
+    let loaded = ws.config.clone().ok_or_else(|| OpError::Argument {
+        field: "environment",
+        message: format!(
+            "`{name}` cannot be found: the project has no `runway.toml` (run `runway init`)"
+        ),
+    })?;
+    let url = ws.ledger.clone();
+    let name = name.to_owned();
+    let handle = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || {
+        handle.block_on(async move {
+            let mut ledger = runway_ledger::open(&url).await?;
+            if let Some(op) = operator {
+                ledger.set_operator(op);
+            }
+            let mut env = Env::open(loaded, &name, ledger)?;
+            if let Some(o) = observer {
+                env.observe(o);
+            }
+            let out = job(&env).await;
+            env.ledger.close().await;
+            out
+        })
+    })
+    .await
+    .map_err(|e| OpError::Internal(e.to_string()))?
+}
+
+/// `runway plan ENV VERSION --format json`.
+pub async fn deploy_plan(ws: &Workspace, a: &DeployArgs) -> Result<Value, OpError> {
+    let gates = a.gates();
+    with_env(
+        ws,
+        &a.environment,
+        None,
+        None,
+        Box::new(move |env| {
+            Box::pin(async move {
+                Ok(serde_json::to_value(
+                    runway_runbook::plan(env, &gates).await?,
+                )?)
+            })
+        }),
+    )
+    .await
+}
+
+/// `runway status ENV --format json`.
+pub async fn status(ws: &Workspace, a: &EnvironmentArgs) -> Result<Value, OpError> {
+    with_env(
+        ws,
+        &a.environment,
+        None,
+        None,
+        Box::new(|env| {
+            Box::pin(async move { Ok(serde_json::to_value(runway_runbook::status(env).await?)?) })
+        }),
+    )
+    .await
+}
+
+/// What `rollback` would do: from what runs to which verified version.
+pub async fn rollback_plan(ws: &Workspace, a: &RollbackArgs) -> Result<(String, Value), OpError> {
+    let to = a.to.clone();
+    let name = a.environment.clone();
+    with_env(
+        ws,
+        &a.environment,
+        None,
+        None,
+        Box::new(move |env| {
+            Box::pin(async move {
+                let history = env.history().await?;
+                let running = env
+                    .target
+                    .current()
+                    .await
+                    .map_err(runway_runbook::RunbookError::from)?;
+                let current = running
+                    .as_ref()
+                    .map(|d| d.version.clone())
+                    .or_else(|| history.first().map(|c| c.deployment.release.clone()));
+                let verified = runway_ledger::Outcome::Verified.as_str();
+                let point = history.iter().find(|v| {
+                    v.status == verified
+                        && match &to {
+                            Some(t) => &v.deployment.release == t,
+                            None => Some(&v.deployment.release) != current.as_ref(),
+                        }
+                });
+                let version = match (&to, point) {
+                    (Some(t), _) => t.clone(),
+                    (None, Some(p)) => p.deployment.release.clone(),
+                    (None, None) => {
+                        return Err(OpError::Argument {
+                            field: "to",
+                            message: format!(
+                                "nothing to roll back to in `{name}`: no earlier verified deployment is recorded; name a version in `to`"
+                            ),
+                        });
+                    }
+                };
+                let summary = format!(
+                    "roll `{name}` back from {} to {version}, then verify it",
+                    current.as_deref().unwrap_or("(nothing recorded)")
+                );
+                Ok((
+                    summary,
+                    json!({
+                        "environment": name,
+                        "running": running,
+                        "from": current,
+                        "to": version,
+                        "restores_deployment": point.map(|p| p.id.clone()),
+                    }),
+                ))
+            })
+        }),
+    )
+    .await
+}
+
+fn describe(e: &Event<'_>) -> String {
+    match e {
+        Event::Note(t) | Event::Step(t) => (*t).to_owned(),
+        Event::Gates { version, verdicts } => {
+            format!("{} gates judged for {version}", verdicts.len())
+        }
+        Event::Sample { n, .. } => format!("watch sample {n}"),
+        Event::Problem { message } => format!("problem: {message}"),
+    }
+}
+
+/// Runs a deploy or a rollback as `operator`: its events go out as progress,
+/// and cancelling the request aborts it.
+async fn run_writing<F>(
+    ws: &Workspace,
+    name: &str,
+    operator: String,
+    running: &Running<'_>,
+    make: F,
+) -> Result<Value, OpError>
+where
+    F: for<'a> FnOnce(&'a Env, Abort) -> Pin<Box<dyn Future<Output = Result<Value, OpError>> + 'a>>
+        + Send
+        + 'static,
+{
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let observer: Observer = Arc::new(move |e: &Event<'_>| {
+        let _ = tx.send(describe(e));
+    });
+    let (abort_handle, abort) = Abort::channel();
+    let work = with_env(
+        ws,
+        name,
+        Some(operator),
+        Some(observer),
+        Box::new(move |env| make(env, abort)),
+    );
+    tokio::pin!(work);
+    let mut steps = 0.0;
+    let mut cancelled = false;
+    loop {
+        tokio::select! {
+            out = &mut work => {
+                while let Ok(m) = rx.try_recv() {
+                    steps += 1.0;
+                    (running.progress)(steps, 0.0, m);
+                }
+                return out;
+            }
+            () = running.cancel.cancelled(), if !cancelled => {
+                cancelled = true;
+                abort_handle.abort("cancelled by the MCP client");
+            }
+            Some(m) = rx.recv() => {
+                steps += 1.0;
+                (running.progress)(steps, 0.0, m);
+            }
+        }
+    }
+}
+
+/// `runway deploy ENV VERSION --format json`, manual steps refused.
+pub async fn deploy(
+    ws: &Workspace,
+    a: DeployArgs,
+    operator: String,
+    running: &Running<'_>,
+) -> Result<Value, OpError> {
+    let gates = a.gates();
+    run_writing(ws, &a.environment, operator, running, move |env, abort| {
+        Box::pin(async move {
+            let run = runway_runbook::Run {
+                gates,
+                confirm: runway_deploy::Confirm::Refuse,
+                watch: false,
+                bake: None,
+                abort,
+            };
+            Ok(serde_json::to_value(
+                runway_runbook::deploy(env, &run).await?,
+            )?)
+        })
+    })
+    .await
+}
+
+/// `runway rollback ENV --to VERSION --format json`, to the planned version.
+pub async fn rollback(
+    ws: &Workspace,
+    name: &str,
+    to: String,
+    operator: String,
+    running: &Running<'_>,
+) -> Result<Value, OpError> {
+    run_writing(ws, name, operator, running, move |env, _abort| {
+        Box::pin(async move {
+            Ok(serde_json::to_value(
+                runway_runbook::rollback(env, Some(&to), runway_deploy::Confirm::Refuse).await?,
+            )?)
+        })
+    })
+    .await
+}
