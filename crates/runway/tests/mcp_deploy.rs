@@ -288,13 +288,11 @@ min_samples = 3
 consecutive_failures = 3
 "#,
     );
-    let mut server = tokio::process::Command::from(
-        Test::new()
-            .args(["mcp", "-C"])
-            .arg(p.path())
-            .env_remove("RUNWAY_LEDGER_URL")
-            .into_command(),
-    );
+    let mut test = Test::new();
+    test.args(["mcp", "-C"])
+        .arg(p.path())
+        .env_remove("RUNWAY_LEDGER_URL");
+    let mut server = tokio::process::Command::from(test.into_command());
     server
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
