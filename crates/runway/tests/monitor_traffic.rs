@@ -1,15 +1,17 @@
 //! `[[alerts]]` on real traffic: the reference server rejects 30% of the
 //! users' valid tokens (`reject-tokens=30`) while ten users call it and the
-//! monitor's own probe token keeps passing. `runway monitor --once`, run a
-//! few times, fires the alert that reads the `metrics` source (Runway
+//! monitor's own probe token keeps passing. `runway monitor`, running a
+//! check a second for a short while, fires the alert that reads the
+//! `metrics` source (Runway
 //! scraping the server's `/metrics`) and the one that reads the `prometheus`
 //! source (a real Prometheus scraping it every second), while the rules on
 //! the probe's runs stay quiet.
 
 use std::{
+    io::{BufRead, BufReader},
     net::TcpListener,
     path::Path,
-    process::{Child, Command, Output, Stdio},
+    process::{Child, Command, Stdio},
     sync::{
         Arc,
         atomic::{AtomicBool, Ordering},
@@ -36,15 +38,6 @@ fn tokens(prefix: &str, refused: bool, n: usize) -> Vec<String> {
         .collect()
 }
 
-fn text(o: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
 /// The reference server with `reject-tokens=30`, ten users calling it, and a
 /// project whose monitor reads its traffic.
 struct Scene {
@@ -66,6 +59,9 @@ impl Scene {
             token: Some(token.as_str().into()),
             user_tokens: users.iter().map(|t| t.as_str().into()).collect(),
             faults: runway_reference::Faults::parse("reject-tokens=30").unwrap(),
+            // The refused users would spend the anonymous budget the probe's
+            // own no-token checks need.
+            anonymous_rate_limit: None,
             ..Default::default()
         })
         .await
@@ -118,50 +114,88 @@ window = "1h"
         self.dir.path()
     }
 
-    fn monitor_once(&self) -> Output {
-        let mut c = runway_testkit::Test::new().into_command();
-        c.args(["-C", self.path().to_str().unwrap(), "monitor", "--once"])
-            .env("RUNWAY_TRAFFIC_TOKEN", &self.token)
-            .env_remove("RUNWAY_LEDGER_URL")
-            .stdin(Stdio::null());
-        c.output().unwrap()
-    }
-
     async fn ledger(&self) -> Box<dyn Ledger> {
         let url = LedgerUrl::parse(".runway/ledger.db", self.path()).unwrap();
         runway_ledger::open(&url).await.unwrap()
     }
 
-    /// Runs `runway monitor --once` until `alert` fires (at most `max` runs,
-    /// each after the previous one's interval has passed); returns every
-    /// run's stdout. Fails when a probe rule raises an alert or a run is not `up`.
-    async fn once_until_firing(&self, alert: &str, max: usize) -> Vec<String> {
-        let mut outs = Vec::new();
-        for _ in 0..max {
-            tokio::time::sleep(Duration::from_millis(1200)).await;
-            let o = self.monitor_once();
-            assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-            let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    /// Runs `runway monitor` (a run a second) until `alert` fires, at most
+    /// 40 s, then stops it with SIGTERM; returns its stdout lines. Fails
+    /// when a probe rule raises an alert or a run is not `up`.
+    async fn monitor_until_firing(&self, alert: &str) -> Vec<String> {
+        let dir = self.path().to_owned();
+        let token = self.token.clone();
+        let wanted = format!("ALERT {alert} [critical] production firing");
+        let (lines, code, fired) = tokio::task::spawn_blocking(move || {
+            let mut child = runway_testkit::Test::new()
+                .into_command()
+                .args(["-C", dir.to_str().unwrap(), "monitor"])
+                .env("NO_COLOR", "1")
+                .env("RUNWAY_TRAFFIC_TOKEN", &token)
+                .env_remove("RUNWAY_LEDGER_URL")
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            let out = child.stdout.take().unwrap();
+            let (tx, rx) = std::sync::mpsc::channel::<String>();
+            let reader = std::thread::spawn(move || {
+                for l in BufReader::new(out).lines().map_while(Result::ok) {
+                    if tx.send(l).is_err() {
+                        break;
+                    }
+                }
+            });
+            let deadline = Instant::now() + Duration::from_secs(40);
+            let mut lines = Vec::new();
+            let mut fired = false;
+            while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+                match rx.recv_timeout(left) {
+                    Ok(l) => {
+                        fired |= l.contains(&wanted);
+                        lines.push(l);
+                        if fired {
+                            break;
+                        }
+                    }
+                    Err(_) => break,
+                }
+            }
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+            let stop = Instant::now() + Duration::from_secs(30);
+            let code = loop {
+                if let Some(s) = child.try_wait().unwrap() {
+                    break s.code();
+                }
+                if Instant::now() > stop {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    break None;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            };
+            let _ = reader.join();
+            lines.extend(rx.try_iter());
+            (lines, code, fired)
+        })
+        .await
+        .unwrap();
+        let all = lines.join("\n");
+        assert!(fired, "`{alert}` did not fire within 40 s:\n{all}");
+        assert_eq!(code, Some(0), "SIGTERM ends the monitor cleanly:\n{all}");
+        for l in &lines {
             assert!(
-                out.contains(" production up "),
-                "the probe passes: {}",
-                text(&o)
+                !l.contains("ALERT probe-"),
+                "a probe rule raised an alert:\n{all}"
             );
-            assert!(
-                !out.contains("ALERT probe-"),
-                "a probe rule raised an alert: {}",
-                text(&o)
-            );
-            let fired = out.contains(&format!("ALERT {alert} [critical] production firing"));
-            outs.push(out);
-            if fired {
-                return outs;
+            if !l.contains(" ALERT ") {
+                assert!(l.contains(" production up "), "the probe passes:\n{all}");
             }
         }
-        panic!(
-            "`{alert}` did not fire in {max} runs of `runway monitor --once`:\n{}",
-            outs.join("\n---\n")
-        );
+        lines
     }
 
     async fn stop_users(&mut self) -> u64 {
@@ -174,7 +208,7 @@ window = "1h"
     }
 }
 
-/// Ten users, 4 requests a second each, calling `echo` with their own token.
+/// Ten users, 8 requests a second each, calling `echo` with their own token.
 fn play_users(
     mcp_url: &str,
     users: &[String],
@@ -204,7 +238,7 @@ fn play_users(
                     concurrency: 1,
                     requests: None,
                     duration: Some(Duration::from_millis(500)),
-                    rate: Some(4.0),
+                    rate: Some(8.0),
                 };
                 let mut sent = 0;
                 // Bounded: at most 5 minutes of half-second runs.
@@ -259,20 +293,15 @@ level = "critical"
 failure_threshold = 2
 "#,
     );
-    let outs = scene.once_until_firing("auth-denied", 8).await;
+    let lines = scene.monitor_until_firing("auth-denied").await;
     let sent = scene.stop_users().await;
     assert!(sent > 20, "the users sent only {sent} requests");
-    assert!(
-        outs.len() >= 2,
-        "failure_threshold 2 needs two runs: {outs:?}"
-    );
-    let line = outs
-        .last()
-        .unwrap()
-        .lines()
-        .find(|l| l.contains("ALERT auth-denied"))
-        .unwrap()
-        .to_owned();
+    let runs = lines.iter().filter(|l| !l.contains(" ALERT ")).count();
+    assert!(runs >= 2, "failure_threshold 2 needs two runs: {lines:?}");
+    let line = lines
+        .iter()
+        .find(|l| l.contains("ALERT auth-denied [critical] production firing"))
+        .unwrap();
     assert!(line.contains("metrics condition auth-denied = "), "{line}");
     assert!(line.contains("above the maximum 0.1"), "{line}");
     let a = firing(&scene, "auth-denied").await;
@@ -390,15 +419,12 @@ level = "critical"
 failure_threshold = 2
 "#,
     );
-    let outs = scene.once_until_firing("auth-denied", 8).await;
+    let lines = scene.monitor_until_firing("auth-denied").await;
     scene.stop_users().await;
-    let line = outs
-        .last()
-        .unwrap()
-        .lines()
-        .find(|l| l.contains("ALERT auth-denied"))
-        .unwrap()
-        .to_owned();
+    let line = lines
+        .iter()
+        .find(|l| l.contains("ALERT auth-denied [critical] production firing"))
+        .unwrap();
     assert!(
         line.contains("prometheus condition auth-denied = "),
         "{line}"
