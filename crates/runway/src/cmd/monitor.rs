@@ -368,6 +368,9 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
         recorded = stats.recorded,
         drained = stats.drained,
         overlapped = stats.overlapped,
+        skipped = stats.skipped,
+        late = stats.late,
+        max_late_ms = stats.max_late_ms,
         "monitor stopped"
     );
     Ok(Exit::Success)
