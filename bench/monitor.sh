@@ -1,16 +1,26 @@
 #!/usr/bin/env bash
 # `runway monitor` at scale against Prometheus + blackbox_exporter (issue 10's
-# Speed section). One monitor process checks N endpoints (HTTP health probe,
-# every INTERVAL seconds, for DURATION seconds) on reference servers on
-# 127.0.0.1, with the dashboard served (`--listen`); in the same run
-# Prometheus scrapes blackbox_exporter probing the same N endpoints at the
-# same interval. Prints missed deadlines, CPU seconds, peak RSS, the
-# dashboard's response time, and Runway's CPU and memory as ratios to the
-# Prometheus + blackbox_exporter stack's.
+# Speed section). One monitor process (release build) checks N endpoints
+# every INTERVAL seconds for DURATION seconds, with the dashboard served
+# (`--listen`), on reference servers on 127.0.0.1. SUITE=health runs only the
+# HTTP health probe, and in the same run Prometheus scrapes blackbox_exporter
+# probing the same N endpoints at the same interval; SUITE=smoke runs the MCP
+# smoke suite (health, auth boundary, handshake, tools list, smoke calls),
+# which no peer can do, so the stack is not started. Prints a figures table:
+# missed deadlines (the scheduler's own overlapped/skipped ticks and late
+# starts, and runs missing from the output), CPU seconds (utime+stime),
+# peak RSS (VmHWM), the dashboard's p50/p95 response time with that history,
+# and Runway's CPU and memory as ratios to the Prometheus + blackbox stack's.
 #
-#   bench/monitor.sh                      # N=1000 INTERVAL=10 DURATION=300 SERVERS=10
-#   N=200 DURATION=60 bench/monitor.sh    # a quick run
-#   RUNWAY_BIN=path/to/runway bench/monitor.sh
+#   bench/monitor.sh                          # N=1000 INTERVAL=10 DURATION=300 SUITE=health
+#   SUITE=smoke bench/monitor.sh              # the MCP smoke suite instead
+#   N=200 DURATION=60 bench/monitor.sh        # a quick run
+#   RUNWAY_BIN=path/to/runway bench/monitor.sh   # skip the build
+#
+# Variables: N, INTERVAL (s), DURATION (s), SUITE (health|smoke), SERVERS
+# (reference-server processes the endpoints are spread over; each endpoint is
+# its own environment with its own URL, `/mcp?e=I` and `/health?e=I`),
+# REQUESTS (timed dashboard loads per page, default 20).
 #
 # Needs Debian's prometheus and prometheus-blackbox-exporter
 # (scripts/setup.d/40-prometheus.sh), curl and python3. Everything listens on
@@ -21,21 +31,35 @@ root=$PWD
 N=${N:-1000}
 INTERVAL=${INTERVAL:-10}
 DURATION=${DURATION:-300}
+SUITE=${SUITE:-health}
 SERVERS=${SERVERS:-10}
+REQUESTS=${REQUESTS:-20}
 PROM=${RUNWAY_TEST_PROMETHEUS:-/usr/bin/prometheus}
 BB=${RUNWAY_TEST_BLACKBOX_EXPORTER:-/usr/bin/prometheus-blackbox-exporter}
-for b in "$PROM" "$BB" curl python3; do
+case "$SUITE" in
+  health | smoke) ;;
+  *) echo "monitor.sh: SUITE=$SUITE: use health or smoke" >&2; exit 2 ;;
+esac
+for v in N INTERVAL DURATION SERVERS REQUESTS; do
+  [[ ${!v} =~ ^[1-9][0-9]*$ ]] || { echo "monitor.sh: $v=${!v}: give a positive whole number" >&2; exit 2; }
+done
+tools=(curl python3)
+[ "$SUITE" = health ] && tools+=("$PROM" "$BB")
+for b in "${tools[@]}"; do
   command -v "$b" >/dev/null || { echo "monitor.sh: \`$b\` is missing (scripts/setup.d/40-prometheus.sh installs Prometheus and blackbox_exporter)" >&2; exit 1; }
 done
 target=${CARGO_TARGET_DIR:-$root/target}
-RUNWAY_BIN=${RUNWAY_BIN:-$target/release/runway}
-if [ ! -x "$RUNWAY_BIN" ]; then
-  echo "monitor.sh: building runway --release" >&2
-  cargo build --release --locked -p runway --bin runway >&2
+if [ -z "${RUNWAY_BIN:-}" ]; then
+  echo "monitor.sh: cargo build --release -p runway" >&2
+  cargo build --release --locked -j 2 -p runway --bin runway >&2
+  RUNWAY_BIN=$target/release/runway
 fi
+[ -x "$RUNWAY_BIN" ] || { echo "monitor.sh: $RUNWAY_BIN is not an executable" >&2; exit 1; }
+export RUNWAY_BENCH_TOKEN="bench-token-$$-$RANDOM"
 
 work=$(mktemp -d)
 pids=()
+refs=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   sleep 0.5
@@ -56,36 +80,65 @@ wait_http() { # url, seconds
   return 1
 }
 
-# Reference servers: N endpoints spread over SERVERS processes.
+# Reference servers: N endpoints spread over SERVERS processes, with a token
+# (the smoke suite's calls carry it) and no anonymous rate limit (the auth
+# boundary probes of 1,000 environments would spend it).
 ports=()
 for ((s = 0; s < SERVERS; s++)); do
   p=$(free_port)
-  "$RUNWAY_BIN" serve-reference --port "$p" >"$work/ref-$s.log" 2>&1 &
+  "$RUNWAY_BIN" serve-reference --port "$p" --token-env RUNWAY_BENCH_TOKEN --faults no-rate-limit \
+    >"$work/ref-$s.log" 2>&1 &
   pids+=($!)
+  refs+=($!)
   ports+=("$p")
 done
 for p in "${ports[@]}"; do wait_http "http://127.0.0.1:$p/health" 30; done
 
-# runway.toml: one environment per endpoint, only the health probe.
+# runway.toml: one environment per endpoint, each with its own URLs.
+if [ "$SUITE" = health ]; then
+  checks='{ mcp = false, auth = false, tls = false, "http.livez" = false, "http.readyz" = false, "http.metrics" = false }'
+else
+  checks='{ tls = false, "http.livez" = false, "http.readyz" = false, "http.metrics" = false }'
+fi
 mkdir -p "$work/project"
 {
   for ((i = 0; i < N; i++)); do
     p=${ports[$((i % SERVERS))]}
     cat <<TOML
 [environments.e$i]
-url = "http://127.0.0.1:$p/mcp"
-checks = { mcp = false, auth = false, tls = false, "http.livez" = false, "http.readyz" = false, "http.metrics" = false }
+url = "http://127.0.0.1:$p/mcp?e=$i"
+health_path = "/health?e=$i"
+token_env = "RUNWAY_BENCH_TOKEN"
+checks = $checks
 [environments.e$i.monitor]
+suite = "smoke"
 interval = "${INTERVAL}s"
 timeout = "5s"
 TOML
   done
 } >"$work/project/runway.toml"
 
-# Prometheus + blackbox_exporter probing the same endpoints.
-bbport=$(free_port)
-promport=$(free_port)
-cat >"$work/blackbox.yml" <<YML
+cpu_secs() { # pid: user+system seconds
+  awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"
+}
+peak_rss_mib() { awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+
+echo "monitor.sh: N=$N INTERVAL=${INTERVAL}s DURATION=${DURATION}s SUITE=$SUITE SERVERS=$SERVERS runway=$RUNWAY_BIN" >&2
+webport=$(free_port)
+(cd "$work/project" && RUNWAY_LOG="warn,runway::cmd::monitor=info" exec "$RUNWAY_BIN" monitor \
+  --listen "127.0.0.1:$webport" --ledger "sqlite://$work/ledger.db" \
+  >"$work/monitor.out" 2>"$work/monitor.err") &
+mon=$!
+mon_start=$(date +%s)
+pids+=($mon)
+
+# Prometheus + blackbox_exporter probing the same endpoints (health only).
+prom=
+bb=
+if [ "$SUITE" = health ]; then
+  bbport=$(free_port)
+  promport=$(free_port)
+  cat >"$work/blackbox.yml" <<YML
 modules:
   http_2xx:
     prober: http
@@ -93,8 +146,8 @@ modules:
     http:
       preferred_ip_protocol: ip4
 YML
-{
-  cat <<YML
+  {
+    cat <<YML
 global:
   scrape_interval: ${INTERVAL}s
   scrape_timeout: 5s
@@ -113,91 +166,112 @@ scrape_configs:
     static_configs:
       - targets:
 YML
-  for ((i = 0; i < N; i++)); do
-    p=${ports[$((i % SERVERS))]}
-    echo "          - http://127.0.0.1:$p/health?e=$i"
-  done
-} >"$work/prometheus.yml"
-
-cpu_secs() { # pid: user+system seconds
-  awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"
-}
-peak_rss_mib() { awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
-
-echo "monitor.sh: N=$N INTERVAL=${INTERVAL}s DURATION=${DURATION}s SERVERS=$SERVERS runway=$RUNWAY_BIN" >&2
-webport=$(free_port)
-(cd "$work/project" && exec "$RUNWAY_BIN" monitor --listen "127.0.0.1:$webport" --ledger "sqlite://$work/ledger.db" \
-  >"$work/monitor.out" 2>"$work/monitor.err") &
-mon=$!
-mon_start=$(date +%s)
-pids+=($mon)
-"$BB" --config.file="$work/blackbox.yml" --web.listen-address="127.0.0.1:$bbport" >"$work/bb.log" 2>&1 &
-bb=$!
-pids+=($bb)
-"$PROM" --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" \
-  --web.listen-address="127.0.0.1:$promport" >"$work/prom.log" 2>&1 &
-prom=$!
-pids+=($prom)
+    for ((i = 0; i < N; i++)); do
+      p=${ports[$((i % SERVERS))]}
+      echo "          - http://127.0.0.1:$p/health?e=$i"
+    done
+  } >"$work/prometheus.yml"
+  "$BB" --config.file="$work/blackbox.yml" --web.listen-address="127.0.0.1:$bbport" >"$work/bb.log" 2>&1 &
+  bb=$!
+  pids+=($bb)
+  "$PROM" --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" \
+    --web.listen-address="127.0.0.1:$promport" >"$work/prom.log" 2>&1 &
+  prom=$!
+  pids+=($prom)
+  wait_http "http://127.0.0.1:$promport/-/ready" 60
+fi
 wait_http "http://127.0.0.1:$webport/livez" 60
-wait_http "http://127.0.0.1:$promport/-/ready" 60
-start=$(date +%s)
 sleep "$DURATION"
-elapsed=$(($(date +%s) - start))
 
-# The dashboard with that history: five timed loads of each page.
+# The dashboard with that history, timed while the schedule keeps running:
+# REQUESTS loads of each page, one at a time; prints p50 and p95 in ms and
+# how many loads did not answer 200.
 time_page() {
-  local best=999 t i
-  for i in 1 2 3 4 5; do
-    t=$(curl -sS -o /dev/null -w '%{time_total}' "http://127.0.0.1:$webport$1") || t=999
-    best=$(python3 -c "print(min($best, $t))")
-  done
-  echo "$best"
+  local i
+  for ((i = 0; i < REQUESTS; i++)); do
+    curl -sS -o /dev/null -w '%{http_code} %{time_total}\n' --max-time 30 "http://127.0.0.1:$webport$1" || echo "000 30"
+  done | python3 -c '
+import sys
+rows = [l.split() for l in sys.stdin if l.strip()]
+bad = [c for c, _ in rows if c != "200"]
+t = sorted(float(s) * 1000 for _, s in rows)
+q = lambda p: t[min(len(t) - 1, int(p * len(t)))]
+print(f"{q(0.5):.1f} {q(0.95):.1f} {len(bad)}")'
 }
 dash=$(time_page /)
 status=$(time_page /api/status)
 hist=$(time_page /api/environments/e0/history)
 
 mon_cpu=$(cpu_secs $mon); mon_rss=$(peak_rss_mib $mon)
-prom_cpu=$(cpu_secs $prom); prom_rss=$(peak_rss_mib $prom)
-bb_cpu=$(cpu_secs $bb); bb_rss=$(peak_rss_mib $bb)
-probes=$(curl -fsS "http://127.0.0.1:$promport/api/v1/query" \
-  --data-urlencode 'query=sum(count_over_time(probe_success[1h]))' |
-  python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(int(float(r[0]["value"][1])) if r else 0)')
+prom_cpu=0; prom_rss=0; bb_cpu=0; bb_rss=0; probes=0
+if [ -n "$prom" ]; then
+  prom_cpu=$(cpu_secs $prom); prom_rss=$(peak_rss_mib $prom)
+  bb_cpu=$(cpu_secs $bb); bb_rss=$(peak_rss_mib $bb)
+  probes=$(curl -fsS "http://127.0.0.1:$promport/api/v1/query" \
+    --data-urlencode 'query=sum(count_over_time(probe_success[1h]))' |
+    python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(int(float(r[0]["value"][1])) if r else 0)')
+fi
+ref_cpu=0
+for r in "${refs[@]}"; do ref_cpu=$(python3 -c "print($ref_cpu + $(cpu_secs "$r"))"); done
 mon_elapsed=$(($(date +%s) - mon_start))
 kill -TERM $mon
 wait $mon || true
 
-python3 - "$work/monitor.out" "$N" "$INTERVAL" "$mon_elapsed" "$mon_cpu" "$mon_rss" \
-  "$prom_cpu" "$prom_rss" "$bb_cpu" "$bb_rss" "$dash" "$status" "$hist" "$probes" <<'PY'
-import sys, collections
-out, n, interval, elapsed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-mon_cpu, mon_rss, prom_cpu, prom_rss, bb_cpu, bb_rss = map(float, sys.argv[5:11])
-dash, status, hist = map(float, sys.argv[11:14])
-probes = int(sys.argv[14])
+python3 - "$work/monitor.out" "$work/monitor.err" "$N" "$INTERVAL" "$mon_elapsed" "$mon_cpu" "$mon_rss" \
+  "$prom_cpu" "$prom_rss" "$bb_cpu" "$bb_rss" "$probes" "$ref_cpu" "$SUITE" "$dash" "$status" "$hist" <<'PY'
+import sys, collections, re
+out, err = sys.argv[1], sys.argv[2]
+n, interval, elapsed = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+mon_cpu, mon_rss, prom_cpu, prom_rss, bb_cpu, bb_rss = map(float, sys.argv[6:12])
+probes, ref_cpu, suite = int(sys.argv[12]), float(sys.argv[13]), sys.argv[14]
+pages = {"/": sys.argv[15], "/api/status": sys.argv[16], "/api/environments/e0/history": sys.argv[17]}
 runs = collections.Counter()
 reasons = collections.Counter()
 failed = 0
 for line in open(out):
     parts = line.split()
-    if len(parts) > 2:
+    if len(parts) > 2 and parts[1].startswith("e"):
         runs[parts[1]] += 1
         failed += parts[2] != "up"
         reasons.update(p.split("=", 1)[1] for p in parts if p.startswith("reason="))
+# The scheduler's own figures, from its `monitor stopped` line.
+stats = {}
+for line in open(err):
+    if "monitor stopped" in line:
+        stats = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", line)}
+if not stats:
+    sys.exit("monitor.sh: the monitor did not print its `monitor stopped` line:\n" + open(err).read()[-2000:])
 # Each environment is due once per interval over the monitor's whole life
-# (start-up included); a run that did not happen by the end is a missed deadline.
+# (start-up included); a run that did not happen by the end is missing.
 due = elapsed // interval
-missed = sum(max(0, due - runs.get(f"e{i}", 0)) for i in range(n))
+missing = sum(max(0, due - runs.get(f"e{i}", 0)) for i in range(n))
+missed = stats.get("overlapped", 0) + stats.get("skipped", 0)
 stack_cpu, stack_rss = prom_cpu + bb_cpu, prom_rss + bb_rss
-print(f"endpoints {n}, every {interval} s; monitor ran {elapsed} s")
-print(f"runway monitor: {sum(runs.values())} runs ({failed} not up), {missed} missed deadlines, "
-      f"CPU {mon_cpu:.1f} s, peak RSS {mon_rss:.1f} MiB")
+peer = suite == "health"
+def ratio(a, b):
+    return f"{a / b:.2f}" if peer and b else "n/a"
+print(f"suite {suite}: {n} endpoints every {interval} s; monitor lived {elapsed} s "
+      f"(the reference servers used {ref_cpu:.1f} CPU s)")
+print()
+print("| figure | runway monitor | prometheus + blackbox_exporter | runway / stack |")
+print("|---|---|---|---|")
+print(f"| runs / probes | {sum(runs.values())} ({failed} not up) | {probes if peer else 'n/a'} | |")
+print(f"| missed deadlines: overlapped + skipped ticks | {missed} "
+      f"({stats.get('overlapped', 0)} + {stats.get('skipped', 0)}) | | |")
+print(f"| late starts (> 1 s after the tick), worst | {stats.get('late', 0)}, "
+      f"{stats.get('max_late_ms', 0)} ms | | |")
+print(f"| runs missing from the output ({due} due each) | {missing} | | |")
+print(f"| CPU seconds (utime+stime) | {mon_cpu:.1f} | "
+      + (f"{stack_cpu:.1f} ({prom_cpu:.1f} + {bb_cpu:.1f})" if peer else "n/a")
+      + f" | {ratio(mon_cpu, stack_cpu)} |")
+print(f"| peak RSS (VmHWM) | {mon_rss:.1f} MiB | "
+      + (f"{stack_rss:.1f} MiB ({prom_rss:.1f} + {bb_rss:.1f})" if peer else "n/a")
+      + f" | {ratio(mon_rss, stack_rss)} |")
+for page, v in pages.items():
+    p50, p95, bad = v.split()
+    note = f" ({bad} not 200)" if bad != "0" else ""
+    print(f"| dashboard `{page}` p50 / p95 | {p50} / {p95} ms{note} | | |")
 if reasons:
-    print("  failed runs by reason: " + ", ".join(f"{r} {c}" for r, c in reasons.most_common()))
-print(f"dashboard (best of 5): / {dash*1000:.0f} ms, /api/status {status*1000:.0f} ms, "
-      f"/api/environments/e0/history {hist*1000:.0f} ms")
-print(f"prometheus + blackbox_exporter: {probes} probes, CPU {stack_cpu:.1f} s "
-      f"({prom_cpu:.1f} + {bb_cpu:.1f}), peak RSS {stack_rss:.1f} MiB ({prom_rss:.1f} + {bb_rss:.1f})")
-cpu_ratio = mon_cpu / stack_cpu if stack_cpu else float("inf")
-rss_ratio = mon_rss / stack_rss if stack_rss else float("inf")
-print(f"ratios runway / stack: CPU {cpu_ratio:.2f}, memory {rss_ratio:.2f}")
+    print()
+    print("failed runs by reason: " + ", ".join(f"{r} {c}" for r, c in reasons.most_common()))
 PY

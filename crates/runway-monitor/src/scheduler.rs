@@ -99,7 +99,15 @@ pub struct RunStats {
     pub lost: u64,
     /// Shared schedule: claims or completions the ledger refused.
     pub ledger_errors: u64,
+    /// Runs that started more than [`LATE_START`] after their tick (the
+    /// scheduler's own loop was behind).
+    pub late: u64,
+    /// The latest start after its tick, in milliseconds.
+    pub max_late_ms: u64,
 }
+
+/// A run that starts later than this after its tick counts as [`RunStats::late`].
+pub const LATE_START: Duration = Duration::from_secs(1);
 
 /// The scheduler.
 pub struct Scheduler {
@@ -231,6 +239,11 @@ impl Scheduler {
                 }
                 _ = tokio::time::sleep_until(when) => {
                     let job = &self.jobs[next];
+                    let behind = Instant::now().saturating_duration_since(when);
+                    stats.max_late_ms = stats.max_late_ms.max(behind.as_millis() as u64);
+                    if behind > LATE_START {
+                        stats.late += 1;
+                    }
                     if busy[next] {
                         stats.overlapped += 1;
                     } else {

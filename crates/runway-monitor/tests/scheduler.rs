@@ -126,6 +126,7 @@ async fn each_environment_runs_on_its_own_interval_for_an_hour() {
     assert_eq!(stats.started, 72);
     assert_eq!(stats.recorded, 72);
     assert_eq!(stats.overlapped, 0);
+    assert_eq!((stats.late, stats.max_late_ms), (0, 0));
     assert_eq!(sink.0.lock().unwrap().len(), 72);
     assert!(
         sink.0
@@ -285,4 +286,42 @@ async fn run_once_runs_only_the_due_jobs_and_returns_in_job_order() {
     assert_eq!(envs, ["a", "c"]);
     assert_eq!(sink.0.lock().unwrap().len(), 2);
     assert!(fake.calls("b").is_empty());
+}
+
+/// A prober whose first run of `a` blocks its thread (a run hogging the
+/// runtime), so the scheduler's loop cannot serve the ticks due meanwhile.
+struct Hog(Mutex<bool>);
+
+#[async_trait]
+impl Prober for Hog {
+    async fn probe(&self, environment: &str) -> Report {
+        let first = environment == "a" && !std::mem::replace(&mut *self.0.lock().unwrap(), true);
+        if first {
+            std::thread::sleep(Duration::from_millis(2500));
+        }
+        Report::new(
+            environment,
+            Era::Unknown,
+            "smoke",
+            Utc::now(),
+            1.0,
+            vec![CheckResult::pass("mcp.handshake", "ok")],
+        )
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_tick_served_more_than_a_second_late_counts_as_a_late_start() {
+    let sink = Arc::new(Collect::default());
+    let s = Scheduler::new(
+        vec![job("a", 60, 0, 30), job("b", 1, 0, 30)],
+        Arc::new(Hog(Mutex::new(false))),
+        sink,
+        Arc::new(TokioClock::new()),
+    );
+    // `b` is due at 1 s, but the loop gets the thread back at 2.5 s: one
+    // late start (1.5 s behind); its tick at 2 s starts 0.5 s behind (not late).
+    let stats = s.run(tokio::time::sleep(Duration::from_millis(3200))).await;
+    assert_eq!(stats.late, 1, "{stats:?}");
+    assert!((1400..2500).contains(&stats.max_late_ms), "{stats:?}");
 }

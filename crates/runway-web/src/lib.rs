@@ -5,7 +5,8 @@
 //! [`model`] (no SQL here), the alert engine through [`AlertSource`], and
 //! takes its shutdown as a future, so tests run it on `127.0.0.1:0` and stop
 //! it. Every response carries the security headers `runway verify` checks;
-//! bodies are bounded, requests time out, and the write endpoints need the
+//! bodies are bounded, requests time out, slow headers are cut, connections
+//! are capped, and the write endpoints need the
 //! bearer token from `[web] token_env`.
 
 pub mod alerts;
@@ -14,6 +15,7 @@ pub mod metrics;
 pub mod model;
 mod routes;
 mod security;
+mod server;
 pub mod svg;
 
 use std::future::Future;
@@ -26,6 +28,7 @@ use runway_ledger::Ledger;
 
 pub use alerts::{AlertError, AlertSource, AlertView, LedgerAlerts, NoAlerts, NotifierView};
 pub use metrics::Metrics;
+pub use server::{HEADER_READ_TIMEOUT, MAX_CONNECTIONS, ServeLimits};
 
 /// Largest request body accepted (the write endpoints take a small JSON object).
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -111,13 +114,22 @@ pub fn app(web: Arc<Web>) -> axum::Router {
     routes::router(web)
 }
 
-/// Serves until `shutdown` completes, then lets requests under way finish.
+/// Serves until `shutdown` completes, then lets requests under way finish,
+/// with the default [`ServeLimits`] (headers within 5 s, 128 connections).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     web: Arc<Web>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(web))
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_with(listener, web, shutdown, ServeLimits::default()).await
+}
+
+/// [`serve`] with other connection limits.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    web: Arc<Web>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    limits: ServeLimits,
+) -> std::io::Result<()> {
+    server::serve(listener, app(web), shutdown, limits).await
 }

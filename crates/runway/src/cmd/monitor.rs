@@ -406,6 +406,9 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
         overlapped = stats.overlapped,
         taken_over = stats.taken_over,
         lost = stats.lost,
+        skipped = stats.skipped,
+        late = stats.late,
+        max_late_ms = stats.max_late_ms,
         "monitor stopped"
     );
     Ok(Exit::Success)

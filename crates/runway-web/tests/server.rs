@@ -1,0 +1,231 @@
+//! The accept loop on 127.0.0.1:0: a client that sends its headers slowly is
+//! cut off, connections beyond the cap wait and are served when a slot
+//! frees, idle connections holding every slot cannot starve a new client,
+//! and shutdown does not wait for idle connections.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use runway_ledger::{Ledger, LedgerUrl};
+use runway_web::{ServeLimits, Web};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+struct Server {
+    addr: std::net::SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    _dir: tempfile::TempDir,
+}
+
+async fn start(limits: ServeLimits) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let url = LedgerUrl::parse(
+        &format!("sqlite://{}", dir.path().join("ledger.db").display()),
+        dir.path(),
+    )
+    .unwrap();
+    let ledger: Arc<dyn Ledger> = Arc::from(runway_ledger::open(&url).await.unwrap());
+    let web = Arc::new(Web::new(ledger, vec!["production".into()]));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(runway_web::serve_with(
+        listener,
+        web,
+        async {
+            let _ = stopped.await;
+        },
+        limits,
+    ));
+    Server {
+        addr,
+        stop: Some(stop),
+        task,
+        _dir: dir,
+    }
+}
+
+fn limits(header_read_timeout: Duration, max_connections: usize) -> ServeLimits {
+    ServeLimits {
+        header_read_timeout,
+        max_connections,
+    }
+}
+
+/// A GET of `/livez` on a fresh client: its status.
+async fn livez(addr: std::net::SocketAddr, timeout: Duration) -> Result<u16, reqwest::Error> {
+    runway_verify::http::install_crypto_provider();
+    let client = reqwest::Client::builder().timeout(timeout).build().unwrap();
+    let r = client.get(format!("http://{addr}/livez")).send().await?;
+    Ok(r.status().as_u16())
+}
+
+/// Reads until the server closes the connection (or 10 s pass): what it
+/// sent, and when it closed.
+async fn read_to_close(mut r: tokio::net::tcp::OwnedReadHalf) -> (Vec<u8>, Option<Instant>) {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    let end = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match tokio::time::timeout_at(end, r.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return (got, Some(Instant::now())),
+            Ok(Ok(n)) => got.extend_from_slice(&buf[..n]),
+            Err(_) => return (got, None),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_client_sending_its_headers_slowly_is_cut_off_while_others_are_served() {
+    let s = start(limits(Duration::from_millis(400), 8)).await;
+    let (r, mut w) = TcpStream::connect(s.addr).await.unwrap().into_split();
+    let started = Instant::now();
+    let reader = tokio::spawn(read_to_close(r));
+    // One header line every 100 ms, for at most 4 s: always sending, never done.
+    let dripper = tokio::spawn(async move {
+        if w.write_all(b"GET /livez HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .is_err()
+        {
+            return;
+        }
+        for i in 0..40 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if w.write_all(format!("X-Drip-{i}: 1\r\n").as_bytes())
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+    });
+    // Meanwhile a normal client is answered at once.
+    let t = Instant::now();
+    assert_eq!(livez(s.addr, Duration::from_secs(5)).await.unwrap(), 200);
+    assert!(
+        t.elapsed() < Duration::from_millis(350),
+        "{:?}",
+        t.elapsed()
+    );
+
+    let (got, closed) = reader.await.unwrap();
+    let closed = closed.expect("the server never closed the slow connection");
+    let took = closed - started;
+    assert!(
+        took >= Duration::from_millis(350) && took < Duration::from_secs(2),
+        "the slow client was cut after {took:?}, expected about 400 ms"
+    );
+    let text = String::from_utf8_lossy(&got);
+    assert!(
+        !text.contains("200 OK"),
+        "the slow request was served: {text}"
+    );
+    dripper.abort();
+}
+
+#[tokio::test]
+async fn a_connection_beyond_the_cap_waits_and_is_served_when_a_slot_frees() {
+    let s = start(limits(Duration::from_secs(30), 2)).await;
+    // Two connections that send nothing take both slots.
+    let first = TcpStream::connect(s.addr).await.unwrap();
+    let second = TcpStream::connect(s.addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let addr = s.addr;
+    let third = tokio::spawn(async move {
+        let r = livez(addr, Duration::from_secs(10)).await;
+        (r.map_err(|e| e.to_string()), Instant::now())
+    });
+    // Queued, not refused and not served.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert!(
+        !third.is_finished(),
+        "a third connection was served beyond the cap of 2"
+    );
+    let freed = Instant::now();
+    drop(first);
+    let (status, answered) = tokio::time::timeout(Duration::from_secs(5), third)
+        .await
+        .expect("the queued client was not served after a slot freed")
+        .unwrap();
+    assert_eq!(status.unwrap(), 200);
+    assert!(
+        answered - freed < Duration::from_secs(2),
+        "{:?}",
+        answered - freed
+    );
+    drop(second);
+}
+
+#[tokio::test]
+async fn idle_connections_holding_every_slot_cannot_starve_a_new_client() {
+    let s = start(limits(Duration::from_millis(300), 2)).await;
+    let mut idle = Vec::new();
+    for _ in 0..2 {
+        let (r, w) = TcpStream::connect(s.addr).await.unwrap().into_split();
+        idle.push((tokio::spawn(read_to_close(r)), w));
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let t = Instant::now();
+    assert_eq!(livez(s.addr, Duration::from_secs(5)).await.unwrap(), 200);
+    let waited = t.elapsed();
+    assert!(
+        waited >= Duration::from_millis(200) && waited < Duration::from_secs(3),
+        "the new client waited {waited:?}: expected it to wait for the idle ones' 300 ms deadline"
+    );
+    for (reader, _w) in idle {
+        let (got, closed) = reader.await.unwrap();
+        assert!(closed.is_some(), "an idle connection was never closed");
+        assert!(!String::from_utf8_lossy(&got).contains("200 OK"));
+    }
+}
+
+#[tokio::test]
+async fn shutdown_does_not_wait_for_idle_connections() {
+    let mut s = start(limits(Duration::from_secs(30), 8)).await;
+    let (r, _w) = TcpStream::connect(s.addr).await.unwrap().into_split();
+    let reader = tokio::spawn(read_to_close(r));
+    // A keep-alive connection that has been served once and is now idle.
+    let mut kept = TcpStream::connect(s.addr).await.unwrap();
+    kept.write_all(b"GET /livez HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = [0u8; 2048];
+    let n = kept.read(&mut buf).await.unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let t = Instant::now();
+    s.stop.take().unwrap().send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(3), &mut s.task)
+        .await
+        .expect("serve did not return within 3 s of shutdown")
+        .unwrap()
+        .unwrap();
+    assert!(t.elapsed() < Duration::from_secs(3));
+    let (_, closed) = reader.await.unwrap();
+    assert!(
+        closed.is_some(),
+        "the idle connection stayed open after shutdown"
+    );
+    assert!(
+        TcpStream::connect(s.addr).await.is_err(),
+        "still accepting after shutdown"
+    );
+}
+
+#[tokio::test]
+async fn limits_that_cannot_serve_are_an_error() {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let url = LedgerUrl::parse(
+        &format!("sqlite://{}", dir.path().join("ledger.db").display()),
+        dir.path(),
+    )
+    .unwrap();
+    let ledger: Arc<dyn Ledger> = Arc::from(runway_ledger::open(&url).await.unwrap());
+    let web = Arc::new(Web::new(ledger, vec![]));
+    let e = runway_web::serve_with(l, web, async {}, limits(Duration::from_secs(1), 0))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("max_connections"), "{e}");
+}
