@@ -37,8 +37,9 @@ pub use alert::{
 pub use artifacts::{ArtifactResult, ArtifactsRun, artifact_runs};
 pub use backend::{PostgresLedger, SqliteLedger};
 pub use deployment::{
-    Analysis, AnalysisVerdict, Changes, Deployed, DeploymentEnd, DeploymentFact, DeploymentShow,
-    DeploymentView, GateRecord, GateVerdict, Logs, MAX_LOG_BYTES, Rollback,
+    Analysis, AnalysisVerdict, Changes, ConditionEvaluation, ConditionRecord, Deployed,
+    DeploymentEnd, DeploymentFact, DeploymentShow, DeploymentView, GateRecord, GateVerdict, Logs,
+    MAX_LOG_BYTES, Rollback,
 };
 pub use lock::{DeployLock, LockInfo, MIN_LOCK_TTL};
 pub use migrate::SCHEMA_VERSION;

@@ -55,7 +55,7 @@ fn rule() -> Rule {
     Rule {
         name: "api-down".into(),
         environment: "prod".into(),
-        when: Condition::parse("down").unwrap(),
+        when: Condition::parse("down").unwrap().into(),
         window: Duration::from_secs(600),
         level: Level::Critical,
         notify: vec!["hook".into()],

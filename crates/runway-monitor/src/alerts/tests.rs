@@ -18,7 +18,7 @@ fn rule(when: &str) -> Rule {
     Rule {
         name: "api-down".into(),
         environment: "prod".into(),
-        when: Condition::parse(when).unwrap(),
+        when: Condition::parse(when).unwrap().into(),
         window: Duration::from_secs(600),
         level: Level::Critical,
         notify: vec!["oncall".into(), "slack".into()],
@@ -393,4 +393,88 @@ fn fingerprints_are_stable_and_distinct() {
     assert_ne!(fingerprint("a", "prod"), fingerprint("a", "staging"));
     assert_ne!(fingerprint("ab", "c"), fingerprint("a", "bc"));
     assert_eq!(fingerprint("a", "prod").len(), 16);
+}
+
+fn traffic_rule() -> Rule {
+    let mut r = rule("down");
+    r.name = "auth-denied".into();
+    r.when = When::Traffic {
+        source: SourceKind::Metrics,
+        condition: "auth-denied".into(),
+        describe: "increase of a / increase of b: at most 0.1".into(),
+    };
+    r.failure_threshold = 2;
+    r
+}
+
+fn reading(verdict: Verdict, value: Option<f64>, error: bool) -> Evaluation {
+    Evaluation {
+        condition: "auth-denied".into(),
+        source: SourceKind::Metrics,
+        verdict,
+        value,
+        baseline: None,
+        error,
+        message: match value {
+            Some(v) => format!("auth-denied = {v}"),
+            None => "nothing to judge".into(),
+        },
+    }
+}
+
+#[test]
+fn a_traffic_rule_fires_on_failed_readings_and_an_inconclusive_one_changes_nothing() {
+    let now = monday();
+    let at = |m: i64| now + chrono::Duration::minutes(m);
+    let mut e = AlertEngine::new(vec![traffic_rule(), rule("down")]);
+    let mut step = |m: i64, r: Option<Evaluation>, ok: bool| {
+        e.observe(&run(at(m), ok));
+        if let Some(r) = r {
+            e.observe_readings("prod", vec![r]);
+        }
+        e.evaluate("prod", at(m))
+            .into_iter()
+            .filter(|c| c.alert.rule == "auth-denied")
+            .collect::<Vec<_>>()
+    };
+    // Passing: nothing.
+    assert!(step(1, Some(reading(Verdict::Pass, Some(0.01), false)), true).is_empty());
+    // A failed reading opens it (threshold 2), while the probe passes.
+    let c = step(2, Some(reading(Verdict::Fail, Some(0.3), false)), true);
+    assert_eq!(c[0].transition, Transition::Opened);
+    assert_eq!(c[0].alert.last_value, Some(0.3));
+    assert!(
+        c[0].alert
+            .condition
+            .starts_with("metrics condition `auth-denied`: increase of a"),
+        "{}",
+        c[0].alert.condition
+    );
+    // Empty, an error, and a run with no reading at all: no change.
+    assert!(step(3, Some(reading(Verdict::Inconclusive, None, false)), true).is_empty());
+    assert!(step(4, Some(reading(Verdict::Inconclusive, None, true)), true).is_empty());
+    assert!(step(5, None, true).is_empty());
+    // The reading is judged once: the next evaluation without one is no change.
+    let c = step(6, Some(reading(Verdict::Fail, Some(0.31), false)), true);
+    assert_eq!(c[0].transition, Transition::Fired);
+    assert_eq!(c[0].alert.state, AlertState::Firing);
+    assert_eq!(c[0].notify.len(), 2);
+    assert!(
+        c[0].alert
+            .message
+            .as_deref()
+            .unwrap()
+            .contains("auth-denied = 0.31"),
+        "{:?}",
+        c[0].alert.message
+    );
+    assert!(step(7, None, true).is_empty());
+    assert!(step(8, Some(reading(Verdict::Inconclusive, None, true)), true).is_empty());
+    // A passing reading resolves it.
+    let c = step(9, Some(reading(Verdict::Pass, Some(0.0), false)), true);
+    assert_eq!(c[0].transition, Transition::Resolved);
+    assert_eq!(
+        c[0].notify.iter().map(|n| n.event).collect::<Vec<_>>(),
+        vec![NotifyEvent::Resolved, NotifyEvent::Resolved]
+    );
 }

@@ -183,7 +183,7 @@ pub(super) fn judge_error(ctx: &Context, id: &str, want: i64, reply: RpcReply) -
             soft(ctx),
             format!(
                 "the bad request was accepted with a result: {}",
-                crate::http::excerpt(v.to_string().as_bytes(), 120)
+                crate::http::redacted_excerpt(&ctx.redactor, v.to_string().as_bytes(), 120)
             ),
             Some("reject malformed requests with a JSON-RPC error"),
         ),

@@ -162,12 +162,13 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
         .iter()
         .filter(|a| contexts.contains_key(a.environment.get_ref()))
         .map(|a| {
-            let maintenance = loaded.config.environments[a.environment.get_ref()]
+            let env = &loaded.config.environments[a.environment.get_ref()];
+            let maintenance = env
                 .monitor
                 .as_ref()
                 .map(|m| m.maintenance.clone())
                 .unwrap_or_default();
-            Rule::from_config(a, &maintenance)
+            Rule::from_config_with(a, &maintenance, env.analysis.as_ref())
         })
         .collect();
     let mut notifiers = Vec::new();
@@ -230,9 +231,20 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
     let alerts = if rules.is_empty() {
         None
     } else {
+        // `{version}` in a rule's PromQL: what the ledger last deployed there.
+        let mut versions = BTreeMap::new();
+        for r in &rules {
+            if let Some(d) = ledger.recent_deployments(&r.environment, 1).await?.first() {
+                versions.insert(r.environment.clone(), d.deployment.release.clone());
+            }
+        }
+        let sources = runway_monitor::alerts::traffic_sources(&loaded, &rules, &versions)
+            .map_err(|e| usage(format!("{e} (in `{}`)", loaded.path.display())))?;
         let runner = AlertRunner::start(rules, ledger.clone(), clock.now())
             .await?
-            .with_waker(outbox.waker());
+            .with_waker(outbox.waker())
+            .with_sources(sources)
+            .await;
         Some(Arc::new(if shared { runner.shared() } else { runner }))
     };
     // `--once` runs what is due: no stored run within its interval.
