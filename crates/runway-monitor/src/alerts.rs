@@ -486,8 +486,9 @@ pub struct AlertRunner {
     engine: tokio::sync::Mutex<AlertEngine>,
     ledger: Arc<dyn Ledger>,
     wake: Option<Arc<tokio::sync::Notify>>,
-    /// Each environment's traffic conditions, read after each of its runs.
-    sources: tokio::sync::Mutex<HashMap<String, Sources>>,
+    /// Each environment's traffic conditions, read after each of its runs
+    /// (one lock each: environments read theirs side by side).
+    sources: HashMap<String, tokio::sync::Mutex<Sources>>,
 }
 
 /// Bound on reading one environment's traffic conditions after a run (each
@@ -522,7 +523,7 @@ impl AlertRunner {
             engine: tokio::sync::Mutex::new(engine),
             ledger,
             wake: None,
-            sources: tokio::sync::Mutex::new(HashMap::new()),
+            sources: HashMap::new(),
         })
     }
 
@@ -536,12 +537,11 @@ impl AlertRunner {
     /// the `metrics`/`prometheus` rules ([`traffic_sources`] builds them).
     /// The `metrics` sources are scraped once now, so the first run already
     /// has a window to judge (the traffic while it ran).
-    pub async fn with_sources(self, sources: HashMap<String, Sources>) -> AlertRunner {
-        let mut sources = sources;
-        for s in sources.values_mut() {
+    pub async fn with_sources(mut self, sources: HashMap<String, Sources>) -> AlertRunner {
+        for (env, mut s) in sources {
             let _ = tokio::time::timeout(TRAFFIC_READ_BOUND, s.prime(SourceKind::Metrics)).await;
+            self.sources.insert(env, tokio::sync::Mutex::new(s));
         }
-        *self.sources.lock().await = sources;
         self
     }
 
@@ -550,9 +550,12 @@ impl AlertRunner {
     /// `now` and stores what changed. Returns the changes stored.
     pub async fn after_run(&self, outcome: &Outcome, now: DateTime<Utc>) -> Vec<Change> {
         let readings = {
-            let mut sources = self.sources.lock().await;
-            match sources.get_mut(&outcome.environment) {
-                Some(s) => match tokio::time::timeout(TRAFFIC_READ_BOUND, s.tick()).await {
+            match self.sources.get(&outcome.environment) {
+                Some(s) => match tokio::time::timeout(TRAFFIC_READ_BOUND, async {
+                    s.lock().await.tick().await
+                })
+                .await
+                {
                     Ok(e) => e,
                     Err(_) => {
                         tracing::warn!(
