@@ -522,8 +522,9 @@ pub struct AlertRunner {
     wake: Option<Arc<tokio::sync::Notify>>,
     /// Other workers share the schedule: start each evaluation from the ledger.
     shared: bool,
-    /// Each environment's traffic conditions, read after each of its runs.
-    sources: tokio::sync::Mutex<HashMap<String, Sources>>,
+    /// Each environment's traffic conditions, read after each of its runs
+    /// (one lock each: environments read theirs side by side).
+    sources: HashMap<String, tokio::sync::Mutex<Sources>>,
 }
 
 /// Bound on reading one environment's traffic conditions after a run (each
@@ -559,7 +560,7 @@ impl AlertRunner {
             ledger,
             wake: None,
             shared: false,
-            sources: tokio::sync::Mutex::new(HashMap::new()),
+            sources: HashMap::new(),
         })
     }
 
@@ -582,12 +583,11 @@ impl AlertRunner {
     /// the `metrics`/`prometheus` rules ([`traffic_sources`] builds them).
     /// The `metrics` sources are scraped once now, so the first run already
     /// has a window to judge (the traffic while it ran).
-    pub async fn with_sources(self, sources: HashMap<String, Sources>) -> AlertRunner {
-        let mut sources = sources;
-        for s in sources.values_mut() {
+    pub async fn with_sources(mut self, sources: HashMap<String, Sources>) -> AlertRunner {
+        for (env, mut s) in sources {
             let _ = tokio::time::timeout(TRAFFIC_READ_BOUND, s.prime(SourceKind::Metrics)).await;
+            self.sources.insert(env, tokio::sync::Mutex::new(s));
         }
-        *self.sources.lock().await = sources;
         self
     }
 
@@ -596,9 +596,12 @@ impl AlertRunner {
     /// `now` and stores what changed. Returns the changes stored.
     pub async fn after_run(&self, outcome: &Outcome, now: DateTime<Utc>) -> Vec<Change> {
         let readings = {
-            let mut sources = self.sources.lock().await;
-            match sources.get_mut(&outcome.environment) {
-                Some(s) => match tokio::time::timeout(TRAFFIC_READ_BOUND, s.tick()).await {
+            match self.sources.get(&outcome.environment) {
+                Some(s) => match tokio::time::timeout(TRAFFIC_READ_BOUND, async {
+                    s.lock().await.tick().await
+                })
+                .await
+                {
                     Ok(e) => e,
                     Err(_) => {
                         tracing::warn!(
