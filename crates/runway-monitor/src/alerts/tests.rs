@@ -478,3 +478,76 @@ fn a_traffic_rule_fires_on_failed_readings_and_an_inconclusive_one_changes_nothi
         vec![NotifyEvent::Resolved, NotifyEvent::Resolved]
     );
 }
+
+#[test]
+fn traffic_sources_read_only_the_named_conditions_with_their_settings_resolved() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = |prom_url: &str| {
+        format!(
+            r#"[environments.prod]
+url = "http://127.0.0.1:9/mcp"
+[environments.prod.monitor]
+interval = "30s"
+
+[environments.prod.analysis.prometheus]
+url = "{prom_url}"
+token_file = "prom-token"
+
+[[environments.prod.analysis.conditions]]
+name = "errors"
+query = "sum(x)"
+max = 0.05
+
+[[environments.prod.analysis.conditions]]
+name = "unused"
+query = "sum(y)"
+max = 1
+
+[[alerts]]
+name = "errors"
+environment = "prod"
+source = "prometheus"
+condition = "errors"
+"#
+        )
+    };
+    let path = dir.path().join("runway.toml");
+    let rules_of = |loaded: &runway_config::Loaded| -> Vec<Rule> {
+        loaded
+            .config
+            .alerts
+            .iter()
+            .map(|a| {
+                Rule::from_config_with(a, &[], loaded.config.environments["prod"].analysis.as_ref())
+            })
+            .collect()
+    };
+    std::fs::write(&path, text("http://127.0.0.1:9090")).unwrap();
+    let loaded = runway_config::Config::load(&path).unwrap();
+    let rules = rules_of(&loaded);
+    assert!(
+        matches!(&rules[0].when, When::Traffic { describe, .. } if describe == "sum(x): at most 0.05"),
+        "{:?}",
+        rules[0].when
+    );
+    // The token file is relative to runway.toml, and read at start.
+    let e = traffic_sources(&loaded, &rules, &BTreeMap::new()).unwrap_err();
+    assert!(e.contains("token_file") && e.contains("`prod`"), "{e}");
+    std::fs::write(dir.path().join("prom-token"), "t0k\n").unwrap();
+    let s = traffic_sources(&loaded, &rules, &BTreeMap::new()).unwrap();
+    let names: Vec<&str> = s["prod"]
+        .conditions
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(names, vec!["errors"], "only the conditions a rule names");
+    // An unset variable in the URL names the setting.
+    std::fs::write(&path, text("${RUNWAY_TEST_UNSET_PROM_URL_3f1}")).unwrap();
+    let loaded = runway_config::Config::load(&path).unwrap();
+    let e = traffic_sources(&loaded, &rules_of(&loaded), &BTreeMap::new()).unwrap_err();
+    assert!(
+        e.contains("`environments.prod.analysis.prometheus.url`")
+            && e.contains("RUNWAY_TEST_UNSET_PROM_URL_3f1"),
+        "{e}"
+    );
+}
