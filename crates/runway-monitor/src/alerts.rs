@@ -208,6 +208,19 @@ impl History {
         }
     }
 
+    /// Replaces `environment`'s runs (oldest first) with `runs`.
+    pub fn replace(&mut self, environment: &str, runs: Vec<Outcome>) {
+        self.runs.remove(environment);
+        for o in runs {
+            self.push(o);
+        }
+    }
+
+    /// How far back `environment`'s longest window reaches.
+    pub fn reach(&self, environment: &str) -> Option<Duration> {
+        self.keep.get(environment).copied()
+    }
+
     pub fn runs(&self, environment: &str) -> &[Outcome] {
         self.runs.get(environment).map(Vec::as_slice).unwrap_or(&[])
     }
@@ -316,6 +329,27 @@ impl AlertEngine {
         let mut v: Vec<&AlertRecord> = self.open.values().collect();
         v.sort_by_key(|a| (a.started_at, a.id));
         v
+    }
+
+    /// Starts `environment` over from the ledger: its stored runs and the
+    /// open instances of its rules. With a shared schedule another worker
+    /// may have run it, and moved its alerts, since this one last did.
+    pub fn resync(&mut self, environment: &str, runs: Vec<Outcome>, open: Vec<AlertRecord>) {
+        self.history.replace(environment, runs);
+        let fps: Vec<String> = self
+            .rules
+            .iter()
+            .filter(|r| r.environment == environment)
+            .map(Rule::fingerprint)
+            .collect();
+        for fp in &fps {
+            self.open.remove(fp);
+        }
+        for a in open {
+            if a.is_open() && fps.contains(&a.fingerprint) {
+                self.open.insert(a.fingerprint.clone(), a);
+            }
+        }
     }
 
     /// Adds a finished run to its environment's history.
@@ -486,6 +520,8 @@ pub struct AlertRunner {
     engine: tokio::sync::Mutex<AlertEngine>,
     ledger: Arc<dyn Ledger>,
     wake: Option<Arc<tokio::sync::Notify>>,
+    /// Other workers share the schedule: start each evaluation from the ledger.
+    shared: bool,
     /// Each environment's traffic conditions, read after each of its runs
     /// (one lock each: environments read theirs side by side).
     sources: HashMap<String, tokio::sync::Mutex<Sources>>,
@@ -523,8 +559,18 @@ impl AlertRunner {
             engine: tokio::sync::Mutex::new(engine),
             ledger,
             wake: None,
+            shared: false,
             sources: HashMap::new(),
         })
+    }
+
+    /// Several workers share the schedule ([`crate::shared`]): before each
+    /// evaluation the environment's runs and open instances are read back
+    /// from the ledger, so whichever worker ran the check judges the same
+    /// window and moves the same instance.
+    pub fn shared(mut self) -> AlertRunner {
+        self.shared = true;
+        self
     }
 
     /// Wakes the outbox whenever a change queued a notification.
@@ -570,6 +616,9 @@ impl AlertRunner {
             }
         };
         let mut engine = self.engine.lock().await;
+        if self.shared {
+            self.resync(&mut engine, outcome, now).await;
+        }
         engine.observe(outcome);
         engine.observe_readings(&outcome.environment, readings);
         let changes = engine.evaluate(&outcome.environment, now);
@@ -606,6 +655,31 @@ impl AlertRunner {
             w.notify_one();
         }
         stored
+    }
+
+    async fn resync(&self, engine: &mut AlertEngine, outcome: &Outcome, now: DateTime<Utc>) {
+        let env = &outcome.environment;
+        let Some(reach) = engine.history.reach(env) else {
+            return;
+        };
+        let since = now - chrono::Duration::from_std(reach).unwrap_or(chrono::Duration::MAX);
+        let (runs, open) = match (
+            self.ledger.monitor_results(env, since).await,
+            self.ledger.open_alerts().await,
+        ) {
+            (Ok(r), Ok(o)) => (r, o),
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::warn!(environment = %env, "cannot read the shared alert state; judging from this worker's: {e}");
+                return;
+            }
+        };
+        // The run just stored is observed whole (with what the ledger does not keep).
+        let runs = runs
+            .iter()
+            .filter(|r| r.at != outcome.at)
+            .map(Outcome::from_stored)
+            .collect();
+        engine.resync(env, runs, open);
     }
 
     /// The open instances as this process sees them.

@@ -11,10 +11,10 @@ use std::{collections::BTreeMap, sync::Arc};
 use anyhow::Context as _;
 use async_trait::async_trait;
 use runway_core::Exit;
-use runway_ledger::{Ledger, MonitorResult};
+use runway_ledger::Ledger;
 use runway_monitor::{
-    AlertRunner, Clock, EngineProber, Job, Notifier, Outbox, Outcome, Rule, Scheduler, Sink,
-    TokioClock,
+    AlertRunner, Clock, EngineProber, Job, Notifier, Outbox, Outcome, Rule, Scheduler,
+    SharedOptions, Sink, TokioClock,
     alerts::{Change, Transition},
 };
 use runway_verify::{Context, Suite};
@@ -51,6 +51,19 @@ pub struct Args {
     /// bare port for 127.0.0.1; default: `[web] listen`, else nothing is served).
     #[arg(long, value_name = "ADDR", conflicts_with = "once")]
     pub listen: Option<String>,
+
+    /// `shared`: claim each due check through the ledger, so several
+    /// workers on one ledger run every check exactly once per interval and
+    /// take over a dead worker's checks when its leases lapse; `local`: this
+    /// process keeps its own schedule. Default: `shared` on a PostgreSQL
+    /// ledger, `local` on SQLite.
+    #[arg(long, value_name = "MODE", value_parser = ["local", "shared"])]
+    pub schedule: Option<String>,
+
+    /// This worker's name in the shared schedule (stored with each run it
+    /// makes; default `HOST:PID`).
+    #[arg(long, value_name = "NAME")]
+    pub worker: Option<String>,
 
     #[command(flatten)]
     pub ledger: super::ledger::LedgerOpt,
@@ -178,7 +191,8 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
         _ => None,
     };
     // Opened before any run, so a bad ledger URL costs nothing.
-    let mut ledger = super::ledger::open_ledger(ctx, &args.ledger).await?;
+    // Runs finish many at a time: enough connections that storing them does not queue.
+    let mut ledger = super::ledger::open_ledger_with(ctx, &args.ledger, 8).await?;
     let mut redactor = runway_core::Redactor::new();
     for c in contexts.values() {
         if let Some(t) = &c.token {
@@ -207,6 +221,11 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
         notifications = pruned.notifications,
         "alert retention"
     );
+    let shared = match args.schedule.as_deref() {
+        Some("shared") => true,
+        Some(_) => false,
+        None => ledger.url().backend() == "postgres",
+    };
     let clock: Arc<dyn Clock> = Arc::new(TokioClock::new());
     let outbox = Arc::new(Outbox::new(ledger.clone(), notifiers));
     let alerts = if rules.is_empty() {
@@ -221,13 +240,12 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
         }
         let sources = runway_monitor::alerts::traffic_sources(&loaded, &rules, &versions)
             .map_err(|e| usage(format!("{e} (in `{}`)", loaded.path.display())))?;
-        Some(Arc::new(
-            AlertRunner::start(rules, ledger.clone(), clock.now())
-                .await?
-                .with_waker(outbox.waker())
-                .with_sources(sources)
-                .await,
-        ))
+        let runner = AlertRunner::start(rules, ledger.clone(), clock.now())
+            .await?
+            .with_waker(outbox.waker())
+            .with_sources(sources)
+            .await;
+        Some(Arc::new(if shared { runner.shared() } else { runner }))
     };
     // `--once` runs what is due: no stored run within its interval.
     let mut due = BTreeMap::new();
@@ -277,6 +295,24 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
         sink,
         clock.clone(),
     );
+    let worker = args.worker.clone().unwrap_or_else(default_worker);
+    if args.once && shared {
+        // Whatever is due in the shared schedule, claimed like any worker does.
+        let opts = SharedOptions::for_jobs(worker, scheduler.jobs());
+        let outcomes = scheduler.run_shared_once(ledger.clone(), opts).await?;
+        let flushed = outbox.flush(clock.as_ref()).await;
+        if flushed.waiting > 0 {
+            tracing::warn!(
+                waiting = flushed.waiting,
+                "some notifications could not be delivered; they stay queued for the next run"
+            );
+        }
+        return Ok(if outcomes.iter().all(|o| o.ok) {
+            Exit::Success
+        } else {
+            Exit::Failed
+        });
+    }
     if args.once {
         let outcomes = scheduler
             .run_once(|j| due.get(&j.environment).copied().unwrap_or(true))
@@ -349,7 +385,19 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
     if let Some(web) = &web {
         web.set_ready();
     }
-    let stats = scheduler.run(shutdown_signal()).await;
+    let stats = if shared {
+        let opts = SharedOptions::for_jobs(worker.clone(), scheduler.jobs());
+        eprintln!(
+            "runway monitor: worker `{worker}` shares the schedule in {} (lease {})",
+            ledger.url(),
+            humantime::format_duration(opts.lease)
+        );
+        scheduler
+            .run_shared(ledger.clone(), opts, shutdown_signal())
+            .await?
+    } else {
+        scheduler.run(shutdown_signal()).await
+    };
     pruner.abort();
     if let Some((stop, task)) = server {
         let _ = stop.send(());
@@ -368,12 +416,25 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
         recorded = stats.recorded,
         drained = stats.drained,
         overlapped = stats.overlapped,
+        taken_over = stats.taken_over,
+        lost = stats.lost,
         skipped = stats.skipped,
         late = stats.late,
         max_late_ms = stats.max_late_ms,
         "monitor stopped"
     );
     Ok(Exit::Success)
+}
+
+/// `HOST:PID`: unique among live workers, readable in the ledger.
+fn default_worker() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "localhost".to_owned());
+    format!("{host}:{}", std::process::id())
 }
 
 fn names(v: &[&String]) -> String {
@@ -484,19 +545,17 @@ impl Printer {
 #[async_trait]
 impl Sink for Printer {
     async fn record(&self, outcome: &Outcome) {
-        let stored = MonitorResult {
-            environment: outcome.environment.clone(),
-            at: outcome.at,
-            ok: outcome.ok,
-            status: outcome.status.as_str().to_owned(),
-            reason: outcome.reason.map(|r| r.as_str().to_owned()),
-            check_id: outcome.failed_check.clone(),
-            message: outcome.message.clone(),
-            latency_ms: outcome.latency_ms,
-        };
-        if let Err(e) = self.ledger.record_monitor_result(&stored).await {
+        if let Err(e) = self
+            .ledger
+            .record_monitor_result(&outcome.to_stored())
+            .await
+        {
             tracing::error!("could not record a monitor run: {e}");
         }
+        self.record_stored(outcome).await;
+    }
+
+    async fn record_stored(&self, outcome: &Outcome) {
         if let Some(m) = &self.metrics {
             m.observe(outcome);
         }
