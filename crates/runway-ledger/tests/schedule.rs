@@ -119,6 +119,7 @@ async fn a_due_slot_goes_to_one_worker_and_completing_it_stores_the_run_and_move
         .unwrap()
         .unwrap();
     assert!(wake > Duration::from_secs(50), "{wake:?}");
+    l.close().await;
 }
 
 async fn a_lapsed_lease_is_taken_over_and_the_late_completion_stores_nothing(f: &Fresh) {
@@ -169,6 +170,7 @@ async fn a_lapsed_lease_is_taken_over_and_the_late_completion_stores_nothing(f: 
     let state = l.schedule_state().await.unwrap();
     assert_eq!(state[0].takeovers, 1);
     assert_eq!(state[0].runs, 1);
+    l.close().await;
 }
 
 async fn concurrent_claimers_split_the_due_jobs_without_overlap(f: &Fresh) {
@@ -216,6 +218,7 @@ async fn concurrent_claimers_split_the_due_jobs_without_overlap(f: &Fresh) {
     // Completing all of them stores 300 runs, one per job.
     let state = l.schedule_state().await.unwrap();
     assert!(state.iter().all(|r| r.owner.is_some()));
+    l.close().await;
 }
 
 async fn a_released_slot_can_be_claimed_again_and_intervals_follow_the_config(f: &Fresh) {
@@ -253,4 +256,5 @@ async fn a_released_slot_can_be_claimed_again_and_intervals_follow_the_config(f:
             .len(),
         1
     );
+    l.close().await;
 }

@@ -186,14 +186,15 @@ async fn a_wrong_error_code_over_stdio_is_named() {
 }
 
 /// A secret the server echoes where the report cuts an excerpt (a tool's
-/// text at 256 bytes, the text of a tool error at 200, a stdout line at 200)
-/// is removed before the cut: no piece of it of 8 characters or more reaches
-/// the report.
+/// text at 256 bytes, the text of a tool error at 200, a stdout line at 200,
+/// the call's result in the evidence at 512) is removed before the cut: no
+/// piece of it of 8 characters or more reaches the report.
 #[tokio::test]
 async fn a_secret_straddling_an_excerpt_cut_leaves_no_fragment_in_the_report() {
     let secret = format!("rw-leak-{}", "0123456789abcdef".repeat(5));
-    // Starts 10 bytes before the 200-byte cut and runs past the 256-byte one.
-    let text = format!("{}{secret} and the rest", "x".repeat(190));
+    // Five copies back to back from byte 190 to 630: every cut in between
+    // (200 and 256 in the text, 512 in the result's JSON) falls inside one.
+    let text = format!("{}{} and the rest", "x".repeat(190), secret.repeat(5));
     for tool_error in [false, true] {
         let mut flags = vec!["--say", text.as_str()];
         if tool_error {
@@ -247,5 +248,33 @@ async fn a_secret_straddling_an_excerpt_cut_leaves_no_fragment_in_the_report() {
                 );
             }
         }
+    }
+}
+
+/// A server that dies at start-up is named with its last stderr lines, each
+/// cut to 512 bytes: a secret across that cut is redacted whole first.
+#[tokio::test]
+async fn a_secret_straddling_the_stderr_cut_leaves_no_fragment_in_the_report() {
+    let secret = format!("rw-err-{}", "fedcba9876543210".repeat(5));
+    let line = format!("{}{} and the rest", "x".repeat(500), secret.repeat(3));
+    let mut c = ctx(&["--stderr", &line, "--exit-at-start", "3"], Suite::Smoke);
+    c.redactor.add(&runway_core::Secret::new(secret.clone()));
+    let report = runway_verify::engine::run(&c).await;
+    let h = report
+        .checks
+        .iter()
+        .find(|r| r.id == "mcp.handshake")
+        .unwrap();
+    assert_eq!(h.status, Status::Fail, "{}", h.message);
+    let out = runway_verify::report::render(
+        &report,
+        runway_verify::report::Format::Json,
+        false,
+        &c.redactor,
+    );
+    assert!(out.contains("xxxxxxxx[redacted]"), "{out}");
+    for start in 0..=secret.len() - 8 {
+        let piece = &secret[start..start + 8];
+        assert!(!out.contains(piece), "`{piece}` is in the report:\n{out}");
     }
 }

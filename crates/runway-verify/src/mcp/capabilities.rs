@@ -155,3 +155,25 @@ async fn first_resource(c: &mut Connected) -> Option<String> {
         .as_str()
         .map(str::to_owned)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unexpected_result_is_quoted_without_a_secret_cut_in_half() {
+        let secret = "rw-cap-0123456789abcdef0123456789abcdef";
+        let mut redactor = Redactor::new();
+        redactor.add(&runway_core::Secret::new(secret));
+        // `{"note":"` is 9 bytes: the secret starts 10 bytes before the 160-byte cut.
+        let v = json!({"note": format!("{}{secret}", "x".repeat(141))});
+        let reply = RpcReply {
+            outcome: Ok(v),
+            evidence: runway_core::Evidence::default(),
+            elapsed: std::time::Duration::from_millis(1),
+        };
+        let r = judge(&redactor, "mcp.logging.set_level", "`x`", reply, |_| false);
+        assert!(r.message.contains("xxxxxxxx"), "{}", r.message);
+        assert!(!r.message.contains("rw-cap"), "{}", r.message);
+    }
+}

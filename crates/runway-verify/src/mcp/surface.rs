@@ -383,6 +383,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_quoted_annotation_leaves_no_head_of_a_secret() {
+        let secret = "rw-ann-0123456789abcdef";
+        let mut r = Redactor::new();
+        r.add(&runway_core::Secret::new(secret));
+        // `"` then 30 bytes: the secret straddles the 40-byte cut.
+        let tools = vec![
+            json!({"name": "a", "annotations": {"title": [format!("{}{secret}", "x".repeat(30))]}}),
+        ];
+        let (_, bad) = annotation_problems(&r, &tools);
+        assert_eq!(bad.len(), 1, "{bad:?}");
+        assert!(bad[0].contains("xxxxxxxx"), "{bad:?}");
+        assert!(!bad[0].contains("rw-ann"), "{bad:?}");
+    }
+
+    #[test]
     fn annotations_are_type_checked_and_null_or_unknown_keys_pass() {
         let tools = vec![
             json!({"name": "a", "annotations": {"readOnlyHint": "yes", "title": 3, "custom": "x"}}),
