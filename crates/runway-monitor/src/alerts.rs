@@ -352,6 +352,65 @@ impl AlertEngine {
         }
     }
 
+    /// Takes the open instances of every rule as the ledger holds them.
+    pub fn replace_open(&mut self, open: Vec<AlertRecord>) {
+        let fps: Vec<String> = self.rules.iter().map(Rule::fingerprint).collect();
+        self.open.retain(|fp, _| !fps.contains(fp));
+        for a in open {
+            if a.is_open() && fps.contains(&a.fingerprint) {
+                self.open.insert(a.fingerprint.clone(), a);
+            }
+        }
+    }
+
+    /// The announcements and reminders due at `now` on the firing
+    /// instances, between evaluations: nothing is judged, no counter moves.
+    pub fn tick(&mut self, now: DateTime<Utc>) -> Vec<Change> {
+        let mut out = Vec::new();
+        for rule in &self.rules {
+            let fp = rule.fingerprint();
+            let Some(a) = self.open.get_mut(&fp) else {
+                continue;
+            };
+            if a.state != AlertState::Firing {
+                continue;
+            }
+            let silenced = a.silenced_until.is_some_and(|t| t > now);
+            let muted = silenced || rule.muted_at(now);
+            let (transition, event) = match (muted, a.notified_at) {
+                (true, _) => continue,
+                (false, None) => {
+                    a.notified_at = Some(now);
+                    (Transition::Announced, NotifyEvent::Firing)
+                }
+                (false, Some(last)) => {
+                    let Some(slot) = rule
+                        .reminder
+                        .and_then(|every| reminder_slot(last, every, now))
+                    else {
+                        continue;
+                    };
+                    a.notified_at = Some(slot);
+                    (Transition::Reminded, NotifyEvent::Reminder)
+                }
+            };
+            a.muted = false;
+            let a = a.clone();
+            let at = a.notified_at.unwrap_or(now);
+            let notify = rule
+                .notify
+                .iter()
+                .map(|n| notification(rule, &a, n, event, at))
+                .collect();
+            out.push(Change {
+                transition,
+                alert: a,
+                notify,
+            });
+        }
+        out
+    }
+
     /// Adds a finished run to its environment's history.
     pub fn observe(&mut self, outcome: &Outcome) {
         self.history.push(outcome.clone());
@@ -478,12 +537,13 @@ impl AlertEngine {
                     a.notified_at = Some(now);
                 }
                 Some(last) => {
-                    if let Some(every) = rule.reminder
-                        && now - last >= chrono::Duration::from_std(every).unwrap_or_default()
+                    if let Some(slot) = rule
+                        .reminder
+                        .and_then(|every| reminder_slot(last, every, now))
                     {
                         transition = Transition::Reminded;
                         events.push(NotifyEvent::Reminder);
-                        a.notified_at = Some(now);
+                        a.notified_at = Some(slot);
                     }
                 }
             },
@@ -622,6 +682,34 @@ impl AlertRunner {
         engine.observe(outcome);
         engine.observe_readings(&outcome.environment, readings);
         let changes = engine.evaluate(&outcome.environment, now);
+        self.store(&mut engine, changes).await
+    }
+
+    /// Between runs: announces a firing alert whose mute or silence ended
+    /// and sends the reminders that fell due, without judging anything
+    /// again (thresholds count runs, not ticks). The binary calls it every
+    /// [`TICK_EVERY`], and `--once` after its runs. With a shared schedule
+    /// the open instances are read back from the ledger first; two workers
+    /// that both find a reminder due queue it once (its key is its slot).
+    pub async fn tick(&self, now: DateTime<Utc>) -> Vec<Change> {
+        let mut engine = self.engine.lock().await;
+        if self.shared {
+            match self.ledger.open_alerts().await {
+                Ok(open) => engine.replace_open(open),
+                Err(e) => {
+                    tracing::warn!(
+                        "cannot read the shared alert state; ticking from this worker's: {e}"
+                    );
+                }
+            }
+        }
+        let changes = engine.tick(now);
+        self.store(&mut engine, changes).await
+    }
+
+    /// Stores each change with its notifications (one transaction each) and
+    /// wakes the outbox when one queued something.
+    async fn store(&self, engine: &mut AlertEngine, changes: Vec<Change>) -> Vec<Change> {
         let mut stored = Vec::new();
         let mut queued = false;
         for mut c in changes {
@@ -768,6 +856,26 @@ pub fn traffic_sources(
     Ok(out)
 }
 
+/// How often the running monitor calls [`AlertRunner::tick`].
+pub const TICK_EVERY: Duration = Duration::from_secs(15);
+
+/// The reminder due at `now` after one sent at `last`: the latest whole
+/// `every` since `last`, so reminders keep their cadence and two workers
+/// that see the same `last` pick the same one. `None` before the first is due.
+fn reminder_slot(
+    last: DateTime<Utc>,
+    every: Duration,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let every = chrono::Duration::from_std(every).ok()?;
+    let every_us = every.num_microseconds()?.max(1);
+    let since = (now - last).num_microseconds()?;
+    if since < every_us {
+        return None;
+    }
+    Some(last + chrono::Duration::microseconds(since / every_us * every_us))
+}
+
 fn notification(
     rule: &Rule,
     a: &AlertRecord,
@@ -776,7 +884,8 @@ fn notification(
     now: DateTime<Utc>,
 ) -> NewNotification {
     let seq = match event {
-        NotifyEvent::Reminder => now.timestamp_micros(),
+        // A reminder is keyed by its slot: two workers queue the same one once.
+        NotifyEvent::Reminder => a.notified_at.unwrap_or(now).timestamp_micros(),
         _ => 0,
     };
     NewNotification {

@@ -337,3 +337,51 @@ async fn alert_state_follows_the_ledger_when_workers_take_turns() {
     b.close().await;
     db.drop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_workers_ticking_queue_a_due_reminder_once() {
+    let Some(db) = pg("two_workers_ticking_queue_a_due_reminder_once").await else {
+        return;
+    };
+    let hook = notifier(9);
+    let a = open(&db.url, &hook).await;
+    let b = open(&db.url, &hook).await;
+    let remind = Rule {
+        reminder: Some(Duration::from_secs(600)),
+        ..rule()
+    };
+    let ra = AlertRunner::start(vec![remind.clone()], a.clone(), Utc::now())
+        .await
+        .unwrap()
+        .shared();
+    let rb = AlertRunner::start(vec![remind], b.clone(), Utc::now())
+        .await
+        .unwrap()
+        .shared();
+    let down = run(false);
+    let t0 = down.at;
+    a.record_monitor_result(&down.to_stored()).await.unwrap();
+    assert_eq!(ra.after_run(&down, t0).await.len(), 1);
+    // Nothing due yet.
+    assert!(rb.tick(t0 + chrono::Duration::minutes(5)).await.is_empty());
+    // Both workers tick after the reminder fell due, at different moments.
+    let x = ra.tick(t0 + chrono::Duration::minutes(11)).await;
+    let y = rb.tick(t0 + chrono::Duration::minutes(12)).await;
+    assert_eq!(
+        x.len() + y.len(),
+        1,
+        "one reminder for the period: {x:?} {y:?}"
+    );
+    let open = a.open_alerts().await.unwrap();
+    let events: Vec<String> = a
+        .notifications_of(open[0].id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|n| n.event.as_str().to_owned())
+        .collect();
+    assert_eq!(events, ["firing", "reminder"]);
+    a.close().await;
+    b.close().await;
+    db.drop().await.unwrap();
+}

@@ -551,3 +551,108 @@ condition = "errors"
         "{e}"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn ticks_send_reminders_on_their_cadence_between_runs_without_judging() {
+    let mut r = rule("down");
+    r.reminder = Some(Duration::from_secs(30 * 60));
+    r.notify = vec!["oncall".into()];
+    // Runs every 2 hours: the reminders come from the ticks between them.
+    let mut d = Drive::new(vec![r], monday());
+    let fired = d.step(MIN, false).await.unwrap();
+    assert_eq!(fired.transition, Transition::Fired);
+    let fired_at = d.clock.now();
+    let mut sent = Vec::new();
+    for _ in 0..(100 / 5) {
+        tokio::time::sleep(5 * MIN).await;
+        for c in d.engine.tick(d.clock.now()) {
+            assert_eq!(c.transition, Transition::Reminded);
+            assert_eq!(
+                (c.alert.hits, c.alert.clears),
+                (1, 0),
+                "ticks judge nothing"
+            );
+            for n in &c.notify {
+                sent.push((n.event, n.dedup_key.clone(), c.alert.notified_at.unwrap()));
+            }
+        }
+    }
+    // 100 minutes after firing: reminders at 30, 60 and 90, on the cadence
+    // (each at the tick after it fell due, recorded at its slot).
+    let slots: Vec<i64> = sent
+        .iter()
+        .map(|s| (s.2 - fired_at).num_minutes())
+        .collect();
+    assert_eq!(slots, vec![30, 60, 90]);
+    assert!(sent.iter().all(|s| s.0 == NotifyEvent::Reminder));
+    // The key is the slot: a second worker ticking at another moment of the
+    // same period queues the same key (a no-op in the outbox).
+    let a = d.engine.open_alerts()[0].clone();
+    let mut other = AlertEngine::new(d.engine.rules().to_vec());
+    let mut before = a.clone();
+    before.notified_at = Some(fired_at + chrono::Duration::minutes(60));
+    other.adopt(before);
+    let late = other.tick(fired_at + chrono::Duration::minutes(97));
+    assert_eq!(late.len(), 1);
+    assert_eq!(late[0].notify[0].dedup_key, sent[2].1);
+    // Nothing more is due until the next slot.
+    assert!(d.engine.tick(d.clock.now()).is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_tick_announces_a_firing_alert_when_its_mute_ends() {
+    let mut r = rule("down");
+    r.mute = vec![saturday_mute()];
+    // Saturday 23:40 in Berlin (22:40 UTC): fires muted.
+    let start = Utc.with_ymd_and_hms(2026, 11, 28, 22, 40, 0).unwrap();
+    let mut d = Drive::new(vec![r], start);
+    let c = d.step(MIN, false).await.unwrap();
+    assert_eq!(c.alert.state, AlertState::Firing);
+    assert!(c.notify.is_empty());
+    // Still Saturday: a tick sends nothing.
+    tokio::time::sleep(10 * MIN).await;
+    assert!(d.engine.tick(d.clock.now()).is_empty());
+    // Past midnight in Berlin, with no run since: the tick announces it.
+    tokio::time::sleep(15 * MIN).await;
+    let t = d.engine.tick(d.clock.now());
+    assert_eq!(t.len(), 1, "{t:?}");
+    assert_eq!(t[0].transition, Transition::Announced);
+    assert!(!t[0].alert.muted);
+    assert_eq!(
+        events(&t[0]),
+        vec![
+            ("oncall".to_owned(), NotifyEvent::Firing),
+            ("slack".to_owned(), NotifyEvent::Firing)
+        ]
+    );
+    // Once.
+    tokio::time::sleep(MIN).await;
+    assert!(d.engine.tick(d.clock.now()).is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_tick_leaves_pending_and_muted_alerts_alone() {
+    let mut r = rule("down");
+    r.failure_threshold = 3;
+    let mut d = Drive::new(vec![r], monday());
+    let c = d.step(MIN, false).await.unwrap();
+    assert_eq!(c.alert.state, AlertState::Pending);
+    for _ in 0..10 {
+        tokio::time::sleep(MIN).await;
+        assert!(d.engine.tick(d.clock.now()).is_empty());
+    }
+    assert_eq!(
+        d.engine.open_alerts()[0].hits,
+        1,
+        "ticks are not evaluations"
+    );
+    // The next two runs fire it, as if no tick had happened.
+    assert_eq!(
+        d.step(MIN, false).await.unwrap().alert.state,
+        AlertState::Pending
+    );
+    assert_eq!(
+        d.step(MIN, false).await.unwrap().transition,
+        Transition::Fired
+    );
+}

@@ -289,6 +289,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
         clock: clock.clone(),
         metrics: web.as_ref().map(|w| w.metrics.clone()),
     });
+    let ticking = sink.clone();
     let scheduler = Scheduler::new(
         jobs,
         Arc::new(EngineProber::new(contexts)),
@@ -300,6 +301,8 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
         // Whatever is due in the shared schedule, claimed like any worker does.
         let opts = SharedOptions::for_jobs(worker, scheduler.jobs());
         let outcomes = scheduler.run_shared_once(ledger.clone(), opts).await?;
+        // Reminders and announcements due between runs (cron's `--once` too).
+        ticking.tick().await;
         let flushed = outbox.flush(clock.as_ref()).await;
         if flushed.waiting > 0 {
             tracing::warn!(
@@ -318,6 +321,8 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
             .run_once(|j| due.get(&j.environment).copied().unwrap_or(true))
             .await;
         // What this round queued, and whatever earlier rounds could not deliver.
+        // Reminders and announcements due between runs (cron's `--once` too).
+        ticking.tick().await;
         let flushed = outbox.flush(clock.as_ref()).await;
         if flushed.waiting > 0 {
             tracing::warn!(
@@ -331,6 +336,16 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
             Exit::Failed
         });
     }
+    // Between runs: reminders and the announcements of mutes that ended.
+    let ticker = {
+        let ticking = ticking.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(runway_monitor::alerts::TICK_EVERY).await;
+                ticking.tick().await;
+            }
+        })
+    };
     let pruner = {
         let ledger = ledger.clone();
         tokio::spawn(async move {
@@ -399,6 +414,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
         scheduler.run(shutdown_signal()).await
     };
     pruner.abort();
+    ticker.abort();
     if let Some((stop, task)) = server {
         let _ = stop.send(());
         // Requests under way get a moment; the server never holds the exit up for long.
@@ -501,6 +517,18 @@ impl Printer {
                 p = o.summary.passed,
                 w = o.summary.warned
             ),
+        }
+    }
+
+    /// Sends what fell due between runs and prints it.
+    async fn tick(&self) {
+        let Some(alerts) = &self.alerts else {
+            return;
+        };
+        for c in alerts.tick(self.clock.now()).await {
+            if let Some(line) = self.alert_line(&c) {
+                let _ = outln!("{line}");
+            }
         }
     }
 
