@@ -368,7 +368,15 @@ pub struct AlertConfig {
     pub name: String,
     /// The environment it watches (must have a `monitor` table).
     pub environment: toml::Spanned<String>,
-    pub when: Condition,
+    /// What the rule judges: `probe` (default: the monitor's own runs,
+    /// judged by `when`), or `metrics`/`prometheus` (the environment's
+    /// `[[analysis.conditions]]` entry named by `condition`, read at each run).
+    pub source: Option<toml::Spanned<AlertSource>>,
+    /// `probe` rules: the condition over the runs in the window.
+    pub when: Option<toml::Spanned<Condition>>,
+    /// `metrics`/`prometheus` rules: the name of an
+    /// `[[environments.<env>.analysis.conditions]]` entry of that source.
+    pub condition: Option<toml::Spanned<String>>,
     /// How far back the condition looks (default `10m`).
     pub window: Option<DurationValue>,
     /// `critical` | `warning` | `info` (default `warning`).
@@ -392,7 +400,44 @@ pub struct AlertConfig {
 
 pub const DEFAULT_WINDOW: Duration = Duration::from_secs(10 * 60);
 
+/// Where an `[[alerts]]` rule reads what it judges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertSource {
+    /// The monitor's own runs (`when`).
+    Probe,
+    /// The server's own `/metrics`, scraped at each run (`condition`).
+    Metrics,
+    /// A Prometheus query at each run (`condition`).
+    Prometheus,
+}
+
+impl AlertSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertSource::Probe => "probe",
+            AlertSource::Metrics => "metrics",
+            AlertSource::Prometheus => "prometheus",
+        }
+    }
+
+    /// The analysis source a `metrics`/`prometheus` rule reads.
+    pub fn traffic(self) -> Option<crate::sources::SourceKind> {
+        match self {
+            AlertSource::Probe => None,
+            AlertSource::Metrics => Some(crate::sources::SourceKind::Metrics),
+            AlertSource::Prometheus => Some(crate::sources::SourceKind::Prometheus),
+        }
+    }
+}
+
 impl AlertConfig {
+    pub fn source(&self) -> AlertSource {
+        self.source
+            .as_ref()
+            .map(|s| *s.get_ref())
+            .unwrap_or(AlertSource::Probe)
+    }
     pub fn window(&self) -> Duration {
         self.window.map(|d| d.get()).unwrap_or(DEFAULT_WINDOW)
     }
@@ -569,6 +614,7 @@ pub(crate) fn validate(
             }
             Some(_) => {}
         }
+        validate_what(a, config)?;
         for n in &a.notify {
             if !config.notifiers.contains_key(n.get_ref()) {
                 return Err((
@@ -582,6 +628,117 @@ pub(crate) fn validate(
                 ));
             }
         }
+    }
+    Ok(())
+}
+
+/// A rule's `source` with `when` or `condition`: the one its source takes,
+/// and a `condition` that names an analysis condition of that source.
+fn validate_what(
+    a: &AlertConfig,
+    config: &crate::Config,
+) -> Result<(), (Option<std::ops::Range<usize>>, String)> {
+    let source_span = a
+        .source
+        .as_ref()
+        .map(|s| s.span())
+        .unwrap_or_else(|| a.environment.span());
+    let Some(kind) = a.source().traffic() else {
+        if let Some(c) = &a.condition {
+            return Err((
+                Some(c.span()),
+                format!(
+                    "alert `{}` judges the probe's runs, which take `when`; `condition` names an analysis condition: add `source = \"metrics\"` or `source = \"prometheus\"`",
+                    a.name
+                ),
+            ));
+        }
+        if a.when.is_none() {
+            return Err((
+                Some(a.environment.span()),
+                format!(
+                    "alert `{}` has no `when`: write e.g. `when = \"error_rate > 0.05\"`, or `source = \"metrics\"` with a `condition`",
+                    a.name
+                ),
+            ));
+        }
+        return Ok(());
+    };
+    let src = kind.as_str();
+    if let Some(w) = &a.when {
+        return Err((
+            Some(w.span()),
+            format!(
+                "alert `{}` reads `{src}`: it judges the analysis condition named by `condition`, not a `when`",
+                a.name
+            ),
+        ));
+    }
+    if a.window.is_some() {
+        return Err((
+            Some(source_span),
+            format!(
+                "alert `{}` reads `{src}`: `window` is for probe rules; the condition's own `window` (in `[[analysis.conditions]]`) sets how far back it looks",
+                a.name
+            ),
+        ));
+    }
+    let env = a.environment.get_ref();
+    let conditions: Vec<&crate::sources::ConditionConfig> = config
+        .environments
+        .get(env)
+        .and_then(|e| e.analysis.as_ref())
+        .map(|an| an.conditions.iter().collect())
+        .unwrap_or_default();
+    let Some(name) = &a.condition else {
+        return Err((
+            Some(source_span),
+            format!(
+                "alert `{}` reads `{src}` but names no `condition`: set `condition` to one of the `[[environments.{env}.analysis.conditions]]` names ({})",
+                a.name,
+                list(
+                    conditions
+                        .iter()
+                        .filter(|c| c.source() == kind)
+                        .map(|c| &c.name)
+                )
+            ),
+        ));
+    };
+    let wanted = name.get_ref().trim();
+    let Some(c) = conditions.iter().find(|c| c.name.trim() == wanted) else {
+        return Err((
+            Some(name.span()),
+            format!(
+                "alert `{}` names condition `{wanted}`, which is not in `[[environments.{env}.analysis.conditions]]` (known `{src}` conditions: {})",
+                a.name,
+                list(
+                    conditions
+                        .iter()
+                        .filter(|c| c.source() == kind)
+                        .map(|c| &c.name)
+                )
+            ),
+        ));
+    };
+    if c.source() != kind {
+        return Err((
+            Some(source_span),
+            format!(
+                "alert `{}` reads `{src}`, but condition `{wanted}` reads `{}`: make them agree",
+                a.name,
+                c.source().as_str()
+            ),
+        ));
+    }
+    if c.max.is_none() && c.min.is_none() {
+        return Err((
+            Some(name.span()),
+            format!(
+                "condition `{wanted}` has only `baseline_factor`, which the monitor cannot judge (there is no previous version to compare with): give it `max` or `min` to use it in alert `{}`",
+                a.name
+            ),
+        ));
     }
     Ok(())
 }
@@ -659,11 +816,16 @@ url = "http://127.0.0.1:9093/hook"
         assert_eq!(m.timeout(), Duration::from_secs(300));
         assert_eq!(c.alerts.len(), 2);
         let a = &c.alerts[0];
-        assert_eq!(a.when.metric, Metric::ErrorRate);
-        assert_eq!(a.when.compare, Some((Op::Gt, 0.05)));
+        let when = a.when.as_ref().unwrap().get_ref();
+        assert_eq!(when.metric, Metric::ErrorRate);
+        assert_eq!(when.compare, Some((Op::Gt, 0.05)));
+        assert_eq!(a.source(), AlertSource::Probe);
         assert_eq!(a.level(), Level::Critical);
         assert_eq!(a.window(), Duration::from_secs(600));
-        assert_eq!(c.alerts[1].when.compare, Some((Op::Gt, 3000.0)));
+        assert_eq!(
+            c.alerts[1].when.as_ref().unwrap().get_ref().compare,
+            Some((Op::Gt, 3000.0))
+        );
         assert_eq!(c.notifiers["oncall"].kind, NotifierKind::Webhook);
     }
 
@@ -809,6 +971,114 @@ url = "http://127.0.0.1:9093/hook"
         assert!(e.contains("shorter than the interval"), "{e}");
         let e = parse(&GOOD.replace("http://127.0.0.1:9093/hook", "ftp://x")).unwrap_err();
         assert!(e.contains("not an http or https URL"), "{e}");
+    }
+
+    const TRAFFIC: &str = r#"
+[environments.production]
+url = "http://127.0.0.1:9/mcp"
+
+[environments.production.monitor]
+interval = "1m"
+
+[environments.production.analysis.prometheus]
+url = "http://127.0.0.1:9090"
+
+[[environments.production.analysis.conditions]]
+name = "auth-denied"
+numerator = 'dynamic_mcp_http_auth_denied_total'
+denominator = 'http_requests_total{path="/mcp"}'
+max = 0.10
+
+[[environments.production.analysis.conditions]]
+name = "error-rate"
+source = "prometheus"
+query = 'sum(rate(http_requests_total{code=~"5.."}[5m])) / sum(rate(http_requests_total[5m]))'
+max = 0.05
+
+[[environments.production.analysis.conditions]]
+name = "vs-previous"
+query = 'sum(rate(http_requests_total{code=~"5.."}[5m]))'
+baseline_factor = 1.5
+
+[[alerts]]
+name = "auth-denied"
+environment = "production"
+source = "metrics"
+condition = "auth-denied"
+level = "critical"
+failure_threshold = 2
+
+[[alerts]]
+name = "errors"
+environment = "production"
+source = "prometheus"
+condition = "error-rate"
+
+[[alerts]]
+name = "down"
+environment = "production"
+when = "down"
+"#;
+
+    #[test]
+    fn an_alert_names_an_analysis_condition_of_its_source() {
+        let c = parse(TRAFFIC).unwrap();
+        assert_eq!(c.alerts[0].source(), AlertSource::Metrics);
+        assert_eq!(
+            c.alerts[0].condition.as_ref().unwrap().get_ref(),
+            "auth-denied"
+        );
+        assert!(c.alerts[0].when.is_none());
+        assert_eq!(c.alerts[1].source(), AlertSource::Prometheus);
+        assert_eq!(c.alerts[2].source(), AlertSource::Probe);
+    }
+
+    #[test]
+    fn a_bad_source_alert_names_its_line_and_says_what_to_write() {
+        let line_of =
+            |text: &str, needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() + 1;
+        // An unknown condition: the line of `condition`, with the known names.
+        let text = TRAFFIC.replace("condition = \"auth-denied\"", "condition = \"auth-denid\"");
+        let e = parse(&text).unwrap_err();
+        let line = line_of(&text, "auth-denid");
+        assert!(e.starts_with(&format!("/p/runway.toml:{line}:")), "{e}");
+        assert!(e.contains("condition `auth-denid`, which is not in"), "{e}");
+        assert!(e.contains("`auth-denied`"), "{e}");
+        for (from, to, needle) in [
+            (
+                "source = \"prometheus\"\ncondition = \"error-rate\"",
+                "source = \"metrics\"\ncondition = \"error-rate\"",
+                "make them agree",
+            ),
+            (
+                "condition = \"error-rate\"",
+                "condition = \"vs-previous\"",
+                "only `baseline_factor`",
+            ),
+            (
+                "condition = \"error-rate\"",
+                "condition = \"error-rate\"\nwhen = \"down\"",
+                "not a `when`",
+            ),
+            (
+                "condition = \"error-rate\"",
+                "condition = \"error-rate\"\nwindow = \"5m\"",
+                "`window` is for probe rules",
+            ),
+            ("condition = \"error-rate\"\n", "\n", "names no `condition`"),
+            (
+                "when = \"down\"",
+                "condition = \"error-rate\"",
+                "add `source = \"metrics\"`",
+            ),
+            ("when = \"down\"", "", "has no `when`"),
+            ("source = \"metrics\"", "source = \"logs\"", "logs"),
+        ] {
+            assert!(TRAFFIC.contains(from), "{from}");
+            let e = parse(&TRAFFIC.replacen(from, to, 1)).unwrap_err();
+            assert!(e.contains(needle), "{from} -> {to}: {e}");
+            assert!(e.starts_with("/p/runway.toml:"), "{e}");
+        }
     }
 
     #[test]

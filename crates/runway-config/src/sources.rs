@@ -256,9 +256,19 @@ pub struct PrometheusSourceConfig {
     pub max_bytes: Option<std::num::NonZeroU64>,
     /// Failed queries in a row that end the watch as inconclusive (default 4).
     pub consecutive_error_limit: Option<NonZeroU32>,
+    /// Queries in flight at once (default 8); each keeps its own `timeout`.
+    pub concurrency: Option<NonZeroU32>,
+    /// Variable holding a bearer token sent as `Authorization: Bearer`.
+    pub token_env: Option<String>,
+    /// File holding that token (relative to `runway.toml`'s directory).
+    pub token_file: Option<String>,
 }
 
 impl PrometheusSourceConfig {
+    pub fn concurrency(&self) -> usize {
+        self.concurrency.map(|n| n.get() as usize).unwrap_or(8)
+    }
+
     pub fn timeout(&self) -> Duration {
         self.timeout
             .map(DurationValue::get)
@@ -461,6 +471,15 @@ pub(crate) fn validate(
         return Err((
             "prometheus.url".into(),
             format!("`{}` is not a URL (e.g. `http://127.0.0.1:9090`)", p.url),
+        ));
+    }
+    if let Some(p) = prometheus
+        && p.token_env.is_some()
+        && p.token_file.is_some()
+    {
+        return Err((
+            "prometheus.token_file".into(),
+            "set either `token_env` or `token_file`, not both".into(),
         ));
     }
     let mut seen = std::collections::BTreeSet::new();

@@ -253,6 +253,21 @@ pub(crate) fn select_due() -> String {
     )
 }
 
+/// Claims due rows (`$1` now, `$2` the limit) for `$3` microseconds by
+/// moving their next attempt past the claim, so another worker skips them;
+/// `{skip_locked}` is `FOR UPDATE SKIP LOCKED` on PostgreSQL.
+pub(crate) fn claim_due() -> String {
+    format!(
+        "UPDATE alert_outbox SET next_attempt_us = $1 + $3 WHERE id IN (\
+         SELECT id FROM alert_outbox WHERE sent_us IS NULL AND next_attempt_us <= $1 \
+         ORDER BY id LIMIT $2 {{skip_locked}}) RETURNING {OUTBOX_COLUMNS}"
+    )
+}
+
+/// Hands a claimed row back, due at `$2`.
+pub(crate) const UNCLAIM: &str =
+    "UPDATE alert_outbox SET next_attempt_us = $2 WHERE id = $1 AND sent_us IS NULL";
+
 pub(crate) fn select_outbox() -> String {
     format!("SELECT {OUTBOX_COLUMNS} FROM alert_outbox WHERE alert_id = $1 ORDER BY id")
 }

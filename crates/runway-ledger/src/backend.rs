@@ -237,6 +237,12 @@ impl SqliteLedger {
     const BEGIN_READ: &'static str = "BEGIN";
     /// This machine's clock: a SQLite ledger is one file on one machine.
     const NOW_US: &'static str = "CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)";
+    /// Durability of the monitor's operational writes: the pragmas' setting.
+    const RELAXED_COMMIT: Option<&'static str> = None;
+    /// The write lock taken by `BEGIN IMMEDIATE` already serialises claimers.
+    const SKIP_LOCKED: &'static str = "";
+    /// The elements of a JSON array of text (`#` is its placeholder).
+    const JOB_LIST: &'static str = "SELECT value FROM json_each(#)";
     /// Text concatenation rather than `json_array(.., json(body))`: the bodies
     /// are already JSON, and re-parsing them in SQL cost more than the query.
     /// Order is restored by `decode_latest` (by time, then `seq`), which spares
@@ -312,6 +318,15 @@ impl PostgresLedger {
     const BEGIN_READ: &'static str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
     /// The server's clock, so machines sharing the ledger need not agree on the time.
     const NOW_US: &'static str = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT)";
+    /// The schedule's claims and stored runs are operational state, not
+    /// history: a server crash may forget the last fraction of a second of
+    /// them (a forgotten completion means the slot runs again, once; a
+    /// forgotten claim is free again), never corrupt them, and not waiting
+    /// for the WAL flush keeps many workers' commits from queueing.
+    const RELAXED_COMMIT: Option<&'static str> = Some("SET LOCAL synchronous_commit TO OFF");
+    /// Concurrent claimers skip the rows another one is taking, never wait on them.
+    const SKIP_LOCKED: &'static str = "FOR UPDATE SKIP LOCKED";
+    const JOB_LIST: &'static str = "SELECT json_array_elements_text(CAST(# AS JSON))";
     const LATEST_SELECT: &'static str = "SELECT COALESCE(json_agg(json_build_array(\
          r.seq, r.id, r.kind, r.created_at, r.operator, r.environment, r.version, r.ref_id, r.body::json, \
          e.at, e.operator, e.kind, e.status, e.note, e.data::json))::text, '[]') AS j";
@@ -1194,6 +1209,172 @@ macro_rules! ledger_impl {
                 Ok(())
             }
 
+            async fn schedule_register(&self, jobs: &[crate::ScheduledJob]) -> Result<()> {
+                let action = "registering the monitor schedule";
+                let register = crate::schedule::REGISTER.replace("{now}", Self::NOW_US);
+                let set_interval = crate::schedule::SET_INTERVAL.replace("{now}", Self::NOW_US);
+                let mut tx = self.begin_write().await.map_err(|e| self.db(action, e))?;
+                for j in jobs {
+                    let interval = micros(j.interval).max(1_000);
+                    sqlx::query(&register)
+                        .bind(&j.job)
+                        .bind(interval)
+                        .bind(micros(j.first_delay))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| self.db(action, e))?;
+                    sqlx::query(&set_interval)
+                        .bind(&j.job)
+                        .bind(interval)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| self.db(action, e))?;
+                }
+                tx.commit().await.map_err(|e| self.db(action, e))?;
+                Ok(())
+            }
+
+            async fn schedule_claim(
+                &self,
+                owner: &str,
+                jobs: &[String],
+                lease: Duration,
+                limit: i64,
+            ) -> Result<Vec<crate::ScheduleClaim>> {
+                let action = "claiming due monitor checks";
+                if jobs.is_empty() || limit <= 0 {
+                    return Ok(Vec::new());
+                }
+                let sql = crate::schedule::CLAIM
+                    .replace("{jobs}", &Self::JOB_LIST.replace('#', "$3"))
+                    .replace("{skip_locked}", Self::SKIP_LOCKED)
+                    .replace("{now}", Self::NOW_US);
+                let mut tx = self.begin_write().await.map_err(|e| self.db(action, e))?;
+                if let Some(relax) = Self::RELAXED_COMMIT {
+                    sqlx::query(relax)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| self.db(action, e))?;
+                }
+                let rows: Vec<crate::schedule::ClaimRow> = sqlx::query_as(&sql)
+                    .bind(owner)
+                    .bind(micros(lease).max(1_000))
+                    .bind(crate::schedule::jobs_json(jobs))
+                    .bind(limit)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(|e| self.db(action, e))?;
+                tx.commit().await.map_err(|e| self.db(action, e))?;
+                Ok(rows.into_iter().map(crate::schedule::decode_claim).collect())
+            }
+
+            async fn schedule_complete(
+                &self,
+                claim: &crate::ScheduleClaim,
+                r: &crate::MonitorResult,
+                next_jitter: Duration,
+            ) -> Result<Option<Duration>> {
+                let action = "storing a scheduled monitor run";
+                let red = |s: &str| self.redactor.redact(&self.url_redactor.redact(s));
+                let slot = crate::monitor::to_us(claim.slot);
+                let sql = crate::schedule::COMPLETE.replace("{now}", Self::NOW_US);
+                let mut tx = self.begin_write().await.map_err(|e| self.db(action, e))?;
+                if let Some(relax) = Self::RELAXED_COMMIT {
+                    sqlx::query(relax)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| self.db(action, e))?;
+                }
+                let next: Option<i64> = sqlx::query_scalar(&sql)
+                    .bind(&claim.job)
+                    .bind(&claim.owner)
+                    .bind(slot)
+                    .bind(micros(next_jitter))
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(|e| self.db(action, e))?;
+                let Some(next) = next else {
+                    // The lease lapsed and another worker holds the slot now: its run counts.
+                    return Ok(None);
+                };
+                sqlx::query(crate::schedule::INSERT_RESULT)
+                    .bind(red(&r.environment))
+                    .bind(crate::monitor::to_us(r.at))
+                    .bind(i64::from(r.ok))
+                    .bind(&r.status)
+                    .bind(r.reason.as_deref())
+                    .bind(r.check_id.as_deref().map(red))
+                    .bind(r.message.as_deref().map(red))
+                    .bind(r.latency_ms)
+                    .bind(slot)
+                    .bind(&claim.owner)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| self.db(action, e))?;
+                tx.commit().await.map_err(|e| self.db(action, e))?;
+                Ok(Some(Duration::from_micros(next.max(0) as u64)))
+            }
+
+            async fn schedule_release(&self, claim: &crate::ScheduleClaim) -> Result<()> {
+                sqlx::query(crate::schedule::RELEASE)
+                    .bind(&claim.job)
+                    .bind(&claim.owner)
+                    .bind(crate::monitor::to_us(claim.slot))
+                    .execute(&self.pool)
+                    .await
+                    .map_err(|e| self.db("releasing a monitor check", e))?;
+                Ok(())
+            }
+
+            async fn schedule_next_wake(
+                &self,
+                jobs: &[String],
+                owner: &str,
+            ) -> Result<Option<Duration>> {
+                if jobs.is_empty() {
+                    return Ok(None);
+                }
+                let sql = crate::schedule::NEXT_WAKE
+                    .replace("{jobs}", &Self::JOB_LIST.replace('#', "$1"))
+                    .replace("{now}", Self::NOW_US);
+                let wait: Option<i64> = sqlx::query_scalar(&sql)
+                    .bind(crate::schedule::jobs_json(jobs))
+                    .bind(owner)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(|e| self.db("reading the monitor schedule", e))?;
+                Ok(wait.map(|us| Duration::from_micros(us.max(0) as u64)))
+            }
+
+            async fn schedule_state(&self) -> Result<Vec<crate::ScheduleRow>> {
+                let rows: Vec<crate::schedule::StateRow> = sqlx::query_as(crate::schedule::STATE)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(|e| self.db("reading the monitor schedule", e))?;
+                Ok(rows.into_iter().map(crate::schedule::decode_state).collect())
+            }
+
+            async fn scheduled_runs(
+                &self,
+                since: DateTime<Utc>,
+            ) -> Result<Vec<crate::ScheduledRun>> {
+                let rows: Vec<(String, i64, i64, String)> =
+                    sqlx::query_as(crate::schedule::SELECT_RUNS)
+                        .bind(crate::monitor::to_us(since))
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(|e| self.db("reading monitor results", e))?;
+                Ok(rows
+                    .into_iter()
+                    .map(|r| crate::ScheduledRun {
+                        environment: r.0,
+                        slot: crate::monitor::from_us(r.1),
+                        at: crate::monitor::from_us(r.2),
+                        worker: r.3,
+                    })
+                    .collect())
+            }
+
             async fn due_notifications(
                 &self,
                 now: DateTime<Utc>,
@@ -1209,6 +1390,41 @@ macro_rules! ledger_impl {
                 rows.into_iter()
                     .map(crate::alert::decode_notification)
                     .collect()
+            }
+
+            async fn claim_notifications(
+                &self,
+                now: DateTime<Utc>,
+                limit: i64,
+                lease: Duration,
+            ) -> Result<Vec<crate::Notification>> {
+                let action = "claiming due notifications";
+                let sql = crate::alert::claim_due().replace("{skip_locked}", Self::SKIP_LOCKED);
+                let mut tx = self.begin_write().await.map_err(|e| self.db(action, e))?;
+                let rows: Vec<crate::alert::OutboxRow> = sqlx::query_as(&sql)
+                    .bind(crate::monitor::to_us(now))
+                    .bind(limit.max(0))
+                    .bind(micros(lease).max(1_000))
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(|e| self.db(action, e))?;
+                tx.commit().await.map_err(|e| self.db(action, e))?;
+                let mut out = rows
+                    .into_iter()
+                    .map(crate::alert::decode_notification)
+                    .collect::<Result<Vec<_>>>()?;
+                out.sort_by_key(|n| n.id);
+                Ok(out)
+            }
+
+            async fn unclaim_notification(&self, id: i64, due: DateTime<Utc>) -> Result<()> {
+                sqlx::query(crate::alert::UNCLAIM)
+                    .bind(id)
+                    .bind(crate::monitor::to_us(due))
+                    .execute(&self.pool)
+                    .await
+                    .map_err(|e| self.db("handing a notification back to the outbox", e))?;
+                Ok(())
             }
 
             async fn notifications_of(&self, alert_id: i64) -> Result<Vec<crate::Notification>> {

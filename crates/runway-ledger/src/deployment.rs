@@ -139,6 +139,66 @@ pub struct Analysis {
     /// The condition that failed (`availability 0.80 < 0.95`), or why it is inconclusive.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failing: Option<String>,
+    /// Each traffic condition (`[[analysis.conditions]]`) as configured and
+    /// judged; absent from records written before they were stored.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<ConditionRecord>,
+}
+
+/// One traffic condition of a watch: what it read, its bounds, the
+/// baseline, its verdict and each evaluation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConditionRecord {
+    pub name: String,
+    /// `metrics` or `prometheus`.
+    pub source: String,
+    /// What it reads (`increase of a / increase of b`, a PromQL query).
+    pub expression: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_factor: Option<f64>,
+    /// The previous version's reading, when one was taken.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<f64>,
+    pub verdict: AnalysisVerdict,
+    #[serde(default)]
+    pub passed: u32,
+    #[serde(default)]
+    pub failed: u32,
+    /// Readings with nothing to judge.
+    #[serde(default)]
+    pub empty: u32,
+    /// Readings the source failed to give.
+    #[serde(default)]
+    pub errors: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The evaluations, oldest first (the newest ones when there were more
+    /// than the watch keeps; `evaluations_dropped` counts the rest).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evaluations: Vec<ConditionEvaluation>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub evaluations_dropped: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// One reading of a traffic condition and its verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConditionEvaluation {
+    pub at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<f64>,
+    pub verdict: AnalysisVerdict,
+    /// The source failed (not merely empty).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub error: bool,
+    pub message: String,
 }
 
 /// A rollback carried out for this deployment.
@@ -479,6 +539,7 @@ mod tests {
             p50_ms: Some(12.0),
             p95_ms: Some(40.5),
             failing: Some("availability 0.75 < 0.95".into()),
+            conditions: Vec::new(),
         });
         let v = serde_json::to_value(&fact).unwrap();
         assert_eq!(v["fact"], "analysis");

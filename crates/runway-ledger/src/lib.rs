@@ -19,6 +19,7 @@ mod migrate;
 pub mod model;
 pub mod monitor;
 pub mod postmortem;
+pub mod schedule;
 pub mod success;
 pub mod testing;
 mod url;
@@ -36,8 +37,9 @@ pub use alert::{
 pub use artifacts::{ArtifactResult, ArtifactsRun, artifact_runs};
 pub use backend::{PostgresLedger, SqliteLedger};
 pub use deployment::{
-    Analysis, AnalysisVerdict, Changes, Deployed, DeploymentEnd, DeploymentFact, DeploymentShow,
-    DeploymentView, GateRecord, GateVerdict, Logs, MAX_LOG_BYTES, Rollback,
+    Analysis, AnalysisVerdict, Changes, ConditionEvaluation, ConditionRecord, Deployed,
+    DeploymentEnd, DeploymentFact, DeploymentShow, DeploymentView, GateRecord, GateVerdict, Logs,
+    MAX_LOG_BYTES, Rollback,
 };
 pub use lock::{DeployLock, LockInfo, MIN_LOCK_TTL};
 pub use migrate::SCHEMA_VERSION;
@@ -46,6 +48,7 @@ pub use model::{
     Release, RollbackDecision, Scope, Verification, WindowDecision, now,
 };
 pub use monitor::{MonitorDay, MonitorLatency, MonitorResult, MonitorRollup, PruneStats};
+pub use schedule::{ScheduleClaim, ScheduleRow, ScheduledJob, ScheduledRun};
 pub use url::{DEFAULT_SQLITE_PATH, LedgerUrl};
 
 /// Everything that can go wrong with a ledger. Messages name the ledger by its
@@ -294,8 +297,63 @@ pub trait Ledger: Send + Sync {
     /// Holds an alert instance's notifications back until `until` (`None` lifts it).
     async fn silence_alert(&self, id: i64, until: Option<DateTime<Utc>>) -> Result<()>;
 
+    /// Adds the jobs of the shared monitor schedule that are not there yet
+    /// (the first slot `first_delay` from now) and applies changed intervals.
+    async fn schedule_register(&self, jobs: &[ScheduledJob]) -> Result<()>;
+
+    /// Claims up to `limit` due slots among `jobs` for `owner`, each held
+    /// for `lease`: free rows that are due, and rows whose holder's lease
+    /// lapsed (a takeover). Two claimers never get the same row.
+    async fn schedule_claim(
+        &self,
+        owner: &str,
+        jobs: &[String],
+        lease: Duration,
+        limit: i64,
+    ) -> Result<Vec<ScheduleClaim>>;
+
+    /// Stores `result` as the run of `claim`'s slot and moves the job to
+    /// its first slot after now (plus `next_jitter`), in one transaction,
+    /// only while `claim` still holds the row. Returns the time until that
+    /// next slot, or `None` (nothing stored) when the lease lapsed and
+    /// another worker took the slot.
+    async fn schedule_complete(
+        &self,
+        claim: &ScheduleClaim,
+        result: &MonitorResult,
+        next_jitter: Duration,
+    ) -> Result<Option<Duration>>;
+
+    /// Gives a claimed slot back unrun.
+    async fn schedule_release(&self, claim: &ScheduleClaim) -> Result<()>;
+
+    /// How long until one of `jobs` not held by `owner` can be claimed
+    /// (zero when one is due now); `None` when there is none.
+    async fn schedule_next_wake(&self, jobs: &[String], owner: &str) -> Result<Option<Duration>>;
+
+    /// Every job of the shared schedule as stored.
+    async fn schedule_state(&self) -> Result<Vec<ScheduleRow>>;
+
+    /// The stored runs of the shared schedule since `since` (raw results
+    /// only), by environment and slot.
+    async fn scheduled_runs(&self, since: DateTime<Utc>) -> Result<Vec<ScheduledRun>>;
+
     /// Undelivered notifications whose next attempt is due at `now`, oldest first, at most `limit`.
     async fn due_notifications(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<Notification>>;
+
+    /// Like [`Ledger::due_notifications`], but each returned notification is
+    /// held for `lease` (its next attempt moved past it), so several monitor
+    /// workers never send one twice: a worker delivers what it claimed, and
+    /// what a dead worker claimed is due again when the lease ends.
+    async fn claim_notifications(
+        &self,
+        now: DateTime<Utc>,
+        limit: i64,
+        lease: Duration,
+    ) -> Result<Vec<Notification>>;
+
+    /// Hands a claimed notification back to the outbox, due at `due`.
+    async fn unclaim_notification(&self, id: i64, due: DateTime<Utc>) -> Result<()>;
 
     /// Every notification queued for an alert instance, delivered or not, oldest first.
     async fn notifications_of(&self, alert_id: i64) -> Result<Vec<Notification>>;

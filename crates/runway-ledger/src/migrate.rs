@@ -35,6 +35,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "alerts",
         sql: include_str!("../migrations/sqlite/0004_alerts.sql"),
     },
+    Migration {
+        version: 5,
+        name: "schedule",
+        sql: include_str!("../migrations/sqlite/0005_schedule.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -58,10 +63,15 @@ pub(crate) const POSTGRES: &[Migration] = &[
         name: "alerts",
         sql: include_str!("../migrations/postgres/0004_alerts.sql"),
     },
+    Migration {
+        version: 5,
+        name: "schedule",
+        sql: include_str!("../migrations/postgres/0005_schedule.sql"),
+    },
 ];
 
 /// The newest schema this build reads and writes.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// The table that records applied migrations; its highest version is the schema version.
 pub(crate) const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS runway_migrations (

@@ -474,6 +474,7 @@ mod tests {
             p50_ms: None,
             p95_ms: None,
             failing: Some("availability 75.0% < 95.0%".into()),
+            conditions: Vec::new(),
         });
         let dep = Record {
             id: "dep-1".into(),

@@ -267,6 +267,7 @@ async fn populate(l: &dyn Ledger) {
                 p50_ms: Some(12.345678901234567),
                 p95_ms: Some(41.7),
                 failing: None,
+                conditions: Vec::new(),
             }),
         )
         .await

@@ -123,6 +123,7 @@ async fn a_deployment_record_carries_every_field(f: &Fresh) {
         p50_ms: Some(11.5),
         p95_ms: Some(2400.0),
         failing: Some("availability 0.75 < 0.95".into()),
+        conditions: Vec::new(),
     };
     l.add_deployment_fact(&dep, &DeploymentFact::Analysis(analysis.clone()))
         .await

@@ -4,11 +4,15 @@
 //!
 //! A deploy runs for minutes: its runbook events go out as MCP progress, and
 //! a cancelled request aborts it (the deployment then ends `aborted` in the
-//! ledger, with the steps that were done).
+//! ledger, with the steps that were done). It is the CLI's runbook: `runway
+//! deploy` when the environment has no `[analysis]` table, and `runway ship`
+//! (deploy, verify, then the watch over the bake window) when it has one;
+//! each watch interval is a progress message with the running availability.
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use runway_runbook::{Abort, Env, Event, GateInput, Observer};
 use serde::Deserialize;
@@ -186,13 +190,52 @@ pub async fn rollback_plan(ws: &Workspace, a: &RollbackArgs) -> Result<(String, 
     .await
 }
 
-fn describe(e: &Event<'_>) -> String {
+/// What the progress of a watch says: how many of its intervals are done
+/// and the availability so far. Shared by the observer and the run, which
+/// sets the number of intervals once the environment is open.
+#[derive(Default)]
+struct WatchTally {
+    /// Samples the watch takes at most (`bake / interval + 1`); 0 until known.
+    intervals: AtomicUsize,
+    /// Failed samples of the watch in flight, by sample number.
+    failed: Mutex<Vec<bool>>,
+}
+
+impl WatchTally {
+    fn set_intervals(&self, env: &Env) {
+        let c = env.criteria(None);
+        let n = (c.bake.as_nanos() / c.interval.as_nanos().max(1)) as usize + 1;
+        self.intervals.store(n, Ordering::Relaxed);
+    }
+
+    /// `watch: 3/12 intervals, availability 100%` for the `n`th sample.
+    fn sample(&self, n: usize, failed: bool) -> String {
+        let mut seen = self.failed.lock().unwrap_or_else(|p| p.into_inner());
+        // Sample 1 starts a watch (a later one, after a rollback, starts over).
+        if n <= 1 {
+            seen.clear();
+        }
+        seen.push(failed);
+        let ok = seen.iter().filter(|f| !**f).count();
+        let availability = ok as f64 * 100.0 / seen.len() as f64;
+        let of = match self.intervals.load(Ordering::Relaxed) {
+            0 => String::new(),
+            total => format!("/{}", total.max(n)),
+        };
+        format!(
+            "watch: {n}{of} intervals, availability {availability:.0}%{}",
+            if failed { " (this sample failed)" } else { "" }
+        )
+    }
+}
+
+fn describe(e: &Event<'_>, tally: &WatchTally) -> String {
     match e {
         Event::Note(t) | Event::Step(t) => (*t).to_owned(),
         Event::Gates { version, verdicts } => {
             format!("{} gates judged for {version}", verdicts.len())
         }
-        Event::Sample { n, .. } => format!("watch sample {n}"),
+        Event::Sample { n, sample } => tally.sample(*n, sample.failed()),
         Event::Problem { message } => format!("problem: {message}"),
     }
 }
@@ -212,8 +255,10 @@ where
         + 'static,
 {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let tally = Arc::new(WatchTally::default());
+    let seen = tally.clone();
     let observer: Observer = Arc::new(move |e: &Event<'_>| {
-        let _ = tx.send(describe(e));
+        let _ = tx.send(describe(e, &seen));
     });
     let (abort_handle, abort) = Abort::channel();
     let work = with_env(
@@ -221,7 +266,10 @@ where
         name,
         Some(operator),
         Some(observer),
-        Box::new(move |env| make(env, abort)),
+        Box::new(move |env| {
+            tally.set_intervals(env);
+            make(env, abort)
+        }),
     );
     tokio::pin!(work);
     let mut steps = 0.0;
@@ -237,7 +285,7 @@ where
             }
             () = running.cancel.cancelled(), if !cancelled => {
                 cancelled = true;
-                abort_handle.abort("cancelled by the MCP client");
+                abort_handle.abort(CANCELLED);
             }
             Some(m) = rx.recv() => {
                 steps += 1.0;
@@ -247,7 +295,12 @@ where
     }
 }
 
-/// `runway deploy ENV VERSION --format json`, manual steps refused.
+/// Why a deployment the client cancelled ended: its record says
+/// `interrupted by the MCP client's cancellation`.
+pub const CANCELLED: &str = "the MCP client's cancellation";
+
+/// `runway deploy ENV VERSION`, or `runway ship ENV VERSION` when the
+/// environment has an `[analysis]` table; manual steps refused.
 pub async fn deploy(
     ws: &Workspace,
     a: DeployArgs,
@@ -260,7 +313,8 @@ pub async fn deploy(
             let run = runway_runbook::Run {
                 gates,
                 confirm: runway_deploy::Confirm::Refuse,
-                watch: false,
+                // The CLI's `ship` when the environment says how to watch it.
+                watch: env.config.analysis.is_some(),
                 bake: None,
                 abort,
             };

@@ -157,7 +157,7 @@ fn write_description(tool: &str) -> &'static str {
         "incident_ack" => "Acknowledge an incident: someone is on it (`runway incident ack`)",
         "incident_resolve" => "Resolve an incident: the cause is fixed (`runway incident resolve`)",
         "deploy" => {
-            "Deploy a version to an environment: gates, record, deploy, verify, and on failure roll back and open an incident (`runway deploy ENV VERSION`); sends progress, and cancelling it aborts the deployment"
+            "Deploy a version to an environment: gates, record, deploy, verify, then (when the environment has an `analysis` table) the watch over its bake window, and on failure roll back and open an incident (`runway deploy ENV VERSION`, `runway ship` with a watch); sends progress (each watch interval with its availability), and cancelling it aborts the deployment"
         }
         "rollback" => {
             "Roll an environment back to the planned version and verify it (`runway rollback ENV`); sends progress"

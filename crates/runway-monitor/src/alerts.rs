@@ -29,6 +29,11 @@ use std::{
 
 use chrono::{DateTime, Utc};
 use runway_config::monitor::{AlertConfig, Condition, Level, MaintenanceConfig, Metric};
+use runway_config::sources::SourceKind;
+use runway_deploy::{
+    analysis::Verdict,
+    source::{Evaluation, Sources},
+};
 use runway_ledger::{AlertRecord, AlertState, Ledger, LedgerError, NewNotification, NotifyEvent};
 
 use crate::{outcome::Outcome, rules::WindowStats};
@@ -36,12 +41,48 @@ use crate::{outcome::Outcome, rules::WindowStats};
 /// Runs kept per environment at most, whatever the windows say (bounded memory).
 pub const MAX_RUNS_PER_ENVIRONMENT: usize = 20_000;
 
+/// What a rule judges.
+#[derive(Debug, Clone, PartialEq)]
+pub enum When {
+    /// A condition over the monitor's runs in the window (`source = "probe"`).
+    Probe(Condition),
+    /// An `[[analysis.conditions]]` entry, read at each run of the
+    /// environment (`source = "metrics"` or `"prometheus"`).
+    Traffic {
+        source: SourceKind,
+        /// The condition's name.
+        condition: String,
+        /// What it reads and its bounds, in one line.
+        describe: String,
+    },
+}
+
+impl From<Condition> for When {
+    fn from(c: Condition) -> When {
+        When::Probe(c)
+    }
+}
+
+impl When {
+    /// As stored in the alert record and its notifications.
+    pub fn text(&self) -> String {
+        match self {
+            When::Probe(c) => c.text.clone(),
+            When::Traffic {
+                source,
+                condition,
+                describe,
+            } => format!("{} condition `{condition}`: {describe}", source.as_str()),
+        }
+    }
+}
+
 /// One `[[alerts]]` rule, resolved against its environment.
 #[derive(Debug, Clone)]
 pub struct Rule {
     pub name: String,
     pub environment: String,
-    pub when: Condition,
+    pub when: When,
     pub window: Duration,
     pub level: Level,
     pub notify: Vec<String>,
@@ -55,13 +96,42 @@ pub struct Rule {
 
 impl Rule {
     /// The rule as configured; `maintenance` is its environment's.
+    /// `analysis` is the environment's `[analysis]` (where a `metrics` or
+    /// `prometheus` rule's condition is described; validation made sure it is).
     pub fn from_config(a: &AlertConfig, maintenance: &[MaintenanceConfig]) -> Rule {
+        Rule::from_config_with(a, maintenance, None)
+    }
+
+    /// [`Rule::from_config`] with the environment's `[analysis]`, which
+    /// describes a `metrics`/`prometheus` rule's condition.
+    pub fn from_config_with(
+        a: &AlertConfig,
+        maintenance: &[MaintenanceConfig],
+        analysis: Option<&runway_config::AnalysisConfig>,
+    ) -> Rule {
         let mut mute = a.mute.clone();
         mute.extend(maintenance.iter().cloned());
+        let when = match (a.source().traffic(), &a.when, &a.condition) {
+            (Some(source), _, Some(name)) => {
+                let name = name.get_ref().trim().to_owned();
+                let describe = analysis
+                    .and_then(|an| an.conditions.iter().find(|c| c.name.trim() == name))
+                    .map(|c| runway_deploy::source::Condition::from_config(c).describe())
+                    .unwrap_or_default();
+                When::Traffic {
+                    source,
+                    condition: name,
+                    describe,
+                }
+            }
+            (_, Some(w), _) => When::Probe(w.get_ref().clone()),
+            // Validation refuses a rule with neither; `down` is harmless.
+            _ => When::Probe(Condition::parse("down").expect("`down` parses")),
+        };
         Rule {
             name: a.name.clone(),
             environment: a.environment.get_ref().clone(),
-            when: a.when.clone(),
+            when,
             window: a.window(),
             level: a.level(),
             notify: a.notify.iter().map(|n| n.get_ref().clone()).collect(),
@@ -109,6 +179,9 @@ impl History {
     pub fn new(rules: &[Rule]) -> History {
         let mut keep: HashMap<String, Duration> = HashMap::new();
         for r in rules {
+            if !matches!(r.when, When::Probe(_)) {
+                continue;
+            }
             let k = keep.entry(r.environment.clone()).or_default();
             *k = (*k).max(r.window);
         }
@@ -133,6 +206,19 @@ impl History {
             let over = v.len().saturating_sub(MAX_RUNS_PER_ENVIRONMENT);
             v.drain(..old.max(over));
         }
+    }
+
+    /// Replaces `environment`'s runs (oldest first) with `runs`.
+    pub fn replace(&mut self, environment: &str, runs: Vec<Outcome>) {
+        self.runs.remove(environment);
+        for o in runs {
+            self.push(o);
+        }
+    }
+
+    /// How far back `environment`'s longest window reaches.
+    pub fn reach(&self, environment: &str) -> Option<Duration> {
+        self.keep.get(environment).copied()
     }
 
     pub fn runs(&self, environment: &str) -> &[Outcome] {
@@ -168,6 +254,8 @@ pub struct AlertEngine {
     rules: Vec<Rule>,
     open: BTreeMap<String, AlertRecord>,
     history: History,
+    /// Each environment's traffic readings since its last evaluation, by condition.
+    readings: HashMap<String, HashMap<String, Evaluation>>,
 }
 
 impl AlertEngine {
@@ -176,6 +264,16 @@ impl AlertEngine {
             history: History::new(&rules),
             rules,
             open: BTreeMap::new(),
+            readings: HashMap::new(),
+        }
+    }
+
+    /// Adds the traffic conditions read at a run of `environment`; the next
+    /// [`AlertEngine::evaluate`] of it judges them (once).
+    pub fn observe_readings(&mut self, environment: &str, evaluations: Vec<Evaluation>) {
+        let r = self.readings.entry(environment.to_owned()).or_default();
+        for e in evaluations {
+            r.insert(e.condition.clone(), e);
         }
     }
 
@@ -233,6 +331,86 @@ impl AlertEngine {
         v
     }
 
+    /// Starts `environment` over from the ledger: its stored runs and the
+    /// open instances of its rules. With a shared schedule another worker
+    /// may have run it, and moved its alerts, since this one last did.
+    pub fn resync(&mut self, environment: &str, runs: Vec<Outcome>, open: Vec<AlertRecord>) {
+        self.history.replace(environment, runs);
+        let fps: Vec<String> = self
+            .rules
+            .iter()
+            .filter(|r| r.environment == environment)
+            .map(Rule::fingerprint)
+            .collect();
+        for fp in &fps {
+            self.open.remove(fp);
+        }
+        for a in open {
+            if a.is_open() && fps.contains(&a.fingerprint) {
+                self.open.insert(a.fingerprint.clone(), a);
+            }
+        }
+    }
+
+    /// Takes the open instances of every rule as the ledger holds them.
+    pub fn replace_open(&mut self, open: Vec<AlertRecord>) {
+        let fps: Vec<String> = self.rules.iter().map(Rule::fingerprint).collect();
+        self.open.retain(|fp, _| !fps.contains(fp));
+        for a in open {
+            if a.is_open() && fps.contains(&a.fingerprint) {
+                self.open.insert(a.fingerprint.clone(), a);
+            }
+        }
+    }
+
+    /// The announcements and reminders due at `now` on the firing
+    /// instances, between evaluations: nothing is judged, no counter moves.
+    pub fn tick(&mut self, now: DateTime<Utc>) -> Vec<Change> {
+        let mut out = Vec::new();
+        for rule in &self.rules {
+            let fp = rule.fingerprint();
+            let Some(a) = self.open.get_mut(&fp) else {
+                continue;
+            };
+            if a.state != AlertState::Firing {
+                continue;
+            }
+            let silenced = a.silenced_until.is_some_and(|t| t > now);
+            let muted = silenced || rule.muted_at(now);
+            let (transition, event) = match (muted, a.notified_at) {
+                (true, _) => continue,
+                (false, None) => {
+                    a.notified_at = Some(now);
+                    (Transition::Announced, NotifyEvent::Firing)
+                }
+                (false, Some(last)) => {
+                    let Some(slot) = rule
+                        .reminder
+                        .and_then(|every| reminder_slot(last, every, now))
+                    else {
+                        continue;
+                    };
+                    a.notified_at = Some(slot);
+                    (Transition::Reminded, NotifyEvent::Reminder)
+                }
+            };
+            a.muted = false;
+            let a = a.clone();
+            let at = a.notified_at.unwrap_or(now);
+            let notify = rule
+                .notify
+                .iter()
+                .map(|n| notification(rule, &a, n, event, at))
+                .collect();
+            out.push(Change {
+                transition,
+                alert: a,
+                notify,
+            });
+        }
+        out
+    }
+
     /// Adds a finished run to its environment's history.
     pub fn observe(&mut self, outcome: &Outcome) {
         self.history.push(outcome.clone());
@@ -240,26 +418,54 @@ impl AlertEngine {
 
     /// Evaluates every rule of `environment` at `now`.
     pub fn evaluate(&mut self, environment: &str, now: DateTime<Utc>) -> Vec<Change> {
+        let readings = self.readings.remove(environment).unwrap_or_default();
         let mut out = Vec::new();
         for i in 0..self.rules.len() {
             if self.rules[i].environment != environment {
                 continue;
             }
-            if let Some(c) = self.evaluate_rule(i, now) {
+            if let Some(c) = self.evaluate_rule(i, now, &readings) {
                 out.push(c);
             }
         }
         out
     }
 
-    fn evaluate_rule(&mut self, i: usize, now: DateTime<Utc>) -> Option<Change> {
+    fn evaluate_rule(
+        &mut self,
+        i: usize,
+        now: DateTime<Utc>,
+        readings: &HashMap<String, Evaluation>,
+    ) -> Option<Change> {
         let rule = &self.rules[i];
         let fp = rule.fingerprint();
-        let runs = self.history.runs(&rule.environment);
-        let stats = WindowStats::of(runs, now, rule.window);
-        let holds = stats.holds(&rule.when)?;
-        let value = stats.value_of(&rule.when);
-        let message = describe(rule, &stats, value, runs, now);
+        let (holds, value, message) = match &rule.when {
+            When::Probe(when) => {
+                let runs = self.history.runs(&rule.environment);
+                let stats = WindowStats::of(runs, now, rule.window);
+                let holds = stats.holds(when)?;
+                let value = stats.value_of(when);
+                (holds, value, describe(rule, when, &stats, value, runs, now))
+            }
+            When::Traffic {
+                source, condition, ..
+            } => {
+                // No reading this run, or an inconclusive one (nothing to
+                // judge, or the source failed): the alert neither fires nor
+                // resolves.
+                let e = readings.get(condition)?;
+                let holds = match e.verdict {
+                    Verdict::Fail => true,
+                    Verdict::Pass => false,
+                    Verdict::Inconclusive => return None,
+                };
+                (
+                    holds,
+                    e.value,
+                    format!("{} condition {}", source.as_str(), e.message),
+                )
+            }
+        };
         let open = self.open.get(&fp).cloned();
         let silenced = open
             .as_ref()
@@ -277,7 +483,7 @@ impl AlertEngine {
                     environment: rule.environment.clone(),
                     level: rule.level.as_str().to_owned(),
                     state: AlertState::Pending,
-                    condition: rule.when.text.clone(),
+                    condition: rule.when.text(),
                     started_at: now,
                     fired_at: None,
                     resolved_at: None,
@@ -331,12 +537,13 @@ impl AlertEngine {
                     a.notified_at = Some(now);
                 }
                 Some(last) => {
-                    if let Some(every) = rule.reminder
-                        && now - last >= chrono::Duration::from_std(every).unwrap_or_default()
+                    if let Some(slot) = rule
+                        .reminder
+                        .and_then(|every| reminder_slot(last, every, now))
                     {
                         transition = Transition::Reminded;
                         events.push(NotifyEvent::Reminder);
-                        a.notified_at = Some(now);
+                        a.notified_at = Some(slot);
                     }
                 }
             },
@@ -373,7 +580,16 @@ pub struct AlertRunner {
     engine: tokio::sync::Mutex<AlertEngine>,
     ledger: Arc<dyn Ledger>,
     wake: Option<Arc<tokio::sync::Notify>>,
+    /// Other workers share the schedule: start each evaluation from the ledger.
+    shared: bool,
+    /// Each environment's traffic conditions, read after each of its runs
+    /// (one lock each: environments read theirs side by side).
+    sources: HashMap<String, tokio::sync::Mutex<Sources>>,
 }
+
+/// Bound on reading one environment's traffic conditions after a run (each
+/// scrape and query has its own, shorter, timeout; this caps them all).
+pub const TRAFFIC_READ_BOUND: Duration = Duration::from_secs(60);
 
 impl AlertRunner {
     /// Restores from `ledger`: its open instances, and the stored runs each
@@ -403,7 +619,18 @@ impl AlertRunner {
             engine: tokio::sync::Mutex::new(engine),
             ledger,
             wake: None,
+            shared: false,
+            sources: HashMap::new(),
         })
+    }
+
+    /// Several workers share the schedule ([`crate::shared`]): before each
+    /// evaluation the environment's runs and open instances are read back
+    /// from the ledger, so whichever worker ran the check judges the same
+    /// window and moves the same instance.
+    pub fn shared(mut self) -> AlertRunner {
+        self.shared = true;
+        self
     }
 
     /// Wakes the outbox whenever a change queued a notification.
@@ -412,12 +639,77 @@ impl AlertRunner {
         self
     }
 
-    /// Adds `outcome` to the history, evaluates its environment's rules at
+    /// Reads these traffic conditions (by environment) after each run, for
+    /// the `metrics`/`prometheus` rules ([`traffic_sources`] builds them).
+    /// The `metrics` sources are scraped once now, so the first run already
+    /// has a window to judge (the traffic while it ran).
+    pub async fn with_sources(mut self, sources: HashMap<String, Sources>) -> AlertRunner {
+        for (env, mut s) in sources {
+            let _ = tokio::time::timeout(TRAFFIC_READ_BOUND, s.prime(SourceKind::Metrics)).await;
+            self.sources.insert(env, tokio::sync::Mutex::new(s));
+        }
+        self
+    }
+
+    /// Adds `outcome` to the history, reads its environment's traffic
+    /// conditions (bounded by [`TRAFFIC_READ_BOUND`]), evaluates its rules at
     /// `now` and stores what changed. Returns the changes stored.
     pub async fn after_run(&self, outcome: &Outcome, now: DateTime<Utc>) -> Vec<Change> {
+        let readings = {
+            match self.sources.get(&outcome.environment) {
+                Some(s) => match tokio::time::timeout(TRAFFIC_READ_BOUND, async {
+                    s.lock().await.tick().await
+                })
+                .await
+                {
+                    Ok(e) => e,
+                    Err(_) => {
+                        tracing::warn!(
+                            environment = %outcome.environment,
+                            "reading the traffic conditions took longer than {}: nothing judged this run",
+                            humantime::format_duration(TRAFFIC_READ_BOUND)
+                        );
+                        Vec::new()
+                    }
+                },
+                None => Vec::new(),
+            }
+        };
         let mut engine = self.engine.lock().await;
+        if self.shared {
+            self.resync(&mut engine, outcome, now).await;
+        }
         engine.observe(outcome);
+        engine.observe_readings(&outcome.environment, readings);
         let changes = engine.evaluate(&outcome.environment, now);
+        self.store(&mut engine, changes).await
+    }
+
+    /// Between runs: announces a firing alert whose mute or silence ended
+    /// and sends the reminders that fell due, without judging anything
+    /// again (thresholds count runs, not ticks). The binary calls it every
+    /// [`TICK_EVERY`], and `--once` after its runs. With a shared schedule
+    /// the open instances are read back from the ledger first; two workers
+    /// that both find a reminder due queue it once (its key is its slot).
+    pub async fn tick(&self, now: DateTime<Utc>) -> Vec<Change> {
+        let mut engine = self.engine.lock().await;
+        if self.shared {
+            match self.ledger.open_alerts().await {
+                Ok(open) => engine.replace_open(open),
+                Err(e) => {
+                    tracing::warn!(
+                        "cannot read the shared alert state; ticking from this worker's: {e}"
+                    );
+                }
+            }
+        }
+        let changes = engine.tick(now);
+        self.store(&mut engine, changes).await
+    }
+
+    /// Stores each change with its notifications (one transaction each) and
+    /// wakes the outbox when one queued something.
+    async fn store(&self, engine: &mut AlertEngine, changes: Vec<Change>) -> Vec<Change> {
         let mut stored = Vec::new();
         let mut queued = false;
         for mut c in changes {
@@ -453,6 +745,31 @@ impl AlertRunner {
         stored
     }
 
+    async fn resync(&self, engine: &mut AlertEngine, outcome: &Outcome, now: DateTime<Utc>) {
+        let env = &outcome.environment;
+        let Some(reach) = engine.history.reach(env) else {
+            return;
+        };
+        let since = now - chrono::Duration::from_std(reach).unwrap_or(chrono::Duration::MAX);
+        let (runs, open) = match (
+            self.ledger.monitor_results(env, since).await,
+            self.ledger.open_alerts().await,
+        ) {
+            (Ok(r), Ok(o)) => (r, o),
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::warn!(environment = %env, "cannot read the shared alert state; judging from this worker's: {e}");
+                return;
+            }
+        };
+        // The run just stored is observed whole (with what the ledger does not keep).
+        let runs = runs
+            .iter()
+            .filter(|r| r.at != outcome.at)
+            .map(Outcome::from_stored)
+            .collect();
+        engine.resync(env, runs, open);
+    }
+
     /// The open instances as this process sees them.
     pub async fn open_alerts(&self) -> Vec<AlertRecord> {
         self.engine
@@ -465,6 +782,100 @@ impl AlertRunner {
     }
 }
 
+/// The traffic conditions the `metrics`/`prometheus` rules of each
+/// environment read, with their sources as `[environments.<env>.analysis]`
+/// configures them (`${VAR}` in URLs, `token_env`/`token_file`). A `metrics`
+/// condition's window defaults to the environment's monitor interval.
+/// `versions` fill `{version}` in PromQL (the version the ledger last
+/// deployed there; empty when none); `{environment}` is the name.
+pub fn traffic_sources(
+    loaded: &runway_config::Loaded,
+    rules: &[Rule],
+    versions: &BTreeMap<String, String>,
+) -> Result<HashMap<String, Sources>, String> {
+    let mut out = HashMap::new();
+    let mut wanted: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for r in rules {
+        if let When::Traffic { condition, .. } = &r.when {
+            let v = wanted.entry(r.environment.as_str()).or_default();
+            if !v.contains(&condition.as_str()) {
+                v.push(condition.as_str());
+            }
+        }
+    }
+    for (env, names) in wanted {
+        let e = loaded
+            .config
+            .environments
+            .get(env)
+            .ok_or_else(|| format!("`{env}` is not an environment"))?;
+        let field = |f: &str| format!("`environments.{env}.analysis.{f}`");
+        let mut a = e.analysis.clone().ok_or_else(|| {
+            format!(
+                "alerts read the traffic of `{env}`, but it has no `[environments.{env}.analysis]`"
+            )
+        })?;
+        a.conditions.retain(|c| names.contains(&c.name.trim()));
+        if let Some(m) = e.monitor.as_ref() {
+            a.interval = Some(runway_config::deploy::DurationValue(m.interval()));
+        }
+        let interp = |f: &str, raw: &str| {
+            runway_config::interpolate::interpolate_env(raw)
+                .map_err(|var| format!("{} uses `${{{var}}}`, which is not set", field(f)))
+        };
+        if let Some(m) = a.metrics.as_mut()
+            && let Some(u) = &m.url
+        {
+            m.url = Some(interp("metrics.url", u)?);
+        }
+        if let Some(p) = a.prometheus.as_mut() {
+            p.url = interp("prometheus.url", &p.url)?;
+            if let Some(f) = &p.token_file {
+                p.token_file = Some(loaded.root.join(f).display().to_string());
+            }
+        }
+        let path = e.metrics_path.as_deref().unwrap_or("/metrics");
+        let default_metrics = if path.starts_with("http://") || path.starts_with("https://") {
+            url::Url::parse(path).ok()
+        } else {
+            e.url
+                .as_deref()
+                .and_then(|u| runway_config::interpolate::interpolate_env(u).ok())
+                .and_then(|u| url::Url::parse(&u).ok())
+                .and_then(|u| u.join(path).ok())
+        };
+        let vars = runway_deploy::source::prometheus::Vars {
+            version: versions.get(env).cloned().unwrap_or_default(),
+            previous_version: None,
+            environment: env.to_owned(),
+        };
+        let s = Sources::from_config(&a, default_metrics, vars)
+            .map_err(|m| format!("the traffic alerts of `{env}`: {m}"))?;
+        out.insert(env.to_owned(), s);
+    }
+    Ok(out)
+}
+
+/// How often the running monitor calls [`AlertRunner::tick`].
+pub const TICK_EVERY: Duration = Duration::from_secs(15);
+
+/// The reminder due at `now` after one sent at `last`: the latest whole
+/// `every` since `last`, so reminders keep their cadence and two workers
+/// that see the same `last` pick the same one. `None` before the first is due.
+fn reminder_slot(
+    last: DateTime<Utc>,
+    every: Duration,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let every = chrono::Duration::from_std(every).ok()?;
+    let every_us = every.num_microseconds()?.max(1);
+    let since = (now - last).num_microseconds()?;
+    if since < every_us {
+        return None;
+    }
+    Some(last + chrono::Duration::microseconds(since / every_us * every_us))
+}
+
 fn notification(
     rule: &Rule,
     a: &AlertRecord,
@@ -473,7 +884,8 @@ fn notification(
     now: DateTime<Utc>,
 ) -> NewNotification {
     let seq = match event {
-        NotifyEvent::Reminder => now.timestamp_micros(),
+        // A reminder is keyed by its slot: two workers queue the same one once.
+        NotifyEvent::Reminder => a.notified_at.unwrap_or(now).timestamp_micros(),
         _ => 0,
     };
     NewNotification {
@@ -514,27 +926,28 @@ pub fn payload(rule: &Rule, a: &AlertRecord, event: NotifyEvent) -> serde_json::
 /// the newest failure in it.
 fn describe(
     rule: &Rule,
+    when: &Condition,
     stats: &WindowStats,
     value: Option<f64>,
     runs: &[Outcome],
     now: DateTime<Utc>,
 ) -> String {
-    let shown = match (rule.when.metric, value) {
+    let shown = match (when.metric, value) {
         (_, None) => "unknown".to_owned(),
         (Metric::Down, Some(v)) => if v > 0.0 { "down" } else { "up" }.to_owned(),
         (Metric::CheckFailing, Some(v)) => if v > 0.0 { "failing" } else { "passing" }.to_owned(),
         (m, Some(v)) => format_value(m, v),
     };
-    let what = match rule.when.metric {
+    let what = match when.metric {
         Metric::CheckFailing => format!(
             "check `{}` is {shown}",
-            rule.when.check.as_deref().unwrap_or("?")
+            when.check.as_deref().unwrap_or("?")
         ),
         Metric::Down => format!("`{}` is {shown}", rule.environment),
         m => format!(
             "{} is {shown} (alert when {}) over {} ({} runs)",
             m.as_str(),
-            rule.when.text,
+            when.text,
             humantime::format_duration(rule.window),
             stats.runs
         ),

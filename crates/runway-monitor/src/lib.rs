@@ -12,6 +12,7 @@ pub mod notify;
 pub mod outcome;
 pub mod rules;
 pub mod scheduler;
+pub mod shared;
 pub mod token;
 
 pub use alerts::{AlertEngine, AlertRunner, Rule};
@@ -19,3 +20,4 @@ pub use clock::{Clock, TokioClock};
 pub use notify::{Notifier, Outbox};
 pub use outcome::{EnvStatus, Outcome, Reason};
 pub use scheduler::{EngineProber, Job, Prober, RunStats, Scheduler, Sink};
+pub use shared::SharedOptions;

@@ -37,6 +37,11 @@ pub const MAX_ANSWER_BYTES: usize = 64 * 1024;
 /// Notifications read from the outbox per round.
 pub const FLUSH_BATCH: i64 = 200;
 
+/// How long a flush holds the notifications it took from the outbox: several
+/// monitor workers on one ledger never send one twice, and what a worker that
+/// died had taken is due again after this.
+pub const CLAIM_LEASE: Duration = Duration::from_secs(120);
+
 /// A notifier ready to post: its secrets resolved.
 #[derive(Clone)]
 pub struct Notifier {
@@ -376,7 +381,7 @@ impl Outbox {
         let mut stats = FlushStats::default();
         let due = match self
             .ledger
-            .due_notifications(clock.now(), FLUSH_BATCH)
+            .claim_notifications(clock.now(), FLUSH_BATCH, CLAIM_LEASE)
             .await
         {
             Ok(d) => d,
@@ -388,6 +393,10 @@ impl Outbox {
         let mut blocked: HashSet<String> = HashSet::new();
         for n in &due {
             if blocked.contains(&n.notifier) {
+                // Its notifier failed just now: hand it back, due with the rest.
+                if let Err(e) = self.ledger.unclaim_notification(n.id, clock.now()).await {
+                    tracing::warn!("cannot hand a notification back to the outbox: {e}");
+                }
                 stats.waiting += 1;
                 continue;
             }

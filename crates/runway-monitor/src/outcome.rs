@@ -252,6 +252,20 @@ impl Outcome {
         }
     }
 
+    /// The run as the ledger stores it.
+    pub fn to_stored(&self) -> runway_ledger::MonitorResult {
+        runway_ledger::MonitorResult {
+            environment: self.environment.clone(),
+            at: self.at,
+            ok: self.ok,
+            status: self.status.as_str().to_owned(),
+            reason: self.reason.map(|r| r.as_str().to_owned()),
+            check_id: self.failed_check.clone(),
+            message: self.message.clone(),
+            latency_ms: self.latency_ms,
+        }
+    }
+
     /// A run cut at its timeout: no report, a `timeout` failure.
     pub fn timed_out(
         environment: &str,

@@ -69,6 +69,13 @@ pub trait Prober: Send + Sync {
 #[async_trait]
 pub trait Sink: Send + Sync {
     async fn record(&self, outcome: &Outcome);
+
+    /// A run of the shared schedule, already stored in the ledger with its
+    /// slot ([`crate::shared`]): everything [`Sink::record`] does but the
+    /// store. A sink that stores nothing itself needs only `record`.
+    async fn record_stored(&self, outcome: &Outcome) {
+        self.record(outcome).await;
+    }
 }
 
 /// What a scheduler run did.
@@ -85,6 +92,13 @@ pub struct RunStats {
     pub skipped: u64,
     /// Runs that were still going at shutdown and were waited for.
     pub drained: u64,
+    /// Shared schedule: slots claimed after another worker's lease lapsed.
+    pub taken_over: u64,
+    /// Shared schedule: runs not stored because their lease lapsed first
+    /// (another worker ran that slot).
+    pub lost: u64,
+    /// Shared schedule: claims or completions the ledger refused.
+    pub ledger_errors: u64,
     /// Runs that started more than [`LATE_START`] after their tick (the
     /// scheduler's own loop was behind).
     pub late: u64,
@@ -130,8 +144,12 @@ impl Scheduler {
         &self.jobs
     }
 
+    pub(crate) fn parts(&self) -> (Arc<dyn Prober>, Arc<dyn Sink>, Arc<dyn Clock>) {
+        (self.prober.clone(), self.sink.clone(), self.clock.clone())
+    }
+
     /// A delay in `[0, max)`: splitmix64, enough to spread runs apart.
-    fn jitter(&mut self, max: Duration) -> Duration {
+    pub(crate) fn jitter(&mut self, max: Duration) -> Duration {
         if max.is_zero() {
             return Duration::ZERO;
         }
@@ -269,6 +287,13 @@ async fn run_job(
     sink: Arc<dyn Sink>,
     clock: Arc<dyn Clock>,
 ) -> Outcome {
+    let outcome = probe_job(&job, prober.as_ref(), clock.as_ref()).await;
+    sink.record(&outcome).await;
+    outcome
+}
+
+/// One run of `job`'s suite, cut at its timeout.
+pub(crate) async fn probe_job(job: &Job, prober: &dyn Prober, clock: &dyn Clock) -> Outcome {
     let at = clock.now();
     let maintenance = job.in_maintenance(at);
     let mut outcome = match tokio::time::timeout(job.timeout, prober.probe(&job.environment)).await
@@ -279,7 +304,6 @@ async fn run_job(
     if let Some(exp) = job.token_expires_at {
         outcome.token_expiry_secs = Some((exp - at).num_milliseconds() as f64 / 1000.0);
     }
-    sink.record(&outcome).await;
     outcome
 }
 

@@ -157,7 +157,7 @@ async fn an_alert_arrives_in_alertmanager_resolves_and_is_sent_once() {
     let rule = Rule {
         name: "api-down".into(),
         environment: "prod".into(),
-        when: Condition::parse("down").unwrap(),
+        when: Condition::parse("down").unwrap().into(),
         window: Duration::from_secs(600),
         level: Level::Critical,
         notify: vec!["am".into()],

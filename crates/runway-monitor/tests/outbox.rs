@@ -55,7 +55,7 @@ fn rule() -> Rule {
     Rule {
         name: "api-down".into(),
         environment: "prod".into(),
-        when: Condition::parse("down").unwrap(),
+        when: Condition::parse("down").unwrap().into(),
         window: Duration::from_secs(600),
         level: Level::Critical,
         notify: vec!["hook".into()],
@@ -224,4 +224,164 @@ async fn an_error_answer_is_a_failure_with_its_status() {
     assert_eq!(s.pending, 1, "kept for the next round");
     server.abort();
     ledger.close().await;
+}
+
+/// A PostgreSQL scratch ledger, or `None` when `RUNWAY_SKIP_PG=1` says to skip.
+async fn pg(test: &str) -> Option<runway_ledger::testing::ScratchDb> {
+    let base = runway_ledger::testing::pg_url_or_skip(test)?;
+    Some(
+        runway_ledger::testing::ScratchDb::create(&base)
+            .await
+            .unwrap(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_workers_flushing_one_outbox_send_each_notification_once() {
+    let Some(db) = pg("two_workers_flushing_one_outbox_send_each_notification_once").await else {
+        return;
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (seen, task) = receiver(listener, StatusCode::OK).await;
+    let hook = notifier(port);
+    let clock = TokioClock::new();
+    let rules: Vec<Rule> = (0..40)
+        .map(|i| Rule {
+            name: format!("rule-{i:02}"),
+            ..rule()
+        })
+        .collect();
+    let a = open(&db.url, &hook).await;
+    let b = open(&db.url, &hook).await;
+    let runner = AlertRunner::start(rules, a.clone(), Utc::now())
+        .await
+        .unwrap();
+    let fired = runner.after_run(&run(false), Utc::now()).await;
+    assert_eq!(fired.len(), 40);
+    let out_a = Outbox::new(a.clone(), vec![hook.clone()]).with_backoff(fast());
+    let out_b = Outbox::new(b.clone(), vec![hook.clone()]).with_backoff(fast());
+    let (sa, sb) = tokio::join!(out_a.flush(&clock), out_b.flush(&clock));
+    assert_eq!(sa.sent + sb.sent, 40, "{sa:?} {sb:?}");
+    // And a second round finds nothing left to send.
+    let (sa2, sb2) = tokio::join!(out_a.flush(&clock), out_b.flush(&clock));
+    assert_eq!(sa2.sent + sb2.sent, 0);
+    let posts = seen.lock().unwrap().clone();
+    assert_eq!(posts.len(), 40, "each notification posted once");
+    let mut rules_seen: Vec<String> = posts
+        .iter()
+        .map(|(_, body)| body["alert"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    rules_seen.sort();
+    rules_seen.dedup();
+    assert_eq!(rules_seen.len(), 40, "{rules_seen:?}");
+    task.abort();
+    a.close().await;
+    b.close().await;
+    db.drop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alert_state_follows_the_ledger_when_workers_take_turns() {
+    let Some(db) = pg("alert_state_follows_the_ledger_when_workers_take_turns").await else {
+        return;
+    };
+    let hook = notifier(9);
+    let a = open(&db.url, &hook).await;
+    let b = open(&db.url, &hook).await;
+    let twice = Rule {
+        failure_threshold: 2,
+        ..rule()
+    };
+    let ra = AlertRunner::start(vec![twice.clone()], a.clone(), Utc::now())
+        .await
+        .unwrap()
+        .shared();
+    let rb = AlertRunner::start(vec![twice], b.clone(), Utc::now())
+        .await
+        .unwrap()
+        .shared();
+    // What a worker does with each run: store it, then evaluate.
+    async fn turn(l: &Arc<dyn Ledger>, r: &AlertRunner, o: Outcome) -> Vec<String> {
+        l.record_monitor_result(&o.to_stored()).await.unwrap();
+        r.after_run(&o, o.at)
+            .await
+            .iter()
+            .map(|c| format!("{:?}", c.transition))
+            .collect()
+    }
+    // Worker a sees the first failure: pending.
+    assert_eq!(turn(&a, &ra, run(false)).await, ["Opened"]);
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    // Worker b sees the second: two in a row across the workers, so it fires
+    // (b judged the window the ledger holds, not only its own run).
+    assert_eq!(turn(&b, &rb, run(false)).await, ["Fired"]);
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    // Worker a sees the recovery and resolves the instance b fired.
+    assert_eq!(turn(&a, &ra, run(true)).await, ["Resolved"]);
+    assert!(a.open_alerts().await.unwrap().is_empty());
+    let all = a
+        .alerts_since(Utc::now() - chrono::Duration::hours(1))
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 1, "one instance, moved by both workers: {all:?}");
+    let events: Vec<String> = a
+        .notifications_of(all[0].id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|n| n.event.as_str().to_owned())
+        .collect();
+    assert_eq!(events, ["firing", "resolved"]);
+    a.close().await;
+    b.close().await;
+    db.drop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_workers_ticking_queue_a_due_reminder_once() {
+    let Some(db) = pg("two_workers_ticking_queue_a_due_reminder_once").await else {
+        return;
+    };
+    let hook = notifier(9);
+    let a = open(&db.url, &hook).await;
+    let b = open(&db.url, &hook).await;
+    let remind = Rule {
+        reminder: Some(Duration::from_secs(600)),
+        ..rule()
+    };
+    let ra = AlertRunner::start(vec![remind.clone()], a.clone(), Utc::now())
+        .await
+        .unwrap()
+        .shared();
+    let rb = AlertRunner::start(vec![remind], b.clone(), Utc::now())
+        .await
+        .unwrap()
+        .shared();
+    let down = run(false);
+    let t0 = down.at;
+    a.record_monitor_result(&down.to_stored()).await.unwrap();
+    assert_eq!(ra.after_run(&down, t0).await.len(), 1);
+    // Nothing due yet.
+    assert!(rb.tick(t0 + chrono::Duration::minutes(5)).await.is_empty());
+    // Both workers tick after the reminder fell due, at different moments.
+    let x = ra.tick(t0 + chrono::Duration::minutes(11)).await;
+    let y = rb.tick(t0 + chrono::Duration::minutes(12)).await;
+    assert_eq!(
+        x.len() + y.len(),
+        1,
+        "one reminder for the period: {x:?} {y:?}"
+    );
+    let open = a.open_alerts().await.unwrap();
+    let events: Vec<String> = a
+        .notifications_of(open[0].id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|n| n.event.as_str().to_owned())
+        .collect();
+    assert_eq!(events, ["firing", "reminder"]);
+    a.close().await;
+    b.close().await;
+    db.drop().await.unwrap();
 }

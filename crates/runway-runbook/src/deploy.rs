@@ -363,7 +363,47 @@ pub(crate) fn analysis_fact(out: &WatchOutcome, c: &Criteria) -> DeploymentFact 
         p50_ms: p50,
         p95_ms: (a.samples > 0).then_some(a.p95_ms),
         failing: (!out.analysis.reasons.is_empty()).then(|| out.analysis.reasons.join("; ")),
+        conditions: out.conditions.iter().map(condition_record).collect(),
     })
+}
+
+fn ledger_verdict(v: analysis::Verdict) -> AnalysisVerdict {
+    match v {
+        analysis::Verdict::Pass => AnalysisVerdict::Pass,
+        analysis::Verdict::Fail => AnalysisVerdict::Fail,
+        analysis::Verdict::Inconclusive => AnalysisVerdict::Inconclusive,
+    }
+}
+
+/// A traffic condition over the watch, structured for the record.
+fn condition_record(c: &runway_deploy::source::ConditionSummary) -> runway_ledger::ConditionRecord {
+    runway_ledger::ConditionRecord {
+        name: c.condition.clone(),
+        source: c.source.as_str().to_owned(),
+        expression: c.expression.clone(),
+        max: c.max,
+        min: c.min,
+        baseline_factor: c.baseline_factor,
+        baseline: c.baseline,
+        verdict: ledger_verdict(c.verdict),
+        passed: c.passed,
+        failed: c.failed,
+        empty: c.empty,
+        errors: c.errors,
+        reason: (!c.reason.is_empty()).then(|| c.reason.clone()),
+        evaluations: c
+            .evaluations
+            .iter()
+            .map(|e| runway_ledger::ConditionEvaluation {
+                at: e.at,
+                value: e.value,
+                verdict: ledger_verdict(e.verdict),
+                error: e.error,
+                message: e.message.clone(),
+            })
+            .collect(),
+        evaluations_dropped: c.evaluations_dropped,
+    }
 }
 
 /// The previous version's numbers, from its newest recorded analysis.

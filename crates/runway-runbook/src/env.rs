@@ -244,6 +244,10 @@ impl Env {
         }
         if let Some(p) = a.prometheus.as_mut() {
             p.url = interpolate("prometheus.url", &p.url)?;
+            // Relative to `runway.toml`, wherever Runway runs from.
+            if let Some(f) = &p.token_file {
+                p.token_file = Some(self.loaded.root.join(f).display().to_string());
+            }
         }
         let path = self.config.metrics_path.as_deref().unwrap_or("/metrics");
         let default_metrics = if path.starts_with("http://") || path.starts_with("https://") {

@@ -104,12 +104,17 @@ impl Observed {
     }
 }
 
-/// [`excerpt`] of `body` with its secrets removed first: cut first, a secret
-/// that straddles the cut would leave its head in the excerpt, where the
-/// redactor no longer recognises it.
+/// How far past an excerpt's cut a body is read before it is redacted: a
+/// secret that starts before the cut is recognised whole when it is shorter.
+pub const REDACT_WINDOW: usize = 8192;
+
+/// The one way a server's bytes become an excerpt in a report: the first
+/// `max` bytes as text, with a marker when cut, its secrets removed *before*
+/// the cut. Cut first, a secret that straddles the cut would leave its head in
+/// the excerpt, where the redactor no longer recognises it.
 pub fn redacted_excerpt(redactor: &Redactor, body: &[u8], max: usize) -> String {
     // Past the cut, enough for any secret that starts before it; the body is bounded anyway.
-    let window = &body[..body.len().min(max.saturating_add(8192))];
+    let window = &body[..body.len().min(max.saturating_add(REDACT_WINDOW))];
     let clean = redactor.redact(&String::from_utf8_lossy(window));
     let mut end = clean.len().min(max);
     while !clean.is_char_boundary(end) {
@@ -122,7 +127,9 @@ pub fn redacted_excerpt(redactor: &Redactor, body: &[u8], max: usize) -> String 
     s
 }
 
-/// The first `max` bytes of a body as text, with a marker when cut.
+/// The first `max` bytes of a body as text, with a marker when cut, and
+/// nothing redacted: only for bytes that hold no secret. Whatever a server
+/// answered goes through [`redacted_excerpt`].
 pub fn excerpt(body: &[u8], max: usize) -> String {
     let cut = body.len() > max;
     let mut s = String::from_utf8_lossy(&body[..body.len().min(max)]).into_owned();

@@ -184,3 +184,97 @@ async fn a_wrong_error_code_over_stdio_is_named() {
     assert_eq!(c.status, Status::Warn, "{}", c.message);
     assert!(c.message.contains("-32603"), "{}", c.message);
 }
+
+/// A secret the server echoes where the report cuts an excerpt (a tool's
+/// text at 256 bytes, the text of a tool error at 200, a stdout line at 200,
+/// the call's result in the evidence at 512) is removed before the cut: no
+/// piece of it of 8 characters or more reaches the report.
+#[tokio::test]
+async fn a_secret_straddling_an_excerpt_cut_leaves_no_fragment_in_the_report() {
+    let secret = format!("rw-leak-{}", "0123456789abcdef".repeat(5));
+    // Five copies back to back from byte 190 to 630: every cut in between
+    // (200 and 256 in the text, 512 in the result's JSON) falls inside one.
+    let text = format!("{}{} and the rest", "x".repeat(190), secret.repeat(5));
+    for tool_error in [false, true] {
+        let mut flags = vec!["--say", text.as_str()];
+        if tool_error {
+            flags.push("--is-error");
+        }
+        let mut c = ctx(&flags, Suite::Full);
+        c.redactor.add(&runway_core::Secret::new(secret.clone()));
+        c.expect.calls.push(runway_verify::context::SmokeCall {
+            tool: "echo".into(),
+            arguments: serde_json::json!({ "text": text }),
+            expect: runway_verify::context::CallExpect {
+                text_contains: Some("a text the server never says".into()),
+                ..Default::default()
+            },
+        });
+        let report = runway_verify::engine::run(&c).await;
+        // The cut sites ran: the call failed (on its text, or as a tool error
+        // quoting it) and the stdout line was quoted.
+        let call = report
+            .checks
+            .iter()
+            .find(|r| r.id.starts_with("mcp.call."))
+            .unwrap_or_else(|| panic!("no call check in {:#?}", report.checks));
+        assert_eq!(call.status, Status::Fail, "{}", call.message);
+        if tool_error {
+            assert!(
+                call.message.contains("returned isError: xxxxxxxx"),
+                "{}",
+                call.message
+            );
+        }
+        let stdout = report
+            .checks
+            .iter()
+            .find(|r| r.id == "mcp.stdio.stdout")
+            .unwrap();
+        assert_eq!(stdout.status, Status::Fail, "{}", stdout.message);
+        assert!(stdout.message.contains("xxxxxxxx"), "{}", stdout.message);
+
+        for format in [
+            runway_verify::report::Format::Json,
+            runway_verify::report::Format::Human,
+        ] {
+            let out = runway_verify::report::render(&report, format, false, &c.redactor);
+            assert!(out.contains("[redacted]"), "nothing was redacted:\n{out}");
+            for start in 0..=secret.len() - 8 {
+                let piece = &secret[start..start + 8];
+                assert!(
+                    !out.contains(piece),
+                    "`{piece}` (bytes {start}..) of the secret is in the {format:?} report (tool error: {tool_error}):\n{out}"
+                );
+            }
+        }
+    }
+}
+
+/// A server that dies at start-up is named with its last stderr lines, each
+/// cut to 512 bytes: a secret across that cut is redacted whole first.
+#[tokio::test]
+async fn a_secret_straddling_the_stderr_cut_leaves_no_fragment_in_the_report() {
+    let secret = format!("rw-err-{}", "fedcba9876543210".repeat(5));
+    let line = format!("{}{} and the rest", "x".repeat(500), secret.repeat(3));
+    let mut c = ctx(&["--stderr", &line, "--exit-at-start", "3"], Suite::Smoke);
+    c.redactor.add(&runway_core::Secret::new(secret.clone()));
+    let report = runway_verify::engine::run(&c).await;
+    let h = report
+        .checks
+        .iter()
+        .find(|r| r.id == "mcp.handshake")
+        .unwrap();
+    assert_eq!(h.status, Status::Fail, "{}", h.message);
+    let out = runway_verify::report::render(
+        &report,
+        runway_verify::report::Format::Json,
+        false,
+        &c.redactor,
+    );
+    assert!(out.contains("xxxxxxxx[redacted]"), "{out}");
+    for start in 0..=secret.len() - 8 {
+        let piece = &secret[start..start + 8];
+        assert!(!out.contains(piece), "`{piece}` is in the report:\n{out}");
+    }
+}

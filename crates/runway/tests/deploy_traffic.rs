@@ -328,6 +328,57 @@ async fn ships_and_rolls_back(p: &Project, condition: &str, source: &str) {
         .unwrap_or_else(|| panic!("no value in the incident: {title}"));
     assert!((0.15..0.4).contains(&value), "{value} in {title}");
     assert!(title.contains("above the maximum 0.1"), "{title}");
+
+    // The record keeps each condition structured: what it read, its bounds,
+    // its verdict and each evaluation with its value.
+    let c = &v2.analyses[0].conditions;
+    assert_eq!(c.len(), 1, "{c:?}");
+    let c = &c[0];
+    assert_eq!((c.name.as_str(), c.source.as_str()), (condition, source));
+    assert_eq!(c.max, Some(0.10));
+    assert_eq!(c.verdict.as_str(), "fail");
+    assert!(
+        c.failed >= 1 && c.failed as usize <= c.evaluations.len(),
+        "{c:?}"
+    );
+    let failed: Vec<f64> = c
+        .evaluations
+        .iter()
+        .filter(|e| e.verdict.as_str() == "fail")
+        .filter_map(|e| e.value)
+        .collect();
+    assert!(
+        !failed.is_empty() && failed.iter().all(|v| *v > 0.10),
+        "{c:?}"
+    );
+    assert!(
+        c.expression
+            .contains("reference_mcp_http_auth_denied_total"),
+        "{c:?}"
+    );
+    let v1 = &deps[0].analyses[0].conditions[0];
+    assert_eq!(v1.verdict.as_str(), "pass", "{v1:?}");
+    // `runway ledger show` prints them.
+    let o = p.run(&["ledger", "show", &v2.id]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains(&format!("condition    `{condition}` ({source}): fail: ")),
+        "{out}"
+    );
+    assert!(out.contains("bounds: at most 0.1"), "{out}");
+    assert!(
+        out.contains(" fail 0."),
+        "an evaluation with its value: {out}"
+    );
+}
+
+#[test]
+fn an_analysis_recorded_before_conditions_were_stored_still_reads() {
+    let old = r#"{"verdict":"fail","samples":8,"availability":0.75,"failing":"availability 75.0% < 95.0%"}"#;
+    let a: runway_ledger::Analysis = serde_json::from_str(old).unwrap();
+    assert!(a.conditions.is_empty());
+    assert_eq!(a.failing.as_deref(), Some("availability 75.0% < 95.0%"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -510,6 +510,7 @@ async fn deployment_show_prints_every_field_and_dora_counts_rollback_deployments
             p50_ms: Some(11.5),
             p95_ms: Some(2400.0),
             failing: Some("availability 75.0% < 95.0%".into()),
+            conditions: Vec::new(),
         }),
     )
     .await

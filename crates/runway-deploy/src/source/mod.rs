@@ -95,9 +95,9 @@ impl Condition {
         }
     }
 
-    /// What it reads, in one line (for `runway plan` and the output).
-    pub fn describe(&self) -> String {
-        let what = match &self.expr {
+    /// What it reads, without the bounds.
+    pub fn expression(&self) -> String {
+        match &self.expr {
             Expr::Ratio {
                 numerator,
                 denominator,
@@ -105,7 +105,12 @@ impl Condition {
             Expr::Increase(s) => format!("increase of {s}"),
             Expr::Quantile { histogram, q } => format!("p{} of {histogram}", q * 100.0),
             Expr::Query(q) => q.clone(),
-        };
+        }
+    }
+
+    /// What it reads, in one line (for `runway plan` and the output).
+    pub fn describe(&self) -> String {
+        let what = self.expression();
         let mut bounds = Vec::new();
         if let Some(m) = self.max {
             bounds.push(format!("at most {}", num(m)));
@@ -263,6 +268,40 @@ pub struct ConditionSummary {
     pub last_value: Option<f64>,
     /// Why, in a sentence (the breach, or why nothing could be said).
     pub reason: String,
+    /// What it reads, without the bounds ([`Condition::expression`]).
+    #[serde(default)]
+    pub expression: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_factor: Option<f64>,
+    /// The previous version's reading, when one was taken.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<f64>,
+    /// Each evaluation, oldest first: the last [`MAX_EVALUATIONS`] of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evaluations: Vec<Judged>,
+    /// Evaluations older than those kept.
+    #[serde(default)]
+    pub evaluations_dropped: u32,
+}
+
+/// Evaluations kept per condition for the record (a 1-hour watch at 15 s
+/// is 240); older ones are only counted.
+pub const MAX_EVALUATIONS: usize = 240;
+
+/// One evaluation of a condition, for the record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Judged {
+    pub at: chrono::DateTime<chrono::Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<f64>,
+    pub verdict: Verdict,
+    #[serde(default)]
+    pub error: bool,
+    pub message: String,
 }
 
 /// Per-condition state across the watch's ticks.
@@ -281,6 +320,9 @@ struct Track {
     /// The last failing evaluation's message.
     last_fail: Option<String>,
     last: Option<Evaluation>,
+    /// The newest evaluations, at most [`MAX_EVALUATIONS`].
+    judged: std::collections::VecDeque<Judged>,
+    dropped: u32,
 }
 
 /// Where each condition's number comes from, at one tick.
@@ -348,13 +390,34 @@ impl Sources {
             })?;
             let url = url::Url::parse(&p.url)
                 .map_err(|e| format!("`analysis.prometheus.url` `{}` is not a URL: {e}", p.url))?;
+            // Read now, so an unset variable or a missing file stops the
+            // watch before it starts, naming the setting.
+            let (token, setting) = match (&p.token_env, &p.token_file) {
+                (Some(var), _) => (
+                    Some(
+                        runway_config::token::from_env(var, "`analysis.prometheus.token_env`")
+                            .map_err(|e| e.to_string())?,
+                    ),
+                    format!("`analysis.prometheus.token_env` (`{var}`)"),
+                ),
+                (None, Some(file)) => (
+                    Some(
+                        runway_config::token::from_file(
+                            std::path::Path::new(file),
+                            "`analysis.prometheus.token_file`",
+                        )
+                        .map_err(|e| e.to_string())?,
+                    ),
+                    format!("`analysis.prometheus.token_file` (`{file}`)"),
+                ),
+                (None, None) => (None, "`analysis.prometheus.token_env`".to_owned()),
+            };
             s.prometheus_error_limit = p.consecutive_error_limit();
-            s.prometheus = Some(Box::new(prometheus::PrometheusSource::new(
-                url,
-                p.timeout(),
-                p.max_bytes(),
-                vars,
-            )));
+            s.prometheus = Some(Box::new(
+                prometheus::PrometheusSource::new(url, p.timeout(), p.max_bytes(), vars)
+                    .with_token(token, setting)
+                    .with_concurrency(p.concurrency()),
+            ));
         }
         Ok(s)
     }
@@ -429,6 +492,25 @@ impl Sources {
         }
     }
 
+    /// Reads `kind`'s conditions once without judging them, so the next
+    /// [`Sources::tick`] has a reading before it to compare with (a
+    /// `metrics` source's first scrape; the monitor takes it at start).
+    pub async fn prime(&mut self, kind: SourceKind) {
+        let idx = self.indices(kind);
+        if idx.is_empty() {
+            return;
+        }
+        let conds: Vec<Condition> = idx.iter().map(|i| self.conditions[*i].clone()).collect();
+        let refs: Vec<&Condition> = conds.iter().collect();
+        let src = match kind {
+            SourceKind::Metrics => self.metrics.as_mut(),
+            SourceKind::Prometheus => self.prometheus.as_mut(),
+        };
+        if let Some(src) = src {
+            src.read(&refs).await;
+        }
+    }
+
     /// Reads and judges every condition once. A condition whose source has
     /// none is an error reading.
     pub async fn tick(&mut self) -> Vec<Evaluation> {
@@ -494,6 +576,17 @@ impl Sources {
                 }
             }
             t.last = Some(e.clone());
+            if t.judged.len() >= MAX_EVALUATIONS {
+                t.judged.pop_front();
+                t.dropped += 1;
+            }
+            t.judged.push_back(Judged {
+                at: chrono::Utc::now(),
+                value: e.value,
+                verdict: e.verdict,
+                error: e.error,
+                message: e.message.clone(),
+            });
             out.push(e);
         }
         out
@@ -509,7 +602,8 @@ impl Sources {
         self.conditions
             .iter()
             .zip(&self.tracks)
-            .map(|(c, t)| {
+            .zip(&self.baselines)
+            .map(|((c, t), b)| {
                 let (verdict, reason) = if let Some(m) = &t.failed_with {
                     (
                         Verdict::Fail,
@@ -564,6 +658,16 @@ impl Sources {
                     errors: t.errors,
                     last_value: t.last.as_ref().and_then(|e| e.value),
                     reason,
+                    expression: c.expression(),
+                    max: c.max,
+                    min: c.min,
+                    baseline_factor: c.baseline_factor,
+                    baseline: match b {
+                        Some(Reading::Value(v)) => Some(*v),
+                        _ => None,
+                    },
+                    evaluations: t.judged.iter().cloned().collect(),
+                    evaluations_dropped: t.dropped,
                 }
             })
             .collect()

@@ -9,8 +9,9 @@
 //! series are errors. The baseline is the same query with `{version}` set to
 //! the previous version, asked before the deploy, while it still serves.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
+use runway_core::Secret;
 use runway_verify::http::{self, Limits};
 use serde_json::Value;
 
@@ -99,49 +100,135 @@ pub fn reading_of(status: u16, body: &[u8]) -> Reading {
     }
 }
 
-pub struct PrometheusSource {
-    base: url::Url,
+/// Queries in flight at once when nothing else is configured.
+pub const DEFAULT_CONCURRENCY: usize = 8;
+
+/// How a query reaches Prometheus: shared by the queries of one tick.
+struct Endpoint {
+    client: reqwest::Client,
+    url: url::Url,
     limits: Limits,
+    token: Option<Secret>,
+    /// The setting that holds the token, quoted, for the hint of a 401/403
+    /// (`` `analysis.prometheus.token_env` ``).
+    auth_setting: String,
+}
+
+impl Endpoint {
+    /// One bounded instant query.
+    async fn query(&self, promql: &str) -> Reading {
+        let mut url = self.url.clone();
+        url.query_pairs_mut().append_pair("query", promql);
+        let mut req = self.client.get(url);
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t.expose());
+        }
+        let req = match req.build() {
+            Ok(r) => r,
+            Err(e) => return Reading::Error(format!("{}: {e}", self.url)),
+        };
+        match http::fetch(&self.client, req, self.limits).await {
+            Err(e) => Reading::Error(format!("{}: {e}", self.url)),
+            Ok(o) if o.status == 401 || o.status == 403 => Reading::Error(match &self.token {
+                None => format!(
+                    "{} answered HTTP {}: it wants a bearer token; set {} (or `token_file`) to one it accepts",
+                    self.url, o.status, self.auth_setting
+                ),
+                Some(_) => format!(
+                    "{} answered HTTP {}: it refused the token from {}; put one it accepts there",
+                    self.url, o.status, self.auth_setting
+                ),
+            }),
+            Ok(o) if o.truncated => Reading::Error(format!(
+                "{}: more than {} bytes, or cut off at the deadline",
+                self.url, self.limits.max_body
+            )),
+            Ok(o) => reading_of(o.status, &o.body),
+        }
+    }
+}
+
+pub struct PrometheusSource {
+    endpoint: Arc<Endpoint>,
     vars: Vars,
+    concurrency: usize,
 }
 
 impl PrometheusSource {
     pub fn new(base: url::Url, timeout: Duration, max_bytes: u64, vars: Vars) -> Self {
+        let limits = Limits {
+            timeout,
+            max_body: usize::try_from(max_bytes).unwrap_or(usize::MAX),
+        };
+        let mut url = base;
+        let path = format!("{}/api/v1/query", url.path().trim_end_matches('/'));
+        url.set_path(&path);
         PrometheusSource {
-            base,
-            limits: Limits {
-                timeout,
-                max_body: usize::try_from(max_bytes).unwrap_or(usize::MAX),
-            },
+            endpoint: Arc::new(Endpoint {
+                client: http::client(limits),
+                url,
+                limits,
+                token: None,
+                auth_setting: "`analysis.prometheus.token_env`".into(),
+            }),
             vars,
+            concurrency: DEFAULT_CONCURRENCY,
         }
     }
 
-    fn endpoint(&self) -> url::Url {
-        let mut u = self.base.clone();
-        let path = format!("{}/api/v1/query", u.path().trim_end_matches('/'));
-        u.set_path(&path);
-        u
+    /// Sends `token` as `Authorization: Bearer` with every query; `setting`
+    /// names where it comes from, for the hint when Prometheus refuses it.
+    pub fn with_token(mut self, token: Option<Secret>, setting: impl Into<String>) -> Self {
+        let e = &self.endpoint;
+        self.endpoint = Arc::new(Endpoint {
+            client: e.client.clone(),
+            url: e.url.clone(),
+            limits: e.limits,
+            token,
+            auth_setting: setting.into(),
+        });
+        self
+    }
+
+    /// At most `n` queries in flight at once (at least 1).
+    pub fn with_concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
     }
 
     /// One bounded instant query.
     pub async fn query(&self, promql: &str) -> Reading {
-        let client = http::client(self.limits);
-        let mut url = self.endpoint();
-        url.query_pairs_mut().append_pair("query", promql);
-        let req = match client.get(url).build() {
-            Ok(r) => r,
-            Err(e) => return Reading::Error(e.to_string()),
-        };
-        match http::fetch(&client, req, self.limits).await {
-            Err(e) => Reading::Error(format!("{}: {e}", self.endpoint())),
-            Ok(o) if o.truncated => Reading::Error(format!(
-                "{}: more than {} bytes, or cut off at the deadline",
-                self.endpoint(),
-                self.limits.max_body
-            )),
-            Ok(o) => reading_of(o.status, &o.body),
+        self.endpoint.query(promql).await
+    }
+
+    /// Every query at once, at most `concurrency` in flight, each bounded
+    /// by the per-query timeout: a tick of slow queries takes about one
+    /// timeout per `concurrency` queries, not one per query. The readings
+    /// come back in the order of `queries`.
+    async fn query_all(&self, queries: Vec<Option<String>>) -> Vec<Option<Reading>> {
+        let n = queries.len();
+        let permits = Arc::new(tokio::sync::Semaphore::new(self.concurrency));
+        let mut set = tokio::task::JoinSet::new();
+        for (i, q) in queries.into_iter().enumerate() {
+            let Some(q) = q else { continue };
+            let endpoint = self.endpoint.clone();
+            let permits = permits.clone();
+            set.spawn(async move {
+                let Ok(_permit) = permits.acquire_owned().await else {
+                    return (i, Reading::Error("the query was cancelled".into()));
+                };
+                (i, endpoint.query(&q).await)
+            });
         }
+        let mut out: Vec<Option<Reading>> = vec![None; n];
+        // A query task that panicked leaves its slot empty: the caller
+        // reads that as an error reading.
+        while let Some(done) = set.join_next().await {
+            if let Ok((i, r)) = done {
+                out[i] = Some(r);
+            }
+        }
+        out
     }
 
     fn promql(&self, c: &Condition, version: &str) -> Option<String> {
@@ -160,28 +247,32 @@ impl PrometheusSource {
 #[async_trait::async_trait]
 impl Source for PrometheusSource {
     async fn read(&mut self, conditions: &[&Condition]) -> Vec<Reading> {
-        let mut out = Vec::with_capacity(conditions.len());
-        for c in conditions {
-            out.push(match self.promql(c, &self.vars.version) {
-                Some(q) => self.query(&q).await,
-                None => Reading::Error("a `prometheus` condition needs a `query`".into()),
-            });
-        }
-        out
+        let version = self.vars.version.clone();
+        let queries = conditions
+            .iter()
+            .map(|c| self.promql(c, &version))
+            .collect();
+        let got = self.query_all(queries).await;
+        conditions
+            .iter()
+            .zip(got)
+            .map(|(c, r)| match (r, &c.expr) {
+                (Some(r), _) => r,
+                (None, Expr::Query(_)) => Reading::Error("the query did not finish".into()),
+                (None, _) => Reading::Error("a `prometheus` condition needs a `query`".into()),
+            })
+            .collect()
     }
 
     async fn baseline(&mut self, conditions: &[&Condition]) -> Vec<Option<Reading>> {
         let Some(prev) = self.vars.previous_version.clone() else {
             return conditions.iter().map(|_| None).collect();
         };
-        let mut out = Vec::with_capacity(conditions.len());
-        for c in conditions {
-            let r = match self.promql(c, &prev) {
-                Some(q) => Some(self.query(&q).await),
-                None => None,
-            };
-            out.push(r.filter(|r| matches!(r, Reading::Value(_))));
-        }
-        out
+        let queries = conditions.iter().map(|c| self.promql(c, &prev)).collect();
+        self.query_all(queries)
+            .await
+            .into_iter()
+            .map(|r| r.filter(|r| matches!(r, Reading::Value(_))))
+            .collect()
     }
 }

@@ -549,3 +549,217 @@ fn linked_scrapes_give_the_same_increases_as_computed_ones() {
     assert_eq!(metrics::read(&c, &[&s1, &s2, &s3]), plain);
     assert!((value(&plain) - 15.0 / 150.0).abs() < 1e-9, "{plain:?}");
 }
+
+/// A fake Prometheus whose every query takes `delay` and answers `0.5`;
+/// counts the requests, the most in flight at once, and the bearer tokens
+/// it was sent (`require`: anything else is a 401).
+struct SlowPrometheus {
+    url: url::Url,
+    requests: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    max_in_flight: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+async fn slow_prometheus(delay: Duration, require: Option<&'static str>) -> SlowPrometheus {
+    use axum::{http::HeaderMap, http::StatusCode, routing::get};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let requests = std::sync::Arc::new(AtomicUsize::new(0));
+    let in_flight = std::sync::Arc::new(AtomicUsize::new(0));
+    let max_in_flight = std::sync::Arc::new(AtomicUsize::new(0));
+    let (r, i, m) = (requests.clone(), in_flight.clone(), max_in_flight.clone());
+    struct Leave(std::sync::Arc<AtomicUsize>);
+    impl Drop for Leave {
+        fn drop(&mut self) {
+            self.0.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+    let app = axum::Router::new().route(
+        "/api/v1/query",
+        get(move |headers: HeaderMap| {
+            let (r, i, m) = (r.clone(), i.clone(), m.clone());
+            async move {
+                r.fetch_add(1, Ordering::SeqCst);
+                if let Some(want) = require {
+                    let got = headers
+                        .get("authorization")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default();
+                    if got != format!("Bearer {want}") {
+                        return (StatusCode::UNAUTHORIZED, "unauthorized\n".to_owned());
+                    }
+                }
+                let now = i.fetch_add(1, Ordering::SeqCst) + 1;
+                m.fetch_max(now, Ordering::SeqCst);
+                let _leave = Leave(i.clone());
+                tokio::time::sleep(delay).await;
+                (
+                    StatusCode::OK,
+                    r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"0.5"]}]}}"#
+                        .to_owned(),
+                )
+            }
+        }),
+    );
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(l, app).await;
+    });
+    SlowPrometheus {
+        url: format!("http://{addr}").parse().unwrap(),
+        requests,
+        max_in_flight,
+        task,
+    }
+}
+
+fn queries(n: usize) -> Vec<Condition> {
+    (0..n)
+        .map(|i| Condition {
+            name: format!("q{i}"),
+            source: SourceKind::Prometheus,
+            expr: Expr::Query(format!("sum(x{{i=\"{i}\"}})")),
+            window: None,
+            min_requests: 1,
+            max: Some(1.0),
+            min: None,
+            baseline_factor: None,
+        })
+        .collect()
+}
+
+fn prometheus_sources(
+    url: url::Url,
+    n: usize,
+    timeout: Duration,
+    concurrency: usize,
+    token: Option<&str>,
+) -> Sources {
+    let source = PrometheusSource::new(url, timeout, 1 << 20, Vars::default())
+        .with_token(
+            token.map(runway_core::Secret::from),
+            "`analysis.prometheus.token_env` (`PROM_TOKEN`)",
+        )
+        .with_concurrency(concurrency);
+    Sources::new(queries(n), 1).with_source(SourceKind::Prometheus, Box::new(source), 4)
+}
+
+#[tokio::test]
+async fn slow_queries_run_at_once_each_bounded_by_its_own_timeout() {
+    use std::sync::atomic::Ordering;
+    // Each query would take 3 s; the timeout is 300 ms. One after the other,
+    // one would be in flight at a time; together, all six are.
+    let p = slow_prometheus(Duration::from_secs(3), None).await;
+    let mut s = prometheus_sources(p.url.clone(), 6, Duration::from_millis(300), 8, None);
+    let e = s.tick().await;
+    assert_eq!(e.len(), 6);
+    for (i, e) in e.iter().enumerate() {
+        assert_eq!(
+            e.condition,
+            format!("q{i}"),
+            "in the order of the conditions"
+        );
+        assert!(e.error, "{e:?}");
+        assert_eq!(e.verdict, Verdict::Inconclusive);
+    }
+    assert_eq!(p.requests.load(Ordering::SeqCst), 6);
+    assert_eq!(p.max_in_flight.load(Ordering::SeqCst), 6);
+    p.task.abort();
+}
+
+#[tokio::test]
+async fn queries_in_flight_are_bounded_by_the_concurrency() {
+    use std::sync::atomic::Ordering;
+    let p = slow_prometheus(Duration::from_millis(150), None).await;
+    let mut s = prometheus_sources(p.url.clone(), 7, Duration::from_secs(10), 2, None);
+    let e = s.tick().await;
+    assert!(
+        e.iter()
+            .all(|e| e.verdict == Verdict::Pass && e.value == Some(0.5)),
+        "{e:?}"
+    );
+    assert_eq!(p.requests.load(Ordering::SeqCst), 7);
+    assert_eq!(p.max_in_flight.load(Ordering::SeqCst), 2);
+    p.task.abort();
+}
+
+#[tokio::test]
+async fn a_prometheus_that_wants_a_token_gets_it_and_a_401_names_the_setting() {
+    let secret = "s3cret-prom-token";
+    let p = slow_prometheus(Duration::from_millis(1), Some("s3cret-prom-token")).await;
+
+    let mut without = prometheus_sources(p.url.clone(), 1, Duration::from_secs(5), 8, None);
+    let e = without.tick().await.remove(0);
+    assert!(e.error, "a 401 is an error reading, not empty: {e:?}");
+    assert_eq!(e.verdict, Verdict::Inconclusive);
+    assert!(e.message.contains("HTTP 401"), "{}", e.message);
+    assert!(
+        e.message.contains("`analysis.prometheus.token_env`"),
+        "{}",
+        e.message
+    );
+
+    let mut wrong = prometheus_sources(p.url.clone(), 1, Duration::from_secs(5), 8, Some("nope"));
+    let e = wrong.tick().await.remove(0);
+    assert!(
+        e.error && e.message.contains("refused the token"),
+        "{}",
+        e.message
+    );
+    assert!(e.message.contains("PROM_TOKEN"), "{}", e.message);
+    assert!(
+        !e.message.contains("nope"),
+        "the token is never shown: {}",
+        e.message
+    );
+
+    let mut with = prometheus_sources(p.url.clone(), 1, Duration::from_secs(5), 8, Some(secret));
+    let e = with.tick().await.remove(0);
+    assert_eq!((e.verdict, e.value), (Verdict::Pass, Some(0.5)), "{e:?}");
+    assert!(!format!("{e:?}").contains(secret));
+    assert!(!format!("{:?}", with.summaries()).contains(secret));
+    p.task.abort();
+}
+
+#[test]
+fn the_prometheus_token_is_read_at_start_from_its_file_and_a_missing_one_names_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = |token: &str| {
+        format!(
+            r#"[environments.p]
+url = "http://127.0.0.1:9/mcp"
+
+[environments.p.analysis.prometheus]
+url = "http://127.0.0.1:9090"
+{token}
+
+[[environments.p.analysis.conditions]]
+name = "errors"
+query = "sum(x)"
+max = 0.05
+"#
+        )
+    };
+    let file = dir.path().join("prom-token");
+    let c = runway_config::Config::parse(
+        &text(&format!("token_file = {:?}", file.display().to_string())),
+        std::path::Path::new("runway.toml"),
+    )
+    .unwrap();
+    let a = c.environments["p"].analysis.clone().unwrap();
+    let e = Sources::from_config(&a, None, Vars::default()).unwrap_err();
+    assert!(e.contains("analysis.prometheus.token_file"), "{e}");
+    std::fs::write(&file, "tok\n").unwrap();
+    assert!(Sources::from_config(&a, None, Vars::default()).is_ok());
+
+    let both = runway_config::Config::parse(
+        &text("token_env = \"A\"\ntoken_file = \"b\""),
+        std::path::Path::new("runway.toml"),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        both.contains("either `token_env` or `token_file`"),
+        "{both}"
+    );
+}

@@ -18,7 +18,7 @@ fn rule(when: &str) -> Rule {
     Rule {
         name: "api-down".into(),
         environment: "prod".into(),
-        when: Condition::parse(when).unwrap(),
+        when: Condition::parse(when).unwrap().into(),
         window: Duration::from_secs(600),
         level: Level::Critical,
         notify: vec!["oncall".into(), "slack".into()],
@@ -393,4 +393,266 @@ fn fingerprints_are_stable_and_distinct() {
     assert_ne!(fingerprint("a", "prod"), fingerprint("a", "staging"));
     assert_ne!(fingerprint("ab", "c"), fingerprint("a", "bc"));
     assert_eq!(fingerprint("a", "prod").len(), 16);
+}
+
+fn traffic_rule() -> Rule {
+    let mut r = rule("down");
+    r.name = "auth-denied".into();
+    r.when = When::Traffic {
+        source: SourceKind::Metrics,
+        condition: "auth-denied".into(),
+        describe: "increase of a / increase of b: at most 0.1".into(),
+    };
+    r.failure_threshold = 2;
+    r
+}
+
+fn reading(verdict: Verdict, value: Option<f64>, error: bool) -> Evaluation {
+    Evaluation {
+        condition: "auth-denied".into(),
+        source: SourceKind::Metrics,
+        verdict,
+        value,
+        baseline: None,
+        error,
+        message: match value {
+            Some(v) => format!("auth-denied = {v}"),
+            None => "nothing to judge".into(),
+        },
+    }
+}
+
+#[test]
+fn a_traffic_rule_fires_on_failed_readings_and_an_inconclusive_one_changes_nothing() {
+    let now = monday();
+    let at = |m: i64| now + chrono::Duration::minutes(m);
+    let mut e = AlertEngine::new(vec![traffic_rule(), rule("down")]);
+    let mut step = |m: i64, r: Option<Evaluation>, ok: bool| {
+        e.observe(&run(at(m), ok));
+        if let Some(r) = r {
+            e.observe_readings("prod", vec![r]);
+        }
+        e.evaluate("prod", at(m))
+            .into_iter()
+            .filter(|c| c.alert.rule == "auth-denied")
+            .collect::<Vec<_>>()
+    };
+    // Passing: nothing.
+    assert!(step(1, Some(reading(Verdict::Pass, Some(0.01), false)), true).is_empty());
+    // A failed reading opens it (threshold 2), while the probe passes.
+    let c = step(2, Some(reading(Verdict::Fail, Some(0.3), false)), true);
+    assert_eq!(c[0].transition, Transition::Opened);
+    assert_eq!(c[0].alert.last_value, Some(0.3));
+    assert!(
+        c[0].alert
+            .condition
+            .starts_with("metrics condition `auth-denied`: increase of a"),
+        "{}",
+        c[0].alert.condition
+    );
+    // Empty, an error, and a run with no reading at all: no change.
+    assert!(step(3, Some(reading(Verdict::Inconclusive, None, false)), true).is_empty());
+    assert!(step(4, Some(reading(Verdict::Inconclusive, None, true)), true).is_empty());
+    assert!(step(5, None, true).is_empty());
+    // The reading is judged once: the next evaluation without one is no change.
+    let c = step(6, Some(reading(Verdict::Fail, Some(0.31), false)), true);
+    assert_eq!(c[0].transition, Transition::Fired);
+    assert_eq!(c[0].alert.state, AlertState::Firing);
+    assert_eq!(c[0].notify.len(), 2);
+    assert!(
+        c[0].alert
+            .message
+            .as_deref()
+            .unwrap()
+            .contains("auth-denied = 0.31"),
+        "{:?}",
+        c[0].alert.message
+    );
+    assert!(step(7, None, true).is_empty());
+    assert!(step(8, Some(reading(Verdict::Inconclusive, None, true)), true).is_empty());
+    // A passing reading resolves it.
+    let c = step(9, Some(reading(Verdict::Pass, Some(0.0), false)), true);
+    assert_eq!(c[0].transition, Transition::Resolved);
+    assert_eq!(
+        c[0].notify.iter().map(|n| n.event).collect::<Vec<_>>(),
+        vec![NotifyEvent::Resolved, NotifyEvent::Resolved]
+    );
+}
+
+#[test]
+fn traffic_sources_read_only_the_named_conditions_with_their_settings_resolved() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = |prom_url: &str| {
+        format!(
+            r#"[environments.prod]
+url = "http://127.0.0.1:9/mcp"
+[environments.prod.monitor]
+interval = "30s"
+
+[environments.prod.analysis.prometheus]
+url = "{prom_url}"
+token_file = "prom-token"
+
+[[environments.prod.analysis.conditions]]
+name = "errors"
+query = "sum(x)"
+max = 0.05
+
+[[environments.prod.analysis.conditions]]
+name = "unused"
+query = "sum(y)"
+max = 1
+
+[[alerts]]
+name = "errors"
+environment = "prod"
+source = "prometheus"
+condition = "errors"
+"#
+        )
+    };
+    let path = dir.path().join("runway.toml");
+    let rules_of = |loaded: &runway_config::Loaded| -> Vec<Rule> {
+        loaded
+            .config
+            .alerts
+            .iter()
+            .map(|a| {
+                Rule::from_config_with(a, &[], loaded.config.environments["prod"].analysis.as_ref())
+            })
+            .collect()
+    };
+    std::fs::write(&path, text("http://127.0.0.1:9090")).unwrap();
+    let loaded = runway_config::Config::load(&path).unwrap();
+    let rules = rules_of(&loaded);
+    assert!(
+        matches!(&rules[0].when, When::Traffic { describe, .. } if describe == "sum(x): at most 0.05"),
+        "{:?}",
+        rules[0].when
+    );
+    // The token file is relative to runway.toml, and read at start.
+    let e = traffic_sources(&loaded, &rules, &BTreeMap::new()).unwrap_err();
+    assert!(e.contains("token_file") && e.contains("`prod`"), "{e}");
+    std::fs::write(dir.path().join("prom-token"), "t0k\n").unwrap();
+    let s = traffic_sources(&loaded, &rules, &BTreeMap::new()).unwrap();
+    let names: Vec<&str> = s["prod"]
+        .conditions
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(names, vec!["errors"], "only the conditions a rule names");
+    // An unset variable in the URL names the setting.
+    std::fs::write(&path, text("${RUNWAY_TEST_UNSET_PROM_URL_3f1}")).unwrap();
+    let loaded = runway_config::Config::load(&path).unwrap();
+    let e = traffic_sources(&loaded, &rules_of(&loaded), &BTreeMap::new()).unwrap_err();
+    assert!(
+        e.contains("`environments.prod.analysis.prometheus.url`")
+            && e.contains("RUNWAY_TEST_UNSET_PROM_URL_3f1"),
+        "{e}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn ticks_send_reminders_on_their_cadence_between_runs_without_judging() {
+    let mut r = rule("down");
+    r.reminder = Some(Duration::from_secs(30 * 60));
+    r.notify = vec!["oncall".into()];
+    // Runs every 2 hours: the reminders come from the ticks between them.
+    let mut d = Drive::new(vec![r], monday());
+    let fired = d.step(MIN, false).await.unwrap();
+    assert_eq!(fired.transition, Transition::Fired);
+    let fired_at = d.clock.now();
+    let mut sent = Vec::new();
+    for _ in 0..(100 / 5) {
+        tokio::time::sleep(5 * MIN).await;
+        for c in d.engine.tick(d.clock.now()) {
+            assert_eq!(c.transition, Transition::Reminded);
+            assert_eq!(
+                (c.alert.hits, c.alert.clears),
+                (1, 0),
+                "ticks judge nothing"
+            );
+            for n in &c.notify {
+                sent.push((n.event, n.dedup_key.clone(), c.alert.notified_at.unwrap()));
+            }
+        }
+    }
+    // 100 minutes after firing: reminders at 30, 60 and 90, on the cadence
+    // (each at the tick after it fell due, recorded at its slot).
+    let slots: Vec<i64> = sent
+        .iter()
+        .map(|s| (s.2 - fired_at).num_minutes())
+        .collect();
+    assert_eq!(slots, vec![30, 60, 90]);
+    assert!(sent.iter().all(|s| s.0 == NotifyEvent::Reminder));
+    // The key is the slot: a second worker ticking at another moment of the
+    // same period queues the same key (a no-op in the outbox).
+    let a = d.engine.open_alerts()[0].clone();
+    let mut other = AlertEngine::new(d.engine.rules().to_vec());
+    let mut before = a.clone();
+    before.notified_at = Some(fired_at + chrono::Duration::minutes(60));
+    other.adopt(before);
+    let late = other.tick(fired_at + chrono::Duration::minutes(97));
+    assert_eq!(late.len(), 1);
+    assert_eq!(late[0].notify[0].dedup_key, sent[2].1);
+    // Nothing more is due until the next slot.
+    assert!(d.engine.tick(d.clock.now()).is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_tick_announces_a_firing_alert_when_its_mute_ends() {
+    let mut r = rule("down");
+    r.mute = vec![saturday_mute()];
+    // Saturday 23:40 in Berlin (22:40 UTC): fires muted.
+    let start = Utc.with_ymd_and_hms(2026, 11, 28, 22, 40, 0).unwrap();
+    let mut d = Drive::new(vec![r], start);
+    let c = d.step(MIN, false).await.unwrap();
+    assert_eq!(c.alert.state, AlertState::Firing);
+    assert!(c.notify.is_empty());
+    // Still Saturday: a tick sends nothing.
+    tokio::time::sleep(10 * MIN).await;
+    assert!(d.engine.tick(d.clock.now()).is_empty());
+    // Past midnight in Berlin, with no run since: the tick announces it.
+    tokio::time::sleep(15 * MIN).await;
+    let t = d.engine.tick(d.clock.now());
+    assert_eq!(t.len(), 1, "{t:?}");
+    assert_eq!(t[0].transition, Transition::Announced);
+    assert!(!t[0].alert.muted);
+    assert_eq!(
+        events(&t[0]),
+        vec![
+            ("oncall".to_owned(), NotifyEvent::Firing),
+            ("slack".to_owned(), NotifyEvent::Firing)
+        ]
+    );
+    // Once.
+    tokio::time::sleep(MIN).await;
+    assert!(d.engine.tick(d.clock.now()).is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_tick_leaves_pending_and_muted_alerts_alone() {
+    let mut r = rule("down");
+    r.failure_threshold = 3;
+    let mut d = Drive::new(vec![r], monday());
+    let c = d.step(MIN, false).await.unwrap();
+    assert_eq!(c.alert.state, AlertState::Pending);
+    for _ in 0..10 {
+        tokio::time::sleep(MIN).await;
+        assert!(d.engine.tick(d.clock.now()).is_empty());
+    }
+    assert_eq!(
+        d.engine.open_alerts()[0].hits,
+        1,
+        "ticks are not evaluations"
+    );
+    // The next two runs fire it, as if no tick had happened.
+    assert_eq!(
+        d.step(MIN, false).await.unwrap().alert.state,
+        AlertState::Pending
+    );
+    assert_eq!(
+        d.step(MIN, false).await.unwrap().transition,
+        Transition::Fired
+    );
 }

@@ -4,7 +4,7 @@
 //! the server declares its capability, and then it must work: a client that
 //! reads the declaration will call it.
 
-use runway_core::{CheckResult, Era};
+use runway_core::{CheckResult, Era, Redactor};
 use serde_json::{Value, json};
 
 use super::{Connected, client::RpcReply, timed};
@@ -16,14 +16,20 @@ fn declared(c: &Connected, pointer: &str) -> bool {
 }
 
 /// Judges one reply: a JSON-RPC result passes, anything else fails.
-fn judge(id: &str, what: &str, reply: RpcReply, ok: impl Fn(&Value) -> bool) -> CheckResult {
+fn judge(
+    redactor: &Redactor,
+    id: &str,
+    what: &str,
+    reply: RpcReply,
+    ok: impl Fn(&Value) -> bool,
+) -> CheckResult {
     let r = match &reply.outcome {
         Ok(v) if ok(v) => CheckResult::pass(id, format!("{what} works")),
         Ok(v) => CheckResult::fail(
             id,
             format!(
                 "{what} answered an unexpected result: {}",
-                crate::http::excerpt(v.to_string().as_bytes(), 160)
+                crate::http::redacted_excerpt(redactor, v.to_string().as_bytes(), 160)
             ),
             "return the result the specification defines for this method",
         ),
@@ -37,14 +43,18 @@ fn judge(id: &str, what: &str, reply: RpcReply, ok: impl Fn(&Value) -> bool) -> 
 }
 
 /// `mcp.logging.set_level`, `mcp.completion.complete`, `mcp.resources.subscribe`.
-pub(super) async fn gated_checks(c: &mut Connected, checks: &mut Vec<CheckResult>) {
+pub(super) async fn gated_checks(
+    redactor: &Redactor,
+    c: &mut Connected,
+    checks: &mut Vec<CheckResult>,
+) {
     let id = "mcp.logging.set_level";
     checks.push(if declared(c, "/logging") {
         let reply = c
             .conn
             .rpc("logging/setLevel", json!({"level": "info"}))
             .await;
-        judge(id, "`logging/setLevel`", reply, Value::is_object)
+        judge(redactor, id, "`logging/setLevel`", reply, Value::is_object)
     } else {
         CheckResult::skip(id, "the server does not declare `logging`")
     });
@@ -70,6 +80,7 @@ pub(super) async fn gated_checks(c: &mut Connected, checks: &mut Vec<CheckResult
                     )
                     .await;
                 judge(
+                    redactor,
                     id,
                     &format!("`completion/complete` of prompt `{prompt}` argument `{argument}`"),
                     reply,
@@ -98,6 +109,7 @@ pub(super) async fn gated_checks(c: &mut Connected, checks: &mut Vec<CheckResult
             Some(uri) => {
                 let reply = c.conn.rpc("resources/subscribe", json!({"uri": uri})).await;
                 let r = judge(
+                    redactor,
                     id,
                     &format!("`resources/subscribe` to `{uri}`"),
                     reply,
@@ -142,4 +154,26 @@ async fn first_resource(c: &mut Connected) -> Option<String> {
         .get("uri")?
         .as_str()
         .map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unexpected_result_is_quoted_without_a_secret_cut_in_half() {
+        let secret = "rw-cap-0123456789abcdef0123456789abcdef";
+        let mut redactor = Redactor::new();
+        redactor.add(&runway_core::Secret::new(secret));
+        // `{"note":"` is 9 bytes: the secret starts 10 bytes before the 160-byte cut.
+        let v = json!({"note": format!("{}{secret}", "x".repeat(141))});
+        let reply = RpcReply {
+            outcome: Ok(v),
+            evidence: runway_core::Evidence::default(),
+            elapsed: std::time::Duration::from_millis(1),
+        };
+        let r = judge(&redactor, "mcp.logging.set_level", "`x`", reply, |_| false);
+        assert!(r.message.contains("xxxxxxxx"), "{}", r.message);
+        assert!(!r.message.contains("rw-cap"), "{}", r.message);
+    }
 }

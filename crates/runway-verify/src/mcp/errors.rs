@@ -183,7 +183,7 @@ pub(super) fn judge_error(ctx: &Context, id: &str, want: i64, reply: RpcReply) -
             soft(ctx),
             format!(
                 "the bad request was accepted with a result: {}",
-                crate::http::excerpt(v.to_string().as_bytes(), 120)
+                crate::http::redacted_excerpt(&ctx.redactor, v.to_string().as_bytes(), 120)
             ),
             Some("reject malformed requests with a JSON-RPC error"),
         ),
@@ -247,4 +247,35 @@ pub(super) async fn version_header_check(ctx: &Context, conn: &mut Conn) -> Chec
         ),
     };
     timed(r, reply.evidence, reply.elapsed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_accepted_bad_request_is_quoted_without_a_secret_cut_in_half() {
+        let secret = "rw-err-0123456789abcdef0123456789abcdef";
+        let url = crate::url::Url::parse("http://127.0.0.1:1/mcp").unwrap();
+        let mut ctx = Context::new(
+            crate::context::Transport::Http { url },
+            None,
+            crate::context::Suite::Full,
+        );
+        ctx.redactor.add(&runway_core::Secret::new(secret));
+        // `{"note":"` is 9 bytes: the secret starts 10 bytes before the 120-byte cut.
+        let reply = RpcReply {
+            outcome: Ok(json!({"note": format!("{}{secret}", "x".repeat(101))})),
+            evidence: runway_core::Evidence::default(),
+            elapsed: std::time::Duration::from_millis(1),
+        };
+        let r = judge_error(&ctx, "mcp.errors.invalid_params", -32602, reply);
+        assert!(
+            r.message.contains("accepted with a result"),
+            "{}",
+            r.message
+        );
+        assert!(r.message.contains("xxxxxxxx"), "{}", r.message);
+        assert!(!r.message.contains("rw-err"), "{}", r.message);
+    }
 }

@@ -256,7 +256,7 @@ async fn run_era(
         }
         surface::surface_checks(ctx, &mut c, tools.as_deref(), &mut batch).await;
         out.extend(std::mem::take(&mut batch));
-        capabilities::gated_checks(&mut c, &mut batch).await;
+        capabilities::gated_checks(&ctx.redactor, &mut c, &mut batch).await;
         out.extend(std::mem::take(&mut batch));
         errors::error_checks(ctx, &mut c.conn, tools.as_deref(), &mut batch).await;
         out.extend(std::mem::take(&mut batch));

@@ -77,7 +77,7 @@ impl SdkConn {
         if let Some(dir) = cwd {
             cmd.current_dir(dir);
         }
-        let (child, read, write) = StdioChild::spawn(cmd, limits.max_body)
+        let (child, read, write) = StdioChild::spawn(cmd, limits.max_body, redactor.clone())
             .map_err(|e| format!("could not start `{program}`: {e}"))?;
         let lifecycle = match choice {
             EraChoice::Auto => ClientLifecycleMode::Auto {
@@ -225,7 +225,7 @@ impl SdkConn {
             Ok(Ok(result)) => Ok(result_json(result)),
         };
         let body = match &outcome {
-            Ok(v) => crate::http::excerpt(v.to_string().as_bytes(), 512),
+            Ok(v) => crate::http::redacted_excerpt(&self.redactor, v.to_string().as_bytes(), 512),
             Err(e) => e.to_string(),
         };
         RpcReply {

@@ -28,6 +28,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use runway_core::Redactor;
 use serde_json::{Value, json};
 use tokio::{
     io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt, BufReader, DuplexStream},
@@ -53,7 +54,7 @@ pub const GARBAGE_GRACE: Duration = Duration::from_secs(2);
 pub struct Offence {
     /// 1-based line number on the child's stdout.
     pub line: u64,
-    /// The line, cut to [`QUOTE_BYTES`] (not yet redacted).
+    /// The line, its secrets removed, then cut to [`QUOTE_BYTES`].
     pub text: String,
     /// Whether the server had written no MCP message before it.
     pub before_mcp: bool,
@@ -103,6 +104,8 @@ struct Shared {
     changed: watch::Sender<u64>,
     /// When the first non-MCP line arrived.
     first_offence_at: Mutex<Option<Instant>>,
+    /// Removes secrets from what is quoted, before it is cut.
+    redactor: Redactor,
 }
 
 impl Shared {
@@ -147,6 +150,7 @@ impl StdioChild {
     pub fn spawn(
         mut cmd: tokio::process::Command,
         max_line: usize,
+        redactor: Redactor,
     ) -> io::Result<(StdioChild, DuplexStream, DuplexStream)> {
         cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -165,6 +169,7 @@ impl StdioChild {
             seen: Mutex::new(Seen::default()),
             changed,
             first_offence_at: Mutex::new(None),
+            redactor,
         });
         let stdin = Arc::new(tokio::sync::Mutex::new(Some(stdin)));
         // rmcp reads what the stdout task passes on, and writes into a pipe
@@ -501,7 +506,7 @@ async fn read_stdout<R: AsyncBufRead + Unpin, W: AsyncWrite + Unpin>(
                         .unwrap_or_else(|p| p.into_inner());
                     at.get_or_insert_with(Instant::now);
                 }
-                let text = crate::http::excerpt(&line, QUOTE_BYTES);
+                let text = crate::http::redacted_excerpt(&shared.redactor, &line, QUOTE_BYTES);
                 shared.update(|s| {
                     s.offences += 1;
                     if s.first_offence.is_none() {
@@ -520,8 +525,11 @@ async fn read_stdout<R: AsyncBufRead + Unpin, W: AsyncWrite + Unpin>(
 }
 
 async fn read_stderr<R: AsyncBufRead + Unpin>(mut stderr: R, shared: Arc<Shared>) {
-    while let Ok(Some((line, _))) = read_line_bounded(&mut stderr, STDERR_LINE_BYTES).await {
-        let text = String::from_utf8_lossy(&line).trim_end().to_owned();
+    // Read past the kept length, so a secret that straddles it is redacted whole.
+    let read = STDERR_LINE_BYTES + crate::http::REDACT_WINDOW;
+    while let Ok(Some((line, _))) = read_line_bounded(&mut stderr, read).await {
+        let line = line.trim_ascii_end();
+        let text = crate::http::redacted_excerpt(&shared.redactor, line, STDERR_LINE_BYTES);
         if text.is_empty() {
             continue;
         }

@@ -8,7 +8,7 @@
 
 use std::time::Instant;
 
-use runway_core::{CheckResult, Era, Evidence};
+use runway_core::{CheckResult, Era, Evidence, Redactor};
 use serde_json::{Map, Value, json};
 
 use super::{Conn, Connected, result, soft, timed};
@@ -21,7 +21,7 @@ pub(super) async fn surface_checks(
     tools: Option<&[Value]>,
     checks: &mut Vec<CheckResult>,
 ) {
-    checks.push(annotations_check(tools));
+    checks.push(annotations_check(&ctx.redactor, tools));
     checks.push(resource_read_check(c).await);
     checks.push(templates_check(c).await);
     checks.push(prompt_get_check(c).await);
@@ -53,7 +53,7 @@ const ANNOTATIONS: &[(&str, &str)] = &[
 ];
 
 /// Wrongly typed `annotations`, one phrase per problem (`null` is accepted as absent).
-pub(super) fn annotation_problems(tools: &[Value]) -> (usize, Vec<String>) {
+pub(super) fn annotation_problems(redactor: &Redactor, tools: &[Value]) -> (usize, Vec<String>) {
     let mut annotated = 0;
     let mut bad = Vec::new();
     for t in tools {
@@ -81,7 +81,7 @@ pub(super) fn annotation_problems(tools: &[Value]) -> (usize, Vec<String>) {
                 bad.push(format!(
                     "`{name}`: `annotations.{key}` is {} ({}), not a {want}",
                     type_name(v),
-                    crate::http::excerpt(v.to_string().as_bytes(), 40)
+                    crate::http::redacted_excerpt(redactor, v.to_string().as_bytes(), 40)
                 ));
             }
         }
@@ -89,12 +89,12 @@ pub(super) fn annotation_problems(tools: &[Value]) -> (usize, Vec<String>) {
     (annotated, bad)
 }
 
-fn annotations_check(tools: Option<&[Value]>) -> CheckResult {
+fn annotations_check(redactor: &Redactor, tools: Option<&[Value]>) -> CheckResult {
     let id = "mcp.tools.annotations";
     let Some(tools) = tools else {
         return CheckResult::skip(id, "the tool list could not be read");
     };
-    let (annotated, bad) = annotation_problems(tools);
+    let (annotated, bad) = annotation_problems(redactor, tools);
     let ev = Evidence {
         details: json!({"annotated_tools": annotated, "problems": bad}),
         ..Evidence::default()
@@ -383,6 +383,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_quoted_annotation_leaves_no_head_of_a_secret() {
+        let secret = "rw-ann-0123456789abcdef";
+        let mut r = Redactor::new();
+        r.add(&runway_core::Secret::new(secret));
+        // `"` then 30 bytes: the secret straddles the 40-byte cut.
+        let tools = vec![
+            json!({"name": "a", "annotations": {"title": [format!("{}{secret}", "x".repeat(30))]}}),
+        ];
+        let (_, bad) = annotation_problems(&r, &tools);
+        assert_eq!(bad.len(), 1, "{bad:?}");
+        assert!(bad[0].contains("xxxxxxxx"), "{bad:?}");
+        assert!(!bad[0].contains("rw-ann"), "{bad:?}");
+    }
+
+    #[test]
     fn annotations_are_type_checked_and_null_or_unknown_keys_pass() {
         let tools = vec![
             json!({"name": "a", "annotations": {"readOnlyHint": "yes", "title": 3, "custom": "x"}}),
@@ -390,7 +405,7 @@ mod tests {
             json!({"name": "c", "annotations": [true]}),
             json!({"name": "d"}),
         ];
-        let (annotated, bad) = annotation_problems(&tools);
+        let (annotated, bad) = annotation_problems(&Redactor::new(), &tools);
         assert_eq!(annotated, 3);
         assert_eq!(bad.len(), 3, "{bad:?}");
         assert!(

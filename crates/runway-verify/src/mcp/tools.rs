@@ -265,15 +265,14 @@ pub(super) async fn call_check(
         }
     };
     let text = texts(&result);
-    ev.details =
-        json!({"text": crate::http::excerpt(text.as_bytes(), 256), "elapsed_ms": ms(elapsed)});
+    ev.details = json!({"text": crate::http::redacted_excerpt(&ctx.redactor, text.as_bytes(), 256), "elapsed_ms": ms(elapsed)});
     let e = &call.expect;
     if e.not_error && result.get("isError").and_then(Value::as_bool) == Some(true) {
         return fail(
             format!(
                 "`{}` returned isError: {}",
                 call.tool,
-                crate::http::excerpt(text.as_bytes(), 200)
+                crate::http::redacted_excerpt(&ctx.redactor, text.as_bytes(), 200)
             ),
             "the tool reported an error for known-good arguments: check its logs and dependencies",
             ev,

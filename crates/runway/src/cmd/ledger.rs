@@ -274,6 +274,20 @@ pub(crate) async fn open_ledger(ctx: &Ctx, opt: &LedgerOpt) -> anyhow::Result<Bo
     Ok(runway_ledger::open(&url).await?)
 }
 
+/// [`open_ledger`] with a pool of `connections` (a monitor stores many runs at once).
+pub(crate) async fn open_ledger_with(
+    ctx: &Ctx,
+    opt: &LedgerOpt,
+    connections: u32,
+) -> anyhow::Result<Box<dyn Ledger>> {
+    let url = ledger_url(ctx, opt)?;
+    let options = runway_ledger::OpenOptions {
+        max_connections: connections,
+        ..runway_ledger::OpenOptions::default()
+    };
+    Ok(runway_ledger::open_with(&url, options).await?)
+}
+
 /// A duration back from now (`7d`, `12h`, `30m`, `45s`, `2w`, `1h 30m`: humantime's
 /// spelling), or an RFC 3339 time, or a `YYYY-MM-DD` date (UTC midnight).
 pub(crate) fn parse_when(flag: &str, s: &str) -> anyhow::Result<DateTime<Utc>> {

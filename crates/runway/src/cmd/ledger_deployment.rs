@@ -277,6 +277,78 @@ fn write_analysis(out: &mut impl Write, a: &Analysis) -> std::io::Result<()> {
     if let Some(f) = &a.failing {
         writeln!(out, "    {:<13}failing: {}", "", one_line(f))?;
     }
+    for c in &a.conditions {
+        write_condition(out, c)?;
+    }
+    Ok(())
+}
+
+/// Evaluations of a condition shown by `ledger show` (the newest; the JSON has all kept).
+const SHOWN_EVALUATIONS: usize = 10;
+
+fn write_condition(
+    out: &mut impl Write,
+    c: &runway_ledger::ConditionRecord,
+) -> std::io::Result<()> {
+    let num = runway_deploy::source::num;
+    writeln!(
+        out,
+        "    {:<13}`{}` ({}): {}: {}",
+        "condition",
+        c.name,
+        c.source,
+        c.verdict.as_str(),
+        one_line(&c.expression)
+    )?;
+    let mut bounds = Vec::new();
+    if let Some(m) = c.max {
+        bounds.push(format!("at most {}", num(m)));
+    }
+    if let Some(m) = c.min {
+        bounds.push(format!("at least {}", num(m)));
+    }
+    if let Some(f) = c.baseline_factor {
+        bounds.push(match c.baseline {
+            Some(b) => format!("at most {f}x the previous version's {}", num(b)),
+            None => format!("at most {f}x the previous version's (no baseline was read)"),
+        });
+    } else if let Some(b) = c.baseline {
+        bounds.push(format!("previous version {}", num(b)));
+    }
+    writeln!(out, "    {:<13}bounds: {}", "", bounds.join(", "))?;
+    writeln!(
+        out,
+        "    {:<13}{} passed, {} failed, {} empty, {} errors{}",
+        "",
+        c.passed,
+        c.failed,
+        c.empty,
+        c.errors,
+        c.reason
+            .as_deref()
+            .map(|r| format!(": {}", one_line(r)))
+            .unwrap_or_default()
+    )?;
+    let skip = c.evaluations.len().saturating_sub(SHOWN_EVALUATIONS);
+    let earlier = skip as u64 + u64::from(c.evaluations_dropped);
+    if earlier > 0 {
+        writeln!(
+            out,
+            "    {:<13}({earlier} earlier evaluation(s) not shown)",
+            ""
+        )?;
+    }
+    for e in &c.evaluations[skip..] {
+        writeln!(
+            out,
+            "    {:<13}{} {} {}: {}",
+            "",
+            stamp(e.at),
+            if e.error { "error" } else { e.verdict.as_str() },
+            e.value.map(num).unwrap_or_else(|| "-".into()),
+            one_line(&e.message)
+        )?;
+    }
     Ok(())
 }
 

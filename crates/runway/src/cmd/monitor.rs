@@ -11,10 +11,10 @@ use std::{collections::BTreeMap, sync::Arc};
 use anyhow::Context as _;
 use async_trait::async_trait;
 use runway_core::Exit;
-use runway_ledger::{Ledger, MonitorResult};
+use runway_ledger::Ledger;
 use runway_monitor::{
-    AlertRunner, Clock, EngineProber, Job, Notifier, Outbox, Outcome, Rule, Scheduler, Sink,
-    TokioClock,
+    AlertRunner, Clock, EngineProber, Job, Notifier, Outbox, Outcome, Rule, Scheduler,
+    SharedOptions, Sink, TokioClock,
     alerts::{Change, Transition},
 };
 use runway_verify::{Context, Suite};
@@ -51,6 +51,19 @@ pub struct Args {
     /// bare port for 127.0.0.1; default: `[web] listen`, else nothing is served).
     #[arg(long, value_name = "ADDR", conflicts_with = "once")]
     pub listen: Option<String>,
+
+    /// `shared`: claim each due check through the ledger, so several
+    /// workers on one ledger run every check exactly once per interval and
+    /// take over a dead worker's checks when its leases lapse; `local`: this
+    /// process keeps its own schedule. Default: `shared` on a PostgreSQL
+    /// ledger, `local` on SQLite.
+    #[arg(long, value_name = "MODE", value_parser = ["local", "shared"])]
+    pub schedule: Option<String>,
+
+    /// This worker's name in the shared schedule (stored with each run it
+    /// makes; default `HOST:PID`).
+    #[arg(long, value_name = "NAME")]
+    pub worker: Option<String>,
 
     #[command(flatten)]
     pub ledger: super::ledger::LedgerOpt,
@@ -149,12 +162,13 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
         .iter()
         .filter(|a| contexts.contains_key(a.environment.get_ref()))
         .map(|a| {
-            let maintenance = loaded.config.environments[a.environment.get_ref()]
+            let env = &loaded.config.environments[a.environment.get_ref()];
+            let maintenance = env
                 .monitor
                 .as_ref()
                 .map(|m| m.maintenance.clone())
                 .unwrap_or_default();
-            Rule::from_config(a, &maintenance)
+            Rule::from_config_with(a, &maintenance, env.analysis.as_ref())
         })
         .collect();
     let mut notifiers = Vec::new();
@@ -177,7 +191,8 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
         _ => None,
     };
     // Opened before any run, so a bad ledger URL costs nothing.
-    let mut ledger = super::ledger::open_ledger(ctx, &args.ledger).await?;
+    // Runs finish many at a time: enough connections that storing them does not queue.
+    let mut ledger = super::ledger::open_ledger_with(ctx, &args.ledger, 8).await?;
     let mut redactor = runway_core::Redactor::new();
     for c in contexts.values() {
         if let Some(t) = &c.token {
@@ -206,16 +221,31 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
         notifications = pruned.notifications,
         "alert retention"
     );
+    let shared = match args.schedule.as_deref() {
+        Some("shared") => true,
+        Some(_) => false,
+        None => ledger.url().backend() == "postgres",
+    };
     let clock: Arc<dyn Clock> = Arc::new(TokioClock::new());
     let outbox = Arc::new(Outbox::new(ledger.clone(), notifiers));
     let alerts = if rules.is_empty() {
         None
     } else {
-        Some(Arc::new(
-            AlertRunner::start(rules, ledger.clone(), clock.now())
-                .await?
-                .with_waker(outbox.waker()),
-        ))
+        // `{version}` in a rule's PromQL: what the ledger last deployed there.
+        let mut versions = BTreeMap::new();
+        for r in &rules {
+            if let Some(d) = ledger.recent_deployments(&r.environment, 1).await?.first() {
+                versions.insert(r.environment.clone(), d.deployment.release.clone());
+            }
+        }
+        let sources = runway_monitor::alerts::traffic_sources(&loaded, &rules, &versions)
+            .map_err(|e| usage(format!("{e} (in `{}`)", loaded.path.display())))?;
+        let runner = AlertRunner::start(rules, ledger.clone(), clock.now())
+            .await?
+            .with_waker(outbox.waker())
+            .with_sources(sources)
+            .await;
+        Some(Arc::new(if shared { runner.shared() } else { runner }))
     };
     // `--once` runs what is due: no stored run within its interval.
     let mut due = BTreeMap::new();
@@ -259,17 +289,20 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
         clock: clock.clone(),
         metrics: web.as_ref().map(|w| w.metrics.clone()),
     });
+    let ticking = sink.clone();
     let scheduler = Scheduler::new(
         jobs,
         Arc::new(EngineProber::new(contexts)),
         sink,
         clock.clone(),
     );
-    if args.once {
-        let outcomes = scheduler
-            .run_once(|j| due.get(&j.environment).copied().unwrap_or(true))
-            .await;
-        // What this round queued, and whatever earlier rounds could not deliver.
+    let worker = args.worker.clone().unwrap_or_else(default_worker);
+    if args.once && shared {
+        // Whatever is due in the shared schedule, claimed like any worker does.
+        let opts = SharedOptions::for_jobs(worker, scheduler.jobs());
+        let outcomes = scheduler.run_shared_once(ledger.clone(), opts).await?;
+        // Reminders and announcements due between runs (cron's `--once` too).
+        ticking.tick().await;
         let flushed = outbox.flush(clock.as_ref()).await;
         if flushed.waiting > 0 {
             tracing::warn!(
@@ -283,6 +316,36 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
             Exit::Failed
         });
     }
+    if args.once {
+        let outcomes = scheduler
+            .run_once(|j| due.get(&j.environment).copied().unwrap_or(true))
+            .await;
+        // What this round queued, and whatever earlier rounds could not deliver.
+        // Reminders and announcements due between runs (cron's `--once` too).
+        ticking.tick().await;
+        let flushed = outbox.flush(clock.as_ref()).await;
+        if flushed.waiting > 0 {
+            tracing::warn!(
+                waiting = flushed.waiting,
+                "some notifications could not be delivered; they stay queued for the next run"
+            );
+        }
+        return Ok(if outcomes.iter().all(|o| o.ok) {
+            Exit::Success
+        } else {
+            Exit::Failed
+        });
+    }
+    // Between runs: reminders and the announcements of mutes that ended.
+    let ticker = {
+        let ticking = ticking.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(runway_monitor::alerts::TICK_EVERY).await;
+                ticking.tick().await;
+            }
+        })
+    };
     let pruner = {
         let ledger = ledger.clone();
         tokio::spawn(async move {
@@ -337,8 +400,21 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
     if let Some(web) = &web {
         web.set_ready();
     }
-    let stats = scheduler.run(shutdown_signal()).await;
+    let stats = if shared {
+        let opts = SharedOptions::for_jobs(worker.clone(), scheduler.jobs());
+        eprintln!(
+            "runway monitor: worker `{worker}` shares the schedule in {} (lease {})",
+            ledger.url(),
+            humantime::format_duration(opts.lease)
+        );
+        scheduler
+            .run_shared(ledger.clone(), opts, shutdown_signal())
+            .await?
+    } else {
+        scheduler.run(shutdown_signal()).await
+    };
     pruner.abort();
+    ticker.abort();
     if let Some((stop, task)) = server {
         let _ = stop.send(());
         // Requests under way get a moment; the server never holds the exit up for long.
@@ -356,12 +432,25 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
         recorded = stats.recorded,
         drained = stats.drained,
         overlapped = stats.overlapped,
+        taken_over = stats.taken_over,
+        lost = stats.lost,
         skipped = stats.skipped,
         late = stats.late,
         max_late_ms = stats.max_late_ms,
         "monitor stopped"
     );
     Ok(Exit::Success)
+}
+
+/// `HOST:PID`: unique among live workers, readable in the ledger.
+fn default_worker() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "localhost".to_owned());
+    format!("{host}:{}", std::process::id())
 }
 
 fn names(v: &[&String]) -> String {
@@ -431,6 +520,18 @@ impl Printer {
         }
     }
 
+    /// Sends what fell due between runs and prints it.
+    async fn tick(&self) {
+        let Some(alerts) = &self.alerts else {
+            return;
+        };
+        for c in alerts.tick(self.clock.now()).await {
+            if let Some(line) = self.alert_line(&c) {
+                let _ = outln!("{line}");
+            }
+        }
+    }
+
     /// A line for an alert that fired, resolved, reminded or was announced;
     /// `None` for a change nobody needs to see (a counter moved).
     fn alert_line(&self, c: &Change) -> Option<String> {
@@ -472,19 +573,17 @@ impl Printer {
 #[async_trait]
 impl Sink for Printer {
     async fn record(&self, outcome: &Outcome) {
-        let stored = MonitorResult {
-            environment: outcome.environment.clone(),
-            at: outcome.at,
-            ok: outcome.ok,
-            status: outcome.status.as_str().to_owned(),
-            reason: outcome.reason.map(|r| r.as_str().to_owned()),
-            check_id: outcome.failed_check.clone(),
-            message: outcome.message.clone(),
-            latency_ms: outcome.latency_ms,
-        };
-        if let Err(e) = self.ledger.record_monitor_result(&stored).await {
+        if let Err(e) = self
+            .ledger
+            .record_monitor_result(&outcome.to_stored())
+            .await
+        {
             tracing::error!("could not record a monitor run: {e}");
         }
+        self.record_stored(outcome).await;
+    }
+
+    async fn record_stored(&self, outcome: &Outcome) {
         if let Some(m) = &self.metrics {
             m.observe(outcome);
         }
