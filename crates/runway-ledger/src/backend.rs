@@ -429,6 +429,34 @@ macro_rules! ledger_impl {
         }
 
         impl $ty {
+            /// Stores one monitor run (redacted), with its shared-schedule
+            /// slot and worker when it has them.
+            async fn insert_result<'e, E>(
+                &self,
+                e: E,
+                r: &crate::MonitorResult,
+                scheduled: Option<(i64, &str)>,
+            ) -> sqlx::Result<()>
+            where
+                E: sqlx::Executor<'e, Database = $db>,
+            {
+                let red = |s: &str| self.redactor.redact(&self.url_redactor.redact(s));
+                sqlx::query(crate::schedule::INSERT_RESULT)
+                    .bind(red(&r.environment))
+                    .bind(crate::monitor::to_us(r.at))
+                    .bind(i64::from(r.ok))
+                    .bind(r.status.clone())
+                    .bind(r.reason.clone())
+                    .bind(r.check_id.as_deref().map(red))
+                    .bind(r.message.as_deref().map(red))
+                    .bind(r.latency_ms)
+                    .bind(scheduled.map(|s| s.0))
+                    .bind(scheduled.map(|s| s.1.to_owned()))
+                    .execute(e)
+                    .await?;
+                Ok(())
+            }
+
             /// An `alerts` row: twenty columns, more than a tuple decodes.
             fn alert_row(r: &<$db as sqlx::Database>::Row) -> sqlx::Result<crate::alert::AlertRow> {
                 Ok((
@@ -899,17 +927,7 @@ macro_rules! ledger_impl {
             }
 
             async fn record_monitor_result(&self, r: &crate::MonitorResult) -> Result<()> {
-                let red = |s: &str| self.redactor.redact(&self.url_redactor.redact(s));
-                sqlx::query(crate::monitor::INSERT_RESULT)
-                    .bind(red(&r.environment))
-                    .bind(crate::monitor::to_us(r.at))
-                    .bind(i64::from(r.ok))
-                    .bind(&r.status)
-                    .bind(r.reason.as_deref())
-                    .bind(r.check_id.as_deref().map(red))
-                    .bind(r.message.as_deref().map(red))
-                    .bind(r.latency_ms)
-                    .execute(&self.pool)
+                self.insert_result(&self.pool, r, None)
                     .await
                     .map_err(|e| self.db("recording a monitor result", e))?;
                 Ok(())
@@ -1275,7 +1293,6 @@ macro_rules! ledger_impl {
                 next_jitter: Duration,
             ) -> Result<Option<Duration>> {
                 let action = "storing a scheduled monitor run";
-                let red = |s: &str| self.redactor.redact(&self.url_redactor.redact(s));
                 let slot = crate::monitor::to_us(claim.slot);
                 let sql = crate::schedule::COMPLETE.replace("{now}", Self::NOW_US);
                 let mut tx = self.begin_write().await.map_err(|e| self.db(action, e))?;
@@ -1297,18 +1314,7 @@ macro_rules! ledger_impl {
                     // The lease lapsed and another worker holds the slot now: its run counts.
                     return Ok(None);
                 };
-                sqlx::query(crate::schedule::INSERT_RESULT)
-                    .bind(red(&r.environment))
-                    .bind(crate::monitor::to_us(r.at))
-                    .bind(i64::from(r.ok))
-                    .bind(&r.status)
-                    .bind(r.reason.as_deref())
-                    .bind(r.check_id.as_deref().map(red))
-                    .bind(r.message.as_deref().map(red))
-                    .bind(r.latency_ms)
-                    .bind(slot)
-                    .bind(&claim.owner)
-                    .execute(&mut *tx)
+                self.insert_result(&mut *tx, r, Some((slot, &claim.owner)))
                     .await
                     .map_err(|e| self.db(action, e))?;
                 tx.commit().await.map_err(|e| self.db(action, e))?;

@@ -57,10 +57,6 @@ pub(crate) fn from_us(us: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(us).unwrap_or_default()
 }
 
-pub(crate) const INSERT_RESULT: &str = "INSERT INTO monitor_results
-    (environment, at_us, ok, status, reason, check_id, message, latency_ms)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-
 pub(crate) const SELECT_RESULTS: &str =
     "SELECT environment, at_us, ok, status, reason, check_id, message, latency_ms
     FROM monitor_results WHERE environment = $1 AND at_us >= $2 ORDER BY at_us, id";
