@@ -125,7 +125,7 @@ peak_rss_mib() { awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 
 echo "monitor.sh: N=$N INTERVAL=${INTERVAL}s DURATION=${DURATION}s SUITE=$SUITE SERVERS=$SERVERS runway=$RUNWAY_BIN" >&2
 webport=$(free_port)
-(cd "$work/project" && RUNWAY_LOG="warn,runway::cmd::monitor=info" exec "$RUNWAY_BIN" monitor \
+(cd "$work/project" && NO_COLOR=1 RUNWAY_LOG="warn,runway::cmd::monitor=info" exec "$RUNWAY_BIN" monitor \
   --listen "127.0.0.1:$webport" --ledger "sqlite://$work/ledger.db" \
   >"$work/monitor.out" 2>"$work/monitor.err") &
 mon=$!
@@ -237,6 +237,7 @@ for line in open(out):
 # The scheduler's own figures, from its `monitor stopped` line.
 stats = {}
 for line in open(err):
+    line = re.sub(r"\x1b\[[0-9;]*m", "", line)
     if "monitor stopped" in line:
         stats = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", line)}
 if not stats:

@@ -244,12 +244,10 @@ pub fn client(limits: Limits) -> reqwest::Client {
 /// [`client`] that also trusts the given DER root certificates (a private CA).
 pub fn client_with_roots(limits: Limits, roots: &[Vec<u8>]) -> reqwest::Client {
     install_crypto_provider();
-    let mut b = reqwest::Client::builder();
-    for der in roots {
-        if let Ok(c) = reqwest::Certificate::from_der(der) {
-            b = b.add_root_certificate(c);
-        }
-    }
+    let b = match tls_config(roots) {
+        Some(tls) => reqwest::Client::builder().tls_backend_preconfigured(tls),
+        None => with_roots(reqwest::Client::builder(), roots),
+    };
     b.redirect(reqwest::redirect::Policy::none())
         .timeout(limits.timeout)
         .connect_timeout(limits.timeout.min(Duration::from_secs(5)))
@@ -263,12 +261,10 @@ pub fn client_with_roots(limits: Limits, roots: &[Vec<u8>]) -> reqwest::Client {
 /// with an idle pool as large as the number of workers.
 pub fn load_client(limits: Limits, roots: &[Vec<u8>], workers: usize) -> reqwest::Client {
     install_crypto_provider();
-    let mut b = reqwest::Client::builder();
-    for der in roots {
-        if let Ok(c) = reqwest::Certificate::from_der(der) {
-            b = b.add_root_certificate(c);
-        }
-    }
+    let b = match tls_config(roots) {
+        Some(tls) => reqwest::Client::builder().tls_backend_preconfigured(tls),
+        None => with_roots(reqwest::Client::builder(), roots),
+    };
     b.redirect(reqwest::redirect::Policy::none())
         .connect_timeout(limits.timeout.min(Duration::from_secs(5)))
         .pool_max_idle_per_host(workers)
@@ -278,10 +274,159 @@ pub fn load_client(limits: Limits, roots: &[Vec<u8>], workers: usize) -> reqwest
         .unwrap_or_else(|_| reqwest::Client::new())
 }
 
+/// reqwest's own way to trust `roots` (it reads the platform's roots again
+/// for every client).
+fn with_roots(mut b: reqwest::ClientBuilder, roots: &[Vec<u8>]) -> reqwest::ClientBuilder {
+    for der in roots {
+        if let Ok(c) = reqwest::Certificate::from_der(der) {
+            b = b.add_root_certificate(c);
+        }
+    }
+    b
+}
+
+/// Sets of extra roots whose verifier is kept; a process that meets more
+/// (it never does: one per environment at most) builds the rest afresh.
+const VERIFIERS_KEPT: usize = 64;
+
+/// The TLS settings reqwest would build for a client that trusts the
+/// platform's roots and `roots` (rustls-platform-verifier, TLS 1.2 and 1.3,
+/// SNI, ALPN `h2` then `http/1.1`), with the verifier built once per set of
+/// roots and process: building it reads and parses every certificate of the
+/// system's store, which made each client cost milliseconds, and `runway
+/// monitor` builds one or more clients per run. `None` when the verifier
+/// cannot be built (no system roots, a root that does not parse): the caller
+/// then lets reqwest build its own, so errors stay what they were.
+fn tls_config(roots: &[Vec<u8>]) -> Option<rustls::ClientConfig> {
+    let provider = rustls::crypto::CryptoProvider::get_default()?.clone();
+    let mut tls = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(rustls::ALL_VERSIONS)
+        .ok()?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier(roots, provider)?)
+        .with_no_client_auth();
+    tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Some(tls)
+}
+
+/// The platform verifier trusting `roots` too, built on first use per set of roots.
+fn verifier(
+    roots: &[Vec<u8>],
+    provider: std::sync::Arc<rustls::crypto::CryptoProvider>,
+) -> Option<std::sync::Arc<rustls_platform_verifier::Verifier>> {
+    type Kept = Vec<(
+        Vec<Vec<u8>>,
+        std::sync::Arc<rustls_platform_verifier::Verifier>,
+    )>;
+    static VERIFIERS: std::sync::Mutex<Kept> = std::sync::Mutex::new(Vec::new());
+    if let Some(v) = VERIFIERS
+        .lock()
+        .ok()
+        .and_then(|v| v.iter().find(|(r, _)| r == roots).map(|(_, v)| v.clone()))
+    {
+        return Some(v);
+    }
+    // reqwest skips a root that does not parse as a certificate.
+    let extra: Vec<rustls::pki_types::CertificateDer<'static>> = roots
+        .iter()
+        .filter(|der| reqwest::Certificate::from_der(der).is_ok())
+        .map(|der| rustls::pki_types::CertificateDer::from(der.clone()))
+        .collect();
+    let v = std::sync::Arc::new(if extra.is_empty() {
+        rustls_platform_verifier::Verifier::new(provider).ok()?
+    } else {
+        rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider).ok()?
+    });
+    if let Ok(mut all) = VERIFIERS.lock()
+        && all.len() < VERIFIERS_KEPT
+    {
+        all.push((roots.to_vec(), v.clone()));
+    }
+    Some(v)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// An HTTPS server on 127.0.0.1 with a fresh self-signed certificate,
+    /// answering every request 200 `ok`: its port and the certificate.
+    async fn https_server() -> (u16, Vec<u8>, tokio::task::JoinHandle<()>) {
+        use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+        install_crypto_provider();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap();
+        let cert = params.self_signed(&key).unwrap();
+        let der = cert.der().to_vec();
+        let provider = rustls::crypto::CryptoProvider::get_default()
+            .unwrap()
+            .clone();
+        let server = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![cert.der().clone()],
+                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+            )
+            .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(server));
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = l.local_addr().unwrap().port();
+        let task = tokio::spawn(async move {
+            for _ in 0..10 {
+                let Ok((s, _)) = l.accept().await else { break };
+                let a = acceptor.clone();
+                tokio::spawn(async move {
+                    let Ok(mut s) = a.accept(s).await else { return };
+                    let mut buf = [0u8; 2048];
+                    let _ = s.read(&mut buf).await;
+                    let _ = s
+                        .write_all(
+                            b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
+                        )
+                        .await;
+                    let _ = s.shutdown().await;
+                });
+            }
+        });
+        (port, der, task)
+    }
+
+    #[tokio::test]
+    async fn check_clients_share_one_verifier_and_still_trust_exactly_their_roots() {
+        let (port, der, task) = https_server().await;
+        let url = format!("https://127.0.0.1:{port}/health");
+        let limits = Limits {
+            timeout: Duration::from_secs(5),
+            ..Limits::default()
+        };
+        // Trusted through the extra root, on two clients in a row.
+        for _ in 0..2 {
+            let r = client_with_roots(limits, std::slice::from_ref(&der))
+                .get(&url)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            assert_eq!(r.text().await.unwrap(), "ok");
+        }
+        // Without it the certificate is refused.
+        let e = client(limits).get(&url).send().await.unwrap_err();
+        let chain = error_chain(&e);
+        assert!(chain.to_lowercase().contains("certificate"), "{chain}");
+        // The verifier (the parsed system roots) was built once per set of roots.
+        let provider = rustls::crypto::CryptoProvider::get_default()
+            .unwrap()
+            .clone();
+        let a = verifier(std::slice::from_ref(&der), provider.clone()).unwrap();
+        let b = verifier(std::slice::from_ref(&der), provider.clone()).unwrap();
+        assert!(std::sync::Arc::ptr_eq(&a, &b));
+        let none = verifier(&[], provider).unwrap();
+        assert!(!std::sync::Arc::ptr_eq(&a, &none));
+        task.abort();
+    }
 
     /// A raw TCP server that answers with `head` and then drips `body_chunks` slowly.
     async fn drip_server(
