@@ -12,6 +12,26 @@ pub const SESSION_ERA_VERSIONS: &[&str] = &["2025-11-25", "2025-06-18", "2025-03
 /// Protocol versions of the stateless era, newest first.
 pub const STATELESS_ERA_VERSIONS: &[&str] = &["2026-07-28"];
 
+/// The client-to-server request methods of both eras. A server that gets
+/// one of these it could not decode should answer invalid params (-32602),
+/// not method not found (-32601).
+pub const STANDARD_REQUEST_METHODS: &[&str] = &[
+    "initialize",
+    "server/discover",
+    "ping",
+    "tools/list",
+    "tools/call",
+    "resources/list",
+    "resources/read",
+    "resources/templates/list",
+    "resources/subscribe",
+    "resources/unsubscribe",
+    "prompts/list",
+    "prompts/get",
+    "completion/complete",
+    "logging/setLevel",
+];
+
 /// Which era (and which version in it) a server negotiated.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]

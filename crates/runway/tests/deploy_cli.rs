@@ -121,8 +121,10 @@ release_check = false
 impl Drop for Project {
     fn drop(&mut self) {
         if let Ok(pid) = std::fs::read_to_string(self.pid_file()) {
-            let _ = Command::new("sh")
-                .args(["-c", &format!("kill -KILL -- -{} 2>/dev/null", pid.trim())])
+            let _ = Command::new("kill")
+                // procps' `kill`: dash's builtin refuses `--` before a group.
+                .args(["-KILL", "--", &format!("-{}", pid.trim())])
+                .stderr(std::process::Stdio::null())
                 .status();
         }
     }
@@ -826,8 +828,10 @@ async fn a_concurrent_deploy_from_another_checkout_is_refused_on_a_shared_postgr
     assert_eq!(code, Some(1));
     // Kill what the first deploy left (its `sleep`), whatever happened.
     if let Ok(pid) = std::fs::read_to_string(&pid_file) {
-        let _ = Command::new("sh")
-            .args(["-c", &format!("kill -KILL -- -{} 2>/dev/null", pid.trim())])
+        let _ = Command::new("kill")
+            // procps' `kill`: dash's builtin refuses `--` before a group.
+            .args(["-KILL", "--", &format!("-{}", pid.trim())])
+            .stderr(std::process::Stdio::null())
             .status();
     }
 

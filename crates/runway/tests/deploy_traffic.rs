@@ -172,8 +172,10 @@ impl Drop for Project {
     fn drop(&mut self) {
         let pid_file = self.path().join(".runway/process/staging.pid");
         if let Ok(pid) = std::fs::read_to_string(pid_file) {
-            let _ = Command::new("sh")
-                .args(["-c", &format!("kill -KILL -- -{} 2>/dev/null", pid.trim())])
+            let _ = Command::new("kill")
+                // procps' `kill`: dash's builtin refuses `--` before a group.
+                .args(["-KILL", "--", &format!("-{}", pid.trim())])
+                .stderr(std::process::Stdio::null())
                 .status();
         }
     }

@@ -32,18 +32,12 @@ fn project() -> tempfile::TempDir {
 fn conformance_passes_against_runway_mcp_over_stdio() {
     let dir = project();
     let bin = runway_testkit::cli::runway_bin();
-    // Over stdio, rmcp's server answers the stateless-era `mcp.errors.invalid_params`
-    // call with -32601 and drops a malformed line without the -32700 answer
-    // `mcp.errors.parse` wants; `serve-reference --stdio` fails both the same way,
-    // so they are rmcp's stdio transport, not `runway mcp` (reported).
+    // Over stdio, rmcp's transport drops a malformed line without the -32700
+    // answer `mcp.errors.parse` wants; `serve-reference --stdio` does the same,
+    // so that is rmcp's stdio transport, not `runway mcp` (reported).
     let out = runway()
         .args(["verify", "--suite", "conformance", "--format", "json"])
-        .args([
-            "--skip",
-            "mcp.errors.invalid_params",
-            "--skip",
-            "mcp.errors.parse",
-        ])
+        .args(["--skip", "mcp.errors.parse"])
         .args(["--stdio", "--"])
         .arg(&bin)
         .args(["mcp", "-C"])
@@ -65,6 +59,14 @@ fn conformance_passes_against_runway_mcp_over_stdio() {
         .collect();
     assert!(ids.contains(&"mcp.handshake"), "{ids:?}");
     assert!(ids.contains(&"mcp.tools.schemas"), "{ids:?}");
+    // Ill-formed params of a spec method are -32602 over stdio too.
+    let invalid = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "mcp.errors.invalid_params")
+        .expect("the invalid-params check ran");
+    assert_eq!(invalid["status"], "pass", "{invalid}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
