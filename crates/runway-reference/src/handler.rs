@@ -73,6 +73,23 @@ const README_URI: &str = "runway://reference/readme";
 const CONFIG_URI: &str = "runway://reference/config";
 const TOOL_TEMPLATE: &str = "runway://reference/tools/{name}";
 
+/// The client-to-server request methods of the MCP specification.
+const STANDARD_METHODS: &[&str] = &[
+    "initialize",
+    "ping",
+    "tools/list",
+    "tools/call",
+    "resources/list",
+    "resources/read",
+    "resources/templates/list",
+    "resources/subscribe",
+    "resources/unsubscribe",
+    "prompts/list",
+    "prompts/get",
+    "completion/complete",
+    "logging/setLevel",
+];
+
 impl Reference {
     pub fn new(shared: Arc<Shared>) -> Self {
         Reference { shared }
@@ -337,6 +354,16 @@ impl ServerHandler for Reference {
         request: CustomRequest,
         _context: RequestContext<RoleServer>,
     ) -> Result<CustomResult, McpError> {
+        // A method of the spec arrives here only when its params did not
+        // decode (over stdio; the HTTP side checks them before rmcp does):
+        // that is invalid params, not an unknown method.
+        if !self.faults().wrong_error_codes && STANDARD_METHODS.contains(&request.method.as_str()) {
+            return Err(McpError::new(
+                ErrorCode::INVALID_PARAMS,
+                format!("invalid params for `{}`", request.method),
+                None,
+            ));
+        }
         let code = if self.faults().wrong_error_codes {
             ErrorCode::INTERNAL_ERROR
         } else {

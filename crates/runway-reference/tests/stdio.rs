@@ -117,3 +117,27 @@ async fn stdio_applies_faults_too() {
     assert_eq!(list["result"]["tools"].as_array().unwrap().len(), 3);
     assert!(list["result"].get("nextCursor").is_none());
 }
+
+#[tokio::test]
+async fn stdio_answers_ill_formed_params_with_invalid_params_and_unknown_methods_with_not_found() {
+    let (mut peer, _task) = start(Options::default());
+    peer.send(
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {},
+        "clientInfo": {"name": "t", "version": "0"}}}),
+    )
+    .await;
+    peer.answer(1).await;
+    peer.send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+        .await;
+    // `tools/call` whose `name` is a number: the params do not decode.
+    peer.send(json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+        "params": {"name": 42, "arguments": "nope"}}))
+        .await;
+    let bad = peer.answer(2).await;
+    assert_eq!(bad["error"]["code"], -32602, "{bad}");
+    peer.send(json!({"jsonrpc": "2.0", "id": 3, "method": "no/such/method"}))
+        .await;
+    let unknown = peer.answer(3).await;
+    assert_eq!(unknown["error"]["code"], -32601, "{unknown}");
+}

@@ -81,13 +81,16 @@ release_check = false
     }
 }
 
-/// Stops whatever the process target left running, whatever the test did.
+/// Stops whatever the process target left running, whatever the test did:
+/// the whole process group the pid file names (the server and its log keeper).
 impl Drop for Project {
     fn drop(&mut self) {
         let pid_file = self.path().join(".runway/process/staging.pid");
         if let Ok(pid) = std::fs::read_to_string(pid_file) {
-            let _ = Command::new("sh")
-                .args(["-c", &format!("kill -KILL -- -{} 2>/dev/null", pid.trim())])
+            // procps' `kill` (a shell's builtin may not take `--` before a group).
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", pid.trim())])
+                .stderr(std::process::Stdio::null())
                 .status();
         }
     }

@@ -115,8 +115,22 @@ struct Endpoint {
 }
 
 impl Endpoint {
-    /// One bounded instant query.
+    /// One bounded instant query; the token never appears in what it says,
+    /// even when a server echoes it back.
     async fn query(&self, promql: &str) -> Reading {
+        let r = self.query_raw(promql).await;
+        let Some(t) = self.token.as_ref().filter(|t| !t.expose().is_empty()) else {
+            return r;
+        };
+        let clean = |m: String| m.replace(t.expose(), "[redacted]");
+        match r {
+            Reading::Error(m) => Reading::Error(clean(m)),
+            Reading::Empty(m) => Reading::Empty(clean(m)),
+            v => v,
+        }
+    }
+
+    async fn query_raw(&self, promql: &str) -> Reading {
         let mut url = self.url.clone();
         url.query_pairs_mut().append_pair("query", promql);
         let mut req = self.client.get(url);

@@ -561,7 +561,7 @@ struct SlowPrometheus {
 }
 
 async fn slow_prometheus(delay: Duration, require: Option<&'static str>) -> SlowPrometheus {
-    use axum::{http::HeaderMap, http::StatusCode, routing::get};
+    use axum::{extract::Query, http::HeaderMap, http::StatusCode, routing::get};
     use std::sync::atomic::{AtomicUsize, Ordering};
     let requests = std::sync::Arc::new(AtomicUsize::new(0));
     let in_flight = std::sync::Arc::new(AtomicUsize::new(0));
@@ -575,7 +575,7 @@ async fn slow_prometheus(delay: Duration, require: Option<&'static str>) -> Slow
     }
     let app = axum::Router::new().route(
         "/api/v1/query",
-        get(move |headers: HeaderMap| {
+        get(move |headers: HeaderMap, Query(query): Query<BTreeMap<String, String>>| {
             let (r, i, m) = (r.clone(), i.clone(), m.clone());
             async move {
                 r.fetch_add(1, Ordering::SeqCst);
@@ -586,6 +586,15 @@ async fn slow_prometheus(delay: Duration, require: Option<&'static str>) -> Slow
                         .unwrap_or_default();
                     if got != format!("Bearer {want}") {
                         return (StatusCode::UNAUTHORIZED, "unauthorized\n".to_owned());
+                    }
+                    if query.get("query").is_some_and(|q| q.contains("echo")) {
+                        // A server that echoes the credentials into its error.
+                        return (
+                            StatusCode::BAD_REQUEST,
+                            format!(
+                                r#"{{"status":"error","errorType":"bad_data","error":"bad query from {got}"}}"#
+                            ),
+                        );
                     }
                 }
                 let now = i.fetch_add(1, Ordering::SeqCst) + 1;
@@ -718,6 +727,21 @@ async fn a_prometheus_that_wants_a_token_gets_it_and_a_401_names_the_setting() {
     assert_eq!((e.verdict, e.value), (Verdict::Pass, Some(0.5)), "{e:?}");
     assert!(!format!("{e:?}").contains(secret));
     assert!(!format!("{:?}", with.summaries()).contains(secret));
+    // Echoed back by the server, it is still never shown.
+    let echo = PrometheusSource::new(
+        p.url.clone(),
+        Duration::from_secs(5),
+        1 << 20,
+        Vars::default(),
+    )
+    .with_token(Some(secret.into()), "`analysis.prometheus.token_env`");
+    match echo.query("echo(x)").await {
+        Reading::Error(m) => {
+            assert!(m.contains("bad query from Bearer [redacted]"), "{m}");
+            assert!(!m.contains(secret), "{m}");
+        }
+        other => panic!("{other:?}"),
+    }
     p.task.abort();
 }
 
