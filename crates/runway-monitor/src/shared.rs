@@ -109,6 +109,12 @@ impl Scheduler {
             .schedule_claim(&opts.worker, &names, opts.lease, names.len() as i64)
             .await?;
         let (prober, sink, clock) = self.parts();
+        let parts = Arc::new(Parts {
+            prober,
+            sink,
+            clock,
+            ledger: ledger.clone(),
+        });
         let mut set = JoinSet::new();
         for claim in claims {
             let Some(job) = self
@@ -121,15 +127,7 @@ impl Scheduler {
                 continue;
             };
             let next_jitter = self.jitter(job.jitter);
-            set.spawn(run_claimed(
-                job,
-                claim,
-                next_jitter,
-                prober.clone(),
-                sink.clone(),
-                clock.clone(),
-                ledger.clone(),
-            ));
+            set.spawn(run_claimed(job, claim, next_jitter, parts.clone()));
         }
         let mut out = Vec::new();
         while let Some(done) = set.join_next().await {
@@ -162,6 +160,12 @@ impl Scheduler {
             .collect();
         let names: Vec<String> = self.jobs().iter().map(|j| j.environment.clone()).collect();
         let (prober, sink, clock) = self.parts();
+        let parts = Arc::new(Parts {
+            prober,
+            sink,
+            clock,
+            ledger: ledger.clone(),
+        });
         let mut set: JoinSet<Done> = JoinSet::new();
         let mut wake = Instant::now();
         tokio::pin!(shutdown);
@@ -216,15 +220,7 @@ impl Scheduler {
                         }
                         let next_jitter = self.jitter(job.jitter);
                         stats.started += 1;
-                        set.spawn(run_claimed(
-                            job,
-                            claim,
-                            next_jitter,
-                            prober.clone(),
-                            sink.clone(),
-                            clock.clone(),
-                            ledger.clone(),
-                        ));
+                        set.spawn(run_claimed(job, claim, next_jitter, parts.clone()));
                     }
                     let wait = if full {
                         // More may be due than one batch took.
@@ -257,15 +253,26 @@ impl Scheduler {
     }
 }
 
-async fn run_claimed(
-    job: Job,
-    claim: ScheduleClaim,
-    next_jitter: Duration,
+/// What every claimed run needs, shared by a worker's runs.
+struct Parts {
     prober: Arc<dyn crate::Prober>,
     sink: Arc<dyn crate::Sink>,
     clock: Arc<dyn crate::Clock>,
     ledger: Arc<dyn Ledger>,
+}
+
+async fn run_claimed(
+    job: Job,
+    claim: ScheduleClaim,
+    next_jitter: Duration,
+    parts: Arc<Parts>,
 ) -> Done {
+    let Parts {
+        prober,
+        sink,
+        clock,
+        ledger,
+    } = parts.as_ref();
     let outcome = probe_job(&job, prober.as_ref(), clock.as_ref()).await;
     match ledger
         .schedule_complete(&claim, &outcome.to_stored(), next_jitter)

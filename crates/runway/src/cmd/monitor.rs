@@ -297,31 +297,18 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
         clock.clone(),
     );
     let worker = args.worker.clone().unwrap_or_else(default_worker);
-    if args.once && shared {
-        // Whatever is due in the shared schedule, claimed like any worker does.
-        let opts = SharedOptions::for_jobs(worker, scheduler.jobs());
-        let outcomes = scheduler.run_shared_once(ledger.clone(), opts).await?;
-        // Reminders and announcements due between runs (cron's `--once` too).
-        ticking.tick().await;
-        let flushed = outbox.flush(clock.as_ref()).await;
-        if flushed.waiting > 0 {
-            tracing::warn!(
-                waiting = flushed.waiting,
-                "some notifications could not be delivered; they stay queued for the next run"
-            );
-        }
-        return Ok(if outcomes.iter().all(|o| o.ok) {
-            Exit::Success
-        } else {
-            Exit::Failed
-        });
-    }
     if args.once {
-        let outcomes = scheduler
-            .run_once(|j| due.get(&j.environment).copied().unwrap_or(true))
-            .await;
-        // What this round queued, and whatever earlier rounds could not deliver.
-        // Reminders and announcements due between runs (cron's `--once` too).
+        let outcomes = if shared {
+            // Whatever is due in the shared schedule, claimed like any worker does.
+            let opts = SharedOptions::for_jobs(worker, scheduler.jobs());
+            scheduler.run_shared_once(ledger.clone(), opts).await?
+        } else {
+            scheduler
+                .run_once(|j| due.get(&j.environment).copied().unwrap_or(true))
+                .await
+        };
+        // Reminders and announcements due between runs (cron's `--once` too),
+        // then what this round queued and whatever earlier rounds could not deliver.
         ticking.tick().await;
         let flushed = outbox.flush(clock.as_ref()).await;
         if flushed.waiting > 0 {
