@@ -230,6 +230,10 @@ pub struct Rollback {
     pub baseline: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub back_to_baseline: Option<bool>,
+    /// The settings put back: the command line, the image, each variable
+    /// (`env MODE = "fast"`, `env API_KEY from ${API_KEY} (secret)`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub restored: Vec<String>,
 }
 
 /// What the target reported once the new version ran.
