@@ -653,6 +653,16 @@ impl Default for WindowConfig {
     }
 }
 
+/// How far each watch sample goes (`analysis.probe`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProbeKind {
+    #[default]
+    Tools,
+    Handshake,
+    Health,
+}
+
 /// `[environments.<name>.analysis]`: the watch after a deploy.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -678,6 +688,12 @@ pub struct AnalysisConfig {
     pub p95_max_ms: Option<std::num::NonZeroU64>,
     /// The MCP tool each sample calls (default: none, `tools/list` only).
     pub call: Option<crate::environment::LoadCallConfig>,
+    /// What each sample does: `tools` (default: health, handshake, then the
+    /// call or `tools/list`), `handshake` (health and the handshake only, for
+    /// servers whose tools cannot be listed, such as the legacy SSE
+    /// transport) or `health` (the health endpoint only).
+    #[serde(default)]
+    pub probe: ProbeKind,
     /// The server's own `/metrics`, scraped at each interval (`source = "metrics"`).
     pub metrics: Option<crate::sources::MetricsSourceConfig>,
     /// A Prometheus server's query API (`source = "prometheus"`).

@@ -42,8 +42,18 @@ impl fmt::Debug for Confirm {
 /// Where and how long to wait for a deployed server to answer.
 #[derive(Debug, Clone)]
 pub struct HealthWait {
-    /// `GET` this until it answers 2xx; `None` skips the wait.
+    /// `GET` this until it answers 2xx; with neither it nor `mcp`, there is no wait.
     pub url: Option<url::Url>,
+    /// The health endpoint was not configured (`url` is the `/health`
+    /// default): a 404 or 405 there means "no health endpoint", and readiness
+    /// is the MCP handshake on `mcp` (FastMCP servers have no `/health`).
+    pub health_optional: bool,
+    /// The MCP endpoint, for readiness without a health endpoint: ready once
+    /// a handshake (either era) succeeds, or the endpoint refuses it for want
+    /// of a token (401/403: it is up).
+    pub mcp: Option<url::Url>,
+    /// The token for that handshake.
+    pub token: Option<Secret>,
     /// The whole wait's deadline.
     pub timeout: Duration,
     /// Time between attempts.
@@ -54,6 +64,9 @@ impl Default for HealthWait {
     fn default() -> Self {
         HealthWait {
             url: None,
+            health_optional: false,
+            mcp: None,
+            token: None,
             timeout: runway_config::DeployConfig::DEFAULT_HEALTH_TIMEOUT,
             interval: Duration::from_millis(200),
         }

@@ -185,6 +185,19 @@ impl Env {
         self.mcp_url().ok()?.join(path).ok()
     }
 
+    /// How readiness is judged: the health endpoint; without one configured,
+    /// `/health` if the server serves it, else the MCP handshake (either era).
+    pub fn health_wait(&self, timeout: Duration, interval: Duration) -> HealthWait {
+        HealthWait {
+            url: self.health_url(),
+            health_optional: self.config.health_path.is_none(),
+            mcp: self.mcp_url().ok(),
+            token: self.token(),
+            timeout,
+            interval,
+        }
+    }
+
     fn token(&self) -> Option<Secret> {
         let var = self.config.token_env.as_ref()?;
         std::env::var(var)
@@ -284,11 +297,7 @@ impl Env {
             env_record: self.env_record(),
             redactor: self.redactor.clone(),
             port: self.deploy.port,
-            health: HealthWait {
-                url: self.health_url(),
-                timeout: self.deploy.health_timeout(),
-                interval: Duration::from_millis(200),
-            },
+            health: self.health_wait(self.deploy.health_timeout(), Duration::from_millis(200)),
             confirm,
             steps: runway_deploy::Steps::none(),
         }
@@ -399,6 +408,13 @@ impl Env {
     pub fn sampler(&self) -> Result<HttpSampler, RunbookError> {
         Ok(HttpSampler {
             health: self.health_url(),
+            health_optional: self.config.health_path.is_none(),
+            probe: self
+                .config
+                .analysis
+                .as_ref()
+                .map(|a| a.probe)
+                .unwrap_or_default(),
             mcp: self.mcp_url()?,
             token: self.token(),
             call: self

@@ -96,6 +96,18 @@ pub(crate) async fn recover_noting(env: &Env) -> Result<Vec<String>, RunbookErro
     Ok(notes)
 }
 
+/// Whether the environment answers its health endpoint within a few seconds
+/// (true when it has none to ask).
+async fn answers(env: &Env) -> bool {
+    let wait = env.health_wait(
+        std::time::Duration::from_secs(3),
+        std::time::Duration::from_millis(250),
+    );
+    runway_deploy::health::wait(&wait, &mut || None)
+        .await
+        .is_ok()
+}
+
 /// Whether the target can say that nothing runs (a `command` target needs its `status` command).
 fn knows_what_runs(env: &Env) -> bool {
     env.deploy.target != runway_config::TargetKind::Command || env.deploy.status.is_some()
@@ -140,6 +152,18 @@ async fn recover_locked(env: &Env, notes: &mut Vec<String>) -> Result<(), Runboo
             notes.push(format!("could not ask the target what runs: {e}"));
             None
         }
+    };
+    // A process that runs but does not answer (cut off while it stopped, or
+    // before it became healthy) does not serve.
+    let running = match running {
+        Some(r) if !answers(env).await => {
+            notes.push(format!(
+                "{} runs but does not answer its health endpoint",
+                r.version
+            ));
+            None
+        }
+        other => other,
     };
     let mut just_failed = None;
     for view in history.iter().rev().filter(|v| v.status == IN_PROGRESS) {
