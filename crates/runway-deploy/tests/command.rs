@@ -72,16 +72,22 @@ async fn deploy_status_and_rollback_run_the_operators_commands() {
 async fn a_failing_command_is_an_error_with_its_redacted_output() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = settings(dir.path());
-    s.deploy = sh("echo using $DEPLOY_TOKEN; echo no such cluster >&2; exit 2");
+    s.deploy = sh("echo using $DEPLOY_TOKEN in $REGION; echo no such cluster >&2; exit 2");
     let t = CommandTarget::new(s);
     let mut req = request("1.2.0");
-    req.env = vec![("DEPLOY_TOKEN".into(), Secret::new("tok-1234567"))];
+    req.env = vec![
+        ("DEPLOY_TOKEN".into(), Secret::new("tok-1234567")),
+        ("REGION".into(), Secret::new("eu-west-1")),
+    ];
+    // The request's redactor holds the secrets; a plain setting is not one.
+    req.redactor = runway_deploy::child::redactor_for(&req.env[..1]);
     let e = t.deploy(&req).await.unwrap_err();
     match &e {
         DeployError::CommandFailed { status, output, .. } => {
             assert_eq!(status, "exit status 2");
             assert!(output.contains("no such cluster"), "{output}");
             assert!(!output.contains("tok-1234567"), "{output}");
+            assert!(output.contains("in eu-west-1"), "plain values stay: {output}");
         }
         other => panic!("{other}"),
     }
