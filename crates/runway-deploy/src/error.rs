@@ -47,6 +47,15 @@ pub enum DeployError {
     /// The operator answered no to a manual step.
     #[error("the manual step was not confirmed: {instructions}")]
     Declined { instructions: String },
+    /// The deployment cannot go ahead, and the target found out before it
+    /// changed anything (the image is not in the registry, nor on the
+    /// engine): what ran before still runs, untouched. A refusal, not a
+    /// failure: there is nothing to roll back. See [`DeployError::is_before_change`].
+    #[error("{message}; nothing was changed")]
+    NotChanged {
+        message: String,
+        hint: Option<String>,
+    },
     /// There is nothing recorded to roll back to.
     #[error("nothing to roll back to in `{environment}`: {why}")]
     NothingToRollBack { environment: String, why: String },
@@ -60,6 +69,9 @@ pub enum DeployError {
     /// What a target keeps on disk is not what it wrote.
     #[error("`{}` is unreadable: {message}", path.display())]
     State { path: PathBuf, message: String },
+    /// The intent of a step could not be journaled, so the step was not taken.
+    #[error("did not {step}: its intent could not be recorded: {message}")]
+    Journal { step: String, message: String },
     /// The Docker engine or Kubernetes API refused or failed.
     #[error("{target}: {message}")]
     Engine {
@@ -67,6 +79,14 @@ pub enum DeployError {
         message: String,
         hint: Option<String>,
     },
+}
+
+impl DeployError {
+    /// The target refused before it changed anything: the caller ends the
+    /// deployment refused, with no rollback and no incident.
+    pub fn is_before_change(&self) -> bool {
+        matches!(self, DeployError::NotChanged { .. })
+    }
 }
 
 impl Diagnostic for DeployError {
@@ -92,6 +112,7 @@ impl Diagnostic for DeployError {
                 "run it on a terminal to confirm the step, or pass `--yes` once it is done".into(),
             ),
             DeployError::Declined { .. } => None,
+            DeployError::NotChanged { hint, .. } => hint.clone(),
             DeployError::NothingToRollBack { .. } => Some(
                 "name a version with `--to VERSION`, or deploy one first".into(),
             ),
@@ -99,6 +120,9 @@ impl Diagnostic for DeployError {
                 "check the permissions of `.runway/`; a damaged state file can be removed once the server is stopped".into(),
             ),
             DeployError::Engine { hint, .. } => hint.clone(),
+            DeployError::Journal { .. } => Some(
+                "nothing was changed by that step; fix the ledger (disk space, connection) and deploy again".into(),
+            ),
         }
     }
 

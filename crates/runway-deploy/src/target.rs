@@ -60,6 +60,71 @@ impl Default for HealthWait {
     }
 }
 
+/// Where a target writes down each step that changes what serves, as it
+/// goes: the intent before the step (durably: the step is taken only once
+/// [`Journal::intend`] returned `Ok`), and the step once taken. The runbook
+/// journals them in the ledger, so a `runway` killed between "stop the old
+/// version" and "start the new one" leaves a record of what it was doing, and
+/// the next `runway` can put a version back (see runway-runbook's `recover`).
+#[async_trait]
+pub trait Journal: Send + Sync {
+    /// About to take `step` (`stop 1.0.0 (pid 4242)`). An error (the ledger
+    /// is full, gone) means the step must not be taken.
+    async fn intend(&self, step: &str) -> Result<(), String>;
+    /// `step` was taken (`stopped 1.0.0 (pid 4242)`).
+    async fn did(&self, step: &str);
+}
+
+/// The journal a [`DeployRequest`] carries; [`Steps::none`] writes nowhere.
+#[derive(Clone)]
+pub struct Steps(Option<Arc<dyn Journal>>);
+
+impl Steps {
+    pub fn none() -> Steps {
+        Steps(None)
+    }
+
+    pub fn to(journal: Arc<dyn Journal>) -> Steps {
+        Steps(Some(journal))
+    }
+
+    /// Writes the intent of `step` down; the caller takes the step only on `Ok`.
+    pub async fn intend(&self, step: &str) -> Result<(), DeployError> {
+        match &self.0 {
+            Some(j) => j
+                .intend(step)
+                .await
+                .map_err(|message| DeployError::Journal {
+                    step: step.to_owned(),
+                    message,
+                }),
+            None => Ok(()),
+        }
+    }
+
+    pub async fn did(&self, step: &str) {
+        if let Some(j) = &self.0 {
+            j.did(step).await;
+        }
+    }
+}
+
+impl Default for Steps {
+    fn default() -> Self {
+        Steps::none()
+    }
+}
+
+impl fmt::Debug for Steps {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Steps(journal)"
+        } else {
+            "Steps(none)"
+        })
+    }
+}
+
 /// One change to make: this version, with this configuration.
 #[derive(Debug, Clone, Default)]
 pub struct DeployRequest {
@@ -76,6 +141,8 @@ pub struct DeployRequest {
     pub port: Option<u16>,
     pub health: HealthWait,
     pub confirm: Confirm,
+    /// Where each step that changes what serves is journaled before it is taken.
+    pub steps: Steps,
 }
 
 /// What runs in an environment: enough to put it back exactly.
@@ -114,6 +181,11 @@ pub struct ArtifactCheck {
 pub struct Logs {
     /// Where it came from (`.runway/process/staging.log`, `container mcp-1a2b`).
     pub source: String,
+    /// The version whose output it is, when the target can tell (a docker
+    /// container's label): after a failed swap put the old version back, the
+    /// logs a caller reads are the old version's, and say so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
     /// The last bytes, lossily decoded.
     pub text: String,
     /// Whether older output was left out.

@@ -217,7 +217,21 @@ pub async fn operator_container(
     port: u16,
     data_dir: &Path,
 ) {
+    operator_container_with(docker, name, image, port, data_dir, None).await
+}
+
+/// [`operator_container`] with `--stop-signal`: a signal the server ignores
+/// makes `docker stop` take its whole grace period.
+pub async fn operator_container_with(
+    docker: &Docker,
+    name: &str,
+    image: &str,
+    port: u16,
+    data_dir: &Path,
+    stop_signal: Option<&str>,
+) {
     let body = ContainerCreateBody {
+        stop_signal: stop_signal.map(str::to_owned),
         image: Some(image.to_owned()),
         cmd: Some(vec!["--port".into(), port.to_string()]),
         env: Some(vec!["TEAM=mcp".into(), "RUNWAY_LOG=info".into()]),
