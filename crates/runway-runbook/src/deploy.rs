@@ -609,7 +609,7 @@ async fn refused_unchanged(
     done: &Done,
 ) -> Result<Finished, RunbookError> {
     use runway_core::Diagnostic;
-    env.problem(&e.to_string());
+    env.problem(e.to_string());
     let mut end = DeploymentEnd::new(Outcome::Refused);
     end.reason = Some(format!("refused by the target before any change: {e}"));
     end.rollback = Some(RollbackDecision::NotNeeded);
