@@ -30,7 +30,8 @@ use runway_config::{DeployConfig, TargetKind};
 
 pub use error::DeployError;
 pub use target::{
-    ArtifactCheck, Confirm, DeployRequest, Deployed, HealthWait, Journal, Logs, Steps, Target,
+    ArtifactCheck, Confirm, DeployRequest, Deployed, EnvRecord, HealthWait, Journal, Logs, Steps,
+    Target,
 };
 
 /// The target an environment's `[deploy]` table describes. `root` is the project root.

@@ -230,6 +230,10 @@ pub struct Rollback {
     pub baseline: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub back_to_baseline: Option<bool>,
+    /// The settings put back: the command line, the image, each variable
+    /// (`env MODE = "fast"`, `env API_KEY from ${API_KEY} (secret)`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub restored: Vec<String>,
 }
 
 /// What the target reported once a version ran: the deployment's own
@@ -382,12 +386,12 @@ pub struct DeploymentView {
     /// The body's gates, then any appended later, in order.
     pub gates: Vec<GateRecord>,
     /// What the target reported running once this deployment's own version
-    /// was in place (never a rollback's: see `restored`).
+    /// was in place (never a rollback's: see `rolled_back_to`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deployed: Option<Deployed>,
     /// What a rollback of this deployment put back in its place.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub restored: Option<Deployed>,
+    pub rolled_back_to: Option<Deployed>,
     pub analyses: Vec<Analysis>,
     pub rollbacks: Vec<Rollback>,
     pub logs: Vec<Logs>,
@@ -402,7 +406,7 @@ impl DeploymentView {
         let deployment = record.deployment()?;
         let mut gates = deployment.gates.clone();
         let mut deployed: Option<Deployed> = None;
-        let mut restored = None;
+        let mut rolled_back_to = None;
         let mut analyses = Vec::new();
         let mut rollbacks = Vec::new();
         let mut logs = Vec::new();
@@ -419,12 +423,12 @@ impl DeploymentView {
                 DeploymentFact::Deployed(d) => {
                     let ours = match d.version.as_deref() {
                         Some(v) => v == deployment.release && deployed.is_none(),
-                        None => deployed.is_none() && restored.is_none(),
+                        None => deployed.is_none() && rolled_back_to.is_none(),
                     };
                     if ours {
                         deployed = Some(d);
                     } else {
-                        restored = Some(d);
+                        rolled_back_to = Some(d);
                     }
                 }
                 DeploymentFact::Analysis(a) => analyses.push(a),
@@ -491,7 +495,7 @@ impl DeploymentView {
             end,
             gates,
             deployed,
-            restored,
+            rolled_back_to,
             analyses,
             rollbacks,
             logs,

@@ -160,6 +160,7 @@ async fn a_deployment_record_carries_every_field(f: &Fresh) {
         verification_id: Some(after.clone()),
         baseline: Some("error rate 0.0% (baseline 0.0%), p95 40 ms (baseline 38 ms)".into()),
         back_to_baseline: Some(true),
+        restored: Vec::new(),
     };
     l.add_deployment_fact(&dep, &DeploymentFact::Rollback(rollback.clone()))
         .await
@@ -626,7 +627,7 @@ async fn each_fact_of_a_rolled_back_deployment_names_its_version(f: &Fresh) {
     let d = v.deployed.as_ref().unwrap();
     assert_eq!(d.version.as_deref(), Some("2.0.0"));
     assert_eq!(d.image.as_deref(), Some("mcp:2.0.0"));
-    let r = v.restored.as_ref().unwrap();
+    let r = v.rolled_back_to.as_ref().unwrap();
     assert_eq!(r.version.as_deref(), Some("1.0.0"));
     assert_eq!(r.image.as_deref(), Some("mcp:1.0.0"));
     let runs: Vec<(&str, Option<&str>)> = v
@@ -660,6 +661,9 @@ async fn each_fact_of_a_rolled_back_deployment_names_its_version(f: &Fresh) {
         .unwrap();
     let v = l.deployment_view(&old).await.unwrap();
     assert_eq!(v.deployed.unwrap().image.as_deref(), Some("mcp:3.0.0"));
-    assert_eq!(v.restored.unwrap().image.as_deref(), Some("mcp:1.0.0"));
+    assert_eq!(
+        v.rolled_back_to.unwrap().image.as_deref(),
+        Some("mcp:1.0.0")
+    );
     l.close().await;
 }

@@ -409,24 +409,51 @@ fn condition_record(c: &runway_deploy::source::ConditionSummary) -> runway_ledge
     }
 }
 
-/// The previous version's numbers, from its newest recorded analysis.
-pub(crate) fn baseline_of(
-    history: &[runway_ledger::DeploymentView],
-    version: &str,
-) -> Option<analysis::Aggregates> {
-    history
-        .iter()
-        .filter(|v| v.deployment.release == version)
-        .flat_map(|v| v.analyses.iter().rev())
-        .find(|a| a.samples > 0)
-        .map(|a| analysis::Aggregates {
+/// What a rolled-back version is compared with.
+pub(crate) enum Baseline {
+    /// Its newest passing analysis.
+    Found(analysis::Aggregates),
+    /// Every analysis recorded for it failed: not a baseline (why, in words).
+    Failing(String),
+    /// None recorded.
+    None,
+}
+
+/// The previous version's numbers, from its newest recorded analysis that
+/// passed. An analysis that failed is not a baseline: comparing 100% errors
+/// with 100% errors would call a broken version "recovered".
+pub(crate) fn baseline_of(history: &[runway_ledger::DeploymentView], version: &str) -> Baseline {
+    let analyses = || {
+        history
+            .iter()
+            .filter(|v| v.deployment.release == version)
+            .flat_map(|v| v.analyses.iter().rev())
+            .filter(|a| a.samples > 0)
+    };
+    if let Some(a) = analyses().find(|a| a.verdict == AnalysisVerdict::Pass) {
+        return Baseline::Found(analysis::Aggregates {
             samples: a.samples as u32,
             availability: a.availability.unwrap_or(1.0),
             error_rate: a.error_rate.unwrap_or(0.0),
             auth_failure_rate: a.auth_failure_rate.unwrap_or(0.0),
             p95_ms: a.p95_ms.unwrap_or(0.0),
             max_consecutive_failures: 0,
-        })
+        });
+    }
+    match analyses().next() {
+        Some(a) => Baseline::Failing(format!(
+            "no baseline: {version}'s recorded analysis was itself {} (availability {}{})",
+            a.verdict.as_str(),
+            a.availability
+                .map(|x| format!("{:.1}%", x * 100.0))
+                .unwrap_or_else(|| "unknown".into()),
+            a.failing
+                .as_deref()
+                .map(|f| format!("; {f}"))
+                .unwrap_or_default()
+        )),
+        None => Baseline::None,
+    }
 }
 
 /// A short burst of samples compared with `base`: `Ok(text)` when back to it.
@@ -503,8 +530,16 @@ pub(crate) async fn fail(
         (true, Some(prev)) => {
             let started = chrono::Utc::now();
             env.note(format!("rolling back {} to {}", env.name, prev.version));
-            let request = env.request(&prev.version, env.git_sha(&prev.version), Confirm::Assume);
-            let back = env.target.rollback(prev, &request).await;
+            let (back, restored) = match env.restoring(prev, Confirm::Assume) {
+                Ok((request, restored)) => (
+                    env.target
+                        .rollback(prev, &request)
+                        .await
+                        .map_err(|e| e.to_string()),
+                    restored,
+                ),
+                Err(e) => (Err(e.to_string()), Vec::new()),
+            };
             let mut fact = runway_ledger::Rollback {
                 from_version: Some(version.to_owned()),
                 to_version: Some(prev.version.clone()),
@@ -517,6 +552,7 @@ pub(crate) async fn fail(
                 verification_id: None,
                 baseline: None,
                 back_to_baseline: None,
+                restored,
             };
             match back {
                 Err(e) => {
@@ -541,25 +577,32 @@ pub(crate) async fn fail(
                         ),
                     );
                     let history = env.history().await.unwrap_or_default();
-                    if let Some(base) = baseline_of(&history, &prev.version) {
-                        let (ok, text) = match compare_with_baseline(env, &base).await? {
-                            Ok(t) => (true, t),
-                            Err(t) => (false, t),
-                        };
-                        done.did(
-                            env,
-                            format!(
-                                "{} baseline: {text}",
-                                if ok { "back to" } else { "not back to" }
-                            ),
-                        );
-                        fact.baseline = Some(text);
-                        fact.back_to_baseline = Some(ok);
-                    } else {
-                        fact.baseline = Some(format!(
-                            "no analysis recorded for {} to compare with",
-                            prev.version
-                        ));
+                    match baseline_of(&history, &prev.version) {
+                        Baseline::Found(base) => {
+                            let (ok, text) = match compare_with_baseline(env, &base).await? {
+                                Ok(t) => (true, t),
+                                Err(t) => (false, t),
+                            };
+                            done.did(
+                                env,
+                                format!(
+                                    "{} baseline: {text}",
+                                    if ok { "back to" } else { "not back to" }
+                                ),
+                            );
+                            fact.baseline = Some(text);
+                            fact.back_to_baseline = Some(ok);
+                        }
+                        Baseline::Failing(why) => {
+                            done.did(env, why.clone());
+                            fact.baseline = Some(why);
+                        }
+                        Baseline::None => {
+                            fact.baseline = Some(format!(
+                                "no analysis recorded for {} to compare with",
+                                prev.version
+                            ));
+                        }
                     }
                     fact.finished_at = Some(chrono::Utc::now());
                     incident_title = format!("{incident_title}; rolled back to {}", prev.version);

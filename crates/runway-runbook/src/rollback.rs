@@ -6,7 +6,7 @@ use runway_ledger::{Changes, Deployment, DeploymentEnd, Outcome, RollbackDecisio
 
 use crate::{
     Env, Finished, RunbookError,
-    deploy::{baseline_of, compare_with_baseline},
+    deploy::{Baseline, baseline_of, compare_with_baseline},
     env::{deployed_fact, recorded_target},
 };
 
@@ -105,13 +105,14 @@ async fn rollback_locked(
         .await?;
     let (report, vid) = env.verify(&version, &id).await?;
     end.verification_id = Some(vid.clone());
-    let mut baseline_text = None;
-    if let Some(base) = baseline_of(&history, &version) {
-        baseline_text = Some(match compare_with_baseline(env, &base).await? {
+    let baseline_text = match baseline_of(&history, &version) {
+        Baseline::Found(base) => Some(match compare_with_baseline(env, &base).await? {
             Ok(t) => format!("back to baseline: {t}"),
             Err(t) => format!("not back to baseline: {t}"),
-        });
-    }
+        }),
+        Baseline::Failing(why) => Some(why),
+        Baseline::None => None,
+    };
     let mut f = if report.ok() {
         end.outcome = Outcome::Verified;
         end.rollback = Some(RollbackDecision::NotNeeded);

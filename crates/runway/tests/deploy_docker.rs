@@ -615,14 +615,14 @@ async fn ship_a_failed_watch_rolls_back_to_the_exact_digest_and_rollback_goes_fu
     assert_eq!(v2.status, "rolled_back");
     assert_eq!(v2.incidents.len(), 1);
     // Each fact names what it is about: 2.0.0's image as deployed, 1.1.0's
-    // as restored, the verify after the rollback as 1.1.0's, the logs as 2.0.0's.
+    // as rolled back to, the verify after the rollback as 1.1.0's, the logs as 2.0.0's.
     let deployed = v2.deployed.as_ref().unwrap();
     assert_eq!(deployed.version.as_deref(), Some("2.0.0"));
     assert_eq!(
         deployed.image.as_deref(),
         Some("runway-test/reference:cli-2.0.0")
     );
-    let restored = v2.restored.as_ref().unwrap();
+    let restored = v2.rolled_back_to.as_ref().unwrap();
     assert_eq!(restored.version.as_deref(), Some("1.1.0"));
     assert_eq!(restored.digest.as_deref(), Some(v11_id.as_str()));
     let versions: Vec<Option<&str>> = v2
@@ -643,7 +643,7 @@ async fn ship_a_failed_watch_rolls_back_to_the_exact_digest_and_rollback_goes_fu
         shown.contains("deployed  2.0.0: image runway-test/reference:cli-2.0.0"),
         "{shown}"
     );
-    assert!(shown.contains("restored  1.1.0: image"), "{shown}");
+    assert!(shown.contains("back to   1.1.0: image"), "{shown}");
 
     // `runway rollback`: back to 1.0.0, whose container is long gone: its
     // digest runs again with the container's configuration.

@@ -132,7 +132,7 @@ pub(crate) fn write_deployment(
 
     // What this deployment put in place, and apart from it what a rollback
     // put back: each names its version.
-    for (label, x) in [("deployed", &v.deployed), ("restored", &v.restored)] {
+    for (label, x) in [("deployed", &v.deployed), ("back to", &v.rolled_back_to)] {
         let Some(x) = x else { continue };
         let mut parts = Vec::new();
         for (k, val) in [
@@ -388,6 +388,9 @@ fn write_rollback(out: &mut impl Write, rb: &Rollback) -> std::io::Result<()> {
             None => "",
         };
         writeln!(out, "    baseline  {back}{}", one_line(b))?;
+    }
+    for r in &rb.restored {
+        writeln!(out, "    restored  {}", one_line(r))?;
     }
     Ok(())
 }
