@@ -323,11 +323,24 @@ async fn a_rollback_moves_the_registry_tag_back_and_pushes_it() {
     t.deploy(&request("2.0.0", &v2, port, HEALTH))
         .await
         .unwrap();
-    let back = t
-        .rollback(&before, &request("2.0.0", &v2, port, HEALTH))
-        .await
-        .unwrap();
+    let journal = std::sync::Arc::new(Recorded::default());
+    let mut r = request("1.0.0", &v1, port, HEALTH);
+    r.steps = Steps::to(journal.clone());
+    let back = t.rollback(&before, &r).await.unwrap();
     assert_eq!(wire_version(port).await, "1.0.0");
+    // The tag's move and its push are journaled, after the containers' steps.
+    let short = &v1_id[..19];
+    let lines = journal.lines();
+    assert_eq!(
+        lines[lines.len() - 4..],
+        [
+            format!("intend move tag `{latest}` to {short} (1.0.0)"),
+            format!("did moved tag `{latest}` to {short} (1.0.0)"),
+            format!("intend push `{latest}` (1.0.0)"),
+            format!("did pushed `{latest}` (1.0.0)"),
+        ],
+        "{lines:#?}"
+    );
     // `latest` names 1.0.0 again, in the registry too.
     let (config, digest) = registry.manifest("runway-reference", "latest").await;
     assert_eq!(config, v1_id);
@@ -710,6 +723,7 @@ async fn a_missing_image_is_refused_with_the_running_container_untouched_and_no_
     assert!(deps[0].logs.is_empty());
     assert!(deps[0].deployed.is_none());
     // `latest` was never pushed.
+    runway_verify::http::install_crypto_provider();
     let tags = reqwest::get(format!(
         "http://{}/v2/runway-missing/tags/list",
         registry.addr

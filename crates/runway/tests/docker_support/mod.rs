@@ -253,6 +253,7 @@ pub async fn operator_container_with(
 
 /// The version `/health` reports on `port`, polled until it answers (bounded).
 pub async fn wire_version(port: u16) -> String {
+    runway_verify::http::install_crypto_provider();
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(2))
         .build()
@@ -362,6 +363,9 @@ impl Registry {
     /// The config digest (the image id) and the manifest digest of `repo:tag`.
     pub async fn manifest(&self, repo: &str, tag: &str) -> (String, String) {
         let url = format!("http://{}/v2/{repo}/manifests/{tag}", self.addr);
+        // reqwest is built without a default rustls provider: a test run
+        // alone has not installed one yet.
+        runway_verify::http::install_crypto_provider();
         let r = reqwest::Client::new()
             .get(&url)
             .header(
