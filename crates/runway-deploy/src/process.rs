@@ -497,6 +497,11 @@ impl Target for ProcessTarget {
         self.start(argv, back, request).await
     }
 
+    async fn stop_current(&self) -> Result<bool, DeployError> {
+        self.stop().await?;
+        Ok(true)
+    }
+
     async fn logs(&self, max_bytes: usize) -> Result<Logs, DeployError> {
         self.trim_log();
         let path = self.log_path();

@@ -267,6 +267,14 @@ pub trait Target: Send + Sync {
         request: &DeployRequest,
     ) -> Result<Deployed, DeployError>;
 
+    /// Stops what runs, for a first deployment that failed with nothing to
+    /// roll back to (a failed server is not left serving). `Ok(false)` when
+    /// this target cannot stop it (the `command` target, Kubernetes): the
+    /// runbook then says that it still runs.
+    async fn stop_current(&self) -> Result<bool, DeployError> {
+        Ok(false)
+    }
+
     /// The new version passed: let go of what was kept for a rollback.
     async fn retire_previous(&self) -> Result<(), DeployError> {
         Ok(())
