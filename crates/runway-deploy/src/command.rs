@@ -108,6 +108,7 @@ impl CommandTarget {
         .await?;
         *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(Logs {
             source: format!("`{}`", child::display(&argv)),
+            version: Some(request.version.clone()),
             text: f.output.clone(),
             truncated: f.truncated,
         });

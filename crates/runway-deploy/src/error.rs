@@ -47,6 +47,15 @@ pub enum DeployError {
     /// The operator answered no to a manual step.
     #[error("the manual step was not confirmed: {instructions}")]
     Declined { instructions: String },
+    /// The deployment cannot go ahead, and the target found out before it
+    /// changed anything (the image is not in the registry, nor on the
+    /// engine): what ran before still runs, untouched. A refusal, not a
+    /// failure: there is nothing to roll back. See [`DeployError::is_before_change`].
+    #[error("{message}; nothing was changed")]
+    NotChanged {
+        message: String,
+        hint: Option<String>,
+    },
     /// There is nothing recorded to roll back to.
     #[error("nothing to roll back to in `{environment}`: {why}")]
     NothingToRollBack { environment: String, why: String },
@@ -72,6 +81,14 @@ pub enum DeployError {
     },
 }
 
+impl DeployError {
+    /// The target refused before it changed anything: the caller ends the
+    /// deployment refused, with no rollback and no incident.
+    pub fn is_before_change(&self) -> bool {
+        matches!(self, DeployError::NotChanged { .. })
+    }
+}
+
 impl Diagnostic for DeployError {
     fn hint(&self) -> Option<String> {
         match self {
@@ -95,6 +112,7 @@ impl Diagnostic for DeployError {
                 "run it on a terminal to confirm the step, or pass `--yes` once it is done".into(),
             ),
             DeployError::Declined { .. } => None,
+            DeployError::NotChanged { hint, .. } => hint.clone(),
             DeployError::NothingToRollBack { .. } => Some(
                 "name a version with `--to VERSION`, or deploy one first".into(),
             ),

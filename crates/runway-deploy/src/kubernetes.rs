@@ -703,6 +703,7 @@ impl Target for KubernetesTarget {
         }) else {
             return Ok(Logs {
                 source: format!("deployment {}", self.settings.deployment),
+                version: None,
                 text: String::new(),
                 truncated: false,
             });
@@ -745,6 +746,7 @@ impl Target for KubernetesTarget {
                     .map(|c| format!(" container {c}"))
                     .unwrap_or_default()
             ),
+            version: None,
             text,
             truncated,
         })

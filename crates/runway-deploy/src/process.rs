@@ -513,6 +513,7 @@ impl Target for ProcessTarget {
         };
         Ok(Logs {
             source: path.display().to_string(),
+            version: None,
             text: String::from_utf8_lossy(&bytes).into_owned(),
             truncated: len > max_bytes as u64,
         })

@@ -244,6 +244,11 @@ pub struct ArtifactCheck {
 pub struct Logs {
     /// Where it came from (`.runway/process/staging.log`, `container mcp-1a2b`).
     pub source: String,
+    /// The version whose output it is, when the target can tell (a docker
+    /// container's label): after a failed swap put the old version back, the
+    /// logs a caller reads are the old version's, and say so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
     /// The last bytes, lossily decoded.
     pub text: String,
     /// Whether older output was left out.

@@ -236,9 +236,14 @@ pub struct Rollback {
     pub restored: Vec<String>,
 }
 
-/// What the target reported once the new version ran.
+/// What the target reported once a version ran: the deployment's own
+/// version, or the one a rollback put back (`version` says which).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Deployed {
+    /// The version now running. Records written before it was kept have none:
+    /// their first `Deployed` fact is the deployment's, a later one a rollback's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -400,8 +405,13 @@ pub struct DeploymentView {
     pub end: Option<DeploymentEnd>,
     /// The body's gates, then any appended later, in order.
     pub gates: Vec<GateRecord>,
+    /// What the target reported running once this deployment's own version
+    /// was in place (never a rollback's: see `rolled_back_to`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deployed: Option<Deployed>,
+    /// What a rollback of this deployment put back in its place.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rolled_back_to: Option<Deployed>,
     pub analyses: Vec<Analysis>,
     pub rollbacks: Vec<Rollback>,
     pub logs: Vec<Logs>,
@@ -421,7 +431,8 @@ impl DeploymentView {
     pub fn build(record: &Record, related: &[Record]) -> Result<DeploymentView, LedgerError> {
         let deployment = record.deployment()?;
         let mut gates = deployment.gates.clone();
-        let mut deployed = None;
+        let mut deployed: Option<Deployed> = None;
+        let mut rolled_back_to = None;
         let mut analyses = Vec::new();
         let mut rollbacks = Vec::new();
         let mut logs = Vec::new();
@@ -434,7 +445,20 @@ impl DeploymentView {
                 })?;
             match fact {
                 DeploymentFact::Gates { gates: g } => gates.extend(g),
-                DeploymentFact::Deployed(d) => deployed = Some(d),
+                // This deployment's version, or (an older record that does
+                // not say) the first one reported; anything else was put
+                // back by a rollback.
+                DeploymentFact::Deployed(d) => {
+                    let ours = match d.version.as_deref() {
+                        Some(v) => v == deployment.release && deployed.is_none(),
+                        None => deployed.is_none() && rolled_back_to.is_none(),
+                    };
+                    if ours {
+                        deployed = Some(d);
+                    } else {
+                        rolled_back_to = Some(d);
+                    }
+                }
                 DeploymentFact::Analysis(a) => analyses.push(a),
                 DeploymentFact::Rollback(r) => rollbacks.push(r),
                 DeploymentFact::Logs(l) => logs.push(l),
@@ -501,6 +525,7 @@ impl DeploymentView {
             end,
             gates,
             deployed,
+            rolled_back_to,
             analyses,
             rollbacks,
             logs,

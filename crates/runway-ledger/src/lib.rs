@@ -573,14 +573,30 @@ pub trait Ledger: Send + Sync {
     }
 
     /// Records a verification run and every check result with its evidence,
-    /// redacted. Returns the new record's id.
+    /// redacted. Returns the new record's id. With a deployment, the run is
+    /// recorded as of that deployment's version; a run of another version
+    /// (the one a rollback put back) goes through [`Ledger::record_verification_of`].
     async fn record_verification(
         &self,
         report: &Report,
         environment: &str,
         deployment_id: Option<&str>,
     ) -> Result<String> {
-        let (deployment_id, version) = match deployment_id {
+        self.record_verification_of(report, environment, deployment_id, None)
+            .await
+    }
+
+    /// [`Ledger::record_verification`] of the server running `version`
+    /// (default: the deployment's own version), so the verify after a
+    /// rollback names the version it checked, not the one rolled back from.
+    async fn record_verification_of(
+        &self,
+        report: &Report,
+        environment: &str,
+        deployment_id: Option<&str>,
+        version: Option<&str>,
+    ) -> Result<String> {
+        let (deployment_id, release) = match deployment_id {
             Some(d) => {
                 let dep = self.get(d).await?;
                 let body = dep.deployment()?;
@@ -588,6 +604,7 @@ pub trait Ledger: Send + Sync {
             }
             None => (None, None),
         };
+        let version = version.map(str::to_owned).or(release);
         let header = Verification {
             schema: report.schema.clone(),
             target: report.target.clone(),

@@ -20,7 +20,11 @@ fn fact_line(data: &serde_json::Value) -> Option<String> {
     match DeploymentFact::deserialize(data).ok()? {
         DeploymentFact::Gates { .. } => None,
         DeploymentFact::Deployed(d) => Some(format!(
-            "target reported{}",
+            "target reported{}{}",
+            d.version
+                .as_deref()
+                .map(|v| format!(" {v} running"))
+                .unwrap_or_default(),
             [
                 ("image", &d.image),
                 ("digest", &d.digest),

@@ -25,6 +25,7 @@ both_backends!(
     a_crashed_holders_lease_expires_and_is_taken_over,
     a_lease_taken_over_is_lost_and_not_released_by_its_old_holder,
     of_concurrent_takers_exactly_one_wins,
+    each_fact_of_a_rolled_back_deployment_names_its_version,
 );
 
 fn report(ok: bool) -> Report {
@@ -102,7 +103,7 @@ async fn a_deployment_record_carries_every_field(f: &Fresh) {
             image: Some("ghcr.io/acme/mcp:2.0.0".into()),
             digest: Some("sha256:feedface".into()),
             revision: Some("pid 4242".into()),
-            detail: None,
+            ..Deployed::default()
         }),
     )
     .await
@@ -589,5 +590,80 @@ async fn recent_deployments_are_newest_first_and_joined_up(f: &Fresh) {
     let all = l.recent_deployments("production", 10).await.unwrap();
     assert_eq!(all.len(), 4);
     assert_eq!(all[3].id, ids[0]);
+    l.close().await;
+}
+
+/// `ledger show` of a rolled-back 2.0.0 printed 1.0.0's image: the rollback's
+/// `Deployed` fact replaced the deployment's own, and the verify after the
+/// rollback was recorded as 2.0.0's.
+async fn each_fact_of_a_rolled_back_deployment_names_its_version(f: &Fresh) {
+    let l = f.open().await;
+    let deployed = |version: Option<&str>, image: &str| {
+        DeploymentFact::Deployed(Deployed {
+            version: version.map(str::to_owned),
+            image: Some(image.to_owned()),
+            ..Deployed::default()
+        })
+    };
+    let dep = l
+        .record_deployment(&Deployment::new("production", "2.0.0"))
+        .await
+        .unwrap();
+    l.add_deployment_fact(&dep, &deployed(Some("2.0.0"), "mcp:2.0.0"))
+        .await
+        .unwrap();
+    let first = l
+        .record_verification(&report(false), "production", Some(&dep))
+        .await
+        .unwrap();
+    l.add_deployment_fact(&dep, &deployed(Some("1.0.0"), "mcp:1.0.0"))
+        .await
+        .unwrap();
+    let after = l
+        .record_verification_of(&report(true), "production", Some(&dep), Some("1.0.0"))
+        .await
+        .unwrap();
+    let v = l.deployment_view(&dep).await.unwrap();
+    let d = v.deployed.as_ref().unwrap();
+    assert_eq!(d.version.as_deref(), Some("2.0.0"));
+    assert_eq!(d.image.as_deref(), Some("mcp:2.0.0"));
+    let r = v.rolled_back_to.as_ref().unwrap();
+    assert_eq!(r.version.as_deref(), Some("1.0.0"));
+    assert_eq!(r.image.as_deref(), Some("mcp:1.0.0"));
+    let runs: Vec<(&str, Option<&str>)> = v
+        .verifications
+        .iter()
+        .map(|x| (x.id.as_str(), x.version.as_deref()))
+        .collect();
+    assert_eq!(
+        runs,
+        [
+            (first.as_str(), Some("2.0.0")),
+            (after.as_str(), Some("1.0.0"))
+        ]
+    );
+    assert_eq!(
+        l.get(&after).await.unwrap().version.as_deref(),
+        Some("1.0.0")
+    );
+
+    // A record written before facts named their version: the first is the
+    // deployment's, a later one the rollback's.
+    let old = l
+        .record_deployment(&Deployment::new("production", "3.0.0"))
+        .await
+        .unwrap();
+    l.add_deployment_fact(&old, &deployed(None, "mcp:3.0.0"))
+        .await
+        .unwrap();
+    l.add_deployment_fact(&old, &deployed(None, "mcp:1.0.0"))
+        .await
+        .unwrap();
+    let v = l.deployment_view(&old).await.unwrap();
+    assert_eq!(v.deployed.unwrap().image.as_deref(), Some("mcp:3.0.0"));
+    assert_eq!(
+        v.rolled_back_to.unwrap().image.as_deref(),
+        Some("mcp:1.0.0")
+    );
     l.close().await;
 }

@@ -244,6 +244,9 @@ async fn steps(
     .await
     {
         Ok(d) => d,
+        Err(e) if e.is_before_change() => {
+            return refused_unchanged(env, version, id, &e, done).await;
+        }
         Err(e) => {
             let reason = format!("deploy failed: {e}");
             return fail(env, version, id, previous, &reason, None, done).await;
@@ -533,17 +536,27 @@ pub(crate) async fn fail(
         && !logs.text.is_empty()
     {
         let text = env.redactor.redact(&logs.text);
+        // The target says whose output it is when it can: a swap that failed
+        // early put the old version back, and its logs are not the new one's.
+        let of = logs.version.clone().unwrap_or_else(|| version.to_owned());
         env.ledger
             .add_deployment_fact(
                 id,
                 &DeploymentFact::Logs(runway_ledger::Logs::bounded(
                     logs.source,
-                    Some(version.to_owned()),
+                    Some(of.clone()),
                     &text,
                 )),
             )
             .await?;
-        done.did(env, "kept the failed version's logs");
+        done.did(
+            env,
+            if of == version {
+                "kept the failed version's logs".to_owned()
+            } else {
+                format!("kept {of}'s logs ({version} left none to read)")
+            },
+        );
     }
     let policy = env.config.rollback.clone().unwrap_or_default();
     let mut end = DeploymentEnd::new(Outcome::Failed);
@@ -689,6 +702,35 @@ pub(crate) async fn fail(
         ));
     f.incident = Some(incident);
     f.verification = verification.map(str::to_owned);
+    Ok(f)
+}
+
+/// The target refused before it changed anything (the image is missing):
+/// the record ends `refused`, with no rollback and no incident, since what
+/// ran before still runs.
+async fn refused_unchanged(
+    env: &Env,
+    version: &str,
+    id: &str,
+    e: &runway_deploy::DeployError,
+    done: &Done,
+) -> Result<Finished, RunbookError> {
+    use runway_core::Diagnostic;
+    env.problem(e.to_string());
+    let mut end = DeploymentEnd::new(Outcome::Refused);
+    end.reason = Some(format!("refused by the target before any change: {e}"));
+    end.rollback = Some(RollbackDecision::NotNeeded);
+    end.done = done.list();
+    env.ledger.finish_deployment(id, &end).await?;
+    let mut f = Finished::new(env, Some(version), "refused", false)
+        .deployment(id)
+        .message(format!(
+            "{version} was not deployed to `{}`: {e} (recorded as `{id}`)",
+            env.name
+        ));
+    if let Some(h) = e.hint() {
+        f = f.hint(h);
+    }
     Ok(f)
 }
 

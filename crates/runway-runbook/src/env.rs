@@ -462,7 +462,7 @@ impl Env {
         let report = runway_verify::engine::run(&c).await;
         let id = self
             .ledger
-            .record_verification(&report, &self.name, Some(deployment))
+            .record_verification_of(&report, &self.name, Some(deployment), Some(version))
             .await?;
         Ok((report, id))
     }
@@ -518,6 +518,7 @@ pub fn recorded_target(v: &runway_ledger::DeploymentView) -> Option<Deployed> {
 
 pub(crate) fn deployed_fact(d: &Deployed) -> DeploymentFact {
     DeploymentFact::Deployed(runway_ledger::Deployed {
+        version: Some(d.version.clone()),
         image: d.image.clone(),
         digest: d.digest.clone(),
         revision: d.revision.clone(),

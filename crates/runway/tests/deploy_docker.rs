@@ -13,7 +13,7 @@ use docker_support::{
     wire_version,
 };
 use runway_deploy::{
-    DeployError, DeployRequest, Deployed, HealthWait, Target,
+    DeployError, DeployRequest, Deployed, HealthWait, Steps, Target,
     docker::{DockerSettings, DockerTarget, PREVIOUS_SUFFIX, VERSION_LABEL},
 };
 
@@ -313,7 +313,10 @@ async fn a_rollback_moves_the_registry_tag_back_and_pushes_it() {
     let before = t.current().await.unwrap().unwrap();
 
     // The release pipeline pushed 2.0.0 as `latest`.
-    let pushed = t.move_tag(&v2_id, &latest, true).await.unwrap();
+    let pushed = t
+        .move_tag(&v2_id, "2.0.0", &latest, true, &Steps::none())
+        .await
+        .unwrap();
     let (config, digest) = registry.manifest("runway-reference", "latest").await;
     assert_eq!(config, v2_id);
     assert_eq!(pushed.pushed_digest.as_deref(), Some(digest.as_str()));
@@ -321,11 +324,24 @@ async fn a_rollback_moves_the_registry_tag_back_and_pushes_it() {
     t.deploy(&request("2.0.0", &v2, port, HEALTH))
         .await
         .unwrap();
-    let back = t
-        .rollback(&before, &request("2.0.0", &v2, port, HEALTH))
-        .await
-        .unwrap();
+    let journal = std::sync::Arc::new(Recorded::default());
+    let mut r = request("1.0.0", &v1, port, HEALTH);
+    r.steps = Steps::to(journal.clone());
+    let back = t.rollback(&before, &r).await.unwrap();
     assert_eq!(wire_version(port).await, "1.0.0");
+    // The tag's move and its push are journaled, after the containers' steps.
+    let short = &v1_id[..19];
+    let lines = journal.lines();
+    assert_eq!(
+        lines[lines.len() - 4..],
+        [
+            format!("intend move tag `{latest}` to {short} (1.0.0)"),
+            format!("did moved tag `{latest}` to {short} (1.0.0)"),
+            format!("intend push `{latest}` (1.0.0)"),
+            format!("did pushed `{latest}` (1.0.0)"),
+        ],
+        "{lines:#?}"
+    );
     // `latest` names 1.0.0 again, in the registry too.
     let (config, digest) = registry.manifest("runway-reference", "latest").await;
     assert_eq!(config, v1_id);
@@ -340,4 +356,495 @@ async fn a_rollback_moves_the_registry_tag_back_and_pushes_it() {
             None,
         )
         .await;
+}
+
+/// What a target journaled, in order: `intend ...` before a step, `did ...`
+/// after it. Refuses to journal (so the step must not be taken) any intent
+/// that starts with `refuse`.
+#[derive(Default)]
+struct Recorded {
+    lines: std::sync::Mutex<Vec<String>>,
+    refuse: Option<String>,
+}
+
+#[async_trait::async_trait]
+impl runway_deploy::Journal for Recorded {
+    async fn intend(&self, step: &str) -> Result<(), String> {
+        if self.refuse.as_deref().is_some_and(|r| step.starts_with(r)) {
+            return Err("the ledger is full".into());
+        }
+        self.lines.lock().unwrap().push(format!("intend {step}"));
+        Ok(())
+    }
+
+    async fn did(&self, step: &str) {
+        self.lines.lock().unwrap().push(format!("did {step}"));
+    }
+}
+
+impl Recorded {
+    fn lines(&self) -> Vec<String> {
+        self.lines.lock().unwrap().clone()
+    }
+}
+
+#[tokio::test]
+async fn every_step_that_changes_a_container_is_journaled_first_with_its_name_and_version() {
+    let docker = engine().await;
+    let v1 = version_image(&docker, "journal-1.0.0", "1.0.0", &[]).await;
+    let v2 = version_image(&docker, "journal-2.0.0", "2.0.0", &[]).await;
+    let name = unique("journal");
+    let (prev, next) = (
+        format!("{name}{PREVIOUS_SUFFIX}"),
+        format!("{name}{}", runway_deploy::docker::NEXT_SUFFIX),
+    );
+    let _cleanup = Cleanup(vec![name.clone(), prev.clone(), next.clone()]);
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    operator_container(&docker, &name, &v1, port, data.path()).await;
+    let t = target(&name);
+    let before = t.current().await.unwrap().unwrap();
+    let old_id = before.detail["container_id"].as_str().unwrap().to_owned();
+
+    // A journal that cannot record the stop: the stop is not taken.
+    let refusing = std::sync::Arc::new(Recorded {
+        refuse: Some("stop".into()),
+        ..Recorded::default()
+    });
+    let mut r = request("2.0.0", &v2, port, HEALTH);
+    r.steps = Steps::to(refusing.clone());
+    let err = t.deploy(&r).await.unwrap_err();
+    assert!(matches!(err, DeployError::Journal { .. }), "{err:?}");
+    assert!(!err.is_before_change(), "{err:?}");
+    let now = docker.inspect_container(&name, None).await.unwrap();
+    assert_eq!(now.id.as_deref(), Some(old_id.as_str()));
+    assert_eq!(now.state.unwrap().running, Some(true));
+    assert_eq!(wire_version(port).await, "1.0.0");
+
+    let journal = std::sync::Arc::new(Recorded::default());
+    let mut r = request("2.0.0", &v2, port, HEALTH);
+    r.steps = Steps::to(journal.clone());
+    t.deploy(&r).await.unwrap();
+    assert_eq!(wire_version(port).await, "2.0.0");
+    let lines = journal.lines();
+    let create = lines
+        .iter()
+        .position(|l| {
+            l.starts_with(&format!(
+                "intend create container `{next}` (2.0.0) from `{v2}`"
+            ))
+        })
+        .unwrap_or_else(|| panic!("{lines:#?}"));
+    let tail: Vec<&str> = lines[create + 1..].iter().map(String::as_str).collect();
+    assert_eq!(
+        tail,
+        [
+            format!("did created container `{next}` (2.0.0)"),
+            format!("intend stop container `{name}` (1.0.0)"),
+            format!("did stopped container `{name}` (1.0.0)"),
+            format!("intend rename container `{name}` (1.0.0) to `{prev}`"),
+            format!("did renamed container `{name}` (1.0.0) to `{prev}`"),
+            format!("intend rename container `{next}` (2.0.0) to `{name}`"),
+            format!("did renamed container `{next}` (2.0.0) to `{name}`"),
+            format!("intend start container `{name}` (2.0.0)"),
+            format!("did started container `{name}` (2.0.0)"),
+        ]
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>(),
+        "{lines:#?}"
+    );
+
+    let journal = std::sync::Arc::new(Recorded::default());
+    let mut r = request("1.0.0", &v1, port, HEALTH);
+    r.steps = Steps::to(journal.clone());
+    t.rollback(&before, &r).await.unwrap();
+    assert_eq!(wire_version(port).await, "1.0.0");
+    assert_eq!(
+        journal.lines(),
+        [
+            format!("intend stop container `{name}` (2.0.0)"),
+            format!("did stopped container `{name}` (2.0.0)"),
+            format!("intend remove container `{name}` (2.0.0)"),
+            format!("did removed container `{name}` (2.0.0)"),
+            format!("intend rename container `{prev}` (1.0.0) to `{name}`"),
+            format!("did renamed container `{prev}` (1.0.0) to `{name}`"),
+            format!("intend start container `{name}` (1.0.0)"),
+            format!("did started container `{name}` (1.0.0)"),
+        ]
+    );
+}
+
+// Through the binary: `runway ship|deploy|rollback|status` on a docker
+// environment, results read from the engine, the wire and the ledger.
+
+/// A project whose `staging` is the container `name` on `port`, deployed
+/// from `image` (a template with `{version}`).
+struct Cli {
+    dir: tempfile::TempDir,
+    _cleanup: Cleanup,
+}
+
+impl Cli {
+    fn new(name: &str, port: u16, image: &str, extra: &str) -> Cli {
+        let dir = tempfile::tempdir().unwrap();
+        let toml = format!(
+            r#"[environments.staging]
+url = "http://127.0.0.1:{port}/mcp"
+health_path = "/health"
+{extra}
+
+[[environments.staging.calls]]
+tool = "echo"
+arguments = {{ message = "smoke" }}
+expect_text = "smoke"
+
+[environments.staging.deploy]
+target = "docker"
+image = "{image}"
+health_timeout = "15s"
+
+[environments.staging.deploy.docker]
+container = "{name}"
+stop_timeout = "1s"
+api_timeout = "30s"
+
+[environments.staging.analysis]
+bake = "2s"
+interval = "300ms"
+min_samples = 2
+consecutive_failures = 2
+call = {{ tool = "echo", arguments = {{ message = "watch" }} }}
+
+[environments.staging.rollback]
+auto = true
+incident = "P1"
+
+[environments.staging.gates]
+release_check = false
+"#
+        );
+        std::fs::write(dir.path().join("runway.toml"), toml).unwrap();
+        Cli {
+            dir,
+            _cleanup: Cleanup(vec![
+                name.to_owned(),
+                format!("{name}{PREVIOUS_SUFFIX}"),
+                format!("{name}{}", runway_deploy::docker::NEXT_SUFFIX),
+            ]),
+        }
+    }
+
+    fn cmd(&self, args: &[&str]) -> std::process::Command {
+        let mut c = runway_testkit::Test::new().into_command();
+        c.args(["-C", self.dir.path().to_str().unwrap()])
+            .args(args)
+            .env("RUNWAY_OPERATOR", "alice")
+            .env("DOCKER_HOST", docker_support::docker_host())
+            .env_remove("RUNWAY_LEDGER_URL")
+            .stdin(std::process::Stdio::null());
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        self.cmd(args).output().unwrap()
+    }
+
+    async fn deployments(&self) -> Vec<runway_ledger::DeploymentView> {
+        let url = runway_ledger::LedgerUrl::parse(".runway/ledger.db", self.dir.path()).unwrap();
+        let l = runway_ledger::open(&url).await.unwrap();
+        let f = runway_ledger::Filter {
+            kind: Some(runway_ledger::Kind::Deployment),
+            ..Default::default()
+        };
+        let mut out = Vec::new();
+        for r in l.query(&f, false).await.unwrap() {
+            out.push(l.deployment_view(&r.id).await.unwrap());
+        }
+        out
+    }
+}
+
+fn text(o: &std::process::Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// The container's id, image id and whether it runs.
+async fn container(docker: &bollard::Docker, name: &str) -> (String, String, bool) {
+    let c = docker
+        .inspect_container(name, None)
+        .await
+        .unwrap_or_else(|e| panic!("inspect {name}: {e}"));
+    (
+        c.id.unwrap(),
+        c.image.unwrap(),
+        c.state.and_then(|s| s.running).unwrap_or(false),
+    )
+}
+
+#[tokio::test]
+async fn ship_a_failed_watch_rolls_back_to_the_exact_digest_and_rollback_goes_further_back() {
+    let docker = engine().await;
+    let v1 = version_image(&docker, "cli-1.0.0", "1.0.0", &[]).await;
+    version_image(&docker, "cli-1.1.0", "1.1.0", &[]).await;
+    // Its tool calls fail after the verify's: the watch fails.
+    version_image(&docker, "cli-2.0.0", "2.0.0", &["--faults", "fail-after=1"]).await;
+    let v1_id = image_id(&docker, &v1).await;
+    let v11_id = image_id(&docker, "runway-test/reference:cli-1.1.0").await;
+    let name = unique("cli-ship");
+    let port = free_port();
+    let p = Cli::new(&name, port, "runway-test/reference:cli-{version}", "");
+    let data = tempfile::tempdir().unwrap();
+    operator_container(&docker, &name, &v1, port, data.path()).await;
+
+    let o = p.run(&["ship", "staging", "--version", "1.0.0"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = p.run(&["deploy", "staging", "--version", "1.1.0"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(wire_version(port).await, "1.1.0");
+    let (v11_container, image, running) = container(&docker, &name).await;
+    assert_eq!((image.as_str(), running), (v11_id.as_str(), true));
+
+    let o = p.run(&["ship", "staging", "--version", "2.0.0"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("watch failed"), "{err}");
+    assert!(err.contains("rolled back to 1.1.0"), "{err}");
+    // Back on exactly 1.1.0's digest: the same container, running again.
+    assert_eq!(wire_version(port).await, "1.1.0");
+    assert_eq!(
+        container(&docker, &name).await,
+        (v11_container, v11_id.clone(), true)
+    );
+
+    let deps = p.deployments().await;
+    assert_eq!(deps.len(), 3);
+    let v2 = &deps[2];
+    assert_eq!(v2.deployment.release, "2.0.0");
+    assert_eq!(v2.status, "rolled_back");
+    assert_eq!(v2.incidents.len(), 1);
+    // Each fact names what it is about: 2.0.0's image as deployed, 1.1.0's
+    // as rolled back to, the verify after the rollback as 1.1.0's, the logs as 2.0.0's.
+    let deployed = v2.deployed.as_ref().unwrap();
+    assert_eq!(deployed.version.as_deref(), Some("2.0.0"));
+    assert_eq!(
+        deployed.image.as_deref(),
+        Some("runway-test/reference:cli-2.0.0")
+    );
+    let restored = v2.rolled_back_to.as_ref().unwrap();
+    assert_eq!(restored.version.as_deref(), Some("1.1.0"));
+    assert_eq!(restored.digest.as_deref(), Some(v11_id.as_str()));
+    let versions: Vec<Option<&str>> = v2
+        .verifications
+        .iter()
+        .map(|v| v.version.as_deref())
+        .collect();
+    assert_eq!(versions, [Some("2.0.0"), Some("1.1.0")]);
+    assert_eq!(v2.logs.len(), 1);
+    assert_eq!(v2.logs[0].version.as_deref(), Some("2.0.0"));
+    let rb = &v2.rollbacks[0];
+    assert!(rb.ok, "{rb:?}");
+    assert_eq!(rb.to_version.as_deref(), Some("1.1.0"));
+    let show = p.run(&["ledger", "show", &v2.id]);
+    assert_eq!(show.status.code(), Some(0), "{}", text(&show));
+    let shown = String::from_utf8_lossy(&show.stdout);
+    assert!(
+        shown.contains("deployed  2.0.0: image runway-test/reference:cli-2.0.0"),
+        "{shown}"
+    );
+    assert!(shown.contains("back to   1.1.0: image"), "{shown}");
+
+    // `runway rollback`: back to 1.0.0, whose container is long gone: its
+    // digest runs again with the container's configuration.
+    let o = p.run(&["rollback", "staging"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(wire_version(port).await, "1.0.0");
+    let (_, image, running) = container(&docker, &name).await;
+    assert_eq!((image.as_str(), running), (v1_id.as_str(), true));
+    let o = p.run(&["status", "staging", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["running"]["version"], "1.0.0", "{doc}");
+}
+
+#[tokio::test]
+async fn a_missing_image_is_refused_with_the_running_container_untouched_and_no_incident() {
+    let docker = engine().await;
+    let registry = Registry::start();
+    let v1 = version_image(&docker, "missing-1.0.0", "1.0.0", &[]).await;
+    let name = unique("cli-missing");
+    let port = free_port();
+    let latest = format!("{}/runway-missing:latest", registry.addr);
+    let p = Cli::new(
+        &name,
+        port,
+        &format!("{}/runway-missing:{{version}}", registry.addr),
+        "",
+    );
+    // With a `latest` to move back on a rollback: a refusal must not push it.
+    let toml = std::fs::read_to_string(p.dir.path().join("runway.toml"))
+        .unwrap()
+        .replace(
+            "api_timeout = \"30s\"",
+            &format!("api_timeout = \"30s\"\nrollback_tag = \"{latest}\""),
+        );
+    std::fs::write(p.dir.path().join("runway.toml"), toml).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    operator_container(&docker, &name, &v1, port, data.path()).await;
+    let before = container(&docker, &name).await;
+
+    let o = p.run(&["deploy", "staging", "--version", "4.0.0"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("runway-missing:4.0.0"), "{err}");
+    assert!(err.contains("nothing was changed"), "{err}");
+    assert!(err.contains("push"), "the hint says what to do: {err}");
+    assert!(!err.contains("rolling back"), "{err}");
+    // The same container, still running, never stopped.
+    assert_eq!(container(&docker, &name).await, before);
+    assert_eq!(wire_version(port).await, "1.0.0");
+    for leftover in [PREVIOUS_SUFFIX, runway_deploy::docker::NEXT_SUFFIX] {
+        assert!(
+            docker
+                .inspect_container(&format!("{name}{leftover}"), None)
+                .await
+                .is_err()
+        );
+    }
+    let deps = p.deployments().await;
+    assert_eq!(deps.len(), 1);
+    assert_eq!(deps[0].status, "refused");
+    assert!(deps[0].incidents.is_empty());
+    assert!(deps[0].rollbacks.is_empty());
+    assert!(deps[0].logs.is_empty());
+    assert!(deps[0].deployed.is_none());
+    // `latest` was never pushed.
+    runway_verify::http::install_crypto_provider();
+    let tags = reqwest::get(format!(
+        "http://{}/v2/runway-missing/tags/list",
+        registry.addr
+    ))
+    .await
+    .unwrap();
+    assert_eq!(tags.status(), reqwest::StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn an_unset_variable_is_refused_with_exit_2_before_the_container_is_touched() {
+    let docker = engine().await;
+    let v1 = version_image(&docker, "unset-1.0.0", "1.0.0", &[]).await;
+    version_image(&docker, "unset-2.0.0", "2.0.0", &[]).await;
+    let name = unique("cli-unset");
+    let port = free_port();
+    let p = Cli::new(
+        &name,
+        port,
+        "runway-test/reference:unset-{version}",
+        "expect_version = \"${RUNWAY_TEST_DOCKER_NEVER_SET}\"",
+    );
+    let data = tempfile::tempdir().unwrap();
+    operator_container(&docker, &name, &v1, port, data.path()).await;
+    let before = container(&docker, &name).await;
+
+    let o = p
+        .cmd(&["ship", "staging", "--version", "2.0.0"])
+        .env_remove("RUNWAY_TEST_DOCKER_NEVER_SET")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("RUNWAY_TEST_DOCKER_NEVER_SET"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(container(&docker, &name).await, before);
+    assert_eq!(wire_version(port).await, "1.0.0");
+    assert!(
+        p.deployments()
+            .await
+            .iter()
+            .all(|d| d.status != runway_ledger::IN_PROGRESS),
+        "no record is left in progress"
+    );
+}
+
+#[tokio::test]
+async fn a_deploy_killed_between_stop_and_start_leaves_a_version_serving_at_the_next_status() {
+    let docker = engine().await;
+    let v1 = version_image(&docker, "kill-1.0.0", "1.0.0", &[]).await;
+    version_image(&docker, "kill-2.0.0", "2.0.0", &[]).await;
+    let name = unique("cli-kill");
+    let port = free_port();
+    let p = Cli::new(&name, port, "runway-test/reference:kill-{version}", "");
+    // The server ignores SIGWINCH: `docker stop` takes its whole grace period.
+    let toml = std::fs::read_to_string(p.dir.path().join("runway.toml"))
+        .unwrap()
+        .replace("stop_timeout = \"1s\"", "stop_timeout = \"3s\"");
+    std::fs::write(p.dir.path().join("runway.toml"), toml).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    docker_support::operator_container_with(
+        &docker,
+        &name,
+        &v1,
+        port,
+        data.path(),
+        Some("SIGWINCH"),
+    )
+    .await;
+    let o = p.run(&["deploy", "staging", "--version", "1.0.0"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+
+    let mut deploy = p
+        .cmd(&["deploy", "staging", "--version", "2.0.0"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The new container is created before the old one stops: once it
+    // exists, the stop (3 s) is under way; kill in the middle of it.
+    let next = format!("{name}{}", runway_deploy::docker::NEXT_SUFFIX);
+    let started = std::time::Instant::now();
+    while docker.inspect_container(&next, None).await.is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the deploy never created its container"
+        );
+        assert!(
+            deploy.try_wait().unwrap().is_none(),
+            "the deploy ended early"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    deploy.kill().unwrap();
+    deploy.wait().unwrap();
+    // The engine finishes the stop it was asked for: nothing serves.
+    let stopped = std::time::Instant::now();
+    while container(&docker, &name).await.2 {
+        assert!(stopped.elapsed() < Duration::from_secs(10));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let o = p.run(&["status", "staging", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["running"]["version"], "1.0.0", "{}", text(&o));
+    assert_eq!(wire_version(port).await, "1.0.0");
+    // The killed deployment is ended; none stays in progress (the recovery
+    // may add a record of its own for putting 1.0.0 back).
+    let deps = p.deployments().await;
+    let killed = deps
+        .iter()
+        .find(|d| d.deployment.release == "2.0.0")
+        .unwrap();
+    assert_eq!(killed.status, "interrupted", "{killed:?}");
+    assert!(
+        deps.iter().all(|d| d.status != runway_ledger::IN_PROGRESS),
+        "{deps:#?}"
+    );
 }

@@ -184,7 +184,7 @@ impl DockerTarget {
         }
     }
 
-    pub(super) async fn create_and_start(
+    pub(super) async fn create(
         &self,
         name: &str,
         body: ContainerCreateBody,
@@ -203,7 +203,7 @@ impl DockerTarget {
             object: name.to_owned(),
             source,
         })?;
-        self.start(name).await
+        Ok(())
     }
 
     pub(super) async fn start(&self, name: &str) -> Result<(), DockerError> {

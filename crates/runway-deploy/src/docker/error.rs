@@ -53,9 +53,27 @@ pub enum DockerError {
     NoRollback { reason: String },
     #[error("`{reference}` is not a valid image reference for a tag: {reason}")]
     BadReference { reference: String, reason: String },
+    /// Failed before anything that serves was touched (the image could not
+    /// be pulled, the new container could not be created): the old
+    /// container still runs as it did.
+    #[error("{0}")]
+    BeforeChange(Box<DockerError>),
+    /// The intent of a step could not be journaled, so it was not taken.
+    #[error("did not {step}: its intent could not be recorded: {message}")]
+    Journal { step: String, message: String },
 }
 
 impl DockerError {
+    /// `e`, marked as found before any change.
+    pub fn before_change(e: DockerError) -> DockerError {
+        match e {
+            already @ DockerError::BeforeChange(_) => already,
+            // A journal that failed is the runbook's to report, not a refusal.
+            journal @ DockerError::Journal { .. } => journal,
+            other => DockerError::BeforeChange(Box::new(other)),
+        }
+    }
+
     /// The failed container's output, when the error carries it.
     pub fn logs(&self) -> Option<&str> {
         match self {
@@ -77,9 +95,9 @@ impl Diagnostic for DockerError {
             DockerError::NoContainer { name } => format!(
                 "the docker target replaces a running container: create it once with `docker run --name {name} ...`"
             ),
-            DockerError::Pull { .. } => {
-                "build or load the image on this host, or set the registry login in the deploy table".into()
-            }
+            DockerError::Pull { image, .. } => format!(
+                "push `{image}` to its registry (or build it on this host), or check the version and `deploy.image`; with a private registry set `registry_user` and `registry_password_env` in the deploy table"
+            ),
             DockerError::Push { .. } => "check the registry's address and the login for it".into(),
             DockerError::Exited { .. } | DockerError::Unhealthy { .. } => {
                 "the previous container is kept: `runway rollback` starts it again".into()
@@ -90,6 +108,10 @@ impl Diagnostic for DockerError {
             DockerError::BadReference { .. } => {
                 "write the tag's image as `registry/repository:tag`".into()
             }
+            DockerError::BeforeChange(inner) => return inner.hint(),
+            DockerError::Journal { .. } => {
+                "nothing was changed by that step; fix the ledger (disk space, connection) and deploy again".into()
+            }
         })
     }
 
@@ -97,6 +119,7 @@ impl Diagnostic for DockerError {
         match self {
             DockerError::Exited { .. } | DockerError::Unhealthy { .. } => Exit::Failed,
             DockerError::NoContainer { .. } | DockerError::BadReference { .. } => Exit::Usage,
+            DockerError::BeforeChange(inner) => inner.exit(),
             _ => Exit::Internal,
         }
     }
@@ -124,6 +147,11 @@ impl From<DockerError> for DeployError {
                 after: timeout,
                 last,
             },
+            DockerError::BeforeChange(inner) => DeployError::NotChanged {
+                message: format!("docker: {}", with_causes(&*inner)),
+                hint: inner.hint(),
+            },
+            DockerError::Journal { step, message } => DeployError::Journal { step, message },
             other => DeployError::Engine {
                 target: "docker",
                 message: other.to_string(),
@@ -131,4 +159,16 @@ impl From<DockerError> for DeployError {
             },
         }
     }
+}
+
+/// `e` and each error under it, `: `-separated.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cause = c.source();
+    }
+    out
 }

@@ -42,7 +42,8 @@ use runway_core::{Diagnostic, Exit, Secret};
 use tokio::{sync::OnceCell, time::Instant};
 
 use crate::{
-    ArtifactCheck, DeployError, DeployRequest, Deployed, HealthWait, Logs, Target, child::Vars,
+    ArtifactCheck, DeployError, DeployRequest, Deployed, HealthWait, Logs, Steps, Target,
+    child::Vars,
 };
 
 mod engine;
@@ -63,6 +64,10 @@ pub const VERSION_LABEL: &str = "dev.runway.version";
 
 /// Suffix of the name the replaced container keeps until the new one is verified.
 pub const PREVIOUS_SUFFIX: &str = "-runway-previous";
+
+/// Suffix of the name a new container is created under, before the old one
+/// stops and it takes the managed name.
+pub const NEXT_SUFFIX: &str = "-runway-next";
 
 /// The OCI label an image states its version in, read when a container has no
 /// [`VERSION_LABEL`].
@@ -341,25 +346,78 @@ impl DockerTarget {
 
     /// Replaces the managed container with one running `image`, labelled with
     /// `version`, with `env` set on top of the carried-over environment, and
-    /// waits for it to be healthy. The old container is stopped and kept until
-    /// [`commit`](Self::commit). When the new container cannot even be created
-    /// or started, the old one is put back before the error returns; when it
-    /// starts but is not healthy, the error carries its logs and the old one
-    /// stays kept for [`restore`](Self::restore). With no container yet, one is
-    /// created on the host network.
+    /// waits for it to be healthy.
+    ///
+    /// Everything that can be found out without touching what runs is found
+    /// out first: the image is resolved (pulled when the engine lacks it),
+    /// and the new container is *created* (not started) under a temporary
+    /// name. A failure there is [`DockerError::BeforeChange`]: the old
+    /// container never stopped. Then the old container is stopped and kept as
+    /// `<name>-runway-previous` until [`commit`](Self::commit), and the new
+    /// one takes the name and starts. The two never run at once: on the host
+    /// network, or with published ports, they would fight for the port, and
+    /// a health URL would answer from the old one (see docs/environments.md).
+    /// When the new container cannot start, the old one is put back before
+    /// the error returns; when it starts but is not healthy, the error carries
+    /// its logs and the old one stays kept for [`restore`](Self::restore).
+    /// With no container yet, one is created on the host network. Each step
+    /// that changes a container is journaled in `steps` before it is taken.
     pub async fn replace(
         &self,
         image: &str,
         version: &str,
         env: &[(String, Secret)],
         health: &HealthWait,
+        steps: &Steps,
     ) -> Result<DockerDeployed, DockerError> {
         let name = self.settings.container.clone();
-        let new_image = self.resolve_image(image).await?;
-        let Some(old) = self.inspect_container(&name).await? else {
-            let mut body = fresh(&new_image, version);
-            set_env(&mut body, env);
-            self.create_and_start(&name, body).await?;
+        let next = self.next_name();
+        let (new_image, old, body) = self
+            .prepare(image, version, env)
+            .await
+            .map_err(DockerError::before_change)?;
+        let new_label = label(&next, Some(version));
+        // A container left by a deploy that was cut off before it took the name.
+        if let Some(left) = self.inspect_container(&next).await? {
+            let left = self.state_of(&left).await?;
+            self.step(
+                steps,
+                "remove",
+                "removed",
+                &label(&next, left.version.as_deref()),
+                self.remove(&next),
+            )
+            .await
+            .map_err(DockerError::before_change)?;
+        }
+        let intent = format!(
+            "create {new_label} from `{}` ({})",
+            new_image.reference,
+            short(&new_image.id)
+        );
+        // A create that timed out may leave the container behind: the next
+        // deploy removes it (above).
+        self.journaled(
+            steps,
+            &intent,
+            &format!("created {new_label}"),
+            self.create(&next, body),
+        )
+        .await
+        .map_err(DockerError::before_change)?;
+
+        let Some(old) = old else {
+            self.step(
+                steps,
+                "rename",
+                "renamed",
+                &format!("{new_label} to `{name}`"),
+                self.rename(&next, &name),
+            )
+            .await?;
+            let named = label(&name, Some(version));
+            self.step(steps, "start", "started", &named, self.start(&name))
+                .await?;
             self.wait_healthy(&name, &new_image.reference, health)
                 .await?;
             let current = self.must_container().await?;
@@ -368,38 +426,137 @@ impl DockerTarget {
                 previous: None,
             });
         };
-        let old_state = self.state_of(&old).await?;
-        let old_image = self.inspect_image(&old_state.image.id).await?;
-        let mut body = carry_over(&old, old_image.as_ref(), &new_image, version);
-        set_env(&mut body, env);
 
         // A container left from an earlier deploy that was never committed is
         // older than what runs now: what runs now is what a rollback wants.
         let previous = self.previous_name();
-        if self.inspect_container(&previous).await?.is_some() {
-            self.remove(&previous).await?;
+        if let Some(stale) = self.inspect_container(&previous).await? {
+            let stale = self.state_of(&stale).await?;
+            self.step(
+                steps,
+                "remove",
+                "removed",
+                &label(&previous, stale.version.as_deref()),
+                self.remove(&previous),
+            )
+            .await?;
         }
-        self.stop(&name).await?;
-        self.rename(&name, &previous).await?;
-
-        let started = self.create_and_start(&name, body).await;
-        if let Err(e) = started {
+        let old_label = label(&name, old.version.as_deref());
+        self.step(steps, "stop", "stopped", &old_label, self.stop(&name))
+            .await?;
+        self.step(
+            steps,
+            "rename",
+            "renamed",
+            &format!("{old_label} to `{previous}`"),
+            self.rename(&name, &previous),
+        )
+        .await?;
+        self.step(
+            steps,
+            "rename",
+            "renamed",
+            &format!("{new_label} to `{name}`"),
+            self.rename(&next, &name),
+        )
+        .await?;
+        let named = label(&name, Some(version));
+        if let Err(e) = self
+            .step(steps, "start", "started", &named, self.start(&name))
+            .await
+        {
             // Nothing new runs: put the old container back under its name.
-            let _ = self.remove_if_exists(&name).await;
-            self.rename(&previous, &name).await?;
-            self.start(&name).await?;
+            let _ = self
+                .step(steps, "remove", "removed", &named, self.remove(&name))
+                .await;
+            let kept = label(&previous, old.version.as_deref());
+            self.step(
+                steps,
+                "rename",
+                "renamed",
+                &format!("{kept} to `{name}`"),
+                self.rename(&previous, &name),
+            )
+            .await?;
+            self.step(steps, "start", "started", &old_label, self.start(&name))
+                .await?;
             return Err(e);
         }
         self.wait_healthy(&name, &new_image.reference, health)
             .await?;
         let current = self.must_container().await?;
-        let mut previous_state = old_state;
+        let mut previous_state = old;
         previous_state.name = previous;
         previous_state.running = false;
         Ok(DockerDeployed {
             current,
             previous: Some(previous_state),
         })
+    }
+
+    /// What [`replace`](Self::replace) needs, found out with no change: the
+    /// new image (pulled when missing), what runs now, and the new
+    /// container's configuration carried over from it.
+    async fn prepare(
+        &self,
+        image: &str,
+        version: &str,
+        env: &[(String, Secret)],
+    ) -> Result<(ImageRef, Option<ContainerState>, ContainerCreateBody), DockerError> {
+        let new_image = self.resolve_image(image).await?;
+        let Some(old) = self.inspect_container(&self.settings.container).await? else {
+            let mut body = fresh(&new_image, version);
+            set_env(&mut body, env);
+            return Ok((new_image, None, body));
+        };
+        let old_state = self.state_of(&old).await?;
+        let old_image = self.inspect_image(&old_state.image.id).await?;
+        let mut body = carry_over(&old, old_image.as_ref(), &new_image, version);
+        set_env(&mut body, env);
+        Ok((new_image, Some(old_state), body))
+    }
+
+    /// Journals `{verb} {object}` in `steps`, takes the step, then journals
+    /// `{done} {object}`.
+    async fn step<T>(
+        &self,
+        steps: &Steps,
+        verb: &str,
+        done: &str,
+        object: &str,
+        f: impl std::future::Future<Output = Result<T, DockerError>>,
+    ) -> Result<T, DockerError> {
+        self.journaled(
+            steps,
+            &format!("{verb} {object}"),
+            &format!("{done} {object}"),
+            f,
+        )
+        .await
+    }
+
+    /// Takes the step `f` only once `intent` is journaled; journals `done` after.
+    async fn journaled<T>(
+        &self,
+        steps: &Steps,
+        intent: &str,
+        done: &str,
+        f: impl std::future::Future<Output = Result<T, DockerError>>,
+    ) -> Result<T, DockerError> {
+        steps.intend(intent).await.map_err(|e| match e {
+            DeployError::Journal { step, message } => DockerError::Journal { step, message },
+            other => DockerError::Journal {
+                step: intent.to_owned(),
+                message: other.to_string(),
+            },
+        })?;
+        let out = f.await?;
+        steps.did(done).await;
+        Ok(out)
+    }
+
+    fn next_name(&self) -> String {
+        format!("{}{NEXT_SUFFIX}", self.settings.container)
     }
 
     async fn must_container(&self) -> Result<ContainerState, DockerError> {
@@ -416,33 +573,72 @@ impl DockerTarget {
         self.remove_if_exists(&self.previous_name()).await
     }
 
-    /// Goes back to `image_id` (the recorded digest). When the kept previous
-    /// container runs that image, it is started again as it was; otherwise a
-    /// new container is run from the digest with the current one's configuration.
+    /// Goes back to `image_id` (the recorded digest). When the container
+    /// under the managed name already runs that image (a deploy cut off after
+    /// it stopped the old one, before it renamed it), it is started if
+    /// stopped; when the kept previous container runs it, that one is started
+    /// again as it was; otherwise a new container is run from the digest with
+    /// the current one's configuration. Each step is journaled in `steps`.
     pub async fn restore(
         &self,
         image_id: &str,
         version: &str,
         health: &HealthWait,
+        steps: &Steps,
     ) -> Result<DockerDeployed, DockerError> {
         let name = self.settings.container.clone();
         let previous_name = self.previous_name();
+        let current = self.container().await?;
+        if let Some(cur) = current
+            .as_ref()
+            .filter(|c| same_image(&c.image.id, image_id))
+        {
+            if !cur.running {
+                let named = label(&name, cur.version.as_deref());
+                self.step(steps, "start", "started", &named, self.start(&name))
+                    .await?;
+            }
+            self.wait_healthy(&name, &cur.image.reference, health)
+                .await?;
+            let current = self.must_container().await?;
+            return Ok(DockerDeployed {
+                current,
+                previous: None,
+            });
+        }
         if let Some(kept) = self.inspect_container(&previous_name).await? {
             let kept_state = self.state_of(&kept).await?;
             if same_image(&kept_state.image.id, image_id) {
-                let failed = self.container().await?;
-                if failed.is_some() {
-                    self.stop(&name).await?;
-                    self.remove(&name).await?;
+                if let Some(failed) = &current {
+                    let failed_label = label(&name, failed.version.as_deref());
+                    self.step(steps, "stop", "stopped", &failed_label, self.stop(&name))
+                        .await?;
+                    self.step(
+                        steps,
+                        "remove",
+                        "removed",
+                        &failed_label,
+                        self.remove(&name),
+                    )
+                    .await?;
                 }
-                self.rename(&previous_name, &name).await?;
-                self.start(&name).await?;
+                let kept_label = label(&previous_name, kept_state.version.as_deref());
+                self.step(
+                    steps,
+                    "rename",
+                    "renamed",
+                    &format!("{kept_label} to `{name}`"),
+                    self.rename(&previous_name, &name),
+                )
+                .await?;
+                let named = label(&name, kept_state.version.as_deref());
+                self.step(steps, "start", "started", &named, self.start(&name))
+                    .await?;
                 self.wait_healthy(&name, &kept_state.image.reference, health)
                     .await?;
-                let current = self.must_container().await?;
                 return Ok(DockerDeployed {
-                    current,
-                    previous: failed.map(|mut f| {
+                    current: self.must_container().await?,
+                    previous: current.map(|mut f| {
                         f.running = false;
                         f
                     }),
@@ -455,19 +651,31 @@ impl DockerTarget {
             .ok_or_else(|| DockerError::NoRollback {
                 reason: format!("image `{image_id}` is no longer on the Docker engine"),
             })?;
-        let deployed = self.replace(&image.id, version, &[], health).await?;
+        let deployed = self.replace(&image.id, version, &[], health, steps).await?;
         // The failed container is not worth keeping once we are back.
-        self.commit().await?;
+        if let Some(failed) = &deployed.previous {
+            self.step(
+                steps,
+                "remove",
+                "removed",
+                &label(&failed.name, failed.version.as_deref()),
+                self.remove(&failed.name),
+            )
+            .await?;
+        }
         Ok(deployed)
     }
 
-    /// Points `target` (`registry/repo:tag`) at `image` (an id or reference)
-    /// and, when `push`, pushes it, returning the digest the registry gave it.
+    /// Points `target` (`registry/repo:tag`) at `image` (an id or reference,
+    /// running `version`) and, when `push`, pushes it, returning the digest
+    /// the registry gave it. The tag and the push are journaled in `steps`.
     pub async fn move_tag(
         &self,
         image: &str,
+        version: &str,
         target: &str,
         push: bool,
+        steps: &Steps,
     ) -> Result<TagMoved, DockerError> {
         let (repo, tag) = split_tag(target)?;
         let resolved = self
@@ -481,27 +689,39 @@ impl DockerTarget {
             .tag(tag)
             .build();
         let t = self.settings.api_timeout;
-        bounded(
-            t,
-            "tag",
-            target,
-            self.engine().await?.tag_image(&resolved.id, Some(options)),
-        )
-        .await?
-        .map_err(|source| DockerError::Api {
-            call: "tag",
-            object: target.to_owned(),
-            source,
-        })?;
+        let what = format!("`{target}` to {} ({version})", short(&resolved.id));
+        let engine = self.engine().await?;
+        self.step(steps, "move tag", "moved tag", &what, async {
+            bounded(
+                t,
+                "tag",
+                target,
+                engine.tag_image(&resolved.id, Some(options)),
+            )
+            .await?
+            .map_err(|source| DockerError::Api {
+                call: "tag",
+                object: target.to_owned(),
+                source,
+            })
+        })
+        .await?;
         let pushed_digest = if push {
-            Some(self.push(repo, tag, target).await?)
+            self.step(
+                steps,
+                "push",
+                "pushed",
+                &format!("`{target}` ({version})"),
+                self.push(repo, tag, target),
+            )
+            .await?
         } else {
             None
         };
         Ok(TagMoved {
             reference: target.to_owned(),
             image_id: resolved.id,
-            pushed_digest: pushed_digest.flatten(),
+            pushed_digest,
         })
     }
 

@@ -191,6 +191,14 @@ pub(super) fn set_env(body: &mut ContainerCreateBody, env: &[(String, Secret)]) 
     body.env = Some(all);
 }
 
+/// `` container `mcp` (1.0.0) ``: a container and the version it runs, for the journal.
+pub(super) fn label(name: &str, version: Option<&str>) -> String {
+    format!(
+        "container `{name}` ({})",
+        version.unwrap_or("version unknown")
+    )
+}
+
 /// `sha256:0123456789ab` for people.
 pub(super) fn short(id: &str) -> &str {
     let end = id.find(':').map(|i| i + 13).unwrap_or(12).min(id.len());

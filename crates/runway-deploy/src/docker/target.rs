@@ -72,7 +72,13 @@ impl Target for DockerTarget {
     async fn deploy(&self, request: &DeployRequest) -> Result<Deployed, DeployError> {
         let image = self.image_for(request)?;
         let done = self
-            .replace(&image, &request.version, &request.env, &request.health)
+            .replace(
+                &image,
+                &request.version,
+                &request.env,
+                &request.health,
+                &request.steps,
+            )
             .await?;
         Ok(done.current.deployed())
     }
@@ -90,14 +96,22 @@ impl Target for DockerTarget {
                 environment: self.settings.environment.clone(),
                 why: format!("no image digest is recorded for {}", to.version),
             })?;
-        let done = self.restore(wanted, &to.version, &request.health).await?;
+        let done = self
+            .restore(wanted, &to.version, &request.health, &request.steps)
+            .await?;
         let mut back = done.current.deployed();
         if done.current.version.is_none() {
             back.version = to.version.clone();
         }
         if let Some(tag) = &self.settings.rollback_tag {
             let moved = self
-                .move_tag(&done.current.image.id, tag, self.settings.push)
+                .move_tag(
+                    &done.current.image.id,
+                    &back.version,
+                    tag,
+                    self.settings.push,
+                    &request.steps,
+                )
                 .await?;
             back.detail["tag_moved"] = serde_json::json!({
                 "reference": moved.reference,
@@ -115,6 +129,9 @@ impl Target for DockerTarget {
 
     async fn logs(&self, max_bytes: usize) -> Result<Logs, DeployError> {
         let name = &self.settings.container;
+        // Whose output it is: after a swap that put the old container back,
+        // the container under this name runs the old version.
+        let version = self.container().await?.and_then(|c| c.version);
         // One byte more than asked says whether older output was left out.
         let text = self.container_logs(name, max_bytes + 1).await?;
         let truncated = text.len() > max_bytes;
@@ -125,6 +142,7 @@ impl Target for DockerTarget {
         };
         Ok(Logs {
             source: format!("container {name}"),
+            version,
             text,
             truncated,
         })

@@ -130,7 +130,10 @@ pub(crate) fn write_deployment(
         }
     }
 
-    if let Some(x) = &v.deployed {
+    // What this deployment put in place, and apart from it what a rollback
+    // put back: each names its version.
+    for (label, x) in [("deployed", &v.deployed), ("back to", &v.rolled_back_to)] {
+        let Some(x) = x else { continue };
         let mut parts = Vec::new();
         for (k, val) in [
             ("image", &x.image),
@@ -142,7 +145,12 @@ pub(crate) fn write_deployment(
                 parts.push(format!("{k} {}", one_line(val)));
             }
         }
-        writeln!(out, "  deployed  {}", parts.join(", "))?;
+        let version = x
+            .version
+            .as_deref()
+            .map(|v| format!("{v}: "))
+            .unwrap_or_default();
+        writeln!(out, "  {label:<9} {version}{}", parts.join(", "))?;
     }
 
     writeln!(out, "  verification")?;

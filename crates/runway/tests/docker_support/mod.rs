@@ -217,7 +217,21 @@ pub async fn operator_container(
     port: u16,
     data_dir: &Path,
 ) {
+    operator_container_with(docker, name, image, port, data_dir, None).await
+}
+
+/// [`operator_container`] with `--stop-signal`: a signal the server ignores
+/// makes `docker stop` take its whole grace period.
+pub async fn operator_container_with(
+    docker: &Docker,
+    name: &str,
+    image: &str,
+    port: u16,
+    data_dir: &Path,
+    stop_signal: Option<&str>,
+) {
     let body = ContainerCreateBody {
+        stop_signal: stop_signal.map(str::to_owned),
         image: Some(image.to_owned()),
         cmd: Some(vec!["--port".into(), port.to_string()]),
         env: Some(vec!["TEAM=mcp".into(), "RUNWAY_LOG=info".into()]),
@@ -239,6 +253,7 @@ pub async fn operator_container(
 
 /// The version `/health` reports on `port`, polled until it answers (bounded).
 pub async fn wire_version(port: u16) -> String {
+    runway_verify::http::install_crypto_provider();
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(2))
         .build()
@@ -348,6 +363,9 @@ impl Registry {
     /// The config digest (the image id) and the manifest digest of `repo:tag`.
     pub async fn manifest(&self, repo: &str, tag: &str) -> (String, String) {
         let url = format!("http://{}/v2/{repo}/manifests/{tag}", self.addr);
+        // reqwest is built without a default rustls provider: a test run
+        // alone has not installed one yet.
+        runway_verify::http::install_crypto_provider();
         let r = reqwest::Client::new()
             .get(&url)
             .header(
