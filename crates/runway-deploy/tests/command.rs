@@ -87,7 +87,10 @@ async fn a_failing_command_is_an_error_with_its_redacted_output() {
             assert_eq!(status, "exit status 2");
             assert!(output.contains("no such cluster"), "{output}");
             assert!(!output.contains("tok-1234567"), "{output}");
-            assert!(output.contains("in eu-west-1"), "plain values stay: {output}");
+            assert!(
+                output.contains("in eu-west-1"),
+                "plain values stay: {output}"
+            );
         }
         other => panic!("{other}"),
     }

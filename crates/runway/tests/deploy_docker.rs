@@ -602,11 +602,25 @@ async fn ship_a_failed_watch_rolls_back_to_the_exact_digest_and_rollback_goes_fu
     let data = tempfile::tempdir().unwrap();
     operator_container(&docker, &name, &v1, port, data.path()).await;
 
+    // Each version is deployed with its own audience: a rollback gives the
+    // earlier version its own, not the failed version's.
+    let config = p.dir.path().join("runway.toml");
+    let base = std::fs::read_to_string(&config).unwrap();
+    let audience = |v: &str| {
+        let toml = base.replace(
+            "health_timeout = \"15s\"",
+            &format!("health_timeout = \"15s\"\nenv = {{ MCP_AUDIENCE = \"aud-{v}\" }}"),
+        );
+        std::fs::write(&config, toml).unwrap();
+    };
+    audience("1.0.0");
     let o = p.run(&["ship", "staging", "--version", "1.0.0"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    audience("1.1.0");
     let o = p.run(&["deploy", "staging", "--version", "1.1.0"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(wire_version(port).await, "1.1.0");
+    audience("2.0.0");
     let (v11_container, image, running) = container(&docker, &name).await;
     assert_eq!((image.as_str(), running), (v11_id.as_str(), true));
 
@@ -666,10 +680,25 @@ async fn ship_a_failed_watch_rolls_back_to_the_exact_digest_and_rollback_goes_fu
     assert_eq!(wire_version(port).await, "1.0.0");
     let (_, image, running) = container(&docker, &name).await;
     assert_eq!((image.as_str(), running), (v1_id.as_str(), true));
+    let env = docker_env(&name);
+    assert!(
+        env.contains(&"MCP_AUDIENCE=aud-1.0.0".to_owned()),
+        "{env:?}"
+    );
     let o = p.run(&["status", "staging", "--json"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(doc["running"]["version"], "1.0.0", "{doc}");
+}
+
+/// The environment of container `name`, from `docker inspect`.
+fn docker_env(name: &str) -> Vec<String> {
+    let o = std::process::Command::new("docker")
+        .args(["inspect", "-f", "{{json .Config.Env}}", name])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap()
 }
 
 #[tokio::test]

@@ -578,11 +578,14 @@ impl DockerTarget {
     /// it stopped the old one, before it renamed it), it is started if
     /// stopped; when the kept previous container runs it, that one is started
     /// again as it was; otherwise a new container is run from the digest with
-    /// the current one's configuration. Each step is journaled in `steps`.
+    /// the current one's configuration and `env` set on top (the environment
+    /// that version was deployed with, not the failed one's). Each step is
+    /// journaled in `steps`.
     pub async fn restore(
         &self,
         image_id: &str,
         version: &str,
+        env: &[(String, Secret)],
         health: &HealthWait,
         steps: &Steps,
     ) -> Result<DockerDeployed, DockerError> {
@@ -651,7 +654,7 @@ impl DockerTarget {
             .ok_or_else(|| DockerError::NoRollback {
                 reason: format!("image `{image_id}` is no longer on the Docker engine"),
             })?;
-        let deployed = self.replace(&image.id, version, &[], health, steps).await?;
+        let deployed = self.replace(&image.id, version, env, health, steps).await?;
         // The failed container is not worth keeping once we are back.
         if let Some(failed) = &deployed.previous {
             self.step(

@@ -80,7 +80,9 @@ impl Target for DockerTarget {
                 &request.steps,
             )
             .await?;
-        Ok(done.current.deployed())
+        let mut deployed = done.current.deployed();
+        keep_env(&mut deployed, request);
+        Ok(deployed)
     }
 
     async fn rollback(
@@ -97,9 +99,16 @@ impl Target for DockerTarget {
                 why: format!("no image digest is recorded for {}", to.version),
             })?;
         let done = self
-            .restore(wanted, &to.version, &request.health, &request.steps)
+            .restore(
+                wanted,
+                &to.version,
+                &request.env,
+                &request.health,
+                &request.steps,
+            )
             .await?;
         let mut back = done.current.deployed();
+        keep_env(&mut back, request);
         if done.current.version.is_none() {
             back.version = to.version.clone();
         }
@@ -146,6 +155,20 @@ impl Target for DockerTarget {
             text,
             truncated,
         })
+    }
+}
+
+/// Keeps the environment the container was given with what was deployed,
+/// so a rollback can give it back (secrets only by their variable).
+fn keep_env(deployed: &mut Deployed, request: &DeployRequest) {
+    if request.env_record.is_empty() {
+        return;
+    }
+    if !deployed.detail.is_object() {
+        deployed.detail = serde_json::json!({});
+    }
+    if let Ok(env) = serde_json::to_value(&request.env_record) {
+        deployed.detail["env"] = env;
     }
 }
 
