@@ -143,6 +143,17 @@ impl Config {
         self.mcp
             .validate()
             .map_err(|(field, message)| ConfigError::invalid_at(path, text, &field, message))?;
+        for name in self.environments.keys() {
+            environment::check_name(name).map_err(|message| {
+                let (line, column) = error::locate_table_key(text, "environments", name);
+                ConfigError::Invalid {
+                    path: path.to_owned(),
+                    line,
+                    column,
+                    message: format!("`environments`: {message}"),
+                }
+            })?;
+        }
         for (name, env) in &self.environments {
             env.validate(name)
                 .map_err(|(field, message)| ConfigError::invalid_at(path, text, &field, message))?;
