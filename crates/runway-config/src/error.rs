@@ -63,7 +63,18 @@ impl ConfigError {
     /// An error about a dotted `field` (`environments.prod.url`), located at
     /// the field's key in the text when it can be found.
     pub(crate) fn invalid_at(path: &Path, text: &str, field: &str, message: String) -> ConfigError {
-        let (line, column) = locate_field(text, field).unwrap_or((1, 1));
+        // A key inside an inline table or an array (`deploy.env.KEY`) has no
+        // header of its own: the nearest enclosing key that can be found.
+        let mut at = field;
+        let (line, column) = loop {
+            if let Some(found) = locate_field(text, at) {
+                break found;
+            }
+            match at.rsplit_once('.') {
+                Some((parent, _)) if parent.contains('.') => at = parent,
+                _ => break (1, 1),
+            }
+        };
         ConfigError::Invalid {
             path: path.to_owned(),
             line,

@@ -71,6 +71,7 @@ impl Done {
 
 /// `deploy` or `ship` to the end.
 pub async fn deploy(env: &Env, run: &Run) -> Result<Finished, RunbookError> {
+    crate::preflight::check(env, Some(&run.gates.version))?;
     let version = run.gates.version.clone();
     let lock = match env
         .ledger

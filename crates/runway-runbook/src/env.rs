@@ -48,6 +48,8 @@ pub struct Env {
     /// The server's environment variables (values are secrets).
     pub vars: Vec<(String, Secret)>,
     pub redactor: Redactor,
+    /// What the runbook needs and cannot resolve (`preflight::check` refuses on it).
+    pub unresolved: Vec<crate::preflight::Unresolved>,
     observer: Observer,
 }
 
@@ -71,6 +73,14 @@ impl Env {
             .ok_or_else(|| RunbookError::NoDeployTable {
                 name: name.to_owned(),
             })?;
+        let unresolved = crate::preflight::unresolved(&loaded, name, &config, &deploy);
+        if unresolved.iter().any(|u| u.blocks_open) {
+            return Err(RunbookError::Unresolved {
+                name: name.to_owned(),
+                file: loaded.path.clone(),
+                problems: unresolved,
+            });
+        }
         let mut vars = Vec::new();
         for (k, v) in &deploy.env {
             let value = runway_config::interpolate::interpolate_env(v).map_err(|var| {
@@ -99,6 +109,7 @@ impl Env {
             ledger,
             vars,
             redactor,
+            unresolved,
             observer: Arc::new(|_| {}),
         })
     }
@@ -180,14 +191,33 @@ impl Env {
             .map(|t| Secret::new(t.trim()))
     }
 
+    /// `env` with `{version}`, `{port}`, `{image}` and `{sha}` filled in, as
+    /// the command's are.
+    pub fn with_placeholders(
+        &self,
+        env: &[(String, Secret)],
+        version: &str,
+        sha: Option<&str>,
+    ) -> Vec<(String, Secret)> {
+        let vars = runway_deploy::child::Vars {
+            version: version.to_owned(),
+            port: self.deploy.port,
+            image: self.image(version),
+            sha: sha.map(str::to_owned),
+        };
+        env.iter()
+            .map(|(k, v)| (k.clone(), Secret::new(vars.apply(v.expose()))))
+            .collect()
+    }
+
     /// The request that puts `version` in place.
     pub fn request(&self, version: &str, sha: Option<String>, confirm: Confirm) -> DeployRequest {
         DeployRequest {
             environment: self.name.clone(),
             version: version.to_owned(),
             image: self.image(version),
+            env: self.with_placeholders(&self.vars, version, sha.as_deref()),
             sha,
-            env: self.vars.clone(),
             port: self.deploy.port,
             health: HealthWait {
                 url: self.health_url(),

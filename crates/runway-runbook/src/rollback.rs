@@ -16,6 +16,7 @@ pub async fn rollback(
     to: Option<&str>,
     confirm: Confirm,
 ) -> Result<Finished, RunbookError> {
+    crate::preflight::check(env, to)?;
     let lock = match env
         .ledger
         .acquire_deploy_lock(&env.name, &crate::holder(env), crate::LOCK_TTL)

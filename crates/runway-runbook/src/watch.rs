@@ -18,6 +18,7 @@ pub async fn watch(
     bake: Option<Duration>,
     abort: &Abort,
 ) -> Result<Finished, RunbookError> {
+    crate::preflight::check(env, None)?;
     let criteria = env.criteria(bake);
     let sampler = env.sampler()?;
     env.note(format!(

@@ -204,3 +204,300 @@ fn an_environment_named_like_a_path_is_refused_at_load_and_package_json_is_untou
     p.assert_nothing_started();
     assert!(!p.ledger_path().exists(), "a ledger was created");
 }
+
+/// Each bad version, as the shell would pass it.
+const BAD_VERSIONS: [&str; 5] = ["1.0.0\n", "\u{1b}[31m1.0.0", "../../x", "1.0.0 x", "1.0"];
+
+#[tokio::test]
+async fn a_bad_version_is_a_usage_error_naming_the_flag_before_anything_runs() {
+    let p = Project::new("staging", "", "");
+    // `release verify-artifacts` needs something to verify to reach its version.
+    let toml = p.path().join("runway.toml");
+    let mut config = std::fs::read_to_string(&toml).unwrap();
+    config.push_str(
+        "\n[release.artifacts.docker]\nregistry = \"http://127.0.0.1:9\"\nimage = \"demo\"\n",
+    );
+    std::fs::write(&toml, config).unwrap();
+    for bad in BAD_VERSIONS {
+        for (flag, args) in [
+            ("--version", vec!["deploy", "staging", "--version", bad]),
+            ("--version", vec!["ship", "staging", "--version", bad]),
+            ("--version", vec!["plan", "staging", "--version", bad]),
+            ("--to", vec!["rollback", "staging", "--to", bad]),
+            (
+                "--version",
+                vec!["release", "verify-artifacts", "--version", bad],
+            ),
+        ] {
+            let o = p.run(&args);
+            assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+            let err = stderr(&o);
+            assert!(
+                err.contains(&format!("`{flag}` {bad:?} is not a version")),
+                "{args:?}: {err}"
+            );
+            // The value is shown escaped: no raw escape or newline reaches the terminal.
+            assert!(!err.contains('\u{1b}'), "{err:?}");
+        }
+    }
+    p.assert_nothing_started();
+    assert!(!p.ledger_path().exists(), "a ledger was created");
+    // A leading `v` is dropped, as a tag reads: `v1.0.0` is 1.0.0.
+    let o = p.run(&["plan", "staging", "--version", "v1.0.0", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let plan: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(plan["version"], "1.0.0");
+    assert_eq!(
+        deployment_statuses(p.ledger().await.as_ref()).await.len(),
+        0
+    );
+}
+
+#[test]
+fn a_python_project_takes_pep_440_versions_and_still_refuses_paths() {
+    let p = Project::new("staging", "", "");
+    std::fs::write(
+        p.path().join("pyproject.toml"),
+        "[project]\nname = \"demo\"\nversion = \"1.0.0\"\n",
+    )
+    .unwrap();
+    let o = p.run(&["plan", "staging", "--version", "1.1.0rc1"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = p.run(&["plan", "staging", "--version", "../../x"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(stderr(&o).contains("SemVer or PEP 440"), "{}", text(&o));
+}
+
+/// `runway mcp` over stdio, spoken to in raw JSON-RPC lines; answers by id.
+fn mcp_answers(p: &Project, calls: &[serde_json::Value]) -> Vec<serde_json::Value> {
+    use std::io::{BufRead, BufReader, Write};
+    let mut child = p
+        .cmd(&["mcp"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<serde_json::Value>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Ok(v) = serde_json::from_str(&line)
+                && tx.send(v).is_err()
+            {
+                break;
+            }
+        }
+    });
+    let send = |stdin: &mut std::process::ChildStdin, v: serde_json::Value| {
+        writeln!(stdin, "{v}").unwrap();
+        stdin.flush().unwrap();
+    };
+    send(
+        &mut stdin,
+        serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {},
+        "clientInfo": {"name": "preflight-test", "version": "1"}}}),
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let wait_for = |id: u64| loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let v = rx.recv_timeout(left).expect("runway mcp answered in time");
+        if v["id"] == id {
+            return v;
+        }
+    };
+    wait_for(1);
+    send(
+        &mut stdin,
+        serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+    );
+    let mut out = Vec::new();
+    for (i, call) in calls.iter().enumerate() {
+        let id = 10 + i as u64;
+        send(
+            &mut stdin,
+            serde_json::json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": call}),
+        );
+        out.push(wait_for(id));
+    }
+    drop(stdin);
+    let _ = child.kill();
+    let _ = child.wait();
+    out
+}
+
+#[test]
+fn a_bad_version_over_mcp_is_invalid_params_before_anything_runs() {
+    let p = Project::new("staging", "", "");
+    let toml = p.path().join("runway.toml");
+    let text_before = std::fs::read_to_string(&toml).unwrap();
+    std::fs::write(
+        &toml,
+        format!("[mcp]\nallow_writes = true\n\n{text_before}"),
+    )
+    .unwrap();
+    let mut calls = Vec::new();
+    for bad in BAD_VERSIONS {
+        calls.push(serde_json::json!({"name": "deploy_plan", "arguments": {"environment": "staging", "version": bad}}));
+        calls.push(serde_json::json!({"name": "deploy", "arguments": {"environment": "staging", "version": bad, "plan_id": "plan-x"}}));
+        calls.push(serde_json::json!({"name": "rollback_plan", "arguments": {"environment": "staging", "to": bad}}));
+        calls.push(serde_json::json!({"name": "rollback", "arguments": {"environment": "staging", "to": bad, "plan_id": "plan-x"}}));
+    }
+    let answers = mcp_answers(&p, &calls);
+    for (call, a) in calls.iter().zip(&answers) {
+        assert_eq!(a["error"]["code"], -32602, "{call}: {a}");
+        let field = if call["arguments"].get("to").is_some() {
+            "to"
+        } else {
+            "version"
+        };
+        let bad = call["arguments"][field].as_str().unwrap();
+        let msg = a["error"]["message"].as_str().unwrap();
+        assert!(
+            msg.contains(&format!("`{field}` {bad:?} is not a version")),
+            "{msg}"
+        );
+    }
+    p.assert_nothing_started();
+}
+
+#[test]
+fn an_unknown_placeholder_or_an_unterminated_reference_is_refused_at_load() {
+    let p = Project::new(
+        "staging",
+        "env = { MCP_PORT = \"{port}\", MODE = \"{nope}\" }",
+        "",
+    );
+    let o = p.run(&["deploy", "staging", "--version", "1.0.0"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let err = stderr(&o);
+    let toml = p.path().join("runway.toml");
+    let line = std::fs::read_to_string(&toml)
+        .unwrap()
+        .lines()
+        .position(|l| l.starts_with("env = "))
+        .unwrap()
+        + 1;
+    assert!(
+        err.contains(&format!("{}:{line}:1: `environments.staging.deploy.env.MODE`: `{{nope}}` is not a placeholder; the known ones are `{{version}}`, `{{port}}`, `{{image}}`, `{{sha}}`", toml.display())),
+        "{err}"
+    );
+    p.assert_nothing_started();
+
+    let p = Project::new("staging", "", "");
+    let text_before = std::fs::read_to_string(p.path().join("runway.toml")).unwrap();
+    std::fs::write(
+        p.path().join("runway.toml"),
+        text_before.replacen("url = \"http://127.0.0.1:", "url = \"http://${NOPE/", 1),
+    )
+    .unwrap();
+    for args in [
+        vec!["deploy", "staging", "--version", "1.0.0"],
+        vec!["verify", "staging"],
+    ] {
+        let o = p.run(&args);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        let err = stderr(&o);
+        assert!(
+            err.contains(&format!(
+                "{}:2:1: `environments.staging.url`: unterminated `${{`",
+                p.path().join("runway.toml").display()
+            )),
+            "{err}"
+        );
+    }
+    p.assert_nothing_started();
+}
+
+#[tokio::test]
+async fn deploy_env_placeholders_are_filled_in_as_the_command_s_are() {
+    let p = Project::new(
+        "staging",
+        "env = { MCP_PORT = \"{port}\", RELEASE = \"v{version}\", MIXED = '{\"json\": true} {port}' }",
+        "",
+    );
+    let o = p.run(&["deploy", "staging", "--version", "1.0.0"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let started = std::fs::read_to_string(p.path().join("started")).unwrap();
+    let pid = started.lines().last().unwrap().trim();
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
+    let vars: Vec<String> = environ
+        .split(|b| *b == 0)
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .collect();
+    let port = p.port;
+    for want in [
+        format!("MCP_PORT={port}"),
+        "RELEASE=v1.0.0".to_owned(),
+        format!("MIXED={{\"json\": true}} {port}"),
+    ] {
+        assert!(vars.contains(&want), "{want} not in {vars:?}");
+    }
+}
+
+#[tokio::test]
+async fn every_unresolved_variable_is_listed_before_anything_starts_or_is_recorded() {
+    let p = Project::new(
+        "staging",
+        "env = { UPSTREAM = \"${PREFLIGHT_TEST_UPSTREAM}\" }",
+        "expect_version = \"${RELEASE_VERSION}\"\ntoken_env = \"PREFLIGHT_TEST_TOKEN\"",
+    );
+    let run = |args: &[&str], upstream: bool| {
+        let mut c = p.cmd(args);
+        c.env_remove("RELEASE_VERSION")
+            .env_remove("PREFLIGHT_TEST_TOKEN");
+        if upstream {
+            c.env("PREFLIGHT_TEST_UPSTREAM", "http://127.0.0.1:9");
+        } else {
+            c.env_remove("PREFLIGHT_TEST_UPSTREAM");
+        }
+        c.output().unwrap()
+    };
+    // Nothing can be opened without the server's environment: all three named at once.
+    for args in [
+        vec!["ship", "staging", "--version", "1.0.0"],
+        vec!["plan", "staging", "--version", "1.0.0"],
+    ] {
+        let o = run(&args, false);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        let err = stderr(&o);
+        for want in [
+            "`environments.staging.expect_version`: environment variable `RELEASE_VERSION` is not set",
+            "`environments.staging.token_env`",
+            "PREFLIGHT_TEST_TOKEN",
+            "`environments.staging.deploy.env.UPSTREAM`: environment variable `PREFLIGHT_TEST_UPSTREAM` is not set",
+        ] {
+            assert!(err.contains(want), "{args:?} lacks {want}: {err}");
+        }
+    }
+    // The target opens, the verify's needs are still missing: the same refusal.
+    for args in [
+        vec!["ship", "staging", "--version", "1.0.0"],
+        vec!["deploy", "staging", "--version", "1.0.0"],
+        vec!["rollback", "staging", "--to", "1.0.0"],
+        vec!["watch", "staging"],
+        vec!["plan", "staging", "--version", "1.0.0"],
+    ] {
+        let o = run(&args, true);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        let err = stderr(&o);
+        assert!(err.contains("`environments.staging.expect_version`: environment variable `RELEASE_VERSION` is not set"), "{args:?}: {err}");
+        assert!(err.contains("PREFLIGHT_TEST_TOKEN"), "{args:?}: {err}");
+        assert!(!err.contains("UPSTREAM"), "{args:?}: {err}");
+        assert!(
+            err.contains("export `RELEASE_VERSION`, `PREFLIGHT_TEST_TOKEN`"),
+            "{args:?}: {err}"
+        );
+    }
+    p.assert_nothing_started();
+    if p.ledger_path().exists() {
+        let l = p.ledger().await;
+        assert_eq!(deployment_statuses(l.as_ref()).await, Vec::<String>::new());
+        assert!(l.deploy_lock("staging").await.unwrap().is_none());
+    }
+    // `status` still answers: it needs none of them.
+    let o = run(&["status", "staging"], true);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
