@@ -529,6 +529,20 @@ macro_rules! ledger_impl {
                         .execute(&mut *tx)
                         .await
                         .map_err(|e| self.db(action, e))?;
+                    if m.name == "meta" {
+                        // The ledger's own key, created with its table.
+                        let key = migrate::new_settings_key().map_err(|e| LedgerError::Database {
+                            url: self.url.to_string(),
+                            action,
+                            message: format!("no random key from the operating system: {e}"),
+                        })?;
+                        sqlx::query(migrate::INSERT_META)
+                            .bind(migrate::SETTINGS_KEY)
+                            .bind(key)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(|e| self.db(action, e))?;
+                    }
                     sqlx::query(migrate::RECORD)
                         .bind(m.version)
                         .bind(m.name)
@@ -911,6 +925,27 @@ macro_rules! ledger_impl {
                     url_redactor: self.url_redactor.clone(),
                 });
                 Ok(DeployLock::start(info, token, ttl, store))
+            }
+
+            async fn settings_key(&self) -> Result<Vec<u8>> {
+                let action = "reading its settings key";
+                let hex: Option<String> = sqlx::query_scalar(migrate::READ_META)
+                    .bind(migrate::SETTINGS_KEY)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(|e| self.db(action, e))?;
+                let corrupt = || LedgerError::Database {
+                    url: self.url.to_string(),
+                    action,
+                    message: format!("`runway_meta.{}` is not 64 hex digits", migrate::SETTINGS_KEY),
+                };
+                let hex = hex.ok_or_else(corrupt)?;
+                if hex.len() != 64 {
+                    return Err(corrupt());
+                }
+                (0..32)
+                    .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| corrupt()))
+                    .collect()
             }
 
             async fn deploy_lock(&self, environment: &str) -> Result<Option<LockInfo>> {

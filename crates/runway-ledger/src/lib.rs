@@ -229,6 +229,25 @@ pub trait Ledger: Send + Sync {
         ttl: Duration,
     ) -> Result<DeployLock>;
 
+    /// This ledger's random key (32 bytes, made when the ledger was created;
+    /// never exported) for [`Ledger::settings_digest`].
+    async fn settings_key(&self) -> Result<Vec<u8>>;
+
+    /// A keyed digest of a secret setting's value, `hmac:` + the first 16 hex
+    /// digits of HMAC-SHA256 under this ledger's key: the same value gives
+    /// the same digest in this ledger (so a change shows), and no one without
+    /// the key can test guesses against it.
+    async fn settings_digest(&self, value: &str) -> Result<String> {
+        use hmac::Mac as _;
+        let key = self.settings_key().await?;
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key)
+            .expect("HMAC takes a key of any length");
+        mac.update(value.as_bytes());
+        let tag = mac.finalize().into_bytes();
+        let hex: String = tag.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        Ok(format!("hmac:{hex}"))
+    }
+
     /// Who holds the deploy lock on `environment` now, if anyone.
     async fn deploy_lock(&self, environment: &str) -> Result<Option<LockInfo>>;
 

@@ -110,7 +110,7 @@ async fn deploy_locked(env: &Env, run: &Run, version: &str) -> Result<Finished, 
     record.window = window_decision(&verdicts, &run.gates);
     record.gates = gate_records(&verdicts);
     record.target = Some(env.deploy.target.as_str().to_owned());
-    record.settings = env.settings();
+    record.settings = env.settings().await?;
     record.changes = last.map(|l| Changes {
         previous_deployment: Some(l.id.clone()),
         previous_version: Some(l.deployment.release.clone()),

@@ -448,14 +448,24 @@ impl Env {
     /// The release tag's commit, when the project is a git repository with that tag.
     /// The environment's settings as they are now, for the deployment's
     /// record (secret values only as digests; see [`crate::scope`]).
-    pub fn settings(&self) -> std::collections::BTreeMap<String, String> {
-        let digests = self
+    pub async fn settings(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, String>, RunbookError> {
+        // Keyed by the ledger's own key: the ledger cannot confirm guesses.
+        let mut digests = std::collections::BTreeMap::new();
+        for (k, v) in self
             .vars
             .iter()
             .filter(|(k, _)| self.secret_vars.contains(k))
-            .map(|(k, v)| (k.clone(), crate::scope::digest(v.expose())))
-            .collect();
-        crate::scope::settings(&self.loaded.text, &self.name, &self.vars, &digests)
+        {
+            digests.insert(k.clone(), self.ledger.settings_digest(v.expose()).await?);
+        }
+        Ok(crate::scope::settings(
+            &self.loaded.text,
+            &self.name,
+            &self.vars,
+            &digests,
+        ))
     }
 
     pub fn git_sha(&self, version: &str) -> Option<String> {

@@ -501,3 +501,70 @@ async fn every_unresolved_variable_is_listed_before_anything_starts_or_is_record
     let o = run(&["status", "staging"], true);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 }
+
+/// The hex SHA-256 of `s`, as `sha256sum` prints it.
+fn sha256_hex(s: &str) -> String {
+    use std::io::Write;
+    let mut c = Command::new("sha256sum")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    c.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
+    let out = c.wait_with_output().unwrap();
+    String::from_utf8(out.stdout).unwrap()[..64].to_owned()
+}
+
+#[tokio::test]
+async fn a_secret_setting_is_kept_as_a_keyed_digest_that_no_ledger_file_or_export_can_confirm() {
+    let p = Project::new(
+        "staging",
+        "env = { API_KEY = \"${PREFLIGHT_TEST_API_KEY}\" }",
+        "",
+    );
+    let secret = "weak-password-1";
+    let o = p
+        .cmd(&["deploy", "staging", "--version", "1.0.0"])
+        .env("PREFLIGHT_TEST_API_KEY", secret)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let l = p.ledger().await;
+    let f = runway_ledger::Filter {
+        kind: Some(Kind::Deployment),
+        ..Default::default()
+    };
+    let records = l.query(&f, false).await.unwrap();
+    let kept = records[0].deployment().unwrap().settings["deploy.env.API_KEY"].clone();
+    assert!(kept.starts_with("hmac:"), "{kept}");
+    assert_eq!(kept, l.settings_digest(secret).await.unwrap());
+    // Another ledger keeps the same secret under another digest.
+    let other = tempfile::tempdir().unwrap();
+    let other = runway_ledger::open(&LedgerUrl::parse(".runway/ledger.db", other.path()).unwrap())
+        .await
+        .unwrap();
+    assert_ne!(other.settings_digest(secret).await.unwrap(), kept);
+    l.close().await;
+
+    let export = p.run(&["ledger", "export"]);
+    assert_eq!(export.status.code(), Some(0), "{}", text(&export));
+    let sha = sha256_hex(secret);
+    let mut texts = vec![(
+        "ledger export".to_owned(),
+        String::from_utf8_lossy(&export.stdout).into_owned(),
+    )];
+    for entry in std::fs::read_dir(p.path().join(".runway")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            texts.push((
+                path.display().to_string(),
+                String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned(),
+            ));
+        }
+    }
+    assert!(texts[0].1.contains(&kept), "{}", texts[0].1);
+    for (what, t) in &texts {
+        assert!(!t.contains(secret), "the secret is in {what}");
+        assert!(!t.contains(&sha[..16]), "its SHA-256 is in {what}");
+    }
+}
