@@ -262,6 +262,9 @@ impl SqliteLedger {
                 reason: "not a SQLite URL".into(),
             });
         };
+        if !options.create && !path.exists() {
+            return Err(LedgerError::Missing { path: path.clone() });
+        }
         if let Some(dir) = path.parent()
             && !dir.as_os_str().is_empty()
         {

@@ -59,6 +59,11 @@ pub enum LedgerError {
     Url { url: String, reason: String },
     #[error("cannot open the ledger at `{url}`: {message}")]
     Connect { url: String, message: String },
+    /// A SQLite ledger that does not exist, named somewhere other than the
+    /// project's own `.runway/ledger.db`: most likely a typo, so it is not
+    /// created behind the user's back.
+    #[error("there is no ledger at `{}`", path.display())]
+    Missing { path: std::path::PathBuf },
     #[error("the ledger at `{url}` failed while {action}: {message}")]
     Database {
         url: String,
@@ -127,6 +132,10 @@ impl runway_core::Diagnostic for LedgerError {
             ),
             LedgerError::Locked { environment, .. } => Some(format!(
                 "wait for that deployment to finish (`runway status {environment}` shows it); a crashed holder's lock lapses at its expiry"
+            )),
+            LedgerError::Missing { path } => Some(format!(
+                "check `--ledger`, `RUNWAY_LEDGER_URL` or `[ledger] url`; to start a new ledger there, run `runway ledger init sqlite://{}`",
+                path.display()
             )),
             LedgerError::LockLost { .. } => Some(
                 "the deployment paused longer than its lock's time to live; check what now runs there before deploying again".into(),
@@ -837,6 +846,9 @@ pub struct OpenOptions {
     pub max_connections: u32,
     /// How long to wait for a connection (and, on SQLite, for a lock).
     pub timeout: Duration,
+    /// Whether a SQLite ledger that does not exist is created (with its
+    /// directory); when not, opening it is [`LedgerError::Missing`].
+    pub create: bool,
 }
 
 impl Default for OpenOptions {
@@ -844,8 +856,43 @@ impl Default for OpenOptions {
         OpenOptions {
             max_connections: 4,
             timeout: Duration::from_secs(30),
+            create: true,
         }
     }
+}
+
+/// Whether a command of the project at `root` may create the ledger at
+/// `url`: only the project's own `.runway/ledger.db` is made on first use;
+/// anywhere else a missing SQLite file is most likely a typo, and
+/// `runway ledger init` creates it on purpose. (A PostgreSQL database is
+/// never created by Runway, only its tables.)
+pub fn may_create(url: &LedgerUrl, root: &std::path::Path) -> bool {
+    match (url, LedgerUrl::default_for(root)) {
+        (LedgerUrl::Sqlite { path }, LedgerUrl::Sqlite { path: default }) => {
+            // The same file, or the same place spelt through a symlink or `..`.
+            *path == default
+                || (path.ends_with(DEFAULT_SQLITE_PATH)
+                    && matches!(
+                        (
+                            path.ancestors().nth(2).and_then(|p| p.canonicalize().ok()),
+                            root.canonicalize().ok()
+                        ),
+                        (Some(a), Some(b)) if a == b
+                    ))
+        }
+        _ => true,
+    }
+}
+
+/// Opens the ledger a command of the project at `root` uses, creating it
+/// only where [`may_create`] allows.
+pub async fn open_for_project(
+    url: &LedgerUrl,
+    root: &std::path::Path,
+    options: OpenOptions,
+) -> Result<Box<dyn Ledger>> {
+    let create = options.create && may_create(url, root);
+    open_with(url, OpenOptions { create, ..options }).await
 }
 
 /// [`open`] with explicit pool options.

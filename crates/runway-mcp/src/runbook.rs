@@ -107,7 +107,8 @@ async fn with_env<T: Send + 'static>(
     let handle = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || {
         handle.block_on(async move {
-            let mut ledger = runway_ledger::open(&url).await?;
+            let mut ledger =
+                runway_ledger::open_for_project(&url, &loaded.root, Default::default()).await?;
             if let Some(op) = operator {
                 ledger.set_operator(op);
             }

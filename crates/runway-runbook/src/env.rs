@@ -146,7 +146,8 @@ impl Env {
                 None => LedgerUrl::default_for(&loaded.root),
             },
         };
-        let ledger = runway_ledger::open(&url).await?;
+        let ledger =
+            runway_ledger::open_for_project(&url, &loaded.root, Default::default()).await?;
         Env::open(loaded, name, ledger)
     }
 

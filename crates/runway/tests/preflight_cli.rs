@@ -568,3 +568,61 @@ async fn a_secret_setting_is_kept_as_a_keyed_digest_that_no_ledger_file_or_expor
         assert!(!t.contains(&sha[..16]), "its SHA-256 is in {what}");
     }
 }
+
+#[test]
+fn a_missing_ledger_is_created_only_in_the_project_or_by_ledger_init() {
+    let p = Project::new("staging", "", "");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let typo = elsewhere.path().join("no/such/dir/x.db");
+    let url = format!("sqlite://{}", typo.display());
+    for args in [
+        vec!["ledger", "list", "--ledger", &url],
+        vec!["dora", "--ledger", &url],
+        vec!["status", "staging", "--ledger", &url],
+        vec!["deploy", "staging", "--version", "1.0.0", "--ledger", &url],
+    ] {
+        let o = p.run(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        let err = stderr(&o);
+        assert!(
+            err.contains(&format!("there is no ledger at `{}`", typo.display())),
+            "{args:?}: {err}"
+        );
+        assert!(
+            err.contains(&format!("runway ledger init sqlite://{}", typo.display())),
+            "{err}"
+        );
+    }
+    assert!(
+        !elsewhere.path().join("no").exists(),
+        "a directory was made"
+    );
+    p.assert_nothing_started();
+
+    // `[ledger] url` to a missing place: the same refusal.
+    let toml = p.path().join("runway.toml");
+    let text_before = std::fs::read_to_string(&toml).unwrap();
+    std::fs::write(&toml, format!("[ledger]\nurl = \"{url}\"\n\n{text_before}")).unwrap();
+    let o = p.run(&["ledger", "list"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(stderr(&o).contains("there is no ledger at"), "{}", text(&o));
+
+    // Asked for, it is made, and then read.
+    let o = p.run(&["ledger", "init", &url]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("a new ledger at"),
+        "{}",
+        text(&o)
+    );
+    assert!(typo.is_file());
+    let o = p.run(&["ledger", "list"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+
+    // The project's own ledger is made on first use, as before.
+    std::fs::write(&toml, &text_before).unwrap();
+    assert!(!p.ledger_path().exists());
+    let o = p.run(&["ledger", "list"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(p.ledger_path().is_file());
+}
