@@ -64,6 +64,15 @@ pub enum LedgerError {
     /// created behind the user's back.
     #[error("there is no ledger at `{}`", path.display())]
     Missing { path: std::path::PathBuf },
+    /// No space left where the ledger is written.
+    #[error(
+        "disk full: the ledger at `{url}` could not be written while {action}; {place} has no space left"
+    )]
+    DiskFull {
+        url: String,
+        action: &'static str,
+        place: String,
+    },
     #[error("the ledger at `{url}` failed while {action}: {message}")]
     Database {
         url: String,
@@ -133,6 +142,9 @@ impl runway_core::Diagnostic for LedgerError {
             LedgerError::Locked { environment, .. } => Some(format!(
                 "wait for that deployment to finish (`runway status {environment}` shows it); a crashed holder's lock lapses at its expiry"
             )),
+            LedgerError::DiskFull { place, .. } => Some(format!(
+                "free space on {place}; what was written before stays readable (`runway ledger show`, `runway status ENV`)"
+            )),
             LedgerError::Missing { path } => Some(format!(
                 "check `--ledger`, `RUNWAY_LEDGER_URL` or `[ledger] url`; to start a new ledger there, run `runway ledger init sqlite://{}`",
                 path.display()
@@ -149,6 +161,7 @@ impl runway_core::Diagnostic for LedgerError {
     fn exit(&self) -> runway_core::Exit {
         match self {
             LedgerError::Connect { .. }
+            | LedgerError::DiskFull { .. }
             | LedgerError::Database { .. }
             | LedgerError::Corrupt { .. } => runway_core::Exit::Internal,
             _ => runway_core::Exit::Usage,

@@ -626,3 +626,150 @@ fn a_missing_ledger_is_created_only_in_the_project_or_by_ledger_init() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(p.ledger_path().is_file());
 }
+
+/// A small tmpfs, unmounted (lazily, so a busy file cannot keep it) on drop.
+struct Tmpfs {
+    dir: tempfile::TempDir,
+}
+
+impl Tmpfs {
+    fn mount(size: &str) -> Tmpfs {
+        let dir = tempfile::tempdir().unwrap();
+        let o = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "mounting a tmpfs needs root (CI runs as root): {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        Tmpfs { dir }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes zeros into `filler` until the file system says it is full.
+    fn fill(&self) -> PathBuf {
+        use std::io::Write;
+        let filler = self.path().join("filler");
+        let mut f = std::fs::File::create(&filler).unwrap();
+        let block = vec![0u8; 64 * 1024];
+        // Bounded: the tmpfs is a few MiB.
+        for _ in 0..10_000 {
+            if f.write_all(&block).is_err() {
+                break;
+            }
+        }
+        let _ = f.flush();
+        filler
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount")
+            .arg("-l")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+#[tokio::test]
+async fn a_full_disk_under_the_ledger_says_so_and_where_and_the_record_stays_readable() {
+    use std::io::{BufRead, BufReader};
+    let disk = Tmpfs::mount("4m");
+    let db = disk.path().join("ledger.db");
+    let url = format!("sqlite://{}", db.display());
+    let p = Project::new("staging", "", "");
+    let toml = p.path().join("runway.toml");
+    let config = std::fs::read_to_string(&toml)
+        .unwrap()
+        .replace("bake = \"1s\"", "bake = \"4s\"");
+    std::fs::write(&toml, config).unwrap();
+    let o = p.run(&["ledger", "init", &url]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+
+    let mut ship = p
+        .cmd(&["ship", "staging", "--version", "1.0.0", "--ledger", &url])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr_pipe = ship.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(stderr_pipe).lines().map_while(Result::ok) {
+            let _ = tx.send(line.clone());
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    // Fill the disk once the watch has begun: the deployment and its verify
+    // are written, the analysis is not.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    let mut filler = None;
+    while filler.is_none() {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) if line.starts_with("watching staging") => filler = Some(disk.fill()),
+            Ok(_) => {}
+            Err(e) => panic!("the watch never began: {e}"),
+        }
+    }
+    let filler = filler.unwrap();
+    let status = loop {
+        if let Some(s) = ship.try_wait().unwrap() {
+            break s;
+        }
+        assert!(std::time::Instant::now() < deadline, "ship did not end");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let err = reader.join().unwrap();
+    assert_ne!(status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("disk full")
+            && err.contains(&format!(
+                "the disk holding `{}` has no space left",
+                disk.path().display()
+            )),
+        "{err}"
+    );
+    assert!(
+        !err.contains("code: 4874") && !err.contains("(code: 13)"),
+        "{err}"
+    );
+
+    // Space freed: the record reads back whole, and nothing holds the environment.
+    std::fs::remove_file(filler).unwrap();
+    let l = runway_ledger::open(&LedgerUrl::parse(&url, p.path()).unwrap())
+        .await
+        .unwrap();
+    let f = runway_ledger::Filter {
+        kind: Some(Kind::Deployment),
+        ..Default::default()
+    };
+    let ids: Vec<String> = l
+        .query(&f, false)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    l.close().await;
+    let show = p.run(&["ledger", "show", &ids[0], "--ledger", &url]);
+    assert_eq!(show.status.code(), Some(0), "{}", text(&show));
+    assert!(
+        String::from_utf8_lossy(&show.stdout).contains("1.0.0"),
+        "{}",
+        text(&show)
+    );
+    let again = p.run(&["deploy", "staging", "--version", "1.0.1", "--ledger", &url]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+}
