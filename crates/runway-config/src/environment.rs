@@ -24,6 +24,28 @@ pub const CHECK_GROUPS: &[&str] = &[
     "ratelimit",
 ];
 
+/// The longest environment name.
+pub const MAX_NAME_LEN: usize = 64;
+
+/// Checks an environment name: 1 to 64 of `A-Z a-z 0-9 _ -`. A name is used
+/// in file names under `.runway/` (the process target's state, pid and log),
+/// in lock keys and in URLs, so a name such as `../../package` must never get
+/// that far.
+pub fn check_name(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= MAX_NAME_LEN
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{name:?} is not an environment name: use 1 to {MAX_NAME_LEN} letters, digits, `-` and `_` (`staging`, `prod-eu_1`)"
+        ))
+    }
+}
+
 /// Which checks run, as in `runway verify --suite`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -63,7 +63,18 @@ impl ConfigError {
     /// An error about a dotted `field` (`environments.prod.url`), located at
     /// the field's key in the text when it can be found.
     pub(crate) fn invalid_at(path: &Path, text: &str, field: &str, message: String) -> ConfigError {
-        let (line, column) = locate_field(text, field).unwrap_or((1, 1));
+        // A key inside an inline table or an array (`deploy.env.KEY`) has no
+        // header of its own: the nearest enclosing key that can be found.
+        let mut at = field;
+        let (line, column) = loop {
+            if let Some(found) = locate_field(text, at) {
+                break found;
+            }
+            match at.rsplit_once('.') {
+                Some((parent, _)) if parent.contains('.') => at = parent,
+                _ => break (1, 1),
+            }
+        };
         ConfigError::Invalid {
             path: path.to_owned(),
             line,
@@ -85,6 +96,55 @@ pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
         .unwrap_or(0)
         + 1;
     (line, column)
+}
+
+/// Where the key `name` of table `table` is defined: a `[table."name"...]`
+/// header, a `"name" = ...` line under `[table]`, or failing both the first
+/// line that quotes it; (1, 1) when it cannot be found. Used for keys that
+/// `locate_field` cannot split on dots (`"../../package"`).
+pub(crate) fn locate_table_key(text: &str, table: &str, name: &str) -> (usize, usize) {
+    let quoted = [format!("\"{name}\""), format!("'{name}'"), name.to_owned()];
+    let col = |line: &str| line.len() - line.trim_start().len() + 1;
+    let mut in_table = false;
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim_start();
+        if let Some(header) = t.strip_prefix('[') {
+            let header = header.trim_start_matches('[').trim_start();
+            if let Some(rest) = header.strip_prefix(table) {
+                let rest = rest.trim_start();
+                if let Some(key) = rest.strip_prefix('.') {
+                    let key = key.trim_start();
+                    if quoted.iter().any(|q| {
+                        key.strip_prefix(q.as_str()).is_some_and(|after| {
+                            let after = after.trim_start();
+                            after.starts_with('.') || after.starts_with(']')
+                        })
+                    }) {
+                        return (i + 1, col(line));
+                    }
+                }
+                in_table = rest.starts_with(']');
+            } else {
+                in_table = false;
+            }
+            continue;
+        }
+        if in_table
+            && quoted.iter().any(|q| {
+                t.strip_prefix(q.as_str()).is_some_and(|after| {
+                    let after = after.trim_start();
+                    after.starts_with('=') || after.starts_with('.')
+                })
+            })
+        {
+            return (i + 1, col(line));
+        }
+    }
+    text.lines()
+        .enumerate()
+        .find(|(_, l)| l.contains(&quoted[0]) || l.contains(&quoted[1]))
+        .map(|(i, l)| (i + 1, col(l)))
+        .unwrap_or((1, 1))
 }
 
 /// Finds the line that sets the last key of `field`, after the table header of its parents.
@@ -136,6 +196,14 @@ mod tests {
         assert_eq!(line_col(t, 0), (1, 1));
         assert_eq!(line_col(t, 3), (2, 2));
         assert_eq!(line_col(t, 5), (3, 1));
+    }
+
+    #[test]
+    fn locates_a_key_that_has_dots_and_slashes() {
+        let t = "[environments.prod]\nurl = \"x\"\n\n[environments.\"../../package\".deploy]\ntarget = \"process\"\n";
+        assert_eq!(locate_table_key(t, "environments", "../../package"), (4, 1));
+        let t = "[environments]\nok = { url = \"x\" }\n'a b' = { url = \"y\" }\n";
+        assert_eq!(locate_table_key(t, "environments", "a b"), (3, 1));
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod interpolate;
 pub mod ledger;
 pub mod mcp;
 pub mod monitor;
+pub mod placeholders;
 pub mod release;
 pub mod sources;
 pub mod token;
@@ -143,6 +144,32 @@ impl Config {
         self.mcp
             .validate()
             .map_err(|(field, message)| ConfigError::invalid_at(path, text, &field, message))?;
+        for name in self.environments.keys() {
+            environment::check_name(name).map_err(|message| {
+                let (line, column) = error::locate_table_key(text, "environments", name);
+                ConfigError::Invalid {
+                    path: path.to_owned(),
+                    line,
+                    column,
+                    message: format!("`environments`: {message}"),
+                }
+            })?;
+        }
+        check_references(path, text)?;
+        for (name, env) in &self.environments {
+            if let Some(d) = &env.deploy {
+                for (key, value) in placeholders::templates(d) {
+                    placeholders::check(value).map_err(|message| {
+                        ConfigError::invalid_at(
+                            path,
+                            text,
+                            &format!("environments.{name}.deploy.{key}"),
+                            message,
+                        )
+                    })?;
+                }
+            }
+        }
         for (name, env) in &self.environments {
             env.validate(name)
                 .map_err(|(field, message)| ConfigError::invalid_at(path, text, &field, message))?;
@@ -174,9 +201,76 @@ impl Config {
     }
 }
 
+/// Every string of the file whose `${` is never closed is refused, naming
+/// its key: it would otherwise reach a URL or a server as written.
+fn check_references(path: &Path, text: &str) -> Result<(), ConfigError> {
+    fn walk(value: &toml::Value, at: &str, out: &mut Option<(String, String)>) {
+        if out.is_some() {
+            return;
+        }
+        match value {
+            toml::Value::String(s) => {
+                if let Err(e) = interpolate::check_terminated(s) {
+                    *out = Some((at.to_owned(), e.to_string()));
+                }
+            }
+            toml::Value::Array(items) => {
+                for v in items {
+                    walk(v, at, out);
+                }
+            }
+            toml::Value::Table(t) => {
+                for (k, v) in t {
+                    let key = if at.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{at}.{k}")
+                    };
+                    walk(v, &key, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let Ok(doc) = toml::from_str::<toml::Value>(text) else {
+        return Ok(());
+    };
+    let mut found = None;
+    walk(&doc, "", &mut found);
+    match found {
+        Some((field, message)) => Err(ConfigError::invalid_at(path, text, &field, message)),
+        None => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unterminated_reference_is_refused_at_load_naming_its_key() {
+        let text = "[environments.prod]\nurl = \"http://${NOPE/mcp\"\n";
+        let msg = Config::parse(text, Path::new("/p/runway.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.starts_with("/p/runway.toml:2:1: `environments.prod.url`: unterminated `${`"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_placeholder_is_refused_at_load_naming_its_key() {
+        let text = "[environments.prod]\nurl = \"http://127.0.0.1:9/mcp\"\n[environments.prod.deploy]\ntarget = \"process\"\ncommand = [\"srv\", \"{port}\"]\nenv = { A = '{\"json\": 1}', B = \"x-{nope}\" }\n";
+        let msg = Config::parse(text, Path::new("/p/runway.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(msg.starts_with("/p/runway.toml:6:1: `environments.prod.deploy.env.B`: `{nope}` is not a placeholder"), "{msg}");
+        assert!(
+            msg.contains("`{version}`, `{port}`, `{image}`, `{sha}`"),
+            "{msg}"
+        );
+    }
 
     #[test]
     fn empty_file_is_a_valid_config() {

@@ -256,6 +256,10 @@ fn pypi_spec(p: &PypiArtifact, root: &Path) -> Result<Spec, SpecError> {
             .and_then(|s| s.keys().next().cloned())
             .unwrap_or_else(|| package.clone())
     });
+    check_name("release.artifacts.pypi.package", &package, |c| {
+        c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')
+    })?;
+    check_program("release.artifacts.pypi.script", &script)?;
     Ok(Spec::Pypi {
         index_url,
         package,
@@ -295,11 +299,60 @@ fn npm_spec(n: &NpmArtifact, root: &Path) -> Result<Spec, SpecError> {
         }
         .unwrap_or(unscoped)
     });
+    let unscoped_ok = |p: &str| {
+        !p.is_empty()
+            && !p.starts_with('.')
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '~'))
+    };
+    let package_ok = match package.strip_prefix('@').map(|s| s.split_once('/')) {
+        Some(Some((scope, name))) => unscoped_ok(scope) && unscoped_ok(name),
+        Some(None) => false,
+        None => unscoped_ok(&package),
+    };
+    if !package_ok {
+        return Err(SpecError {
+            field: "release.artifacts.npm.package".into(),
+            message: format!("{package:?} is not an npm package name (`name` or `@scope/name`)"),
+        });
+    }
+    check_program("release.artifacts.npm.bin", &bin)?;
     Ok(Spec::Npm {
         registry,
         package,
         bin,
     })
+}
+
+/// A package name is put in index URLs and install commands: only the
+/// characters `ok` allows, and never a leading `.` or `-`.
+fn check_name(field: &str, name: &str, ok: impl Fn(char) -> bool) -> Result<(), SpecError> {
+    if !name.is_empty() && !name.starts_with(['.', '-']) && name.chars().all(ok) {
+        Ok(())
+    } else {
+        Err(SpecError {
+            field: field.to_owned(),
+            message: format!("{name:?} is not a package name (letters, digits, `.`, `_`, `-`)"),
+        })
+    }
+}
+
+/// A console script or bin is looked up as a file in the install's `bin`
+/// directory: one plain file name, never a path.
+fn check_program(field: &str, name: &str) -> Result<(), SpecError> {
+    if !name.is_empty()
+        && name != "."
+        && name != ".."
+        && !name.contains(['/', '\\', '\0'])
+        && !name.chars().any(char::is_control)
+    {
+        Ok(())
+    } else {
+        Err(SpecError {
+            field: field.to_owned(),
+            message: format!("{name:?} is not a program name: give the file name alone"),
+        })
+    }
 }
 
 fn docker_spec(d: &DockerArtifact, version: &str) -> Result<Spec, SpecError> {

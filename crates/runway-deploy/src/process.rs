@@ -54,6 +54,16 @@ impl ProcessSettings {
         config: &DeployConfig,
         root: &Path,
     ) -> Result<ProcessSettings, DeployError> {
+        // The name becomes file names under `.runway/process/`; the config
+        // refuses anything else at load, and this keeps a caller that built
+        // its own settings from escaping that directory.
+        runway_config::environment::check_name(environment).map_err(|message| {
+            DeployError::Config {
+                environment: environment.to_owned(),
+                field: "environments".into(),
+                message,
+            }
+        })?;
         let command = config.command.clone().ok_or_else(|| DeployError::Config {
             environment: environment.to_owned(),
             field: "deploy.command".into(),

@@ -262,6 +262,9 @@ impl SqliteLedger {
                 reason: "not a SQLite URL".into(),
             });
         };
+        if !options.create && !path.exists() {
+            return Err(LedgerError::Missing { path: path.clone() });
+        }
         if let Some(dir) = path.parent()
             && !dir.as_os_str().is_empty()
         {
@@ -378,6 +381,54 @@ impl PostgresLedger {
     }
 }
 
+/// A database error as the user should read it: a full disk says so and
+/// where (SQLite's `SQLITE_FULL` and its shared-memory file that cannot grow,
+/// "disk I/O error (code: 4874)"; PostgreSQL's `53100`), everything else as
+/// the driver put it, without the URL's password.
+fn database_error(
+    url: &str,
+    action: &'static str,
+    e: sqlx::Error,
+    redactor: &Redactor,
+) -> LedgerError {
+    if let sqlx::Error::Database(d) = &e
+        && let Some(code) = d.code()
+        && is_disk_full(&code)
+    {
+        let place = match url.strip_prefix("sqlite://") {
+            Some(path) => {
+                let path = std::path::Path::new(path);
+                format!(
+                    "the disk holding `{}`",
+                    path.parent().unwrap_or(path).display()
+                )
+            }
+            None => "the database server's disk".to_owned(),
+        };
+        return LedgerError::DiskFull {
+            url: url.to_owned(),
+            action,
+            place,
+        };
+    }
+    LedgerError::Database {
+        url: url.to_owned(),
+        action,
+        message: redactor.redact(&e.to_string()),
+    }
+}
+
+/// Whether a database error code means there is no space left.
+fn is_disk_full(code: &str) -> bool {
+    match code.parse::<i64>() {
+        // SQLITE_FULL (13, with any extended code), SQLITE_IOERR_SHMSIZE
+        // (10 | 19 << 8: the `-shm` file cannot grow on a full disk).
+        Ok(n) => n & 0xff == 13 || n == 4874,
+        // PostgreSQL: `disk_full`.
+        Err(_) => code == "53100",
+    }
+}
+
 /// The deploy-lock half of a SQLite ledger, shared with its [`DeployLock`]s.
 struct SqliteLeases {
     pool: SqlitePool,
@@ -396,11 +447,7 @@ macro_rules! ledger_impl {
     ($ty:ident, $db:ty, $leases:ident) => {
         impl $leases {
             fn db(&self, action: &'static str, e: sqlx::Error) -> LedgerError {
-                LedgerError::Database {
-                    url: self.url.clone(),
-                    action,
-                    message: self.url_redactor.redact(&e.to_string()),
-                }
+                database_error(&self.url, action, e, &self.url_redactor)
             }
         }
 
@@ -479,11 +526,7 @@ macro_rules! ledger_impl {
             }
 
             fn db(&self, action: &'static str, e: sqlx::Error) -> LedgerError {
-                LedgerError::Database {
-                    url: self.url.to_string(),
-                    action,
-                    message: self.url_redactor.redact(&e.to_string()),
-                }
+                database_error(&self.url.to_string(), action, e, &self.url_redactor)
             }
 
             fn newer(&self, found: i64) -> LedgerError {
@@ -529,6 +572,20 @@ macro_rules! ledger_impl {
                         .execute(&mut *tx)
                         .await
                         .map_err(|e| self.db(action, e))?;
+                    if m.name == "meta" {
+                        // The ledger's own key, created with its table.
+                        let key = migrate::new_settings_key().map_err(|e| LedgerError::Database {
+                            url: self.url.to_string(),
+                            action,
+                            message: format!("no random key from the operating system: {e}"),
+                        })?;
+                        sqlx::query(migrate::INSERT_META)
+                            .bind(migrate::SETTINGS_KEY)
+                            .bind(key)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(|e| self.db(action, e))?;
+                    }
                     sqlx::query(migrate::RECORD)
                         .bind(m.version)
                         .bind(m.name)
@@ -911,6 +968,27 @@ macro_rules! ledger_impl {
                     url_redactor: self.url_redactor.clone(),
                 });
                 Ok(DeployLock::start(info, token, ttl, store))
+            }
+
+            async fn settings_key(&self) -> Result<Vec<u8>> {
+                let action = "reading its settings key";
+                let hex: Option<String> = sqlx::query_scalar(migrate::READ_META)
+                    .bind(migrate::SETTINGS_KEY)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(|e| self.db(action, e))?;
+                let corrupt = || LedgerError::Database {
+                    url: self.url.to_string(),
+                    action,
+                    message: format!("`runway_meta.{}` is not 64 hex digits", migrate::SETTINGS_KEY),
+                };
+                let hex = hex.ok_or_else(corrupt)?;
+                if hex.len() != 64 {
+                    return Err(corrupt());
+                }
+                (0..32)
+                    .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| corrupt()))
+                    .collect()
             }
 
             async fn deploy_lock(&self, environment: &str) -> Result<Option<LockInfo>> {

@@ -59,6 +59,20 @@ pub enum LedgerError {
     Url { url: String, reason: String },
     #[error("cannot open the ledger at `{url}`: {message}")]
     Connect { url: String, message: String },
+    /// A SQLite ledger that does not exist, named somewhere other than the
+    /// project's own `.runway/ledger.db`: most likely a typo, so it is not
+    /// created behind the user's back.
+    #[error("there is no ledger at `{}`", path.display())]
+    Missing { path: std::path::PathBuf },
+    /// No space left where the ledger is written.
+    #[error(
+        "disk full: the ledger at `{url}` could not be written while {action}; {place} has no space left"
+    )]
+    DiskFull {
+        url: String,
+        action: &'static str,
+        place: String,
+    },
     #[error("the ledger at `{url}` failed while {action}: {message}")]
     Database {
         url: String,
@@ -128,6 +142,13 @@ impl runway_core::Diagnostic for LedgerError {
             LedgerError::Locked { environment, .. } => Some(format!(
                 "wait for that deployment to finish (`runway status {environment}` shows it); a crashed holder's lock lapses at its expiry"
             )),
+            LedgerError::DiskFull { place, .. } => Some(format!(
+                "free space on {place}; what was written before stays readable (`runway ledger show`, `runway status ENV`)"
+            )),
+            LedgerError::Missing { path } => Some(format!(
+                "check `--ledger`, `RUNWAY_LEDGER_URL` or `[ledger] url`; to start a new ledger there, run `runway ledger init sqlite://{}`",
+                path.display()
+            )),
             LedgerError::LockLost { .. } => Some(
                 "the deployment paused longer than its lock's time to live; check what now runs there before deploying again".into(),
             ),
@@ -140,6 +161,7 @@ impl runway_core::Diagnostic for LedgerError {
     fn exit(&self) -> runway_core::Exit {
         match self {
             LedgerError::Connect { .. }
+            | LedgerError::DiskFull { .. }
             | LedgerError::Database { .. }
             | LedgerError::Corrupt { .. } => runway_core::Exit::Internal,
             _ => runway_core::Exit::Usage,
@@ -228,6 +250,25 @@ pub trait Ledger: Send + Sync {
         holder: &str,
         ttl: Duration,
     ) -> Result<DeployLock>;
+
+    /// This ledger's random key (32 bytes, made when the ledger was created;
+    /// never exported) for [`Ledger::settings_digest`].
+    async fn settings_key(&self) -> Result<Vec<u8>>;
+
+    /// A keyed digest of a secret setting's value, `hmac:` + the first 16 hex
+    /// digits of HMAC-SHA256 under this ledger's key: the same value gives
+    /// the same digest in this ledger (so a change shows), and no one without
+    /// the key can test guesses against it.
+    async fn settings_digest(&self, value: &str) -> Result<String> {
+        use hmac::Mac as _;
+        let key = self.settings_key().await?;
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key)
+            .expect("HMAC takes a key of any length");
+        mac.update(value.as_bytes());
+        let tag = mac.finalize().into_bytes();
+        let hex: String = tag.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        Ok(format!("hmac:{hex}"))
+    }
 
     /// Who holds the deploy lock on `environment` now, if anyone.
     async fn deploy_lock(&self, environment: &str) -> Result<Option<LockInfo>>;
@@ -835,6 +876,9 @@ pub struct OpenOptions {
     pub max_connections: u32,
     /// How long to wait for a connection (and, on SQLite, for a lock).
     pub timeout: Duration,
+    /// Whether a SQLite ledger that does not exist is created (with its
+    /// directory); when not, opening it is [`LedgerError::Missing`].
+    pub create: bool,
 }
 
 impl Default for OpenOptions {
@@ -842,8 +886,43 @@ impl Default for OpenOptions {
         OpenOptions {
             max_connections: 4,
             timeout: Duration::from_secs(30),
+            create: true,
         }
     }
+}
+
+/// Whether a command of the project at `root` may create the ledger at
+/// `url`: only the project's own `.runway/ledger.db` is made on first use;
+/// anywhere else a missing SQLite file is most likely a typo, and
+/// `runway ledger init` creates it on purpose. (A PostgreSQL database is
+/// never created by Runway, only its tables.)
+pub fn may_create(url: &LedgerUrl, root: &std::path::Path) -> bool {
+    match (url, LedgerUrl::default_for(root)) {
+        (LedgerUrl::Sqlite { path }, LedgerUrl::Sqlite { path: default }) => {
+            // The same file, or the same place spelt through a symlink or `..`.
+            *path == default
+                || (path.ends_with(DEFAULT_SQLITE_PATH)
+                    && matches!(
+                        (
+                            path.ancestors().nth(2).and_then(|p| p.canonicalize().ok()),
+                            root.canonicalize().ok()
+                        ),
+                        (Some(a), Some(b)) if a == b
+                    ))
+        }
+        _ => true,
+    }
+}
+
+/// Opens the ledger a command of the project at `root` uses, creating it
+/// only where [`may_create`] allows.
+pub async fn open_for_project(
+    url: &LedgerUrl,
+    root: &std::path::Path,
+    options: OpenOptions,
+) -> Result<Box<dyn Ledger>> {
+    let create = options.create && may_create(url, root);
+    open_with(url, OpenOptions { create, ..options }).await
 }
 
 /// [`open`] with explicit pool options.

@@ -40,6 +40,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "schedule",
         sql: include_str!("../migrations/sqlite/0005_schedule.sql"),
     },
+    Migration {
+        version: 6,
+        name: "meta",
+        sql: include_str!("../migrations/sqlite/0006_meta.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -68,10 +73,15 @@ pub(crate) const POSTGRES: &[Migration] = &[
         name: "schedule",
         sql: include_str!("../migrations/postgres/0005_schedule.sql"),
     },
+    Migration {
+        version: 6,
+        name: "meta",
+        sql: include_str!("../migrations/postgres/0006_meta.sql"),
+    },
 ];
 
 /// The newest schema this build reads and writes.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// The table that records applied migrations; its highest version is the schema version.
 pub(crate) const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS runway_migrations (
@@ -85,6 +95,22 @@ pub(crate) const CURRENT_VERSION: &str =
 
 pub(crate) const RECORD: &str =
     "INSERT INTO runway_migrations (version, name, applied_at) VALUES ($1, $2, $3)";
+
+/// The key of the per-ledger settings key in `runway_meta`.
+pub(crate) const SETTINGS_KEY: &str = "settings_key";
+
+/// Stores a key unless one is there (a concurrent first open keeps the first).
+pub(crate) const INSERT_META: &str =
+    "INSERT INTO runway_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING";
+
+pub(crate) const READ_META: &str = "SELECT value FROM runway_meta WHERE key = $1";
+
+/// A new settings key: 32 bytes from the operating system's generator, as hex.
+pub(crate) fn new_settings_key() -> std::io::Result<String> {
+    let mut key = [0u8; 32];
+    getrandom::fill(&mut key).map_err(|e| std::io::Error::other(e.to_string()))?;
+    Ok(key.iter().map(|b| format!("{b:02x}")).collect())
+}
 
 #[cfg(test)]
 mod tests {

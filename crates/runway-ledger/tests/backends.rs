@@ -24,6 +24,7 @@ both_backends!(
     filters_select_by_environment_version_kind_and_time,
     ids_resolve_by_unique_prefix,
     artifact_runs_join_the_release_of_their_version,
+    settings_digests_are_keyed_per_ledger_and_the_key_is_never_exported,
 );
 
 fn sample_report(secret: &str) -> Report {
@@ -352,6 +353,54 @@ async fn a_ledger_from_a_newer_runway_is_refused(f: &Fresh) {
     assert!(msg.contains("written by a newer Runway"), "{msg}");
     assert!(msg.contains(&f.url.to_string()), "{msg}");
     assert!(!msg.contains("runway-test-pw"), "{msg}");
+}
+
+async fn settings_digests_are_keyed_per_ledger_and_the_key_is_never_exported(f: &Fresh) {
+    let secret = "hunter2";
+    let l = f.open().await;
+    let d = l.settings_digest(secret).await.unwrap();
+    assert!(
+        d.starts_with("hmac:") && d.len() == "hmac:".len() + 16,
+        "{d}"
+    );
+    assert_eq!(l.settings_digest(secret).await.unwrap(), d, "stable");
+    assert_ne!(l.settings_digest("hunter3").await.unwrap(), d);
+    let key: String = l
+        .settings_key()
+        .await
+        .unwrap()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(key.len(), 64);
+    // The key is the ledger's: kept across opens, different in another ledger.
+    l.close().await;
+    let again = f.open().await;
+    assert_eq!(again.settings_digest(secret).await.unwrap(), d);
+    let other = crate::support::Fresh::sqlite().await;
+    let o = other.open().await;
+    assert_ne!(o.settings_digest(secret).await.unwrap(), d);
+    o.close().await;
+    other.finish().await;
+    // An unkeyed SHA-256 of the secret is nowhere, nor the key in an export.
+    let mut record = sample_deployment("staging", "1.0.0");
+    record
+        .settings
+        .insert("deploy.env.API_KEY".into(), d.clone());
+    again.record_deployment(&record).await.unwrap();
+    let export = serde_json::to_string(&again.export(&Filter::default()).await.unwrap()).unwrap();
+    assert!(export.contains(&d), "{export}");
+    assert!(
+        !export.contains(&key) && !export.contains("settings_key"),
+        "{export}"
+    );
+    let sha = {
+        use sha2::Digest as _;
+        let h = sha2::Sha256::digest(secret.as_bytes());
+        h.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    };
+    assert!(!export.contains(&sha[..16]), "{export}");
+    again.close().await;
 }
 
 async fn secrets_are_redacted_on_the_way_in(f: &Fresh) {

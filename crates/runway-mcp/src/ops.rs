@@ -80,10 +80,12 @@ impl Workspace {
             + 'static,
     {
         let url = self.ledger.clone();
+        let root = self.root.clone();
         let handle = tokio::runtime::Handle::current();
         tokio::task::spawn_blocking(move || {
             handle.block_on(async move {
-                let mut ledger = runway_ledger::open(&url).await?;
+                let mut ledger =
+                    runway_ledger::open_for_project(&url, &root, Default::default()).await?;
                 if let Some(op) = operator {
                     ledger.set_operator(op);
                 }

@@ -35,11 +35,39 @@ pub struct DeployArgs {
 impl DeployArgs {
     fn gates(&self) -> GateInput {
         GateInput {
-            version: self.version.trim_start_matches('v').to_owned(),
+            // Checked by `check_versions` before any tool runs.
+            version: self
+                .version
+                .strip_prefix('v')
+                .unwrap_or(&self.version)
+                .to_owned(),
             approvers: self.approvers.clone(),
             emergency: self.emergency.clone(),
         }
     }
+}
+
+/// Checks the version arguments of `deploy`, `deploy_plan` and `rollback`
+/// (`version`, `to`) with the CLI's own rule
+/// (`runway_release::version::check_input`): a bad one is invalid params,
+/// refused before any environment is opened or anything recorded.
+pub fn check_versions(
+    ws: &Workspace,
+    tool: &str,
+    arguments: &rmcp::model::JsonObject,
+) -> Result<(), String> {
+    let field = match tool {
+        "deploy" | "deploy_plan" => "version",
+        "rollback" | "rollback_plan" => "to",
+        _ => return Ok(()),
+    };
+    let Some(Value::String(v)) = arguments.get(field) else {
+        return Ok(());
+    };
+    let python = runway_release::version::python_project(&ws.root);
+    runway_release::version::check_input(v, python)
+        .map(drop)
+        .map_err(|why| format!("`{field}` {v:?} is not a version: {why}"))
 }
 
 #[derive(Deserialize)]
@@ -79,7 +107,8 @@ async fn with_env<T: Send + 'static>(
     let handle = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || {
         handle.block_on(async move {
-            let mut ledger = runway_ledger::open(&url).await?;
+            let mut ledger =
+                runway_ledger::open_for_project(&url, &loaded.root, Default::default()).await?;
             if let Some(op) = operator {
                 ledger.set_operator(op);
             }

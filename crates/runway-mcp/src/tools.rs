@@ -574,6 +574,7 @@ async fn call_write(
     };
     if let Some(base) = name.strip_suffix("_plan") {
         writes::check_shape(base, &arguments).map_err(bad)?;
+        crate::runbook::check_versions(ws, base, &arguments).map_err(bad)?;
         let prepared = match writes::prepare(ws, base, &arguments).await {
             Ok(p) => p,
             Err(e) => return Ok(Err(e)),
@@ -601,6 +602,7 @@ async fn call_write(
         Some(other) => return Err(bad(format!("`plan_id` must be a string, not {other}"))),
     };
     writes::check_shape(name, &arguments).map_err(bad)?;
+    crate::runbook::check_versions(ws, name, &arguments).map_err(bad)?;
     let kept = match caller.plans.redeem(
         plan_id.as_deref(),
         name,
@@ -631,6 +633,12 @@ pub async fn call(
         w if is_write_tool(w) => call_write(ws, w, arguments, &running, caller).await?,
         "deploy_plan" => {
             let planned = Value::Object(arguments.clone().unwrap_or_default());
+            if let Some(a) = &arguments {
+                crate::runbook::check_versions(ws, name, a).map_err(|message| BadArguments {
+                    tool: name.to_owned(),
+                    message,
+                })?;
+            }
             let a: crate::runbook::DeployArgs = args(name, arguments)?;
             match crate::runbook::deploy_plan(ws, &a).await {
                 // With writes on, a plan no gate refuses is also the plan `deploy` needs.

@@ -72,6 +72,59 @@ pub fn parse(text: &str) -> std::result::Result<Version, String> {
     }
 }
 
+/// The longest version accepted from a user.
+pub const MAX_INPUT_LEN: usize = 128;
+
+/// Checks a version given on the command line (`--version`, `--to`) or to an
+/// MCP tool, before it reaches a command line, an image tag or the ledger:
+/// a SemVer version (`1.4.0`, `2.0.0-rc.1+build.5`), or, when the project is
+/// Python (`python`), a PEP 440 one (`1.4.0rc1`, `1.4.post2`, `2!1.0.dev3`).
+/// One leading `v` is dropped (`v1.4.0` is `1.4.0`, as a tag would read);
+/// nothing else is rewritten or trimmed, so a newline, a space, an escape or
+/// a path (`../../x`) is refused. Returns the version to use, or why not.
+pub fn check_input(text: &str, python: bool) -> std::result::Result<String, String> {
+    let v = text.strip_prefix('v').unwrap_or(text);
+    if v.is_empty() {
+        return Err("a version is needed (`1.4.0`)".into());
+    }
+    if text.len() > MAX_INPUT_LEN {
+        return Err(format!("longer than {MAX_INPUT_LEN} characters"));
+    }
+    if let Some(c) = v
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+' | '!' | '_')))
+    {
+        return Err(format!("{c:?} cannot be part of a version"));
+    }
+    if Version::parse(v).is_ok() {
+        return Ok(v.to_owned());
+    }
+    if python {
+        if REGEX_PEP440_ANY.is_match(v) {
+            return Ok(v.to_owned());
+        }
+        return Err("not a SemVer (`1.4.0`) or PEP 440 (`1.4.0rc1`) version".into());
+    }
+    Err("not a SemVer version (`1.4.0`, `2.0.0-rc.1`)".into())
+}
+
+/// Whether the project at `root` is a Python one (`pyproject.toml`,
+/// `setup.py` or `setup.cfg`), whose versions may be written as PEP 440.
+pub fn python_project(root: &std::path::Path) -> bool {
+    ["pyproject.toml", "setup.py", "setup.cfg"]
+        .iter()
+        .any(|f| root.join(f).is_file())
+}
+
+/// A PEP 440 public version with an optional local part: epoch, release,
+/// pre, post and dev segments with the separators the spec allows.
+static REGEX_PEP440_ANY: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r"(?i)^(?:[0-9]+!)?[0-9]+(?:\.[0-9]+)*(?:[-_.]?(?:a|b|c|rc|alpha|beta|pre|preview)[-_.]?[0-9]*)?(?:-[0-9]+|[-_.]?(?:post|rev|r)[-_.]?[0-9]*)?(?:[-_.]?dev[-_.]?[0-9]*)?(?:\+[a-z0-9]+(?:[-_.][a-z0-9]+)*)?$",
+    )
+    .expect("static regex")
+});
+
 fn from_pep440(t: &str) -> Option<Version> {
     let re = &*REGEX_PEP440;
     let c = re.captures(t)?;
@@ -210,6 +263,45 @@ pub fn explicit(current: &Version, requested: &str) -> Result<Version> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_version_from_a_user_is_semver_or_pep_440_in_a_python_project() {
+        assert_eq!(check_input("1.4.0", false).unwrap(), "1.4.0");
+        assert_eq!(check_input("v1.4.0", false).unwrap(), "1.4.0");
+        assert_eq!(
+            check_input("2.0.0-rc.1+b.5", false).unwrap(),
+            "2.0.0-rc.1+b.5"
+        );
+        for bad in [
+            "",
+            "v",
+            "1.0.0\n",
+            " 1.0.0",
+            "1.0.0 x",
+            "../../x",
+            "1.0.0/..",
+            "\u{1b}[31m1.0.0",
+            "1.0",
+            "vv1.0.0",
+            "1.0.0rc1",
+        ] {
+            assert!(check_input(bad, false).is_err(), "{bad:?}");
+        }
+        for ok in [
+            "1.4.0rc1",
+            "1.4",
+            "1.4.post2",
+            "2!1.0.dev3",
+            "1.0.0a1",
+            "1.0+local.7",
+        ] {
+            assert_eq!(check_input(ok, true).unwrap(), ok);
+        }
+        for bad in ["1.0.0\n", "../../x", "1.0.0 rc1", "x1"] {
+            assert!(check_input(bad, true).is_err(), "{bad:?}");
+        }
+        assert!(check_input(&"1".repeat(200), false).is_err());
+    }
 
     fn v(s: &str) -> Version {
         Version::parse(s).unwrap()

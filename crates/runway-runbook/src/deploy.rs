@@ -71,6 +71,7 @@ impl Done {
 
 /// `deploy` or `ship` to the end.
 pub async fn deploy(env: &Env, run: &Run) -> Result<Finished, RunbookError> {
+    crate::preflight::check(env, Some(&run.gates.version))?;
     let version = run.gates.version.clone();
     crate::recover::recover_noting(env).await?;
     let lock = match crate::take_lock(env).await {
@@ -109,7 +110,7 @@ async fn deploy_locked(env: &Env, run: &Run, version: &str) -> Result<Finished, 
     record.window = window_decision(&verdicts, &run.gates);
     record.gates = gate_records(&verdicts);
     record.target = Some(env.deploy.target.as_str().to_owned());
-    record.settings = env.settings();
+    record.settings = env.settings().await?;
     record.changes = last.map(|l| Changes {
         previous_deployment: Some(l.id.clone()),
         previous_version: Some(l.deployment.release.clone()),

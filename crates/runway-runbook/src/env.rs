@@ -52,6 +52,8 @@ pub struct Env {
     /// Hides the secrets: the secret `vars` and the environment's token. Plain
     /// settings (`MCP_HOST = "127.0.0.1"`) are not secrets and stay readable.
     pub redactor: Redactor,
+    /// What the runbook needs and cannot resolve (`preflight::check` refuses on it).
+    pub unresolved: Vec<crate::preflight::Unresolved>,
     observer: Observer,
 }
 
@@ -75,6 +77,14 @@ impl Env {
             .ok_or_else(|| RunbookError::NoDeployTable {
                 name: name.to_owned(),
             })?;
+        let unresolved = crate::preflight::unresolved(&loaded, name, &config, &deploy);
+        if unresolved.iter().any(|u| u.blocks_open) {
+            return Err(RunbookError::Unresolved {
+                name: name.to_owned(),
+                file: loaded.path.clone(),
+                problems: unresolved,
+            });
+        }
         let mut vars = Vec::new();
         let mut secret_vars = std::collections::BTreeSet::new();
         let mut redactor = Redactor::new();
@@ -112,6 +122,7 @@ impl Env {
             vars,
             secret_vars,
             redactor,
+            unresolved,
             observer: Arc::new(|_| {}),
         })
     }
@@ -135,7 +146,8 @@ impl Env {
                 None => LedgerUrl::default_for(&loaded.root),
             },
         };
-        let ledger = runway_ledger::open(&url).await?;
+        let ledger =
+            runway_ledger::open_for_project(&url, &loaded.root, Default::default()).await?;
         Env::open(loaded, name, ledger)
     }
 
@@ -204,6 +216,25 @@ impl Env {
             .ok()
             .filter(|t| !t.trim().is_empty())
             .map(|t| Secret::new(t.trim()))
+    }
+
+    /// `env` with `{version}`, `{port}`, `{image}` and `{sha}` filled in, as
+    /// the command's are.
+    pub fn with_placeholders(
+        &self,
+        env: &[(String, Secret)],
+        version: &str,
+        sha: Option<&str>,
+    ) -> Vec<(String, Secret)> {
+        let vars = runway_deploy::child::Vars {
+            version: version.to_owned(),
+            port: self.deploy.port,
+            image: self.image(version),
+            sha: sha.map(str::to_owned),
+        };
+        env.iter()
+            .map(|(k, v)| (k.clone(), Secret::new(vars.apply(v.expose()))))
+            .collect()
     }
 
     /// How the server's environment is kept with a deployment: plain values
@@ -280,7 +311,7 @@ impl Env {
         }
         env.sort_by(|a, b| a.0.cmp(&b.0));
         restored.extend(record.lines().into_iter().map(|l| format!("env {l}")));
-        request.env = env;
+        request.env = self.with_placeholders(&env, &to.version, request.sha.as_deref());
         request.env_record = record;
         request.redactor = redactor;
         Ok((request, restored))
@@ -292,8 +323,8 @@ impl Env {
             environment: self.name.clone(),
             version: version.to_owned(),
             image: self.image(version),
+            env: self.with_placeholders(&self.vars, version, sha.as_deref()),
             sha,
-            env: self.vars.clone(),
             env_record: self.env_record(),
             redactor: self.redactor.clone(),
             port: self.deploy.port,
@@ -434,14 +465,24 @@ impl Env {
     /// The release tag's commit, when the project is a git repository with that tag.
     /// The environment's settings as they are now, for the deployment's
     /// record (secret values only as digests; see [`crate::scope`]).
-    pub fn settings(&self) -> std::collections::BTreeMap<String, String> {
-        let digests = self
+    pub async fn settings(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, String>, RunbookError> {
+        // Keyed by the ledger's own key: the ledger cannot confirm guesses.
+        let mut digests = std::collections::BTreeMap::new();
+        for (k, v) in self
             .vars
             .iter()
             .filter(|(k, _)| self.secret_vars.contains(k))
-            .map(|(k, v)| (k.clone(), crate::scope::digest(v.expose())))
-            .collect();
-        crate::scope::settings(&self.loaded.text, &self.name, &self.vars, &digests)
+        {
+            digests.insert(k.clone(), self.ledger.settings_digest(v.expose()).await?);
+        }
+        Ok(crate::scope::settings(
+            &self.loaded.text,
+            &self.name,
+            &self.vars,
+            &digests,
+        ))
     }
 
     pub fn git_sha(&self, version: &str) -> Option<String> {

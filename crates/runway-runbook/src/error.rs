@@ -22,6 +22,17 @@ pub enum RunbookError {
     NoDeployTable { name: String },
     #[error("environment `{name}` has no `url`")]
     NoUrl { name: String },
+    /// What the whole runbook needs and cannot resolve, every item (see `preflight`).
+    #[error(
+        "environment `{name}` of `{}` cannot run: {}",
+        file.display(),
+        problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; ")
+    )]
+    Unresolved {
+        name: String,
+        file: PathBuf,
+        problems: Vec<crate::preflight::Unresolved>,
+    },
     #[error("`{field}` uses `${{{var}}}`, which is not set")]
     UnsetVariable { field: String, var: String },
     /// A traffic condition's source cannot be set up (`[analysis.metrics|prometheus]`).
@@ -55,6 +66,18 @@ impl Diagnostic for RunbookError {
             RunbookError::NoUrl { .. } => Some(
                 "add `url = \"http://127.0.0.1:PORT/mcp\"` so Runway can verify it".into(),
             ),
+            RunbookError::Unresolved { problems, .. } => {
+                let mut vars: Vec<&str> = problems.iter().filter_map(|p| p.var.as_deref()).collect();
+                vars.dedup();
+                Some(if vars.is_empty() {
+                    "fix these settings and run again; nothing was started or recorded".to_owned()
+                } else {
+                    format!(
+                        "export {} and run again; nothing was started or recorded",
+                        vars.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")
+                    )
+                })
+            }
             RunbookError::UnsetVariable { var, .. } => {
                 Some(format!("export `{var}` before deploying"))
             }

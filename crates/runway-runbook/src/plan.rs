@@ -84,6 +84,7 @@ pub struct PlanFailure {
 
 /// Judges every gate for `input.version` and lays out the steps.
 pub async fn plan(env: &Env, input: &GateInput) -> Result<Plan, RunbookError> {
+    crate::preflight::check(env, Some(&input.version))?;
     let running = env.target.current().await?;
     let rollback_to = env.rollback_point(Some(&input.version)).await?;
     let gates = judge(env, input, rollback_to.as_ref()).await;

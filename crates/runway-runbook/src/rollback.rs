@@ -18,6 +18,7 @@ pub async fn rollback(
     to: Option<&str>,
     confirm: Confirm,
 ) -> Result<Finished, RunbookError> {
+    crate::preflight::check(env, to)?;
     crate::recover::recover_noting(env).await?;
     let lock = match crate::take_lock(env).await {
         Ok(l) => l,
@@ -79,10 +80,13 @@ pub(crate) async fn rollback_locked(
     record.target = Some(env.deploy.target.as_str().to_owned());
     record.rollback_of = current.map(|c| c.id.clone());
     // The settings put back are the earlier deployment's, as it recorded them.
-    record.settings = point
+    record.settings = match point
         .map(|p| p.deployment.settings.clone())
         .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| env.settings());
+    {
+        Some(s) => s,
+        None => env.settings().await?,
+    };
     record.changes = current.map(|c| Changes {
         previous_deployment: Some(c.id.clone()),
         previous_version: Some(c.deployment.release.clone()),

@@ -18,6 +18,7 @@ pub async fn watch(
     bake: Option<Duration>,
     abort: &Abort,
 ) -> Result<Finished, RunbookError> {
+    crate::preflight::check(env, None)?;
     crate::recover::recover_noting(env).await?;
     let criteria = env.criteria(bake);
     let sampler = env.sampler()?;

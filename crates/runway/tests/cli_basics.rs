@@ -118,6 +118,7 @@ fn completions_and_help_list_the_values_of_suite_era_and_format() {
 fn a_closed_stdout_ends_every_command_quietly_with_exit_0() {
     let dir = tempfile::tempdir().unwrap();
     let ledger = format!("sqlite://{}", dir.path().join("ledger.db").display());
+    runway().args(["ledger", "init", &ledger]).run().success();
     let commands: Vec<Vec<&str>> = vec![
         vec!["incident", "list", "--format", "json", "--ledger", &ledger],
         vec!["incident", "list", "--ledger", &ledger, "--all"],
@@ -161,6 +162,7 @@ fn a_shell_pipe_into_head_exits_0_with_nothing_on_stderr() {
     let bin = runway_testkit::runway_bin();
     let bin = bin.display();
     let ledger = format!("sqlite://{}", dir.path().join("ledger.db").display());
+    runway().args(["ledger", "init", &ledger]).run().success();
     // Enough incidents that the JSON is larger than a pipe's buffer, so the
     // writer is still writing when `head` has gone: one real record, copied.
     let title = format!("the pipe test {}", "x".repeat(200));

@@ -336,7 +336,7 @@ fn bad_artifact_configuration_exits_2_naming_the_line() {
         project("[release.artifacts.docker]\nimage = \"a/b\"\nregistry = \"http://127.0.0.1:1\"\n");
     verify(d.path(), &["--version", "not-a-version"])
         .code(2)
-        .stderr_contains("`not-a-version` is not a version");
+        .stderr_contains("`--version` \"not-a-version\" is not a version");
 }
 
 // ---- Docker --------------------------------------------------------------

@@ -41,6 +41,11 @@ async fn a_recorded_run_keeps_every_check_under_its_environment() {
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let ledger = format!("sqlite://{}", dir.path().join("ledger.db").display());
+    assert!(
+        runway(dir.path(), &["ledger", "init", &ledger])
+            .status
+            .success()
+    );
     let url = server.mcp_url.clone();
     let d = dir.path().to_owned();
     let l = ledger.clone();
@@ -136,6 +141,11 @@ async fn a_server_that_echoes_the_token_cannot_put_it_in_the_ledger() {
     let addr = echo_server().await;
     let dir = tempfile::tempdir().unwrap();
     let ledger = format!("sqlite://{}", dir.path().join("ledger.db").display());
+    assert!(
+        runway(dir.path(), &["ledger", "init", &ledger])
+            .status
+            .success()
+    );
     let url = format!("http://{addr}/mcp");
     let d = dir.path().to_owned();
     let l = ledger.clone();

@@ -46,13 +46,33 @@ pub struct GateArgs {
 }
 
 impl GateArgs {
-    fn input(&self) -> GateInput {
-        GateInput {
-            version: self.version.trim().to_owned(),
+    /// The gates' input, its `--version` checked (see [`checked_version`]).
+    fn input(&self, ctx: &Ctx) -> anyhow::Result<GateInput> {
+        Ok(GateInput {
+            version: checked_version(ctx, "--version", &self.version)?,
             approvers: self.approvers.clone(),
             emergency: self.emergency.clone(),
-        }
+        })
     }
+}
+
+/// A version given as `flag`, checked before anything is opened, started or
+/// recorded: SemVer, or PEP 440 in a Python project; one leading `v` dropped
+/// (`runway_release::version::check_input`, which `runway mcp` calls too).
+pub fn checked_version(ctx: &Ctx, flag: &str, value: &str) -> anyhow::Result<String> {
+    let python = match ctx.config() {
+        Ok(Some(l)) => runway_release::version::python_project(&l.root),
+        _ => false,
+    };
+    runway_release::version::check_input(value, python).map_err(|why| {
+        UsageError::new(format!("`{flag}` {value:?} is not a version: {why}"))
+            .with_hint(if python {
+                "give a SemVer or PEP 440 version, such as `1.4.0` or `1.4.0rc1`"
+            } else {
+                "give a SemVer version, such as `1.4.0` or `2.0.0-rc.1`"
+            })
+            .into()
+    })
 }
 
 #[derive(Debug, clap::Args)]
@@ -223,12 +243,13 @@ pub fn render(f: &Finished) -> anyhow::Result<Exit> {
 }
 
 pub async fn deploy(ctx: &Ctx, args: DeployArgs) -> anyhow::Result<Exit> {
+    let gates = args.gates.input(ctx)?;
     let env = open(ctx, &args.env, &args.ledger).await?;
     if args.accept {
-        return render(&runway_runbook::accept(&env, args.gates.version.trim()).await?);
+        return render(&runway_runbook::accept(&env, &gates.version).await?);
     }
     let run = Run {
-        gates: args.gates.input(),
+        gates,
         confirm: confirm(args.yes),
         watch: false,
         bake: None,
@@ -238,9 +259,10 @@ pub async fn deploy(ctx: &Ctx, args: DeployArgs) -> anyhow::Result<Exit> {
 }
 
 pub async fn ship(ctx: &Ctx, args: ShipArgs) -> anyhow::Result<Exit> {
+    let gates = args.deploy.gates.input(ctx)?;
     let env = open(ctx, &args.deploy.env, &args.deploy.ledger).await?;
     let run = Run {
-        gates: args.deploy.gates.input(),
+        gates,
         confirm: confirm(args.deploy.yes),
         watch: true,
         bake: args.bake,
@@ -250,8 +272,9 @@ pub async fn ship(ctx: &Ctx, args: ShipArgs) -> anyhow::Result<Exit> {
 }
 
 pub async fn plan(ctx: &Ctx, args: PlanArgs) -> anyhow::Result<Exit> {
+    let gates = args.gates.input(ctx)?;
     let env = open(ctx, &args.env, &args.ledger).await?;
-    let plan = runway_runbook::plan(&env, &args.gates.input()).await?;
+    let plan = runway_runbook::plan(&env, &gates).await?;
     let exit = if plan.refused {
         Exit::Failed
     } else {
@@ -354,8 +377,12 @@ pub async fn watch(ctx: &Ctx, args: WatchArgs) -> anyhow::Result<Exit> {
 }
 
 pub async fn rollback(ctx: &Ctx, args: RollbackArgs) -> anyhow::Result<Exit> {
+    let to = match &args.to {
+        Some(t) => Some(checked_version(ctx, "--to", t)?),
+        None => None,
+    };
     let env = open(ctx, &args.env, &args.ledger).await?;
-    render(&runway_runbook::rollback(&env, args.to.as_deref(), confirm(args.yes)).await?)
+    render(&runway_runbook::rollback(&env, to.as_deref(), confirm(args.yes)).await?)
 }
 
 pub async fn status(ctx: &Ctx, args: StatusArgs) -> anyhow::Result<Exit> {

@@ -84,6 +84,18 @@ pub enum Command {
     Export(ExportArgs),
     /// Read an `export --format json` document into this ledger.
     Import(ImportArgs),
+    /// Create a ledger (its file and tables) at URL: the one way to start a
+    /// SQLite ledger anywhere but the project's own `.runway/ledger.db`.
+    Init(InitArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// `sqlite://PATH` or `postgres://USER@HOST:PORT/DB` (default: the ledger the other commands use).
+    #[arg(value_name = "URL")]
+    pub url: Option<String>,
+    #[command(flatten)]
+    pub ledger: LedgerOpt,
 }
 
 #[derive(Debug, clap::Args)]
@@ -224,6 +236,27 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
             ledger.close().await;
             Ok(Exit::Success)
         }
+        Command::Init(a) => {
+            let url = match a.url.as_deref().filter(|u| !u.trim().is_empty()) {
+                Some(u) => {
+                    let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
+                    LedgerUrl::parse(u, &cwd)?
+                }
+                None => ledger_url(ctx, &a.ledger)?,
+            };
+            let existed = match &url {
+                LedgerUrl::Sqlite { path } => path.exists(),
+                LedgerUrl::Postgres { .. } => false,
+            };
+            let ledger = runway_ledger::open(&url).await?;
+            let version = ledger.schema_version().await?;
+            ledger.close().await;
+            outln!(
+                "{} ledger at `{url}` (schema {version})",
+                if existed { "an existing" } else { "a new" }
+            )?;
+            Ok(Exit::Success)
+        }
         Command::Import(a) => {
             let text = if a.file.as_os_str() == "-" {
                 let mut s = String::new();
@@ -268,10 +301,19 @@ pub(crate) fn ledger_url(ctx: &Ctx, opt: &LedgerOpt) -> anyhow::Result<LedgerUrl
     Ok(LedgerUrl::default_for(&root))
 }
 
-/// Opens the ledger for a command.
+/// The project root the default ledger belongs to.
+fn project_root(ctx: &Ctx) -> std::path::PathBuf {
+    match ctx.config() {
+        Ok(Some(l)) => l.root,
+        _ => ctx.dir(),
+    }
+}
+
+/// Opens the ledger for a command: created only when it is the project's
+/// own `.runway/ledger.db` (`runway ledger init` makes one elsewhere).
 pub(crate) async fn open_ledger(ctx: &Ctx, opt: &LedgerOpt) -> anyhow::Result<Box<dyn Ledger>> {
     let url = ledger_url(ctx, opt)?;
-    Ok(runway_ledger::open(&url).await?)
+    Ok(runway_ledger::open_for_project(&url, &project_root(ctx), Default::default()).await?)
 }
 
 /// [`open_ledger`] with a pool of `connections` (a monitor stores many runs at once).
@@ -285,7 +327,7 @@ pub(crate) async fn open_ledger_with(
         max_connections: connections,
         ..runway_ledger::OpenOptions::default()
     };
-    Ok(runway_ledger::open_with(&url, options).await?)
+    Ok(runway_ledger::open_for_project(&url, &project_root(ctx), options).await?)
 }
 
 /// A duration back from now (`7d`, `12h`, `30m`, `45s`, `2w`, `1h 30m`: humantime's

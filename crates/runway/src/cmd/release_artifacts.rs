@@ -44,10 +44,15 @@ pub async fn run(
         .into());
     }
     let version = match &a.version {
-        Some(v) => v
-            .trim()
-            .trim_start_matches(cfg.tag_prefix.as_str())
-            .to_owned(),
+        Some(v) => {
+            // `v1.4.0` when the tag prefix is `v`: the version is what follows.
+            let v = v.strip_prefix(cfg.tag_prefix.as_str()).unwrap_or(v);
+            runway_release::version::check_input(v, runway_release::version::python_project(root))
+                .map_err(|why| {
+                crate::error::UsageError::new(format!("`--version` {v:?} is not a version: {why}"))
+                    .with_hint("pass `--version X.Y.Z`")
+            })?
+        }
         None => {
             let st = plan::status(
                 root,

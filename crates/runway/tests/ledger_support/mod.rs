@@ -25,6 +25,8 @@ impl Fresh {
         let path = dir.path().join("ledger.db");
         let arg = format!("sqlite://{}", path.display());
         let url = LedgerUrl::parse(&arg, dir.path()).unwrap();
+        // Outside a project's `.runway/`, a ledger is created on purpose.
+        runway_ledger::open(&url).await.unwrap().close().await;
         Fresh {
             arg,
             url,
