@@ -201,7 +201,18 @@ impl Config {
     }
 }
 
-/// Every string of the file whose `${` is never closed is refused, naming
+/// Whether the value at dotted `key` is `${VAR}`-interpolated: URLs, the
+/// expected version, registries and indexes, `deploy.env` values and
+/// notifier headers. (Commands, regexes and queries are not: a `${` there is
+/// the shell's or the pattern's.)
+fn interpolated(key: &str) -> bool {
+    let last = key.rsplit('.').next().unwrap_or(key);
+    matches!(last, "url" | "index_url" | "registry" | "expect_version")
+        || key.contains(".deploy.env.")
+        || key.contains(".headers.")
+}
+
+/// Every interpolated string whose `${` is never closed is refused, naming
 /// its key: it would otherwise reach a URL or a server as written.
 fn check_references(path: &Path, text: &str) -> Result<(), ConfigError> {
     fn walk(value: &toml::Value, at: &str, out: &mut Option<(String, String)>) {
@@ -209,7 +220,7 @@ fn check_references(path: &Path, text: &str) -> Result<(), ConfigError> {
             return;
         }
         match value {
-            toml::Value::String(s) => {
+            toml::Value::String(s) if interpolated(at) => {
                 if let Err(e) = interpolate::check_terminated(s) {
                     *out = Some((at.to_owned(), e.to_string()));
                 }
@@ -255,6 +266,20 @@ mod tests {
             .to_string();
         assert!(
             msg.starts_with("/p/runway.toml:2:1: `environments.prod.url`: unterminated `${`"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn a_dollar_brace_outside_interpolated_values_is_left_alone() {
+        let text = "[environments.prod]\nurl = \"http://127.0.0.1:9/mcp\"\n[[environments.prod.calls]]\ntool = \"echo\"\nexpect_match = '\\$\\{x'\n[environments.prod.deploy]\ntarget = \"process\"\ncommand = [\"sh\", \"-c\", \"echo ${x\"]\nenv = { A = \"${OK}\" }\n";
+        Config::parse(text, Path::new("/p/runway.toml")).unwrap();
+        let bad = text.replace("${OK}", "${OK");
+        let msg = Config::parse(&bad, Path::new("/p/runway.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("`environments.prod.deploy.env.A`: unterminated `${`"),
             "{msg}"
         );
     }
