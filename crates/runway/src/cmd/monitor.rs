@@ -267,6 +267,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
                 jobs.iter().map(|j| j.environment.clone()).collect(),
             )
             .with_token(web_token)
+            .with_hosts(web_cfg.hosts.clone())
             .with_title(title)
             .with_alerts(Arc::new(runway_web::LedgerAlerts::new(
                 ledger.clone(),
