@@ -82,6 +82,7 @@ async fn conformance_passes_against_runway_mcp_over_http_with_a_token() {
             bind: "127.0.0.1:0".parse().unwrap(),
             token: Some(TOKEN.into()),
             allowed_origins: Vec::new(),
+            allowed_hosts: Vec::new(),
             allow_remote: false,
         },
     )

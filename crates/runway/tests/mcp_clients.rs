@@ -77,6 +77,7 @@ async fn http_server(dir: &Path) -> runway_mcp::Running {
             bind: "127.0.0.1:0".parse().unwrap(),
             token: Some(TOKEN.into()),
             allowed_origins: Vec::new(),
+            allowed_hosts: Vec::new(),
             allow_remote: false,
         },
     )
