@@ -58,7 +58,7 @@ impl Hosts {
             return self.ip.is_none_or(|own| own == ip);
         }
         let name = normalize(name);
-        self.names.iter().any(|n| *n == name)
+        self.names.contains(&name)
     }
 
     /// The names allowed besides IP literals, for an error message.
