@@ -21,6 +21,7 @@ use runway_verify::{Context, Suite};
 
 use super::Ctx;
 use crate::error::usage;
+use crate::term::shown;
 
 #[derive(Debug, clap::Args)]
 #[command(
@@ -494,6 +495,8 @@ impl Printer {
             (Some(r), Some(c), Some(m)) => format!(
                 "{at} {env} {status} {ms:.0} ms reason={r} check={c}: {m}",
                 env = o.environment,
+                c = shown(c),
+                m = shown(m),
                 status = o.status,
                 ms = o.latency_ms
             ),
@@ -553,7 +556,7 @@ impl Printer {
             rule = a.rule,
             level = a.level,
             env = a.environment,
-            msg = a.message.as_deref().unwrap_or("")
+            msg = shown(a.message.as_deref().unwrap_or(""))
         ))
     }
 }
