@@ -96,6 +96,14 @@ pub struct DeployConfig {
     /// may use `${VAR}`, resolved at deploy time and never printed.
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// The variables whose values are secrets (`["DB_PASSWORD"]`): a `deploy.env`
+    /// value that uses one is never printed or stored, and a rollback reads it
+    /// again from the variable. A variable whose name says it is a secret
+    /// (see [`DeployConfig::is_secret_var`]) is one without being listed; every
+    /// other value (a literal, `${HOST}`) is a plain setting, recorded as it is
+    /// so that a rollback can put it back.
+    #[serde(default)]
+    pub secrets: Vec<String>,
     /// How long the server may take to answer its health endpoint after a deploy (default `30s`).
     pub health_timeout: Option<DurationValue>,
 
@@ -133,6 +141,36 @@ pub struct DeployConfig {
     pub docker: DockerConfig,
     #[serde(default)]
     pub kubernetes: KubernetesConfig,
+}
+
+/// Whether a variable's name says it holds a secret (`API_KEY`, `DB_PASSWORD`,
+/// `GITHUB_TOKEN`, `SENTRY_DSN`...). The words are matched on `_`-separated
+/// parts of the upper-cased name, so `KEYCLOAK_URL` or `MONKEY` are not.
+pub fn secret_name(var: &str) -> bool {
+    let upper = var.to_ascii_uppercase();
+    let words: Vec<&str> = upper.split(['_', '-', '.']).collect();
+    const PARTS: [&str; 7] = [
+        "TOKEN",
+        "SECRET",
+        "PASSWORD",
+        "PASSWD",
+        "PASSPHRASE",
+        "CREDENTIAL",
+        "PRIVATE",
+    ];
+    const WORDS: [&str; 8] = [
+        "KEY",
+        "APIKEY",
+        "PWD",
+        "PASS",
+        "DSN",
+        "CREDENTIALS",
+        "COOKIE",
+        "AUTHKEY",
+    ];
+    PARTS.iter().any(|p| upper.contains(p))
+        || words.iter().any(|w| WORDS.contains(w))
+        || upper.contains("DATABASE_URL")
 }
 
 /// `[environments.<name>.deploy.docker]`: the docker target's keys.
@@ -185,6 +223,23 @@ impl DeployConfig {
     pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(600);
     /// Default size bound of a process target's log.
     pub const DEFAULT_LOG_MAX_BYTES: u32 = 1 << 20;
+
+    /// Whether variable `var` holds a secret: listed in `secrets`, or named
+    /// like one (`TOKEN`, `SECRET`, `PASSWORD`, `PASSWD`, `PASSPHRASE`,
+    /// `CREDENTIAL`, `PRIVATE`, `API_KEY`, a `KEY` word, `DSN`, `DATABASE_URL`).
+    pub fn is_secret_var(&self, var: &str) -> bool {
+        self.secrets.iter().any(|s| s == var) || secret_name(var)
+    }
+
+    /// Whether `deploy.env.<key>` is a secret: its value uses a secret variable.
+    /// A key that is not in `env` is not one.
+    pub fn is_secret_env(&self, key: &str) -> bool {
+        self.env.get(key).is_some_and(|v| {
+            crate::interpolate::variables(v)
+                .iter()
+                .any(|var| self.is_secret_var(var))
+        })
+    }
 
     pub fn health_timeout(&self) -> Duration {
         self.health_timeout
@@ -598,6 +653,16 @@ impl Default for WindowConfig {
     }
 }
 
+/// How far each watch sample goes (`analysis.probe`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProbeKind {
+    #[default]
+    Tools,
+    Handshake,
+    Health,
+}
+
 /// `[environments.<name>.analysis]`: the watch after a deploy.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -623,6 +688,12 @@ pub struct AnalysisConfig {
     pub p95_max_ms: Option<std::num::NonZeroU64>,
     /// The MCP tool each sample calls (default: none, `tools/list` only).
     pub call: Option<crate::environment::LoadCallConfig>,
+    /// What each sample does: `tools` (default: health, handshake, then the
+    /// call or `tools/list`), `handshake` (health and the handshake only, for
+    /// servers whose tools cannot be listed, such as the legacy SSE
+    /// transport) or `health` (the health endpoint only).
+    #[serde(default)]
+    pub probe: ProbeKind,
     /// The server's own `/metrics`, scraped at each interval (`source = "metrics"`).
     pub metrics: Option<crate::sources::MetricsSourceConfig>,
     /// A Prometheus server's query API (`source = "prometheus"`).
@@ -799,6 +870,49 @@ timezone = "UTC"
 allow = ["Tue 10:00-16:00", "Wed 10:00-16:00"]
 freeze = ["2026-12-24", "2026-12-31"]
 "#;
+
+    #[test]
+    fn only_values_from_secret_variables_are_secrets() {
+        let c = parse(
+            r#"
+[environments.s]
+url = "http://127.0.0.1:1/mcp"
+[environments.s.deploy]
+target = "process"
+command = ["srv"]
+secrets = ["UPSTREAM"]
+env = { MCP_TRANSPORT = "http", MCP_HOST = "127.0.0.1", API_KEY = "${API_KEY}", AUD = "${AUDIENCE}", UP = "x-${UPSTREAM}", DB = "postgres://u:${DB_PASSWORD}@db/x" }
+"#,
+        )
+        .unwrap();
+        let d = c.environment("s").unwrap().deploy.clone().unwrap();
+        for plain in ["MCP_TRANSPORT", "MCP_HOST", "AUD", "MISSING"] {
+            assert!(!d.is_secret_env(plain), "{plain}");
+        }
+        for secret in ["API_KEY", "UP", "DB"] {
+            assert!(d.is_secret_env(secret), "{secret}");
+        }
+        for name in [
+            "GITHUB_TOKEN",
+            "api_key",
+            "SENTRY_DSN",
+            "DATABASE_URL",
+            "MCP_ADMIN_TOKEN",
+            "X_PASS",
+        ] {
+            assert!(secret_name(name), "{name}");
+        }
+        for name in [
+            "KEYCLOAK_URL",
+            "MONKEY",
+            "MCP_AUTH_AUDIENCE",
+            "PORT",
+            "LOG_LEVEL",
+            "PASSTHROUGH",
+        ] {
+            assert!(!secret_name(name), "{name}");
+        }
+    }
 
     #[test]
     fn the_issue_example_parses() {

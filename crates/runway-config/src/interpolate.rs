@@ -38,6 +38,17 @@ pub fn interpolate(value: &str, lookup: impl Fn(&str) -> Option<String>) -> Resu
     Ok(out)
 }
 
+/// The names of the variables `value` uses (`${VAR}` and `${VAR:-default}`),
+/// in order; `$$` escapes and an unterminated `${` name nothing.
+pub fn variables(value: &str) -> Vec<String> {
+    let names = std::cell::RefCell::new(Vec::new());
+    let _ = interpolate(value, |k| {
+        names.borrow_mut().push(k.to_owned());
+        Some(String::new())
+    });
+    names.into_inner()
+}
+
 /// [`interpolate`] against the process environment.
 pub fn interpolate_env(value: &str) -> Result<String, String> {
     interpolate(value, |k| std::env::var(k).ok())
@@ -60,5 +71,14 @@ mod tests {
         assert_eq!(interpolate("${PORT:-8080}", env).unwrap(), "8080");
         assert_eq!(interpolate("cost $$5 $x", env).unwrap(), "cost $5 $x");
         assert_eq!(interpolate("${NOPE}", env).unwrap_err(), "NOPE");
+    }
+
+    #[test]
+    fn variables_lists_every_reference() {
+        assert_eq!(
+            variables("postgres://u:${DB_PASSWORD}@${HOST:-db}/x $${NOT}"),
+            vec!["DB_PASSWORD".to_owned(), "HOST".to_owned()]
+        );
+        assert!(variables("plain").is_empty());
     }
 }

@@ -28,7 +28,7 @@ use serde::Deserialize;
 
 pub use artifacts::ArtifactsConfig;
 pub use deploy::{
-    AnalysisConfig, DeployConfig, GatesConfig, RollbackConfig, TargetKind, WindowConfig,
+    AnalysisConfig, DeployConfig, GatesConfig, ProbeKind, RollbackConfig, TargetKind, WindowConfig,
 };
 pub use environment::EnvironmentConfig;
 pub use error::ConfigError;

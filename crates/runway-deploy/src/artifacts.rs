@@ -541,6 +541,7 @@ async fn run_child(
         env,
         timeout: settings.timeout,
         max_output: MAX_OUTPUT,
+        redactor: &child::redactor_for(env),
     })
     .await
     {

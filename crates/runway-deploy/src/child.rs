@@ -80,7 +80,7 @@ pub fn display(argv: &[String]) -> String {
         .join(" ")
 }
 
-/// A redactor that hides every value in `env`.
+/// A redactor that hides every value in `env` (all of them secrets).
 pub fn redactor_for(env: &[(String, Secret)]) -> Redactor {
     let mut r = Redactor::new();
     for (_, v) in env {
@@ -145,6 +145,8 @@ pub struct Run<'a> {
     pub env: &'a [(String, Secret)],
     pub timeout: Duration,
     pub max_output: usize,
+    /// Hides the secrets (not every value of `env`: a plain setting stays readable).
+    pub redactor: &'a Redactor,
 }
 
 /// Runs a command in its own process group, keeping the tail of its output;
@@ -207,7 +209,7 @@ pub async fn run(r: Run<'_>) -> Result<Finished, DeployError> {
             });
         }
     };
-    let redactor = redactor_for(r.env);
+    let redactor = r.redactor;
     let t = tail.lock().unwrap_or_else(|p| p.into_inner());
     Ok(Finished {
         success: status.success(),
@@ -371,6 +373,7 @@ mod tests {
             env: &env,
             timeout: Duration::from_secs(10),
             max_output: 1000,
+            redactor: &redactor_for(&env),
         })
         .await
         .unwrap();
@@ -394,6 +397,7 @@ mod tests {
             env: &[],
             timeout: Duration::from_millis(500),
             max_output: 1000,
+            redactor: &Redactor::new(),
         })
         .await
         .unwrap_err();

@@ -103,6 +103,7 @@ impl CommandTarget {
             env: &request.env,
             timeout: self.s.timeout,
             max_output: MAX_OUTPUT,
+            redactor: &request.redactor,
         })
         .await?;
         *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(Logs {

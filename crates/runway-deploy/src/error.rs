@@ -60,6 +60,9 @@ pub enum DeployError {
     /// What a target keeps on disk is not what it wrote.
     #[error("`{}` is unreadable: {message}", path.display())]
     State { path: PathBuf, message: String },
+    /// The intent of a step could not be journaled, so the step was not taken.
+    #[error("did not {step}: its intent could not be recorded: {message}")]
+    Journal { step: String, message: String },
     /// The Docker engine or Kubernetes API refused or failed.
     #[error("{target}: {message}")]
     Engine {
@@ -99,6 +102,9 @@ impl Diagnostic for DeployError {
                 "check the permissions of `.runway/`; a damaged state file can be removed once the server is stopped".into(),
             ),
             DeployError::Engine { hint, .. } => hint.clone(),
+            DeployError::Journal { .. } => Some(
+                "nothing was changed by that step; fix the ledger (disk space, connection) and deploy again".into(),
+            ),
         }
     }
 

@@ -7,35 +7,48 @@
 
 use std::time::{Duration, Instant};
 
-use runway_verify::http::{self, Limits};
+use runway_core::Redactor;
+use runway_verify::{
+    EraChoice,
+    http::{self, Limits},
+    mcp::client::HttpConn,
+};
 
 use crate::{DeployError, HealthWait};
 
 /// What to say when the server is gone: `Some(reason)` ends the wait at once.
 pub type Gone<'a> = &'a mut (dyn FnMut() -> Option<DeployError> + Send);
 
-/// Polls `health.url` until it answers 2xx. `gone` is asked before every attempt.
+/// Polls `health.url` until it answers 2xx, or, when there is no health
+/// endpoint (none configured and `/health` answers 404/405), until the MCP
+/// endpoint completes a handshake. `gone` is asked before every attempt.
 pub async fn wait(health: &HealthWait, gone: Gone<'_>) -> Result<(), DeployError> {
-    let Some(url) = &health.url else {
+    if health.url.is_none() && health.mcp.is_none() {
         return match gone() {
             Some(e) => Err(e),
             None => Ok(()),
         };
-    };
+    }
     let started = Instant::now();
     let deadline = tokio::time::Instant::now() + health.timeout;
     let probe = Probe::new(health.timeout);
+    let what = health
+        .url
+        .as_ref()
+        .or(health.mcp.as_ref())
+        .map(|u| u.to_string())
+        .unwrap_or_default();
     loop {
         if let Some(e) = gone() {
             return Err(e);
         }
-        let last = match probe.once(url).await {
+        let last = match probe.ready(health).await {
             Ok(()) => return Ok(()),
             Err(last) => last,
         };
         if tokio::time::Instant::now() + health.interval >= deadline {
             return Err(DeployError::Unhealthy {
-                url: url.to_string(),
+                url: what,
                 after: started.elapsed(),
                 last,
             });
@@ -64,17 +77,54 @@ impl Probe {
         }
     }
 
-    /// `Ok` on a 2xx; else what went wrong (`HTTP 503`, the fetch error).
-    pub(crate) async fn once(&self, url: &url::Url) -> Result<(), String> {
+    /// `Ok` on a 2xx; else the status, when there was one, and what went
+    /// wrong (`HTTP 503`, the fetch error).
+    pub(crate) async fn get(&self, url: &url::Url) -> Result<(), (Option<u16>, String)> {
         let req = self
             .client
             .get(url.clone())
             .build()
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| (None, e.to_string()))?;
         match http::fetch(&self.client, req, self.limits).await {
             Ok(o) if (200..300).contains(&o.status) => Ok(()),
-            Ok(o) => Err(format!("HTTP {}", o.status)),
-            Err(e) => Err(e.to_string()),
+            Ok(o) => Err((Some(o.status), format!("HTTP {}", o.status))),
+            Err(e) => Err((None, e.to_string())),
+        }
+    }
+
+    /// `Ok` on a 2xx; else what went wrong.
+    pub(crate) async fn once(&self, url: &url::Url) -> Result<(), String> {
+        self.get(url).await.map_err(|(_, e)| e)
+    }
+
+    /// One readiness attempt: the health endpoint, else (none there) the
+    /// MCP handshake.
+    async fn ready(&self, health: &HealthWait) -> Result<(), String> {
+        if let Some(url) = &health.url {
+            match self.get(url).await {
+                Ok(()) => return Ok(()),
+                Err((Some(404 | 405), e)) if health.health_optional && health.mcp.is_some() => {
+                    // No health endpoint: the handshake decides.
+                    let _ = e;
+                }
+                Err((_, e)) => return Err(e),
+            }
+        }
+        let Some(mcp) = &health.mcp else {
+            return Ok(());
+        };
+        let mut redactor = Redactor::new();
+        if let Some(t) = &health.token {
+            redactor.add(t);
+        }
+        let mut conn = HttpConn::new(mcp.clone(), health.token.clone(), self.limits, redactor);
+        match conn.handshake(EraChoice::Auto).await {
+            Ok(_) => Ok(()),
+            // Up, and asking for a token it was not given.
+            Err(f) if matches!(f.evidence.status, Some(401 | 403)) && health.token.is_none() => {
+                Ok(())
+            }
+            Err(f) => Err(format!("MCP handshake on {mcp}: {}", f.message)),
         }
     }
 }

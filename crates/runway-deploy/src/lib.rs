@@ -29,7 +29,10 @@ use std::path::Path;
 use runway_config::{DeployConfig, TargetKind};
 
 pub use error::DeployError;
-pub use target::{ArtifactCheck, Confirm, DeployRequest, Deployed, HealthWait, Logs, Target};
+pub use target::{
+    ArtifactCheck, Confirm, DeployRequest, Deployed, EnvRecord, HealthWait, Journal, Logs, Steps,
+    Target,
+};
 
 /// The target an environment's `[deploy]` table describes. `root` is the project root.
 pub fn open(

@@ -29,6 +29,11 @@ pub struct ProbeCall {
 #[derive(Debug, Clone)]
 pub struct HttpSampler {
     pub health: Option<url::Url>,
+    /// The health endpoint is the `/health` default, not configured: a 404 or
+    /// 405 there means the server has none, and the sample goes on to MCP.
+    pub health_optional: bool,
+    /// How far a sample goes (`analysis.probe`).
+    pub probe: runway_config::ProbeKind,
     pub mcp: url::Url,
     pub token: Option<Secret>,
     pub call: Option<ProbeCall>,
@@ -78,6 +83,7 @@ impl Sampler for HttpSampler {
                         .json()
                         .and_then(|j| j.get("version").and_then(Value::as_str).map(str::to_owned));
                 }
+                Ok(o) if self.health_optional && matches!(o.status, 404 | 405) => {}
                 Ok(o) => {
                     s.healthy = false;
                     s.error = Some(format!("health answered HTTP {}", o.status));
@@ -88,7 +94,7 @@ impl Sampler for HttpSampler {
                 }
             }
         }
-        if s.healthy {
+        if s.healthy && self.probe != runway_config::ProbeKind::Health {
             let mut conn = HttpConn::new(
                 self.mcp.clone(),
                 self.token.clone(),
@@ -100,6 +106,12 @@ impl Sampler for HttpSampler {
                     s.mcp_ok = Some(false);
                     s.auth_refused = self.token.is_some() && refused(f.evidence.status);
                     s.error = Some(format!("handshake: {}", self.redactor.redact(&f.message)));
+                }
+                Ok(h) if self.probe == runway_config::ProbeKind::Handshake => {
+                    if s.version.is_none() {
+                        s.version = h.server_version;
+                    }
+                    s.mcp_ok = Some(true);
                 }
                 Ok(h) => {
                     if s.version.is_none() {

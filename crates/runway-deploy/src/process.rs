@@ -211,10 +211,21 @@ impl ProcessTarget {
         let mut state = self.load()?;
         if let Some(r) = &state.current {
             if self.is_running(r) {
+                let what = format!("{} (pid {})", r.deployed.version, r.pid);
+                request.steps.intend(&format!("stop {what}")).await?;
                 child::kill_group(r.pgid, self.s.stop_grace).await;
+                request.steps.did(&format!("stopped {what}")).await;
             }
             state.previous = Some(r.deployed.clone());
         }
+        request
+            .steps
+            .intend(&format!(
+                "start {} (`{}`)",
+                deployed.version,
+                child::display(&argv)
+            ))
+            .await?;
         let dir = self.dir();
         fs::create_dir_all(&dir).map_err(Self::io(&dir))?;
         let log = self.log_path();
@@ -303,6 +314,11 @@ impl ProcessTarget {
             "log": log.display().to_string(),
             "workdir": self.s.workdir.display().to_string(),
         });
+        if !request.env_record.is_empty()
+            && let Ok(env) = serde_json::to_value(&request.env_record)
+        {
+            deployed.detail["env"] = env;
+        }
         state.current = Some(Running {
             deployed: deployed.clone(),
             pid,
@@ -310,6 +326,10 @@ impl ProcessTarget {
             argv: argv.clone(),
         });
         self.save(&state)?;
+        request
+            .steps
+            .did(&format!("started {} (pid {pid})", deployed.version))
+            .await;
 
         let log_for_error = log.clone();
         let mut gone = || match spawned.try_wait() {
@@ -475,6 +495,11 @@ impl Target for ProcessTarget {
         let mut back = to.clone();
         back.detail = serde_json::Value::Null;
         self.start(argv, back, request).await
+    }
+
+    async fn stop_current(&self) -> Result<bool, DeployError> {
+        self.stop().await?;
+        Ok(true)
     }
 
     async fn logs(&self, max_bytes: usize) -> Result<Logs, DeployError> {

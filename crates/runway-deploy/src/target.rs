@@ -6,12 +6,12 @@
 //! Kubernetes revision, a command line), never "whatever was before", so a
 //! rollback recorded in the ledger can be replayed later by another `runway`.
 
-use std::{fmt, sync::Arc, time::Duration};
+use std::{collections::BTreeMap, fmt, sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use runway_config::TargetKind;
-use runway_core::Secret;
+use runway_core::{Redactor, Secret};
 use serde::{Deserialize, Serialize};
 
 use crate::DeployError;
@@ -42,8 +42,18 @@ impl fmt::Debug for Confirm {
 /// Where and how long to wait for a deployed server to answer.
 #[derive(Debug, Clone)]
 pub struct HealthWait {
-    /// `GET` this until it answers 2xx; `None` skips the wait.
+    /// `GET` this until it answers 2xx; with neither it nor `mcp`, there is no wait.
     pub url: Option<url::Url>,
+    /// The health endpoint was not configured (`url` is the `/health`
+    /// default): a 404 or 405 there means "no health endpoint", and readiness
+    /// is the MCP handshake on `mcp` (FastMCP servers have no `/health`).
+    pub health_optional: bool,
+    /// The MCP endpoint, for readiness without a health endpoint: ready once
+    /// a handshake (either era) succeeds, or the endpoint refuses it for want
+    /// of a token (401/403: it is up).
+    pub mcp: Option<url::Url>,
+    /// The token for that handshake.
+    pub token: Option<Secret>,
     /// The whole wait's deadline.
     pub timeout: Duration,
     /// Time between attempts.
@@ -54,9 +64,77 @@ impl Default for HealthWait {
     fn default() -> Self {
         HealthWait {
             url: None,
+            health_optional: false,
+            mcp: None,
+            token: None,
             timeout: runway_config::DeployConfig::DEFAULT_HEALTH_TIMEOUT,
             interval: Duration::from_millis(200),
         }
+    }
+}
+
+/// Where a target writes down each step that changes what serves, as it
+/// goes: the intent before the step (durably: the step is taken only once
+/// [`Journal::intend`] returned `Ok`), and the step once taken. The runbook
+/// journals them in the ledger, so a `runway` killed between "stop the old
+/// version" and "start the new one" leaves a record of what it was doing, and
+/// the next `runway` can put a version back (see runway-runbook's `recover`).
+#[async_trait]
+pub trait Journal: Send + Sync {
+    /// About to take `step` (`stop 1.0.0 (pid 4242)`). An error (the ledger
+    /// is full, gone) means the step must not be taken.
+    async fn intend(&self, step: &str) -> Result<(), String>;
+    /// `step` was taken (`stopped 1.0.0 (pid 4242)`).
+    async fn did(&self, step: &str);
+}
+
+/// The journal a [`DeployRequest`] carries; [`Steps::none`] writes nowhere.
+#[derive(Clone)]
+pub struct Steps(Option<Arc<dyn Journal>>);
+
+impl Steps {
+    pub fn none() -> Steps {
+        Steps(None)
+    }
+
+    pub fn to(journal: Arc<dyn Journal>) -> Steps {
+        Steps(Some(journal))
+    }
+
+    /// Writes the intent of `step` down; the caller takes the step only on `Ok`.
+    pub async fn intend(&self, step: &str) -> Result<(), DeployError> {
+        match &self.0 {
+            Some(j) => j
+                .intend(step)
+                .await
+                .map_err(|message| DeployError::Journal {
+                    step: step.to_owned(),
+                    message,
+                }),
+            None => Ok(()),
+        }
+    }
+
+    pub async fn did(&self, step: &str) {
+        if let Some(j) = &self.0 {
+            j.did(step).await;
+        }
+    }
+}
+
+impl Default for Steps {
+    fn default() -> Self {
+        Steps::none()
+    }
+}
+
+impl fmt::Debug for Steps {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Steps(journal)"
+        } else {
+            "Steps(none)"
+        })
     }
 }
 
@@ -70,12 +148,64 @@ pub struct DeployRequest {
     pub image: Option<String>,
     /// `{sha}`: the release's git commit.
     pub sha: Option<String>,
-    /// Environment variables for the server or the commands; values are never printed.
+    /// Environment variables for the server or the commands.
     pub env: Vec<(String, Secret)>,
+    /// What a rollback needs to give the server this environment again: each
+    /// plain variable's value, and for a secret the `${VAR}` it is read from
+    /// (never its value). A target keeps it with what it deployed
+    /// (`Deployed::detail["env"]`).
+    pub env_record: EnvRecord,
+    /// Hides the secrets among `env` (and the environment's token) in
+    /// whatever a target returns; plain values stay readable.
+    pub redactor: Redactor,
     /// `{port}`.
     pub port: Option<u16>,
     pub health: HealthWait,
     pub confirm: Confirm,
+    /// Where each step that changes what serves is journaled before it is taken.
+    pub steps: Steps,
+}
+
+/// The server's environment as a deployment keeps it, so that a rollback
+/// gives the earlier version the environment it ran with, not the new
+/// version's: plain values as they were, secrets by the `${VAR}` they are
+/// read from (a secret's value is never kept).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvRecord {
+    /// Plain variables and their values.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub plain: BTreeMap<String, String>,
+    /// Secret variables and where their values come from (`${API_KEY}`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub secret: BTreeMap<String, String>,
+}
+
+impl EnvRecord {
+    pub fn is_empty(&self) -> bool {
+        self.plain.is_empty() && self.secret.is_empty()
+    }
+
+    /// The record kept in `deployed.detail["env"]`, when there is one.
+    pub fn of(deployed: &Deployed) -> Option<EnvRecord> {
+        serde_json::from_value(deployed.detail.get("env")?.clone()).ok()
+    }
+
+    /// One line per variable, for the record of a rollback (`MODE = "fast"`,
+    /// `API_KEY from ${API_KEY}`).
+    pub fn lines(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .plain
+            .iter()
+            .map(|(k, v)| format!("{k} = {v:?}"))
+            .collect();
+        out.extend(
+            self.secret
+                .iter()
+                .map(|(k, from)| format!("{k} from {from} (secret)")),
+        );
+        out.sort();
+        out
+    }
 }
 
 /// What runs in an environment: enough to put it back exactly.
@@ -144,6 +274,14 @@ pub trait Target: Send + Sync {
         to: &Deployed,
         request: &DeployRequest,
     ) -> Result<Deployed, DeployError>;
+
+    /// Stops what runs, for a first deployment that failed with nothing to
+    /// roll back to (a failed server is not left serving). `Ok(false)` when
+    /// this target cannot stop it (the `command` target, Kubernetes): the
+    /// runbook then says that it still runs.
+    async fn stop_current(&self) -> Result<bool, DeployError> {
+        Ok(false)
+    }
 
     /// The new version passed: let go of what was kept for a rollback.
     async fn retire_previous(&self) -> Result<(), DeployError> {

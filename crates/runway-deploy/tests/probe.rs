@@ -23,6 +23,8 @@ async fn server(token: Option<&str>, faults: Faults) -> runway_reference::Runnin
 fn sampler(s: &runway_reference::Running, token: Option<&str>) -> HttpSampler {
     HttpSampler {
         health: Some(format!("{}/health", s.base_url).parse().unwrap()),
+        health_optional: false,
+        probe: runway_config::ProbeKind::Tools,
         mcp: s.mcp_url.parse().unwrap(),
         token: token.map(Secret::new),
         call: Some(ProbeCall {

@@ -56,6 +56,7 @@ fn request(version: &str, port: u16) -> DeployRequest {
             url: Some(format!("http://127.0.0.1:{port}/health").parse().unwrap()),
             timeout: Duration::from_secs(20),
             interval: Duration::from_millis(100),
+            ..HealthWait::default()
         },
         ..DeployRequest::default()
     }

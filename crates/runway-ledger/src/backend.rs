@@ -189,6 +189,7 @@ const LIVE_LEASE: &str = "SELECT holder, token, acquired_us, heartbeat_us, expir
 const RENEW_LEASE: &str = "UPDATE deploy_locks SET heartbeat_us = {now}, expires_us = {now} + $3 \
      WHERE environment = $1 AND token = $2";
 const RELEASE_LEASE: &str = "DELETE FROM deploy_locks WHERE environment = $1 AND token = $2";
+const BREAK_LEASE: &str = "DELETE FROM deploy_locks WHERE environment = $1 AND holder = $2";
 
 /// A lease row: holder, token, acquired, heartbeat, expiry (microseconds).
 type LeaseRow = (String, String, i64, i64, i64);
@@ -920,6 +921,16 @@ macro_rules! ledger_impl {
                     .await
                     .map_err(|e| self.db("reading a deploy lock", e))?;
                 Ok(row.map(|r| lease_info(environment, &r)))
+            }
+
+            async fn break_deploy_lock(&self, environment: &str, holder: &str) -> Result<bool> {
+                let done = sqlx::query(BREAK_LEASE)
+                    .bind(environment)
+                    .bind(holder)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(|e| self.db("breaking a dead holder's deploy lock", e))?;
+                Ok(done.rows_affected() > 0)
             }
 
             async fn close(&self) {

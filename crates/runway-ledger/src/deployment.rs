@@ -230,6 +230,10 @@ pub struct Rollback {
     pub baseline: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub back_to_baseline: Option<bool>,
+    /// The settings put back: the command line, the image, each variable
+    /// (`env MODE = "fast"`, `env API_KEY from ${API_KEY} (secret)`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub restored: Vec<String>,
 }
 
 /// What the target reported once the new version ran.
@@ -294,6 +298,26 @@ pub enum DeploymentFact {
     Analysis(Analysis),
     Rollback(Rollback),
     Logs(Logs),
+    /// A step that changes what serves, written before it is taken (an
+    /// intent) and once it was taken: the journal a later `runway` reads when
+    /// the one running the deployment died.
+    Step(Step),
+    /// The deployment failed (verify, watch, deploy) and its failure path
+    /// began: written before the rollback, so a deployment cut off during its
+    /// rollback still ends `failed` (and DORA counts it).
+    Failing {
+        reason: String,
+    },
+}
+
+/// One entry of a deployment's journal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    /// Written before the step was taken; `false` once it was.
+    pub intent: bool,
+    /// `stop 1.0.0 (pid 4242)`, `started 2.0.0 (pid 4300)`.
+    pub step: String,
+    pub at: DateTime<Utc>,
 }
 
 /// How a deployment ended; [`crate::Ledger::finish_deployment`] appends it
@@ -381,6 +405,12 @@ pub struct DeploymentView {
     pub analyses: Vec<Analysis>,
     pub rollbacks: Vec<Rollback>,
     pub logs: Vec<Logs>,
+    /// The journal of the steps that changed what serves, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<Step>,
+    /// Why it began to fail, when its failure path began.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failing: Option<String>,
     pub verifications: Vec<VerificationLine>,
     pub incidents: Vec<IncidentLine>,
 }
@@ -395,6 +425,8 @@ impl DeploymentView {
         let mut analyses = Vec::new();
         let mut rollbacks = Vec::new();
         let mut logs = Vec::new();
+        let mut steps = Vec::new();
+        let mut failing = None;
         for e in record.events.iter().filter(|e| e.kind == EventKind::Fact) {
             let fact =
                 DeploymentFact::deserialize(&e.data).map_err(|err| LedgerError::Corrupt {
@@ -406,6 +438,8 @@ impl DeploymentView {
                 DeploymentFact::Analysis(a) => analyses.push(a),
                 DeploymentFact::Rollback(r) => rollbacks.push(r),
                 DeploymentFact::Logs(l) => logs.push(l),
+                DeploymentFact::Step(s) => steps.push(s),
+                DeploymentFact::Failing { reason } => failing = failing.or(Some(reason)),
             }
         }
         let end = record
@@ -470,6 +504,8 @@ impl DeploymentView {
             analyses,
             rollbacks,
             logs,
+            steps,
+            failing,
             verifications,
             incidents,
         })

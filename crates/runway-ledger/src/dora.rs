@@ -132,6 +132,8 @@ pub struct Outcomes {
     pub held: usize,
     /// A gate refused them; nothing changed, not counted as deployments.
     pub refused: usize,
+    /// Their `runway` died before they ended (see `Outcome::Interrupted`); not counted.
+    pub interrupted: usize,
 }
 
 /// The four metrics for one environment (or all) over one window.
@@ -182,6 +184,7 @@ pub fn compute(
             Some(Outcome::Aborted) => outcomes.aborted += 1,
             Some(Outcome::Held) => outcomes.held += 1,
             Some(Outcome::Refused) => outcomes.refused += 1,
+            Some(Outcome::Interrupted) => outcomes.interrupted += 1,
             None => {}
         }
     }
@@ -541,6 +544,7 @@ mod tests {
                 aborted: 1,
                 held: 0,
                 refused: 0,
+                interrupted: 0,
             }
         );
         assert_eq!(r.rollbacks, 2);

@@ -39,7 +39,7 @@ pub use backend::{PostgresLedger, SqliteLedger};
 pub use deployment::{
     Analysis, AnalysisVerdict, Changes, ConditionEvaluation, ConditionRecord, Deployed,
     DeploymentEnd, DeploymentFact, DeploymentShow, DeploymentView, GateRecord, GateVerdict, Logs,
-    MAX_LOG_BYTES, Rollback,
+    MAX_LOG_BYTES, Rollback, Step,
 };
 pub use lock::{DeployLock, LockInfo, MIN_LOCK_TTL};
 pub use migrate::SCHEMA_VERSION;
@@ -231,6 +231,13 @@ pub trait Ledger: Send + Sync {
 
     /// Who holds the deploy lock on `environment` now, if anyone.
     async fn deploy_lock(&self, environment: &str) -> Result<Option<LockInfo>>;
+
+    /// Deletes the lease of `holder` (exactly as [`Ledger::deploy_lock`]
+    /// named it) on `environment`, live or not: for a holder known to be dead
+    /// (its process is gone on this machine), so the environment is not
+    /// blocked until the lease expires. `false` when that holder no longer
+    /// held it. Whoever calls it must be sure: a live holder loses its lock.
+    async fn break_deploy_lock(&self, environment: &str, holder: &str) -> Result<bool>;
 
     /// Closes the pool, waiting for connections to finish.
     async fn close(&self);

@@ -262,6 +262,11 @@ pub enum Outcome {
     /// human. The one outcome that may end again, once, when a later watch,
     /// `runway deploy --accept` or `runway rollback` resolves it.
     Held,
+    /// The `runway` running it died (SIGKILL, a crash, a lost machine) before
+    /// it ended; a later `runway` found it and ended it so. Not counted by
+    /// DORA, like `aborted`; one whose verify or watch had already failed
+    /// ends `failed` instead, and is counted.
+    Interrupted,
 }
 
 impl Outcome {
@@ -273,13 +278,17 @@ impl Outcome {
             Outcome::Aborted => "aborted",
             Outcome::Refused => "refused",
             Outcome::Held => "held",
+            Outcome::Interrupted => "interrupted",
         }
     }
 
     /// Whether it reached the environment, so DORA counts it: not when a gate
-    /// refused it or it was aborted.
+    /// refused it or it was aborted or interrupted.
     pub fn counts_as_deployment(self) -> bool {
-        !matches!(self, Outcome::Aborted | Outcome::Refused)
+        !matches!(
+            self,
+            Outcome::Aborted | Outcome::Refused | Outcome::Interrupted
+        )
     }
 }
 
@@ -299,9 +308,10 @@ impl FromStr for Outcome {
             "aborted" => Ok(Outcome::Aborted),
             "refused" => Ok(Outcome::Refused),
             "held" => Ok(Outcome::Held),
+            "interrupted" => Ok(Outcome::Interrupted),
             _ => Err(LedgerError::Invalid {
                 what: format!(
-                    "unknown deployment outcome `{s}`: use verified, rolled_back, failed, aborted, refused or held"
+                    "unknown deployment outcome `{s}`: use verified, rolled_back, failed, aborted, refused, held or interrupted"
                 ),
             }),
         }
@@ -568,6 +578,7 @@ mod tests {
             Outcome::RolledBack,
             Outcome::Failed,
             Outcome::Aborted,
+            Outcome::Interrupted,
         ] {
             assert_eq!(o.as_str().parse::<Outcome>().unwrap(), o);
         }

@@ -48,6 +48,10 @@ fn fact_line(data: &serde_json::Value) -> Option<String> {
             l.version.as_deref().unwrap_or("the failed version"),
             l.source
         )),
+        // The timeline shows what was done, not what was about to be.
+        DeploymentFact::Step(s) if s.intent => None,
+        DeploymentFact::Step(s) => Some(s.step),
+        DeploymentFact::Failing { reason } => Some(format!("failed: {reason}")),
     }
 }
 

@@ -159,6 +159,7 @@ async fn a_deployment_record_carries_every_field(f: &Fresh) {
         verification_id: Some(after.clone()),
         baseline: Some("error rate 0.0% (baseline 0.0%), p95 40 ms (baseline 38 ms)".into()),
         back_to_baseline: Some(true),
+        restored: Vec::new(),
     };
     l.add_deployment_fact(&dep, &DeploymentFact::Rollback(rollback.clone()))
         .await

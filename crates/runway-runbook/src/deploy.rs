@@ -72,11 +72,8 @@ impl Done {
 /// `deploy` or `ship` to the end.
 pub async fn deploy(env: &Env, run: &Run) -> Result<Finished, RunbookError> {
     let version = run.gates.version.clone();
-    let lock = match env
-        .ledger
-        .acquire_deploy_lock(&env.name, &crate::holder(env), crate::LOCK_TTL)
-        .await
-    {
+    crate::recover::recover_noting(env).await?;
+    let lock = match crate::take_lock(env).await {
         Ok(l) => l,
         Err(e @ runway_ledger::LedgerError::Locked { .. }) => {
             return Ok(Finished::new(env, Some(&version), "locked", false)
@@ -154,16 +151,34 @@ async fn deploy_locked(env: &Env, run: &Run, version: &str) -> Result<Finished, 
             let mut end = DeploymentEnd::new(Outcome::Aborted);
             end.reason = Some(format!("interrupted by {sig}"));
             end.done = done.list();
+            // The step it was taking when the signal came, from the journal.
+            if let Ok(view) = env.ledger.deployment_view(&id).await
+                && let Some(s) = view.steps.last().filter(|s| s.intent)
+            {
+                end.done.push(format!("about to {} when it stopped", s.step));
+            }
+            let running = env.target.current().await.ok().flatten();
+            let next = aborted_hint(env, version, running.as_ref());
+            end.reason = Some(format!("interrupted by {sig}; {next}"));
             env.ledger.finish_deployment(&id, &end).await?;
             Ok(Finished::new(env, Some(version), "aborted", false)
                 .deployment(&id)
-                .message(format!("deployment `{id}` aborted by {sig}; recorded what was done")))
+                .message(format!("deployment `{id}` aborted by {sig}; recorded what was done"))
+                .hint(next))
         }
         r = flow => r,
     }
 }
 
-/// `git log --format='%h %s' from..to`, bounded to 200 lines; empty without both commits.
+/// `text` on one line, cut to about `max` characters.
+fn one_line(text: &str, max: usize) -> String {
+    let line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match line.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &line[..i]),
+        None => line,
+    }
+}
+
 /// What kinds of change a deployment carries, from its recorded changes.
 pub(crate) fn scope_of(changes: Option<&Changes>) -> Vec<runway_ledger::Scope> {
     let mut scope = Vec::new();
@@ -178,6 +193,7 @@ pub(crate) fn scope_of(changes: Option<&Changes>) -> Vec<runway_ledger::Scope> {
     scope
 }
 
+/// `git log --format='%h %s' from..to`, bounded to 200 lines; empty without both commits.
 fn code_changes(env: &Env, from: Option<&str>, to: Option<&str>) -> Vec<String> {
     let (Some(from), Some(to)) = (from, to) else {
         return Vec::new();
@@ -220,7 +236,13 @@ async fn steps(
     if let Some(s) = sources.as_mut() {
         s.capture_baseline().await;
     }
-    let deployed = match env.target.deploy(&request).await {
+    let deployed = match crate::journal::journaled(env, id, done, |steps| {
+        let mut request = request.clone();
+        request.steps = steps;
+        async move { env.target.deploy(&request).await }
+    })
+    .await
+    {
         Ok(d) => d,
         Err(e) => {
             let reason = format!("deploy failed: {e}");
@@ -234,14 +256,15 @@ async fn steps(
 
     let (report, verification) = env.verify(version, id).await?;
     if !report.ok() {
+        // The reason names what failed and why, not only the check ids.
         let failed: Vec<String> = report
             .checks
             .iter()
             .filter(|c| c.status == runway_core::Status::Fail)
-            .map(|c| c.id.clone())
+            .map(|c| format!("{}: {}", c.id, one_line(&c.message, 200)))
             .collect();
-        done.did(env, format!("verify failed ({})", failed.join(", ")));
-        let reason = format!("verify failed: {}", failed.join(", "));
+        done.did(env, format!("verify failed ({})", failed.join("; ")));
+        let reason = format!("verify failed: {}", failed.join("; "));
         return fail(
             env,
             version,
@@ -406,24 +429,51 @@ fn condition_record(c: &runway_deploy::source::ConditionSummary) -> runway_ledge
     }
 }
 
-/// The previous version's numbers, from its newest recorded analysis.
-pub(crate) fn baseline_of(
-    history: &[runway_ledger::DeploymentView],
-    version: &str,
-) -> Option<analysis::Aggregates> {
-    history
-        .iter()
-        .filter(|v| v.deployment.release == version)
-        .flat_map(|v| v.analyses.iter().rev())
-        .find(|a| a.samples > 0)
-        .map(|a| analysis::Aggregates {
+/// What a rolled-back version is compared with.
+pub(crate) enum Baseline {
+    /// Its newest passing analysis.
+    Found(analysis::Aggregates),
+    /// Every analysis recorded for it failed: not a baseline (why, in words).
+    Failing(String),
+    /// None recorded.
+    None,
+}
+
+/// The previous version's numbers, from its newest recorded analysis that
+/// passed. An analysis that failed is not a baseline: comparing 100% errors
+/// with 100% errors would call a broken version "recovered".
+pub(crate) fn baseline_of(history: &[runway_ledger::DeploymentView], version: &str) -> Baseline {
+    let analyses = || {
+        history
+            .iter()
+            .filter(|v| v.deployment.release == version)
+            .flat_map(|v| v.analyses.iter().rev())
+            .filter(|a| a.samples > 0)
+    };
+    if let Some(a) = analyses().find(|a| a.verdict == AnalysisVerdict::Pass) {
+        return Baseline::Found(analysis::Aggregates {
             samples: a.samples as u32,
             availability: a.availability.unwrap_or(1.0),
             error_rate: a.error_rate.unwrap_or(0.0),
             auth_failure_rate: a.auth_failure_rate.unwrap_or(0.0),
             p95_ms: a.p95_ms.unwrap_or(0.0),
             max_consecutive_failures: 0,
-        })
+        });
+    }
+    match analyses().next() {
+        Some(a) => Baseline::Failing(format!(
+            "no baseline: {version}'s recorded analysis was itself {} (availability {}{})",
+            a.verdict.as_str(),
+            a.availability
+                .map(|x| format!("{:.1}%", x * 100.0))
+                .unwrap_or_else(|| "unknown".into()),
+            a.failing
+                .as_deref()
+                .map(|f| format!("; {f}"))
+                .unwrap_or_default()
+        )),
+        None => Baseline::None,
+    }
 }
 
 /// A short burst of samples compared with `base`: `Ok(text)` when back to it.
@@ -465,6 +515,20 @@ pub(crate) async fn fail(
     done: &Done,
 ) -> Result<Finished, RunbookError> {
     env.problem(reason);
+    // Before anything else: a `runway` cut off from here on leaves a record
+    // that recovery ends `failed`, so the failed change is counted.
+    if let Err(e) = env
+        .ledger
+        .add_deployment_fact(
+            id,
+            &DeploymentFact::Failing {
+                reason: reason.to_owned(),
+            },
+        )
+        .await
+    {
+        env.problem(format!("could not record the failure: {e}"));
+    }
     if let Ok(logs) = env.target.logs(runway_ledger::MAX_LOG_BYTES).await
         && !logs.text.is_empty()
     {
@@ -490,8 +554,19 @@ pub(crate) async fn fail(
         (true, Some(prev)) => {
             let started = chrono::Utc::now();
             env.note(format!("rolling back {} to {}", env.name, prev.version));
-            let request = env.request(&prev.version, env.git_sha(&prev.version), Confirm::Assume);
-            let back = env.target.rollback(prev, &request).await;
+            let (back, restored) = match env.restoring(prev, Confirm::Assume) {
+                Ok((request, restored)) => (
+                    crate::journal::journaled(env, id, done, |steps| {
+                        let mut request = request.clone();
+                        request.steps = steps;
+                        async move { env.target.rollback(prev, &request).await }
+                    })
+                    .await
+                    .map_err(|e| e.to_string()),
+                    restored,
+                ),
+                Err(e) => (Err(e.to_string()), Vec::new()),
+            };
             let mut fact = runway_ledger::Rollback {
                 from_version: Some(version.to_owned()),
                 to_version: Some(prev.version.clone()),
@@ -504,6 +579,7 @@ pub(crate) async fn fail(
                 verification_id: None,
                 baseline: None,
                 back_to_baseline: None,
+                restored,
             };
             match back {
                 Err(e) => {
@@ -528,25 +604,32 @@ pub(crate) async fn fail(
                         ),
                     );
                     let history = env.history().await.unwrap_or_default();
-                    if let Some(base) = baseline_of(&history, &prev.version) {
-                        let (ok, text) = match compare_with_baseline(env, &base).await? {
-                            Ok(t) => (true, t),
-                            Err(t) => (false, t),
-                        };
-                        done.did(
-                            env,
-                            format!(
-                                "{} baseline: {text}",
-                                if ok { "back to" } else { "not back to" }
-                            ),
-                        );
-                        fact.baseline = Some(text);
-                        fact.back_to_baseline = Some(ok);
-                    } else {
-                        fact.baseline = Some(format!(
-                            "no analysis recorded for {} to compare with",
-                            prev.version
-                        ));
+                    match baseline_of(&history, &prev.version) {
+                        Baseline::Found(base) => {
+                            let (ok, text) = match compare_with_baseline(env, &base).await? {
+                                Ok(t) => (true, t),
+                                Err(t) => (false, t),
+                            };
+                            done.did(
+                                env,
+                                format!(
+                                    "{} baseline: {text}",
+                                    if ok { "back to" } else { "not back to" }
+                                ),
+                            );
+                            fact.baseline = Some(text);
+                            fact.back_to_baseline = Some(ok);
+                        }
+                        Baseline::Failing(why) => {
+                            done.did(env, why.clone());
+                            fact.baseline = Some(why);
+                        }
+                        Baseline::None => {
+                            fact.baseline = Some(format!(
+                                "no analysis recorded for {} to compare with",
+                                prev.version
+                            ));
+                        }
                     }
                     fact.finished_at = Some(chrono::Utc::now());
                     incident_title = format!("{incident_title}; rolled back to {}", prev.version);
@@ -563,8 +646,32 @@ pub(crate) async fn fail(
                 .add_deployment_fact(id, &DeploymentFact::Rollback(fact))
                 .await?;
         }
-        (true, None) => done.did(env, "nothing to roll back to (first deployment here)"),
-        (false, _) => done.did(env, "no rollback: `rollback.auto = false`"),
+        (true, None) => {
+            // A first deployment that failed is not left serving.
+            match env.target.stop_current().await {
+                Ok(true) => {
+                    done.did(
+                        env,
+                        format!(
+                            "stopped the failed {version}: nothing to roll back to (first deployment here)"
+                        ),
+                    );
+                    incident_title = format!("{incident_title}; {version} stopped");
+                }
+                Ok(false) => done.did(
+                    env,
+                    format!(
+                        "nothing to roll back to (first deployment here); the `{}` target cannot stop {version}: it may still run",
+                        env.deploy.target.as_str()
+                    ),
+                ),
+                Err(e) => done.did(env, format!("could not stop the failed {version}: {e}")),
+            }
+        }
+        (false, _) => done.did(
+            env,
+            format!("no rollback (`rollback.auto = false`): {version} is left as it is"),
+        ),
     }
     let severity: Severity = policy.incident();
     let incident = env
@@ -583,6 +690,23 @@ pub(crate) async fn fail(
     f.incident = Some(incident);
     f.verification = verification.map(str::to_owned);
     Ok(f)
+}
+
+/// What to run after a deployment of `version` was aborted, from what runs now.
+fn aborted_hint(env: &Env, version: &str, running: Option<&Deployed>) -> String {
+    let name = &env.name;
+    match running {
+        Some(r) if r.version == version => format!(
+            "{version} runs unjudged: judge it with `runway watch {name}`, or go back with `runway rollback {name}`"
+        ),
+        Some(r) => format!(
+            "{} still runs; nothing else was changed: deploy again when ready",
+            r.version
+        ),
+        None => format!(
+            "nothing serves `{name}`: `runway status {name}` puts the last verified version back (or `runway rollback {name} --to VERSION`)"
+        ),
+    }
 }
 
 /// How a held deployment is resolved.

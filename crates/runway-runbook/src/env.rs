@@ -6,7 +6,7 @@ use std::{path::Path, sync::Arc, time::Duration};
 use runway_config::{DeployConfig, EnvironmentConfig, Loaded};
 use runway_core::{Redactor, Secret};
 use runway_deploy::{
-    Confirm, DeployRequest, Deployed, HealthWait, Target,
+    Confirm, DeployRequest, Deployed, EnvRecord, HealthWait, Target,
     analysis::{Criteria, Sample},
     gates::Verdict,
     probe::{HttpSampler, ProbeCall},
@@ -45,8 +45,12 @@ pub struct Env {
     pub deploy: DeployConfig,
     pub target: Box<dyn Target>,
     pub ledger: Box<dyn Ledger>,
-    /// The server's environment variables (values are secrets).
+    /// The server's environment variables, resolved.
     pub vars: Vec<(String, Secret)>,
+    /// Those of `vars` whose values are secrets (see `DeployConfig::is_secret_env`).
+    pub secret_vars: std::collections::BTreeSet<String>,
+    /// Hides the secrets: the secret `vars` and the environment's token. Plain
+    /// settings (`MCP_HOST = "127.0.0.1"`) are not secrets and stay readable.
     pub redactor: Redactor,
     observer: Observer,
 }
@@ -72,6 +76,8 @@ impl Env {
                 name: name.to_owned(),
             })?;
         let mut vars = Vec::new();
+        let mut secret_vars = std::collections::BTreeSet::new();
+        let mut redactor = Redactor::new();
         for (k, v) in &deploy.env {
             let value = runway_config::interpolate::interpolate_env(v).map_err(|var| {
                 RunbookError::UnsetVariable {
@@ -79,9 +85,15 @@ impl Env {
                     var,
                 }
             })?;
-            vars.push((k.clone(), Secret::new(value)));
+            let value = Secret::new(value);
+            if deploy.is_secret_env(k) {
+                secret_vars.insert(k.clone());
+                if value.expose().len() >= 4 {
+                    redactor.add(&value);
+                }
+            }
+            vars.push((k.clone(), value));
         }
-        let mut redactor = runway_deploy::child::redactor_for(&vars);
         if let Some(var) = &config.token_env
             && let Ok(t) = std::env::var(var)
             && !t.trim().is_empty()
@@ -98,6 +110,7 @@ impl Env {
             target,
             ledger,
             vars,
+            secret_vars,
             redactor,
             observer: Arc::new(|_| {}),
         })
@@ -172,12 +185,105 @@ impl Env {
         self.mcp_url().ok()?.join(path).ok()
     }
 
+    /// How readiness is judged: the health endpoint; without one configured,
+    /// `/health` if the server serves it, else the MCP handshake (either era).
+    pub fn health_wait(&self, timeout: Duration, interval: Duration) -> HealthWait {
+        HealthWait {
+            url: self.health_url(),
+            health_optional: self.config.health_path.is_none(),
+            mcp: self.mcp_url().ok(),
+            token: self.token(),
+            timeout,
+            interval,
+        }
+    }
+
     fn token(&self) -> Option<Secret> {
         let var = self.config.token_env.as_ref()?;
         std::env::var(var)
             .ok()
             .filter(|t| !t.trim().is_empty())
             .map(|t| Secret::new(t.trim()))
+    }
+
+    /// How the server's environment is kept with a deployment: plain values
+    /// as resolved, secrets as the `${VAR}` text of `runway.toml`.
+    pub fn env_record(&self) -> EnvRecord {
+        let mut r = EnvRecord::default();
+        for (k, v) in &self.vars {
+            if self.secret_vars.contains(k) {
+                let from = self.deploy.env.get(k).cloned().unwrap_or_default();
+                r.secret.insert(k.clone(), from);
+            } else {
+                r.plain.insert(k.clone(), v.expose().to_owned());
+            }
+        }
+        r
+    }
+
+    /// The request that puts `version` back with the environment `to` was
+    /// deployed with (its [`EnvRecord`]): plain values as recorded, secrets
+    /// read again from their variables. Without a record (a deployment made
+    /// before Runway kept one), the environment of `runway.toml` as it is now.
+    pub fn restoring(
+        &self,
+        to: &Deployed,
+        confirm: Confirm,
+    ) -> Result<(DeployRequest, Vec<String>), RunbookError> {
+        let mut request = self.request(&to.version, self.git_sha(&to.version), confirm);
+        let mut restored = Vec::new();
+        if let Some(cmd) = to.detail.get("command").and_then(|c| c.as_array()) {
+            let argv: Vec<String> = cmd
+                .iter()
+                .filter_map(|a| a.as_str().map(str::to_owned))
+                .collect();
+            restored.push(format!(
+                "command `{}`",
+                runway_deploy::child::display(&argv)
+            ));
+        }
+        if let Some(i) = &to.image {
+            restored.push(format!("image `{i}`"));
+        }
+        if let Some(d) = &to.digest {
+            restored.push(format!("digest {d}"));
+        }
+        let Some(record) = EnvRecord::of(to) else {
+            if !self.vars.is_empty() {
+                restored.push(format!(
+                    "environment of runway.toml as it is now ({} recorded none)",
+                    to.version
+                ));
+            }
+            return Ok((request, restored));
+        };
+        let mut env = Vec::new();
+        let mut redactor = self.redactor.clone();
+        for (k, v) in &record.plain {
+            env.push((k.clone(), Secret::new(v.clone())));
+        }
+        for (k, from) in &record.secret {
+            let value = runway_config::interpolate::interpolate_env(from).map_err(|var| {
+                RunbookError::UnsetVariable {
+                    field: format!(
+                        "the secret `{k}` that {} was deployed with (from `{from}`)",
+                        to.version
+                    ),
+                    var,
+                }
+            })?;
+            let value = Secret::new(value);
+            if value.expose().len() >= 4 {
+                redactor.add(&value);
+            }
+            env.push((k.clone(), value));
+        }
+        env.sort_by(|a, b| a.0.cmp(&b.0));
+        restored.extend(record.lines().into_iter().map(|l| format!("env {l}")));
+        request.env = env;
+        request.env_record = record;
+        request.redactor = redactor;
+        Ok((request, restored))
     }
 
     /// The request that puts `version` in place.
@@ -188,13 +294,12 @@ impl Env {
             image: self.image(version),
             sha,
             env: self.vars.clone(),
+            env_record: self.env_record(),
+            redactor: self.redactor.clone(),
             port: self.deploy.port,
-            health: HealthWait {
-                url: self.health_url(),
-                timeout: self.deploy.health_timeout(),
-                interval: Duration::from_millis(200),
-            },
+            health: self.health_wait(self.deploy.health_timeout(), Duration::from_millis(200)),
             confirm,
+            steps: runway_deploy::Steps::none(),
         }
     }
 
@@ -303,6 +408,13 @@ impl Env {
     pub fn sampler(&self) -> Result<HttpSampler, RunbookError> {
         Ok(HttpSampler {
             health: self.health_url(),
+            health_optional: self.config.health_path.is_none(),
+            probe: self
+                .config
+                .analysis
+                .as_ref()
+                .map(|a| a.probe)
+                .unwrap_or_default(),
             mcp: self.mcp_url()?,
             token: self.token(),
             call: self
@@ -323,7 +435,13 @@ impl Env {
     /// The environment's settings as they are now, for the deployment's
     /// record (secret values only as digests; see [`crate::scope`]).
     pub fn settings(&self) -> std::collections::BTreeMap<String, String> {
-        crate::scope::settings(&self.loaded.text, &self.name, &self.vars)
+        let digests = self
+            .vars
+            .iter()
+            .filter(|(k, _)| self.secret_vars.contains(k))
+            .map(|(k, v)| (k.clone(), crate::scope::digest(v.expose())))
+            .collect();
+        crate::scope::settings(&self.loaded.text, &self.name, &self.vars, &digests)
     }
 
     pub fn git_sha(&self, version: &str) -> Option<String> {

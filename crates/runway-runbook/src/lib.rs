@@ -21,8 +21,10 @@ mod abort;
 mod deploy;
 mod env;
 mod error;
+mod journal;
 mod judge;
 mod plan;
+mod recover;
 mod rollback;
 pub mod scope;
 mod status;
@@ -34,6 +36,7 @@ pub use env::{Env, Event, Observer, recorded_target};
 pub use error::RunbookError;
 pub use judge::{GateInput, judge};
 pub use plan::{Plan, PlanCondition, PlanDeploy, PlanFailure, PlanVerify, PlanWatch, plan};
+pub use recover::recover;
 pub use rollback::rollback;
 pub use status::{LastDeployment, Status, status};
 pub use watch::watch;
@@ -114,6 +117,32 @@ pub(crate) fn hostname() -> String {
         .filter(|s| !s.is_empty())
         .or_else(|| std::env::var("HOSTNAME").ok())
         .unwrap_or_else(|| "localhost".into())
+}
+
+/// Takes the environment's deploy lock. A lease held by a process of this
+/// machine that is gone (a `runway` killed with SIGKILL) is broken at once
+/// rather than waited out: its deployment is recovered by [`recover`].
+pub(crate) async fn take_lock(
+    env: &Env,
+) -> Result<runway_ledger::DeployLock, runway_ledger::LedgerError> {
+    match env
+        .ledger
+        .acquire_deploy_lock(&env.name, &holder(env), LOCK_TTL)
+        .await
+    {
+        Err(runway_ledger::LedgerError::Locked { holder: h, .. })
+            if recover::holder_is_gone(&h) =>
+        {
+            env.ledger.break_deploy_lock(&env.name, &h).await?;
+            env.note(format!(
+                "took over the deploy lock of {h}: its process is gone"
+            ));
+            env.ledger
+                .acquire_deploy_lock(&env.name, &holder(env), LOCK_TTL)
+                .await
+        }
+        other => other,
+    }
 }
 
 /// Who holds the deploy lock: operator, host and process.

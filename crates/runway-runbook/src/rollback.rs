@@ -2,11 +2,13 @@
 //! again and compared with that version's recorded baseline.
 
 use runway_deploy::Confirm;
-use runway_ledger::{Changes, Deployment, DeploymentEnd, Outcome, RollbackDecision};
+use runway_ledger::{
+    Changes, Deployment, DeploymentEnd, DeploymentFact, Outcome, RollbackDecision,
+};
 
 use crate::{
     Env, Finished, RunbookError,
-    deploy::{baseline_of, compare_with_baseline},
+    deploy::{Baseline, Done, baseline_of, compare_with_baseline},
     env::{deployed_fact, recorded_target},
 };
 
@@ -16,11 +18,8 @@ pub async fn rollback(
     to: Option<&str>,
     confirm: Confirm,
 ) -> Result<Finished, RunbookError> {
-    let lock = match env
-        .ledger
-        .acquire_deploy_lock(&env.name, &crate::holder(env), crate::LOCK_TTL)
-        .await
-    {
+    crate::recover::recover_noting(env).await?;
+    let lock = match crate::take_lock(env).await {
         Ok(l) => l,
         Err(e @ runway_ledger::LedgerError::Locked { .. }) => {
             return Ok(Finished::new(env, to, "locked", false).message(e.to_string()));
@@ -32,7 +31,7 @@ pub async fn rollback(
     r
 }
 
-async fn rollback_locked(
+pub(crate) async fn rollback_locked(
     env: &Env,
     to: Option<&str>,
     confirm: Confirm,
@@ -65,11 +64,25 @@ async fn rollback_locked(
                 .hint("name a version with `--to VERSION`"));
         }
     };
+    // Resolved before anything is recorded or changed: a secret the earlier
+    // version needs that is not set now stops the rollback here.
+    let recorded = point.and_then(recorded_target);
+    let (request, restored) = match &recorded {
+        Some(d) => env.restoring(d, confirm)?,
+        None => (
+            env.request(&version, env.git_sha(&version), confirm),
+            Vec::new(),
+        ),
+    };
     let mut record = Deployment::new(&env.name, &version);
     record.git_sha = env.git_sha(&version);
     record.target = Some(env.deploy.target.as_str().to_owned());
     record.rollback_of = current.map(|c| c.id.clone());
-    record.settings = env.settings();
+    // The settings put back are the earlier deployment's, as it recorded them.
+    record.settings = point
+        .map(|p| p.deployment.settings.clone())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| env.settings());
     record.changes = current.map(|c| Changes {
         previous_deployment: Some(c.id.clone()),
         previous_version: Some(c.deployment.release.clone()),
@@ -83,12 +96,20 @@ async fn rollback_locked(
         "deployment `{id}`: rolling {} back to {version}",
         env.name
     ));
-    let request = env.request(&version, env.git_sha(&version), confirm);
-    let recorded = point.and_then(recorded_target);
-    let result = match &recorded {
-        Some(d) => env.target.rollback(d, &request).await,
-        None => env.target.deploy(&request).await,
-    };
+    let done = Done::default();
+    let started = chrono::Utc::now();
+    let result = crate::journal::journaled(env, &id, &done, |steps| {
+        let mut request = request.clone();
+        request.steps = steps;
+        let recorded = recorded.clone();
+        async move {
+            match &recorded {
+                Some(d) => env.target.rollback(d, &request).await,
+                None => env.target.deploy(&request).await,
+            }
+        }
+    })
+    .await;
     let mut end = DeploymentEnd::new(Outcome::Failed);
     let deployed = match result {
         Ok(d) => d,
@@ -104,14 +125,35 @@ async fn rollback_locked(
         .add_deployment_fact(&id, &deployed_fact(&deployed))
         .await?;
     let (report, vid) = env.verify(&version, &id).await?;
+    env.ledger
+        .add_deployment_fact(
+            &id,
+            &DeploymentFact::Rollback(runway_ledger::Rollback {
+                from_version: current_version.clone(),
+                to_version: Some(version.clone()),
+                to_artifact: Some(crate::artifact(&deployed)),
+                reason: format!("`runway rollback` by {}", env.ledger.operator()),
+                automatic: false,
+                started_at: started,
+                finished_at: Some(chrono::Utc::now()),
+                ok: report.ok(),
+                verification_id: Some(vid.clone()),
+                baseline: None,
+                back_to_baseline: None,
+                restored,
+            }),
+        )
+        .await?;
+    end.done = done.list();
     end.verification_id = Some(vid.clone());
-    let mut baseline_text = None;
-    if let Some(base) = baseline_of(&history, &version) {
-        baseline_text = Some(match compare_with_baseline(env, &base).await? {
+    let baseline_text = match baseline_of(&history, &version) {
+        Baseline::Found(base) => Some(match compare_with_baseline(env, &base).await? {
             Ok(t) => format!("back to baseline: {t}"),
             Err(t) => format!("not back to baseline: {t}"),
-        });
-    }
+        }),
+        Baseline::Failing(why) => Some(why),
+        Baseline::None => None,
+    };
     let mut f = if report.ok() {
         end.outcome = Outcome::Verified;
         end.rollback = Some(RollbackDecision::NotNeeded);

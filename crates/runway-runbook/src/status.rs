@@ -20,6 +20,9 @@ pub struct Status {
     pub deploying: Option<String>,
     /// How the target and the ledger disagree, if they do (`runway status` exits 1).
     pub drift: Option<String>,
+    /// What recovery did first: an interrupted deployment ended, a version put back.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub recovered: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -39,6 +42,7 @@ pub struct LastDeployment {
 
 /// Reads the target and the ledger.
 pub async fn status(env: &Env) -> Result<Status, RunbookError> {
+    let recovered = crate::recover::recover_noting(env).await?;
     let running = env.target.current().await?;
     let history = env.history().await?;
     let last = history.first();
@@ -81,7 +85,10 @@ pub async fn status(env: &Env) -> Result<Status, RunbookError> {
             verification_status: l.verifications.last().map(|v| v.status.clone()),
             reason: l.end.as_ref().and_then(|e| e.reason.clone()),
         }),
-        deploying: lock.map(|l| l.holder),
+        deploying: lock
+            .filter(|l| !crate::recover::holder_is_gone(&l.holder))
+            .map(|l| l.holder),
         drift,
+        recovered,
     })
 }

@@ -18,6 +18,7 @@ pub async fn watch(
     bake: Option<Duration>,
     abort: &Abort,
 ) -> Result<Finished, RunbookError> {
+    crate::recover::recover_noting(env).await?;
     let criteria = env.criteria(bake);
     let sampler = env.sampler()?;
     env.note(format!(
@@ -82,11 +83,7 @@ pub async fn watch(
         return Ok(f);
     }
     // The newest deployment was held for a human: this watch decides it.
-    let lock = match env
-        .ledger
-        .acquire_deploy_lock(&env.name, &crate::holder(env), crate::LOCK_TTL)
-        .await
-    {
+    let lock = match crate::take_lock(env).await {
         Ok(l) => l,
         Err(e @ runway_ledger::LedgerError::Locked { .. }) => {
             f.ok = false;

@@ -304,8 +304,24 @@ async fn a_second_deploy_is_refused_and_a_signal_aborts_the_first() {
     assert_eq!(deps.len(), 1, "the refused deploy left no record");
     assert_eq!(deps[0].status, Outcome::Aborted.as_str());
     let end = deps[0].end.as_ref().unwrap();
-    assert_eq!(end.reason.as_deref(), Some("interrupted by SIGTERM"));
-    assert_eq!(end.done, ["gates passed"]);
+    let reason = end.reason.as_deref().unwrap();
+    assert!(reason.starts_with("interrupted by SIGTERM; "), "{reason}");
+    assert!(reason.contains("`runway rollback staging`"), "{reason}");
+    // The target's steps are in the list, from its journal.
+    assert_eq!(end.done[0], "gates passed");
+    assert!(
+        end.done[1].starts_with("started 3.0.0 (pid "),
+        "{:?}",
+        end.done
+    );
+    assert!(
+        deps[0]
+            .steps
+            .iter()
+            .any(|s| s.intent && s.step.starts_with("start 3.0.0")),
+        "the intent was journaled before the start: {:?}",
+        deps[0].steps
+    );
     // The lock went with it: the next deploy may go.
     assert!(l.deploy_lock("staging").await.unwrap().is_none());
 }

@@ -33,6 +33,7 @@ fn request(version: &str, image: &str, port: u16, timeout: Duration) -> DeployRe
             url: Some(format!("http://127.0.0.1:{port}/health").parse().unwrap()),
             timeout,
             interval: Duration::from_millis(200),
+            ..HealthWait::default()
         },
         ..DeployRequest::default()
     }

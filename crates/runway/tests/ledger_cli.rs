@@ -540,6 +540,7 @@ async fn deployment_show_prints_every_field_and_dora_counts_rollback_deployments
             verification_id: None,
             baseline: Some("p95 40 ms (baseline 38 ms)".into()),
             back_to_baseline: Some(true),
+            restored: Vec::new(),
         }),
     )
     .await

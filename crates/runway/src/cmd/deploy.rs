@@ -410,6 +410,9 @@ pub async fn status(ctx: &Ctx, args: StatusArgs) -> anyhow::Result<Exit> {
         if let Some(h) = &st.deploying {
             outln!("  deploying now: {}", shown(h))?;
         }
+        for r in &st.recovered {
+            outln!("  recovered: {r}")?;
+        }
         if let Some(d) = &st.drift {
             outln!("  drift:    {}", shown(d))?;
         }

@@ -105,8 +105,16 @@ fn write_human(out: &mut impl std::io::Write, r: &dora::DoraReport) -> std::io::
     let o = &r.outcomes;
     writeln!(
         out,
-        "  {} verified, {} held, {} rolled back, {} failed; {} aborted, {} refused (not counted); {} rollback(s), {} restore(s)",
-        o.verified, o.held, o.rolled_back, o.failed, o.aborted, o.refused, r.rollbacks, r.restores
+        "  {} verified, {} held, {} rolled back, {} failed; {} aborted, {} interrupted, {} refused (not counted); {} rollback(s), {} restore(s)",
+        o.verified,
+        o.held,
+        o.rolled_back,
+        o.failed,
+        o.aborted,
+        o.interrupted,
+        o.refused,
+        r.rollbacks,
+        r.restores
     )?;
     let band = |m: &dora::Metric| m.band.map(|b| b.as_str()).unwrap_or("n/a");
     let rows = [

@@ -389,5 +389,8 @@ fn write_rollback(out: &mut impl Write, rb: &Rollback) -> std::io::Result<()> {
         };
         writeln!(out, "    baseline  {back}{}", one_line(b))?;
     }
+    for r in &rb.restored {
+        writeln!(out, "    restored  {}", one_line(r))?;
+    }
     Ok(())
 }

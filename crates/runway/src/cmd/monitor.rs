@@ -194,6 +194,30 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
     // Opened before any run, so a bad ledger URL costs nothing.
     // Runs finish many at a time: enough connections that storing them does not queue.
     let mut ledger = super::ledger::open_ledger_with(ctx, &args.ledger, 8).await?;
+    // A deployment cut off by a crash is ended, and a version put back where
+    // nothing serves, before the environment is watched.
+    for name in contexts.keys() {
+        if loaded.config.environments[name].deploy.is_none() {
+            continue;
+        }
+        let own = super::ledger::open_ledger_with(ctx, &args.ledger, 1).await?;
+        let env = match runway_runbook::Env::open(loaded.clone(), name, own) {
+            Ok(env) => env,
+            Err(e) => {
+                eprintln!("runway monitor: {name}: no recovery check: {e}");
+                continue;
+            }
+        };
+        match runway_runbook::recover(&env).await {
+            Ok(notes) => {
+                for note in notes {
+                    eprintln!("runway monitor: {name}: recovery: {note}");
+                }
+            }
+            Err(e) => eprintln!("runway monitor: {name}: recovery failed: {e}"),
+        }
+        env.ledger.close().await;
+    }
     let mut redactor = runway_core::Redactor::new();
     for c in contexts.values() {
         if let Some(t) = &c.token {
