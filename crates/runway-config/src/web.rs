@@ -14,6 +14,11 @@ pub struct WebConfig {
     pub token_env: Option<String>,
     /// The public status page's heading (default: the project's name, else `Status`).
     pub title: Option<String>,
+    /// Names the server answers to besides its listen address and
+    /// `localhost` (`["status.example.com"]`, behind a proxy); a request
+    /// with any other `Host` is refused (DNS rebinding).
+    #[serde(default)]
+    pub hosts: Vec<String>,
 }
 
 #[cfg(test)]
@@ -26,6 +31,9 @@ mod tests {
             toml::from_str("listen = \"127.0.0.1:8787\"\ntoken_env = \"T\"").unwrap();
         assert_eq!(c.listen.as_deref(), Some("127.0.0.1:8787"));
         assert_eq!(c.token_env.as_deref(), Some("T"));
+        assert!(c.hosts.is_empty());
+        let c: WebConfig = toml::from_str("hosts = [\"status.example.com\"]").unwrap();
+        assert_eq!(c.hosts, ["status.example.com"]);
         let e = toml::from_str::<WebConfig>("token = \"x\"").unwrap_err();
         assert!(e.to_string().contains("unknown field"), "{e}");
     }

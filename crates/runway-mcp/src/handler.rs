@@ -16,7 +16,7 @@ use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 
 use crate::error::OpError;
 use crate::ops::Workspace;
-use crate::plans::Plans;
+use crate::plans::{Binding, Plans};
 use crate::tools;
 
 const CHANGELOG_URI: &str = "runway://changelog";
@@ -30,12 +30,32 @@ const INCIDENT_TEMPLATE: &str = "runway://incidents/{id}";
 pub(crate) struct Runway {
     pub ws: Arc<Workspace>,
     pub plans: Arc<Plans>,
+    /// Which server this is in the process: over stdio, the plans' binding.
+    instance: u64,
 }
 
 impl Runway {
     pub fn new(ws: Arc<Workspace>) -> Runway {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let plans = Arc::new(Plans::new(ws.plan_ttl()));
-        Runway { ws, plans }
+        Runway {
+            ws,
+            plans,
+            instance: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        }
+    }
+
+    /// What a plan asked for in this request is bound to: what the HTTP layer
+    /// established (session, connection, token), else this stdio server.
+    fn binding(&self, context: &RequestContext<RoleServer>) -> Binding {
+        context
+            .extensions
+            .get::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<crate::http::HttpCaller>())
+            .map(|c| c.0.clone())
+            .unwrap_or(Binding::Stdio {
+                instance: self.instance,
+            })
     }
 }
 
@@ -251,6 +271,7 @@ impl ServerHandler for Runway {
             .or_else(|| context.peer.peer_info().map(|i| i.client_info.name.clone()));
         let caller = tools::Caller {
             plans: &self.plans,
+            binding: self.binding(&context),
             operator: crate::writes::operator_name(client.as_deref()),
         };
         let result = tools::call(

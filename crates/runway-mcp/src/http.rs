@@ -1,30 +1,45 @@
 //! Streamable HTTP in front of the handler: what a production MCP endpoint
-//! puts before its transport, in order: security headers (every response),
-//! the `Origin` check (403, against DNS rebinding from a browser), the bearer
-//! token (401 with `WWW-Authenticate`), then rmcp's `StreamableHttpService`,
-//! which owns sessions and both protocol eras.
+//! puts before its transport, in order: security headers (every response,
+//! `runway_serve::headers`), the `Origin` check (403, against DNS rebinding
+//! from a browser), the anonymous rate limit (429, before the token, so a
+//! guesser is throttled), the bearer token (401 with `WWW-Authenticate`),
+//! the JSON-RPC envelope of a POST (400 with -32700 or -32600, where rmcp
+//! would answer a bare 415), then rmcp's `StreamableHttpService`, which owns
+//! sessions and both protocol eras. The accept loop (header deadline,
+//! connection cap, Host allow-list) is `runway_serve::serve`.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::{Next, from_fn};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
-use http::{HeaderValue, StatusCode, header};
-use rmcp::transport::streamable_http_server::StreamableHttpService;
+use http::{HeaderValue, Method, StatusCode, header};
+use rmcp::transport::streamable_http_server::session::SessionManager as _;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{SessionId, StreamableHttpService};
 use runway_core::Secret;
+use runway_serve::{ConnectionId, Limiter, auth};
 use serde_json::json;
 
 use crate::handler::Runway;
+use crate::plans::Binding;
 
 pub(crate) struct HttpState {
     pub token: Option<Secret>,
     pub allowed_origins: Vec<String>,
+    pub anonymous: Limiter,
+    pub sessions: Arc<LocalSessionManager>,
     pub mcp: StreamableHttpService<Runway, LocalSessionManager>,
 }
+
+/// What the HTTP layer established about a request before rmcp saw it, for
+/// the handler to bind plans to: nothing here comes from the client's say-so.
+#[derive(Debug, Clone)]
+pub(crate) struct HttpCaller(pub Binding);
 
 pub(crate) fn router(state: Arc<HttpState>) -> Router {
     Router::new()
@@ -32,15 +47,6 @@ pub(crate) fn router(state: Arc<HttpState>) -> Router {
         .route("/mcp", any(mcp))
         .layer(from_fn(security_headers))
         .with_state(state)
-}
-
-/// Compares without stopping at the first differing byte, so timing does not leak the token.
-fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
 }
 
 fn normalize_origin(origin: &str) -> String {
@@ -66,7 +72,7 @@ async fn health() -> Response {
     )
 }
 
-async fn mcp(State(st): State<Arc<HttpState>>, req: Request) -> Response {
+async fn mcp(State(st): State<Arc<HttpState>>, mut req: Request) -> Response {
     if let Some(origin) = req.headers().get(header::ORIGIN) {
         let allowed = origin.to_str().is_ok_and(|o| {
             let o = normalize_origin(o);
@@ -79,16 +85,30 @@ async fn mcp(State(st): State<Arc<HttpState>>, req: Request) -> Response {
             );
         }
     }
-    if let Some(token) = &st.token {
-        let presented = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                let (scheme, rest) = v.trim().split_once(' ')?;
-                scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
-            });
-        if !presented.is_some_and(|p| same_secret(p, token.expose())) {
+    // The one configured token is identity 0; more tokens would get their own.
+    let token = match &st.token {
+        None => None,
+        Some(t)
+            if auth::bearer(req.headers()).is_some_and(|p| auth::same_secret(p, t.expose())) =>
+        {
+            Some(0)
+        }
+        Some(_) => {
+            let peer = req
+                .extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip());
+            if let Some(ip) = peer
+                && let Err(retry) = st.anonymous.check(ip)
+            {
+                let mut resp = json_response(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    json!({"error": "rate_limited", "retry_after": retry}),
+                );
+                resp.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry));
+                return resp;
+            }
             let mut resp = json_response(
                 StatusCode::UNAUTHORIZED,
                 json!({
@@ -102,6 +122,38 @@ async fn mcp(State(st): State<Arc<HttpState>>, req: Request) -> Response {
             );
             return resp;
         }
+    };
+    // A session id counts only when it names a live session the server issued.
+    let session = match req
+        .headers()
+        .get("mcp-session-id")
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(id) => {
+            let id: SessionId = id.to_owned().into();
+            st.sessions
+                .has_session(&id)
+                .await
+                .unwrap_or(false)
+                .then(|| id.to_string())
+        }
+        None => None,
+    };
+    let binding = match session {
+        Some(session) => Binding::Session { token, session },
+        None => Binding::Connection {
+            token,
+            connection: req.extensions().get::<ConnectionId>().map_or(0, |c| c.0),
+        },
+    };
+    req.extensions_mut().insert(HttpCaller(binding));
+    if req.method() == Method::POST {
+        let (parts, body) = req.into_parts();
+        let message = match runway_serve::jsonrpc::read(body).await {
+            Ok(m) => m,
+            Err(refusal) => return refusal,
+        };
+        req = Request::from_parts(parts, Body::from(message.bytes));
     }
     st.mcp.handle(req).await.map(Body::new)
 }
@@ -109,21 +161,7 @@ async fn mcp(State(st): State<Arc<HttpState>>, req: Request) -> Response {
 /// The headers `runway verify`'s `headers` checks look for, on every response.
 async fn security_headers(req: Request, next: Next) -> Response {
     let mut resp = next.run(req).await;
-    let h = resp.headers_mut();
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    runway_serve::headers::apply(resp.headers_mut(), runway_serve::headers::API_CSP);
     resp
 }
 
@@ -137,8 +175,5 @@ mod tests {
             normalize_origin("HTTP://127.0.0.1:8080/"),
             "http://127.0.0.1:8080"
         );
-        assert!(same_secret("abc", "abc"));
-        assert!(!same_secret("abc", "abd"));
-        assert!(!same_secret("abc", "abcd"));
     }
 }

@@ -13,7 +13,7 @@
 //!
 //! Two transports: [`serve_io`] (stdio, how desktop clients start a server)
 //! and [`spawn_http`] (streamable HTTP on loopback, both protocol eras,
-//! behind a bearer token and an `Origin` check).
+//! behind a bearer token, an `Origin` check and `runway-serve`'s guards).
 
 mod error;
 mod handler;
@@ -52,9 +52,15 @@ pub struct HttpOptions {
     pub token: Option<Secret>,
     /// Origins a browser may call from; empty means the server's own address only.
     pub allowed_origins: Vec<String>,
+    /// Names the server answers to besides its address and `localhost`
+    /// (behind a proxy); a request with any other `Host` is refused.
+    pub allowed_hosts: Vec<String>,
     /// Listen on a non-loopback address (behind a TLS proxy); refused otherwise.
     pub allow_remote: bool,
 }
+
+/// How long requests under way may take once the server is asked to stop.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// A server running in the background. Stops on [`Running::shutdown`] or when dropped.
 #[derive(Debug)]
@@ -118,7 +124,9 @@ pub async fn serve_stdio(ws: Workspace) -> Result<(), ServeError> {
     serve_io(ws, tokio::io::stdin(), tokio::io::stdout()).await
 }
 
-/// Binds `opts.bind` and serves streamable HTTP on `/mcp` in the background.
+/// Binds `opts.bind` and serves streamable HTTP on `/mcp` in the background,
+/// through `runway_serve::serve` (the header deadline, connection cap and
+/// Host allow-list every Runway server has).
 pub async fn spawn_http(ws: Workspace, opts: HttpOptions) -> Result<Running, ServeError> {
     if !opts.bind.ip().is_loopback() && !opts.allow_remote {
         return Err(ServeError::NotLoopback { addr: opts.bind });
@@ -146,31 +154,38 @@ pub async fn spawn_http(ws: Workspace, opts: HttpOptions) -> Result<Running, Ser
     } else {
         opts.allowed_origins.clone()
     };
+    let hosts = runway_serve::Hosts::for_listener(addr, &opts.allowed_hosts);
     let shutdown = CancellationToken::new();
-    let mut config = StreamableHttpServerConfig::default()
+    // `runway_serve` checks `Host` on every route before rmcp sees a request,
+    // against the configured names too, which rmcp's own list would refuse.
+    let config = StreamableHttpServerConfig::default()
         .with_json_response(true)
-        .with_cancellation_token(shutdown.child_token());
-    if !addr.ip().is_loopback() {
-        // Reachable under names we cannot know; the Origin check still guards browsers.
-        config = config.disable_allowed_hosts();
-    }
+        .with_cancellation_token(shutdown.child_token())
+        .disable_allowed_hosts();
     let shared = handler::Runway::new(Arc::new(ws));
-    let mcp = StreamableHttpService::new(
-        move || Ok(shared.clone()),
-        Arc::new(LocalSessionManager::default()),
-        config,
-    );
+    let sessions = Arc::new(LocalSessionManager::default());
+    let mcp = StreamableHttpService::new(move || Ok(shared.clone()), sessions.clone(), config);
     let state = Arc::new(http::HttpState {
         token: opts.token.clone(),
         allowed_origins,
+        anonymous: runway_serve::Limiter::new(runway_serve::RateLimit::ANONYMOUS),
+        sessions,
         mcp,
     });
     let app = http::router(state);
     let stop = shutdown.clone();
     let task = tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(stop.cancelled_owned())
-            .await;
+        let served = runway_serve::serve(
+            listener,
+            app,
+            hosts,
+            stop.cancelled_owned(),
+            runway_serve::Limits {
+                shutdown_grace: SHUTDOWN_GRACE,
+                ..runway_serve::Limits::default()
+            },
+        )
+        .await;
         if let Err(e) = served {
             tracing::error!("the MCP server stopped: {e}");
         }

@@ -1,6 +1,11 @@
 //! Two-step writes: a `*_plan` tool issues a plan id for one tool, its exact
-//! arguments and one client; the write names it within the plan's lifetime,
+//! arguments and one caller; the write names it within the plan's lifetime,
 //! once.
+//!
+//! The caller is a [`Binding`]: what the client cannot choose (the session the
+//! server issued, the connection it accepted, the token it checked, the
+//! process that started it), never its self-declared `clientInfo.name`, which
+//! any second client can repeat; the name stays the operator the ledger shows.
 //!
 //! The store is per server (every session of an HTTP server shares it) and
 //! bounded: at most [`MAX_OPEN_PLANS`] outstanding, and the ids of the last
@@ -21,11 +26,37 @@ pub const MAX_OPEN_PLANS: usize = 256;
 /// Used and expired ids remembered, for a precise refusal.
 pub const MAX_REMEMBERED: usize = 1024;
 
+/// Who may redeem a plan: the identity of the caller that asked for it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Binding {
+    /// Over stdio: this server instance, i.e. the one process that started it.
+    Stdio { instance: u64 },
+    /// Over HTTP, session era: the bearer token's identity and the
+    /// `Mcp-Session-Id` the server issued (and rmcp checked).
+    Session { token: Option<u32>, session: String },
+    /// Over HTTP, stateless era (no session): the bearer token's identity and
+    /// the TCP connection the plan was asked on.
+    Connection { token: Option<u32>, connection: u64 },
+}
+
+impl Binding {
+    /// What a refusal says the plan was bound to; never a session id.
+    fn describe(&self) -> &'static str {
+        match self {
+            Binding::Stdio { .. } => "another `runway mcp` process",
+            Binding::Session { .. } => "another MCP session",
+            Binding::Connection { .. } => {
+                "another connection (the stateless era has no session: plan and write on one connection)"
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Plan {
     tool: String,
     arguments: Value,
-    client: String,
+    binding: Binding,
     expires: Instant,
     /// What the plan call computed, which the write carries out.
     prepared: Value,
@@ -98,12 +129,12 @@ impl Plans {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Issues a plan for `tool` called with `arguments` by `client`.
+    /// Issues a plan for `tool` called with `arguments` by the caller `binding`.
     pub fn issue(
         &self,
         tool: &str,
         arguments: Value,
-        client: &str,
+        binding: &Binding,
         prepared: Value,
     ) -> Result<Issued, OpError> {
         let now = Instant::now();
@@ -124,7 +155,7 @@ impl Plans {
             Plan {
                 tool: tool.to_owned(),
                 arguments,
-                client: client.to_owned(),
+                binding: binding.clone(),
                 expires: now + self.ttl,
                 prepared,
             },
@@ -137,15 +168,16 @@ impl Plans {
         })
     }
 
-    /// Takes the plan `plan_id` for a `tool` call with `arguments` by `client`:
-    /// returns what the plan prepared, and the plan cannot be used again.
-    /// A plan for another tool, other arguments or another client stays open.
+    /// Takes the plan `plan_id` for a `tool` call with `arguments` by the
+    /// caller `binding`: returns what the plan prepared, and the plan cannot
+    /// be used again. A plan for another tool, other arguments or another
+    /// caller stays open.
     pub fn redeem(
         &self,
         plan_id: Option<&str>,
         tool: &str,
         arguments: &Value,
-        client: &str,
+        binding: &Binding,
     ) -> Result<Value, OpError> {
         let plan_tool = format!("{tool}_plan");
         let again = format!(
@@ -192,10 +224,10 @@ impl Plans {
                 plan.arguments, arguments
             )));
         }
-        if plan.client != client {
+        if plan.binding != *binding {
             return Err(refuse(format!(
-                "plan `{plan_id}` was made by another client (`{}`)",
-                plan.client
+                "plan `{plan_id}` was made by {}: a plan is good only for the caller that asked for it",
+                plan.binding.describe()
             )));
         }
         let prepared = plan.prepared.clone();
@@ -211,6 +243,10 @@ mod tests {
 
     use super::*;
 
+    fn cli() -> Binding {
+        Binding::Stdio { instance: 1 }
+    }
+
     fn refusal(r: Result<Value, OpError>) -> String {
         match r {
             Err(e) => e.to_text(),
@@ -223,38 +259,79 @@ mod tests {
         let plans = Plans::new(Duration::from_secs(60));
         let args = json!({"id": "inc-1"});
         let p = plans
-            .issue("incident_ack", args.clone(), "cli", json!({"n": 1}))
+            .issue("incident_ack", args.clone(), &cli(), json!({"n": 1}))
             .unwrap();
         assert!(p.plan_id.starts_with("plan-"));
 
-        let none = refusal(plans.redeem(None, "incident_ack", &args, "cli"));
+        let none = refusal(plans.redeem(None, "incident_ack", &args, &cli()));
         assert!(
             none.contains("needs a `plan_id` from `incident_ack_plan`"),
             "{none}"
         );
-        let unknown = refusal(plans.redeem(Some("plan-nope"), "incident_ack", &args, "cli"));
+        let unknown = refusal(plans.redeem(Some("plan-nope"), "incident_ack", &args, &cli()));
         assert!(
             unknown.contains("there is no plan `plan-nope`"),
             "{unknown}"
         );
-        let tool = refusal(plans.redeem(Some(&p.plan_id), "incident_resolve", &args, "cli"));
+        let tool = refusal(plans.redeem(Some(&p.plan_id), "incident_resolve", &args, &cli()));
         assert!(tool.contains("made for `incident_ack`"), "{tool}");
         let other = refusal(plans.redeem(
             Some(&p.plan_id),
             "incident_ack",
             &json!({"id": "inc-2"}),
-            "cli",
+            &cli(),
         ));
         assert!(other.contains("other arguments"), "{other}");
-        let client = refusal(plans.redeem(Some(&p.plan_id), "incident_ack", &args, "evil"));
-        assert!(client.contains("another client"), "{client}");
+        for other in [
+            Binding::Stdio { instance: 2 },
+            Binding::Session {
+                token: Some(0),
+                session: "s-1".into(),
+            },
+            Binding::Connection {
+                token: Some(0),
+                connection: 1,
+            },
+        ] {
+            let client = refusal(plans.redeem(Some(&p.plan_id), "incident_ack", &args, &other));
+            assert!(client.contains("was made by another"), "{client}");
+        }
+        let session = |token, session: &str| Binding::Session {
+            token,
+            session: session.into(),
+        };
+        let s = plans
+            .issue(
+                "incident_ack",
+                args.clone(),
+                &session(Some(0), "s-1"),
+                Value::Null,
+            )
+            .unwrap();
+        for other in [
+            session(Some(0), "s-2"),
+            session(Some(1), "s-1"),
+            session(None, "s-1"),
+        ] {
+            let e = refusal(plans.redeem(Some(&s.plan_id), "incident_ack", &args, &other));
+            assert!(e.contains("another MCP session"), "{e}");
+            assert!(!e.contains("s-1"), "a refusal named the session id: {e}");
+        }
+        plans
+            .redeem(
+                Some(&s.plan_id),
+                "incident_ack",
+                &args,
+                &session(Some(0), "s-1"),
+            )
+            .unwrap();
 
         // The refusals above left the plan open.
         let prepared = plans
-            .redeem(Some(&p.plan_id), "incident_ack", &args, "cli")
+            .redeem(Some(&p.plan_id), "incident_ack", &args, &cli())
             .unwrap();
         assert_eq!(prepared, json!({"n": 1}));
-        let again = refusal(plans.redeem(Some(&p.plan_id), "incident_ack", &args, "cli"));
+        let again = refusal(plans.redeem(Some(&p.plan_id), "incident_ack", &args, &cli()));
         assert!(again.contains("already used"), "{again}");
         assert!(again.contains("hint: call `incident_ack_plan`"), "{again}");
     }
@@ -264,10 +341,10 @@ mod tests {
         let plans = Plans::new(Duration::from_millis(30));
         let args = json!({});
         let p = plans
-            .issue("changelog_write", args.clone(), "c", Value::Null)
+            .issue("changelog_write", args.clone(), &cli(), Value::Null)
             .unwrap();
         std::thread::sleep(Duration::from_millis(60));
-        let e = refusal(plans.redeem(Some(&p.plan_id), "changelog_write", &args, "c"));
+        let e = refusal(plans.redeem(Some(&p.plan_id), "changelog_write", &args, &cli()));
         assert!(e.contains("has expired"), "{e}");
     }
 
@@ -275,9 +352,11 @@ mod tests {
     fn outstanding_plans_are_bounded() {
         let plans = Plans::new(Duration::from_secs(60));
         for _ in 0..MAX_OPEN_PLANS {
-            plans.issue("t", Value::Null, "c", Value::Null).unwrap();
+            plans.issue("t", Value::Null, &cli(), Value::Null).unwrap();
         }
-        let e = plans.issue("t", Value::Null, "c", Value::Null).unwrap_err();
+        let e = plans
+            .issue("t", Value::Null, &cli(), Value::Null)
+            .unwrap_err();
         assert!(e.to_text().contains("outstanding"), "{}", e.to_text());
     }
 }

@@ -544,10 +544,14 @@ pub struct Running<'a> {
     pub progress: &'a (dyn Fn(f64, f64, String) + Send + Sync),
 }
 
-/// Who is calling: the plans of this server and the client's name.
+/// Who is calling: the plans of this server, what binds a plan to this
+/// caller, and the client's name.
 pub struct Caller<'a> {
     pub plans: &'a Plans,
-    /// The operator writes are recorded under ([`writes::operator_name`]).
+    /// What the client cannot choose; a plan is redeemed only by the same.
+    pub binding: crate::plans::Binding,
+    /// The operator writes are recorded under ([`writes::operator_name`]):
+    /// the client's self-declared name, shown, never trusted.
     pub operator: String,
 }
 
@@ -582,7 +586,7 @@ async fn call_write(
         let planned = Value::Object(arguments.clone());
         return Ok(caller
             .plans
-            .issue(base, planned.clone(), &caller.operator, prepared.keep)
+            .issue(base, planned.clone(), &caller.binding, prepared.keep)
             .map(|issued| {
                 let mut with_id = arguments;
                 with_id.insert("plan_id".into(), Value::String(issued.plan_id.clone()));
@@ -607,7 +611,7 @@ async fn call_write(
         plan_id.as_deref(),
         name,
         &Value::Object(arguments.clone()),
-        &caller.operator,
+        &caller.binding,
     ) {
         Ok(k) => k,
         Err(e) => return Ok(Err(e)),
@@ -644,7 +648,7 @@ pub async fn call(
                 // With writes on, a plan no gate refuses is also the plan `deploy` needs.
                 Ok(mut plan) if ws.writes_allowed() && plan["refused"] == json!(false) => caller
                     .plans
-                    .issue("deploy", planned, &caller.operator, Value::Null)
+                    .issue("deploy", planned, &caller.binding, Value::Null)
                     .map(|issued| {
                         plan["plan_id"] = json!(issued.plan_id);
                         plan["expires_at"] = json!(

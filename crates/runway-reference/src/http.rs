@@ -7,9 +7,8 @@
 //! finally rmcp's `StreamableHttpService`, which owns sessions and both protocol eras.
 //! Every fault that concerns HTTP is applied in this file.
 
-use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -25,13 +24,9 @@ use rmcp::transport::streamable_http_server::StreamableHttpService;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use serde_json::{Value, json};
 
-use crate::RateLimit;
 use crate::handler::{Reference, Shared};
 use crate::metrics::{self, Metrics};
 use crate::tools::{HANG_FOR, sleep_unless_cancelled};
-
-/// Largest JSON-RPC body accepted on `/mcp`, matching rmcp's own default.
-const MAX_BODY: usize = 4 * 1024 * 1024;
 
 /// The authorization server named in the protected-resource metadata. It does not exist:
 /// the reference server only checks a static bearer token.
@@ -49,8 +44,8 @@ pub(crate) struct HttpState {
     pub base_url: String,
     pub mcp_url: String,
     pub allowed_origins: Vec<String>,
-    pub anon_limiter: Option<Limiter>,
-    pub token_limiter: Option<Limiter>,
+    pub anon_limiter: Option<runway_serve::Limiter>,
+    pub token_limiter: Option<runway_serve::Limiter>,
     pub metrics: Metrics,
     pub mcp: StreamableHttpService<Reference, LocalSessionManager>,
 }
@@ -91,64 +86,6 @@ async fn count_requests(State(st): State<Arc<HttpState>>, req: Request, next: Ne
     resp
 }
 
-/// A fixed-window request counter per client IP.
-pub(crate) struct Limiter {
-    limit: RateLimit,
-    windows: Mutex<HashMap<IpAddr, (Instant, u32)>>,
-}
-
-/// Clients tracked before expired windows are swept, so memory stays bounded.
-const MAX_TRACKED_CLIENTS: usize = 10_000;
-
-impl Limiter {
-    pub fn new(limit: RateLimit) -> Self {
-        Limiter {
-            limit,
-            windows: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// `Err(seconds)` when `ip` is over budget: how long until its window resets.
-    fn check(&self, ip: IpAddr) -> Result<(), u64> {
-        let now = Instant::now();
-        let window = self.limit.window.max(Duration::from_millis(1));
-        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
-        if windows.len() >= MAX_TRACKED_CLIENTS {
-            windows.retain(|_, (start, _)| now.duration_since(*start) < window);
-        }
-        let entry = windows.entry(ip).or_insert((now, 0));
-        if now.duration_since(entry.0) >= window {
-            *entry = (now, 0);
-        }
-        if entry.1 >= self.limit.requests {
-            let left = window.saturating_sub(now.duration_since(entry.0));
-            return Err(left.as_secs_f64().ceil().max(1.0) as u64);
-        }
-        entry.1 += 1;
-        Ok(())
-    }
-}
-
-/// The token of `Authorization: Bearer <token>`, if any.
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            let (scheme, rest) = v.trim().split_once(' ')?;
-            scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
-        })
-}
-
-/// Compares without stopping at the first differing byte, so timing does not leak the token.
-fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
 fn normalize_origin(origin: &str) -> String {
     origin.trim().trim_end_matches('/').to_ascii_lowercase()
 }
@@ -165,12 +102,8 @@ fn json_response(status: StatusCode, body: Value) -> Response {
         .into_response()
 }
 
-fn jsonrpc_error(status: StatusCode, id: Value, code: i32, message: &str) -> Response {
-    json_response(
-        status,
-        json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}}),
-    )
-}
+use runway_serve::auth::{bearer, same_secret};
+use runway_serve::jsonrpc::{MAX_BODY, classify, error as jsonrpc_error};
 
 impl HttpState {
     fn origin_allowed(&self, origin: &str) -> bool {
@@ -359,36 +292,6 @@ impl HttpState {
     }
 }
 
-/// Checks the JSON-RPC 2.0 envelope. `Ok(Some(method))` for requests and notifications,
-/// `Ok(None)` for a response to a server request, `Err(reason)` for an invalid request.
-fn classify(value: &Value) -> Result<Option<&str>, &'static str> {
-    let Some(obj) = value.as_object() else {
-        return Err(if value.is_array() {
-            "Invalid Request: batches are not supported"
-        } else {
-            "Invalid Request: not a JSON-RPC object"
-        });
-    };
-    if obj.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
-        return Err("Invalid Request: `jsonrpc` must be \"2.0\"");
-    }
-    if let Some(id) = obj.get("id")
-        && !(id.is_string() || id.is_i64() || id.is_u64())
-    {
-        return Err("Invalid Request: `id` must be a string or an integer");
-    }
-    match obj.get("method") {
-        Some(Value::String(m)) => Ok(Some(m)),
-        Some(_) => Err("Invalid Request: `method` must be a string"),
-        None if obj.contains_key("id")
-            && (obj.contains_key("result") || obj.contains_key("error")) =>
-        {
-            Ok(None)
-        }
-        None => Err("Invalid Request: no `method`"),
-    }
-}
-
 async fn mcp(
     State(st): State<Arc<HttpState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -523,16 +426,7 @@ async fn prm(State(st): State<Arc<HttpState>>) -> Response {
 async fn security_headers(State(st): State<Arc<HttpState>>, req: Request, next: Next) -> Response {
     let mut resp = next.run(req).await;
     if !st.shared.faults.missing_headers {
-        let h = resp.headers_mut();
-        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-        h.insert(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        );
-        h.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
-        );
+        runway_serve::headers::apply(resp.headers_mut(), runway_serve::headers::API_CSP);
     }
     resp
 }
@@ -606,47 +500,4 @@ async fn cors(State(st): State<Arc<HttpState>>, req: Request, next: Next) -> Res
         h.append(header::VARY, HeaderValue::from_static("Origin"));
     }
     resp
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_limiter_allows_the_budget_then_says_when_to_retry() {
-        let l = Limiter::new(RateLimit {
-            requests: 2,
-            window: Duration::from_secs(3),
-        });
-        let ip: IpAddr = [127, 0, 0, 1].into();
-        assert!(l.check(ip).is_ok());
-        assert!(l.check(ip).is_ok());
-        let retry = l.check(ip).unwrap_err();
-        assert!((1..=3).contains(&retry), "{retry}");
-        assert!(l.check([10, 0, 0, 1].into()).is_ok());
-    }
-
-    #[test]
-    fn classify_sorts_requests_responses_and_junk() {
-        assert_eq!(
-            classify(&json!({"jsonrpc":"2.0","id":1,"method":"ping"})),
-            Ok(Some("ping"))
-        );
-        assert_eq!(
-            classify(&json!({"jsonrpc":"2.0","id":1,"result":{}})),
-            Ok(None)
-        );
-        assert!(classify(&json!([])).is_err());
-        assert!(classify(&json!({"jsonrpc":"1.0","id":1,"method":"ping"})).is_err());
-        assert!(classify(&json!({"jsonrpc":"2.0","id":{},"method":"ping"})).is_err());
-        assert!(classify(&json!({"jsonrpc":"2.0","id":1,"method":3})).is_err());
-        assert!(classify(&json!("x")).is_err());
-    }
-
-    #[test]
-    fn secrets_compare_exactly() {
-        assert!(same_secret("abc", "abc"));
-        assert!(!same_secret("abc", "abd"));
-        assert!(!same_secret("abc", "abcd"));
-    }
 }

@@ -49,12 +49,8 @@ pub enum EraSupport {
     StatelessOnly,
 }
 
-/// At most `requests` per `window`, per client IP.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RateLimit {
-    pub requests: u32,
-    pub window: Duration,
-}
+/// At most `requests` per `window`, per client IP (`runway_serve`'s, shared with `runway mcp`).
+pub use runway_serve::RateLimit;
 
 /// How to run the server. `Options::default()` is the well-behaved server on a free
 /// loopback port with no token.
@@ -90,10 +86,7 @@ impl Default for Options {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             era: EraSupport::Both,
             allowed_origins: Vec::new(),
-            anonymous_rate_limit: Some(RateLimit {
-                requests: 20,
-                window: Duration::from_secs(1),
-            }),
+            anonymous_rate_limit: Some(RateLimit::ANONYMOUS),
             token_rate_limit: None,
             faults: Faults::default(),
         }
@@ -227,8 +220,8 @@ pub async fn spawn(opts: Options) -> Result<Running, ReferenceError> {
         base_url: base_url.clone(),
         mcp_url: mcp_url.clone(),
         allowed_origins,
-        anon_limiter: opts.anonymous_rate_limit.map(http::Limiter::new),
-        token_limiter: opts.token_rate_limit.map(http::Limiter::new),
+        anon_limiter: opts.anonymous_rate_limit.map(runway_serve::Limiter::new),
+        token_limiter: opts.token_rate_limit.map(runway_serve::Limiter::new),
         metrics: metrics::Metrics::for_version(&opts.version),
         mcp,
     });

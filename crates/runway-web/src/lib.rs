@@ -6,7 +6,7 @@
 //! takes its shutdown as a future, so tests run it on `127.0.0.1:0` and stop
 //! it. Every response carries the security headers `runway verify` checks;
 //! bodies are bounded, requests time out, slow headers are cut, connections
-//! are capped, and the write endpoints need the
+//! are capped, a foreign `Host` is refused (all through `runway-serve`), and the write endpoints need the
 //! bearer token from `[web] token_env`.
 
 pub mod alerts;
@@ -15,7 +15,6 @@ pub mod metrics;
 pub mod model;
 mod routes;
 mod security;
-mod server;
 pub mod svg;
 
 use std::future::Future;
@@ -28,7 +27,9 @@ use runway_ledger::Ledger;
 
 pub use alerts::{AlertError, AlertSource, AlertView, LedgerAlerts, NoAlerts, NotifierView};
 pub use metrics::Metrics;
-pub use server::{HEADER_READ_TIMEOUT, MAX_CONNECTIONS, ServeLimits};
+/// The connection limits of [`serve_with`] (`runway_serve::Limits`).
+pub use runway_serve::Limits as ServeLimits;
+pub use runway_serve::{HEADER_READ_TIMEOUT, MAX_CONNECTIONS};
 
 /// Largest request body accepted (the write endpoints take a small JSON object).
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -46,6 +47,9 @@ pub struct Web {
     pub token: Option<Secret>,
     /// The public status page's heading.
     pub title: String,
+    /// Names the server answers to beside its listen address and `localhost`
+    /// (`[web] hosts`); any other `Host` is refused (DNS rebinding).
+    pub hosts: Vec<String>,
     ready: AtomicBool,
 }
 
@@ -58,6 +62,7 @@ impl Web {
             metrics: Arc::new(Metrics::new()),
             token: None,
             title: "Status".to_owned(),
+            hosts: Vec::new(),
             ready: AtomicBool::new(false),
         }
     }
@@ -74,6 +79,11 @@ impl Web {
 
     pub fn with_title(mut self, title: impl Into<String>) -> Web {
         self.title = title.into();
+        self
+    }
+
+    pub fn with_hosts(mut self, hosts: Vec<String>) -> Web {
+        self.hosts = hosts;
         self
     }
 
@@ -115,7 +125,9 @@ pub fn app(web: Arc<Web>) -> axum::Router {
 }
 
 /// Serves until `shutdown` completes, then lets requests under way finish,
-/// with the default [`ServeLimits`] (headers within 5 s, 128 connections).
+/// with the default [`ServeLimits`] (headers within 5 s, 128 connections),
+/// through `runway_serve`'s accept loop: a request whose `Host` is not the
+/// listen address, `localhost` or one of [`Web::hosts`] is refused.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     web: Arc<Web>,
@@ -131,5 +143,10 @@ pub async fn serve_with(
     shutdown: impl Future<Output = ()> + Send + 'static,
     limits: ServeLimits,
 ) -> std::io::Result<()> {
-    server::serve(listener, app(web), shutdown, limits).await
+    let hosts = runway_serve::Hosts::for_listener(listener.local_addr()?, &web.hosts);
+    let limits = ServeLimits {
+        shutdown_grace: REQUEST_TIMEOUT,
+        ..limits
+    };
+    runway_serve::serve(listener, app(web), hosts, shutdown, limits).await
 }

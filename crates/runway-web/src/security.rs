@@ -3,7 +3,7 @@
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -11,19 +11,7 @@ use crate::Web;
 
 /// The pages load one stylesheet from here and nothing else: no script,
 /// no frames, no form posts, no plug-ins.
-pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
-
-const HEADERS: [(HeaderName, &str); 6] = [
-    (header::CONTENT_SECURITY_POLICY, CSP),
-    (header::X_FRAME_OPTIONS, "DENY"),
-    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-    (header::REFERRER_POLICY, "no-referrer"),
-    (header::CACHE_CONTROL, "no-store"),
-    (
-        header::STRICT_TRANSPORT_SECURITY,
-        "max-age=31536000; includeSubDomains",
-    ),
-];
+pub const CSP: &str = runway_serve::headers::PAGE_CSP;
 
 /// Whether a request that may change something comes from another site: its
 /// `Origin` names a host other than the one it was sent to. Browsers send
@@ -69,25 +57,8 @@ pub async fn harden(req: Request, next: Next) -> Response {
             }
         }
     };
-    let h = res.headers_mut();
-    for (name, value) in HEADERS {
-        if !h.contains_key(&name) {
-            h.insert(name, HeaderValue::from_static(value));
-        }
-    }
-    h.insert(
-        HeaderName::from_static("cross-origin-opener-policy"),
-        HeaderValue::from_static("same-origin"),
-    );
+    runway_serve::headers::apply(res.headers_mut(), CSP);
     res
-}
-
-/// Equal in time whatever the first differing byte.
-fn same(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// The write endpoints' gate: 403 while no token is configured, 401 with
@@ -100,15 +71,8 @@ pub fn authorize(web: &Web, headers: &HeaderMap) -> Result<(), crate::routes::Re
         )
         .into());
     };
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            let (scheme, rest) = v.split_once(' ')?;
-            scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
-        });
-    match given {
-        Some(g) if same(g.as_bytes(), token.expose().as_bytes()) => Ok(()),
+    match runway_serve::auth::bearer(headers) {
+        Some(g) if runway_serve::auth::same_secret(g, token.expose()) => Ok(()),
         _ => {
             let mut r = crate::routes::error(
                 StatusCode::UNAUTHORIZED,
@@ -126,17 +90,4 @@ pub fn authorize(web: &Web, headers: &HeaderMap) -> Result<(), crate::routes::Re
 /// A body of `bytes` with a content type.
 pub fn typed(content_type: &'static str, body: impl Into<Body>) -> Response {
     ([(header::CONTENT_TYPE, content_type)], body.into()).into_response()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::same;
-
-    #[test]
-    fn tokens_compare_whole() {
-        assert!(same(b"abc", b"abc"));
-        assert!(!same(b"abc", b"abd"));
-        assert!(!same(b"abc", b"abcd"));
-        assert!(!same(b"", b"a"));
-    }
 }

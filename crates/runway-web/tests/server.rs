@@ -1,7 +1,8 @@
 //! The accept loop on 127.0.0.1:0: a client that sends its headers slowly is
 //! cut off, connections beyond the cap wait and are served when a slot
 //! frees, idle connections holding every slot cannot starve a new client,
-//! and shutdown does not wait for idle connections.
+//! shutdown does not wait for idle connections, and a request for a `Host`
+//! the server does not go by (DNS rebinding) is refused on every route.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,6 +20,10 @@ struct Server {
 }
 
 async fn start(limits: ServeLimits) -> Server {
+    start_with(limits, Vec::new()).await
+}
+
+async fn start_with(limits: ServeLimits, hosts: Vec<String>) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let url = LedgerUrl::parse(
         &format!("sqlite://{}", dir.path().join("ledger.db").display()),
@@ -26,7 +31,7 @@ async fn start(limits: ServeLimits) -> Server {
     )
     .unwrap();
     let ledger: Arc<dyn Ledger> = Arc::from(runway_ledger::open(&url).await.unwrap());
-    let web = Arc::new(Web::new(ledger, vec!["production".into()]));
+    let web = Arc::new(Web::new(ledger, vec!["production".into()]).with_hosts(hosts));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -50,6 +55,7 @@ fn limits(header_read_timeout: Duration, max_connections: usize) -> ServeLimits 
     ServeLimits {
         header_read_timeout,
         max_connections,
+        ..ServeLimits::default()
     }
 }
 
@@ -84,7 +90,7 @@ async fn a_client_sending_its_headers_slowly_is_cut_off_while_others_are_served(
     let reader = tokio::spawn(read_to_close(r));
     // One header line every 100 ms, for at most 4 s: always sending, never done.
     let dripper = tokio::spawn(async move {
-        if w.write_all(b"GET /livez HTTP/1.1\r\nHost: x\r\n")
+        if w.write_all(b"GET /livez HTTP/1.1\r\nHost: 127.0.0.1\r\n")
             .await
             .is_err()
         {
@@ -187,7 +193,7 @@ async fn shutdown_does_not_wait_for_idle_connections() {
     let reader = tokio::spawn(read_to_close(r));
     // A keep-alive connection that has been served once and is now idle.
     let mut kept = TcpStream::connect(s.addr).await.unwrap();
-    kept.write_all(b"GET /livez HTTP/1.1\r\nHost: x\r\n\r\n")
+    kept.write_all(b"GET /livez HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         .await
         .unwrap();
     let mut buf = [0u8; 2048];
@@ -228,4 +234,78 @@ async fn limits_that_cannot_serve_are_an_error() {
         .await
         .unwrap_err();
     assert!(e.to_string().contains("max_connections"), "{e}");
+}
+
+/// One request on a fresh connection with this `Host`: the status line and the body.
+async fn get_with_host(addr: std::net::SocketAddr, path: &str, host: &str) -> (String, String) {
+    let mut c = TcpStream::connect(addr).await.unwrap();
+    c.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .await
+    .unwrap();
+    let (r, _w) = c.into_split();
+    let (got, closed) = read_to_close(r).await;
+    assert!(
+        closed.is_some(),
+        "the server did not close after `Connection: close`"
+    );
+    let text = String::from_utf8_lossy(&got).into_owned();
+    let status = text.lines().next().unwrap_or_default().to_owned();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[tokio::test]
+async fn a_foreign_host_is_refused_on_every_route_and_known_names_are_served() {
+    let s = start_with(ServeLimits::default(), vec!["status.example.com".into()]).await;
+    let port = s.addr.port();
+    for path in [
+        "/api/status",
+        "/",
+        "/status",
+        "/metrics",
+        "/livez",
+        "/no-such-page",
+    ] {
+        for host in [
+            "evil.example".to_owned(),
+            format!("evil.example:{port}"),
+            format!("127.0.0.1.nip.io:{port}"),
+        ] {
+            let (status, body) = get_with_host(s.addr, path, &host).await;
+            assert!(
+                status.contains(" 403 "),
+                "{path} with Host {host}: {status}"
+            );
+            assert!(body.contains("forbidden_host"), "{body}");
+            assert!(
+                !body.contains("production"),
+                "{path} leaked data to a foreign host: {body}"
+            );
+        }
+    }
+    for host in [
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        "status.example.com".to_owned(),
+    ] {
+        let (status, body) = get_with_host(s.addr, "/api/status", &host).await;
+        assert!(status.contains(" 200 "), "Host {host}: {status}");
+        assert!(body.contains("production"), "{body}");
+    }
+    let mut c = TcpStream::connect(s.addr).await.unwrap();
+    c.write_all(b"GET /api/status HTTP/1.1\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let (r, _w) = c.into_split();
+    let (got, _) = read_to_close(r).await;
+    assert!(
+        String::from_utf8_lossy(&got).starts_with("HTTP/1.1 400"),
+        "no Host: {}",
+        String::from_utf8_lossy(&got)
+    );
 }

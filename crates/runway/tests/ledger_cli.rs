@@ -20,6 +20,7 @@ both_backends!(
     dora_reports_the_four_metrics_with_bands,
     release_success_criteria_are_judged_from_the_record,
     deployment_show_prints_every_field_and_dora_counts_rollback_deployments,
+    values_with_control_characters_cannot_split_rows_or_recolour_the_terminal,
 );
 
 #[test]
@@ -659,4 +660,48 @@ async fn deployment_show_prints_every_field_and_dora_counts_rollback_deployments
         .as_f64()
         .unwrap();
     assert!(rec > 1.9 && rec < 2.1, "median of 1 h and ~3 h: {rec}");
+}
+
+/// A title and an operator holding ANSI escapes and line breaks are shown
+/// escaped in every human-readable output, never raw: one row per record.
+async fn values_with_control_characters_cannot_split_rows_or_recolour_the_terminal(f: &Fresh) {
+    let title = "db down\u{1b}[31m\ninc-fake  P0  resolved\r\u{1b}[2J";
+    let operator = "mallory\u{1b}]0;owned\u{7}\nroot";
+    let id = ok(f
+        .runway()
+        .env("RUNWAY_OPERATOR", operator)
+        .args(["incident", "open", "--sev", "P2", "--title", title]));
+    let id = id.trim().to_owned();
+    let outputs = [
+        ("ledger list", ok(f.runway().args(["ledger", "list"]))),
+        ("incident list", ok(f.runway().args(["incident", "list"]))),
+        ("ledger show", ok(f.runway().args(["ledger", "show", &id]))),
+    ];
+    for (what, out) in &outputs {
+        assert!(
+            !out.contains(['\u{1b}', '\r', '\u{7}']),
+            "{what} printed a raw control character: {out:?}"
+        );
+        assert!(
+            out.contains("db down\\u{1b}[31m\\ninc-fake  P0  resolved\\r\\u{1b}[2J"),
+            "{what} did not show the title escaped: {out}"
+        );
+        assert!(
+            !out.lines().any(|l| l.starts_with("inc-fake")),
+            "{what}: the title split a row: {out}"
+        );
+    }
+    for (what, out) in &outputs[..2] {
+        // The header and one row.
+        assert_eq!(out.lines().count(), 2, "{what}: {out}");
+    }
+    assert!(
+        outputs[0].1.contains("mallory\\u{1b}]0;owned\\u{7}\\nroot"),
+        "{}",
+        outputs[0].1
+    );
+    // JSON keeps the value exactly as recorded.
+    let json = ok(f.runway().args(["ledger", "show", &id, "--format", "json"]));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["operator"], operator);
 }

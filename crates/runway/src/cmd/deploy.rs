@@ -13,6 +13,7 @@ use runway_runbook::{Abort, Env, Event, Finished, GateInput, Run};
 
 use super::Ctx;
 use crate::error::UsageError;
+use crate::term::{shown, shown_text};
 
 fn duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s.trim())
@@ -176,10 +177,10 @@ pub async fn open(ctx: &Ctx, name: &str, ledger: &super::ledger::LedgerOpt) -> a
 pub fn terminal_observer(name: &str) -> runway_runbook::Observer {
     let name = name.to_owned();
     Arc::new(move |e: &Event<'_>| match e {
-        Event::Note(t) => eprintln!("{t}"),
-        Event::Step(s) => eprintln!("  {s}"),
+        Event::Note(t) => eprintln!("{}", shown_text(t)),
+        Event::Step(s) => eprintln!("  {}", shown_text(s)),
         Event::Gates { version, verdicts } => {
-            eprintln!("gates for {version} to {name}:");
+            eprintln!("gates for {} to {name}:", shown(version));
             print_verdicts(verdicts);
         }
         Event::Sample { n, sample: s } => eprintln!(
@@ -188,10 +189,12 @@ pub fn terminal_observer(name: &str) -> runway_runbook::Observer {
             s.latency_ms,
             s.error
                 .as_deref()
-                .map(|e| format!(" ({e})"))
+                .map(|e| format!(" ({})", shown(e)))
                 .unwrap_or_default()
         ),
-        Event::Problem { message } => eprintln!("{} {message}", crate::term::error_label()),
+        Event::Problem { message } => {
+            eprintln!("{} {}", crate::term::error_label(), shown_text(message))
+        }
     })
 }
 
@@ -202,12 +205,12 @@ fn print_verdicts(verdicts: &[Verdict]) {
             "  gate {:<18} {:<10} {}",
             v.gate,
             v.status.as_str(),
-            v.detail
+            shown(&v.detail)
         );
         if v.refuses()
             && let Some(h) = &v.hint
         {
-            eprintln!("{:>32}hint: {h}", "");
+            eprintln!("{:>32}hint: {}", "", shown(h));
         }
     }
 }
@@ -232,11 +235,11 @@ pub fn confirm(yes: bool) -> Confirm {
 /// The result: data on stdout when it succeeded, `error:` and `hint:` on stderr when not.
 pub fn render(f: &Finished) -> anyhow::Result<Exit> {
     if f.ok {
-        outln!("{}", f.message)?;
+        outln!("{}", shown_text(&f.message))?;
     } else {
-        eprintln!("{} {}", crate::term::error_label(), f.message);
+        eprintln!("{} {}", crate::term::error_label(), shown_text(&f.message));
         if let Some(h) = &f.hint {
-            eprintln!("{} {h}", crate::term::hint_label());
+            eprintln!("{} {}", crate::term::hint_label(), shown_text(h));
         }
     }
     Ok(f.exit())
@@ -287,7 +290,7 @@ pub async fn plan(ctx: &Ctx, args: PlanArgs) -> anyhow::Result<Exit> {
     let secs = |s: f64| humantime::format_duration(Duration::from_secs_f64(s.max(0.0)));
     outln!(
         "plan: {} to {} ({} target)",
-        plan.version,
+        shown(&plan.version),
         plan.environment,
         plan.target
     )?;
@@ -295,33 +298,38 @@ pub async fn plan(ctx: &Ctx, args: PlanArgs) -> anyhow::Result<Exit> {
         "  now running: {}",
         plan.running
             .as_ref()
-            .map(runway_runbook::describe)
+            .map(|r| shown(&runway_runbook::describe(r)).into_owned())
             .unwrap_or_else(|| "nothing".into())
     )?;
     outln!(
         "  rollback to: {}",
         plan.rollback_to
             .as_ref()
-            .map(runway_runbook::describe)
+            .map(|r| shown(&runway_runbook::describe(r)).into_owned())
             .unwrap_or_else(|| "nothing (first deployment)".into())
     )?;
     outln!("  gates:")?;
     for v in &plan.gates {
-        outln!("    {:<18} {:<10} {}", v.gate, v.status.as_str(), v.detail)?;
+        outln!(
+            "    {:<18} {:<10} {}",
+            v.gate,
+            v.status.as_str(),
+            shown(&v.detail)
+        )?;
         if v.refuses()
             && let Some(h) = &v.hint
         {
-            outln!("    {:<29}hint: {h}", "")?;
+            outln!("    {:<29}hint: {}", "", shown(h))?;
         }
     }
     outln!("  steps:")?;
     outln!(
         "    1. deploy {}{}, wait up to {} for {}",
-        plan.version,
+        shown(&plan.version),
         plan.deploy
             .image
             .as_deref()
-            .map(|i| format!(" (`{i}`)"))
+            .map(|i| format!(" (`{}`)", shown(i)))
             .unwrap_or_default(),
         secs(plan.deploy.health_timeout_secs),
         plan.deploy.health_url.as_deref().unwrap_or("the target")
@@ -329,7 +337,7 @@ pub async fn plan(ctx: &Ctx, args: PlanArgs) -> anyhow::Result<Exit> {
     outln!(
         "    2. verify (suite `{}`), expecting version {}",
         plan.verify.suite,
-        plan.verify.expect_version
+        shown(&plan.verify.expect_version)
     )?;
     let w = &plan.watch;
     outln!(
@@ -372,7 +380,7 @@ pub async fn plan(ctx: &Ctx, args: PlanArgs) -> anyhow::Result<Exit> {
 pub async fn watch(ctx: &Ctx, args: WatchArgs) -> anyhow::Result<Exit> {
     let env = open(ctx, &args.env, &args.ledger).await?;
     let f = runway_runbook::watch(&env, args.bake, &Abort::on_signals()).await?;
-    outln!("{}", f.message)?;
+    outln!("{}", shown_text(&f.message))?;
     Ok(f.exit())
 }
 
@@ -391,49 +399,49 @@ pub async fn status(ctx: &Ctx, args: StatusArgs) -> anyhow::Result<Exit> {
     if args.json || args.format == OutputFormat::Json {
         outln!("{}", serde_json::to_string_pretty(&st)?)?;
     } else {
-        outln!("{} ({} target)", st.environment, st.target)?;
+        outln!("{} ({} target)", shown(&st.environment), st.target)?;
         outln!(
             "  running:  {}",
             st.running
                 .as_ref()
-                .map(runway_runbook::describe)
+                .map(|r| shown(&runway_runbook::describe(r)).into_owned())
                 .unwrap_or_else(|| "nothing".into())
         )?;
         match &st.last_deployment {
             Some(l) => outln!(
                 "  ledger:   {} `{}` by {} at {}: {}",
-                l.version,
-                l.id,
-                l.operator,
+                shown(&l.version),
+                shown(&l.id),
+                shown(&l.operator),
                 l.started_at.format("%Y-%m-%d %H:%M:%S UTC"),
-                l.status
+                shown(&l.status)
             )?,
             None => outln!("  ledger:   no deployment recorded")?,
         }
         if let Some(l) = &st.last_deployment
             && let (Some(id), Some(status)) = (&l.verification, &l.verification_status)
         {
-            outln!("  verdict:  verification `{id}` {status}")?;
+            outln!("  verdict:  verification `{}` {}", shown(id), shown(status))?;
         }
         if let Some(l) = st.last_deployment.as_ref().filter(|l| l.status == "held") {
             outln!(
                 "  held:     {}",
-                l.reason.as_deref().unwrap_or("the watch was inconclusive")
+                shown(l.reason.as_deref().unwrap_or("the watch was inconclusive"))
             )?;
             outln!(
                 "            resolve it: `runway watch {0}`, `runway deploy {0} --version {1} --accept` or `runway rollback {0}`",
-                st.environment,
-                l.version
+                shown(&st.environment),
+                shown(&l.version)
             )?;
         }
         if let Some(h) = &st.deploying {
-            outln!("  deploying now: {h}")?;
+            outln!("  deploying now: {}", shown(h))?;
         }
         for r in &st.recovered {
             outln!("  recovered: {r}")?;
         }
         if let Some(d) = &st.drift {
-            outln!("  drift:    {d}")?;
+            outln!("  drift:    {}", shown(d))?;
         }
     }
     Ok(if st.drift.is_some() {

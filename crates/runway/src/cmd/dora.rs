@@ -84,7 +84,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
         DoraFormat::Human => write_human(&mut out, &report)?,
     }
     for n in &report.notes {
-        eprintln!("note: {n}");
+        eprintln!("note: {}", crate::term::shown(n));
     }
     Ok(Exit::Success)
 }

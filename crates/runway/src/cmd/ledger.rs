@@ -12,6 +12,7 @@ use runway_core::Exit;
 use runway_ledger::{Export, Filter, Kind, Ledger, LedgerUrl, Record};
 
 use super::Ctx;
+use crate::term::shown;
 
 /// Where the ledger is; shared by every ledger-reading command.
 #[derive(Debug, Clone, clap::Args)]
@@ -410,11 +411,17 @@ pub(crate) fn stamp(t: DateTime<Utc>) -> String {
 }
 
 /// A plain aligned table: fast for tens of thousands of rows, no colour.
+/// Every cell goes through [`shown`], so a value cannot split a row.
 pub(crate) fn write_rows(
     out: &mut impl Write,
     header: &[&str],
     rows: &[Vec<String>],
 ) -> std::io::Result<()> {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| r.iter().map(|c| shown(c).into_owned()).collect())
+        .collect();
+    let rows = &rows;
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
     for row in rows {
         for (i, c) in row.iter().enumerate().take(widths.len()) {
@@ -539,29 +546,34 @@ fn write_artifacts(out: &mut impl Write, r: &Record) -> std::io::Result<()> {
             out,
             "    {:<5} {:<7} {}",
             if a.ok { "pass" } else { "FAIL" },
-            a.source,
-            a.artifact
+            shown(&a.source),
+            shown(&a.artifact)
         )?;
-        writeln!(out, "          {}", a.message.replace('\n', " "))?;
+        writeln!(out, "          {}", shown(&a.message.replace('\n', " ")))?;
     }
     Ok(())
 }
 
 fn write_record(out: &mut impl Write, r: &Record) -> std::io::Result<()> {
-    writeln!(out, "{} {}", r.kind, r.id)?;
-    writeln!(out, "  {}", summary(r))?;
-    writeln!(out, "  created   {} by {}", stamp(r.created_at), r.operator)?;
+    writeln!(out, "{} {}", r.kind, shown(&r.id))?;
+    writeln!(out, "  {}", shown(&summary(r)))?;
+    writeln!(
+        out,
+        "  created   {} by {}",
+        stamp(r.created_at),
+        shown(&r.operator)
+    )?;
     if let Some(e) = &r.environment {
-        writeln!(out, "  env       {e}")?;
+        writeln!(out, "  env       {}", shown(e))?;
     }
     if let Some(v) = &r.version {
-        writeln!(out, "  version   {v}")?;
+        writeln!(out, "  version   {}", shown(v))?;
     }
     if let Some(s) = r.status() {
-        writeln!(out, "  status    {s}")?;
+        writeln!(out, "  status    {}", shown(s))?;
     }
     if let Some(d) = &r.ref_id {
-        writeln!(out, "  belongs   {d}")?;
+        writeln!(out, "  belongs   {}", shown(d))?;
     }
     if let serde_json::Value::Object(fields) = &r.body {
         writeln!(out, "  fields")?;
@@ -575,7 +587,7 @@ fn write_record(out: &mut impl Write, r: &Record) -> std::io::Result<()> {
             } else {
                 text
             };
-            writeln!(out, "    {k:<16}{}", text.replace('\n', " "))?;
+            writeln!(out, "    {:<16}{}", shown(k), shown(&text))?;
         }
     }
     write_history(out, r)?;
@@ -586,11 +598,11 @@ fn write_record(out: &mut impl Write, r: &Record) -> std::io::Result<()> {
                 out,
                 "    {:<5} {:<28} {}",
                 c.status.as_str(),
-                c.id,
-                c.message
+                shown(&c.id),
+                shown(&c.message)
             )?;
             if let Some(h) = &c.hint {
-                writeln!(out, "          hint: {h}")?;
+                writeln!(out, "          hint: {}", shown(h))?;
             }
         }
     }
@@ -606,16 +618,16 @@ pub(crate) fn write_history(out: &mut impl Write, r: &Record) -> std::io::Result
             "    {}  {:<8} {}",
             stamp(e.at),
             e.kind.as_str(),
-            e.operator
+            shown(&e.operator)
         )?;
         if let Some(s) = &e.status {
-            write!(out, "  → {s}")?;
+            write!(out, "  → {}", shown(s))?;
         }
         if let Some(n) = &e.note {
-            write!(out, "  \"{n}\"")?;
+            write!(out, "  \"{}\"", shown(n))?;
         }
         if let Some(fact) = e.data.get("fact").and_then(|f| f.as_str()) {
-            write!(out, "  {fact}")?;
+            write!(out, "  {}", shown(fact))?;
         }
         writeln!(out)?;
     }

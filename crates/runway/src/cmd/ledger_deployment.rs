@@ -27,8 +27,9 @@ fn ms(x: f64) -> String {
     }
 }
 
+/// A recorded value on one line, its control characters escapes ([`crate::term::shown`]).
 fn one_line(s: &str) -> String {
-    s.replace(['\n', '\r'], " ")
+    crate::term::shown(s).into_owned()
 }
 
 pub(crate) fn write_deployment(
@@ -37,15 +38,20 @@ pub(crate) fn write_deployment(
     v: &DeploymentView,
 ) -> std::io::Result<()> {
     let d = &v.deployment;
-    writeln!(out, "deployment {}", v.id)?;
-    writeln!(out, "  {}", summary(r))?;
-    writeln!(out, "  status    {}", v.status)?;
-    writeln!(out, "  started   {} by {}", stamp(d.started_at), v.operator)?;
+    writeln!(out, "deployment {}", one_line(&v.id))?;
+    writeln!(out, "  {}", one_line(&summary(r)))?;
+    writeln!(out, "  status    {}", one_line(&v.status.to_string()))?;
+    writeln!(
+        out,
+        "  started   {} by {}",
+        stamp(d.started_at),
+        one_line(&v.operator)
+    )?;
     if let Some(t) = v.finished_at {
         writeln!(out, "  finished  {}", stamp(t))?;
     }
-    writeln!(out, "  env       {}", d.environment)?;
-    writeln!(out, "  version   {}", d.release)?;
+    writeln!(out, "  env       {}", one_line(&d.environment))?;
+    writeln!(out, "  version   {}", one_line(&d.release))?;
     let field = |out: &mut dyn Write, name: &str, value: &Option<String>| match value {
         Some(x) => writeln!(out, "  {name:<10}{}", one_line(x)),
         None => Ok(()),
@@ -54,15 +60,15 @@ pub(crate) fn write_deployment(
     field(out, "image", &d.image_tag)?;
     field(out, "digest", &d.image_digest)?;
     field(out, "git sha", &d.git_sha)?;
-    writeln!(out, "  operator  {}", v.operator)?;
+    writeln!(out, "  operator  {}", one_line(&v.operator))?;
     writeln!(
         out,
         "  approver  {}",
-        d.approver.as_deref().unwrap_or("none recorded")
+        one_line(d.approver.as_deref().unwrap_or("none recorded"))
     )?;
     writeln!(out, "  window    {}", one_line(&d.window.describe()))?;
     if let Some(of) = &d.rollback_of {
-        writeln!(out, "  rolls back {of}")?;
+        writeln!(out, "  rolls back {}", one_line(of))?;
     }
     let scope: Vec<&str> = d
         .scope
@@ -84,13 +90,13 @@ pub(crate) fn write_deployment(
     if let Some(c) = &d.changes {
         let mut since = Vec::new();
         if let Some(p) = &c.previous_version {
-            since.push(p.clone());
+            since.push(one_line(p));
         }
         if let Some(p) = &c.previous_deployment {
-            since.push(format!("({p})"));
+            since.push(format!("({})", one_line(p)));
         }
         if let Some(p) = &c.previous_git_sha {
-            since.push(format!("at {}", p.get(..12).unwrap_or(p)));
+            since.push(format!("at {}", one_line(p.get(..12).unwrap_or(p))));
         }
         writeln!(
             out,
@@ -122,7 +128,7 @@ pub(crate) fn write_deployment(
             out,
             "    {:<11}{:<width$}  {}",
             g.verdict.as_str(),
-            g.name,
+            one_line(&g.name),
             one_line(&g.detail)
         )?;
         if let Some(h) = &g.hint {
@@ -163,11 +169,11 @@ pub(crate) fn write_deployment(
         writeln!(
             out,
             "    {}  {}  {:<7} {} of {}: {} passed, {} warned, {} failed, {} skipped{}",
-            x.id,
+            one_line(&x.id),
             stamp(x.at),
-            x.status,
-            x.suite,
-            x.version.as_deref().unwrap_or("-"),
+            one_line(&x.status.to_string()),
+            one_line(&x.suite.to_string()),
+            one_line(x.version.as_deref().unwrap_or("-")),
             s.passed,
             s.warned,
             s.failed,
@@ -200,9 +206,9 @@ pub(crate) fn write_deployment(
         writeln!(
             out,
             "    {}  {}  {:<12} {}  (detected {})",
-            i.id,
+            one_line(&i.id),
             i.severity,
-            i.status,
+            one_line(&i.status.to_string()),
             one_line(&i.title),
             stamp(i.detected_at)
         )?;
@@ -220,7 +226,9 @@ pub(crate) fn write_deployment(
                 Some(RollbackDecision::NotNeeded) => "not needed".to_owned(),
                 Some(RollbackDecision::Executed { to, reason }) => format!(
                     "executed{}: {}",
-                    to.as_ref().map(|t| format!(" to {t}")).unwrap_or_default(),
+                    to.as_ref()
+                        .map(|t| format!(" to {}", one_line(t)))
+                        .unwrap_or_default(),
                     one_line(reason)
                 ),
                 None => "no decision recorded".to_owned(),
@@ -241,7 +249,7 @@ pub(crate) fn write_deployment(
         writeln!(
             out,
             "  logs of {}{}: {} bytes{}, last {} of {} kept line(s) shown",
-            l.version.as_deref().unwrap_or("the failed version"),
+            one_line(l.version.as_deref().unwrap_or("the failed version")),
             format_args!(" ({})", one_line(&l.source)),
             l.bytes,
             if l.truncated {
@@ -253,7 +261,7 @@ pub(crate) fn write_deployment(
             lines.len()
         )?;
         for line in shown {
-            writeln!(out, "    | {line}")?;
+            writeln!(out, "    | {}", one_line(line))?;
         }
     }
 
@@ -303,8 +311,8 @@ fn write_condition(
         out,
         "    {:<13}`{}` ({}): {}: {}",
         "condition",
-        c.name,
-        c.source,
+        one_line(&c.name),
+        one_line(&c.source.to_string()),
         c.verdict.as_str(),
         one_line(&c.expression)
     )?;
@@ -364,8 +372,8 @@ fn write_rollback(out: &mut impl Write, rb: &Rollback) -> std::io::Result<()> {
     writeln!(
         out,
         "  rolled back {} to {}{} ({}, {}), {}",
-        rb.from_version.as_deref().unwrap_or("?"),
-        rb.to_version.as_deref().unwrap_or("the previous version"),
+        one_line(rb.from_version.as_deref().unwrap_or("?")),
+        one_line(rb.to_version.as_deref().unwrap_or("the previous version")),
         rb.to_artifact
             .as_ref()
             .map(|a| format!(" [{}]", one_line(a)))
@@ -379,7 +387,7 @@ fn write_rollback(out: &mut impl Write, rb: &Rollback) -> std::io::Result<()> {
     )?;
     writeln!(out, "    reason    {}", one_line(&rb.reason))?;
     if let Some(v) = &rb.verification_id {
-        writeln!(out, "    verified  by {v}")?;
+        writeln!(out, "    verified  by {}", one_line(v))?;
     }
     if let Some(b) = &rb.baseline {
         let back = match rb.back_to_baseline {

@@ -31,6 +31,10 @@ pub struct Args {
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
     pub allow_origin: Vec<String>,
 
+    /// With `--listen`: a name the server answers to besides its address and `localhost` (repeatable; behind a proxy). Other `Host`s are refused.
+    #[arg(long = "allow-host", value_name = "HOST")]
+    pub allow_host: Vec<String>,
+
     /// With `--listen`: allow a non-loopback address (put TLS in front of it).
     #[arg(long)]
     pub allow_remote: bool,
@@ -51,9 +55,13 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
         config,
     };
     let Some(bind) = args.listen else {
-        if args.token_env.is_some() || args.token_file.is_some() || !args.allow_origin.is_empty() {
+        if args.token_env.is_some()
+            || args.token_file.is_some()
+            || !args.allow_origin.is_empty()
+            || !args.allow_host.is_empty()
+        {
             return Err(UsageError::new(
-                "`--token-env`, `--token-file` and `--allow-origin` apply to `--listen` only",
+                "`--token-env`, `--token-file`, `--allow-origin` and `--allow-host` apply to `--listen` only",
             )
             .with_hint("over stdio the client that starts `runway mcp` is trusted; add `--listen 127.0.0.1:PORT` to serve HTTP")
             .into());
@@ -76,6 +84,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
             bind,
             token: Some(token),
             allowed_origins: args.allow_origin,
+            allowed_hosts: args.allow_host,
             allow_remote: args.allow_remote,
         },
     )

@@ -21,6 +21,7 @@ use runway_verify::{Context, Suite};
 
 use super::Ctx;
 use crate::error::usage;
+use crate::term::shown;
 
 #[derive(Debug, clap::Args)]
 #[command(
@@ -291,6 +292,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
                 jobs.iter().map(|j| j.environment.clone()).collect(),
             )
             .with_token(web_token)
+            .with_hosts(web_cfg.hosts.clone())
             .with_title(title)
             .with_alerts(Arc::new(runway_web::LedgerAlerts::new(
                 ledger.clone(),
@@ -517,6 +519,8 @@ impl Printer {
             (Some(r), Some(c), Some(m)) => format!(
                 "{at} {env} {status} {ms:.0} ms reason={r} check={c}: {m}",
                 env = o.environment,
+                c = shown(c),
+                m = shown(m),
                 status = o.status,
                 ms = o.latency_ms
             ),
@@ -576,7 +580,7 @@ impl Printer {
             rule = a.rule,
             level = a.level,
             env = a.environment,
-            msg = a.message.as_deref().unwrap_or("")
+            msg = shown(a.message.as_deref().unwrap_or(""))
         ))
     }
 }

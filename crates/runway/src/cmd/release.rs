@@ -553,13 +553,18 @@ async fn check(
                 Some(ms) => format!("{} ({ms} ms)", r.detail),
                 None => r.detail.clone(),
             };
-            table.add_row([r.name.as_str(), status, detail.as_str()]);
+            table.add_row([r.name.as_str(), status, &crate::term::shown(&detail)]);
         }
         outln!("{table}")?;
         let mut err = anstream::stderr();
         for r in rows.iter().filter(|r| r.status == RowStatus::Fail) {
             if r.detail.starts_with("Version mismatch!") {
-                let _ = writeln!(err, "{} {}", crate::term::error_label(), r.detail);
+                let _ = writeln!(
+                    err,
+                    "{} {}",
+                    crate::term::error_label(),
+                    crate::term::shown(&r.detail)
+                );
             }
             for h in &r.hints {
                 let _ = writeln!(err, "{} {h}", crate::term::hint_label());
