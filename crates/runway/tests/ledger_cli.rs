@@ -380,7 +380,7 @@ async fn dora_reports_the_four_metrics_with_bands(f: &Fresh) {
         .args(["dora", "--env", "production"]));
     assert!(human.contains("DORA metrics for production"), "{human}");
     assert!(
-        human.contains("2 verified, 0 held, 1 rolled back, 0 failed; 1 aborted, 0 refused (not counted); 1 rollback(s), 1 restore(s)"),
+        human.contains("2 verified, 0 held, 1 rolled back, 0 failed; 1 aborted, 0 interrupted, 0 refused (not counted); 1 rollback(s), 1 restore(s)"),
         "{human}"
     );
     assert!(
