@@ -416,7 +416,7 @@ consecutive_failures = 3
     );
     assert_eq!(end.done[2], "1.0.0 deployed and healthy", "{:?}", end.done);
     assert!(end.done[3].starts_with("verify passed"), "{:?}", end.done);
-    assert_eq!(end.done.len(), 3, "{:?}", end.done);
+    assert_eq!(end.done.len(), 4, "{:?}", end.done);
     assert!(ledger.deploy_lock("staging").await.unwrap().is_none());
     ledger.close().await;
 
