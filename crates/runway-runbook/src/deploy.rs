@@ -608,7 +608,11 @@ pub(crate) async fn fail(
         // The operator's first question is why: the last lines say it
         // (`No solution found when resolving mcp-hangar==2.99.0`), without
         // a trip to the ledger.
-        let tail = last_lines(&text, LOG_TAIL_LINES);
+        // The process log holds every start: only the failed start's own.
+        let own = text
+            .rfind(runway_deploy::process::RUN_MARKER)
+            .map_or(text.as_str(), |at| &text[at..]);
+        let tail = last_lines(own, LOG_TAIL_LINES);
         if !tail.is_empty() {
             env.note(format!("  last lines of {of}'s output:"));
             for line in tail {

@@ -633,6 +633,8 @@ async fn a_config_only_change_that_fails_rolls_back_to_the_same_version_with_its
     // The operator sees why without opening the ledger.
     assert!(out.contains("last lines of 1.0.0's output"), "{out}");
     assert!(out.contains("| fatal: unknown MODE broken"), "{out}");
+    // Only the failed start's own output, not the earlier starts' in the same log.
+    assert_eq!(out.matches("| --- runway: starting").count(), 1, "{out}");
     // Back to 1.0.0 as it ran before (not to 0.9.0), with its own MODE.
     assert!(out.contains("rolling back staging to 1.0.0"), "{out}");
     assert_eq!(p.health_version().await.as_deref(), Some("1.0.0"));
