@@ -268,6 +268,21 @@ async fn steps(
             .map(|c| format!("{}: {}", c.id, one_line(&c.message, 200)))
             .collect();
         done.did(env, format!("verify failed ({})", failed.join("; ")));
+        // Each distinct hint once, as the verify report would show it.
+        let mut hints: Vec<&str> = Vec::new();
+        for h in report
+            .checks
+            .iter()
+            .filter(|c| c.status == runway_core::Status::Fail)
+            .filter_map(|c| c.hint.as_deref())
+        {
+            if !hints.contains(&h) {
+                hints.push(h);
+            }
+        }
+        for h in hints.iter().take(3) {
+            env.note(format!("  hint: {}", one_line(h, 300)));
+        }
         let reason = format!("verify failed: {}", failed.join("; "));
         return fail(
             env,

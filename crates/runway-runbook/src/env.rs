@@ -499,7 +499,22 @@ impl Env {
         deployment: &str,
     ) -> Result<(runway_core::Report, String), RunbookError> {
         let mut c = runway_verify::Context::for_environment(&self.loaded, &self.name, None)?;
-        c.expect.version = Some(version.to_owned());
+        c.expect.version = match self.config.expect_version.as_deref() {
+            None => Some(version.to_owned()),
+            Some(v) if v.trim().is_empty() => None,
+            Some(v) if v.contains("{version}") => Some(
+                runway_config::interpolate::interpolate_env(v)
+                    .map_err(|var| {
+                        RunbookError::Config(self.loaded.error_at(
+                            &format!("environments.{}.expect_version", self.name),
+                            format!("environment variable `{var}` is not set"),
+                        ))
+                    })?
+                    .replace("{version}", version),
+            ),
+            // A fixed expectation, already read by the verify settings.
+            Some(_) => c.expect.version.take(),
+        };
         let report = runway_verify::engine::run(&c).await;
         let id = self
             .ledger

@@ -648,3 +648,35 @@ async fn a_config_only_change_that_fails_rolls_back_to_the_same_version_with_its
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(p.health_version().await.as_deref(), Some("0.9.0"));
 }
+
+#[tokio::test]
+async fn a_server_with_a_fixed_server_info_version_ships_once_expect_version_is_off() {
+    let p = Project::new();
+    let config = p.path().join("runway.toml");
+    // The server reports 7.7.7 whatever is deployed (as server-everything
+    // reports 2.0.0 in every release).
+    let toml = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace(r#""serve.sh", "{version}""#, r#""serve.sh", "7.7.7""#);
+    std::fs::write(&config, &toml).unwrap();
+    let o = p.run(&["ship", "staging", "--version", "1.0.0"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("serverInfo.version is `7.7.7`, expected `1.0.0`"),
+        "{out}"
+    );
+    assert!(
+        out.contains("expect_version = \"\""),
+        "the way out is named: {out}"
+    );
+
+    let toml = toml.replace(
+        "health_path = \"/health\"",
+        "health_path = \"/health\"\nexpect_version = \"\"",
+    );
+    std::fs::write(&config, toml).unwrap();
+    let o = p.run(&["ship", "staging", "--version", "1.0.0"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(p.health_version().await.as_deref(), Some("7.7.7"));
+}
