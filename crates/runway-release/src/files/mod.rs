@@ -25,6 +25,7 @@ mod json;
 mod plain;
 mod pyproject;
 mod python_module;
+pub mod scan;
 mod uv_lock;
 
 #[cfg(test)]
