@@ -415,6 +415,15 @@ pub fn detect(root: &Path) -> Result<Detection> {
 
     json::detect(root, &mut det)?;
 
+    for name in ["VERSION", "VERSION.txt", "version.txt"] {
+        if det.files.is_empty()
+            && exists(name)
+            && let Ok(f) = read_file(root, Path::new(name), &Kind::Plain)
+        {
+            det.files.push(f);
+        }
+    }
+
     if !det.files.iter().any(|f| f.kind == Kind::PythonModule) {
         for rel in python_module::candidates(root) {
             if let Ok(f) = read_file(root, &rel, &Kind::PythonModule) {

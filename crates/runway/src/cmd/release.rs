@@ -547,6 +547,7 @@ async fn check(
             let status = match r.status {
                 RowStatus::Pass => "pass",
                 RowStatus::Fail => "FAIL",
+                RowStatus::Warn => "warn",
                 RowStatus::Skip => "skip",
             };
             let detail = match r.duration_ms {
@@ -557,7 +558,10 @@ async fn check(
         }
         outln!("{table}")?;
         let mut err = anstream::stderr();
-        for r in rows.iter().filter(|r| r.status == RowStatus::Fail) {
+        for r in rows
+            .iter()
+            .filter(|r| matches!(r.status, RowStatus::Fail | RowStatus::Warn))
+        {
             if r.detail.starts_with("Version mismatch!") {
                 let _ = writeln!(
                     err,
