@@ -66,9 +66,55 @@ pub fn migrate(root: &Path) -> Migration {
     let mut m = Migration::default();
     release_please(root, &mut m);
     if m.sources.is_empty() {
+        release_plz(root, &mut m);
+    }
+    if m.sources.is_empty() || m.sources == ["release-plz.toml"] {
         cliff(root, &mut m);
     }
     m
+}
+
+/// release-plz: before 1.0 a breaking change bumps the minor; a feature
+/// bumps the patch (`features_always_increment_minor`, default false), but
+/// with cargo-semver-checks on (the default) an API break it finds bumps the
+/// minor whatever the commits say.
+fn release_plz(root: &Path, m: &mut Migration) {
+    let Some(text) = read(root, "release-plz.toml").or_else(|| read(root, ".release-plz.toml"))
+    else {
+        return;
+    };
+    let doc: toml::Table = match text.parse() {
+        Ok(d) => d,
+        Err(e) => {
+            m.not_taken.push(format!(
+                "`release-plz.toml` does not parse: {}",
+                e.message()
+            ));
+            return;
+        }
+    };
+    m.sources.push("release-plz.toml".into());
+    let workspace = |key: &str| {
+        doc.get("workspace")
+            .and_then(|w| w.get(key))
+            .and_then(|v| v.as_bool())
+    };
+    let minor = workspace("features_always_increment_minor").unwrap_or(false);
+    let semver_checks = workspace("semver_check").unwrap_or(true);
+    m.bump_minor_pre_major = Some(true);
+    // Runway cannot see API breaks, so with semver checks on a 0.x feature
+    // stays a minor: over-bumping is safe, under-bumping breaks `^0.y` users.
+    let patch_for_feat = !minor && !semver_checks;
+    m.bump_patch_for_minor_pre_major = Some(patch_for_feat);
+    m.taken.push(format!(
+        "release-plz's pre-1.0 rule: a breaking change bumps the minor, a feature the {}",
+        if patch_for_feat { "patch" } else { "minor" }
+    ));
+    if semver_checks {
+        m.not_taken.push(
+            "cargo-semver-checks (release-plz bumps the minor for an API break it finds; Runway reads commits and the MCP tool surface, so before 1.0 a feature is kept a minor)".into(),
+        );
+    }
 }
 
 /// Keys release-please has that Runway does something else about, or nothing.
@@ -458,6 +504,22 @@ mod tests {
                 ("server", "server-v", Some("1.2.0"))
             ]
         );
+    }
+
+    #[test]
+    fn release_plz_keeps_a_pre_1_0_feature_a_minor_unless_semver_checks_are_off() {
+        let d = project(&[("release-plz.toml", "[[package]]\nname = \"rmcp\"\n")]);
+        let m = migrate(d.path());
+        assert_eq!(m.sources, ["release-plz.toml"]);
+        assert_eq!(m.bump_minor_pre_major, Some(true));
+        assert_eq!(m.bump_patch_for_minor_pre_major, Some(false));
+        assert!(
+            m.not_taken
+                .iter()
+                .any(|n| n.contains("cargo-semver-checks"))
+        );
+        let d = project(&[("release-plz.toml", "[workspace]\nsemver_check = false\n")]);
+        assert_eq!(migrate(d.path()).bump_patch_for_minor_pre_major, Some(true));
     }
 
     #[test]
