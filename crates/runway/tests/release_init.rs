@@ -358,3 +358,81 @@ fn a_release_please_monorepo_becomes_packages() {
         .run();
     out.success().stdout_contains("nothing to release");
 }
+
+/// Kills what the process target left running, whatever the test did.
+struct StopServer<'a>(&'a Path);
+
+impl Drop for StopServer<'_> {
+    fn drop(&mut self) {
+        if let Ok(pid) = std::fs::read_to_string(self.0.join(".runway/process/staging.pid")) {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", pid.trim())])
+                .stderr(std::process::Stdio::null())
+                .status();
+        }
+    }
+}
+
+#[test]
+fn init_then_plan_then_ship_on_the_process_target() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let r = Repo::new();
+    r.write(
+        "package.json",
+        "{\n  \"name\": \"ship-demo\",\n  \"version\": \"1.0.0\",\n  \"scripts\": { \"start\": \"node server.js\" }\n}\n",
+    );
+    // The server: Runway's reference MCP server, started the way a Node
+    // project starts its own (`npm start`, the port from `PORT`).
+    r.write(
+        "server.js",
+        &format!(
+            "const {{ spawn }} = require('node:child_process');\nconst port = process.env.PORT || {port};\nconst pkg = require('./package.json');\nconst child = spawn(process.env.SHIP_DEMO_SERVER, ['serve-reference', '--port', String(port), '--version', pkg.version], {{ stdio: 'inherit' }});\nchild.on('exit', (code) => process.exit(code ?? 1));\nprocess.on('SIGTERM', () => child.kill('SIGTERM'));\n"
+        ),
+    );
+    r.write(
+        "CHANGELOG.md",
+        "# Changelog\n\n## [1.0.0] - 2026-01-12\n\n- first\n",
+    );
+    r.commit_all("feat: first release");
+    let _stop = StopServer(r.path());
+    runway(r.path()).arg("init").run().success();
+    let cfg = load(r.path());
+    let staging = &cfg.environments["staging"];
+    assert_eq!(
+        staging.url.as_deref(),
+        Some(format!("http://127.0.0.1:{port}/mcp").as_str())
+    );
+    // The one hand edit: a test cannot watch for ten minutes.
+    let text = r
+        .read("runway.toml")
+        .replacen("bake = \"10m\"", "bake = \"3s\"", 1)
+        .replacen("interval = \"60s\"", "interval = \"500ms\"", 1)
+        .replacen("min_samples = 5", "min_samples = 3", 1);
+    r.write("runway.toml", &text);
+    r.commit_all("chore: add runway.toml");
+    r.tag("v1.0.0");
+    let bin = runway_testkit::runway_bin();
+
+    let out = runway(r.path()).args(["plan", "staging"]).run();
+    out.success()
+        .stdout_contains("plan: 1.0.0 to staging (process target)")
+        .stdout_contains("release_check      pass");
+    let out = runway(r.path())
+        .args(["ship", "staging"])
+        .env("SHIP_DEMO_SERVER", &bin)
+        .timeout(std::time::Duration::from_secs(120))
+        .run();
+    assert_eq!(
+        out.exit_code(),
+        Some(0),
+        "{}\n{}",
+        out.stdout_text(),
+        out.stderr_text()
+    );
+    let out = runway(r.path()).args(["status", "staging"]).run();
+    out.success().stdout_contains("1.0.0");
+}
