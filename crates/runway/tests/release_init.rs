@@ -97,7 +97,10 @@ fn python_release_please() -> Repo {
         "src/mcp_demo/server.py",
         "from mcp.server.fastmcp import FastMCP\n\nmcp = FastMCP(\"demo\")\napp = mcp.streamable_http_app()\n\n@mcp.custom_route(\"/health\", methods=[\"GET\"])\nasync def health(request):\n    return JSONResponse({\"status\": \"ok\", \"version\": \"1.4.0\"})\n",
     );
-    r.write(".env.example", "# the API the tools call\nDEMO_API_KEY=changeme\nexport DEMO_REGION=eu\n# OPTIONAL_FLAG=1\n");
+    r.write(
+        ".env.example",
+        "# the API the tools call\nDEMO_API_KEY=changeme\nexport DEMO_REGION=eu\n# OPTIONAL_FLAG=1\nDEMO_TRANSPORT=stdio\nDEMO_PORT=8000\nDEMO_REQUIRE_TOKEN=true\n",
+    );
     r.write(
         "docker-compose.yml",
         "services:\n  demo:\n    build: .\n    ports:\n      - \"8765:8765\"\n    command: [\"serve\", \"--host\", \"0.0.0.0\", \"--port\", \"8765\"]\n",
@@ -161,7 +164,12 @@ fn a_release_please_python_project_is_taken_over() {
     assert_eq!(analysis.auth_failure_max, Some(0.10));
     let production = &cfg.environments["production"];
     let gates = production.gates.as_ref().unwrap();
-    assert_eq!(gates.required_env, ["DEMO_API_KEY", "DEMO_REGION"]);
+    // Secrets and placeholders are required; values with defaults are not.
+    assert_eq!(gates.required_env, ["DEMO_API_KEY"]);
+    // The example's own switches start the server on HTTP, on `{port}`.
+    let env = &deploy.env;
+    assert_eq!(env["DEMO_TRANSPORT"], "http");
+    assert_eq!(env["DEMO_PORT"], "{port}");
     assert!(production.window.is_some());
     let gitignore = r.read(".gitignore");
     assert!(gitignore.contains(".runway/"), "{gitignore}");

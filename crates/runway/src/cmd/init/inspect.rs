@@ -68,7 +68,9 @@ pub struct Inspection {
     pub mcp_path: Option<From<String>>,
     pub health_path: Option<From<String>>,
     pub port: Option<From<u16>>,
-    pub env_example: Option<From<Vec<String>>>,
+    pub env_example: Option<From<Vec<EnvVar>>>,
+    /// The production example file's variables (`.env.prod.example` first).
+    pub env_production: Option<From<Vec<EnvVar>>>,
     /// `https://github.com/owner/repo` → `ghcr.io/owner/repo`.
     pub image_repo: Option<String>,
 }
@@ -574,35 +576,94 @@ fn first_match<'a>(files: &'a [(String, String)], re: &Regex) -> Option<(&'a str
     })
 }
 
-/// The variable names of `.env.example` (and its spellings), commented ones left out.
-fn env_example(root: &Path) -> Option<From<Vec<String>>> {
-    for f in [
-        ".env.example",
-        ".env.sample",
-        ".env.template",
-        ".env.prod.example",
-        ".env.production.example",
-        "env.example",
-    ] {
-        let Some(text) = read(root, f) else { continue };
-        let names: Vec<String> = text
-            .lines()
-            .filter_map(|l| {
-                let l = l.trim().strip_prefix("export ").unwrap_or(l.trim());
-                let (k, _) = l.split_once('=')?;
-                let k = k.trim();
-                (!k.is_empty()
-                    && k.chars()
-                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
-                    && !k.starts_with(|c: char| c.is_ascii_digit()))
-                .then(|| k.to_owned())
-            })
-            .collect();
-        if !names.is_empty() {
-            return Some(from(names, f));
-        }
+/// A variable of an example environment file and its example value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvVar {
+    pub name: String,
+    pub value: String,
+}
+
+impl EnvVar {
+    /// True for what a deploy cannot do without: a secret, or a value the
+    /// example leaves empty or as a placeholder (`change-me`, `your-key`).
+    pub fn required(&self) -> bool {
+        let n = self.name.as_str();
+        let v = self
+            .value
+            .trim()
+            .trim_matches(|c| c == '"' || c == '\'')
+            .to_ascii_lowercase();
+        let secret = [
+            "TOKEN",
+            "SECRET",
+            "PASSWORD",
+            "PASSWD",
+            "API_KEY",
+            "CLIENT_ID",
+            "CREDENTIAL",
+        ]
+        .iter()
+        .any(|s| n.contains(s))
+            || n.ends_with("_KEY");
+        let placeholder = v.is_empty()
+            || v.contains("change")
+            || v.starts_with("your")
+            || v.starts_with('<')
+            || v.contains("xxx")
+            || v.contains("replace");
+        let flag = matches!(v.as_str(), "true" | "false" | "yes" | "no" | "on" | "off")
+            || v.parse::<f64>().is_ok();
+        (secret && !flag) || placeholder
     }
-    None
+}
+
+const ENV_FILES: &[&str] = &[
+    ".env.example",
+    ".env.sample",
+    ".env.template",
+    ".env.prod.example",
+    ".env.production.example",
+    "env.example",
+];
+
+fn read_env_file(root: &Path, f: &str) -> Option<Vec<EnvVar>> {
+    let text = read(root, f)?;
+    let vars: Vec<EnvVar> = text
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim().strip_prefix("export ").unwrap_or(l.trim());
+            let (k, v) = l.split_once('=')?;
+            let k = k.trim();
+            (!k.is_empty()
+                && k.chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+                && !k.starts_with(|c: char| c.is_ascii_digit()))
+            .then(|| EnvVar {
+                name: k.to_owned(),
+                value: v.split(" #").next().unwrap_or(v).trim().to_owned(),
+            })
+        })
+        .collect();
+    (!vars.is_empty()).then_some(vars)
+}
+
+/// The variables of `.env.example` (and its spellings), commented ones left
+/// out; `production` prefers `.env.prod.example`.
+fn env_example(root: &Path, production: bool) -> Option<From<Vec<EnvVar>>> {
+    let order: Vec<&str> = if production {
+        let mut o: Vec<&str> = ENV_FILES
+            .iter()
+            .copied()
+            .filter(|f| f.contains("prod"))
+            .collect();
+        o.extend(ENV_FILES.iter().copied().filter(|f| !f.contains("prod")));
+        o
+    } else {
+        ENV_FILES.to_vec()
+    };
+    order
+        .into_iter()
+        .find_map(|f| read_env_file(root, f).map(|v| from(v, f)))
 }
 
 /// `git remote get-url origin` on GitHub, as a GHCR image repository.
@@ -671,7 +732,34 @@ pub fn inspect(root: &Path) -> Inspection {
     {
         i.port = Some(from(p, f));
     }
-    i.env_example = env_example(root);
+    i.env_example = env_example(root, false);
+    i.env_production = env_example(root, true);
+    // A transport chosen by a variable (`MCP_TRANSPORT=http`).
+    if i.transport
+        .as_ref()
+        .is_none_or(|t| t.value == Transport::Stdio)
+        && let Some(e) = i.env_production.as_ref().or(i.env_example.as_ref())
+        && let Some(v) = e.value.iter().find(|v| v.name.ends_with("TRANSPORT"))
+    {
+        let t = match v.value.to_ascii_lowercase().as_str() {
+            "http" | "streamable-http" | "streamable_http" | "streamablehttp" => {
+                Some(Transport::StreamableHttp)
+            }
+            "sse" => Some(Transport::Sse),
+            _ => None,
+        };
+        if let Some(t) = t {
+            i.transport = Some(from(t, format!("{}={}", v.name, v.value)));
+        }
+    }
+    if i.mcp_path.is_none()
+        && let Some(e) = i.env_production.as_ref().or(i.env_example.as_ref())
+        && let Some(v) = e.value.iter().find(|v| {
+            v.name.ends_with("_PATH") && v.name.contains("MCP") && v.value.starts_with('/')
+        })
+    {
+        i.mcp_path = Some(from(v.value.clone(), format!("{}={}", v.name, v.value)));
+    }
     i.image_repo = image_repo(root);
     i
 }

@@ -279,7 +279,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
     let fill: Vec<(usize, &str)> = text
         .lines()
         .enumerate()
-        .filter(|(_, l)| l.contains(render::FILL_IN))
+        .filter(|(_, l)| l.contains(render::FILL_IN) && !l.starts_with("# Lines marked"))
         .map(|(n, l)| (n + 1, l))
         .collect();
     for (n, l) in &fill {

@@ -308,9 +308,10 @@ fn environment(out: &mut String, input: &Input, env: &str, target: Target) {
                 i.process.as_ref().map_or("", |p| p.from.as_str()),
                 list(&p.command)
             ));
-            out.push_str(
-                "env = { HOST = \"127.0.0.1\", PORT = \"{port}\" }\nhealth_timeout = \"60s\"\n",
-            );
+            out.push_str(&format!(
+                "env = {{ {} }}\nhealth_timeout = \"60s\"\n",
+                process_env(i).join(", ")
+            ));
         }
         Target::Compose => {
             let c = i.compose.as_ref().expect("target chosen from it");
@@ -380,20 +381,72 @@ fn environment(out: &mut String, input: &Input, env: &str, target: Target) {
         out.push_str(&format!(
             "\n[environments.{env}.gates]\nrelease_check = true\n"
         ));
-        if let Some(e) = &i.env_example {
+        if let Some(e) = &i.env_production {
+            let required = required_vars(&e.value);
+            if !required.is_empty() {
+                out.push_str(&format!(
+                    "required_env = {}  # from {}: its secrets and placeholders (the others have defaults)\n",
+                    list(&required),
+                    e.from
+                ));
+            }
+        }
+    } else if let Some(e) = &i.env_example {
+        let required = required_vars(&e.value);
+        if !required.is_empty() {
             out.push_str(&format!(
-                "required_env = {}  # from {}\n",
-                list(&e.value),
+                "\n# [environments.{env}.gates]\n# required_env = {}  # from {}\n",
+                list(&required),
                 e.from
             ));
         }
-    } else if let Some(e) = &i.env_example {
-        out.push_str(&format!(
-            "\n# [environments.{env}.gates]\n# required_env = {}  # from {}\n",
-            list(&e.value),
-            e.from
-        ));
     }
+}
+
+fn required_vars(vars: &[super::inspect::EnvVar]) -> Vec<String> {
+    vars.iter()
+        .filter(|v| v.required())
+        .map(|v| v.name.clone())
+        .collect()
+}
+
+/// The process target's environment: `HOST`/`PORT`, and the example file's
+/// own host, port and transport variables (`MCP_PORT = "{port}"`).
+fn process_env(i: &Inspection) -> Vec<String> {
+    let mut env = vec![
+        "HOST = \"127.0.0.1\"".to_owned(),
+        "PORT = \"{port}\"".to_owned(),
+    ];
+    let Some(e) = &i.env_example else {
+        return env;
+    };
+    for v in &e.value {
+        let n = v.name.as_str();
+        let value = v.value.trim();
+        if n == "PORT" || n == "HOST" {
+            continue;
+        }
+        if n.ends_with("_PORT") && value.parse::<u16>().is_ok() {
+            env.push(format!("{n} = \"{{port}}\""));
+        } else if n.ends_with("_HOST")
+            && matches!(value, "0.0.0.0" | "127.0.0.1" | "localhost" | "::")
+        {
+            env.push(format!("{n} = \"127.0.0.1\""));
+        } else if n.ends_with("TRANSPORT")
+            && let Some(t) = &i.transport
+            && t.value != Transport::Stdio
+        {
+            // The server's own switch: HTTP, as the code (or the production
+            // example) serves it, whatever the development default says.
+            let val = match t.from.split_once('=') {
+                Some((var, val)) if var == n => val.to_owned(),
+                _ if t.value == Transport::Sse => "sse".to_owned(),
+                _ => "http".to_owned(),
+            };
+            env.push(format!("{n} = {}", quote(&val)));
+        }
+    }
+    env
 }
 
 /// The whole file.
