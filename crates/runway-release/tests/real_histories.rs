@@ -237,6 +237,30 @@ fn auto_never_moves_a_version_file_below_where_it_is() {
 }
 
 #[test]
+fn a_version_bumped_by_hand_is_the_release_to_tag() {
+    let r = released("v1.0.0");
+    r.commit("docs: words");
+    r.pyproject("1.1.0");
+    r.commit_all("chore: bump version to 1.1.0");
+    let st = status_with(&r, &cfg("v"));
+    assert_eq!(st.next.as_deref(), Some("1.1.0"));
+    assert!(st.decided_by.as_deref().unwrap().contains("by hand"));
+    // A development version after a release is not one.
+    let r = released("v1.0.0");
+    r.pyproject("1.1.0-dev.0");
+    r.commit_all("chore: start 1.1.0");
+    assert!(status_with(&r, &cfg("v")).next.is_none());
+    // A release candidate promoted by hand.
+    let r = Repo::new();
+    r.pyproject("2.0.0-rc.3");
+    r.commit("feat: two");
+    r.tag("v2.0.0-rc.3");
+    r.pyproject("2.0.0");
+    r.commit_all("chore: 2.0.0");
+    assert_eq!(status_with(&r, &cfg("v")).next.as_deref(), Some("2.0.0"));
+}
+
+#[test]
 fn a_first_release_is_not_called_a_minor_bump() {
     let r = Repo::new();
     r.pyproject("0.3.0");

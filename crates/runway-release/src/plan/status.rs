@@ -251,6 +251,22 @@ pub fn status(root: &Path, cfg: &ReleaseConfig, opts: &PlanOptions) -> Result<St
         level = Some(super::level_between(&current, fv));
         next = Some(fv.clone());
     }
+    // Files bumped by hand to a release ahead of the last tag, with nothing in
+    // the commits asking for one: that bump is the release to tag (a
+    // pre-release in the files, `2.1.0.dev0` after a release, is not).
+    if next.is_none()
+        && !history.commits.is_empty()
+        && let (Some(fv), Some(t)) = (&file_version, &history.last_tag)
+        && fv.pre.is_empty()
+        && version::cmp_release(fv, &t.version) == std::cmp::Ordering::Greater
+    {
+        decided = Some(format!(
+            "the version files, set to `{fv}` by hand (ahead of `{}`)",
+            t.name
+        ));
+        level = Some(super::level_between(&current, fv));
+        next = Some(fv.clone());
+    }
     // release-please's override: the newest `Release-As:` footer names the version.
     if let Some(e) = entries.iter().find(|e| e.release_as.is_some()) {
         let raw = e.release_as.as_deref().unwrap_or_default();
