@@ -444,3 +444,19 @@ fn init_then_plan_then_ship_on_the_process_target() {
     let out = runway(r.path()).args(["status", "staging"]).run();
     out.success().stdout_contains("1.0.0");
 }
+
+#[test]
+fn without_a_runway_toml_the_existing_tag_scheme_is_used() {
+    let r = Repo::new();
+    r.write(
+        "package.json",
+        "{\n  \"name\": \"x\",\n  \"version\": \"2.2.0\"\n}\n",
+    );
+    r.commit_all("feat: one");
+    r.tag("2.2.0");
+    r.commit("fix: two");
+    let out = runway(r.path()).args(["release", "status"]).run();
+    out.success()
+        .stdout_contains("last release:  2.2.0")
+        .stdout_contains("next version:  2.2.1 (patch)");
+}
