@@ -23,7 +23,7 @@ async fn verify(args: &[&str]) -> Output {
     c.run_async().await
 }
 
-fn check<'a>(out: &'a Output, id: &str) -> serde_json::Value {
+fn check(out: &Output, id: &str) -> serde_json::Value {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!("{e}: {}", out.stderr_text());
     });
