@@ -47,6 +47,15 @@ fn init_writes_a_config_naming_every_version_file() {
     let paths: Vec<&str> = cfg.release.files.iter().map(|f| f.path.as_str()).collect();
     assert_eq!(paths, ["pyproject.toml", "hangar/__init__.py"]);
     assert_eq!(cfg.project.name.as_deref(), Some("hangar"));
+    // Nothing says how the server starts: the one line to fill in is named,
+    // and planning works all the same (exit 1: nothing is released yet).
+    assert!(
+        stderr.contains("FILL IN: the command that starts the server"),
+        "{stderr}"
+    );
+    let out = runway(d.path()).args(["plan", "staging"]).run();
+    out.code(1)
+        .stdout_contains("plan: 0.4.0 to staging (process target)");
 
     // A second run changes nothing; `--force` rewrites.
     let before = std::fs::read_to_string(d.path().join("runway.toml")).unwrap();

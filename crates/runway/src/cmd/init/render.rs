@@ -465,9 +465,25 @@ pub fn render(input: &Input) -> String {
     let (staging, production) = targets(input.inspection);
     match staging {
         Some(t) => environment(&mut out, input, "staging", t),
-        None => out.push_str(&format!(
-            "\n# No way to start the server was found (console script, `bin`, `npm start`,\n# Dockerfile, compose file, Kubernetes manifest). {FILL_IN}:\n# [environments.staging]\n# url = \"http://127.0.0.1:8000/mcp\"\n# [environments.staging.deploy]\n# target = \"process\"\n# command = [\"python\", \"-m\", \"my_server\", \"--port\", \"{{port}}\"]\n# port = 8000\n"
-        )),
+        None => {
+            // Nothing says how the server starts: a process target whose
+            // command is the one line to fill in, so `plan staging` works.
+            let mut i = input.inspection.clone();
+            i.process = Some(super::inspect::From {
+                value: super::inspect::Process {
+                    command: vec!["./start-server".into(), "--port".into(), "{port}".into()],
+                    port_in_command: true,
+                },
+                from: format!(
+                    "{FILL_IN}: the command that starts the server (no console script, `bin`, `npm start`, Dockerfile, compose file or manifest was found)"
+                ),
+            });
+            let with = Input {
+                inspection: &i,
+                ..*input
+            };
+            environment(&mut out, &with, "staging", Target::Process);
+        }
     }
     if let Some(t) = production {
         environment(&mut out, input, "production", t);
