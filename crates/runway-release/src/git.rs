@@ -164,10 +164,30 @@ pub fn history(root: &Path, prefix: &str) -> Result<History> {
             .collect();
         higher.sort_by(|a, b| b.version.cmp(&a.version));
         let dir = root_dir.as_deref().unwrap_or(root);
-        if let Some(t) = higher
-            .into_iter()
-            .find(|t| is_ancestor(dir, &t.commit, &head_id.to_string()))
-        {
+        let head_hex = head_id.to_string();
+        let reachable = if higher.len() > 16 {
+            // Many tags above the nearest one (an old checkout, other
+            // branches' lines): one `git tag --merged` instead of a process each.
+            let merged: HashSet<String> = run(
+                dir,
+                &[
+                    "tag",
+                    "--merged",
+                    &head_hex,
+                    "--list",
+                    &format!("{prefix}*"),
+                ],
+            )?
+            .lines()
+            .map(|l| l.trim().to_owned())
+            .collect();
+            higher.into_iter().find(|t| merged.contains(&t.name))
+        } else {
+            higher
+                .into_iter()
+                .find(|t| is_ancestor(dir, &t.commit, &head_hex))
+        };
+        if let Some(t) = reachable {
             last_tag = Some(t.clone());
         }
     }

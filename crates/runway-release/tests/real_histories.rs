@@ -98,6 +98,27 @@ fn the_base_is_the_highest_release_reachable_not_the_nearest_tag() {
 }
 
 #[test]
+fn many_higher_tags_on_another_branch_do_not_hide_the_base() {
+    let r = Repo::new();
+    r.pyproject("1.0.0");
+    r.commit("feat: one");
+    r.tag("1.0.0");
+    r.git(&["switch", "-q", "-c", "next"]);
+    for n in 1..=20 {
+        r.commit(&format!("feat: beta {n}"));
+        r.tag(&format!("2.0.0-beta.{n}"));
+    }
+    r.git(&["switch", "-q", "main"]);
+    r.commit("fix: hot");
+    r.tag("1.0.0-hotfix");
+    r.commit("fix: after");
+    let st = status_with(&r, &cfg(""));
+    assert_eq!(st.last_tag.as_ref().unwrap().name, "1.0.0");
+    assert_eq!(st.next.as_deref(), Some("1.0.1"));
+    assert_eq!(headers(&st), ["fix: after"]);
+}
+
+#[test]
 fn a_chore_revert_with_gits_trailer_cancels_the_feature() {
     let r = released("v1.0.0");
     r.commit("fix: keep me");
