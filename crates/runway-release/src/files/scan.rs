@@ -39,6 +39,8 @@ pub struct Scan {
     pub version: Option<String>,
     pub found: Vec<Found>,
     pub unclassified: Vec<Unclassified>,
+    /// Lines in tests that hold the version (not listed).
+    pub in_tests: usize,
 }
 
 const SKIP_DIRS: &[&str] = &[
@@ -210,11 +212,17 @@ pub fn scan(root: &Path, version: Option<&str>, known: &[PathBuf]) -> Scan {
     };
     for (rel, text) in &files {
         let mut first_in_file = true;
+        let test = is_test_path(rel);
         for (n, line) in text.lines().enumerate() {
             if holds(line, &v).is_none() {
                 continue;
             }
-            let regex = assignment(line, &v).filter(|_| first_in_file && !is_test_path(rel));
+            // Tests hold versions of their own making: counted, not listed.
+            if test {
+                scan.in_tests += 1;
+                continue;
+            }
+            let regex = assignment(line, &v).filter(|_| first_in_file);
             if let Some(regex) = regex {
                 first_in_file = false;
                 scan.found.push(Found {
@@ -306,7 +314,8 @@ mod tests {
             .iter()
             .map(|u| u.path.to_string_lossy().into_owned())
             .collect();
-        assert_eq!(unclassified, ["src/client.ts", "tests/test_v.py"]);
+        assert_eq!(unclassified, ["src/client.ts"]);
+        assert_eq!(s.in_tests, 1);
     }
 
     #[test]

@@ -506,6 +506,11 @@ fn sources(root: &Path) -> Vec<(String, String)> {
                 } else if p
                     .extension()
                     .is_some_and(|x| SOURCE_EXT.contains(&x.to_string_lossy().as_ref()))
+                    && !(name.contains(".test.")
+                        || name.contains(".spec.")
+                        || name.starts_with("test_")
+                        || name.ends_with("_test.go")
+                        || name.ends_with("_test.py"))
                     && seen.insert(p.clone())
                     && let Ok(meta) = e.metadata()
                     && meta.len() < 512 * 1024

@@ -65,6 +65,7 @@ fn tag_choice(
         .or(plain.filter(|p| p.count * 2 >= top.count))
         .unwrap_or(top);
     let mut choice = render::TagChoice {
+        highest: Some(chosen.highest.clone()),
         prefix: chosen.prefix.clone(),
         why: format!(
             "{} tag(s) read `{}X.Y.Z` (highest `{}`)",
@@ -173,9 +174,30 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
         .map(|f| f.path.clone())
         .chain(migration.extra_files.iter().map(|e| PathBuf::from(&e.path)))
         .collect();
-    let version = det.files.first().map(|f| f.version().to_owned());
-    let scan = files::scan::scan(&root, version.as_deref(), &known);
     let tags = tag_choice(&root, &name, &migration)?;
+    let version = det.files.first().map(|f| f.version().to_owned());
+    // Files far behind the released tags (semantic-release leaves `1.0.0` or
+    // `0.0.0-development` in package.json; the version lives in the tags):
+    // that version is no release's, so there is nothing to look for.
+    let behind = match (&version, &tags.highest) {
+        (Some(v), Some(h)) => runway_release::version::parse(v)
+            .is_ok_and(|v| runway_release::version::cmp_release(&v, h).is_lt()),
+        _ => false,
+    };
+    let scan = if behind {
+        let _ = writeln!(
+            err,
+            "the version files say `{}` but the tags reach `{}`: the version lives in the tags (as semantic-release keeps it); not looking for other version strings",
+            version.as_deref().unwrap_or_default(),
+            tags.highest
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default()
+        );
+        files::scan::Scan::default()
+    } else {
+        files::scan::scan(&root, version.as_deref(), &known)
+    };
 
     for f in &det.files {
         for l in &f.locations {
@@ -198,13 +220,29 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
             crate::term::shown_text(&f.text)
         );
     }
-    for u in &scan.unclassified {
+    if scan.unclassified.len() > 10 {
+        let _ = writeln!(
+            err,
+            "could not classify {} lines holding `{}`; the first 10:",
+            scan.unclassified.len(),
+            scan.version.as_deref().unwrap_or_default()
+        );
+    }
+    for u in scan.unclassified.iter().take(10) {
         let _ = writeln!(
             err,
             "could not classify `{}`:{}: {} (holds `{}`; add it to `[release].files` with a `regex` if a release must move it)",
             rel(&u.path),
             u.line,
             crate::term::shown_text(&u.text),
+            scan.version.as_deref().unwrap_or_default()
+        );
+    }
+    if scan.in_tests > 0 {
+        let _ = writeln!(
+            err,
+            "{} line(s) in tests hold `{}` too (left alone)",
+            scan.in_tests,
             scan.version.as_deref().unwrap_or_default()
         );
     }

@@ -19,6 +19,8 @@ pub struct TagChoice {
     pub others: Vec<String>,
     /// Component-prefixed packages released on their own: (name, path, prefix).
     pub packages: Vec<(String, String, String)>,
+    /// The highest version tagged with `prefix`.
+    pub highest: Option<semver::Version>,
 }
 
 /// Everything the file is made of.
@@ -247,7 +249,7 @@ fn release_section(out: &mut String, input: &Input) {
         && let Some(p) = &input.inspection.process
     {
         out.push_str(&format!(
-            "\n[release.surface_source]  # the server speaks stdio: its tools are listed from this command\ncommand = {}\n",
+            "\n# The server speaks stdio: once it starts from a checkout (dependencies\n# installed, built), `release status` can compare its tools with the last\n# release's. Left commented: a command that cannot start fails every release command.\n# [release.surface_source]\n# command = {}\n",
             list(&p.value.command)
         ));
     }
