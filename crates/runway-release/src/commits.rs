@@ -235,6 +235,17 @@ pub fn parse_commit(c: &RawCommit) -> Vec<Entry> {
         }
     }
     if !out.is_empty() {
+        // A `BREAKING CHANGE:` note right under the header, with no blank line
+        // (so not a footer by the letter of the spec), is still one to
+        // conventional-commits-parser, which semantic-release and
+        // release-please read with.
+        if let Some(e) = out.first_mut()
+            && !e.breaking
+            && let Some(note) = body.iter().find_map(|l| is_breaking_footer(l.trim_start()))
+        {
+            e.breaking = true;
+            e.breaking_note = Some(note.to_owned());
+        }
         return out;
     }
 
@@ -688,6 +699,19 @@ mod tests {
         let es = parse_commit(&c("x", "Update README.md"));
         assert_eq!(es[0].kind, None);
         assert_eq!(es[0].header(), "Update README.md");
+    }
+
+    #[test]
+    fn a_breaking_note_without_a_blank_line_still_breaks() {
+        let es = parse_commit(&c(
+            "x",
+            "feat: make SSE a fallback\nBREAKING CHANGE: SSE is no longer a separate option\n",
+        ));
+        assert!(es[0].breaking);
+        assert_eq!(
+            decide(&es, &v("1.27.7"), &Rules::default()).level,
+            Some(Level::Major)
+        );
     }
 
     #[test]
