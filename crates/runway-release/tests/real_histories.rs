@@ -282,6 +282,38 @@ fn a_version_bumped_by_hand_is_the_release_to_tag() {
 }
 
 #[test]
+fn a_pre_release_with_nothing_new_is_promoted() {
+    let r = released("v18.0.0");
+    r.git(&["switch", "-q", "-c", "beta"]);
+    r.commit("feat!: the new core");
+    r.tag("v19.0.0-beta.1");
+    r.git(&["switch", "-q", "main"]);
+    r.git(&[
+        "merge",
+        "-q",
+        "--no-ff",
+        "beta",
+        "-m",
+        "Merge branch 'beta'",
+    ]);
+    let st = status_with(&r, &cfg("v"));
+    assert_eq!(st.last_tag.as_ref().unwrap().name, "v19.0.0-beta.1");
+    assert_eq!(st.next.as_deref(), Some("19.0.0"), "{:?}", st.notes);
+    assert!(st.decided_by.as_deref().unwrap().contains("promotes"));
+    // Asked for another pre-release, it is one.
+    let st = plan::status(
+        r.path(),
+        &cfg("v"),
+        &PlanOptions {
+            pre: runway_release::version::PreKind::parse("beta"),
+            ..PlanOptions::default()
+        },
+    )
+    .unwrap();
+    assert!(st.next.is_none(), "{:?}", st.next);
+}
+
+#[test]
 fn a_first_release_is_not_called_a_minor_bump() {
     let r = Repo::new();
     r.pyproject("0.3.0");

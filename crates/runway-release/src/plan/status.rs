@@ -251,6 +251,19 @@ pub fn status(root: &Path, cfg: &ReleaseConfig, opts: &PlanOptions) -> Result<St
         level = Some(super::level_between(&current, fv));
         next = Some(fv.clone());
     }
+    // The base is a pre-release and nothing since asks for more: the next
+    // release promotes it (`v19.0.0-beta.2` → `19.0.0`, as semantic-release
+    // does when the beta branch reaches the release branch).
+    if next.is_none()
+        && opts.pre.is_none()
+        && let Some(t) = &history.last_tag
+        && !t.version.pre.is_empty()
+    {
+        let release = Version::new(t.version.major, t.version.minor, t.version.patch);
+        decided = Some(format!("promotes `{}`: nothing new since it", t.name));
+        level = Some(super::level_between(&current, &release));
+        next = Some(release);
+    }
     // Files bumped by hand to a release ahead of the last tag, with nothing in
     // the commits asking for one: that bump is the release to tag (a
     // pre-release in the files, `2.1.0.dev0` after a release, is not).
