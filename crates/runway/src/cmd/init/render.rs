@@ -353,9 +353,14 @@ fn environment(out: &mut String, input: &Input, env: &str, target: Target) {
         Target::Kubernetes => {
             let k = i.kubernetes.as_ref().expect("target chosen from it");
             out.push_str(&format!(
-                "target = \"kubernetes\"  # {}\nimage = {}\n\n[environments.{env}.deploy.kubernetes]\ndeployment = {}\n",
+                "target = \"kubernetes\"  # {}\nimage = {}{}\n\n[environments.{env}.deploy.kubernetes]\ndeployment = {}\n",
                 k.from,
                 quote(&image),
+                if i.image_repo.is_none() {
+                    format!("  # {FILL_IN}: the registry the cluster pulls from")
+                } else {
+                    String::new()
+                },
                 quote(&k.value.name)
             ));
             if let Some(ns) = &k.value.namespace {
