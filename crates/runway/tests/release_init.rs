@@ -280,6 +280,12 @@ fn compose_and_kubernetes_manifests_make_the_two_environments() {
     r.commit_all("feat: api");
     r.tag("2.0.0");
     r.commit("fix: a bug");
+    r.git(&[
+        "remote",
+        "add",
+        "origin",
+        "https://github.com/Acme/MCP-API.git",
+    ]);
     runway(r.path()).arg("init").run().success();
     let cfg = load(r.path());
     assert_eq!(cfg.release.tag_prefix, "", "bare tags");
@@ -292,6 +298,11 @@ fn compose_and_kubernetes_manifests_make_the_two_environments() {
     let prod = cfg.environments["production"].deploy.as_ref().unwrap();
     assert_eq!(prod.target.to_string(), "kubernetes");
     assert_eq!(prod.kubernetes.deployment.as_deref(), Some("mcp-api"));
+    // The image is the one GitHub's registry holds for `origin`.
+    assert_eq!(
+        prod.image.as_deref(),
+        Some("ghcr.io/acme/mcp-api:{version}")
+    );
     assert_eq!(prod.kubernetes.namespace.as_deref(), Some("tools"));
     assert_eq!(prod.kubernetes.container.as_deref(), Some("server"));
     let out = runway(r.path()).args(["release", "status"]).run();
