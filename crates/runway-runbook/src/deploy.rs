@@ -365,6 +365,9 @@ async fn steps(
         .as_ref()
         .map(|w| format!("watch inconclusive, held for a human: {w}"));
     env.ledger.finish_deployment(id, &end).await?;
+    if held.is_none() {
+        supersede_held(env, id, version).await?;
+    }
     let mut f = match held {
         Some(why) => Finished::new(env, Some(version), "held", false)
             .message(format!(
@@ -379,6 +382,31 @@ async fn steps(
     };
     f.verification = Some(verification);
     Ok(f.deployment(id))
+}
+
+/// Ends the deployments still held for a human that a verified deployment
+/// (`id` of `version`) has replaced: their versions no longer run, so nobody
+/// can judge them any more. They end `interrupted` (not counted by DORA:
+/// they were never judged), naming what replaced them.
+pub(crate) async fn supersede_held(env: &Env, id: &str, version: &str) -> Result<(), RunbookError> {
+    for old in env
+        .history()
+        .await?
+        .into_iter()
+        .filter(|d| d.id != id && d.status == Outcome::Held.as_str())
+    {
+        let mut end = DeploymentEnd::new(Outcome::Interrupted);
+        end.reason = Some(format!(
+            "held, then replaced by {version} (`{id}`) before it was judged"
+        ));
+        end.done = old.end.as_ref().map(|e| e.done.clone()).unwrap_or_default();
+        env.ledger.finish_deployment(&old.id, &end).await?;
+        env.note(format!(
+            "  deployment `{}` of {} was held and is replaced: now `interrupted`",
+            old.id, old.deployment.release
+        ));
+    }
+    Ok(())
 }
 
 pub(crate) fn analysis_fact(out: &WatchOutcome, c: &Criteria) -> DeploymentFact {
@@ -628,7 +656,9 @@ pub(crate) async fn fail(
             .rfind(runway_deploy::process::RUN_MARKER)
             .map_or(text.as_str(), |at| &text[at..]);
         let tail = last_lines(own, LOG_TAIL_LINES);
-        if !tail.is_empty() {
+        // Only a version that never got as far as its verify (it exited, or
+        // never answered): a verified one's output is its traffic, not a cause.
+        if verification.is_none() && !tail.is_empty() {
             env.note(format!("  last lines of {of}'s output:"));
             for line in tail {
                 env.note(format!("    | {line}"));

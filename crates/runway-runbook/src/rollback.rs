@@ -188,6 +188,7 @@ pub(crate) async fn rollback_locked(
             ));
             env.ledger.finish_deployment(&held.id, &held_end).await?;
         }
+        crate::deploy::supersede_held(env, &id, &version).await?;
         Finished::new(env, Some(&version), "verified", true).message(format!(
             "{} is back on {version} (deployment `{id}`, verification `{vid}`){}",
             env.name,

@@ -680,3 +680,36 @@ async fn a_server_with_a_fixed_server_info_version_ships_once_expect_version_is_
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(p.health_version().await.as_deref(), Some("7.7.7"));
 }
+
+#[tokio::test]
+async fn a_held_deployment_replaced_by_a_verified_one_does_not_stay_held() {
+    let p = Project::new();
+    let o = p.run(&["ship", "staging", "--version", "1.0.0"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let mut ship = p.spawn(&["ship", "staging", "--version", "1.1.0"]);
+    p.wait_for("the verify of 1.1.0", |d| {
+        d.deployment.release == "1.1.0" && !d.verifications.is_empty()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    sigkill(&mut ship);
+    assert_recovered(&p, "kill during the watch").await;
+    assert_eq!(p.deployments().await.last().unwrap().status, "held");
+
+    // 1.2.0 goes out and is verified: 1.1.0 no longer runs and cannot be
+    // judged any more, so its record ends, naming what replaced it.
+    let o = p.run(&["ship", "staging", "--version", "1.2.0"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let deps = p.deployments().await;
+    let v11 = deps
+        .iter()
+        .find(|d| d.deployment.release == "1.1.0")
+        .unwrap();
+    assert_eq!(v11.status, "interrupted", "{:?}", v11.end);
+    let reason = v11.end.as_ref().and_then(|e| e.reason.clone()).unwrap();
+    assert!(reason.contains("replaced by 1.2.0"), "{reason}");
+    assert!(
+        deps.iter().all(|d| d.status != "held"),
+        "nothing stays held"
+    );
+}
