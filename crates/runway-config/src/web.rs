@@ -19,6 +19,9 @@ pub struct WebConfig {
     /// with any other `Host` is refused (DNS rebinding).
     #[serde(default)]
     pub hosts: Vec<String>,
+    /// Requests per second each client address may send without the token
+    /// (default 50; past it, 429 with `Retry-After`); `0` turns it off.
+    pub rate_limit: Option<u32>,
 }
 
 #[cfg(test)]

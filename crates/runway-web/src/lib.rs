@@ -50,8 +50,18 @@ pub struct Web {
     /// Names the server answers to beside its listen address and `localhost`
     /// (`[web] hosts`); any other `Host` is refused (DNS rebinding).
     pub hosts: Vec<String>,
+    /// The budget of a client without the token, per address (`[web]
+    /// rate_limit`); past it, 429 with `Retry-After`. `None`: unlimited.
+    pub anonymous: Option<runway_serve::Limiter>,
     ready: AtomicBool,
 }
+
+/// Requests per second a client without the token may send by default: a
+/// browser loads a page and its stylesheet, Prometheus scrapes `/metrics`
+/// every few seconds; a scraper of the whole API, or a guesser of the write
+/// token, is slowed down. Above `runway mcp`'s 20: a proxy in front puts many
+/// readers behind one address.
+pub const ANONYMOUS_PER_SECOND: u32 = 50;
 
 impl Web {
     pub fn new(ledger: Arc<dyn Ledger>, environments: Vec<String>) -> Web {
@@ -63,6 +73,10 @@ impl Web {
             token: None,
             title: "Status".to_owned(),
             hosts: Vec::new(),
+            anonymous: Some(runway_serve::Limiter::new(runway_serve::RateLimit {
+                requests: ANONYMOUS_PER_SECOND,
+                window: Duration::from_secs(1),
+            })),
             ready: AtomicBool::new(false),
         }
     }
@@ -84,6 +98,18 @@ impl Web {
 
     pub fn with_hosts(mut self, hosts: Vec<String>) -> Web {
         self.hosts = hosts;
+        self
+    }
+
+    /// At most `per_second` requests a second from each client address that
+    /// does not carry the write token; `0` turns the limit off.
+    pub fn with_rate_limit(mut self, per_second: u32) -> Web {
+        self.anonymous = (per_second > 0).then(|| {
+            runway_serve::Limiter::new(runway_serve::RateLimit {
+                requests: per_second,
+                window: Duration::from_secs(1),
+            })
+        });
         self
     }
 

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::model::{self, Overview, UPTIME_DAYS};
-use crate::security::{authorize, harden, typed};
+use crate::security::{authorize, harden, throttle, typed};
 use crate::{AlertError, Web, html};
 
 type Shared = State<Arc<Web>>;
@@ -41,6 +41,7 @@ pub fn router(web: Arc<Web>) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(crate::MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(harden))
+        .layer(axum::middleware::from_fn_with_state(web.clone(), throttle))
         .with_state(web)
 }
 

@@ -61,6 +61,43 @@ pub async fn harden(req: Request, next: Next) -> Response {
     res
 }
 
+/// The anonymous budget: a client without the write token gets
+/// [`crate::Web::anonymous`] requests a second per address, then 429 with
+/// `Retry-After` (a scraper or a token guesser is slowed; the operator's
+/// token is never limited). A request whose address is unknown (an
+/// in-process test) is not counted.
+pub async fn throttle(
+    axum::extract::State(web): axum::extract::State<std::sync::Arc<Web>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if let Some(limiter) = &web.anonymous
+        && !has_token(&web, req.headers())
+        && let Some(ip) = req
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip())
+        && let Err(retry) = limiter.check(ip)
+    {
+        let mut r = crate::routes::error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many requests from this address: retry after the time in `Retry-After`",
+        );
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(retry));
+        runway_serve::headers::apply(r.headers_mut(), CSP);
+        return r;
+    }
+    next.run(req).await
+}
+
+fn has_token(web: &Web, headers: &HeaderMap) -> bool {
+    match (&web.token, runway_serve::auth::bearer(headers)) {
+        (Some(t), Some(g)) => runway_serve::auth::same_secret(g, t.expose()),
+        _ => false,
+    }
+}
+
 /// The write endpoints' gate: 403 while no token is configured, 401 with
 /// `WWW-Authenticate` for a missing or wrong one.
 pub fn authorize(web: &Web, headers: &HeaderMap) -> Result<(), crate::routes::Reject> {

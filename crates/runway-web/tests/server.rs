@@ -24,6 +24,10 @@ async fn start(limits: ServeLimits) -> Server {
 }
 
 async fn start_with(limits: ServeLimits, hosts: Vec<String>) -> Server {
+    start_web(limits, |w| w.with_hosts(hosts)).await
+}
+
+async fn start_web(limits: ServeLimits, build: impl FnOnce(Web) -> Web) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let url = LedgerUrl::parse(
         &format!("sqlite://{}", dir.path().join("ledger.db").display()),
@@ -31,7 +35,7 @@ async fn start_with(limits: ServeLimits, hosts: Vec<String>) -> Server {
     )
     .unwrap();
     let ledger: Arc<dyn Ledger> = Arc::from(runway_ledger::open(&url).await.unwrap());
-    let web = Arc::new(Web::new(ledger, vec!["production".into()]).with_hosts(hosts));
+    let web = Arc::new(build(Web::new(ledger, vec!["production".into()])));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -308,4 +312,46 @@ async fn a_foreign_host_is_refused_on_every_route_and_known_names_are_served() {
         "no Host: {}",
         String::from_utf8_lossy(&got)
     );
+}
+
+#[tokio::test]
+async fn a_client_without_the_token_is_limited_per_second_and_told_when_to_retry() {
+    let token = "web-token-for-the-rate-limit-test";
+    let s = start_web(ServeLimits::default(), |w| {
+        w.with_rate_limit(5)
+            .with_token(Some(runway_core::Secret::new(token.to_owned())))
+    })
+    .await;
+    runway_verify::http::install_crypto_provider();
+    let client = reqwest::Client::new();
+    let url = format!("http://{}/api/status", s.addr);
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        statuses.push(client.get(&url).send().await.unwrap());
+    }
+    let codes: Vec<u16> = statuses.iter().map(|r| r.status().as_u16()).collect();
+    assert_eq!(&codes[..5], &[200; 5], "{codes:?}");
+    let limited = statuses.last().unwrap();
+    assert_eq!(limited.status().as_u16(), 429, "{codes:?}");
+    let retry: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(retry, 1, "a one-second window");
+    assert!(limited.headers().contains_key("x-content-type-options"));
+    // The operator's token is never limited.
+    for _ in 0..8 {
+        let r = client.get(&url).bearer_auth(token).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+    }
+    // The window passes: the anonymous client is served again.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(
+        client.get(&url).send().await.unwrap().status().as_u16(),
+        200
+    );
+    let mut s = s;
+    s.stop.take().unwrap().send(()).unwrap();
+    let _ = tokio::time::timeout(Duration::from_secs(3), &mut s.task).await;
 }

@@ -149,6 +149,11 @@ async fn runway_verify_passes_against_the_dashboard_and_sigterm_stops_it() {
                 "cors",
                 "--only",
                 "origin",
+                "--only",
+                "ratelimit",
+                "--only",
+                "tls",
+                "--require-rate-limit",
                 "--require-metric",
                 "runway_monitor_runs",
                 "--require-metric",
@@ -184,9 +189,13 @@ async fn runway_verify_passes_against_the_dashboard_and_sigterm_stops_it() {
         "headers.csp",
         "cors.foreign_origin",
         "origin.foreign",
+        // The anonymous budget (`[web] rate_limit`): 429 with `Retry-After`.
+        "ratelimit.burst",
     ] {
         assert_eq!(status_of(id), "pass", "{id}: {report:#}");
     }
+    // The burst spent this second's anonymous budget.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     assert!(
         checks
             .iter()

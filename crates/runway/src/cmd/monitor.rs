@@ -293,6 +293,11 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
             )
             .with_token(web_token)
             .with_hosts(web_cfg.hosts.clone())
+            .with_rate_limit(
+                web_cfg
+                    .rate_limit
+                    .unwrap_or(runway_web::ANONYMOUS_PER_SECOND),
+            )
             .with_title(title)
             .with_alerts(Arc::new(runway_web::LedgerAlerts::new(
                 ledger.clone(),
