@@ -12,6 +12,7 @@ pub mod era;
 pub mod exit;
 pub mod secret;
 pub mod severity;
+pub mod shown;
 pub mod surface;
 
 pub use check::{CheckResult, Evidence, REPORT_SCHEMA, Report, Status, Summary};

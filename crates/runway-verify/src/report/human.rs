@@ -3,6 +3,7 @@
 
 use std::fmt::Write;
 
+use runway_core::shown::shown;
 use runway_core::{Report, Status};
 
 use super::{evidence_line, grouped};
@@ -31,7 +32,14 @@ impl Paint {
 pub fn render(report: &Report, color: bool) -> String {
     let p = Paint(color);
     let mut out = String::new();
-    let _ = writeln!(out, "{} {}", p.wrap("1", "runway verify"), report.target);
+    // A server's words (its name, tool names, error messages) reach these
+    // lines: each is escaped so it cannot recolour the terminal or split a row.
+    let _ = writeln!(
+        out,
+        "{} {}",
+        p.wrap("1", "runway verify"),
+        shown(&report.target)
+    );
     let _ = writeln!(out, "suite {}, era {}", report.suite, report.era.label());
     let width = report.checks.iter().map(|c| c.id.len()).max().unwrap_or(0);
     for (group, checks) in grouped(&report.checks) {
@@ -41,8 +49,8 @@ pub fn render(report: &Report, color: bool) -> String {
                 out,
                 "  {} {:<width$}  {}{}",
                 p.status(c.status),
-                c.id,
-                c.message,
+                shown(&c.id),
+                shown(&c.message),
                 if c.duration_ms >= 1.0 {
                     p.wrap("2", &format!("  ({:.0} ms)", c.duration_ms))
                 } else {
@@ -51,10 +59,10 @@ pub fn render(report: &Report, color: bool) -> String {
             );
             if matches!(c.status, Status::Warn | Status::Fail) {
                 if let Some(h) = &c.hint {
-                    let _ = writeln!(out, "       {} {h}", p.wrap("36;1", "hint:"));
+                    let _ = writeln!(out, "       {} {}", p.wrap("36;1", "hint:"), shown(h));
                 }
                 if let Some(e) = evidence_line(&c.evidence) {
-                    let _ = writeln!(out, "       {} {e}", p.wrap("2", "saw:"));
+                    let _ = writeln!(out, "       {} {}", p.wrap("2", "saw:"), shown(&e));
                 }
             }
         }

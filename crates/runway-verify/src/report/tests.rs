@@ -121,3 +121,23 @@ fn renderers_redact_a_secret_that_reached_a_report() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_human_report_escapes_what_a_server_said() {
+    let mut report = real_report().await;
+    // A hostile server's words in a check's message, hint and evidence.
+    let c = report
+        .checks
+        .iter_mut()
+        .find(|c| c.status == Status::Fail)
+        .unwrap();
+    c.message = "tool `x\u{1b}[2J\nFAKE PASS`".to_owned();
+    c.hint = Some("call\rhome\u{202e}".to_owned());
+    c.evidence.request = Some("POST /mcp\u{1b}]0;title\u{7}".to_owned());
+    let out = human::render(&report, false);
+    assert!(!out.contains('\u{1b}'), "{out}");
+    assert!(!out.contains('\r'), "{out}");
+    assert!(!out.contains('\u{202e}'), "{out}");
+    assert!(out.contains("tool `x\\u{1b}[2J\\nFAKE PASS`"), "{out}");
+    assert!(!out.lines().any(|l| l.starts_with("FAKE PASS")), "{out}");
+}
