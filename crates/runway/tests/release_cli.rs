@@ -259,3 +259,27 @@ fn gate_output_never_shows_a_secret_from_the_environment() {
     assert!(!all.contains("pypi-AgEIcHlwaS5vcmc"), "{all}");
     assert!(all.contains("uploading with [redacted]"), "{all}");
 }
+
+#[test]
+fn a_commit_subject_with_terminal_escapes_is_shown_escaped() {
+    let d = project();
+    let p = d.path();
+    std::fs::write(p.join("a.txt"), "x").unwrap();
+    git(p, &["add", "-A"]);
+    git(
+        p,
+        &[
+            "commit",
+            "-q",
+            "-m",
+            "feat: evil \u{1b}[2J\u{1b}]0;pwned\u{7} subject",
+        ],
+    );
+    let out = runway(p, &["release", "status"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(all.contains("decided by"), "{all}");
+    assert!(!all.contains('\u{1b}'), "{all:?}");
+    assert!(!all.contains('\u{7}'), "{all:?}");
+    assert!(all.contains("evil \\u{1b}[2J"), "{all}");
+}

@@ -357,7 +357,11 @@ async fn status(
         st.last_tag
             .as_ref()
             .map_or("(no release tag)".to_owned(), |t| {
-                format!("{} ({})", t.name, &t.commit[..7.min(t.commit.len())])
+                format!(
+                    "{} ({})",
+                    crate::term::shown(&t.name),
+                    &t.commit[..7.min(t.commit.len())]
+                )
             })
     ));
     o.push_str(&format!(
@@ -371,16 +375,21 @@ async fn status(
     if let Some(d) = &st.surface {
         o.push_str(&format!("tool surface:  {} change(s)\n", d.changes.len()));
         for c in &d.changes {
-            o.push_str(&format!("  [{}] {}\n", c.required, c.detail));
+            o.push_str(&format!(
+                "  [{}] {}\n",
+                c.required,
+                crate::term::shown(&c.detail)
+            ));
         }
     }
     match (&st.next, st.level) {
         (Some(n), level) => o.push_str(&format!(
             "next version:  {n}{}{}\n",
             level.map_or(String::new(), |l| format!(" ({l})")),
-            st.decided_by
-                .as_ref()
-                .map_or(String::new(), |d| format!(", decided by {d}"))
+            st.decided_by.as_ref().map_or(String::new(), |d| format!(
+                ", decided by {}",
+                crate::term::shown(d)
+            ))
         )),
         (None, _) => o.push_str("next version:  nothing to release\n"),
     }
@@ -398,7 +407,7 @@ async fn status(
     out!("{o}")?;
     let mut err = anstream::stderr();
     for n in &st.notes {
-        let _ = writeln!(err, "note: {n}");
+        let _ = writeln!(err, "note: {}", crate::term::shown_text(n));
     }
     Ok(Exit::Success)
 }
@@ -441,11 +450,11 @@ async fn bump(
     let mut err = anstream::stderr();
     match result {
         BumpResult::NothingToRelease { reason } => {
-            let _ = writeln!(err, "{reason}");
+            let _ = writeln!(err, "{}", crate::term::shown_text(&reason));
         }
         BumpResult::Bumped(b) => {
             for w in &b.warnings {
-                let _ = writeln!(err, "warning: {w}");
+                let _ = writeln!(err, "warning: {}", crate::term::shown_text(w));
             }
             if a.dry_run {
                 out!("{}", b.diff)?;
@@ -455,12 +464,17 @@ async fn bump(
                     b.from, b.to, b.tag
                 );
             } else {
-                let _ = writeln!(err, "released `{}` → `{}`", b.from, b.to);
+                let _ = writeln!(
+                    err,
+                    "released `{}` → `{}`",
+                    crate::term::shown(&b.from),
+                    crate::term::shown(&b.to)
+                );
                 for c in &b.changes {
                     let _ = writeln!(err, "  wrote `{}`", c.path.display());
                 }
                 if let Some(d) = &b.decided_by {
-                    let _ = writeln!(err, "  decided by {d}");
+                    let _ = writeln!(err, "  decided by {}", crate::term::shown(d));
                 }
                 if b.tagged {
                     let _ = writeln!(
@@ -507,7 +521,7 @@ fn changelog(
     let rendered = plan::changelog_entry(root, cfg, &st, &version, &plan::release_date());
     let mut err = anstream::stderr();
     for w in &rendered.warnings {
-        let _ = writeln!(err, "warning: {w}");
+        let _ = writeln!(err, "warning: {}", crate::term::shown_text(w));
     }
     if !a.write {
         out!("{}", rendered.text)?;
@@ -583,7 +597,12 @@ async fn check(
                 );
             }
             for h in &r.hints {
-                let _ = writeln!(err, "{} {h}", crate::term::hint_label());
+                let _ = writeln!(
+                    err,
+                    "{} {}",
+                    crate::term::hint_label(),
+                    crate::term::shown_text(h)
+                );
             }
         }
     }
