@@ -877,3 +877,49 @@ async fn a_deploy_killed_between_stop_and_start_leaves_a_version_serving_at_the_
         "{deps:#?}"
     );
 }
+
+#[tokio::test]
+async fn a_config_only_change_that_fails_puts_the_same_image_back_with_its_old_environment() {
+    let docker = engine().await;
+    let v1 = version_image(&docker, "cfg-1.0.0", "1.0.0", &[]).await;
+    let v1_id = image_id(&docker, &v1).await;
+    version_image(&docker, "cfg-0.9.0", "0.9.0", &[]).await;
+    let name = unique("cli-cfg");
+    let port = free_port();
+    let p = Cli::new(&name, port, "runway-test/reference:cfg-{version}", "");
+    let data = tempfile::tempdir().unwrap();
+    operator_container(&docker, &name, &v1, port, data.path()).await;
+    let config = p.dir.path().join("runway.toml");
+    let base = std::fs::read_to_string(&config).unwrap();
+    let faults = |f: &str| {
+        let toml = base.replace(
+            "health_timeout = \"15s\"",
+            &format!("health_timeout = \"15s\"\nenv = {{ RUNWAY_REFERENCE_FAULTS = \"{f}\" }}"),
+        );
+        std::fs::write(&config, toml).unwrap();
+    };
+    faults("");
+    for v in ["0.9.0", "1.0.0"] {
+        let o = p.run(&["deploy", "staging", "--version", v]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    }
+    let (v1_container, _, _) = container(&docker, &name).await;
+
+    // Only the environment changes: the same image, now unhealthy.
+    faults("unhealthy");
+    let o = p.run(&["deploy", "staging", "--version", "1.0.0"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("rolling back staging to 1.0.0"), "{out}");
+    // The container that ran before, with its environment, started again.
+    assert_eq!(wire_version(port).await, "1.0.0");
+    assert_eq!(
+        container(&docker, &name).await,
+        (v1_container, v1_id.clone(), true)
+    );
+    let env = docker_env(&name);
+    assert!(
+        env.contains(&"RUNWAY_REFERENCE_FAULTS=".to_owned()),
+        "{env:?}"
+    );
+}

@@ -90,6 +90,9 @@ impl DockerTarget {
             }),
             running: state.and_then(|s| s.running).unwrap_or(false),
             started_at: state.and_then(|s| s.started_at.clone()),
+            env: labels
+                .and_then(|l| l.get(ENV_LABEL))
+                .and_then(|j| serde_json::from_str(j).ok()),
         })
     }
 

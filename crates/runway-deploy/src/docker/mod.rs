@@ -77,6 +77,20 @@ pub const OCI_VERSION_LABEL: &str = "org.opencontainers.image.version";
 /// (the container itself runs the image id).
 pub const IMAGE_LABEL: &str = "dev.runway.image";
 
+/// The label holding the environment the container was deployed with, as a
+/// deployment keeps it ([`crate::EnvRecord`]: plain values, and secrets only
+/// by the `${VAR}` they are read from), so that what runs can be told apart
+/// from the same image run with other settings.
+pub const ENV_LABEL: &str = "dev.runway.env";
+
+/// The environment given to a container: the values it gets, and the record
+/// of them its label keeps.
+#[derive(Clone, Copy)]
+pub struct ContainerEnv<'a> {
+    pub vars: &'a [(String, Secret)],
+    pub record: &'a crate::EnvRecord,
+}
+
 /// How long a container with no health URL and no `HEALTHCHECK` must stay
 /// running to count as up.
 pub const SETTLE: Duration = Duration::from_secs(1);
@@ -218,6 +232,17 @@ pub struct ContainerState {
     pub running: bool,
     /// When the engine started it (RFC 3339, as the engine says).
     pub started_at: Option<String>,
+    /// The environment it was deployed with ([`ENV_LABEL`]), when Runway
+    /// started it with one.
+    pub env: Option<crate::EnvRecord>,
+}
+
+impl ContainerState {
+    /// Whether this container runs `image_id` with `env` (a container
+    /// without the label is judged by its image alone).
+    fn runs(&self, image_id: &str, env: &crate::EnvRecord) -> bool {
+        same_image(&self.image.id, image_id) && self.env.as_ref().is_none_or(|e| e == env)
+    }
 }
 
 /// The result of [`DockerTarget::deploy`] and [`DockerTarget::rollback`].
@@ -366,7 +391,7 @@ impl DockerTarget {
         &self,
         image: &str,
         version: &str,
-        env: &[(String, Secret)],
+        env: ContainerEnv<'_>,
         health: &HealthWait,
         steps: &Steps,
     ) -> Result<DockerDeployed, DockerError> {
@@ -501,7 +526,7 @@ impl DockerTarget {
         &self,
         image: &str,
         version: &str,
-        env: &[(String, Secret)],
+        env: ContainerEnv<'_>,
     ) -> Result<(ImageRef, Option<ContainerState>, ContainerCreateBody), DockerError> {
         let new_image = self.resolve_image(image).await?;
         let Some(old) = self.inspect_container(&self.settings.container).await? else {
@@ -585,17 +610,14 @@ impl DockerTarget {
         &self,
         image_id: &str,
         version: &str,
-        env: &[(String, Secret)],
+        env: ContainerEnv<'_>,
         health: &HealthWait,
         steps: &Steps,
     ) -> Result<DockerDeployed, DockerError> {
         let name = self.settings.container.clone();
         let previous_name = self.previous_name();
         let current = self.container().await?;
-        if let Some(cur) = current
-            .as_ref()
-            .filter(|c| same_image(&c.image.id, image_id))
-        {
+        if let Some(cur) = current.as_ref().filter(|c| c.runs(image_id, env.record)) {
             if !cur.running {
                 let named = label(&name, cur.version.as_deref());
                 self.step(steps, "start", "started", &named, self.start(&name))
@@ -611,7 +633,7 @@ impl DockerTarget {
         }
         if let Some(kept) = self.inspect_container(&previous_name).await? {
             let kept_state = self.state_of(&kept).await?;
-            if same_image(&kept_state.image.id, image_id) {
+            if kept_state.runs(image_id, env.record) {
                 if let Some(failed) = &current {
                     let failed_label = label(&name, failed.version.as_deref());
                     self.step(steps, "stop", "stopped", &failed_label, self.stop(&name))

@@ -178,12 +178,20 @@ pub(super) fn fresh(image: &ImageRef, version: &str) -> ContainerCreateBody {
 }
 
 /// Sets `env` on top of what the body carries (same name: replaced).
-pub(super) fn set_env(body: &mut ContainerCreateBody, env: &[(String, Secret)]) {
-    if env.is_empty() {
+pub(super) fn set_env(body: &mut ContainerCreateBody, env: ContainerEnv<'_>) {
+    // The record goes on the container whatever it holds (an empty one
+    // says "deployed with no settings", which differs from a container
+    // deployed with some).
+    if let Ok(json) = serde_json::to_string(env.record) {
+        body.labels
+            .get_or_insert_with(HashMap::new)
+            .insert(ENV_LABEL.to_owned(), json);
+    }
+    if env.vars.is_empty() {
         return;
     }
     let mut all = body.env.take().unwrap_or_default();
-    for (k, v) in env {
+    for (k, v) in env.vars {
         let prefix = format!("{k}=");
         all.retain(|e| !e.starts_with(&prefix) && e != k);
         all.push(format!("{k}={}", v.expose()));

@@ -18,6 +18,7 @@ impl ContainerState {
                 "container": self.name,
                 "container_id": self.id,
                 "repo_digests": self.image.repo_digests,
+                "env": self.env,
             }),
         }
     }
@@ -75,7 +76,10 @@ impl Target for DockerTarget {
             .replace(
                 &image,
                 &request.version,
-                &request.env,
+                ContainerEnv {
+                    vars: &request.env,
+                    record: &request.env_record,
+                },
                 &request.health,
                 &request.steps,
             )
@@ -102,7 +106,10 @@ impl Target for DockerTarget {
             .restore(
                 wanted,
                 &to.version,
-                &request.env,
+                ContainerEnv {
+                    vars: &request.env,
+                    record: &request.env_record,
+                },
                 &request.health,
                 &request.steps,
             )

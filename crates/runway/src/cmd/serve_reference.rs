@@ -33,8 +33,14 @@ pub struct Args {
     #[arg(long, value_name = "VAR", requires = "token_env")]
     pub user_tokens_env: Option<String>,
 
-    /// Faults to inject, comma-separated (e.g. `no-auth,slow-tool=1500`).
-    #[arg(long, value_name = "LIST", default_value = "")]
+    /// Faults to inject, comma-separated (e.g. `no-auth,slow-tool=1500`); a
+    /// deployment's settings can set them through the variable.
+    #[arg(
+        long,
+        value_name = "LIST",
+        default_value = "",
+        env = "RUNWAY_REFERENCE_FAULTS"
+    )]
     pub faults: String,
 
     /// Which protocol eras to speak.
