@@ -73,6 +73,24 @@ pub async fn run(ctx: &Context, client: &reqwest::Client, era: &Era) -> Vec<Chec
     let requires_auth = no_token.status == 401;
     let r = match (no_token.status, ctx.token.is_some()) {
         (401, _) => CheckResult::pass("auth.no_token", "a request without a token gets 401"),
+        // The environment says the server authenticates: an open endpoint
+        // contradicts the operator's own declaration.
+        (s, has_token)
+            if is_success(s) && (has_token || ctx.auth != crate::context::AuthScheme::Unknown) =>
+        {
+            CheckResult::fail(
+                "auth.no_token",
+                format!(
+                    "a request without a token gets {s}: the endpoint is open, though {}",
+                    if ctx.auth != crate::context::AuthScheme::Unknown {
+                        format!("the environment declares {}", ctx.setting(None, "auth"))
+                    } else {
+                        "a token was given for it".to_owned()
+                    }
+                ),
+                "require `Authorization: Bearer` in front of the MCP endpoint (check the proxy or middleware order), or remove the auth declaration if the server is meant to be public",
+            )
+        }
         (s, false) if is_success(s) => CheckResult::warn(
             "auth.no_token",
             format!("a request without a token gets {s}: the server is open to anyone"),

@@ -104,11 +104,21 @@ pub(super) async fn connect(
                             start.elapsed(),
                         ));
                     }
-                    checks.push(timed(
-                        CheckResult::fail("mcp.handshake", f.message, f.hint),
-                        ev,
-                        start.elapsed(),
-                    ));
+                    // A 307/308 is not a protocol fault: clients that follow
+                    // redirects work. Nothing was verified behind it, though.
+                    let status = match f.kind {
+                        FailureKind::Redirect {
+                            status: 307 | 308,
+                            location: Some(_),
+                        } => Status::Warn,
+                        FailureKind::RateLimited => Status::Skip,
+                        _ => Status::Fail,
+                    };
+                    let mut r = CheckResult::new("mcp.handshake", status, f.message);
+                    if status != Status::Skip {
+                        r.hint = Some(f.hint);
+                    }
+                    checks.push(timed(r, ev, start.elapsed()));
                     None
                 }
             }
@@ -138,17 +148,38 @@ pub(super) async fn connect(
                         ..Evidence::default()
                     };
                     let ok = hello.server_name.is_some();
+                    let mut ev = ev;
+                    let (status, note, hint) = match &hello.restarted {
+                        // Not a failure: the client restarts and falls back, as
+                        // the specification says; but other clients meet it too.
+                        Some(died) => {
+                            ev.details["restarted"] = json!(died);
+                            (
+                                Status::Warn,
+                                format!(
+                                    " (the first process exited on the `server/discover` probe: {died}; restarted with `initialize`)"
+                                ),
+                                "answer a request you do not know with a JSON-RPC error instead of exiting: dual-era clients probe with `server/discover` first (2026-07-28 basic/transports/stdio.mdx § Backward Compatibility)",
+                            )
+                        }
+                        None if ok => (Status::Pass, String::new(), ""),
+                        None => (
+                            soft(ctx),
+                            String::new(),
+                            "report `serverInfo` with `name` and `version`",
+                        ),
+                    };
                     checks.push(timed(
                         result(
                             "mcp.handshake",
-                            if ok { Status::Pass } else { soft(ctx) },
+                            status,
                             format!(
-                                "{} server `{}` {} over stdio",
+                                "{} server `{}` {} over stdio{note}",
                                 hello.era.label(),
                                 hello.server_name.as_deref().unwrap_or("?"),
                                 hello.server_version.as_deref().unwrap_or("?")
                             ),
-                            Some("report `serverInfo` with `name` and `version`"),
+                            Some(hint),
                         ),
                         ev,
                         start.elapsed(),
@@ -166,7 +197,7 @@ pub(super) async fn connect(
                         CheckResult::fail(
                             "mcp.handshake",
                             format!("no MCP handshake over stdio: {e}"),
-                            "run the command by hand: it must speak MCP on stdin/stdout and log only to stderr",
+                            "the server must answer `server/discover` (2026-07-28) or `initialize` (2025-11-25) on stdout and log only to stderr; the evidence holds its exit status and last stderr lines",
                         ),
                         Evidence {
                             request: Some(ctx.display.clone()),

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::{
     Conn, Connected, MAX_PAGES, client::ms, listing::list_all, result, schema, soft, timed,
 };
-use crate::context::{Context, SmokeCall, Suite};
+use crate::context::{Context, SmokeCall};
 use crate::text::count;
 
 pub(super) fn tool_names(tools: &[Value]) -> Vec<String> {
@@ -139,9 +139,9 @@ pub(super) async fn tool_checks(
             ..Evidence::default()
         })
     });
-    if ctx.suite >= Suite::Full {
-        checks.push(schema_check(&listing.items));
-    }
+    // Every suite: a tool whose schema is invalid cannot be called by
+    // clients that validate arguments, which is a smoke-level defect.
+    checks.push(schema_check(&listing.items));
     Some(listing.items)
 }
 
