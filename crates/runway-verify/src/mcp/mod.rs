@@ -207,11 +207,14 @@ struct Sink<'a> {
     checks: &'a mut Vec<CheckResult>,
     suffix: Option<&'a str>,
     era: String,
+    /// The era the checks ran in, for the section each one cites.
+    spoken: Era,
 }
 
 impl Sink<'_> {
     fn push(&mut self, mut c: CheckResult) {
         crate::text::fold_message(&mut c);
+        crate::spec::annotate(&mut c, &self.spoken, false);
         if let Some(s) = self.suffix {
             c.id = format!("{}.{s}", c.id);
             match &mut c.evidence.details {
@@ -234,6 +237,7 @@ impl Sink<'_> {
     /// The server died during the checks pushed from `from` on: see [`crash::attribute`].
     fn crash(&mut self, from: usize, why: &str) {
         let mut c = crash::attribute(&mut self.checks[from..], why);
+        crate::spec::annotate(&mut c, &self.spoken, false);
         if let Some(s) = self.suffix {
             c.id = format!("{}.{s}", c.id);
         }
@@ -252,6 +256,7 @@ async fn run_era(
         checks,
         suffix,
         era: String::new(),
+        spoken: Era::Unknown,
     };
     let mut batch = Vec::new();
     let connected = connect::connect(ctx, &mut batch, &mut found.blocked).await;
@@ -265,6 +270,7 @@ async fn run_era(
         return false;
     };
     out.era = c.era.label();
+    out.spoken = c.era.clone();
     out.extend(std::mem::take(&mut batch));
     found.era = c.era.clone();
     found.server_name = c.server_name.clone();
