@@ -81,7 +81,7 @@ pub struct Faults {
     pub stateless_get_stream: bool,
     /// `no-server-info-meta`: stateless-era results carry no `_meta` `io.modelcontextprotocol/serverInfo`.
     pub no_server_info_meta: bool,
-    /// `no-result-type`: stateless-era results carry no `resultType`.
+    /// `no-result-type`: stateless-era results other than `server/discover`'s carry no `resultType`.
     pub no_result_type: bool,
     /// `no-cache-hints`: cacheable results (`tools/list`, `server/discover`, ...) carry no `ttlMs` or `cacheScope`.
     pub no_cache_hints: bool,

@@ -69,7 +69,9 @@ pub(crate) fn outgoing(msg: &mut Value, shared: &Shared) {
         result.remove("ttlMs");
         result.remove("cacheScope");
     }
-    if f.no_result_type {
+    // The discovery result keeps it: without it rmcp's own client (the
+    // stdio handshake) cannot read the result at all.
+    if f.no_result_type && !result.contains_key("supportedVersions") {
         result.remove("resultType");
     }
 }

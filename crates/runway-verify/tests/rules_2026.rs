@@ -70,12 +70,6 @@ const CASES: &[(&str, EraChoice, &str, &str)] = &[
         "`resultType` is missing",
     ),
     (
-        "no-result-type",
-        EraChoice::Stateless,
-        "mcp.discover.result",
-        "`resultType` is missing",
-    ),
-    (
         "no-cache-hints",
         EraChoice::Stateless,
         "mcp.stateless.cache",

@@ -193,6 +193,53 @@ pub(super) async fn connect(
                     })
                 }
                 Err(e) => {
+                    // rmcp cannot read a malformed discovery result, and says
+                    // so opaquely: ask a fresh process ourselves and name the
+                    // broken field.
+                    if ctx.era != crate::context::EraChoice::Session
+                        && let Some((problems, reply)) = super::stateless::stdio_discover_problems(
+                            ctx,
+                            program,
+                            args,
+                            env,
+                            cwd.as_deref(),
+                        )
+                        .await
+                    {
+                        checks.push(timed(
+                            CheckResult::fail(
+                                "mcp.discover.result",
+                                format!(
+                                    "the `server/discover` result is malformed: {}",
+                                    problems.join("; ")
+                                ),
+                                "return `resultType: \"complete\"`, `supportedVersions` (strings), `capabilities` (an object), `ttlMs` (an integer >= 0) and `cacheScope` (`public` or `private`)",
+                            ),
+                            Evidence {
+                                request: Some(ctx.display.clone()),
+                                body_excerpt: Some(reply),
+                                ..Evidence::default()
+                            },
+                            start.elapsed(),
+                        ));
+                        checks.push(timed(
+                            CheckResult::fail(
+                                "mcp.handshake",
+                                format!(
+                                    "no MCP handshake over stdio: the SDK cannot read the `server/discover` result ({})",
+                                    problems.join("; ")
+                                ),
+                                "fix the `server/discover` result (see `mcp.discover.result`)",
+                            ),
+                            Evidence {
+                                request: Some(ctx.display.clone()),
+                                body_excerpt: Some(e),
+                                ..Evidence::default()
+                            },
+                            start.elapsed(),
+                        ));
+                        return None;
+                    }
                     checks.push(timed(
                         CheckResult::fail(
                             "mcp.handshake",

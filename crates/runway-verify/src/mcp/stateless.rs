@@ -731,3 +731,44 @@ pub(super) fn initialize_refusal_check(
     };
     out.with_evidence(r.evidence.clone())
 }
+
+/// Over stdio: a fresh process of the server, one raw `server/discover`, and
+/// what is wrong with its result (`None` when nothing is, or no result came).
+/// Returns the problems and the (redacted, cut) answer.
+pub(super) async fn stdio_discover_problems(
+    ctx: &Context,
+    program: &str,
+    args: &[String],
+    env: &[(String, String)],
+    cwd: Option<&std::path::Path>,
+) -> Option<(Vec<String>, String)> {
+    let mut cmd = tokio::process::Command::new(program);
+    cmd.args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    if let Some(dir) = cwd {
+        cmd.current_dir(dir);
+    }
+    // The rmcp ends stay open while the probe runs: closing them closes stdin.
+    let (child, _read, _write) =
+        super::stdio::StdioChild::spawn(cmd, ctx.limits.max_body, ctx.redactor.clone()).ok()?;
+    let rid = child.raw_id();
+    let version = runway_core::era::STATELESS_ERA_VERSIONS[0];
+    let line = json!({"jsonrpc": "2.0", "id": rid, "method": "server/discover",
+        "params": {"_meta": probe::meta(version, &[])}})
+    .to_string();
+    let p = child
+        .probe(
+            Some(&line),
+            Some(&rid),
+            json!({"_meta": probe::meta(version, &[])}),
+            ctx.limits.timeout,
+        )
+        .await;
+    let result = p.reply?.get("result")?.clone();
+    let mut problems = discover_problems(&result);
+    problems.extend(cache_problems(&result));
+    let excerpt = crate::http::redacted_excerpt(&ctx.redactor, result.to_string().as_bytes(), 512);
+    (!problems.is_empty()).then_some((problems, excerpt))
+}

@@ -119,6 +119,10 @@ impl Shared {
     }
 }
 
+/// How long a probe waits for a raw line's answer after the `ping` behind it
+/// was answered (servers may answer out of order).
+const LATE_ANSWER: Duration = Duration::from_millis(500);
+
 /// The answer to a raw line, and whether the server still answers after it.
 #[derive(Debug, Clone)]
 pub struct Probe {
@@ -306,7 +310,7 @@ impl StdioChild {
         };
         if written.is_ok() {
             let mut rx = self.shared.changed.subscribe();
-            let deadline = tokio::time::Instant::now() + timeout;
+            let mut deadline = tokio::time::Instant::now() + timeout;
             loop {
                 if self.shared.snapshot().stdout_closed {
                     // Answers already read are still in the channel.
@@ -325,10 +329,20 @@ impl StdioChild {
                             let id = msg.get("id").cloned().unwrap_or(Value::Null);
                             if id.as_str() == Some(ping_id.as_str()) {
                                 alive = true;
-                                break;
+                                // A server may answer requests out of order (the
+                                // ping before a slower request): give the line's
+                                // own answer a moment more.
+                                if reply.is_some() || line_id.is_none() {
+                                    break;
+                                }
+                                deadline = deadline.min(tokio::time::Instant::now() + LATE_ANSWER);
+                                continue;
                             }
                             if reply.is_none() && (id.is_null() || id.as_str() == line_id) {
                                 reply = Some(msg);
+                                if alive {
+                                    break;
+                                }
                             }
                         }
                         None => break,
