@@ -291,3 +291,41 @@ async fn a_stateless_only_server_refuses_initialize_naming_its_versions() {
     let i = check(&o, "mcp.stateless.initialize");
     assert!(matches!(i.status, Status::Pass | Status::Warn), "{i:#?}");
 }
+
+#[tokio::test]
+async fn a_server_that_rate_limits_runway_draws_no_false_failure_and_no_era_verdict() {
+    // An open server allowing 4 anonymous requests a second: Runway's own
+    // traffic draws 429s (#19). They are retried once after `Retry-After`,
+    // or reported as inconclusive; never a failure, never an era decision.
+    let server = runway_reference::spawn(Options {
+        token: None,
+        anonymous_rate_limit: Some(runway_reference::RateLimit {
+            requests: 4,
+            window: Duration::from_secs(1),
+        }),
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    let mut ctx = context(&server.mcp_url, EraChoice::Auto, Suite::Full);
+    ctx.token = None;
+    ctx.load = None;
+    ctx.toggles.disabled = vec!["load".into(), "ratelimit".into()];
+    let report = engine::run(&ctx).await;
+    server.shutdown().await;
+    let wrong: Vec<String> = report
+        .checks
+        .iter()
+        .filter(|c| matches!(c.status, Status::Fail | Status::Warn))
+        .filter(|c| c.evidence.status == Some(429) || c.message.contains("429"))
+        .map(|c| format!("{} {:?}: {}", c.id, c.status, c.message))
+        .collect();
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    if let Some(s) = report.check("mcp.handshake.session") {
+        assert!(
+            !s.message.contains("speaks only the stateless era"),
+            "{}",
+            s.message
+        );
+    }
+}
