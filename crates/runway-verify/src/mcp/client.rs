@@ -219,6 +219,16 @@ impl HttpConn {
         }
     }
 
+    /// A new connection to the same endpoint with the same credentials, no era yet.
+    pub fn fresh(&self) -> HttpConn {
+        HttpConn::new(
+            self.url.clone(),
+            self.token.clone(),
+            self.limits,
+            self.redactor.clone(),
+        )
+    }
+
     pub fn next_id(&mut self) -> i64 {
         self.next_id += 1;
         self.next_id
@@ -447,28 +457,8 @@ impl HttpConn {
                 kind: FailureKind::Refused { status },
             })));
         }
-        if let Some(status @ 300..=399) = reply.evidence.status {
-            let location = reply
-                .evidence
-                .headers
-                .get("location")
-                .map(|l| self.redactor.redact(l));
-            return Discovery::Done(Box::new(Err(HandshakeFailure {
-                message: match &location {
-                    Some(l) => format!(
-                        "the MCP endpoint redirects (HTTP {status}) to `{l}`: {}; Runway does not follow it and verified nothing behind it",
-                        redirect_effect(status)
-                    ),
-                    None => format!(
-                        "the MCP endpoint redirects (HTTP {status}) without a `Location`: no client can follow it"
-                    ),
-                },
-                hint: "verify the URL the server redirects to and give that one to clients; a trailing slash (`/mcp/` against `/mcp`) is a common cause".into(),
-                steps: std::mem::take(steps),
-                evidence: reply.evidence,
-                legacy_sse: None,
-                kind: FailureKind::Redirect { status, location },
-            })));
+        if let Some(f) = self.redirected(&reply.evidence, steps) {
+            return Discovery::Done(Box::new(Err(f)));
         }
         match &reply.outcome {
             Ok(result) => {
@@ -517,6 +507,30 @@ impl HttpConn {
         }
     }
 
+    /// A 3xx to a probe: the endpoint is elsewhere (see [`redirect_effect`]).
+    fn redirected(&self, ev: &Evidence, steps: &mut Vec<String>) -> Option<HandshakeFailure> {
+        let status @ 300..=399 = ev.status? else {
+            return None;
+        };
+        let location = ev.headers.get("location").map(|l| self.redactor.redact(l));
+        Some(HandshakeFailure {
+            message: match &location {
+                Some(l) => format!(
+                    "the MCP endpoint redirects (HTTP {status}) to `{l}`: {}; Runway does not follow it and verified nothing behind it",
+                    redirect_effect(status)
+                ),
+                None => format!(
+                    "the MCP endpoint redirects (HTTP {status}) without a `Location`: no client can follow it"
+                ),
+            },
+            hint: "verify the URL the server redirects to and give that one to clients; a trailing slash (`/mcp/` against `/mcp`) is a common cause".into(),
+            steps: std::mem::take(steps),
+            evidence: ev.clone(),
+            legacy_sse: None,
+            kind: FailureKind::Redirect { status, location },
+        })
+    }
+
     async fn initialize(
         &mut self,
         mut steps: Vec<String>,
@@ -561,6 +575,9 @@ impl HttpConn {
         let evidence = observed.evidence(&request, &self.redactor);
         if observed.status == 429 {
             return Err(rate_limited("initialize", steps, evidence));
+        }
+        if let Some(f) = self.redirected(&evidence, &mut steps) {
+            return Err(f);
         }
         match decode_reply(&observed, &id, self.limits.timeout) {
             Ok(result) => {

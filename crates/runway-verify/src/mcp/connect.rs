@@ -240,6 +240,31 @@ pub(super) async fn connect(
                         ));
                         return None;
                     }
+                    // `--era stateless` against a server that answers
+                    // `server/discover` with an error: say which era it is.
+                    if ctx.era == crate::context::EraChoice::Stateless
+                        && e.contains("JSON-RPC error")
+                    {
+                        checks.push(timed(
+                            CheckResult::fail(
+                                "mcp.handshake",
+                                format!(
+                                    "the stateless era was required, and the server refuses `server/discover` ({e}): it speaks only the session era, or no MCP"
+                                ),
+                                format!(
+                                    "verify the session era ({}), or implement `server/discover` (protocol 2026-07-28)",
+                                    ctx.setting(Some("--era session"), "era = \"session\"")
+                                ),
+                            ),
+                            Evidence {
+                                request: Some(ctx.display.clone()),
+                                body_excerpt: Some(e),
+                                ..Evidence::default()
+                            },
+                            start.elapsed(),
+                        ));
+                        return None;
+                    }
                     checks.push(timed(
                         CheckResult::fail(
                             "mcp.handshake",

@@ -12,8 +12,8 @@ use super::{Conn, Connected};
 
 /// Why the server is gone, if it is: the stdio child exited (or closed its
 /// stdout), or nothing listens any more on the HTTP endpoint's port.
-pub(super) async fn crashed(c: &Connected) -> Option<String> {
-    match &c.conn {
+pub(super) async fn crashed(c: &mut Connected) -> Option<String> {
+    match &mut c.conn {
         Conn::Sdk(s) => {
             let child = s.child.as_ref()?;
             // A child that is dying may need a moment to be reaped.
@@ -48,14 +48,49 @@ pub(super) async fn crashed(c: &Connected) -> Option<String> {
             let mut refused = false;
             for addr in addrs {
                 match tokio::time::timeout(limit, tokio::net::TcpStream::connect(addr)).await {
-                    Ok(Ok(_)) => return None,
+                    Ok(Ok(_)) => {
+                        refused = false;
+                        break;
+                    }
                     Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
                         refused = true
                     }
                     _ => return None,
                 }
             }
-            refused.then(|| format!("nothing listens on {host}:{port} any more"))
+            if refused {
+                return Some(format!("nothing listens on {host}:{port} any more"));
+            }
+            // Still listening, but is it serving? A server whose MCP side died
+            // answers everything with a 5xx or drops the connection. Any
+            // answer below 500 (a -32601 for `ping` in the stateless era
+            // included) means it is alive.
+            let reply = h.rpc("ping", serde_json::json!({})).await;
+            let stateless = matches!(h.era, runway_core::Era::Stateless { .. });
+            match (reply.evidence.status, &reply.outcome) {
+                (_, Ok(_)) => return None,
+                (Some(s), _) if s < 500 && stateless => return None,
+                _ => {}
+            }
+            // The session may just be gone: a new connection tells.
+            let mut again = h.fresh();
+            let choice = if stateless {
+                crate::context::EraChoice::Stateless
+            } else {
+                crate::context::EraChoice::Session
+            };
+            let verdict = match again.handshake(choice).await {
+                Ok(_) => None,
+                Err(f) => match f.evidence.status {
+                    Some(s) if s >= 500 => Some(format!(
+                        "it now answers HTTP {s} to everything (a new handshake got {s})"
+                    )),
+                    None => Some(format!("it no longer answers ({})", f.message)),
+                    _ => None,
+                },
+            };
+            again.end_session().await;
+            verdict
         }
     }
 }

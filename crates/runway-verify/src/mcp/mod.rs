@@ -283,7 +283,7 @@ async fn run_era(
         ($body:expr) => {{
             let from = out.checks.len();
             $body;
-            if let Some(why) = crash::crashed(&c).await {
+            if let Some(why) = crash::crashed(&mut c).await {
                 out.crash(from, &why);
                 found.blocked = Some(format!("the server crashed during the MCP checks ({why})"));
                 return true;
