@@ -558,6 +558,26 @@ mod tests {
     }
 
     #[test]
+    fn docs_checks_md_lists_every_row_with_its_sections() {
+        let doc = include_str!("../../../docs/checks.md");
+        for (id, k, stateless, session) in table() {
+            let name = match id.strip_suffix('.') {
+                Some(prefix) => format!("`{prefix}.*`"),
+                None => format!("`{id}`"),
+            };
+            let row = match k {
+                Kind::Spec => format!(
+                    "| {name} | {} | {} |",
+                    stateless.map_or("—", |s| s.at),
+                    session.map_or("—", |s| s.at)
+                ),
+                _ => format!("| {name} | {} |", k.as_str()),
+            };
+            assert!(doc.contains(&row), "docs/checks.md lacks the row\n{row}");
+        }
+    }
+
+    #[test]
     fn every_spec_row_names_a_section_of_an_era() {
         for (id, k, a, b) in table() {
             if k == Kind::Spec {
