@@ -111,6 +111,8 @@ pub struct Faults {
     pub crash_on_unknown_method: bool,
     /// `system-role-prompt`: the `status` prompt's message has the role `system` (only `user`/`assistant` exist).
     pub system_role_prompt: bool,
+    /// `ack-without-subscription-id`: the `subscriptions/listen` acknowledgment carries no `_meta` `subscriptionId`.
+    pub ack_without_subscription_id: bool,
     /// `reject-tokens=PCT`: a valid token whose [`token_bucket`] is below `PCT` is
     /// refused with 401, as if a release broke validation for that share of users.
     /// Which tokens are refused is fixed by the token, so a probe whose token lands
@@ -200,6 +202,9 @@ const FLAGS: &[(&str, Flag)] = &[
         &mut f.crash_on_unknown_method
     }),
     ("system-role-prompt", |f| &mut f.system_role_prompt),
+    ("ack-without-subscription-id", |f| {
+        &mut f.ack_without_subscription_id
+    }),
 ];
 
 const SLOW_TOOL: &str = "slow-tool";
@@ -289,6 +294,7 @@ impl Faults {
         "shuffled-tools",
         "crash-on-unknown-method",
         "system-role-prompt",
+        "ack-without-subscription-id",
         "reject-tokens",
         "flaky-tool",
         "slow-method",

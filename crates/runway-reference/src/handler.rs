@@ -162,6 +162,7 @@ impl ServerHandler for Reference {
         ServerConfig::new(
             ServerCapabilities::builder()
                 .enable_tools()
+                .enable_tool_list_changed()
                 .enable_resources()
                 .enable_prompts()
                 .build(),
@@ -172,6 +173,15 @@ impl ServerHandler for Reference {
         .with_instructions(
             "A reference MCP server for testing: call `echo`, `add`, `slow` or `fail`",
         )
+    }
+
+    /// `subscriptions/listen` (2026-07-28): the tool list never changes, but
+    /// clients may listen; rmcp acknowledges, then the stream idles.
+    fn accepted_subscription_filter(
+        &self,
+        requested: &rmcp::model::SubscriptionFilter,
+    ) -> Option<rmcp::model::SubscriptionFilter> {
+        Some(requested.clone())
     }
 
     fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {

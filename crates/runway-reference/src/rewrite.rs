@@ -31,6 +31,13 @@ pub(crate) fn outgoing(msg: &mut Value, shared: &Shared) {
     {
         msg["error"]["code"] = json!(-32002);
     }
+    if f.ack_without_subscription_id
+        && msg.get("method").and_then(Value::as_str)
+            == Some("notifications/subscriptions/acknowledged")
+        && let Some(Value::Object(meta)) = msg.pointer_mut("/params/_meta")
+    {
+        meta.remove("io.modelcontextprotocol/subscriptionId");
+    }
     let Some(result) = msg.get_mut("result").and_then(Value::as_object_mut) else {
         return;
     };

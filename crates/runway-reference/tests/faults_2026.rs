@@ -362,3 +362,60 @@ async fn system_role_prompt() {
     let v = over_stdio("system-role-prompt", "prompts/get", get).await;
     assert_eq!(v["result"]["messages"][0]["role"], "system", "{v}");
 }
+
+/// The first message of a `subscriptions/listen` stream.
+async fn first_on_listen(server: &runway_reference::Running) -> Value {
+    let mut resp = stateless(
+        server,
+        11,
+        "subscriptions/listen",
+        json!({"notifications": {"toolsListChanged": true}}),
+    )
+    .bearer_auth(TOKEN)
+    .send()
+    .await
+    .unwrap();
+    let mut text = String::new();
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(chunk) = resp.chunk().await.unwrap() {
+            text.push_str(&String::from_utf8_lossy(&chunk));
+            if let Some(v) = text
+                .lines()
+                .filter_map(|l| l.strip_prefix("data:"))
+                .find_map(|d| serde_json::from_str::<Value>(d.trim()).ok())
+            {
+                return v;
+            }
+        }
+        panic!("the stream ended without a message: {text}")
+    })
+    .await
+    .expect("a first message in time")
+}
+
+#[tokio::test]
+async fn ack_without_subscription_id() {
+    let good = start(faults("")).await;
+    let ack = first_on_listen(&good).await;
+    assert_eq!(
+        ack["method"], "notifications/subscriptions/acknowledged",
+        "{ack}"
+    );
+    assert_eq!(
+        ack["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"], 11,
+        "{ack}"
+    );
+    good.shutdown().await;
+    let bad = start(faults("ack-without-subscription-id")).await;
+    let ack = first_on_listen(&bad).await;
+    assert_eq!(
+        ack["method"], "notifications/subscriptions/acknowledged",
+        "{ack}"
+    );
+    assert!(
+        ack.pointer("/params/_meta/io.modelcontextprotocol~1subscriptionId")
+            .is_none(),
+        "{ack}"
+    );
+    bad.shutdown().await;
+}

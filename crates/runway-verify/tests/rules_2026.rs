@@ -58,6 +58,12 @@ fn check<'a>(o: &'a McpOutcome, id: &str) -> &'a CheckResult {
 /// `(fault, era, check, words of the message)`.
 const CASES: &[(&str, EraChoice, &str, &str)] = &[
     (
+        "ack-without-subscription-id",
+        EraChoice::Stateless,
+        "mcp.subscriptions.listen",
+        "no `_meta` `io.modelcontextprotocol/subscriptionId`",
+    ),
+    (
         "no-server-info-meta",
         EraChoice::Stateless,
         "mcp.stateless.server_info",

@@ -111,7 +111,7 @@ pub(super) async fn gated_checks(ctx: &Context, c: &mut Connected, checks: &mut 
         // streams; `resources/subscribe` belongs to the session era.
         CheckResult::skip(
             id,
-            "in the stateless era `resources.subscribe` means `subscriptions/listen`, which is not exercised",
+            "in the stateless era `resources.subscribe` means `subscriptions/listen` (see `mcp.subscriptions.listen`)",
         )
     } else if !declared(c, "/resources/subscribe") {
         CheckResult::skip(id, "the server does not declare `resources.subscribe`")

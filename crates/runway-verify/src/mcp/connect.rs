@@ -197,6 +197,7 @@ pub(super) async fn connect(
                     // so opaquely: ask a fresh process ourselves and name the
                     // broken field.
                     if ctx.era != crate::context::EraChoice::Session
+                        && e.contains("supportedVersions")
                         && let Some((problems, reply)) = super::stateless::stdio_discover_problems(
                             ctx,
                             program,

@@ -31,6 +31,7 @@ mod session;
 mod stateless;
 pub mod stdio;
 mod stdio_checks;
+mod subscriptions;
 mod surface;
 mod tools;
 mod unknown;

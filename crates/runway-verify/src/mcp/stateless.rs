@@ -89,6 +89,7 @@ pub(super) async fn stateless_checks(
     checks.extend(result_checks(ctx, &listed));
     checks.push(accel_buffering_check(ctx, &listed));
     checks.push(order_check(ctx, c, &version, &listed).await);
+    checks.push(super::subscriptions::listen_check(ctx, c).await);
     if let Conn::Http(_) = c.conn {
         checks.push(old_traffic_check(ctx, c, &version, OldTraffic::Delete).await);
         checks.push(old_traffic_check(ctx, c, &version, OldTraffic::SessionId).await);
@@ -118,6 +119,7 @@ const IDS: &[&str] = &[
     "mcp.stateless.cache",
     "mcp.sse.accel_buffering",
     "mcp.tools.order",
+    "mcp.subscriptions.listen",
     "mcp.stateless.delete",
     "mcp.stateless.session_id",
     "mcp.stateless.last_event_id",
