@@ -475,45 +475,6 @@ fn judge_metadata(url: &url::Url, at: &url::Url, o: &Observed) -> CheckResult {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn finds_resource_metadata_quoted_or_bare() {
-        assert_eq!(
-            resource_metadata_param(r#"Bearer realm="x", resource_metadata="https://a/.well-known/oauth-protected-resource""#).as_deref(),
-            Some("https://a/.well-known/oauth-protected-resource")
-        );
-        assert_eq!(
-            resource_metadata_param("Bearer resource_metadata=https://a/m, error=\"x\"").as_deref(),
-            Some("https://a/m")
-        );
-        assert_eq!(resource_metadata_param("Bearer realm=\"x\""), None);
-        assert_eq!(
-            resource_metadata_param("Bearer xresource_metadata=\"u\""),
-            None
-        );
-    }
-
-    #[test]
-    fn metadata_urls_try_the_header_then_both_well_known_forms() {
-        let url = url::Url::parse("http://h:1/mcp").unwrap();
-        let got: Vec<String> = metadata_urls(&url, Some("Bearer resource_metadata=\"/prm\""))
-            .into_iter()
-            .map(String::from)
-            .collect();
-        assert_eq!(
-            got,
-            vec![
-                "http://h:1/prm",
-                "http://h:1/.well-known/oauth-protected-resource/mcp",
-                "http://h:1/.well-known/oauth-protected-resource"
-            ]
-        );
-    }
-}
-
 /// `auth.legacy_sse_stream`: on the deprecated HTTP+SSE transport the `GET`
 /// stream is the session; opened without a token, it must be refused. Open
 /// is a failure where a token or `auth` says the server authenticates, a
@@ -571,4 +532,43 @@ async fn legacy_stream(ctx: &Context, client: &reqwest::Client, url: &url::Url) 
         ),
     };
     observed(ctx, r, &o, &request, started)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_resource_metadata_quoted_or_bare() {
+        assert_eq!(
+            resource_metadata_param(r#"Bearer realm="x", resource_metadata="https://a/.well-known/oauth-protected-resource""#).as_deref(),
+            Some("https://a/.well-known/oauth-protected-resource")
+        );
+        assert_eq!(
+            resource_metadata_param("Bearer resource_metadata=https://a/m, error=\"x\"").as_deref(),
+            Some("https://a/m")
+        );
+        assert_eq!(resource_metadata_param("Bearer realm=\"x\""), None);
+        assert_eq!(
+            resource_metadata_param("Bearer xresource_metadata=\"u\""),
+            None
+        );
+    }
+
+    #[test]
+    fn metadata_urls_try_the_header_then_both_well_known_forms() {
+        let url = url::Url::parse("http://h:1/mcp").unwrap();
+        let got: Vec<String> = metadata_urls(&url, Some("Bearer resource_metadata=\"/prm\""))
+            .into_iter()
+            .map(String::from)
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                "http://h:1/prm",
+                "http://h:1/.well-known/oauth-protected-resource/mcp",
+                "http://h:1/.well-known/oauth-protected-resource"
+            ]
+        );
+    }
 }
