@@ -826,11 +826,15 @@ pub async fn fetch_retrying(
     limits: Limits,
     id: &Value,
 ) -> Result<Observed, FetchError> {
+    let url = req.url().clone();
+    super::pace::wait_turn(&url).await;
     let retry = req.try_clone();
     let first = fetch_until_response(client, req, limits, id).await;
     match (&first, retry) {
         (Ok(o), Some(again)) if o.status == 429 => match retry_wait(o) {
             Some(wait) => {
+                // Pace every later request to this origin too.
+                super::pace::slow_down(&url, wait);
                 tokio::time::sleep(wait).await;
                 fetch_until_response(client, again, limits, id).await
             }

@@ -23,6 +23,7 @@ mod connect;
 mod crash;
 mod errors;
 mod listing;
+mod pace;
 mod probe;
 pub mod raw;
 pub mod schema;
