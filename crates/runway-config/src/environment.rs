@@ -227,7 +227,11 @@ pub struct EnvironmentConfig {
     /// Series `/metrics` must expose.
     #[serde(default)]
     pub required_metrics: Vec<String>,
-    /// `serverInfo.version` and the health `version` must equal this; `${VAR}` is interpolated.
+    /// `serverInfo.version` and the health `version` must equal this; `${VAR}`
+    /// is interpolated, and `{version}` is the version a deploy, ship or
+    /// rollback puts out (their default is `{version}` itself). Empty (`""`)
+    /// turns the check off, for a server whose `serverInfo.version` is not its
+    /// release version (server-everything reports `2.0.0` in every release).
     pub expect_version: Option<String>,
     /// At least this many tools.
     pub min_tools: Option<usize>,

@@ -41,6 +41,10 @@ pub struct ReleaseConfig {
     /// Commands that must pass before a release (`runway release check`).
     #[serde(default)]
     pub gates: Vec<GateConfig>,
+    /// Each check of `runway release check` (and the deploy's `release_check`
+    /// gate) by id, or a gate by name: `fail` (the default), `warn` or `off`.
+    #[serde(default)]
+    pub checks: std::collections::BTreeMap<String, CheckLevel>,
     /// The committed tool surface of the last release.
     #[serde(default = "default_surface")]
     pub surface_file: String,
@@ -142,6 +146,26 @@ pub struct SectionConfig {
     pub hidden: bool,
 }
 
+/// What a failing check does: stop the release, warn, or not run at all.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckLevel {
+    Fail,
+    Warn,
+    Off,
+}
+
+/// The ids of `runway release check`'s own checks, for `[release.checks]`.
+pub const CHECK_IDS: &[&str] = &[
+    "clean_tree",
+    "release_branch",
+    "versions_agree",
+    "tag_matches",
+    "changelog",
+    "tag_target",
+    "tool_surface",
+];
+
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct GateConfig {
@@ -238,6 +262,7 @@ impl Default for ReleaseConfig {
             patch_types: default_patch_types(),
             changelog: ChangelogConfig::default(),
             gates: Vec::new(),
+            checks: Default::default(),
             surface_file: default_surface(),
             surface_source: None,
             packages: Vec::new(),
@@ -302,6 +327,17 @@ impl ReleaseConfig {
                 return Err((
                     format!("release.packages.{i}.name"),
                     format!("`{}` names two packages", p.name),
+                ));
+            }
+        }
+        for key in self.checks.keys() {
+            if !CHECK_IDS.contains(&key.as_str()) && !self.gates.iter().any(|g| &g.name == key) {
+                return Err((
+                    format!("release.checks.{key}"),
+                    format!(
+                        "`{key}` is neither a check ({}) nor the name of a `[[release.gates]]`",
+                        CHECK_IDS.join(", ")
+                    ),
                 ));
             }
         }
@@ -436,6 +472,29 @@ run = "pytest"
             .to_string();
         assert!(err.contains("runway.toml:5:"), "{err}");
         assert!(err.contains("run"), "{err}");
+    }
+
+    #[test]
+    fn checks_turn_a_gate_off_or_into_a_warning() {
+        let text = "[release]\nchecks = { changelog = \"off\", tests = \"warn\" }\n\n[[release.gates]]\nname = \"tests\"\nrun = \"true\"\n";
+        let c = Config::parse(text, Path::new("runway.toml")).unwrap();
+        assert_eq!(c.release.checks["changelog"], super::CheckLevel::Off);
+        assert_eq!(c.release.checks["tests"], super::CheckLevel::Warn);
+        let err = Config::parse(
+            "[release]\nchecks = { changelgo = \"off\" }\n",
+            Path::new("runway.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("runway.toml:2:"), "{err}");
+        assert!(err.contains("changelgo"), "{err}");
+        let err = Config::parse(
+            "[release]\nchecks = { changelog = \"maybe\" }\n",
+            Path::new("runway.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("runway.toml:2:"), "{err}");
     }
 
     #[test]

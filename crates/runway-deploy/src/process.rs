@@ -32,6 +32,11 @@ use crate::{
     health,
 };
 
+/// The line that opens each start's output in the process log
+/// (`--- runway: starting staging 1.2.0 ---`): what follows the last one is
+/// the newest start's own output.
+pub const RUN_MARKER: &str = "--- runway: starting ";
+
 /// How the process target is set up (from `[environments.<name>.deploy]`).
 #[derive(Debug, Clone)]
 pub struct ProcessSettings {
@@ -247,7 +252,7 @@ impl ProcessTarget {
             .map_err(Self::io(&log))?;
         let _ = writeln!(
             out,
-            "--- runway: starting {} {} ---",
+            "{RUN_MARKER}{} {} ---",
             request.environment, deployed.version
         );
         // With a keeper, the server writes into a pipe and the keeper bounds the file.

@@ -20,6 +20,9 @@ pub struct RawCommit {
     pub id: String,
     pub message: String,
     pub parents: usize,
+    /// Full hex ids of its parents, first parent first (empty when unknown).
+    #[serde(skip)]
+    pub parent_ids: Vec<String>,
 }
 
 /// One changelog line.
@@ -116,9 +119,14 @@ fn is_breaking_footer(line: &str) -> Option<&str> {
 }
 
 /// `Revert "<subject>"`, as `git revert` writes it, or with the pull request
-/// GitHub's revert button adds: `Revert "feat: risky (#11)" (#12)`.
+/// GitHub's revert button adds: `Revert "feat: risky (#11)" (#12)`; also
+/// behind a Conventional header (`chore(revert): Revert "feat: x"`) and
+/// unquoted (`chore: Revert feat: x`).
 static REVERT_SUBJECT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-    regex::Regex::new(r#"^Revert "(?P<inner>.+)"(?:\s*\(#(?P<pr>\d+)\))?$"#).expect("static regex")
+    regex::Regex::new(
+        r#"^(?:(?P<type>[a-z]+)(?:\((?P<scope>[^()\n]*)\))?!?:\s*)?[Rr]evert(?:\s+"(?P<inner>.+)"(?:\s*\(#(?P<pr>\d+)\))?|:?\s+(?P<bare>.+))$"#,
+    )
+    .expect("static regex")
 });
 
 /// GitHub's revert body: `Reverts owner/repo#11` (or `Reverts #11`).
@@ -146,9 +154,6 @@ fn last_paragraph(body: &str) -> &str {
 /// its bullets, one entry each, but a bullet's `!` never makes a breaking
 /// change: only a `BREAKING CHANGE:` footer does.
 pub fn parse_commit(c: &RawCommit) -> Vec<Entry> {
-    if c.parents > 1 {
-        return Vec::new();
-    }
     let message = c.message.trim();
     let subject = message.lines().next().unwrap_or("").trim();
     let body_text = message.split_once('\n').map_or("", |(_, b)| b);
@@ -167,21 +172,30 @@ pub fn parse_commit(c: &RawCommit) -> Vec<Entry> {
         release_as: release_as.clone(),
     };
 
-    // `git revert` and GitHub's revert button both write `Revert "<subject>"`.
-    if let Some(m) = REVERT_SUBJECT.captures(subject) {
-        let inner = m["inner"].to_owned();
-        let mut e = entry(Some("revert".into()), None, inner.clone());
-        if let Some(pr) = m.name("pr").and_then(|p| p.as_str().parse().ok())
-            && !e.refs.contains(&pr)
-        {
-            e.refs.push(pr);
-        }
-        e.reverts = Some(Reverted {
-            sha: REVERT_RE.captures(message).map(|m| m[1].to_owned()),
-            pr: REVERTS_PR.captures(message).and_then(|m| m[1].parse().ok()),
-            subject: Some(inner),
-        });
+    // `git revert` and GitHub's revert button both write `Revert "<subject>"`;
+    // people also put it behind a type (`chore(revert): Revert "..."`).
+    if let Some(e) = revert_entry(subject, message, &entry) {
         return vec![e];
+    }
+    // A merge commit counts only by a Conventional header of its own (as
+    // semantic-release reads it); the commits it brings in are walked anyway.
+    if c.parents > 1 {
+        return HEADER_RE
+            .captures(subject)
+            .map(|m| {
+                let mut e = entry(
+                    Some(m["type"].to_owned()),
+                    m.name("scope").map(|s| s.as_str().to_owned()),
+                    m["desc"].trim().to_owned(),
+                );
+                e.breaking = m.name("bang").is_some()
+                    || last_paragraph(body_text)
+                        .lines()
+                        .any(|l| is_breaking_footer(l).is_some());
+                e
+            })
+            .into_iter()
+            .collect();
     }
 
     let mut out = Vec::new();
@@ -201,7 +215,7 @@ pub fn parse_commit(c: &RawCommit) -> Vec<Entry> {
                 e.reverts = Some(Reverted {
                     sha: REVERT_RE.captures(message).map(|m| m[1].to_owned()),
                     pr: REVERTS_PR.captures(message).and_then(|m| m[1].parse().ok()),
-                    subject: None,
+                    subject: Some(cc.description().trim().to_owned()),
                 });
             }
             out.push(e);
@@ -221,6 +235,17 @@ pub fn parse_commit(c: &RawCommit) -> Vec<Entry> {
         }
     }
     if !out.is_empty() {
+        // A `BREAKING CHANGE:` note right under the header, with no blank line
+        // (so not a footer by the letter of the spec), is still one to
+        // conventional-commits-parser, which semantic-release and
+        // release-please read with.
+        if let Some(e) = out.first_mut()
+            && !e.breaking
+            && let Some(note) = body.iter().find_map(|l| is_breaking_footer(l.trim_start()))
+        {
+            e.breaking = true;
+            e.breaking_note = Some(note.to_owned());
+        }
         return out;
     }
 
@@ -260,6 +285,70 @@ pub fn parse_commit(c: &RawCommit) -> Vec<Entry> {
     out
 }
 
+/// The entry of a revert commit in any spelling, or `None` when `c` is not one.
+/// Its type is the Conventional header's when it has one (`chore: Revert ...`
+/// releases nothing on its own), else `revert`.
+fn revert_entry(
+    subject: &str,
+    message: &str,
+    entry: &dyn Fn(Option<String>, Option<String>, String) -> Entry,
+) -> Option<Entry> {
+    let sha = REVERT_RE.captures(message).map(|m| m[1].to_owned());
+    let pr = REVERTS_PR.captures(message).and_then(|m| m[1].parse().ok());
+    let m = REVERT_SUBJECT.captures(subject).filter(|m| {
+        // An unquoted `Revert x` needs a type before it or git's trailer.
+        m.name("inner").is_some() || m.name("type").is_some() || sha.is_some()
+    });
+    let (kind, scope, description, inner, pr_in_subject) = match &m {
+        Some(m) => {
+            let inner = m
+                .name("inner")
+                .or_else(|| m.name("bare"))
+                .map(|i| i.as_str().trim().trim_matches('"').to_owned());
+            let description = match m.name("type") {
+                Some(_) => subject
+                    .split_once(':')
+                    .map_or(subject, |(_, d)| d)
+                    .trim()
+                    .to_owned(),
+                None => inner.clone().unwrap_or_default(),
+            };
+            (
+                m.name("type").map_or("revert", |t| t.as_str()).to_owned(),
+                m.name("scope").map(|s| s.as_str().to_owned()),
+                description,
+                inner,
+                m.name("pr").and_then(|p| p.as_str().parse::<u64>().ok()),
+            )
+        }
+        None => {
+            sha.as_ref()?;
+            match HEADER_RE.captures(subject) {
+                Some(h) => (
+                    h["type"].to_owned(),
+                    h.name("scope").map(|s| s.as_str().to_owned()),
+                    h["desc"].trim().to_owned(),
+                    None,
+                    None,
+                ),
+                None => ("revert".to_owned(), None, subject.to_owned(), None, None),
+            }
+        }
+    };
+    let mut e = entry(Some(kind), scope, description);
+    if let Some(p) = pr_in_subject
+        && !e.refs.contains(&p)
+    {
+        e.refs.push(p);
+    }
+    e.reverts = Some(Reverted {
+        sha,
+        pr,
+        subject: inner,
+    });
+    Some(e)
+}
+
 /// What a revert commit names as the commit it undoes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Reverted {
@@ -271,6 +360,10 @@ pub struct Reverted {
     pub subject: Option<String>,
 }
 
+static MERGE_PR: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"^Merge pull request #(\d+) ").expect("static regex")
+});
+
 impl Reverted {
     /// True when `c` is the commit this revert undoes.
     fn is(&self, c: &RawCommit) -> bool {
@@ -278,27 +371,73 @@ impl Reverted {
         if let Some(sha) = &self.sha {
             return c.id.starts_with(sha.as_str());
         }
+        let pr_of = |subject: &str| -> Vec<u64> {
+            let mut prs = refs_in(subject);
+            prs.extend(
+                MERGE_PR
+                    .captures(subject)
+                    .and_then(|m| m[1].parse::<u64>().ok()),
+            );
+            prs
+        };
         self.subject.as_deref() == Some(subject)
-            || self.pr.is_some_and(|pr| refs_in(subject).contains(&pr))
+            || self.pr.is_some_and(|pr| pr_of(subject).contains(&pr))
     }
 }
 
+/// The commits a merge commit brought in: reachable from its other parents
+/// but not from its first, within `commits` (the unreleased range).
+fn brought_in(commits: &[RawCommit], merge: &RawCommit) -> Vec<String> {
+    let by_id: std::collections::HashMap<&str, &RawCommit> =
+        commits.iter().map(|c| (c.id.as_str(), c)).collect();
+    let reach = |starts: &[String]| -> std::collections::HashSet<String> {
+        let mut seen = std::collections::HashSet::new();
+        let mut stack: Vec<&str> = starts.iter().map(String::as_str).collect();
+        while let Some(id) = stack.pop() {
+            let Some(c) = by_id.get(id) else { continue };
+            if seen.insert(c.id.clone()) {
+                stack.extend(c.parent_ids.iter().map(String::as_str));
+            }
+        }
+        seen
+    };
+    let Some((first, others)) = merge.parent_ids.split_first() else {
+        return Vec::new();
+    };
+    let mainline = reach(std::slice::from_ref(first));
+    reach(others)
+        .into_iter()
+        .filter(|id| !mainline.contains(id))
+        .collect()
+}
+
 /// Parses every commit (newest first, as walked) and drops revert pairs that
-/// both sit in the range: neither reaches users, so neither is released.
+/// both sit in the range: neither reaches users, so neither is released. A
+/// revert of a merge commit (a merged pull request) also drops the commits
+/// that merge brought in.
 pub fn entries(commits: &[RawCommit]) -> Vec<Entry> {
     let mut all: Vec<Entry> = commits.iter().flat_map(parse_commit).collect();
-    let mut drop: Vec<String> = Vec::new();
-    for e in &all {
-        let Some(r) = &e.reverts else { continue };
+    let mut drop: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let reverts: Vec<(String, Reverted)> = all
+        .iter()
+        .filter_map(|e| e.reverts.clone().map(|r| (e.commit.clone(), r)))
+        .collect();
+    for (id, r) in reverts {
+        if drop.contains(&id) {
+            continue;
+        }
         // The reverted commit is older than its revert: look after it only.
         let older = commits
             .iter()
-            .skip_while(|c| c.id != e.commit)
+            .skip_while(|c| c.id != id)
             .skip(1)
-            .find(|c| !drop.contains(&c.id) && c.parents <= 1 && r.is(c));
+            .find(|c| !drop.contains(&c.id) && r.is(c));
         if let Some(target) = older {
-            drop.push(e.commit.clone());
-            drop.push(target.id.clone());
+            drop.insert(id.clone());
+            drop.insert(target.id.clone());
+            if target.parents > 1 {
+                drop.extend(brought_in(commits, target));
+            }
         }
     }
     all.retain(|e| !drop.contains(&e.commit));
@@ -373,6 +512,7 @@ mod tests {
             id: id.into(),
             message: msg.into(),
             parents: 1,
+            parent_ids: Vec::new(),
         }
     }
 
@@ -526,6 +666,7 @@ mod tests {
             id: "m".into(),
             message: "Merge branch 'feature'".into(),
             parents: 2,
+            parent_ids: Vec::new(),
         };
         assert!(parse_commit(&m).is_empty());
     }
@@ -558,6 +699,19 @@ mod tests {
         let es = parse_commit(&c("x", "Update README.md"));
         assert_eq!(es[0].kind, None);
         assert_eq!(es[0].header(), "Update README.md");
+    }
+
+    #[test]
+    fn a_breaking_note_without_a_blank_line_still_breaks() {
+        let es = parse_commit(&c(
+            "x",
+            "feat: make SSE a fallback\nBREAKING CHANGE: SSE is no longer a separate option\n",
+        ));
+        assert!(es[0].breaking);
+        assert_eq!(
+            decide(&es, &v("1.27.7"), &Rules::default()).level,
+            Some(Level::Major)
+        );
     }
 
     #[test]

@@ -127,7 +127,7 @@ pub fn history(root: &Path, prefix: &str) -> Result<History> {
     let tag_map = tags(&repo, prefix)?;
 
     let mut commits = Vec::new();
-    let mut last_tag: Option<Tag> = None;
+    let mut nearest: Option<Tag> = None;
     let mut saw_merge = false;
     let walk = repo
         .rev_walk([head_id])
@@ -139,7 +139,7 @@ pub fn history(root: &Path, prefix: &str) -> Result<History> {
     for info in walk {
         let info = info.map_err(repo_err)?;
         if let Some(t) = tag_map.get(&info.id).and_then(|t| best(t)) {
-            last_tag = Some(t.clone());
+            nearest = Some(t.clone());
             break;
         }
         if commits.len() >= MAX_WALK {
@@ -147,27 +147,74 @@ pub fn history(root: &Path, prefix: &str) -> Result<History> {
                 "more than {MAX_WALK} commits since the last release tag; tag the last release (`git tag -a {prefix}X.Y.Z <commit>`)"
             )));
         }
-        let parents = info.parent_ids().count();
-        saw_merge |= parents > 1;
+        let parents: Vec<String> = info.parent_ids().map(|p| p.to_string()).collect();
+        saw_merge |= parents.len() > 1;
         commits.push(raw(&repo, info.id, parents)?);
+    }
+
+    // The base is the highest release reachable, not the nearest tag: a later
+    // `0.19.0-hotfix` (a pre-release by SemVer) must not hide `0.19.0`.
+    let mut last_tag = nearest.clone();
+    if let Some(near) = &nearest {
+        let root_dir = repo.workdir().map(Path::to_path_buf);
+        let mut higher: Vec<&Tag> = tag_map
+            .values()
+            .filter_map(|t| best(t))
+            .filter(|t| t.version > near.version)
+            .collect();
+        higher.sort_by(|a, b| b.version.cmp(&a.version));
+        let dir = root_dir.as_deref().unwrap_or(root);
+        let head_hex = head_id.to_string();
+        let reachable = if higher.len() > 16 {
+            // Many tags above the nearest one (an old checkout, other
+            // branches' lines): one `git tag --merged` instead of a process each.
+            let merged: HashSet<String> = run(
+                dir,
+                &[
+                    "tag",
+                    "--merged",
+                    &head_hex,
+                    "--list",
+                    &format!("{prefix}*"),
+                ],
+            )?
+            .lines()
+            .map(|l| l.trim().to_owned())
+            .collect();
+            higher.into_iter().find(|t| merged.contains(&t.name))
+        } else {
+            higher
+                .into_iter()
+                .find(|t| is_ancestor(dir, &t.commit, &head_hex))
+        };
+        if let Some(t) = reachable {
+            last_tag = Some(t.clone());
+        }
     }
 
     // With merges, commit-time order can visit commits that the tag already
     // contains before reaching the tag; hide the tag's ancestry to be exact.
-    if saw_merge && let Some(t) = &last_tag {
-        let tag_id = gix::ObjectId::from_hex(t.commit.as_bytes()).map_err(repo_err)?;
+    // When the base is not the nearest tag, both tags' ancestries are released.
+    let base_differs = last_tag.as_ref().map(|t| &t.commit) != nearest.as_ref().map(|t| &t.commit);
+    if (saw_merge || base_differs)
+        && let Some(t) = &last_tag
+    {
+        let mut hidden = vec![gix::ObjectId::from_hex(t.commit.as_bytes()).map_err(repo_err)?];
+        if let Some(n) = nearest.as_ref().filter(|_| base_differs) {
+            hidden.push(gix::ObjectId::from_hex(n.commit.as_bytes()).map_err(repo_err)?);
+        }
         commits.clear();
         let walk = repo
             .rev_walk([head_id])
             .sorting(gix::revision::walk::Sorting::ByCommitTime(
                 Default::default(),
             ))
-            .with_hidden([tag_id])
+            .with_hidden(hidden)
             .all()
             .map_err(repo_err)?;
         for info in walk.take(MAX_WALK) {
             let info = info.map_err(repo_err)?;
-            let parents = info.parent_ids().count();
+            let parents: Vec<String> = info.parent_ids().map(|p| p.to_string()).collect();
             commits.push(raw(&repo, info.id, parents)?);
         }
     }
@@ -182,13 +229,14 @@ pub fn history(root: &Path, prefix: &str) -> Result<History> {
     })
 }
 
-fn raw(repo: &gix::Repository, id: gix::ObjectId, parents: usize) -> Result<RawCommit> {
+fn raw(repo: &gix::Repository, id: gix::ObjectId, parent_ids: Vec<String>) -> Result<RawCommit> {
     let commit = repo.find_commit(id).map_err(repo_err)?;
     let message = commit.message_raw_sloppy().to_string();
     Ok(RawCommit {
         id: id.to_string(),
         message,
-        parents,
+        parents: parent_ids.len(),
+        parent_ids,
     })
 }
 

@@ -13,6 +13,7 @@ pub mod git;
 pub mod plan;
 pub mod redact;
 pub mod surface;
+pub mod tags;
 pub mod version;
 
 pub use error::{ReleaseError, Result};

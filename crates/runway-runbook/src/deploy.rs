@@ -268,6 +268,21 @@ async fn steps(
             .map(|c| format!("{}: {}", c.id, one_line(&c.message, 200)))
             .collect();
         done.did(env, format!("verify failed ({})", failed.join("; ")));
+        // Each distinct hint once, as the verify report would show it.
+        let mut hints: Vec<&str> = Vec::new();
+        for h in report
+            .checks
+            .iter()
+            .filter(|c| c.status == runway_core::Status::Fail)
+            .filter_map(|c| c.hint.as_deref())
+        {
+            if !hints.contains(&h) {
+                hints.push(h);
+            }
+        }
+        for h in hints.iter().take(3) {
+            env.note(format!("  hint: {}", one_line(h, 300)));
+        }
         let reason = format!("verify failed: {}", failed.join("; "));
         return fail(
             env,
@@ -507,6 +522,53 @@ pub(crate) async fn compare_with_baseline(
     ))
 }
 
+/// How many lines of a failed version's output the operator is shown.
+const LOG_TAIL_LINES: usize = 8;
+/// The longest line shown of that output, in characters.
+const LOG_LINE_MAX: usize = 240;
+
+/// The last `n` non-blank lines of `text`, each cut to [`LOG_LINE_MAX`]
+/// characters and stripped of terminal colour codes (structlog and uvicorn
+/// colour their output even into a file).
+pub(crate) fn last_lines(text: &str, n: usize) -> Vec<String> {
+    let mut lines: Vec<String> = text
+        .lines()
+        .rev()
+        .map(strip_ansi)
+        .filter(|l| !l.trim().is_empty())
+        .take(n)
+        .map(|l| {
+            let l = l.trim_end();
+            match l.char_indices().nth(LOG_LINE_MAX) {
+                Some((at, _)) => format!("{}…", &l[..at]),
+                None => l.to_owned(),
+            }
+        })
+        .collect();
+    lines.reverse();
+    lines
+}
+
+/// `s` without ANSI CSI sequences (`ESC [ ... letter`); other control
+/// characters are left for the renderer to escape.
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' && chars.peek() == Some(&'[') {
+            chars.next();
+            for c in chars.by_ref() {
+                if ('@'..='~').contains(&c) {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// A deploy that failed at some step: keep its logs, roll back per policy,
 /// verify again, compare with the baseline, open an incident, end the record.
 pub(crate) async fn fail(
@@ -558,6 +620,20 @@ pub(crate) async fn fail(
                 format!("kept {of}'s logs ({version} left none to read)")
             },
         );
+        // The operator's first question is why: the last lines say it
+        // (`No solution found when resolving mcp-hangar==2.99.0`), without
+        // a trip to the ledger.
+        // The process log holds every start: only the failed start's own.
+        let own = text
+            .rfind(runway_deploy::process::RUN_MARKER)
+            .map_or(text.as_str(), |at| &text[at..]);
+        let tail = last_lines(own, LOG_TAIL_LINES);
+        if !tail.is_empty() {
+            env.note(format!("  last lines of {of}'s output:"));
+            for line in tail {
+                env.note(format!("    | {line}"));
+            }
+        }
     }
     let policy = env.config.rollback.clone().unwrap_or_default();
     let mut end = DeploymentEnd::new(Outcome::Failed);
@@ -792,4 +868,21 @@ pub async fn accept(env: &Env, version: &str) -> Result<Finished, RunbookError> 
             "{version} on {} accepted: deployment `{}` is verified",
             env.name, held.id
         )))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_last_lines_skip_blanks_drop_colour_and_are_bounded() {
+        let log = "one\n\n\u{1b}[2m2026\u{1b}[0m [\u{1b}[31merror\u{1b}[0m] boom\n  \nthree\n";
+        assert_eq!(
+            super::last_lines(log, 2),
+            vec!["2026 [error] boom".to_owned(), "three".to_owned()]
+        );
+        let long = "x".repeat(1000);
+        let got = super::last_lines(&long, 8);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].chars().count(), super::LOG_LINE_MAX + 1);
+        assert!(super::last_lines("", 8).is_empty());
+    }
 }

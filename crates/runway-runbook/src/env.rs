@@ -499,7 +499,22 @@ impl Env {
         deployment: &str,
     ) -> Result<(runway_core::Report, String), RunbookError> {
         let mut c = runway_verify::Context::for_environment(&self.loaded, &self.name, None)?;
-        c.expect.version = Some(version.to_owned());
+        c.expect.version = match self.config.expect_version.as_deref() {
+            None => Some(version.to_owned()),
+            Some(v) if v.trim().is_empty() => None,
+            Some(v) if v.contains("{version}") => Some(
+                runway_config::interpolate::interpolate_env(v)
+                    .map_err(|var| {
+                        RunbookError::Config(self.loaded.error_at(
+                            &format!("environments.{}.expect_version", self.name),
+                            format!("environment variable `{var}` is not set"),
+                        ))
+                    })?
+                    .replace("{version}", version),
+            ),
+            // A fixed expectation, already read by the verify settings.
+            Some(_) => c.expect.version.take(),
+        };
         let report = runway_verify::engine::run(&c).await;
         let id = self
             .ledger
@@ -529,20 +544,44 @@ impl Env {
         Ok(out)
     }
 
-    /// What to roll back to: what runs now, else the newest verified deployment's target state.
+    /// What to roll back to when `leaving` (the version being deployed or
+    /// judged, with this environment's settings) fails: what runs now, else
+    /// the newest verified deployment's target state; never a state the
+    /// same as the one being left. The same version with other settings is
+    /// a different state: when only `deploy.env` changed, the rollback puts
+    /// the same version back with its old environment, not an older version.
     pub async fn rollback_point(
         &self,
-        exclude_version: Option<&str>,
+        leaving: Option<&str>,
     ) -> Result<Option<Deployed>, RunbookError> {
+        let settings = self.env_record();
+        self.rollback_point_from(leaving.map(|v| (v, &settings)))
+            .await
+    }
+
+    /// [`Env::rollback_point`] when the state being left is known as
+    /// deployed (a held deployment's recorded version and environment),
+    /// not as `runway.toml` says now.
+    pub async fn rollback_point_from(
+        &self,
+        leaving: Option<(&str, &EnvRecord)>,
+    ) -> Result<Option<Deployed>, RunbookError> {
+        let same = |d: &Deployed| {
+            leaving.is_some_and(|(version, env)| {
+                // A state that keeps no environment (a target that does not
+                // report one) is told apart by its version alone.
+                d.version == version && EnvRecord::of(d).is_none_or(|e| e == *env)
+            })
+        };
         if let Some(d) = self.target.current().await?
-            && Some(d.version.as_str()) != exclude_version
+            && !same(&d)
         {
             return Ok(Some(d));
         }
         for v in self.history().await? {
             if v.status == Outcome::Verified.as_str()
-                && Some(v.deployment.release.as_str()) != exclude_version
                 && let Some(d) = recorded_target(&v)
+                && !same(&d)
             {
                 return Ok(Some(d));
             }

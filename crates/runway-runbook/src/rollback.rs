@@ -39,18 +39,30 @@ pub(crate) async fn rollback_locked(
 ) -> Result<Finished, RunbookError> {
     let history = env.history().await?;
     let current = history.first();
-    let current_version = env
-        .target
-        .current()
-        .await?
-        .map(|d| d.version)
+    let running = env.target.current().await?;
+    let current_version = running
+        .as_ref()
+        .map(|d| d.version.clone())
         .or_else(|| current.map(|c| c.deployment.release.clone()));
-    // The newest verified deployment of the wanted version (or of any other version).
+    // What runs, as (version, environment): the same version deployed with
+    // another environment is an earlier state a rollback can go back to.
+    let running_env = running.as_ref().and_then(runway_deploy::EnvRecord::of);
+    let differs = |v: &runway_ledger::DeploymentView| {
+        if Some(&v.deployment.release) != current_version.as_ref() {
+            return true;
+        }
+        match (recorded_target(v), &running_env) {
+            (Some(d), Some(now)) => runway_deploy::EnvRecord::of(&d).unwrap_or_default() != *now,
+            _ => false,
+        }
+    };
+    // The newest verified deployment of the wanted version (or the newest
+    // whose version or environment differs from what runs).
     let point = history.iter().find(|v| {
         v.status == Outcome::Verified.as_str()
             && match to {
                 Some(t) => v.deployment.release == t,
-                None => Some(&v.deployment.release) != current_version.as_ref(),
+                None => differs(v),
             }
     });
     let version = match (to, point) {

@@ -113,7 +113,12 @@ pub async fn watch(
             Ok(f)
         }
         _ => {
-            let previous = env.rollback_point(Some(&version)).await?;
+            // Leaving the held deployment as it was deployed (the
+            // environment it runs with), whatever `runway.toml` says now.
+            let held = crate::env::recorded_target(&latest)
+                .map(|d| runway_deploy::EnvRecord::of(&d).unwrap_or_default())
+                .unwrap_or_else(|| env.env_record());
+            let previous = env.rollback_point_from(Some((&version, &held))).await?;
             let done = Done::default();
             let reason = format!(
                 "held, then failed a later watch: {}",

@@ -609,7 +609,12 @@ impl Context {
             }
         }
         self.required_metrics = env.required_metrics.clone();
-        if let Some(v) = &env.expect_version {
+        // Empty: the check is off; `{version}`: only a deploy knows it.
+        if let Some(v) = env
+            .expect_version
+            .as_ref()
+            .filter(|v| !v.trim().is_empty() && !v.contains("{version}"))
+        {
             let v =
                 runway_config::interpolate::interpolate_env(v).map_err(|var| SettingsError {
                     field: field("expect_version"),

@@ -46,6 +46,7 @@ impl Project {
             dir.path().join("serve.sh"),
             format!(
                 "#!/bin/sh\nfaults=\"\"\nif [ \"$1\" = 2.0.0 ]; then faults=fail-after=1; fi\n\
+                 if [ \"$MODE\" = broken ]; then echo \"fatal: unknown MODE broken\" >&2; exit 3; fi\n\
                  {} serve-reference --port \"$2\" --version \"$1\" --faults \"$faults\" &\n\
                  child=$!\ntrap 'kill -TERM $child 2>/dev/null; sleep 1; exit 0' TERM\n\
                  wait $child\n",
@@ -607,4 +608,75 @@ release_check = false
     }
     assert_eq!(o.exit_code(), Some(0), "{shown}");
     assert!(o.stderr_text().contains("watch passed"), "{shown}");
+}
+
+#[tokio::test]
+async fn a_config_only_change_that_fails_rolls_back_to_the_same_version_with_its_old_environment() {
+    let p = Project::new();
+    let toml = std::fs::read_to_string(p.path().join("runway.toml")).unwrap();
+    let with_mode = |mode: &str| {
+        toml.replace(
+            "health_timeout = \"20s\"",
+            &format!("health_timeout = \"20s\"\nenv = {{ MODE = \"{mode}\" }}"),
+        )
+    };
+    std::fs::write(p.path().join("runway.toml"), with_mode("calm")).unwrap();
+    for v in ["0.9.0", "1.0.0"] {
+        let o = p.run(&["ship", "staging", "--version", v]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    }
+    // Only the environment changes, and the server refuses it at start.
+    std::fs::write(p.path().join("runway.toml"), with_mode("broken")).unwrap();
+    let o = p.run(&["ship", "staging", "--version", "1.0.0"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    // The operator sees why without opening the ledger.
+    assert!(out.contains("last lines of 1.0.0's output"), "{out}");
+    assert!(out.contains("| fatal: unknown MODE broken"), "{out}");
+    // Only the failed start's own output, not the earlier starts' in the same log.
+    assert_eq!(out.matches("| --- runway: starting").count(), 1, "{out}");
+    // Back to 1.0.0 as it ran before (not to 0.9.0), with its own MODE.
+    assert!(out.contains("rolling back staging to 1.0.0"), "{out}");
+    assert_eq!(p.health_version().await.as_deref(), Some("1.0.0"));
+    let (environ, _) = listener_environ(&p);
+    assert!(environ.contains(&"MODE=calm".to_owned()), "{environ:?}");
+
+    // A manual rollback from there goes to the newest verified state that
+    // differs from what runs: 0.9.0 (1.0.0 with `calm` is what runs).
+    std::fs::write(p.path().join("runway.toml"), with_mode("calm")).unwrap();
+    let o = p.run(&["rollback", "staging"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(p.health_version().await.as_deref(), Some("0.9.0"));
+}
+
+#[tokio::test]
+async fn a_server_with_a_fixed_server_info_version_ships_once_expect_version_is_off() {
+    let p = Project::new();
+    let config = p.path().join("runway.toml");
+    // The server reports 7.7.7 whatever is deployed (as server-everything
+    // reports 2.0.0 in every release).
+    let toml = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace(r#""serve.sh", "{version}""#, r#""serve.sh", "7.7.7""#);
+    std::fs::write(&config, &toml).unwrap();
+    let o = p.run(&["ship", "staging", "--version", "1.0.0"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("serverInfo.version is `7.7.7`, expected `1.0.0`"),
+        "{out}"
+    );
+    assert!(
+        out.contains("expect_version = \"\""),
+        "the way out is named: {out}"
+    );
+
+    let toml = toml.replace(
+        "health_path = \"/health\"",
+        "health_path = \"/health\"\nexpect_version = \"\"",
+    );
+    std::fs::write(&config, toml).unwrap();
+    let o = p.run(&["ship", "staging", "--version", "1.0.0"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(p.health_version().await.as_deref(), Some("7.7.7"));
 }

@@ -25,6 +25,7 @@ mod json;
 mod plain;
 mod pyproject;
 mod python_module;
+pub mod scan;
 mod uv_lock;
 
 #[cfg(test)]
@@ -413,6 +414,15 @@ pub fn detect(root: &Path) -> Result<Detection> {
     }
 
     json::detect(root, &mut det)?;
+
+    for name in ["VERSION", "VERSION.txt", "version.txt"] {
+        if det.files.is_empty()
+            && exists(name)
+            && let Ok(f) = read_file(root, Path::new(name), &Kind::Plain)
+        {
+            det.files.push(f);
+        }
+    }
 
     if !det.files.iter().any(|f| f.kind == Kind::PythonModule) {
         for rel in python_module::candidates(root) {

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use runway_config::ReleaseConfig;
+use runway_config::release::CheckLevel;
 use semver::Version;
 use serde::Serialize;
 
@@ -22,6 +23,8 @@ use crate::version;
 pub enum RowStatus {
     Pass,
     Fail,
+    /// Failed, but `[release.checks]` (or the nature of the problem) makes it a warning.
+    Warn,
     Skip,
 }
 
@@ -79,7 +82,11 @@ pub fn check(
             false,
             format!("uncommitted changes: {}", shown.join(", ")),
         )
-        .hint("commit or stash them before releasing")
+        .hint(if dirty.iter().any(|p| p == "runway.toml") {
+            "`runway.toml` (and `.gitignore`, if `runway init` added `.runway/` to it) must be committed too: `git add runway.toml .gitignore && git commit -m \"chore: add runway.toml\"`"
+        } else {
+            "commit or stash them before releasing"
+        })
     });
 
     rows.push(branch_row(root, cfg, &st));
@@ -225,6 +232,13 @@ pub fn check(
 
     if opts.run_gates {
         for g in &cfg.gates {
+            if cfg.checks.get(&g.name) == Some(&CheckLevel::Off) {
+                rows.push(CheckRow {
+                    status: RowStatus::Skip,
+                    ..CheckRow::new(&g.name, true, "turned off in `[release.checks]`")
+                });
+                continue;
+            }
             rows.push(run_gate(
                 root,
                 &g.name,
@@ -233,7 +247,45 @@ pub fn check(
             ));
         }
     }
-    Ok(rows)
+    Ok(apply_levels(rows, cfg))
+}
+
+/// The `[release.checks]` id of a row: its own checks by id, gates by name.
+fn row_id(name: &str) -> &str {
+    match name {
+        "clean tree" => "clean_tree",
+        "release branch" => "release_branch",
+        "version files agree" | "version files at tag" => "versions_agree",
+        "tag matches version" | "tag" => "tag_matches",
+        "changelog entry" | "changelog at tag" => "changelog",
+        "tag target" => "tag_target",
+        "tool surface" => "tool_surface",
+        other => other,
+    }
+}
+
+/// `[release.checks]`: a check set to `off` is skipped, one set to `warn`
+/// warns instead of failing.
+fn apply_levels(rows: Vec<CheckRow>, cfg: &ReleaseConfig) -> Vec<CheckRow> {
+    rows.into_iter()
+        .map(|mut r| {
+            match cfg.checks.get(row_id(&r.name)) {
+                Some(CheckLevel::Off) => {
+                    r.status = RowStatus::Skip;
+                    r.detail = format!(
+                        "turned off in `[release.checks]` ({} = \"off\")",
+                        row_id(&r.name)
+                    );
+                    r.hints.clear();
+                }
+                Some(CheckLevel::Warn) if r.status == RowStatus::Fail => {
+                    r.status = RowStatus::Warn;
+                }
+                _ => {}
+            }
+            r
+        })
+        .collect()
 }
 
 fn branch_row(root: &Path, cfg: &ReleaseConfig, st: &Status) -> CheckRow {
@@ -472,6 +524,7 @@ pub fn check_at_tag(root: &Path, cfg: &ReleaseConfig, version: &str) -> Result<V
         Ok(d) => {
             let wanted = version::parse(version).ok();
             let mut wrong = Vec::new();
+            let mut stale_locks = Vec::new();
             let mut listing = Vec::new();
             for f in &d.files {
                 for (i, l) in f.locations.iter().enumerate() {
@@ -481,11 +534,38 @@ pub fn check_at_tag(root: &Path, cfg: &ReleaseConfig, version: &str) -> Result<V
                         _ => l.version == version,
                     };
                     if !same {
-                        wrong.push(format!("{} says {}", f.path.display(), l.version));
+                        match refresh_command(f) {
+                            Some(cmd) => stale_locks.push((f.path.display().to_string(), l.version.clone(), cmd)),
+                            None => wrong.push(format!("{} says {}", f.path.display(), l.version)),
+                        }
                     }
                 }
             }
-            if wrong.is_empty() {
+            if wrong.is_empty() && !stale_locks.is_empty() {
+                // The release is real (its manifest says it); only a lock
+                // file was not refreshed when it was bumped.
+                let mut row = CheckRow {
+                    status: RowStatus::Warn,
+                    ..CheckRow::new(
+                        "version files at tag",
+                        true,
+                        format!(
+                            "at `{tag}`, {} (a stale lock file; the manifest says {version})",
+                            stale_locks
+                                .iter()
+                                .map(|(p, v, _)| format!("{p} says {v}"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    )
+                };
+                for (p, _, cmd) in &stale_locks {
+                    row = row.hint(format!(
+                        "run `{cmd}` and commit `{p}` so the next release carries a fresh lock file"
+                    ));
+                }
+                row
+            } else if wrong.is_empty() {
                 CheckRow::new("version files at tag", true, listing.join(", "))
             } else {
                 CheckRow::new(
@@ -516,7 +596,7 @@ pub fn check_at_tag(root: &Path, cfg: &ReleaseConfig, version: &str) -> Result<V
         )
         .hint("write the entry with `runway release changelog --write` before tagging")
     });
-    Ok(rows)
+    Ok(apply_levels(rows, cfg))
 }
 
 /// Writes the tree `treeish` into `into` (`git archive | tar -x`).

@@ -182,10 +182,16 @@ pub fn status(root: &Path, cfg: &ReleaseConfig, opts: &PlanOptions) -> Result<St
         }
     }
     if history.last_tag.is_none() && history.head.is_some() {
-        notes.push(format!(
-            "no release tag matching `{}X.Y.Z` yet: every commit counts",
-            cfg.tag_prefix
-        ));
+        let schemes = crate::tags::schemes(root).unwrap_or_default();
+        notes.push(
+            match crate::tags::other_scheme_hint(&schemes, &cfg.tag_prefix) {
+                Some(hint) => hint,
+                None => format!(
+                    "no release tag matching `{}X.Y.Z` yet: every commit counts",
+                    cfg.tag_prefix
+                ),
+            },
+        );
     }
 
     let entries = commits::entries(&history.commits);
@@ -217,6 +223,8 @@ pub fn status(root: &Path, cfg: &ReleaseConfig, opts: &PlanOptions) -> Result<St
         history.last_tag.is_none() && file_version.as_ref().is_some_and(|v| *v != zero);
     let next = if first_release && history.head.is_some() && !entries.is_empty() {
         decided = Some("first release: the version in the files".into());
+        // A first release is the files' version, not a bump of anything.
+        level = None;
         file_version.clone()
     } else {
         match level {
@@ -229,8 +237,50 @@ pub fn status(root: &Path, cfg: &ReleaseConfig, opts: &PlanOptions) -> Result<St
             None => None,
         }
     };
-    // release-please's override: the newest `Release-As:` footer names the version.
+    // A version file already ahead of the last tag (bumped by hand, or by a
+    // release pull request not yet tagged) is never moved down.
     let mut next = next;
+    if let (Some(n), Some(fv), Some(t)) = (&next, &file_version, &history.last_tag)
+        && version::cmp_release(fv, &t.version) == std::cmp::Ordering::Greater
+        && version::cmp_release(fv, n) == std::cmp::Ordering::Greater
+    {
+        decided = Some(format!(
+            "the version files, already at `{fv}` (ahead of `{}`; never moved down)",
+            t.name
+        ));
+        level = Some(super::level_between(&current, fv));
+        next = Some(fv.clone());
+    }
+    // The base is a pre-release and nothing since asks for more: the next
+    // release promotes it (`v19.0.0-beta.2` → `19.0.0`, as semantic-release
+    // does when the beta branch reaches the release branch).
+    if next.is_none()
+        && opts.pre.is_none()
+        && let Some(t) = &history.last_tag
+        && !t.version.pre.is_empty()
+    {
+        let release = Version::new(t.version.major, t.version.minor, t.version.patch);
+        decided = Some(format!("promotes `{}`: nothing new since it", t.name));
+        level = Some(super::level_between(&current, &release));
+        next = Some(release);
+    }
+    // Files bumped by hand to a release ahead of the last tag, with nothing in
+    // the commits asking for one: that bump is the release to tag (a
+    // pre-release in the files, `2.1.0.dev0` after a release, is not).
+    if next.is_none()
+        && !history.commits.is_empty()
+        && let (Some(fv), Some(t)) = (&file_version, &history.last_tag)
+        && fv.pre.is_empty()
+        && version::cmp_release(fv, &t.version) == std::cmp::Ordering::Greater
+    {
+        decided = Some(format!(
+            "the version files, set to `{fv}` by hand (ahead of `{}`)",
+            t.name
+        ));
+        level = Some(super::level_between(&current, fv));
+        next = Some(fv.clone());
+    }
+    // release-please's override: the newest `Release-As:` footer names the version.
     if let Some(e) = entries.iter().find(|e| e.release_as.is_some()) {
         let raw = e.release_as.as_deref().unwrap_or_default();
         match version::parse(raw) {
@@ -312,13 +362,10 @@ fn groups(commits: &[RawCommit], entries: &[Entry]) -> Vec<Group> {
     let mut groups: Vec<Group> = Vec::new();
     for c in commits {
         let subject = c.message.lines().next().unwrap_or("").trim().to_owned();
-        let kind = if c.parents > 1 {
-            "merge".to_owned()
-        } else {
-            match entries.iter().find(|e| e.commit == c.id) {
-                Some(e) => e.kind.clone().unwrap_or_else(|| "other".into()),
-                None => "reverted".to_owned(),
-            }
+        let kind = match entries.iter().find(|e| e.commit == c.id) {
+            Some(e) => e.kind.clone().unwrap_or_else(|| "other".into()),
+            None if c.parents > 1 => "merge".to_owned(),
+            None => "reverted".to_owned(),
         };
         match groups.iter_mut().find(|g| g.kind == kind) {
             Some(g) => {

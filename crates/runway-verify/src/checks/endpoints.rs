@@ -137,7 +137,7 @@ pub async fn health(ctx: &Context, client: &reqwest::Client) -> Vec<CheckResult>
             Some(g) => CheckResult::fail(
                 "http.version",
                 format!("`{}` reports version `{g}`, expected `{want}`", ep.path),
-                "the old release is still serving: check the rollout finished and the right image tag was deployed",
+                "the old release is still serving: check the rollout finished and the right image tag was deployed (if the server reports a fixed version, set `expect_version = \"\"` for the environment in runway.toml)",
             ),
             None => CheckResult::warn(
                 "http.version",

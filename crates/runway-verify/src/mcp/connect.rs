@@ -296,7 +296,7 @@ pub(super) fn version_check(want: &str, got: Option<&str>) -> CheckResult {
         Some(g) => CheckResult::fail(
             "mcp.version",
             format!("serverInfo.version is `{g}`, expected `{want}`"),
-            "the running server is not the release you meant to verify: check the deployed image or build",
+            "the running server is not the release you meant to verify: check the deployed image or build (if the server reports a fixed `serverInfo.version`, set `expect_version = \"\"` for the environment in runway.toml)",
         ),
         None => CheckResult::fail(
             "mcp.version",

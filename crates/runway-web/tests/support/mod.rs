@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use chrono::{DateTime, Duration, DurationRound, Utc};
+use chrono::{DateTime, Duration, DurationRound, Timelike, Utc};
 use runway_core::Severity;
 use runway_ledger::{Deployment, Ledger, LedgerUrl, MonitorResult};
 use runway_web::{AlertError, AlertSource, AlertView, NotifierView, Web};
@@ -53,9 +53,12 @@ pub async fn seeded() -> Seeded {
     let ledger: Arc<dyn Ledger> = Arc::from(runway_ledger::open(&url).await.unwrap());
     let now = Utc::now();
     let hour = now.duration_trunc(Duration::hours(1)).unwrap();
+    // The outage is the first half of one UTC day, whatever the hour the
+    // test runs at: two of that day's four runs fall in it.
+    let outage_day = (hour - Duration::days(30)).date_naive();
     for h in (24..90 * 24).step_by(6) {
         let at = hour - Duration::hours(h);
-        let outage = (30 * 24..30 * 24 + 12).contains(&h);
+        let outage = at.date_naive() == outage_day && at.hour() < 12;
         ledger
             .record_monitor_result(&run("production", at, !outage, 40.0))
             .await

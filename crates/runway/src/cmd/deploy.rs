@@ -36,8 +36,9 @@ pub enum OutputFormat {
 #[derive(Debug, clap::Args)]
 pub struct GateArgs {
     /// The version to deploy (a release: its tag is `release.tag_prefix` + VERSION).
+    /// Default: the version the project's version files state (else its last release tag).
     #[arg(long = "version", id = "release_version", value_name = "VERSION")]
-    pub version: String,
+    pub version: Option<String>,
     /// Someone other than the operator who approves this deploy (repeatable).
     #[arg(long = "approver", value_name = "NAME")]
     pub approvers: Vec<String>,
@@ -49,11 +50,37 @@ pub struct GateArgs {
 impl GateArgs {
     /// The gates' input, its `--version` checked (see [`checked_version`]).
     fn input(&self, ctx: &Ctx) -> anyhow::Result<GateInput> {
+        let version = match &self.version {
+            Some(v) => v.clone(),
+            None => project_version(ctx)?,
+        };
         Ok(GateInput {
-            version: checked_version(ctx, "--version", &self.version)?,
+            version: checked_version(ctx, "--version", &version)?,
             approvers: self.approvers.clone(),
             emergency: self.emergency.clone(),
         })
+    }
+}
+
+/// The version of the checkout, for a `plan`/`deploy`/`ship` without
+/// `--version`: what the version files state, else the last release tag.
+fn project_version(ctx: &Ctx) -> anyhow::Result<String> {
+    let no_version = || {
+        UsageError::new("no `--version` given, and the project states none")
+            .with_hint("pass `--version X.Y.Z`, or add the version file to `[release].files`")
+    };
+    let Some(l) = ctx.config()? else {
+        return Err(no_version().into());
+    };
+    let opts = runway_release::plan::PlanOptions {
+        allow_no_repo: true,
+        ..Default::default()
+    };
+    let st = runway_release::plan::status(&l.root, &l.config.release, &opts)?;
+    match (&st.file_version, &st.last_tag) {
+        (Some(v), _) => Ok(v.clone()),
+        (None, Some(t)) => Ok(t.version.to_string()),
+        (None, None) => Err(no_version().into()),
     }
 }
 

@@ -179,7 +179,19 @@ pub enum HotfixCommand {
 fn project(ctx: &Ctx) -> anyhow::Result<(PathBuf, ReleaseConfig)> {
     match ctx.config()? {
         Some(loaded) => Ok((loaded.root, loaded.config.release)),
-        None => Ok((ctx.dir(), ReleaseConfig::default())),
+        None => {
+            // No `runway.toml`: the tags that exist say how releases are
+            // tagged (`2.2.0`, `rmcp-v3.1.3`), as `runway init` would write it.
+            let dir = ctx.dir();
+            let mut cfg = ReleaseConfig::default();
+            if let Ok(schemes) = runway_release::tags::schemes(&dir)
+                && let Some(top) = schemes.first()
+                && !schemes.iter().any(|s| s.prefix == cfg.tag_prefix)
+            {
+                cfg.tag_prefix = top.prefix.clone();
+            }
+            Ok((dir, cfg))
+        }
     }
 }
 
@@ -547,6 +559,7 @@ async fn check(
             let status = match r.status {
                 RowStatus::Pass => "pass",
                 RowStatus::Fail => "FAIL",
+                RowStatus::Warn => "warn",
                 RowStatus::Skip => "skip",
             };
             let detail = match r.duration_ms {
@@ -557,7 +570,10 @@ async fn check(
         }
         outln!("{table}")?;
         let mut err = anstream::stderr();
-        for r in rows.iter().filter(|r| r.status == RowStatus::Fail) {
+        for r in rows
+            .iter()
+            .filter(|r| matches!(r.status, RowStatus::Fail | RowStatus::Warn))
+        {
             if r.detail.starts_with("Version mismatch!") {
                 let _ = writeln!(
                     err,

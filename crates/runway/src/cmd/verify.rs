@@ -139,6 +139,21 @@ pub struct Args {
     /// A missing rate limit (no 429) fails instead of warning.
     #[arg(long)]
     pub require_rate_limit: bool,
+
+    /// The health route (`/health/live`): given, a 404 there fails
+    /// (`health_path` of an environment).
+    #[arg(long, value_name = "PATH")]
+    pub health_path: Option<String>,
+
+    /// Budget for the p95 of tool calls, in milliseconds (default 1000;
+    /// `thresholds.tool_p95_ms`).
+    #[arg(long, value_name = "MS")]
+    pub tool_p95_ms: Option<u64>,
+
+    /// Budget for the p95 of plain HTTP requests, in milliseconds (default
+    /// 2000; `thresholds.api_p95_ms`).
+    #[arg(long, value_name = "MS")]
+    pub api_p95_ms: Option<u64>,
 }
 
 /// Parses `name={"a":1}` (or a bare `name`) into a tool name and JSON object arguments.
@@ -244,6 +259,28 @@ pub fn build_context(ctx: &Ctx, args: &Args) -> anyhow::Result<Context> {
     c.toggles.disabled.extend(args.skip.iter().cloned());
     if args.require_rate_limit {
         c.rate_limit.required = true;
+    }
+    if let Some(p) = &args.health_path {
+        if !p.starts_with('/') || p.chars().any(|ch| ch.is_control() || ch.is_whitespace()) {
+            return Err(usage(format!(
+                "`--health-path` {p:?} must be a path starting with `/`, such as `/health`"
+            )));
+        }
+        c.paths.health = Some(runway_verify::context::Endpoint::required_at(p));
+    }
+    for (flag, value, slot) in [
+        (
+            "--tool-p95-ms",
+            args.tool_p95_ms,
+            &mut c.thresholds.tool_p95,
+        ),
+        ("--api-p95-ms", args.api_p95_ms, &mut c.thresholds.api_p95),
+    ] {
+        match value {
+            Some(0) => return Err(usage(format!("`{flag}` must be at least 1"))),
+            Some(ms) => *slot = Duration::from_millis(ms),
+            None => {}
+        }
     }
 
     let load_flags = args.load_concurrency.is_some()
