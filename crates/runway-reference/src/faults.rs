@@ -113,6 +113,8 @@ pub struct Faults {
     pub system_role_prompt: bool,
     /// `ack-without-subscription-id`: the `subscriptions/listen` acknowledgment carries no `_meta` `subscriptionId`.
     pub ack_without_subscription_id: bool,
+    /// `log-without-level`: `tools/list` sends a `notifications/message` though the request set no log level.
+    pub log_without_level: bool,
     /// `reject-tokens=PCT`: a valid token whose [`token_bucket`] is below `PCT` is
     /// refused with 401, as if a release broke validation for that share of users.
     /// Which tokens are refused is fixed by the token, so a probe whose token lands
@@ -205,6 +207,7 @@ const FLAGS: &[(&str, Flag)] = &[
     ("ack-without-subscription-id", |f| {
         &mut f.ack_without_subscription_id
     }),
+    ("log-without-level", |f| &mut f.log_without_level),
 ];
 
 const SLOW_TOOL: &str = "slow-tool";
@@ -295,6 +298,7 @@ impl Faults {
         "crash-on-unknown-method",
         "system-role-prompt",
         "ack-without-subscription-id",
+        "log-without-level",
         "reject-tokens",
         "flaky-tool",
         "slow-method",

@@ -197,8 +197,20 @@ impl ServerHandler for Reference {
     async fn list_tools(
         &self,
         request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
+        // Logging is deprecated (SEP-2577) but still specified: the fault
+        // breaks its per-request rule.
+        #[allow(deprecated)]
+        if self.faults().log_without_level {
+            let _ = context
+                .peer
+                .notify_logging_message(rmcp::model::LoggingMessageNotificationParam::new(
+                    rmcp::model::LoggingLevel::Info,
+                    serde_json::json!("listing tools (the `log-without-level` fault)"),
+                ))
+                .await;
+        }
         self.page(request.as_ref().and_then(|r| r.cursor.as_deref()))
     }
 

@@ -18,6 +18,11 @@ async fn list(server: &runway_reference::Running) -> Reply {
 
 /// One stateless request over stdio (`serve_io` on a duplex pipe) and its answer.
 async fn over_stdio(faults_list: &str, method: &str, params: Value) -> Value {
+    over_stdio_all(faults_list, method, params).await.0
+}
+
+/// [`over_stdio`], with the messages the server wrote before its answer.
+async fn over_stdio_all(faults_list: &str, method: &str, params: Value) -> (Value, Vec<Value>) {
     let (client, server) = tokio::io::duplex(1 << 16);
     let (r, w) = tokio::io::split(server);
     let opts = Options {
@@ -39,6 +44,7 @@ async fn over_stdio(faults_list: &str, method: &str, params: Value) -> Value {
         .write_all(format!("{line}\n").as_bytes())
         .await
         .unwrap();
+    let mut before = Vec::new();
     let answer = tokio::time::timeout(Duration::from_secs(10), async {
         loop {
             let mut l = String::new();
@@ -49,6 +55,7 @@ async fn over_stdio(faults_list: &str, method: &str, params: Value) -> Value {
             if v["id"] == json!(9) {
                 return v;
             }
+            before.push(v);
         }
     })
     .await
@@ -56,7 +63,7 @@ async fn over_stdio(faults_list: &str, method: &str, params: Value) -> Value {
     // The pipe closes when both halves are gone; the server then ends.
     drop((write, read));
     let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
-    answer
+    (answer, before)
 }
 
 #[tokio::test]
@@ -418,4 +425,18 @@ async fn ack_without_subscription_id() {
         "{ack}"
     );
     bad.shutdown().await;
+}
+
+#[tokio::test]
+async fn log_without_level() {
+    let (good, before) = over_stdio_all("", "tools/list", json!({})).await;
+    assert!(good["result"]["tools"].is_array());
+    assert!(before.is_empty(), "{before:?}");
+    let (_, before) = over_stdio_all("log-without-level", "tools/list", json!({})).await;
+    assert!(
+        before
+            .iter()
+            .any(|m| m["method"] == "notifications/message"),
+        "{before:?}"
+    );
 }

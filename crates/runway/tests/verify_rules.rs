@@ -186,6 +186,7 @@ fn every_stdio_rule_of_2026_07_28_catches_its_fault() {
         ("unknown-tool-result", "mcp.tools.unknown"),
         ("shuffled-tools", "mcp.tools.order"),
         ("system-role-prompt", "mcp.prompts.get"),
+        ("log-without-level", "mcp.logging.silent"),
         ("crash-on-unknown-method", "mcp.crash"),
     ];
     let good = verify_stdio("");

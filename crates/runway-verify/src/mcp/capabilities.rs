@@ -218,6 +218,41 @@ async fn first_resource(c: &mut Connected) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// `mcp.logging.silent` (2026-07-28 server/utilities/logging.mdx § Per-request
+/// log level): Runway never sends a log level, so no `notifications/message`
+/// may arrive. Counted over the whole run of the era (SSE answers on HTTP,
+/// stdout lines on stdio); judged at its end.
+pub(super) fn log_silence_check(c: &Connected) -> CheckResult {
+    let id = "mcp.logging.silent";
+    if !matches!(c.era, Era::Stateless { .. }) {
+        return CheckResult::skip(id, "a rule of the stateless era (2026-07-28)");
+    }
+    let (seen, where_) = match &c.conn {
+        super::Conn::Http(h) => (
+            h.log_messages.load(std::sync::atomic::Ordering::Relaxed),
+            "in the event streams answering its requests",
+        ),
+        super::Conn::Sdk(s) => match &s.child {
+            Some(child) => (child.seen().log_messages, "on stdout"),
+            None => return CheckResult::skip(id, "no stdio child to watch"),
+        },
+    };
+    if seen == 0 {
+        CheckResult::pass(
+            id,
+            "no `notifications/message` arrived for requests that set no log level",
+        )
+    } else {
+        CheckResult::fail(
+            id,
+            format!(
+                "{seen} log message(s) (`notifications/message`) arrived {where_}, though no request carried `io.modelcontextprotocol/logLevel`"
+            ),
+            "send log messages only for a request whose `_meta` sets `io.modelcontextprotocol/logLevel`, at or above that level",
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -203,6 +203,8 @@ pub struct HttpConn {
     pub era: Era,
     pub session_id: Option<String>,
     next_id: i64,
+    /// `notifications/message` seen in the answers (none was asked for).
+    pub log_messages: std::sync::atomic::AtomicU64,
 }
 
 impl HttpConn {
@@ -216,6 +218,7 @@ impl HttpConn {
             era: Era::Unknown,
             session_id: None,
             next_id: 0,
+            log_messages: Default::default(),
         }
     }
 
@@ -342,6 +345,9 @@ impl HttpConn {
             }
         };
         let evidence = observed.evidence(&request, &self.redactor);
+        let logs = wire::log_notifications(observed.header("content-type"), &observed.body);
+        self.log_messages
+            .fetch_add(logs, std::sync::atomic::Ordering::Relaxed);
         let outcome = decode_reply(&observed, id, self.limits.timeout);
         RpcReply {
             outcome,

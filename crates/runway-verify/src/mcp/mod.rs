@@ -342,6 +342,7 @@ async fn run_era(
         }
         step!(out.push(session::unknown_session_check(ctx, &mut c.conn).await));
         step!(out.push(session::session_end_check(ctx, &mut c.conn).await));
+        out.push(capabilities::log_silence_check(&c));
     }
     if let Conn::Sdk(s) = c.conn {
         out.extend(

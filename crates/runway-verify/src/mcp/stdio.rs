@@ -67,6 +67,8 @@ pub struct Seen {
     pub mcp_messages: u64,
     /// Lines on stdout that were not JSON-RPC messages.
     pub offences: u64,
+    /// `notifications/message` (log messages) read from stdout.
+    pub log_messages: u64,
     pub first_offence: Option<Offence>,
     /// Lines longer than the line limit (dropped).
     pub oversized: u64,
@@ -505,7 +507,16 @@ async fn read_stdout<R: AsyncBufRead + Unpin, W: AsyncWrite + Unpin>(
                 let _ = raw.try_send(v);
             }
             LineKind::Mcp => {
-                shared.update(|s| s.mcp_messages += 1);
+                let log = line
+                    .windows(b"notifications/message".len())
+                    .any(|w| w == b"notifications/message")
+                    && serde_json::from_slice::<Value>(&line).is_ok_and(|v| {
+                        v.get("method").and_then(Value::as_str) == Some("notifications/message")
+                    });
+                shared.update(|s| {
+                    s.mcp_messages += 1;
+                    s.log_messages += u64::from(log);
+                });
                 if rmcp_open {
                     line.push(b'\n');
                     rmcp_open =
