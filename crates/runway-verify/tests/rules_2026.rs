@@ -216,6 +216,15 @@ async fn a_malformed_discover_result_names_the_field_and_the_handshake_still_wor
             .unwrap()
             .contains("server/discover.mdx § DiscoverResult")
     );
+    // The SDK's own failure points at the field instead of quoting rmcp.
+    let sdk = check(&o, "mcp.sdk");
+    if sdk.status == Status::Fail {
+        assert!(
+            sdk.message.contains("`mcp.discover.result`"),
+            "{}",
+            sdk.message
+        );
+    }
 }
 
 #[tokio::test]

@@ -357,7 +357,11 @@ pub(super) async fn sdk_check(
             return timed(
                 CheckResult::fail(
                     "mcp.sdk",
-                    format!("the rmcp client could not connect: {e}"),
+                    if e.contains("supportedVersions") {
+                        "the rmcp client cannot read the `server/discover` result (`mcp.discover.result` names the broken field)".to_owned()
+                    } else {
+                        format!("the rmcp client could not connect: {e}")
+                    },
                     "the official SDK failed where our raw client succeeded: see the evidence for the protocol detail",
                 ),
                 Evidence {
