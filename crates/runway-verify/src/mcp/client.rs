@@ -395,8 +395,10 @@ impl HttpConn {
                 Discovery::Legacy if choice == EraChoice::Stateless => {
                     // Say which it is: a session-era server, or no MCP at all.
                     return match self.initialize(steps, start).await {
+                        // The session is left to expire, not DELETEd: the
+                        // verdict is made, and ending it disturbs some
+                        // servers (the Python SDK 1.9 stops serving).
                         Ok(hs) => {
-                            self.end_session().await;
                             Err(HandshakeFailure {
                                 message: format!(
                                     "the server only speaks the session era (`initialize` negotiated `{}`; `server/discover` is refused), and the stateless era was required",
