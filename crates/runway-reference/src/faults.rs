@@ -115,6 +115,8 @@ pub struct Faults {
     pub ack_without_subscription_id: bool,
     /// `log-without-level`: `tools/list` sends a `notifications/message` though the request set no log level.
     pub log_without_level: bool,
+    /// `input-required-undeclared`: in the stateless era every tool call answers an `InputRequiredResult` asking for elicitation, whatever the client declared.
+    pub input_required_undeclared: bool,
     /// `reject-tokens=PCT`: a valid token whose [`token_bucket`] is below `PCT` is
     /// refused with 401, as if a release broke validation for that share of users.
     /// Which tokens are refused is fixed by the token, so a probe whose token lands
@@ -208,6 +210,9 @@ const FLAGS: &[(&str, Flag)] = &[
         &mut f.ack_without_subscription_id
     }),
     ("log-without-level", |f| &mut f.log_without_level),
+    ("input-required-undeclared", |f| {
+        &mut f.input_required_undeclared
+    }),
 ];
 
 const SLOW_TOOL: &str = "slow-tool";
@@ -299,6 +304,7 @@ impl Faults {
         "system-role-prompt",
         "ack-without-subscription-id",
         "log-without-level",
+        "input-required-undeclared",
         "reject-tokens",
         "flaky-tool",
         "slow-method",

@@ -52,6 +52,19 @@ pub(crate) fn outgoing(msg: &mut Value, shared: &Shared) {
         // A session-era result: nothing of 2026-07-28 to add or break.
         return;
     }
+    if f.input_required_undeclared && result.contains_key("content") {
+        // A tool result turned into a request for input the client never
+        // declared it could give.
+        result.clear();
+        result.insert("resultType".into(), json!("input_required"));
+        result.insert(
+            "inputRequests".into(),
+            json!({"confirm": {"method": "elicitation/create", "params": {
+                "message": "Really?",
+                "requestedSchema": {"type": "object", "properties": {}}
+            }}}),
+        );
+    }
     if !f.no_server_info_meta {
         let version = if f.wrong_version {
             WRONG_VERSION

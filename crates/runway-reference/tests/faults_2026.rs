@@ -440,3 +440,18 @@ async fn log_without_level() {
         "{before:?}"
     );
 }
+
+#[tokio::test]
+async fn input_required_undeclared() {
+    let call = json!({"name": "echo", "arguments": {"message": "hi"}});
+    let bad = start(faults("input-required-undeclared")).await;
+    let r = send(stateless(&bad, 2, "tools/call", call.clone()).bearer_auth(TOKEN)).await;
+    assert_eq!(r.result()["resultType"], "input_required");
+    assert_eq!(
+        r.result()["inputRequests"]["confirm"]["method"],
+        "elicitation/create"
+    );
+    bad.shutdown().await;
+    let v = over_stdio("input-required-undeclared", "tools/call", call).await;
+    assert_eq!(v["result"]["resultType"], "input_required", "{v}");
+}

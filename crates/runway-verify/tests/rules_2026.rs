@@ -344,3 +344,36 @@ async fn a_server_that_rate_limits_runway_draws_no_false_failure_and_no_era_verd
         );
     }
 }
+
+#[tokio::test]
+async fn a_tool_asking_for_input_the_client_never_declared_fails_its_smoke_call() {
+    let server = runway_reference::spawn(Options {
+        token: Some(TOKEN.into()),
+        faults: Faults::parse("input-required-undeclared").unwrap(),
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    let mut c = context(&server.mcp_url, EraChoice::Stateless, Suite::Smoke);
+    c.expect.calls = vec![runway_verify::SmokeCall {
+        tool: "echo".into(),
+        arguments: serde_json::json!({"message": "hi"}),
+        expect: Default::default(),
+    }];
+    let o = mcp::run(&c).await;
+    server.shutdown().await;
+    let call = check(&o, "mcp.call.echo");
+    assert_eq!(call.status, Status::Fail, "{call:#?}");
+    assert!(
+        call.message.contains("asking for elicitation/create"),
+        "{}",
+        call.message
+    );
+    assert_eq!(call.evidence.details["kind"], "spec");
+    assert!(
+        call.evidence.details["spec"]
+            .as_str()
+            .unwrap()
+            .contains("mrtr.mdx")
+    );
+}
