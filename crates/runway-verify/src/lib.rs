@@ -33,3 +33,5 @@ pub use context::{
 mod testkit;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_false_alarms;
