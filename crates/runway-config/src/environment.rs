@@ -244,6 +244,10 @@ pub struct EnvironmentConfig {
     /// Switch checks on or off by group (`ratelimit = true`) or id (`"auth.query_token" = false`).
     #[serde(default)]
     pub checks: BTreeMap<CheckName, bool>,
+    /// Run Runway's policies (security headers, CORS, rate limit, load,
+    /// health endpoints, TLS expiry, an open endpoint) besides the MCP
+    /// specification's rules and the expectations set here (default `true`).
+    pub policies: Option<bool>,
     #[serde(default)]
     pub thresholds: ThresholdsConfig,
     pub load: Option<LoadConfig>,

@@ -155,7 +155,8 @@ async fn mcp(State(st): State<Arc<HttpState>>, mut req: Request) -> Response {
         };
         req = Request::from_parts(parts, Body::from(message.bytes));
     }
-    st.mcp.handle(req).await.map(Body::new)
+    let resp = st.mcp.handle(req).await.map(Body::new);
+    runway_serve::jsonrpc::with_server_info(resp, "runway", env!("CARGO_PKG_VERSION")).await
 }
 
 /// The headers `runway verify`'s `headers` checks look for, on every response.

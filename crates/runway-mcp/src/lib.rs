@@ -111,12 +111,42 @@ where
     W: tokio::io::AsyncWrite + Send + Unpin + 'static,
 {
     let handler = handler::Runway::new(Arc::new(ws));
+    // Each stateless result names the server in `_meta` (rmcp's types do
+    // not): rmcp's lines pass through a copy that adds it.
+    let (rmcp_out, from_rmcp) = tokio::io::duplex(64 * 1024);
+    tokio::spawn(name_results(from_rmcp, writer));
     let running = handler
-        .serve((reader, writer))
+        .serve((reader, rmcp_out))
         .await
         .map_err(|e| ServeError::Handshake(Box::new(e)))?;
     running.waiting().await.map_err(ServeError::Task)?;
     Ok(())
+}
+
+/// Copies rmcp's output lines to `writer`, whole lines at a time, with
+/// `serverInfo` added to each stateless result.
+async fn name_results<W>(from: tokio::io::DuplexStream, mut writer: W)
+where
+    W: tokio::io::AsyncWrite + Send + Unpin + 'static,
+{
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+    let mut from = tokio::io::BufReader::new(from);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match from.read_until(b'\n', &mut line).await {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        let out = runway_serve::jsonrpc::add_server_info_bytes(
+            &line,
+            "runway",
+            env!("CARGO_PKG_VERSION"),
+        );
+        if writer.write_all(&out).await.is_err() || writer.flush().await.is_err() {
+            break;
+        }
+    }
 }
 
 /// MCP over this process's stdin and stdout until stdin closes.

@@ -68,8 +68,8 @@ pub struct Faults {
     pub garbage: bool,
     /// `broken-resource-read`: `resources/read` of a listed resource answers an internal error.
     pub broken_resource_read: bool,
-    /// `broken-resource-templates`: `resources/templates/list` answers method not found,
-    /// though `resources` is declared.
+    /// `broken-resource-templates`: `resources/templates/list` answers an internal
+    /// error, though `resources` is declared.
     pub broken_resource_templates: bool,
     /// `broken-prompt-get`: `prompts/get` answers an internal error even with every
     /// declared argument.
@@ -79,6 +79,44 @@ pub struct Faults {
     /// `stateless-get-stream`: in the stateless era, `GET /mcp` answers 200 with an
     /// event stream instead of 405.
     pub stateless_get_stream: bool,
+    /// `no-server-info-meta`: stateless-era results carry no `_meta` `io.modelcontextprotocol/serverInfo`.
+    pub no_server_info_meta: bool,
+    /// `no-result-type`: stateless-era results other than `server/discover`'s carry no `resultType`.
+    pub no_result_type: bool,
+    /// `no-cache-hints`: cacheable results (`tools/list`, `server/discover`, ...) carry no `ttlMs` or `cacheScope`.
+    pub no_cache_hints: bool,
+    /// `bad-discover`: the `server/discover` result's `capabilities` is an array, not an object.
+    pub bad_discover: bool,
+    /// `header-mismatch-accepted`: `Mcp-Method`/`Mcp-Name` headers are not checked against the body (HTTP).
+    pub header_mismatch_accepted: bool,
+    /// `unsupported-version-accepted`: a request at a protocol version the server does not support is served as 2026-07-28.
+    pub unsupported_version_accepted: bool,
+    /// `meta-not-validated`: a stateless request whose `_meta` lacks `clientCapabilities` is served.
+    pub meta_not_validated: bool,
+    /// `unknown-method-400`: in the stateless era an unknown method answers HTTP 400 instead of 404 (HTTP).
+    pub unknown_method_400: bool,
+    /// `old-resource-not-found`: a missing resource answers -32002 (the 2025-11-25 code) in both eras.
+    pub old_resource_not_found: bool,
+    /// `unknown-tool-result`: a call of an unknown tool answers an `isError` result, not -32602.
+    pub unknown_tool_result: bool,
+    /// `session-id-echoed`: a stateless request's `Mcp-Session-Id` is echoed in the answer (HTTP).
+    pub session_id_echoed: bool,
+    /// `stateless-delete-accepted`: `DELETE /mcp` without a session answers 200, not 405 (HTTP).
+    pub stateless_delete_accepted: bool,
+    /// `unknown-session-400`: an unknown `Mcp-Session-Id` answers 400 instead of 404 (HTTP).
+    pub unknown_session_400: bool,
+    /// `shuffled-tools`: every other `tools/list` gives its page in reverse order.
+    pub shuffled_tools: bool,
+    /// `crash-on-unknown-method`: an unknown method stops the server (stdio: the process exits; HTTP: the listener closes).
+    pub crash_on_unknown_method: bool,
+    /// `system-role-prompt`: the `status` prompt's message has the role `system` (only `user`/`assistant` exist).
+    pub system_role_prompt: bool,
+    /// `ack-without-subscription-id`: the `subscriptions/listen` acknowledgment carries no `_meta` `subscriptionId`.
+    pub ack_without_subscription_id: bool,
+    /// `log-without-level`: `tools/list` sends a `notifications/message` though the request set no log level.
+    pub log_without_level: bool,
+    /// `input-required-undeclared`: in the stateless era every tool call answers an `InputRequiredResult` asking for elicitation, whatever the client declared.
+    pub input_required_undeclared: bool,
     /// `reject-tokens=PCT`: a valid token whose [`token_bucket`] is below `PCT` is
     /// refused with 401, as if a release broke validation for that share of users.
     /// Which tokens are refused is fixed by the token, so a probe whose token lands
@@ -144,6 +182,37 @@ const FLAGS: &[(&str, Flag)] = &[
     ("broken-prompt-get", |f| &mut f.broken_prompt_get),
     ("bad-annotations", |f| &mut f.bad_annotations),
     ("stateless-get-stream", |f| &mut f.stateless_get_stream),
+    ("no-server-info-meta", |f| &mut f.no_server_info_meta),
+    ("no-result-type", |f| &mut f.no_result_type),
+    ("no-cache-hints", |f| &mut f.no_cache_hints),
+    ("bad-discover", |f| &mut f.bad_discover),
+    ("header-mismatch-accepted", |f| {
+        &mut f.header_mismatch_accepted
+    }),
+    ("unsupported-version-accepted", |f| {
+        &mut f.unsupported_version_accepted
+    }),
+    ("meta-not-validated", |f| &mut f.meta_not_validated),
+    ("unknown-method-400", |f| &mut f.unknown_method_400),
+    ("old-resource-not-found", |f| &mut f.old_resource_not_found),
+    ("unknown-tool-result", |f| &mut f.unknown_tool_result),
+    ("session-id-echoed", |f| &mut f.session_id_echoed),
+    ("stateless-delete-accepted", |f| {
+        &mut f.stateless_delete_accepted
+    }),
+    ("unknown-session-400", |f| &mut f.unknown_session_400),
+    ("shuffled-tools", |f| &mut f.shuffled_tools),
+    ("crash-on-unknown-method", |f| {
+        &mut f.crash_on_unknown_method
+    }),
+    ("system-role-prompt", |f| &mut f.system_role_prompt),
+    ("ack-without-subscription-id", |f| {
+        &mut f.ack_without_subscription_id
+    }),
+    ("log-without-level", |f| &mut f.log_without_level),
+    ("input-required-undeclared", |f| {
+        &mut f.input_required_undeclared
+    }),
 ];
 
 const SLOW_TOOL: &str = "slow-tool";
@@ -217,6 +286,25 @@ impl Faults {
         "broken-prompt-get",
         "bad-annotations",
         "stateless-get-stream",
+        "no-server-info-meta",
+        "no-result-type",
+        "no-cache-hints",
+        "bad-discover",
+        "header-mismatch-accepted",
+        "unsupported-version-accepted",
+        "meta-not-validated",
+        "unknown-method-400",
+        "old-resource-not-found",
+        "unknown-tool-result",
+        "session-id-echoed",
+        "stateless-delete-accepted",
+        "unknown-session-400",
+        "shuffled-tools",
+        "crash-on-unknown-method",
+        "system-role-prompt",
+        "ack-without-subscription-id",
+        "log-without-level",
+        "input-required-undeclared",
         "reject-tokens",
         "flaky-tool",
         "slow-method",

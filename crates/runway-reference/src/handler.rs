@@ -39,6 +39,8 @@ pub(crate) struct Shared {
     pub shutdown: CancellationToken,
     /// Tool calls answered so far (for `fail-after`).
     pub calls: std::sync::atomic::AtomicU64,
+    /// `tools/list` pages served so far (for `shuffled-tools`).
+    pub listings: std::sync::atomic::AtomicU64,
 }
 
 /// The rmcp handler. Cheap to clone; rmcp makes one per session.
@@ -106,6 +108,7 @@ impl Reference {
                         .with_required(true),
                 ]),
             ),
+            Prompt::new("status", Some("Asks how the server is doing"), None),
             Prompt::new(
                 "summarize",
                 Some("Asks for a one-line summary of a text"),
@@ -135,7 +138,15 @@ impl Reference {
         } else {
             None
         };
-        let mut result = ListToolsResult::with_all_items(all[offset..end].to_vec());
+        let mut items = all[offset..end].to_vec();
+        let n = self
+            .shared
+            .listings
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if self.faults().shuffled_tools && n % 2 == 1 {
+            items.reverse();
+        }
+        let mut result = ListToolsResult::with_all_items(items);
         result.next_cursor = next;
         Ok(result)
     }
@@ -151,6 +162,7 @@ impl ServerHandler for Reference {
         ServerConfig::new(
             ServerCapabilities::builder()
                 .enable_tools()
+                .enable_tool_list_changed()
                 .enable_resources()
                 .enable_prompts()
                 .build(),
@@ -161,6 +173,15 @@ impl ServerHandler for Reference {
         .with_instructions(
             "A reference MCP server for testing: call `echo`, `add`, `slow` or `fail`",
         )
+    }
+
+    /// `subscriptions/listen` (2026-07-28): the tool list never changes, but
+    /// clients may listen; rmcp acknowledges, then the stream idles.
+    fn accepted_subscription_filter(
+        &self,
+        requested: &rmcp::model::SubscriptionFilter,
+    ) -> Option<rmcp::model::SubscriptionFilter> {
+        Some(requested.clone())
     }
 
     fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {
@@ -176,8 +197,20 @@ impl ServerHandler for Reference {
     async fn list_tools(
         &self,
         request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
+        // Logging is deprecated (SEP-2577) but still specified: the fault
+        // breaks its per-request rule.
+        #[allow(deprecated)]
+        if self.faults().log_without_level {
+            let _ = context
+                .peer
+                .notify_logging_message(rmcp::model::LoggingMessageNotificationParam::new(
+                    rmcp::model::LoggingLevel::Info,
+                    serde_json::json!("listing tools (the `log-without-level` fault)"),
+                ))
+                .await;
+        }
         self.page(request.as_ref().and_then(|r| r.cursor.as_deref()))
     }
 
@@ -194,6 +227,16 @@ impl ServerHandler for Reference {
             .shared
             .calls
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if self.faults().unknown_tool_result
+            && tools::definition(&request.name, self.faults()).is_none()
+        {
+            return Ok(CallToolResponse::from(rmcp::model::CallToolResult::error(
+                vec![rmcp::model::ContentBlock::text(format!(
+                    "unknown tool `{}`",
+                    request.name
+                ))],
+            )));
+        }
         if let Some(limit) = self.faults().fail_after
             && n >= limit
         {
@@ -253,10 +296,13 @@ impl ServerHandler for Reference {
                 .to_string(),
                 meta: None,
             },
+            // -32602 from 2026-07-28 (which forbids -32002), and a code
+            // 2025-11-25 clients accept too (`old-resource-not-found` turns it
+            // back into -32002 in `rewrite`, past rmcp, which would map it).
             other => {
-                return Err(McpError::resource_not_found(
+                return Err(McpError::invalid_params(
                     format!("no resource `{other}`"),
-                    None,
+                    Some(serde_json::json!({"uri": other})),
                 ));
             }
         };
@@ -269,9 +315,8 @@ impl ServerHandler for Reference {
         _context: RequestContext<RoleServer>,
     ) -> Result<ListResourceTemplatesResult, McpError> {
         if self.faults().broken_resource_templates {
-            return Err(McpError::new(
-                ErrorCode::METHOD_NOT_FOUND,
-                "method not found: `resources/templates/list`",
+            return Err(McpError::internal_error(
+                "the `broken-resource-templates` fault: the templates cannot be listed",
                 None,
             ));
         }
@@ -322,6 +367,7 @@ impl ServerHandler for Reference {
         let text = match request.name.as_str() {
             "greeting" => format!("Say hello to {}.", arg("name")?),
             "summarize" => format!("Summarize in one line:\n\n{}", arg("text")?),
+            "status" => "How is the Runway reference server doing?".to_owned(),
             other => {
                 return Err(McpError::invalid_params(
                     format!("no prompt `{other}`"),
@@ -349,6 +395,10 @@ impl ServerHandler for Reference {
                 None,
             ));
         }
+        if self.faults().crash_on_unknown_method {
+            // The whole server stops, as a process that panicked would.
+            self.shared.shutdown.cancel();
+        }
         let code = if self.faults().wrong_error_codes {
             ErrorCode::INTERNAL_ERROR
         } else {
@@ -373,6 +423,7 @@ mod tests {
             era: EraSupport::Both,
             shutdown: CancellationToken::new(),
             calls: Default::default(),
+            listings: Default::default(),
         }))
     }
 

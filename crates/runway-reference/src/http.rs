@@ -178,8 +178,8 @@ impl HttpState {
     async fn post(&self, req: Request) -> Response {
         let started = Instant::now();
         let faults = &self.shared.faults;
-        let (parts, body) = req.into_parts();
-        let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
+        let (mut parts, body) = req.into_parts();
+        let Ok(mut bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
             return jsonrpc_error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 Value::Null,
@@ -188,7 +188,38 @@ impl HttpState {
             );
         };
         let value: Value = match serde_json::from_slice(&bytes) {
-            Ok(v) => v,
+            Ok(mut v) => {
+                if crate::rewrite::incoming(&mut v, faults) {
+                    bytes = bytes::Bytes::from(v.to_string());
+                    if faults.unsupported_version_accepted {
+                        parts.headers.insert(
+                            "mcp-protocol-version",
+                            HeaderValue::from_static(crate::rewrite::STATELESS_VERSION),
+                        );
+                    }
+                }
+                if faults.header_mismatch_accepted {
+                    // Make the headers agree with the body, so rmcp never sees a mismatch.
+                    let name = v
+                        .pointer("/params/name")
+                        .or_else(|| v.pointer("/params/uri"))
+                        .and_then(Value::as_str);
+                    for (header, value) in [
+                        ("mcp-method", v.get("method").and_then(Value::as_str)),
+                        ("mcp-name", name),
+                    ] {
+                        match value.and_then(|x| HeaderValue::from_str(x).ok()) {
+                            Some(x) => {
+                                parts.headers.insert(header, x);
+                            }
+                            None => {
+                                parts.headers.remove(header);
+                            }
+                        }
+                    }
+                }
+                v
+            }
             Err(_) if faults.wrong_error_codes => {
                 return (StatusCode::INTERNAL_SERVER_ERROR, "internal server error")
                     .into_response();
@@ -276,19 +307,32 @@ impl HttpState {
             sleep_unless_cancelled(HANG_FOR, &self.shared.shutdown).await;
             return (StatusCode::GATEWAY_TIMEOUT, "the `hang` fault gave up").into_response();
         }
+        let stateless = parts
+            .headers
+            .get("mcp-protocol-version")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v >= crate::rewrite::STATELESS_VERSION);
+        let echoed = parts.headers.get(SESSION_HEADER).cloned();
         let mut resp = self
             .forward(Request::from_parts(parts, Body::from(bytes)))
             .await;
-        if faults.bad_annotations && method == "tools/list" {
-            // rmcp writes each message in one chunk, so the rewrite sees whole messages.
-            resp.headers_mut().remove(header::CONTENT_LENGTH);
-            resp = resp.map(|body| {
-                Body::from_stream(body.into_data_stream().map(|chunk| {
-                    chunk.map(|b| bytes::Bytes::from(crate::tools::mistype_annotations(&b)))
-                }))
-            });
+        if stateless && faults.unknown_method_400 && resp.status() == StatusCode::NOT_FOUND {
+            *resp.status_mut() = StatusCode::BAD_REQUEST;
         }
-        resp
+        if stateless
+            && faults.session_id_echoed
+            && let Some(sid) = echoed
+        {
+            resp.headers_mut().insert(SESSION_HEADER, sid);
+        }
+        // rmcp writes each message in one chunk, so the rewrite sees whole messages.
+        resp.headers_mut().remove(header::CONTENT_LENGTH);
+        let shared = self.shared.clone();
+        resp.map(|body| {
+            Body::from_stream(body.into_data_stream().map(move |chunk| {
+                chunk.map(|b| bytes::Bytes::from(crate::rewrite::outgoing_bytes(&b, &shared)))
+            }))
+        })
     }
 }
 
@@ -337,8 +381,12 @@ async fn mcp(
         });
         return st.unauthorized();
     }
-    match *req.method() {
+    let with_session = req.headers().contains_key(SESSION_HEADER);
+    let resp = match *req.method() {
         Method::POST => st.post(req).await,
+        Method::DELETE if faults.stateless_delete_accepted && !with_session => {
+            StatusCode::OK.into_response()
+        }
         // The stateless era has no standalone stream: GET must be 405.
         Method::GET
             if faults.stateless_get_stream
@@ -361,7 +409,13 @@ async fn mcp(
             StatusCode::ACCEPTED.into_response()
         }
         _ => st.forward(req).await,
+    };
+    if faults.unknown_session_400 && with_session && resp.status() == StatusCode::NOT_FOUND {
+        let (mut parts, body) = resp.into_parts();
+        parts.status = StatusCode::BAD_REQUEST;
+        return Response::from_parts(parts, body);
     }
+    resp
 }
 
 async fn health(State(st): State<Arc<HttpState>>) -> Response {

@@ -18,6 +18,7 @@ mod faults;
 mod handler;
 mod http;
 mod metrics;
+mod rewrite;
 mod tools;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -138,6 +139,7 @@ fn shared(opts: &Options, shutdown: &CancellationToken) -> Arc<handler::Shared> 
         era: opts.era,
         shutdown: shutdown.clone(),
         calls: Default::default(),
+        listings: Default::default(),
     })
 }
 
@@ -260,23 +262,47 @@ where
 {
     let shutdown = CancellationToken::new();
     let _stop_tools = shutdown.clone().drop_guard();
-    let handler = handler::Reference::new(shared(&opts, &shutdown));
-    let running = if opts.faults.bad_annotations {
-        // rmcp's types cannot hold a mistyped hint: rewrite its output lines.
-        let (rmcp_out, from_rmcp) = tokio::io::duplex(64 * 1024);
-        tokio::spawn(mistype_lines(from_rmcp, writer));
-        handler.serve((reader, rmcp_out)).await
-    } else {
-        handler.serve((reader, writer)).await
+    let shared = shared(&opts, &shutdown);
+    let handler = handler::Reference::new(shared.clone());
+    // rmcp's types cannot hold what the reference adds or breaks in the
+    // bytes (`rewrite`): its lines pass through a rewriting copy each way.
+    let (rmcp_out, from_rmcp) = tokio::io::duplex(64 * 1024);
+    let (to_rmcp, rmcp_in) = tokio::io::duplex(64 * 1024);
+    tokio::spawn(rewrite_lines(
+        from_rmcp,
+        writer,
+        shared.clone(),
+        Direction::Out,
+    ));
+    tokio::spawn(rewrite_lines(
+        reader,
+        to_rmcp,
+        shared.clone(),
+        Direction::In,
+    ));
+    let running = handler
+        .serve((rmcp_in, rmcp_out))
+        .await
+        .map_err(|e| ReferenceError::Handshake(Box::new(e)))?;
+    // `crash-on-unknown-method` stops the server as a crash would.
+    tokio::select! {
+        done = running.waiting() => { done.map_err(ReferenceError::Task)?; }
+        () = shutdown.cancelled() => {}
     }
-    .map_err(|e| ReferenceError::Handshake(Box::new(e)))?;
-    running.waiting().await.map_err(ReferenceError::Task)?;
     Ok(())
 }
 
-/// Copies rmcp's output lines to `writer` with the `bad-annotations` fault applied.
-async fn mistype_lines<W>(from: tokio::io::DuplexStream, mut writer: W)
+#[derive(Clone, Copy)]
+enum Direction {
+    In,
+    Out,
+}
+
+/// Copies newline-delimited JSON-RPC from `from` to `to`, one whole line at a
+/// time, through [`rewrite`] (`Out`: rmcp's answers; `In`: the client's requests).
+async fn rewrite_lines<R, W>(from: R, mut to: W, shared: Arc<handler::Shared>, dir: Direction)
 where
+    R: tokio::io::AsyncRead + Send + Unpin + 'static,
     W: tokio::io::AsyncWrite + Send + Unpin + 'static,
 {
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
@@ -288,8 +314,25 @@ where
             Ok(0) | Err(_) => break,
             Ok(_) => {}
         }
-        let out = tools::mistype_annotations(&line);
-        if writer.write_all(&out).await.is_err() || writer.flush().await.is_err() {
+        let out = match dir {
+            Direction::Out => rewrite::outgoing_bytes(&line, &shared),
+            Direction::In if rewrite::rewrites_incoming(&shared.faults) => {
+                match serde_json::from_slice::<serde_json::Value>(&line) {
+                    Ok(mut v) => {
+                        if rewrite::incoming(&mut v, &shared.faults) {
+                            let mut b = v.to_string().into_bytes();
+                            b.push(b'\n');
+                            b
+                        } else {
+                            line.clone()
+                        }
+                    }
+                    Err(_) => line.clone(),
+                }
+            }
+            Direction::In => line.clone(),
+        };
+        if to.write_all(&out).await.is_err() || to.flush().await.is_err() {
             break;
         }
     }

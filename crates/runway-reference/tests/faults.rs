@@ -16,7 +16,7 @@ fn init_body() -> Value {
 
 #[test]
 fn every_fault_name_has_a_test_here() {
-    let source = include_str!("faults.rs");
+    let source = concat!(include_str!("faults.rs"), include_str!("faults_2026.rs"));
     for name in Faults::NAMES {
         let test_name = format!("fn {}(", name.replace('-', "_"));
         assert!(
@@ -436,7 +436,7 @@ async fn broken_resource_templates() {
     let server = start(faults("broken-resource-templates")).await;
     let mut s = Session::open(&server, Some(TOKEN)).await;
     let list = s.call("resources/templates/list", json!({})).await;
-    assert_eq!(list.error_code(), -32601);
+    assert_eq!(list.error_code(), -32603);
     server.shutdown().await;
 }
 

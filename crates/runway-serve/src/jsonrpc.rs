@@ -109,9 +109,96 @@ pub async fn read(body: Body) -> Result<Message, Response> {
     Ok(Message { bytes, value })
 }
 
+/// The `_meta` key a 2026-07-28 result names its server under.
+pub const SERVER_INFO: &str = "io.modelcontextprotocol/serverInfo";
+
+/// Adds `_meta` `io.modelcontextprotocol/serverInfo` to one JSON-RPC message
+/// when it is a stateless-era result (one with `resultType`): 2026-07-28
+/// basic/index.mdx § `_meta` asks servers to name themselves in every result.
+/// `true` when it changed the message.
+pub fn add_server_info(msg: &mut Value, name: &str, version: &str) -> bool {
+    let Some(result) = msg.get_mut("result").and_then(Value::as_object_mut) else {
+        return false;
+    };
+    if !result.contains_key("resultType") {
+        return false;
+    }
+    let meta = result.entry("_meta").or_insert_with(|| json!({}));
+    let Value::Object(m) = meta else {
+        return false;
+    };
+    if m.contains_key(SERVER_INFO) {
+        return false;
+    }
+    m.insert(
+        SERVER_INFO.into(),
+        json!({"name": name, "version": version}),
+    );
+    true
+}
+
+/// [`add_server_info`] on a body of one JSON message (a stdio line, a JSON
+/// answer); other bytes come back unchanged.
+pub fn add_server_info_bytes(bytes: &[u8], name: &str, version: &str) -> Vec<u8> {
+    let Ok(mut v) = serde_json::from_slice::<Value>(bytes) else {
+        return bytes.to_vec();
+    };
+    if !add_server_info(&mut v, name, version) {
+        return bytes.to_vec();
+    }
+    let mut out = v.to_string().into_bytes();
+    if bytes.ends_with(b"\n") {
+        out.push(b'\n');
+    }
+    out
+}
+
+/// [`add_server_info`] on an HTTP answer with a JSON body (bounded by
+/// [`MAX_BODY`]); event streams and other answers pass unchanged.
+pub async fn with_server_info(resp: Response, name: &str, version: &str) -> Response {
+    let json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("application/json"));
+    if !json {
+        return resp;
+    }
+    let (mut parts, body) = resp.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
+        return error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Value::Null,
+            -32603,
+            "the answer could not be read",
+        );
+    };
+    let out = add_server_info_bytes(&bytes, name, version);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(out))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stateless_results_name_the_server_and_others_are_left_alone() {
+        let out = add_server_info_bytes(
+            br#"{"jsonrpc":"2.0","id":1,"result":{"resultType":"complete","tools":[]}}"#,
+            "runway",
+            "1.0.0",
+        );
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["result"]["_meta"][SERVER_INFO]["name"], "runway");
+        let session = br#"{"jsonrpc":"2.0","id":1,"result":{"tools":[]}}"#;
+        assert_eq!(
+            add_server_info_bytes(session, "runway", "1"),
+            session.to_vec()
+        );
+        let error = br#"{"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"x"}}"#;
+        assert_eq!(add_server_info_bytes(error, "runway", "1"), error.to_vec());
+    }
 
     #[test]
     fn classify_sorts_requests_responses_and_junk() {

@@ -327,16 +327,26 @@ pub struct Toggles {
 }
 
 impl Toggles {
-    fn matches(list: &[String], id: &str) -> bool {
+    /// Whether `id` is one of `list` or inside one of them (`auth` holds `auth.no_token`).
+    pub fn matches(list: &[String], id: &str) -> bool {
         list.iter().any(|t| {
             t == id || (id.starts_with(t.as_str()) && id.as_bytes().get(t.len()) == Some(&b'.'))
         })
     }
 
+    /// Whether `group` holds one of `list` (`http` holds `http.health`).
+    fn holds(list: &[String], group: &str) -> bool {
+        list.iter()
+            .any(|t| t.starts_with(group) && t.as_bytes().get(group.len()) == Some(&b'.'))
+    }
+
     /// `Some(true)`/`Some(false)` when `id` (or its group) was switched explicitly.
+    /// With `--only http.health` the group `http` runs (its other checks are
+    /// dropped from the report afterwards).
     pub fn state(&self, id: &str) -> Option<bool> {
         if !self.only.is_empty() {
-            return Some(Self::matches(&self.only, id) && !Self::matches(&self.disabled, id));
+            let wanted = Self::matches(&self.only, id) || Self::holds(&self.only, id);
+            return Some(wanted && !Self::matches(&self.disabled, id));
         }
         if Self::matches(&self.disabled, id) {
             Some(false)
@@ -414,6 +424,10 @@ pub struct Context {
     pub auth: AuthScheme,
     /// Where the settings came from; set by [`Context::apply_environment`].
     pub origin: Origin,
+    /// Run and report Runway's policies (hardening headers, rate limit, thresholds,
+    /// an open endpoint): `policies = false` in an environment turns them off,
+    /// leaving the specification's rules and the operator's expectations.
+    pub policies: bool,
 }
 
 impl Context {
@@ -452,6 +466,7 @@ impl Context {
             progress: None,
             auth: AuthScheme::default(),
             origin: Origin::default(),
+            policies: true,
         }
     }
 
@@ -510,6 +525,18 @@ mod tests {
             ..Toggles::default()
         };
         assert_eq!(only.state("load.latency"), Some(true));
+        let one = Toggles {
+            only: vec!["http.health".into()],
+            ..Toggles::default()
+        };
+        assert_eq!(
+            one.state("http"),
+            Some(true),
+            "the group of an --only id runs"
+        );
+        assert_eq!(one.state("http.health"), Some(true));
+        assert_eq!(one.state("http.livez"), Some(false));
+        assert_eq!(one.state("mcp"), Some(false));
         assert_eq!(only.state("auth.no_token"), Some(false));
     }
 
@@ -564,6 +591,9 @@ impl Context {
         };
         if let Some(s) = env.suite {
             self.suite = s.as_str().parse().unwrap_or(Suite::Smoke);
+        }
+        if let Some(p) = env.policies {
+            self.policies = p;
         }
         if let Some(e) = env.era {
             self.era = e.as_str().parse().unwrap_or_default();

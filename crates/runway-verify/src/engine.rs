@@ -7,7 +7,7 @@
 
 use std::time::Instant;
 
-use runway_core::{CheckResult, Era, Report};
+use runway_core::{CheckResult, Era, Report, Status};
 
 use crate::{
     checks::{auth, cors, endpoints, headers, ratelimit, tls},
@@ -38,6 +38,14 @@ pub async fn run(ctx: &Context) -> Report {
     let is_http = matches!(ctx.transport, Transport::Http { .. });
     let wants = |group: &str| {
         let default = in_suite(group, ctx.suite) || (group == "load" && ctx.load.is_some());
+        // `policies = false`: the groups that hold only policies do not run
+        // unless asked for by name.
+        if !ctx.policies
+            && crate::spec::POLICY_GROUPS.contains(&group)
+            && ctx.toggles.state(group) != Some(true)
+        {
+            return false;
+        }
         ctx.wants(group, default)
     };
 
@@ -258,6 +266,38 @@ async fn unreachable(ctx: &Context) -> Option<String> {
     refused.then(|| format!("nothing listens on {host}:{port}"))
 }
 
+/// A 429 that Runway's own traffic drew is no verdict on the rule a check
+/// tests (only the rate-limit checks look for 429s): the check says it was
+/// rate limited and is skipped, instead of failing "got 429, expected 401".
+pub fn rate_limited_is_inconclusive(c: &mut CheckResult) {
+    let limited = c.evidence.status == Some(429)
+        || c.message.contains("HTTP 429")
+        || c.message.contains("429 Too Many Requests");
+    if limited
+        && matches!(c.status, Status::Warn | Status::Fail)
+        && !c.id.starts_with("ratelimit.")
+        && !c.id.starts_with("load.")
+        && c.id != "engine.deadline"
+    {
+        c.message = format!(
+            "inconclusive: the server rate-limited Runway's requests (HTTP 429{}): {}",
+            c.evidence
+                .headers
+                .get("retry-after")
+                .map(|r| format!(", Retry-After {r}"))
+                .unwrap_or_default(),
+            c.message
+        );
+        c.status = Status::Skip;
+        c.hint = None;
+        if let serde_json::Value::Object(m) = &mut c.evidence.details {
+            m.insert("inconclusive".into(), serde_json::json!("rate_limited"));
+        } else if c.evidence.details.is_null() {
+            c.evidence.details = serde_json::json!({"inconclusive": "rate_limited"});
+        }
+    }
+}
+
 fn finish(
     ctx: &Context,
     started_at: chrono::DateTime<chrono::Utc>,
@@ -267,8 +307,14 @@ fn finish(
 ) -> Report {
     // Individual ids switched off still ran with their group; drop them here.
     checks.retain(|c| ctx.toggles.state(&c.id) != Some(false) || c.id == "engine.deadline");
+    let auth_declared = ctx.auth != crate::context::AuthScheme::Unknown || ctx.token.is_some();
     for c in &mut checks {
         crate::text::fold_message(c);
+        rate_limited_is_inconclusive(c);
+        crate::spec::annotate(c, &era, auth_declared);
+        if !ctx.policies {
+            crate::spec::silence_policy(c, auth_declared);
+        }
     }
     if checks.is_empty() {
         // An empty report would read as a pass.

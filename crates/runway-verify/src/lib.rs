@@ -15,6 +15,7 @@ pub mod http;
 pub mod load;
 pub mod mcp;
 pub mod report;
+pub mod spec;
 pub mod text;
 
 /// Re-exported so callers build [`Transport::Http`] without a dependency of their own.
@@ -32,3 +33,5 @@ pub use context::{
 mod testkit;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_false_alarms;

@@ -47,6 +47,8 @@ pub struct Fake {
     /// Echo the bearer token back in a header and the body (a leaky server).
     pub echo_token: bool,
     pub tool_delay_ms: u64,
+    /// Every answer says `content-type: text/html` (a server that renders pages).
+    pub html: bool,
 }
 
 impl Default for Fake {
@@ -76,6 +78,7 @@ impl Default for Fake {
             mcp_garbage: false,
             echo_token: false,
             tool_delay_ms: 0,
+            html: false,
         }
     }
 }
@@ -198,7 +201,14 @@ async fn route(
     let json = |code: u16, b: String| {
         (
             StatusCode::from_u16(code).unwrap(),
-            [("content-type", "application/json")],
+            [(
+                "content-type",
+                if f.html {
+                    "text/html"
+                } else {
+                    "application/json"
+                },
+            )],
             b,
         )
             .into_response()
@@ -220,7 +230,14 @@ async fn route(
             .to_string(),
         ),
         ("OPTIONS", "/mcp") => StatusCode::NO_CONTENT.into_response(),
-        (_, "/mcp") => mcp(s, method, query, headers, body).await,
+        (_, "/mcp") => {
+            let mut r = mcp(s, method, query, headers, body).await;
+            if f.html {
+                r.headers_mut()
+                    .insert("content-type", HeaderValue::from_static("text/html"));
+            }
+            r
+        }
         _ => StatusCode::NOT_FOUND.into_response(),
     }
 }

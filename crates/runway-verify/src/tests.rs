@@ -291,9 +291,27 @@ async fn security_headers_are_required_and_hsts_only_on_https() {
         "headers.content_type_options",
         "headers.csp",
     ] {
-        assert_eq!(status_of(&r, id), Status::Fail, "{id}");
+        // A JSON-only API: the headers protect pages, so their absence is advice.
+        assert_eq!(status_of(&r, id), Status::Warn, "{id}");
+        let c = r.iter().find(|c| c.id == id).unwrap();
+        assert!(c.message.contains("not HTML"), "{}", c.message);
     }
     assert_hinted(&r);
+
+    let s = spawn(Fake {
+        security_headers: false,
+        html: true,
+        ..Fake::default()
+    })
+    .await;
+    let r = headers::run(&s.context(Suite::Full), &client(), &Era::Unknown).await;
+    for id in [
+        "headers.frame_options",
+        "headers.content_type_options",
+        "headers.csp",
+    ] {
+        assert_eq!(status_of(&r, id), Status::Fail, "{id} on an HTML answer");
+    }
 }
 
 #[tokio::test]
@@ -553,7 +571,7 @@ async fn the_smoke_suite_leaves_out_headers_load_and_rate_limits() {
     ctx.toggles.enabled = vec!["headers".into()];
     ctx.toggles.disabled = vec!["auth.query_token".into()];
     let report = engine::run(&ctx).await;
-    assert_eq!(report.check("headers.csp").unwrap().status, Status::Fail);
+    assert_eq!(report.check("headers.csp").unwrap().status, Status::Warn);
     assert!(report.check("auth.query_token").is_none());
 }
 

@@ -133,7 +133,14 @@ async fn each_fault_fails_the_check_that_guards_against_it() {
         let c = r
             .check(id)
             .unwrap_or_else(|| panic!("{fault}: no `{id}` in {:#?}", r.checks));
-        assert_eq!(c.status, Status::Fail, "{fault}: {c:#?}");
+        // The reference answers only JSON: missing page-protecting headers
+        // are advice there, not a defect (#19).
+        let want = if *fault == "missing-headers" {
+            Status::Warn
+        } else {
+            Status::Fail
+        };
+        assert_eq!(c.status, want, "{fault}: {c:#?}");
         assert!(c.hint.is_some(), "{fault}: {id} has no hint");
         assert!(
             c.evidence.request.is_some() || c.evidence.status.is_some(),

@@ -188,14 +188,22 @@ fn check<'a>(o: &'a McpOutcome, id: &str) -> &'a CheckResult {
 
 /// Every check not named in `exceptions` passed or was skipped.
 fn all_clean_except(o: &McpOutcome, exceptions: &[(&str, Status)]) {
+    // Every unexpected verdict at once, one line each.
+    let wrong: Vec<String> = o
+        .checks
+        .iter()
+        .filter(|c| match exceptions.iter().find(|(id, _)| *id == c.id) {
+            Some((_, want)) => c.status != *want,
+            None => !matches!(c.status, Status::Pass | Status::Skip),
+        })
+        .map(|c| format!("{} {:?}: {}", c.id, c.status, c.message))
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "unexpected verdicts:\n{}",
+        wrong.join("\n")
+    );
     for c in &o.checks {
-        match exceptions.iter().find(|(id, _)| *id == c.id) {
-            Some((_, want)) => assert_eq!(c.status, *want, "{c:#?}"),
-            None => assert!(
-                matches!(c.status, Status::Pass | Status::Skip),
-                "unexpected verdict: {c:#?}"
-            ),
-        }
         if matches!(c.status, Status::Warn | Status::Fail) {
             assert!(c.hint.is_some(), "a warn/fail without a hint: {c:#?}");
         }
@@ -225,11 +233,19 @@ async fn mcp2_python_server_passes_the_stateless_era_and_auto_finds_its_session_
     // `--era auto` verifies a dual-era server in both eras: the session era's
     // envelope bug (see the next test) is no longer hidden behind the
     // stateless era, and its SSE answers have no priming event.
+    // Both eras: an unknown tool is a tool result (`isError`), not the
+    // protocol error -32602 of tools.mdx § Error Handling, and an unknown
+    // prompt gets -32603 (stateless) or 0 (session), not -32602 (prompts.mdx
+    // § Error Handling, a SHOULD); `conformance` fails both.
     all_clean_except(
         &o,
         &[
             ("mcp.errors.invalid_request.session", Status::Fail),
             ("mcp.sse.priming.session", Status::Warn),
+            ("mcp.tools.unknown", Status::Fail),
+            ("mcp.prompts.unknown", Status::Fail),
+            ("mcp.tools.unknown.session", Status::Fail),
+            ("mcp.prompts.unknown.session", Status::Fail),
         ],
     );
     assert_eq!(
@@ -274,6 +290,8 @@ async fn mcp2_python_server_in_the_session_era_answers_an_invalid_request_with_t
         &[
             ("mcp.errors.invalid_request", Status::Fail),
             ("mcp.sse.priming", Status::Warn),
+            ("mcp.tools.unknown", Status::Fail),
+            ("mcp.prompts.unknown", Status::Fail),
         ],
     );
     assert!(
@@ -310,6 +328,10 @@ async fn mcp2_python_server_with_bearer_auth_needs_the_token() {
         &[
             ("mcp.errors.invalid_request.session", Status::Warn),
             ("mcp.sse.priming.session", Status::Warn),
+            ("mcp.tools.unknown", Status::Warn),
+            ("mcp.prompts.unknown", Status::Warn),
+            ("mcp.tools.unknown.session", Status::Warn),
+            ("mcp.prompts.unknown.session", Status::Warn),
         ],
     );
     let all = serde_json::to_string(&o.checks).unwrap();
@@ -324,14 +346,21 @@ async fn fastmcp1_server_speaks_the_session_era_and_breaks_three_error_rules() {
     ctx.expect.calls = python_calls();
     let o = mcp::run(&ctx).await;
     assert!(matches!(o.era, Era::Session { .. }), "{:?}", o.era);
-    // Found by running it: malformed JSON and an invalid request get a bare HTTP 400
-    // with no JSON-RPC error, an unknown method gets -32602 instead of -32601,
-    // and SSE answers open without a priming event.
+    // Found by running it: malformed JSON and an invalid request get HTTP 400
+    // with a JSON-RPC error whose id is `"server-error"` (neither null nor
+    // the request's), an unknown method gets -32602 instead of -32601, and
+    // SSE answers open without a priming event.
+    // It also answers an unknown tool with `isError`, and an unknown prompt
+    // and a missing resource with the error code 0 (-32602 and -32002 are
+    // what 2025-11-25 asks for).
     let expected = [
         ("mcp.errors.parse", Status::Warn),
         ("mcp.errors.invalid_request", Status::Warn),
         ("mcp.errors.method_not_found", Status::Warn),
         ("mcp.sse.priming", Status::Warn),
+        ("mcp.tools.unknown", Status::Warn),
+        ("mcp.prompts.unknown", Status::Warn),
+        ("mcp.resources.not_found", Status::Warn),
     ];
     all_clean_except(&o, &expected);
     assert!(
@@ -341,19 +370,28 @@ async fn fastmcp1_server_speaks_the_session_era_and_breaks_three_error_rules() {
     );
     assert_eq!(check(&o, "mcp.session.delete").status, Status::Pass);
 
-    // The conformance suite fails the wrong error code; the bare 400s stay
-    // warnings (the transport lets that body be anything), and so does the
-    // missing priming event (a SHOULD).
+    assert!(
+        check(&o, "mcp.errors.parse")
+            .message
+            .contains("carries id \"server-error\""),
+        "the fault is the id, not a missing body"
+    );
+
+    // The conformance suite fails the wrong error code and the wrong ids;
+    // the missing priming event stays a warning (a SHOULD).
     let mut ctx = http_ctx(&s, Suite::Conformance, None);
     ctx.expect.calls = python_calls();
     let o = mcp::run(&ctx).await;
     all_clean_except(
         &o,
         &[
-            ("mcp.errors.parse", Status::Warn),
-            ("mcp.errors.invalid_request", Status::Warn),
+            ("mcp.errors.parse", Status::Fail),
+            ("mcp.errors.invalid_request", Status::Fail),
             ("mcp.errors.method_not_found", Status::Fail),
             ("mcp.sse.priming", Status::Warn),
+            ("mcp.tools.unknown", Status::Fail),
+            ("mcp.prompts.unknown", Status::Fail),
+            ("mcp.resources.not_found", Status::Fail),
         ],
     );
 }
@@ -378,11 +416,15 @@ async fn the_typescript_everything_server_keeps_answering_an_ended_session() {
     // Found by running it: after DELETE the ended session id gets HTTP 400, not the
     // 404 the session-era transport requires, and `{"method": 1}` is answered as a
     // parse error (-32700) instead of an invalid request (-32600).
+    // A session id it never issued gets 400 too, and an unknown tool a
+    // tool result (`isError`).
     all_clean_except(
         &o,
         &[
             ("mcp.session.delete", Status::Fail),
+            ("mcp.session.unknown", Status::Fail),
             ("mcp.errors.invalid_request", Status::Warn),
+            ("mcp.tools.unknown", Status::Warn),
         ],
     );
     let d = check(&o, "mcp.session.delete");
@@ -402,7 +444,11 @@ async fn stdio_peers_are_verified_in_their_own_era() {
         ("mcp.errors.parse", Status::Warn),
         ("mcp.errors.invalid_request", Status::Warn),
     ];
-    all_clean_except(&o, &ignored);
+    let unknown = [
+        ("mcp.tools.unknown", Status::Warn),
+        ("mcp.prompts.unknown", Status::Warn),
+    ];
+    all_clean_except(&o, &[ignored[0], ignored[1], unknown[0], unknown[1]]);
     assert_eq!(check(&o, "mcp.stdio.stdout").status, Status::Pass);
 
     // mcp 1.x has no `server/discover`: the SDK falls back to `initialize`.
@@ -415,8 +461,11 @@ async fn stdio_peers_are_verified_in_their_own_era() {
         &o,
         &[
             ("mcp.errors.method_not_found", Status::Warn),
+            ("mcp.resources.not_found", Status::Warn),
             ignored[0],
             ignored[1],
+            unknown[0],
+            unknown[1],
         ],
     );
 

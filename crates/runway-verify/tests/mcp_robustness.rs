@@ -165,6 +165,16 @@ async fn the_legacy_http_sse_transport_is_detected_and_reported() {
         "{}",
         l.message
     );
+
+    // Given a token, an open `GET` stream fails the auth stage (#19).
+    let mut c = ctx(addr, Suite::Smoke);
+    c.token = Some(runway_core::Secret::new("legacy-token-1"));
+    // The MCP stage finds the era the auth stage speaks.
+    c.toggles.only = vec!["mcp".into(), "auth".into()];
+    let report = runway_verify::engine::run(&c).await;
+    let s = report.check("auth.legacy_sse_stream").unwrap();
+    assert_eq!(s.status, Status::Fail, "{s:#?}");
+    assert!(s.message.contains("opens without a token"), "{}", s.message);
 }
 
 /// A minimal session-era server whose `tools/list` cursor loops back to page one.

@@ -152,14 +152,62 @@ async fn a_server_that_prints_garbage_is_named_at_once_with_the_first_line() {
 #[tokio::test]
 async fn bad_lines_that_kill_the_server_fail_the_error_checks() {
     let o = run(&["--crash-on-bad-line"], Suite::Full).await;
+    // One failure names the crash and the probe that caused it; the probe's
+    // own check and whatever came after are its consequences (#19).
+    let crash = check(&o, "mcp.crash");
+    assert_eq!(crash.status, Status::Fail, "{}", crash.message);
+    assert!(
+        crash.message.contains("`mcp.errors.parse`"),
+        "{}",
+        crash.message
+    );
+    assert!(crash.message.contains("exit status 1"), "{}", crash.message);
+    assert!(
+        crash.message.contains("JSONDecodeError"),
+        "{}",
+        crash.message
+    );
     let p = check(&o, "mcp.errors.parse");
-    assert_eq!(p.status, Status::Fail, "{}", p.message);
+    assert_eq!(p.status, Status::Skip, "{}", p.message);
     assert!(
         p.message.contains("exited with exit status 1"),
         "{}",
         p.message
     );
-    assert!(p.message.contains("JSONDecodeError"), "{}", p.message);
+    let failed: Vec<&str> = o
+        .checks
+        .iter()
+        .filter(|c| c.status == Status::Fail)
+        .map(|c| c.id.as_str())
+        .collect();
+    assert_eq!(failed, ["mcp.crash"], "{:#?}", o.checks);
+}
+
+#[tokio::test]
+async fn a_server_that_dies_on_the_discovery_probe_is_restarted_with_initialize() {
+    // `--era auto` probes with `server/discover` first; the Python SDK 1.9
+    // exits on it. The client restarts the server and falls back (#19).
+    let o = run(&["--exit-on-discover"], Suite::Full).await;
+    let h = check(&o, "mcp.handshake");
+    assert_eq!(h.status, Status::Warn, "{}", h.message);
+    assert!(h.message.contains("session (2025-11-25)"), "{}", h.message);
+    assert!(
+        h.message.contains("restarted with `initialize`"),
+        "{}",
+        h.message
+    );
+    assert!(
+        h.message.contains("input_value='server/discover'"),
+        "{}",
+        h.message
+    );
+    assert!(!h.hint.as_deref().unwrap_or_default().contains("by hand"));
+    assert!(
+        o.checks.iter().all(|c| c.status != Status::Fail),
+        "{:#?}",
+        o.checks
+    );
+    assert_eq!(check(&o, "mcp.tools.list").status, Status::Pass);
 }
 
 #[tokio::test]

@@ -54,6 +54,9 @@ pub async fn run(ctx: &Context, client: &reqwest::Client, era: &Era) -> Vec<Chec
     let body = opening_body(era);
     let request = describe("POST", &url);
     let mut out = Vec::new();
+    if *era == Era::LegacySse {
+        out.push(legacy_stream(ctx, client, &url).await);
+    }
 
     // 1. No token at all.
     let started = Instant::now();
@@ -73,6 +76,24 @@ pub async fn run(ctx: &Context, client: &reqwest::Client, era: &Era) -> Vec<Chec
     let requires_auth = no_token.status == 401;
     let r = match (no_token.status, ctx.token.is_some()) {
         (401, _) => CheckResult::pass("auth.no_token", "a request without a token gets 401"),
+        // The environment says the server authenticates: an open endpoint
+        // contradicts the operator's own declaration.
+        (s, has_token)
+            if is_success(s) && (has_token || ctx.auth != crate::context::AuthScheme::Unknown) =>
+        {
+            CheckResult::fail(
+                "auth.no_token",
+                format!(
+                    "a request without a token gets {s}: the endpoint is open, though {}",
+                    if ctx.auth != crate::context::AuthScheme::Unknown {
+                        format!("the environment declares {}", ctx.setting(None, "auth"))
+                    } else {
+                        "a token was given for it".to_owned()
+                    }
+                ),
+                "require `Authorization: Bearer` in front of the MCP endpoint (check the proxy or middleware order), or remove the auth declaration if the server is meant to be public",
+            )
+        }
         (s, false) if is_success(s) => CheckResult::warn(
             "auth.no_token",
             format!("a request without a token gets {s}: the server is open to anyone"),
@@ -452,6 +473,65 @@ fn judge_metadata(url: &url::Url, at: &url::Url, o: &Observed) -> CheckResult {
             ),
         ),
     }
+}
+
+/// `auth.legacy_sse_stream`: on the deprecated HTTP+SSE transport the `GET`
+/// stream is the session; opened without a token, it must be refused. Open
+/// is a failure where a token or `auth` says the server authenticates, a
+/// warning otherwise.
+async fn legacy_stream(ctx: &Context, client: &reqwest::Client, url: &url::Url) -> CheckResult {
+    let id = "auth.legacy_sse_stream";
+    let started = Instant::now();
+    let request = describe("GET", url);
+    let req = match client
+        .get(url.clone())
+        .header("accept", "text/event-stream")
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            return CheckResult::fail(
+                id,
+                format!("could not build the request: {e}"),
+                "see the evidence",
+            );
+        }
+    };
+    let limits = crate::http::Limits {
+        timeout: ctx.limits.timeout.min(std::time::Duration::from_secs(3)),
+        max_body: 16 * 1024,
+    };
+    let stop = |_: Option<&str>, b: &[u8]| crate::mcp::wire::legacy_endpoint(b).is_some();
+    let o = match crate::http::fetch_until(client, req, limits, stop).await {
+        Ok(o) => o,
+        Err(e) => return unreachable(ctx, id, &request, &e, started),
+    };
+    let declared = ctx.token.is_some() || ctx.auth != crate::context::AuthScheme::Unknown;
+    let r = match o.status {
+        401 | 403 => CheckResult::pass(
+            id,
+            format!("the `GET` stream without a token gets {}", o.status),
+        ),
+        s if is_success(s) && declared => CheckResult::fail(
+            id,
+            format!(
+                "the `GET` stream (the HTTP+SSE session) opens without a token ({s}), though the server authenticates"
+            ),
+            "require the bearer token on the `GET` stream as on every other request",
+        ),
+        s if is_success(s) => CheckResult::warn(
+            id,
+            format!(
+                "the `GET` stream (the HTTP+SSE session) opens without a token ({s}): the server is open to anyone"
+            ),
+            "if the server is not public, require `Authorization: Bearer` on the stream too",
+        ),
+        s => CheckResult::pass(
+            id,
+            format!("the `GET` stream without a token gets {s}, not a stream"),
+        ),
+    };
+    observed(ctx, r, &o, &request, started)
 }
 
 #[cfg(test)]

@@ -207,7 +207,20 @@ pub async fn metrics(ctx: &Context, client: &reqwest::Client) -> Option<CheckRes
     }
     let text = o.text();
     let e = prometheus::parse(&text);
-    if !e.errors.is_empty() || e.samples.is_empty() {
+    // `# HELP`/`# TYPE` lines with no sample yet (a freshly started
+    // prometheus_client app) are valid text; a page with nothing at all is
+    // accepted by Prometheus too, but exports nothing: a warning.
+    if e.errors.is_empty() && e.samples.is_empty() && e.types.is_empty() {
+        return Some(done(
+            CheckResult::warn(
+                id,
+                format!("`{}` is empty: no metric family and no sample", ep.path),
+                "export at least the metrics dashboards and alerts read; an empty page scrapes without error but says nothing",
+            ),
+            serde_json::json!({"samples": 0, "families": 0}),
+        ));
+    }
+    if !e.errors.is_empty() {
         let first = e
             .errors
             .first()
@@ -243,9 +256,21 @@ pub async fn metrics(ctx: &Context, client: &reqwest::Client) -> Option<CheckRes
         CheckResult::pass(
             id,
             format!(
-                "`{}` parses: {} samples{}",
+                "`{}` parses: {}{}",
                 ep.path,
-                e.samples.len(),
+                if e.samples.is_empty() {
+                    format!(
+                        "{} metric {} declared, no samples yet",
+                        e.types.len(),
+                        if e.types.len() == 1 {
+                            "family"
+                        } else {
+                            "families"
+                        }
+                    )
+                } else {
+                    format!("{} samples", e.samples.len())
+                },
                 if ctx.required_metrics.is_empty() {
                     String::new()
                 } else {

@@ -105,6 +105,21 @@ pub async fn run(ctx: &Context, client: &reqwest::Client, era: &Era) -> Vec<Chec
             ),
         }
     });
+    // These headers protect pages a browser renders: on an API that answers
+    // only JSON or an event stream, their absence is advice, not a defect.
+    let html = h("content-type").is_some_and(|c| c.to_ascii_lowercase().contains("html"));
+    if !html {
+        for r in &mut out {
+            if r.status == runway_core::Status::Fail && r.id != "headers.hsts" {
+                r.status = runway_core::Status::Warn;
+                r.message = format!(
+                    "{} (a warning: the endpoint answers {}, not HTML)",
+                    r.message,
+                    h("content-type").unwrap_or_else(|| "no content type".into())
+                );
+            }
+        }
+    }
     out.into_iter()
         .map(|r| observed(ctx, r, &o, &request, started))
         .collect()

@@ -7,7 +7,12 @@
 use runway_core::{CheckResult, Era, Redactor};
 use serde_json::{Value, json};
 
-use super::{Connected, client::RpcReply, timed};
+use super::{
+    Connected,
+    client::{RpcFailure, RpcReply},
+    result, soft, timed,
+};
+use crate::context::Context;
 
 fn declared(c: &Connected, pointer: &str) -> bool {
     c.capabilities
@@ -42,14 +47,21 @@ fn judge(
     timed(r, reply.evidence, reply.elapsed)
 }
 
-/// `mcp.logging.set_level`, `mcp.completion.complete`, `mcp.resources.subscribe`.
-pub(super) async fn gated_checks(
-    redactor: &Redactor,
-    c: &mut Connected,
-    checks: &mut Vec<CheckResult>,
-) {
+/// `mcp.logging.set_level` (or, from 2026-07-28, `mcp.logging.level`),
+/// `mcp.completion.complete`, `mcp.resources.subscribe`.
+pub(super) async fn gated_checks(ctx: &Context, c: &mut Connected, checks: &mut Vec<CheckResult>) {
+    let redactor = &ctx.redactor;
+    let stateless = matches!(c.era, Era::Stateless { .. });
     let id = "mcp.logging.set_level";
-    checks.push(if declared(c, "/logging") {
+    checks.push(if stateless {
+        // 2026-07-28 removed `logging/setLevel`: the level travels with each
+        // request (`_meta` `io.modelcontextprotocol/logLevel`), and -32601 is
+        // the right answer to the old method.
+        CheckResult::skip(
+            id,
+            "2026-07-28 removed `logging/setLevel` (the level travels per request in `_meta`); see `mcp.logging.level`",
+        )
+    } else if declared(c, "/logging") {
         let reply = c
             .conn
             .rpc("logging/setLevel", json!({"level": "info"}))
@@ -58,6 +70,9 @@ pub(super) async fn gated_checks(
     } else {
         CheckResult::skip(id, "the server does not declare `logging`")
     });
+    if stateless {
+        checks.push(log_level_check(ctx, c).await);
+    }
 
     let id = "mcp.completion.complete";
     checks.push(if !declared(c, "/completions") {
@@ -96,7 +111,7 @@ pub(super) async fn gated_checks(
         // streams; `resources/subscribe` belongs to the session era.
         CheckResult::skip(
             id,
-            "in the stateless era `resources.subscribe` means `subscriptions/listen`, which is not exercised",
+            "in the stateless era `resources.subscribe` means `subscriptions/listen` (see `mcp.subscriptions.listen`)",
         )
     } else if !declared(c, "/resources/subscribe") {
         CheckResult::skip(id, "the server does not declare `resources.subscribe`")
@@ -123,6 +138,53 @@ pub(super) async fn gated_checks(
             }
         }
     });
+}
+
+/// `mcp.logging.level` (2026-07-28): a request whose `_meta` carries a log
+/// level that is not one of the eight is rejected with -32602 (SHOULD).
+/// Asked only of a server that declares `logging`.
+async fn log_level_check(ctx: &Context, c: &mut Connected) -> CheckResult {
+    let id = "mcp.logging.level";
+    if !declared(c, "/logging") {
+        return CheckResult::skip(id, "the server does not declare `logging`");
+    }
+    let reply = c
+        .conn
+        .rpc(
+            "tools/list",
+            json!({"_meta": {"io.modelcontextprotocol/logLevel": "runway-no-such-level"}}),
+        )
+        .await;
+    let r = match &reply.outcome {
+        Err(RpcFailure::Error { code: -32602, .. }) => {
+            CheckResult::pass(id, "an unknown `_meta` log level is rejected with -32602")
+        }
+        Err(RpcFailure::Error { code, message, .. }) => result(
+            id,
+            soft(ctx),
+            format!("an unknown `_meta` log level got error {code} ({message}), expected -32602"),
+            Some(
+                "reject an unrecognised `io.modelcontextprotocol/logLevel` with -32602 (Invalid params)",
+            ),
+        ),
+        Ok(_) => result(
+            id,
+            soft(ctx),
+            "a request with the log level `runway-no-such-level` in `_meta` was served".into(),
+            Some(
+                "reject an unrecognised `io.modelcontextprotocol/logLevel` with -32602 (Invalid params)",
+            ),
+        ),
+        Err(e) => result(
+            id,
+            soft(ctx),
+            format!("an unknown `_meta` log level: {e}"),
+            Some(
+                "reject an unrecognised `io.modelcontextprotocol/logLevel` with a JSON-RPC error -32602",
+            ),
+        ),
+    };
+    timed(r, reply.evidence, reply.elapsed)
 }
 
 /// The first prompt with a declared argument, from the first page of `prompts/list`.
@@ -154,6 +216,41 @@ async fn first_resource(c: &mut Connected) -> Option<String> {
         .get("uri")?
         .as_str()
         .map(str::to_owned)
+}
+
+/// `mcp.logging.silent` (2026-07-28 server/utilities/logging.mdx § Per-request
+/// log level): Runway never sends a log level, so no `notifications/message`
+/// may arrive. Counted over the whole run of the era (SSE answers on HTTP,
+/// stdout lines on stdio); judged at its end.
+pub(super) fn log_silence_check(c: &Connected) -> CheckResult {
+    let id = "mcp.logging.silent";
+    if !matches!(c.era, Era::Stateless { .. }) {
+        return CheckResult::skip(id, "a rule of the stateless era (2026-07-28)");
+    }
+    let (seen, where_) = match &c.conn {
+        super::Conn::Http(h) => (
+            h.log_messages.load(std::sync::atomic::Ordering::Relaxed),
+            "in the event streams answering its requests",
+        ),
+        super::Conn::Sdk(s) => match &s.child {
+            Some(child) => (child.seen().log_messages, "on stdout"),
+            None => return CheckResult::skip(id, "no stdio child to watch"),
+        },
+    };
+    if seen == 0 {
+        CheckResult::pass(
+            id,
+            "no `notifications/message` arrived for requests that set no log level",
+        )
+    } else {
+        CheckResult::fail(
+            id,
+            format!(
+                "{seen} log message(s) (`notifications/message`) arrived {where_}, though no request carried `io.modelcontextprotocol/logLevel`"
+            ),
+            "send log messages only for a request whose `_meta` sets `io.modelcontextprotocol/logLevel`, at or above that level",
+        )
+    }
 }
 
 #[cfg(test)]

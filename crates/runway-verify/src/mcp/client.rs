@@ -32,6 +32,14 @@ pub enum RpcFailure {
     Decode(DecodeError),
     /// The body parsed but held no response for our request id.
     NoResponse,
+    /// HTTP 429 to Runway's own request, after one retry: no verdict.
+    RateLimited,
+    /// A JSON-RPC error came back, but with an id that is not the request's.
+    WrongId {
+        id: Value,
+        code: i64,
+        message: String,
+    },
     Error {
         code: i64,
         message: String,
@@ -47,6 +55,13 @@ impl std::fmt::Display for RpcFailure {
             RpcFailure::Status(s) => write!(f, "HTTP {s}"),
             RpcFailure::Decode(e) => write!(f, "{e}"),
             RpcFailure::NoResponse => f.write_str("the body held no JSON-RPC response to our id"),
+            RpcFailure::WrongId { id, code, message } => write!(
+                f,
+                "JSON-RPC error {code} ({message}) with id {id}, not the request's"
+            ),
+            RpcFailure::RateLimited => {
+                f.write_str("HTTP 429: the server rate-limited Runway's requests (retried once)")
+            }
             RpcFailure::Error { code, message, .. } => {
                 write!(f, "JSON-RPC error {code}: {message}")
             }
@@ -127,6 +142,25 @@ pub enum FailureKind {
     SessionOnly,
     /// An MCP endpoint that got the protocol wrong.
     Protocol,
+    /// HTTP 429 to the probe: Runway was rate-limited, nothing is decided.
+    RateLimited,
+}
+
+/// The handshake met a 429: the era is not decided from it.
+fn rate_limited(probe: &str, mut steps: Vec<String>, evidence: Evidence) -> HandshakeFailure {
+    steps.push(format!(
+        "`{probe}` → HTTP 429 (rate limited); no era decided"
+    ));
+    HandshakeFailure {
+        message: format!(
+            "inconclusive: the server rate-limited Runway's `{probe}` (HTTP 429, retried once after `Retry-After`); the era is not decided from a 429"
+        ),
+        hint: "let the verifier through the rate limit (a token, or a higher anonymous budget for its address), or run it again later".into(),
+        steps,
+        evidence,
+        legacy_sse: None,
+        kind: FailureKind::RateLimited,
+    }
 }
 
 impl HandshakeFailure {
@@ -145,7 +179,8 @@ impl HandshakeFailure {
             FailureKind::Unreachable
             | FailureKind::Refused { .. }
             | FailureKind::SessionOnly
-            | FailureKind::Protocol => None,
+            | FailureKind::Protocol
+            | FailureKind::RateLimited => None,
         }
     }
 }
@@ -168,6 +203,8 @@ pub struct HttpConn {
     pub era: Era,
     pub session_id: Option<String>,
     next_id: i64,
+    /// `notifications/message` seen in the answers (none was asked for).
+    pub log_messages: std::sync::atomic::AtomicU64,
 }
 
 impl HttpConn {
@@ -181,7 +218,18 @@ impl HttpConn {
             era: Era::Unknown,
             session_id: None,
             next_id: 0,
+            log_messages: Default::default(),
         }
+    }
+
+    /// A new connection to the same endpoint with the same credentials, no era yet.
+    pub fn fresh(&self) -> HttpConn {
+        HttpConn::new(
+            self.url.clone(),
+            self.token.clone(),
+            self.limits,
+            self.redactor.clone(),
+        )
     }
 
     pub fn next_id(&mut self) -> i64 {
@@ -283,7 +331,7 @@ impl HttpConn {
                 );
             }
         };
-        let observed = match fetch_until_response(&self.client, req, self.limits, id).await {
+        let observed = match fetch_retrying(&self.client, req, self.limits, id).await {
             Ok(o) => o,
             Err(FetchError::Timeout(d)) => {
                 return RpcReply::failure(request, RpcFailure::Timeout(d), start.elapsed());
@@ -297,6 +345,9 @@ impl HttpConn {
             }
         };
         let evidence = observed.evidence(&request, &self.redactor);
+        let logs = wire::log_notifications(observed.header("content-type"), &observed.body);
+        self.log_messages
+            .fetch_add(logs, std::sync::atomic::Ordering::Relaxed);
         let outcome = decode_reply(&observed, id, self.limits.timeout);
         RpcReply {
             outcome,
@@ -307,8 +358,7 @@ impl HttpConn {
 
     /// Sends a notification (no response expected beyond HTTP 202).
     pub async fn notify(&self, method: &str) -> Result<Observed, FetchError> {
-        let body =
-            json!({"jsonrpc": "2.0", "method": method, "params": self.with_meta(Value::Null)});
+        let body = notification_body(method, self.with_meta(Value::Null));
         let req = self
             .post(body.to_string().into_bytes(), Some(method), None)
             .build()
@@ -345,8 +395,10 @@ impl HttpConn {
                 Discovery::Legacy if choice == EraChoice::Stateless => {
                     // Say which it is: a session-era server, or no MCP at all.
                     return match self.initialize(steps, start).await {
+                        // The session is left to expire, not DELETEd: the
+                        // verdict is made, and ending it disturbs some
+                        // servers (the Python SDK 1.9 stops serving).
                         Ok(hs) => {
-                            self.end_session().await;
                             Err(HandshakeFailure {
                                 message: format!(
                                     "the server only speaks the session era (`initialize` negotiated `{}`; `server/discover` is refused), and the stateless era was required",
@@ -396,6 +448,13 @@ impl HttpConn {
                 kind: FailureKind::Unreachable,
             })));
         }
+        if reply.evidence.status == Some(429) {
+            return Discovery::Done(Box::new(Err(rate_limited(
+                "server/discover",
+                std::mem::take(steps),
+                reply.evidence,
+            ))));
+        }
         if let Some(status @ (401 | 403)) = reply.evidence.status {
             return Discovery::Done(Box::new(Err(HandshakeFailure {
                 message: format!("the MCP endpoint refused us with HTTP {status}"),
@@ -406,27 +465,8 @@ impl HttpConn {
                 kind: FailureKind::Refused { status },
             })));
         }
-        if let Some(status @ 300..=399) = reply.evidence.status {
-            let location = reply
-                .evidence
-                .headers
-                .get("location")
-                .map(|l| self.redactor.redact(l));
-            return Discovery::Done(Box::new(Err(HandshakeFailure {
-                message: match &location {
-                    Some(l) => format!(
-                        "the MCP endpoint redirects (HTTP {status}) to `{l}`: MCP clients do not follow redirects"
-                    ),
-                    None => format!(
-                        "the MCP endpoint redirects (HTTP {status}) without a `Location`: MCP clients do not follow redirects"
-                    ),
-                },
-                hint: "verify the URL the server redirects to and give that one to clients; a trailing slash (`/mcp/` against `/mcp`) is a common cause".into(),
-                steps: std::mem::take(steps),
-                evidence: reply.evidence,
-                legacy_sse: None,
-                kind: FailureKind::Redirect { status, location },
-            })));
+        if let Some(f) = self.redirected(&reply.evidence, steps) {
+            return Discovery::Done(Box::new(Err(f)));
         }
         match &reply.outcome {
             Ok(result) => {
@@ -475,6 +515,30 @@ impl HttpConn {
         }
     }
 
+    /// A 3xx to a probe: the endpoint is elsewhere (see [`redirect_effect`]).
+    fn redirected(&self, ev: &Evidence, steps: &mut Vec<String>) -> Option<HandshakeFailure> {
+        let status @ 300..=399 = ev.status? else {
+            return None;
+        };
+        let location = ev.headers.get("location").map(|l| self.redactor.redact(l));
+        Some(HandshakeFailure {
+            message: match &location {
+                Some(l) => format!(
+                    "the MCP endpoint redirects (HTTP {status}) to `{l}`: {}; Runway does not follow it and verified nothing behind it",
+                    redirect_effect(status)
+                ),
+                None => format!(
+                    "the MCP endpoint redirects (HTTP {status}) without a `Location`: no client can follow it"
+                ),
+            },
+            hint: "verify the URL the server redirects to and give that one to clients; a trailing slash (`/mcp/` against `/mcp`) is a common cause".into(),
+            steps: std::mem::take(steps),
+            evidence: ev.clone(),
+            legacy_sse: None,
+            kind: FailureKind::Redirect { status, location },
+        })
+    }
+
     async fn initialize(
         &mut self,
         mut steps: Vec<String>,
@@ -494,7 +558,7 @@ impl HttpConn {
         let req_built = req.build();
         let start_init = Instant::now();
         let init = match req_built {
-            Ok(r) => fetch_until_response(&self.client, r, self.limits, &id).await,
+            Ok(r) => fetch_retrying(&self.client, r, self.limits, &id).await,
             Err(e) => Err(FetchError::Other(error_chain(&e))),
         };
         let request = self.describe("POST", "initialize");
@@ -517,6 +581,12 @@ impl HttpConn {
             }
         };
         let evidence = observed.evidence(&request, &self.redactor);
+        if observed.status == 429 {
+            return Err(rate_limited("initialize", steps, evidence));
+        }
+        if let Some(f) = self.redirected(&evidence, &mut steps) {
+            return Err(f);
+        }
         match decode_reply(&observed, &id, self.limits.timeout) {
             Ok(result) => {
                 let negotiated = result
@@ -644,14 +714,56 @@ enum Discovery {
     Legacy,
 }
 
+/// A notification: `params` is an object or absent, never `null` (JSON-RPC 2.0
+/// § 4.2: "params ... MUST be a Structured value"; a session-era notification
+/// carries no per-request `_meta`, so it has no `params` at all).
+pub(crate) fn notification_body(method: &str, params: Value) -> Value {
+    let mut body = json!({"jsonrpc": "2.0", "method": method});
+    if !params.is_null() {
+        body["params"] = params;
+    }
+    body
+}
+
 fn str_at(v: Option<&Value>, key: &str) -> Option<String> {
     v.and_then(|v| v.get(key))
         .and_then(Value::as_str)
         .map(str::to_owned)
 }
 
+/// What a redirect of the MCP endpoint does to clients: 307/308 keep the
+/// POST and its body, and clients that follow redirects (the Python SDK's
+/// httpx client, `fetch`-based clients) reach the target; 301/302/303 turn
+/// the POST into a GET in most HTTP clients, so the JSON-RPC body is lost.
+pub fn redirect_effect(status: u16) -> &'static str {
+    match status {
+        307 | 308 => {
+            "clients that follow redirects (the Python SDK, fetch-based clients) reach the target with the POST intact, clients that do not follow them fail"
+        }
+        _ => "clients that follow it turn the POST into a GET and lose the JSON-RPC body",
+    }
+}
+
+/// The longest `Retry-After` Runway waits before its one retry of a 429.
+pub const MAX_RETRY_WAIT: Duration = Duration::from_secs(10);
+
+/// How long to wait before retrying a 429: its `Retry-After` in seconds
+/// (1 s when absent or a date), `None` when the server asks for longer than
+/// [`MAX_RETRY_WAIT`].
+pub fn retry_wait(o: &Observed) -> Option<Duration> {
+    let secs = o
+        .header("retry-after")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(1);
+    let wait = Duration::from_secs(secs);
+    (wait <= MAX_RETRY_WAIT).then_some(wait)
+}
+
 /// Turns an observed HTTP response into the result of request `id`.
 pub fn decode_reply(o: &Observed, id: &Value, timeout: Duration) -> Result<Value, RpcFailure> {
+    if o.status == 429 {
+        return Err(RpcFailure::RateLimited);
+    }
     let decoded = wire::decode_body(o.header("content-type"), &o.body);
     let messages = match decoded {
         Ok(m) => m,
@@ -680,6 +792,22 @@ pub fn decode_reply(o: &Observed, id: &Value, timeout: Duration) -> Result<Value
         Some(Message::Result { result, .. }) if (200..300).contains(&o.status) => {
             Ok(result.clone())
         }
+        // An error, but about another id: say that, not "no error body".
+        None if messages.iter().any(|m| matches!(m, Message::Error { .. })) => {
+            match messages.iter().find(|m| matches!(m, Message::Error { .. })) {
+                Some(Message::Error {
+                    id: other,
+                    code,
+                    message,
+                    ..
+                }) => Err(RpcFailure::WrongId {
+                    id: other.clone(),
+                    code: *code,
+                    message: message.clone(),
+                }),
+                _ => Err(RpcFailure::NoResponse),
+            }
+        }
         Some(Message::Result { .. }) => Err(RpcFailure::Status(o.status)),
         Some(Message::Error {
             code,
@@ -697,6 +825,33 @@ pub fn decode_reply(o: &Observed, id: &Value, timeout: Duration) -> Result<Value
     }
 }
 
+/// [`fetch_until_response`], once more after a 429: a 429 is the server
+/// pacing Runway, not a verdict on the request, so Runway waits what
+/// `Retry-After` asks (bounded by [`MAX_RETRY_WAIT`]) and sends it again.
+pub async fn fetch_retrying(
+    client: &reqwest::Client,
+    req: reqwest::Request,
+    limits: Limits,
+    id: &Value,
+) -> Result<Observed, FetchError> {
+    let url = req.url().clone();
+    super::pace::wait_turn(&url).await;
+    let retry = req.try_clone();
+    let first = fetch_until_response(client, req, limits, id).await;
+    match (&first, retry) {
+        (Ok(o), Some(again)) if o.status == 429 => match retry_wait(o) {
+            Some(wait) => {
+                // Pace every later request to this origin too.
+                super::pace::slow_down(&url, wait);
+                tokio::time::sleep(wait).await;
+                fetch_until_response(client, again, limits, id).await
+            }
+            None => first,
+        },
+        _ => first,
+    }
+}
+
 /// [`fetch_until`] that stops once an SSE body holds the response to `id`.
 pub async fn fetch_until_response(
     client: &reqwest::Client,
@@ -711,4 +866,20 @@ pub async fn fetch_until_response(
                 .unwrap_or(false)
     };
     fetch_until(client, req, limits, stop).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_era_notification_has_no_null_params() {
+        let body = notification_body("notifications/initialized", Value::Null);
+        assert_eq!(
+            body,
+            json!({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        );
+        let meta = notification_body("x", json!({"_meta": {}}));
+        assert_eq!(meta["params"], json!({"_meta": {}}));
+    }
 }

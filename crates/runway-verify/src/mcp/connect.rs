@@ -104,11 +104,21 @@ pub(super) async fn connect(
                             start.elapsed(),
                         ));
                     }
-                    checks.push(timed(
-                        CheckResult::fail("mcp.handshake", f.message, f.hint),
-                        ev,
-                        start.elapsed(),
-                    ));
+                    // A 307/308 is not a protocol fault: clients that follow
+                    // redirects work. Nothing was verified behind it, though.
+                    let status = match f.kind {
+                        FailureKind::Redirect {
+                            status: 307 | 308,
+                            location: Some(_),
+                        } => Status::Warn,
+                        FailureKind::RateLimited => Status::Skip,
+                        _ => Status::Fail,
+                    };
+                    let mut r = CheckResult::new("mcp.handshake", status, f.message);
+                    if status != Status::Skip {
+                        r.hint = Some(f.hint);
+                    }
+                    checks.push(timed(r, ev, start.elapsed()));
                     None
                 }
             }
@@ -138,17 +148,38 @@ pub(super) async fn connect(
                         ..Evidence::default()
                     };
                     let ok = hello.server_name.is_some();
+                    let mut ev = ev;
+                    let (status, note, hint) = match &hello.restarted {
+                        // Not a failure: the client restarts and falls back, as
+                        // the specification says; but other clients meet it too.
+                        Some(died) => {
+                            ev.details["restarted"] = json!(died);
+                            (
+                                Status::Warn,
+                                format!(
+                                    " (the first process exited on the `server/discover` probe: {died}; restarted with `initialize`)"
+                                ),
+                                "answer a request you do not know with a JSON-RPC error instead of exiting: dual-era clients probe with `server/discover` first (2026-07-28 basic/transports/stdio.mdx § Backward Compatibility)",
+                            )
+                        }
+                        None if ok => (Status::Pass, String::new(), ""),
+                        None => (
+                            soft(ctx),
+                            String::new(),
+                            "report `serverInfo` with `name` and `version`",
+                        ),
+                    };
                     checks.push(timed(
                         result(
                             "mcp.handshake",
-                            if ok { Status::Pass } else { soft(ctx) },
+                            status,
                             format!(
-                                "{} server `{}` {} over stdio",
+                                "{} server `{}` {} over stdio{note}",
                                 hello.era.label(),
                                 hello.server_name.as_deref().unwrap_or("?"),
                                 hello.server_version.as_deref().unwrap_or("?")
                             ),
-                            Some("report `serverInfo` with `name` and `version`"),
+                            Some(hint),
                         ),
                         ev,
                         start.elapsed(),
@@ -162,11 +193,84 @@ pub(super) async fn connect(
                     })
                 }
                 Err(e) => {
+                    // rmcp cannot read a malformed discovery result, and says
+                    // so opaquely: ask a fresh process ourselves and name the
+                    // broken field.
+                    if ctx.era != crate::context::EraChoice::Session
+                        && e.contains("supportedVersions")
+                        && let Some((problems, reply)) = super::stateless::stdio_discover_problems(
+                            ctx,
+                            program,
+                            args,
+                            env,
+                            cwd.as_deref(),
+                        )
+                        .await
+                    {
+                        checks.push(timed(
+                            CheckResult::fail(
+                                "mcp.discover.result",
+                                format!(
+                                    "the `server/discover` result is malformed: {}",
+                                    problems.join("; ")
+                                ),
+                                "return `resultType: \"complete\"`, `supportedVersions` (strings), `capabilities` (an object), `ttlMs` (an integer >= 0) and `cacheScope` (`public` or `private`)",
+                            ),
+                            Evidence {
+                                request: Some(ctx.display.clone()),
+                                body_excerpt: Some(reply),
+                                ..Evidence::default()
+                            },
+                            start.elapsed(),
+                        ));
+                        checks.push(timed(
+                            CheckResult::fail(
+                                "mcp.handshake",
+                                format!(
+                                    "no MCP handshake over stdio: the SDK cannot read the `server/discover` result ({})",
+                                    problems.join("; ")
+                                ),
+                                "fix the `server/discover` result (see `mcp.discover.result`)",
+                            ),
+                            Evidence {
+                                request: Some(ctx.display.clone()),
+                                body_excerpt: Some(e),
+                                ..Evidence::default()
+                            },
+                            start.elapsed(),
+                        ));
+                        return None;
+                    }
+                    // `--era stateless` against a server that answers
+                    // `server/discover` with an error: say which era it is.
+                    if ctx.era == crate::context::EraChoice::Stateless
+                        && e.contains("JSON-RPC error")
+                    {
+                        checks.push(timed(
+                            CheckResult::fail(
+                                "mcp.handshake",
+                                format!(
+                                    "the stateless era was required, and the server refuses `server/discover` ({e}): it speaks only the session era, or no MCP"
+                                ),
+                                format!(
+                                    "verify the session era ({}), or implement `server/discover` (protocol 2026-07-28)",
+                                    ctx.setting(Some("--era session"), "era = \"session\"")
+                                ),
+                            ),
+                            Evidence {
+                                request: Some(ctx.display.clone()),
+                                body_excerpt: Some(e),
+                                ..Evidence::default()
+                            },
+                            start.elapsed(),
+                        ));
+                        return None;
+                    }
                     checks.push(timed(
                         CheckResult::fail(
                             "mcp.handshake",
                             format!("no MCP handshake over stdio: {e}"),
-                            "run the command by hand: it must speak MCP on stdin/stdout and log only to stderr",
+                            "the server must answer `server/discover` (2026-07-28) or `initialize` (2025-11-25) on stdout and log only to stderr; the evidence holds its exit status and last stderr lines",
                         ),
                         Evidence {
                             request: Some(ctx.display.clone()),
@@ -253,7 +357,11 @@ pub(super) async fn sdk_check(
             return timed(
                 CheckResult::fail(
                     "mcp.sdk",
-                    format!("the rmcp client could not connect: {e}"),
+                    if e.contains("supportedVersions") {
+                        "the rmcp client cannot read the `server/discover` result (`mcp.discover.result` names the broken field)".to_owned()
+                    } else {
+                        format!("the rmcp client could not connect: {e}")
+                    },
                     "the official SDK failed where our raw client succeeded: see the evidence for the protocol detail",
                 ),
                 Evidence {

@@ -61,7 +61,24 @@ pub(super) async fn error_checks(
                     .flatten();
                 let req = h.post(body.into_bytes(), method, name);
                 let reply = h.exchange(req, check, &rid).await;
-                checks.push(judge_error(ctx, check, code, reply));
+                let mut r = judge_error(ctx, check, code, reply);
+                // 2026-07-28: an unknown method is HTTP 404 with -32601 (the
+                // body tells it from a legacy server's 404).
+                if check == "mcp.errors.method_not_found"
+                    && matches!(h.era, runway_core::Era::Stateless { .. })
+                    && r.status == runway_core::Status::Pass
+                    && let Some(s) = r.evidence.status.filter(|s| *s != 404)
+                {
+                    r.status = runway_core::Status::Fail;
+                    r.message = format!(
+                        "JSON-RPC error -32601 with HTTP {s}; the stateless era answers an unknown method with HTTP 404"
+                    );
+                    r.hint = Some(
+                        "answer an unknown method with HTTP 404 and the JSON-RPC error -32601"
+                            .into(),
+                    );
+                }
+                checks.push(r);
             }
         }
         Conn::Sdk(s) => {
@@ -138,6 +155,29 @@ pub(super) fn judge_error(ctx: &Context, id: &str, want: i64, reply: RpcReply) -
             format!("JSON-RPC error {code} ({message}), expected {want}"),
             Some(
                 "use the JSON-RPC 2.0 error codes: -32700 parse, -32600 invalid request, -32601 method not found, -32602 invalid params",
+            ),
+        ),
+        // The error is there; its id is the fault. A request whose id could
+        // not be read (malformed JSON) is answered with a null id; any other
+        // with the request's own id.
+        (Err(RpcFailure::WrongId { id: got, code, .. }), _) => result(
+            id,
+            soft(ctx),
+            format!(
+                "JSON-RPC error {code}{} carries id {got}: {}",
+                if *code == want {
+                    String::new()
+                } else {
+                    format!(" (expected {want})")
+                },
+                if want == -32700 {
+                    "an error about a request whose id could not be read must have a null id"
+                } else {
+                    "an error must carry the id of the request it answers"
+                }
+            ),
+            Some(
+                "answer with the request's id, or `null` when it could not be read (JSON-RPC 2.0 § 5)",
             ),
         ),
         (Err(RpcFailure::Timeout(d)), _) => CheckResult::fail(

@@ -20,16 +20,22 @@
 mod capabilities;
 pub mod client;
 mod connect;
+mod crash;
 mod errors;
 mod listing;
+mod pace;
+mod probe;
 pub mod raw;
 pub mod schema;
 pub mod sdk;
 mod session;
+mod stateless;
 pub mod stdio;
 mod stdio_checks;
+mod subscriptions;
 mod surface;
 mod tools;
+mod unknown;
 pub mod wire;
 
 use std::time::Duration;
@@ -150,7 +156,7 @@ pub async fn run(ctx: &Context) -> McpOutcome {
 /// (stateless), then in the session era, whose checks carry a `.session`
 /// suffix (`mcp.errors.invalid_request.session`) and `"era"` in their details.
 pub async fn run_into(ctx: &Context, checks: &mut Vec<CheckResult>, found: &mut Found) {
-    if !run_era(ctx, checks, found, None).await {
+    if !run_era(ctx, checks, found, None).await || found.blocked.is_some() {
         return;
     }
     let both = ctx.era == EraChoice::Auto
@@ -165,12 +171,35 @@ pub async fn run_into(ctx: &Context, checks: &mut Vec<CheckResult>, found: &mut 
     let mut session = ctx.clone();
     session.era = EraChoice::Session;
     let from = checks.len();
-    if !run_era(&session, checks, &mut Found::default(), Some("session")).await {
-        checks.truncate(from);
-        checks.push(CheckResult::skip(
-            "mcp.handshake.session",
-            "the server does not answer `initialize`: it speaks only the stateless era",
-        ));
+    let mut second = Found::default();
+    if run_era(&session, checks, &mut second, Some("session")).await {
+        // A dual-era server: the stateless-only rules (405 on GET and
+        // DELETE, session ids ignored) are not demanded of it.
+        stateless::relax_for_dual_era(&mut checks[..from]);
+        if second.blocked.is_some() {
+            found.blocked = second.blocked;
+        }
+        return;
+    }
+    let refused = checks[from..]
+        .iter()
+        .find(|c| c.id == "mcp.handshake.session")
+        .cloned();
+    checks.truncate(from);
+    match refused {
+        Some(r) if r.message.contains("HTTP 429") || r.message.starts_with("inconclusive") => {
+            checks.push(CheckResult::skip(
+                "mcp.handshake.session",
+                "inconclusive: the server rate-limited Runway's `initialize` (HTTP 429), so whether it also speaks the session era is unknown",
+            ));
+        }
+        other => {
+            checks.push(CheckResult::skip(
+                "mcp.handshake.session",
+                "the server does not answer `initialize`: it speaks only the stateless era",
+            ));
+            checks.push(stateless::initialize_refusal_check(ctx, other.as_ref()));
+        }
     }
 }
 
@@ -180,11 +209,14 @@ struct Sink<'a> {
     checks: &'a mut Vec<CheckResult>,
     suffix: Option<&'a str>,
     era: String,
+    /// The era the checks ran in, for the section each one cites.
+    spoken: Era,
 }
 
 impl Sink<'_> {
     fn push(&mut self, mut c: CheckResult) {
         crate::text::fold_message(&mut c);
+        crate::spec::annotate(&mut c, &self.spoken, false);
         if let Some(s) = self.suffix {
             c.id = format!("{}.{s}", c.id);
             match &mut c.evidence.details {
@@ -203,6 +235,16 @@ impl Sink<'_> {
             self.push(c);
         }
     }
+
+    /// The server died during the checks pushed from `from` on: see [`crash::attribute`].
+    fn crash(&mut self, from: usize, why: &str) {
+        let mut c = crash::attribute(&mut self.checks[from..], why);
+        crate::spec::annotate(&mut c, &self.spoken, false);
+        if let Some(s) = self.suffix {
+            c.id = format!("{}.{s}", c.id);
+        }
+        self.checks.push(c);
+    }
 }
 
 /// One era's checks; `false` when there was no handshake.
@@ -216,6 +258,7 @@ async fn run_era(
         checks,
         suffix,
         era: String::new(),
+        spoken: Era::Unknown,
     };
     let mut batch = Vec::new();
     let connected = connect::connect(ctx, &mut batch, &mut found.blocked).await;
@@ -229,43 +272,77 @@ async fn run_era(
         return false;
     };
     out.era = c.era.label();
+    out.spoken = c.era.clone();
     out.extend(std::mem::take(&mut batch));
     found.era = c.era.clone();
     found.server_name = c.server_name.clone();
     found.server_version = c.server_version.clone();
     let full = ctx.suite >= Suite::Full;
 
+    // After each step: did that step's probes take the server down? Then the
+    // crash is one failure naming the probe, and nothing after it runs.
+    macro_rules! step {
+        ($body:expr) => {{
+            let from = out.checks.len();
+            $body;
+            if let Some(why) = crash::crashed(&mut c).await {
+                out.crash(from, &why);
+                found.blocked = Some(format!("the server crashed during the MCP checks ({why})"));
+                return true;
+            }
+        }};
+    }
+
     if let Some(want) = &ctx.expect.version {
         out.push(connect::version_check(want, c.server_version.as_deref()));
     }
     if full {
-        out.push(connect::ping_check(ctx, &mut c).await);
+        step!(out.push(connect::ping_check(ctx, &mut c).await));
     }
-    let tools = tools::tool_checks(ctx, &mut c, &mut batch).await;
-    out.extend(std::mem::take(&mut batch));
+    let tools;
+    step!({
+        tools = tools::tool_checks(ctx, &mut c, &mut batch).await;
+        out.extend(std::mem::take(&mut batch));
+    });
     for (i, call) in ctx.expect.calls.iter().enumerate() {
         let id = tools::call_id(&ctx.expect.calls, i);
-        out.push(tools::call_check(ctx, &mut c.conn, &id, call, tools.as_deref()).await);
+        step!(out.push(tools::call_check(ctx, &mut c.conn, &id, call, tools.as_deref()).await));
     }
     if ctx.expect.calls.is_empty() {
         out.push(CheckResult::skip("mcp.call", "no smoke calls configured"));
     }
     if full {
         for kind in ["resources", "prompts"] {
-            out.push(listing::list_capability_check(&mut c, kind).await);
+            step!(out.push(listing::list_capability_check(&mut c, kind).await));
         }
-        surface::surface_checks(ctx, &mut c, tools.as_deref(), &mut batch).await;
-        out.extend(std::mem::take(&mut batch));
-        capabilities::gated_checks(&ctx.redactor, &mut c, &mut batch).await;
-        out.extend(std::mem::take(&mut batch));
-        errors::error_checks(ctx, &mut c.conn, tools.as_deref(), &mut batch).await;
-        out.extend(std::mem::take(&mut batch));
-        out.push(errors::version_header_check(ctx, &mut c.conn).await);
-        out.push(session::priming_check(&mut c.conn).await);
+        step!({
+            surface::surface_checks(ctx, &mut c, tools.as_deref(), &mut batch).await;
+            out.extend(std::mem::take(&mut batch));
+        });
+        step!({
+            capabilities::gated_checks(ctx, &mut c, &mut batch).await;
+            out.extend(std::mem::take(&mut batch));
+        });
+        step!({
+            stateless::stateless_checks(ctx, &mut c, tools.as_deref(), &mut batch).await;
+            out.extend(std::mem::take(&mut batch));
+        });
+        step!({
+            unknown::unknown_name_checks(ctx, &mut c, &mut batch).await;
+            out.extend(std::mem::take(&mut batch));
+        });
+        step!({
+            errors::error_checks(ctx, &mut c.conn, tools.as_deref(), &mut batch).await;
+            out.extend(std::mem::take(&mut batch));
+        });
+        step!(out.push(errors::version_header_check(ctx, &mut c.conn).await));
+        step!(out.push(session::priming_check(&mut c.conn).await));
         if let Conn::Http(h) = &c.conn {
-            out.push(connect::sdk_check(ctx, h, tools.as_ref().map(Vec::len)).await);
+            step!(out.push(connect::sdk_check(ctx, h, tools.as_ref().map(Vec::len)).await));
         }
-        out.push(session::session_end_check(ctx, &mut c.conn).await);
+        step!(out.push(session::unknown_session_check(ctx, &mut c.conn).await));
+        step!(out.push(session::session_end_check(ctx, &mut c.conn).await));
+        out.push(capabilities::log_silence_check(&c));
     }
     if let Conn::Sdk(s) = c.conn {
         out.extend(

@@ -46,6 +46,9 @@ pub struct SdkHello {
     pub server_name: Option<String>,
     pub server_version: Option<String>,
     pub capabilities: Value,
+    /// Set when the first child died on the `server/discover` probe and a
+    /// second one was started with `initialize`: what the first one did.
+    pub restarted: Option<String>,
 }
 
 fn client_config() -> ClientConfig {
@@ -69,16 +72,18 @@ impl SdkConn {
         limits: Limits,
         redactor: Redactor,
     ) -> Result<(SdkConn, SdkHello), String> {
-        let mut cmd = tokio::process::Command::new(program);
-        cmd.args(args);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        if let Some(dir) = cwd {
-            cmd.current_dir(dir);
-        }
-        let (child, read, write) = StdioChild::spawn(cmd, limits.max_body, redactor.clone())
-            .map_err(|e| format!("could not start `{program}`: {e}"))?;
+        let spawn = || {
+            let mut cmd = tokio::process::Command::new(program);
+            cmd.args(args);
+            for (k, v) in env {
+                cmd.env(k, v);
+            }
+            if let Some(dir) = cwd {
+                cmd.current_dir(dir);
+            }
+            StdioChild::spawn(cmd, limits.max_body, redactor.clone())
+                .map_err(|e| format!("could not start `{program}`: {e}"))
+        };
         let lifecycle = match choice {
             EraChoice::Auto => ClientLifecycleMode::Auto {
                 preferred_versions: vec![ProtocolVersion::V_2026_07_28],
@@ -89,6 +94,42 @@ impl SdkConn {
                 preferred_versions: vec![ProtocolVersion::V_2026_07_28],
             },
         };
+        let first = Self::stdio_once(spawn()?, program, lifecycle, limits, &redactor).await;
+        match first {
+            Ok(x) => Ok(x),
+            // A legacy server that dies on the `server/discover` probe (the
+            // Python SDK 1.x exits on a method it cannot parse): the
+            // specification has the client restart a server that exited
+            // (2026-07-28 stdio § Unexpected Termination) and fall back to
+            // `initialize` (§ Backward Compatibility).
+            Err((e, seen))
+                if choice == EraChoice::Auto && (seen.exit.is_some() || seen.stdout_closed) =>
+            {
+                let died = explain(program, &seen).unwrap_or(e);
+                let (conn, mut hello) = Self::stdio_once(
+                    spawn()?,
+                    program,
+                    ClientLifecycleMode::Initialize,
+                    limits,
+                    &redactor,
+                )
+                .await
+                .map_err(|(e2, _)| format!("{died}; restarted with `initialize`: {e2}"))?;
+                hello.restarted = Some(redactor.redact(&died));
+                Ok((conn, hello))
+            }
+            Err((e, _)) => Err(e),
+        }
+    }
+
+    /// One child, one lifecycle: the connection, or why not and what the child did.
+    async fn stdio_once(
+        (child, read, write): (StdioChild, tokio::io::DuplexStream, tokio::io::DuplexStream),
+        program: &str,
+        lifecycle: ClientLifecycleMode,
+        limits: Limits,
+        redactor: &Redactor,
+    ) -> Result<(SdkConn, SdkHello), (String, Seen)> {
         // A server that exits or prints garbage is named as soon as that is
         // certain, not after the handshake's time limit.
         let started = tokio::select! {
@@ -102,7 +143,7 @@ impl SdkConn {
             }
             Err(e) => {
                 let seen = child.settle(std::time::Duration::from_millis(500)).await;
-                Err(redactor.redact(&explain(program, &seen).unwrap_or(e)))
+                Err((redactor.redact(&explain(program, &seen).unwrap_or(e)), seen))
             }
         }
     }
@@ -181,6 +222,7 @@ impl SdkConn {
                 .as_ref()
                 .and_then(|i| serde_json::to_value(&i.capabilities).ok())
                 .unwrap_or(Value::Null),
+            restarted: None,
         };
 
         Ok((

@@ -9,6 +9,46 @@ use serde_json::json;
 use super::{Conn, timed};
 use crate::context::Context;
 
+/// `mcp.session.unknown` (2025-11-25): a request with a session id the
+/// server does not know (expired, or from before a restart) gets 404, so the
+/// client starts a new session; a 400 leaves it stuck.
+pub(super) async fn unknown_session_check(_ctx: &Context, conn: &mut Conn) -> CheckResult {
+    let id = "mcp.session.unknown";
+    let Conn::Http(h) = conn else {
+        return CheckResult::skip(id, "stdio has no HTTP sessions");
+    };
+    if !matches!(h.era, Era::Session { .. }) {
+        return CheckResult::skip(id, "the stateless era has no sessions");
+    }
+    let Some(real) = h.session_id.clone() else {
+        return CheckResult::skip(id, "the server issued no `Mcp-Session-Id`");
+    };
+    h.session_id = Some("runway-unknown-session-0000".into());
+    let reply = h.rpc("tools/list", json!({})).await;
+    h.session_id = Some(real);
+    let r = match reply.evidence.status {
+        Some(404) => CheckResult::pass(id, "an unknown `Mcp-Session-Id` gets 404"),
+        Some(s) => CheckResult::fail(
+            id,
+            format!("an unknown `Mcp-Session-Id` gets HTTP {s}, not 404"),
+            "answer a session id you do not know (expired, or issued before a restart) with 404: clients then open a new session; on a 400 they stay stuck",
+        ),
+        None => CheckResult::fail(
+            id,
+            format!(
+                "an unknown `Mcp-Session-Id` got no answer: {}",
+                reply
+                    .outcome
+                    .err()
+                    .map(|e| e.to_string())
+                    .unwrap_or_default()
+            ),
+            "answer a session id you do not know with 404 at once",
+        ),
+    };
+    timed(r, reply.evidence, reply.elapsed)
+}
+
 /// Session era: DELETE ends the session, and the ended id then gets 404.
 pub(super) async fn session_end_check(ctx: &Context, conn: &mut Conn) -> CheckResult {
     let id = "mcp.session.delete";

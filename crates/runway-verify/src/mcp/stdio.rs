@@ -67,6 +67,8 @@ pub struct Seen {
     pub mcp_messages: u64,
     /// Lines on stdout that were not JSON-RPC messages.
     pub offences: u64,
+    /// `notifications/message` (log messages) read from stdout.
+    pub log_messages: u64,
     pub first_offence: Option<Offence>,
     /// Lines longer than the line limit (dropped).
     pub oversized: u64,
@@ -118,6 +120,10 @@ impl Shared {
         self.seen.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }
+
+/// How long a probe waits for a raw line's answer after the `ping` behind it
+/// was answered (servers may answer out of order).
+const LATE_ANSWER: Duration = Duration::from_millis(500);
 
 /// The answer to a raw line, and whether the server still answers after it.
 #[derive(Debug, Clone)]
@@ -306,7 +312,7 @@ impl StdioChild {
         };
         if written.is_ok() {
             let mut rx = self.shared.changed.subscribe();
-            let deadline = tokio::time::Instant::now() + timeout;
+            let mut deadline = tokio::time::Instant::now() + timeout;
             loop {
                 if self.shared.snapshot().stdout_closed {
                     // Answers already read are still in the channel.
@@ -325,10 +331,20 @@ impl StdioChild {
                             let id = msg.get("id").cloned().unwrap_or(Value::Null);
                             if id.as_str() == Some(ping_id.as_str()) {
                                 alive = true;
-                                break;
+                                // A server may answer requests out of order (the
+                                // ping before a slower request): give the line's
+                                // own answer a moment more.
+                                if reply.is_some() || line_id.is_none() {
+                                    break;
+                                }
+                                deadline = deadline.min(tokio::time::Instant::now() + LATE_ANSWER);
+                                continue;
                             }
                             if reply.is_none() && (id.is_null() || id.as_str() == line_id) {
                                 reply = Some(msg);
+                                if alive {
+                                    break;
+                                }
                             }
                         }
                         None => break,
@@ -491,7 +507,16 @@ async fn read_stdout<R: AsyncBufRead + Unpin, W: AsyncWrite + Unpin>(
                 let _ = raw.try_send(v);
             }
             LineKind::Mcp => {
-                shared.update(|s| s.mcp_messages += 1);
+                let log = line
+                    .windows(b"notifications/message".len())
+                    .any(|w| w == b"notifications/message")
+                    && serde_json::from_slice::<Value>(&line).is_ok_and(|v| {
+                        v.get("method").and_then(Value::as_str) == Some("notifications/message")
+                    });
+                shared.update(|s| {
+                    s.mcp_messages += 1;
+                    s.log_messages += u64::from(log);
+                });
                 if rmcp_open {
                     line.push(b'\n');
                     rmcp_open =

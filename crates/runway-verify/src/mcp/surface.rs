@@ -9,9 +9,9 @@
 use std::time::Instant;
 
 use runway_core::{CheckResult, Era, Evidence, Redactor};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use super::{Conn, Connected, result, soft, timed};
+use super::{Conn, Connected, client::RpcFailure, result, soft, timed};
 use crate::context::Context;
 
 /// Appends the five checks, in the order above (annotations first: it needs no request).
@@ -198,6 +198,13 @@ async fn templates_check(c: &mut Connected) -> CheckResult {
     }
     let reply = c.conn.rpc("resources/templates/list", json!({})).await;
     let r = match &reply.outcome {
+        // Templates are optional within `resources`: a server without any may
+        // not implement the method. Clients handle that; it is advice only.
+        Err(RpcFailure::Error { code: -32601, .. }) => CheckResult::warn(
+            id,
+            "`resources/templates/list` is not implemented (-32601) though `resources` is declared",
+            "answer `resources/templates/list` with an empty `resourceTemplates` list: clients that list templates then need no special case",
+        ),
         Err(e) => CheckResult::fail(
             id,
             format!("`resources/templates/list` failed though `resources` is declared: {e}"),
@@ -242,45 +249,55 @@ async fn prompt_get_check(c: &mut Connected) -> CheckResult {
     if !advertised(c, "prompts") {
         return CheckResult::skip(id, "the server does not advertise `prompts`");
     }
-    let first = match first_item(c, "prompts").await {
-        Ok(v) => v,
-        Err(why) => return CheckResult::skip(id, why),
+    let listed = c.conn.rpc("prompts/list", json!({})).await;
+    let prompts = match listed.outcome {
+        Ok(v) => v
+            .get("prompts")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default(),
+        Err(e) => {
+            return CheckResult::skip(
+                id,
+                format!("`prompts/list` failed ({e}); see `mcp.prompts.list`"),
+            );
+        }
+    };
+    if prompts.is_empty() {
+        return CheckResult::skip(id, "the server lists no prompts");
+    }
+    // Runway invents no argument values: a made-up value may rightly be
+    // refused. It renders the first prompt that needs none.
+    let needs_none = |p: &&Value| {
+        !p.get("arguments")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .any(|a| a.get("required").and_then(Value::as_bool) == Some(true))
+    };
+    let Some(first) = prompts.iter().find(needs_none).cloned() else {
+        return CheckResult::skip(
+            id,
+            format!(
+                "every listed prompt ({}) has required arguments, and Runway invents no values for them",
+                crate::text::count(prompts.len(), "prompt")
+            ),
+        );
     };
     let Some(name) = first.get("name").and_then(Value::as_str).map(str::to_owned) else {
         return CheckResult::fail(
             id,
-            "the first listed prompt has no `name` string",
+            "a listed prompt has no `name` string",
             "give every listed prompt a `name`",
         );
     };
-    // Every declared argument gets a sample string (prompt arguments are strings).
-    let mut arguments = Map::new();
-    for a in first
-        .get("arguments")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        if let Some(n) = a.get("name").and_then(Value::as_str) {
-            arguments.insert(n.to_owned(), json!("runway"));
-        }
-    }
-    let shown: Vec<&str> = arguments.keys().map(String::as_str).collect();
-    let mut params = json!({"name": name});
-    if !arguments.is_empty() {
-        params["arguments"] = Value::Object(arguments.clone());
-    }
-    let reply = c.conn.rpc("prompts/get", params).await;
-    let with = if shown.is_empty() {
-        "with no arguments".to_owned()
-    } else {
-        format!("with its declared arguments ({})", shown.join(", "))
-    };
+    let reply = c.conn.rpc("prompts/get", json!({"name": name})).await;
+    let with = "with no arguments (it requires none)".to_owned();
     let r = match &reply.outcome {
         Err(e) => CheckResult::fail(
             id,
             format!("`prompts/get` of `{name}` {with} failed: {e}"),
-            "a listed prompt must render when given its declared arguments",
+            "a listed prompt without required arguments must render without them: declare the arguments it needs as `required`",
         ),
         Ok(v) => match v.get("messages").and_then(Value::as_array) {
             None => CheckResult::fail(
@@ -360,13 +377,14 @@ async fn stateless_get_check(ctx: &Context, c: &mut Connected) -> CheckResult {
     let ev = o.evidence(&request, &ctx.redactor);
     let r = match o.status {
         405 => CheckResult::pass(id, "`GET` → 405: no standalone stream in the stateless era"),
-        s if (200..300).contains(&s) => CheckResult::fail(
+        s if (200..300).contains(&s) => result(
             id,
+            soft(ctx),
             format!(
-                "`GET` → {s} ({}): the stateless era has no standalone stream",
+                "`GET` → {s} ({}): the stateless era has no standalone stream (a server of that era only SHOULD answer 405)",
                 o.header("content-type").unwrap_or("no content type")
             ),
-            "answer `GET` on the MCP endpoint with 405 Method Not Allowed",
+            Some("answer `GET` on the MCP endpoint with 405 Method Not Allowed"),
         ),
         s => result(
             id,

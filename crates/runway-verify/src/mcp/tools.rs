@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::{
     Conn, Connected, MAX_PAGES, client::ms, listing::list_all, result, schema, soft, timed,
 };
-use crate::context::{Context, SmokeCall, Suite};
+use crate::context::{Context, SmokeCall};
 use crate::text::count;
 
 pub(super) fn tool_names(tools: &[Value]) -> Vec<String> {
@@ -139,9 +139,9 @@ pub(super) async fn tool_checks(
             ..Evidence::default()
         })
     });
-    if ctx.suite >= Suite::Full {
-        checks.push(schema_check(&listing.items));
-    }
+    // Every suite: a tool whose schema is invalid cannot be called by
+    // clients that validate arguments, which is a smoke-level defect.
+    checks.push(schema_check(&listing.items));
     Some(listing.items)
 }
 
@@ -264,6 +264,50 @@ pub(super) async fn call_check(
             );
         }
     };
+    // 2026-07-28 basic/patterns/mrtr.mdx § Server Requirements: Runway
+    // declares no client capability, so a server must not ask it for input
+    // (elicitation, sampling, roots), and an `InputRequiredResult` carries
+    // `inputRequests` or `requestState`.
+    if result.get("resultType").and_then(Value::as_str) == Some("input_required") {
+        let asks: Vec<String> = result
+            .get("inputRequests")
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.values()
+                    .filter_map(|r| r.get("method").and_then(Value::as_str).map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let state = result.get("requestState").is_some();
+        let msg = if !asks.is_empty() {
+            format!(
+                "`{}` answered an InputRequiredResult asking for {}, though Runway declared no client capability (a server MUST NOT send input requests the client has not declared)",
+                call.tool,
+                asks.join(", ")
+            )
+        } else if !state {
+            format!(
+                "`{}` answered an InputRequiredResult with neither `inputRequests` nor `requestState`",
+                call.tool
+            )
+        } else {
+            format!(
+                "`{}` answered an InputRequiredResult (only `requestState`): the call did not complete",
+                call.tool
+            )
+        };
+        // A rule of the specification, not the operator's expectation.
+        ev.details = json!({
+            "kind": "spec",
+            "spec": "2026-07-28 basic/patterns/mrtr.mdx § Server Requirements (Basic Workflow)",
+            "spec_era": "2026-07-28",
+        });
+        return fail(
+            msg,
+            "ask for client input only where the request's `clientCapabilities` declare it, and complete the call otherwise",
+            ev,
+        );
+    }
     let text = texts(&result);
     ev.details = json!({"text": crate::http::redacted_excerpt(&ctx.redactor, text.as_bytes(), 256), "elapsed_ms": ms(elapsed)});
     let e = &call.expect;

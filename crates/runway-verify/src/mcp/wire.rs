@@ -370,8 +370,30 @@ pub fn legacy_endpoint(bytes: &[u8]) -> Option<String> {
         .filter(|d| !d.is_empty())
 }
 
+/// How many `notifications/message` (log messages) a body holds: an SSE
+/// answer may carry them before the response.
+pub fn log_notifications(content_type: Option<&str>, body: &[u8]) -> u64 {
+    if !is_sse(content_type) {
+        return 0;
+    }
+    decode_body(content_type, body)
+        .map(|m| {
+            m.iter()
+                .filter(|x| matches!(x, Message::Notification { method } if method == "notifications/message"))
+                .count() as u64
+        })
+        .unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn log_notifications_in_an_event_stream_are_counted() {
+        let sse = b"data: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{\"level\":\"info\",\"data\":\"x\"}}\n\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}\n\n";
+        assert_eq!(log_notifications(Some("text/event-stream"), sse), 1);
+        assert_eq!(log_notifications(Some("application/json"), b"{}"), 0);
+    }
+
     use super::*;
 
     #[test]

@@ -64,6 +64,9 @@ pub fn render(report: &Report, color: bool) -> String {
                 if let Some(e) = evidence_line(&c.evidence) {
                     let _ = writeln!(out, "       {} {}", p.wrap("2", "saw:"), shown(&e));
                 }
+                if let Some(r) = rests_on(&c.evidence.details) {
+                    let _ = writeln!(out, "       {} {}", p.wrap("2", "rule:"), shown(&r));
+                }
             }
         }
     }
@@ -85,4 +88,23 @@ pub fn render(report: &Report, color: bool) -> String {
         ))
     );
     out
+}
+
+/// What a finding rests on, for the `rule:` line: the specification's
+/// section, Runway's policy (and how to turn it off), or the operator's own
+/// expectation.
+fn rests_on(details: &serde_json::Value) -> Option<String> {
+    match details.get("kind")?.as_str()? {
+        "spec" => Some(match details.get("spec").and_then(|s| s.as_str()) {
+            Some(s) => format!("MCP specification {s}"),
+            None => "MCP specification".to_owned(),
+        }),
+        "policy" => {
+            Some("Runway policy (off with `policies = false` in the environment)".to_owned())
+        }
+        "expectation" => {
+            Some("your expectation (the environment's or the flags' settings)".to_owned())
+        }
+        _ => None,
+    }
 }

@@ -141,3 +141,23 @@ async fn the_human_report_escapes_what_a_server_said() {
     assert!(out.contains("tool `x\\u{1b}[2J\\nFAKE PASS`"), "{out}");
     assert!(!out.lines().any(|l| l.starts_with("FAKE PASS")), "{out}");
 }
+
+#[tokio::test]
+async fn every_problem_says_whether_it_is_a_spec_rule_a_policy_or_an_expectation() {
+    let report = real_report().await;
+    let out = human::render(&report, false);
+    // The fake sends no security headers: a policy, with how to turn it off.
+    assert!(
+        out.contains("rule: Runway policy (off with `policies = false`"),
+        "{out}"
+    );
+    for c in &report.checks {
+        let kind = c.evidence.details["kind"].as_str().unwrap_or_default();
+        assert!(
+            ["spec", "policy", "expectation"].contains(&kind),
+            "{} has no kind: {:?}",
+            c.id,
+            c.evidence.details
+        );
+    }
+}

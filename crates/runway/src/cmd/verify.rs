@@ -426,6 +426,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
+    only_matched(&c, &report)?;
     // A closed stdout must not cost the record: write it, then report the pipe.
     let emitted = emit(&report, format, &c.redactor);
     if let Some(l) = ledger {
@@ -441,6 +442,44 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
     } else {
         Exit::Failed
     })
+}
+
+/// `--only` names checks: one that matches no check of the run (a typo, a
+/// check of another suite or transport), or a run where nothing ran, is a
+/// usage error (exit 2) naming it, never an empty pass.
+fn only_matched(c: &Context, report: &runway_core::Report) -> Result<(), UsageError> {
+    let ran: Vec<&str> = report
+        .checks
+        .iter()
+        .filter(|r| r.id != "engine.nothing")
+        .map(|r| r.id.as_str())
+        .collect();
+    for want in &c.toggles.only {
+        let one = std::slice::from_ref(want);
+        if !ran
+            .iter()
+            .any(|id| runway_verify::Toggles::matches(one, id))
+        {
+            let mut groups: Vec<&str> = ran
+                .iter()
+                .map(|id| id.split('.').next().unwrap_or(id))
+                .collect();
+            groups.sort_unstable();
+            groups.dedup();
+            return Err(UsageError::new(format!(
+                "`--only {want}` matched no check of this run"
+            ))
+            .with_hint(if ran.is_empty() {
+                "name a check id (`http.health`, `mcp.tools.list`) or a group (`auth`, `mcp`); `docs/checks.md` lists them".to_owned()
+            } else {
+                format!(
+                    "name a check id or a group of this suite and transport (groups that ran: {}); `docs/checks.md` lists them",
+                    groups.join(", ")
+                )
+            }));
+        }
+    }
+    Ok(())
 }
 
 /// The environment a recorded run is filed under: `--env`, else the target
