@@ -313,13 +313,12 @@ async fn a_kill_between_stopping_the_old_server_and_starting_the_new_one_is_reco
     assert_eq!(p.health_version().await.as_deref(), Some("1.1.0"));
 }
 
-#[tokio::test]
-async fn a_kill_during_the_watch_holds_the_new_version_for_a_human_and_a_watch_judges_it() {
+/// 1.0.0 shipped, then 1.1.0 (good) whose 3 s watch is cut off by SIGKILL
+/// after its verify passed; recovered. Returns the project and what runs.
+async fn shipped_then_killed_during_the_watch() -> (Project, String) {
     let p = Project::new();
     let o = p.run(&["ship", "staging", "--version", "1.0.0"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-
-    // 1.1.0 is good; its 3 s watch is cut off after its verify passed.
     let mut ship = p.spawn(&["ship", "staging", "--version", "1.1.0"]);
     p.wait_for("the verify of 1.1.0", |d| {
         d.deployment.release == "1.1.0" && !d.verifications.is_empty()
@@ -327,8 +326,13 @@ async fn a_kill_during_the_watch_holds_the_new_version_for_a_human_and_a_watch_j
     .await;
     tokio::time::sleep(Duration::from_millis(700)).await;
     sigkill(&mut ship);
-
     let running = assert_recovered(&p, "kill during the watch").await;
+    (p, running)
+}
+
+#[tokio::test]
+async fn a_kill_during_the_watch_holds_the_new_version_for_a_human_and_a_watch_judges_it() {
+    let (p, running) = shipped_then_killed_during_the_watch().await;
     assert_eq!(running, "1.1.0", "the new version still serves");
     let deps = p.deployments().await;
     let cut = deps.last().unwrap();
@@ -683,17 +687,7 @@ async fn a_server_with_a_fixed_server_info_version_ships_once_expect_version_is_
 
 #[tokio::test]
 async fn a_held_deployment_replaced_by_a_verified_one_does_not_stay_held() {
-    let p = Project::new();
-    let o = p.run(&["ship", "staging", "--version", "1.0.0"]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    let mut ship = p.spawn(&["ship", "staging", "--version", "1.1.0"]);
-    p.wait_for("the verify of 1.1.0", |d| {
-        d.deployment.release == "1.1.0" && !d.verifications.is_empty()
-    })
-    .await;
-    tokio::time::sleep(Duration::from_millis(700)).await;
-    sigkill(&mut ship);
-    assert_recovered(&p, "kill during the watch").await;
+    let (p, _) = shipped_then_killed_during_the_watch().await;
     assert_eq!(p.deployments().await.last().unwrap().status, "held");
 
     // 1.2.0 goes out and is verified: 1.1.0 no longer runs and cannot be
