@@ -291,6 +291,7 @@ impl ProcessTarget {
         drop(cmd);
         let pid = spawned.id();
         let pgid = i32::try_from(pid).unwrap_or(i32::MAX);
+        let mut keeper_child: Option<std::process::Child> = None;
         if let (Some(argv), Some(input)) = (keeper, keeper_in)
             && let Some((program, args)) = argv.split_first()
         {
@@ -307,11 +308,7 @@ impl ProcessTarget {
             // In the server's group: stopping the server stops its keeper.
             std::os::unix::process::CommandExt::process_group(&mut k, pgid);
             match k.spawn() {
-                Ok(c) => self
-                    .children
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push(c),
+                Ok(c) => keeper_child = Some(c),
                 Err(source) => {
                     child::kill_group(pgid, self.s.stop_grace).await;
                     return Err(DeployError::Spawn {
@@ -347,19 +344,34 @@ impl ProcessTarget {
             .await;
 
         let log_for_error = log.clone();
-        let mut gone = || match spawned.try_wait() {
-            Ok(Some(status)) => Some(DeployError::Exited {
-                status: child::describe(&status),
+        // A server that exited: its last words are still in the keeper's
+        // pipe. The keeper writes them and ends at the pipe's end; wait for
+        // that (bounded) so the log read next holds them.
+        let mut exited: Option<(std::time::Instant, String)> = None;
+        let mut gone = || {
+            if exited.is_none()
+                && let Ok(Some(status)) = spawned.try_wait()
+            {
+                exited = Some((std::time::Instant::now(), child::describe(&status)));
+            }
+            let (at, status) = exited.as_ref()?;
+            let draining = keeper_child
+                .as_mut()
+                .is_some_and(|k| matches!(k.try_wait(), Ok(None)));
+            if draining && at.elapsed() < KEEPER_DRAIN {
+                return None;
+            }
+            Some(DeployError::Exited {
+                status: status.clone(),
                 log: String::from_utf8_lossy(&read_tail(&log_for_error, 4096).unwrap_or_default())
                     .into_owned(),
-            }),
-            _ => None,
+            })
         };
         let waited = health::wait(&request.health, &mut gone).await;
-        self.children
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(spawned);
+        let mut children = self.children.lock().unwrap_or_else(|p| p.into_inner());
+        children.push(spawned);
+        children.extend(keeper_child);
+        drop(children);
         waited.map(|()| deployed)
     }
 }
@@ -371,6 +383,10 @@ impl ProcessTarget {
 /// server appends to the log directly and it is trimmed whenever Runway
 /// touches the environment.
 static LOG_KEEPER: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+
+/// How long a server's exit waits for its log keeper to write what was left
+/// in the pipe.
+const KEEPER_DRAIN: Duration = Duration::from_secs(2);
 
 /// Sets the log keeper for every process target of this process (once).
 pub fn set_log_keeper(argv: Vec<String>) {
