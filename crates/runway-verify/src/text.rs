@@ -36,14 +36,30 @@ pub fn one_line(text: &str) -> String {
         .join(" / ")
 }
 
-/// Folds a multi-line `message` onto one line; the whole text goes to
-/// `evidence.details.message` (kept there if a check already put it there).
+/// The longest message a check shows, in characters: a server's error text
+/// quoted in it (a pydantic validation dump runs to kilobytes) is cut, and
+/// kept whole in the evidence.
+pub const MAX_MESSAGE_CHARS: usize = 300;
+
+/// Folds a multi-line `message` onto one line and cuts one longer than
+/// [`MAX_MESSAGE_CHARS`]; the whole text goes to `evidence.details.message`
+/// (kept there if a check already put it there).
 pub fn fold_message(c: &mut CheckResult) {
-    if !c.message.contains(['\n', '\r']) {
+    if !c.message.contains(['\n', '\r']) && c.message.chars().count() <= MAX_MESSAGE_CHARS {
         return;
     }
     let whole = std::mem::take(&mut c.message);
-    c.message = one_line(&whole);
+    let line = one_line(&whole);
+    // The head and the tail: what the check saw starts it, what it expected
+    // ends it (`..., expected -32600`).
+    let chars: Vec<char> = line.chars().collect();
+    c.message = if chars.len() > MAX_MESSAGE_CHARS {
+        let head: String = chars[..MAX_MESSAGE_CHARS - 80].iter().collect();
+        let tail: String = chars[chars.len() - 80..].iter().collect();
+        format!("{head} …[cut; whole in the evidence]… {tail}")
+    } else {
+        line
+    };
     match &mut c.evidence.details {
         serde_json::Value::Object(m) => {
             m.entry("message")
@@ -62,6 +78,24 @@ pub fn fold_message(c: &mut CheckResult) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_message_is_cut_and_kept_whole_in_the_evidence() {
+        let long = format!(
+            "JSON-RPC error -32602 ({}), expected -32600",
+            "x".repeat(2000)
+        );
+        let mut c = CheckResult::warn("mcp.errors.invalid_request", long.clone(), "h");
+        fold_message(&mut c);
+        assert!(
+            c.message.chars().count() < MAX_MESSAGE_CHARS + 80,
+            "{}",
+            c.message
+        );
+        assert!(c.message.contains("cut"), "{}", c.message);
+        assert!(c.message.ends_with("expected -32600"), "{}", c.message);
+        assert_eq!(c.evidence.details["message"], long.as_str());
+    }
 
     #[test]
     fn counts_durations_and_lines_read_as_english() {
