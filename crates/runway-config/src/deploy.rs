@@ -809,6 +809,13 @@ pub struct GatesConfig {
     /// Files that must exist and be readable (secrets, certificates), relative to the project root.
     #[serde(default)]
     pub secret_files: Vec<String>,
+    /// `host:port` dependencies that must accept a TCP connection before a
+    /// deploy (dynamic-mcp: "Confirm PostgreSQL connectivity"); `${VAR}` is
+    /// interpolated when the gate runs.
+    #[serde(default)]
+    pub tcp: Vec<String>,
+    /// How long each `tcp` dependency may take to accept (default 3s).
+    pub tcp_timeout: Option<DurationValue>,
 }
 
 impl GatesConfig {
@@ -816,7 +823,24 @@ impl GatesConfig {
         self.release_check.unwrap_or(true)
     }
 
+    /// The `tcp` gate's bound on each connection.
+    pub fn tcp_timeout(&self) -> Duration {
+        self.tcp_timeout
+            .map_or(Duration::from_secs(3), DurationValue::get)
+    }
+
     pub(crate) fn validate(&self) -> Result<(), (String, String)> {
+        for t in &self.tcp {
+            let ok = t.contains("${")
+                || t.rsplit_once(':')
+                    .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok_and(|p| p > 0));
+            if !ok {
+                return Err((
+                    "tcp".into(),
+                    format!("`{t}` is not `host:port` (e.g. `db.internal:5432`)"),
+                ));
+            }
+        }
         if self.approvals as usize > self.approvers.len() && !self.approvers.is_empty() {
             return Err((
                 "approvals".into(),

@@ -322,6 +322,46 @@ pub fn secret_files(
     }
 }
 
+/// The `tcp` gate: each dependency (`host:port`) and how connecting to it
+/// went (`Ok(elapsed)`, or why not: refused, timed out, a name that does not
+/// resolve, a `${VAR}` that is not set).
+pub fn tcp(
+    config: Option<&GatesConfig>,
+    results: &[(String, Result<std::time::Duration, String>)],
+) -> Verdict {
+    const GATE: &str = "tcp";
+    if config.is_none_or(|g| g.tcp.is_empty()) {
+        return Verdict::new(GATE, GateStatus::Skipped, "no tcp dependencies");
+    }
+    let bad: Vec<String> = results
+        .iter()
+        .filter_map(|(addr, r)| r.as_ref().err().map(|why| format!("{addr} ({why})")))
+        .collect();
+    if bad.is_empty() {
+        let ok: Vec<String> = results
+            .iter()
+            .map(|(addr, r)| match r {
+                Ok(d) => format!("{addr} in {} ms", d.as_millis()),
+                Err(_) => addr.clone(),
+            })
+            .collect();
+        Verdict::new(
+            GATE,
+            GateStatus::Pass,
+            format!("accepts: {}", ok.join(", ")),
+        )
+    } else {
+        Verdict::new(
+            GATE,
+            GateStatus::Refuse,
+            format!("not reachable: {}", bad.join(", ")),
+        )
+        .hint(
+            "the server needs these to start: bring them up (or fix `gates.tcp`) before deploying",
+        )
+    }
+}
+
 /// The rollback artifact. `previous` is what runs (or last ran) before this
 /// deploy; `check` is the target's answer about it.
 pub fn rollback_artifact(previous: Option<&str>, check: Option<&ArtifactCheck>) -> Verdict {

@@ -87,6 +87,7 @@ pub async fn judge(env: &Env, input: &GateInput, previous: Option<&Deployed>) ->
                 _ => e.to_string(),
             })
     }));
+    v.push(gates::tcp(gates_cfg, &tcp_results(gates_cfg).await));
     let check = match previous {
         Some(p) => Some(env.target.check_artifact(p).await),
         None => None,
@@ -136,5 +137,53 @@ pub(crate) fn window_decision(verdicts: &[Verdict], input: &GateInput) -> Window
             window: w.detail.clone(),
             reason: w.hint.clone().unwrap_or_default(),
         },
+    }
+}
+
+/// Connects to each `gates.tcp` dependency at once, each bounded by
+/// `gates.tcp_timeout`.
+async fn tcp_results(
+    cfg: Option<&runway_config::deploy::GatesConfig>,
+) -> Vec<(String, Result<std::time::Duration, String>)> {
+    let Some(cfg) = cfg else {
+        return Vec::new();
+    };
+    let timeout = cfg.tcp_timeout();
+    let mut set = tokio::task::JoinSet::new();
+    for (i, raw) in cfg.tcp.iter().cloned().enumerate() {
+        set.spawn(async move { (i, connect(&raw, timeout).await) });
+    }
+    let mut out: Vec<(usize, (String, Result<std::time::Duration, String>))> = Vec::new();
+    while let Some(r) = set.join_next().await {
+        if let Ok(r) = r {
+            out.push(r);
+        }
+    }
+    out.sort_by_key(|(i, _)| *i);
+    out.into_iter().map(|(_, r)| r).collect()
+}
+
+async fn connect(
+    raw: &str,
+    timeout: std::time::Duration,
+) -> (String, Result<std::time::Duration, String>) {
+    {
+        let addr = match runway_config::interpolate::interpolate_env(raw) {
+            Ok(a) => a,
+            Err(var) => return (raw.to_owned(), Err(format!("`{var}` is not set"))),
+        };
+        let started = std::time::Instant::now();
+        let r = match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(&addr)).await {
+            Ok(Ok(_)) => Ok(started.elapsed()),
+            Ok(Err(e)) => Err(match e.kind() {
+                std::io::ErrorKind::ConnectionRefused => "refused".to_owned(),
+                _ => e.to_string(),
+            }),
+            Err(_) => Err(format!(
+                "no answer within {}",
+                humantime::format_duration(timeout)
+            )),
+        };
+        (addr, r)
     }
 }

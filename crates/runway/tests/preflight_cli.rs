@@ -773,3 +773,57 @@ async fn a_full_disk_under_the_ledger_says_so_and_where_and_the_record_stays_rea
     let again = p.run(&["deploy", "staging", "--version", "1.0.1", "--ledger", &url]);
     assert_eq!(again.status.code(), Some(0), "{}", text(&again));
 }
+
+#[tokio::test]
+async fn the_tcp_gate_refuses_a_deploy_whose_dependency_does_not_accept() {
+    // A dependency that listens (a database's port, here a real socket) and
+    // one that does not (a port nothing holds).
+    let db = TcpListener::bind("127.0.0.1:0").unwrap();
+    let up = db.local_addr().unwrap().to_string();
+    let down = format!("127.0.0.1:{}", free_port());
+    let p = Project::new("staging", "", "");
+    let toml = std::fs::read_to_string(p.path().join("runway.toml")).unwrap();
+    let with = |deps: &str| {
+        std::fs::write(
+            p.path().join("runway.toml"),
+            format!("{toml}tcp = [{deps}]\ntcp_timeout = \"2s\"\n"),
+        )
+        .unwrap();
+    };
+
+    with(&format!("\"{up}\""));
+    let o = p.run(&["plan", "staging", "--version", "1.0.0"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("tcp") && out.contains(&format!("accepts: {up} in")),
+        "{out}"
+    );
+
+    with(&format!("\"{up}\", \"{down}\""));
+    let o = p.run(&["plan", "staging", "--version", "1.0.0"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains(&format!("not reachable: {down} (refused)")),
+        "{out}"
+    );
+    let o = p.run(&["deploy", "staging", "--version", "1.0.0"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("refused"), "{out}");
+    p.assert_nothing_started();
+    let statuses = deployment_statuses(p.ledger().await.as_ref()).await;
+    assert_eq!(statuses, ["refused"], "{statuses:?}");
+
+    // A malformed entry is refused when runway.toml loads, naming the key.
+    with("\"db.internal\"");
+    let o = p.run(&["plan", "staging", "--version", "1.0.0"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(
+        out.contains("gates.tcp") && out.contains("host:port"),
+        "{out}"
+    );
+    drop(db);
+}
