@@ -142,9 +142,10 @@ pub(crate) fn window_decision(verdicts: &[Verdict], input: &GateInput) -> Window
 
 /// Connects to each `gates.tcp` dependency at once, each bounded by
 /// `gates.tcp_timeout`.
-async fn tcp_results(
-    cfg: Option<&runway_config::deploy::GatesConfig>,
-) -> Vec<(String, Result<std::time::Duration, String>)> {
+/// A `tcp` dependency as tried, and how long it took to accept (or why not).
+type Tried = (String, Result<std::time::Duration, String>);
+
+async fn tcp_results(cfg: Option<&runway_config::deploy::GatesConfig>) -> Vec<Tried> {
     let Some(cfg) = cfg else {
         return Vec::new();
     };
@@ -153,7 +154,7 @@ async fn tcp_results(
     for (i, raw) in cfg.tcp.iter().cloned().enumerate() {
         set.spawn(async move { (i, connect(&raw, timeout).await) });
     }
-    let mut out: Vec<(usize, (String, Result<std::time::Duration, String>))> = Vec::new();
+    let mut out: Vec<(usize, Tried)> = Vec::new();
     while let Some(r) = set.join_next().await {
         if let Ok(r) = r {
             out.push(r);
@@ -163,10 +164,7 @@ async fn tcp_results(
     out.into_iter().map(|(_, r)| r).collect()
 }
 
-async fn connect(
-    raw: &str,
-    timeout: std::time::Duration,
-) -> (String, Result<std::time::Duration, String>) {
+async fn connect(raw: &str, timeout: std::time::Duration) -> Tried {
     {
         let addr = match runway_config::interpolate::interpolate_env(raw) {
             Ok(a) => a,
