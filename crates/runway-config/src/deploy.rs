@@ -816,6 +816,24 @@ pub struct GatesConfig {
     pub tcp: Vec<String>,
     /// How long each `tcp` dependency may take to accept (default 3s).
     pub tcp_timeout: Option<DurationValue>,
+    /// Paths whose file system must have room (dynamic-mcp: "audit log
+    /// capacity"): free space and free inodes.
+    #[serde(default)]
+    pub disk: Vec<DiskGate>,
+}
+
+/// One `[[environments.<name>.gates.disk]]` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiskGate {
+    /// A path on the file system to check, relative to the project root.
+    pub path: String,
+    /// Free space it needs, in MiB.
+    #[serde(default)]
+    pub min_free_mb: u64,
+    /// Free inodes it needs.
+    #[serde(default)]
+    pub min_free_inodes: u64,
 }
 
 impl GatesConfig {

@@ -362,6 +362,58 @@ pub fn tcp(
     }
 }
 
+/// Free space (MiB) and free inodes of the file system holding `path`.
+pub fn disk_free(path: &std::path::Path) -> Result<(u64, u64), String> {
+    let st = nix::sys::statvfs::statvfs(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let block = st.fragment_size().max(1);
+    let free_mb = st.blocks_available().saturating_mul(block) / (1024 * 1024);
+    Ok((free_mb, st.files_available()))
+}
+
+/// The `disk` gate: each configured path and what its file system has
+/// free (`disk_free`), against the entry's minimums.
+pub fn disk(
+    config: Option<&GatesConfig>,
+    free: impl Fn(&str) -> Result<(u64, u64), String>,
+) -> Verdict {
+    const GATE: &str = "disk";
+    let entries = config.map(|g| g.disk.as_slice()).unwrap_or(&[]);
+    if entries.is_empty() {
+        return Verdict::new(GATE, GateStatus::Skipped, "no disk minimums");
+    }
+    let mut ok = Vec::new();
+    let mut bad = Vec::new();
+    for e in entries {
+        match free(&e.path) {
+            Err(why) => bad.push(format!("{} ({why})", e.path)),
+            Ok((mb, inodes)) => {
+                let mut short = Vec::new();
+                if mb < e.min_free_mb {
+                    short.push(format!("{mb} MiB free, needs {}", e.min_free_mb));
+                }
+                if inodes < e.min_free_inodes {
+                    short.push(format!("{inodes} inodes free, needs {}", e.min_free_inodes));
+                }
+                if short.is_empty() {
+                    ok.push(format!("{} ({mb} MiB, {inodes} inodes free)", e.path));
+                } else {
+                    bad.push(format!("{} ({})", e.path, short.join("; ")));
+                }
+            }
+        }
+    }
+    if bad.is_empty() {
+        Verdict::new(GATE, GateStatus::Pass, ok.join(", "))
+    } else {
+        Verdict::new(
+            GATE,
+            GateStatus::Refuse,
+            format!("short: {}", bad.join(", ")),
+        )
+        .hint("free space (rotate or ship the logs) or lower `gates.disk` before deploying")
+    }
+}
+
 /// The rollback artifact. `previous` is what runs (or last ran) before this
 /// deploy; `check` is the target's answer about it.
 pub fn rollback_artifact(previous: Option<&str>, check: Option<&ArtifactCheck>) -> Verdict {

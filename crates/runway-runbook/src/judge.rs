@@ -88,6 +88,8 @@ pub async fn judge(env: &Env, input: &GateInput, previous: Option<&Deployed>) ->
             })
     }));
     v.push(gates::tcp(gates_cfg, &tcp_results(gates_cfg).await));
+    let root = env.loaded.root.clone();
+    v.push(gates::disk(gates_cfg, |p| gates::disk_free(&root.join(p))));
     let check = match previous {
         Some(p) => Some(env.target.check_artifact(p).await),
         None => None,

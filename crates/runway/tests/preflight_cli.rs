@@ -827,3 +827,38 @@ async fn the_tcp_gate_refuses_a_deploy_whose_dependency_does_not_accept() {
     );
     drop(db);
 }
+
+#[tokio::test]
+async fn the_disk_gate_refuses_when_the_file_system_is_short_of_space_or_inodes() {
+    let p = Project::new("staging", "", "");
+    let toml = std::fs::read_to_string(p.path().join("runway.toml")).unwrap();
+    let with = |entry: &str| {
+        std::fs::write(
+            p.path().join("runway.toml"),
+            format!("{toml}\n[[environments.staging.gates.disk]]\n{entry}\n"),
+        )
+        .unwrap();
+    };
+    // The real file system under the project: 1 MiB and 10 inodes are there.
+    with("path = \".\"\nmin_free_mb = 1\nmin_free_inodes = 10");
+    let o = p.run(&["plan", "staging", "--version", "1.0.0"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("MiB,") && out.contains("inodes free"), "{out}");
+    // An exabyte is not.
+    with("path = \".\"\nmin_free_mb = 1000000000000");
+    let o = p.run(&["deploy", "staging", "--version", "1.0.0"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("short: . (") && out.contains("needs 1000000000000"),
+        "{out}"
+    );
+    p.assert_nothing_started();
+    // A path that does not exist says so.
+    with("path = \"no/such/dir\"\nmin_free_mb = 1");
+    let o = p.run(&["plan", "staging", "--version", "1.0.0"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("no/such/dir"), "{out}");
+}
