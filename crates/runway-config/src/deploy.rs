@@ -816,6 +816,10 @@ pub struct GatesConfig {
     pub tcp: Vec<String>,
     /// How long each `tcp` dependency may take to accept (default 3s).
     pub tcp_timeout: Option<DurationValue>,
+    /// An example environment file (`.env.example`), relative to the project
+    /// root: every variable it names must be set for the server (in
+    /// `deploy.env` or in Runway's own environment).
+    pub env_example: Option<String>,
     /// Paths whose file system must have room (dynamic-mcp: "audit log
     /// capacity"): free space and free inodes.
     #[serde(default)]

@@ -362,6 +362,78 @@ pub fn tcp(
     }
 }
 
+/// The variable names an example environment file declares (`NAME=...`,
+/// `export NAME=...`; comments and blank lines skipped), in file order.
+pub fn example_names(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line).trim_start();
+        let Some((name, _)) = line.split_once('=') else {
+            continue;
+        };
+        let name = name.trim();
+        if !name.is_empty()
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            && !name.as_bytes()[0].is_ascii_digit()
+            && !out.iter().any(|n| n == name)
+        {
+            out.push(name.to_owned());
+        }
+    }
+    out
+}
+
+/// The `env_example` gate: the names `example` (the file's text, or why it
+/// could not be read) declares, each set for the server or not.
+pub fn env_example(
+    config: Option<&GatesConfig>,
+    example: Result<String, String>,
+    is_set: impl Fn(&str) -> bool,
+) -> Verdict {
+    const GATE: &str = "env_example";
+    let Some(file) = config.and_then(|g| g.env_example.as_deref()) else {
+        return Verdict::new(GATE, GateStatus::Skipped, "no example environment file");
+    };
+    let text = match example {
+        Ok(t) => t,
+        Err(why) => {
+            return Verdict::new(GATE, GateStatus::Refuse, format!("{file}: {why}"))
+                .hint("fix `gates.env_example` in runway.toml, or remove it");
+        }
+    };
+    let names = example_names(&text);
+    let missing: Vec<&str> = names
+        .iter()
+        .map(String::as_str)
+        .filter(|n| !is_set(n))
+        .collect();
+    if missing.is_empty() {
+        Verdict::new(
+            GATE,
+            GateStatus::Pass,
+            format!("all {} variable(s) of {file} are set", names.len()),
+        )
+    } else {
+        Verdict::new(
+            GATE,
+            GateStatus::Refuse,
+            format!(
+                "{file} names {} not set: {}",
+                missing.len(),
+                missing.join(", ")
+            ),
+        )
+        .hint(format!(
+            "set them in `deploy.env` (secrets as `${{VAR}}`) or export them before deploying: {}",
+            missing.join(", ")
+        ))
+    }
+}
+
 /// Free space (MiB) and free inodes of the file system holding `path`.
 pub fn disk_free(path: &std::path::Path) -> Result<(u64, u64), String> {
     let st = nix::sys::statvfs::statvfs(path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -465,6 +537,19 @@ pub fn release_check(
         .hint(format!(
             "release {version} first (`runway release bump`), or deploy a released version"
         )),
+    }
+}
+
+#[cfg(test)]
+mod example_tests {
+    #[test]
+    fn example_files_name_their_variables_in_every_spelling() {
+        let text =
+            "# comment\nA=1\nexport B=\"x\"\n\n  C = 3\nnot a line\n1X=2\nA=again\nlower_ok=\n";
+        assert_eq!(
+            super::example_names(text),
+            ["A", "B", "C", "lower_ok"].map(String::from)
+        );
     }
 }
 

@@ -90,6 +90,18 @@ pub async fn judge(env: &Env, input: &GateInput, previous: Option<&Deployed>) ->
     v.push(gates::tcp(gates_cfg, &tcp_results(gates_cfg).await));
     let root = env.loaded.root.clone();
     v.push(gates::disk(gates_cfg, |p| gates::disk_free(&root.join(p))));
+    let example = gates_cfg
+        .and_then(|g| g.env_example.as_deref())
+        .map(|f| {
+            std::fs::read_to_string(root.join(f)).map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => "not found".to_owned(),
+                _ => e.to_string(),
+            })
+        })
+        .unwrap_or_else(|| Ok(String::new()));
+    v.push(gates::env_example(gates_cfg, example, |name| {
+        env.deploy.env.contains_key(name) || std::env::var(name).is_ok_and(|x| !x.is_empty())
+    }));
     let check = match previous {
         Some(p) => Some(env.target.check_artifact(p).await),
         None => None,

@@ -862,3 +862,48 @@ async fn the_disk_gate_refuses_when_the_file_system_is_short_of_space_or_inodes(
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(out.contains("no/such/dir"), "{out}");
 }
+
+#[tokio::test]
+async fn the_env_example_gate_names_what_the_example_file_declares_and_is_not_set() {
+    let p = Project::new("staging", "env = { MCP_TRANSPORT = \"http\" }", "");
+    std::fs::write(
+        p.path().join(".env.example"),
+        "# Hostaway's example\nMCP_TRANSPORT=http\nexport HOSTAWAY_API_KEY=changeme\nHOSTAWAY_ACCOUNT_ID=\n",
+    )
+    .unwrap();
+    let toml = std::fs::read_to_string(p.path().join("runway.toml")).unwrap();
+    std::fs::write(
+        p.path().join("runway.toml"),
+        format!("{toml}env_example = \".env.example\"\n"),
+    )
+    .unwrap();
+    let secret = "hostaway-secret-value-31337";
+    let o = p
+        .cmd(&["deploy", "staging", "--version", "1.0.0"])
+        .env("HOSTAWAY_API_KEY", secret)
+        .env_remove("HOSTAWAY_ACCOUNT_ID")
+        .output()
+        .unwrap();
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    // Only the one that is set nowhere; names only, never a value.
+    assert!(
+        out.contains(".env.example names 1 not set: HOSTAWAY_ACCOUNT_ID"),
+        "{out}"
+    );
+    assert!(!out.contains(secret), "{out}");
+    p.assert_nothing_started();
+
+    let o = p
+        .cmd(&["plan", "staging", "--version", "1.0.0"])
+        .env("HOSTAWAY_API_KEY", secret)
+        .env("HOSTAWAY_ACCOUNT_ID", "42")
+        .output()
+        .unwrap();
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("all 3 variable(s) of .env.example are set"),
+        "{out}"
+    );
+}
