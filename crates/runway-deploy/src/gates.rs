@@ -302,23 +302,43 @@ pub fn secret_files(
     if files.is_empty() {
         return Verdict::new(GATE, GateStatus::Skipped, "no required secret files");
     }
-    let bad: Vec<String> = files
+    let items = files
         .iter()
-        .filter_map(|f| readable(f).err().map(|why| format!("{f} ({why})")))
+        .map(|f| (f.clone(), readable(f).map(|()| f.clone())))
+        .collect();
+    each_or_refuse(
+        GATE,
+        items,
+        "present",
+        "missing",
+        "create the files (or mount the secrets) before deploying",
+    )
+}
+
+/// A gate over a list of things, each fine (`Ok(how it is shown)`) or not
+/// (`Err(why)`): a pass listing them all, or a refusal listing the bad ones
+/// as `name (why)`.
+fn each_or_refuse(
+    gate: &str,
+    items: Vec<(String, Result<String, String>)>,
+    pass: &str,
+    refuse: &str,
+    hint: &str,
+) -> Verdict {
+    let bad: Vec<String> = items
+        .iter()
+        .filter_map(|(name, r)| r.as_ref().err().map(|why| format!("{name} ({why})")))
         .collect();
     if bad.is_empty() {
-        Verdict::new(
-            GATE,
-            GateStatus::Pass,
-            format!("present: {}", files.join(", ")),
-        )
+        let ok: Vec<String> = items.into_iter().filter_map(|(_, r)| r.ok()).collect();
+        Verdict::new(gate, GateStatus::Pass, format!("{pass}: {}", ok.join(", ")))
     } else {
         Verdict::new(
-            GATE,
+            gate,
             GateStatus::Refuse,
-            format!("missing: {}", bad.join(", ")),
+            format!("{refuse}: {}", bad.join(", ")),
         )
-        .hint("create the files (or mount the secrets) before deploying")
+        .hint(hint)
     }
 }
 
@@ -333,33 +353,23 @@ pub fn tcp(
     if config.is_none_or(|g| g.tcp.is_empty()) {
         return Verdict::new(GATE, GateStatus::Skipped, "no tcp dependencies");
     }
-    let bad: Vec<String> = results
+    let items = results
         .iter()
-        .filter_map(|(addr, r)| r.as_ref().err().map(|why| format!("{addr} ({why})")))
+        .map(|(addr, r)| {
+            let shown = r
+                .as_ref()
+                .map(|d| format!("{addr} in {} ms", d.as_millis()))
+                .map_err(Clone::clone);
+            (addr.clone(), shown)
+        })
         .collect();
-    if bad.is_empty() {
-        let ok: Vec<String> = results
-            .iter()
-            .map(|(addr, r)| match r {
-                Ok(d) => format!("{addr} in {} ms", d.as_millis()),
-                Err(_) => addr.clone(),
-            })
-            .collect();
-        Verdict::new(
-            GATE,
-            GateStatus::Pass,
-            format!("accepts: {}", ok.join(", ")),
-        )
-    } else {
-        Verdict::new(
-            GATE,
-            GateStatus::Refuse,
-            format!("not reachable: {}", bad.join(", ")),
-        )
-        .hint(
-            "the server needs these to start: bring them up (or fix `gates.tcp`) before deploying",
-        )
-    }
+    each_or_refuse(
+        GATE,
+        items,
+        "accepts",
+        "not reachable",
+        "the server needs these to start: bring them up (or fix `gates.tcp`) before deploying",
+    )
 }
 
 /// The variable names an example environment file declares (`NAME=...`,
