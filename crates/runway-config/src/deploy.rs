@@ -814,6 +814,11 @@ pub struct GatesConfig {
     /// interpolated when the gate runs.
     #[serde(default)]
     pub tcp: Vec<String>,
+    /// The variable holding a PostgreSQL URL (`postgres://user:pass@host/db`)
+    /// the server needs: before a deploy Runway connects and runs `SELECT 1`
+    /// (bounded by `tcp_timeout`). The URL is a secret: only its
+    /// `host:port/db` is ever shown.
+    pub postgres_url_env: Option<String>,
     /// How long each `tcp` dependency may take to accept (default 3s).
     pub tcp_timeout: Option<DurationValue>,
     /// An example environment file (`.env.example`), relative to the project

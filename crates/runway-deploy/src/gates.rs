@@ -315,6 +315,27 @@ pub fn secret_files(
     )
 }
 
+/// The `postgres` gate: `outcome` is `None` when no database is
+/// configured, else where it is (`host:port/db`, never the URL) and how
+/// `SELECT 1` went there.
+pub fn postgres(outcome: Option<(String, Result<std::time::Duration, String>)>) -> Verdict {
+    const GATE: &str = "postgres";
+    match outcome {
+        None => Verdict::new(GATE, GateStatus::Skipped, "no database to check"),
+        Some((at, Ok(d))) => Verdict::new(
+            GATE,
+            GateStatus::Pass,
+            format!("`SELECT 1` on {at} in {} ms", d.as_millis()),
+        ),
+        Some((at, Err(why))) => Verdict::new(
+            GATE,
+            GateStatus::Refuse,
+            format!("`SELECT 1` on {at} failed: {why}"),
+        )
+        .hint("the server needs its database: check it is up, reachable and the credentials are right"),
+    }
+}
+
 /// A gate over a list of things, each fine (`Ok(how it is shown)`) or not
 /// (`Err(why)`): a pass listing them all, or a refusal listing the bad ones
 /// as `name (why)`.

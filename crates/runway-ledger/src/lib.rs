@@ -19,6 +19,7 @@ mod migrate;
 pub mod model;
 pub mod monitor;
 pub mod postmortem;
+pub mod probe;
 pub mod schedule;
 pub mod success;
 pub mod testing;

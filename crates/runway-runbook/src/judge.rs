@@ -88,6 +88,7 @@ pub async fn judge(env: &Env, input: &GateInput, previous: Option<&Deployed>) ->
             })
     }));
     v.push(gates::tcp(gates_cfg, &tcp_results(gates_cfg).await));
+    v.push(gates::postgres(postgres_outcome(gates_cfg).await));
     let root = env.loaded.root.clone();
     v.push(gates::disk(gates_cfg, |p| gates::disk_free(&root.join(p))));
     let example = gates_cfg
@@ -198,4 +199,19 @@ async fn connect(raw: &str, timeout: std::time::Duration) -> Tried {
         };
         (addr, r)
     }
+}
+
+/// `SELECT 1` on the database `gates.postgres_url_env` names.
+async fn postgres_outcome(
+    cfg: Option<&runway_config::deploy::GatesConfig>,
+) -> Option<(String, Result<std::time::Duration, String>)> {
+    let cfg = cfg?;
+    let var = cfg.postgres_url_env.as_deref()?;
+    let url = match std::env::var(var) {
+        Ok(u) if !u.trim().is_empty() => u,
+        _ => return Some((format!("`${var}`"), Err(format!("`{var}` is not set")))),
+    };
+    let at = runway_ledger::probe::postgres_target(&url);
+    let r = runway_ledger::probe::postgres_select_one(&url, cfg.tcp_timeout()).await;
+    Some((at, r))
 }

@@ -907,3 +907,48 @@ async fn the_env_example_gate_names_what_the_example_file_declares_and_is_not_se
         "{out}"
     );
 }
+
+#[tokio::test]
+async fn the_postgres_gate_runs_select_one_on_the_real_database_and_never_shows_the_url() {
+    let url = std::env::var("RUNWAY_TEST_PG_URL")
+        .expect("RUNWAY_TEST_PG_URL: run scripts/setup.d/10-postgres.sh (./scripts/test does)");
+    let p = Project::new("staging", "", "");
+    let toml = std::fs::read_to_string(p.path().join("runway.toml")).unwrap();
+    std::fs::write(
+        p.path().join("runway.toml"),
+        format!("{toml}postgres_url_env = \"APP_DATABASE_URL\"\ntcp_timeout = \"5s\"\n"),
+    )
+    .unwrap();
+    let plan = |db: Option<&str>| {
+        let mut c = p.cmd(&["plan", "staging", "--version", "1.0.0"]);
+        match db {
+            Some(u) => c.env("APP_DATABASE_URL", u),
+            None => c.env_remove("APP_DATABASE_URL"),
+        };
+        c.output().unwrap()
+    };
+    let o = plan(Some(&url));
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("`SELECT 1` on 127.0.0.1:"), "{out}");
+    assert!(!out.contains(&url), "the URL is a secret: {out}");
+
+    // Wrong credentials: refused, and the password given is not shown.
+    let password = "not-the-password-8675309";
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let host = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+    let bad = format!("{scheme}://runway_no_such_user:{password}@{host}");
+    let o = plan(Some(&bad));
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("`SELECT 1` on 127.0.0.1:") && out.contains("failed"),
+        "{out}"
+    );
+    assert!(!out.contains(password), "{out}");
+
+    let o = plan(None);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("`APP_DATABASE_URL` is not set"), "{out}");
+}
