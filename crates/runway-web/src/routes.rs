@@ -80,14 +80,10 @@ async fn method_not_allowed() -> Response {
 
 async fn overview(web: &Web) -> Result<Overview, Response> {
     let now = Utc::now();
-    let mut environments = Vec::with_capacity(web.environments.len());
-    for name in &web.environments {
-        environments.push(
-            model::environment(web.ledger.as_ref(), name, now, UPTIME_DAYS)
-                .await
-                .map_err(|e| internal("reading the ledger", e))?,
-        );
-    }
+    let environments =
+        model::environments(web.ledger.as_ref(), &web.environments, now, UPTIME_DAYS)
+            .await
+            .map_err(|e| internal("reading the ledger", e))?;
     let incidents = model::open_incidents(web.ledger.as_ref())
         .await
         .map_err(|e| internal("reading incidents", e))?;
@@ -137,12 +133,14 @@ async fn api_status(State(web): Shared) -> Response {
         Ok(a) => a,
         Err(e) => return internal("reading alerts", e),
     };
-    let mut envs = Vec::new();
-    for name in &web.environments {
-        let latest = match web.ledger.monitor_latest(name).await {
-            Ok(l) => l,
+    let mut latest_of: std::collections::HashMap<String, _> =
+        match web.ledger.monitor_latest_many(&web.environments).await {
+            Ok(l) => l.into_iter().map(|r| (r.environment.clone(), r)).collect(),
             Err(e) => return internal("reading the ledger", e),
         };
+    let mut envs = Vec::with_capacity(web.environments.len());
+    for name in &web.environments {
+        let latest = latest_of.remove(name);
         let open: Vec<_> = alerts.iter().filter(|a| &a.environment == name).collect();
         envs.push(json!({
             "name": name,
