@@ -129,8 +129,9 @@ cpu_secs() { # pid: user+system seconds
 peak_rss_mib() { awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 
 echo "monitor.sh: N=$N INTERVAL=${INTERVAL}s DURATION=${DURATION}s SUITE=$SUITE SERVERS=$SERVERS HISTORY_HOURS=$HISTORY_HOURS runway=$RUNWAY_BIN" >&2
+# `runway monitor` opens an existing ledger only.
+"$RUNWAY_BIN" ledger init "sqlite://$work/ledger.db" >/dev/null
 if [ "$HISTORY_HOURS" -gt 0 ]; then
-  "$RUNWAY_BIN" ledger init "sqlite://$work/ledger.db" >/dev/null
   python3 - "$work/ledger.db" "$N" "$INTERVAL" "$HISTORY_HOURS" <<'PY'
 import sqlite3, sys, time
 db, n, interval, hours = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
