@@ -168,13 +168,15 @@ pub async fn environment(
 }
 
 /// The views of all of `names` at `now`, over `days` days of uptime, in
-/// order: four ledger queries whatever the number of environments (the
+/// order: at most four ledger queries whatever the number of environments (the
 /// dashboard's), where [`environment`] for each would take four apiece.
+/// Without `latency` the views have no latency points (the status page's).
 pub async fn environments(
     ledger: &dyn Ledger,
     names: &[String],
     now: DateTime<Utc>,
     days: i64,
+    latency: bool,
 ) -> Result<Vec<EnvironmentView>, LedgerError> {
     let since = midnight(now) - Duration::days(days - 1);
     let lat_since = hour_of(now) - Duration::hours(LATENCY_HOURS - 1);
@@ -189,8 +191,10 @@ pub async fn environments(
         daily.entry(env).or_default().push(d);
     }
     let mut latencies: HashMap<String, Vec<MonitorLatency>> = HashMap::new();
-    for (env, l) in ledger.monitor_latencies_many(names, lat_since).await? {
-        latencies.entry(env).or_default().push(l);
+    if latency {
+        for (env, l) in ledger.monitor_latencies_many(names, lat_since).await? {
+            latencies.entry(env).or_default().push(l);
+        }
     }
     // All deployments since `since`, then each environment's share.
     let filter = Filter {

@@ -22,9 +22,22 @@ async fn the_batch_views_equal_each_environments_own_view() {
         .map(str::to_owned)
         .to_vec();
     for days in [model::UPTIME_DAYS, 7, 1] {
-        let batch = model::environments(s.ledger.as_ref(), &names, s.now, days)
+        let batch = model::environments(s.ledger.as_ref(), &names, s.now, days, true)
             .await
             .unwrap();
+        // The status page's views: the same without latency points.
+        let bare = model::environments(s.ledger.as_ref(), &names, s.now, days, false)
+            .await
+            .unwrap();
+        for (b, full) in bare.iter().zip(&batch) {
+            assert!(b.latency.is_empty());
+            let mut full = full.clone();
+            full.latency.clear();
+            assert_eq!(
+                serde_json::to_value(b).unwrap(),
+                serde_json::to_value(&full).unwrap()
+            );
+        }
         assert_eq!(batch.len(), names.len());
         for (name, got) in names.iter().zip(&batch) {
             let want = model::environment(s.ledger.as_ref(), name, s.now, days)
@@ -45,7 +58,7 @@ async fn the_batch_views_equal_each_environments_own_view() {
         assert!(batch[4].deployments.is_empty() && batch[4].last_run.is_none());
     }
     assert!(
-        model::environments(s.ledger.as_ref(), &[], s.now, 1)
+        model::environments(s.ledger.as_ref(), &[], s.now, 1, true)
             .await
             .unwrap()
             .is_empty()
