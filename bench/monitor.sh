@@ -20,7 +20,10 @@
 # Variables: N, INTERVAL (s), DURATION (s), SUITE (health|smoke), SERVERS
 # (reference-server processes the endpoints are spread over; each endpoint is
 # its own environment with its own URL, `/mcp?e=I` and `/health?e=I`),
-# REQUESTS (timed dashboard loads per page, default 20).
+# REQUESTS (timed dashboard loads per page, default 20), HISTORY_HOURS
+# (default 0: hours of past runs, one per endpoint per INTERVAL ending when
+# the monitor starts, written into the ledger before it starts, so the
+# dashboard is timed with that much history; every 50th run failed).
 #
 # Needs Debian's prometheus and prometheus-blackbox-exporter
 # (scripts/setup.d/40-prometheus.sh), curl and python3. Everything listens on
@@ -34,12 +37,14 @@ DURATION=${DURATION:-300}
 SUITE=${SUITE:-health}
 SERVERS=${SERVERS:-10}
 REQUESTS=${REQUESTS:-20}
+HISTORY_HOURS=${HISTORY_HOURS:-0}
 PROM=${RUNWAY_TEST_PROMETHEUS:-/usr/bin/prometheus}
 BB=${RUNWAY_TEST_BLACKBOX_EXPORTER:-/usr/bin/prometheus-blackbox-exporter}
 case "$SUITE" in
   health | smoke) ;;
   *) echo "monitor.sh: SUITE=$SUITE: use health or smoke" >&2; exit 2 ;;
 esac
+[[ $HISTORY_HOURS =~ ^[0-9]+$ ]] || { echo "monitor.sh: HISTORY_HOURS=$HISTORY_HOURS: give a whole number" >&2; exit 2; }
 for v in N INTERVAL DURATION SERVERS REQUESTS; do
   [[ ${!v} =~ ^[1-9][0-9]*$ ]] || { echo "monitor.sh: $v=${!v}: give a positive whole number" >&2; exit 2; }
 done
@@ -123,7 +128,30 @@ cpu_secs() { # pid: user+system seconds
 }
 peak_rss_mib() { awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 
-echo "monitor.sh: N=$N INTERVAL=${INTERVAL}s DURATION=${DURATION}s SUITE=$SUITE SERVERS=$SERVERS runway=$RUNWAY_BIN" >&2
+echo "monitor.sh: N=$N INTERVAL=${INTERVAL}s DURATION=${DURATION}s SUITE=$SUITE SERVERS=$SERVERS HISTORY_HOURS=$HISTORY_HOURS runway=$RUNWAY_BIN" >&2
+# `runway monitor` opens an existing ledger only.
+"$RUNWAY_BIN" ledger init "sqlite://$work/ledger.db" >/dev/null
+if [ "$HISTORY_HOURS" -gt 0 ]; then
+  python3 - "$work/ledger.db" "$N" "$INTERVAL" "$HISTORY_HOURS" <<'PY'
+import sqlite3, sys, time
+db, n, interval, hours = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+end = int(time.time()) * 1_000_000
+step = interval * 1_000_000
+slots = hours * 3600 // interval
+con = sqlite3.connect(db)
+def rows():
+    for k in range(slots, 0, -1):
+        at = end - k * step
+        for i in range(n):
+            bad = (k + i) % 50 == 0
+            yield (f"e{i}", at + i * 1000, 0 if bad else 1, "down" if bad else "up",
+                   "connect" if bad else None, 1.0 + (k * 7 + i) % 40 / 10)
+con.executemany("INSERT INTO monitor_results (environment, at_us, ok, status, reason, latency_ms)"
+                " VALUES (?, ?, ?, ?, ?, ?)", rows())
+con.commit()
+print(f"monitor.sh: seeded {slots * n} runs ({hours} h)", file=sys.stderr)
+PY
+fi
 webport=$(free_port)
 (cd "$work/project" && NO_COLOR=1 RUNWAY_LOG="warn,runway::cmd::monitor=info" exec "$RUNWAY_BIN" monitor \
   --listen "127.0.0.1:$webport" --ledger "sqlite://$work/ledger.db" \
@@ -199,6 +227,7 @@ q = lambda p: t[min(len(t) - 1, int(p * len(t)))]
 print(f"{q(0.5):.1f} {q(0.95):.1f} {len(bad)}")'
 }
 dash=$(time_page /)
+statuspage=$(time_page /status)
 status=$(time_page /api/status)
 hist=$(time_page /api/environments/e0/history)
 
@@ -218,13 +247,14 @@ kill -TERM $mon
 wait $mon || true
 
 python3 - "$work/monitor.out" "$work/monitor.err" "$N" "$INTERVAL" "$mon_elapsed" "$mon_cpu" "$mon_rss" \
-  "$prom_cpu" "$prom_rss" "$bb_cpu" "$bb_rss" "$probes" "$ref_cpu" "$SUITE" "$dash" "$status" "$hist" <<'PY'
+  "$prom_cpu" "$prom_rss" "$bb_cpu" "$bb_rss" "$probes" "$ref_cpu" "$SUITE" "$dash" "$statuspage" "$status" "$hist" <<'PY'
 import sys, collections, re
 out, err = sys.argv[1], sys.argv[2]
 n, interval, elapsed = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 mon_cpu, mon_rss, prom_cpu, prom_rss, bb_cpu, bb_rss = map(float, sys.argv[6:12])
 probes, ref_cpu, suite = int(sys.argv[12]), float(sys.argv[13]), sys.argv[14]
-pages = {"/": sys.argv[15], "/api/status": sys.argv[16], "/api/environments/e0/history": sys.argv[17]}
+pages = {"/": sys.argv[15], "/status": sys.argv[16], "/api/status": sys.argv[17],
+         "/api/environments/e0/history": sys.argv[18]}
 runs = collections.Counter()
 reasons = collections.Counter()
 failed = 0

@@ -22,6 +22,8 @@ use sqlx::{
     },
 };
 
+mod batch;
+
 use crate::{
     DeployLock, Event, EventKind, Filter, Guard, Kind, Ledger, LedgerError, LedgerUrl, LockInfo,
     OpenOptions, Record, Result,
@@ -1136,6 +1138,26 @@ macro_rules! ledger_impl {
                         latency_ms: r.2,
                     })
                     .collect())
+            }
+
+            async fn monitor_latest_many(&self, environments: &[String]) -> Result<Vec<crate::MonitorResult>> {
+                self.latest_many(environments).await
+            }
+
+            async fn monitor_daily_many(
+                &self,
+                environments: &[String],
+                since: DateTime<Utc>,
+            ) -> Result<Vec<(String, crate::MonitorDay)>> {
+                self.daily_many(environments, since).await
+            }
+
+            async fn monitor_latencies_many(
+                &self,
+                environments: &[String],
+                since: DateTime<Utc>,
+            ) -> Result<Vec<(String, crate::MonitorLatency)>> {
+                self.latencies_many(environments, since).await
             }
 
             async fn prune_monitor(&self, keep_after: DateTime<Utc>) -> Result<crate::PruneStats> {

@@ -324,6 +324,26 @@ pub trait Ledger: Send + Sync {
         environment: &str,
         since: chrono::DateTime<chrono::Utc>,
     ) -> Result<Vec<MonitorLatency>>;
+
+    /// [`Ledger::monitor_latest`] of each of `environments` that has a run,
+    /// in one query (the dashboard's N environments), by environment name.
+    async fn monitor_latest_many(&self, environments: &[String]) -> Result<Vec<MonitorResult>>;
+
+    /// [`Ledger::monitor_daily`] of each of `environments`, in one query:
+    /// `(environment, day)` pairs by environment name, then oldest day first.
+    async fn monitor_daily_many(
+        &self,
+        environments: &[String],
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<(String, MonitorDay)>>;
+
+    /// [`Ledger::monitor_latencies`] of each of `environments`, in one query:
+    /// `(environment, run)` pairs by environment name, then oldest run first.
+    async fn monitor_latencies_many(
+        &self,
+        environments: &[String],
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<(String, MonitorLatency)>>;
     /// Stores an alert instance (inserted when `alert.id` is 0, else updated;
     /// its acknowledgement and silence are left alone) and queues `notify`
     /// for it, in one transaction. Returns the instance's id. A second open

@@ -122,3 +122,33 @@ pub(crate) const SELECT_LATEST: &str =
 
 pub(crate) const SELECT_LATENCIES: &str = "SELECT at_us, ok, latency_ms
     FROM monitor_results WHERE environment = $1 AND at_us >= $2 ORDER BY at_us, id";
+
+// The dashboard's batch reads: one query for all the environments named in
+// `{envs}` (a dialect's table of the names in the JSON array bound as `$1`,
+// with one column, `name`), instead of one query per environment.
+
+/// The newest run of each environment: one index seek per name.
+pub(crate) const SELECT_LATEST_MANY: &str =
+    "SELECT environment, at_us, ok, status, reason, check_id, message, latency_ms
+    FROM monitor_results WHERE id IN (
+        SELECT (SELECT m.id FROM monitor_results m WHERE m.environment = e.name
+                ORDER BY m.at_us DESC, m.id DESC LIMIT 1)
+        FROM ({envs}) e)
+    ORDER BY environment";
+
+/// [`SELECT_DAILY`] for many environments, by environment then day.
+pub(crate) const SELECT_DAILY_MANY: &str =
+    "SELECT environment, day, CAST(SUM(runs) AS BIGINT), CAST(SUM(failures) AS BIGINT) FROM (
+        SELECT environment, (at_us / 86400000000) * 86400000000 AS day, COUNT(*) AS runs,
+               SUM(CASE WHEN ok = 0 THEN 1 ELSE 0 END) AS failures
+        FROM monitor_results WHERE environment IN (SELECT name FROM ({envs}) e) AND at_us >= $2
+        GROUP BY environment, (at_us / 86400000000) * 86400000000
+        UNION ALL
+        SELECT environment, (bucket_us / 86400000000) * 86400000000 AS day, runs, failures
+        FROM monitor_rollups WHERE environment IN (SELECT name FROM ({envs}) e) AND bucket_us >= $2
+    ) d GROUP BY environment, day ORDER BY environment, day";
+
+/// [`SELECT_LATENCIES`] for many environments, by environment then time.
+pub(crate) const SELECT_LATENCIES_MANY: &str = "SELECT environment, at_us, ok, latency_ms
+    FROM monitor_results WHERE environment IN (SELECT name FROM ({envs}) e) AND at_us >= $2
+    ORDER BY environment, at_us, id";

@@ -14,6 +14,7 @@ both_backends!(
     retention_folds_whole_hours_once_and_keeps_the_horizon,
     a_secret_in_a_message_never_reaches_the_ledger,
     daily_uptime_adds_raw_runs_and_rollups_once_and_latest_is_the_newest,
+    batch_reads_of_many_environments_match_the_reads_of_each,
 );
 
 fn run(env: &str, at: DateTime<Utc>, ok: bool, reason: Option<&str>, ms: f64) -> MonitorResult {
@@ -187,6 +188,85 @@ async fn daily_uptime_adds_raw_runs_and_rollups_once_and_latest_is_the_newest(f:
     assert_eq!(
         lat.iter().map(|x| (x.latency_ms, x.ok)).collect::<Vec<_>>(),
         vec![(44.0, false), (45.0, true), (46.0, true), (47.0, true)]
+    );
+    l.close().await;
+}
+
+/// The dashboard's batch reads give, for every environment asked about, what
+/// the one-environment reads give, and nothing for the others.
+async fn batch_reads_of_many_environments_match_the_reads_of_each(f: &Fresh) {
+    let l = f.open().await;
+    let envs: Vec<String> = ["prod", "staging", "eu's \"edge\"", "never-ran"]
+        .map(str::to_owned)
+        .to_vec();
+    // Two days of hourly runs for the first three (the third fails every 3rd),
+    // one for an environment nobody asks about, two runs at the same instant.
+    for i in 0..48 {
+        for (n, env) in envs[..3].iter().enumerate() {
+            let ok = n != 2 || i % 3 != 0;
+            let at = t0() + Duration::hours(i) + Duration::minutes(n as i64);
+            l.record_monitor_result(&run(
+                env,
+                at,
+                ok,
+                (!ok).then_some("timeout"),
+                (i * 10 + n as i64) as f64,
+            ))
+            .await
+            .unwrap();
+        }
+    }
+    let tie = t0() + Duration::hours(60);
+    l.record_monitor_result(&run("prod", tie, true, None, 1.0))
+        .await
+        .unwrap();
+    l.record_monitor_result(&run("prod", tie, false, Some("dns"), 2.0))
+        .await
+        .unwrap();
+    l.record_monitor_result(&run("other", t0(), true, None, 1.0))
+        .await
+        .unwrap();
+    l.prune_monitor(t0() + Duration::hours(20)).await.unwrap();
+
+    let since = t0() + Duration::hours(30);
+    let latest = l.monitor_latest_many(&envs).await.unwrap();
+    let daily = l.monitor_daily_many(&envs, t0()).await.unwrap();
+    let lat = l.monitor_latencies_many(&envs, since).await.unwrap();
+    let mut want_latest = Vec::new();
+    let mut want_daily = Vec::new();
+    let mut want_lat = Vec::new();
+    let mut sorted = envs.clone();
+    sorted.sort();
+    for env in &sorted {
+        want_latest.extend(l.monitor_latest(env).await.unwrap());
+        for d in l.monitor_daily(env, t0()).await.unwrap() {
+            want_daily.push((env.clone(), d));
+        }
+        for x in l.monitor_latencies(env, since).await.unwrap() {
+            want_lat.push((env.clone(), x));
+        }
+    }
+    assert_eq!(latest, want_latest);
+    assert_eq!(latest.len(), 3);
+    // Of two runs at one instant the later stored is the newest.
+    assert_eq!(latest[1].environment, "prod");
+    assert_eq!(latest[1].reason.as_deref(), Some("dns"));
+    assert_eq!(daily, want_daily);
+    assert_eq!(daily.iter().filter(|(e, _)| e == "prod").count(), 3);
+    assert!(
+        daily
+            .iter()
+            .any(|(e, d)| e == "eu's \"edge\"" && d.failures > 0)
+    );
+    assert_eq!(lat, want_lat);
+    assert_eq!(lat.len(), 3 * 18 + 2);
+    assert!(l.monitor_latest_many(&[]).await.unwrap().is_empty());
+    assert!(l.monitor_daily_many(&[], t0()).await.unwrap().is_empty());
+    assert!(
+        l.monitor_latencies_many(&["other".to_owned()], t0() + Duration::hours(1))
+            .await
+            .unwrap()
+            .is_empty()
     );
     l.close().await;
 }

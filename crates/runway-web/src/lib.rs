@@ -131,15 +131,19 @@ impl Web {
     /// Sets each environment's status gauge from its latest stored run, so
     /// `/metrics` is right before the first run of this process finishes.
     pub async fn load_statuses(&self) {
-        for env in &self.environments {
-            let status = match self.ledger.monitor_latest(env).await {
-                Ok(Some(r)) => r.status,
-                Ok(None) => "unknown".to_owned(),
+        let mut latest: std::collections::HashMap<String, String> =
+            match self.ledger.monitor_latest_many(&self.environments).await {
+                Ok(runs) => runs
+                    .into_iter()
+                    .map(|r| (r.environment, r.status))
+                    .collect(),
                 Err(e) => {
-                    tracing::warn!("reading the latest run of `{env}`: {e}");
-                    "unknown".to_owned()
+                    tracing::warn!("reading the latest runs: {e}");
+                    Default::default()
                 }
             };
+        for env in &self.environments {
+            let status = latest.remove(env).unwrap_or_else(|| "unknown".to_owned());
             self.metrics.set_status(env, &status);
         }
     }

@@ -7,7 +7,11 @@
 //! percentiles are not portable SQL.
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
-use runway_ledger::{Filter, Kind, Ledger, LedgerError, MonitorDay};
+use std::collections::HashMap;
+
+use runway_ledger::{
+    Filter, Kind, Ledger, LedgerError, MonitorDay, MonitorLatency, MonitorResult, Record,
+};
 use serde::Serialize;
 
 use crate::alerts::{AlertView, NotifierView};
@@ -143,15 +147,101 @@ pub async fn environment(
     let latest = ledger.monitor_latest(name).await?;
     let since = midnight(now) - Duration::days(days - 1);
     let found = ledger.monitor_daily(name, since).await?;
-    let days = fill_days(&found, now, days);
+    let lat_since = hour_of(now) - Duration::hours(LATENCY_HOURS - 1);
+    let latencies = ledger.monitor_latencies(name, lat_since).await?;
+    let filter = Filter {
+        kind: Some(Kind::Deployment),
+        environment: Some(name.to_owned()),
+        since: Some(since),
+        ..Filter::default()
+    };
+    let deployments = ledger.query_latest(&filter).await?;
+    Ok(view(
+        name,
+        latest,
+        &found,
+        &latencies,
+        deployments,
+        now,
+        days,
+    ))
+}
+
+/// The views of all of `names` at `now`, over `days` days of uptime, in
+/// order: at most four ledger queries whatever the number of environments (the
+/// dashboard's), where [`environment`] for each would take four apiece.
+/// Without `latency` the views have no latency points (the status page's).
+pub async fn environments(
+    ledger: &dyn Ledger,
+    names: &[String],
+    now: DateTime<Utc>,
+    days: i64,
+    latency: bool,
+) -> Result<Vec<EnvironmentView>, LedgerError> {
+    let since = midnight(now) - Duration::days(days - 1);
+    let lat_since = hour_of(now) - Duration::hours(LATENCY_HOURS - 1);
+    let mut latest: HashMap<String, MonitorResult> = ledger
+        .monitor_latest_many(names)
+        .await?
+        .into_iter()
+        .map(|r| (r.environment.clone(), r))
+        .collect();
+    let mut daily: HashMap<String, Vec<MonitorDay>> = HashMap::new();
+    for (env, d) in ledger.monitor_daily_many(names, since).await? {
+        daily.entry(env).or_default().push(d);
+    }
+    let mut latencies: HashMap<String, Vec<MonitorLatency>> = HashMap::new();
+    if latency {
+        for (env, l) in ledger.monitor_latencies_many(names, lat_since).await? {
+            latencies.entry(env).or_default().push(l);
+        }
+    }
+    // All deployments since `since`, then each environment's share.
+    let filter = Filter {
+        kind: Some(Kind::Deployment),
+        since: Some(since),
+        ..Filter::default()
+    };
+    let mut deployments: HashMap<String, Vec<Record>> = HashMap::new();
+    for r in ledger.query_latest(&filter).await? {
+        if let Some(env) = r.environment.clone() {
+            deployments.entry(env).or_default().push(r);
+        }
+    }
+    Ok(names
+        .iter()
+        .map(|name| {
+            view(
+                name,
+                latest.remove(name),
+                daily.get(name).map_or(&[], Vec::as_slice),
+                latencies.get(name).map_or(&[], Vec::as_slice),
+                deployments.remove(name).unwrap_or_default(),
+                now,
+                days,
+            )
+        })
+        .collect())
+}
+
+/// Builds one view from what the ledger returned for the environment.
+fn view(
+    name: &str,
+    latest: Option<MonitorResult>,
+    found: &[MonitorDay],
+    latencies: &[MonitorLatency],
+    deployments: Vec<Record>,
+    now: DateTime<Utc>,
+    days: i64,
+) -> EnvironmentView {
+    let days = fill_days(found, now, days);
     let (runs, failures) = days
         .iter()
         .fold((0, 0), |(r, f), d| (r + d.runs, f + d.failures));
     let uptime = (runs > 0).then(|| (runs - failures) as f64 / runs as f64);
 
-    let lat_since = hour_of(now) - Duration::hours(LATENCY_HOURS - 1);
     let mut hours: std::collections::BTreeMap<DateTime<Utc>, Vec<f64>> = Default::default();
-    for l in ledger.monitor_latencies(name, lat_since).await? {
+    for l in latencies {
         hours.entry(hour_of(l.at)).or_default().push(l.latency_ms);
     }
     let latency = hours
@@ -167,15 +257,7 @@ pub async fn environment(
         })
         .collect();
 
-    let filter = Filter {
-        kind: Some(Kind::Deployment),
-        environment: Some(name.to_owned()),
-        since: Some(since),
-        ..Filter::default()
-    };
-    let mut deployments: Vec<DeploymentMark> = ledger
-        .query_latest(&filter)
-        .await?
+    let mut deployments: Vec<DeploymentMark> = deployments
         .into_iter()
         .map(|r| DeploymentMark {
             version: r.version.clone().unwrap_or_default(),
@@ -187,7 +269,7 @@ pub async fn environment(
     deployments.sort_by_key(|d| std::cmp::Reverse(d.at));
     deployments.truncate(MAX_DEPLOYMENTS);
 
-    Ok(EnvironmentView {
+    EnvironmentView {
         name: name.to_owned(),
         status: latest
             .as_ref()
@@ -204,7 +286,7 @@ pub async fn environment(
         days,
         latency,
         deployments,
-    })
+    }
 }
 
 /// The incidents not yet resolved or closed, newest first.

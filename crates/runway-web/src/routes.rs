@@ -78,16 +78,19 @@ async fn method_not_allowed() -> Response {
     error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
 }
 
-async fn overview(web: &Web) -> Result<Overview, Response> {
+/// What the pages show; `latency`: with the hourly latencies (the public
+/// status page shows none, so it does not read them).
+async fn overview(web: &Web, latency: bool) -> Result<Overview, Response> {
     let now = Utc::now();
-    let mut environments = Vec::with_capacity(web.environments.len());
-    for name in &web.environments {
-        environments.push(
-            model::environment(web.ledger.as_ref(), name, now, UPTIME_DAYS)
-                .await
-                .map_err(|e| internal("reading the ledger", e))?,
-        );
-    }
+    let environments = model::environments(
+        web.ledger.as_ref(),
+        &web.environments,
+        now,
+        UPTIME_DAYS,
+        latency,
+    )
+    .await
+    .map_err(|e| internal("reading the ledger", e))?;
     let incidents = model::open_incidents(web.ledger.as_ref())
         .await
         .map_err(|e| internal("reading incidents", e))?;
@@ -111,14 +114,14 @@ async fn overview(web: &Web) -> Result<Overview, Response> {
 }
 
 async fn dashboard(State(web): Shared) -> Response {
-    match overview(&web).await {
+    match overview(&web, true).await {
         Ok(o) => typed("text/html; charset=utf-8", html::dashboard(&o)),
         Err(r) => r,
     }
 }
 
 async fn status_page(State(web): Shared) -> Response {
-    match overview(&web).await {
+    match overview(&web, false).await {
         Ok(o) => typed(
             "text/html; charset=utf-8",
             html::status_page(&o, &web.title),
@@ -137,12 +140,14 @@ async fn api_status(State(web): Shared) -> Response {
         Ok(a) => a,
         Err(e) => return internal("reading alerts", e),
     };
-    let mut envs = Vec::new();
-    for name in &web.environments {
-        let latest = match web.ledger.monitor_latest(name).await {
-            Ok(l) => l,
+    let mut latest_of: std::collections::HashMap<String, _> =
+        match web.ledger.monitor_latest_many(&web.environments).await {
+            Ok(l) => l.into_iter().map(|r| (r.environment.clone(), r)).collect(),
             Err(e) => return internal("reading the ledger", e),
         };
+    let mut envs = Vec::with_capacity(web.environments.len());
+    for name in &web.environments {
+        let latest = latest_of.remove(name);
         let open: Vec<_> = alerts.iter().filter(|a| &a.environment == name).collect();
         envs.push(json!({
             "name": name,
