@@ -23,8 +23,6 @@ pub enum OpError {
     Runbook(#[from] runway_runbook::RunbookError),
     #[error(transparent)]
     SurfaceSource(#[from] runway_verify::SurfaceSourceError),
-    #[error("could not capture the tool surface")]
-    Surface(#[source] runway_verify::mcp::SurfaceError),
     #[error("cannot read `{path}`")]
     Io {
         path: PathBuf,
@@ -48,10 +46,13 @@ impl runway_core::Diagnostic for OpError {
             OpError::Release(e) => e.hint(),
             OpError::Environment(e) => e.hint(),
             OpError::SurfaceSource(e) => e.hint(),
+            // The CLI prints every hint of the chain; a tool error has room for one text.
+            OpError::Runbook(e @ runway_runbook::RunbookError::Surface(source)) => Some(format!(
+                "{}; {}",
+                source.hint().unwrap_or_default(),
+                e.hint().unwrap_or_default()
+            )),
             OpError::Runbook(e) => e.hint(),
-            OpError::Surface(e) => e.hint().map(|h| {
-                format!("{h}; or pass `no_surface: true` to compute the release without comparing tool surfaces")
-            }),
             OpError::Plan { hint, .. } => Some(hint.clone()),
             OpError::Argument { field, .. } => Some(format!(
                 "fix `{field}` (the tool's `inputSchema` lists the accepted values)"

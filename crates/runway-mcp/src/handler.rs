@@ -355,10 +355,10 @@ impl ServerHandler for Runway {
                 // prompt, one that says what is missing.
                 let status = self
                     .ws
-                    .release_status(None, false)
+                    .release_status(None, None, false)
                     .await
                     .unwrap_or_else(|e| serde_json::json!({"error": e.to_text()}));
-                let entry = self.ws.changelog_preview(None).await.unwrap_or_else(
+                let entry = self.ws.changelog_preview(None, None).await.unwrap_or_else(
                     |e| serde_json::json!({"text": format!("(none: {})", e.to_text())}),
                 );
                 format!(

@@ -9,7 +9,12 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 use runway_config::Loaded;
-use runway_ledger::{Filter, Kind, Ledger, LedgerUrl};
+use runway_ledger::{Filter, Ledger, LedgerUrl};
+use runway_runbook::{
+    Project,
+    records::{self, DoraQuery, IncidentQuery},
+    release::{ReleaseScope, SurfaceChoice},
+};
 use serde_json::{Value, json};
 
 use crate::error::OpError;
@@ -41,11 +46,17 @@ impl Workspace {
             .unwrap_or(runway_config::mcp::DEFAULT_PLAN_TTL)
     }
 
-    pub(crate) fn release_config(&self) -> runway_config::ReleaseConfig {
-        self.config
-            .as_ref()
-            .map(|l| l.config.release.clone())
-            .unwrap_or_default()
+    /// The project as runway-runbook sees it.
+    pub(crate) fn project(&self) -> Project {
+        Project {
+            dir: self.root.clone(),
+            loaded: self.config.clone(),
+        }
+    }
+
+    /// The `[release]` settings of `package` (one must be named when the project has several).
+    pub(crate) fn release_scope(&self, package: Option<&str>) -> Result<ReleaseScope, OpError> {
+        Ok(ReleaseScope::new(&self.project(), package)?)
     }
 
     /// Runs `job` with the ledger open, on a blocking thread that drives it
@@ -103,11 +114,10 @@ impl Workspace {
     /// unless `no_surface` (the command's `--no-surface`).
     pub async fn release_status(
         &self,
+        package: Option<&str>,
         pre: Option<&str>,
         no_surface: bool,
     ) -> Result<Value, OpError> {
-        let root = self.root.clone();
-        let cfg = self.release_config();
         let pre = match pre {
             None => None,
             Some("alpha") => Some(runway_release::version::PreKind::Alpha),
@@ -120,69 +130,31 @@ impl Workspace {
                 });
             }
         };
-        let surface = match (&cfg.surface_source, no_surface) {
-            (Some(src), false) => {
-                let ctx = runway_verify::environment::surface_source_context(&root, src)?;
-                tracing::info!("capturing the tool surface from `{}`", ctx.display);
-                Some(
-                    runway_verify::mcp::capture_surface(&ctx)
-                        .await
-                        .map_err(OpError::Surface)?,
-                )
-            }
-            _ => None,
+        let surface = if no_surface {
+            SurfaceChoice::Skip
+        } else {
+            SurfaceChoice::Configured
         };
-        let st = tokio::task::spawn_blocking(move || {
-            let opts = runway_release::plan::PlanOptions {
-                pre,
-                surface,
-                ..Default::default()
-            };
-            runway_release::plan::status(&root, &cfg, &opts)
-        })
-        .await
-        .map_err(|e| OpError::Internal(e.to_string()))??;
+        let st = self
+            .release_scope(package)?
+            .status(pre, &surface, |from| {
+                tracing::info!("capturing the tool surface from `{from}`")
+            })
+            .await?;
         Ok(serde_json::to_value(&st)?)
     }
 
     /// The changelog entry `runway release changelog` would print, without writing it.
-    pub async fn changelog_preview(&self, version: Option<String>) -> Result<Value, OpError> {
-        let root = self.root.clone();
-        let cfg = self.release_config();
-        tokio::task::spawn_blocking(move || {
-            let st = runway_release::plan::status(
-                &root,
-                &cfg,
-                &runway_release::plan::PlanOptions::default(),
-            )?;
-            let version = match (version, &st.next) {
-                (Some(v), _) => v.trim_start_matches(cfg.tag_prefix.as_str()).to_owned(),
-                (None, Some(n)) => n.clone(),
-                (None, None) => {
-                    return Ok(json!({
-                        "version": null,
-                        "text": "",
-                        "warnings": [],
-                        "reason": st.nothing_to_release_reason(),
-                    }));
-                }
-            };
-            let rendered = runway_release::plan::changelog_entry(
-                &root,
-                &cfg,
-                &st,
-                &version,
-                &runway_release::plan::release_date(),
-            );
-            Ok(json!({
-                "version": version,
-                "text": rendered.text,
-                "warnings": rendered.warnings,
-                "reason": null,
-            }))
-        })
-        .await
-        .map_err(|e| OpError::Internal(e.to_string()))?
+    pub async fn changelog_preview(
+        &self,
+        package: Option<&str>,
+        version: Option<String>,
+    ) -> Result<Value, OpError> {
+        let entry = self
+            .release_scope(package)?
+            .changelog_entry(version)
+            .await?;
+        Ok(serde_json::to_value(&entry)?)
     }
 
     /// The verification context for a URL or an environment of `runway.toml`.
@@ -224,98 +196,52 @@ impl Workspace {
     /// `runway ledger show ID --format json`: the record, and for a deployment its view.
     pub async fn ledger_show(&self, id: &str) -> Result<Value, OpError> {
         let id = id.to_owned();
-        self.with_ledger(move |ledger| Box::pin(async move { show(ledger, &id).await }))
-            .await
+        self.with_ledger(move |ledger| {
+            Box::pin(async move { Ok(serde_json::to_value(records::show(ledger, &id).await?)?) })
+        })
+        .await
     }
 
     /// `runway incident list --format json`, as `{"incidents": [...]}`.
-    pub async fn incident_list(
-        &self,
-        all: bool,
-        environment: Option<String>,
-        since: Option<DateTime<Utc>>,
-    ) -> Result<Value, OpError> {
-        let filter = Filter {
-            kind: Some(Kind::Incident),
-            environment,
-            since,
-            ..Filter::default()
-        };
-        let mut incidents = self
+    pub async fn incident_list(&self, query: IncidentQuery) -> Result<Value, OpError> {
+        let incidents = self
             .with_ledger(move |ledger| {
-                Box::pin(async move { Ok(ledger.query(&filter, false).await?) })
+                Box::pin(async move { Ok(records::incidents(ledger, &query).await?) })
             })
             .await?;
-        if !all {
-            incidents.retain(|r| !matches!(r.status(), Some("resolved" | "closed")));
-        }
         Ok(json!({ "incidents": incidents }))
     }
 
     /// One incident's record, refusing an id of another kind.
     pub async fn incident_show(&self, id: &str) -> Result<Value, OpError> {
         let id = id.to_owned();
-        let record = self
-            .with_ledger(move |ledger| Box::pin(async move { Ok(ledger.get(&id).await?) }))
-            .await?;
-        if record.kind != Kind::Incident {
-            return Err(OpError::Argument {
-                field: "id",
-                message: format!("`{}` is a {}, not an incident", record.id, record.kind),
-            });
-        }
-        Ok(serde_json::to_value(&record)?)
+        self.with_ledger(move |ledger| {
+            Box::pin(async move {
+                let id = records::incident_id(ledger, &id).await?;
+                Ok(serde_json::to_value(ledger.get(&id).await?)?)
+            })
+        })
+        .await
     }
 
     /// `runway dora --format json`.
-    pub async fn dora(
-        &self,
-        environment: Option<String>,
-        since: DateTime<Utc>,
-    ) -> Result<Value, OpError> {
-        let mut filter = Filter {
-            kind: Some(Kind::Deployment),
-            environment: environment.clone(),
-            since: Some(since),
-            ..Filter::default()
-        };
-        let (deployments, incidents) = self
+    pub async fn dora(&self, query: DoraQuery) -> Result<Value, OpError> {
+        let repo = self.root.clone();
+        let report = self
             .with_ledger(move |ledger| {
-                Box::pin(async move {
-                    // A deployment's outcome and end are its latest status event: no need for the rest.
-                    let deployments = ledger.query_latest(&filter).await?;
-                    filter.kind = Some(Kind::Incident);
-                    let incidents = ledger.query(&filter, false).await?;
-                    Ok((deployments, incidents))
-                })
+                Box::pin(async move { Ok(records::dora(ledger, &repo, &query).await?) })
             })
             .await?;
-        let shas: std::collections::HashSet<String> = deployments
-            .iter()
-            .filter(|d| d.outcome() == Some(runway_ledger::Outcome::Verified))
-            .filter_map(|d| d.deployment().ok().and_then(|b| b.git_sha))
-            .collect();
-        let repo = self.root.clone();
-        let commit_times =
-            tokio::task::spawn_blocking(move || runway_release::git::commit_times(&repo, &shas))
-                .await
-                .unwrap_or_default();
-        let report = runway_ledger::dora::compute(
-            &deployments,
-            &incidents,
-            &commit_times,
-            environment.as_deref(),
-            since,
-            Utc::now(),
-        );
         Ok(serde_json::to_value(&report)?)
     }
 
     /// The pre-filled postmortem of an incident, in Markdown.
     pub async fn postmortem(&self, id: &str) -> Result<String, OpError> {
         let id = id.to_owned();
-        self.with_ledger(move |ledger| Box::pin(async move { postmortem(ledger, &id).await }))
-            .await
+        self.with_ledger(move |ledger| {
+            Box::pin(async move { Ok(records::postmortem(ledger, &id).await?.markdown) })
+        })
+        .await
     }
 
     /// `runway.toml` as written, with anything secret-looking replaced by `[redacted]`.
@@ -327,7 +253,7 @@ impl Workspace {
 
     /// Where the changelog is (`[release.changelog].path`).
     pub fn changelog_path(&self) -> PathBuf {
-        self.root.join(&self.release_config().changelog.path)
+        self.root.join(&self.project().release().changelog.path)
     }
 
     /// The changelog file as it is on disk, if it exists (bounded).
@@ -346,81 +272,11 @@ impl Workspace {
     }
 }
 
-async fn show(ledger: &dyn Ledger, id: &str) -> Result<Value, OpError> {
-    let record = ledger.get(id).await?;
-    if record.kind == Kind::Deployment {
-        let view = ledger.deployment_view(&record.id).await?;
-        return Ok(serde_json::to_value(runway_ledger::DeploymentShow {
-            record: &record,
-            deployment_view: &view,
-        })?);
-    }
-    Ok(serde_json::to_value(&record)?)
-}
-
-async fn postmortem(ledger: &dyn Ledger, id: &str) -> Result<String, OpError> {
-    let incident = ledger.get(id).await?;
-    if incident.kind != Kind::Incident {
-        return Err(OpError::Argument {
-            field: "id",
-            message: format!("`{}` is a {}, not an incident", incident.id, incident.kind),
-        });
-    }
-    let body = incident.incident()?;
-    let (deployment, verifications) = match &body.deployment_id {
-        Some(d) => {
-            let dep = ledger.get(d).await?;
-            let filter = Filter {
-                kind: Some(Kind::Verification),
-                ref_id: Some(dep.id.clone()),
-                ..Filter::default()
-            };
-            let mut runs = ledger.query(&filter, true).await?;
-            // The run the deployment names, and any a later fact names, as `incident postmortem` reads them.
-            let named = dep
-                .deployment()
-                .ok()
-                .and_then(|b| b.verification_id)
-                .into_iter()
-                .chain(dep.events.iter().filter_map(|e| {
-                    e.data
-                        .get("verification_id")
-                        .and_then(Value::as_str)
-                        .map(str::to_owned)
-                }))
-                .collect::<Vec<_>>();
-            for v in named {
-                if !runs.iter().any(|r| r.id == v) {
-                    runs.push(ledger.get(&v).await?);
-                }
-            }
-            (Some(dep), runs)
-        }
-        None => (None, Vec::new()),
-    };
-    Ok(runway_ledger::postmortem::render(
-        &incident,
-        deployment.as_ref(),
-        &verifications,
-    )?)
-}
-
-/// A duration back from now (`7d`, `12h`: humantime's spelling) or an RFC 3339 time.
+/// A `since`/`until` argument: a duration back from now (`7d`, `12h`), a
+/// `YYYY-MM-DD` date or an RFC 3339 time, as the CLI's `--since` takes it.
 pub fn parse_when(field: &'static str, s: &str) -> Result<DateTime<Utc>, OpError> {
-    let s = s.trim();
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    const CENTURY: std::time::Duration = std::time::Duration::from_secs(100 * 365 * 86_400);
-    humantime::parse_duration(s)
-        .ok()
-        .filter(|d| *d <= CENTURY)
-        .and_then(|d| chrono::Duration::from_std(d).ok())
-        .map(|back| Utc::now() - back)
-        .ok_or_else(|| OpError::Argument {
-            field,
-            message: format!(
-                "`{s}` is not a duration (`90d`, `12h`) or an RFC 3339 time (`2026-01-31T00:00:00Z`)"
-            ),
-        })
+    records::parse_when(s).map_err(|e| OpError::Argument {
+        field,
+        message: format!("{e}: {}", records::WhenError::FORMS),
+    })
 }

@@ -14,7 +14,8 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use runway_runbook::{Abort, Env, Event, GateInput, Observer};
+use runway_core::Shutdown;
+use runway_runbook::{Env, Event, GateInput, Observer};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -279,7 +280,10 @@ async fn run_writing<F>(
     make: F,
 ) -> Result<Value, OpError>
 where
-    F: for<'a> FnOnce(&'a Env, Abort) -> Pin<Box<dyn Future<Output = Result<Value, OpError>> + 'a>>
+    F: for<'a> FnOnce(
+            &'a Env,
+            Shutdown,
+        ) -> Pin<Box<dyn Future<Output = Result<Value, OpError>> + 'a>>
         + Send
         + 'static,
 {
@@ -289,7 +293,7 @@ where
     let observer: Observer = Arc::new(move |e: &Event<'_>| {
         let _ = tx.send(describe(e, &seen));
     });
-    let (abort_handle, abort) = Abort::channel();
+    let (abort_handle, abort) = Shutdown::channel();
     let work = with_env(
         ws,
         name,
@@ -314,7 +318,7 @@ where
             }
             () = running.cancel.cancelled(), if !cancelled => {
                 cancelled = true;
-                abort_handle.abort(CANCELLED);
+                abort_handle.fire(CANCELLED);
             }
             Some(m) = rx.recv() => {
                 steps += 1.0;

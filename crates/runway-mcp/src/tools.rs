@@ -145,7 +145,10 @@ fn write_input(tool: &str) -> (Value, Vec<&'static str>) {
             vec!["id"],
         ),
         _ => (
-            json!({"version": text("the version of the entry (default: the next one)")}),
+            json!({
+                "package": text("the monorepo package (`[[release.packages]]` `name`); required when the project has several (`--package`)"),
+                "version": text("the version of the entry (default: the next one)"),
+            }),
             vec![],
         ),
     }
@@ -271,6 +274,7 @@ pub fn definition(name: &str, writes: bool) -> Option<Tool> {
             "What the next release would be: version files, last tag, commits since it by type, the bump and the commit that decided it (`runway release status --format json`)",
             input(
                 json!({
+                    "package": text("the monorepo package (`[[release.packages]]` `name`); required when the project has several (`--package`)"),
                     "pre": {"type": "string", "enum": ["alpha", "beta", "rc"], "description": "compute a pre-release on this line"},
                     "no_surface": {"type": "boolean", "description": "do not capture the live tool surface from `[release.surface_source]` (`--no-surface`)"},
                 }),
@@ -294,7 +298,10 @@ pub fn definition(name: &str, writes: bool) -> Option<Tool> {
             "changelog_preview",
             "The changelog entry the next release would prepend, without writing it (`runway release changelog`)",
             input(
-                json!({"version": text("the version to render the entry for (default: the next one)")}),
+                json!({
+                    "package": text("the monorepo package (`[[release.packages]]` `name`); required when the project has several (`--package`)"),
+                    "version": text("the version to render the entry for (default: the next one)"),
+                }),
                 &[],
             ),
         )
@@ -487,6 +494,7 @@ fn args<T: DeserializeOwned>(tool: &str, arguments: Option<JsonObject>) -> Resul
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ReleaseStatusArgs {
+    package: Option<String>,
     pre: Option<String>,
     #[serde(default)]
     no_surface: bool,
@@ -495,6 +503,7 @@ struct ReleaseStatusArgs {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ChangelogArgs {
+    package: Option<String>,
     version: Option<String>,
 }
 
@@ -667,11 +676,12 @@ pub async fn call(
         }
         "release_status" => {
             let a: ReleaseStatusArgs = args(name, arguments)?;
-            ws.release_status(a.pre.as_deref(), a.no_surface).await
+            ws.release_status(a.package.as_deref(), a.pre.as_deref(), a.no_surface)
+                .await
         }
         "changelog_preview" => {
             let a: ChangelogArgs = args(name, arguments)?;
-            ws.changelog_preview(a.version).await
+            ws.changelog_preview(a.package.as_deref(), a.version).await
         }
         "verify" => {
             let a: VerifyArgs = args(name, arguments)?;
@@ -691,7 +701,14 @@ pub async fn call(
         "dora" => {
             let a: DoraArgs = args(name, arguments)?;
             match parse_when("since", a.since.as_deref().unwrap_or("90d")) {
-                Ok(since) => ws.dora(a.environment, since).await,
+                Ok(since) => {
+                    ws.dora(runway_runbook::records::DoraQuery {
+                        environment: a.environment,
+                        since,
+                        until: chrono::Utc::now(),
+                    })
+                    .await
+                }
                 Err(e) => Err(e),
             }
         }
@@ -703,7 +720,14 @@ pub async fn call(
                 .map(|s| parse_when("since", s))
                 .transpose()
             {
-                Ok(since) => ws.incident_list(a.all, a.environment, since).await,
+                Ok(since) => {
+                    ws.incident_list(runway_runbook::records::IncidentQuery {
+                        all: a.all,
+                        environment: a.environment,
+                        since,
+                    })
+                    .await
+                }
                 Err(e) => Err(e),
             }
         }

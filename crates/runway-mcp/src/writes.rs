@@ -68,6 +68,7 @@ struct MoveArgs {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ChangelogArgs {
+    package: Option<String>,
     version: Option<String>,
 }
 
@@ -206,63 +207,40 @@ pub async fn prepare(
         }
         "changelog_write" => {
             let a: ChangelogArgs = parse(arguments).map_err(bad)?;
-            let root = ws.root.clone();
-            let cfg = ws.release_config();
-            tokio::task::spawn_blocking(move || {
-                let st = runway_release::plan::status(
-                    &root,
-                    &cfg,
-                    &runway_release::plan::PlanOptions::default(),
-                )?;
-                let version = match (a.version, &st.next) {
-                    (Some(v), _) => v.trim_start_matches(cfg.tag_prefix.as_str()).to_owned(),
-                    (None, Some(n)) => n.clone(),
-                    (None, None) => {
-                        return Err(OpError::Argument {
-                            field: "version",
-                            message: format!(
-                                "nothing to write: {} (name a `version` to write its entry anyway)",
-                                st.nothing_to_release_reason()
-                            ),
-                        });
-                    }
-                };
-                let path = cfg.changelog.path.clone();
-                let existing = std::fs::read_to_string(root.join(&path)).ok();
-                if existing
-                    .as_deref()
-                    .is_some_and(|t| runway_release::changelog::has_entry(t, &version))
-                {
-                    return Err(runway_release::ReleaseError::EntryExists {
-                        path: path.clone().into(),
-                        version,
-                    }
-                    .into());
+            let scope = ws.release_scope(a.package.as_deref())?;
+            let entry = scope.changelog_entry(a.version).await?;
+            let Some(version) = entry.version.clone() else {
+                return Err(OpError::Argument {
+                    field: "version",
+                    message: format!(
+                        "nothing to write: {} (name a `version` to write its entry anyway)",
+                        entry.reason.as_deref().unwrap_or("nothing to release")
+                    ),
+                });
+            };
+            let path = entry.path.clone();
+            if entry.exists {
+                return Err(runway_release::ReleaseError::EntryExists {
+                    path: path.clone().into(),
+                    version,
                 }
-                let rendered = runway_release::plan::changelog_entry(
-                    &root,
-                    &cfg,
-                    &st,
-                    &version,
-                    &runway_release::plan::release_date(),
-                );
-                Ok(Prepared {
-                    summary: format!("prepend the `{version}` entry to `{path}`"),
-                    would: json!({
-                        "version": version,
-                        "path": path,
-                        "text": rendered.text,
-                        "warnings": rendered.warnings,
-                    }),
-                    keep: json!({
-                        "version": version,
-                        "text": rendered.text,
-                        "warnings": rendered.warnings,
-                    }),
-                })
+                .into());
+            }
+            Ok(Prepared {
+                summary: format!("prepend the `{version}` entry to `{path}`"),
+                would: json!({
+                    "version": version,
+                    "path": path,
+                    "text": entry.text,
+                    "warnings": entry.warnings,
+                }),
+                keep: json!({
+                    "package": a.package,
+                    "version": version,
+                    "text": entry.text,
+                    "warnings": entry.warnings,
+                }),
             })
-            .await
-            .map_err(|e| OpError::Internal(e.to_string()))?
         }
         "rollback" => {
             let a: crate::runbook::RollbackArgs = parse(arguments).map_err(bad)?;
@@ -319,7 +297,8 @@ pub async fn execute(
         }
         "changelog_write" => {
             let version = kept_str("version").unwrap_or_default();
-            let rendered = runway_release::changelog::Rendered {
+            let entry = runway_runbook::release::ChangelogEntry {
+                version: Some(version.clone()),
                 text: kept_str("text").unwrap_or_default(),
                 warnings: kept
                     .get("warnings")
@@ -331,16 +310,14 @@ pub async fn execute(
                             .collect()
                     })
                     .unwrap_or_default(),
+                reason: None,
+                path: String::new(),
+                exists: false,
             };
-            let root = ws.root.clone();
-            let cfg = ws.release_config();
-            let path = cfg.changelog.path.clone();
-            let (v, r) = (version.clone(), rendered.clone());
-            tokio::task::spawn_blocking(move || {
-                runway_release::plan::write_changelog(&root, &cfg, &v, &r)
-            })
-            .await
-            .map_err(|e| OpError::Internal(e.to_string()))??;
+            let scope = ws.release_scope(kept_str("package").as_deref())?;
+            let path = scope.cfg.changelog.path.clone();
+            scope.write_changelog(&entry).await?;
+            let rendered = entry;
             let text = rendered.text.clone();
             let v = version.clone();
             let ledger_id = ws

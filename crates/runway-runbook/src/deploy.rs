@@ -7,7 +7,7 @@ use std::{
     time::Duration,
 };
 
-use runway_core::Severity;
+use runway_core::{Severity, Shutdown};
 use runway_deploy::{
     Confirm, Deployed,
     analysis::{self, Criteria, WatchOutcome},
@@ -18,7 +18,7 @@ use runway_ledger::{
 };
 
 use crate::{
-    Abort, Env, Event, Finished, GateInput, RunbookError, artifact,
+    Env, Event, Finished, GateInput, RunbookError, artifact,
     env::deployed_fact,
     judge::{gate_records, judge, window_decision},
 };
@@ -34,7 +34,7 @@ pub struct Run {
     /// Watch for this long instead of `analysis.bake`.
     pub bake: Option<Duration>,
     /// Ends the deployment `aborted` when it fires.
-    pub abort: Abort,
+    pub abort: Shutdown,
 }
 
 impl Run {
@@ -48,7 +48,7 @@ impl Run {
             confirm: Confirm::Refuse,
             watch: false,
             bake: None,
-            abort: Abort::never(),
+            abort: Shutdown::never(),
         }
     }
 }

@@ -141,10 +141,7 @@ impl Env {
             })?;
         let url = match ledger {
             Some(u) => u.clone(),
-            None => match loaded.config.ledger.resolved_url(&loaded.path)? {
-                Some(u) => LedgerUrl::parse(&u, &loaded.root)?,
-                None => LedgerUrl::default_for(&loaded.root),
-            },
+            None => crate::project::configured_ledger_url(&loaded)?,
         };
         let ledger =
             runway_ledger::open_for_project(&url, &loaded.root, Default::default()).await?;

@@ -38,6 +38,25 @@ pub enum RunbookError {
     /// A traffic condition's source cannot be set up (`[analysis.metrics|prometheus]`).
     #[error("environment `{name}`: {message}")]
     Analysis { name: String, message: String },
+    #[error(
+        "this project has several packages ({}); say which one",
+        quoted(packages)
+    )]
+    PackageRequired { packages: Vec<String> },
+    #[error("there is no package `{name}` in `[[release.packages]]`")]
+    UnknownPackage { name: String, packages: Vec<String> },
+    #[error("`{}` does not exist", path.display())]
+    NoSurfaceFile { path: PathBuf },
+    #[error("could not capture the tool surface")]
+    Surface(#[source] runway_verify::mcp::SurfaceError),
+    #[error("{reason}")]
+    NothingToRelease { reason: String },
+    #[error("a background task failed: {0}")]
+    Task(String),
+    #[error(transparent)]
+    Release(#[from] runway_release::ReleaseError),
+    #[error(transparent)]
+    SurfaceSource(#[from] runway_verify::SurfaceSourceError),
     #[error(transparent)]
     Config(#[from] runway_config::ConfigError),
     #[error(transparent)]
@@ -84,6 +103,27 @@ impl Diagnostic for RunbookError {
             RunbookError::Analysis { name, .. } => Some(format!(
                 "see `[environments.{name}.analysis]` and its conditions in docs/environments.md"
             )),
+            RunbookError::PackageRequired { .. } => {
+                Some("name one: `--package NAME` (`package` in a tool call)".into())
+            }
+            RunbookError::UnknownPackage { packages, .. } => Some(if packages.is_empty() {
+                "this project has no packages; leave out `--package`".to_owned()
+            } else {
+                format!("the packages are {}", quoted(packages))
+            }),
+            RunbookError::NoSurfaceFile { .. } => Some(
+                "pass the JSON file `runway release status` should compare (as in `.runway/tool-surface.json`)".into(),
+            ),
+            // The capture's own hint is its source's, next in the chain.
+            RunbookError::Surface(_) => Some(
+                "to release without comparing tool surfaces, pass `--no-surface` (`no_surface: true` in a tool call)".into(),
+            ),
+            RunbookError::NothingToRelease { .. } => {
+                Some("name the version whose entry to write".into())
+            }
+            RunbookError::Task(_) => None,
+            RunbookError::Release(e) => e.hint(),
+            RunbookError::SurfaceSource(e) => e.hint(),
             RunbookError::Config(e) => e.hint(),
             RunbookError::Deploy(e) => e.hint(),
             RunbookError::Ledger(e) => e.hint(),
@@ -97,7 +137,19 @@ impl Diagnostic for RunbookError {
             RunbookError::Ledger(e) => e.exit(),
             RunbookError::Environment(e) => e.exit(),
             RunbookError::Deploy(e) => e.exit(),
+            RunbookError::Release(e) => e.exit(),
+            RunbookError::SurfaceSource(e) => e.exit(),
+            RunbookError::Task(_) => Exit::Internal,
             _ => Exit::Usage,
         }
     }
+}
+
+/// `a`, `b` as `` `a`, `b` ``.
+fn quoted(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

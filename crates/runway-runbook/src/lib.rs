@@ -10,14 +10,13 @@
 //! result ([`Finished`], [`Plan`], [`Status`]) and reports progress through
 //! the [`Event`] observer set on the [`Env`]; a manual step is confirmed
 //! through [`runway_deploy::Confirm`], and an abort (Ctrl-C, SIGTERM, a
-//! cancelled MCP request) arrives as an [`Abort`].
+//! cancelled MCP request) arrives as a [`runway_core::Shutdown`].
 //!
 //! A deployment always ends with a record: on an abort the step in flight is
 //! dropped and the deployment ends `aborted` with the steps that were done.
 //! The environment's deploy lock (the ledger's, so it holds across machines
 //! on PostgreSQL) is held from the gates to the end.
 
-mod abort;
 mod deploy;
 mod env;
 mod error;
@@ -25,19 +24,22 @@ mod journal;
 mod judge;
 mod plan;
 pub mod preflight;
+pub mod project;
+pub mod records;
 mod recover;
+pub mod release;
 mod rollback;
 pub mod scope;
 mod status;
 mod watch;
 
-pub use abort::{Abort, AbortHandle};
 pub use deploy::{Run, accept, deploy};
 pub use env::{Env, Event, Observer, recorded_target};
 pub use error::RunbookError;
 pub use judge::{GateInput, judge};
 pub use plan::{Plan, PlanCondition, PlanDeploy, PlanFailure, PlanVerify, PlanWatch, plan};
 pub use preflight::Unresolved;
+pub use project::Project;
 pub use recover::recover;
 pub use rollback::rollback;
 pub use status::{LastDeployment, Status, status};

@@ -7,8 +7,10 @@ use runway_deploy::analysis;
 
 use runway_ledger::{DeploymentEnd, Outcome, RollbackDecision};
 
+use runway_core::Shutdown;
+
 use crate::{
-    Abort, Env, Event, Finished, RunbookError,
+    Env, Event, Finished, RunbookError,
     deploy::{Done, analysis_fact, fail, held_hint},
 };
 
@@ -16,7 +18,7 @@ use crate::{
 pub async fn watch(
     env: &Env,
     bake: Option<Duration>,
-    abort: &Abort,
+    abort: &Shutdown,
 ) -> Result<Finished, RunbookError> {
     crate::preflight::check(env, None)?;
     crate::recover::recover_noting(env).await?;

@@ -22,7 +22,9 @@ macro_rules! outln {
 
 pub mod cli;
 pub mod cmd;
+pub mod ctx;
 pub mod error;
+pub mod render;
 pub mod term;
 
 use std::process::ExitCode;

@@ -113,7 +113,8 @@ fn uuid_like() -> String {
 /// The deploy runbook with no set-up: a scratch project under the temp
 /// directory whose `staging` runs `runway serve-reference` as a process.
 async fn runbook() -> anyhow::Result<Exit> {
-    use runway_runbook::{Abort, GateInput, Run};
+    use runway_core::Shutdown;
+    use runway_runbook::{GateInput, Run};
     let dir = std::env::temp_dir().join(format!("runway-demo-{}", uuid_like()));
     std::fs::create_dir_all(&dir)?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
@@ -164,9 +165,8 @@ release_check = false  # the scratch project has no git history to check
     let ctx = Ctx {
         project_dir: Some(dir.clone()),
     };
-    let env =
-        super::deploy::open(&ctx, "staging", &super::ledger::LedgerOpt { ledger: None }).await?;
-    let abort = Abort::on_signals();
+    let env = super::deploy::open(&ctx, "staging", &super::LedgerOpt { ledger: None }).await?;
+    let abort = Shutdown::on_signals();
     let ship = |version: &str| Run {
         gates: GateInput {
             version: version.to_owned(),

@@ -8,8 +8,9 @@ use std::{
 };
 
 use runway_core::Exit;
+use runway_core::Shutdown;
 use runway_deploy::{Confirm, gates::Verdict};
-use runway_runbook::{Abort, Env, Event, Finished, GateInput, Run};
+use runway_runbook::{Env, Event, Finished, GateInput, Run};
 
 use super::Ctx;
 use crate::error::UsageError;
@@ -120,7 +121,7 @@ pub struct DeployArgs {
     #[arg(long)]
     pub accept: bool,
     #[command(flatten)]
-    pub ledger: super::ledger::LedgerOpt,
+    pub ledger: super::LedgerOpt,
 }
 
 #[derive(Debug, clap::Args)]
@@ -149,7 +150,7 @@ pub struct PlanArgs {
     #[arg(long, value_enum, default_value = "human")]
     pub format: OutputFormat,
     #[command(flatten)]
-    pub ledger: super::ledger::LedgerOpt,
+    pub ledger: super::LedgerOpt,
 }
 
 #[derive(Debug, clap::Args)]
@@ -159,7 +160,7 @@ pub struct WatchArgs {
     #[arg(long = "for", value_name = "DURATION", value_parser = duration)]
     pub bake: Option<Duration>,
     #[command(flatten)]
-    pub ledger: super::ledger::LedgerOpt,
+    pub ledger: super::LedgerOpt,
 }
 
 #[derive(Debug, clap::Args)]
@@ -172,7 +173,7 @@ pub struct RollbackArgs {
     #[arg(long, short = 'y')]
     pub yes: bool,
     #[command(flatten)]
-    pub ledger: super::ledger::LedgerOpt,
+    pub ledger: super::LedgerOpt,
 }
 
 #[derive(Debug, clap::Args)]
@@ -185,16 +186,16 @@ pub struct StatusArgs {
     #[arg(long, hide = true)]
     pub json: bool,
     #[command(flatten)]
-    pub ledger: super::ledger::LedgerOpt,
+    pub ledger: super::LedgerOpt,
 }
 
 /// Opens environment `name` with its ledger, progress printed on stderr.
-pub async fn open(ctx: &Ctx, name: &str, ledger: &super::ledger::LedgerOpt) -> anyhow::Result<Env> {
+pub async fn open(ctx: &Ctx, name: &str, ledger: &super::LedgerOpt) -> anyhow::Result<Env> {
     let loaded = ctx.config()?.ok_or_else(|| {
         UsageError::new("there is no `runway.toml` here or in a parent directory")
             .with_hint("run `runway init`, or pass `-C DIR` for the project")
     })?;
-    let ledger = super::ledger::open_ledger(ctx, ledger).await?;
+    let ledger = ctx.open_ledger(ledger).await?;
     let mut env = Env::open(loaded, name, ledger)?;
     env.observe(terminal_observer(name));
     Ok(env)
@@ -283,7 +284,7 @@ pub async fn deploy(ctx: &Ctx, args: DeployArgs) -> anyhow::Result<Exit> {
         confirm: confirm(args.yes),
         watch: false,
         bake: None,
-        abort: Abort::on_signals(),
+        abort: Shutdown::on_signals(),
     };
     render(&runway_runbook::deploy(&env, &run).await?)
 }
@@ -296,7 +297,7 @@ pub async fn ship(ctx: &Ctx, args: ShipArgs) -> anyhow::Result<Exit> {
         confirm: confirm(args.deploy.yes),
         watch: true,
         bake: args.bake,
-        abort: Abort::on_signals(),
+        abort: Shutdown::on_signals(),
     };
     render(&runway_runbook::deploy(&env, &run).await?)
 }
@@ -406,7 +407,7 @@ pub async fn plan(ctx: &Ctx, args: PlanArgs) -> anyhow::Result<Exit> {
 
 pub async fn watch(ctx: &Ctx, args: WatchArgs) -> anyhow::Result<Exit> {
     let env = open(ctx, &args.env, &args.ledger).await?;
-    let f = runway_runbook::watch(&env, args.bake, &Abort::on_signals()).await?;
+    let f = runway_runbook::watch(&env, args.bake, &Shutdown::on_signals()).await?;
     outln!("{}", shown_text(&f.message))?;
     Ok(f.exit())
 }

@@ -1,19 +1,18 @@
 //! `runway dora`: the four DORA metrics from the ledger and git.
 //!
-//! Deployments and incidents come from the ledger; each deployment's commit
-//! time comes from the project's git repository through
-//! `runway_release::git::commit_times` (one `git` process for every SHA).
+//! The report is runway-runbook's (`records::dora`: deployments and
+//! incidents from the ledger, commit times from git), the same the `dora`
+//! tool of `runway mcp` returns; this module parses and renders.
 
-use std::{collections::HashSet, io::Write as _};
+use std::io::Write as _;
 
 use chrono::Utc;
 use runway_core::Exit;
-use runway_ledger::{Filter, Kind, Outcome, dora};
+use runway_ledger::dora;
+use runway_runbook::records::{self, DoraQuery};
 
-use super::{
-    Ctx,
-    ledger::{LedgerOpt, open_ledger, parse_when},
-};
+use super::{Ctx, LedgerOpt};
+use crate::ctx::parse_when;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -36,45 +35,16 @@ pub enum DoraFormat {
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
-    let since = parse_when("--since", &args.since)?;
-    let until = Utc::now();
-    let ledger = open_ledger(ctx, &args.ledger).await?;
-    let mut filter = Filter {
-        kind: Some(Kind::Deployment),
+    let query = DoraQuery {
         environment: args.environment.clone(),
-        since: Some(since),
-        ..Filter::default()
+        since: parse_when("--since", &args.since)?,
+        until: Utc::now(),
     };
-    // A deployment's outcome and end are its latest status event: no need for the rest.
-    let deployments = ledger.query_latest(&filter).await?;
-    filter.kind = Some(Kind::Incident);
-    let incidents = ledger.query(&filter, false).await?;
+    let project = ctx.project()?;
+    let ledger = ctx.open_ledger(&args.ledger).await?;
+    let report = records::dora(ledger.as_ref(), &project.root(), &query).await;
     ledger.close().await;
-
-    let shas: HashSet<String> = deployments
-        .iter()
-        .filter(|d| d.outcome() == Some(Outcome::Verified))
-        .filter_map(|d| d.deployment().ok().and_then(|b| b.git_sha))
-        .collect();
-    let repo = ctx
-        .config()
-        .ok()
-        .flatten()
-        .map(|l| l.root)
-        .unwrap_or_else(|| ctx.dir());
-    let commit_times =
-        tokio::task::spawn_blocking(move || runway_release::git::commit_times(&repo, &shas))
-            .await
-            .unwrap_or_default();
-
-    let report = dora::compute(
-        &deployments,
-        &incidents,
-        &commit_times,
-        args.environment.as_deref(),
-        since,
-        until,
-    );
+    let report = report?;
     let mut out = std::io::stdout().lock();
     match args.format {
         DoraFormat::Json => {

@@ -9,12 +9,12 @@ use std::{io::Write, path::PathBuf};
 
 use anyhow::Context as _;
 use runway_core::{Exit, Severity};
-use runway_ledger::{Filter, IncidentStatus, Kind, Record};
+use runway_ledger::IncidentStatus;
+use runway_runbook::records::{self, IncidentQuery, incident_id};
 
-use super::{
-    Ctx,
-    ledger::{Format, LedgerOpt, open_ledger, parse_when, stamp, write_rows},
-};
+use super::{Ctx, LedgerOpt};
+use crate::ctx::parse_when;
+use crate::render::{Format, stamp, write_rows};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -103,7 +103,7 @@ pub struct PostmortemArgs {
 pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
     match cmd {
         Command::Open(a) => {
-            let ledger = open_ledger(ctx, &a.ledger).await?;
+            let ledger = ctx.open_ledger(&a.ledger).await?;
             let id = ledger
                 .open_incident(a.severity, &a.title, a.deployment.as_deref())
                 .await?;
@@ -124,7 +124,7 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
         Command::Resolve(a) => step(ctx, a, IncidentStatus::Resolved).await,
         Command::Close(a) => step(ctx, a, IncidentStatus::Closed).await,
         Command::Note(a) => {
-            let ledger = open_ledger(ctx, &a.ledger).await?;
+            let ledger = ctx.open_ledger(&a.ledger).await?;
             let id = incident_id(ledger.as_ref(), &a.id).await?;
             ledger.add_note(&id, &a.text).await?;
             eprintln!("noted on `{id}`");
@@ -132,21 +132,17 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
             Ok(Exit::Success)
         }
         Command::List(a) => {
-            let ledger = open_ledger(ctx, &a.ledger).await?;
-            let filter = Filter {
-                kind: Some(Kind::Incident),
+            let ledger = ctx.open_ledger(&a.ledger).await?;
+            let query = IncidentQuery {
+                all: a.all,
                 environment: a.environment.clone(),
                 since: a
                     .since
                     .as_deref()
                     .map(|s| parse_when("--since", s))
                     .transpose()?,
-                ..Filter::default()
             };
-            let mut incidents = ledger.query(&filter, false).await?;
-            if !a.all {
-                incidents.retain(|r| !matches!(r.status(), Some("resolved" | "closed")));
-            }
+            let incidents = records::incidents(ledger.as_ref(), &query).await?;
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             match a.format {
                 Format::Json => {
@@ -205,20 +201,9 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
             Ok(Exit::Success)
         }
         Command::Postmortem(a) => {
-            let ledger = open_ledger(ctx, &a.ledger).await?;
-            let id = incident_id(ledger.as_ref(), &a.id).await?;
-            let incident = ledger.get(&id).await?;
-            let body = incident.incident()?;
-            let (deployment, verifications) = match &body.deployment_id {
-                Some(d) => {
-                    let dep = ledger.get(d).await?;
-                    let verifications = deployment_verifications(ledger.as_ref(), &dep).await?;
-                    (Some(dep), verifications)
-                }
-                None => (None, Vec::new()),
-            };
-            let md =
-                runway_ledger::postmortem::render(&incident, deployment.as_ref(), &verifications)?;
+            let ledger = ctx.open_ledger(&a.ledger).await?;
+            let pm = records::postmortem(ledger.as_ref(), &a.id).await?;
+            let (id, md) = (pm.incident, pm.markdown);
             match &a.output {
                 Some(path) => {
                     std::fs::write(path, &md)
@@ -234,55 +219,10 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
 }
 
 async fn step(ctx: &Ctx, a: MoveArgs, to: IncidentStatus) -> anyhow::Result<Exit> {
-    let ledger = open_ledger(ctx, &a.ledger).await?;
+    let ledger = ctx.open_ledger(&a.ledger).await?;
     let id = incident_id(ledger.as_ref(), &a.id).await?;
     ledger.move_incident(&id, to, a.note.as_deref()).await?;
     eprintln!("incident `{id}` is now `{to}`");
     ledger.close().await;
     Ok(Exit::Success)
-}
-
-/// Resolves an id prefix and insists that it names an incident.
-async fn incident_id(ledger: &dyn runway_ledger::Ledger, id: &str) -> anyhow::Result<String> {
-    let full = ledger.resolve_id(id).await?;
-    let r = ledger.get(&full).await?;
-    if r.kind != Kind::Incident {
-        return Err(runway_ledger::LedgerError::WrongKind {
-            id: full,
-            expected: Kind::Incident,
-            found: r.kind,
-        }
-        .into());
-    }
-    Ok(full)
-}
-
-/// The verification runs of a deployment: the one it names and any recorded against it.
-async fn deployment_verifications(
-    ledger: &dyn runway_ledger::Ledger,
-    dep: &Record,
-) -> anyhow::Result<Vec<Record>> {
-    let filter = Filter {
-        kind: Some(Kind::Verification),
-        ref_id: Some(dep.id.clone()),
-        ..Filter::default()
-    };
-    let mut found = ledger.query(&filter, true).await?;
-    let named = dep
-        .deployment()
-        .ok()
-        .and_then(|b| b.verification_id)
-        .into_iter()
-        .chain(dep.events.iter().filter_map(|e| {
-            e.data
-                .get("verification_id")
-                .and_then(|v| v.as_str())
-                .map(str::to_owned)
-        }));
-    for v in named {
-        if !found.iter().any(|r| r.id == v) {
-            found.push(ledger.get(&v).await?);
-        }
-    }
-    Ok(found)
 }

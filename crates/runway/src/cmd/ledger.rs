@@ -1,31 +1,17 @@
 //! `runway ledger`: read, export and import the append-only ledger.
 //!
-//! Also home to what `incident` and `dora` share with it: finding and opening
-//! the ledger (`--ledger`, `RUNWAY_LEDGER_URL`, `[ledger] url`, else
-//! `.runway/ledger.db`), reading `--since`, and rendering records.
+//! Finding the ledger is [`crate::ctx`]'s, reading a record runway-runbook's
+//! (`records`), the tables [`crate::render`]'s.
 
 use std::{io::Write, path::PathBuf};
 
 use anyhow::Context as _;
-use chrono::{DateTime, Utc};
 use runway_core::Exit;
-use runway_ledger::{Export, Filter, Kind, Ledger, LedgerUrl, Record};
+use runway_ledger::{Export, Filter, Kind, LedgerUrl, Record};
 
-use super::Ctx;
+use super::{Ctx, LedgerOpt};
+use crate::render::{Format, stamp, summary, write_history, write_rows};
 use crate::term::shown;
-
-/// Where the ledger is; shared by every ledger-reading command.
-#[derive(Debug, Clone, clap::Args)]
-pub struct LedgerOpt {
-    /// The ledger: `sqlite://PATH` or `postgres://USER@HOST:PORT/DB` (default: `[ledger] url`, else `.runway/ledger.db`).
-    #[arg(
-        long = "ledger",
-        env = "RUNWAY_LEDGER_URL",
-        hide_env_values = true,
-        value_name = "URL"
-    )]
-    pub ledger: Option<String>,
-}
 
 /// Which records: shared by `list` and `export`.
 #[derive(Debug, Clone, clap::Args)]
@@ -56,23 +42,16 @@ impl FilterArgs {
             since: self
                 .since
                 .as_deref()
-                .map(|s| parse_when("--since", s))
+                .map(|s| crate::ctx::parse_when("--since", s))
                 .transpose()?,
             until: self
                 .until
                 .as_deref()
-                .map(|s| parse_when("--until", s))
+                .map(|s| crate::ctx::parse_when("--until", s))
                 .transpose()?,
             ..Filter::default()
         })
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    Human,
-    Json,
-    Csv,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -145,7 +124,7 @@ pub struct ImportArgs {
 pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
     match cmd {
         Command::List(a) => {
-            let ledger = open_ledger(ctx, &a.ledger).await?;
+            let ledger = ctx.open_ledger(&a.ledger).await?;
             // JSON carries whole histories; the table and CSV need only the current status.
             let filter = a.filter.to_filter()?;
             let records = match a.format {
@@ -169,7 +148,7 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
             Ok(Exit::Success)
         }
         Command::Show(a) => {
-            let ledger = open_ledger(ctx, &a.ledger).await?;
+            let ledger = ctx.open_ledger(&a.ledger).await?;
             let record = ledger.get(&a.id).await?;
             let mut out = std::io::stdout().lock();
             if record.kind == Kind::Deployment && a.format != Format::Csv {
@@ -214,7 +193,7 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
             Ok(Exit::Success)
         }
         Command::Export(a) => {
-            let ledger = open_ledger(ctx, &a.ledger).await?;
+            let ledger = ctx.open_ledger(&a.ledger).await?;
             let export = ledger.export(&a.filter.to_filter()?).await?;
             let mut buf = Vec::new();
             match a.format {
@@ -243,7 +222,7 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
                     let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
                     LedgerUrl::parse(u, &cwd)?
                 }
-                None => ledger_url(ctx, &a.ledger)?,
+                None => ctx.ledger_url(&a.ledger)?,
             };
             let existed = match &url {
                 LedgerUrl::Sqlite { path } => path.exists(),
@@ -276,175 +255,13 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
                     e.column()
                 ))
             })?;
-            let ledger = open_ledger(ctx, &a.ledger).await?;
+            let ledger = ctx.open_ledger(&a.ledger).await?;
             let n = ledger.import(&export).await?;
             eprintln!("imported {n} record(s) into `{}`", ledger.url());
             ledger.close().await;
             Ok(Exit::Success)
         }
     }
-}
-
-/// Finds the ledger: `--ledger`/`RUNWAY_LEDGER_URL`, else `[ledger] url` in
-/// `runway.toml`, else `.runway/ledger.db` in the project.
-pub(crate) fn ledger_url(ctx: &Ctx, opt: &LedgerOpt) -> anyhow::Result<LedgerUrl> {
-    let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
-    if let Some(u) = opt.ledger.as_deref().filter(|u| !u.trim().is_empty()) {
-        return Ok(LedgerUrl::parse(u, &cwd)?);
-    }
-    let loaded = ctx.config()?;
-    if let Some(l) = &loaded
-        && let Some(u) = l.config.ledger.resolved_url(&l.path)?
-    {
-        return Ok(LedgerUrl::parse(&u, &l.root)?);
-    }
-    let root = loaded.map(|l| l.root).unwrap_or_else(|| ctx.dir());
-    Ok(LedgerUrl::default_for(&root))
-}
-
-/// The project root the default ledger belongs to.
-fn project_root(ctx: &Ctx) -> std::path::PathBuf {
-    match ctx.config() {
-        Ok(Some(l)) => l.root,
-        _ => ctx.dir(),
-    }
-}
-
-/// Opens the ledger for a command: created only when it is the project's
-/// own `.runway/ledger.db` (`runway ledger init` makes one elsewhere).
-pub(crate) async fn open_ledger(ctx: &Ctx, opt: &LedgerOpt) -> anyhow::Result<Box<dyn Ledger>> {
-    let url = ledger_url(ctx, opt)?;
-    Ok(runway_ledger::open_for_project(&url, &project_root(ctx), Default::default()).await?)
-}
-
-/// [`open_ledger`] with a pool of `connections` (a monitor stores many runs at once).
-pub(crate) async fn open_ledger_with(
-    ctx: &Ctx,
-    opt: &LedgerOpt,
-    connections: u32,
-) -> anyhow::Result<Box<dyn Ledger>> {
-    let url = ledger_url(ctx, opt)?;
-    let options = runway_ledger::OpenOptions {
-        max_connections: connections,
-        ..runway_ledger::OpenOptions::default()
-    };
-    Ok(runway_ledger::open_for_project(&url, &project_root(ctx), options).await?)
-}
-
-/// A duration back from now (`7d`, `12h`, `30m`, `45s`, `2w`, `1h 30m`: humantime's
-/// spelling), or an RFC 3339 time, or a `YYYY-MM-DD` date (UTC midnight).
-pub(crate) fn parse_when(flag: &str, s: &str) -> anyhow::Result<DateTime<Utc>> {
-    let s = s.trim();
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        && let Some(t) = d.and_hms_opt(0, 0, 0)
-    {
-        return Ok(t.and_utc());
-    }
-    const CENTURY: std::time::Duration = std::time::Duration::from_secs(100 * 365 * 86_400);
-    humantime::parse_duration(s)
-        .ok()
-        .filter(|d| *d <= CENTURY)
-        .and_then(|d| chrono::Duration::from_std(d).ok())
-        .map(|back| Utc::now() - back)
-        .ok_or_else(|| {
-            crate::error::UsageError::new(format!("`{flag} {s}` is not a duration or a time"))
-                .with_hint("use a duration such as `90d`, `12h`, `30m`, `2w`, or an RFC 3339 time such as `2026-01-31T00:00:00Z`")
-                .into()
-        })
-}
-
-/// One line describing a record, by kind.
-pub(crate) fn summary(r: &Record) -> String {
-    match r.kind {
-        Kind::Release => match r.release() {
-            Ok(b) => {
-                let mut s = b.version;
-                if let Some(t) = b.tag {
-                    s.push_str(&format!(" tag {t}"));
-                }
-                if let Some(sha) = b.git_sha {
-                    s.push_str(&format!(" at {}", short_sha(&sha)));
-                }
-                s
-            }
-            Err(e) => e.to_string(),
-        },
-        Kind::Deployment => match r.deployment() {
-            Ok(b) => {
-                let mut s = format!("{} to {}", b.release, b.environment);
-                if let Some(t) = b.image_tag {
-                    s.push_str(&format!(" ({t})"));
-                }
-                if let Some(a) = b.approver {
-                    s.push_str(&format!(", approved by {a}"));
-                }
-                s
-            }
-            Err(e) => e.to_string(),
-        },
-        Kind::Verification => match r.verification() {
-            Ok(b) => {
-                let s = b.summary;
-                format!(
-                    "{} of {}: {} passed, {} warned, {} failed, {} skipped",
-                    b.suite, b.target, s.passed, s.warned, s.failed, s.skipped
-                )
-            }
-            Err(e) => e.to_string(),
-        },
-        Kind::Incident => match r.incident() {
-            Ok(b) => format!("{} {}", b.severity, b.title),
-            Err(e) => e.to_string(),
-        },
-    }
-}
-
-fn short_sha(s: &str) -> &str {
-    s.get(..12).unwrap_or(s)
-}
-
-pub(crate) fn stamp(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M:%SZ").to_string()
-}
-
-/// A plain aligned table: fast for tens of thousands of rows, no colour.
-/// Every cell goes through [`shown`], so a value cannot split a row.
-pub(crate) fn write_rows(
-    out: &mut impl Write,
-    header: &[&str],
-    rows: &[Vec<String>],
-) -> std::io::Result<()> {
-    let rows: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| r.iter().map(|c| shown(c).into_owned()).collect())
-        .collect();
-    let rows = &rows;
-    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
-    for row in rows {
-        for (i, c) in row.iter().enumerate().take(widths.len()) {
-            widths[i] = widths[i].max(c.chars().count());
-        }
-    }
-    let last = header.len().saturating_sub(1);
-    let line =
-        |out: &mut dyn Write, cells: &mut dyn Iterator<Item = &str>| -> std::io::Result<()> {
-            for (i, c) in cells.enumerate() {
-                if i == last {
-                    writeln!(out, "{c}")?;
-                } else {
-                    write!(out, "{c:<w$}  ", w = widths[i])?;
-                }
-            }
-            Ok(())
-        };
-    line(out, &mut header.iter().copied())?;
-    for row in rows {
-        line(out, &mut row.iter().map(String::as_str))?;
-    }
-    Ok(())
 }
 
 fn write_table(out: &mut impl Write, records: &[Record]) -> std::io::Result<()> {
@@ -607,74 +424,4 @@ fn write_record(out: &mut impl Write, r: &Record) -> std::io::Result<()> {
         }
     }
     Ok(())
-}
-
-/// A record's events, oldest first.
-pub(crate) fn write_history(out: &mut impl Write, r: &Record) -> std::io::Result<()> {
-    writeln!(out, "  history")?;
-    for e in &r.events {
-        write!(
-            out,
-            "    {}  {:<8} {}",
-            stamp(e.at),
-            e.kind.as_str(),
-            shown(&e.operator)
-        )?;
-        if let Some(s) = &e.status {
-            write!(out, "  → {}", shown(s))?;
-        }
-        if let Some(n) = &e.note {
-            write!(out, "  \"{}\"", shown(n))?;
-        }
-        if let Some(fact) = e.data.get("fact").and_then(|f| f.as_str()) {
-            write!(out, "  {}", shown(fact))?;
-        }
-        writeln!(out)?;
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn when_is_a_duration_back_a_time_or_a_date() {
-        let now = Utc::now();
-        let back = |s: &str| (now - parse_when("--since", s).unwrap()).num_seconds();
-        for (s, secs) in [
-            ("45s", 45),
-            ("30m", 1800),
-            ("12h", 43_200),
-            ("7d", 604_800),
-            ("2w", 1_209_600),
-            ("1h 30m", 5400),
-        ] {
-            let got = back(s);
-            assert!((secs - 1..secs + 5).contains(&got), "`{s}`: {got} s");
-        }
-        assert_eq!(
-            parse_when("--since", "2026-01-31T00:00:00Z")
-                .unwrap()
-                .to_rfc3339(),
-            "2026-01-31T00:00:00+00:00"
-        );
-        assert_eq!(
-            parse_when("--until", "2026-01-31").unwrap().to_rfc3339(),
-            "2026-01-31T00:00:00+00:00"
-        );
-    }
-
-    #[test]
-    fn a_bad_when_names_the_flag_and_the_forms() {
-        for s in ["yesterday", "7x", "-3d", "", "999999999w"] {
-            let e = parse_when("--since", s).unwrap_err();
-            let u = e.downcast_ref::<crate::error::UsageError>().unwrap();
-            assert_eq!(
-                u.message,
-                format!("`--since {s}` is not a duration or a time")
-            );
-            assert!(u.hint.as_deref().unwrap().contains("`90d`"));
-        }
-    }
 }

@@ -10,7 +10,7 @@ use std::io::Write;
 
 use runway_ledger::{Analysis, DeploymentView, Record, Rollback, RollbackDecision, Scope};
 
-use super::ledger::{stamp, summary, write_history};
+use crate::render::{stamp, summary, write_history};
 
 /// How many of the kept log lines the human view prints; JSON has them all.
 const LOG_LINES: usize = 20;

@@ -7,10 +7,7 @@ use std::net::SocketAddr;
 
 use runway_core::Exit;
 
-use super::{
-    Ctx,
-    ledger::{LedgerOpt, ledger_url},
-};
+use super::{Ctx, LedgerOpt};
 use crate::error::UsageError;
 
 #[derive(Debug, clap::Args)]
@@ -44,15 +41,12 @@ pub struct Args {
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
-    let config = ctx.config()?;
-    let root = config
-        .as_ref()
-        .map(|l| l.root.clone())
-        .unwrap_or_else(|| ctx.dir());
+    let project = ctx.project()?;
+    let root = project.root();
     let ws = runway_mcp::Workspace {
         root: root.canonicalize().unwrap_or(root),
-        ledger: ledger_url(ctx, &args.ledger)?,
-        config,
+        ledger: project.ledger_url(args.ledger.ledger.as_deref())?,
+        config: project.loaded,
     };
     let Some(bind) = args.listen else {
         if args.token_env.is_some()
@@ -90,7 +84,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
     )
     .await?;
     eprintln!("listening on {}", server.mcp_url);
-    super::serve_reference::stop_signal().await;
+    runway_core::Shutdown::on_signals().fired().await;
     server.shutdown().await;
     Ok(Exit::Success)
 }

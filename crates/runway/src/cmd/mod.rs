@@ -16,6 +16,7 @@ mod release_artifacts;
 pub mod serve_reference;
 pub mod verify;
 
+pub use crate::ctx::{Ctx, LedgerOpt};
 use runway_core::Exit;
 
 use crate::cli::{Cli, Command};
@@ -51,25 +52,5 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
         Command::Man => completions::man(),
         Command::ServeReference(args) => serve_reference::run(&ctx, args).await,
         Command::ProcessLog(args) => process_log::run(args),
-    }
-}
-
-/// What every command may need from the global flags.
-#[derive(Debug, Clone)]
-pub struct Ctx {
-    pub project_dir: Option<std::path::PathBuf>,
-}
-
-impl Ctx {
-    /// The project directory: `-C DIR`, else the current directory.
-    pub fn dir(&self) -> std::path::PathBuf {
-        self.project_dir
-            .clone()
-            .unwrap_or_else(|| std::env::current_dir().unwrap_or_else(|_| ".".into()))
-    }
-
-    /// `runway.toml` from the project directory or its parents, if any.
-    pub fn config(&self) -> anyhow::Result<Option<runway_config::Loaded>> {
-        Ok(runway_config::Config::discover(&self.dir())?)
     }
 }

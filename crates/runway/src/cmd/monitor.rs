@@ -67,7 +67,7 @@ pub struct Args {
     pub worker: Option<String>,
 
     #[command(flatten)]
-    pub ledger: super::ledger::LedgerOpt,
+    pub ledger: super::LedgerOpt,
 }
 
 /// `ADDR` as a socket address: `host:port`, `[::1]:port`, or a bare port on 127.0.0.1.
@@ -193,14 +193,14 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
     };
     // Opened before any run, so a bad ledger URL costs nothing.
     // Runs finish many at a time: enough connections that storing them does not queue.
-    let mut ledger = super::ledger::open_ledger_with(ctx, &args.ledger, 8).await?;
+    let mut ledger = ctx.open_ledger_with(&args.ledger, 8).await?;
     // A deployment cut off by a crash is ended, and a version put back where
     // nothing serves, before the environment is watched.
     for name in contexts.keys() {
         if loaded.config.environments[name].deploy.is_none() {
             continue;
         }
-        let own = super::ledger::open_ledger_with(ctx, &args.ledger, 1).await?;
+        let own = ctx.open_ledger_with(&args.ledger, 1).await?;
         let env = match runway_runbook::Env::open(loaded.clone(), name, own) {
             Ok(env) => env,
             Err(e) => {
@@ -418,6 +418,10 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
     if let Some(web) = &web {
         web.set_ready();
     }
+    let shutdown = runway_core::Shutdown::on_signals();
+    let stop = async move {
+        shutdown.fired().await;
+    };
     let stats = if shared {
         let opts = SharedOptions::for_jobs(worker.clone(), scheduler.jobs());
         eprintln!(
@@ -425,11 +429,9 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
             ledger.url(),
             humantime::format_duration(opts.lease)
         );
-        scheduler
-            .run_shared(ledger.clone(), opts, shutdown_signal())
-            .await?
+        scheduler.run_shared(ledger.clone(), opts, stop).await?
     } else {
-        scheduler.run(shutdown_signal()).await
+        scheduler.run(stop).await
     };
     pruner.abort();
     ticker.abort();
@@ -479,29 +481,6 @@ fn names(v: &[&String]) -> String {
         .map(|n| format!("`{n}`"))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// SIGTERM or Ctrl-C.
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }
 
 /// Prints each run as it finishes, and the alerts it moves.

@@ -10,6 +10,7 @@ use runway_config::ReleaseConfig;
 use runway_core::{Exit, ToolSurface};
 use runway_release::plan::{self, BumpResult, PlanOptions, Requested, RowStatus};
 use runway_release::version::{Level, PreKind};
+use runway_runbook::release::{ReleaseScope, SurfaceChoice};
 
 use super::Ctx;
 
@@ -162,7 +163,7 @@ pub struct VerifyArtifactsArgs {
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
     #[command(flatten)]
-    pub ledger: super::ledger::LedgerOpt,
+    pub ledger: super::LedgerOpt,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -176,63 +177,27 @@ pub enum HotfixCommand {
     Finish,
 }
 
-fn project(ctx: &Ctx) -> anyhow::Result<(PathBuf, ReleaseConfig)> {
-    match ctx.config()? {
-        Some(loaded) => Ok((loaded.root, loaded.config.release)),
-        None => {
-            // No `runway.toml`: the tags that exist say how releases are
-            // tagged (`2.2.0`, `rmcp-v3.1.3`), as `runway init` would write it.
-            let dir = ctx.dir();
-            let mut cfg = ReleaseConfig::default();
-            if let Ok(schemes) = runway_release::tags::schemes(&dir)
-                && let Some(top) = schemes.first()
-                && !schemes.iter().any(|s| s.prefix == cfg.tag_prefix)
-            {
-                cfg.tag_prefix = top.prefix.clone();
-            }
-            Ok((dir, cfg))
-        }
+/// Where the tool surface comes from: `--surface FILE`, `--no-surface`, else `[release.surface_source]`.
+fn surface_choice(arg: &SurfaceArg) -> SurfaceChoice {
+    match (&arg.surface, arg.no_surface) {
+        (Some(path), _) => SurfaceChoice::File(path.clone()),
+        (None, true) => SurfaceChoice::Skip,
+        (None, false) => SurfaceChoice::Configured,
     }
 }
 
 /// The server's current tool surface: from `--surface FILE`, else captured live
 /// from `[release.surface_source]` (a stdio command or a URL), else none.
 async fn load_surface(
-    root: &Path,
-    cfg: &ReleaseConfig,
+    scope: &ReleaseScope,
     arg: &SurfaceArg,
 ) -> anyhow::Result<Option<ToolSurface>> {
-    if let Some(path) = &arg.surface {
-        return match runway_release::surface::read_surface(path)? {
-            Some(s) => Ok(Some(s)),
-            None => Err(crate::error::usage(format!(
-                "`{}` does not exist",
-                path.display()
-            ))),
-        };
-    }
-    if arg.no_surface {
-        return Ok(None);
-    }
-    let Some(src) = &cfg.surface_source else {
-        return Ok(None);
-    };
-    capture_surface(root, src).await.map(Some)
+    Ok(scope.surface(&surface_choice(arg), capturing).await?)
 }
 
-async fn capture_surface(
-    root: &Path,
-    src: &runway_config::release::SurfaceSource,
-) -> anyhow::Result<ToolSurface> {
-    let ctx = runway_verify::environment::surface_source_context(root, src)?;
-    eprintln!("capturing the tool surface from `{}`", ctx.display);
-    runway_verify::mcp::capture_surface(&ctx)
-        .await
-        .map_err(|e| {
-            crate::error::UsageError::new(format!("could not capture the tool surface: {e}"))
-                .with_hint("fix `[release.surface_source]` in runway.toml, or pass `--no-surface` to release without comparing tool surfaces")
-                .into()
-        })
+/// Says where a live capture reads the surface from (it can take seconds).
+fn capturing(from: &str) {
+    eprintln!("capturing the tool surface from `{from}`");
 }
 
 fn json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
@@ -242,84 +207,51 @@ fn json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The `[release]` settings and directory of `--package NAME`, or of the
-/// whole project when there are no packages.
-fn scope(
-    cfg: &ReleaseConfig,
-    package: Option<&str>,
-) -> anyhow::Result<(ReleaseConfig, Option<PathBuf>)> {
-    let names = || {
-        cfg.packages
-            .iter()
-            .map(|p| format!("`{}`", p.name))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    match package {
-        None if cfg.packages.is_empty() => Ok((cfg.clone(), None)),
-        None => Err(crate::error::UsageError::new(format!(
-            "this project has several packages ({}); say which one",
-            names()
-        ))
-        .with_hint("pass `--package NAME`")
-        .into()),
-        Some(name) => match cfg.package(name) {
-            Some((p, c)) => Ok((c, Some(PathBuf::from(p.path)))),
-            None => Err(crate::error::UsageError::new(format!(
-                "there is no package `{name}` in `[[release.packages]]`"
-            ))
-            .with_hint(if cfg.packages.is_empty() {
-                "this project has no packages; leave out `--package`".to_owned()
-            } else {
-                format!("the packages are {}", names())
-            })
-            .into()),
-        },
-    }
-}
-
 pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
-    let (root, cfg) = project(ctx)?;
-    let root = root.canonicalize().unwrap_or(root);
+    let project = ctx.project()?;
     let package = match &cmd {
-        Command::Status(a) => a.package.package.clone(),
-        Command::Bump(a) => a.package.package.clone(),
-        Command::Changelog(a) => a.package.package.clone(),
-        Command::Check(a) => a.package.package.clone(),
-        Command::VerifyArtifacts(a) => a.package.package.clone(),
+        Command::Status(a) => a.package.package.as_deref(),
+        Command::Bump(a) => a.package.package.as_deref(),
+        Command::Changelog(a) => a.package.package.as_deref(),
+        Command::Check(a) => a.package.package.as_deref(),
+        Command::VerifyArtifacts(a) => a.package.package.as_deref(),
         Command::Hotfix(_) => None,
     };
-    let (cfg, dir) = if matches!(cmd, Command::Hotfix(_)) {
-        (cfg, None)
+    let scope = if matches!(cmd, Command::Hotfix(_)) {
+        ReleaseScope::whole(&project)
     } else {
-        scope(&cfg, package.as_deref())?
+        ReleaseScope::new(&project, package)?
     };
     match cmd {
-        Command::Status(a) => status(&root, &cfg, dir, a).await,
-        Command::Bump(a) => bump(&root, &cfg, dir, a).await,
-        Command::Changelog(a) => changelog(&root, &cfg, dir, a),
-        Command::Check(a) => check(&root, &cfg, dir, a).await,
-        Command::Hotfix(HotfixCommand::Start { tag }) => hotfix_start(&root, &cfg, &tag),
-        Command::Hotfix(HotfixCommand::Finish) => hotfix_finish(&root, &cfg),
+        Command::Status(a) => status(&scope, a).await,
+        Command::Bump(a) => bump(&scope, a).await,
+        Command::Changelog(a) => changelog(&scope, a).await,
+        Command::Check(a) => check(&scope, a).await,
+        Command::Hotfix(HotfixCommand::Start { tag }) => {
+            hotfix_start(&scope.root, &scope.cfg, &tag)
+        }
+        Command::Hotfix(HotfixCommand::Finish) => hotfix_finish(&scope.root, &scope.cfg),
         Command::VerifyArtifacts(a) => {
-            super::release_artifacts::run(ctx, &root, &cfg, dir, a).await
+            super::release_artifacts::run(
+                ctx,
+                &scope.root,
+                &scope.cfg,
+                scope.package_dir.clone(),
+                a,
+            )
+            .await
         }
     }
 }
 
-async fn status(
-    root: &Path,
-    cfg: &ReleaseConfig,
-    package_dir: Option<PathBuf>,
-    a: StatusArgs,
-) -> anyhow::Result<Exit> {
-    let opts = PlanOptions {
-        pre: a.pre.map(Into::into),
-        surface: load_surface(root, cfg, &a.surface).await?,
-        allow_no_repo: false,
-        package_dir,
-    };
-    let st = plan::status(root, cfg, &opts)?;
+async fn status(scope: &ReleaseScope, a: StatusArgs) -> anyhow::Result<Exit> {
+    let st = scope
+        .status(
+            a.pre.map(Into::into),
+            &surface_choice(&a.surface),
+            capturing,
+        )
+        .await?;
     if a.format == Format::Json {
         json(&st)?;
         return Ok(Exit::Success);
@@ -412,12 +344,8 @@ async fn status(
     Ok(Exit::Success)
 }
 
-async fn bump(
-    root: &Path,
-    cfg: &ReleaseConfig,
-    package_dir: Option<PathBuf>,
-    a: BumpArgs,
-) -> anyhow::Result<Exit> {
+async fn bump(scope: &ReleaseScope, a: BumpArgs) -> anyhow::Result<Exit> {
+    let (root, cfg) = (&scope.root, &scope.cfg);
     let requested = match (&a.version, a.level) {
         (Some(v), _) => Requested::Exact(v.clone()),
         (None, Some(LevelArg::Auto)) => Requested::Auto,
@@ -431,10 +359,11 @@ async fn bump(
         }
     };
     let plan_opts = PlanOptions {
-        pre: a.pre.map(Into::into),
-        surface: load_surface(root, cfg, &a.surface).await?,
         allow_no_repo: a.no_git,
-        package_dir,
+        ..scope.options(
+            a.pre.map(Into::into),
+            load_surface(scope, &a.surface).await?,
+        )
     };
     let opts = plan::BumpOptions {
         dry_run: a.dry_run,
@@ -495,64 +424,37 @@ async fn bump(
     Ok(Exit::Success)
 }
 
-fn changelog(
-    root: &Path,
-    cfg: &ReleaseConfig,
-    package_dir: Option<PathBuf>,
-    a: ChangelogArgs,
-) -> anyhow::Result<Exit> {
-    let st = plan::status(
-        root,
-        cfg,
-        &PlanOptions {
-            package_dir,
-            ..PlanOptions::default()
-        },
-    )?;
-    let version = match (&a.version, &st.next) {
-        (Some(v), _) => v.trim_start_matches(cfg.tag_prefix.as_str()).to_owned(),
-        (None, Some(n)) => n.clone(),
-        (None, None) => {
-            let mut err = anstream::stderr();
-            let _ = writeln!(err, "{}", st.nothing_to_release_reason());
-            return Ok(Exit::Success);
-        }
-    };
-    let rendered = plan::changelog_entry(root, cfg, &st, &version, &plan::release_date());
+async fn changelog(scope: &ReleaseScope, a: ChangelogArgs) -> anyhow::Result<Exit> {
+    let entry = scope.changelog_entry(a.version.clone()).await?;
     let mut err = anstream::stderr();
-    for w in &rendered.warnings {
+    let Some(version) = entry.version.clone() else {
+        let _ = writeln!(
+            err,
+            "{}",
+            entry.reason.as_deref().unwrap_or("nothing to release")
+        );
+        return Ok(Exit::Success);
+    };
+    for w in &entry.warnings {
         let _ = writeln!(err, "warning: {}", crate::term::shown_text(w));
     }
     if !a.write {
-        out!("{}", rendered.text)?;
+        out!("{}", entry.text)?;
         return Ok(Exit::Success);
     }
-    plan::write_changelog(root, cfg, &version, &rendered)?;
-    let _ = writeln!(
-        err,
-        "prepended the `{version}` entry to `{}`",
-        cfg.changelog.path
-    );
+    scope.write_changelog(&entry).await?;
+    let _ = writeln!(err, "prepended the `{version}` entry to `{}`", entry.path);
     Ok(Exit::Success)
 }
 
-async fn check(
-    root: &Path,
-    cfg: &ReleaseConfig,
-    package_dir: Option<PathBuf>,
-    a: CheckArgs,
-) -> anyhow::Result<Exit> {
+async fn check(scope: &ReleaseScope, a: CheckArgs) -> anyhow::Result<Exit> {
+    let (root, cfg) = (&scope.root, &scope.cfg);
     let tag = a.tag.or_else(|| {
         std::env::var("GITHUB_REF")
             .ok()
             .filter(|r| r.starts_with("refs/tags/"))
     });
-    let plan_opts = PlanOptions {
-        pre: None,
-        surface: load_surface(root, cfg, &a.surface).await?,
-        allow_no_repo: false,
-        package_dir,
-    };
+    let plan_opts = scope.options(None, load_surface(scope, &a.surface).await?);
     let rows = plan::check(
         root,
         cfg,

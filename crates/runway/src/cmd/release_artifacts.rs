@@ -77,7 +77,7 @@ pub async fn run(
     let specs = artifacts::specs(&cfg.artifacts, root, &wanted.version)
         .map_err(|e| loaded.error_at(&e.field, e.message))?;
     // The ledger first: a bad URL costs nothing.
-    let ledger = super::ledger::open_ledger(ctx, &a.ledger).await?;
+    let ledger = ctx.open_ledger(&a.ledger).await?;
 
     let mut err = anstream::stderr();
     let _ = writeln!(

@@ -93,22 +93,6 @@ fn options(args: &Args) -> anyhow::Result<Options> {
     })
 }
 
-/// Resolves on Ctrl-C or, on Unix, SIGTERM (how process supervisors stop a server).
-pub(crate) async fn stop_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
-}
-
 pub async fn run(_ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
     let opts = options(&args)?;
     if args.stdio {
@@ -121,7 +105,7 @@ pub async fn run(_ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
     if !faults.is_empty() {
         eprintln!("faults on: `{faults}`");
     }
-    stop_signal().await;
+    runway_core::Shutdown::on_signals().fired().await;
     server.shutdown().await;
     Ok(Exit::Success)
 }

@@ -74,7 +74,7 @@ pub struct Args {
     pub deployment: Option<String>,
 
     #[command(flatten)]
-    pub ledger: super::ledger::LedgerOpt,
+    pub ledger: super::LedgerOpt,
 
     /// Per-request timeout in seconds.
     #[arg(long, value_name = "SECS")]
@@ -407,7 +407,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
     let mut c = build_context(ctx, &args)?;
     // Open the ledger before the run, so a bad ledger URL costs nothing.
     let ledger = if args.record {
-        let mut l = super::ledger::open_ledger(ctx, &args.ledger).await?;
+        let mut l = ctx.open_ledger(&args.ledger).await?;
         l.set_redactor(c.redactor.clone());
         Some(l)
     } else {

@@ -1,23 +1,26 @@
-//! What stops a deployment in flight: Ctrl-C or SIGTERM for the binary, a
+//! The one way Runway is told to stop: Ctrl-C or SIGTERM for the binary, a
 //! cancelled request for the MCP server, nothing for a test that wants none.
+//!
+//! A deployment in flight ends `aborted` on it, `runway monitor` drains its
+//! runs, the MCP and reference servers close their listeners.
 
 use tokio::sync::watch;
 
 /// Flips once, with the reason (`SIGINT`, `SIGTERM`, `cancelled`).
 #[derive(Debug, Clone)]
-pub struct Abort {
+pub struct Shutdown {
     rx: watch::Receiver<Option<String>>,
-    /// For [`Abort::never`]: the sender no one will use, kept so `changed` waits.
+    /// For [`Shutdown::never`]: the sender no one will use, kept so `changed` waits.
     _keep: Option<std::sync::Arc<watch::Sender<Option<String>>>>,
 }
 
-/// The sending half of [`Abort::channel`].
+/// The sending half of [`Shutdown::channel`].
 #[derive(Debug)]
-pub struct AbortHandle(watch::Sender<Option<String>>);
+pub struct ShutdownHandle(watch::Sender<Option<String>>);
 
-impl AbortHandle {
-    /// Aborts with this reason; later calls change nothing.
-    pub fn abort(&self, reason: impl Into<String>) {
+impl ShutdownHandle {
+    /// Fires with this reason; later calls change nothing.
+    pub fn fire(&self, reason: impl Into<String>) {
         let reason = reason.into();
         self.0.send_if_modified(|v| {
             if v.is_none() {
@@ -30,25 +33,25 @@ impl AbortHandle {
     }
 }
 
-impl Abort {
-    /// An abort that never comes.
-    pub fn never() -> Abort {
+impl Shutdown {
+    /// A shutdown that never comes.
+    pub fn never() -> Shutdown {
         let (tx, rx) = watch::channel(None);
-        Abort {
+        Shutdown {
             rx,
             _keep: Some(std::sync::Arc::new(tx)),
         }
     }
 
-    /// An abort the caller triggers through the handle.
-    pub fn channel() -> (AbortHandle, Abort) {
+    /// A shutdown the caller triggers through the handle.
+    pub fn channel() -> (ShutdownHandle, Shutdown) {
         let (tx, rx) = watch::channel(None);
-        (AbortHandle(tx), Abort { rx, _keep: None })
+        (ShutdownHandle(tx), Shutdown { rx, _keep: None })
     }
 
-    /// Ctrl-C or SIGTERM. Needs a tokio runtime.
-    pub fn on_signals() -> Abort {
-        let (handle, abort) = Abort::channel();
+    /// Ctrl-C (`SIGINT`) or SIGTERM. Needs a tokio runtime.
+    pub fn on_signals() -> Shutdown {
+        let (handle, abort) = Shutdown::channel();
         tokio::spawn(async move {
             let term = async {
                 match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
@@ -62,14 +65,14 @@ impl Abort {
                 _ = tokio::signal::ctrl_c() => "SIGINT",
                 () = term => "SIGTERM",
             };
-            handle.abort(which);
+            handle.fire(which);
             // Hold the sender so the receivers keep the value.
             std::future::pending::<()>().await;
         });
         abort
     }
 
-    /// Resolves with the reason once aborted; never, if it never is.
+    /// Resolves with the reason once fired; never, if it never is.
     pub async fn fired(&self) -> String {
         let mut rx = self.rx.clone();
         loop {
