@@ -125,3 +125,92 @@ async fn the_config_resource_has_no_secrets() {
     );
     c.cancel().await.unwrap();
 }
+
+/// The monorepo fixture of the release tests (two packages, their own tags).
+fn monorepo() -> tempfile::TempDir {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/release/monorepo/commit.sh");
+    let dir = tempfile::tempdir().unwrap();
+    runway_testkit::Test::program("bash")
+        .arg(&script)
+        .current_dir(dir.path())
+        .pinned(dir.path())
+        .run()
+        .success();
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn release_tools_take_the_package_as_the_cli_takes_package() {
+    let dir = monorepo();
+    let ws = runway_mcp::Workspace {
+        root: dir.path().to_path_buf(),
+        config: runway_config::Config::discover(dir.path()).unwrap(),
+        ledger: runway_ledger::LedgerUrl::default_for(dir.path()),
+    };
+    let c = client(ws).await;
+    // No package named in a project of several: refused, naming them.
+    let none = c
+        .call_tool(call("release_status", json!({})))
+        .await
+        .unwrap();
+    assert_eq!(none.is_error, Some(true));
+    let text = serde_json::to_string(&none.content).unwrap();
+    assert!(text.contains("say which one"), "{text}");
+    assert!(
+        text.contains("`server`") && text.contains("`client`"),
+        "{text}"
+    );
+    let unknown = c
+        .call_tool(call("release_status", json!({"package": "nope"})))
+        .await
+        .unwrap();
+    assert_eq!(unknown.is_error, Some(true));
+    assert!(
+        serde_json::to_string(&unknown.content)
+            .unwrap()
+            .contains("no package `nope`")
+    );
+    // The client package: its own tag line and only the commits under its path.
+    let st = c
+        .call_tool(call("release_status", json!({"package": "client"})))
+        .await
+        .unwrap();
+    assert_ne!(st.is_error, Some(true), "{st:?}");
+    let st = st.structured_content.unwrap();
+    assert_eq!(st["current"], json!("0.2.0"), "{st}");
+    assert_eq!(st["next"], json!("0.2.1"), "{st}");
+    let entry = c
+        .call_tool(call("changelog_preview", json!({"package": "client"})))
+        .await
+        .unwrap()
+        .structured_content
+        .unwrap();
+    assert_eq!(entry["version"], json!("0.2.1"), "{entry}");
+    assert!(
+        entry["text"].as_str().unwrap().contains("retry on 503"),
+        "{entry}"
+    );
+    c.cancel().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn since_takes_a_date_as_the_cli_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = client(workspace(dir.path(), "[project]\nname = \"t\"\n")).await;
+    for tool in ["incident_list", "dora", "ledger_list"] {
+        let ok = c
+            .call_tool(call(tool, json!({"since": "2026-01-31"})))
+            .await
+            .unwrap();
+        assert_ne!(ok.is_error, Some(true), "{tool}: {ok:?}");
+        let bad = c
+            .call_tool(call(tool, json!({"since": "soon"})))
+            .await
+            .unwrap();
+        assert_eq!(bad.is_error, Some(true), "{tool}");
+        let text = serde_json::to_string(&bad.content).unwrap();
+        assert!(text.contains("`soon` is not a duration"), "{tool}: {text}");
+    }
+    c.cancel().await.unwrap();
+}
