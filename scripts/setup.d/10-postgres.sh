@@ -77,6 +77,9 @@ psql_admin() { as_owner "$bin/psql" -h "$sock" -p "$port" -U postgres -d postgre
 if [ "$(psql_admin -c "SELECT 1 FROM pg_roles WHERE rolname = '$user'")" != 1 ]; then
   psql_admin -c "CREATE ROLE $user LOGIN CREATEDB PASSWORD '$password'"
 fi
+# Tests drop their scratch databases `WITH (FORCE)`, which must be allowed to end
+# an autovacuum worker that happens to be in one (it runs as no role).
+psql_admin -c "GRANT pg_signal_backend TO $user" 2>/dev/null
 if [ "$(psql_admin -c "SELECT 1 FROM pg_database WHERE datname = '$db'")" != 1 ]; then
   psql_admin -c "CREATE DATABASE $db OWNER $user"
 fi
