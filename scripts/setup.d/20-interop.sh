@@ -4,7 +4,7 @@
 # Python venv with the `mcp` 2.x SDK (speaks 2026-07-28 and the session era) and one
 # with `mcp` 1.x (FastMCP, session era only); and the MCP Inspector CLI
 # (`@modelcontextprotocol/inspector`), a client `runway mcp`'s tests drive
-# (crates/runway/tests/mcp_clients.rs); and fastmcp 4.x (dual era, a venv of its
+# (crates/runway/tests/cli/mcp_clients.rs); and fastmcp 4.x (dual era, a venv of its
 # own), for crates/runway-verify/tests/interop_fastmcp.rs. Installs only what is missing, into
 # target/interop, and exports the paths through $RUNWAY_TEST_ENV.
 set -euo pipefail

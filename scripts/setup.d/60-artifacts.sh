@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Package indexes for `runway release verify-artifacts`'s tests
-# (crates/runway/tests/release_artifacts.rs): `pypiserver` from PyPI in a venv
+# (crates/runway/tests/cli/release_artifacts.rs): `pypiserver` from PyPI in a venv
 # (with setuptools, so a test builds its wheel offline with
 # `--no-build-isolation`) and `verdaccio` from npm, both under target/verify-artifacts (target/artifacts is what CI collects).
 # Each test starts its own index on 127.0.0.1 with its own storage. Installs

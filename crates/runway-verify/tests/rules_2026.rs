@@ -2,7 +2,7 @@
 //! against the reference server: the good server passes (see
 //! `mcp_checks.rs`), and the fault that breaks the rule fails its check, with
 //! a hint, a message naming what is wrong, and the rule's section in
-//! `details.spec`. The stdio half is in `crates/runway/tests/verify_stdio.rs`.
+//! `details.spec`. The stdio half is in `crates/runway/tests/cli/verify_stdio.rs`.
 
 use std::time::Duration;
 

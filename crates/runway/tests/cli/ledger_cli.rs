@@ -1,7 +1,7 @@
 //! `runway ledger`, `runway incident` and `runway dora` through the real
 //! binary, each case on SQLite and on PostgreSQL.
 
-mod ledger_support;
+use crate::ledger_support;
 
 use std::{collections::BTreeMap, path::Path};
 

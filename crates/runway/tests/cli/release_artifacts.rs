@@ -11,7 +11,7 @@
 //! `RUNWAY_TEST_VERDACCIO`; `30-docker.sh` the engine and the registry.
 //! Without them these tests fail and name the step.
 
-mod docker_support;
+use crate::docker_support;
 
 use std::{
     io::Read,

@@ -2,7 +2,7 @@
 //! writer killed mid-write, a database that is not there, and a ledger from
 //! a newer Runway. Each case runs on SQLite and on PostgreSQL.
 
-mod ledger_support;
+use crate::ledger_support;
 
 use std::{
     collections::BTreeSet,

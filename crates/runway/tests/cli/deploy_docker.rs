@@ -4,7 +4,7 @@
 //! dies or never gets healthy fails the deploy with its logs while the old one
 //! is kept, and a rollback moves the registry's `latest` back and pushes it.
 
-mod docker_support;
+use crate::docker_support;
 
 use std::time::Duration;
 

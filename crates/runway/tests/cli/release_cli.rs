@@ -1,6 +1,6 @@
 //! `runway release ...` through the real binary: exit codes, stdout/stderr split, messages.
 
-mod release_support;
+use crate::release_support;
 
 use release_support::{git, repo, runway, text};
 

@@ -3,7 +3,7 @@
 //! next version and changelog are checked by `release_fixtures.rs`); these
 //! tests check what `bump` and `check` then do with it.
 
-mod release_support;
+use crate::release_support;
 
 use std::path::Path;
 

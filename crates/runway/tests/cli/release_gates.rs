@@ -1,7 +1,7 @@
 //! `[[release.gates]]` through the real binary: what a gate starts dies with
 //! it, and what it prints is redacted before it is cut.
 
-mod release_support;
+use crate::release_support;
 
 use std::path::Path;
 use std::time::{Duration, Instant};

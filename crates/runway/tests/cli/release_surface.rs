@@ -5,7 +5,7 @@
 //! The server is Runway's own reference server over stdio; between the two
 //! commits its config switches on `few-tools`, which drops 13 of its 16 tools.
 
-mod release_support;
+use crate::release_support;
 
 use runway_testkit::Output;
 use std::path::Path;
