@@ -1,9 +1,11 @@
 //! `runway monitor`: scheduled checks, the status of each environment, alert
 //! rules and notifiers.
 //!
-//! The crate owns no storage and serves nothing: the scheduler hands each
-//! result to a [`scheduler::Sink`] (the binary's, which writes the ledger and
-//! feeds the web read model), and reads time only through tokio's clock and a
+//! [`Monitor`] is the service a front end runs: it reads the environments,
+//! rules and notifiers of `runway.toml`, keeps the ledger's retention, runs
+//! the local or shared schedule and its background loops, and tells a
+//! [`Report`] what happened. The crate serves nothing (the dashboard is
+//! runway-web's) and reads time only through tokio's clock and a
 //! [`clock::Clock`], so tests run hours of schedule under `tokio::time::pause()`.
 
 pub mod alerts;
@@ -12,6 +14,7 @@ pub mod notify;
 pub mod outcome;
 pub mod rules;
 pub mod scheduler;
+pub mod service;
 pub mod shared;
 pub mod token;
 
@@ -20,4 +23,5 @@ pub use clock::{Clock, TokioClock};
 pub use notify::{Notifier, Outbox};
 pub use outcome::{EnvStatus, Outcome, Reason};
 pub use scheduler::{EngineProber, Job, Prober, RunStats, Scheduler, Sink};
+pub use service::{Monitor, MonitorError, MonitorOptions, Report, ScheduleMode, Setup};
 pub use shared::SharedOptions;

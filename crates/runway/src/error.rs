@@ -72,6 +72,7 @@ pub fn diagnostic<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a dy
         runway_ledger::LedgerError,
         runway_mcp::ServeError,
         runway_mcp::OpError,
+        runway_monitor::MonitorError,
         runway_reference::ReferenceError,
         runway_release::ReleaseError,
         runway_runbook::RunbookError,

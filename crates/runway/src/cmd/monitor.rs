@@ -1,23 +1,20 @@
 //! `runway monitor`: run each monitored environment's suite on its schedule
 //! (or once, with `--once`) and print one line per run.
 //!
-//! Parse, wire, render: the schedule, the reason classes and the statuses
-//! are `runway_monitor`'s, the pages `runway_web`'s; this module builds each
-//! environment's check context, passes SIGTERM/Ctrl-C in as the shutdown,
-//! serves the dashboard beside the schedule (`--listen`), and prints.
+//! Parse, wire, render: the service (environments, schedule, retention,
+//! alerts, delivery) is `runway_monitor::Monitor`, the pages `runway_web`'s,
+//! the crash recovery `runway_runbook`'s; this module passes SIGTERM/Ctrl-C
+//! in as the shutdown, serves the dashboard beside the schedule
+//! (`--listen`), and prints.
 
-use std::{collections::BTreeMap, sync::Arc};
+use std::sync::Arc;
 
 use anyhow::Context as _;
-use async_trait::async_trait;
 use runway_core::Exit;
-use runway_ledger::Ledger;
 use runway_monitor::{
-    AlertRunner, Clock, EngineProber, Job, Notifier, Outbox, Outcome, Rule, Scheduler,
-    SharedOptions, Sink, TokioClock,
+    Monitor, MonitorOptions, Outcome, Report, ScheduleMode, Setup,
     alerts::{Change, Transition},
 };
-use runway_verify::{Context, Suite};
 
 use super::Ctx;
 use crate::error::usage;
@@ -89,18 +86,6 @@ fn listen_addr(s: &str, origin: &str) -> anyhow::Result<std::net::SocketAddr> {
     })
 }
 
-/// Raw runs older than this are folded into hourly rollups (see `docs/monitor.md`).
-const RAW_HORIZON: chrono::Duration = chrono::Duration::days(7);
-/// How often the running monitor applies retention.
-const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
-/// Resolved alerts and delivered notifications older than this are deleted
-/// (the dashboard shows 90 days); undelivered ones are kept whatever their age.
-const ALERT_HORIZON: chrono::Duration = chrono::Duration::days(90);
-/// How often the running monitor looks for notifications due for a retry.
-const OUTBOX_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
-/// How long the last flush at shutdown may take.
-const FINAL_FLUSH: std::time::Duration = std::time::Duration::from_secs(30);
-
 pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
     let Some(loaded) = ctx.config()? else {
         return Err(usage(format!(
@@ -108,79 +93,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
             ctx.dir().display()
         )));
     };
-    let monitored: Vec<&String> = loaded
-        .config
-        .environments
-        .iter()
-        .filter(|(_, e)| e.monitor.is_some())
-        .map(|(n, _)| n)
-        .collect();
-    for name in &args.envs {
-        if !monitored.contains(&name) {
-            return Err(usage(format!(
-                "`{name}` is not a monitored environment in `{}` (monitored: {}); add `[environments.{name}.monitor]`",
-                loaded.path.display(),
-                names(&monitored)
-            )));
-        }
-    }
-    let chosen: Vec<&String> = monitored
-        .into_iter()
-        .filter(|n| args.envs.is_empty() || args.envs.contains(n))
-        .collect();
-    if chosen.is_empty() {
-        return Err(usage(format!(
-            "no environment in `{}` has a `monitor` table: add `[environments.<name>.monitor]` with an `interval`",
-            loaded.path.display()
-        )));
-    }
-    let mut jobs = Vec::new();
-    let mut contexts = BTreeMap::new();
-    for name in chosen {
-        let env = &loaded.config.environments[name];
-        let Some(m) = env.monitor.as_ref() else {
-            continue;
-        };
-        let job = Job::from_config(name, m);
-        let mut c = Context::for_environment(&loaded, name, None)
-            .with_context(|| format!("cannot monitor environment `{name}`"))?;
-        if let Some(s) = m.suite {
-            c.suite = s.as_str().parse().unwrap_or(Suite::Smoke);
-        }
-        c.run_timeout = job.timeout;
-        let mut job = job;
-        job.token_expires_at = c
-            .token
-            .as_ref()
-            .and_then(|t| runway_monitor::token::jwt_expiry(t.expose()));
-        contexts.insert(name.clone(), c);
-        jobs.push(job);
-    }
-    // The rules of the chosen environments, and the notifiers they use.
-    let rules: Vec<Rule> = loaded
-        .config
-        .alerts
-        .iter()
-        .filter(|a| contexts.contains_key(a.environment.get_ref()))
-        .map(|a| {
-            let env = &loaded.config.environments[a.environment.get_ref()];
-            let maintenance = env
-                .monitor
-                .as_ref()
-                .map(|m| m.maintenance.clone())
-                .unwrap_or_default();
-            Rule::from_config_with(a, &maintenance, env.analysis.as_ref())
-        })
-        .collect();
-    let mut notifiers = Vec::new();
-    for (name, n) in &loaded.config.notifiers {
-        if !rules.iter().any(|r| r.notify.contains(name)) {
-            continue;
-        }
-        let n = Notifier::from_config(name, n, |k| std::env::var(k).ok())
-            .map_err(|e| usage(format!("{e} (in `{}`)", loaded.path.display())))?;
-        notifiers.push(n);
-    }
+    let setup = Setup::from_config(&loaded, &args.envs)?;
     let web_cfg = &loaded.config.web;
     let listen = match (&args.listen, &web_cfg.listen) {
         (Some(a), _) => Some(listen_addr(a, "`--listen`")?),
@@ -193,203 +106,40 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
     };
     // Opened before any run, so a bad ledger URL costs nothing.
     // Runs finish many at a time: enough connections that storing them does not queue.
-    let mut ledger = ctx.open_ledger_with(&args.ledger, 8).await?;
+    let ledger = ctx.open_ledger_with(&args.ledger, 8).await?;
     // A deployment cut off by a crash is ended, and a version put back where
     // nothing serves, before the environment is watched.
-    for name in contexts.keys() {
-        if loaded.config.environments[name].deploy.is_none() {
-            continue;
-        }
-        let own = ctx.open_ledger_with(&args.ledger, 1).await?;
-        let env = match runway_runbook::Env::open(loaded.clone(), name, own) {
-            Ok(env) => env,
-            Err(e) => {
-                eprintln!("runway monitor: {name}: no recovery check: {e}");
-                continue;
-            }
-        };
-        match runway_runbook::recover(&env).await {
-            Ok(notes) => {
-                for note in notes {
-                    eprintln!("runway monitor: {name}: recovery: {note}");
-                }
-            }
-            Err(e) => eprintln!("runway monitor: {name}: recovery failed: {e}"),
-        }
-        env.ledger.close().await;
-    }
-    let mut redactor = runway_core::Redactor::new();
-    for c in contexts.values() {
-        if let Some(t) = &c.token {
-            redactor.add(t);
+    for name in setup.environments() {
+        if loaded.config.environments[&name].deploy.is_some() {
+            recover(ctx, &loaded, &name, &args.ledger).await?;
         }
     }
-    for n in &notifiers {
-        for s in n.secrets() {
-            redactor.add(&s);
-        }
-    }
-    if let Some(t) = &web_token {
-        redactor.add(t);
-    }
-    ledger.set_redactor(redactor);
-    let ledger: Arc<dyn Ledger> = Arc::from(ledger);
-    let pruned = ledger
-        .prune_monitor(chrono::Utc::now() - RAW_HORIZON)
-        .await?;
-    tracing::debug!(folded = pruned.folded, "monitor retention");
-    let pruned = ledger
-        .prune_alerts(chrono::Utc::now() - ALERT_HORIZON)
-        .await?;
-    tracing::debug!(
-        alerts = pruned.alerts,
-        notifications = pruned.notifications,
-        "alert retention"
-    );
-    let shared = match args.schedule.as_deref() {
-        Some("shared") => true,
-        Some(_) => false,
-        None => ledger.url().backend() == "postgres",
+    let opts = MonitorOptions {
+        envs: args.envs.clone(),
+        schedule: args.schedule.as_deref().map(|s| match s {
+            "shared" => ScheduleMode::Shared,
+            _ => ScheduleMode::Local,
+        }),
+        worker: args.worker.clone(),
     };
-    let clock: Arc<dyn Clock> = Arc::new(TokioClock::new());
-    let outbox = Arc::new(Outbox::new(ledger.clone(), notifiers));
-    let alerts = if rules.is_empty() {
-        None
-    } else {
-        // `{version}` in a rule's PromQL: what the ledger last deployed there.
-        let mut versions = BTreeMap::new();
-        for r in &rules {
-            if let Some(d) = ledger.recent_deployments(&r.environment, 1).await?.first() {
-                versions.insert(r.environment.clone(), d.deployment.release.clone());
-            }
-        }
-        let sources = runway_monitor::alerts::traffic_sources(&loaded, &rules, &versions)
-            .map_err(|e| usage(format!("{e} (in `{}`)", loaded.path.display())))?;
-        let runner = AlertRunner::start(rules, ledger.clone(), clock.now())
-            .await?
-            .with_waker(outbox.waker())
-            .with_sources(sources)
-            .await;
-        Some(Arc::new(if shared { runner.shared() } else { runner }))
-    };
-    // `--once` runs what is due: no stored run within its interval.
-    let mut due = BTreeMap::new();
-    for job in &jobs {
-        let since = chrono::Utc::now()
-            - chrono::Duration::from_std(job.interval).unwrap_or(chrono::Duration::MAX);
-        let recent = ledger.monitor_results(&job.environment, since).await?;
-        due.insert(job.environment.clone(), recent.is_empty());
-    }
+    let extra: Vec<runway_core::Secret> = web_token.iter().cloned().collect();
+    let monitor = Monitor::open(&loaded, setup, ledger, &opts, &extra).await?;
     let web = match listen {
-        Some(_) => {
-            let title = web_cfg
-                .title
-                .clone()
-                .or_else(|| loaded.config.project.name.clone())
-                .unwrap_or_else(|| "Status".to_owned());
-            let web = runway_web::Web::new(
-                ledger.clone(),
-                jobs.iter().map(|j| j.environment.clone()).collect(),
-            )
-            .with_token(web_token)
-            .with_hosts(web_cfg.hosts.clone())
-            .with_rate_limit(
-                web_cfg
-                    .rate_limit
-                    .unwrap_or(runway_web::ANONYMOUS_PER_SECOND),
-            )
-            .with_title(title)
-            .with_alerts(Arc::new(runway_web::LedgerAlerts::new(
-                ledger.clone(),
-                loaded
-                    .config
-                    .notifiers
-                    .iter()
-                    .map(|(n, c)| (n.clone(), c.kind.as_str().to_owned()))
-                    .collect(),
-            )));
-            web.load_statuses().await;
-            Some(Arc::new(web))
-        }
+        Some(_) => Some(dashboard(&loaded, &monitor, web_token).await),
         None => None,
     };
-    let sink = Arc::new(Printer {
+    let printer = Arc::new(Printer {
         json: args.json,
-        ledger: ledger.clone(),
-        alerts,
-        clock: clock.clone(),
         metrics: web.as_ref().map(|w| w.metrics.clone()),
     });
-    let ticking = sink.clone();
-    let scheduler = Scheduler::new(
-        jobs,
-        Arc::new(EngineProber::new(contexts)),
-        sink,
-        clock.clone(),
-    );
-    let worker = args.worker.clone().unwrap_or_else(default_worker);
     if args.once {
-        let outcomes = if shared {
-            // Whatever is due in the shared schedule, claimed like any worker does.
-            let opts = SharedOptions::for_jobs(worker, scheduler.jobs());
-            scheduler.run_shared_once(ledger.clone(), opts).await?
-        } else {
-            scheduler
-                .run_once(|j| due.get(&j.environment).copied().unwrap_or(true))
-                .await
-        };
-        // Reminders and announcements due between runs (cron's `--once` too),
-        // then what this round queued and whatever earlier rounds could not deliver.
-        ticking.tick().await;
-        let flushed = outbox.flush(clock.as_ref()).await;
-        if flushed.waiting > 0 {
-            tracing::warn!(
-                waiting = flushed.waiting,
-                "some notifications could not be delivered; they stay queued for the next run"
-            );
-        }
+        let outcomes = monitor.run_once(printer).await?;
         return Ok(if outcomes.iter().all(|o| o.ok) {
             Exit::Success
         } else {
             Exit::Failed
         });
     }
-    // Between runs: reminders and the announcements of mutes that ended.
-    let ticker = {
-        let ticking = ticking.clone();
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(runway_monitor::alerts::TICK_EVERY).await;
-                ticking.tick().await;
-            }
-        })
-    };
-    let pruner = {
-        let ledger = ledger.clone();
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(PRUNE_EVERY).await;
-                if let Err(e) = ledger.prune_monitor(chrono::Utc::now() - RAW_HORIZON).await {
-                    tracing::warn!("monitor retention failed: {e}");
-                }
-                if let Err(e) = ledger
-                    .prune_alerts(chrono::Utc::now() - ALERT_HORIZON)
-                    .await
-                {
-                    tracing::warn!("alert retention failed: {e}");
-                }
-            }
-        })
-    };
-    let delivery = {
-        let outbox = outbox.clone();
-        let clock = clock.clone();
-        tokio::spawn(async move {
-            outbox
-                .run(clock, OUTBOX_EVERY, std::future::pending::<()>())
-                .await
-        })
-    };
     // Bound before the first run, so the address is taken (or refused) at start-up.
     let server = match (listen, &web) {
         (Some(addr), Some(web)) => {
@@ -418,23 +168,9 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
     if let Some(web) = &web {
         web.set_ready();
     }
-    let shutdown = runway_core::Shutdown::on_signals();
-    let stop = async move {
-        shutdown.fired().await;
-    };
-    let stats = if shared {
-        let opts = SharedOptions::for_jobs(worker.clone(), scheduler.jobs());
-        eprintln!(
-            "runway monitor: worker `{worker}` shares the schedule in {} (lease {})",
-            ledger.url(),
-            humantime::format_duration(opts.lease)
-        );
-        scheduler.run_shared(ledger.clone(), opts, stop).await?
-    } else {
-        scheduler.run(stop).await
-    };
-    pruner.abort();
-    ticker.abort();
+    let stats = monitor
+        .run(printer, runway_core::Shutdown::on_signals())
+        .await?;
     if let Some((stop, task)) = server {
         let _ = stop.send(());
         // Requests under way get a moment; the server never holds the exit up for long.
@@ -444,9 +180,6 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
             Err(_) => tracing::warn!("the web server did not stop within 5 s"),
         }
     }
-    delivery.abort();
-    // What the last runs queued; a notification cut here stays queued.
-    let _ = tokio::time::timeout(FINAL_FLUSH, outbox.flush(clock.as_ref())).await;
     tracing::info!(
         started = stats.started,
         recorded = stats.recorded,
@@ -462,33 +195,71 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
     Ok(Exit::Success)
 }
 
-/// `HOST:PID`: unique among live workers, readable in the ledger.
-fn default_worker() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .map(|h| h.trim().to_owned())
-        .filter(|h| !h.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| "localhost".to_owned());
-    format!("{host}:{}", std::process::id())
+/// Ends a deployment a crash cut off in environment `name`, and puts a
+/// version back where nothing serves (runway-runbook's recovery).
+async fn recover(
+    ctx: &Ctx,
+    loaded: &runway_config::Loaded,
+    name: &str,
+    ledger: &super::LedgerOpt,
+) -> anyhow::Result<()> {
+    let own = ctx.open_ledger_with(ledger, 1).await?;
+    let env = match runway_runbook::Env::open(loaded.clone(), name, own) {
+        Ok(env) => env,
+        Err(e) => {
+            eprintln!("runway monitor: {name}: no recovery check: {e}");
+            return Ok(());
+        }
+    };
+    match runway_runbook::recover(&env).await {
+        Ok(notes) => {
+            for note in notes {
+                eprintln!("runway monitor: {name}: recovery: {note}");
+            }
+        }
+        Err(e) => eprintln!("runway monitor: {name}: recovery failed: {e}"),
+    }
+    env.ledger.close().await;
+    Ok(())
 }
 
-fn names(v: &[&String]) -> String {
-    if v.is_empty() {
-        return "none".into();
-    }
-    v.iter()
-        .map(|n| format!("`{n}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// The dashboard, status page, API and metrics over the monitor's ledger.
+async fn dashboard(
+    loaded: &runway_config::Loaded,
+    monitor: &Monitor,
+    token: Option<runway_core::Secret>,
+) -> Arc<runway_web::Web> {
+    let web_cfg = &loaded.config.web;
+    let title = web_cfg
+        .title
+        .clone()
+        .or_else(|| loaded.config.project.name.clone())
+        .unwrap_or_else(|| "Status".to_owned());
+    let web = runway_web::Web::new(monitor.ledger(), monitor.environments())
+        .with_token(token)
+        .with_hosts(web_cfg.hosts.clone())
+        .with_rate_limit(
+            web_cfg
+                .rate_limit
+                .unwrap_or(runway_web::ANONYMOUS_PER_SECOND),
+        )
+        .with_title(title)
+        .with_alerts(Arc::new(runway_web::LedgerAlerts::new(
+            monitor.ledger(),
+            loaded
+                .config
+                .notifiers
+                .iter()
+                .map(|(n, c)| (n.clone(), c.kind.as_str().to_owned()))
+                .collect(),
+        )));
+    web.load_statuses().await;
+    Arc::new(web)
 }
 
 /// Prints each run as it finishes, and the alerts it moves.
 struct Printer {
     json: bool,
-    ledger: Arc<dyn Ledger>,
-    alerts: Option<Arc<AlertRunner>>,
-    clock: Arc<dyn Clock>,
     /// The web server's metrics, when it serves.
     metrics: Option<Arc<runway_web::Metrics>>,
 }
@@ -516,18 +287,6 @@ impl Printer {
                 p = o.summary.passed,
                 w = o.summary.warned
             ),
-        }
-    }
-
-    /// Sends what fell due between runs and prints it.
-    async fn tick(&self) {
-        let Some(alerts) = &self.alerts else {
-            return;
-        };
-        for c in alerts.tick(self.clock.now()).await {
-            if let Some(line) = self.alert_line(&c) {
-                let _ = outln!("{line}");
-            }
         }
     }
 
@@ -569,31 +328,22 @@ impl Printer {
     }
 }
 
-#[async_trait]
-impl Sink for Printer {
-    async fn record(&self, outcome: &Outcome) {
-        if let Err(e) = self
-            .ledger
-            .record_monitor_result(&outcome.to_stored())
-            .await
-        {
-            tracing::error!("could not record a monitor run: {e}");
-        }
-        self.record_stored(outcome).await;
-    }
-
-    async fn record_stored(&self, outcome: &Outcome) {
+impl Report for Printer {
+    fn run(&self, outcome: &Outcome) {
         if let Some(m) = &self.metrics {
             m.observe(outcome);
         }
         // A closed stdout must not stop the schedule; the runs still happen.
         let _ = outln!("{}", self.line(outcome));
-        if let Some(alerts) = &self.alerts {
-            for c in alerts.after_run(outcome, self.clock.now()).await {
-                if let Some(line) = self.alert_line(&c) {
-                    let _ = outln!("{line}");
-                }
-            }
+    }
+
+    fn alert(&self, change: &Change) {
+        if let Some(line) = self.alert_line(change) {
+            let _ = outln!("{line}");
         }
+    }
+
+    fn note(&self, text: &str) {
+        eprintln!("runway monitor: {text}");
     }
 }
