@@ -7,6 +7,7 @@
 
 pub mod artifacts;
 pub mod deploy;
+mod duration;
 pub mod environment;
 mod error;
 pub mod interpolate;
