@@ -165,7 +165,7 @@ impl Config {
                             path,
                             text,
                             &format!("environments.{name}.deploy.{key}"),
-                            message,
+                            message.to_string(),
                         )
                     })?;
                 }
