@@ -40,7 +40,7 @@ pub use alert::{
     NotifierState, NotifyEvent,
 };
 pub use artifacts::{ArtifactResult, ArtifactsRun, artifact_runs};
-pub use backend::{PostgresLedger, SqliteLedger};
+pub use backend::{OpenOptions, PostgresLedger, SqliteLedger};
 pub use deployment::{
     Analysis, AnalysisVerdict, Changes, ConditionEvaluation, ConditionRecord, Deployed,
     DeploymentEnd, DeploymentFact, DeploymentShow, DeploymentView, GateRecord, GateVerdict, Logs,
@@ -54,7 +54,7 @@ pub use model::{
     Release, RollbackDecision, Scope, Verification, WindowDecision, now,
 };
 pub use monitor::{MonitorDay, MonitorLatency, MonitorResult, MonitorRollup, PruneStats};
-pub use open::{OpenOptions, may_create, open, open_for_project, open_with};
+pub use open::{may_create, open, open_for_project, open_with};
 pub use operator::detect_operator;
 pub(crate) use redact::redact_json;
 pub use redact::redact_record;

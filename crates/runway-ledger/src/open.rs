@@ -1,35 +1,13 @@
-//! Opening a ledger from its URL: which backend, how many connections, and
-//! whether a missing SQLite file may be created.
+//! Opening a ledger from its URL: which backend, and whether a missing
+//! SQLite file may be created.
 
-use std::time::Duration;
-
-use crate::{DEFAULT_SQLITE_PATH, Ledger, LedgerUrl, PostgresLedger, Result, SqliteLedger};
+use crate::{
+    DEFAULT_SQLITE_PATH, Ledger, LedgerUrl, OpenOptions, PostgresLedger, Result, SqliteLedger,
+};
 
 /// Opens (creating when missing) the ledger at `url` and applies migrations.
 pub async fn open(url: &LedgerUrl) -> Result<Box<dyn Ledger>> {
     open_with(url, OpenOptions::default()).await
-}
-
-/// Tuning for [`open_with`].
-#[derive(Debug, Clone)]
-pub struct OpenOptions {
-    /// Connections in the pool; a command-line run needs very few.
-    pub max_connections: u32,
-    /// How long to wait for a connection (and, on SQLite, for a lock).
-    pub timeout: Duration,
-    /// Whether a SQLite ledger that does not exist is created (with its
-    /// directory); when not, opening it is [`LedgerError::Missing`].
-    pub create: bool,
-}
-
-impl Default for OpenOptions {
-    fn default() -> Self {
-        OpenOptions {
-            max_connections: 4,
-            timeout: Duration::from_secs(30),
-            create: true,
-        }
-    }
 }
 
 /// Whether a command of the project at `root` may create the ledger at
