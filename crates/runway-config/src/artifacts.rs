@@ -9,7 +9,7 @@
 
 use serde::Deserialize;
 
-use crate::deploy::DurationValue;
+use crate::duration::DurationValue;
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]

@@ -31,7 +31,7 @@ pub const MAX_NAME_LEN: usize = 64;
 /// in file names under `.runway/` (the process target's state, pid and log),
 /// in lock keys and in URLs, so a name such as `../../package` must never get
 /// that far.
-pub fn check_name(name: &str) -> Result<(), String> {
+pub fn check_name(name: &str) -> Result<(), NameError> {
     let ok = !name.is_empty()
         && name.len() <= MAX_NAME_LEN
         && name
@@ -40,10 +40,20 @@ pub fn check_name(name: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!(
-            "{name:?} is not an environment name: use 1 to {MAX_NAME_LEN} letters, digits, `-` and `_` (`staging`, `prod-eu_1`)"
-        ))
+        Err(NameError {
+            name: name.to_owned(),
+        })
     }
+}
+
+/// A name [`check_name`] refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{name:?} is not an environment name: use 1 to {} letters, digits, `-` and `_` (`staging`, `prod-eu_1`)",
+    MAX_NAME_LEN
+)]
+pub struct NameError {
+    pub name: String,
 }
 
 /// Which checks run, as in `runway verify --suite`.

@@ -80,16 +80,36 @@ pub fn problems(value: &str, lookup: impl Fn(&str) -> Option<String>) -> Vec<Int
         .collect()
 }
 
+/// Why [`interpolate`] stopped. Its text is the bare name of the unset
+/// variable, which callers put in their own sentence, or for an
+/// unterminated `${` the whole [`InterpolateError`] text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unresolved {
+    #[error("{var}")]
+    Unset { var: String },
+    #[error("{}", InterpolateError::Unterminated { value: value.clone() })]
+    Unterminated { value: String },
+}
+
+impl From<InterpolateError> for Unresolved {
+    fn from(e: InterpolateError) -> Self {
+        match e {
+            InterpolateError::Unset { var } => Unresolved::Unset { var },
+            InterpolateError::Unterminated { value } => Unresolved::Unterminated { value },
+        }
+    }
+}
+
 /// Replaces `${VAR}` with the variable's value; `$$` is a literal `$`.
 /// Returns the name of the first unset variable as the error. An
 /// unterminated `${` is refused when `runway.toml` is loaded (see
 /// [`check_terminated`]), so it does not reach here from the config; from
 /// elsewhere it comes back as the whole [`InterpolateError`] text.
-pub fn interpolate(value: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<String, String> {
-    resolve(value, lookup).map_err(|e| match e {
-        InterpolateError::Unset { var } => var,
-        e @ InterpolateError::Unterminated { .. } => e.to_string(),
-    })
+pub fn interpolate(
+    value: &str,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<String, Unresolved> {
+    resolve(value, lookup).map_err(Unresolved::from)
 }
 
 /// Whether every `${` in `value` is closed (`$$` escapes a `$`).
@@ -112,7 +132,7 @@ pub fn variables(value: &str) -> Vec<String> {
 }
 
 /// [`interpolate`] against the process environment.
-pub fn interpolate_env(value: &str) -> Result<String, String> {
+pub fn interpolate_env(value: &str) -> Result<String, Unresolved> {
     interpolate(value, |k| std::env::var(k).ok())
 }
 
@@ -132,7 +152,7 @@ mod tests {
         );
         assert_eq!(interpolate("${PORT:-8080}", env).unwrap(), "8080");
         assert_eq!(interpolate("cost $$5 $x", env).unwrap(), "cost $5 $x");
-        assert_eq!(interpolate("${NOPE}", env).unwrap_err(), "NOPE");
+        assert_eq!(interpolate("${NOPE}", env).unwrap_err().to_string(), "NOPE");
     }
 
     #[test]

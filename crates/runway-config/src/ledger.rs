@@ -27,7 +27,7 @@ impl LedgerConfig {
             .map_err(|var| ConfigError::MissingEnv {
                 path: config_path.to_owned(),
                 field: "ledger.url".to_owned(),
-                var,
+                var: var.to_string(),
             })
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod artifacts;
 pub mod deploy;
+mod duration;
 pub mod environment;
 mod error;
 pub mod interpolate;
@@ -164,7 +165,7 @@ impl Config {
                             path,
                             text,
                             &format!("environments.{name}.deploy.{key}"),
-                            message,
+                            message.to_string(),
                         )
                     })?;
                 }

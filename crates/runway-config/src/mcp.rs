@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::deploy::DurationValue;
+use crate::duration::DurationValue;
 
 /// How long a plan id stays valid when `plan_ttl` is not set.
 pub const DEFAULT_PLAN_TTL: Duration = Duration::from_secs(5 * 60);

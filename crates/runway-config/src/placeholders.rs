@@ -48,19 +48,33 @@ pub fn placeholders(value: &str) -> Vec<&str> {
     out
 }
 
+/// A placeholder that Runway does not fill in; its message says which ones exist.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{{{placeholder}}}` is not a placeholder; the known ones are {}",
+    known_list()
+)]
+pub struct PlaceholderError {
+    /// The name between the braces.
+    pub placeholder: String,
+}
+
+fn known_list() -> String {
+    KNOWN
+        .iter()
+        .map(|k| format!("`{{{k}}}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The first unknown placeholder of `value`, with the message that says
 /// which ones exist.
-pub fn check(value: &str) -> Result<(), String> {
+pub fn check(value: &str) -> Result<(), PlaceholderError> {
     match placeholders(value).into_iter().find(|p| !KNOWN.contains(p)) {
         None => Ok(()),
-        Some(p) => Err(format!(
-            "`{{{p}}}` is not a placeholder; the known ones are {}",
-            KNOWN
-                .iter()
-                .map(|k| format!("`{{{k}}}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
+        Some(p) => Err(PlaceholderError {
+            placeholder: p.to_owned(),
+        }),
     }
 }
 
@@ -100,7 +114,7 @@ mod tests {
             vec!["version", "port", "sha"]
         );
         assert!(check("{version}-{image}").is_ok());
-        let e = check("srv --x {nope}").unwrap_err();
+        let e = check("srv --x {nope}").unwrap_err().to_string();
         assert!(e.starts_with("`{nope}` is not a placeholder"), "{e}");
         assert!(
             e.contains("`{version}`, `{port}`, `{image}`, `{sha}`"),

@@ -11,7 +11,7 @@ use std::{collections::BTreeMap, fmt, num::NonZeroU32, time::Duration};
 
 use serde::{Deserialize, Deserializer, de::Error as _};
 
-use crate::deploy::DurationValue;
+use crate::duration::DurationValue;
 
 /// How a label is compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +67,37 @@ impl fmt::Display for Selector {
     }
 }
 
+/// How a selector is written, for the messages that refuse one.
+const SELECTOR_EXAMPLE: &str = "write it as `http_requests_total{code=~\"5..\"}`";
+
+/// Why [`Selector::parse`] refused a selector; each names the text as written.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SelectorError {
+    #[error("`{text}` does not start with a metric name; {}", SELECTOR_EXAMPLE)]
+    NoName { text: String },
+    #[error("`{text}`: expected a label name at `{at}`")]
+    NoLabel { text: String, at: String },
+    #[error("`{text}`: label `{label}` needs `=`, `!=`, `=~` or `!~`")]
+    NoOperator { text: String, label: String },
+    #[error("`{text}`: the value of label `{label}` must be in double quotes")]
+    Unquoted { text: String, label: String },
+    #[error("`{text}`: the value of label `{label}` is not closed")]
+    Unclosed { text: String, label: String },
+    #[error("`{text}`: `{value}` is not a regular expression: {error}")]
+    BadRegex {
+        text: String,
+        value: String,
+        error: regex::Error,
+    },
+    #[error("`{text}`: labels are separated by `,` and closed by `}}`")]
+    NoSeparator { text: String },
+    #[error(
+        "`{text}`: unexpected `{rest}` after the selector (functions such as `rate()` belong in a `prometheus` query); {}",
+        SELECTOR_EXAMPLE
+    )]
+    Trailing { text: String, rest: String },
+}
+
 fn is_name_start(c: char) -> bool {
     c.is_ascii_alphabetic() || c == '_' || c == ':'
 }
@@ -77,15 +108,12 @@ fn is_name_char(c: char) -> bool {
 
 impl Selector {
     /// Parses `name`, `name{}` or `name{a="x",b=~"y.*"}`.
-    pub fn parse(text: &str) -> Result<Selector, String> {
+    pub fn parse(text: &str) -> Result<Selector, SelectorError> {
         let s = text.trim();
-        let example = "write it as `http_requests_total{code=~\"5..\"}`";
         let end = s.find(|c: char| !is_name_char(c)).unwrap_or(s.len());
         let name = &s[..end];
         if !name.chars().next().is_some_and(is_name_start) {
-            return Err(format!(
-                "`{text}` does not start with a metric name; {example}"
-            ));
+            return Err(SelectorError::NoName { text: text.into() });
         }
         let mut rest = s[end..].trim_start();
         let mut matchers = Vec::new();
@@ -100,7 +128,10 @@ impl Selector {
                 let lend = rest.find(|c: char| !is_name_char(c)).unwrap_or(rest.len());
                 let label = &rest[..lend];
                 if !label.chars().next().is_some_and(is_name_start) {
-                    return Err(format!("`{text}`: expected a label name at `{rest}`"));
+                    return Err(SelectorError::NoLabel {
+                        text: text.into(),
+                        at: rest.into(),
+                    });
                 }
                 rest = rest[lend..].trim_start();
                 let (op, after) = if let Some(a) = rest.strip_prefix("=~") {
@@ -112,41 +143,51 @@ impl Selector {
                 } else if let Some(a) = rest.strip_prefix('=') {
                     (MatchOp::Equal, a)
                 } else {
-                    return Err(format!(
-                        "`{text}`: label `{label}` needs `=`, `!=`, `=~` or `!~`"
-                    ));
+                    return Err(SelectorError::NoOperator {
+                        text: text.into(),
+                        label: label.into(),
+                    });
                 };
                 let after = after.trim_start().strip_prefix('"').ok_or_else(|| {
-                    format!("`{text}`: the value of label `{label}` must be in double quotes")
+                    SelectorError::Unquoted {
+                        text: text.into(),
+                        label: label.into(),
+                    }
                 })?;
                 let mut value = String::new();
                 let mut chars = after.char_indices();
                 let close = loop {
                     match chars.next() {
                         None => {
-                            return Err(format!(
-                                "`{text}`: the value of label `{label}` is not closed"
-                            ));
+                            return Err(SelectorError::Unclosed {
+                                text: text.into(),
+                                label: label.into(),
+                            });
                         }
                         Some((i, '"')) => break i,
                         Some((_, '\\')) => match chars.next() {
                             Some((_, 'n')) => value.push('\n'),
                             Some((_, c)) => value.push(c),
                             None => {
-                                return Err(format!(
-                                    "`{text}`: the value of label `{label}` is not closed"
-                                ));
+                                return Err(SelectorError::Unclosed {
+                                    text: text.into(),
+                                    label: label.into(),
+                                });
                             }
                         },
                         Some((_, c)) => value.push(c),
                     }
                 };
                 let regex = match op {
-                    MatchOp::Regex | MatchOp::NotRegex => {
-                        Some(regex::Regex::new(&format!("^(?:{value})$")).map_err(|e| {
-                            format!("`{text}`: `{value}` is not a regular expression: {e}")
-                        })?)
-                    }
+                    MatchOp::Regex | MatchOp::NotRegex => Some(
+                        regex::Regex::new(&format!("^(?:{value})$")).map_err(|error| {
+                            SelectorError::BadRegex {
+                                text: text.into(),
+                                value: value.clone(),
+                                error,
+                            }
+                        })?,
+                    ),
                     _ => None,
                 };
                 matchers.push(Matcher {
@@ -159,17 +200,15 @@ impl Selector {
                 if let Some(a) = rest.strip_prefix(',') {
                     rest = a;
                 } else if !rest.starts_with('}') {
-                    return Err(format!(
-                        "`{text}`: labels are separated by `,` and closed by `}}`"
-                    ));
+                    return Err(SelectorError::NoSeparator { text: text.into() });
                 }
             }
         }
         if !rest.trim().is_empty() {
-            return Err(format!(
-                "`{text}`: unexpected `{}` after the selector (functions such as `rate()` belong in a `prometheus` query); {example}",
-                rest.trim()
-            ));
+            return Err(SelectorError::Trailing {
+                text: text.into(),
+                rest: rest.trim().into(),
+            });
         }
         Ok(Selector {
             name: name.to_owned(),
@@ -543,7 +582,7 @@ mod tests {
             ("rate(x[5m])", "belong in a `prometheus` query"),
             ("x{a=\"1\" b=\"2\"}", "separated by `,`"),
         ] {
-            let e = Selector::parse(text).unwrap_err();
+            let e = Selector::parse(text).unwrap_err().to_string();
             assert!(e.contains(needle), "{text}: {e}");
         }
     }

@@ -66,7 +66,7 @@ impl ProcessSettings {
             DeployError::Config {
                 environment: environment.to_owned(),
                 field: "environments".into(),
-                message,
+                message: message.to_string(),
             }
         })?;
         let command = config.command.clone().ok_or_else(|| DeployError::Config {

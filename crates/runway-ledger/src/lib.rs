@@ -14,12 +14,16 @@ pub mod artifacts;
 mod backend;
 pub mod deployment;
 pub mod dora;
+mod error;
 mod lock;
 mod migrate;
 pub mod model;
 pub mod monitor;
+mod open;
+mod operator;
 pub mod postmortem;
 pub mod probe;
+mod redact;
 pub mod schedule;
 pub mod success;
 pub mod testing;
@@ -29,19 +33,20 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use runway_core::{CheckResult, Redactor, Report, Severity};
+use runway_core::{Redactor, Report, Severity};
 
 pub use alert::{
     AlertPruneStats, AlertRecord, AlertState, Delivery, NewNotification, Notification,
     NotifierState, NotifyEvent,
 };
 pub use artifacts::{ArtifactResult, ArtifactsRun, artifact_runs};
-pub use backend::{PostgresLedger, SqliteLedger};
+pub use backend::{OpenOptions, PostgresLedger, SqliteLedger};
 pub use deployment::{
     Analysis, AnalysisVerdict, Changes, ConditionEvaluation, ConditionRecord, Deployed,
     DeploymentEnd, DeploymentFact, DeploymentShow, DeploymentView, GateRecord, GateVerdict, Logs,
     MAX_LOG_BYTES, Rollback, Step,
 };
+pub use error::LedgerError;
 pub use lock::{DeployLock, LockInfo, MIN_LOCK_TTL};
 pub use migrate::SCHEMA_VERSION;
 pub use model::{
@@ -49,126 +54,12 @@ pub use model::{
     Release, RollbackDecision, Scope, Verification, WindowDecision, now,
 };
 pub use monitor::{MonitorDay, MonitorLatency, MonitorResult, MonitorRollup, PruneStats};
+pub use open::{may_create, open, open_for_project, open_with};
+pub use operator::detect_operator;
+pub(crate) use redact::redact_json;
+pub use redact::redact_record;
 pub use schedule::{ScheduleClaim, ScheduleRow, ScheduledJob, ScheduledRun};
 pub use url::{DEFAULT_SQLITE_PATH, LedgerUrl};
-
-/// Everything that can go wrong with a ledger. Messages name the ledger by its
-/// URL without the password.
-#[derive(Debug, thiserror::Error)]
-pub enum LedgerError {
-    #[error("invalid ledger URL `{url}`: {reason}")]
-    Url { url: String, reason: String },
-    #[error("cannot open the ledger at `{url}`: {message}")]
-    Connect { url: String, message: String },
-    /// A SQLite ledger that does not exist, named somewhere other than the
-    /// project's own `.runway/ledger.db`: most likely a typo, so it is not
-    /// created behind the user's back.
-    #[error("there is no ledger at `{}`", path.display())]
-    Missing { path: std::path::PathBuf },
-    /// No space left where the ledger is written.
-    #[error(
-        "disk full: the ledger at `{url}` could not be written while {action}; {place} has no space left"
-    )]
-    DiskFull {
-        url: String,
-        action: &'static str,
-        place: String,
-    },
-    #[error("the ledger at `{url}` failed while {action}: {message}")]
-    Database {
-        url: String,
-        action: &'static str,
-        message: String,
-    },
-    #[error(
-        "the ledger at `{url}` has schema version {found}, but this Runway ({runway}) knows only up to {known}: it was written by a newer Runway; upgrade `runway` to use it"
-    )]
-    NewerSchema {
-        url: String,
-        found: i64,
-        known: i64,
-        runway: &'static str,
-    },
-    #[error("no record `{id}` in the ledger")]
-    NotFound { id: String },
-    #[error("`{prefix}` matches more than one record ({matches}); give more of the id")]
-    Ambiguous { prefix: String, matches: String },
-    #[error("record `{id}` is a {found}, not a {expected}")]
-    WrongKind {
-        id: String,
-        expected: Kind,
-        found: Kind,
-    },
-    #[error(
-        "incident `{id}` is `{from}`; it cannot become `{to}` (the timeline only moves forward: detected → acknowledged → mitigated → resolved → closed, and only a resolved incident can be closed)"
-    )]
-    IllegalTransition {
-        id: String,
-        from: IncidentStatus,
-        to: IncidentStatus,
-    },
-    #[error("deployment `{id}` already ended as `{outcome}`")]
-    AlreadyEnded { id: String, outcome: String },
-    #[error(
-        "`{environment}` is being deployed by {holder} (since {acquired_at}); its lock expires at {expires_at} unless renewed"
-    )]
-    Locked {
-        environment: String,
-        holder: String,
-        acquired_at: DateTime<Utc>,
-        expires_at: DateTime<Utc>,
-    },
-    #[error(
-        "the deploy lock on `{environment}` held by {holder} was lost: it expired and was taken over"
-    )]
-    LockLost { environment: String, holder: String },
-    #[error("record `{id}` is already in the ledger")]
-    Duplicate { id: String },
-    #[error("{what}")]
-    Invalid { what: String },
-    #[error("the ledger holds unreadable data: {what}")]
-    Corrupt { what: String },
-}
-
-impl runway_core::Diagnostic for LedgerError {
-    fn hint(&self) -> Option<String> {
-        match self {
-            LedgerError::NotFound { .. } => Some("`runway ledger list` shows the ids".into()),
-            LedgerError::NewerSchema { .. } => {
-                Some("install the newer `runway` that wrote this ledger".into())
-            }
-            LedgerError::Url { .. } => Some(
-                "pass `--ledger sqlite://PATH` or `--ledger postgres://USER@HOST:PORT/DB`".into(),
-            ),
-            LedgerError::Locked { environment, .. } => Some(format!(
-                "wait for that deployment to finish (`runway status {environment}` shows it); a crashed holder's lock lapses at its expiry"
-            )),
-            LedgerError::DiskFull { place, .. } => Some(format!(
-                "free space on {place}; what was written before stays readable (`runway ledger show`, `runway status ENV`)"
-            )),
-            LedgerError::Missing { path } => Some(format!(
-                "check `--ledger`, `RUNWAY_LEDGER_URL` or `[ledger] url`; to start a new ledger there, run `runway ledger init sqlite://{}`",
-                path.display()
-            )),
-            LedgerError::LockLost { .. } => Some(
-                "the deployment paused longer than its lock's time to live; check what now runs there before deploying again".into(),
-            ),
-            _ => None,
-        }
-    }
-
-    /// The user's mistakes (an unknown id, an illegal move, bad input, a newer
-    /// ledger) are usage errors; a database that fails is not.
-    fn exit(&self) -> runway_core::Exit {
-        match self {
-            LedgerError::Connect { .. }
-            | LedgerError::DiskFull { .. }
-            | LedgerError::Database { .. }
-            | LedgerError::Corrupt { .. } => runway_core::Exit::Internal,
-            _ => runway_core::Exit::Usage,
-        }
-    }
-}
 
 pub type Result<T, E = LedgerError> = std::result::Result<T, E>;
 
@@ -885,104 +776,6 @@ pub trait Ledger: Send + Sync {
     }
 }
 
-/// Opens (creating when missing) the ledger at `url` and applies migrations.
-pub async fn open(url: &LedgerUrl) -> Result<Box<dyn Ledger>> {
-    open_with(url, OpenOptions::default()).await
-}
-
-/// Tuning for [`open_with`].
-#[derive(Debug, Clone)]
-pub struct OpenOptions {
-    /// Connections in the pool; a command-line run needs very few.
-    pub max_connections: u32,
-    /// How long to wait for a connection (and, on SQLite, for a lock).
-    pub timeout: Duration,
-    /// Whether a SQLite ledger that does not exist is created (with its
-    /// directory); when not, opening it is [`LedgerError::Missing`].
-    pub create: bool,
-}
-
-impl Default for OpenOptions {
-    fn default() -> Self {
-        OpenOptions {
-            max_connections: 4,
-            timeout: Duration::from_secs(30),
-            create: true,
-        }
-    }
-}
-
-/// Whether a command of the project at `root` may create the ledger at
-/// `url`: only the project's own `.runway/ledger.db` is made on first use;
-/// anywhere else a missing SQLite file is most likely a typo, and
-/// `runway ledger init` creates it on purpose. (A PostgreSQL database is
-/// never created by Runway, only its tables.)
-pub fn may_create(url: &LedgerUrl, root: &std::path::Path) -> bool {
-    match (url, LedgerUrl::default_for(root)) {
-        (LedgerUrl::Sqlite { path }, LedgerUrl::Sqlite { path: default }) => {
-            // The same file, or the same place spelt through a symlink or `..`.
-            *path == default
-                || (path.ends_with(DEFAULT_SQLITE_PATH)
-                    && matches!(
-                        (
-                            path.ancestors().nth(2).and_then(|p| p.canonicalize().ok()),
-                            root.canonicalize().ok()
-                        ),
-                        (Some(a), Some(b)) if a == b
-                    ))
-        }
-        _ => true,
-    }
-}
-
-/// Opens the ledger a command of the project at `root` uses, creating it
-/// only where [`may_create`] allows.
-pub async fn open_for_project(
-    url: &LedgerUrl,
-    root: &std::path::Path,
-    options: OpenOptions,
-) -> Result<Box<dyn Ledger>> {
-    let create = options.create && may_create(url, root);
-    open_with(url, OpenOptions { create, ..options }).await
-}
-
-/// [`open`] with explicit pool options.
-pub async fn open_with(url: &LedgerUrl, options: OpenOptions) -> Result<Box<dyn Ledger>> {
-    match url {
-        LedgerUrl::Sqlite { .. } => Ok(Box::new(SqliteLedger::open(url, &options).await?)),
-        LedgerUrl::Postgres { .. } => Ok(Box::new(PostgresLedger::open(url, &options).await?)),
-    }
-}
-
-/// Who is acting: `RUNWAY_OPERATOR`, else `git config user.name`, else the OS user.
-pub fn detect_operator() -> String {
-    if let Ok(v) = std::env::var("RUNWAY_OPERATOR")
-        && !v.trim().is_empty()
-    {
-        return v.trim().to_owned();
-    }
-    if let Ok(out) = std::process::Command::new("git")
-        .args(["config", "user.name"])
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .output()
-        && out.status.success()
-    {
-        let name = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-        if !name.is_empty() {
-            return name;
-        }
-    }
-    for var in ["USER", "LOGNAME", "USERNAME"] {
-        if let Ok(v) = std::env::var(var)
-            && !v.trim().is_empty()
-        {
-            return v.trim().to_owned();
-        }
-    }
-    "unknown".to_owned()
-}
-
 fn new_id(kind: Kind) -> String {
     let hex = uuid::Uuid::new_v4().simple().to_string();
     format!("{}-{}", kind.id_prefix(), &hex[..12])
@@ -992,87 +785,6 @@ fn to_body<T: serde::Serialize>(value: &T) -> Result<serde_json::Value> {
     serde_json::to_value(value).map_err(|e| LedgerError::Invalid {
         what: format!("cannot encode a ledger record: {e}"),
     })
-}
-
-/// Runs every string of `record` through `redactor`; header values of
-/// sensitive headers are hidden whatever they hold.
-pub fn redact_record(redactor: &Redactor, record: &mut Record) {
-    redact_json(redactor, &mut record.body);
-    for e in &mut record.events {
-        if let Some(n) = &mut e.note {
-            *n = redactor.redact(n);
-        }
-        redact_json(redactor, &mut e.data);
-    }
-    for c in &mut record.checks {
-        redact_check(redactor, c);
-    }
-}
-
-/// Brings a float to the value its shortest JSON form parses back to, so an
-/// export and a re-import print the same digits (serde_json's default parser
-/// may be one ULP off for long mantissas).
-fn stable_f64(mut x: f64) -> f64 {
-    for _ in 0..4 {
-        let Ok(text) = serde_json::to_string(&x) else {
-            return x;
-        };
-        match serde_json::from_str::<f64>(&text) {
-            Ok(y) if y != x => x = y,
-            _ => break,
-        }
-    }
-    x
-}
-
-fn redact_check(redactor: &Redactor, c: &mut CheckResult) {
-    c.duration_ms = stable_f64(c.duration_ms);
-    c.evidence.elapsed_ms = c.evidence.elapsed_ms.map(stable_f64);
-    c.id = redactor.redact(&c.id);
-    c.message = redactor.redact(&c.message);
-    if let Some(h) = &mut c.hint {
-        *h = redactor.redact(h);
-    }
-    let ev = &mut c.evidence;
-    if let Some(r) = &mut ev.request {
-        *r = redactor.redact(r);
-    }
-    if let Some(b) = &mut ev.body_excerpt {
-        *b = redactor.redact(b);
-    }
-    for (name, value) in ev.headers.iter_mut() {
-        *value = redactor.redact_header(name, value);
-    }
-    redact_json(redactor, &mut ev.details);
-}
-
-pub(crate) fn redact_json(redactor: &Redactor, v: &mut serde_json::Value) {
-    match v {
-        serde_json::Value::String(s) => *s = redactor.redact(s),
-        serde_json::Value::Number(n) if n.is_f64() => {
-            if let Some(f) = n
-                .as_f64()
-                .and_then(|f| serde_json::Number::from_f64(stable_f64(f)))
-            {
-                *n = f;
-            }
-        }
-        serde_json::Value::Array(a) => a.iter_mut().for_each(|x| redact_json(redactor, x)),
-        serde_json::Value::Object(o) => {
-            for (k, x) in o.iter_mut() {
-                if let serde_json::Value::String(s) = x
-                    && runway_core::secret::SENSITIVE_HEADERS
-                        .iter()
-                        .any(|h| h.eq_ignore_ascii_case(k))
-                {
-                    *s = "[redacted]".to_owned();
-                } else {
-                    redact_json(redactor, x);
-                }
-            }
-        }
-        _ => {}
-    }
 }
 
 /// An imported record must be whole: a `created` event first and, for a

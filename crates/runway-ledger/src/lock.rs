@@ -220,3 +220,35 @@ pub(crate) fn validate(environment: &str, holder: &str, ttl: Duration) -> Result
 pub(crate) fn from_micros(us: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(us).unwrap_or_default()
 }
+
+/// Takes the lease unless a live one is there: one atomic statement, so of
+/// two concurrent takers exactly one inserts (or replaces an expired lease)
+/// and the other changes nothing. `{now}` is the backend's clock in microseconds.
+pub(crate) const TAKE_LEASE: &str = "INSERT INTO deploy_locks (environment, holder, token, acquired_us, heartbeat_us, expires_us) \
+     VALUES ($1, $2, $3, {now}, {now}, {now} + $4) \
+     ON CONFLICT (environment) DO UPDATE SET holder = excluded.holder, token = excluded.token, \
+     acquired_us = excluded.acquired_us, heartbeat_us = excluded.heartbeat_us, expires_us = excluded.expires_us \
+     WHERE deploy_locks.expires_us <= excluded.acquired_us";
+pub(crate) const READ_LEASE: &str = "SELECT holder, token, acquired_us, heartbeat_us, expires_us FROM deploy_locks \
+     WHERE environment = $1";
+pub(crate) const LIVE_LEASE: &str = "SELECT holder, token, acquired_us, heartbeat_us, expires_us FROM deploy_locks \
+     WHERE environment = $1 AND expires_us > {now}";
+pub(crate) const RENEW_LEASE: &str = "UPDATE deploy_locks SET heartbeat_us = {now}, expires_us = {now} + $3 \
+     WHERE environment = $1 AND token = $2";
+pub(crate) const RELEASE_LEASE: &str =
+    "DELETE FROM deploy_locks WHERE environment = $1 AND token = $2";
+pub(crate) const BREAK_LEASE: &str =
+    "DELETE FROM deploy_locks WHERE environment = $1 AND holder = $2";
+
+/// A lease row: holder, token, acquired, heartbeat, expiry (microseconds).
+pub(crate) type LeaseRow = (String, String, i64, i64, i64);
+
+pub(crate) fn lease_info(environment: &str, row: &LeaseRow) -> LockInfo {
+    LockInfo {
+        environment: environment.to_owned(),
+        holder: row.0.clone(),
+        acquired_at: from_micros(row.2),
+        heartbeat_at: from_micros(row.3),
+        expires_at: from_micros(row.4),
+    }
+}

@@ -7,8 +7,9 @@
 //! whose version is higher than this build knows was written by a newer
 //! Runway and is refused rather than misread.
 
-/// One migration: its version, name and SQL.
-pub(crate) struct Migration {
+/// One migration: its version, name and SQL. (`pub` only because the
+/// backend's dialect trait names it; the module is private.)
+pub struct Migration {
     pub version: i64,
     pub name: &'static str,
     pub sql: &'static str,

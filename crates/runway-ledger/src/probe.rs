@@ -21,11 +21,27 @@ pub fn postgres_target(url: &str) -> String {
     }
 }
 
+/// Why [`postgres_select_one`] failed. No variant holds the URL's password.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProbeError {
+    #[error("not a PostgreSQL URL (`postgres://USER:PASSWORD@HOST:PORT/DB`)")]
+    BadUrl,
+    /// The connection failed; the driver's message, password hidden.
+    #[error("{message}")]
+    Connect { message: String },
+    /// `SELECT 1` failed; the driver's message, password hidden.
+    #[error("{message}")]
+    Query { message: String },
+    #[error("`SELECT 1` returned {value}")]
+    Unexpected { value: i32 },
+    #[error("no answer within {} ms", timeout.as_millis())]
+    Timeout { timeout: Duration },
+}
+
 /// Connects to `url`, runs `SELECT 1` and disconnects within `timeout`:
 /// how long it took, or why not. The error never holds the URL's password.
-pub async fn postgres_select_one(url: &str, timeout: Duration) -> Result<Duration, String> {
-    let opts = PgConnectOptions::from_str(url)
-        .map_err(|_| "not a PostgreSQL URL (`postgres://USER:PASSWORD@HOST:PORT/DB`)".to_owned())?;
+pub async fn postgres_select_one(url: &str, timeout: Duration) -> Result<Duration, ProbeError> {
+    let opts = PgConnectOptions::from_str(url).map_err(|_| ProbeError::BadUrl)?;
     let password = url
         .split_once("://")
         .and_then(|(_, rest)| rest.split_once('@'))
@@ -39,20 +55,24 @@ pub async fn postgres_select_one(url: &str, timeout: Duration) -> Result<Duratio
     let run = async {
         let mut conn = sqlx::postgres::PgConnection::connect_with(&opts)
             .await
-            .map_err(|e| hide(e.to_string()))?;
+            .map_err(|e| ProbeError::Connect {
+                message: hide(e.to_string()),
+            })?;
         let one: i32 = sqlx::query_scalar("SELECT 1")
             .fetch_one(&mut conn)
             .await
-            .map_err(|e| hide(e.to_string()))?;
+            .map_err(|e| ProbeError::Query {
+                message: hide(e.to_string()),
+            })?;
         let _ = conn.close().await;
         if one == 1 {
             Ok(started.elapsed())
         } else {
-            Err(format!("`SELECT 1` returned {one}"))
+            Err(ProbeError::Unexpected { value: one })
         }
     };
     match tokio::time::timeout(timeout, run).await {
         Ok(r) => r,
-        Err(_) => Err(format!("no answer within {} ms", timeout.as_millis())),
+        Err(_) => Err(ProbeError::Timeout { timeout }),
     }
 }

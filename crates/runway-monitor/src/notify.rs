@@ -81,7 +81,7 @@ impl Notifier {
     ) -> Result<Notifier, String> {
         let expand = |key: &str, value: &str| {
             runway_config::interpolate::interpolate(value, &lookup).map_err(|var| {
-                if var.starts_with("unterminated") {
+                if var.to_string().starts_with("unterminated") {
                     format!("notifier `{name}`: `{key}` has an unterminated `${{`")
                 } else {
                     format!(

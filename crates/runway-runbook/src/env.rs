@@ -92,7 +92,7 @@ impl Env {
             let value = runway_config::interpolate::interpolate_env(v).map_err(|var| {
                 RunbookError::UnsetVariable {
                     field: format!("environments.{name}.deploy.env.{k}"),
-                    var,
+                    var: var.to_string(),
                 }
             })?;
             let value = Secret::new(value);
@@ -179,7 +179,7 @@ impl Env {
         let url = runway_config::interpolate::interpolate_env(raw).map_err(|var| {
             RunbookError::UnsetVariable {
                 field: format!("environments.{}.url", self.name),
-                var,
+                var: var.to_string(),
             }
         })?;
         Ok(runway_verify::environment::parse_url(&url)?)
@@ -297,7 +297,7 @@ impl Env {
                         "the secret `{k}` that {} was deployed with (from `{from}`)",
                         to.version
                     ),
-                    var,
+                    var: var.to_string(),
                 }
             })?;
             let value = Secret::new(value);
@@ -366,7 +366,7 @@ impl Env {
             runway_config::interpolate::interpolate_env(raw).map_err(|var| {
                 RunbookError::UnsetVariable {
                     field: format!("environments.{}.analysis.{field}", self.name),
-                    var,
+                    var: var.to_string(),
                 }
             })
         };

@@ -212,6 +212,8 @@ async fn postgres_outcome(
         _ => return Some((format!("`${var}`"), Err(format!("`{var}` is not set")))),
     };
     let at = runway_ledger::probe::postgres_target(&url);
-    let r = runway_ledger::probe::postgres_select_one(&url, cfg.tcp_timeout()).await;
+    let r = runway_ledger::probe::postgres_select_one(&url, cfg.tcp_timeout())
+        .await
+        .map_err(|e| e.to_string());
     Some((at, r))
 }

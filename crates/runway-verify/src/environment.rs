@@ -127,8 +127,11 @@ pub fn surface_source_context(
             cwd: Some(root.to_path_buf()),
         },
         (_, Some(url)) => {
-            let url = runway_config::interpolate::interpolate_env(url)
-                .map_err(|var| SurfaceSourceError::UrlVariable { var })?;
+            let url = runway_config::interpolate::interpolate_env(url).map_err(|var| {
+                SurfaceSourceError::UrlVariable {
+                    var: var.to_string(),
+                }
+            })?;
             let parsed = url::Url::parse(&url).map_err(|e| SurfaceSourceError::BadUrl {
                 url: url.clone(),
                 reason: e.to_string(),
@@ -182,7 +185,7 @@ impl Context {
         let url = runway_config::interpolate::interpolate_env(raw).map_err(|var| {
             EnvironmentError::UrlVariable {
                 name: name.to_owned(),
-                var,
+                var: var.to_string(),
                 path: loaded.path.clone(),
             }
         })?;

@@ -1,0 +1,279 @@
+//! The monitor's runs: storing them, reading them back raw, per day and as
+//! latencies (for one environment or, for the dashboard, many in one query
+//! each), and folding old ones into hourly rollups. The SQL is in
+//! [`crate::monitor`].
+
+use chrono::{DateTime, Utc};
+use sqlx::{ColumnIndex, Encode, Executor, IntoArguments, Type};
+
+use super::{Column, Dialect, RowsAffected, SqlLedger};
+use crate::{
+    MonitorDay, MonitorLatency, MonitorResult, MonitorRollup, PruneStats, Result,
+    monitor::{self, from_us, to_us},
+};
+
+/// The names as the JSON array the queries take.
+fn names_json(environments: &[String]) -> String {
+    serde_json::Value::from(environments.to_vec()).to_string()
+}
+
+/// A `monitor_results` row as the queries select it.
+type ResultRow = (
+    String,
+    i64,
+    i64,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    f64,
+);
+
+fn decode_result(r: ResultRow) -> MonitorResult {
+    MonitorResult {
+        environment: r.0,
+        at: from_us(r.1),
+        ok: r.2 != 0,
+        status: r.3,
+        reason: r.4,
+        check_id: r.5,
+        message: r.6,
+        latency_ms: r.7,
+    }
+}
+
+impl<D> SqlLedger<D>
+where
+    D: Dialect,
+    for<'c> &'c mut D::Connection: Executor<'c, Database = D>,
+    for<'q> D::Arguments<'q>: IntoArguments<'q, D>,
+    for<'s> &'s str: ColumnIndex<D::Row> + Encode<'s, D> + Type<D>,
+    for<'s> Option<&'s str>: Encode<'s, D> + Type<D>,
+    usize: ColumnIndex<D::Row>,
+    String: Column<D>,
+    Option<String>: Column<D>,
+    i64: Column<D>,
+    Option<i64>: Column<D>,
+    f64: Column<D>,
+    Option<f64>: Column<D>,
+{
+    /// Stores one monitor run (redacted), with its shared-schedule
+    /// slot and worker when it has them.
+    pub(super) async fn insert_result<'e, E>(
+        &self,
+        e: E,
+        r: &MonitorResult,
+        scheduled: Option<(i64, &str)>,
+    ) -> sqlx::Result<()>
+    where
+        E: Executor<'e, Database = D>,
+    {
+        let red = |s: &str| self.red(s);
+        sqlx::query(crate::schedule::INSERT_RESULT)
+            .bind(red(&r.environment))
+            .bind(to_us(r.at))
+            .bind(i64::from(r.ok))
+            .bind(r.status.clone())
+            .bind(r.reason.clone())
+            .bind(r.check_id.as_deref().map(red))
+            .bind(r.message.as_deref().map(red))
+            .bind(r.latency_ms)
+            .bind(scheduled.map(|s| s.0))
+            .bind(scheduled.map(|s| s.1.to_owned()))
+            .execute(e)
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn record_monitor_result(&self, r: &MonitorResult) -> Result<()> {
+        self.insert_result(&self.pool, r, None)
+            .await
+            .map_err(|e| self.db("recording a monitor result", e))?;
+        Ok(())
+    }
+
+    pub(super) async fn monitor_results(
+        &self,
+        environment: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<MonitorResult>> {
+        let rows: Vec<ResultRow> = sqlx::query_as(monitor::SELECT_RESULTS)
+            .bind(environment)
+            .bind(to_us(since))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.db("reading monitor results", e))?;
+        Ok(rows.into_iter().map(decode_result).collect())
+    }
+
+    pub(super) async fn monitor_rollups(
+        &self,
+        environment: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<MonitorRollup>> {
+        type Row = (String, i64, i64, i64, i64, f64, f64);
+        let rows: Vec<Row> = sqlx::query_as(monitor::SELECT_ROLLUPS)
+            .bind(environment)
+            .bind(to_us(since))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.db("reading monitor rollups", e))?;
+        Ok(rows
+            .into_iter()
+            .map(|r| MonitorRollup {
+                environment: r.0,
+                bucket: from_us(r.1),
+                runs: r.2,
+                failures: r.3,
+                auth_failures: r.4,
+                latency_sum_ms: r.5,
+                latency_max_ms: r.6,
+            })
+            .collect())
+    }
+
+    pub(super) async fn monitor_latest(&self, environment: &str) -> Result<Option<MonitorResult>> {
+        let row: Option<ResultRow> = sqlx::query_as(monitor::SELECT_LATEST)
+            .bind(environment)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| self.db("reading the latest monitor result", e))?;
+        Ok(row.map(decode_result))
+    }
+
+    pub(super) async fn monitor_daily(
+        &self,
+        environment: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<MonitorDay>> {
+        let day = monitor::DAY_US;
+        let since = to_us(since).div_euclid(day) * day;
+        let rows: Vec<(i64, i64, i64)> = sqlx::query_as(monitor::SELECT_DAILY)
+            .bind(environment)
+            .bind(since)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.db("reading daily monitor results", e))?;
+        Ok(rows
+            .into_iter()
+            .map(|r| MonitorDay {
+                day: from_us(r.0),
+                runs: r.1,
+                failures: r.2,
+            })
+            .collect())
+    }
+
+    pub(super) async fn monitor_latencies(
+        &self,
+        environment: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<MonitorLatency>> {
+        let rows: Vec<(i64, i64, f64)> = sqlx::query_as(monitor::SELECT_LATENCIES)
+            .bind(environment)
+            .bind(to_us(since))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.db("reading monitor latencies", e))?;
+        Ok(rows
+            .into_iter()
+            .map(|r| MonitorLatency {
+                at: from_us(r.0),
+                ok: r.1 != 0,
+                latency_ms: r.2,
+            })
+            .collect())
+    }
+
+    pub(super) async fn prune_monitor(&self, keep_after: DateTime<Utc>) -> Result<PruneStats> {
+        let action = "pruning monitor results";
+        let hour = monitor::HOUR_US;
+        let cutoff = to_us(keep_after).div_euclid(hour) * hour;
+        let mut tx = self.begin_write().await.map_err(|e| self.db(action, e))?;
+        let buckets = sqlx::query(monitor::FOLD)
+            .bind(cutoff)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| self.db(action, e))?
+            .rows_affected();
+        let folded = sqlx::query(monitor::DELETE_FOLDED)
+            .bind(cutoff)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| self.db(action, e))?
+            .rows_affected();
+        tx.commit().await.map_err(|e| self.db(action, e))?;
+        Ok(PruneStats { folded, buckets })
+    }
+
+    pub(super) async fn latest_many(&self, environments: &[String]) -> Result<Vec<MonitorResult>> {
+        if environments.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = monitor::SELECT_LATEST_MANY.replace("{envs}", D::ENV_NAMES);
+        let rows: Vec<ResultRow> = sqlx::query_as(&sql)
+            .bind(names_json(environments))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.db("reading the latest monitor results", e))?;
+        Ok(rows.into_iter().map(decode_result).collect())
+    }
+
+    pub(super) async fn daily_many(
+        &self,
+        environments: &[String],
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(String, MonitorDay)>> {
+        if environments.is_empty() {
+            return Ok(Vec::new());
+        }
+        let day = monitor::DAY_US;
+        let since = to_us(since).div_euclid(day) * day;
+        let sql = monitor::SELECT_DAILY_MANY.replace("{envs}", D::ENV_NAMES);
+        let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(&sql)
+            .bind(names_json(environments))
+            .bind(since)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.db("reading daily monitor results", e))?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let d = MonitorDay {
+                    day: from_us(r.1),
+                    runs: r.2,
+                    failures: r.3,
+                };
+                (r.0, d)
+            })
+            .collect())
+    }
+
+    pub(super) async fn latencies_many(
+        &self,
+        environments: &[String],
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(String, MonitorLatency)>> {
+        if environments.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = monitor::SELECT_LATENCIES_MANY.replace("{envs}", D::ENV_NAMES);
+        let rows: Vec<(String, i64, i64, f64)> = sqlx::query_as(&sql)
+            .bind(names_json(environments))
+            .bind(to_us(since))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.db("reading monitor latencies", e))?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let l = MonitorLatency {
+                    at: from_us(r.1),
+                    ok: r.2 != 0,
+                    latency_ms: r.3,
+                };
+                (r.0, l)
+            })
+            .collect())
+    }
+}
