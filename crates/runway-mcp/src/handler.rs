@@ -51,7 +51,7 @@ impl Runway {
         context
             .extensions
             .get::<http::request::Parts>()
-            .and_then(|parts| parts.extensions.get::<crate::http::HttpCaller>())
+            .and_then(|parts| parts.extensions.get::<crate::plans::HttpCaller>())
             .map(|c| c.0.clone())
             .unwrap_or(Binding::Stdio {
                 instance: self.instance,
@@ -278,7 +278,7 @@ impl ServerHandler for Runway {
             &self.ws,
             &request.name,
             request.arguments,
-            tools::Running {
+            crate::ops::Running {
                 cancel: &context.ct,
                 progress: &progress,
             },

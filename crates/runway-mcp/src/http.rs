@@ -36,11 +36,6 @@ pub(crate) struct HttpState {
     pub mcp: StreamableHttpService<Runway, LocalSessionManager>,
 }
 
-/// What the HTTP layer established about a request before rmcp saw it, for
-/// the handler to bind plans to: nothing here comes from the client's say-so.
-#[derive(Debug, Clone)]
-pub(crate) struct HttpCaller(pub Binding);
-
 pub(crate) fn router(state: Arc<HttpState>) -> Router {
     Router::new()
         .route("/health", get(health))
@@ -146,7 +141,8 @@ async fn mcp(State(st): State<Arc<HttpState>>, mut req: Request) -> Response {
             connection: req.extensions().get::<ConnectionId>().map_or(0, |c| c.0),
         },
     };
-    req.extensions_mut().insert(HttpCaller(binding));
+    req.extensions_mut()
+        .insert(crate::plans::HttpCaller(binding));
     if req.method() == Method::POST {
         let (parts, body) = req.into_parts();
         let message = match runway_serve::jsonrpc::read(body).await {

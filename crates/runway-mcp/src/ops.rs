@@ -19,6 +19,13 @@ use serde_json::{Value, json};
 
 use crate::error::OpError;
 
+/// What a long operation reports while it runs, and how it learns it was cancelled.
+pub struct Running<'a> {
+    pub cancel: &'a tokio_util::sync::CancellationToken,
+    /// Called with (done, total, message) as the operation moves.
+    pub progress: &'a (dyn Fn(f64, f64, String) + Send + Sync),
+}
+
 /// What every operation reads: the project and its ledger.
 #[derive(Debug, Clone)]
 pub struct Workspace {

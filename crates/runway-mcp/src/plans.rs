@@ -237,6 +237,11 @@ impl Plans {
     }
 }
 
+/// What the HTTP layer established about a request before rmcp saw it, for
+/// the handler to bind plans to: nothing here comes from the client's say-so.
+#[derive(Debug, Clone)]
+pub(crate) struct HttpCaller(pub Binding);
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

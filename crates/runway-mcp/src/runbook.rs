@@ -20,8 +20,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::error::OpError;
+use crate::ops::Running;
 use crate::ops::Workspace;
-use crate::tools::Running;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::error::OpError;
-use crate::ops::{Workspace, parse_when};
+use crate::ops::{Running, Workspace, parse_when};
 use crate::plans::Plans;
 use crate::writes::{self, WRITE_TOOLS};
 
@@ -544,13 +544,6 @@ struct IncidentListArgs {
     all: bool,
     environment: Option<String>,
     since: Option<String>,
-}
-
-/// What a long operation reports while it runs, and how it learns it was cancelled.
-pub struct Running<'a> {
-    pub cancel: &'a tokio_util::sync::CancellationToken,
-    /// Called with (done, total, message) as the operation moves.
-    pub progress: &'a (dyn Fn(f64, f64, String) + Send + Sync),
 }
 
 /// Who is calling: the plans of this server, what binds a plan to this

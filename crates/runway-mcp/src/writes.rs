@@ -264,7 +264,7 @@ pub async fn execute(
     arguments: &JsonObject,
     kept: Value,
     operator: String,
-    running: &crate::tools::Running<'_>,
+    running: &crate::ops::Running<'_>,
 ) -> Result<Value, OpError> {
     let bad = |m: String| OpError::Internal(m);
     let kept_str = |key: &str| kept.get(key).and_then(Value::as_str).map(str::to_owned);

@@ -71,7 +71,7 @@ pub trait Sink: Send + Sync {
     async fn record(&self, outcome: &Outcome);
 
     /// A run of the shared schedule, already stored in the ledger with its
-    /// slot ([`crate::shared`]): everything [`Sink::record`] does but the
+    /// slot (`shared.rs`): everything [`Sink::record`] does but the
     /// store. A sink that stores nothing itself needs only `record`.
     async fn record_stored(&self, outcome: &Outcome) {
         self.record(outcome).await;

@@ -2,10 +2,7 @@
 //! failure keep the logs, roll back, verify again, compare with the
 //! baseline, open an incident and end the record.
 
-use std::{
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::time::Duration;
 
 use runway_core::{Severity, Shutdown};
 use runway_deploy::{
@@ -20,6 +17,7 @@ use runway_ledger::{
 use crate::{
     Env, Event, Finished, GateInput, RunbookError, artifact,
     env::deployed_fact,
+    journal::Done,
     judge::{gate_records, judge, window_decision},
 };
 
@@ -50,22 +48,6 @@ impl Run {
             bake: None,
             abort: Shutdown::never(),
         }
-    }
-}
-
-/// The steps done so far, for an `aborted` record.
-#[derive(Clone, Default)]
-pub(crate) struct Done(Arc<Mutex<Vec<String>>>);
-
-impl Done {
-    pub(crate) fn did(&self, env: &Env, step: impl Into<String>) {
-        let step = step.into();
-        env.emit(Event::Step(&step));
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).push(step);
-    }
-
-    pub(crate) fn list(&self) -> Vec<String> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }
 

@@ -10,14 +10,17 @@
 //! each entry to the ledger in between. An intent that cannot be written (a
 //! full disk) is refused, and the target does not take the step.
 
-use std::{future::Future, sync::Arc};
+use std::{
+    future::Future,
+    sync::{Arc, Mutex},
+};
 
 use async_trait::async_trait;
 use runway_deploy::{Journal, Steps};
 use runway_ledger::DeploymentFact;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{Env, deploy::Done};
+use crate::{Env, Event};
 
 type Entry = (bool, String, oneshot::Sender<Result<(), String>>);
 
@@ -80,5 +83,21 @@ where
             }
             out = &mut work => return out,
         }
+    }
+}
+
+/// The steps done so far, for an `aborted` record.
+#[derive(Clone, Default)]
+pub(crate) struct Done(pub(crate) Arc<Mutex<Vec<String>>>);
+
+impl Done {
+    pub(crate) fn did(&self, env: &Env, step: impl Into<String>) {
+        let step = step.into();
+        env.emit(Event::Step(&step));
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).push(step);
+    }
+
+    pub(crate) fn list(&self) -> Vec<String> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }

@@ -41,7 +41,6 @@ pub use plan::{Plan, PlanCondition, PlanDeploy, PlanFailure, PlanVerify, PlanWat
 pub use preflight::Unresolved;
 pub use project::Project;
 pub use recover::recover;
-pub use rollback::rollback;
 pub use status::{LastDeployment, Status, status};
 pub use watch::watch;
 
@@ -197,4 +196,24 @@ pub fn describe(d: &runway_deploy::Deployed) -> String {
         s.push_str(&format!(" since {}", since.format("%Y-%m-%d %H:%M:%S UTC")));
     }
     s
+}
+
+/// Rolls `env` back to `to` (default: the newest verified version before what runs).
+pub async fn rollback(
+    env: &Env,
+    to: Option<&str>,
+    confirm: runway_deploy::Confirm,
+) -> Result<Finished, RunbookError> {
+    preflight::check(env, to)?;
+    recover::recover_noting(env).await?;
+    let lock = match take_lock(env).await {
+        Ok(l) => l,
+        Err(e @ runway_ledger::LedgerError::Locked { .. }) => {
+            return Ok(Finished::new(env, to, "locked", false).message(e.to_string()));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let r = rollback::rollback_locked(env, to, confirm).await;
+    let _ = lock.release().await;
+    r
 }

@@ -1,4 +1,4 @@
-//! `rollback`: back to the recorded previous (or a named) version, verified
+//! The rollback under the lock: back to the recorded previous (or a named) version, verified
 //! again and compared with that version's recorded baseline.
 
 use runway_deploy::Confirm;
@@ -8,30 +8,12 @@ use runway_ledger::{
 
 use crate::{
     Env, Finished, RunbookError,
-    deploy::{Baseline, Done, baseline_of, compare_with_baseline},
+    deploy::{Baseline, baseline_of, compare_with_baseline},
     env::{deployed_fact, recorded_target},
+    journal::Done,
 };
 
-/// Rolls `env` back to `to` (default: the newest verified version before what runs).
-pub async fn rollback(
-    env: &Env,
-    to: Option<&str>,
-    confirm: Confirm,
-) -> Result<Finished, RunbookError> {
-    crate::preflight::check(env, to)?;
-    crate::recover::recover_noting(env).await?;
-    let lock = match crate::take_lock(env).await {
-        Ok(l) => l,
-        Err(e @ runway_ledger::LedgerError::Locked { .. }) => {
-            return Ok(Finished::new(env, to, "locked", false).message(e.to_string()));
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let r = rollback_locked(env, to, confirm).await;
-    let _ = lock.release().await;
-    r
-}
-
+/// The rollback itself, under the environment's deploy lock (see [`crate::rollback`]).
 pub(crate) async fn rollback_locked(
     env: &Env,
     to: Option<&str>,

@@ -11,7 +11,8 @@ use runway_core::Shutdown;
 
 use crate::{
     Env, Event, Finished, RunbookError,
-    deploy::{Done, analysis_fact, fail, held_hint},
+    deploy::{analysis_fact, fail, held_hint},
+    journal::Done,
 };
 
 /// Watches `env` for `bake` (default `analysis.bake`), stopping early on `abort`.

@@ -10,24 +10,9 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 
+pub use crate::escape::esc;
 use crate::model::{EnvironmentView, LATENCY_HOURS, Overview};
 use crate::svg;
-
-/// HTML-escapes text for element content and quoted attribute values.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// The stylesheet, served at `/style.css` (the CSP allows `'self'` styles only).
 pub const STYLE: &str = r#"

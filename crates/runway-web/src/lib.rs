@@ -10,6 +10,7 @@
 //! bearer token from `[web] token_env`.
 
 pub mod alerts;
+mod escape;
 pub mod html;
 pub mod metrics;
 pub mod model;

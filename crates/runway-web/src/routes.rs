@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::model::{self, Overview, UPTIME_DAYS};
-use crate::security::{authorize, harden, throttle, typed};
+use crate::security::{Reject, authorize, error, harden, throttle, typed};
 use crate::{AlertError, Web, html};
 
 type Shared = State<Arc<Web>>;
@@ -43,26 +43,6 @@ pub fn router(web: Arc<Web>) -> Router {
         .layer(axum::middleware::from_fn(harden))
         .layer(axum::middleware::from_fn_with_state(web.clone(), throttle))
         .with_state(web)
-}
-
-/// A JSON error body `{"error": message}`.
-pub fn error(status: StatusCode, message: &str) -> Response {
-    (status, axum::Json(json!({ "error": message }))).into_response()
-}
-
-/// A refused request, small enough to return by value (a `Response` is not).
-pub struct Reject(pub Box<Response>);
-
-impl From<Response> for Reject {
-    fn from(r: Response) -> Reject {
-        Reject(Box::new(r))
-    }
-}
-
-impl IntoResponse for Reject {
-    fn into_response(self) -> Response {
-        *self.0
-    }
 }
 
 fn internal(what: &str, e: impl std::fmt::Display) -> Response {

@@ -45,16 +45,14 @@ fn foreign_origin(req: &Request) -> bool {
 /// [`crate::REQUEST_TIMEOUT`].
 pub async fn harden(req: Request, next: Next) -> Response {
     let mut res = if foreign_origin(&req) {
-        crate::routes::error(
+        error(
             StatusCode::FORBIDDEN,
             "a request from another origin cannot change anything here",
         )
     } else {
         match tokio::time::timeout(crate::REQUEST_TIMEOUT, next.run(req)).await {
             Ok(r) => r,
-            Err(_) => {
-                crate::routes::error(StatusCode::SERVICE_UNAVAILABLE, "the request timed out")
-            }
+            Err(_) => error(StatusCode::SERVICE_UNAVAILABLE, "the request timed out"),
         }
     };
     runway_serve::headers::apply(res.headers_mut(), CSP);
@@ -79,7 +77,7 @@ pub async fn throttle(
             .map(|c| c.0.ip())
         && let Err(retry) = limiter.check(ip)
     {
-        let mut r = crate::routes::error(
+        let mut r = error(
             StatusCode::TOO_MANY_REQUESTS,
             "too many requests from this address: retry after the time in `Retry-After`",
         );
@@ -100,9 +98,9 @@ fn has_token(web: &Web, headers: &HeaderMap) -> bool {
 
 /// The write endpoints' gate: 403 while no token is configured, 401 with
 /// `WWW-Authenticate` for a missing or wrong one.
-pub fn authorize(web: &Web, headers: &HeaderMap) -> Result<(), crate::routes::Reject> {
+pub fn authorize(web: &Web, headers: &HeaderMap) -> Result<(), Reject> {
     let Some(token) = &web.token else {
-        return Err(crate::routes::error(
+        return Err(error(
             StatusCode::FORBIDDEN,
             "write endpoints are off: set `[web] token_env` in runway.toml to the variable holding a token",
         )
@@ -111,7 +109,7 @@ pub fn authorize(web: &Web, headers: &HeaderMap) -> Result<(), crate::routes::Re
     match runway_serve::auth::bearer(headers) {
         Some(g) if runway_serve::auth::same_secret(g, token.expose()) => Ok(()),
         _ => {
-            let mut r = crate::routes::error(
+            let mut r = error(
                 StatusCode::UNAUTHORIZED,
                 "this endpoint needs `Authorization: Bearer <token>` with the token from `[web] token_env`",
             );
@@ -127,4 +125,24 @@ pub fn authorize(web: &Web, headers: &HeaderMap) -> Result<(), crate::routes::Re
 /// A body of `bytes` with a content type.
 pub fn typed(content_type: &'static str, body: impl Into<Body>) -> Response {
     ([(header::CONTENT_TYPE, content_type)], body.into()).into_response()
+}
+
+/// A JSON error body `{"error": message}`.
+pub fn error(status: StatusCode, message: &str) -> Response {
+    (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
+}
+
+/// A refused request, small enough to return by value (a `Response` is not).
+pub struct Reject(pub Box<Response>);
+
+impl From<Response> for Reject {
+    fn from(r: Response) -> Reject {
+        Reject(Box::new(r))
+    }
+}
+
+impl IntoResponse for Reject {
+    fn into_response(self) -> Response {
+        *self.0
+    }
 }

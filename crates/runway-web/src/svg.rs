@@ -2,13 +2,13 @@
 //!
 //! Colours are presentation attributes rather than `style`, so the pages
 //! need no `'unsafe-inline'`. Every text that came from outside (a version,
-//! a name) is escaped by [`crate::html::esc`].
+//! a name) is escaped by [`crate::escape::esc`].
 
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Datelike, Duration, Timelike, Utc};
 
-use crate::html::esc;
+use crate::escape::esc;
 use crate::model::{Day, DeploymentMark, LatencyPoint};
 
 const BAR_W: f64 = 6.0;

@@ -1,6 +1,7 @@
 //! The command-line definition (clap derive). Completions and the man page come from here too.
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
+use runway_core::Exit;
 
 use crate::cmd;
 
@@ -68,131 +69,40 @@ pub enum Command {
     ProcessLog(cmd::process_log::Args),
 }
 
-/// A value parser for a [`clap::ValueEnum`] that lists the values in `--help`
-/// and the completions, and says `` `--suite`: unknown suite `quick`: use smoke, full or conformance ``
-/// for anything else.
-#[derive(Clone)]
-pub struct Choice<T>(std::marker::PhantomData<T>);
-
-impl<T> Choice<T> {
-    pub fn new() -> Self {
-        Choice(std::marker::PhantomData)
-    }
-}
-
-impl<T> Default for Choice<T> {
-    fn default() -> Self {
-        Choice::new()
-    }
-}
-
-impl<T: clap::ValueEnum + Clone + Send + Sync + 'static> clap::builder::TypedValueParser
-    for Choice<T>
-{
-    type Value = T;
-
-    fn parse_ref(
-        &self,
-        cmd: &clap::Command,
-        arg: Option<&clap::Arg>,
-        value: &std::ffi::OsStr,
-    ) -> Result<T, clap::Error> {
-        let text = value.to_string_lossy();
-        if let Ok(v) = T::from_str(&text, false) {
-            return Ok(v);
-        }
-        let flag = arg.and_then(clap::Arg::get_long).unwrap_or("value");
-        let names: Vec<String> = T::value_variants()
-            .iter()
-            .filter_map(|v| v.to_possible_value())
-            .map(|p| p.get_name().to_owned())
-            .collect();
-        let list = match names.split_last() {
-            Some((last, [])) => last.clone(),
-            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
-            None => String::new(),
+impl Cli {
+    /// Runs the command the arguments name.
+    pub async fn dispatch(self) -> anyhow::Result<Exit> {
+        let cli = self;
+        let ctx = cmd::Ctx {
+            project_dir: cli.project_dir.clone(),
         };
-        let message = format!("`--{flag}`: unknown {flag} `{text}`: use {list}");
-        Err(
-            clap::Error::raw(clap::error::ErrorKind::InvalidValue, message)
-                .format(&mut cmd.clone()),
-        )
-    }
-
-    fn possible_values(
-        &self,
-    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
-        Some(Box::new(
-            T::value_variants()
-                .iter()
-                .filter_map(|v| v.to_possible_value()),
-        ))
-    }
-}
-
-/// `--format` of `verify` and `demo`: how the report is printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ReportFormat {
-    /// Grouped by stage, with hints and evidence under each problem.
-    Human,
-    /// `runway.report/v1`.
-    Json,
-    /// JUnit XML for CI test reports.
-    Junit,
-    /// GitHub Actions annotations and a step summary.
-    Github,
-}
-
-impl From<ReportFormat> for runway_verify::report::Format {
-    fn from(f: ReportFormat) -> Self {
-        use runway_verify::report::Format;
-        match f {
-            ReportFormat::Human => Format::Human,
-            ReportFormat::Json => Format::Json,
-            ReportFormat::Junit => Format::Junit,
-            ReportFormat::Github => Format::Github,
+        // The process target's servers write their output through `runway process-log`.
+        if let Ok(exe) = std::env::current_exe() {
+            runway_deploy::process::set_log_keeper(vec![
+                exe.display().to_string(),
+                "process-log".to_owned(),
+            ]);
         }
-    }
-}
-
-/// `--suite`: which checks run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum SuiteArg {
-    /// Health, auth boundary, handshake, tools and smoke calls: for every deploy.
-    Smoke,
-    /// Everything: adds headers, CORS, Origin, JSON-RPC errors, load and rate limits.
-    Full,
-    /// The MCP protocol rules, SHOULD-level warnings as failures.
-    Conformance,
-}
-
-impl From<SuiteArg> for runway_verify::Suite {
-    fn from(s: SuiteArg) -> Self {
-        match s {
-            SuiteArg::Smoke => runway_verify::Suite::Smoke,
-            SuiteArg::Full => runway_verify::Suite::Full,
-            SuiteArg::Conformance => runway_verify::Suite::Conformance,
-        }
-    }
-}
-
-/// `--era`: which MCP era to verify on a server that speaks both.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum EraArg {
-    /// Discover first, then fall back to `initialize`, as a current client does.
-    Auto,
-    /// The `initialize` (session-era) path.
-    Session,
-    /// The stateless era (`server/discover`) only.
-    Stateless,
-}
-
-impl From<EraArg> for runway_verify::EraChoice {
-    fn from(e: EraArg) -> Self {
-        match e {
-            EraArg::Auto => runway_verify::EraChoice::Auto,
-            EraArg::Session => runway_verify::EraChoice::Session,
-            EraArg::Stateless => runway_verify::EraChoice::Stateless,
+        match cli.command {
+            Command::Verify(args) => cmd::verify::run(&ctx, *args).await,
+            Command::Demo(args) => cmd::demo::run(&ctx, args).await,
+            Command::Plan(args) => cmd::deploy::plan(&ctx, args).await,
+            Command::Deploy(args) => cmd::deploy::deploy(&ctx, args).await,
+            Command::Ship(args) => cmd::deploy::ship(&ctx, args).await,
+            Command::Watch(args) => cmd::deploy::watch(&ctx, args).await,
+            Command::Rollback(args) => cmd::deploy::rollback(&ctx, args).await,
+            Command::Status(args) => cmd::deploy::status(&ctx, args).await,
+            Command::Init(args) => cmd::init::run(&ctx, args).await,
+            Command::Release(c) => cmd::release::run(&ctx, c).await,
+            Command::Ledger(c) => cmd::ledger::run(&ctx, c).await,
+            Command::Incident(c) => cmd::incident::run(&ctx, c).await,
+            Command::Dora(args) => cmd::dora::run(&ctx, args).await,
+            Command::Mcp(args) => cmd::mcp::run(&ctx, args).await,
+            Command::Monitor(args) => cmd::monitor::run(&ctx, args).await,
+            Command::Completions(args) => cmd::completions::run(args, Cli::command()),
+            Command::Man => cmd::completions::man(Cli::command()),
+            Command::ServeReference(args) => cmd::serve_reference::run(&ctx, args).await,
+            Command::ProcessLog(args) => cmd::process_log::run(args),
         }
     }
 }

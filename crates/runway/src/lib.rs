@@ -20,6 +20,7 @@ macro_rules! outln {
     }};
 }
 
+pub mod args;
 pub mod cli;
 pub mod cmd;
 pub mod ctx;
@@ -61,7 +62,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<Exit> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    rt.block_on(cmd::dispatch(cli))
+    rt.block_on(cli.dispatch())
 }
 
 fn init_tracing(verbose: u8) {

@@ -3,10 +3,7 @@
 
 use std::io::Write;
 
-use clap::CommandFactory;
 use runway_core::Exit;
-
-use crate::cli::Cli;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -14,8 +11,8 @@ pub struct Args {
     pub shell: clap_complete::Shell,
 }
 
-pub fn run(args: Args) -> anyhow::Result<Exit> {
-    let mut cmd = Cli::command();
+/// `cli` is the whole command line's definition (`Cli::command()`).
+pub fn run(args: Args, mut cmd: clap::Command) -> anyhow::Result<Exit> {
     // Generated into memory: clap_complete panics on a write error, and stdout may be a closed pipe.
     let mut out = Vec::new();
     clap_complete::generate(args.shell, &mut cmd, "runway", &mut out);
@@ -23,9 +20,9 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     Ok(Exit::Success)
 }
 
-pub fn man() -> anyhow::Result<Exit> {
+pub fn man(cli: clap::Command) -> anyhow::Result<Exit> {
     let mut out = Vec::new();
-    clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+    clap_mangen::Man::new(cli).render(&mut out)?;
     std::io::stdout().lock().write_all(&out)?;
     Ok(Exit::Success)
 }

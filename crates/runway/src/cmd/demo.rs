@@ -19,8 +19,8 @@ pub struct Args {
     pub verify: bool,
 
     /// Output format of `--verify`.
-    #[arg(long, value_name = "FORMAT", default_value = "human", requires = "verify", value_parser = crate::cli::Choice::<crate::cli::ReportFormat>::new())]
-    pub format: crate::cli::ReportFormat,
+    #[arg(long, value_name = "FORMAT", default_value = "human", requires = "verify", value_parser = crate::args::Choice::<crate::args::ReportFormat>::new())]
+    pub format: crate::args::ReportFormat,
 
     /// Inject reference-server faults to see checks fail (`no-auth,cors-echo`), with `--verify`.
     #[arg(long, value_name = "LIST", requires = "verify")]

@@ -13,6 +13,8 @@ use runway_release::version::{Level, PreKind};
 use runway_runbook::release::{ReleaseScope, SurfaceChoice};
 
 use super::Ctx;
+use super::release_artifacts::VerifyArtifactsArgs;
+use crate::args::{PackageArg, ReleaseFormat as Format};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -32,12 +34,6 @@ pub enum Command {
     /// npm, Docker) and record the verdicts with the release in the ledger.
     #[command(disable_version_flag = true)]
     VerifyArtifacts(VerifyArtifactsArgs),
-}
-
-#[derive(Debug, Clone, Copy, clap::ValueEnum, PartialEq, Eq)]
-pub enum Format {
-    Text,
-    Json,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -74,13 +70,6 @@ pub struct SurfaceArg {
     /// Do not capture the live tool surface from `[release.surface_source]`.
     #[arg(long, conflicts_with = "surface")]
     pub no_surface: bool,
-}
-
-#[derive(Debug, Clone, clap::Args)]
-pub struct PackageArg {
-    /// The monorepo package (`[[release.packages]]` `name`) to work on.
-    #[arg(long, value_name = "NAME")]
-    pub package: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -151,19 +140,6 @@ pub struct CheckArgs {
     pub format: Format,
     #[command(flatten)]
     pub surface: SurfaceArg,
-}
-
-#[derive(Debug, clap::Args)]
-pub struct VerifyArtifactsArgs {
-    #[command(flatten)]
-    pub package: PackageArg,
-    /// The version whose artifacts to check (default: the current version).
-    #[arg(long = "version", id = "artifacts_version", value_name = "X.Y.Z")]
-    pub version: Option<String>,
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
-    #[command(flatten)]
-    pub ledger: super::LedgerOpt,
 }
 
 #[derive(Debug, clap::Subcommand)]

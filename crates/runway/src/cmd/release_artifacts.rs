@@ -15,10 +15,21 @@ use runway_core::Exit;
 use runway_deploy::artifacts::{self, ArtifactOutcome, Settings, Wanted};
 use runway_release::plan::{self, PlanOptions};
 
-use super::{
-    Ctx,
-    release::{Format, VerifyArtifactsArgs},
-};
+use super::Ctx;
+use crate::args::{PackageArg, ReleaseFormat as Format};
+
+#[derive(Debug, clap::Args)]
+pub struct VerifyArtifactsArgs {
+    #[command(flatten)]
+    pub package: PackageArg,
+    /// The version whose artifacts to check (default: the current version).
+    #[arg(long = "version", id = "artifacts_version", value_name = "X.Y.Z")]
+    pub version: Option<String>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    #[command(flatten)]
+    pub ledger: super::LedgerOpt,
+}
 
 pub async fn run(
     ctx: &Ctx,

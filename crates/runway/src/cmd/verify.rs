@@ -15,7 +15,7 @@ use runway_verify::{
 };
 
 use super::Ctx;
-use crate::cli::{Choice, EraArg, ReportFormat, SuiteArg};
+use crate::args::{Choice, EraArg, ReportFormat, SuiteArg};
 use crate::error::{UsageError, usage};
 
 #[derive(Debug, clap::Args)]
