@@ -579,7 +579,7 @@ async fn call_write(
         message,
     };
     if let Some(base) = name.strip_suffix("_plan") {
-        writes::check_shape(base, &arguments).map_err(bad)?;
+        writes::check_shape(base, &arguments).map_err(|e| bad(e.to_string()))?;
         crate::runbook::check_versions(ws, base, &arguments).map_err(bad)?;
         let prepared = match writes::prepare(ws, base, &arguments).await {
             Ok(p) => p,
@@ -607,7 +607,7 @@ async fn call_write(
         Some(Value::String(p)) => Some(p),
         Some(other) => return Err(bad(format!("`plan_id` must be a string, not {other}"))),
     };
-    writes::check_shape(name, &arguments).map_err(bad)?;
+    writes::check_shape(name, &arguments).map_err(|e| bad(e.to_string()))?;
     crate::runbook::check_versions(ws, name, &arguments).map_err(bad)?;
     let kept = match caller.plans.redeem(
         plan_id.as_deref(),

@@ -73,20 +73,29 @@ struct ChangelogArgs {
 }
 
 /// Arguments that do not fit the tool's `inputSchema`.
-pub fn parse<T: serde::de::DeserializeOwned>(arguments: &JsonObject) -> Result<T, String> {
-    serde_json::from_value(Value::Object(arguments.clone())).map_err(|e| e.to_string())
+#[derive(Debug, thiserror::Error)]
+pub enum ShapeError {
+    #[error(transparent)]
+    Arguments(#[from] serde_json::Error),
+    #[error("`{0}` is not a writing tool")]
+    NotAWriteTool(String),
+}
+
+/// The arguments as the tool's own type.
+pub fn parse<T: serde::de::DeserializeOwned>(arguments: &JsonObject) -> Result<T, ShapeError> {
+    Ok(serde_json::from_value(Value::Object(arguments.clone()))?)
 }
 
 /// Checks the arguments' shape without doing anything (so a malformed call
 /// is `-32602` before any plan lookup).
-pub fn check_shape(tool: &str, arguments: &JsonObject) -> Result<(), String> {
+pub fn check_shape(tool: &str, arguments: &JsonObject) -> Result<(), ShapeError> {
     match tool {
         "incident_open" => parse::<OpenArgs>(arguments).map(drop),
         "incident_ack" | "incident_resolve" => parse::<MoveArgs>(arguments).map(drop),
         "changelog_write" => parse::<ChangelogArgs>(arguments).map(drop),
         "deploy" => parse::<crate::runbook::DeployArgs>(arguments).map(drop),
         "rollback" => parse::<crate::runbook::RollbackArgs>(arguments).map(drop),
-        other => Err(format!("`{other}` is not a writing tool")),
+        other => Err(ShapeError::NotAWriteTool(other.to_owned())),
     }
 }
 
@@ -122,7 +131,7 @@ pub async fn prepare(
     tool: &str,
     arguments: &JsonObject,
 ) -> Result<Prepared, OpError> {
-    let bad = |m: String| OpError::Internal(m);
+    let bad = |e: ShapeError| OpError::Internal(e.to_string());
     match tool {
         "incident_open" => {
             let a: OpenArgs = parse(arguments).map_err(bad)?;
@@ -266,7 +275,7 @@ pub async fn execute(
     operator: String,
     running: &crate::ops::Running<'_>,
 ) -> Result<Value, OpError> {
-    let bad = |m: String| OpError::Internal(m);
+    let bad = |e: ShapeError| OpError::Internal(e.to_string());
     let kept_str = |key: &str| kept.get(key).and_then(Value::as_str).map(str::to_owned);
     match tool {
         "incident_open" => {

@@ -64,12 +64,32 @@ impl PreKind {
 
 /// Parses a version as written in a version file or tag: SemVer, or the
 /// PEP 440 spelling of a SemVer pre-release (`1.2.0rc1`, `1.2.0a2`, `1.2.0b1`).
-pub fn parse(text: &str) -> std::result::Result<Version, String> {
+pub fn parse(text: &str) -> std::result::Result<Version, NotAVersion> {
     let t = text.trim();
     match Version::parse(t) {
         Ok(v) => Ok(v),
-        Err(e) => from_pep440(t).ok_or_else(|| e.to_string()),
+        Err(e) => from_pep440(t).ok_or(NotAVersion(e)),
     }
+}
+
+/// Why a text is not a version: SemVer's own reason.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct NotAVersion(semver::Error);
+
+/// Why a version given by a user is refused ([`check_input`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InputError {
+    #[error("a version is needed (`1.4.0`)")]
+    Empty,
+    #[error("longer than {MAX_INPUT_LEN} characters")]
+    TooLong,
+    #[error("{0:?} cannot be part of a version")]
+    Character(char),
+    #[error("not a SemVer (`1.4.0`) or PEP 440 (`1.4.0rc1`) version")]
+    NotSemverOrPep440,
+    #[error("not a SemVer version (`1.4.0`, `2.0.0-rc.1`)")]
+    NotSemver,
 }
 
 /// The longest version accepted from a user.
@@ -82,19 +102,19 @@ pub const MAX_INPUT_LEN: usize = 128;
 /// One leading `v` is dropped (`v1.4.0` is `1.4.0`, as a tag would read);
 /// nothing else is rewritten or trimmed, so a newline, a space, an escape or
 /// a path (`../../x`) is refused. Returns the version to use, or why not.
-pub fn check_input(text: &str, python: bool) -> std::result::Result<String, String> {
+pub fn check_input(text: &str, python: bool) -> std::result::Result<String, InputError> {
     let v = text.strip_prefix('v').unwrap_or(text);
     if v.is_empty() {
-        return Err("a version is needed (`1.4.0`)".into());
+        return Err(InputError::Empty);
     }
     if text.len() > MAX_INPUT_LEN {
-        return Err(format!("longer than {MAX_INPUT_LEN} characters"));
+        return Err(InputError::TooLong);
     }
     if let Some(c) = v
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+' | '!' | '_')))
     {
-        return Err(format!("{c:?} cannot be part of a version"));
+        return Err(InputError::Character(c));
     }
     if Version::parse(v).is_ok() {
         return Ok(v.to_owned());
@@ -103,9 +123,9 @@ pub fn check_input(text: &str, python: bool) -> std::result::Result<String, Stri
         if REGEX_PEP440_ANY.is_match(v) {
             return Ok(v.to_owned());
         }
-        return Err("not a SemVer (`1.4.0`) or PEP 440 (`1.4.0rc1`) version".into());
+        return Err(InputError::NotSemverOrPep440);
     }
-    Err("not a SemVer version (`1.4.0`, `2.0.0-rc.1`)".into())
+    Err(InputError::NotSemver)
 }
 
 /// Whether the project at `root` is a Python one (`pyproject.toml`,

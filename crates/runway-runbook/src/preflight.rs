@@ -158,12 +158,13 @@ pub fn problems(env: &Env, version: Option<&str>) -> Vec<Unresolved> {
         let python = runway_release::version::python_project(&env.loaded.root);
         match runway_release::version::check_input(v, python) {
             Ok(checked) if checked == v => {}
-            Ok(_) | Err(_) => out.push(Unresolved {
+            other => out.push(Unresolved {
                 field: "version".into(),
                 problem: format!(
                     "{v:?} is not a version: {}",
-                    runway_release::version::check_input(v, python)
+                    other
                         .err()
+                        .map(|e| e.to_string())
                         .unwrap_or_else(|| "write it without the leading `v`".into())
                 ),
                 var: None,

@@ -50,7 +50,7 @@ pub(crate) fn file_semver(f: &VersionFile, loc: usize) -> Result<Version> {
         path: f.path.clone(),
         line: Some(l.line),
         version: l.version.clone(),
-        reason,
+        reason: reason.to_string(),
     })
 }
 
