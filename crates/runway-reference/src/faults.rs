@@ -127,6 +127,8 @@ pub struct Faults {
     pub tasks_capability_unchecked: bool,
     /// `unknown-task-served`: `tasks/get` of a task id the server never issued answers a `working` task, not -32602.
     pub unknown_task_served: bool,
+    /// `task-undeclared`: in the stateless era every tool call answers a task (`resultType: "task"`), whatever the client declared.
+    pub task_undeclared: bool,
     /// `mcp-name-base64-rejected`: an `Mcp-Name` in its Base64 form (`=?base64?...?=`) is compared undecoded and refused with -32020 (HTTP).
     pub mcp_name_base64_rejected: bool,
     /// `reject-tokens=PCT`: a valid token whose [`token_bucket`] is below `PCT` is
@@ -234,6 +236,7 @@ const FLAGS: &[(&str, Flag)] = &[
         &mut f.tasks_capability_unchecked
     }),
     ("unknown-task-served", |f| &mut f.unknown_task_served),
+    ("task-undeclared", |f| &mut f.task_undeclared),
     ("mcp-name-base64-rejected", |f| {
         &mut f.mcp_name_base64_rejected
     }),
@@ -334,6 +337,7 @@ impl Faults {
         "request-state-auth",
         "tasks-capability-unchecked",
         "unknown-task-served",
+        "task-undeclared",
         "mcp-name-base64-rejected",
         "reject-tokens",
         "flaky-tool",

@@ -5,7 +5,8 @@
 //! Outgoing: every stateless-era result (rmcp marks them with `resultType`)
 //! gets `_meta` `io.modelcontextprotocol/serverInfo` (a SHOULD of 2026-07-28
 //! basic/index.mdx § `_meta`), unless `no-server-info-meta`; `no-result-type`,
-//! `no-cache-hints`, `bad-discover` and `system-role-prompt` break results.
+//! `no-cache-hints`, `bad-discover`, `system-role-prompt`,
+//! `input-required-undeclared` and `task-undeclared` break results.
 //! Incoming: `unsupported-version-accepted`, `meta-not-validated` and
 //! `tasks-capability-unchecked` repair a request before rmcp can refuse it.
 
@@ -66,6 +67,21 @@ pub(crate) fn outgoing(msg: &mut Value, shared: &Shared) {
                 "requestedSchema": {"type": "object", "properties": {}}
             }}}),
         );
+    }
+    if f.task_undeclared && result.contains_key("content") {
+        // A tool result turned into a task handle, though the client never
+        // declared the Tasks extension.
+        result.clear();
+        for (k, v) in [
+            ("resultType", json!("task")),
+            ("taskId", json!("runway-reference-task")),
+            ("status", json!("working")),
+            ("createdAt", json!("2026-12-01T00:00:00Z")),
+            ("lastUpdatedAt", json!("2026-12-01T00:00:00Z")),
+            ("ttlMs", json!(60000)),
+        ] {
+            result.insert(k.into(), v);
+        }
     }
     if !f.no_server_info_meta {
         let version = if f.wrong_version {

@@ -736,3 +736,17 @@ async fn mcp_name_base64_rejected() {
         server.shutdown().await;
     }
 }
+
+#[tokio::test]
+async fn task_undeclared() {
+    let call = json!({"name": "echo", "arguments": {"message": "hi"}});
+    let bad = start(faults("task-undeclared")).await;
+    let r = send(stateless(&bad, 2, "tools/call", call.clone()).bearer_auth(TOKEN)).await;
+    assert_eq!(r.result()["resultType"], "task", "{r:?}");
+    assert_eq!(r.result()["status"], "working");
+    bad.shutdown().await;
+    let v = over_stdio("", "tools/call", call.clone()).await;
+    assert_eq!(v["result"]["resultType"], "complete", "{v}");
+    let v = over_stdio("task-undeclared", "tools/call", call).await;
+    assert_eq!(v["result"]["resultType"], "task", "{v}");
+}
