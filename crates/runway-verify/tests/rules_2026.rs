@@ -515,3 +515,31 @@ async fn a_task_handed_to_a_smoke_call_that_declared_nothing_fails_it() {
             .contains("tasks.md § Capability Negotiation")
     );
 }
+
+#[tokio::test]
+async fn a_wrong_code_for_a_missing_capability_only_warns_outside_conformance() {
+    // Whether the error came from the missing capability is inferred (the
+    // declaring request was asked for input), so in `full` it is a warning
+    // naming the section, never a failure.
+    let server = runway_reference::spawn(Options {
+        token: Some(TOKEN.into()),
+        faults: Faults::parse("missing-capability-wrong-code").unwrap(),
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    let mut c = context(&server.mcp_url, EraChoice::Stateless, Suite::Full);
+    c.expect.calls = vec![confirm_call()];
+    let o = mcp::run(&c).await;
+    server.shutdown().await;
+    let r = check(&o, "mcp.capability.required");
+    assert_eq!(r.status, Status::Warn, "{r:#?}");
+    assert!(r.hint.is_some());
+    assert!(
+        r.evidence.details["spec"]
+            .as_str()
+            .unwrap()
+            .contains("MissingRequiredClientCapabilityError"),
+        "{r:#?}"
+    );
+}
