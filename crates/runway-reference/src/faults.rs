@@ -117,6 +117,20 @@ pub struct Faults {
     pub log_without_level: bool,
     /// `input-required-undeclared`: in the stateless era every tool call answers an `InputRequiredResult` asking for elicitation, whatever the client declared.
     pub input_required_undeclared: bool,
+    /// `missing-capability-wrong-code`: `confirm` called by a client that did not declare `elicitation` answers -32600, not -32021 (MissingRequiredClientCapability).
+    pub missing_capability_wrong_code: bool,
+    /// `request-state-rejected`: `confirm`'s retry is refused though its `requestState` is echoed intact.
+    pub request_state_rejected: bool,
+    /// `request-state-auth`: a POST whose params carry a `requestState` skips the bearer-token check (HTTP).
+    pub request_state_auth: bool,
+    /// `tasks-capability-unchecked`: `tasks/*` from a client that did not declare the Tasks extension are served as if it had.
+    pub tasks_capability_unchecked: bool,
+    /// `unknown-task-served`: `tasks/get` of a task id the server never issued answers a `working` task, not -32602.
+    pub unknown_task_served: bool,
+    /// `task-undeclared`: in the stateless era every tool call answers a task (`resultType: "task"`), whatever the client declared.
+    pub task_undeclared: bool,
+    /// `mcp-name-base64-rejected`: an `Mcp-Name` in its Base64 form (`=?base64?...?=`) is compared undecoded and refused with -32020 (HTTP).
+    pub mcp_name_base64_rejected: bool,
     /// `reject-tokens=PCT`: a valid token whose [`token_bucket`] is below `PCT` is
     /// refused with 401, as if a release broke validation for that share of users.
     /// Which tokens are refused is fixed by the token, so a probe whose token lands
@@ -213,6 +227,19 @@ const FLAGS: &[(&str, Flag)] = &[
     ("input-required-undeclared", |f| {
         &mut f.input_required_undeclared
     }),
+    ("missing-capability-wrong-code", |f| {
+        &mut f.missing_capability_wrong_code
+    }),
+    ("request-state-rejected", |f| &mut f.request_state_rejected),
+    ("request-state-auth", |f| &mut f.request_state_auth),
+    ("tasks-capability-unchecked", |f| {
+        &mut f.tasks_capability_unchecked
+    }),
+    ("unknown-task-served", |f| &mut f.unknown_task_served),
+    ("task-undeclared", |f| &mut f.task_undeclared),
+    ("mcp-name-base64-rejected", |f| {
+        &mut f.mcp_name_base64_rejected
+    }),
 ];
 
 const SLOW_TOOL: &str = "slow-tool";
@@ -305,6 +332,13 @@ impl Faults {
         "ack-without-subscription-id",
         "log-without-level",
         "input-required-undeclared",
+        "missing-capability-wrong-code",
+        "request-state-rejected",
+        "request-state-auth",
+        "tasks-capability-unchecked",
+        "unknown-task-served",
+        "task-undeclared",
+        "mcp-name-base64-rejected",
         "reject-tokens",
         "flaky-tool",
         "slow-method",

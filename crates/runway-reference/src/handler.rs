@@ -8,12 +8,13 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CustomRequest, CustomResult, ErrorCode,
-    GetPromptRequestParams, GetPromptResponse, GetPromptResult, Implementation, ListPromptsResult,
-    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
-    Prompt, PromptArgument, PromptMessage, ProtocolVersion, ReadResourceRequestParams,
-    ReadResourceResponse, ReadResourceResult, Resource, ResourceContents, ResourceTemplate, Role,
-    ServerCapabilities, ServerConfig, Tool,
+    CallToolRequestParams, CallToolResponse, CancelTaskParams, CustomRequest, CustomResult,
+    ErrorCode, GetPromptRequestParams, GetPromptResponse, GetPromptResult, GetTaskParams,
+    GetTaskResult, Implementation, ListPromptsResult, ListResourceTemplatesResult,
+    ListResourcesResult, ListToolsResult, PaginatedRequestParams, Prompt, PromptArgument,
+    PromptMessage, ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse,
+    ReadResourceResult, Resource, ResourceContents, ResourceTemplate, Role, ServerCapabilities,
+    ServerConfig, TASKS_EXTENSION_ID, Tool, UpdateTaskParams,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
@@ -41,6 +42,8 @@ pub(crate) struct Shared {
     pub calls: std::sync::atomic::AtomicU64,
     /// `tools/list` pages served so far (for `shuffled-tools`).
     pub listings: std::sync::atomic::AtomicU64,
+    /// What `confirm` seals its `requestState` with.
+    pub state_key: crate::mrtr::StateKey,
 }
 
 /// The rmcp handler. Cheap to clone; rmcp makes one per session.
@@ -159,20 +162,27 @@ impl ServerHandler for Reference {
         } else {
             self.shared.version.clone()
         };
-        ServerConfig::new(
-            ServerCapabilities::builder()
-                .enable_tools()
-                .enable_tool_list_changed()
-                .enable_resources()
-                .enable_prompts()
-                .build(),
-        )
-        .with_server_info(
-            Implementation::new("runway-reference", version).with_title("Runway reference server"),
-        )
-        .with_instructions(
-            "A reference MCP server for testing: call `echo`, `add`, `slow` or `fail`",
-        )
+        let mut capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_tool_list_changed()
+            .enable_resources()
+            .enable_prompts()
+            .build();
+        // The Tasks extension (`io.modelcontextprotocol/tasks`): no tool ever
+        // makes a task, but `tasks/*` are served as the extension demands
+        // (-32021 to a client that did not declare it, -32602 for an unknown id).
+        capabilities
+            .extensions
+            .get_or_insert_with(Default::default)
+            .insert(TASKS_EXTENSION_ID.to_owned(), Default::default());
+        ServerConfig::new(capabilities)
+            .with_server_info(
+                Implementation::new("runway-reference", version)
+                    .with_title("Runway reference server"),
+            )
+            .with_instructions(
+                "A reference MCP server for testing: call `echo`, `add`, `slow` or `fail`",
+            )
     }
 
     /// `subscriptions/listen` (2026-07-28): the tool list never changes, but
@@ -221,8 +231,20 @@ impl ServerHandler for Reference {
     async fn call_tool(
         &self,
         request: CallToolRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
+        if request.name == crate::mrtr::CONFIRM && !self.faults().few_tools {
+            let stateless = context
+                .protocol_version()
+                .is_some_and(|v| v.as_str() >= crate::rewrite::STATELESS_VERSION);
+            return crate::mrtr::call(
+                &request,
+                stateless,
+                context.client_capabilities().as_ref(),
+                &self.shared.state_key,
+                self.faults(),
+            );
+        }
         let n = self
             .shared
             .calls
@@ -378,6 +400,45 @@ impl ServerHandler for Reference {
         Ok(GetPromptResult::new(vec![PromptMessage::new_text(Role::User, text)]).into())
     }
 
+    /// No task is ever made, so every id is unknown: -32602, which the
+    /// extension demands of `tasks/get` (§ Error Handling), and asks of
+    /// `tasks/update` and `tasks/cancel`. `unknown-task-served` answers
+    /// `tasks/get` with a `working` task instead.
+    async fn get_task(
+        &self,
+        request: GetTaskParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetTaskResult, McpError> {
+        if self.faults().unknown_task_served {
+            return serde_json::from_value(serde_json::json!({
+                "resultType": "complete",
+                "taskId": request.task_id,
+                "status": "working",
+                "createdAt": "2026-12-01T00:00:00Z",
+                "lastUpdatedAt": "2026-12-01T00:00:00Z",
+                "ttlMs": 60000,
+            }))
+            .map_err(|e| McpError::internal_error(format!("building the task: {e}"), None));
+        }
+        Err(unknown_task(&request.task_id))
+    }
+
+    async fn update_task(
+        &self,
+        request: UpdateTaskParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        Err(unknown_task(&request.task_id))
+    }
+
+    async fn cancel_task(
+        &self,
+        request: CancelTaskParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        Err(unknown_task(&request.task_id))
+    }
+
     async fn on_custom_request(
         &self,
         request: CustomRequest,
@@ -412,6 +473,13 @@ impl ServerHandler for Reference {
     }
 }
 
+fn unknown_task(id: &str) -> McpError {
+    McpError::invalid_params(
+        format!("no task `{id}`"),
+        Some(serde_json::json!({"taskId": id})),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -424,6 +492,7 @@ mod tests {
             shutdown: CancellationToken::new(),
             calls: Default::default(),
             listings: Default::default(),
+            state_key: crate::mrtr::StateKey::random(),
         }))
     }
 

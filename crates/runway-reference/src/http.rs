@@ -233,6 +233,25 @@ impl HttpState {
                 );
             }
         };
+        if faults.mcp_name_base64_rejected
+            && let Some(name) = parts.headers.get("mcp-name").and_then(|v| v.to_str().ok())
+            && name.starts_with("=?base64?")
+        {
+            // Compared as sent, never decoded: the Base64 form never matches.
+            let body = value
+                .pointer("/params/name")
+                .or_else(|| value.pointer("/params/uri"))
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            return jsonrpc_error(
+                StatusCode::BAD_REQUEST,
+                value.get("id").cloned().unwrap_or(Value::Null),
+                -32020,
+                &format!(
+                    "Header mismatch: Mcp-Name header value `{name}` does not match body value `{body}`"
+                ),
+            );
+        }
         let method = match classify(&value) {
             Ok(method) => method.map(str::to_owned),
             Err(message) => {
@@ -351,6 +370,22 @@ async fn mcp(
             json!({"error": "forbidden", "error_description": "this `Origin` is not allowed"}),
         );
     }
+    // `request-state-auth`: the body is read first, to see a `requestState`.
+    let (req, carries_state) = if faults.request_state_auth && req.method() == Method::POST {
+        let (parts, body) = req.into_parts();
+        let bytes = axum::body::to_bytes(body, MAX_BODY)
+            .await
+            .unwrap_or_default();
+        let state = serde_json::from_slice::<Value>(&bytes)
+            .ok()
+            .is_some_and(|v| {
+                v.pointer("/params/requestState")
+                    .is_some_and(Value::is_string)
+            });
+        (Request::from_parts(parts, Body::from(bytes)), state)
+    } else {
+        (req, false)
+    };
     let valid_token = st.has_valid_token(req.headers(), req.uri().query());
     let limiter = if valid_token {
         &st.token_limiter
@@ -372,6 +407,7 @@ async fn mcp(
     let passes = st.token.is_none()
         || faults.no_auth
         || valid_token
+        || carries_state
         || (faults.session_without_token && req.headers().contains_key(SESSION_HEADER));
     if !passes {
         st.metrics.auth_denied(if bearer(req.headers()).is_some() {

@@ -18,6 +18,7 @@ mod faults;
 mod handler;
 mod http;
 mod metrics;
+mod mrtr;
 mod rewrite;
 mod tools;
 
@@ -140,6 +141,7 @@ fn shared(opts: &Options, shutdown: &CancellationToken) -> Arc<handler::Shared> 
         shutdown: shutdown.clone(),
         calls: Default::default(),
         listings: Default::default(),
+        state_key: mrtr::StateKey::random(),
     })
 }
 

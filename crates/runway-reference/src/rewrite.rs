@@ -5,9 +5,10 @@
 //! Outgoing: every stateless-era result (rmcp marks them with `resultType`)
 //! gets `_meta` `io.modelcontextprotocol/serverInfo` (a SHOULD of 2026-07-28
 //! basic/index.mdx § `_meta`), unless `no-server-info-meta`; `no-result-type`,
-//! `no-cache-hints`, `bad-discover` and `system-role-prompt` break results.
-//! Incoming: `unsupported-version-accepted` and `meta-not-validated` repair a
-//! request before rmcp can refuse it.
+//! `no-cache-hints`, `bad-discover`, `system-role-prompt`,
+//! `input-required-undeclared` and `task-undeclared` break results.
+//! Incoming: `unsupported-version-accepted`, `meta-not-validated` and
+//! `tasks-capability-unchecked` repair a request before rmcp can refuse it.
 
 use serde_json::{Value, json};
 
@@ -18,6 +19,8 @@ use crate::handler::{Shared, WRONG_VERSION};
 const PROTOCOL_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
 const CLIENT_CAPABILITIES: &str = "io.modelcontextprotocol/clientCapabilities";
 const SERVER_INFO: &str = "io.modelcontextprotocol/serverInfo";
+/// The Tasks extension's identifier.
+const TASKS: &str = "io.modelcontextprotocol/tasks";
 
 /// The protocol version the stateless era is served at.
 pub const STATELESS_VERSION: &str = "2026-07-28";
@@ -65,6 +68,21 @@ pub(crate) fn outgoing(msg: &mut Value, shared: &Shared) {
             }}}),
         );
     }
+    if f.task_undeclared && result.contains_key("content") {
+        // A tool result turned into a task handle, though the client never
+        // declared the Tasks extension.
+        result.clear();
+        for (k, v) in [
+            ("resultType", json!("task")),
+            ("taskId", json!("runway-reference-task")),
+            ("status", json!("working")),
+            ("createdAt", json!("2026-12-01T00:00:00Z")),
+            ("lastUpdatedAt", json!("2026-12-01T00:00:00Z")),
+            ("ttlMs", json!(60000)),
+        ] {
+            result.insert(k.into(), v);
+        }
+    }
     if !f.no_server_info_meta {
         let version = if f.wrong_version {
             WRONG_VERSION
@@ -98,6 +116,10 @@ pub(crate) fn outgoing(msg: &mut Value, shared: &Shared) {
 
 /// Rewrites one incoming JSON-RPC message; `true` when it changed.
 pub(crate) fn incoming(msg: &mut Value, f: &Faults) -> bool {
+    let tasks_method = msg
+        .get("method")
+        .and_then(Value::as_str)
+        .is_some_and(|m| m.starts_with("tasks/"));
     let Some(meta) = msg
         .pointer_mut("/params/_meta")
         .and_then(Value::as_object_mut)
@@ -118,12 +140,25 @@ pub(crate) fn incoming(msg: &mut Value, f: &Faults) -> bool {
         meta.insert(CLIENT_CAPABILITIES.into(), json!({}));
         changed = true;
     }
+    if f.tasks_capability_unchecked && tasks_method {
+        // Serve `tasks/*` as if the client had declared the extension.
+        let caps = meta.entry(CLIENT_CAPABILITIES).or_insert_with(|| json!({}));
+        if let Value::Object(c) = caps {
+            let ext = c.entry("extensions").or_insert_with(|| json!({}));
+            if let Value::Object(e) = ext
+                && !e.contains_key(TASKS)
+            {
+                e.insert(TASKS.into(), json!({}));
+                changed = true;
+            }
+        }
+    }
     changed
 }
 
 /// Whether any incoming rewrite is on.
 pub(crate) fn rewrites_incoming(f: &Faults) -> bool {
-    f.unsupported_version_accepted || f.meta_not_validated
+    f.unsupported_version_accepted || f.meta_not_validated || f.tasks_capability_unchecked
 }
 
 /// [`outgoing`] over a body or a chunk: one JSON message, or SSE lines whose
@@ -177,6 +212,7 @@ mod tests {
             shutdown: tokio_util::sync::CancellationToken::new(),
             calls: Default::default(),
             listings: Default::default(),
+            state_key: crate::mrtr::StateKey::random(),
         }
     }
 

@@ -1,4 +1,5 @@
-//! The reference server's tool catalogue: 16 small, deterministic tools.
+//! The reference server's tool catalogue: 17 small, deterministic tools
+//! (`confirm`, which asks its caller for input, lives in `mrtr`).
 //!
 //! Schemas are written out by hand (not derived) so the faults can bend exactly one of
 //! them, and so what a client sees is exactly what this file says.
@@ -55,6 +56,7 @@ pub const TOOL_NAMES: &[&str] = &[
     "word_count",
     "is_even",
     "greet",
+    "confirm",
 ];
 
 /// What `few-tools` leaves: enough for a smoke test, too few for a surface check.
@@ -193,6 +195,7 @@ pub fn definition(name: &str, faults: &Faults) -> Option<Tool> {
             "Greets someone by name",
             props(json!({"name": text_arg("who to greet")}), &["name"]),
         ),
+        crate::mrtr::CONFIRM => crate::mrtr::definition(),
         _ => return None,
     };
     Some(tool)
@@ -415,9 +418,9 @@ mod tests {
     }
 
     #[test]
-    fn the_catalogue_has_sixteen_tools_and_few_tools_has_three() {
+    fn the_catalogue_has_seventeen_tools_and_few_tools_has_three() {
         let good = catalogue(&Faults::default());
-        assert_eq!(good.len(), 16);
+        assert_eq!(good.len(), 17);
         for name in ["echo", "add", "slow", "fail"] {
             assert!(good.iter().any(|t| t.name == name), "{name}");
         }

@@ -144,14 +144,14 @@ async fn auth_refuses_missing_wrong_query_and_session_only_credentials() {
 }
 
 #[tokio::test]
-async fn session_era_lists_sixteen_tools_five_per_page_and_calls_them() {
+async fn session_era_lists_seventeen_tools_five_per_page_and_calls_them() {
     let server = start(Faults::default()).await;
     let mut s = Session::open(&server, Some(TOKEN)).await;
 
     let first = s.call("tools/list", json!({})).await;
     assert_eq!(first.result()["tools"].as_array().unwrap().len(), 5);
     let tools = s.all_tools(10).await.unwrap();
-    assert!(tools.len() >= 16, "{}", tools.len());
+    assert!(tools.len() >= 17, "{}", tools.len());
     let names: Vec<&str> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
     for name in ["echo", "add", "slow", "fail"] {
         assert!(names.contains(&name), "{name} missing from {names:?}");

@@ -475,7 +475,7 @@ async fn bad_annotations() {
     let server = start(faults("bad-annotations")).await;
     let mut s = Session::open(&server, Some(TOKEN)).await;
     let tools = s.all_tools(10).await.unwrap();
-    assert_eq!(tools.len(), 16);
+    assert_eq!(tools.len(), 17);
     assert_eq!(echo(tools)["annotations"]["readOnlyHint"], "yes");
     server.shutdown().await;
 }

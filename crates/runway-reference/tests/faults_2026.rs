@@ -455,3 +455,298 @@ async fn input_required_undeclared() {
     let v = over_stdio("input-required-undeclared", "tools/call", call).await;
     assert_eq!(v["result"]["resultType"], "input_required", "{v}");
 }
+
+const ELICITATION: &str = r#"{"elicitation": {"form": {}}}"#;
+const TASKS: &str = r#"{"extensions": {"io.modelcontextprotocol/tasks": {}}}"#;
+
+fn caps(json_text: &str) -> Value {
+    serde_json::from_str(json_text).unwrap()
+}
+
+/// Stateless `_meta` declaring `capabilities`, for the stdio helpers.
+fn meta_with(capabilities: Value) -> Value {
+    json!({
+        "io.modelcontextprotocol/protocolVersion": STATELESS_VERSION,
+        "io.modelcontextprotocol/clientCapabilities": capabilities,
+    })
+}
+
+/// One stateless request declaring `capabilities` (JSON text), with the token.
+async fn ask(
+    server: &runway_reference::Running,
+    id: u64,
+    method: &str,
+    capabilities: &str,
+    params: Value,
+) -> Reply {
+    send(stateless_with(server, id, method, params, caps(capabilities)).bearer_auth(TOKEN)).await
+}
+
+fn confirm_call() -> Value {
+    json!({"name": "confirm", "arguments": {"action": "deploy"}})
+}
+
+/// `confirm`'s retry of `first` (an `InputRequiredResult`): the answer and
+/// the `requestState` echoed as given.
+fn confirm_retry(first: &Value) -> Value {
+    let mut p = confirm_call();
+    p["inputResponses"] = json!({"confirm": {"action": "accept", "content": {"confirm": true}}});
+    p["requestState"] = first["requestState"].clone();
+    p
+}
+
+/// Two rounds of `confirm` declaring elicitation over stdio, on one server
+/// (the `requestState` key lives as long as the server): both answers.
+async fn confirm_over_stdio(faults_list: &str) -> (Value, Value) {
+    let (client, server) = tokio::io::duplex(1 << 16);
+    let (r, w) = tokio::io::split(server);
+    let opts = Options {
+        faults: faults(faults_list),
+        ..Options::default()
+    };
+    let task = tokio::spawn(runway_reference::serve_io(opts, r, w));
+    let (read, mut write) = tokio::io::split(client);
+    let mut read = BufReader::new(read);
+    let mut answers = Vec::new();
+    let mut params = confirm_call();
+    for id in [1, 2] {
+        params["_meta"] = meta_with(caps(ELICITATION));
+        let line = json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": params})
+            .to_string();
+        write
+            .write_all(format!("{line}\n").as_bytes())
+            .await
+            .unwrap();
+        let answer = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                let mut l = String::new();
+                assert!(read.read_line(&mut l).await.unwrap() > 0, "stdout closed");
+                let v: Value = serde_json::from_str(&l).unwrap();
+                if v["id"] == json!(id) {
+                    return v;
+                }
+            }
+        })
+        .await
+        .expect("an answer in time");
+        params = confirm_retry(&answer["result"]);
+        answers.push(answer);
+    }
+    drop((write, read));
+    let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
+    let second = answers.pop().unwrap();
+    (answers.pop().unwrap(), second)
+}
+
+#[tokio::test]
+async fn missing_capability_wrong_code() {
+    let good = start(faults("")).await;
+    let r = send(stateless(&good, 2, "tools/call", confirm_call()).bearer_auth(TOKEN)).await;
+    assert_eq!((r.status, r.error_code()), (400, -32021), "{r:?}");
+    let m = r.message.as_ref().unwrap();
+    assert!(
+        m.pointer("/error/data/requiredCapabilities/elicitation")
+            .is_some(),
+        "{m}"
+    );
+    good.shutdown().await;
+    let bad = start(faults("missing-capability-wrong-code")).await;
+    let r = send(stateless(&bad, 2, "tools/call", confirm_call()).bearer_auth(TOKEN)).await;
+    assert_eq!(r.error_code(), -32600, "{r:?}");
+    bad.shutdown().await;
+    let v = over_stdio("", "tools/call", confirm_call()).await;
+    assert_eq!(v["error"]["code"], -32021, "{v}");
+    let v = over_stdio(
+        "missing-capability-wrong-code",
+        "tools/call",
+        confirm_call(),
+    )
+    .await;
+    assert_eq!(v["error"]["code"], -32600, "{v}");
+}
+
+#[tokio::test]
+async fn request_state_rejected() {
+    let good = start(faults("")).await;
+    let first = ask(&good, 2, "tools/call", ELICITATION, confirm_call()).await;
+    let irr = first.result().clone();
+    assert_eq!(irr["resultType"], "input_required", "{irr}");
+    assert_eq!(
+        irr["inputRequests"]["confirm"]["method"],
+        "elicitation/create"
+    );
+    let done = ask(&good, 3, "tools/call", ELICITATION, confirm_retry(&irr)).await;
+    assert_eq!(done.result()["content"][0]["text"], "confirmed: `deploy`");
+    // A state that was altered is refused: it is attacker-controlled input.
+    let mut altered = confirm_retry(&irr);
+    let s = irr["requestState"].as_str().unwrap();
+    altered["requestState"] = json!(format!("{}0", &s[..s.len() - 1]).replace("00", "01"));
+    if altered["requestState"] == irr["requestState"] {
+        altered["requestState"] = json!(format!("{s}x"));
+    }
+    assert_eq!(
+        ask(&good, 4, "tools/call", ELICITATION, altered)
+            .await
+            .error_code(),
+        -32602
+    );
+    good.shutdown().await;
+    let bad = start(faults("request-state-rejected")).await;
+    let irr = ask(&bad, 2, "tools/call", ELICITATION, confirm_call())
+        .await
+        .result()
+        .clone();
+    assert_eq!(
+        ask(&bad, 3, "tools/call", ELICITATION, confirm_retry(&irr))
+            .await
+            .error_code(),
+        -32602
+    );
+    bad.shutdown().await;
+    let (first, second) = confirm_over_stdio("").await;
+    assert_eq!(first["result"]["resultType"], "input_required", "{first}");
+    assert_eq!(
+        second["result"]["content"][0]["text"], "confirmed: `deploy`",
+        "{second}"
+    );
+    let (_, second) = confirm_over_stdio("request-state-rejected").await;
+    assert_eq!(second["error"]["code"], -32602, "{second}");
+}
+
+#[tokio::test]
+async fn request_state_auth() {
+    for (list, served) in [("", false), ("request-state-auth", true)] {
+        let server = start(faults(list)).await;
+        let irr = send(
+            stateless_with(&server, 2, "tools/call", confirm_call(), caps(ELICITATION))
+                .bearer_auth(TOKEN),
+        )
+        .await
+        .result()
+        .clone();
+        // The retry without a token: the state must not stand in for one.
+        let r = send(stateless_with(
+            &server,
+            3,
+            "tools/call",
+            confirm_retry(&irr),
+            caps(ELICITATION),
+        ))
+        .await;
+        if served {
+            assert_eq!(r.status, 200, "{r:?}");
+            assert_eq!(r.result()["content"][0]["text"], "confirmed: `deploy`");
+        } else {
+            assert_eq!(r.status, 401, "{r:?}");
+        }
+        // Without a `requestState`, no token is still 401 either way.
+        let plain = send(stateless(&server, 4, "tools/list", json!({}))).await;
+        assert_eq!(plain.status, 401, "{list}");
+        server.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn tasks_capability_unchecked() {
+    let get = json!({"taskId": "no-such-task"});
+    let good = start(faults("")).await;
+    let r = send(stateless(&good, 2, "tasks/get", get.clone()).bearer_auth(TOKEN)).await;
+    assert_eq!((r.status, r.error_code()), (400, -32021), "{r:?}");
+    let m = r.message.as_ref().unwrap();
+    assert!(
+        m.pointer("/error/data/requiredCapabilities/extensions/io.modelcontextprotocol~1tasks")
+            .is_some(),
+        "{m}"
+    );
+    good.shutdown().await;
+    let bad = start(faults("tasks-capability-unchecked")).await;
+    let r = send(stateless(&bad, 2, "tasks/get", get.clone()).bearer_auth(TOKEN)).await;
+    assert_eq!(r.error_code(), -32602, "{r:?}");
+    bad.shutdown().await;
+    let v = over_stdio("", "tasks/get", get.clone()).await;
+    assert_eq!(v["error"]["code"], -32021, "{v}");
+    let v = over_stdio("tasks-capability-unchecked", "tasks/get", get).await;
+    assert_eq!(v["error"]["code"], -32602, "{v}");
+}
+
+#[tokio::test]
+async fn unknown_task_served() {
+    let get = json!({"taskId": "no-such-task"});
+    let good = start(faults("")).await;
+    let discover = send(stateless(&good, 1, "server/discover", json!({})).bearer_auth(TOKEN)).await;
+    assert!(
+        discover.result()["capabilities"]["extensions"]["io.modelcontextprotocol/tasks"]
+            .is_object(),
+        "{discover:?}"
+    );
+    assert_eq!(
+        ask(&good, 2, "tasks/get", TASKS, get.clone())
+            .await
+            .error_code(),
+        -32602
+    );
+    let mut cancel = get.clone();
+    cancel["taskId"] = json!("another");
+    assert_eq!(
+        ask(&good, 3, "tasks/cancel", TASKS, cancel)
+            .await
+            .error_code(),
+        -32602
+    );
+    good.shutdown().await;
+    let bad = start(faults("unknown-task-served")).await;
+    let r = ask(&bad, 2, "tasks/get", TASKS, get.clone()).await;
+    assert_eq!(r.result()["status"], "working", "{r:?}");
+    bad.shutdown().await;
+    let mut p = get.clone();
+    p["_meta"] = meta_with(caps(TASKS));
+    let v = over_stdio("", "tasks/get", p.clone()).await;
+    assert_eq!(v["error"]["code"], -32602, "{v}");
+    let v = over_stdio("unknown-task-served", "tasks/get", p).await;
+    assert_eq!(v["result"]["taskId"], "no-such-task", "{v}");
+}
+
+#[tokio::test]
+async fn mcp_name_base64_rejected() {
+    let read = json!({"uri": "runway://reference/readme"});
+    // `=?base64?` + Base64 of the URI: the same name, encoded.
+    let encoded = "=?base64?cnVud2F5Oi8vcmVmZXJlbmNlL3JlYWRtZQ==?=";
+    for (list, accepted) in [("", true), ("mcp-name-base64-rejected", false)] {
+        let server = start(faults(list)).await;
+        let r = send(
+            stateless(&server, 2, "resources/read", read.clone())
+                .header("mcp-name", encoded)
+                .bearer_auth(TOKEN),
+        )
+        .await;
+        if accepted {
+            assert_eq!(r.status, 200, "{r:?}");
+            assert!(r.result()["contents"].is_array());
+        } else {
+            assert_eq!((r.status, r.error_code()), (400, -32020), "{r:?}");
+        }
+        // The plain name is accepted either way.
+        let plain = send(
+            stateless(&server, 3, "resources/read", read.clone())
+                .header("mcp-name", "runway://reference/readme")
+                .bearer_auth(TOKEN),
+        )
+        .await;
+        assert_eq!(plain.status, 200, "{list}: {plain:?}");
+        server.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn task_undeclared() {
+    let call = json!({"name": "echo", "arguments": {"message": "hi"}});
+    let bad = start(faults("task-undeclared")).await;
+    let r = send(stateless(&bad, 2, "tools/call", call.clone()).bearer_auth(TOKEN)).await;
+    assert_eq!(r.result()["resultType"], "task", "{r:?}");
+    assert_eq!(r.result()["status"], "working");
+    bad.shutdown().await;
+    let v = over_stdio("", "tools/call", call.clone()).await;
+    assert_eq!(v["result"]["resultType"], "complete", "{v}");
+    let v = over_stdio("task-undeclared", "tools/call", call).await;
+    assert_eq!(v["result"]["resultType"], "task", "{v}");
+}

@@ -36,7 +36,7 @@ async fn the_rmcp_client_initializes_lists_and_calls() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(tools.len(), 16);
+    assert_eq!(tools.len(), 17);
     let args = json!({"a": 1, "b": 2}).as_object().cloned().unwrap();
     let sum = client
         .call_tool(CallToolRequestParams::new("add").with_arguments(args))
@@ -68,7 +68,7 @@ async fn the_rmcp_client_discovers_the_stateless_era() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(tools.len(), 16);
+    assert_eq!(tools.len(), 17);
     let args = json!({"message": "hello"}).as_object().cloned().unwrap();
     let echo = client
         .call_tool(CallToolRequestParams::new("echo").with_arguments(args))

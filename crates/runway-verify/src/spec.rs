@@ -333,6 +333,62 @@ const ROWS: &[Row] = &[
         None,
     ),
     spec(
+        "mcp.stateless.name_encoding",
+        Some(s(
+            NEW,
+            "basic/transports/streamable-http.mdx § Value Encoding; § Server Validation",
+        )),
+        None,
+    ),
+    spec(
+        "mcp.capability.required",
+        Some(s(
+            NEW,
+            "basic/index.mdx § `_meta` (Per-request protocol fields); schema.mdx § MissingRequiredClientCapabilityError",
+        )),
+        None,
+    ),
+    spec(
+        "mcp.mrtr.input_required",
+        Some(s(
+            NEW,
+            "basic/patterns/mrtr.mdx § Server Requirements (Basic Workflow)",
+        )),
+        None,
+    ),
+    spec(
+        "mcp.mrtr.retry",
+        Some(s(
+            NEW,
+            "basic/patterns/mrtr.mdx § Basic Workflow; § Error Handling",
+        )),
+        None,
+    ),
+    spec(
+        "mcp.mrtr.auth",
+        Some(s(
+            NEW,
+            "basic/patterns/mrtr.mdx § Security Considerations; basic/authorization/index.mdx § Token Requirements",
+        )),
+        None,
+    ),
+    spec(
+        "mcp.tasks.capability",
+        Some(s(
+            NEW,
+            "ext-tasks specification/draft/tasks.md § Error Handling (Protocol Errors); basic/index.mdx § `_meta` (Per-request protocol fields)",
+        )),
+        None,
+    ),
+    spec(
+        "mcp.tasks.unknown",
+        Some(s(
+            NEW,
+            "ext-tasks specification/draft/tasks.md § Error Handling (Protocol Errors); § Task Polling",
+        )),
+        None,
+    ),
+    spec(
         "mcp.stateless.delete",
         Some(s(
             NEW,

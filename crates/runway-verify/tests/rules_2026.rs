@@ -43,9 +43,21 @@ async fn verify(faults: &str, era: EraChoice) -> McpOutcome {
     })
     .await
     .unwrap();
-    let o = mcp::run(&context(&server.mcp_url, era, Suite::Conformance)).await;
+    let mut ctx = context(&server.mcp_url, era, Suite::Conformance);
+    // `confirm` asks for input (multi round-trip requests): the one request
+    // through which Runway meets `mcp.mrtr.*` and `mcp.capability.required`.
+    ctx.expect.calls = vec![confirm_call()];
+    let o = mcp::run(&ctx).await;
     server.shutdown().await;
     o
+}
+
+fn confirm_call() -> runway_verify::SmokeCall {
+    runway_verify::SmokeCall {
+        tool: "confirm".into(),
+        arguments: serde_json::json!({"action": "deploy"}),
+        expect: Default::default(),
+    }
 }
 
 fn check<'a>(o: &'a McpOutcome, id: &str) -> &'a CheckResult {
@@ -170,6 +182,48 @@ const CASES: &[(&str, EraChoice, &str, &str)] = &[
         EraChoice::Session,
         "mcp.prompts.get",
         "`user` or `assistant`",
+    ),
+    (
+        "log-without-level",
+        EraChoice::Stateless,
+        "mcp.logging.silent",
+        "`notifications/message`",
+    ),
+    (
+        "mcp-name-base64-rejected",
+        EraChoice::Stateless,
+        "mcp.stateless.name_encoding",
+        "refused as a header mismatch",
+    ),
+    (
+        "missing-capability-wrong-code",
+        EraChoice::Stateless,
+        "mcp.capability.required",
+        "not -32021",
+    ),
+    (
+        "request-state-rejected",
+        EraChoice::Stateless,
+        "mcp.mrtr.retry",
+        "`requestState` echoed exactly was refused",
+    ),
+    (
+        "request-state-auth",
+        EraChoice::Stateless,
+        "mcp.mrtr.auth",
+        "served without a token",
+    ),
+    (
+        "tasks-capability-unchecked",
+        EraChoice::Stateless,
+        "mcp.tasks.capability",
+        "not -32021",
+    ),
+    (
+        "unknown-task-served",
+        EraChoice::Stateless,
+        "mcp.tasks.unknown",
+        "answered a task",
     ),
 ];
 
@@ -375,5 +429,117 @@ async fn a_tool_asking_for_input_the_client_never_declared_fails_its_smoke_call(
             .as_str()
             .unwrap()
             .contains("mrtr.mdx")
+    );
+}
+
+#[tokio::test]
+async fn nothing_that_asks_for_input_leaves_the_mrtr_and_capability_checks_not_applicable() {
+    // No smoke call of `confirm`: the first resource and the argument-free
+    // prompt ask for nothing, so no rule of multi round-trip requests or of
+    // required client capabilities can be seen, and none is failed.
+    let server = runway_reference::spawn(Options {
+        token: Some(TOKEN.into()),
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    let o = mcp::run(&context(
+        &server.mcp_url,
+        EraChoice::Stateless,
+        Suite::Conformance,
+    ))
+    .await;
+    server.shutdown().await;
+    for id in [
+        "mcp.mrtr.input_required",
+        "mcp.mrtr.retry",
+        "mcp.mrtr.auth",
+        "mcp.capability.required",
+    ] {
+        let c = check(&o, id);
+        assert_eq!(c.status, Status::Skip, "{c:#?}");
+        assert!(c.message.contains("asked for input"), "{}", c.message);
+    }
+    // The Tasks extension is declared, so its checks run all the same.
+    assert_eq!(check(&o, "mcp.tasks.unknown").status, Status::Pass);
+    // The Base64 `Mcp-Name` goes on `resources/read` of the first resource.
+    let n = check(&o, "mcp.stateless.name_encoding");
+    assert_eq!(n.status, Status::Pass, "{n:#?}");
+    assert!(n.message.contains("resources/read"), "{}", n.message);
+}
+
+#[tokio::test]
+async fn a_smoke_call_of_a_tool_that_needs_elicitation_is_skipped_naming_it() {
+    let server = runway_reference::spawn(Options {
+        token: Some(TOKEN.into()),
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    let mut c = context(&server.mcp_url, EraChoice::Stateless, Suite::Smoke);
+    c.expect.calls = vec![confirm_call()];
+    let o = mcp::run(&c).await;
+    server.shutdown().await;
+    // `confirm` refuses a client without `elicitation` with -32021: the smoke
+    // call cannot complete it and says why, without failing the server.
+    let call = check(&o, "mcp.call.confirm");
+    assert_eq!(call.status, Status::Skip, "{call:#?}");
+    assert!(call.message.contains("`elicitation`"), "{}", call.message);
+}
+
+#[tokio::test]
+async fn a_task_handed_to_a_smoke_call_that_declared_nothing_fails_it() {
+    let server = runway_reference::spawn(Options {
+        token: Some(TOKEN.into()),
+        faults: Faults::parse("task-undeclared").unwrap(),
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    let mut c = context(&server.mcp_url, EraChoice::Stateless, Suite::Smoke);
+    c.expect.calls = vec![runway_verify::SmokeCall {
+        tool: "echo".into(),
+        arguments: serde_json::json!({"message": "hi"}),
+        expect: Default::default(),
+    }];
+    let o = mcp::run(&c).await;
+    server.shutdown().await;
+    let call = check(&o, "mcp.call.echo");
+    assert_eq!(call.status, Status::Fail, "{call:#?}");
+    assert!(call.message.contains("answered a task"), "{}", call.message);
+    assert_eq!(call.evidence.details["kind"], "spec");
+    assert!(
+        call.evidence.details["spec"]
+            .as_str()
+            .unwrap()
+            .contains("tasks.md § Capability Negotiation")
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_code_for_a_missing_capability_only_warns_outside_conformance() {
+    // Whether the error came from the missing capability is inferred (the
+    // declaring request was asked for input), so in `full` it is a warning
+    // naming the section, never a failure.
+    let server = runway_reference::spawn(Options {
+        token: Some(TOKEN.into()),
+        faults: Faults::parse("missing-capability-wrong-code").unwrap(),
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    let mut c = context(&server.mcp_url, EraChoice::Stateless, Suite::Full);
+    c.expect.calls = vec![confirm_call()];
+    let o = mcp::run(&c).await;
+    server.shutdown().await;
+    let r = check(&o, "mcp.capability.required");
+    assert_eq!(r.status, Status::Warn, "{r:#?}");
+    assert!(r.hint.is_some());
+    assert!(
+        r.evidence.details["spec"]
+            .as_str()
+            .unwrap()
+            .contains("MissingRequiredClientCapabilityError"),
+        "{r:#?}"
     );
 }

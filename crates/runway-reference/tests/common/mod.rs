@@ -253,11 +253,23 @@ pub fn stateless(
     server: &Running,
     id: u64,
     method: &str,
+    params: Value,
+) -> reqwest::RequestBuilder {
+    stateless_with(server, id, method, params, json!({}))
+}
+
+/// [`stateless`], declaring `capabilities` in `_meta`; `Mcp-Name` is the
+/// params' `name` or `taskId` (a `uri` is the caller's to set).
+pub fn stateless_with(
+    server: &Running,
+    id: u64,
+    method: &str,
     mut params: Value,
+    capabilities: Value,
 ) -> reqwest::RequestBuilder {
     params["_meta"] = json!({
         "io.modelcontextprotocol/protocolVersion": STATELESS_VERSION,
-        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientCapabilities": capabilities,
         "io.modelcontextprotocol/clientInfo": {"name": "runway-test", "version": "0"}
     });
     let mut req = post(
@@ -266,7 +278,10 @@ pub fn stateless(
     )
     .header("mcp-protocol-version", STATELESS_VERSION)
     .header("mcp-method", method);
-    if let Some(name) = params.get("name").and_then(Value::as_str) {
+    if let Some(name) = ["name", "taskId"]
+        .iter()
+        .find_map(|k| params.get(*k).and_then(Value::as_str))
+    {
         req = req.header("mcp-name", name);
     }
     req

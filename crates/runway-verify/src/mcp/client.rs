@@ -271,7 +271,8 @@ impl HttpConn {
                 rb = rb.header("mcp-method", m);
             }
             if let Some(n) = name {
-                rb = rb.header("mcp-name", n);
+                // A name that is not plain header-safe ASCII travels Base64-encoded.
+                rb = rb.header("mcp-name", wire::header_value(n));
             }
         }
         rb

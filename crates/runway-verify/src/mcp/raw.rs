@@ -63,7 +63,7 @@ pub fn mcp_post(
             req = req.header("mcp-method", m);
         }
         if let Some(n) = body.pointer("/params/name").and_then(Value::as_str) {
-            req = req.header("mcp-name", n);
+            req = req.header("mcp-name", super::wire::header_value(n));
         }
     }
     if let Some(v) = era.version() {

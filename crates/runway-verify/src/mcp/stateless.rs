@@ -30,7 +30,7 @@ pub(super) async fn stateless_checks(
     checks: &mut Vec<CheckResult>,
 ) {
     let Era::Stateless { version } = c.era.clone() else {
-        for id in IDS {
+        for id in IDS.iter().chain(super::mrtr::IDS).chain(super::tasks::IDS) {
             checks.push(CheckResult::skip(
                 *id,
                 "a rule of the stateless era (2026-07-28)",
@@ -90,6 +90,10 @@ pub(super) async fn stateless_checks(
     checks.push(accel_buffering_check(ctx, &listed));
     checks.push(order_check(ctx, c, &version, &listed).await);
     checks.push(super::subscriptions::listen_check(ctx, c).await);
+    let candidates = super::mrtr::candidates(ctx, c, tools).await;
+    checks.push(name_encoding_check(ctx, c, &version, &candidates).await);
+    super::mrtr::mrtr_checks(ctx, c, &version, &candidates, checks).await;
+    super::tasks::task_checks(ctx, c, checks).await;
     if let Conn::Http(_) = c.conn {
         checks.push(old_traffic_check(ctx, c, &version, OldTraffic::Delete).await);
         checks.push(old_traffic_check(ctx, c, &version, OldTraffic::SessionId).await);
@@ -120,6 +124,7 @@ const IDS: &[&str] = &[
     "mcp.sse.accel_buffering",
     "mcp.tools.order",
     "mcp.subscriptions.listen",
+    "mcp.stateless.name_encoding",
     "mcp.stateless.delete",
     "mcp.stateless.session_id",
     "mcp.stateless.last_event_id",
@@ -397,6 +402,117 @@ async fn headers_check(
     let mut r = last.unwrap_or_else(|| CheckResult::skip(id, "nothing to send"));
     r.message = format!("all {total} header mismatches are refused with HTTP 400 and -32020");
     r
+}
+
+/// `mcp.stateless.name_encoding`: an `Mcp-Name` in its Base64 form
+/// (`=?base64?...?=`, § Value Encoding) is decoded before it is compared with
+/// the body (§ Server Validation, MUST). Sent on a request Runway may send on
+/// its own (a name that is not header-safe first), and judged against the
+/// same request with the plain name: the encoding alone must change nothing.
+async fn name_encoding_check(
+    ctx: &Context,
+    c: &mut Connected,
+    version: &str,
+    candidates: &[super::mrtr::Candidate],
+) -> CheckResult {
+    let id = "mcp.stateless.name_encoding";
+    if !probe::is_http(c) {
+        return CheckResult::skip(id, "an HTTP rule: stdio has no headers");
+    }
+    let Some(cand) = candidates
+        .iter()
+        .find(|k| wire::header_value(&k.name) != k.name)
+        .or_else(|| candidates.first())
+    else {
+        return CheckResult::skip(
+            id,
+            "no `tools/call`, `resources/read` or `prompts/get` Runway may send on its own (configure a smoke call)",
+        );
+    };
+    let params = {
+        let mut p = cand.params.clone();
+        p["_meta"] = probe::meta(version, &[]);
+        p
+    };
+    let encoded = wire::base64_header(&cand.name);
+    let reply = probe::send(
+        ctx,
+        c,
+        &format!("{} with a Base64-encoded `Mcp-Name`", cand.what),
+        cand.method,
+        params.clone(),
+        Some(&cand.name),
+        &[("mcp-name", Some(&encoded))],
+    )
+    .await;
+    let hint = "decode an `Mcp-Name` of the form `=?base64?...?=` before comparing it with the body's name or URI";
+    let code = |r: &RpcReply| match &r.outcome {
+        Ok(_) => None,
+        Err(RpcFailure::Error { code, .. }) => Some(*code),
+        Err(_) => Some(0),
+    };
+    let r = match &reply.outcome {
+        Err(RpcFailure::Error {
+            code: -32020,
+            message,
+            ..
+        }) => CheckResult::fail(
+            id,
+            format!(
+                "{} with `Mcp-Name: {encoded}` (the Base64 form of `{}`) was refused as a header mismatch: {message}",
+                cand.what, cand.name
+            ),
+            hint,
+        ),
+        _ if wire::header_value(&cand.name) != cand.name => CheckResult::pass(
+            id,
+            format!(
+                "{} with its name Base64-encoded in `Mcp-Name` is accepted",
+                cand.what
+            ),
+        ),
+        _ => {
+            let plain = probe::send(
+                ctx,
+                c,
+                &format!("{} with a plain `Mcp-Name`", cand.what),
+                cand.method,
+                params,
+                Some(&cand.name),
+                &[],
+            )
+            .await;
+            if code(&plain) == code(&reply) {
+                CheckResult::pass(
+                    id,
+                    format!(
+                        "{} is answered alike with `Mcp-Name` plain and Base64-encoded",
+                        cand.what
+                    ),
+                )
+            } else {
+                result(
+                    id,
+                    soft(ctx),
+                    format!(
+                        "{} with `Mcp-Name` Base64-encoded got {}, but with it plain {}",
+                        cand.what,
+                        describe(&reply),
+                        describe(&plain)
+                    ),
+                    Some(hint),
+                )
+            }
+        }
+    };
+    timed(r, reply.evidence, reply.elapsed)
+}
+
+fn describe(r: &RpcReply) -> String {
+    match &r.outcome {
+        Ok(_) => "a result".into(),
+        Err(e) => e.to_string(),
+    }
 }
 
 /// `mcp.stateless.result_type`, `.server_info` and `.cache` on a `tools/list` result.

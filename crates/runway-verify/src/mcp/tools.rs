@@ -256,6 +256,35 @@ pub(super) async fn call_check(
     };
     let result = match reply.outcome {
         Ok(v) => v,
+        // A tool that needs a client capability (elicitation, sampling, roots)
+        // refuses a client that declared none with -32021: right, and nothing
+        // Runway can complete. `mcp.capability.required` and `mcp.mrtr.*`
+        // judge the refusal and the rounds.
+        Err(super::client::RpcFailure::Error {
+            code: -32021,
+            ref data,
+            ..
+        }) => {
+            let needs = data
+                .as_ref()
+                .and_then(|d| d.get("requiredCapabilities"))
+                .and_then(Value::as_object)
+                .map(|m| m.keys().map(|k| format!("`{k}`")).collect::<Vec<_>>())
+                .filter(|k| !k.is_empty())
+                .map(|k| k.join(", "))
+                .unwrap_or_else(|| "a client capability".into());
+            return timed(
+                CheckResult::skip(
+                    id,
+                    format!(
+                        "`{}` needs {needs}, which Runway's smoke calls do not declare (-32021): it cannot be completed without a user; see `mcp.capability.required` and `mcp.mrtr.*`",
+                        call.tool
+                    ),
+                ),
+                ev,
+                elapsed,
+            );
+        }
         Err(e) => {
             return fail(
                 format!("`{}` call failed: {e}", call.tool),
@@ -305,6 +334,24 @@ pub(super) async fn call_check(
         return fail(
             msg,
             "ask for client input only where the request's `clientCapabilities` declare it, and complete the call otherwise",
+            ev,
+        );
+    }
+    // ext-tasks specification/draft/tasks.md § Capability Negotiation: a
+    // task handle only to a client that declared the Tasks extension, and
+    // Runway's smoke calls declare nothing.
+    if result.get("resultType").and_then(Value::as_str) == Some("task") {
+        ev.details = json!({
+            "kind": "spec",
+            "spec": "2026-07-28 ext-tasks specification/draft/tasks.md § Capability Negotiation",
+            "spec_era": "2026-07-28",
+        });
+        return fail(
+            format!(
+                "`{}` answered a task (`resultType: \"task\"`), though Runway did not declare the Tasks extension (a server MUST NOT return CreateTaskResult to such a client)",
+                call.tool
+            ),
+            "return a task only where the request's `clientCapabilities` declare `extensions.io.modelcontextprotocol/tasks`; otherwise complete the call, or refuse it with -32021",
             ev,
         );
     }

@@ -64,6 +64,52 @@ pub fn with_meta(era: &Era, params: Value) -> Value {
     Value::Object(params)
 }
 
+/// The prefix and suffix of a Base64-encoded `Mcp-Name` or `Mcp-Param-*` value
+/// (2026-07-28 basic/transports/streamable-http.mdx § Value Encoding).
+pub const BASE64_PREFIX: &str = "=?base64?";
+pub const BASE64_SUFFIX: &str = "?=";
+
+/// The header value for `value` by the rules of § Value Encoding: as it is
+/// when it is plain header-safe ASCII (visible characters and inner spaces or
+/// tabs, and not itself in the sentinel form), else `=?base64?...?=` of its UTF-8.
+pub fn header_value(value: &str) -> String {
+    let safe = value
+        .bytes()
+        .all(|b| b == b'\t' || (0x20..=0x7e).contains(&b))
+        && value.trim_matches([' ', '\t']) == value
+        && !(value.starts_with(BASE64_PREFIX) && value.ends_with(BASE64_SUFFIX));
+    if safe {
+        value.to_owned()
+    } else {
+        base64_header(value)
+    }
+}
+
+/// `=?base64?{Base64 of value's UTF-8}?=`, whatever the value.
+pub fn base64_header(value: &str) -> String {
+    format!("{BASE64_PREFIX}{}{BASE64_SUFFIX}", base64(value.as_bytes()))
+}
+
+/// Standard Base64 (RFC 4648 § 4) with padding.
+pub fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 0x3f) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 /// One server-sent event.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SseEvent {
@@ -571,5 +617,29 @@ mod tests {
             assert!(p.incomplete <= buf.len());
             let _ = legacy_endpoint(&buf);
         }
+    }
+}
+
+#[cfg(test)]
+mod header_encoding {
+    use super::{base64, header_value};
+
+    #[test]
+    fn header_values_follow_the_specs_encoding_examples() {
+        assert_eq!(header_value("us-west1"), "us-west1");
+        assert_eq!(
+            header_value("Hello, 世界"),
+            "=?base64?SGVsbG8sIOS4lueVjA==?="
+        );
+        assert_eq!(header_value(" padded "), "=?base64?IHBhZGRlZCA=?=");
+        assert_eq!(header_value("line1\nline2"), "=?base64?bGluZTEKbGluZTI=?=");
+        assert_eq!(
+            header_value("=?base64?literal?="),
+            "=?base64?PT9iYXNlNjQ/bGl0ZXJhbD89?="
+        );
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
     }
 }
