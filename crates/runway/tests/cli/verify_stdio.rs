@@ -62,3 +62,52 @@ fn the_rest_of_the_surface_is_checked_over_stdio_and_each_fault_caught() {
         assert_eq!(status_of(&bad, id), "fail", "{fault}: {bad:#}");
     }
 }
+
+/// `runway verify --suite conformance` with `--call confirm=…` (a refused
+/// retry is a warning outside conformance): a tool that asks for input (a
+/// multi-round-trip request of 2026-07-28) on the stateless era.
+fn verify_stdio_confirm(faults: &str) -> Value {
+    let bin = runway_testkit::runway_bin();
+    let out = Test::new()
+        .args([
+            "verify",
+            "--suite",
+            "conformance",
+            "--era",
+            "stateless",
+            "--format",
+            "json",
+            "--call",
+            r#"confirm={"action":"deploy"}"#,
+            "--stdio",
+            "--",
+        ])
+        .arg(&bin)
+        .args(["serve-reference", "--stdio", "--faults", faults])
+        .run();
+    let text = out.stdout_text();
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+#[test]
+fn the_2026_input_and_tasks_rules_are_checked_over_stdio_through_the_binary() {
+    let checks = [
+        ("request-state-rejected", "mcp.mrtr.retry"),
+        ("tasks-capability-unchecked", "mcp.tasks.capability"),
+        ("unknown-task-served", "mcp.tasks.unknown"),
+    ];
+    let good = verify_stdio_confirm("");
+    for id in [
+        "mcp.mrtr.input_required",
+        "mcp.mrtr.retry",
+        "mcp.capability.required",
+        "mcp.tasks.capability",
+        "mcp.tasks.unknown",
+    ] {
+        assert_eq!(status_of(&good, id), "pass", "{id}: {good:#}");
+    }
+    for (fault, id) in checks {
+        let bad = verify_stdio_confirm(fault);
+        assert_eq!(status_of(&bad, id), "fail", "{fault}: {bad:#}");
+    }
+}
