@@ -135,3 +135,15 @@ fn pg_error(url: &str, e: sqlx::Error) -> LedgerError {
         message: e.to_string(),
     }
 }
+
+/// Every record of `kind` in the ledger at `url`, with whole histories.
+pub async fn records_of(url: &LedgerUrl, kind: crate::Kind) -> Result<Vec<crate::Record>> {
+    let ledger = crate::open(url).await?;
+    let filter = crate::Filter {
+        kind: Some(kind),
+        ..Default::default()
+    };
+    let out = ledger.query(&filter, false).await;
+    ledger.close().await;
+    out
+}

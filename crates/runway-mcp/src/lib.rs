@@ -59,6 +59,19 @@ pub struct HttpOptions {
     pub allow_remote: bool,
 }
 
+impl HttpOptions {
+    /// A free port on 127.0.0.1 behind `token`, answering only its own address.
+    pub fn loopback(token: Option<Secret>) -> HttpOptions {
+        HttpOptions {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            token,
+            allowed_origins: Vec::new(),
+            allowed_hosts: Vec::new(),
+            allow_remote: false,
+        }
+    }
+}
+
 /// How long requests under way may take once the server is asked to stop.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 

@@ -38,6 +38,16 @@ pub struct Workspace {
 }
 
 impl Workspace {
+    /// The project at `dir` with its own default ledger (`.runway/ledger.db`),
+    /// whatever `[ledger] url` says: what a test or an embedding wants.
+    pub fn at(dir: &std::path::Path) -> Result<Workspace, runway_config::ConfigError> {
+        Ok(Workspace {
+            root: dir.to_path_buf(),
+            config: runway_config::Config::discover(dir)?,
+            ledger: LedgerUrl::default_for(dir),
+        })
+    }
+
     /// `[mcp] allow_writes`: whether the writing tools are listed and accepted.
     pub fn writes_allowed(&self) -> bool {
         self.config

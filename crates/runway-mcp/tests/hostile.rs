@@ -18,17 +18,10 @@ const STATELESS_VERSION: &str = "2026-07-28";
 async fn server(dir: &std::path::Path, toml: &str, hosts: &[&str]) -> runway_mcp::Running {
     std::fs::write(dir.join("runway.toml"), toml).unwrap();
     runway_mcp::spawn_http(
-        runway_mcp::Workspace {
-            root: dir.to_path_buf(),
-            config: runway_config::Config::discover(dir).unwrap(),
-            ledger: runway_ledger::LedgerUrl::default_for(dir),
-        },
+        runway_mcp::Workspace::at(dir).unwrap(),
         runway_mcp::HttpOptions {
-            bind: "127.0.0.1:0".parse().unwrap(),
-            token: Some(TOKEN.into()),
-            allowed_origins: Vec::new(),
             allowed_hosts: hosts.iter().map(|h| h.to_string()).collect(),
-            allow_remote: false,
+            ..runway_mcp::HttpOptions::loopback(Some(TOKEN.into()))
         },
     )
     .await

@@ -16,11 +16,7 @@ async fn client(ws: runway_mcp::Workspace) -> rmcp::service::RunningService<rmcp
 
 fn workspace(dir: &std::path::Path, toml: &str) -> runway_mcp::Workspace {
     std::fs::write(dir.join("runway.toml"), toml).unwrap();
-    runway_mcp::Workspace {
-        root: dir.to_path_buf(),
-        config: runway_config::Config::discover(dir).unwrap(),
-        ledger: runway_ledger::LedgerUrl::default_for(dir),
-    }
+    runway_mcp::Workspace::at(dir).unwrap()
 }
 
 fn call(name: &str, args: serde_json::Value) -> CallToolRequestParams {
@@ -126,29 +122,10 @@ async fn the_config_resource_has_no_secrets() {
     c.cancel().await.unwrap();
 }
 
-/// The monorepo fixture of the release tests (two packages, their own tags).
-fn monorepo() -> tempfile::TempDir {
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/fixtures/release/monorepo/commit.sh");
-    let dir = tempfile::tempdir().unwrap();
-    runway_testkit::Test::program("bash")
-        .arg(&script)
-        .current_dir(dir.path())
-        .pinned(dir.path())
-        .run()
-        .success();
-    dir
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn release_tools_take_the_package_as_the_cli_takes_package() {
-    let dir = monorepo();
-    let ws = runway_mcp::Workspace {
-        root: dir.path().to_path_buf(),
-        config: runway_config::Config::discover(dir.path()).unwrap(),
-        ledger: runway_ledger::LedgerUrl::default_for(dir.path()),
-    };
-    let c = client(ws).await;
+    let dir = runway_testkit::git::release_fixture("monorepo");
+    let c = client(runway_mcp::Workspace::at(dir.path()).unwrap()).await;
     // No package named in a project of several: refused, naming them.
     let none = c
         .call_tool(call("release_status", json!({})))

@@ -28,11 +28,7 @@ async fn client(ws: runway_mcp::Workspace) -> Client {
 
 fn workspace(dir: &std::path::Path, toml: &str) -> runway_mcp::Workspace {
     std::fs::write(dir.join("runway.toml"), toml).unwrap();
-    runway_mcp::Workspace {
-        root: dir.to_path_buf(),
-        config: runway_config::Config::discover(dir).unwrap(),
-        ledger: runway_ledger::LedgerUrl::default_for(dir),
-    }
+    runway_mcp::Workspace::at(dir).unwrap()
 }
 
 const WRITES: &str = "[project]\nname = \"t\"\n[mcp]\nallow_writes = true\n";
@@ -84,16 +80,10 @@ fn with_plan(args: &Value, plan_id: &str) -> Value {
 }
 
 async fn ledger_incidents(ws_dir: &std::path::Path) -> Vec<runway_ledger::Record> {
-    let ledger = runway_ledger::open(&runway_ledger::LedgerUrl::default_for(ws_dir))
+    let url = runway_ledger::LedgerUrl::default_for(ws_dir);
+    runway_ledger::testing::records_of(&url, runway_ledger::Kind::Incident)
         .await
-        .unwrap();
-    let filter = runway_ledger::Filter {
-        kind: Some(runway_ledger::Kind::Incident),
-        ..Default::default()
-    };
-    let out = ledger.query(&filter, false).await.unwrap();
-    ledger.close().await;
-    out
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -167,6 +167,23 @@ impl Repo {
     }
 }
 
+/// The repository `tests/fixtures/release/<case>/commit.sh` builds, in a new
+/// temporary directory, with the pinned identity and dates.
+pub fn release_fixture(case: &str) -> tempfile::TempDir {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/release")
+        .join(case)
+        .join("commit.sh");
+    let dir = tempfile::tempdir().unwrap();
+    crate::Test::program("bash")
+        .arg(&script)
+        .current_dir(dir.path())
+        .pinned(dir.path())
+        .run()
+        .success();
+    dir
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -68,34 +68,18 @@ fn json_of(out: &runway_testkit::cli::Output) -> Value {
 
 async fn http_server(dir: &Path) -> runway_mcp::Running {
     runway_mcp::spawn_http(
-        runway_mcp::Workspace {
-            root: dir.to_path_buf(),
-            config: runway_config::Config::discover(dir).unwrap(),
-            ledger: runway_ledger::LedgerUrl::default_for(dir),
-        },
-        runway_mcp::HttpOptions {
-            bind: "127.0.0.1:0".parse().unwrap(),
-            token: Some(TOKEN.into()),
-            allowed_origins: Vec::new(),
-            allowed_hosts: Vec::new(),
-            allow_remote: false,
-        },
+        runway_mcp::Workspace::at(dir).unwrap(),
+        runway_mcp::HttpOptions::loopback(Some(TOKEN.into())),
     )
     .await
     .unwrap()
 }
 
 async fn incidents(dir: &Path) -> Vec<runway_ledger::Record> {
-    let ledger = runway_ledger::open(&runway_ledger::LedgerUrl::default_for(dir))
+    let url = runway_ledger::LedgerUrl::default_for(dir);
+    runway_ledger::testing::records_of(&url, runway_ledger::Kind::Incident)
         .await
-        .unwrap();
-    let filter = runway_ledger::Filter {
-        kind: Some(runway_ledger::Kind::Incident),
-        ..Default::default()
-    };
-    let out = ledger.query(&filter, false).await.unwrap();
-    ledger.close().await;
-    out
+        .unwrap()
 }
 
 fn python(name: &str, transport: &str) -> Test {

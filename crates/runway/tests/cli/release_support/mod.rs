@@ -39,21 +39,7 @@ pub fn pinned(cmd: &mut Command, home: &Path) {
         .env_remove("GITHUB_REF");
 }
 
-/// The repository `tests/fixtures/release/<case>/commit.sh` builds.
-pub fn fixture(case: &str) -> tempfile::TempDir {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/fixtures/release")
-        .join(case)
-        .join("commit.sh");
-    let dir = tempfile::tempdir().unwrap();
-    Test::program("bash")
-        .arg(&script)
-        .current_dir(dir.path())
-        .pinned(dir.path())
-        .run()
-        .success();
-    dir
-}
+pub use runway_testkit::git::release_fixture as fixture;
 
 /// `runway ARGS` in a fixture repository, with the fixture's pinned environment.
 pub fn runway_pinned(dir: &Path, args: &[&str]) -> Output {
