@@ -277,6 +277,18 @@ fn method_delay(item: &str, value: Option<&str>) -> Result<(String, u64), String
     Ok((method.to_owned(), ms))
 }
 
+/// Why a `--faults` list is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FaultError {
+    #[error("unknown fault `{item}`; valid faults: {}", Faults::NAMES.join(", "))]
+    Unknown { item: String },
+    #[error("fault `{name}` takes no value (got `{item}`)")]
+    NoValue { name: String, item: String },
+    /// A fault that takes a value got none or a bad one: what it needs.
+    #[error("{0}")]
+    Value(String),
+}
+
 impl Faults {
     /// Every fault name, kebab-case. Five take a value: `slow-tool=MS`, `fail-after=N`,
     /// `reject-tokens=PCT`, `flaky-tool=PCT`, `slow-method=METHOD:MS`.
@@ -348,7 +360,7 @@ impl Faults {
     ///
     /// Blank items are ignored, so `""` is the well-behaved server. The error names the bad
     /// item and lists the valid names.
-    pub fn parse(list: &str) -> Result<Faults, String> {
+    pub fn parse(list: &str) -> Result<Faults, FaultError> {
         let mut faults = Faults::default();
         for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             let (name, value) = match item.split_once('=') {
@@ -358,14 +370,16 @@ impl Faults {
             if name == SLOW_TOOL {
                 let ms = value
                     .ok_or_else(|| {
-                        "fault `slow-tool` needs a delay in milliseconds, e.g. `slow-tool=1500`"
-                            .to_owned()
+                        FaultError::Value(
+                            "fault `slow-tool` needs a delay in milliseconds, e.g. `slow-tool=1500`"
+                                .to_owned(),
+                        )
                     })?
                     .parse::<u64>()
                     .map_err(|_| {
-                        format!(
+                        FaultError::Value(format!(
                             "fault `{item}` needs a whole number of milliseconds, e.g. `slow-tool=1500`"
-                        )
+                        ))
                     })?;
                 faults.slow_tool = Some(ms);
                 continue;
@@ -373,38 +387,42 @@ impl Faults {
             if name == FAIL_AFTER {
                 let n = value
                     .ok_or_else(|| {
-                        "fault `fail-after` needs a number of tool calls, e.g. `fail-after=5`"
-                            .to_owned()
+                        FaultError::Value(
+                            "fault `fail-after` needs a number of tool calls, e.g. `fail-after=5`"
+                                .to_owned(),
+                        )
                     })?
                     .parse::<u64>()
                     .map_err(|_| {
-                        format!(
+                        FaultError::Value(format!(
                             "fault `{item}` needs a whole number of tool calls, e.g. `fail-after=5`"
-                        )
+                        ))
                     })?;
                 faults.fail_after = Some(n);
                 continue;
             }
             if name == REJECT_TOKENS {
-                faults.reject_tokens = Some(percent(name, item, value)?);
+                faults.reject_tokens = Some(percent(name, item, value).map_err(FaultError::Value)?);
                 continue;
             }
             if name == FLAKY_TOOL {
-                faults.flaky_tool = Some(percent(name, item, value)?);
+                faults.flaky_tool = Some(percent(name, item, value).map_err(FaultError::Value)?);
                 continue;
             }
             if name == SLOW_METHOD {
-                faults.slow_method = Some(method_delay(item, value)?);
+                faults.slow_method = Some(method_delay(item, value).map_err(FaultError::Value)?);
                 continue;
             }
             let Some((_, flag)) = FLAGS.iter().find(|(n, _)| *n == name) else {
-                return Err(format!(
-                    "unknown fault `{item}`; valid faults: {}",
-                    Self::NAMES.join(", ")
-                ));
+                return Err(FaultError::Unknown {
+                    item: item.to_owned(),
+                });
             };
             if value.is_some() {
-                return Err(format!("fault `{name}` takes no value (got `{item}`)"));
+                return Err(FaultError::NoValue {
+                    name: name.to_owned(),
+                    item: item.to_owned(),
+                });
             }
             *flag(&mut faults) = true;
         }
@@ -504,7 +522,7 @@ mod tests {
 
     #[test]
     fn an_unknown_fault_is_named_and_the_valid_ones_listed() {
-        let err = Faults::parse("no-auth,nope").unwrap_err();
+        let err = Faults::parse("no-auth,nope").unwrap_err().to_string();
         assert!(err.contains("`nope`"), "{err}");
         assert!(
             err.contains("wrong-token-accepted") && err.contains("garbage"),
@@ -517,21 +535,25 @@ mod tests {
         assert!(
             Faults::parse("reject-tokens")
                 .unwrap_err()
+                .to_string()
                 .contains("percentage")
         );
         assert!(
             Faults::parse("reject-tokens=130")
                 .unwrap_err()
+                .to_string()
                 .contains("0-100")
         );
         assert!(
             Faults::parse("slow-method=tools/call")
                 .unwrap_err()
+                .to_string()
                 .contains("METHOD:MS")
         );
         assert!(
             Faults::parse("slow-method=:5")
                 .unwrap_err()
+                .to_string()
                 .contains("no method")
         );
         let f = Faults::parse("slow-method=tools/call:250,flaky-tool=0").unwrap();
@@ -565,16 +587,19 @@ mod tests {
         assert!(
             Faults::parse("slow-tool")
                 .unwrap_err()
+                .to_string()
                 .contains("milliseconds")
         );
         assert!(
             Faults::parse("slow-tool=fast")
                 .unwrap_err()
+                .to_string()
                 .contains("slow-tool=fast")
         );
         assert!(
             Faults::parse("hang=1")
                 .unwrap_err()
+                .to_string()
                 .contains("takes no value")
         );
     }

@@ -33,7 +33,7 @@ use runway_core::Secret;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-pub use faults::{Faults, token_bucket};
+pub use faults::{FaultError, Faults, token_bucket};
 pub use handler::{PAGE_SIZE, WRONG_VERSION};
 pub use http::AUTHORIZATION_SERVER;
 pub use metrics::SERIES as METRIC_SERIES;
