@@ -21,7 +21,6 @@ pub mod health;
 pub mod kubernetes;
 pub mod probe;
 pub mod process;
-pub mod source;
 pub mod target;
 
 use std::path::Path;

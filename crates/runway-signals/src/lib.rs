@@ -28,7 +28,26 @@ use runway_config::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::Verdict;
+/// A judgement's verdict: one condition's evaluation, a condition over the
+/// whole watch, and the watch itself (`runway_deploy::analysis`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Pass,
+    Fail,
+    /// Too few samples to say: held for a human.
+    Inconclusive,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+            Verdict::Inconclusive => "inconclusive",
+        }
+    }
+}
 
 /// What a condition computes.
 #[derive(Debug, Clone, PartialEq)]
