@@ -93,6 +93,7 @@ impl Probe {
     }
 
     /// `Ok` on a 2xx; else what went wrong.
+    #[cfg(feature = "docker")]
     pub(crate) async fn once(&self, url: &url::Url) -> Result<(), String> {
         self.get(url).await.map_err(|(_, e)| e)
     }

@@ -9,7 +9,6 @@
 //! them: the binary writes them to the ledger.
 
 pub mod analysis;
-pub mod artifacts;
 pub mod child;
 pub mod command;
 #[cfg(feature = "docker")]
