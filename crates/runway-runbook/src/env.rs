@@ -395,9 +395,9 @@ impl Env {
         };
         runway_signals::Sources::from_config(&a, default_metrics, vars)
             .map(Some)
-            .map_err(|message| RunbookError::Analysis {
+            .map_err(|e| RunbookError::Analysis {
                 name: self.name.clone(),
-                message,
+                message: e.to_string(),
             })
     }
 

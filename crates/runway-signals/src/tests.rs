@@ -698,7 +698,9 @@ max = 0.05
     )
     .unwrap();
     let a = c.environments["p"].analysis.clone().unwrap();
-    let e = Sources::from_config(&a, None, Vars::default()).unwrap_err();
+    let e = Sources::from_config(&a, None, Vars::default())
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("analysis.prometheus.token_file"), "{e}");
     std::fs::write(&file, "tok\n").unwrap();
     assert!(Sources::from_config(&a, None, Vars::default()).is_ok());
