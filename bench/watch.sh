@@ -9,6 +9,6 @@ cd "$(dirname "$0")/.."
 ticks="${1:-200}"
 profile="${PROFILE:-release}"
 if [ "$profile" = release ]; then
-  exec cargo run --quiet --release -p runway-deploy --example bench_watch -- "$ticks"
+  exec cargo run --quiet --release -p runway-signals --example bench_watch -- "$ticks"
 fi
-exec cargo run --quiet -p runway-deploy --example bench_watch -- "$ticks"
+exec cargo run --quiet -p runway-signals --example bench_watch -- "$ticks"

@@ -98,25 +98,8 @@ pub struct Aggregates {
     pub max_consecutive_failures: u32,
 }
 
-/// The watch's verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    Pass,
-    Fail,
-    /// Too few samples to say: held for a human.
-    Inconclusive,
-}
-
-impl Verdict {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Pass => "pass",
-            Verdict::Fail => "fail",
-            Verdict::Inconclusive => "inconclusive",
-        }
-    }
-}
+/// The watch's verdict (the same three as a traffic condition's).
+pub use runway_signals::Verdict;
 
 /// A verdict with its numbers and the reasons for it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -262,12 +245,12 @@ pub struct WatchOutcome {
     pub samples: Vec<Sample>,
     /// Each traffic condition over the watch (`[[analysis.conditions]]`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub conditions: Vec<crate::source::ConditionSummary>,
+    pub conditions: Vec<runway_signals::ConditionSummary>,
 }
 
 /// Folds the conditions' verdicts into the probe's: any failed condition
 /// fails the watch; an inconclusive one holds a passing watch for a human.
-pub fn combine(analysis: &mut Analysis, conditions: &[crate::source::ConditionSummary]) {
+pub fn combine(analysis: &mut Analysis, conditions: &[runway_signals::ConditionSummary]) {
     let failed: Vec<&str> = conditions
         .iter()
         .filter(|c| c.verdict == Verdict::Fail)
@@ -314,11 +297,11 @@ pub async fn watch(
 /// the watch early, like the probe. The verdict folds both ([`combine`]).
 pub async fn watch_with(
     sampler: &dyn Sampler,
-    mut sources: Option<&mut crate::source::Sources>,
+    mut sources: Option<&mut runway_signals::Sources>,
     criteria: &Criteria,
     shutdown: impl Future<Output = ()>,
     mut on_sample: impl FnMut(&Sample, usize) + Send,
-    mut on_evaluations: impl FnMut(&[crate::source::Evaluation]) + Send,
+    mut on_evaluations: impl FnMut(&[runway_signals::Evaluation]) + Send,
 ) -> WatchOutcome {
     let start = tokio::time::Instant::now();
     let end = start + criteria.bake;
@@ -639,5 +622,134 @@ mod tests {
         assert_eq!(out.ended, Ended::Interrupted);
         assert_eq!(out.samples.len(), 3);
         assert_eq!(out.analysis.verdict, Verdict::Inconclusive);
+    }
+
+    /// The watch with traffic conditions (moved from the sources' tests).
+    mod conditions {
+        use std::time::Duration;
+
+        use super::*;
+
+        use runway_config::sources::{Selector, SourceKind};
+        use runway_signals::{Condition, Expr, Reading, Source, Sources};
+
+        fn sel(s: &str) -> Selector {
+            Selector::parse(s).unwrap()
+        }
+
+        fn auth_ratio(max: Option<f64>, factor: Option<f64>) -> Condition {
+            Condition {
+                name: "auth denied".into(),
+                source: SourceKind::Metrics,
+                expr: Expr::Ratio {
+                    numerator: sel(r#"denied_total{reason="invalid_token"}"#),
+                    denominator: sel(r#"http_requests_total{path="/mcp"}"#),
+                },
+                window: None,
+                min_requests: 1,
+                max,
+                min: None,
+                baseline_factor: factor,
+            }
+        }
+
+        /// A source that plays back a script of readings.
+        struct Script(std::collections::VecDeque<Reading>);
+
+        #[async_trait::async_trait]
+        impl Source for Script {
+            async fn read(&mut self, conditions: &[&Condition]) -> Vec<Reading> {
+                let r = self
+                    .0
+                    .pop_front()
+                    .unwrap_or(Reading::Empty("script over".into()));
+                conditions.iter().map(|_| r.clone()).collect()
+            }
+            async fn baseline(&mut self, conditions: &[&Condition]) -> Vec<Option<Reading>> {
+                conditions.iter().map(|_| None).collect()
+            }
+        }
+
+        fn scripted(readings: Vec<Reading>, consecutive: u32, error_limit: u32) -> Sources {
+            Sources::new(vec![auth_ratio(Some(0.1), None)], consecutive).with_source(
+                SourceKind::Metrics,
+                Box::new(Script(readings.into())),
+                error_limit,
+            )
+        }
+
+        struct Healthy;
+
+        #[async_trait::async_trait]
+        impl crate::analysis::Sampler for Healthy {
+            async fn sample(&self) -> crate::analysis::Sample {
+                crate::analysis::Sample {
+                    at: chrono::Utc::now(),
+                    healthy: true,
+                    mcp_ok: Some(true),
+                    auth_refused: false,
+                    latency_ms: 5.0,
+                    version: None,
+                    error: None,
+                }
+            }
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn a_watch_whose_probe_passes_fails_on_a_traffic_condition_after_the_detection_delay()
+        {
+            let criteria = crate::analysis::Criteria::from_config(None);
+            // The first reading is the first scrape (nothing to compare), then 30% denied.
+            let mut readings = vec![Reading::Empty("one scrape so far".into())];
+            readings.extend(vec![Reading::Value(0.3); 100]);
+            let mut s = scripted(readings, criteria.consecutive_failures, 4);
+            let started = tokio::time::Instant::now();
+            let mut seen = 0;
+            let out = crate::analysis::watch_with(
+                &Healthy,
+                Some(&mut s),
+                &criteria,
+                std::future::pending(),
+                |_, _| {},
+                |e| seen += e.len(),
+            )
+            .await;
+            assert_eq!(out.ended, crate::analysis::Ended::FailedEarly);
+            assert_eq!(out.analysis.verdict, Verdict::Fail);
+            assert!(out.samples.iter().all(|s| !s.failed()));
+            assert_eq!(seen, 4);
+            // Three failing readings after the first scrape: 3 intervals.
+            assert_eq!(started.elapsed(), criteria.detection_delay());
+            let why = out.analysis.reasons.join("; ");
+            assert!(
+                why.contains("condition `auth denied` (metrics)") && why.contains("0.3"),
+                "{why}"
+            );
+            assert_eq!(out.conditions.len(), 1);
+            assert_eq!(out.conditions[0].last_value, Some(0.3));
+
+            // The same watch with a condition never judged: the probe passes, the watch is held.
+            let mut s = scripted(
+                vec![Reading::Empty("the query returned no series".into()); 100],
+                3,
+                4,
+            );
+            let out = crate::analysis::watch_with(
+                &Healthy,
+                Some(&mut s),
+                &criteria.clone().with_bake(Duration::from_secs(600)),
+                std::future::pending(),
+                |_, _| {},
+                |_| {},
+            )
+            .await;
+            assert_eq!(out.ended, crate::analysis::Ended::Completed);
+            assert_eq!(out.analysis.verdict, Verdict::Inconclusive);
+            assert!(
+                out.analysis.reasons.join(" ").contains("never judged"),
+                "{:?}",
+                out.analysis.reasons
+            );
+        }
     }
 }

@@ -465,9 +465,21 @@ pub fn env_example(
     }
 }
 
+/// Why the free space of a path could not be read (`statvfs` failed).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {source}", path.display())]
+pub struct DiskFreeError {
+    pub path: std::path::PathBuf,
+    #[source]
+    pub source: nix::errno::Errno,
+}
+
 /// Free space (MiB) and free inodes of the file system holding `path`.
-pub fn disk_free(path: &std::path::Path) -> Result<(u64, u64), String> {
-    let st = nix::sys::statvfs::statvfs(path).map_err(|e| format!("{}: {e}", path.display()))?;
+pub fn disk_free(path: &std::path::Path) -> Result<(u64, u64), DiskFreeError> {
+    let st = nix::sys::statvfs::statvfs(path).map_err(|source| DiskFreeError {
+        path: path.to_owned(),
+        source,
+    })?;
     let block = st.fragment_size().max(1);
     let free_mb = st.blocks_available().saturating_mul(block) / (1024 * 1024);
     Ok((free_mb, st.files_available()))
@@ -475,9 +487,9 @@ pub fn disk_free(path: &std::path::Path) -> Result<(u64, u64), String> {
 
 /// The `disk` gate: each configured path and what its file system has
 /// free (`disk_free`), against the entry's minimums.
-pub fn disk(
+pub fn disk<E: std::fmt::Display>(
     config: Option<&GatesConfig>,
-    free: impl Fn(&str) -> Result<(u64, u64), String>,
+    free: impl Fn(&str) -> Result<(u64, u64), E>,
 ) -> Verdict {
     const GATE: &str = "disk";
     let entries = config.map(|g| g.disk.as_slice()).unwrap_or(&[]);

@@ -57,6 +57,17 @@ pub async fn wait(health: &HealthWait, gone: Gone<'_>) -> Result<(), DeployError
     }
 }
 
+/// Why one health `GET` did not pass.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProbeError {
+    /// No answer: the request could not be built or sent, or the answer not read.
+    #[error("{0}")]
+    Fetch(String),
+    /// An answer other than 2xx.
+    #[error("HTTP {0}")]
+    Status(u16),
+}
+
 /// One bounded `GET` of a health endpoint: every target's wait makes its
 /// attempts through this, so they share one timeout per try and one body bound.
 pub(crate) struct Probe {
@@ -77,24 +88,25 @@ impl Probe {
         }
     }
 
-    /// `Ok` on a 2xx; else the status, when there was one, and what went
-    /// wrong (`HTTP 503`, the fetch error).
-    pub(crate) async fn get(&self, url: &url::Url) -> Result<(), (Option<u16>, String)> {
+    /// `Ok` on a 2xx; else the status, when there was one (`HTTP 503`), or
+    /// the fetch error.
+    pub(crate) async fn get(&self, url: &url::Url) -> Result<(), ProbeError> {
         let req = self
             .client
             .get(url.clone())
             .build()
-            .map_err(|e| (None, e.to_string()))?;
+            .map_err(|e| ProbeError::Fetch(e.to_string()))?;
         match http::fetch(&self.client, req, self.limits).await {
             Ok(o) if (200..300).contains(&o.status) => Ok(()),
-            Ok(o) => Err((Some(o.status), format!("HTTP {}", o.status))),
-            Err(e) => Err((None, e.to_string())),
+            Ok(o) => Err(ProbeError::Status(o.status)),
+            Err(e) => Err(ProbeError::Fetch(e.to_string())),
         }
     }
 
     /// `Ok` on a 2xx; else what went wrong.
-    pub(crate) async fn once(&self, url: &url::Url) -> Result<(), String> {
-        self.get(url).await.map_err(|(_, e)| e)
+    #[cfg(feature = "docker")]
+    pub(crate) async fn once(&self, url: &url::Url) -> Result<(), ProbeError> {
+        self.get(url).await
     }
 
     /// One readiness attempt: the health endpoint, else (none there) the
@@ -103,11 +115,12 @@ impl Probe {
         if let Some(url) = &health.url {
             match self.get(url).await {
                 Ok(()) => return Ok(()),
-                Err((Some(404 | 405), e)) if health.health_optional && health.mcp.is_some() => {
+                Err(ProbeError::Status(404 | 405))
+                    if health.health_optional && health.mcp.is_some() =>
+                {
                     // No health endpoint: the handshake decides.
-                    let _ = e;
                 }
-                Err((_, e)) => return Err(e),
+                Err(e) => return Err(e.to_string()),
             }
         }
         let Some(mcp) = &health.mcp else {

@@ -30,11 +30,8 @@ use std::{
 use chrono::{DateTime, Utc};
 use runway_config::monitor::{AlertConfig, Condition, Level, MaintenanceConfig, Metric};
 use runway_config::sources::SourceKind;
-use runway_deploy::{
-    analysis::Verdict,
-    source::{Evaluation, Sources},
-};
 use runway_ledger::{AlertRecord, AlertState, Ledger, LedgerError, NewNotification, NotifyEvent};
+use runway_signals::{Evaluation, Sources, Verdict};
 
 use crate::{outcome::Outcome, rules::WindowStats};
 
@@ -116,7 +113,7 @@ impl Rule {
                 let name = name.get_ref().trim().to_owned();
                 let describe = analysis
                     .and_then(|an| an.conditions.iter().find(|c| c.name.trim() == name))
-                    .map(|c| runway_deploy::source::Condition::from_config(c).describe())
+                    .map(|c| runway_signals::Condition::from_config(c).describe())
                     .unwrap_or_default();
                 When::Traffic {
                     source,
@@ -844,7 +841,7 @@ pub fn traffic_sources(
                 .and_then(|u| url::Url::parse(&u).ok())
                 .and_then(|u| u.join(path).ok())
         };
-        let vars = runway_deploy::source::prometheus::Vars {
+        let vars = runway_signals::prometheus::Vars {
             version: versions.get(env).cloned().unwrap_or_default(),
             previous_version: None,
             environment: env.to_owned(),

@@ -428,7 +428,7 @@ fn ledger_verdict(v: analysis::Verdict) -> AnalysisVerdict {
 }
 
 /// A traffic condition over the watch, structured for the record.
-fn condition_record(c: &runway_deploy::source::ConditionSummary) -> runway_ledger::ConditionRecord {
+fn condition_record(c: &runway_signals::ConditionSummary) -> runway_ledger::ConditionRecord {
     runway_ledger::ConditionRecord {
         name: c.condition.clone(),
         source: c.source.as_str().to_owned(),

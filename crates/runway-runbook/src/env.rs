@@ -354,7 +354,7 @@ impl Env {
         &self,
         version: &str,
         previous: Option<&str>,
-    ) -> Result<Option<runway_deploy::source::Sources>, RunbookError> {
+    ) -> Result<Option<runway_signals::Sources>, RunbookError> {
         let Some(a) = self.config.analysis.as_ref() else {
             return Ok(None);
         };
@@ -388,21 +388,21 @@ impl Env {
         } else {
             self.mcp_url().ok().and_then(|u| u.join(path).ok())
         };
-        let vars = runway_deploy::source::prometheus::Vars {
+        let vars = runway_signals::prometheus::Vars {
             version: version.to_owned(),
             previous_version: previous.map(str::to_owned),
             environment: self.name.clone(),
         };
-        runway_deploy::source::Sources::from_config(&a, default_metrics, vars)
+        runway_signals::Sources::from_config(&a, default_metrics, vars)
             .map(Some)
-            .map_err(|message| RunbookError::Analysis {
+            .map_err(|e| RunbookError::Analysis {
                 name: self.name.clone(),
-                message,
+                message: e.to_string(),
             })
     }
 
     /// One progress line per condition judged at a watch tick.
-    pub(crate) fn note_evaluations(&self, evals: &[runway_deploy::source::Evaluation]) {
+    pub(crate) fn note_evaluations(&self, evals: &[runway_signals::Evaluation]) {
         for e in evals {
             self.note(format!(
                 "    condition `{}` ({}): {}: {}",
@@ -427,7 +427,7 @@ impl Env {
                 c.empty,
                 c.errors,
                 c.last_value
-                    .map(|v| format!(", last {}", runway_deploy::source::num(v)))
+                    .map(|v| format!(", last {}", runway_signals::num(v)))
                     .unwrap_or_default()
             ));
         }

@@ -130,7 +130,7 @@ pub async fn plan(env: &Env, input: &GateInput) -> Result<Plan, RunbookError> {
                 .analysis
                 .iter()
                 .flat_map(|a| &a.conditions)
-                .map(runway_deploy::source::Condition::from_config)
+                .map(runway_signals::Condition::from_config)
                 .map(|c| PlanCondition {
                     reads: c.describe(),
                     source: c.source.as_str().to_owned(),

@@ -306,7 +306,7 @@ fn write_condition(
     out: &mut impl Write,
     c: &runway_ledger::ConditionRecord,
 ) -> std::io::Result<()> {
-    let num = runway_deploy::source::num;
+    let num = runway_signals::num;
     writeln!(
         out,
         "    {:<13}`{}` ({}): {}: {}",

@@ -1,5 +1,5 @@
 //! `runway release verify-artifacts`: the release's published packages and
-//! images, installed and run (runway-deploy's `artifacts`), recorded with the
+//! images, installed and run (runway-artifacts), recorded with the
 //! release in the ledger.
 //!
 //! Exit 0 when every artifact works, 1 when one does not, 2 when the
@@ -10,9 +10,9 @@ use std::{
     path::{Path, PathBuf},
 };
 
+use runway_artifacts::{self as artifacts, ArtifactOutcome, Settings, Wanted};
 use runway_config::ReleaseConfig;
 use runway_core::Exit;
-use runway_deploy::artifacts::{self, ArtifactOutcome, Settings, Wanted};
 use runway_release::plan::{self, PlanOptions};
 
 use super::Ctx;

@@ -13,6 +13,8 @@
 //! status, a watch sample, `logs`): past `log_max_bytes` only its newer half is
 //! kept.
 
+pub mod child;
+
 use std::{
     fs,
     io::{Read, Seek, SeekFrom, Write},
@@ -26,11 +28,8 @@ use async_trait::async_trait;
 use runway_config::{DeployConfig, TargetKind};
 use serde::{Deserialize, Serialize};
 
-use crate::{
-    ArtifactCheck, DeployError, DeployRequest, Deployed, Logs, Target,
-    child::{self, Vars},
-    health,
-};
+use self::child::Vars;
+use crate::{ArtifactCheck, DeployError, DeployRequest, Deployed, Logs, Target, health};
 
 /// The line that opens each start's output in the process log
 /// (`--- runway: starting staging 1.2.0 ---`): what follows the last one is

@@ -17,6 +17,7 @@
 //! worse than 1.5x the previous version's". A missing baseline is judged on
 //! the absolute bounds alone, and is inconclusive when there are none.
 
+mod error;
 pub mod metrics;
 pub mod prometheus;
 
@@ -28,7 +29,28 @@ use runway_config::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::Verdict;
+pub use error::{ParseError, ScrapeError, SourcesError};
+
+/// A judgement's verdict: one condition's evaluation, a condition over the
+/// whole watch, and the watch itself (`runway_deploy::analysis`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Pass,
+    Fail,
+    /// Too few samples to say: held for a human.
+    Inconclusive,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+            Verdict::Inconclusive => "inconclusive",
+        }
+    }
+}
 
 /// What a condition computes.
 #[derive(Debug, Clone, PartialEq)]
@@ -363,18 +385,18 @@ impl Sources {
         c: &AnalysisConfig,
         metrics_url: Option<url::Url>,
         vars: prometheus::Vars,
-    ) -> Result<Sources, String> {
+    ) -> Result<Sources, SourcesError> {
         let conditions: Vec<Condition> = c.conditions.iter().map(Condition::from_config).collect();
         let mut s = Sources::new(conditions, c.consecutive_failures());
         let wants = |k: SourceKind| s.conditions.iter().any(|c| c.source == k);
         if wants(SourceKind::Metrics) {
             let m = c.metrics.clone().unwrap_or_default();
             let url = match &m.url {
-                Some(u) => url::Url::parse(u)
-                    .map_err(|e| format!("`analysis.metrics.url` `{u}` is not a URL: {e}"))?,
-                None => metrics_url.ok_or_else(|| {
-                    "the `metrics` conditions need `analysis.metrics.url` (the environment has no URL to derive it from)".to_owned()
+                Some(u) => url::Url::parse(u).map_err(|source| SourcesError::MetricsUrl {
+                    url: u.clone(),
+                    source,
                 })?,
+                None => metrics_url.ok_or(SourcesError::NoMetricsUrl)?,
             };
             s.metrics_error_limit = m.consecutive_error_limit();
             s.metrics = Some(Box::new(metrics::MetricsSource::new(
@@ -385,29 +407,26 @@ impl Sources {
             )));
         }
         if wants(SourceKind::Prometheus) {
-            let p = c.prometheus.clone().ok_or_else(|| {
-                "the `prometheus` conditions need `[analysis.prometheus]` with its `url`".to_owned()
+            let p = c.prometheus.clone().ok_or(SourcesError::NoPrometheus)?;
+            let url = url::Url::parse(&p.url).map_err(|source| SourcesError::PrometheusUrl {
+                url: p.url.clone(),
+                source,
             })?;
-            let url = url::Url::parse(&p.url)
-                .map_err(|e| format!("`analysis.prometheus.url` `{}` is not a URL: {e}", p.url))?;
             // Read now, so an unset variable or a missing file stops the
             // watch before it starts, naming the setting.
             let (token, setting) = match (&p.token_env, &p.token_file) {
                 (Some(var), _) => (
-                    Some(
-                        runway_config::token::from_env(var, "`analysis.prometheus.token_env`")
-                            .map_err(|e| e.to_string())?,
-                    ),
+                    Some(runway_config::token::from_env(
+                        var,
+                        "`analysis.prometheus.token_env`",
+                    )?),
                     format!("`analysis.prometheus.token_env` (`{var}`)"),
                 ),
                 (None, Some(file)) => (
-                    Some(
-                        runway_config::token::from_file(
-                            std::path::Path::new(file),
-                            "`analysis.prometheus.token_file`",
-                        )
-                        .map_err(|e| e.to_string())?,
-                    ),
+                    Some(runway_config::token::from_file(
+                        std::path::Path::new(file),
+                        "`analysis.prometheus.token_file`",
+                    )?),
                     format!("`analysis.prometheus.token_file` (`{file}`)"),
                 ),
                 (None, None) => (None, "`analysis.prometheus.token_env`".to_owned()),

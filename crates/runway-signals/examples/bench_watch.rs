@@ -11,16 +11,16 @@
 //!    what the evaluation itself costs;
 //! 3. `prometheus`: one tick = 50 instant queries, read and judged.
 //!
-//! Usage: `cargo run --release -p runway-deploy --example bench_watch [TICKS]`.
+//! Usage: `cargo run --release -p runway-signals --example bench_watch [TICKS]`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use runway_config::sources::{Selector, SourceKind};
-use runway_deploy::source::metrics::{self, MetricsSource, Scrape};
-use runway_deploy::source::prometheus::{PrometheusSource, Vars};
-use runway_deploy::source::{Condition, Expr, Sources};
+use runway_signals::metrics::{self, MetricsSource, Scrape};
+use runway_signals::prometheus::{PrometheusSource, Vars};
+use runway_signals::{Condition, Expr, Sources};
 
 const METHODS: &[&str] = &["GET", "POST", "DELETE"];
 const PATHS: &[&str] = &["/mcp", "/health", "/metrics", "/readyz", "/livez"];

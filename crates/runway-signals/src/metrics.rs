@@ -19,7 +19,7 @@ use runway_config::sources::Selector;
 use runway_verify::checks::prometheus as expo;
 use runway_verify::http::{self, Limits};
 
-use super::{Condition, Expr, Reading, Source};
+use super::{Condition, Expr, ParseError, Reading, ScrapeError, Source};
 
 /// Scrapes kept, whatever the windows ask (bounds memory).
 const MAX_SCRAPES: usize = 1024;
@@ -50,19 +50,14 @@ pub fn link(prev: &Scrape, cur: &mut Scrape) {
 impl Scrape {
     /// Parses an exposition. A line a scraper would reject makes the whole
     /// scrape an error: numbers from half a page would mislead.
-    pub fn parse(text: &str) -> Result<Scrape, String> {
+    pub fn parse(text: &str) -> Result<Scrape, ParseError> {
         let e = expo::parse(text);
         if let Some(bad) = e.errors.first() {
-            return Err(format!(
-                "line {} of the exposition does not parse: {}{}",
-                bad.line,
-                bad.message,
-                if e.errors.len() > 1 {
-                    format!(" ({} bad lines in all)", e.errors.len())
-                } else {
-                    String::new()
-                }
-            ));
+            return Err(ParseError {
+                line: bad.line,
+                message: bad.message.clone(),
+                bad_lines: e.errors.len(),
+            });
         }
         let mut series = BTreeMap::new();
         for s in e.samples {
@@ -268,27 +263,36 @@ impl MetricsSource {
     }
 
     /// One bounded scrape.
-    pub async fn scrape(&self) -> Result<Scrape, String> {
+    pub async fn scrape(&self) -> Result<Scrape, ScrapeError> {
         let client = http::client(self.limits);
         let req = client
             .get(self.url.clone())
             .header("accept", "text/plain; version=0.0.4")
             .build()
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| ScrapeError::Request(e.to_string()))?;
         let got = http::fetch(&client, req, self.limits)
             .await
-            .map_err(|e| format!("{}: {e}", self.url))?;
+            .map_err(|source| ScrapeError::Fetch {
+                url: self.url.clone(),
+                source,
+            })?;
         if !(200..300).contains(&got.status) {
-            return Err(format!("{} answered HTTP {}", self.url, got.status));
+            return Err(ScrapeError::Status {
+                url: self.url.clone(),
+                status: got.status,
+            });
         }
         if got.truncated {
-            return Err(format!(
-                "{} sent more than {} bytes or stopped mid-body",
-                self.url, self.limits.max_body
-            ));
+            return Err(ScrapeError::TooLarge {
+                url: self.url.clone(),
+                max_bytes: self.limits.max_body,
+            });
         }
         let text = String::from_utf8_lossy(&got.body);
-        let mut s = Scrape::parse(&text).map_err(|e| format!("{}: {e}", self.url))?;
+        let mut s = Scrape::parse(&text).map_err(|source| ScrapeError::Parse {
+            url: self.url.clone(),
+            source,
+        })?;
         s.at = Some(tokio::time::Instant::now());
         Ok(s)
     }
@@ -350,6 +354,7 @@ impl Source for MetricsSource {
                 self.push(s, keep);
             }
             Err(e) => {
+                let e = e.to_string();
                 self.last_error = Some(e.clone());
                 return conditions
                     .iter()
