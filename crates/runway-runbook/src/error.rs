@@ -51,6 +51,13 @@ pub enum RunbookError {
     Surface(#[source] runway_verify::mcp::SurfaceError),
     #[error("{reason}")]
     NothingToRelease { reason: String },
+    #[error("{}", match file {
+        Some(f) => format!("`{}` names no artifacts", f.display()),
+        None => "there is no `runway.toml` here, so no artifacts to verify".to_owned(),
+    })]
+    NoArtifacts { file: Option<PathBuf> },
+    #[error("`--version` {version:?} is not a version: {why}")]
+    BadVersion { version: String, why: String },
     #[error("a background task failed: {0}")]
     Task(String),
     #[error(transparent)]
@@ -121,6 +128,10 @@ impl Diagnostic for RunbookError {
             RunbookError::NothingToRelease { .. } => {
                 Some("name the version whose entry to write".into())
             }
+            RunbookError::NoArtifacts { .. } => Some(
+                "add `[release.artifacts.pypi]`, `[release.artifacts.npm]` or `[release.artifacts.docker]` to `runway.toml` (see docs/release.md)".into(),
+            ),
+            RunbookError::BadVersion { .. } => Some("pass `--version X.Y.Z`".into()),
             RunbookError::Task(_) => None,
             RunbookError::Release(e) => e.hint(),
             RunbookError::SurfaceSource(e) => e.hint(),

@@ -182,6 +182,112 @@ impl ReleaseScope {
     }
 }
 
+impl ReleaseScope {
+    /// `runway release verify-artifacts`: installs and runs what the release
+    /// published (`[release.artifacts]`: PyPI, npm, Docker) at `version`
+    /// (default: the version the files state now, with its PEP 440 spelling),
+    /// and records the verdicts with the release in `ledger`. `starting`
+    /// hears how many artifacts of which version are checked.
+    pub async fn verify_artifacts(
+        &self,
+        project: &Project,
+        ledger: &dyn runway_ledger::Ledger,
+        version: Option<&str>,
+        starting: impl FnOnce(usize, &str),
+    ) -> Result<ArtifactsRun, RunbookError> {
+        let Some(loaded) = &project.loaded else {
+            return Err(RunbookError::NoArtifacts { file: None });
+        };
+        if self.cfg.artifacts.is_empty() {
+            return Err(RunbookError::NoArtifacts {
+                file: Some(loaded.path.clone()),
+            });
+        }
+        let python = runway_release::version::python_project(&self.root);
+        let version = match version {
+            Some(v) => {
+                // `v1.4.0` when the tag prefix is `v`: the version is what follows.
+                let v = v.strip_prefix(self.cfg.tag_prefix.as_str()).unwrap_or(v);
+                runway_release::version::check_input(v, python).map_err(|why| {
+                    RunbookError::BadVersion {
+                        version: v.to_owned(),
+                        why: why.to_string(),
+                    }
+                })?
+            }
+            None => {
+                let (root, cfg) = (self.root.clone(), self.cfg.clone());
+                let opts = PlanOptions {
+                    allow_no_repo: true,
+                    ..self.options(None, None)
+                };
+                blocking(move || Ok(plan::status(&root, &cfg, &opts)?.current)).await?
+            }
+        };
+        let parsed =
+            runway_release::version::parse(&version).map_err(|e| RunbookError::BadVersion {
+                version: version.clone(),
+                why: e.to_string(),
+            })?;
+        let wanted = runway_artifacts::Wanted {
+            version: parsed.to_string(),
+            python: runway_release::version::to_pep440(&parsed),
+        };
+        let specs = runway_artifacts::specs(&self.cfg.artifacts, &self.root, &wanted.version)
+            .map_err(|e| RunbookError::Config(loaded.error_at(&e.field, e.message)))?;
+        starting(specs.len(), &wanted.version);
+        let settings = runway_artifacts::Settings::from_config(&self.cfg.artifacts);
+        let artifacts = runway_artifacts::verify(&specs, &wanted, &settings).await;
+        let passed = artifacts.iter().all(|o| o.ok);
+        let release = runway_ledger::Release {
+            version: wanted.version.clone(),
+            tag: Some(format!("{}{}", self.cfg.tag_prefix, wanted.version)),
+            ..runway_ledger::Release::default()
+        };
+        let run = runway_ledger::ArtifactsRun {
+            version: wanted.version.clone(),
+            passed,
+            artifacts: artifacts.iter().map(to_ledger).collect(),
+        };
+        let release_id = ledger.record_artifacts(&release, &run).await?;
+        Ok(ArtifactsRun {
+            version: wanted.version,
+            passed,
+            release_id,
+            artifacts,
+        })
+    }
+}
+
+/// What `verify-artifacts` found, as `--format json` prints it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ArtifactsRun {
+    pub version: String,
+    pub passed: bool,
+    /// The release record the verdicts were appended to.
+    pub release_id: String,
+    pub artifacts: Vec<runway_artifacts::ArtifactOutcome>,
+}
+
+fn to_ledger(o: &runway_artifacts::ArtifactOutcome) -> runway_ledger::ArtifactResult {
+    runway_ledger::ArtifactResult {
+        source: o.source.as_str().to_owned(),
+        artifact: o.artifact.clone(),
+        index: o.index.clone(),
+        ok: o.ok,
+        problem: o.problem.map(|p| {
+            serde_json::to_value(p)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        }),
+        message: o.message.clone(),
+        printed: o.printed.clone(),
+        digest: o.digest.clone(),
+        duration_ms: o.duration_ms,
+    }
+}
+
 /// Where the server's current tool surface comes from.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum SurfaceChoice {

@@ -207,16 +207,7 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
             hotfix_start(&scope.root, &scope.cfg, &tag)
         }
         Command::Hotfix(HotfixCommand::Finish) => hotfix_finish(&scope.root, &scope.cfg),
-        Command::VerifyArtifacts(a) => {
-            super::release_artifacts::run(
-                ctx,
-                &scope.root,
-                &scope.cfg,
-                scope.package_dir.clone(),
-                a,
-            )
-            .await
-        }
+        Command::VerifyArtifacts(a) => super::release_artifacts::run(ctx, &scope, a).await,
     }
 }
 
