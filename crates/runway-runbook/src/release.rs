@@ -183,18 +183,16 @@ impl ReleaseScope {
 }
 
 impl ReleaseScope {
-    /// `runway release verify-artifacts`: installs and runs what the release
+    /// `runway release verify-artifacts`, first half: what the release
     /// published (`[release.artifacts]`: PyPI, npm, Docker) at `version`
-    /// (default: the version the files state now, with its PEP 440 spelling),
-    /// and records the verdicts with the release in `ledger`. `starting`
-    /// hears how many artifacts of which version are checked.
-    pub async fn verify_artifacts(
+    /// (default: the version the files state now, with its PEP 440
+    /// spelling). Nothing is opened or recorded yet: a bad version or
+    /// setting is refused before the ledger is touched.
+    pub async fn artifacts(
         &self,
         project: &Project,
-        ledger: &dyn runway_ledger::Ledger,
         version: Option<&str>,
-        starting: impl FnOnce(usize, &str),
-    ) -> Result<ArtifactsRun, RunbookError> {
+    ) -> Result<ArtifactCheck, RunbookError> {
         let Some(loaded) = &project.loaded else {
             return Err(RunbookError::NoArtifacts { file: None });
         };
@@ -235,23 +233,49 @@ impl ReleaseScope {
         };
         let specs = runway_artifacts::specs(&self.cfg.artifacts, &self.root, &wanted.version)
             .map_err(|e| RunbookError::Config(loaded.error_at(&e.field, e.message)))?;
-        starting(specs.len(), &wanted.version);
-        let settings = runway_artifacts::Settings::from_config(&self.cfg.artifacts);
-        let artifacts = runway_artifacts::verify(&specs, &wanted, &settings).await;
+        Ok(ArtifactCheck {
+            settings: runway_artifacts::Settings::from_config(&self.cfg.artifacts),
+            tag: format!("{}{}", self.cfg.tag_prefix, wanted.version),
+            specs,
+            wanted,
+        })
+    }
+}
+
+/// The artifacts of one release version, ready to check.
+pub struct ArtifactCheck {
+    specs: Vec<runway_artifacts::Spec>,
+    wanted: runway_artifacts::Wanted,
+    settings: runway_artifacts::Settings,
+    tag: String,
+}
+
+impl ArtifactCheck {
+    /// How many artifacts, of which version.
+    pub fn describe(&self) -> (usize, &str) {
+        (self.specs.len(), &self.wanted.version)
+    }
+
+    /// Installs and runs each artifact and records the verdicts with the release in `ledger`.
+    pub async fn run(
+        self,
+        ledger: &dyn runway_ledger::Ledger,
+    ) -> Result<ArtifactsRun, RunbookError> {
+        let artifacts = runway_artifacts::verify(&self.specs, &self.wanted, &self.settings).await;
         let passed = artifacts.iter().all(|o| o.ok);
         let release = runway_ledger::Release {
-            version: wanted.version.clone(),
-            tag: Some(format!("{}{}", self.cfg.tag_prefix, wanted.version)),
+            version: self.wanted.version.clone(),
+            tag: Some(self.tag),
             ..runway_ledger::Release::default()
         };
         let run = runway_ledger::ArtifactsRun {
-            version: wanted.version.clone(),
+            version: self.wanted.version.clone(),
             passed,
             artifacts: artifacts.iter().map(to_ledger).collect(),
         };
         let release_id = ledger.record_artifacts(&release, &run).await?;
         Ok(ArtifactsRun {
-            version: wanted.version,
+            version: self.wanted.version,
             passed,
             release_id,
             artifacts,

@@ -28,14 +28,13 @@ pub struct VerifyArtifactsArgs {
 
 pub async fn run(ctx: &Ctx, scope: &ReleaseScope, a: VerifyArtifactsArgs) -> anyhow::Result<Exit> {
     let project = ctx.project()?;
-    // The ledger first: a bad URL costs nothing.
+    let check = scope.artifacts(&project, a.version.as_deref()).await?;
+    // The ledger before the (slow) checks: a bad URL costs nothing.
     let ledger = ctx.open_ledger(&a.ledger).await?;
     let mut err = anstream::stderr();
-    let run = scope
-        .verify_artifacts(&project, ledger.as_ref(), a.version.as_deref(), |n, v| {
-            eprintln!("verifying {n} artifact(s) of {v}");
-        })
-        .await;
+    let (n, version) = check.describe();
+    let _ = writeln!(err, "verifying {n} artifact(s) of {version}");
+    let run = check.run(ledger.as_ref()).await;
     ledger.close().await;
     let run = run?;
     let outcomes = &run.artifacts;
