@@ -555,11 +555,29 @@ pub fn rollback_artifact(previous: Option<&str>, check: Option<&ArtifactCheck>) 
     }
 }
 
+/// One thing `release check` found wrong at the tag, with its own hints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReleaseProblem {
+    pub detail: String,
+    pub hints: Vec<String>,
+}
+
+impl From<&str> for ReleaseProblem {
+    fn from(detail: &str) -> ReleaseProblem {
+        ReleaseProblem {
+            detail: detail.to_owned(),
+            hints: Vec::new(),
+        }
+    }
+}
+
 /// `release check` at the version's tag: `problems` is what it found wrong.
+/// The hint is the failed rows' own (a stale lock file names its command);
+/// "release it first" only when no row says more.
 pub fn release_check(
     config: Option<&GatesConfig>,
     version: &str,
-    problems: Option<&[String]>,
+    problems: Option<&[ReleaseProblem]>,
 ) -> Verdict {
     const GATE: &str = "release_check";
     if !config.is_none_or(GatesConfig::release_check) {
@@ -572,14 +590,33 @@ pub fn release_check(
             GateStatus::Pass,
             format!("{version}: tag, version files and changelog agree"),
         ),
-        Some(p) => Verdict::new(
-            GATE,
-            GateStatus::Refuse,
-            format!("{version}: {}", p.join("; ")),
-        )
-        .hint(format!(
-            "release {version} first (`runway release bump`), or deploy a released version"
-        )),
+        Some(p) => {
+            let mut hints: Vec<&str> = Vec::new();
+            for h in p.iter().flat_map(|p| &p.hints) {
+                if !hints.contains(&h.as_str()) {
+                    hints.push(h);
+                }
+            }
+            let hint = if hints.is_empty() {
+                format!(
+                    "release {version} first (`runway release bump`), or deploy a released version"
+                )
+            } else {
+                hints.join("; ")
+            };
+            Verdict::new(
+                GATE,
+                GateStatus::Refuse,
+                format!(
+                    "{version}: {}",
+                    p.iter()
+                        .map(|p| p.detail.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+            )
+            .hint(hint)
+        }
     }
 }
 
@@ -805,10 +842,18 @@ mod tests {
             release_check(None, "1.0.0", Some(&[])).status,
             GateStatus::Pass
         );
-        let p = vec!["no tag `v1.0.0`".to_string()];
+        let p = vec![ReleaseProblem::from("no tag `v1.0.0`")];
         let v = release_check(None, "1.0.0", Some(&p));
         assert_eq!(v.status, GateStatus::Refuse);
         assert!(v.detail.contains("no tag `v1.0.0`"));
+        assert!(v.hint.as_deref().unwrap().contains("release 1.0.0 first"));
+        // A row that knows its cause names it, and the generic advice is left out.
+        let stale = vec![ReleaseProblem {
+            detail: "`uv.lock` says 2.12.0, the files 2.13.0".into(),
+            hints: vec!["run `uv lock` and commit it".into()],
+        }];
+        let v = release_check(None, "2.13.0", Some(&stale));
+        assert_eq!(v.hint.as_deref(), Some("run `uv lock` and commit it"));
         let off = gates("release_check = false\n");
         assert_eq!(
             release_check(Some(&off), "1.0.0", Some(&p)).status,

@@ -33,9 +33,15 @@ pub async fn judge(env: &Env, input: &GateInput, previous: Option<&Deployed>) ->
                 Ok(rows) => rows
                     .into_iter()
                     .filter(|r| r.status == runway_release::plan::RowStatus::Fail)
-                    .map(|r| r.detail)
+                    .map(|r| gates::ReleaseProblem {
+                        detail: r.detail,
+                        hints: r.hints,
+                    })
                     .collect::<Vec<_>>(),
-                Err(e) => vec![e.to_string()],
+                Err(e) => vec![gates::ReleaseProblem {
+                    detail: e.to_string(),
+                    hints: runway_core::Diagnostic::hint(&e).into_iter().collect(),
+                }],
             },
         )
     } else {

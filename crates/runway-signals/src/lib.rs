@@ -222,6 +222,9 @@ pub fn num(v: f64) -> String {
     if v.is_nan() {
         return "NaN".into();
     }
+    if v == 0.0 {
+        return "0".into();
+    }
     if v == v.trunc() && v.abs() < 1e15 {
         return format!("{v:.0}");
     }

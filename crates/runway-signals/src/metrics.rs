@@ -143,10 +143,34 @@ fn pair_deltas(prev: &Scrape, cur: &Scrape) -> Vec<f64> {
     out
 }
 
+/// Why `sel` cannot be judged when the newest scrape has no series it
+/// selects: a typo in the name or a label the server does not export, not
+/// an idle server (that would be a series standing still). `None` when one exists.
+fn absent(scrapes: &[&Scrape], sel: &Selector) -> Option<Reading> {
+    let newest = scrapes.last()?;
+    if newest.series.keys().any(|(n, l)| sel.matches(n, l)) {
+        return None;
+    }
+    let same_name = newest.series.keys().filter(|(n, _)| *n == sel.name).count();
+    Some(Reading::Empty(if same_name > 0 {
+        format!(
+            "no series matches `{sel}`: the server exports {same_name} `{}` series, none with these labels (check the label values)",
+            sel.name
+        )
+    } else {
+        format!(
+            "no series matches `{sel}`: the server exports no metric `{}` (check the name in `/metrics`)",
+            sel.name
+        )
+    }))
+}
+
 fn sum_of(scrapes: &[&Scrape], sel: &Selector) -> f64 {
+    // `+ 0.0`: the sum of no series is 0, not the `-0` an empty float sum gives.
     increases(scrapes, |n, l| sel.matches(n, l), None)
         .values()
-        .sum()
+        .sum::<f64>()
+        + 0.0
 }
 
 /// `histogram_quantile(q, ...)` over cumulative bucket counts by `le`.
@@ -200,6 +224,9 @@ pub fn read(c: &Condition, scrapes: &[&Scrape]) -> Reading {
             numerator,
             denominator,
         } => {
+            if let Some(empty) = absent(scrapes, denominator) {
+                return empty;
+            }
             let den = sum_of(scrapes, denominator);
             if den < c.min_requests as f64 || den <= 0.0 {
                 return Reading::Empty(format!(
@@ -210,6 +237,8 @@ pub fn read(c: &Condition, scrapes: &[&Scrape]) -> Reading {
             }
             Reading::Value(sum_of(scrapes, numerator) / den)
         }
+        // A counter with labels often appears only at its first increment:
+        // no series yet is an increase of 0, not a wrong name.
         Expr::Increase(sel) => Reading::Value(sum_of(scrapes, sel)),
         Expr::Quantile { histogram, q } => {
             let bucket = format!("{}_bucket", histogram.name);

@@ -716,3 +716,29 @@ max = 0.05
         "{both}"
     );
 }
+
+#[test]
+fn a_ratio_over_a_series_the_server_does_not_export_says_so() {
+    let c = auth_ratio(Some(0.1), None);
+    // The server exports requests under another name: nothing to divide by.
+    let other = "mcp_requests_total{path=\"/mcp\",code=\"200\"} 10\n";
+    let r = metrics::read(&c, &[&scrape(other), &scrape(other)]);
+    let Reading::Empty(m) = &r else {
+        panic!("not empty: {r:?}")
+    };
+    assert!(m.contains("no series matches `http_requests_total"), "{m}");
+    assert!(m.contains("exports no metric `http_requests_total`"), "{m}");
+    assert!(!m.contains("-0"), "{m}");
+    // The name is right but no series has the labels.
+    let wrong = "http_requests_total{path=\"/other\",code=\"200\"} 10\n";
+    let r = metrics::read(&c, &[&scrape(wrong), &scrape(wrong)]);
+    let Reading::Empty(m) = &r else {
+        panic!("not empty: {r:?}")
+    };
+    assert!(m.contains("none with these labels"), "{m}");
+    assert_eq!(signals_num(-0.0), "0");
+}
+
+fn signals_num(v: f64) -> String {
+    crate::num(v)
+}

@@ -414,11 +414,13 @@ fn a_stdio_server_is_verified_with_flags_for_tools_and_calls() {
         .code(0)
         .stdout_contains("PASS mcp.call.echo")
         .stdout_contains("PASS mcp.tools.required");
+    // One more tool than the reference server has.
+    let too_many = (runway_reference::TOOL_NAMES.len() + 1).to_string();
     runway()
         .args([
             "verify",
             "--expect-tools",
-            "17",
+            &too_many,
             "--stdio",
             "--",
             bin,
