@@ -115,8 +115,11 @@ impl<'de> Deserialize<'de> for CheckName {
         if CHECK_GROUPS.contains(&group) {
             Ok(CheckName(s))
         } else {
+            let near = crate::suggest::nearest(group, CHECK_GROUPS.iter().copied())
+                .map(|g| format!(" (did you mean `{g}`?)"))
+                .unwrap_or_default();
             Err(D::Error::custom(format!(
-                "unknown check `{s}`: a key must be one of {} or `group.check_id`",
+                "unknown check `{s}`{near}: a key must be one of {} or `group.check_id`",
                 CHECK_GROUPS
                     .iter()
                     .map(|g| format!("`{g}`"))
