@@ -19,7 +19,7 @@ pub mod release;
 pub mod sources;
 pub mod suggest;
 pub mod token;
-mod validate;
+pub mod validate;
 pub mod web;
 
 use std::{

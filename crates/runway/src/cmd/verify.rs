@@ -48,6 +48,12 @@ pub struct Args {
     #[arg(long, value_name = "PATH")]
     pub token_file: Option<PathBuf>,
 
+    /// Send the token as is in this header (`X-API-Key`) instead of
+    /// `Authorization: Bearer` (`auth_header` of an environment). The token
+    /// still comes from `--token-env` or `--token-file`.
+    #[arg(long, value_name = "NAME")]
+    pub auth_header: Option<String>,
+
     /// Check suite (default: the environment's `suite`, else `smoke`).
     #[arg(long, value_name = "SUITE", value_parser = Choice::<SuiteArg>::new())]
     pub suite: Option<SuiteArg>,
@@ -154,6 +160,16 @@ pub struct Args {
     /// 2000; `thresholds.api_p95_ms`).
     #[arg(long, value_name = "MS")]
     pub api_p95_ms: Option<u64>,
+
+    /// Largest error rate of a load run, 0-1 (default 0.01;
+    /// `thresholds.max_error_rate`).
+    #[arg(long, value_name = "RATIO")]
+    pub max_error_rate: Option<f64>,
+
+    /// Warn when the TLS certificate expires in fewer days (default 14;
+    /// `thresholds.tls_min_days`).
+    #[arg(long, value_name = "DAYS")]
+    pub tls_min_days: Option<u32>,
 }
 
 /// Parses `name={"a":1}` (or a bare `name`) into a tool name and JSON object arguments.
@@ -222,6 +238,16 @@ pub fn build_context(ctx: &Ctx, args: &Args) -> anyhow::Result<Context> {
             Context::for_environment(&loaded, &target, token)?
         }
     };
+    if let Some(h) = &args.auth_header {
+        runway_config::validate::header_name(h)
+            .map_err(|e| usage(format!("`--auth-header`: {e}")))?;
+        if c.auth == runway_verify::context::AuthScheme::OAuth {
+            return Err(usage(
+                "`--auth-header`: the environment says `auth = \"oauth\"`, whose tokens travel in `Authorization: Bearer`",
+            ));
+        }
+        c.auth_header = Some(h.clone());
+    }
     if let Some(s) = args.suite {
         c.suite = s.into();
     }
@@ -281,6 +307,20 @@ pub fn build_context(ctx: &Ctx, args: &Args) -> anyhow::Result<Context> {
             Some(ms) => *slot = Duration::from_millis(ms),
             None => {}
         }
+    }
+
+    if let Some(r) = args.max_error_rate {
+        if !(0.0..=1.0).contains(&r) {
+            return Err(usage(
+                "`--max-error-rate` must be between 0 and 1 (0.01 means 1%)",
+            ));
+        }
+        c.thresholds.max_error_rate = r;
+    }
+    match args.tls_min_days {
+        Some(0) => return Err(usage("`--tls-min-days` must be at least 1")),
+        Some(d) => c.thresholds.tls_min_days = i64::from(d),
+        None => {}
     }
 
     let load_flags = args.load_concurrency.is_some()
