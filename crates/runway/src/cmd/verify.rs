@@ -25,12 +25,23 @@ use crate::error::{UsageError, usage};
 Examples:
   runway verify https://mcp.example.com/mcp --token-env MCP_TOKEN
   runway verify production --format github
-  runway verify --stdio -- python -m my_server"
+  runway verify --stdio -- python -m my_server
+  runway verify --server-json server.json --token-env MCP_TOKEN"
 )]
 pub struct Args {
     /// The MCP endpoint URL (`https://host/mcp`) or an environment name from `runway.toml`.
-    #[arg(value_name = "URL|ENV", required_unless_present = "stdio")]
+    #[arg(value_name = "URL|ENV", required_unless_present_any = ["stdio", "server_json"])]
     pub target: Option<String>,
+
+    /// Verify every remote an MCP Registry `server.json` lists (`remotes[].url`),
+    /// one report each: the registry does not check that they still work.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["target", "stdio", "record"])]
+    pub server_json: Option<PathBuf>,
+
+    /// Let `--server-json` verify `http://` remotes on a loopback address
+    /// (tests against a local server); anything else must be HTTPS.
+    #[arg(long, hide = true, requires = "server_json")]
+    pub allow_http_loopback: bool,
 
     /// Verify a server spoken to over stdin/stdout: the command follows `--`.
     #[arg(long, requires = "command")]
@@ -203,13 +214,18 @@ pub fn parse_call(flag: &str, s: &str) -> Result<(String, serde_json::Value), Us
 
 /// Builds the check context from flags and, for an environment name, `runway.toml`.
 pub fn build_context(ctx: &Ctx, args: &Args) -> anyhow::Result<Context> {
+    context_for(ctx, args, args.target.as_deref())
+}
+
+/// [`build_context`] for `target` (a URL or an environment name) instead of the one argv named.
+fn context_for(ctx: &Ctx, args: &Args, target: Option<&str>) -> anyhow::Result<Context> {
     let token = match (&args.token_env, &args.token_file) {
         (Some(var), _) => Some(token::from_env(var, "`--token-env`")?),
         (None, Some(p)) => Some(token::from_file(p, "`--token-file`")?),
         (None, None) => None,
     };
     let mut c = if args.stdio {
-        if args.target.is_some() {
+        if target.is_some() {
             return Err(usage(
                 "`--stdio` takes the command after `--`, not a URL or environment",
             ));
@@ -226,7 +242,7 @@ pub fn build_context(ctx: &Ctx, args: &Args) -> anyhow::Result<Context> {
         };
         Context::new(transport, token, Suite::Smoke)
     } else {
-        let target = args.target.clone().unwrap_or_default();
+        let target = target.unwrap_or_default().to_owned();
         if target.contains("://") {
             let url = runway_verify::environment::parse_url(&target)?;
             Context::new(Transport::Http { url }, token, Suite::Smoke)
@@ -444,6 +460,9 @@ pub fn emit(
 
 pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
     let format: Format = args.format.into();
+    if let Some(file) = &args.server_json {
+        return run_server_json(ctx, &args, file, format).await;
+    }
     let mut c = build_context(ctx, &args)?;
     // Open the ledger before the run, so a bad ledger URL costs nothing.
     let ledger = if args.record {
@@ -478,6 +497,134 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
     }
     emitted?;
     Ok(if report.ok() {
+        Exit::Success
+    } else {
+        Exit::Failed
+    })
+}
+
+/// `runway verify --server-json FILE`: each remote the file lists, verified
+/// as `runway verify URL` would with the same flags, one report each (a JSON
+/// array of reports with `--format json`). A remote that is not HTTPS, or
+/// whose URL still holds `{variables}`, gets a report of one check saying so.
+async fn run_server_json(
+    ctx: &Ctx,
+    args: &Args,
+    file: &std::path::Path,
+    format: Format,
+) -> anyhow::Result<Exit> {
+    use runway_core::{CheckResult, Era, Report};
+    use runway_release::server_json;
+
+    if format == Format::Junit {
+        return Err(usage(
+            "`--server-json` makes one report per remote: use `--format human`, `json` or `github`",
+        ));
+    }
+    let doc = server_json::read(file).map_err(|e| {
+        UsageError::new(e.to_string()).with_hint(format!(
+            "`server.json` is the MCP Registry's format: {}",
+            server_json::SCHEMA_DOC
+        ))
+    })?;
+    let remotes = server_json::remotes(&doc);
+    if remotes.is_empty() {
+        return Err(UsageError::new(format!(
+            "`{}` lists no `remotes` to verify",
+            file.display()
+        ))
+        .with_hint("a server the registry lists only as a package runs locally: verify it with `runway verify --stdio -- COMMAND`")
+        .into());
+    }
+    let name = doc
+        .get("name")
+        .and_then(|n| n.as_str())
+        .unwrap_or("server.json");
+    let mut reports = Vec::new();
+    // Every context holds the same token: any one's redactor hides it.
+    let mut redactor = runway_core::Redactor::new();
+    for r in &remotes {
+        let label = format!("{name} remotes[{}]", r.index);
+        let refused = |id: &str, status: runway_core::Status, message: String, hint: &str| {
+            let mut check = CheckResult::new(id, status, message);
+            check.hint = Some(hint.to_owned());
+            Report::new(
+                format!("{label} ({})", r.url),
+                Era::Unknown,
+                "smoke",
+                chrono::Utc::now(),
+                0.0,
+                vec![check],
+            )
+        };
+        if r.url.contains('{') {
+            reports.push(refused(
+                "server_json.remote",
+                runway_core::Status::Skip,
+                format!(
+                    "`remotes[{}].url` `{}` is a template: a client fills in its `{{variables}}`",
+                    r.index, r.url
+                ),
+                "verify the URL a client ends up with: `runway verify URL`",
+            ));
+            continue;
+        }
+        let url = match runway_verify::environment::parse_url(&r.url) {
+            Ok(u) => u,
+            Err(e) => {
+                reports.push(refused(
+                    "server_json.remote",
+                    runway_core::Status::Fail,
+                    format!("`remotes[{}].url`: {e}", r.index),
+                    "list the remote's full `https://host/path` URL",
+                ));
+                continue;
+            }
+        };
+        let host = url.host_str().unwrap_or_default();
+        let loopback = host == "localhost"
+            || host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        if url.scheme() != "https"
+            && !(args.allow_http_loopback && loopback && url.scheme() == "http")
+        {
+            reports.push(refused(
+                "server_json.remote",
+                runway_core::Status::Fail,
+                format!("`remotes[{}].url` `{}` is not HTTPS", r.index, r.url),
+                "clients send their credentials to a listed remote: serve it over HTTPS",
+            ));
+            continue;
+        }
+        let mut c = context_for(ctx, args, Some(&r.url))?;
+        c.display = c.redactor.redact(&format!("{label} ({})", r.url));
+        redactor = c.redactor.clone();
+        let report = runway_verify::engine::run(&c).await;
+        only_matched(&c, &report)?;
+        reports.push(report);
+    }
+    if format == Format::Json {
+        let values: Vec<serde_json::Value> = reports
+            .iter()
+            .map(|r| {
+                serde_json::from_str(&report::render(r, Format::Json, false, &redactor))
+                    .context("a report did not render as JSON")
+            })
+            .collect::<anyhow::Result<_>>()?;
+        let text = serde_json::to_string_pretty(&values)? + "\n";
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes())
+            .and_then(|_| out.flush())
+            .context("cannot write the reports to stdout")?;
+    } else {
+        for r in &reports {
+            emit(r, format, &redactor)?;
+        }
+    }
+    Ok(if reports.iter().all(runway_core::Report::ok) {
         Exit::Success
     } else {
         Exit::Failed

@@ -205,3 +205,135 @@ async fn the_load_error_budget_is_a_flag() {
             .contains("`--tls-min-days` must be at least 1")
     );
 }
+
+/// A `server.json` listing `remotes`, written to a temporary directory.
+fn server_json(dir: &std::path::Path, remotes: &[&str]) -> std::path::PathBuf {
+    let doc = serde_json::json!({
+        "name": "io.github.runway-test/reference",
+        "description": "The reference server",
+        "version": "1.0.0",
+        "remotes": remotes
+            .iter()
+            .map(|u| serde_json::json!({"type": "streamable-http", "url": u}))
+            .collect::<Vec<_>>(),
+    });
+    let path = dir.join("server.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+    path
+}
+
+fn reports(out: &Output) -> Vec<serde_json::Value> {
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", out.stderr_text()));
+    v.as_array()
+        .unwrap_or_else(|| panic!("not an array: {v}"))
+        .clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_json_remotes_are_each_verified() {
+    let good = reference("").await;
+    let broken = reference("wrong-version").await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = server_json(
+        dir.path(),
+        &[
+            &good.mcp_url,
+            "https://{tenant}.example.com/mcp",
+            "http://mcp.example.com/mcp",
+        ],
+    );
+    let file = file.to_str().unwrap();
+    let base = ["--server-json", file, "--allow-http-loopback"];
+    let out = verify(&base).await;
+    assert_eq!(out.exit_code(), Some(1), "{}", out.stderr_text());
+    let r = reports(&out);
+    assert_eq!(r.len(), 3, "{r:#?}");
+    assert!(
+        r[0]["target"].as_str().unwrap().contains("remotes[0]"),
+        "{}",
+        r[0]["target"]
+    );
+    assert_eq!(r[0]["summary"]["failed"], 0, "{:#}", r[0]);
+    assert_eq!(r[1]["checks"][0]["status"], "skip", "{:#}", r[1]);
+    assert!(
+        r[1]["checks"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("template")
+    );
+    assert_eq!(r[2]["checks"][0]["status"], "fail");
+    assert!(
+        r[2]["checks"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`remotes[2].url` `http://mcp.example.com/mcp` is not HTTPS")
+    );
+
+    // A working remote alone passes; a broken one fails with its own checks.
+    let file = server_json(dir.path(), &[&good.mcp_url]);
+    let args = [
+        "--server-json",
+        file.to_str().unwrap(),
+        "--allow-http-loopback",
+    ];
+    let out = verify(&args).await;
+    assert_eq!(out.exit_code(), Some(0), "{}", out.stderr_text());
+    let file = server_json(dir.path(), &[&good.mcp_url, &broken.mcp_url]);
+    let file = file.to_str().unwrap();
+    let out = verify(&[
+        "--server-json",
+        file,
+        "--allow-http-loopback",
+        "--expect-version",
+        env!("CARGO_PKG_VERSION"),
+    ])
+    .await;
+    assert_eq!(out.exit_code(), Some(1), "{}", out.stderr_text());
+    let r = reports(&out);
+    assert_eq!(r[0]["summary"]["failed"], 0, "{:#}", r[0]);
+    assert!(
+        r[1]["summary"]["failed"].as_u64().unwrap() > 0,
+        "{:#}",
+        r[1]
+    );
+
+    // Without the test-only flag, plain HTTP is refused even on loopback.
+    let out = verify(&["--server-json", file]).await;
+    assert_eq!(out.exit_code(), Some(1));
+    let r = reports(&out);
+    assert!(
+        r[0]["checks"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("is not HTTPS")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_json_without_remotes_or_unreadable_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = server_json(dir.path(), &[]);
+    let out = verify(&["--server-json", file.to_str().unwrap()]).await;
+    assert_eq!(out.exit_code(), Some(2));
+    assert!(
+        out.stderr_text().contains("lists no `remotes`"),
+        "{}",
+        out.stderr_text()
+    );
+    std::fs::write(&file, "{ not json").unwrap();
+    let out = verify(&["--server-json", file.to_str().unwrap()]).await;
+    assert_eq!(out.exit_code(), Some(2));
+    assert!(
+        out.stderr_text().contains("is not valid JSON"),
+        "{}",
+        out.stderr_text()
+    );
+    let out = verify(&[
+        "--server-json",
+        file.to_str().unwrap(),
+        "https://x.example/mcp",
+    ])
+    .await;
+    assert_eq!(out.exit_code(), Some(2));
+}
