@@ -162,6 +162,18 @@ pub struct Args {
     #[arg(long, value_name = "PATH")]
     pub health_path: Option<String>,
 
+    /// The liveness route: given, a 404 there fails (`livez_path`).
+    #[arg(long, value_name = "PATH")]
+    pub livez_path: Option<String>,
+
+    /// The readiness route: given, a 404 there fails (`readyz_path`).
+    #[arg(long, value_name = "PATH")]
+    pub readyz_path: Option<String>,
+
+    /// The Prometheus metrics route: given, a 404 there fails (`metrics_path`).
+    #[arg(long, value_name = "PATH")]
+    pub metrics_path: Option<String>,
+
     /// Budget for the p95 of tool calls, in milliseconds (default 1000;
     /// `thresholds.tool_p95_ms`).
     #[arg(long, value_name = "MS")]
@@ -302,13 +314,39 @@ fn context_for(ctx: &Ctx, args: &Args, target: Option<&str>) -> anyhow::Result<C
     if args.require_rate_limit {
         c.rate_limit.required = true;
     }
-    if let Some(p) = &args.health_path {
+    for (flag, value, slot, example) in [
+        (
+            "--health-path",
+            &args.health_path,
+            &mut c.paths.health,
+            "/health",
+        ),
+        (
+            "--livez-path",
+            &args.livez_path,
+            &mut c.paths.livez,
+            "/livez",
+        ),
+        (
+            "--readyz-path",
+            &args.readyz_path,
+            &mut c.paths.readyz,
+            "/readyz",
+        ),
+        (
+            "--metrics-path",
+            &args.metrics_path,
+            &mut c.paths.metrics,
+            "/metrics",
+        ),
+    ] {
+        let Some(p) = value else { continue };
         if !p.starts_with('/') || p.chars().any(|ch| ch.is_control() || ch.is_whitespace()) {
             return Err(usage(format!(
-                "`--health-path` {p:?} must be a path starting with `/`, such as `/health`"
+                "`{flag}` {p:?} must be a path starting with `/`, such as `{example}`"
             )));
         }
-        c.paths.health = Some(runway_verify::context::Endpoint::required_at(p));
+        *slot = Some(runway_verify::context::Endpoint::required_at(p));
     }
     for (flag, value, slot) in [
         (

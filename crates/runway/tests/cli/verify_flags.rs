@@ -1,6 +1,8 @@
 //! `runway verify URL` with the flags for what an environment's table holds:
-//! `--health-path` (required when given), `--tool-p95-ms`, `--api-p95-ms`,
-//! `--auth-header` (the token as is in a header such as `X-API-Key`).
+//! `--health-path`, `--livez-path`, `--readyz-path`, `--metrics-path`
+//! (required when given), `--tool-p95-ms`, `--api-p95-ms`,
+//! `--max-error-rate`, `--tls-min-days`, `--auth-header` (the token as is in a
+//! header such as `X-API-Key`), and `--server-json` (every remote it lists).
 
 use std::time::Duration;
 
@@ -336,4 +338,37 @@ async fn a_server_json_without_remotes_or_unreadable_is_a_usage_error() {
     ])
     .await;
     assert_eq!(out.exit_code(), Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_livez_readyz_and_metrics_paths_are_flags() {
+    let s = reference("").await;
+    let out = verify(&[
+        &s.mcp_url,
+        "--livez-path",
+        "/livez",
+        "--readyz-path",
+        "/readyz",
+        "--metrics-path",
+        "/metrics",
+    ])
+    .await;
+    assert_eq!(out.exit_code(), Some(0), "{}", out.stderr_text());
+    for id in ["http.livez", "http.readyz", "http.metrics"] {
+        assert_eq!(check(&out, id)["status"], "pass", "{id}");
+    }
+    for (flag, id) in [
+        ("--livez-path", "http.livez"),
+        ("--readyz-path", "http.readyz"),
+        ("--metrics-path", "http.metrics"),
+    ] {
+        let out = verify(&[&s.mcp_url, flag, "/internal/nope", "--only", id]).await;
+        assert_eq!(out.exit_code(), Some(1), "{flag}: {}", out.stderr_text());
+        let c = check(&out, id);
+        assert_eq!(c["status"], "fail", "{c}");
+        assert!(c.to_string().contains("/internal/nope"), "{c}");
+        let out = verify(&[&s.mcp_url, flag, "metrics"]).await;
+        assert_eq!(out.exit_code(), Some(2));
+        assert!(out.stderr_text().contains(&format!("`{flag}` \"metrics\"")));
+    }
 }
