@@ -360,6 +360,11 @@ mod tests {
                 "arguments",
             ),
             (
+                "[environments.p]\nthresholds = { tool_p95 = 300 }\n",
+                "in `[environments.p.thresholds]`",
+                "tool_p95_ms",
+            ),
+            (
                 "[environments.p]\nthresholds.api_p59_ms = 5\n",
                 "in `[environments.p.thresholds]`",
                 "api_p95_ms",

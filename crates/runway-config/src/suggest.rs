@@ -8,6 +8,8 @@
 /// meant: an edit distance (a swap of two neighbours counts once) of at most
 /// a third of the typed length, or 1 for a short name, 2 from five characters
 /// on. Case alone never counts as a difference. Ties go to the first candidate.
+/// Failing that, the one candidate that is the typed name with its unit
+/// left off or added (`tool_p95` for `tool_p95_ms`, `timeout` for `timeout_secs`).
 pub fn nearest<'a, I>(typed: &str, candidates: I) -> Option<&'a str>
 where
     I: IntoIterator<Item = &'a str>,
@@ -16,16 +18,33 @@ where
     let len = typed_lower.chars().count();
     let budget = (len / 3).max(if len >= 5 { 2 } else { 1 });
     let mut best: Option<(usize, &'a str)> = None;
+    let mut suffixed: Vec<&'a str> = Vec::new();
     for c in candidates {
         if c == typed {
             continue;
         }
-        let d = distance(&typed_lower, &c.to_lowercase());
+        let lower = c.to_lowercase();
+        let d = distance(&typed_lower, &lower);
         if d <= budget && best.is_none_or(|(b, _)| d < b) {
             best = Some((d, c));
         }
+        let (short, long) = if lower.len() < typed_lower.len() {
+            (lower.as_str(), typed_lower.as_str())
+        } else {
+            (typed_lower.as_str(), lower.as_str())
+        };
+        if short.len() >= 4
+            && long
+                .strip_prefix(short)
+                .is_some_and(|rest| rest.starts_with('_'))
+        {
+            suffixed.push(c);
+        }
     }
-    best.map(|(_, c)| c)
+    best.map(|(_, c)| c).or(match suffixed.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    })
 }
 
 /// Optimal string alignment distance: insertions, deletions, substitutions
@@ -91,6 +110,17 @@ mod tests {
         assert_eq!(nearest("tools", keys), None);
         // The name itself is not a suggestion.
         assert_eq!(nearest("url", ["url"]), None);
+    }
+
+    #[test]
+    fn a_name_without_its_unit_or_with_one_too_many_finds_the_key() {
+        let keys = ["tool_p95_ms", "api_p95_ms", "timeout_secs", "tls_min_days"];
+        assert_eq!(nearest("tool_p95", keys), Some("tool_p95_ms"));
+        assert_eq!(nearest("timeout", keys), Some("timeout_secs"));
+        assert_eq!(nearest("timeout_secs_max", keys), Some("timeout_secs"));
+        // Two keys share the prefix: no guess.
+        assert_eq!(nearest("tls", ["tls_min_days", "tls_max_days"]), None);
+        assert_eq!(nearest("tls_min", ["tls_min_days", "tls_min_hours"]), None);
     }
 
     #[test]
