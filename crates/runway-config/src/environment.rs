@@ -115,8 +115,11 @@ impl<'de> Deserialize<'de> for CheckName {
         if CHECK_GROUPS.contains(&group) {
             Ok(CheckName(s))
         } else {
+            let near = crate::suggest::nearest(group, CHECK_GROUPS.iter().copied())
+                .map(|g| format!(" (did you mean `{g}`?)"))
+                .unwrap_or_default();
             Err(D::Error::custom(format!(
-                "unknown check `{s}`: a key must be one of {} or `group.check_id`",
+                "unknown check `{s}`{near}: a key must be one of {} or `group.check_id`",
                 CHECK_GROUPS
                     .iter()
                     .map(|g| format!("`{g}`"))
@@ -219,6 +222,10 @@ pub struct EnvironmentConfig {
     pub token_env: Option<String>,
     /// Path of a file holding the bearer token.
     pub token_file: Option<String>,
+    /// The header that carries the token as is (`X-API-Key`), instead of
+    /// `Authorization: Bearer <token>`.
+    #[serde(default, deserialize_with = "crate::validate::auth_header")]
+    pub auth_header: Option<String>,
     /// How the server authenticates: `bearer` (a static token) or `oauth`
     /// (RFC 9728 metadata required). Unset, the server's 401 decides.
     pub auth: Option<AuthName>,
@@ -296,6 +303,12 @@ impl EnvironmentConfig {
             return Err((
                 at("token_file"),
                 "set either `token_env` or `token_file`, not both".into(),
+            ));
+        }
+        if self.auth_header.is_some() && self.auth == Some(AuthName::Oauth) {
+            return Err((
+                at("auth_header"),
+                "OAuth tokens travel in `Authorization: Bearer`: set either `auth = \"oauth\"` or `auth_header`, not both".into(),
             ));
         }
         if let Some(load) = &self.load
@@ -495,6 +508,29 @@ expect_text = "hi"
             assert!(e.starts_with(location), "{text:?}: {e}");
             assert!(e.contains(needle), "{text:?}: {e}");
         }
+    }
+
+    #[test]
+    fn auth_header_is_a_header_name_runway_does_not_set_itself() {
+        let c = parse("[environments.p]\nauth_header = \"X-API-Key\"\n").unwrap();
+        assert_eq!(
+            c.environment("p").unwrap().auth_header.as_deref(),
+            Some("X-API-Key")
+        );
+        for (value, needle) in [
+            ("X API Key", "not an HTTP header name"),
+            ("", "not an HTTP header name"),
+            ("authorization", "is the default"),
+            ("Mcp-Session-Id", "sets itself"),
+        ] {
+            let e = parse(&format!("[environments.p]\nauth_header = {value:?}\n")).unwrap_err();
+            assert!(e.starts_with("/p/runway.toml:2:15"), "{value:?}: {e}");
+            assert!(e.contains(needle), "{value:?}: {e}");
+        }
+        let e =
+            parse("[environments.p]\nauth = \"oauth\"\nauth_header = \"X-API-Key\"\n").unwrap_err();
+        assert!(e.starts_with("/p/runway.toml:3:1"), "{e}");
+        assert!(e.contains("not both"), "{e}");
     }
 
     #[test]

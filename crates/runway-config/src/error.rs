@@ -20,6 +20,8 @@ pub enum ConfigError {
         line: usize,
         column: usize,
         message: String,
+        /// What to do about it ("did you mean `min_tools`?"), when known.
+        hint: Option<String>,
     },
     /// A `${VAR}` reference names a variable that is not set.
     #[error("{}: environment variable `{var}` is not set (referenced by `{field}`)", path.display())]
@@ -36,7 +38,7 @@ impl Diagnostic for ConfigError {
             ConfigError::Read { .. } => Some(
                 "check the path and its permissions, or pass `-C DIR` for another project".into(),
             ),
-            ConfigError::Invalid { .. } => None,
+            ConfigError::Invalid { hint, .. } => hint.clone(),
             ConfigError::MissingEnv { var, .. } => {
                 Some(format!("export `{var}`, or remove the reference"))
             }
@@ -52,11 +54,39 @@ impl Diagnostic for ConfigError {
 impl ConfigError {
     pub(crate) fn from_toml(path: &Path, text: &str, e: &toml::de::Error) -> ConfigError {
         let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
+        let mut message = e.message().trim().to_owned();
+        let mut hint = None;
+        if let Some((kind, name)) = unknown_name(&message) {
+            if let Some(near) =
+                crate::suggest::nearest(name, crate::suggest::expected_names(&message))
+            {
+                hint = Some(format!("did you mean `{near}`?"));
+            }
+            // serde does not say where the key is: name its table.
+            if kind == "field" {
+                let table = e
+                    .span()
+                    .map(|s| table_at(text, s.start))
+                    .unwrap_or_default();
+                let place = if table.is_empty() {
+                    "at the top level".to_owned()
+                } else {
+                    format!("in `{table}`")
+                };
+                let name = name.to_owned();
+                message = message.replacen(
+                    &format!("unknown field `{name}`"),
+                    &format!("unknown field `{name}` {place}"),
+                    1,
+                );
+            }
+        }
         ConfigError::Invalid {
             path: path.to_owned(),
             line,
             column,
-            message: e.message().trim().to_owned(),
+            message,
+            hint,
         }
     }
 
@@ -80,7 +110,105 @@ impl ConfigError {
             line,
             column,
             message: format!("`{field}`: {message}"),
+            hint: None,
         }
+    }
+}
+
+/// `("field", "suit")` from serde's "unknown field `suit`, expected ...", and
+/// `("variant", "smok")` from "unknown variant `smok`, expected ...".
+fn unknown_name(message: &str) -> Option<(&str, &str)> {
+    let rest = message.strip_prefix("unknown ")?;
+    let (kind, rest) = rest.split_once(" `")?;
+    let (name, _) = rest.split_once('`')?;
+    matches!(kind, "field" | "variant").then_some((kind, name))
+}
+
+/// The table that holds the key at byte `offset`, as the file spells it:
+/// the last `[header]` or `[[header]]` before it, followed by the keys of the
+/// inline tables (`call = { ... }`) and the dotted prefix (`load.rate`) that
+/// the key sits in. Empty at the top level.
+pub(crate) fn table_at(text: &str, offset: usize) -> String {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let mut header = String::new();
+    let mut array = false;
+    let mut body_start = 0;
+    let mut pos = 0;
+    for line in before.split_inclusive('\n') {
+        let t = line.trim_start();
+        if t.starts_with('[') && pos + line.len() <= offset {
+            array = t.starts_with("[[");
+            header = t
+                .trim_start_matches('[')
+                .split(']')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_owned();
+            body_start = pos + line.len();
+        }
+        pos += line.len();
+    }
+    // Inline tables open since the header: a stack of their keys.
+    let mut stack: Vec<String> = Vec::new();
+    let mut key = String::new();
+    let mut quote: Option<char> = None;
+    let mut comment = false;
+    for ch in text[body_start.min(offset)..offset].chars() {
+        if comment {
+            if ch == '\n' {
+                comment = false;
+                key.clear();
+            }
+            continue;
+        }
+        if let Some(q) = quote {
+            if ch == q {
+                quote = None;
+            }
+            key.push(ch);
+            continue;
+        }
+        match ch {
+            '"' | '\'' => {
+                quote = Some(ch);
+                key.push(ch);
+            }
+            '#' => comment = true,
+            '{' => {
+                stack.push(key.trim().trim_end_matches('=').trim().to_owned());
+                key.clear();
+            }
+            '}' => {
+                stack.pop();
+                key.clear();
+            }
+            '\n' | ',' => key.clear(),
+            '=' => key.push(ch),
+            _ if key.contains('=') => {}
+            _ => key.push(ch),
+        }
+    }
+    // Inside a value (`x = [...]`) the key is not ours to add.
+    let dotted = if key.contains('=') {
+        String::new()
+    } else {
+        key.trim().trim_end_matches('.').trim().to_owned()
+    };
+    let mut path: Vec<String> = Some(header)
+        .into_iter()
+        .chain(stack)
+        .filter(|k| !k.is_empty())
+        .collect();
+    let nested = path.len() > 1 || !dotted.is_empty();
+    if !dotted.is_empty() {
+        path.push(dotted);
+    }
+    match path.join(".") {
+        p if p.is_empty() => p,
+        p if array && !nested => format!("[[{p}]]"),
+        p => format!("[{p}]"),
     }
 }
 
@@ -196,6 +324,18 @@ mod tests {
         assert_eq!(line_col(t, 0), (1, 1));
         assert_eq!(line_col(t, 3), (2, 2));
         assert_eq!(line_col(t, 5), (3, 1));
+    }
+
+    #[test]
+    fn the_table_of_a_key_is_its_header_inline_tables_and_dotted_prefix() {
+        let at = |t: &str| table_at(t, t.find("HERE").unwrap());
+        assert_eq!(at("HERE = 1"), "");
+        assert_eq!(at("[a.b]\nx = 1\nHERE = 1"), "[a.b]");
+        assert_eq!(at("[[a.calls]]\nHERE = 1"), "[[a.calls]]");
+        assert_eq!(at("[a]\nx = { y = \"}{\", z = { HERE = 1 } }"), "[a.x.z]");
+        assert_eq!(at("[a]\nx = { y = 1 } # {\nHERE = 1"), "[a]");
+        assert_eq!(at("[a]\nload.HERE = 1"), "[a.load]");
+        assert_eq!(at("[ \"a b\" . c ]\nHERE = 1"), "[\"a b\" . c]");
     }
 
     #[test]

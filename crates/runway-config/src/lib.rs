@@ -17,8 +17,9 @@ pub mod monitor;
 pub mod placeholders;
 pub mod release;
 pub mod sources;
+pub mod suggest;
 pub mod token;
-mod validate;
+pub mod validate;
 pub mod web;
 
 use std::{
@@ -153,6 +154,7 @@ impl Config {
                     line,
                     column,
                     message: format!("`environments`: {message}"),
+                    hint: None,
                 }
             })?;
         }
@@ -192,6 +194,7 @@ impl Config {
                 line,
                 column,
                 message,
+                hint: None,
             }
         })?;
         Ok(())
@@ -257,6 +260,8 @@ fn check_references(path: &Path, text: &str) -> Result<(), ConfigError> {
 
 #[cfg(test)]
 mod tests {
+    use runway_core::{Diagnostic, Exit};
+
     use super::*;
 
     #[test]
@@ -311,6 +316,93 @@ mod tests {
         let msg = err.to_string();
         assert!(msg.contains("/p/runway.toml:4:"), "{msg}");
         assert!(msg.contains("relase"), "{msg}");
+    }
+
+    fn parse_err(text: &str) -> ConfigError {
+        Config::parse(text, Path::new("/p/runway.toml")).unwrap_err()
+    }
+
+    #[test]
+    fn a_misspelt_key_suggests_the_nearest_valid_one_naming_file_line_and_table() {
+        let e = parse_err("[environments.prod]\nurl = \"http://x/mcp\"\nmin_tool = 3\n");
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with(
+                "/p/runway.toml:3:1: unknown field `min_tool` in `[environments.prod]`, expected one of"
+            ),
+            "{msg}"
+        );
+        assert_eq!(e.hint().as_deref(), Some("did you mean `min_tools`?"));
+        assert_eq!(e.exit(), Exit::Usage);
+    }
+
+    #[test]
+    fn a_misspelt_key_is_located_in_nested_inline_and_array_tables() {
+        let cases: &[(&str, &str, &str)] = &[
+            (
+                "[relase]\ntag_prefix = \"v\"\n",
+                "at the top level",
+                "release",
+            ),
+            (
+                "[environments.p.thresholds]\ntool_p95ms = 5\n",
+                "in `[environments.p.thresholds]`",
+                "tool_p95_ms",
+            ),
+            (
+                "[environments.p]\n[[environments.p.calls]]\ntool = \"echo\"\nexpect_txt = \"hi\"\n",
+                "in `[[environments.p.calls]]`",
+                "expect_text",
+            ),
+            (
+                "[environments.p.load]\ncall = { tool = \"echo\", arguments = {}, argumnts = {} }\n",
+                "in `[environments.p.load.call]`",
+                "arguments",
+            ),
+            (
+                "[environments.p]\nthresholds = { tool_p95 = 300 }\n",
+                "in `[environments.p.thresholds]`",
+                "tool_p95_ms",
+            ),
+            (
+                "[environments.p]\nthresholds.api_p59_ms = 5\n",
+                "in `[environments.p.thresholds]`",
+                "api_p95_ms",
+            ),
+        ];
+        for (text, place, near) in cases {
+            let e = parse_err(text);
+            assert!(e.to_string().contains(place), "{text:?}: {e}");
+            assert_eq!(
+                e.hint(),
+                Some(format!("did you mean `{near}`?")),
+                "{text:?}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_misspelt_value_suggests_the_nearest_variant() {
+        let e = parse_err("[environments.p]\nsuite = \"smok\"\n");
+        assert!(e.to_string().contains("unknown variant `smok`"), "{e}");
+        assert_eq!(e.hint().as_deref(), Some("did you mean `smoke`?"));
+        let e = parse_err("[environments.p]\nchecks = { ratelimt = true }\n");
+        assert!(
+            e.to_string()
+                .contains("unknown check `ratelimt` (did you mean `ratelimit`?)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_key_far_from_every_valid_one_gets_no_guess() {
+        let e = parse_err("[environments.p]\nbanana = 1\n");
+        assert!(
+            e.to_string()
+                .contains("unknown field `banana` in `[environments.p]`"),
+            "{e}"
+        );
+        assert_eq!(e.hint(), None);
     }
 
     #[test]

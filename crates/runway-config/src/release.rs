@@ -164,6 +164,7 @@ pub const CHECK_IDS: &[&str] = &[
     "changelog",
     "tag_target",
     "tool_surface",
+    "server_json",
 ];
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -332,10 +333,17 @@ impl ReleaseConfig {
         }
         for key in self.checks.keys() {
             if !CHECK_IDS.contains(&key.as_str()) && !self.gates.iter().any(|g| &g.name == key) {
+                let names = CHECK_IDS
+                    .iter()
+                    .copied()
+                    .chain(self.gates.iter().map(|g| g.name.as_str()));
+                let near = crate::suggest::nearest(key, names)
+                    .map(|n| format!(" (did you mean `{n}`?)"))
+                    .unwrap_or_default();
                 return Err((
                     format!("release.checks.{key}"),
                     format!(
-                        "`{key}` is neither a check ({}) nor the name of a `[[release.gates]]`",
+                        "`{key}` is neither a check ({}) nor the name of a `[[release.gates]]`{near}",
                         CHECK_IDS.join(", ")
                     ),
                 ));
@@ -488,6 +496,14 @@ run = "pytest"
         .to_string();
         assert!(err.contains("runway.toml:2:"), "{err}");
         assert!(err.contains("changelgo"), "{err}");
+        assert!(err.contains("(did you mean `changelog`?)"), "{err}");
+        let err = Config::parse(
+            "[release]\nchecks = { server_jsn = \"warn\" }\n",
+            Path::new("runway.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("(did you mean `server_json`?)"), "{err}");
         let err = Config::parse(
             "[release]\nchecks = { changelog = \"maybe\" }\n",
             Path::new("runway.toml"),

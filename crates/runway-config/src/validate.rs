@@ -87,3 +87,52 @@ pub(crate) fn port<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u16>, D::Er
     }
     Ok(Some(v))
 }
+
+/// Headers Runway sets itself on an MCP request, or that the HTTP layer owns:
+/// a token cannot travel in one of them.
+pub const RESERVED_HEADERS: &[&str] = &[
+    "accept",
+    "authorization",
+    "connection",
+    "content-length",
+    "content-type",
+    "host",
+    "last-event-id",
+    "mcp-method",
+    "mcp-name",
+    "mcp-protocol-version",
+    "mcp-session-id",
+    "origin",
+    "transfer-encoding",
+];
+
+/// Checks a header name that carries the token (`X-API-Key`): an HTTP token
+/// (RFC 9110 section 5.6.2), not one Runway sets itself; `Authorization` is
+/// the default and takes `Bearer <token>`.
+pub fn header_name(name: &str) -> Result<(), String> {
+    let tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    if name.is_empty() || !name.bytes().all(tchar) {
+        return Err(format!(
+            "{name:?} is not an HTTP header name: use letters, digits and `-` (`X-API-Key`)"
+        ));
+    }
+    let lower = name.to_ascii_lowercase();
+    if lower == "authorization" {
+        return Err(
+            "`Authorization` is the default (`Authorization: Bearer <token>`): leave the header unset, or name the header the server reads the token from as is (`X-API-Key`)"
+                .to_owned(),
+        );
+    }
+    if RESERVED_HEADERS.contains(&lower.as_str()) {
+        return Err(format!(
+            "`{name}` is a header Runway or HTTP sets itself: name the header the server reads the token from (`X-API-Key`)"
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn auth_header<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let v = String::deserialize(d)?;
+    header_name(&v).map_err(D::Error::custom)?;
+    Ok(Some(v))
+}

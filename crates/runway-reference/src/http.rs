@@ -39,6 +39,8 @@ pub(crate) struct HttpState {
     pub token: Option<runway_core::Secret>,
     /// More tokens `/mcp` accepts beside `token`: the users'.
     pub user_tokens: Vec<runway_core::Secret>,
+    /// The header holding the token as is; `None`: `Authorization: Bearer`.
+    pub token_header: Option<http::HeaderName>,
     /// `echo` calls seen so far (for `flaky-tool`).
     pub echo_calls: std::sync::atomic::AtomicU64,
     pub base_url: String,
@@ -123,7 +125,13 @@ impl HttpState {
             return false;
         };
         let faults = &self.shared.faults;
-        let bearer = bearer(headers);
+        let bearer = match &self.token_header {
+            None => bearer(headers),
+            Some(name) => headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim),
+        };
         let accepted = |presented: &str| {
             let known = std::iter::once(token)
                 .chain(&self.user_tokens)
@@ -153,16 +161,23 @@ impl HttpState {
     }
 
     fn unauthorized(&self) -> Response {
+        let (needs, challenge) = match &self.token_header {
+            None => (
+                "`Authorization: Bearer <token>`".to_owned(),
+                format!("Bearer resource_metadata=\"{}\"", self.prm_url()),
+            ),
+            // An API key is no OAuth: the challenge names the header, no metadata.
+            Some(h) => (format!("`{h}: <token>`"), format!("ApiKey header=\"{h}\"")),
+        };
         let mut resp = json_response(
             StatusCode::UNAUTHORIZED,
             json!({
                 "error": "invalid_token",
-                "error_description": "`/mcp` needs `Authorization: Bearer <token>`",
+                "error_description": format!("`/mcp` needs {needs}"),
             }),
         );
         if !self.shared.faults.no_www_authenticate
-            && let Ok(v) =
-                HeaderValue::from_str(&format!("Bearer resource_metadata=\"{}\"", self.prm_url()))
+            && let Ok(v) = HeaderValue::from_str(&challenge)
         {
             resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
         }

@@ -66,6 +66,9 @@ pub struct Options {
     /// More tokens `/mcp` accepts beside `token` (only when `token` is set): the
     /// users whose traffic `reject-tokens` splits.
     pub user_tokens: Vec<Secret>,
+    /// When set, `/mcp` reads the token as is from this header (`X-API-Key`)
+    /// instead of `Authorization: Bearer`, as servers with an API key do.
+    pub token_header: Option<::http::HeaderName>,
     /// `serverInfo.version` and the `/health` version; default this crate's version.
     pub version: String,
     pub era: EraSupport,
@@ -85,6 +88,7 @@ impl Default for Options {
             bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             token: None,
             user_tokens: Vec::new(),
+            token_header: None,
             version: env!("CARGO_PKG_VERSION").to_owned(),
             era: EraSupport::Both,
             allowed_origins: Vec::new(),
@@ -220,6 +224,7 @@ pub async fn spawn(opts: Options) -> Result<Running, ReferenceError> {
         shared,
         token: opts.token.clone(),
         user_tokens: opts.user_tokens.clone(),
+        token_header: opts.token_header.clone(),
         echo_calls: Default::default(),
         base_url: base_url.clone(),
         mcp_url: mcp_url.clone(),

@@ -12,6 +12,7 @@ pub mod files;
 pub mod git;
 pub mod plan;
 pub mod redact;
+pub mod server_json;
 pub mod surface;
 pub mod tags;
 pub mod version;

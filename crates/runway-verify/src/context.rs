@@ -399,6 +399,9 @@ pub struct Context {
     /// Shown in reports: the URL or command line, never a secret.
     pub display: String,
     pub token: Option<Secret>,
+    /// The header that carries `token` as is (`X-API-Key`); `None` sends
+    /// `Authorization: Bearer <token>`. A name, never a secret.
+    pub auth_header: Option<String>,
     pub redactor: Redactor,
     pub limits: Limits,
     pub suite: Suite,
@@ -449,6 +452,7 @@ impl Context {
             transport,
             display,
             token,
+            auth_header: None,
             redactor,
             limits: Limits::default(),
             suite,
@@ -481,6 +485,15 @@ impl Context {
             (Origin::Environment(name), _) => {
                 format!("`environments.{name}.{key}` in `runway.toml`")
             }
+        }
+    }
+
+    /// How hints name the header the token goes in: `` `Authorization: Bearer` ``
+    /// or `` `X-API-Key` ``.
+    pub fn token_header_label(&self) -> String {
+        match &self.auth_header {
+            None => "`Authorization: Bearer`".to_owned(),
+            Some(h) => format!("`{h}`"),
         }
     }
 
@@ -591,6 +604,9 @@ impl Context {
         };
         if let Some(s) = env.suite {
             self.suite = s.as_str().parse().unwrap_or(Suite::Smoke);
+        }
+        if let Some(h) = &env.auth_header {
+            self.auth_header = Some(h.clone());
         }
         if let Some(p) = env.policies {
             self.policies = p;

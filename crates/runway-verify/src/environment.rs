@@ -50,14 +50,19 @@ impl Diagnostic for EnvironmentError {
             EnvironmentError::Unknown { known, .. } if known.is_empty() => {
                 Some("add an `[environments.<name>]` table with a `url`".into())
             }
-            EnvironmentError::Unknown { known, .. } => Some(format!(
-                "known environments: {}",
-                known
+            EnvironmentError::Unknown { name, known, .. } => {
+                let list = known
                     .iter()
                     .map(|k| format!("`{k}`"))
                     .collect::<Vec<_>>()
-                    .join(", ")
-            )),
+                    .join(", ");
+                Some(
+                    match runway_config::suggest::nearest(name, known.iter().map(String::as_str)) {
+                        Some(near) => format!("did you mean `{near}`? known environments: {list}"),
+                        None => format!("known environments: {list}"),
+                    },
+                )
+            }
             EnvironmentError::NoUrl { name, .. } => Some(format!(
                 "add `url = \"https://host/mcp\"` to `[environments.{name}]`"
             )),
@@ -248,6 +253,11 @@ mod tests {
         );
         assert_eq!(e.hint().unwrap(), "known environments: `prod`");
         assert_eq!(e.exit(), Exit::Usage);
+        let e = Context::for_environment(&l, "prdo", None).unwrap_err();
+        assert_eq!(
+            e.hint().unwrap(),
+            "did you mean `prod`? known environments: `prod`"
+        );
     }
 
     #[test]

@@ -163,6 +163,7 @@ impl Prepared {
         if !matches!(era, Era::Stateless { .. }) {
             let auth = raw::RawAuth {
                 bearer: token,
+                header: ctx.auth_header.as_deref(),
                 ..Default::default()
             };
             let req = raw::mcp_post(client, &url, era, &raw::opening_body(era), auth)
@@ -178,6 +179,7 @@ impl Prepared {
             let note = serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
             let auth = raw::RawAuth {
                 bearer: token,
+                header: ctx.auth_header.as_deref(),
                 session: session.as_deref(),
                 origin: None,
             };
@@ -212,6 +214,7 @@ impl Prepared {
                     serde_json::from_slice(&self.body(n)).unwrap_or_default();
                 let auth = raw::RawAuth {
                     bearer: ctx.token.as_ref().map(|t| t.expose()),
+                    header: ctx.auth_header.as_deref(),
                     session: session.as_deref(),
                     origin: None,
                 };
@@ -261,7 +264,8 @@ impl Prepared {
         {
             let mut req = client.delete(url.clone()).header("mcp-session-id", sid);
             if let Some(t) = &ctx.token {
-                req = req.header("authorization", format!("Bearer {}", t.expose()));
+                let (name, value) = raw::credential(ctx.auth_header.as_deref(), t.expose());
+                req = req.header(name, value);
             }
             if let Ok(r) = req.build() {
                 let _ = http::fetch(client, r, ctx.limits).await;

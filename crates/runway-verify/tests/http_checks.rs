@@ -294,3 +294,78 @@ async fn a_full_run_with_the_mcp_checks_validates_against_the_report_schema() {
     assert!(errors.is_empty(), "{errors:#?}");
     s.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_token_in_a_custom_header_passes_the_auth_checks_and_none_still_gets_401() {
+    let s = runway_reference::spawn(Options {
+        token: Some(TOKEN.into()),
+        token_header: Some(http::HeaderName::from_static("x-api-key")),
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    let mut c = context(&s, &["auth", "mcp", "load", "origin"]);
+    c.auth_header = Some("X-API-Key".into());
+    c.load = Some(LoadSettings {
+        target: LoadTarget::ToolCall {
+            tool: "echo".into(),
+            arguments: serde_json::json!({"message": "key"}),
+        },
+        requests: Some(10),
+        ..LoadSettings::default()
+    });
+    let r = engine::run(&c).await;
+    for id in [
+        "auth.no_token",
+        "auth.www_authenticate",
+        "auth.wrong_token",
+        "auth.valid_token",
+        "auth.query_token",
+        "auth.session_without_token",
+        "mcp.handshake",
+        "mcp.tools.list",
+        "mcp.sdk",
+        "load.errors",
+        "origin.foreign",
+    ] {
+        assert_eq!(status(&r, id), Status::Pass, "{id}: {:#?}", r.check(id));
+    }
+    let no_token = r.check("auth.no_token").unwrap();
+    assert!(no_token.message.contains("401"), "{no_token:#?}");
+    // The token is in no message, hint or evidence.
+    let shown = serde_json::to_string(&r).unwrap();
+    assert!(!shown.contains(TOKEN), "the token leaked into the report");
+
+    // The same token as a bearer token is not what this server reads.
+    let bearer = context(&s, &["auth"]);
+    let r = engine::run(&bearer).await;
+    assert_eq!(status(&r, "auth.no_token"), Status::Pass);
+    assert_eq!(status(&r, "auth.valid_token"), Status::Fail);
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_open_server_fails_auth_no_token_whatever_header_carries_the_token() {
+    let s = runway_reference::spawn(Options {
+        token: Some(TOKEN.into()),
+        token_header: Some(http::HeaderName::from_static("x-api-key")),
+        faults: Faults::parse("no-auth").unwrap(),
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    let mut c = context(&s, &["auth"]);
+    c.auth_header = Some("X-API-Key".into());
+    let r = engine::run(&c).await;
+    let check = r.check("auth.no_token").unwrap();
+    assert_eq!(check.status, Status::Fail, "{check:#?}");
+    assert!(
+        check
+            .hint
+            .as_deref()
+            .unwrap_or_default()
+            .contains("`X-API-Key`"),
+        "{check:#?}"
+    );
+    s.shutdown().await;
+}

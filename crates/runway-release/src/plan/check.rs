@@ -230,6 +230,8 @@ pub fn check(
         });
     }
 
+    rows.extend(server_json_rows(root, release_version.as_deref()));
+
     if opts.run_gates {
         for g in &cfg.gates {
             if cfg.checks.get(&g.name) == Some(&CheckLevel::Off) {
@@ -260,6 +262,7 @@ fn row_id(name: &str) -> &str {
         "changelog entry" | "changelog at tag" => "changelog",
         "tag target" => "tag_target",
         "tool surface" => "tool_surface",
+        n if n.starts_with("server.json") => "server_json",
         other => other,
     }
 }
@@ -284,6 +287,36 @@ fn apply_levels(rows: Vec<CheckRow>, cfg: &ReleaseConfig) -> Vec<CheckRow> {
                 _ => {}
             }
             r
+        })
+        .collect()
+}
+
+/// The MCP Registry's rules over the project's `server.json`, one row each;
+/// nothing when the project has none.
+fn server_json_rows(root: &Path, version: Option<&str>) -> Vec<CheckRow> {
+    let path = root.join(crate::server_json::FILE);
+    if !path.is_file() {
+        return Vec::new();
+    }
+    let doc = match crate::server_json::read(&path) {
+        Ok(d) => d,
+        Err(e) => {
+            return vec![
+                CheckRow::new("server.json", false, e.to_string()).hint(format!(
+                    "the MCP Registry reads `server.json` as a JSON object: {}",
+                    crate::server_json::SCHEMA_DOC
+                )),
+            ];
+        }
+    };
+    crate::server_json::check(&doc, root, version)
+        .into_iter()
+        .map(|r| {
+            if r.ok() {
+                CheckRow::new(r.name, true, r.passed)
+            } else {
+                CheckRow::new(r.name, false, r.problems.join("; ")).hint(r.hint)
+            }
         })
         .collect()
 }

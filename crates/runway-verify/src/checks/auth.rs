@@ -74,6 +74,7 @@ pub async fn run(ctx: &Context, client: &reqwest::Client, era: &Era) -> Vec<Chec
         }
     };
     let requires_auth = no_token.status == 401;
+    let custom = ctx.auth_header.is_some();
     let r = match (no_token.status, ctx.token.is_some()) {
         (401, _) => CheckResult::pass("auth.no_token", "a request without a token gets 401"),
         // The environment says the server authenticates: an open endpoint
@@ -91,14 +92,18 @@ pub async fn run(ctx: &Context, client: &reqwest::Client, era: &Era) -> Vec<Chec
                         "a token was given for it".to_owned()
                     }
                 ),
-                "require `Authorization: Bearer` in front of the MCP endpoint (check the proxy or middleware order), or remove the auth declaration if the server is meant to be public",
+                format!(
+                    "require {} in front of the MCP endpoint (check the proxy or middleware order), or remove the auth declaration if the server is meant to be public",
+                    ctx.token_header_label()
+                ),
             )
         }
         (s, false) if is_success(s) => CheckResult::warn(
             "auth.no_token",
             format!("a request without a token gets {s}: the server is open to anyone"),
             format!(
-                "if the server is public this is expected; otherwise require `Authorization: Bearer` and pass the token with {}",
+                "if the server is public this is expected; otherwise require {} and pass the token with {}",
+                ctx.token_header_label(),
                 ctx.setting(Some("--token-env"), "token_env")
             ),
         ),
@@ -110,7 +115,10 @@ pub async fn run(ctx: &Context, client: &reqwest::Client, era: &Era) -> Vec<Chec
         (s, _) => CheckResult::fail(
             "auth.no_token",
             format!("a request without a token gets {s}, expected 401"),
-            "the auth middleware is not in front of `/mcp`: require `Authorization: Bearer` before any MCP handling",
+            format!(
+                "the auth middleware is not in front of `/mcp`: require {} before any MCP handling",
+                ctx.token_header_label()
+            ),
         ),
     };
     out.push(observed(ctx, r, &no_token, &request, started));
@@ -119,6 +127,21 @@ pub async fn run(ctx: &Context, client: &reqwest::Client, era: &Era) -> Vec<Chec
     let www = no_token.header("www-authenticate").map(str::to_owned);
     out.push(if !requires_auth {
         CheckResult::skip("auth.www_authenticate", "no 401 to inspect")
+    } else if custom {
+        // A token in a header of its own (`X-API-Key`) is no Bearer scheme:
+        // any challenge will do, and HTTP asks for one with every 401.
+        let r = match &www {
+            Some(v) => CheckResult::pass(
+                "auth.www_authenticate",
+                format!("the 401 carries `WWW-Authenticate: {}`", ctx.redactor.redact(v)),
+            ),
+            None => CheckResult::warn(
+                "auth.www_authenticate",
+                "the 401 has no `WWW-Authenticate` header",
+                format!("send a challenge with every 401 naming how to authenticate (RFC 9110 section 15.5.2), such as `WWW-Authenticate: ApiKey header=\"{}\"`", ctx.auth_header.as_deref().unwrap_or_default()),
+            ),
+        };
+        observed(ctx, r, &no_token, &request, started)
     } else {
         let r = match &www {
             Some(v) if v.trim_start().to_ascii_lowercase().starts_with("bearer") => {
@@ -171,7 +194,7 @@ pub async fn run(ctx: &Context, client: &reqwest::Client, era: &Era) -> Vec<Chec
     let started = Instant::now();
     let wrong = format!("runway-wrong-{}", uuid::Uuid::new_v4().simple());
     out.push(
-        match send(ctx, client, mcp_post(client, &url, era, &body, RawAuth { bearer: Some(&wrong), ..Default::default() })).await {
+        match send(ctx, client, mcp_post(client, &url, era, &body, RawAuth { bearer: Some(&wrong), header: ctx.auth_header.as_deref(), ..Default::default() })).await {
             Err(e) => unreachable(ctx, "auth.wrong_token", &request, &e, started),
             Ok(o) => {
                 let r = match o.status {
@@ -196,7 +219,7 @@ pub async fn run(ctx: &Context, client: &reqwest::Client, era: &Era) -> Vec<Chec
     let started = Instant::now();
     let mut session: Option<String> = None;
     out.push(
-        match send(ctx, client, mcp_post(client, &url, era, &body, RawAuth { bearer: Some(token), ..Default::default() })).await {
+        match send(ctx, client, mcp_post(client, &url, era, &body, RawAuth { bearer: Some(token), header: ctx.auth_header.as_deref(), ..Default::default() })).await {
             Err(e) => unreachable(ctx, "auth.valid_token", &request, &e, started),
             Ok(o) => {
                 session = o.header("mcp-session-id").map(str::to_owned);
@@ -226,7 +249,7 @@ pub async fn run(ctx: &Context, client: &reqwest::Client, era: &Era) -> Vec<Chec
                     CheckResult::fail(
                         "auth.query_token",
                         format!("a token in the query string (`?access_token=`) gets {}", o.status),
-                        "accept tokens only in the `Authorization` header: URLs end up in logs and browser history (OAuth 2.1, MCP authorization)",
+                        format!("accept tokens only in the {} header: URLs end up in logs and browser history (OAuth 2.1, MCP authorization)", ctx.token_header_label()),
                     )
                 } else {
                     CheckResult::pass(
@@ -244,6 +267,7 @@ pub async fn run(ctx: &Context, client: &reqwest::Client, era: &Era) -> Vec<Chec
     if session.is_none() && matches!(era, Era::Stateless { .. }) {
         let raw = RawAuth {
             bearer: Some(token),
+            header: ctx.auth_header.as_deref(),
             ..Default::default()
         };
         let init = opening_body(&Era::Unknown);
@@ -279,6 +303,7 @@ async fn session_without_token(
     let era = &Era::Unknown;
     let with_token = RawAuth {
         bearer: Some(token),
+        header: ctx.auth_header.as_deref(),
         session: Some(sid),
         origin: None,
     };
@@ -294,8 +319,9 @@ async fn session_without_token(
     let started = Instant::now();
     let list = serde_json::json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}});
     let request = format!(
-        "{} (Mcp-Session-Id, no Authorization)",
-        describe("POST", url)
+        "{} (Mcp-Session-Id, no {})",
+        describe("POST", url),
+        ctx.auth_header.as_deref().unwrap_or("Authorization")
     );
     let anonymous = RawAuth {
         session: Some(sid),
@@ -326,12 +352,13 @@ async fn session_without_token(
         }
     };
     // Leave nothing behind on the server.
+    let (name, value) = crate::mcp::raw::credential(ctx.auth_header.as_deref(), token);
     let _ = send(
         ctx,
         client,
         client
             .delete(url.clone())
-            .header("authorization", format!("Bearer {token}"))
+            .header(name, value)
             .header("mcp-session-id", sid),
     )
     .await;
@@ -524,7 +551,10 @@ async fn legacy_stream(ctx: &Context, client: &reqwest::Client, url: &url::Url) 
             format!(
                 "the `GET` stream (the HTTP+SSE session) opens without a token ({s}): the server is open to anyone"
             ),
-            "if the server is not public, require `Authorization: Bearer` on the stream too",
+            format!(
+                "if the server is not public, require {} on the stream too",
+                ctx.token_header_label()
+            ),
         ),
         s => CheckResult::pass(
             id,

@@ -124,6 +124,7 @@ pub async fn origin(ctx: &Context, client: &reqwest::Client, era: &Era) -> Check
     let token = ctx.token.as_ref().map(|t| t.expose());
     let raw = raw::RawAuth {
         bearer: token,
+        header: ctx.auth_header.as_deref(),
         session: None,
         origin: Some(origin),
     };

@@ -198,6 +198,8 @@ pub struct HttpConn {
     pub client: reqwest::Client,
     pub url: url::Url,
     token: Option<Secret>,
+    /// The header that carries `token` as is; `None`: `Authorization: Bearer`.
+    auth_header: Option<String>,
     pub limits: Limits,
     pub redactor: Redactor,
     pub era: Era,
@@ -213,6 +215,7 @@ impl HttpConn {
             client: crate::http::client(limits),
             url,
             token,
+            auth_header: None,
             limits,
             redactor,
             era: Era::Unknown,
@@ -220,6 +223,18 @@ impl HttpConn {
             next_id: 0,
             log_messages: Default::default(),
         }
+    }
+
+    /// Sends the token as is in `header` (`X-API-Key`) instead of
+    /// `Authorization: Bearer`; `None` keeps the bearer header.
+    pub fn with_auth_header(mut self, header: Option<String>) -> HttpConn {
+        self.auth_header = header;
+        self
+    }
+
+    /// The header that carries the token as is, when it is not `Authorization`.
+    pub fn auth_header(&self) -> Option<&str> {
+        self.auth_header.as_deref()
     }
 
     /// A new connection to the same endpoint with the same credentials, no era yet.
@@ -230,6 +245,7 @@ impl HttpConn {
             self.limits,
             self.redactor.clone(),
         )
+        .with_auth_header(self.auth_header.clone())
     }
 
     pub fn next_id(&mut self) -> i64 {
@@ -280,7 +296,10 @@ impl HttpConn {
 
     pub fn auth(&self, rb: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         match &self.token {
-            Some(t) => rb.header("authorization", format!("Bearer {}", t.expose())),
+            Some(t) => {
+                let (name, value) = super::raw::credential(self.auth_header.as_deref(), t.expose());
+                rb.header(name, value)
+            }
             None => rb,
         }
     }

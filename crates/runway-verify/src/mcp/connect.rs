@@ -32,7 +32,8 @@ pub(super) async fn connect(
                 ctx.token.clone(),
                 ctx.limits,
                 ctx.redactor.clone(),
-            );
+            )
+            .with_auth_header(ctx.auth_header.clone());
             match h.handshake(ctx.era).await {
                 Ok(hs) => {
                     let mut ev = hs.evidence.clone();
@@ -346,6 +347,7 @@ pub(super) async fn sdk_check(
     let (conn, hello) = match SdkConn::http(
         &h.url,
         token.as_deref(),
+        ctx.auth_header.as_deref(),
         &h.era,
         ctx.limits,
         ctx.redactor.clone(),

@@ -19,8 +19,11 @@ pub const SESSION_VERSION: &str = "2025-06-18";
 /// What a raw MCP request carries besides its body.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct RawAuth<'a> {
-    /// `Authorization: Bearer <token>`.
+    /// The token: `Authorization: Bearer <token>`, or in `header` as is.
     pub bearer: Option<&'a str>,
+    /// The header that carries `bearer` as is (`X-API-Key`); `None` is
+    /// `Authorization: Bearer`.
+    pub header: Option<&'a str>,
     /// `Mcp-Session-Id`.
     pub session: Option<&'a str>,
     /// `Origin`.
@@ -42,6 +45,23 @@ pub fn opening_body(era: &Era) -> Value {
             "params": wire::initialize_params(era.version().unwrap_or(SESSION_VERSION)),
         }),
     }
+}
+
+/// The header and value that carry `token`: `Authorization: Bearer <token>`,
+/// or the token as is in the named `header` (`X-API-Key: <token>`). The value
+/// is marked sensitive, so an HTTP library never logs it.
+pub fn credential<'h>(
+    header: Option<&'h str>,
+    token: &str,
+) -> (&'h str, reqwest::header::HeaderValue) {
+    let (name, value) = match header {
+        None => ("authorization", format!("Bearer {token}")),
+        Some(h) => (h, token.to_owned()),
+    };
+    let mut value = reqwest::header::HeaderValue::from_str(&value)
+        .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static(""));
+    value.set_sensitive(true);
+    (name, value)
 }
 
 /// A POST of `body` to `url` with the headers a streamable-HTTP MCP server expects.
@@ -72,7 +92,8 @@ pub fn mcp_post(
         req = req.header("mcp-protocol-version", SESSION_VERSION);
     }
     if let Some(t) = auth.bearer {
-        req = req.header("authorization", format!("Bearer {t}"));
+        let (name, value) = credential(auth.header, t);
+        req = req.header(name, value);
     }
     if let Some(s) = auth.session {
         req = req.header("mcp-session-id", s);
@@ -86,6 +107,30 @@ pub fn mcp_post(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_token_goes_as_a_bearer_token_or_as_is_in_a_named_header() {
+        let (name, value) = credential(None, "t0k");
+        assert_eq!(
+            (name, value.to_str().unwrap()),
+            ("authorization", "Bearer t0k")
+        );
+        assert!(value.is_sensitive());
+        let (name, value) = credential(Some("X-API-Key"), "t0k");
+        assert_eq!((name, value.to_str().unwrap()), ("X-API-Key", "t0k"));
+        let client = crate::http::client(crate::http::Limits::default());
+        let url = url::Url::parse("http://127.0.0.1:1/mcp").unwrap();
+        let auth = RawAuth {
+            bearer: Some("t0k"),
+            header: Some("X-API-Key"),
+            ..Default::default()
+        };
+        let req = mcp_post(&client, &url, &Era::Unknown, &json!({}), auth)
+            .build()
+            .unwrap();
+        assert_eq!(req.headers()["x-api-key"], "t0k");
+        assert!(req.headers().get("authorization").is_none());
+    }
 
     #[test]
     fn the_opening_request_follows_the_era() {

@@ -152,6 +152,7 @@ impl SdkConn {
     pub async fn http(
         url: &url::Url,
         token: Option<&str>,
+        auth_header: Option<&str>,
         era: &Era,
         limits: Limits,
         redactor: Redactor,
@@ -160,8 +161,15 @@ impl SdkConn {
             .reinit_on_expired_session(false)
             .max_concurrent_requests(1);
         config.retry_config = Arc::new(NeverRetry::default());
-        if let Some(t) = token {
-            config = config.auth_header(t.to_owned());
+        match (token, auth_header) {
+            (Some(t), None) => config = config.auth_header(t.to_owned()),
+            (Some(t), Some(h)) => {
+                let (name, value) = super::raw::credential(Some(h), t);
+                let name = reqwest::header::HeaderName::from_bytes(name.as_bytes())
+                    .map_err(|e| format!("`{h}` is not a header name: {e}"))?;
+                config.custom_headers.insert(name, value);
+            }
+            (None, _) => {}
         }
         let http = crate::http::client(limits);
         let transport = StreamableHttpClientTransport::with_client(http, config);

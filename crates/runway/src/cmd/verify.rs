@@ -25,12 +25,23 @@ use crate::error::{UsageError, usage};
 Examples:
   runway verify https://mcp.example.com/mcp --token-env MCP_TOKEN
   runway verify production --format github
-  runway verify --stdio -- python -m my_server"
+  runway verify --stdio -- python -m my_server
+  runway verify --server-json server.json --token-env MCP_TOKEN"
 )]
 pub struct Args {
     /// The MCP endpoint URL (`https://host/mcp`) or an environment name from `runway.toml`.
-    #[arg(value_name = "URL|ENV", required_unless_present = "stdio")]
+    #[arg(value_name = "URL|ENV", required_unless_present_any = ["stdio", "server_json"])]
     pub target: Option<String>,
+
+    /// Verify every remote an MCP Registry `server.json` lists (`remotes[].url`),
+    /// one report each: the registry does not check that they still work.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["target", "stdio", "record"])]
+    pub server_json: Option<PathBuf>,
+
+    /// Let `--server-json` verify `http://` remotes on a loopback address
+    /// (tests against a local server); anything else must be HTTPS.
+    #[arg(long, hide = true, requires = "server_json")]
+    pub allow_http_loopback: bool,
 
     /// Verify a server spoken to over stdin/stdout: the command follows `--`.
     #[arg(long, requires = "command")]
@@ -47,6 +58,12 @@ pub struct Args {
     /// Read the bearer token from this file.
     #[arg(long, value_name = "PATH")]
     pub token_file: Option<PathBuf>,
+
+    /// Send the token as is in this header (`X-API-Key`) instead of
+    /// `Authorization: Bearer` (`auth_header` of an environment). The token
+    /// still comes from `--token-env` or `--token-file`.
+    #[arg(long, value_name = "NAME")]
+    pub auth_header: Option<String>,
 
     /// Check suite (default: the environment's `suite`, else `smoke`).
     #[arg(long, value_name = "SUITE", value_parser = Choice::<SuiteArg>::new())]
@@ -145,6 +162,18 @@ pub struct Args {
     #[arg(long, value_name = "PATH")]
     pub health_path: Option<String>,
 
+    /// The liveness route: given, a 404 there fails (`livez_path`).
+    #[arg(long, value_name = "PATH")]
+    pub livez_path: Option<String>,
+
+    /// The readiness route: given, a 404 there fails (`readyz_path`).
+    #[arg(long, value_name = "PATH")]
+    pub readyz_path: Option<String>,
+
+    /// The Prometheus metrics route: given, a 404 there fails (`metrics_path`).
+    #[arg(long, value_name = "PATH")]
+    pub metrics_path: Option<String>,
+
     /// Budget for the p95 of tool calls, in milliseconds (default 1000;
     /// `thresholds.tool_p95_ms`).
     #[arg(long, value_name = "MS")]
@@ -154,6 +183,16 @@ pub struct Args {
     /// 2000; `thresholds.api_p95_ms`).
     #[arg(long, value_name = "MS")]
     pub api_p95_ms: Option<u64>,
+
+    /// Largest error rate of a load run, 0-1 (default 0.01;
+    /// `thresholds.max_error_rate`).
+    #[arg(long, value_name = "RATIO")]
+    pub max_error_rate: Option<f64>,
+
+    /// Warn when the TLS certificate expires in fewer days (default 14;
+    /// `thresholds.tls_min_days`).
+    #[arg(long, value_name = "DAYS")]
+    pub tls_min_days: Option<u32>,
 }
 
 /// Parses `name={"a":1}` (or a bare `name`) into a tool name and JSON object arguments.
@@ -187,13 +226,18 @@ pub fn parse_call(flag: &str, s: &str) -> Result<(String, serde_json::Value), Us
 
 /// Builds the check context from flags and, for an environment name, `runway.toml`.
 pub fn build_context(ctx: &Ctx, args: &Args) -> anyhow::Result<Context> {
+    context_for(ctx, args, args.target.as_deref())
+}
+
+/// [`build_context`] for `target` (a URL or an environment name) instead of the one argv named.
+fn context_for(ctx: &Ctx, args: &Args, target: Option<&str>) -> anyhow::Result<Context> {
     let token = match (&args.token_env, &args.token_file) {
         (Some(var), _) => Some(token::from_env(var, "`--token-env`")?),
         (None, Some(p)) => Some(token::from_file(p, "`--token-file`")?),
         (None, None) => None,
     };
     let mut c = if args.stdio {
-        if args.target.is_some() {
+        if target.is_some() {
             return Err(usage(
                 "`--stdio` takes the command after `--`, not a URL or environment",
             ));
@@ -210,7 +254,7 @@ pub fn build_context(ctx: &Ctx, args: &Args) -> anyhow::Result<Context> {
         };
         Context::new(transport, token, Suite::Smoke)
     } else {
-        let target = args.target.clone().unwrap_or_default();
+        let target = target.unwrap_or_default().to_owned();
         if target.contains("://") {
             let url = runway_verify::environment::parse_url(&target)?;
             Context::new(Transport::Http { url }, token, Suite::Smoke)
@@ -222,6 +266,16 @@ pub fn build_context(ctx: &Ctx, args: &Args) -> anyhow::Result<Context> {
             Context::for_environment(&loaded, &target, token)?
         }
     };
+    if let Some(h) = &args.auth_header {
+        runway_config::validate::header_name(h)
+            .map_err(|e| usage(format!("`--auth-header`: {e}")))?;
+        if c.auth == runway_verify::context::AuthScheme::OAuth {
+            return Err(usage(
+                "`--auth-header`: the environment says `auth = \"oauth\"`, whose tokens travel in `Authorization: Bearer`",
+            ));
+        }
+        c.auth_header = Some(h.clone());
+    }
     if let Some(s) = args.suite {
         c.suite = s.into();
     }
@@ -260,13 +314,39 @@ pub fn build_context(ctx: &Ctx, args: &Args) -> anyhow::Result<Context> {
     if args.require_rate_limit {
         c.rate_limit.required = true;
     }
-    if let Some(p) = &args.health_path {
+    for (flag, value, slot, example) in [
+        (
+            "--health-path",
+            &args.health_path,
+            &mut c.paths.health,
+            "/health",
+        ),
+        (
+            "--livez-path",
+            &args.livez_path,
+            &mut c.paths.livez,
+            "/livez",
+        ),
+        (
+            "--readyz-path",
+            &args.readyz_path,
+            &mut c.paths.readyz,
+            "/readyz",
+        ),
+        (
+            "--metrics-path",
+            &args.metrics_path,
+            &mut c.paths.metrics,
+            "/metrics",
+        ),
+    ] {
+        let Some(p) = value else { continue };
         if !p.starts_with('/') || p.chars().any(|ch| ch.is_control() || ch.is_whitespace()) {
             return Err(usage(format!(
-                "`--health-path` {p:?} must be a path starting with `/`, such as `/health`"
+                "`{flag}` {p:?} must be a path starting with `/`, such as `{example}`"
             )));
         }
-        c.paths.health = Some(runway_verify::context::Endpoint::required_at(p));
+        *slot = Some(runway_verify::context::Endpoint::required_at(p));
     }
     for (flag, value, slot) in [
         (
@@ -281,6 +361,20 @@ pub fn build_context(ctx: &Ctx, args: &Args) -> anyhow::Result<Context> {
             Some(ms) => *slot = Duration::from_millis(ms),
             None => {}
         }
+    }
+
+    if let Some(r) = args.max_error_rate {
+        if !(0.0..=1.0).contains(&r) {
+            return Err(usage(
+                "`--max-error-rate` must be between 0 and 1 (0.01 means 1%)",
+            ));
+        }
+        c.thresholds.max_error_rate = r;
+    }
+    match args.tls_min_days {
+        Some(0) => return Err(usage("`--tls-min-days` must be at least 1")),
+        Some(d) => c.thresholds.tls_min_days = i64::from(d),
+        None => {}
     }
 
     let load_flags = args.load_concurrency.is_some()
@@ -404,6 +498,9 @@ pub fn emit(
 
 pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
     let format: Format = args.format.into();
+    if let Some(file) = &args.server_json {
+        return run_server_json(ctx, &args, file, format).await;
+    }
     let mut c = build_context(ctx, &args)?;
     // Open the ledger before the run, so a bad ledger URL costs nothing.
     let ledger = if args.record {
@@ -438,6 +535,134 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
     }
     emitted?;
     Ok(if report.ok() {
+        Exit::Success
+    } else {
+        Exit::Failed
+    })
+}
+
+/// `runway verify --server-json FILE`: each remote the file lists, verified
+/// as `runway verify URL` would with the same flags, one report each (a JSON
+/// array of reports with `--format json`). A remote that is not HTTPS, or
+/// whose URL still holds `{variables}`, gets a report of one check saying so.
+async fn run_server_json(
+    ctx: &Ctx,
+    args: &Args,
+    file: &std::path::Path,
+    format: Format,
+) -> anyhow::Result<Exit> {
+    use runway_core::{CheckResult, Era, Report};
+    use runway_release::server_json;
+
+    if format == Format::Junit {
+        return Err(usage(
+            "`--server-json` makes one report per remote: use `--format human`, `json` or `github`",
+        ));
+    }
+    let doc = server_json::read(file).map_err(|e| {
+        UsageError::new(e.to_string()).with_hint(format!(
+            "`server.json` is the MCP Registry's format: {}",
+            server_json::SCHEMA_DOC
+        ))
+    })?;
+    let remotes = server_json::remotes(&doc);
+    if remotes.is_empty() {
+        return Err(UsageError::new(format!(
+            "`{}` lists no `remotes` to verify",
+            file.display()
+        ))
+        .with_hint("a server the registry lists only as a package runs locally: verify it with `runway verify --stdio -- COMMAND`")
+        .into());
+    }
+    let name = doc
+        .get("name")
+        .and_then(|n| n.as_str())
+        .unwrap_or("server.json");
+    let mut reports = Vec::new();
+    // Every context holds the same token: any one's redactor hides it.
+    let mut redactor = runway_core::Redactor::new();
+    for r in &remotes {
+        let label = format!("{name} remotes[{}]", r.index);
+        let refused = |id: &str, status: runway_core::Status, message: String, hint: &str| {
+            let mut check = CheckResult::new(id, status, message);
+            check.hint = Some(hint.to_owned());
+            Report::new(
+                format!("{label} ({})", r.url),
+                Era::Unknown,
+                "smoke",
+                chrono::Utc::now(),
+                0.0,
+                vec![check],
+            )
+        };
+        if r.url.contains('{') {
+            reports.push(refused(
+                "server_json.remote",
+                runway_core::Status::Skip,
+                format!(
+                    "`remotes[{}].url` `{}` is a template: a client fills in its `{{variables}}`",
+                    r.index, r.url
+                ),
+                "verify the URL a client ends up with: `runway verify URL`",
+            ));
+            continue;
+        }
+        let url = match runway_verify::environment::parse_url(&r.url) {
+            Ok(u) => u,
+            Err(e) => {
+                reports.push(refused(
+                    "server_json.remote",
+                    runway_core::Status::Fail,
+                    format!("`remotes[{}].url`: {e}", r.index),
+                    "list the remote's full `https://host/path` URL",
+                ));
+                continue;
+            }
+        };
+        let host = url.host_str().unwrap_or_default();
+        let loopback = host == "localhost"
+            || host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        if url.scheme() != "https"
+            && !(args.allow_http_loopback && loopback && url.scheme() == "http")
+        {
+            reports.push(refused(
+                "server_json.remote",
+                runway_core::Status::Fail,
+                format!("`remotes[{}].url` `{}` is not HTTPS", r.index, r.url),
+                "clients send their credentials to a listed remote: serve it over HTTPS",
+            ));
+            continue;
+        }
+        let mut c = context_for(ctx, args, Some(&r.url))?;
+        c.display = c.redactor.redact(&format!("{label} ({})", r.url));
+        redactor = c.redactor.clone();
+        let report = runway_verify::engine::run(&c).await;
+        only_matched(&c, &report)?;
+        reports.push(report);
+    }
+    if format == Format::Json {
+        let values: Vec<serde_json::Value> = reports
+            .iter()
+            .map(|r| {
+                serde_json::from_str(&report::render(r, Format::Json, false, &redactor))
+                    .context("a report did not render as JSON")
+            })
+            .collect::<anyhow::Result<_>>()?;
+        let text = serde_json::to_string_pretty(&values)? + "\n";
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes())
+            .and_then(|_| out.flush())
+            .context("cannot write the reports to stdout")?;
+    } else {
+        for r in &reports {
+            emit(r, format, &redactor)?;
+        }
+    }
+    Ok(if reports.iter().all(runway_core::Report::ok) {
         Exit::Success
     } else {
         Exit::Failed

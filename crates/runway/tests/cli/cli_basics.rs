@@ -208,3 +208,26 @@ fn a_shell_pipe_into_head_exits_0_with_nothing_on_stderr() {
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }
+
+#[test]
+fn a_misspelt_runway_toml_key_suggests_the_valid_one_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("runway.toml"),
+        "[environments.staging]\nurl = \"http://127.0.0.1:9/mcp\"\nmin_tool = 3\n",
+    )
+    .unwrap();
+    for args in [["plan", "staging"], ["verify", "staging"]] {
+        let out = runway().current_dir(dir.path()).args(args).run();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("runway.toml:3:1: unknown field `min_tool` in `[environments.staging]`"),
+            "{args:?}: {err}"
+        );
+        assert!(
+            err.contains("hint: did you mean `min_tools`?"),
+            "{args:?}: {err}"
+        );
+    }
+}

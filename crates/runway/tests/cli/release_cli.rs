@@ -283,3 +283,174 @@ fn a_commit_subject_with_terminal_escapes_is_shown_escaped() {
     assert!(!all.contains('\u{7}'), "{all:?}");
     assert!(all.contains("evil \\u{1b}[2J"), "{all}");
 }
+
+/// `project()` with a `server.json` for the MCP Registry (and the README
+/// line that proves the PyPI package is this server's), committed.
+fn registry_project(server_json: &serde_json::Value) -> tempfile::TempDir {
+    let d = project();
+    let p = d.path();
+    std::fs::write(
+        p.join("server.json"),
+        serde_json::to_string_pretty(server_json).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        p.join("README.md"),
+        "# Hangar\n\n<!-- mcp-name: io.github.runway-test/hangar -->\n",
+    )
+    .unwrap();
+    git(p, &["add", "-A"]);
+    git(p, &["commit", "-q", "-m", "chore: server.json"]);
+    git(p, &["tag", "-f", "-a", "v1.2.0", "-m", "v1.2.0"]);
+    d
+}
+
+fn good_server_json() -> serde_json::Value {
+    serde_json::json!({
+        "$schema": "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json",
+        "name": "io.github.runway-test/hangar",
+        "description": "Hangar: aircraft maintenance records over MCP",
+        "version": "1.2.0",
+        "packages": [{
+            "registryType": "pypi",
+            "identifier": "hangar",
+            "version": "1.2.0",
+            "transport": {"type": "stdio"}
+        }],
+        "remotes": [{"type": "streamable-http", "url": "https://hangar.example.com/mcp"}]
+    })
+}
+
+fn rows(out: &runway_testkit::Output) -> Vec<serde_json::Value> {
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", text(&out.stdout), text(&out.stderr)));
+    v["checks"].as_array().unwrap().clone()
+}
+
+fn row<'a>(rows: &'a [serde_json::Value], name: &str) -> &'a serde_json::Value {
+    rows.iter()
+        .find(|r| r["name"] == name)
+        .unwrap_or_else(|| panic!("no row `{name}` in {rows:#?}"))
+}
+
+#[test]
+fn release_check_passes_a_server_json_that_keeps_the_registry_rules() {
+    let d = registry_project(&good_server_json());
+    let args = ["release", "check", "--no-gates", "--format", "json"];
+    let out = runway(d.path(), &args, &[]);
+    let got = rows(&out);
+    assert_eq!(out.status.code(), Some(0), "{got:#?}");
+    for name in [
+        "server.json name",
+        "server.json description",
+        "server.json version",
+        "server.json packages",
+        "server.json remotes",
+        "server.json ownership",
+        "server.json size",
+    ] {
+        assert_eq!(row(&got, name)["status"], "pass", "{name}: {got:#?}");
+    }
+    assert!(
+        row(&got, "server.json version")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("the release version `1.2.0`")
+    );
+
+    // Without a server.json there are no registry rows at all.
+    let plain = project();
+    let out = runway(plain.path(), &args, &[]);
+    assert!(
+        !rows(&out)
+            .iter()
+            .any(|r| r["name"].as_str().unwrap().starts_with("server.json")),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn release_check_fails_each_broken_registry_rule_naming_the_field() {
+    let mut doc = good_server_json();
+    doc["name"] = "hangar".into();
+    doc["description"] = "x".repeat(101).into();
+    doc["packages"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("transport");
+    doc["remotes"][0]["url"] = "http://hangar.example.com/mcp".into();
+    let d = registry_project(&doc);
+    let out = runway(
+        d.path(),
+        &["release", "check", "--no-gates", "--format", "json"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let got = rows(&out);
+    for (name, needle) in [
+        ("server.json name", "`name` `hangar` has 0 `/`"),
+        (
+            "server.json description",
+            "`description` is 101 characters, over the registry's 100",
+        ),
+        (
+            "server.json packages",
+            "`packages[0].transport` is missing (required)",
+        ),
+        (
+            "server.json remotes",
+            "`remotes[0].url` `http://hangar.example.com/mcp` is not HTTPS",
+        ),
+    ] {
+        let r = row(&got, name);
+        assert_eq!(r["status"], "fail", "{r:#}");
+        assert!(r["detail"].as_str().unwrap().contains(needle), "{r:#}");
+        assert!(
+            r["hints"][0]
+                .as_str()
+                .unwrap()
+                .contains("github.com/modelcontextprotocol/registry"),
+            "{r:#}"
+        );
+    }
+    // The human table shows the same rows.
+    let out = runway(d.path(), &["release", "check", "--no-gates"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("server.json remotes"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(line.contains("FAIL"), "{stdout}");
+
+    // `[release.checks] server_json = "warn"` keeps the rows and passes.
+    std::fs::write(
+        d.path().join("runway.toml"),
+        "[release.checks]\nserver_json = \"warn\"\n",
+    )
+    .unwrap();
+    git(d.path(), &["add", "-A"]);
+    git(d.path(), &["commit", "-q", "-m", "chore: warn"]);
+    git(d.path(), &["tag", "-f", "-a", "v1.2.0", "-m", "v1.2.0"]);
+    let out = runway(
+        d.path(),
+        &["release", "check", "--no-gates", "--format", "json"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert_eq!(row(&rows(&out), "server.json remotes")["status"], "warn");
+}
+
+#[test]
+fn a_server_json_version_that_is_not_one_version_stops_release_check_naming_the_line() {
+    // `server.json` is a version file too: `latest` is refused before any row.
+    let mut doc = good_server_json();
+    doc["packages"][0]["version"] = "latest".into();
+    let d = registry_project(&doc);
+    let out = runway(d.path(), &["release", "check", "--no-gates"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("`server.json`:"), "{stderr}");
+    assert!(stderr.contains("`latest` is not a SemVer"), "{stderr}");
+}

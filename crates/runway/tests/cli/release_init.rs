@@ -202,7 +202,14 @@ fn a_release_please_python_project_is_taken_over() {
     let out = runway(r.path())
         .args(["release", "check", "--no-gates"])
         .run();
-    out.stdout_contains("clean tree            pass");
+    // The column is as wide as the longest row name (`server.json description`).
+    let stdout = out.stdout_text();
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.contains("clean tree ") && l.contains(" pass ")),
+        "{stdout}"
+    );
     out.stdout_contains("turned off in `[release.checks]`");
 
     // Twice changes nothing, not even `.gitignore`.
