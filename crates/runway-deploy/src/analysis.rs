@@ -364,14 +364,19 @@ pub async fn watch_with(
 /// to baseline" on a healthy Python server.
 pub const BASELINE_LATENCY_SLACK_MS: f64 = 50.0;
 
+/// A rolled-back version's health compared with its recorded baseline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BaselineCheck {
+    /// Error rate and p95 both back within bounds.
+    pub back: bool,
+    /// Both figures, now and at the baseline, for the operator.
+    pub summary: String,
+}
+
 /// Whether a rolled-back version is back to its baseline: its error rate no
 /// higher than before (plus one sample's worth) and its p95 within
 /// `tolerance`× (plus [`BASELINE_LATENCY_SLACK_MS`]).
-pub fn back_to_baseline(
-    baseline: &Aggregates,
-    now: &Aggregates,
-    tolerance: f64,
-) -> Result<String, String> {
+pub fn back_to_baseline(baseline: &Aggregates, now: &Aggregates, tolerance: f64) -> BaselineCheck {
     let slack = if now.samples > 0 {
         1.0 / f64::from(now.samples)
     } else {
@@ -388,10 +393,9 @@ pub fn back_to_baseline(
         now.p95_ms,
         baseline.p95_ms
     );
-    if latency_ok && errors_ok {
-        Ok(summary)
-    } else {
-        Err(summary)
+    BaselineCheck {
+        back: latency_ok && errors_ok,
+        summary,
     }
 }
 
@@ -539,18 +543,18 @@ mod tests {
     fn baseline_comparison_allows_tolerance() {
         let base = aggregate(&vec![ok(100.0); 10]);
         let same = aggregate(&vec![ok(140.0); 10]);
-        assert!(back_to_baseline(&base, &same, 1.5).is_ok());
+        assert!(back_to_baseline(&base, &same, 1.5).back);
         let slow = aggregate(&vec![ok(400.0); 10]);
-        assert!(back_to_baseline(&base, &slow, 1.5).is_err());
+        assert!(!back_to_baseline(&base, &slow, 1.5).back);
         let mut errs = vec![ok(100.0); 8];
         errs.extend([down(), down()]);
-        assert!(back_to_baseline(&base, &aggregate(&errs), 1.5).is_err());
+        assert!(!back_to_baseline(&base, &aggregate(&errs), 1.5).back);
         // A restarted server's first calls: slower, but by milliseconds.
         let fast = aggregate(&vec![ok(19.0); 10]);
         let warming = aggregate(&vec![ok(66.0); 5]);
-        assert!(back_to_baseline(&fast, &warming, 1.5).is_ok());
+        assert!(back_to_baseline(&fast, &warming, 1.5).back);
         let really_slow = aggregate(&vec![ok(19.0 * 1.5 + 60.0); 5]);
-        assert!(back_to_baseline(&fast, &really_slow, 1.5).is_err());
+        assert!(!back_to_baseline(&fast, &really_slow, 1.5).back);
     }
 
     /// Plays back a script of samples and counts calls.

@@ -103,23 +103,42 @@ pub struct Emergency {
     pub facts: Option<IncidentFacts>,
 }
 
-/// Whether an emergency may override a refused window, and why not.
+/// Why an emergency may not override a refused window.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EmergencyRefused {
+    #[error("no incident `{0}` in the ledger")]
+    NoIncident(String),
+    #[error("incident `{0}` is not open")]
+    NotOpen(String),
+    #[error(
+        "incident `{incident}` is {severity}; only a P0 or P1 incident allows an emergency deploy"
+    )]
+    TooMinor {
+        incident: String,
+        severity: Severity,
+    },
+    #[error("an emergency deploy needs `--approver NAME` (someone other than the operator)")]
+    NoApprover,
+}
+
+/// Whether an emergency may override a refused window: `Ok` says who
+/// approved it for which incident.
 pub fn emergency_allowed(
     e: &Emergency,
     approvers: &[String],
     operator: &str,
-) -> Result<String, String> {
+) -> Result<String, EmergencyRefused> {
     let Some(facts) = &e.facts else {
-        return Err(format!("no incident `{}` in the ledger", e.incident));
+        return Err(EmergencyRefused::NoIncident(e.incident.clone()));
     };
     if !facts.open {
-        return Err(format!("incident `{}` is not open", e.incident));
+        return Err(EmergencyRefused::NotOpen(e.incident.clone()));
     }
     if facts.severity > Severity::P1 {
-        return Err(format!(
-            "incident `{}` is {}; only a P0 or P1 incident allows an emergency deploy",
-            e.incident, facts.severity
-        ));
+        return Err(EmergencyRefused::TooMinor {
+            incident: e.incident.clone(),
+            severity: facts.severity,
+        });
     }
     let approver = approvers
         .iter()
@@ -129,9 +148,7 @@ pub fn emergency_allowed(
             "emergency for {} incident `{}`, approved by {a}",
             facts.severity, e.incident
         )),
-        None => Err(
-            "an emergency deploy needs `--approver NAME` (someone other than the operator)".into(),
-        ),
+        None => Err(EmergencyRefused::NoApprover),
     }
 }
 
