@@ -577,6 +577,9 @@ pub fn rollback_artifact(previous: Option<&str>, check: Option<&ArtifactCheck>) 
 pub struct ReleaseProblem {
     pub detail: String,
     pub hints: Vec<String>,
+    /// A warning row (a lock file not refreshed at the tag): the release is
+    /// real, the gate passes with a warning that says so.
+    pub warning: bool,
 }
 
 impl From<&str> for ReleaseProblem {
@@ -584,6 +587,7 @@ impl From<&str> for ReleaseProblem {
         ReleaseProblem {
             detail: detail.to_owned(),
             hints: Vec::new(),
+            warning: false,
         }
     }
 }
@@ -607,7 +611,32 @@ pub fn release_check(
             GateStatus::Pass,
             format!("{version}: tag, version files and changelog agree"),
         ),
+        Some(p) if p.iter().all(|p| p.warning) => {
+            let mut hints: Vec<&str> = Vec::new();
+            for h in p.iter().flat_map(|p| &p.hints) {
+                if !hints.contains(&h.as_str()) {
+                    hints.push(h);
+                }
+            }
+            let v = Verdict::new(
+                GATE,
+                GateStatus::Warn,
+                format!(
+                    "{version}: tagged, but {}",
+                    p.iter()
+                        .map(|p| p.detail.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+            );
+            if hints.is_empty() {
+                v
+            } else {
+                v.hint(hints.join("; "))
+            }
+        }
         Some(p) => {
+            let p: Vec<&ReleaseProblem> = p.iter().filter(|p| !p.warning).collect();
             let mut hints: Vec<&str> = Vec::new();
             for h in p.iter().flat_map(|p| &p.hints) {
                 if !hints.contains(&h.as_str()) {
@@ -868,9 +897,27 @@ mod tests {
         let stale = vec![ReleaseProblem {
             detail: "`uv.lock` says 2.12.0, the files 2.13.0".into(),
             hints: vec!["run `uv lock` and commit it".into()],
+            warning: false,
         }];
         let v = release_check(None, "2.13.0", Some(&stale));
         assert_eq!(v.hint.as_deref(), Some("run `uv lock` and commit it"));
+        // A warning row only (a lock file not refreshed at the tag): the
+        // release is real, the gate warns and says why, never "agree".
+        let warned = vec![ReleaseProblem {
+            detail: "at `v2.13.0`, uv.lock says 2.11.0 (a stale lock file)".into(),
+            hints: vec!["run `uv lock` and commit `uv.lock`".into()],
+            warning: true,
+        }];
+        let w = release_check(None, "2.13.0", Some(&warned));
+        assert_eq!(w.status, GateStatus::Warn, "{w:?}");
+        assert!(w.detail.contains("uv.lock says 2.11.0"), "{}", w.detail);
+        assert!(!w.detail.contains("agree"), "{}", w.detail);
+        assert!(!refused(std::slice::from_ref(&w)));
+        // Beside a failure, a warning row does not soften the refusal.
+        let both = vec![warned[0].clone(), p[0].clone()];
+        let r = release_check(None, "2.13.0", Some(&both));
+        assert_eq!(r.status, GateStatus::Refuse);
+        assert!(!r.detail.contains("uv.lock"), "{}", r.detail);
         let off = gates("release_check = false\n");
         assert_eq!(
             release_check(Some(&off), "1.0.0", Some(&p)).status,

@@ -272,6 +272,55 @@ fn a_typescript_server_with_a_version_constant_and_a_dockerfile() {
     assert!(r.read("package.json").contains("\"version\": \"0.2.0\""));
 }
 
+/// dynamic-mcp 0.4.1 as found: `src/version.ts` still says 0.1.0 (no
+/// release moved it) and the server reports 0.1.0, so every verify after a
+/// deploy failed `mcp.version`. Init offers the constant, marks it to fill
+/// in, and `release check` names the disagreement; a bump to an explicit
+/// version makes them agree.
+#[test]
+fn a_version_constant_left_behind_by_earlier_releases_is_offered_and_checked() {
+    let r = Repo::new();
+    r.write(
+        "package.json",
+        "{\n  \"name\": \"dynamic-mcp\",\n  \"version\": \"0.4.1\",\n  \"bin\": { \"dynamic-mcp\": \"./dist/index.js\" }\n}\n",
+    );
+    r.write("src/version.ts", "export const serviceVersion = '0.1.0';\n");
+    r.write("CHANGELOG.md", "# Changelog\n");
+    r.commit_all("feat: dynamic tools");
+    r.tag("v0.4.1");
+    let out = runway(r.path()).arg("init").run();
+    out.success();
+    let stderr = out.stderr_text();
+    assert!(
+        stderr.contains("found `src/version.ts`:1") && stderr.contains("says `0.1.0`, not `0.4.1`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("fill in: runway.toml:") && stderr.contains("says 0.1.0, not 0.4.1"),
+        "{stderr}"
+    );
+    let cfg = load(r.path());
+    assert!(
+        cfg.release.files.iter().any(|f| f.path == "src/version.ts"),
+        "{:?}",
+        cfg.release.files
+    );
+    r.commit_all("chore: add runway.toml");
+    let check = runway(r.path()).args(["release", "check"]).run();
+    check.code(1);
+    let text = check.stdout_text();
+    assert!(text.contains("src/version.ts: 0.1.0"), "{text}");
+    runway(r.path())
+        .args(["release", "bump", "--version", "0.4.2", "--no-git"])
+        .run()
+        .success();
+    assert_eq!(
+        r.read("src/version.ts"),
+        "export const serviceVersion = '0.4.2';\n"
+    );
+    assert!(r.read("package.json").contains("\"version\": \"0.4.2\""));
+}
+
 #[test]
 fn compose_and_kubernetes_manifests_make_the_two_environments() {
     let r = Repo::new();

@@ -145,8 +145,17 @@ fn files_section(out: &mut String, input: &Input) {
     }
     for f in &input.scan.found {
         let path = f.path.to_string_lossy().replace('\\', "/");
+        let behind = if f.disagrees(input.scan.version.as_deref()) {
+            format!(
+                " ({FILL_IN}: says {}, not {}; make it agree)",
+                f.value,
+                input.scan.version.as_deref().unwrap_or_default()
+            )
+        } else {
+            String::new()
+        };
         entries.push(format!(
-            "  {{ path = {}, regex = {} }},  # line {}: {}\n",
+            "  {{ path = {}, regex = {} }},  # line {}: {}{behind}\n",
             quote(&path),
             quote(&f.regex),
             f.line,
