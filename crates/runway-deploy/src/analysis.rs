@@ -43,6 +43,9 @@ impl Sample {
     }
 }
 
+/// The shortest time between two samples of a watch.
+pub const MIN_INTERVAL: Duration = Duration::from_secs(1);
+
 /// The conditions, from `[environments.<name>.analysis]` and its defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Criteria {
@@ -77,9 +80,17 @@ impl Criteria {
         self.interval * self.consecutive_failures
     }
 
-    /// The same criteria over a shorter window (`watch --for`).
+    /// The same criteria over another window (`--for`). When the window is
+    /// too short for `min_samples` samples at the configured interval, the
+    /// interval shrinks so that it holds them (never below
+    /// [`MIN_INTERVAL`]): a shortened watch still reaches a verdict, where it
+    /// would otherwise end "inconclusive" every time.
     pub fn with_bake(mut self, bake: Duration) -> Criteria {
         self.bake = bake;
+        let n = self.min_samples.max(1);
+        if self.interval * n > bake {
+            self.interval = (bake / n).max(MIN_INTERVAL).min(self.interval);
+        }
         self
     }
 }
@@ -440,6 +451,23 @@ mod tests {
         assert_eq!(c.auth_failure_max, 0.10);
         assert_eq!(c.p95_max_ms, 2000);
         assert_eq!(c.detection_delay(), Duration::from_secs(180));
+    }
+
+    #[test]
+    fn a_shorter_window_shrinks_the_interval_to_hold_the_samples_it_needs() {
+        // The default: a sample every 60 s, 10 needed.
+        let c = criteria();
+        assert_eq!((c.interval, c.min_samples), (Duration::from_secs(60), 10));
+        let short = c.clone().with_bake(Duration::from_secs(30));
+        assert_eq!(short.bake, Duration::from_secs(30));
+        assert_eq!(short.interval, Duration::from_secs(3));
+        assert!(short.interval * short.min_samples <= short.bake);
+        // Never below a second a sample: 5 s holds 5 samples, not 10.
+        let tiny = c.clone().with_bake(Duration::from_secs(5));
+        assert_eq!(tiny.interval, MIN_INTERVAL);
+        // A window long enough keeps the configured interval.
+        let long = c.clone().with_bake(Duration::from_secs(3600));
+        assert_eq!(long.interval, Duration::from_secs(60));
     }
 
     #[test]
