@@ -645,7 +645,7 @@ pub fn release_check(
             }
             let hint = if hints.is_empty() {
                 format!(
-                    "release {version} first (`runway release bump`), or deploy a released version"
+                    "release {version} first (`runway release bump auto`), or deploy a released version"
                 )
             } else {
                 hints.join("; ")

@@ -498,7 +498,20 @@ fn init_then_plan_then_ship_on_the_process_target() {
         .replacen("min_samples = 5", "min_samples = 3", 1);
     r.write("runway.toml", &text);
     r.commit_all("chore: add runway.toml");
-    r.tag("v1.0.0");
+    // Not released yet: the gate refuses, and its hint is a command that works.
+    let out = runway(r.path()).args(["plan", "staging"]).run();
+    out.code(1)
+        .stdout_contains("release_check      refuse")
+        .stdout_contains("`runway release bump auto`");
+    let out = runway(r.path()).args(["release", "bump", "auto"]).run();
+    out.success();
+    assert!(
+        out.stderr_text()
+            .contains("released `1.0.0` (the first release: the version in the files)"),
+        "{}",
+        out.stderr_text()
+    );
+    assert_eq!(r.git(&["tag", "--list"]).trim(), "v1.0.0");
     let bin = runway_testkit::runway_bin();
 
     let out = runway(r.path()).args(["plan", "staging"]).run();
