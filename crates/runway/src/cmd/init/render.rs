@@ -290,6 +290,12 @@ fn environment(out: &mut String, input: &Input, env: &str, target: Target) {
             h.from
         ));
     }
+    if let Some(n) = &i.no_own_version {
+        out.push_str(&format!(
+            "expect_version = \"\"  # {}: FastMCP(...) is given no `version=`, so the server reports its SDK's version; pass it the release's and remove this line\n",
+            n.from
+        ));
+    }
     if let Some(t) = &i.transport {
         out.push_str(&format!(
             "# transport: {} (seen in {})\n",
