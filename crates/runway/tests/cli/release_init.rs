@@ -321,6 +321,45 @@ fn a_version_constant_left_behind_by_earlier_releases_is_offered_and_checked() {
     assert!(r.read("package.json").contains("\"version\": \"0.4.2\""));
 }
 
+/// A semantic-release project: `0.0.0-development` in package.json, the
+/// version in the tags. Init writes no version file and nothing to fill in
+/// for it; a bump tags the release and leaves package.json as it is.
+#[test]
+fn a_semantic_release_placeholder_leaves_the_version_to_the_tags() {
+    let r = Repo::new();
+    r.write(
+        "package.json",
+        "{\n  \"name\": \"mcp-srv\",\n  \"version\": \"0.0.0-development\"\n}\n",
+    );
+    r.commit_all("feat: start");
+    r.tag("v1.2.0");
+    r.write("src/a.ts", "export const a = 1;\n");
+    r.commit_all("feat: a tool");
+    let out = runway(r.path()).arg("init").run();
+    out.success();
+    let stderr = out.stderr_text();
+    assert!(
+        stderr.contains("semantic-release's placeholder"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("no version file found"), "{stderr}");
+    assert!(
+        r.read("runway.toml")
+            .contains("files = []  # the git tag is the version")
+    );
+    r.commit_all("chore: add runway.toml");
+    let out = runway(r.path()).args(["release", "bump", "auto"]).run();
+    out.success();
+    assert!(
+        out.stderr_text().contains("released `1.2.0` → `1.3.0`"),
+        "{}",
+        out.stderr_text()
+    );
+    assert!(r.read("package.json").contains("0.0.0-development"));
+    assert!(r.git(&["tag", "--list"]).contains("v1.3.0"));
+    runway(r.path()).args(["release", "check"]).run().success();
+}
+
 #[test]
 fn compose_and_kubernetes_manifests_make_the_two_environments() {
     let r = Repo::new();

@@ -162,7 +162,11 @@ fn files_section(out: &mut String, input: &Input) {
             f.text.replace('\n', " ")
         ));
     }
-    if entries.is_empty() {
+    if entries.is_empty() && input.det.tag_is_version() {
+        out.push_str(
+            "files = []  # the git tag is the version: `runway release bump` tags and edits no file\n",
+        );
+    } else if entries.is_empty() {
         out.push_str(&format!(
             "files = []  # {FILL_IN}: no version file found; add {{ path = \"...\", regex = '...([0-9.]+)...' }}\n"
         ));
