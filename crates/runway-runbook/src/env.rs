@@ -37,6 +37,17 @@ pub enum Event<'a> {
 /// Receives the [`Event`]s.
 pub type Observer = Arc<dyn Fn(&Event<'_>) + Send + Sync>;
 
+/// What [`Env::open`] resolves before it takes the ledger.
+struct Parts {
+    config: EnvironmentConfig,
+    deploy: DeployConfig,
+    target: Box<dyn Target>,
+    vars: Vec<(String, Secret)>,
+    secret_vars: std::collections::BTreeSet<String>,
+    redactor: Redactor,
+    unresolved: Vec<crate::preflight::Unresolved>,
+}
+
 /// An environment ready to be changed: its config, its target, the ledger.
 pub struct Env {
     pub loaded: Loaded,
@@ -59,11 +70,42 @@ pub struct Env {
 
 impl Env {
     /// Opens environment `name` of `loaded` on `ledger` (whose redactor it sets).
-    pub fn open(
+    pub fn open(loaded: Loaded, name: &str, ledger: Box<dyn Ledger>) -> Result<Env, RunbookError> {
+        Env::try_open(loaded, name, ledger).map_err(|(e, _)| e)
+    }
+
+    /// [`Env::open`] that hands `ledger` back when the environment cannot be
+    /// opened, so a caller that must still write (an incident) can.
+    #[allow(clippy::result_large_err)]
+    pub fn try_open(
         loaded: Loaded,
         name: &str,
-        mut ledger: Box<dyn Ledger>,
-    ) -> Result<Env, RunbookError> {
+        ledger: Box<dyn Ledger>,
+    ) -> Result<Env, (RunbookError, Box<dyn Ledger>)> {
+        match Env::parts(&loaded, name) {
+            Ok(p) => Ok(Env::assemble(loaded, name, ledger, p)),
+            Err(e) => Err((e, ledger)),
+        }
+    }
+
+    fn assemble(loaded: Loaded, name: &str, mut ledger: Box<dyn Ledger>, p: Parts) -> Env {
+        ledger.set_redactor(p.redactor.clone());
+        Env {
+            loaded,
+            name: name.to_owned(),
+            config: p.config,
+            deploy: p.deploy,
+            target: p.target,
+            ledger,
+            vars: p.vars,
+            secret_vars: p.secret_vars,
+            redactor: p.redactor,
+            unresolved: p.unresolved,
+            observer: Arc::new(|_| {}),
+        }
+    }
+
+    fn parts(loaded: &Loaded, name: &str) -> Result<Parts, RunbookError> {
         let config = loaded.config.environment(name).cloned().ok_or_else(|| {
             RunbookError::UnknownEnvironment {
                 name: name.to_owned(),
@@ -77,7 +119,7 @@ impl Env {
             .ok_or_else(|| RunbookError::NoDeployTable {
                 name: name.to_owned(),
             })?;
-        let unresolved = crate::preflight::unresolved(&loaded, name, &config, &deploy);
+        let unresolved = crate::preflight::unresolved(loaded, name, &config, &deploy);
         if unresolved.iter().any(|u| u.blocks_open) {
             return Err(RunbookError::Unresolved {
                 name: name.to_owned(),
@@ -111,19 +153,14 @@ impl Env {
             redactor.add(&Secret::new(t.trim()));
         }
         let target = runway_deploy::open(name, &deploy, &loaded.root)?;
-        ledger.set_redactor(redactor.clone());
-        Ok(Env {
-            loaded,
-            name: name.to_owned(),
+        Ok(Parts {
             config,
             deploy,
             target,
-            ledger,
             vars,
             secret_vars,
             redactor,
             unresolved,
-            observer: Arc::new(|_| {}),
         })
     }
 
