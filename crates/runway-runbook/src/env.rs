@@ -392,50 +392,14 @@ impl Env {
         version: &str,
         previous: Option<&str>,
     ) -> Result<Option<runway_signals::Sources>, RunbookError> {
-        let Some(a) = self.config.analysis.as_ref() else {
-            return Ok(None);
-        };
-        if a.conditions.is_empty() {
-            return Ok(None);
-        }
-        let mut a = a.clone();
-        let interpolate = |field: &str, raw: &str| {
-            runway_config::interpolate::interpolate_env(raw).map_err(|var| {
-                RunbookError::UnsetVariable {
-                    field: format!("environments.{}.analysis.{field}", self.name),
-                    var: var.to_string(),
-                }
-            })
-        };
-        if let Some(m) = a.metrics.as_mut()
-            && let Some(u) = &m.url
-        {
-            m.url = Some(interpolate("metrics.url", u)?);
-        }
-        if let Some(p) = a.prometheus.as_mut() {
-            p.url = interpolate("prometheus.url", &p.url)?;
-            // Relative to `runway.toml`, wherever Runway runs from.
-            if let Some(f) = &p.token_file {
-                p.token_file = Some(self.loaded.root.join(f).display().to_string());
-            }
-        }
-        let path = self.config.metrics_path.as_deref().unwrap_or("/metrics");
-        let default_metrics = if path.starts_with("http://") || path.starts_with("https://") {
-            runway_verify::url::Url::parse(path).ok()
-        } else {
-            self.mcp_url().ok().and_then(|u| u.join(path).ok())
-        };
-        let vars = runway_signals::prometheus::Vars {
-            version: version.to_owned(),
-            previous_version: previous.map(str::to_owned),
-            environment: self.name.clone(),
-        };
-        runway_signals::Sources::from_config(&a, default_metrics, vars)
-            .map(Some)
-            .map_err(|e| RunbookError::Analysis {
-                name: self.name.clone(),
-                message: e.to_string(),
-            })
+        sources_of(
+            &self.loaded,
+            &self.name,
+            &self.config,
+            self.mcp_url().ok(),
+            version,
+            previous,
+        )
     }
 
     /// One progress line per condition judged at a watch tick.
@@ -638,4 +602,60 @@ pub(crate) fn deployed_fact(d: &Deployed) -> DeploymentFact {
         revision: d.revision.clone(),
         detail: serde_json::to_string(d).ok(),
     })
+}
+
+/// [`Env::sources`] for environment `name` of `loaded` (`config`), whose MCP
+/// endpoint is `mcp_url`: the watch's and `triage`'s alike.
+pub(crate) fn sources_of(
+    loaded: &Loaded,
+    name: &str,
+    config: &EnvironmentConfig,
+    mcp_url: Option<runway_verify::url::Url>,
+    version: &str,
+    previous: Option<&str>,
+) -> Result<Option<runway_signals::Sources>, RunbookError> {
+    let Some(a) = config.analysis.as_ref() else {
+        return Ok(None);
+    };
+    if a.conditions.is_empty() {
+        return Ok(None);
+    }
+    let mut a = a.clone();
+    let interpolate = |field: &str, raw: &str| {
+        runway_config::interpolate::interpolate_env(raw).map_err(|var| {
+            RunbookError::UnsetVariable {
+                field: format!("environments.{}.analysis.{field}", name),
+                var: var.to_string(),
+            }
+        })
+    };
+    if let Some(m) = a.metrics.as_mut()
+        && let Some(u) = &m.url
+    {
+        m.url = Some(interpolate("metrics.url", u)?);
+    }
+    if let Some(p) = a.prometheus.as_mut() {
+        p.url = interpolate("prometheus.url", &p.url)?;
+        // Relative to `runway.toml`, wherever Runway runs from.
+        if let Some(f) = &p.token_file {
+            p.token_file = Some(loaded.root.join(f).display().to_string());
+        }
+    }
+    let path = config.metrics_path.as_deref().unwrap_or("/metrics");
+    let default_metrics = if path.starts_with("http://") || path.starts_with("https://") {
+        runway_verify::url::Url::parse(path).ok()
+    } else {
+        mcp_url.and_then(|u| u.join(path).ok())
+    };
+    let vars = runway_signals::prometheus::Vars {
+        version: version.to_owned(),
+        previous_version: previous.map(str::to_owned),
+        environment: name.to_owned(),
+    };
+    runway_signals::Sources::from_config(&a, default_metrics, vars)
+        .map(Some)
+        .map_err(|e| RunbookError::Analysis {
+            name: name.to_owned(),
+            message: e.to_string(),
+        })
 }
