@@ -492,8 +492,9 @@ env = { MCP_TRANSPORT = "http", MCP_HOST = "127.0.0.1", API_KEY = "${API_KEY}", 
             blocks += 1;
             rest = &rest[end..];
         }
-        // Deploy, command, docker, kubernetes, and the seeds' traffic conditions.
-        assert_eq!(blocks, 5);
+        // Deploy, command, docker, kubernetes, the seeds' traffic conditions,
+        // and triage's auth-denial condition.
+        assert_eq!(blocks, 6);
     }
 
     #[test]
