@@ -234,3 +234,58 @@ async fn a_failed_rollback_leaves_the_incident_open_and_says_so() {
     );
     assert!(l.deploy_lock("staging").await.unwrap().is_none());
 }
+
+/// The same flow on a PostgreSQL ledger (the lease, the incident and the
+/// rollback record are all the ledger's), and triage reading it back.
+#[tokio::test]
+async fn on_postgres_a_p0_rolls_back_and_triage_reads_the_incident_and_the_rollback() {
+    let Some(fresh) = crate::ledger_support::Fresh::postgres(
+        "on_postgres_a_p0_rolls_back_and_triage_reads_the_incident_and_the_rollback",
+    )
+    .await
+    else {
+        return;
+    };
+    let pg = fresh.arg.clone();
+    let p = Project::new("");
+    let path = p.path().join("runway.toml");
+    let toml = std::fs::read_to_string(&path).unwrap().replace(
+        "incident = \"P1\"\n",
+        "incident = \"P1\"\non_incident = [\"P0\"]\n",
+    );
+    std::fs::write(&path, toml).unwrap();
+    for v in ["1.0.0", "1.1.0"] {
+        let o = p.run(&["deploy", "staging", "--version", v, "--ledger", &pg]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    }
+    let (o, out) = incident_open(&p, "P0", &["--ledger", &pg]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(out["rollback"]["status"], "rolled_back", "{out:#}");
+    assert_eq!(p.health_version().await.as_deref(), Some("1.0.0"));
+    let inc = out["incident"].as_str().unwrap().to_owned();
+    let rb_dep = out["rollback"]["deployment"].as_str().unwrap().to_owned();
+    // Nothing went to the project's own SQLite ledger.
+    assert!(!p.path().join(".runway/ledger.db").exists());
+
+    let l = fresh.open().await;
+    let view = l.deployment_view(&rb_dep).await.unwrap();
+    assert_eq!(view.status, Outcome::Verified.as_str());
+    assert_eq!(view.rollbacks[0].incident.as_deref(), Some(inc.as_str()));
+    assert_eq!(l.get(&inc).await.unwrap().status(), Some("mitigated"));
+    assert!(l.deploy_lock("staging").await.unwrap().is_none());
+    l.close().await;
+
+    let o = p.run(&[
+        "triage", "staging", "--window", "1s", "--format", "json", "--ledger", &pg,
+    ]);
+    // A mitigated P0 is still open: triage says so.
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let t: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(t["readiness"]["ok"], true, "{t:#}");
+    assert_eq!(t["deployments"][0]["id"], rb_dep.as_str(), "{t:#}");
+    assert_eq!(t["deployments"][0]["version"], "1.0.0");
+    assert!(t["deployments"][0]["rollback_of"].is_string(), "{t:#}");
+    assert_eq!(t["incidents"][0]["id"], inc.as_str());
+    assert_eq!(t["incidents"][0]["status"], "mitigated");
+    fresh.finish().await;
+}
