@@ -97,7 +97,7 @@ pub struct Endpoint {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct McpProbe {
-    /// `ok`, `failed` or `skipped` (the health endpoint failed first).
+    /// `ok` or `failed`: tried whatever the health endpoint said.
     pub status: String,
     /// The token was refused (401/403).
     pub auth_refused: bool,
@@ -200,9 +200,12 @@ pub async fn triage(
         &version,
         previous.as_deref(),
     )?;
+    // The health endpoint is read on its own (its status and body), so the
+    // MCP probe runs whatever it says: a server can fail one and not the other.
+    let health_url = endpoint_url(mcp, config.health_path.as_deref(), "/health");
     let sampler = HttpSampler {
-        health: endpoint_url(mcp, config.health_path.as_deref(), "/health"),
-        health_optional: config.health_path.is_none(),
+        health: None,
+        health_optional: true,
         probe: runway_config::ProbeKind::Tools,
         mcp: mcp.clone(),
         token: ctx.token.clone(),
@@ -228,8 +231,14 @@ pub async fn triage(
         s.prime(SourceKind::Metrics).await;
     }
     let started = tokio::time::Instant::now();
-    let (sample, readyz) = tokio::join!(
+    let (sample, health, readyz) = tokio::join!(
         sampler.sample(),
+        get(
+            health_url,
+            config.health_path.is_none(),
+            opts.timeout,
+            &ctx.redactor
+        ),
         get(
             readyz_url,
             config.readyz_path.is_none(),
@@ -275,25 +284,6 @@ pub async fn triage(
             }
         }
     };
-    let health = match &sampler.health {
-        None => Endpoint {
-            url: None,
-            status: "skipped".into(),
-            http_status: None,
-            latency_ms: None,
-            message: "no health endpoint".into(),
-        },
-        Some(u) => Endpoint {
-            url: Some(u.to_string()),
-            status: if sample.healthy { "ok" } else { "failed" }.into(),
-            http_status: None,
-            latency_ms: None,
-            message: match (&sample.error, sample.healthy) {
-                (Some(e), false) => e.clone(),
-                _ => "answered".into(),
-            },
-        },
-    };
     let mcp_probe = McpProbe {
         status: match sample.mcp_ok {
             Some(true) => "ok",
@@ -306,8 +296,16 @@ pub async fn triage(
         latency_ms: sample.latency_ms,
         message: match (sample.mcp_ok, &sample.error) {
             (Some(false), Some(e)) => e.clone(),
-            (Some(true), _) => "handshake and call answered".into(),
-            _ => "not tried: the health endpoint failed".into(),
+            (Some(true), _) => format!(
+                "handshake and `{}` answered",
+                sampler
+                    .call
+                    .as_ref()
+                    .map(|c| c.tool.as_str())
+                    .unwrap_or("tools/list")
+            ),
+            (Some(false), None) => "failed".into(),
+            (None, _) => "not tried".into(),
         },
     };
     let readiness = Readiness {
@@ -482,7 +480,13 @@ async fn get(
         Ok(o) => {
             e.http_status = Some(o.status);
             if (200..300).contains(&o.status) {
-                e.message = format!("HTTP {}", o.status);
+                e.message = match o
+                    .json()
+                    .and_then(|j| j.get("version").and_then(|v| v.as_str()).map(str::to_owned))
+                {
+                    Some(v) => format!("HTTP {}, version {}", o.status, redactor.redact(&v)),
+                    None => format!("HTTP {}", o.status),
+                };
             } else if optional && matches!(o.status, 404 | 405) {
                 e.status = "not_served".into();
                 e.message = format!("HTTP {}: the server has no such endpoint", o.status);
