@@ -49,6 +49,15 @@ async fn a_p0_rolls_the_environment_back_linked_both_ways_and_mitigates_the_inci
     let blamed = before[1].id.clone();
     assert_eq!(before[1].deployment.release, "1.1.0");
 
+    // The plan says what an incident would do.
+    let o = p.run(&["plan", "staging", "--version", "1.1.0"]);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains(
+            "on an incident: `runway incident open --sev P0 --env staging` rolls back at once"
+        ),
+        "{}",
+        text(&o)
+    );
     let (o, out) = incident_open(&p, "P0", &[]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     // The wire says 1.0.0 again.
