@@ -385,6 +385,7 @@ p95_max_ms = 2000
 [environments.staging.rollback]
 auto = true                            # roll back on a failed verify or watch
 incident = "P1"                        # open an incident of this severity when it does
+on_incident = ["P0"]                   # Tabcorp: P0 -> immediate rollback
 
 [environments.production.window]
 timezone = "UTC"
@@ -453,6 +454,10 @@ env = { MCP_TRANSPORT = "http", MCP_HOST = "127.0.0.1", API_KEY = "${API_KEY}", 
         let r = s.rollback.as_ref().unwrap();
         assert!(r.auto());
         assert_eq!(r.incident(), Severity::P1);
+        assert!(r.rolls_back_on(Severity::P0));
+        assert!(!r.rolls_back_on(Severity::P1));
+        // Unset, no incident rolls back.
+        assert!(!RollbackConfig::default().rolls_back_on(Severity::P0));
         let w = c
             .environment("production")
             .unwrap()
@@ -487,8 +492,9 @@ env = { MCP_TRANSPORT = "http", MCP_HOST = "127.0.0.1", API_KEY = "${API_KEY}", 
             blocks += 1;
             rest = &rest[end..];
         }
-        // Deploy, command, docker, kubernetes, and the seeds' traffic conditions.
-        assert_eq!(blocks, 5);
+        // Deploy, command, docker, kubernetes, the seeds' traffic conditions,
+        // and triage's auth-denial condition.
+        assert_eq!(blocks, 6);
     }
 
     #[test]
@@ -580,6 +586,11 @@ secret_files = ["secrets/prod.pem"]
                 "[environments.p.rollback]\nincident = \"P7\"\n",
                 "/p/runway.toml:2:12",
                 "P7",
+            ),
+            (
+                "[environments.p.rollback]\non_incident = [\"P0\", \"P9\"]\n",
+                "/p/runway.toml:2:",
+                "P9",
             ),
             (
                 "[environments.p.window]\nallow = [\"Tues 10:00-16:00\"]\n",

@@ -234,6 +234,11 @@ pub struct Rollback {
     /// (`env MODE = "fast"`, `env API_KEY from ${API_KEY} (secret)`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub restored: Vec<String>,
+    /// The incident whose policy asked for it (`runway incident open --env`
+    /// under `rollback.on_incident`); the incident's timeline names this
+    /// deployment back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident: Option<String>,
 }
 
 /// What the target reported once a version ran: the deployment's own

@@ -588,6 +588,20 @@ pub trait Ledger: Send + Sync {
         title: &str,
         deployment_id: Option<&str>,
     ) -> Result<String> {
+        self.open_incident_in(severity, title, deployment_id, None)
+            .await
+    }
+
+    /// [`Ledger::open_incident`] in `environment` (`runway incident open
+    /// --env`), with or without a deployment to blame; a blamed deployment
+    /// of another environment is refused.
+    async fn open_incident_in(
+        &self,
+        severity: Severity,
+        title: &str,
+        deployment_id: Option<&str>,
+        environment: Option<&str>,
+    ) -> Result<String> {
         if title.trim().is_empty() {
             return Err(LedgerError::Invalid {
                 what: "an incident needs a title: pass `--title TEXT`".into(),
@@ -597,9 +611,17 @@ pub trait Ledger: Send + Sync {
             Some(d) => {
                 let dep = self.get(d).await?;
                 let body = dep.deployment()?;
+                if let Some(e) = environment.filter(|e| *e != body.environment) {
+                    return Err(LedgerError::Invalid {
+                        what: format!(
+                            "deployment `{}` is of environment `{}`, not `{e}`: name a deployment of `{e}`, or leave out one of the two",
+                            dep.id, body.environment
+                        ),
+                    });
+                }
                 (Some(dep.id), Some(body.environment), Some(body.release))
             }
-            None => (None, None, None),
+            None => (None, environment.map(str::to_owned), None),
         };
         let detected_at = now();
         let respond_by = detected_at

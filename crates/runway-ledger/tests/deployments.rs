@@ -161,6 +161,7 @@ async fn a_deployment_record_carries_every_field(f: &Fresh) {
         baseline: Some("error rate 0.0% (baseline 0.0%), p95 40 ms (baseline 38 ms)".into()),
         back_to_baseline: Some(true),
         restored: Vec::new(),
+        incident: None,
     };
     l.add_deployment_fact(&dep, &DeploymentFact::Rollback(rollback.clone()))
         .await

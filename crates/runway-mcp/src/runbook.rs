@@ -173,6 +173,43 @@ pub async fn status(ws: &Workspace, a: &EnvironmentArgs) -> Result<Value, OpErro
     .await
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TriageArgs {
+    pub environment: String,
+    /// How long the `/metrics` conditions watch (`10s`), at most `10m`.
+    pub window: Option<String>,
+}
+
+/// `runway triage ENV --format json`: reads only, needs no `deploy` table.
+pub async fn triage(ws: &Workspace, a: &TriageArgs) -> Result<Value, OpError> {
+    let loaded = ws.config.clone().ok_or_else(|| OpError::Argument {
+        field: "environment",
+        message: format!(
+            "`{}` cannot be found: the project has no `runway.toml` (run `runway init`)",
+            a.environment
+        ),
+    })?;
+    let mut opts = runway_runbook::triage::TriageOptions::default();
+    if let Some(w) = &a.window {
+        opts.window = humantime::parse_duration(w.trim())
+            .ok()
+            .filter(|d| !d.is_zero() && *d <= std::time::Duration::from_secs(600))
+            .ok_or_else(|| OpError::Argument {
+                field: "window",
+                message: format!("`{w}` is not a duration from `1s` to `10m` (write `10s`, `2m`)"),
+            })?;
+    }
+    let name = a.environment.clone();
+    ws.with_ledger(move |ledger| {
+        Box::pin(async move {
+            let t = runway_runbook::triage::triage(&loaded, &name, ledger, &opts).await?;
+            Ok(serde_json::to_value(t)?)
+        })
+    })
+    .await
+}
+
 /// What `rollback` would do: from what runs to which verified version.
 pub async fn rollback_plan(ws: &Workspace, a: &RollbackArgs) -> Result<(String, Value), OpError> {
     let to = a.to.clone();

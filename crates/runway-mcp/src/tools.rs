@@ -29,6 +29,7 @@ pub const TOOL_NAMES: &[&str] = &[
     "incident_show",
     "deploy_plan",
     "environment_status",
+    "triage",
 ];
 
 fn object(value: Value) -> Arc<JsonObject> {
@@ -472,6 +473,31 @@ pub fn definition(name: &str, writes: bool) -> Option<Tool> {
             }),
             &["environment", "target"],
         )),
+        "triage" => Tool::new(
+            "triage",
+            "Incident triage of an environment on one screen, in the dynamic-mcp runbook's order: readiness (health, `/readyz`, an MCP handshake and call), auth denials and errors from its `[[analysis.conditions]]` over a short window, its last deployments, open incidents against their response times, the deploy lock holder; `healthy` and `problems` say what is wrong. Reads only (`runway triage ENV --format json`)",
+            input(
+                json!({
+                    "environment": text("an environment of `runway.toml` with a `url`"),
+                    "window": text("how long the `/metrics` conditions watch the server's counters (default `10s`, at most `10m`)"),
+                }),
+                &["environment"],
+            ),
+        )
+        .with_raw_output_schema(output(
+            json!({
+                "environment": {"type": "string"},
+                "at": {"type": "string"},
+                "healthy": {"type": "boolean"},
+                "problems": {"type": "array", "items": {"type": "string"}},
+                "readiness": {"type": "object", "required": ["ok", "health", "readyz", "mcp"]},
+                "traffic": {"type": "object", "required": ["configured", "conditions", "message"]},
+                "deployments": {"type": "array", "items": {"type": "object"}},
+                "incidents": {"type": "array", "items": {"type": "object"}},
+                "lock": {"type": ["object", "null"]},
+            }),
+            &["environment", "healthy", "problems", "readiness", "traffic", "deployments", "incidents"],
+        )),
         _ => return None,
     };
     Some(tool.with_annotations(read_only()))
@@ -666,6 +692,10 @@ pub async fn call(
         "environment_status" => {
             let a: crate::runbook::EnvironmentArgs = args(name, arguments)?;
             crate::runbook::status(ws, &a).await
+        }
+        "triage" => {
+            let a: crate::runbook::TriageArgs = args(name, arguments)?;
+            crate::runbook::triage(ws, &a).await
         }
         "release_status" => {
             let a: ReleaseStatusArgs = args(name, arguments)?;

@@ -191,3 +191,79 @@ async fn since_takes_a_date_as_the_cli_does() {
     }
     c.cancel().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn triage_reads_an_environment_as_the_cli_does_and_refuses_an_unknown_one() {
+    let dir = tempfile::tempdir().unwrap();
+    // A port nothing listens on: the server is down.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let ws = workspace(
+        dir.path(),
+        &format!("[environments.staging]\nurl = \"http://127.0.0.1:{port}/mcp\"\n"),
+    );
+    let ledger = runway_ledger::open(&ws.ledger).await.unwrap();
+    let id = ledger
+        .open_incident_in(
+            runway_core::Severity::P0,
+            "server down",
+            None,
+            Some("staging"),
+        )
+        .await
+        .unwrap();
+    ledger.close().await;
+
+    let c = client(ws).await;
+    let tools = c.list_all_tools().await.unwrap();
+    let t = tools.iter().find(|t| t.name == "triage").unwrap();
+    assert_eq!(t.annotations.as_ref().unwrap().read_only_hint, Some(true));
+    let got = c
+        .call_tool(call(
+            "triage",
+            json!({"environment": "staging", "window": "1s"}),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(got.is_error, Some(false), "{got:?}");
+    let s = got.structured_content.unwrap();
+    assert_eq!(s["environment"], "staging");
+    assert_eq!(s["healthy"], false, "{s:#}");
+    assert_eq!(s["readiness"]["ok"], false, "{s:#}");
+    assert_eq!(s["readiness"]["health"]["status"], "failed", "{s:#}");
+    assert_eq!(s["traffic"]["configured"], false);
+    assert_eq!(s["incidents"][0]["id"], json!(id));
+    assert_eq!(s["incidents"][0]["severity"], "P0");
+    assert!(s["lock"].is_null());
+    let problems = s["problems"].as_array().unwrap();
+    assert!(
+        problems[0].as_str().unwrap().starts_with("not healthy"),
+        "{s:#}"
+    );
+    assert!(
+        problems
+            .last()
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .starts_with("P0 incident")
+    );
+
+    let unknown = c
+        .call_tool(call("triage", json!({"environment": "nope"})))
+        .await
+        .unwrap();
+    assert_eq!(unknown.is_error, Some(true));
+    let bad = c
+        .call_tool(call(
+            "triage",
+            json!({"environment": "staging", "window": "2h"}),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(bad.is_error, Some(true));
+    c.cancel().await.unwrap();
+}

@@ -570,6 +570,7 @@ pub(crate) async fn fail(
                 baseline: None,
                 back_to_baseline: None,
                 restored,
+                incident: None,
             };
             match back {
                 Err(e) => {

@@ -37,6 +37,17 @@ pub enum Event<'a> {
 /// Receives the [`Event`]s.
 pub type Observer = Arc<dyn Fn(&Event<'_>) + Send + Sync>;
 
+/// What [`Env::open`] resolves before it takes the ledger.
+struct Parts {
+    config: EnvironmentConfig,
+    deploy: DeployConfig,
+    target: Box<dyn Target>,
+    vars: Vec<(String, Secret)>,
+    secret_vars: std::collections::BTreeSet<String>,
+    redactor: Redactor,
+    unresolved: Vec<crate::preflight::Unresolved>,
+}
+
 /// An environment ready to be changed: its config, its target, the ledger.
 pub struct Env {
     pub loaded: Loaded,
@@ -59,11 +70,42 @@ pub struct Env {
 
 impl Env {
     /// Opens environment `name` of `loaded` on `ledger` (whose redactor it sets).
-    pub fn open(
+    pub fn open(loaded: Loaded, name: &str, ledger: Box<dyn Ledger>) -> Result<Env, RunbookError> {
+        Env::try_open(loaded, name, ledger).map_err(|(e, _)| e)
+    }
+
+    /// [`Env::open`] that hands `ledger` back when the environment cannot be
+    /// opened, so a caller that must still write (an incident) can.
+    #[allow(clippy::result_large_err)]
+    pub fn try_open(
         loaded: Loaded,
         name: &str,
-        mut ledger: Box<dyn Ledger>,
-    ) -> Result<Env, RunbookError> {
+        ledger: Box<dyn Ledger>,
+    ) -> Result<Env, (RunbookError, Box<dyn Ledger>)> {
+        match Env::parts(&loaded, name) {
+            Ok(p) => Ok(Env::assemble(loaded, name, ledger, p)),
+            Err(e) => Err((e, ledger)),
+        }
+    }
+
+    fn assemble(loaded: Loaded, name: &str, mut ledger: Box<dyn Ledger>, p: Parts) -> Env {
+        ledger.set_redactor(p.redactor.clone());
+        Env {
+            loaded,
+            name: name.to_owned(),
+            config: p.config,
+            deploy: p.deploy,
+            target: p.target,
+            ledger,
+            vars: p.vars,
+            secret_vars: p.secret_vars,
+            redactor: p.redactor,
+            unresolved: p.unresolved,
+            observer: Arc::new(|_| {}),
+        }
+    }
+
+    fn parts(loaded: &Loaded, name: &str) -> Result<Parts, RunbookError> {
         let config = loaded.config.environment(name).cloned().ok_or_else(|| {
             RunbookError::UnknownEnvironment {
                 name: name.to_owned(),
@@ -77,7 +119,7 @@ impl Env {
             .ok_or_else(|| RunbookError::NoDeployTable {
                 name: name.to_owned(),
             })?;
-        let unresolved = crate::preflight::unresolved(&loaded, name, &config, &deploy);
+        let unresolved = crate::preflight::unresolved(loaded, name, &config, &deploy);
         if unresolved.iter().any(|u| u.blocks_open) {
             return Err(RunbookError::Unresolved {
                 name: name.to_owned(),
@@ -111,19 +153,14 @@ impl Env {
             redactor.add(&Secret::new(t.trim()));
         }
         let target = runway_deploy::open(name, &deploy, &loaded.root)?;
-        ledger.set_redactor(redactor.clone());
-        Ok(Env {
-            loaded,
-            name: name.to_owned(),
+        Ok(Parts {
             config,
             deploy,
             target,
-            ledger,
             vars,
             secret_vars,
             redactor,
             unresolved,
-            observer: Arc::new(|_| {}),
         })
     }
 
@@ -356,50 +393,14 @@ impl Env {
         version: &str,
         previous: Option<&str>,
     ) -> Result<Option<runway_signals::Sources>, RunbookError> {
-        let Some(a) = self.config.analysis.as_ref() else {
-            return Ok(None);
-        };
-        if a.conditions.is_empty() {
-            return Ok(None);
-        }
-        let mut a = a.clone();
-        let interpolate = |field: &str, raw: &str| {
-            runway_config::interpolate::interpolate_env(raw).map_err(|var| {
-                RunbookError::UnsetVariable {
-                    field: format!("environments.{}.analysis.{field}", self.name),
-                    var: var.to_string(),
-                }
-            })
-        };
-        if let Some(m) = a.metrics.as_mut()
-            && let Some(u) = &m.url
-        {
-            m.url = Some(interpolate("metrics.url", u)?);
-        }
-        if let Some(p) = a.prometheus.as_mut() {
-            p.url = interpolate("prometheus.url", &p.url)?;
-            // Relative to `runway.toml`, wherever Runway runs from.
-            if let Some(f) = &p.token_file {
-                p.token_file = Some(self.loaded.root.join(f).display().to_string());
-            }
-        }
-        let path = self.config.metrics_path.as_deref().unwrap_or("/metrics");
-        let default_metrics = if path.starts_with("http://") || path.starts_with("https://") {
-            runway_verify::url::Url::parse(path).ok()
-        } else {
-            self.mcp_url().ok().and_then(|u| u.join(path).ok())
-        };
-        let vars = runway_signals::prometheus::Vars {
-            version: version.to_owned(),
-            previous_version: previous.map(str::to_owned),
-            environment: self.name.clone(),
-        };
-        runway_signals::Sources::from_config(&a, default_metrics, vars)
-            .map(Some)
-            .map_err(|e| RunbookError::Analysis {
-                name: self.name.clone(),
-                message: e.to_string(),
-            })
+        sources_of(
+            &self.loaded,
+            &self.name,
+            &self.config,
+            self.mcp_url().ok(),
+            version,
+            previous,
+        )
     }
 
     /// One progress line per condition judged at a watch tick.
@@ -603,4 +604,60 @@ pub(crate) fn deployed_fact(d: &Deployed) -> DeploymentFact {
         revision: d.revision.clone(),
         detail: serde_json::to_string(d).ok(),
     })
+}
+
+/// [`Env::sources`] for environment `name` of `loaded` (`config`), whose MCP
+/// endpoint is `mcp_url`: the watch's and `triage`'s alike.
+pub(crate) fn sources_of(
+    loaded: &Loaded,
+    name: &str,
+    config: &EnvironmentConfig,
+    mcp_url: Option<runway_verify::url::Url>,
+    version: &str,
+    previous: Option<&str>,
+) -> Result<Option<runway_signals::Sources>, RunbookError> {
+    let Some(a) = config.analysis.as_ref() else {
+        return Ok(None);
+    };
+    if a.conditions.is_empty() {
+        return Ok(None);
+    }
+    let mut a = a.clone();
+    let interpolate = |field: &str, raw: &str| {
+        runway_config::interpolate::interpolate_env(raw).map_err(|var| {
+            RunbookError::UnsetVariable {
+                field: format!("environments.{}.analysis.{field}", name),
+                var: var.to_string(),
+            }
+        })
+    };
+    if let Some(m) = a.metrics.as_mut()
+        && let Some(u) = &m.url
+    {
+        m.url = Some(interpolate("metrics.url", u)?);
+    }
+    if let Some(p) = a.prometheus.as_mut() {
+        p.url = interpolate("prometheus.url", &p.url)?;
+        // Relative to `runway.toml`, wherever Runway runs from.
+        if let Some(f) = &p.token_file {
+            p.token_file = Some(loaded.root.join(f).display().to_string());
+        }
+    }
+    let path = config.metrics_path.as_deref().unwrap_or("/metrics");
+    let default_metrics = if path.starts_with("http://") || path.starts_with("https://") {
+        runway_verify::url::Url::parse(path).ok()
+    } else {
+        mcp_url.and_then(|u| u.join(path).ok())
+    };
+    let vars = runway_signals::prometheus::Vars {
+        version: version.to_owned(),
+        previous_version: previous.map(str::to_owned),
+        environment: name.to_owned(),
+    };
+    runway_signals::Sources::from_config(&a, default_metrics, vars)
+        .map(Some)
+        .map_err(|e| RunbookError::Analysis {
+            name: name.to_owned(),
+            message: e.to_string(),
+        })
 }

@@ -21,6 +21,7 @@ mod deploy;
 mod env;
 mod error;
 mod history;
+pub mod incident;
 mod journal;
 mod judge;
 mod plan;
@@ -32,6 +33,7 @@ pub mod release;
 mod rollback;
 pub mod scope;
 mod status;
+pub mod triage;
 mod watch;
 
 pub use deploy::{Run, accept, deploy};
@@ -214,7 +216,28 @@ pub async fn rollback(
         }
         Err(e) => return Err(e.into()),
     };
-    let r = rollback::rollback_locked(env, to, confirm).await;
+    let r = rollback::rollback_locked(env, to, confirm, None).await;
+    let _ = lock.release().await;
+    r
+}
+
+/// [`rollback`] for an incident: the same lock, verify and record, the
+/// rollback fact naming the incident (see [`incident::open`]).
+pub(crate) async fn rollback_for(
+    env: &Env,
+    confirm: runway_deploy::Confirm,
+    cause: &rollback::Cause,
+) -> Result<Finished, RunbookError> {
+    preflight::check(env, None)?;
+    recover::recover_noting(env).await?;
+    let lock = match take_lock(env).await {
+        Ok(l) => l,
+        Err(e @ runway_ledger::LedgerError::Locked { .. }) => {
+            return Ok(Finished::new(env, None, "locked", false).message(e.to_string()));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let r = rollback::rollback_locked(env, None, confirm, Some(cause)).await;
     let _ = lock.release().await;
     r
 }

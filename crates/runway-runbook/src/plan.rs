@@ -80,6 +80,9 @@ pub struct PlanFailure {
     /// `rollback.auto`.
     pub rollback: bool,
     pub incident: Severity,
+    /// `rollback.on_incident`: severities at which `runway incident open
+    /// --env` rolls back at once.
+    pub on_incident: Vec<Severity>,
 }
 
 /// Judges every gate for `input.version` and lays out the steps.
@@ -142,6 +145,7 @@ pub async fn plan(env: &Env, input: &GateInput) -> Result<Plan, RunbookError> {
         on_failure: PlanFailure {
             rollback: policy.auto(),
             incident: policy.incident(),
+            on_incident: policy.on_incident.clone(),
         },
     })
 }

@@ -228,7 +228,7 @@ async fn recover_locked(env: &Env, notes: &mut Vec<String>) -> Result<(), Runboo
         },
         env.name
     ));
-    let f = crate::rollback::rollback_locked(env, Some(&version), Confirm::Assume).await?;
+    let f = crate::rollback::rollback_locked(env, Some(&version), Confirm::Assume, None).await?;
     notes.push(f.message);
     Ok(())
 }

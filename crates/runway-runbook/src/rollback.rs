@@ -13,11 +13,21 @@ use crate::{
     journal::Done,
 };
 
+/// Why a rollback runs when no one typed `runway rollback`: the incident
+/// whose severity the environment's `rollback.on_incident` names.
+#[derive(Debug, Clone)]
+pub(crate) struct Cause {
+    pub incident: String,
+    pub severity: runway_core::Severity,
+    pub title: String,
+}
+
 /// The rollback itself, under the environment's deploy lock (see [`crate::rollback`]).
 pub(crate) async fn rollback_locked(
     env: &Env,
     to: Option<&str>,
     confirm: Confirm,
+    cause: Option<&Cause>,
 ) -> Result<Finished, RunbookError> {
     let history = env.history().await?;
     let current = history.first();
@@ -130,8 +140,17 @@ pub(crate) async fn rollback_locked(
                 from_version: current_version.clone(),
                 to_version: Some(version.clone()),
                 to_artifact: Some(crate::artifact(&deployed)),
-                reason: format!("`runway rollback` by {}", env.ledger.operator()),
-                automatic: false,
+                reason: match cause {
+                    Some(c) => format!(
+                        "{} incident `{}` ({}), by `rollback.on_incident`, opened by {}",
+                        c.severity,
+                        c.incident,
+                        c.title,
+                        env.ledger.operator()
+                    ),
+                    None => format!("`runway rollback` by {}", env.ledger.operator()),
+                },
+                automatic: cause.is_some(),
                 started_at: started,
                 finished_at: Some(chrono::Utc::now()),
                 ok: report.ok(),
@@ -139,6 +158,7 @@ pub(crate) async fn rollback_locked(
                 baseline: None,
                 back_to_baseline: None,
                 restored,
+                incident: cause.map(|c| c.incident.clone()),
             }),
         )
         .await?;

@@ -39,6 +39,8 @@ pub enum Command {
     Rollback(cmd::deploy::RollbackArgs),
     /// What runs in an environment, from the target and the ledger, with any drift.
     Status(cmd::deploy::StatusArgs),
+    /// Incident triage on one screen: readiness, auth denials and errors, last deployments, open incidents, the deploy lock.
+    Triage(cmd::triage::Args),
     /// Detect the project's version files and write `runway.toml`.
     Init(cmd::init::Args),
     /// Versions, changelog, tags and the pre-release gate.
@@ -92,6 +94,7 @@ impl Cli {
             Command::Watch(args) => cmd::deploy::watch(&ctx, args).await,
             Command::Rollback(args) => cmd::deploy::rollback(&ctx, args).await,
             Command::Status(args) => cmd::deploy::status(&ctx, args).await,
+            Command::Triage(args) => cmd::triage::run(&ctx, args).await,
             Command::Init(args) => cmd::init::run(&ctx, args).await,
             Command::Release(c) => cmd::release::run(&ctx, c).await,
             Command::Ledger(c) => cmd::ledger::run(&ctx, c).await,

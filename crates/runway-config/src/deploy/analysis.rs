@@ -118,6 +118,13 @@ pub struct RollbackConfig {
     pub incident: Option<Severity>,
     /// After a rollback, latency may be this many times the previous version's baseline (default 1.5).
     pub baseline_tolerance: Option<f64>,
+    /// Severities at which `runway incident open --env <name>` rolls the
+    /// environment back at once (Tabcorp: `["P0"]`, "P0 → immediate
+    /// rollback"). Default none: the other seeds do not roll back on an
+    /// incident (a P0 may be a data loss or a breach that an older version
+    /// does not fix), so it is the operator's choice.
+    #[serde(default)]
+    pub on_incident: Vec<Severity>,
 }
 
 impl RollbackConfig {
@@ -129,6 +136,10 @@ impl RollbackConfig {
     }
     pub fn baseline_tolerance(&self) -> f64 {
         self.baseline_tolerance.unwrap_or(1.5)
+    }
+    /// Whether opening an incident of `severity` rolls the environment back.
+    pub fn rolls_back_on(&self, severity: Severity) -> bool {
+        self.on_incident.contains(&severity)
     }
 
     pub(crate) fn validate(&self) -> Result<(), (String, String)> {

@@ -402,6 +402,18 @@ pub async fn plan(ctx: &Ctx, args: PlanArgs) -> anyhow::Result<Exit> {
         },
         plan.on_failure.incident
     )?;
+    if !plan.on_failure.on_incident.is_empty() {
+        outln!(
+            "    on an incident: `runway incident open --sev {} --env {}` rolls back at once (`rollback.on_incident`)",
+            plan.on_failure
+                .on_incident
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .join("|"),
+            plan.environment
+        )?;
+    }
     Ok(exit)
 }
 

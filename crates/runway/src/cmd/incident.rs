@@ -10,11 +10,13 @@ use std::{io::Write, path::PathBuf};
 use anyhow::Context as _;
 use runway_core::{Exit, Severity};
 use runway_ledger::IncidentStatus;
+use runway_runbook::incident::OpenRequest;
 use runway_runbook::records::{self, IncidentQuery, incident_id};
 
 use super::{Ctx, LedgerOpt};
 use crate::ctx::parse_when;
 use crate::render::{Format, stamp, write_rows};
+use crate::term::{shown, shown_text};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -47,6 +49,20 @@ pub struct OpenArgs {
     /// The deployment that caused it (id or unique prefix).
     #[arg(long, value_name = "ID")]
     pub deployment: Option<String>,
+    /// The environment it is in. When its `[environments.<env>.rollback]`
+    /// `on_incident` names the severity (`["P0"]`), the environment is rolled
+    /// back at once, verified, and the rollback recorded with the incident.
+    #[arg(long = "env", value_name = "ENV")]
+    pub environment: Option<String>,
+    /// Open the incident without the rollback its environment's policy asks for.
+    #[arg(long)]
+    pub no_rollback: bool,
+    /// Take the rollback's manual steps as done (no terminal needed).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// `human` (the id on stdout, what was done on stderr) or `json`.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: super::deploy::OutputFormat,
     #[command(flatten)]
     pub ledger: LedgerOpt,
 }
@@ -102,23 +118,7 @@ pub struct PostmortemArgs {
 
 pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
     match cmd {
-        Command::Open(a) => {
-            let ledger = ctx.open_ledger(&a.ledger).await?;
-            let id = ledger
-                .open_incident(a.severity, &a.title, a.deployment.as_deref())
-                .await?;
-            outln!("{id}")?;
-            eprintln!(
-                "opened {} incident `{id}`: respond within {} ({})",
-                a.severity,
-                runway_ledger::postmortem::human_duration(
-                    chrono::Duration::from_std(a.severity.response_time()).unwrap_or_default()
-                ),
-                a.severity.action()
-            );
-            ledger.close().await;
-            Ok(Exit::Success)
-        }
+        Command::Open(a) => open(ctx, a).await,
         Command::Ack(a) => step(ctx, a, IncidentStatus::Acknowledged).await,
         Command::Mitigate(a) => step(ctx, a, IncidentStatus::Mitigated).await,
         Command::Resolve(a) => step(ctx, a, IncidentStatus::Resolved).await,
@@ -216,6 +216,86 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
             Ok(Exit::Success)
         }
     }
+}
+
+/// `runway incident open`: the incident, then its environment's rollback policy.
+async fn open(ctx: &Ctx, a: OpenArgs) -> anyhow::Result<Exit> {
+    let loaded = match &a.environment {
+        Some(_) => Some(ctx.config()?.ok_or_else(|| {
+            crate::error::UsageError::new(
+                "`--env` names an environment, but there is no `runway.toml` here or in a parent directory",
+            )
+            .with_hint("pass `-C DIR` for the project, or leave out `--env`")
+        })?),
+        None => None,
+    };
+    let ledger = ctx.open_ledger(&a.ledger).await?;
+    let req = OpenRequest {
+        severity: a.severity,
+        title: a.title.clone(),
+        deployment: a.deployment.clone(),
+        environment: a.environment.clone(),
+        no_rollback: a.no_rollback,
+    };
+    let observer = a
+        .environment
+        .as_deref()
+        .map(super::deploy::terminal_observer);
+    let opened = runway_runbook::incident::open(
+        loaded,
+        ledger,
+        &req,
+        super::deploy::confirm(a.yes),
+        observer,
+    )
+    .await?;
+    let exit = if opened.rollback.failed() {
+        Exit::Failed
+    } else {
+        Exit::Success
+    };
+    if a.format == super::deploy::OutputFormat::Json {
+        outln!("{}", serde_json::to_string_pretty(&opened)?)?;
+        return Ok(exit);
+    }
+    outln!("{}", opened.incident)?;
+    eprintln!(
+        "opened {} incident `{}`{}: respond within {} ({})",
+        a.severity,
+        opened.incident,
+        opened
+            .environment
+            .as_deref()
+            .map(|e| format!(" in {}", shown(e)))
+            .unwrap_or_default(),
+        runway_ledger::postmortem::human_duration(
+            chrono::Duration::from_std(a.severity.response_time()).unwrap_or_default()
+        ),
+        a.severity.action()
+    );
+    let r = &opened.rollback;
+    if r.policy || a.environment.is_some() {
+        let label = match r.status.as_str() {
+            "rolled_back" => "rolled back:".to_owned(),
+            "skipped" | "not_configured" => "no rollback:".to_owned(),
+            _ => format!(
+                "{} the rollback did not happen:",
+                crate::term::error_label()
+            ),
+        };
+        eprintln!("{label} {}", shown_text(&r.message));
+        if r.failed() {
+            eprintln!(
+                "the incident `{}` is open; roll back by hand with `runway rollback {}`",
+                opened.incident,
+                shown(opened.environment.as_deref().unwrap_or("ENV"))
+            );
+            if let Some(h) = &r.hint {
+                eprintln!("{} {}", crate::term::hint_label(), shown_text(h));
+            }
+        }
+    }
+    Ok(exit)
 }
 
 async fn step(ctx: &Ctx, a: MoveArgs, to: IncidentStatus) -> anyhow::Result<Exit> {

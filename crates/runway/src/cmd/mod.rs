@@ -14,6 +14,7 @@ pub mod process_log;
 pub mod release;
 mod release_artifacts;
 pub mod serve_reference;
+pub mod triage;
 pub mod verify;
 
 pub use crate::ctx::{Ctx, LedgerOpt};

@@ -541,6 +541,7 @@ async fn deployment_show_prints_every_field_and_dora_counts_rollback_deployments
             baseline: Some("p95 40 ms (baseline 38 ms)".into()),
             back_to_baseline: Some(true),
             restored: Vec::new(),
+            incident: None,
         }),
     )
     .await

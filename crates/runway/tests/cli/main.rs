@@ -32,6 +32,7 @@ mod release_histories;
 mod release_init;
 mod release_surface;
 mod serve_reference;
+mod triage_cli;
 mod verify_cli;
 mod verify_flags;
 mod verify_record;

@@ -623,4 +623,5 @@ fn error_labels_are_plain_text_unless_colour_is_wanted() {
     assert!(!escapes(&o), "{}", text(&o));
 }
 
+mod incident;
 mod records;
