@@ -22,8 +22,10 @@ pub struct YankStep {
     pub source: Source,
     /// `demo==1.2.0`, `@acme/demo@1.2.0`, `127.0.0.1:5000/acme/demo:1.2.0`.
     pub artifact: String,
-    /// The page to open or the command to run.
+    /// The exact page to open (PyPI) or command to run (npm, Docker).
     pub action: String,
+    /// What to do with it, in a sentence.
+    pub note: String,
     /// Whether [`check_yanked`] can read the index to confirm it.
     pub checkable: bool,
 }
@@ -40,23 +42,31 @@ pub fn yank_steps(specs: &[Spec], wanted: &Wanted, reason: &str) -> Vec<YankStep
                     .ok()
                     .and_then(|u| u.host_str().map(str::to_owned))
                     .unwrap_or_default();
-                let action = match host.as_str() {
-                    "pypi.org" | "test.pypi.org" => format!(
-                        "open https://{host}/manage/project/{}/release/{}/ and click \"Yank\" (give the reason: {})",
-                        normalize_python_name(package),
-                        wanted.python,
-                        reason
+                let (action, note) = match host.as_str() {
+                    "pypi.org" | "test.pypi.org" => (
+                        format!(
+                            "https://{host}/manage/project/{}/release/{}/",
+                            normalize_python_name(package),
+                            wanted.python
+                        ),
+                        format!(
+                            "open the page, click \"Yank\" and give the reason (PyPI has no API for it): {reason}"
+                        ),
                     ),
-                    _ => format!(
-                        "yank {package} {} with the tools of the index `{}` (it is not PyPI); `--confirm` reads its project page for PEP 592's `data-yanked`",
-                        wanted.python,
-                        crate::hide_credentials(index_url)
+                    _ => (
+                        format!(
+                            "{}/{}/",
+                            crate::hide_credentials(index_url),
+                            normalize_python_name(package)
+                        ),
+                        "this index is not PyPI: yank the version with its own tools; `--confirm` reads this page for PEP 592's `data-yanked`".to_owned(),
                     ),
                 };
                 YankStep {
                     source: Source::Pypi,
                     artifact: format!("{package}=={}", wanted.python),
                     action,
+                    note,
                     checkable: true,
                 }
             }
@@ -78,6 +88,7 @@ pub fn yank_steps(specs: &[Spec], wanted: &Wanted, reason: &str) -> Vec<YankStep
                     source: Source::Npm,
                     artifact: format!("{package}@{}", wanted.version),
                     action,
+                    note: "run it as a maintainer of the package (`npm login` first)".to_owned(),
                     checkable: true,
                 }
             }
@@ -93,8 +104,9 @@ pub fn yank_steps(specs: &[Spec], wanted: &Wanted, reason: &str) -> Vec<YankStep
                     source: Source::Docker,
                     artifact: format!("{host}/{image}:{tag}"),
                     action: format!(
-                        "a registry has no yank: point `latest` back at the previous version (`docker pull {host}/{image}:PREVIOUS && docker tag {host}/{image}:PREVIOUS {host}/{image}:latest && docker push {host}/{image}:latest`)"
+                        "docker pull {host}/{image}:PREVIOUS && docker tag {host}/{image}:PREVIOUS {host}/{image}:latest && docker push {host}/{image}:latest"
                     ),
+                    note: "a registry has no yank: point `latest` back at the previous version (PREVIOUS)".to_owned(),
                     checkable: false,
                 }
             }
@@ -457,8 +469,9 @@ mod tests {
         let steps = yank_steps(&specs, &wanted(), "crashes on \"start\" $HOME");
         assert_eq!(
             steps[0].action,
-            "open https://pypi.org/manage/project/demo-cli/release/1.2.0rc1/ and click \"Yank\" (give the reason: crashes on \"start\" $HOME)"
+            "https://pypi.org/manage/project/demo-cli/release/1.2.0rc1/"
         );
+        assert!(steps[0].note.ends_with(": crashes on \"start\" $HOME"));
         assert_eq!(steps[0].artifact, "Demo_CLI==1.2.0rc1");
         assert_eq!(
             steps[1].action,

@@ -53,6 +53,9 @@ pub struct YankStep {
     pub artifact: String,
     /// The page to open (PyPI) or the command to run (npm); for Docker, what to re-tag.
     pub action: String,
+    /// What to do with it, in a sentence.
+    #[serde(default)]
+    pub note: String,
     /// Whether `--confirm` can read the index to check it.
     pub checkable: bool,
 }

@@ -651,6 +651,7 @@ async fn yanks_and_announcements_join_the_release_and_a_confirmation_needs_a_yan
             source: "pypi".into(),
             artifact: "demo==1.2.0".into(),
             action: "https://pypi.org/manage/project/demo/release/1.2.0/".into(),
+            note: "open the page and click \"Yank\"".into(),
             checkable: true,
         }],
     });

@@ -54,19 +54,21 @@ pub fn notes(
     opts: &PlanOptions,
     version: Option<&str>,
 ) -> Result<Notes> {
-    let st = status(root, cfg, opts)?;
     match version {
-        None => match (&st.next, &st.last_tag) {
-            (Some(next), _) => Ok(untagged(root, cfg, &st, next)),
-            (None, Some(last)) => tagged(root, cfg, opts, last),
-            (None, None) => Err(ReleaseError::git_hint(
-                format!(
-                    "no release tag matching `{}X.Y.Z` and nothing to release, so there are no notes to write",
-                    cfg.tag_prefix
-                ),
-                "commit a Conventional Commit (`feat: ...`, `fix: ...`) and run `runway release bump auto`, or name the version: `runway release notes X.Y.Z`",
-            )),
-        },
+        None => {
+            let st = status(root, cfg, opts)?;
+            match (&st.next, &st.last_tag) {
+                (Some(next), _) => Ok(untagged(root, cfg, &st, next)),
+                (None, Some(last)) => tagged(root, cfg, opts, last),
+                (None, None) => Err(ReleaseError::git_hint(
+                    format!(
+                        "no release tag matching `{}X.Y.Z` and nothing to release, so there are no notes to write",
+                        cfg.tag_prefix
+                    ),
+                    "commit a Conventional Commit (`feat: ...`, `fix: ...`) and run `runway release bump auto`, or name the version: `runway release notes X.Y.Z`",
+                )),
+            }
+        }
         Some(text) => {
             let bare = text.strip_prefix(cfg.tag_prefix.as_str()).unwrap_or(text);
             let wanted = version::parse(bare).map_err(|e| {
@@ -81,6 +83,7 @@ pub fn notes(
             if let Some(tag) = git::tag_for_version(root, &cfg.tag_prefix, &wanted)? {
                 return tagged(root, cfg, opts, &tag);
             }
+            let st = status(root, cfg, opts)?;
             let ahead = st
                 .last_tag
                 .as_ref()
