@@ -567,7 +567,25 @@ async fn announce_posts_the_notes_and_records_that_it_was_sent() {
         })
         .collect();
     assert_eq!(sent, [true, false]);
-    // The report lists both announcements.
+    // `ledger show` of the release and the report list both announcements.
+    let release_id = match facts(d, "1.1.0").await.len() {
+        2 => {
+            let url = runway_ledger::LedgerUrl::parse(
+                &format!("sqlite://{}", d.join(".runway/ledger.db").display()),
+                d,
+            )
+            .unwrap();
+            let l = runway_ledger::open(&url).await.unwrap();
+            let id = l.release_record("1.1.0").await.unwrap().unwrap().id;
+            l.close().await;
+            id
+        }
+        n => panic!("{n} facts"),
+    };
+    runway(d, &["ledger", "show", &release_id], &[])
+        .success()
+        .stdout_contains("announced to team\n")
+        .stdout_contains("announced to team (failed)");
     runway(d, &["release", "report", "1.1.0"], &[])
         .success()
         .stdout_contains("announced to team (dana)")
