@@ -64,6 +64,12 @@ pub struct EnvironmentReport {
     pub deployments: Vec<DeploymentLine>,
     /// How many ended each way (`verified`, `rolled_back`, `in_progress`...).
     pub outcomes: BTreeMap<String, usize>,
+    /// The watch's analysis windows recorded on these deployments.
+    pub analysis_windows: usize,
+    /// The highest error rate a window measured (a fraction), if any did.
+    pub max_error_rate: Option<f64>,
+    /// The highest p95 latency a window measured, in milliseconds.
+    pub max_p95_ms: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -131,6 +137,14 @@ pub struct CriterionResult {
     pub met: Option<bool>,
 }
 
+/// A deployment's facts, in order (unreadable ones skipped).
+fn facts_of(d: &Record) -> impl Iterator<Item = DeploymentFact> + '_ {
+    d.events
+        .iter()
+        .filter(|e| e.kind == EventKind::Fact)
+        .filter_map(|e| serde_json::from_value::<DeploymentFact>(e.data.clone()).ok())
+}
+
 /// Whether an incident is still open (not resolved or closed).
 fn open(incident: &Record) -> bool {
     !matches!(incident.status(), Some("resolved" | "closed"))
@@ -164,8 +178,23 @@ pub fn build(
                 environment: env,
                 deployments: Vec::new(),
                 outcomes: BTreeMap::new(),
+                analysis_windows: 0,
+                max_error_rate: None,
+                max_p95_ms: None,
             });
         *e.outcomes.entry(status.clone()).or_default() += 1;
+        let max = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(x), Some(y)) => Some(x.max(y)),
+            (x, y) => x.or(y),
+        };
+        for a in facts_of(d).filter_map(|f| match f {
+            DeploymentFact::Analysis(a) => Some(a),
+            _ => None,
+        }) {
+            e.analysis_windows += 1;
+            e.max_error_rate = max(e.max_error_rate, a.error_rate);
+            e.max_p95_ms = max(e.max_p95_ms, a.p95_ms);
+        }
         e.deployments.push(DeploymentLine {
             id: d.id.clone(),
             started_at: d.created_at,
@@ -181,15 +210,10 @@ pub fn build(
         if d.outcome() != Some(Outcome::RolledBack) {
             continue;
         }
-        let fact = d
-            .events
-            .iter()
-            .filter(|e| e.kind == EventKind::Fact)
-            .filter_map(|e| serde_json::from_value::<DeploymentFact>(e.data.clone()).ok())
-            .find_map(|f| match f {
-                DeploymentFact::Rollback(r) => Some(r),
-                _ => None,
-            });
+        let fact = facts_of(d).find_map(|f| match f {
+            DeploymentFact::Rollback(r) => Some(r),
+            _ => None,
+        });
         rollbacks.push(RollbackLine {
             deployment: d.id.clone(),
             environment: d.environment.clone().unwrap_or_default(),
@@ -388,15 +412,21 @@ impl ReleaseReport {
         if self.environments.is_empty() {
             o.push_str("None recorded.\n");
         } else {
-            o.push_str("| environment | deployments | outcomes |\n|---|---|---|\n");
+            o.push_str(
+                "| environment | deployments | outcomes | watch: highest error rate | watch: highest p95 |\n|---|---|---|---|---|\n",
+            );
             for e in &self.environments {
                 let outcomes: Vec<String> =
                     e.outcomes.iter().map(|(k, v)| format!("{k} {v}")).collect();
                 o.push_str(&format!(
-                    "| {} | {} | {} |\n",
+                    "| {} | {} | {} | {} | {} |\n",
                     cell(&e.environment),
                     e.deployments.len(),
-                    cell(&outcomes.join(", "))
+                    cell(&outcomes.join(", ")),
+                    e.max_error_rate
+                        .map_or("-".to_owned(), |r| format!("{:.2}%", r * 100.0)),
+                    e.max_p95_ms
+                        .map_or("-".to_owned(), |p| format!("{p:.0} ms")),
                 ));
             }
         }

@@ -740,6 +740,27 @@ async fn a_release_report_counts_what_happened_to_that_version(f: &Fresh) {
     l.record_verification(&passing_report(), "staging", Some(&staging))
         .await
         .unwrap();
+    for (rate, p95) in [(0.002, 41.0), (0.004, 38.5)] {
+        l.add_deployment_fact(
+            &staging,
+            &DeploymentFact::Analysis(runway_ledger::Analysis {
+                verdict: runway_ledger::AnalysisVerdict::Pass,
+                samples: 12,
+                min_samples: None,
+                started_at: None,
+                ended_at: None,
+                availability: Some(1.0),
+                error_rate: Some(rate),
+                auth_failure_rate: None,
+                p50_ms: None,
+                p95_ms: Some(p95),
+                failing: None,
+                conditions: Vec::new(),
+            }),
+        )
+        .await
+        .unwrap();
+    }
     l.finish_deployment(&staging, &ended(Outcome::Verified))
         .await
         .unwrap();
@@ -824,6 +845,10 @@ async fn a_release_report_counts_what_happened_to_that_version(f: &Fresh) {
     assert_eq!(envs, [("prod", 2), ("staging", 1)]);
     assert_eq!(r.environments[0].outcomes["rolled_back"], 1);
     assert_eq!(r.environments[0].outcomes["verified"], 1);
+    assert_eq!(r.environments[1].analysis_windows, 2);
+    assert_eq!(r.environments[1].max_error_rate, Some(0.004));
+    assert_eq!(r.environments[1].max_p95_ms, Some(41.0));
+    assert_eq!(r.environments[0].max_error_rate, None);
     let rolled: Vec<(&str, bool, Option<&str>)> = r
         .rollbacks
         .iter()
@@ -871,6 +896,10 @@ async fn a_release_report_counts_what_happened_to_that_version(f: &Fresh) {
     );
     assert!(
         md.contains("| `min_verify_pass_rate` | ≥ 99% | 50% (1 of 2 runs) | **not met** |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| staging | 1 | verified 1 | 0.40% | 41 ms |"),
         "{md}"
     );
     // Looser criteria are met by the same history.

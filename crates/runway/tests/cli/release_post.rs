@@ -219,8 +219,8 @@ async fn the_report_judges_a_release_by_its_criteria(f: &Fresh) {
         "| `max_rollbacks` | ≤ 0 | 1 of 2 deployment(s) | **not met** |",
         "| `max_incidents_p0_p1` | ≤ 0 | 1 (1 open) | **not met** |",
         "| `min_verify_pass_rate` | ≥ 99% | 66.67% (2 of 3 runs) | **not met** |",
-        "| prod | 1 | rolled_back 1 |",
-        "| staging | 1 | verified 1 |",
+        "| prod | 1 | rolled_back 1 | - | - |",
+        "| staging | 1 | verified 1 | - | - |",
         "| P1 | detected (open) | prod | logins \\| fail |",
     ] {
         assert!(out.contains(line), "missing {line:?} in\n{out}");
