@@ -71,6 +71,9 @@ pub struct AnnounceArgs {
     /// The release (`1.2.0` or `v1.2.0`); default: the last release tag.
     #[arg(value_name = "VERSION")]
     pub version: Option<String>,
+    /// Post again to notifiers that already took this release.
+    #[arg(long)]
+    pub again: bool,
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
     #[command(flatten)]
@@ -377,6 +380,45 @@ pub async fn announce(ctx: &Ctx, scope: &ReleaseScope, a: AnnounceArgs) -> anyho
         .into());
     }
     let mut ledger = ctx.open_ledger(&a.ledger).await?;
+    // A re-run (a retried CI job) does not post twice to a notifier that took it.
+    let done: Vec<String> = match ledger.release_record(&notes.version).await {
+        Ok(r) => r
+            .map(|r| {
+                runway_ledger::release_facts(&r)
+                    .into_iter()
+                    .filter_map(|(_, f)| match f {
+                        ReleaseFact::Announced(a) => Some(a.deliveries),
+                        _ => None,
+                    })
+                    .flatten()
+                    .filter(|d| d.ok)
+                    .map(|d| d.notifier)
+                    .collect()
+            })
+            .unwrap_or_default(),
+        Err(e) => {
+            ledger.close().await;
+            return Err(e.into());
+        }
+    };
+    let mut err = anstream::stderr();
+    if !a.again {
+        notifiers.retain(|n| {
+            let sent = done.contains(&n.name);
+            if sent {
+                let _ = writeln!(
+                    err,
+                    "`{}` was already announced to `{}`; `--again` posts it again",
+                    notes.tag, n.name
+                );
+            }
+            !sent
+        });
+        if notifiers.is_empty() {
+            ledger.close().await;
+            return Ok(Exit::Success);
+        }
+    }
     let mut redactor = ledger.redactor().clone();
     for n in &notifiers {
         for s in n.secrets() {
@@ -439,7 +481,6 @@ pub async fn announce(ctx: &Ctx, scope: &ReleaseScope, a: AnnounceArgs) -> anyho
             }
         }
     }
-    let mut err = anstream::stderr();
     let _ = writeln!(
         err,
         "{} `{}` to {} of {} notifier(s); recorded with release `{release_id}`",

@@ -550,9 +550,15 @@ async fn announce_posts_the_notes_and_records_that_it_was_sent() {
     assert_eq!(body["tag"], "v1.1.0");
     assert_eq!(body["title"], "demo v1.1.0 released");
     assert_eq!(body["notes"], notes.as_str());
-    // The receiver refuses: exit 1, the failure recorded, the secret nowhere.
+    // A re-run posts nothing to a notifier that took it.
+    runway(d, &["release", "announce"], &env)
+        .success()
+        .stdout_is_empty()
+        .stderr_contains("`v1.1.0` was already announced to `team`; `--again` posts it again");
+    assert_eq!(receiver.seen.lock().unwrap().len(), 1);
+    // Posted again, the receiver refuses: exit 1, the failure recorded, the secret nowhere.
     *status.lock().unwrap() = 500;
-    let failed = runway(d, &["release", "announce", "1.1.0"], &env);
+    let failed = runway(d, &["release", "announce", "1.1.0", "--again"], &env);
     failed
         .code(1)
         .stdout_contains("FAILED  team (webhook): webhook answered HTTP 500")
