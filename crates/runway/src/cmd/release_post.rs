@@ -182,7 +182,7 @@ pub async fn yank(ctx: &Ctx, scope: &ReleaseScope, a: YankArgs) -> anyhow::Resul
     let check = scope.artifacts(&project, Some(&a.version)).await?;
     let ledger = ctx.open_ledger(&a.ledger).await?;
     let result = if a.confirm {
-        confirm(scope, ledger.as_ref(), &check, a.format).await
+        confirm(ledger.as_ref(), &check, a.format).await
     } else {
         let reason = a.reason.as_deref().unwrap_or("").trim().to_owned();
         start_yank(scope, ledger.as_ref(), &check, &reason, a.format).await
@@ -251,12 +251,10 @@ async fn start_yank(
 }
 
 async fn confirm(
-    scope: &ReleaseScope,
     ledger: &dyn runway_ledger::Ledger,
     check: &runway_runbook::release::ArtifactCheck,
     format: Format,
 ) -> anyhow::Result<Exit> {
-    let _ = scope;
     let version = check.version();
     let yanked = ledger
         .release_record(version)
