@@ -10,7 +10,7 @@
 //! has first, so a missing version names them.
 //!
 //! Every child (`python3 -m venv`, `pip`, `npm`, `docker`, the installed
-//! program) runs through [`runway_deploy::child::run`]: its own process group, a
+//! program) runs through [`runway_process::run`]: its own process group, a
 //! bounded tail of output, the whole group killed at the timeout. Every
 //! registry answer is read through `runway_verify::http::fetch` (bounded in
 //! bytes and time, no redirects). It returns results and never records
@@ -26,10 +26,7 @@ use runway_core::Secret;
 use runway_verify::http::{self, FetchError, Limits};
 use serde::Serialize;
 
-use runway_deploy::{
-    DeployError,
-    child::{self, Run},
-};
+use runway_process::{self as child, ChildError, Run};
 
 mod docker;
 mod npm;
@@ -495,7 +492,7 @@ async fn run_child(
     .await
     {
         Ok(f) => Ok(f),
-        Err(DeployError::Timeout { what, after }) => Err(format!(
+        Err(ChildError::Timeout { what, after }) => Err(format!(
             "{what} did not finish within {}s and was stopped",
             after.as_secs_f64()
         )),

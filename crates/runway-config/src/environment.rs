@@ -56,24 +56,7 @@ pub struct NameError {
     pub name: String,
 }
 
-/// Which checks run, as in `runway verify --suite`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SuiteName {
-    Smoke,
-    Full,
-    Conformance,
-}
-
-impl SuiteName {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SuiteName::Smoke => "smoke",
-            SuiteName::Full => "full",
-            SuiteName::Conformance => "conformance",
-        }
-    }
-}
+pub use crate::suite::SuiteName;
 
 /// Which MCP era to verify on a server that speaks both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

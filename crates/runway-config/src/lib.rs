@@ -18,6 +18,7 @@ pub mod placeholders;
 pub mod release;
 pub mod sources;
 pub mod suggest;
+pub mod suite;
 pub mod token;
 pub mod validate;
 pub mod web;

@@ -19,7 +19,7 @@ pub use condition::{Condition, ConditionError, Metric, Op};
 use crate::{
     deploy::{TimeZoneName, WeekSpan},
     duration::DurationValue,
-    environment::SuiteName,
+    suite::SuiteName,
 };
 
 /// `[environments.<name>.monitor]`: how often the environment's suite runs.

@@ -73,7 +73,10 @@ const SELECTOR_EXAMPLE: &str = "write it as `http_requests_total{code=~\"5..\"}`
 /// Why [`Selector::parse`] refused a selector; each names the text as written.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum SelectorError {
-    #[error("`{text}` does not start with a metric name; {}", SELECTOR_EXAMPLE)]
+    #[error(
+        "`{text}` does not start with a metric name (or select names with `{{__name__=~\"a|b\"}}`); {}",
+        SELECTOR_EXAMPLE
+    )]
     NoName { text: String },
     #[error("`{text}`: expected a label name at `{at}`")]
     NoLabel { text: String, at: String },
@@ -102,17 +105,21 @@ fn is_name_start(c: char) -> bool {
     c.is_ascii_alphabetic() || c == '_' || c == ':'
 }
 
+/// The label that is the metric's name in PromQL (`{__name__=~"..."}`).
+pub const NAME_LABEL: &str = "__name__";
+
 fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_' || c == ':'
 }
 
 impl Selector {
-    /// Parses `name`, `name{}` or `name{a="x",b=~"y.*"}`.
+    /// Parses `name`, `name{}`, `name{a="x",b=~"y.*"}` or, as PromQL does,
+    /// `{__name__=~"a_total|b_total"}` (several metrics, summed).
     pub fn parse(text: &str) -> Result<Selector, SelectorError> {
         let s = text.trim();
         let end = s.find(|c: char| !is_name_char(c)).unwrap_or(s.len());
         let name = &s[..end];
-        if !name.chars().next().is_some_and(is_name_start) {
+        if !name.chars().next().is_some_and(is_name_start) && !s.starts_with('{') {
             return Err(SelectorError::NoName { text: text.into() });
         }
         let mut rest = s[end..].trim_start();
@@ -210,6 +217,9 @@ impl Selector {
                 rest: rest.trim().into(),
             });
         }
+        if name.is_empty() && !matchers.iter().any(|m| m.label == NAME_LABEL) {
+            return Err(SelectorError::NoName { text: text.into() });
+        }
         Ok(Selector {
             name: name.to_owned(),
             matchers,
@@ -219,11 +229,14 @@ impl Selector {
 
     /// Whether a series (its name and labels) is selected.
     pub fn matches(&self, name: &str, labels: &BTreeMap<String, String>) -> bool {
-        name == self.name
-            && self
-                .matchers
-                .iter()
-                .all(|m| m.matches(labels.get(&m.label).map(String::as_str).unwrap_or_default()))
+        (self.name.is_empty() || name == self.name)
+            && self.matchers.iter().all(|m| {
+                if m.label == NAME_LABEL {
+                    m.matches(name)
+                } else {
+                    m.matches(labels.get(&m.label).map(String::as_str).unwrap_or_default())
+                }
+            })
     }
 }
 
@@ -569,6 +582,21 @@ mod tests {
             s.to_string(),
             r#"http_requests_total{code=~"5..", path="/mcp",mcp_method!=""}"#
         );
+    }
+
+    /// dynamic-mcp exports `dynamic_mcp_http_auth_denied_total` and
+    /// `..._success_total`: the attempts are both, summed by a name matcher.
+    #[test]
+    fn a_name_matcher_selects_several_metrics() {
+        let s = Selector::parse(r#"{__name__=~"dynamic_mcp_http_auth_(denied|success)_total"}"#)
+            .unwrap();
+        assert!(s.matches("dynamic_mcp_http_auth_denied_total", &BTreeMap::new()));
+        assert!(s.matches("dynamic_mcp_http_auth_success_total", &BTreeMap::new()));
+        assert!(!s.matches("dynamic_mcp_http_sessions_created_total", &BTreeMap::new()));
+        let with_label = Selector::parse(r#"x_total{__name__!="x_total", a="1"}"#).unwrap();
+        assert!(!with_label.matches("x_total", &labels(&[("a", "1")])));
+        // Some name is needed: `{code="5"}` alone selects nothing PromQL allows.
+        assert!(Selector::parse(r#"{code="5"}"#).is_err());
     }
 
     #[test]

@@ -109,26 +109,34 @@ pub const RESERVED_HEADERS: &[&str] = &[
 /// Checks a header name that carries the token (`X-API-Key`): an HTTP token
 /// (RFC 9110 section 5.6.2), not one Runway sets itself; `Authorization` is
 /// the default and takes `Bearer <token>`.
-pub fn header_name(name: &str) -> Result<(), String> {
+pub fn header_name(name: &str) -> Result<(), HeaderNameError> {
     let tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
     if name.is_empty() || !name.bytes().all(tchar) {
-        return Err(format!(
-            "{name:?} is not an HTTP header name: use letters, digits and `-` (`X-API-Key`)"
-        ));
+        return Err(HeaderNameError::NotAToken(name.to_owned()));
     }
     let lower = name.to_ascii_lowercase();
     if lower == "authorization" {
-        return Err(
-            "`Authorization` is the default (`Authorization: Bearer <token>`): leave the header unset, or name the header the server reads the token from as is (`X-API-Key`)"
-                .to_owned(),
-        );
+        return Err(HeaderNameError::Default);
     }
     if RESERVED_HEADERS.contains(&lower.as_str()) {
-        return Err(format!(
-            "`{name}` is a header Runway or HTTP sets itself: name the header the server reads the token from (`X-API-Key`)"
-        ));
+        return Err(HeaderNameError::Reserved(name.to_owned()));
     }
     Ok(())
+}
+
+/// Why a name cannot be the header that carries the token.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HeaderNameError {
+    #[error("{0:?} is not an HTTP header name: use letters, digits and `-` (`X-API-Key`)")]
+    NotAToken(String),
+    #[error(
+        "`Authorization` is the default (`Authorization: Bearer <token>`): leave the header unset, or name the header the server reads the token from as is (`X-API-Key`)"
+    )]
+    Default,
+    #[error(
+        "`{0}` is a header Runway or HTTP sets itself: name the header the server reads the token from (`X-API-Key`)"
+    )]
+    Reserved(String),
 }
 
 pub(crate) fn auth_header<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {

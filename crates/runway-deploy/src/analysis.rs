@@ -43,6 +43,9 @@ impl Sample {
     }
 }
 
+/// The shortest time between two samples of a watch.
+pub const MIN_INTERVAL: Duration = Duration::from_secs(1);
+
 /// The conditions, from `[environments.<name>.analysis]` and its defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Criteria {
@@ -77,9 +80,17 @@ impl Criteria {
         self.interval * self.consecutive_failures
     }
 
-    /// The same criteria over a shorter window (`watch --for`).
+    /// The same criteria over another window (`--for`). When the window is
+    /// too short for `min_samples` samples at the configured interval, the
+    /// interval shrinks so that it holds them (never below
+    /// [`MIN_INTERVAL`]): a shortened watch still reaches a verdict, where it
+    /// would otherwise end "inconclusive" every time.
     pub fn with_bake(mut self, bake: Duration) -> Criteria {
         self.bake = bake;
+        let n = self.min_samples.max(1);
+        if self.interval * n > bake {
+            self.interval = (bake / n).max(MIN_INTERVAL).min(self.interval);
+        }
         self
     }
 }
@@ -364,14 +375,19 @@ pub async fn watch_with(
 /// to baseline" on a healthy Python server.
 pub const BASELINE_LATENCY_SLACK_MS: f64 = 50.0;
 
+/// A rolled-back version's health compared with its recorded baseline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BaselineCheck {
+    /// Error rate and p95 both back within bounds.
+    pub back: bool,
+    /// Both figures, now and at the baseline, for the operator.
+    pub summary: String,
+}
+
 /// Whether a rolled-back version is back to its baseline: its error rate no
 /// higher than before (plus one sample's worth) and its p95 within
 /// `tolerance`× (plus [`BASELINE_LATENCY_SLACK_MS`]).
-pub fn back_to_baseline(
-    baseline: &Aggregates,
-    now: &Aggregates,
-    tolerance: f64,
-) -> Result<String, String> {
+pub fn back_to_baseline(baseline: &Aggregates, now: &Aggregates, tolerance: f64) -> BaselineCheck {
     let slack = if now.samples > 0 {
         1.0 / f64::from(now.samples)
     } else {
@@ -388,10 +404,9 @@ pub fn back_to_baseline(
         now.p95_ms,
         baseline.p95_ms
     );
-    if latency_ok && errors_ok {
-        Ok(summary)
-    } else {
-        Err(summary)
+    BaselineCheck {
+        back: latency_ok && errors_ok,
+        summary,
     }
 }
 
@@ -436,6 +451,23 @@ mod tests {
         assert_eq!(c.auth_failure_max, 0.10);
         assert_eq!(c.p95_max_ms, 2000);
         assert_eq!(c.detection_delay(), Duration::from_secs(180));
+    }
+
+    #[test]
+    fn a_shorter_window_shrinks_the_interval_to_hold_the_samples_it_needs() {
+        // The default: a sample every 60 s, 10 needed.
+        let c = criteria();
+        assert_eq!((c.interval, c.min_samples), (Duration::from_secs(60), 10));
+        let short = c.clone().with_bake(Duration::from_secs(30));
+        assert_eq!(short.bake, Duration::from_secs(30));
+        assert_eq!(short.interval, Duration::from_secs(3));
+        assert!(short.interval * short.min_samples <= short.bake);
+        // Never below a second a sample: 5 s holds 5 samples, not 10.
+        let tiny = c.clone().with_bake(Duration::from_secs(5));
+        assert_eq!(tiny.interval, MIN_INTERVAL);
+        // A window long enough keeps the configured interval.
+        let long = c.clone().with_bake(Duration::from_secs(3600));
+        assert_eq!(long.interval, Duration::from_secs(60));
     }
 
     #[test]
@@ -539,18 +571,18 @@ mod tests {
     fn baseline_comparison_allows_tolerance() {
         let base = aggregate(&vec![ok(100.0); 10]);
         let same = aggregate(&vec![ok(140.0); 10]);
-        assert!(back_to_baseline(&base, &same, 1.5).is_ok());
+        assert!(back_to_baseline(&base, &same, 1.5).back);
         let slow = aggregate(&vec![ok(400.0); 10]);
-        assert!(back_to_baseline(&base, &slow, 1.5).is_err());
+        assert!(!back_to_baseline(&base, &slow, 1.5).back);
         let mut errs = vec![ok(100.0); 8];
         errs.extend([down(), down()]);
-        assert!(back_to_baseline(&base, &aggregate(&errs), 1.5).is_err());
+        assert!(!back_to_baseline(&base, &aggregate(&errs), 1.5).back);
         // A restarted server's first calls: slower, but by milliseconds.
         let fast = aggregate(&vec![ok(19.0); 10]);
         let warming = aggregate(&vec![ok(66.0); 5]);
-        assert!(back_to_baseline(&fast, &warming, 1.5).is_ok());
+        assert!(back_to_baseline(&fast, &warming, 1.5).back);
         let really_slow = aggregate(&vec![ok(19.0 * 1.5 + 60.0); 5]);
-        assert!(back_to_baseline(&fast, &really_slow, 1.5).is_err());
+        assert!(!back_to_baseline(&fast, &really_slow, 1.5).back);
     }
 
     /// Plays back a script of samples and counts calls.

@@ -81,6 +81,19 @@ pub enum DeployError {
     },
 }
 
+impl From<runway_process::ChildError> for DeployError {
+    fn from(e: runway_process::ChildError) -> DeployError {
+        match e {
+            runway_process::ChildError::Spawn { program, source } => {
+                DeployError::Spawn { program, source }
+            }
+            runway_process::ChildError::Timeout { what, after } => {
+                DeployError::Timeout { what, after }
+            }
+        }
+    }
+}
+
 impl DeployError {
     /// The target refused before it changed anything: the caller ends the
     /// deployment refused, with no rollback and no incident.

@@ -103,23 +103,42 @@ pub struct Emergency {
     pub facts: Option<IncidentFacts>,
 }
 
-/// Whether an emergency may override a refused window, and why not.
+/// Why an emergency may not override a refused window.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EmergencyRefused {
+    #[error("no incident `{0}` in the ledger")]
+    NoIncident(String),
+    #[error("incident `{0}` is not open")]
+    NotOpen(String),
+    #[error(
+        "incident `{incident}` is {severity}; only a P0 or P1 incident allows an emergency deploy"
+    )]
+    TooMinor {
+        incident: String,
+        severity: Severity,
+    },
+    #[error("an emergency deploy needs `--approver NAME` (someone other than the operator)")]
+    NoApprover,
+}
+
+/// Whether an emergency may override a refused window: `Ok` says who
+/// approved it for which incident.
 pub fn emergency_allowed(
     e: &Emergency,
     approvers: &[String],
     operator: &str,
-) -> Result<String, String> {
+) -> Result<String, EmergencyRefused> {
     let Some(facts) = &e.facts else {
-        return Err(format!("no incident `{}` in the ledger", e.incident));
+        return Err(EmergencyRefused::NoIncident(e.incident.clone()));
     };
     if !facts.open {
-        return Err(format!("incident `{}` is not open", e.incident));
+        return Err(EmergencyRefused::NotOpen(e.incident.clone()));
     }
     if facts.severity > Severity::P1 {
-        return Err(format!(
-            "incident `{}` is {}; only a P0 or P1 incident allows an emergency deploy",
-            e.incident, facts.severity
-        ));
+        return Err(EmergencyRefused::TooMinor {
+            incident: e.incident.clone(),
+            severity: facts.severity,
+        });
     }
     let approver = approvers
         .iter()
@@ -129,9 +148,7 @@ pub fn emergency_allowed(
             "emergency for {} incident `{}`, approved by {a}",
             facts.severity, e.incident
         )),
-        None => Err(
-            "an emergency deploy needs `--approver NAME` (someone other than the operator)".into(),
-        ),
+        None => Err(EmergencyRefused::NoApprover),
     }
 }
 
@@ -560,6 +577,9 @@ pub fn rollback_artifact(previous: Option<&str>, check: Option<&ArtifactCheck>) 
 pub struct ReleaseProblem {
     pub detail: String,
     pub hints: Vec<String>,
+    /// A warning row (a lock file not refreshed at the tag): the release is
+    /// real, the gate passes with a warning that says so.
+    pub warning: bool,
 }
 
 impl From<&str> for ReleaseProblem {
@@ -567,6 +587,7 @@ impl From<&str> for ReleaseProblem {
         ReleaseProblem {
             detail: detail.to_owned(),
             hints: Vec::new(),
+            warning: false,
         }
     }
 }
@@ -590,7 +611,32 @@ pub fn release_check(
             GateStatus::Pass,
             format!("{version}: tag, version files and changelog agree"),
         ),
+        Some(p) if p.iter().all(|p| p.warning) => {
+            let mut hints: Vec<&str> = Vec::new();
+            for h in p.iter().flat_map(|p| &p.hints) {
+                if !hints.contains(&h.as_str()) {
+                    hints.push(h);
+                }
+            }
+            let v = Verdict::new(
+                GATE,
+                GateStatus::Warn,
+                format!(
+                    "{version}: tagged, but {}",
+                    p.iter()
+                        .map(|p| p.detail.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+            );
+            if hints.is_empty() {
+                v
+            } else {
+                v.hint(hints.join("; "))
+            }
+        }
         Some(p) => {
+            let p: Vec<&ReleaseProblem> = p.iter().filter(|p| !p.warning).collect();
             let mut hints: Vec<&str> = Vec::new();
             for h in p.iter().flat_map(|p| &p.hints) {
                 if !hints.contains(&h.as_str()) {
@@ -599,7 +645,7 @@ pub fn release_check(
             }
             let hint = if hints.is_empty() {
                 format!(
-                    "release {version} first (`runway release bump`), or deploy a released version"
+                    "release {version} first (`runway release bump auto`), or deploy a released version"
                 )
             } else {
                 hints.join("; ")
@@ -851,9 +897,27 @@ mod tests {
         let stale = vec![ReleaseProblem {
             detail: "`uv.lock` says 2.12.0, the files 2.13.0".into(),
             hints: vec!["run `uv lock` and commit it".into()],
+            warning: false,
         }];
         let v = release_check(None, "2.13.0", Some(&stale));
         assert_eq!(v.hint.as_deref(), Some("run `uv lock` and commit it"));
+        // A warning row only (a lock file not refreshed at the tag): the
+        // release is real, the gate warns and says why, never "agree".
+        let warned = vec![ReleaseProblem {
+            detail: "at `v2.13.0`, uv.lock says 2.11.0 (a stale lock file)".into(),
+            hints: vec!["run `uv lock` and commit `uv.lock`".into()],
+            warning: true,
+        }];
+        let w = release_check(None, "2.13.0", Some(&warned));
+        assert_eq!(w.status, GateStatus::Warn, "{w:?}");
+        assert!(w.detail.contains("uv.lock says 2.11.0"), "{}", w.detail);
+        assert!(!w.detail.contains("agree"), "{}", w.detail);
+        assert!(!refused(std::slice::from_ref(&w)));
+        // Beside a failure, a warning row does not soften the refusal.
+        let both = vec![warned[0].clone(), p[0].clone()];
+        let r = release_check(None, "2.13.0", Some(&both));
+        assert_eq!(r.status, GateStatus::Refuse);
+        assert!(!r.detail.contains("uv.lock"), "{}", r.detail);
         let off = gates("release_check = false\n");
         assert_eq!(
             release_check(Some(&off), "1.0.0", Some(&p)).status,

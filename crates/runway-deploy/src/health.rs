@@ -130,7 +130,8 @@ impl Probe {
         if let Some(t) = &health.token {
             redactor.add(t);
         }
-        let mut conn = HttpConn::new(mcp.clone(), health.token.clone(), self.limits, redactor);
+        let mut conn = HttpConn::new(mcp.clone(), health.token.clone(), self.limits, redactor)
+            .with_auth_header(health.auth_header.clone());
         match conn.handshake(EraChoice::Auto).await {
             Ok(_) => Ok(()),
             // Up, and asking for a token it was not given.

@@ -36,6 +36,9 @@ pub struct HttpSampler {
     pub probe: runway_config::ProbeKind,
     pub mcp: url::Url,
     pub token: Option<Secret>,
+    /// The header that carries the token (`X-API-Key`); `None` is
+    /// `Authorization: Bearer`.
+    pub auth_header: Option<String>,
     pub call: Option<ProbeCall>,
     pub timeout: Duration,
     pub redactor: Redactor,
@@ -100,7 +103,8 @@ impl Sampler for HttpSampler {
                 self.token.clone(),
                 limits,
                 self.redactor.clone(),
-            );
+            )
+            .with_auth_header(self.auth_header.clone());
             match conn.handshake(EraChoice::Auto).await {
                 Err(f) => {
                     s.mcp_ok = Some(false);

@@ -54,6 +54,8 @@ pub struct HealthWait {
     pub mcp: Option<url::Url>,
     /// The token for that handshake.
     pub token: Option<Secret>,
+    /// The header that carries it (`X-API-Key`); `None` is `Authorization: Bearer`.
+    pub auth_header: Option<String>,
     /// The whole wait's deadline.
     pub timeout: Duration,
     /// Time between attempts.
@@ -67,6 +69,7 @@ impl Default for HealthWait {
             health_optional: false,
             mcp: None,
             token: None,
+            auth_header: None,
             timeout: runway_config::DeployConfig::DEFAULT_HEALTH_TIMEOUT,
             interval: Duration::from_millis(200),
         }

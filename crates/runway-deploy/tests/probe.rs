@@ -27,6 +27,7 @@ fn sampler(s: &runway_reference::Running, token: Option<&str>) -> HttpSampler {
         probe: runway_config::ProbeKind::Tools,
         mcp: s.mcp_url.parse().unwrap(),
         token: token.map(Secret::new),
+        auth_header: None,
         call: Some(ProbeCall {
             tool: "echo".into(),
             arguments: serde_json::json!({ "message": "watch" }),
@@ -46,6 +47,32 @@ async fn a_healthy_server_gives_a_good_sample_with_its_version() {
     assert!(!sample.failed());
     assert_eq!(sample.version.as_deref(), Some("3.1.4"));
     assert!(sample.latency_ms > 0.0);
+    s.shutdown().await;
+}
+
+/// A server that reads its key from `X-API-Key` (an `auth_header`
+/// environment): the watch's samples send the token there, and a sample
+/// that sends it as `Authorization: Bearer` is refused.
+#[tokio::test]
+async fn the_sampler_sends_the_token_in_the_environments_auth_header() {
+    let s = runway_reference::spawn(Options {
+        token: Some(Secret::new("key-sampler-771")),
+        token_header: Some(axum::http::HeaderName::from_static("x-api-key")),
+        version: "3.1.4".into(),
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    let mut with_header = sampler(&s, Some("key-sampler-771"));
+    with_header.auth_header = Some("X-API-Key".into());
+    let sample = with_header.sample().await;
+    assert!(sample.healthy, "{sample:?}");
+    assert_eq!(sample.mcp_ok, Some(true), "{sample:?}");
+    assert!(!sample.auth_refused, "{sample:?}");
+
+    let bearer = sampler(&s, Some("key-sampler-771")).sample().await;
+    assert_eq!(bearer.mcp_ok, Some(false), "{bearer:?}");
+    assert!(bearer.auth_refused, "{bearer:?}");
     s.shutdown().await;
 }
 
@@ -84,4 +111,36 @@ async fn a_stopped_server_is_down() {
     let sample = probe.sample().await;
     assert!(!sample.healthy);
     assert!(sample.failed());
+}
+
+/// Readiness by handshake (no health endpoint) on a server that reads its key
+/// from `X-API-Key`: ready when the wait sends the token there; a wait that
+/// sends `Authorization: Bearer` is refused until its deadline.
+#[tokio::test]
+async fn the_health_wait_handshakes_with_the_environments_auth_header() {
+    let s = runway_reference::spawn(Options {
+        token: Some(Secret::new("key-wait-9034")),
+        token_header: Some(axum::http::HeaderName::from_static("x-api-key")),
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    let wait = |header: Option<&str>| runway_deploy::HealthWait {
+        url: None,
+        health_optional: true,
+        mcp: Some(s.mcp_url.parse().unwrap()),
+        token: Some(Secret::new("key-wait-9034")),
+        auth_header: header.map(str::to_owned),
+        timeout: Duration::from_secs(2),
+        interval: Duration::from_millis(100),
+    };
+    let mut alive = || None;
+    runway_deploy::health::wait(&wait(Some("X-API-Key")), &mut alive)
+        .await
+        .expect("ready with the key in X-API-Key");
+    let e = runway_deploy::health::wait(&wait(None), &mut alive)
+        .await
+        .expect_err("the key as a bearer token is refused");
+    assert!(!e.to_string().contains("key-wait-9034"), "{e}");
+    s.shutdown().await;
 }

@@ -56,7 +56,7 @@ pub fn check_versions(
     ws: &Workspace,
     tool: &str,
     arguments: &rmcp::model::JsonObject,
-) -> Result<(), String> {
+) -> Result<(), BadVersion> {
     let field = match tool {
         "deploy" | "deploy_plan" => "version",
         "rollback" | "rollback_plan" => "to",
@@ -68,7 +68,21 @@ pub fn check_versions(
     let python = runway_release::version::python_project(&ws.root);
     runway_release::version::check_input(v, python)
         .map(drop)
-        .map_err(|why| format!("`{field}` {v:?} is not a version: {why}"))
+        .map_err(|why| BadVersion {
+            field,
+            value: v.clone(),
+            why,
+        })
+}
+
+/// A version argument that is not a version.
+#[derive(Debug, thiserror::Error)]
+#[error("`{field}` {value:?} is not a version: {why}")]
+pub struct BadVersion {
+    pub field: &'static str,
+    pub value: String,
+    #[source]
+    pub why: runway_release::version::InputError,
 }
 
 #[derive(Deserialize)]

@@ -635,7 +635,7 @@ async fn call_write(
     };
     if let Some(base) = name.strip_suffix("_plan") {
         writes::check_shape(base, &arguments).map_err(|e| bad(e.to_string()))?;
-        crate::runbook::check_versions(ws, base, &arguments).map_err(bad)?;
+        crate::runbook::check_versions(ws, base, &arguments).map_err(|e| bad(e.to_string()))?;
         let prepared = match writes::prepare(ws, base, &arguments).await {
             Ok(p) => p,
             Err(e) => return Ok(Err(e)),
@@ -663,7 +663,7 @@ async fn call_write(
         Some(other) => return Err(bad(format!("`plan_id` must be a string, not {other}"))),
     };
     writes::check_shape(name, &arguments).map_err(|e| bad(e.to_string()))?;
-    crate::runbook::check_versions(ws, name, &arguments).map_err(bad)?;
+    crate::runbook::check_versions(ws, name, &arguments).map_err(|e| bad(e.to_string()))?;
     let kept = match caller.plans.redeem(
         plan_id.as_deref(),
         name,
@@ -695,9 +695,9 @@ pub async fn call(
         "deploy_plan" => {
             let planned = Value::Object(arguments.clone().unwrap_or_default());
             if let Some(a) = &arguments {
-                crate::runbook::check_versions(ws, name, a).map_err(|message| BadArguments {
+                crate::runbook::check_versions(ws, name, a).map_err(|e| BadArguments {
                     tool: name.to_owned(),
-                    message,
+                    message: e.to_string(),
                 })?;
             }
             let a: crate::runbook::DeployArgs = args(name, arguments)?;

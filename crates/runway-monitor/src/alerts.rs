@@ -708,7 +708,7 @@ pub fn format_value(metric: Metric, v: f64) -> String {
 }
 
 mod runner;
-pub use runner::{AlertRunner, TRAFFIC_READ_BOUND, traffic_sources};
+pub use runner::{AlertRunner, TRAFFIC_READ_BOUND, TrafficSetupError, traffic_sources};
 
 #[cfg(test)]
 mod tests;

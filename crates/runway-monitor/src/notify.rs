@@ -78,15 +78,20 @@ impl Notifier {
         name: &str,
         c: &NotifierConfig,
         lookup: impl Fn(&str) -> Option<String>,
-    ) -> Result<Notifier, String> {
+    ) -> Result<Notifier, NotifierError> {
         let expand = |key: &str, value: &str| {
             runway_config::interpolate::interpolate(value, &lookup).map_err(|var| {
                 if var.to_string().starts_with("unterminated") {
-                    format!("notifier `{name}`: `{key}` has an unterminated `${{`")
+                    NotifierError::Unterminated {
+                        name: name.to_owned(),
+                        key: key.to_owned(),
+                    }
                 } else {
-                    format!(
-                        "notifier `{name}`: `{key}` uses `${{{var}}}`, which is not set: export it before `runway monitor`"
-                    )
+                    NotifierError::UnsetVariable {
+                        name: name.to_owned(),
+                        key: key.to_owned(),
+                        var: var.to_string(),
+                    }
                 }
             })
         };
@@ -94,9 +99,9 @@ impl Notifier {
         match url::Url::parse(&url) {
             Ok(u) if matches!(u.scheme(), "http" | "https") => {}
             _ => {
-                return Err(format!(
-                    "notifier `{name}`: `url` is not an http or https URL once its variables are filled in (the value is not shown: it may hold a secret)"
-                ));
+                return Err(NotifierError::NotHttp {
+                    name: name.to_owned(),
+                });
             }
         }
         let mut headers = Vec::new();
@@ -110,7 +115,10 @@ impl Notifier {
                     &format!("notifier `{name}`'s `token_env`"),
                     lookup(var).map(Into::into),
                 )
-                .map_err(|e| format!("notifier `{name}`: {e}"))?,
+                .map_err(|e| NotifierError::Token {
+                    name: name.to_owned(),
+                    message: e.to_string(),
+                })?,
             ),
             None => None,
         };
@@ -218,7 +226,7 @@ impl Notifier {
         client: &reqwest::Client,
         n: &Notification,
         now: DateTime<Utc>,
-    ) -> Result<(), String> {
+    ) -> Result<(), SendError> {
         let (url, body) = self.render(n, now);
         self.post(client, &url, &body).await
     }
@@ -233,7 +241,7 @@ impl Notifier {
         client: &reqwest::Client,
         a: &Announcement<'_>,
         now: DateTime<Utc>,
-    ) -> Result<(), String> {
+    ) -> Result<(), SendError> {
         let heading = match a.project {
             Some(p) => format!("{p} {} released", a.tag),
             None => format!("{} released", a.tag),
@@ -253,10 +261,7 @@ impl Notifier {
                 "text": format!(":rocket: *{heading}*\n\n{}", a.notes.trim_end()),
             }),
             NotifierKind::Alertmanager => {
-                return Err(format!(
-                    "notifier `{}` is an alertmanager, which takes alerts, not announcements",
-                    self.name
-                ));
+                return Err(SendError::NotAnnounceable(self.name.clone()));
             }
         };
         self.post(client, self.url.expose(), &body).await
@@ -269,7 +274,7 @@ impl Notifier {
         client: &reqwest::Client,
         url: &str,
         body: &serde_json::Value,
-    ) -> Result<(), String> {
+    ) -> Result<(), SendError> {
         let mut req = client
             .post(url)
             .timeout(self.timeout)
@@ -283,22 +288,59 @@ impl Notifier {
         }
         let req = req
             .build()
-            .map_err(|e| strip_urls(&runway_verify::http::error_chain(&e)))?;
+            .map_err(|e| SendError::Transport(strip_urls(&runway_verify::http::error_chain(&e))))?;
         let limits = runway_verify::http::Limits {
             timeout: self.timeout,
             max_body: MAX_ANSWER_BYTES,
         };
         match runway_verify::http::fetch(client, req, limits).await {
             Ok(o) if (200..300).contains(&o.status) => Ok(()),
-            Ok(o) => Err(format!(
-                "{} answered HTTP {}: {}",
-                self.kind.as_str(),
-                o.status,
-                runway_verify::text::one_line(&runway_verify::http::excerpt(&o.body, 300))
-            )),
-            Err(e) => Err(strip_urls(&e.to_string())),
+            Ok(o) => Err(SendError::Status {
+                kind: self.kind.as_str(),
+                status: o.status,
+                excerpt: runway_verify::text::one_line(&runway_verify::http::excerpt(&o.body, 300)),
+            }),
+            Err(e) => Err(SendError::Transport(strip_urls(&e.to_string()))),
         }
     }
+}
+
+/// Why a `[notifiers.<name>]` table cannot be used. Names the notifier and
+/// the key, never a value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotifierError {
+    #[error("notifier `{name}`: `{key}` has an unterminated `${{`")]
+    Unterminated { name: String, key: String },
+    #[error(
+        "notifier `{name}`: `{key}` uses `${{{var}}}`, which is not set: export it before `runway monitor`"
+    )]
+    UnsetVariable {
+        name: String,
+        key: String,
+        var: String,
+    },
+    #[error(
+        "notifier `{name}`: `url` is not an http or https URL once its variables are filled in (the value is not shown: it may hold a secret)"
+    )]
+    NotHttp { name: String },
+    #[error("notifier `{name}`: {message}")]
+    Token { name: String, message: String },
+}
+
+/// Why one notification was not delivered; URLs are cut out (they may hold a secret).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    #[error("{kind} answered HTTP {status}: {excerpt}")]
+    Status {
+        kind: &'static str,
+        status: u16,
+        excerpt: String,
+    },
+    #[error("{0}")]
+    Transport(String),
+    /// An alertmanager takes alerts, not release announcements.
+    #[error("notifier `{0}` is an alertmanager, which takes alerts, not announcements")]
+    NotAnnounceable(String),
 }
 
 /// The HTTP client notifiers post with: no redirects (a notifier's URL is
@@ -511,14 +553,14 @@ impl Outbox {
                         let now = clock.now();
                         let delivery = Delivery::Failed {
                             at: now,
-                            error: self.redactor.redact(&e),
+                            error: self.redactor.redact(&e.to_string()),
                             retry_at: now + chrono::Duration::from_std(wait).unwrap_or_default(),
                         };
                         tracing::warn!(
                             notifier = %notifier.name,
                             attempt = n.attempts + i64::from(attempt) + 1,
                             "notification failed: {}",
-                            self.redactor.redact(&e)
+                            self.redactor.redact(&e.to_string())
                         );
                         self.record(n, &delivery).await;
                     }
@@ -620,13 +662,16 @@ mod tests {
         assert!(secrets.contains(&"key-notifier-4411".to_owned()));
         let e = Notifier::from_config("chat", &config("slack", "token_env = \"NOPE\""), lookup)
             .unwrap_err();
-        assert!(e.contains("NOPE"), "{e}");
+        assert!(e.to_string().contains("NOPE"), "{e}");
         let bad = NotifierConfig {
             url: "${MISSING_URL}".into(),
             ..config("webhook", "")
         };
         let e = Notifier::from_config("hook", &bad, lookup).unwrap_err();
-        assert!(e.contains("`${MISSING_URL}`, which is not set"), "{e}");
+        assert!(
+            e.to_string().contains("`${MISSING_URL}`, which is not set"),
+            "{e}"
+        );
         let e = strip_urls(
             "error sending request for url (https://hooks.example/services/T000/B000/sekrit-slack-token): connection refused",
         );

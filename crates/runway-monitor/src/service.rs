@@ -199,13 +199,12 @@ impl Setup {
             if !rules.iter().any(|r| r.notify.contains(name)) {
                 continue;
             }
-            let n =
-                Notifier::from_config(name, n, |k| std::env::var(k).ok()).map_err(|message| {
-                    MonitorError::Setting {
-                        message,
-                        file: loaded.path.clone(),
-                    }
-                })?;
+            let n = Notifier::from_config(name, n, |k| std::env::var(k).ok()).map_err(|e| {
+                MonitorError::Setting {
+                    message: e.to_string(),
+                    file: loaded.path.clone(),
+                }
+            })?;
             notifiers.push(n);
         }
         Ok(Setup {
@@ -282,29 +281,29 @@ impl Monitor {
         };
         let clock: Arc<dyn Clock> = Arc::new(TokioClock::new());
         let outbox = Arc::new(Outbox::new(ledger.clone(), setup.notifiers));
-        let alerts = if setup.rules.is_empty() {
-            None
-        } else {
-            // `{version}` in a rule's PromQL: what the ledger last deployed there.
-            let mut versions = BTreeMap::new();
-            for r in &setup.rules {
-                if let Some(d) = ledger.recent_deployments(&r.environment, 1).await?.first() {
-                    versions.insert(r.environment.clone(), d.deployment.release.clone());
+        let alerts =
+            if setup.rules.is_empty() {
+                None
+            } else {
+                // `{version}` in a rule's PromQL: what the ledger last deployed there.
+                let mut versions = BTreeMap::new();
+                for r in &setup.rules {
+                    if let Some(d) = ledger.recent_deployments(&r.environment, 1).await?.first() {
+                        versions.insert(r.environment.clone(), d.deployment.release.clone());
+                    }
                 }
-            }
-            let sources = crate::alerts::traffic_sources(loaded, &setup.rules, &versions).map_err(
-                |message| MonitorError::Setting {
-                    message,
-                    file: loaded.path.clone(),
-                },
-            )?;
-            let runner = AlertRunner::start(setup.rules, ledger.clone(), clock.now())
-                .await?
-                .with_waker(outbox.waker())
-                .with_sources(sources)
-                .await;
-            Some(Arc::new(if shared { runner.shared() } else { runner }))
-        };
+                let sources = crate::alerts::traffic_sources(loaded, &setup.rules, &versions)
+                    .map_err(|e| MonitorError::Setting {
+                        message: e.to_string(),
+                        file: loaded.path.clone(),
+                    })?;
+                let runner = AlertRunner::start(setup.rules, ledger.clone(), clock.now())
+                    .await?
+                    .with_waker(outbox.waker())
+                    .with_sources(sources)
+                    .await;
+                Some(Arc::new(if shared { runner.shared() } else { runner }))
+            };
         Ok(Monitor {
             ledger,
             jobs: setup.jobs,

@@ -30,6 +30,9 @@ pub const PAGE_SIZE: usize = 5;
 /// The version `wrong-version` reports instead of the real one.
 pub const WRONG_VERSION: &str = "0.0.0-wrong";
 
+/// The protocol version the stateless era is served at.
+pub const STATELESS_VERSION: &str = "2026-07-28";
+
 /// What every request handler needs; one per server, shared by all sessions.
 #[derive(Debug)]
 pub(crate) struct Shared {
@@ -236,7 +239,7 @@ impl ServerHandler for Reference {
         if request.name == crate::mrtr::CONFIRM && !self.faults().few_tools {
             let stateless = context
                 .protocol_version()
-                .is_some_and(|v| v.as_str() >= crate::rewrite::STATELESS_VERSION);
+                .is_some_and(|v| v.as_str() >= STATELESS_VERSION);
             return crate::mrtr::call(
                 &request,
                 stateless,

@@ -209,7 +209,7 @@ impl HttpState {
                     if faults.unsupported_version_accepted {
                         parts.headers.insert(
                             "mcp-protocol-version",
-                            HeaderValue::from_static(crate::rewrite::STATELESS_VERSION),
+                            HeaderValue::from_static(crate::handler::STATELESS_VERSION),
                         );
                     }
                 }
@@ -345,7 +345,7 @@ impl HttpState {
             .headers
             .get("mcp-protocol-version")
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v >= crate::rewrite::STATELESS_VERSION);
+            .is_some_and(|v| v >= crate::handler::STATELESS_VERSION);
         let echoed = parts.headers.get(SESSION_HEADER).cloned();
         let mut resp = self
             .forward(Request::from_parts(parts, Body::from(bytes)))

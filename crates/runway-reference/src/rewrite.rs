@@ -13,7 +13,7 @@
 use serde_json::{Value, json};
 
 use crate::faults::Faults;
-use crate::handler::{Shared, WRONG_VERSION};
+use crate::handler::{STATELESS_VERSION, Shared, WRONG_VERSION};
 
 /// The `_meta` keys of 2026-07-28 this module touches.
 const PROTOCOL_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
@@ -21,9 +21,6 @@ const CLIENT_CAPABILITIES: &str = "io.modelcontextprotocol/clientCapabilities";
 const SERVER_INFO: &str = "io.modelcontextprotocol/serverInfo";
 /// The Tasks extension's identifier.
 const TASKS: &str = "io.modelcontextprotocol/tasks";
-
-/// The protocol version the stateless era is served at.
-pub const STATELESS_VERSION: &str = "2026-07-28";
 
 /// Rewrites one outgoing JSON-RPC message.
 pub(crate) fn outgoing(msg: &mut Value, shared: &Shared) {

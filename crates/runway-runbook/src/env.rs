@@ -202,6 +202,7 @@ impl Env {
             health_optional: self.config.health_path.is_none(),
             mcp: self.mcp_url().ok(),
             token: self.token(),
+            auth_header: self.config.auth_header.clone(),
             timeout,
             interval,
         }
@@ -445,6 +446,7 @@ impl Env {
                 .unwrap_or_default(),
             mcp: self.mcp_url()?,
             token: self.token(),
+            auth_header: self.config.auth_header.clone(),
             call: self
                 .config
                 .analysis

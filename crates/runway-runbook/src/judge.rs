@@ -32,13 +32,16 @@ pub async fn judge(env: &Env, input: &GateInput, previous: Option<&Deployed>) ->
             ) {
                 Ok(rows) => rows
                     .into_iter()
-                    .filter(|r| r.status == runway_release::plan::RowStatus::Fail)
+                    .filter(|r| r.status != runway_release::plan::RowStatus::Pass)
+                    .filter(|r| r.status != runway_release::plan::RowStatus::Skip)
                     .map(|r| gates::ReleaseProblem {
+                        warning: r.status == runway_release::plan::RowStatus::Warn,
                         detail: r.detail,
                         hints: r.hints,
                     })
                     .collect::<Vec<_>>(),
                 Err(e) => vec![gates::ReleaseProblem {
+                    warning: false,
                     detail: e.to_string(),
                     hints: runway_core::Diagnostic::hint(&e).into_iter().collect(),
                 }],

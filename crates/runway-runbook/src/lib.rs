@@ -20,6 +20,7 @@
 mod deploy;
 mod env;
 mod error;
+mod history;
 mod journal;
 mod judge;
 mod plan;

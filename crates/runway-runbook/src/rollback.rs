@@ -8,8 +8,8 @@ use runway_ledger::{
 
 use crate::{
     Env, Finished, RunbookError,
-    deploy::{Baseline, baseline_of, compare_with_baseline},
     env::{deployed_fact, recorded_target},
+    history::{Baseline, baseline_of, compare_with_baseline},
     journal::Done,
 };
 
@@ -88,7 +88,7 @@ pub(crate) async fn rollback_locked(
         code: Vec::new(),
         config: crate::scope::changes(&c.deployment.settings, &record.settings),
     });
-    record.scope = crate::deploy::scope_of(record.changes.as_ref());
+    record.scope = crate::history::scope_of(record.changes.as_ref());
     let id = env.ledger.record_deployment(&record).await?;
     env.note(format!(
         "deployment `{id}`: rolling {} back to {version}",
@@ -145,10 +145,14 @@ pub(crate) async fn rollback_locked(
     end.done = done.list();
     end.verification_id = Some(vid.clone());
     let baseline_text = match baseline_of(&history, &version) {
-        Baseline::Found(base) => Some(match compare_with_baseline(env, &base).await? {
-            Ok(t) => format!("back to baseline: {t}"),
-            Err(t) => format!("not back to baseline: {t}"),
-        }),
+        Baseline::Found(base) => {
+            let check = compare_with_baseline(env, &base).await?;
+            Some(format!(
+                "{} baseline: {}",
+                if check.back { "back to" } else { "not back to" },
+                check.summary
+            ))
+        }
         Baseline::Failing(why) => Some(why),
         Baseline::None => None,
     };
@@ -170,7 +174,7 @@ pub(crate) async fn rollback_locked(
             ));
             env.ledger.finish_deployment(&held.id, &held_end).await?;
         }
-        crate::deploy::supersede_held(env, &id, &version).await?;
+        crate::history::supersede_held(env, &id, &version).await?;
         Finished::new(env, Some(&version), "verified", true).message(format!(
             "{} is back on {version} (deployment `{id}`, verification `{vid}`){}",
             env.name,

@@ -151,6 +151,11 @@ fn absent(scrapes: &[&Scrape], sel: &Selector) -> Option<Reading> {
     if newest.series.keys().any(|(n, l)| sel.matches(n, l)) {
         return None;
     }
+    if sel.name.is_empty() {
+        return Some(Reading::Empty(format!(
+            "no series matches `{sel}`: the server exports no metric whose name and labels match (check the names in `/metrics`)"
+        )));
+    }
     let same_name = newest.series.keys().filter(|(n, _)| *n == sel.name).count();
     Some(Reading::Empty(if same_name > 0 {
         format!(

@@ -742,3 +742,36 @@ fn a_ratio_over_a_series_the_server_does_not_export_says_so() {
 fn signals_num(v: f64) -> String {
     crate::num(v)
 }
+
+/// dynamic-mcp's own series (its `/metrics` as served by 0.4.x): the share
+/// of denied authentications is denied over denied + succeeded, the second
+/// summed by a name matcher.
+#[test]
+fn the_dynamic_mcp_auth_share_reads_the_series_it_exports() {
+    let c = Condition {
+        expr: Expr::Ratio {
+            numerator: sel("dynamic_mcp_http_auth_denied_total"),
+            denominator: sel(r#"{__name__=~"dynamic_mcp_http_auth_(denied|success)_total"}"#),
+        },
+        ..auth_ratio(Some(0.10), None)
+    };
+    let page = |ok: u64, denied: u64| {
+        format!(
+            "# TYPE dynamic_mcp_http_sessions_created_total counter\n\
+             dynamic_mcp_http_sessions_created_total 8\n\
+             # TYPE dynamic_mcp_http_auth_success_total counter\n\
+             dynamic_mcp_http_auth_success_total {ok}\n\
+             # TYPE dynamic_mcp_http_auth_denied_total counter\n\
+             dynamic_mcp_http_auth_denied_total {denied}\n"
+        )
+    };
+    let r = metrics::read(&c, &[&scrape(&page(100, 5)), &scrape(&page(160, 25))]);
+    // 20 denied of 80 attempts in the window.
+    assert!((value(&r) - 0.25).abs() < 1e-9, "{r:?}");
+    let none = "other_total 1\n";
+    let r = metrics::read(&c, &[&scrape(none), &scrape(none)]);
+    assert!(
+        matches!(&r, Reading::Empty(m) if m.contains("no series matches")),
+        "{r:?}"
+    );
+}

@@ -75,12 +75,36 @@ enum Prepared {
 }
 
 /// `path` on the MCP endpoint's origin, or a full URL.
-fn resolve(url: &url::Url, path: &str) -> Result<url::Url, String> {
-    if path.starts_with("http://") || path.starts_with("https://") {
-        url::Url::parse(path).map_err(|e| format!("`{path}`: {e}"))
+fn resolve(url: &url::Url, path: &str) -> Result<url::Url, LoadError> {
+    let parsed = if path.starts_with("http://") || path.starts_with("https://") {
+        url::Url::parse(path)
     } else {
-        url.join(path).map_err(|e| format!("`{path}`: {e}"))
-    }
+        url.join(path)
+    };
+    parsed.map_err(|source| LoadError::Path {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// Why a load run could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("load runs need an HTTP target")]
+    NotHttp,
+    #[error("`{path}`: {source}")]
+    Path {
+        path: String,
+        source: url::ParseError,
+    },
+    #[error("the request cannot be built: {0}")]
+    Request(#[from] reqwest::Error),
+    #[error("`initialize` failed: {0}")]
+    Initialize(#[from] http::FetchError),
+    #[error("`initialize` answered {0}")]
+    InitializeStatus(u16),
+    #[error("a load worker stopped: {0}")]
+    Worker(#[from] tokio::task::JoinError),
 }
 
 /// One JSON-RPC response out of a JSON or `text/event-stream` body.
@@ -101,8 +125,8 @@ impl Prepared {
         client: &reqwest::Client,
         target: &LoadTarget,
         era: &Era,
-    ) -> Result<Prepared, String> {
-        let url = ctx.url().ok_or("load runs need an HTTP target")?.clone();
+    ) -> Result<Prepared, LoadError> {
+        let url = ctx.url().ok_or(LoadError::NotHttp)?.clone();
         match target {
             LoadTarget::Http { path } => Ok(Prepared::Get(resolve(&url, path)?)),
             LoadTarget::ToolCall { tool, arguments } => {
@@ -157,7 +181,7 @@ impl Prepared {
         method: &str,
         params: serde_json::Value,
         label: String,
-    ) -> Result<Prepared, String> {
+    ) -> Result<Prepared, LoadError> {
         let token = ctx.token.as_ref().map(|t| t.expose());
         let mut session = None;
         if !matches!(era, Era::Stateless { .. }) {
@@ -166,14 +190,10 @@ impl Prepared {
                 header: ctx.auth_header.as_deref(),
                 ..Default::default()
             };
-            let req = raw::mcp_post(client, &url, era, &raw::opening_body(era), auth)
-                .build()
-                .map_err(|e| e.to_string())?;
-            let o = http::fetch(client, req, ctx.limits)
-                .await
-                .map_err(|e| format!("`initialize` failed: {e}"))?;
+            let req = raw::mcp_post(client, &url, era, &raw::opening_body(era), auth).build()?;
+            let o = http::fetch(client, req, ctx.limits).await?;
             if !(200..300).contains(&o.status) {
-                return Err(format!("`initialize` answered {}", o.status));
+                return Err(LoadError::InitializeStatus(o.status));
             }
             session = o.header("mcp-session-id").map(str::to_owned);
             let note = serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
@@ -450,7 +470,7 @@ pub async fn run(
     client: &reqwest::Client,
     settings: &LoadSettings,
     era: &Era,
-) -> Result<LoadStats, String> {
+) -> Result<LoadStats, LoadError> {
     let prepared = Arc::new(Prepared::prepare(ctx, client, &settings.target, era).await?);
     let concurrency = settings.concurrency.clamp(1, MAX_CONCURRENCY);
     let duration = settings.duration.map(|d| d.min(MAX_DURATION));
@@ -552,7 +572,7 @@ pub async fn run(
     let mut errors = 0;
     let mut statuses: BTreeMap<String, u64> = BTreeMap::new();
     for w in workers {
-        let (wh, we, ws) = w.await.map_err(|e| format!("a load worker stopped: {e}"))?;
+        let (wh, we, ws) = w.await?;
         let _ = h.add(&wh);
         errors += we;
         for (k, v) in ws {

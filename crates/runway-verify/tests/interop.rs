@@ -30,6 +30,8 @@ struct Peers {
     everything: String,
     py2: String,
     py1: String,
+    /// `mcp` 1.9.x: its stdio server exits on a method it does not know.
+    py19: String,
 }
 
 /// The installed peers, `None` when skipping is allowed, a failure otherwise.
@@ -40,12 +42,14 @@ fn peers() -> Option<Peers> {
         get("RUNWAY_INTEROP_EVERYTHING"),
         get("RUNWAY_INTEROP_PY_MCP2"),
         get("RUNWAY_INTEROP_PY_MCP1"),
+        get("RUNWAY_INTEROP_PY_MCP19"),
     ) {
-        (Some(node), Some(everything), Some(py2), Some(py1)) => Some(Peers {
+        (Some(node), Some(everything), Some(py2), Some(py1), Some(py19)) => Some(Peers {
             node,
             everything,
             py2,
             py1,
+            py19,
         }),
         _ if std::env::var("RUNWAY_SKIP_INTEROP").as_deref() == Ok("1") => {
             eprintln!("interop tests skipped: RUNWAY_SKIP_INTEROP=1");
@@ -477,6 +481,37 @@ async fn stdio_peers_are_verified_in_their_own_era() {
     .await;
     assert!(matches!(o.era, Era::Session { .. }), "{:?}", o.era);
     all_clean_except(&o, &[]);
+}
+
+/// `mcp` 1.9.x over stdio fails validation of `server/discover` and exits:
+/// under `--era auto` the child is restarted and the session era verified,
+/// with no failure the server does not deserve.
+#[tokio::test]
+async fn an_old_python_sdk_that_dies_on_server_discover_is_verified_in_the_session_era() {
+    let Some(p) = peers() else { return };
+    let fast = script("fastmcp1_server.py");
+    let mut ctx = stdio_ctx(&p.py19, &[fast.as_str(), "--stdio"], Suite::Full);
+    ctx.expect.calls = python_calls();
+    let o = mcp::run(&ctx).await;
+    assert!(matches!(o.era, Era::Session { .. }), "{:?}", o.era);
+    let failed: Vec<_> = o
+        .checks
+        .iter()
+        .filter(|c| c.status == Status::Fail)
+        .map(|c| format!("{}: {}", c.id, c.message))
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "no false failure on mcp 1.9.x: {failed:#?}"
+    );
+    assert_eq!(check(&o, "mcp.handshake").status, Status::Pass);
+    // The probe that killed the child is named, not hidden.
+    assert!(
+        o.checks
+            .iter()
+            .all(|c| !c.hint.as_deref().unwrap_or("").contains("by hand")),
+        "no hint says to run the command by hand"
+    );
 }
 
 #[tokio::test]

@@ -235,7 +235,7 @@ pub fn traffic_sources(
     loaded: &runway_config::Loaded,
     rules: &[Rule],
     versions: &BTreeMap<String, String>,
-) -> Result<HashMap<String, Sources>, String> {
+) -> Result<HashMap<String, Sources>, TrafficSetupError> {
     let mut out = HashMap::new();
     let mut wanted: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for r in rules {
@@ -251,20 +251,23 @@ pub fn traffic_sources(
             .config
             .environments
             .get(env)
-            .ok_or_else(|| format!("`{env}` is not an environment"))?;
-        let field = |f: &str| format!("`environments.{env}.analysis.{f}`");
-        let mut a = e.analysis.clone().ok_or_else(|| {
-            format!(
-                "alerts read the traffic of `{env}`, but it has no `[environments.{env}.analysis]`"
-            )
-        })?;
+            .ok_or_else(|| TrafficSetupError::UnknownEnvironment(env.to_owned()))?;
+        let mut a = e
+            .analysis
+            .clone()
+            .ok_or_else(|| TrafficSetupError::NoAnalysis(env.to_owned()))?;
         a.conditions.retain(|c| names.contains(&c.name.trim()));
         if let Some(m) = e.monitor.as_ref() {
             a.interval = Some(runway_config::deploy::DurationValue(m.interval()));
         }
-        let interp = |f: &str, raw: &str| {
-            runway_config::interpolate::interpolate_env(raw)
-                .map_err(|var| format!("{} uses `${{{var}}}`, which is not set", field(f)))
+        let interp = |f: &'static str, raw: &str| {
+            runway_config::interpolate::interpolate_env(raw).map_err(|var| {
+                TrafficSetupError::UnsetVariable {
+                    env: env.to_owned(),
+                    field: f,
+                    var: var.to_string(),
+                }
+            })
         };
         if let Some(m) = a.metrics.as_mut()
             && let Some(u) = &m.url
@@ -292,9 +295,33 @@ pub fn traffic_sources(
             previous_version: None,
             environment: env.to_owned(),
         };
-        let s = Sources::from_config(&a, default_metrics, vars)
-            .map_err(|m| format!("the traffic alerts of `{env}`: {m}"))?;
+        let s = Sources::from_config(&a, default_metrics, vars).map_err(|source| {
+            TrafficSetupError::Sources {
+                env: env.to_owned(),
+                source,
+            }
+        })?;
         out.insert(env.to_owned(), s);
     }
     Ok(out)
+}
+
+/// Why the traffic an alert rule reads cannot be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum TrafficSetupError {
+    #[error("`{0}` is not an environment")]
+    UnknownEnvironment(String),
+    #[error("alerts read the traffic of `{0}`, but it has no `[environments.{0}.analysis]`")]
+    NoAnalysis(String),
+    #[error("`environments.{env}.analysis.{field}` uses `${{{var}}}`, which is not set")]
+    UnsetVariable {
+        env: String,
+        field: &'static str,
+        var: String,
+    },
+    #[error("the traffic alerts of `{env}`: {source}")]
+    Sources {
+        env: String,
+        source: runway_signals::SourcesError,
+    },
 }

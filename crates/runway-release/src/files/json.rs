@@ -157,9 +157,27 @@ fn json_escape(s: &str) -> String {
 }
 
 /// `package.json` with a version and its lock file, and an MCP Registry `server.json`.
+/// Versions that say "no version here": semantic-release's documented
+/// placeholders for a package whose version lives in the git tags.
+const SEMANTIC_RELEASE_PLACEHOLDERS: &[&str] =
+    &["0.0.0-development", "0.0.0-semantically-released"];
+
 pub(super) fn detect(root: &Path, det: &mut Detection) -> Result<()> {
     if root.join("package.json").is_file() {
         match read_file(root, Path::new("package.json"), &Kind::PackageJson) {
+            // semantic-release's placeholder: the version lives in the tags,
+            // and the publish step writes it into the package, not a commit.
+            Ok(f) if SEMANTIC_RELEASE_PLACEHOLDERS.contains(&f.version()) => {
+                det.dynamic.push(super::DynamicVersion {
+                    declared_in: "package.json".into(),
+                    line: f.locations.first().map_or(1, |l| l.line),
+                    lives_in: format!(
+                        "the git tags (`{}` is semantic-release's placeholder; the publish step writes the version into the package)",
+                        f.version()
+                    ),
+                    from_git_tags: true,
+                });
+            }
             Ok(f) => {
                 det.files.push(f);
                 if root.join("package-lock.json").is_file() {

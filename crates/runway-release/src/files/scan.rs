@@ -23,6 +23,17 @@ pub struct Found {
     pub text: String,
     /// A `[release].files` regex whose first group is this version.
     pub regex: String,
+    /// The version the line says: the one looked for, or another one on a
+    /// constant that names the server's own version (`serviceVersion =
+    /// '0.1.0'` beside a manifest at `0.4.1`): a release that never moved it.
+    pub value: String,
+}
+
+impl Found {
+    /// The line says another version than the one looked for.
+    pub fn disagrees(&self, version: Option<&str>) -> bool {
+        version.is_some_and(|v| v.trim_start_matches('v') != self.value)
+    }
 }
 
 /// Lines that hold the version but are not a version assignment.
@@ -177,9 +188,70 @@ fn holds(line: &str, v: &str) -> Option<usize> {
 /// text from the assigned name to the version, escaped, then a group around
 /// the version (indentation and what follows may change).
 fn assignment(line: &str, v: &str) -> Option<String> {
+    assignment_where(line, |value, _| value == v)
+}
+
+/// A name that holds the project's own version (`serviceVersion`,
+/// `SERVER_VERSION`, `__version__`, `VERSION`), not a dependency's or a
+/// protocol's (`minNodeVersion`, `protocolVersion`). A plain lowercase
+/// `version` counts only in a file named for it (`src/version.ts`).
+fn own_version_name(lhs: &str, rel: &Path) -> bool {
+    let last: String = lhs
+        .rsplit('.')
+        .next()
+        .unwrap_or(lhs)
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    if last == "__version__" || last == "VERSION" {
+        return true;
+    }
+    let name: String = last
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    if name == "version" {
+        return rel
+            .file_stem()
+            .is_some_and(|s| s.to_string_lossy().to_ascii_lowercase().contains("version"));
+    }
+    matches!(
+        name.as_str(),
+        "serviceversion"
+            | "serverversion"
+            | "appversion"
+            | "applicationversion"
+            | "packageversion"
+            | "pkgversion"
+            | "mcpversion"
+            | "mcpserverversion"
+            | "currentversion"
+            | "releaseversion"
+            | "buildversion"
+    )
+}
+
+/// An assignment of another version than `v` to a name that holds the
+/// project's own version: `(regex, value)`.
+fn other_own_version(line: &str, v: &str, rel: &Path) -> Option<(String, String)> {
+    let mut value = None;
+    let regex = assignment_where(line, |found, lhs| {
+        if found != v && own_version_name(lhs, rel) {
+            value = Some(found.to_owned());
+            true
+        } else {
+            false
+        }
+    })?;
+    Some((regex, value?))
+}
+
+fn assignment_where(line: &str, mut wanted: impl FnMut(&str, &str) -> bool) -> Option<String> {
     ASSIGN.captures_iter(line).find_map(|c| {
         let m = c.name("v")?;
-        if m.as_str().trim_start_matches('v') != v {
+        let lhs_text = c.name("lhs")?.as_str();
+        if !wanted(m.as_str().trim_start_matches('v'), lhs_text) {
             return None;
         }
         let start = m.start() + usize::from(m.as_str().starts_with('v'));
@@ -215,6 +287,21 @@ pub fn scan(root: &Path, version: Option<&str>, known: &[PathBuf]) -> Scan {
         let test = is_test_path(rel);
         for (n, line) in text.lines().enumerate() {
             if holds(line, &v).is_none() {
+                // A constant of the server's own version that a release
+                // never moved (`serviceVersion = '0.1.0'` at 0.4.1).
+                if !test
+                    && first_in_file
+                    && let Some((regex, value)) = other_own_version(line, &v, rel)
+                {
+                    first_in_file = false;
+                    scan.found.push(Found {
+                        path: rel.clone(),
+                        line: n + 1,
+                        text: shorten(line),
+                        regex,
+                        value,
+                    });
+                }
                 continue;
             }
             // Tests hold versions of their own making: counted, not listed.
@@ -230,6 +317,7 @@ pub fn scan(root: &Path, version: Option<&str>, known: &[PathBuf]) -> Scan {
                     line: n + 1,
                     text: shorten(line),
                     regex,
+                    value: v.clone(),
                 });
             } else {
                 scan.unclassified.push(Unclassified {
@@ -316,6 +404,39 @@ mod tests {
             .collect();
         assert_eq!(unclassified, ["src/client.ts"]);
         assert_eq!(s.in_tests, 1);
+    }
+
+    /// dynamic-mcp 0.4.1: `src/version.ts` still says 0.1.0 and the server
+    /// reports it. The constant is offered (it disagrees); a dependency's or
+    /// the protocol's version is not.
+    #[test]
+    fn a_constant_of_the_servers_own_version_left_behind_is_found() {
+        let d = project(&[
+            ("src/version.ts", "export const serviceVersion = '0.1.0';\n"),
+            (
+                "src/deps.ts",
+                "const minNodeVersion = '18.0.0';\nconst protocolVersion = '2025.6.18';\nconst version = '2.0.0';\n",
+            ),
+            ("src/health.py", "VERSION = \"0.3.9\"\n"),
+            ("tests/version.test.ts", "const version = '0.0.1';\n"),
+        ]);
+        let s = scan(d.path(), Some("0.4.1"), &[]);
+        let found: Vec<(String, &str)> = s
+            .found
+            .iter()
+            .map(|f| (f.path.to_string_lossy().into_owned(), f.value.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("src/health.py".to_owned(), "0.3.9"),
+                ("src/version.ts".to_owned(), "0.1.0")
+            ]
+        );
+        assert!(s.found.iter().all(|f| f.disagrees(Some("0.4.1"))));
+        let text = std::fs::read_to_string(d.path().join("src/version.ts")).unwrap();
+        let re = Regex::new(&s.found[1].regex).unwrap();
+        assert_eq!(&re.captures(&text).unwrap()[1], "0.1.0");
     }
 
     #[test]

@@ -209,6 +209,37 @@ fn scm_versions_live_in_git_tags() {
     }
 }
 
+/// semantic-release keeps `0.0.0-development` in package.json and the
+/// version in the tags: package.json is not a version file to write.
+#[test]
+fn a_semantic_release_placeholder_means_the_tags_hold_the_version() {
+    for placeholder in ["0.0.0-development", "0.0.0-semantically-released"] {
+        let d = tempfile::tempdir().unwrap();
+        write(
+            d.path(),
+            "package.json",
+            &format!("{{\n  \"name\": \"srv\",\n  \"version\": \"{placeholder}\"\n}}\n"),
+        );
+        write(
+            d.path(),
+            "package-lock.json",
+            &format!("{{\"version\": \"{placeholder}\"}}\n"),
+        );
+        let det = detect(d.path()).unwrap();
+        assert!(det.files.is_empty(), "{placeholder}: {det:?}");
+        assert!(det.tag_is_version(), "{placeholder}: {det:?}");
+        assert!(det.dynamic[0].lives_in.contains(placeholder));
+    }
+    // A real version is a version file, as before.
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        "package.json",
+        "{\"name\": \"srv\", \"version\": \"0.0.0\"}\n",
+    );
+    assert_eq!(detect(d.path()).unwrap().files.len(), 1);
+}
+
 #[test]
 fn malformed_files_name_file_and_line() {
     let d = tempfile::tempdir().unwrap();

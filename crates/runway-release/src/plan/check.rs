@@ -513,7 +513,7 @@ pub fn check_at_tag(root: &Path, cfg: &ReleaseConfig, version: &str) -> Result<V
     let Some(commit) = git::tag_commit(root, &tag)? else {
         rows.push(
             CheckRow::new("tag", false, format!("there is no tag `{tag}`")).hint(format!(
-                "release {version} first (`runway release bump`), or name a released version"
+                "release {version} first (`runway release bump auto`), or name a released version"
             )),
         );
         return Ok(rows);

@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 use runway_core::{Era, Evidence, Redactor, Secret};
 use serde_json::{Value, json};
 
-use super::wire::{self, DecodeError, Message};
+pub use super::failure::RpcFailure;
+use super::wire::{self, ACCEPT, DecodeError, Message};
 use crate::context::EraChoice;
 use crate::http::{FetchError, Limits, Observed, error_chain, fetch_until};
 
@@ -20,54 +21,6 @@ use crate::http::{FetchError, Limits, Observed, error_chain, fetch_until};
 pub const STATELESS_VERSIONS: &[&str] = &["2026-07-28"];
 /// The session-era version offered in `initialize`.
 pub const SESSION_VERSION: &str = "2025-11-25";
-
-pub(crate) const ACCEPT: &str = "application/json, text/event-stream";
-
-/// Why a JSON-RPC call produced no usable result.
-#[derive(Debug, Clone)]
-pub enum RpcFailure {
-    Transport(String),
-    Timeout(Duration),
-    Status(u16),
-    Decode(DecodeError),
-    /// The body parsed but held no response for our request id.
-    NoResponse,
-    /// HTTP 429 to Runway's own request, after one retry: no verdict.
-    RateLimited,
-    /// A JSON-RPC error came back, but with an id that is not the request's.
-    WrongId {
-        id: Value,
-        code: i64,
-        message: String,
-    },
-    Error {
-        code: i64,
-        message: String,
-        data: Option<Value>,
-    },
-}
-
-impl std::fmt::Display for RpcFailure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            RpcFailure::Transport(e) => write!(f, "{e}"),
-            RpcFailure::Timeout(d) => write!(f, "no answer within {} ms", d.as_millis()),
-            RpcFailure::Status(s) => write!(f, "HTTP {s}"),
-            RpcFailure::Decode(e) => write!(f, "{e}"),
-            RpcFailure::NoResponse => f.write_str("the body held no JSON-RPC response to our id"),
-            RpcFailure::WrongId { id, code, message } => write!(
-                f,
-                "JSON-RPC error {code} ({message}) with id {id}, not the request's"
-            ),
-            RpcFailure::RateLimited => {
-                f.write_str("HTTP 429: the server rate-limited Runway's requests (retried once)")
-            }
-            RpcFailure::Error { code, message, .. } => {
-                write!(f, "JSON-RPC error {code}: {message}")
-            }
-        }
-    }
-}
 
 /// One JSON-RPC call and what came back.
 #[derive(Debug, Clone)]

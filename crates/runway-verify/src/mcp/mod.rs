@@ -22,6 +22,7 @@ pub mod client;
 mod connect;
 mod crash;
 mod errors;
+mod failure;
 mod listing;
 mod mrtr;
 mod pace;

@@ -75,7 +75,7 @@ pub fn mcp_post(
     let mut req = client
         .post(url.clone())
         .header("content-type", "application/json")
-        .header("accept", super::client::ACCEPT)
+        .header("accept", wire::ACCEPT)
         .body(body.to_string());
     if let Era::Stateless { .. } = era {
         // The stateless era routes on these headers.

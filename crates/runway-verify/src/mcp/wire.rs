@@ -16,6 +16,9 @@
 use runway_core::Era;
 use serde_json::{Value, json};
 
+/// The `Accept` header of every MCP POST (streamable HTTP, both eras).
+pub(crate) const ACCEPT: &str = "application/json, text/event-stream";
+
 /// The `_meta` key of the protocol version in a stateless-era request.
 pub const META_PROTOCOL_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
 /// The `_meta` key of the client's name and version.

@@ -381,16 +381,30 @@ async fn bump(scope: &ReleaseScope, a: BumpArgs) -> anyhow::Result<Exit> {
                 out!("{}", b.diff)?;
                 let _ = writeln!(
                     err,
-                    "dry run: would release `{}` → `{}` (tag `{}`); nothing was written",
-                    b.from, b.to, b.tag
+                    "dry run: would release {} (tag `{}`); nothing was written",
+                    if b.from == b.to {
+                        format!("`{}`, the first release", b.to)
+                    } else {
+                        format!("`{}` → `{}`", b.from, b.to)
+                    },
+                    b.tag
                 );
             } else {
-                let _ = writeln!(
-                    err,
-                    "released `{}` → `{}`",
-                    crate::term::shown(&b.from),
-                    crate::term::shown(&b.to)
-                );
+                if b.from == b.to {
+                    // A first release: the files' version, tagged as it is.
+                    let _ = writeln!(
+                        err,
+                        "released `{}` (the first release: the version in the files)",
+                        crate::term::shown(&b.to)
+                    );
+                } else {
+                    let _ = writeln!(
+                        err,
+                        "released `{}` → `{}`",
+                        crate::term::shown(&b.from),
+                        crate::term::shown(&b.to)
+                    );
+                }
                 for c in &b.changes {
                     let _ = writeln!(err, "  wrote `{}`", c.path.display());
                 }

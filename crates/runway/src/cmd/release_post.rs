@@ -362,7 +362,7 @@ pub async fn announce(ctx: &Ctx, scope: &ReleaseScope, a: AnnounceArgs) -> anyho
         };
         let n = runway_monitor::Notifier::from_config(name, c, |k| std::env::var(k).ok()).map_err(
             |e| {
-                UsageError::new(e)
+                UsageError::new(e.to_string())
                     .with_hint("export the variable, then run again; nothing was sent")
             },
         )?;
@@ -440,7 +440,7 @@ pub async fn announce(ctx: &Ctx, scope: &ReleaseScope, a: AnnounceArgs) -> anyho
             notifier: n.name.clone(),
             kind: n.kind.as_str().to_owned(),
             ok: sent.is_ok(),
-            error: sent.err().map(|e| redactor.redact(&e)),
+            error: sent.err().map(|e| redactor.redact(&e.to_string())),
         });
     }
     let sent = deliveries.iter().all(|d| d.ok);

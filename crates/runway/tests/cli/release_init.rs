@@ -280,6 +280,94 @@ fn a_typescript_server_with_a_version_constant_and_a_dockerfile() {
     assert!(r.read("package.json").contains("\"version\": \"0.2.0\""));
 }
 
+/// dynamic-mcp 0.4.1 as found: `src/version.ts` still says 0.1.0 (no
+/// release moved it) and the server reports 0.1.0, so every verify after a
+/// deploy failed `mcp.version`. Init offers the constant, marks it to fill
+/// in, and `release check` names the disagreement; a bump to an explicit
+/// version makes them agree.
+#[test]
+fn a_version_constant_left_behind_by_earlier_releases_is_offered_and_checked() {
+    let r = Repo::new();
+    r.write(
+        "package.json",
+        "{\n  \"name\": \"dynamic-mcp\",\n  \"version\": \"0.4.1\",\n  \"bin\": { \"dynamic-mcp\": \"./dist/index.js\" }\n}\n",
+    );
+    r.write("src/version.ts", "export const serviceVersion = '0.1.0';\n");
+    r.write("CHANGELOG.md", "# Changelog\n");
+    r.commit_all("feat: dynamic tools");
+    r.tag("v0.4.1");
+    let out = runway(r.path()).arg("init").run();
+    out.success();
+    let stderr = out.stderr_text();
+    assert!(
+        stderr.contains("found `src/version.ts`:1") && stderr.contains("says `0.1.0`, not `0.4.1`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("fill in: runway.toml:") && stderr.contains("says 0.1.0, not 0.4.1"),
+        "{stderr}"
+    );
+    let cfg = load(r.path());
+    assert!(
+        cfg.release.files.iter().any(|f| f.path == "src/version.ts"),
+        "{:?}",
+        cfg.release.files
+    );
+    r.commit_all("chore: add runway.toml");
+    let check = runway(r.path()).args(["release", "check"]).run();
+    check.code(1);
+    let text = check.stdout_text();
+    assert!(text.contains("src/version.ts: 0.1.0"), "{text}");
+    runway(r.path())
+        .args(["release", "bump", "--version", "0.4.2", "--no-git"])
+        .run()
+        .success();
+    assert_eq!(
+        r.read("src/version.ts"),
+        "export const serviceVersion = '0.4.2';\n"
+    );
+    assert!(r.read("package.json").contains("\"version\": \"0.4.2\""));
+}
+
+/// A semantic-release project: `0.0.0-development` in package.json, the
+/// version in the tags. Init writes no version file and nothing to fill in
+/// for it; a bump tags the release and leaves package.json as it is.
+#[test]
+fn a_semantic_release_placeholder_leaves_the_version_to_the_tags() {
+    let r = Repo::new();
+    r.write(
+        "package.json",
+        "{\n  \"name\": \"mcp-srv\",\n  \"version\": \"0.0.0-development\"\n}\n",
+    );
+    r.commit_all("feat: start");
+    r.tag("v1.2.0");
+    r.write("src/a.ts", "export const a = 1;\n");
+    r.commit_all("feat: a tool");
+    let out = runway(r.path()).arg("init").run();
+    out.success();
+    let stderr = out.stderr_text();
+    assert!(
+        stderr.contains("semantic-release's placeholder"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("no version file found"), "{stderr}");
+    assert!(
+        r.read("runway.toml")
+            .contains("files = []  # the git tag is the version")
+    );
+    r.commit_all("chore: add runway.toml");
+    let out = runway(r.path()).args(["release", "bump", "auto"]).run();
+    out.success();
+    assert!(
+        out.stderr_text().contains("released `1.2.0` → `1.3.0`"),
+        "{}",
+        out.stderr_text()
+    );
+    assert!(r.read("package.json").contains("0.0.0-development"));
+    assert!(r.git(&["tag", "--list"]).contains("v1.3.0"));
+    runway(r.path()).args(["release", "check"]).run().success();
+}
+
 #[test]
 fn compose_and_kubernetes_manifests_make_the_two_environments() {
     let r = Repo::new();
@@ -457,7 +545,20 @@ fn init_then_plan_then_ship_on_the_process_target() {
         .replacen("min_samples = 5", "min_samples = 3", 1);
     r.write("runway.toml", &text);
     r.commit_all("chore: add runway.toml");
-    r.tag("v1.0.0");
+    // Not released yet: the gate refuses, and its hint is a command that works.
+    let out = runway(r.path()).args(["plan", "staging"]).run();
+    out.code(1)
+        .stdout_contains("release_check      refuse")
+        .stdout_contains("`runway release bump auto`");
+    let out = runway(r.path()).args(["release", "bump", "auto"]).run();
+    out.success();
+    assert!(
+        out.stderr_text()
+            .contains("released `1.0.0` (the first release: the version in the files)"),
+        "{}",
+        out.stderr_text()
+    );
+    assert_eq!(r.git(&["tag", "--list"]).trim(), "v1.0.0");
     let bin = runway_testkit::runway_bin();
 
     let out = runway(r.path()).args(["plan", "staging"]).run();

@@ -13,7 +13,7 @@
 //! status, a watch sample, `logs`): past `log_max_bytes` only its newer half is
 //! kept.
 
-pub mod child;
+pub use runway_process as child;
 
 use std::{
     fs,

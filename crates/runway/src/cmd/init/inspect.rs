@@ -73,6 +73,10 @@ pub struct Inspection {
     pub env_production: Option<From<Vec<EnvVar>>>,
     /// `https://github.com/owner/repo` → `ghcr.io/owner/repo`.
     pub image_repo: Option<String>,
+    /// Where the server is built without a version of its own (`FastMCP("x")`
+    /// with no `version=`): it reports its SDK's version as
+    /// `serverInfo.version`, so verify cannot expect the release's.
+    pub no_own_version: Option<From<()>>,
 }
 
 fn read(root: &Path, rel: &str) -> Option<String> {
@@ -175,7 +179,14 @@ fn process(root: &Path, compose_args: Option<&[String]>) -> Option<From<Process>
                 } else {
                     vec![script.clone()]
                 };
-                let port_in_command = extend_with(&mut command, compose_args);
+                let mut port_in_command = extend_with(&mut command, compose_args);
+                // Smithery's launchers (`smithery.cli.start:main`) take the
+                // port as `--port` (default 8081) and ignore `PORT`.
+                let entry = scripts.get(script).and_then(|e| e.as_str()).unwrap_or("");
+                if !port_in_command && entry.starts_with("smithery.cli.") {
+                    command.extend(["--port".to_owned(), "{port}".to_owned()]);
+                    port_in_command = true;
+                }
                 return Some(from(
                     Process {
                         command,
@@ -474,6 +485,48 @@ const SOURCE_DIRS: &[&str] = &["src", "app", "server", "lib", "cmd", "internal",
 const SOURCE_EXT: &[&str] = &["py", "ts", "js", "mjs", "go", "rs"];
 
 /// The project's source files (bounded), for the transport and routes.
+/// A Python server built with `FastMCP(...)` and no `version=` in any of
+/// its constructions reports the SDK's version (`mcp` 1.19.0) as its own.
+fn no_own_version(files: &[(String, String)]) -> Option<From<()>> {
+    let mut first = None;
+    for (path, text) in files.iter().filter(|(p, _)| p.ends_with(".py")) {
+        let mut from_idx = 0;
+        while let Some(i) = text[from_idx..].find("FastMCP(") {
+            let start = from_idx + i;
+            from_idx = start + "FastMCP(".len();
+            // Not a class or an import: the call, up to its closing parenthesis.
+            let before = text[..start].chars().next_back();
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                continue;
+            }
+            let mut depth = 0usize;
+            let mut end = text.len();
+            for (j, c) in text[start + "FastMCP".len()..].char_indices() {
+                match c {
+                    '(' => depth += 1,
+                    ')' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            end = start + "FastMCP".len() + j;
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let call = &text[start..end];
+            if call.contains("version") {
+                return None;
+            }
+            if first.is_none() {
+                let line = text[..start].lines().count().max(1);
+                first = Some(from((), format!("{path}:{line}")));
+            }
+        }
+    }
+    first
+}
+
 fn sources(root: &Path) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -731,6 +784,7 @@ pub fn inspect(root: &Path) -> Inspection {
         i.mcp_path = Some(from("/sse".to_owned(), "the SSE transport's default"));
     }
     i.health_path = health_route(&files);
+    i.no_own_version = no_own_version(&files);
     if i.port.is_none()
         && let Some((f, p)) = first_match(&files, &PORT_DEFAULT)
         && let Ok(p) = p.parse()
@@ -784,6 +838,39 @@ mod tests {
             c.join(" "),
             "uv run srv serve --http --host 127.0.0.1 --port {port}"
         );
+    }
+
+    /// tab-mcp: `start = "smithery.cli.start:main"` listens on `--port`
+    /// (default 8081) and ignores `PORT`.
+    #[test]
+    fn a_smithery_launcher_gets_the_port_as_its_flag() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(
+            d.path().join("pyproject.toml"),
+            "[project]\nname = \"tab-mcp\"\nversion = \"0.1.0\"\n\n[project.scripts]\ndev = \"smithery.cli.dev:main\"\nstart = \"smithery.cli.start:main\"\n",
+        )
+        .unwrap();
+        std::fs::write(d.path().join("uv.lock"), "version = 1\n").unwrap();
+        let p = process(d.path(), None).unwrap();
+        assert_eq!(p.value.command.join(" "), "uv run start --port {port}");
+        assert!(p.value.port_in_command);
+    }
+
+    #[test]
+    fn a_fastmcp_server_without_a_version_is_noticed() {
+        let file = |t: &str| vec![("src/srv/server.py".to_owned(), t.to_owned())];
+        let none = no_own_version(&file(
+            "from mcp.server.fastmcp import FastMCP\n\ndef create():\n    server = FastMCP(\"Tab API\")\n    return server\n",
+        ))
+        .unwrap();
+        assert_eq!(none.from, "src/srv/server.py:4");
+        assert!(
+            no_own_version(&file(
+                "server = FastMCP(\n    \"Tab API\",\n    version=__version__,\n)\n"
+            ))
+            .is_none()
+        );
+        assert!(no_own_version(&file("class MyFastMCP(Base): pass\n")).is_none());
     }
 
     #[test]

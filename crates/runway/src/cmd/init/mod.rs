@@ -212,13 +212,25 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
         }
     }
     for f in &scan.found {
-        let _ = writeln!(
-            err,
-            "found `{}`:{}: {} (a version string a release must move)",
-            rel(&f.path),
-            f.line,
-            crate::term::shown_text(&f.text)
-        );
+        if f.disagrees(scan.version.as_deref()) {
+            let _ = writeln!(
+                err,
+                "found `{}`:{}: {} says `{}`, not `{}`: no release moved it, and the server reports what it says; added to `[release].files`, so `runway release check` fails until they agree (`runway release bump --version X.Y.Z` sets them all)",
+                rel(&f.path),
+                f.line,
+                crate::term::shown_text(&f.text),
+                f.value,
+                scan.version.as_deref().unwrap_or_default()
+            );
+        } else {
+            let _ = writeln!(
+                err,
+                "found `{}`:{}: {} (a version string a release must move)",
+                rel(&f.path),
+                f.line,
+                crate::term::shown_text(&f.text)
+            );
+        }
     }
     if scan.unclassified.len() > 10 {
         let _ = writeln!(

@@ -145,15 +145,28 @@ fn files_section(out: &mut String, input: &Input) {
     }
     for f in &input.scan.found {
         let path = f.path.to_string_lossy().replace('\\', "/");
+        let behind = if f.disagrees(input.scan.version.as_deref()) {
+            format!(
+                " ({FILL_IN}: says {}, not {}; make it agree)",
+                f.value,
+                input.scan.version.as_deref().unwrap_or_default()
+            )
+        } else {
+            String::new()
+        };
         entries.push(format!(
-            "  {{ path = {}, regex = {} }},  # line {}: {}\n",
+            "  {{ path = {}, regex = {} }},  # line {}: {}{behind}\n",
             quote(&path),
             quote(&f.regex),
             f.line,
             f.text.replace('\n', " ")
         ));
     }
-    if entries.is_empty() {
+    if entries.is_empty() && input.det.tag_is_version() {
+        out.push_str(
+            "files = []  # the git tag is the version: `runway release bump` tags and edits no file\n",
+        );
+    } else if entries.is_empty() {
         out.push_str(&format!(
             "files = []  # {FILL_IN}: no version file found; add {{ path = \"...\", regex = '...([0-9.]+)...' }}\n"
         ));
@@ -282,6 +295,12 @@ fn environment(out: &mut String, input: &Input, env: &str, target: Target) {
             "health_path = {}  # served in {}\n",
             quote(&h.value),
             h.from
+        ));
+    }
+    if let Some(n) = &i.no_own_version {
+        out.push_str(&format!(
+            "expect_version = \"\"  # {}: FastMCP(...) is given no `version=`, so the server reports its SDK's version; pass it the release's and remove this line\n",
+            n.from
         ));
     }
     if let Some(t) = &i.transport {

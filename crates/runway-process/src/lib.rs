@@ -21,7 +21,20 @@ use nix::{
 use runway_core::{Redactor, Secret};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-use crate::DeployError;
+/// Why a child could not be run to its end. A non-zero exit is not one of
+/// these: it is a [`Finished`] with `success: false`.
+#[derive(Debug, thiserror::Error)]
+pub enum ChildError {
+    #[error("failed to start `{program}`: {source}")]
+    Spawn {
+        program: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The child ran out of time; it was killed with its process group.
+    #[error("{what} did not finish within {}s", after.as_secs_f64())]
+    Timeout { what: String, after: Duration },
+}
 
 /// Values substituted into command lines and instructions.
 #[derive(Debug, Clone, Default)]
@@ -151,9 +164,9 @@ pub struct Run<'a> {
 
 /// Runs a command in its own process group, keeping the tail of its output;
 /// on timeout the whole group is killed. A non-zero exit is not an error here.
-pub async fn run(r: Run<'_>) -> Result<Finished, DeployError> {
+pub async fn run(r: Run<'_>) -> Result<Finished, ChildError> {
     let Some((program, args)) = r.argv.split_first() else {
-        return Err(DeployError::Spawn {
+        return Err(ChildError::Spawn {
             program: String::new(),
             source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "empty command"),
         });
@@ -169,7 +182,7 @@ pub async fn run(r: Run<'_>) -> Result<Finished, DeployError> {
     for (k, v) in r.env {
         cmd.env(k, v.expose());
     }
-    let mut child = cmd.spawn().map_err(|source| DeployError::Spawn {
+    let mut child = cmd.spawn().map_err(|source| ChildError::Spawn {
         program: program.clone(),
         source,
     })?;
@@ -194,7 +207,7 @@ pub async fn run(r: Run<'_>) -> Result<Finished, DeployError> {
         status
     };
     let status = match tokio::time::timeout(r.timeout, work).await {
-        Ok(s) => s.map_err(|source| DeployError::Spawn {
+        Ok(s) => s.map_err(|source| ChildError::Spawn {
             program: program.clone(),
             source,
         })?,
@@ -203,7 +216,7 @@ pub async fn run(r: Run<'_>) -> Result<Finished, DeployError> {
                 kill_group(g, Duration::ZERO).await;
             }
             let _ = tokio::time::timeout(Duration::from_secs(5), child.wait()).await;
-            return Err(DeployError::Timeout {
+            return Err(ChildError::Timeout {
                 what: format!("`{}`", display(r.argv)),
                 after: r.timeout,
             });
@@ -401,7 +414,7 @@ mod tests {
         })
         .await
         .unwrap_err();
-        assert!(matches!(e, DeployError::Timeout { .. }), "{e}");
+        assert!(matches!(e, ChildError::Timeout { .. }), "{e}");
         assert!(started.elapsed() < Duration::from_secs(8));
         let grandchild: u32 = std::fs::read_to_string(&pidfile)
             .unwrap()
