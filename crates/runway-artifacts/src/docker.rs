@@ -75,7 +75,7 @@ pub(crate) async fn check(
             return match listing(client, settings, &tags_url, "application/json", &o, check)
                 .await
             {
-                Ok(Listing::Body(b)) => {
+                Ok(Listing::Body(b, _)) => {
                     let tags: Vec<String> = serde_json::from_slice::<serde_json::Value>(&b)
                         .ok()
                         .and_then(|v| v.get("tags").and_then(|t| t.as_array()).cloned())

@@ -31,8 +31,10 @@ use runway_process::{self as child, ChildError, Run};
 mod docker;
 mod npm;
 mod pypi;
+mod yank;
 
 pub use pypi::{normalize_python_name, simple_index_versions};
+pub use yank::{YankState, YankStep, check_yanked, simple_index_yanked, yank_steps};
 
 /// The default time one step may take.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
@@ -395,7 +397,8 @@ fn last_lines(s: &str, n: usize) -> String {
 }
 
 enum Listing {
-    Body(Vec<u8>),
+    /// The body and its `Content-Type` (empty when none was sent).
+    Body(Vec<u8>, String),
     NotFound,
 }
 
@@ -429,7 +432,8 @@ async fn listing(
                     format!("check that {check} points at the index itself"),
                 ));
             }
-            Ok(Listing::Body(r.body))
+            let content_type = r.header("content-type").unwrap_or("").to_owned();
+            Ok(Listing::Body(r.body, content_type))
         }
         Ok(r) if r.status == 404 => Ok(Listing::NotFound),
         Ok(r) if r.status == 401 || r.status == 403 => Err(o.fail(

@@ -95,7 +95,7 @@ pub(crate) async fn check(
     )
     .await
     {
-        Ok(Listing::Body(b)) => b,
+        Ok(Listing::Body(b, _)) => b,
         Ok(Listing::NotFound) => {
             return o.fail(
                 Problem::MissingVersion,

@@ -75,34 +75,38 @@ pub fn normalize_python_name(name: &str) -> String {
 /// The versions a PEP 503 project page lists, from its file names
 /// (`name-1.2.0-py3-none-any.whl`, `name-1.2.0.tar.gz`), in page order, once each.
 pub fn simple_index_versions(page: &str, package: &str) -> Vec<String> {
-    let want = normalize_python_name(package);
     let mut out: Vec<String> = Vec::new();
     for chunk in page.split("</a>") {
         let Some(text) = chunk.rsplit('>').next() else {
             continue;
         };
-        let file = text.trim();
-        let version = if let Some(stem) = file.strip_suffix(".whl") {
-            let mut parts = stem.split('-');
-            match (parts.next(), parts.next()) {
-                (Some(n), Some(v)) if normalize_python_name(n) == want => Some(v),
-                _ => None,
-            }
-        } else {
-            [".tar.gz", ".zip", ".tar.bz2", ".tgz"]
-                .iter()
-                .find_map(|ext| file.strip_suffix(ext))
-                .and_then(|stem| stem.rsplit_once('-'))
-                .filter(|(n, _)| normalize_python_name(n) == want)
-                .map(|(_, v)| v)
-        };
-        if let Some(v) = version
+        if let Some(v) = file_version(text.trim(), package)
             && !out.iter().any(|o| o == v)
         {
             out.push(v.to_owned());
         }
     }
     out
+}
+
+/// The version of a distribution file of `package` (`name-1.2.0-py3-none-any.whl`,
+/// `name-1.2.0.tar.gz`), or `None` for another package's file or another kind.
+pub(crate) fn file_version<'a>(file: &'a str, package: &str) -> Option<&'a str> {
+    let want = normalize_python_name(package);
+    if let Some(stem) = file.strip_suffix(".whl") {
+        let mut parts = stem.split('-');
+        match (parts.next(), parts.next()) {
+            (Some(n), Some(v)) if normalize_python_name(n) == want => Some(v),
+            _ => None,
+        }
+    } else {
+        [".tar.gz", ".zip", ".tar.bz2", ".tgz"]
+            .iter()
+            .find_map(|ext| file.strip_suffix(ext))
+            .and_then(|stem| stem.rsplit_once('-'))
+            .filter(|(n, _)| normalize_python_name(n) == want)
+            .map(|(_, v)| v)
+    }
 }
 
 pub(crate) async fn check(
@@ -131,7 +135,7 @@ pub(crate) async fn check(
     )
     .await
     {
-        Ok(Listing::Body(b)) => b,
+        Ok(Listing::Body(b, _)) => b,
         Ok(Listing::NotFound) => {
             return o.fail(
                 Problem::MissingVersion,

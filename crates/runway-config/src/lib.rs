@@ -186,6 +186,28 @@ impl Config {
                 ConfigError::invalid_at(path, text, &format!("notifiers.{name}.{key}"), message)
             })?;
         }
+        for name in &self.release.announce {
+            let message = match self.notifiers.get(name) {
+                None => {
+                    let near = suggest::nearest(name, self.notifiers.keys().map(String::as_str))
+                        .map(|n| format!(" (did you mean `{n}`?)"))
+                        .unwrap_or_default();
+                    format!(
+                        "`{name}` is not a notifier{near}: add a `[notifiers.{name}]` table (`type = \"webhook\"` or `\"slack\"`, `url`)"
+                    )
+                }
+                Some(n) if n.kind == monitor::NotifierKind::Alertmanager => format!(
+                    "notifier `{name}` is an `alertmanager`, which takes alerts, not announcements: name a `webhook` or `slack` notifier"
+                ),
+                Some(_) => continue,
+            };
+            return Err(ConfigError::invalid_at(
+                path,
+                text,
+                "release.announce",
+                message,
+            ));
+        }
         monitor::validate(self).map_err(|(span, message)| {
             let (line, column) = span
                 .map(|s| error::line_col(text, s.start))

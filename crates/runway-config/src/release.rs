@@ -57,6 +57,46 @@ pub struct ReleaseConfig {
     /// Where the release pipeline publishes (`runway release verify-artifacts`).
     #[serde(default)]
     pub artifacts: crate::artifacts::ArtifactsConfig,
+    /// What `runway release report` judges a release by.
+    #[serde(default)]
+    pub criteria: CriteriaConfig,
+    /// The notifiers (`[notifiers.<name>]`, `webhook` or `slack`) that
+    /// `runway release announce` posts the release notes to.
+    #[serde(default)]
+    pub announce: Vec<String>,
+}
+
+/// `[release.criteria]`: a release's success criteria, judged by `runway
+/// release report` from the ledger. The defaults are MockLoop's
+/// `RELEASE_SUCCESS_CRITERIA`: no critical issues, an error rate under 1%;
+/// and no deployment of it rolled back.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CriteriaConfig {
+    /// Deployments of the release rolled back (automatically or by `runway rollback`); default 0.
+    #[serde(default)]
+    pub max_rollbacks: u32,
+    /// P0 and P1 incidents blamed on the release's deployments; default 0.
+    #[serde(default)]
+    pub max_incidents_p0_p1: u32,
+    /// Verification runs of the release that passed, as a fraction of those
+    /// recorded (`0.99`: 99%); default `0.99`.
+    #[serde(default = "default_pass_rate")]
+    pub min_verify_pass_rate: f64,
+}
+
+impl Default for CriteriaConfig {
+    fn default() -> Self {
+        CriteriaConfig {
+            max_rollbacks: 0,
+            max_incidents_p0_p1: 0,
+            min_verify_pass_rate: default_pass_rate(),
+        }
+    }
+}
+
+fn default_pass_rate() -> f64 {
+    0.99
 }
 
 /// One package of a monorepo: its directory, its tags and its version files.
@@ -268,6 +308,8 @@ impl Default for ReleaseConfig {
             surface_source: None,
             packages: Vec::new(),
             artifacts: crate::artifacts::ArtifactsConfig::default(),
+            criteria: CriteriaConfig::default(),
+            announce: Vec::new(),
         }
     }
 }
@@ -295,6 +337,13 @@ impl ReleaseConfig {
     /// Cross-field rules: returns the offending dotted field and why.
     pub(crate) fn validate(&self) -> Result<(), (String, String)> {
         self.artifacts.validate()?;
+        let rate = self.criteria.min_verify_pass_rate;
+        if !(0.0..=1.0).contains(&rate) {
+            return Err((
+                "release.criteria.min_verify_pass_rate".into(),
+                format!("`{rate}` is not a fraction between 0 and 1: write `0.99` for 99%"),
+            ));
+        }
         for (i, f) in self.files.iter().enumerate() {
             if f.path.trim().is_empty() {
                 return Err((
@@ -414,6 +463,74 @@ mod tests {
                 .sections
                 .iter()
                 .any(|s| s.kind == "chore" && s.hidden)
+        );
+    }
+
+    #[test]
+    fn criteria_default_to_the_seeds_numbers_and_a_rate_is_a_fraction() {
+        let c = Config::parse("", Path::new("runway.toml")).unwrap();
+        let d = c.release.criteria;
+        assert_eq!(
+            (
+                d.max_rollbacks,
+                d.max_incidents_p0_p1,
+                d.min_verify_pass_rate
+            ),
+            (0, 0, 0.99)
+        );
+        let text = "[release.criteria]
+max_rollbacks = 1
+min_verify_pass_rate = 0.95
+";
+        let c = Config::parse(text, Path::new("runway.toml")).unwrap();
+        assert_eq!(c.release.criteria.max_rollbacks, 1);
+        assert_eq!(c.release.criteria.max_incidents_p0_p1, 0);
+        assert_eq!(c.release.criteria.min_verify_pass_rate, 0.95);
+        let bad = "[release.criteria]
+min_verify_pass_rate = 99
+";
+        let msg = Config::parse(bad, Path::new("/p/runway.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.starts_with("/p/runway.toml:2:1: `release.criteria.min_verify_pass_rate`: `99` is not a fraction"),
+            "{msg}"
+        );
+        let typo = "[release.criteria]
+max_rollback = 1
+";
+        let e = Config::parse(typo, Path::new("/p/runway.toml")).unwrap_err();
+        assert_eq!(
+            runway_core::Diagnostic::hint(&e).as_deref(),
+            Some("did you mean `max_rollbacks`?")
+        );
+    }
+
+    #[test]
+    fn announce_names_webhook_or_slack_notifiers() {
+        let ok = "[release]
+announce = [\"team\"]
+[notifiers.team]
+type = \"slack\"
+url = \"https://hooks.example/x\"
+";
+        let c = Config::parse(ok, Path::new("runway.toml")).unwrap();
+        assert_eq!(c.release.announce, ["team"]);
+        let missing = ok.replace("[\"team\"]", "[\"teem\"]");
+        let msg = Config::parse(&missing, Path::new("/p/runway.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.starts_with("/p/runway.toml:2:1: `release.announce`: `teem` is not a notifier (did you mean `team`?)"),
+            "{msg}"
+        );
+        let am = ok.replace("\"slack\"", "\"alertmanager\"");
+        let msg = Config::parse(&am, Path::new("/p/runway.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("is an `alertmanager`, which takes alerts"),
+            "{msg}"
         );
     }
 

@@ -24,6 +24,8 @@ mod operator;
 pub mod postmortem;
 pub mod probe;
 mod redact;
+pub mod release_facts;
+pub mod report;
 pub mod schedule;
 pub mod success;
 pub mod testing;
@@ -58,6 +60,10 @@ pub use open::{may_create, open, open_for_project, open_with};
 pub use operator::detect_operator;
 pub(crate) use redact::redact_json;
 pub use redact::redact_record;
+pub use release_facts::{
+    AnnounceDelivery, Announcement, ReleaseFact, Yank, YankCheck, YankConfirmation, YankStep,
+    release_facts,
+};
 pub use schedule::{ScheduleClaim, ScheduleRow, ScheduledJob, ScheduledRun};
 pub use url::{DEFAULT_SQLITE_PATH, LedgerUrl};
 
@@ -380,20 +386,114 @@ pub trait Ledger: Send + Sync {
     /// record of `release.version` (recording `release` first when that
     /// version has none), redacted. Returns the release record's id.
     async fn record_artifacts(&self, release: &Release, run: &ArtifactsRun) -> Result<String> {
-        let filter = Filter {
-            kind: Some(Kind::Release),
-            version: Some(release.version.clone()),
-            ..Filter::default()
-        };
-        let id = match self.query_latest(&filter).await?.pop() {
-            Some(r) => r.id,
-            None => self.record_release(release).await?,
-        };
+        let id = self.release_id_for(release).await?;
         let mut data = to_body(run)?;
         data["fact"] = artifacts::ARTIFACTS_FACT.into();
         redact_json(self.redactor(), &mut data);
         let event = self.event(EventKind::Fact, None, None, data);
         self.append_event(&id, &event, &|_| Ok(())).await?;
+        Ok(id)
+    }
+
+    /// The id of the newest release record of `release.version`, recording
+    /// `release` first when that version has none.
+    async fn release_id_for(&self, release: &Release) -> Result<String> {
+        let filter = Filter {
+            kind: Some(Kind::Release),
+            version: Some(release.version.clone()),
+            ..Filter::default()
+        };
+        match self.query_latest(&filter).await?.pop() {
+            Some(r) => Ok(r.id),
+            None => self.record_release(release).await,
+        }
+    }
+
+    /// The newest release record of `version` with its whole history, if any.
+    async fn release_record(&self, version: &str) -> Result<Option<Record>> {
+        let filter = Filter {
+            kind: Some(Kind::Release),
+            version: Some(version.to_owned()),
+            ..Filter::default()
+        };
+        Ok(self.query(&filter, false).await?.pop())
+    }
+
+    /// What `runway release report` reads: every record of `version` (with
+    /// check results left out) and the rollback deployments, of any version,
+    /// that undo one of its deployments. Two queries.
+    async fn release_history(&self, version: &str) -> Result<Vec<Record>> {
+        let mut records = self
+            .query(
+                &Filter {
+                    version: Some(version.to_owned()),
+                    ..Filter::default()
+                },
+                false,
+            )
+            .await?;
+        let ours: std::collections::HashSet<String> = records
+            .iter()
+            .filter(|r| r.kind == Kind::Deployment)
+            .map(|r| r.id.clone())
+            .collect();
+        let Some(first) = records
+            .iter()
+            .filter(|r| r.kind == Kind::Deployment)
+            .map(|r| r.created_at)
+            .min()
+        else {
+            return Ok(records);
+        };
+        let later = self
+            .query(
+                &Filter {
+                    kind: Some(Kind::Deployment),
+                    since: Some(first),
+                    ..Filter::default()
+                },
+                false,
+            )
+            .await?;
+        records.extend(later.into_iter().filter(|r| {
+            r.version.as_deref() != Some(version)
+                && r.deployment()
+                    .ok()
+                    .and_then(|d| d.rollback_of)
+                    .is_some_and(|of| ours.contains(&of))
+        }));
+        Ok(records)
+    }
+
+    /// Appends a yank, a yank's confirmation or an announcement to the newest
+    /// release record of `release.version` (recording `release` first when
+    /// that version has none), redacted. A confirmation is refused unless the
+    /// record already holds a yank (checked inside the write transaction).
+    /// Returns the release record's id.
+    async fn record_release_fact(&self, release: &Release, fact: &ReleaseFact) -> Result<String> {
+        let version = release.version.clone();
+        let no_yank = || LedgerError::Invalid {
+            what: format!(
+                "no yank of `{version}` is recorded, so there is nothing to confirm: run `runway release yank {version} --reason TEXT` first"
+            ),
+        };
+        let needs_yank = matches!(fact, ReleaseFact::YankConfirmed(_));
+        let id = if needs_yank {
+            // A confirmation never creates the release it confirms a yank of.
+            self.release_record(&version).await?.ok_or_else(no_yank)?.id
+        } else {
+            self.release_id_for(release).await?
+        };
+        let mut data = to_body(fact)?;
+        redact_json(self.redactor(), &mut data);
+        let event = self.event(EventKind::Fact, None, None, data);
+        let guard = move |r: &Record| {
+            if needs_yank && release_facts::last_yank(r).is_none() {
+                return Err(no_yank());
+            }
+            Ok(())
+        };
+        self.append_event(&id, &event, &guard).await?;
         Ok(id)
     }
 

@@ -174,6 +174,32 @@ impl Workspace {
         Ok(serde_json::to_value(&entry)?)
     }
 
+    /// `runway release notes --format json`.
+    pub async fn release_notes(
+        &self,
+        package: Option<&str>,
+        version: Option<String>,
+    ) -> Result<Value, OpError> {
+        let notes = self.release_scope(package)?.notes(version).await?;
+        Ok(serde_json::to_value(&notes)?)
+    }
+
+    /// `runway release report VERSION --format json` (a release that misses
+    /// its criteria is a result with `passed: false`, not an error).
+    pub async fn release_report(
+        &self,
+        package: Option<&str>,
+        version: String,
+    ) -> Result<Value, OpError> {
+        let scope = self.release_scope(package)?;
+        let report = self
+            .with_ledger(move |ledger| {
+                Box::pin(async move { Ok(scope.report(ledger, &version).await?) })
+            })
+            .await?;
+        Ok(serde_json::to_value(&report)?)
+    }
+
     /// The verification context for a URL or an environment of `runway.toml`.
     pub fn verify_context(
         &self,

@@ -21,6 +21,8 @@ use crate::writes::{self, WRITE_TOOLS};
 pub const TOOL_NAMES: &[&str] = &[
     "release_status",
     "changelog_preview",
+    "release_notes",
+    "release_report",
     "verify",
     "ledger_list",
     "ledger_show",
@@ -315,6 +317,52 @@ pub fn definition(name: &str, writes: bool) -> Option<Tool> {
             }),
             &["version", "text", "warnings"],
         )),
+        "release_notes" => Tool::new(
+            "release_notes",
+            "A release's notes in Markdown, grouped like the changelog, for a GitHub or GitLab release (`runway release notes --format json`)",
+            input(
+                json!({
+                    "package": text("the monorepo package (`[[release.packages]]` `name`); required when the project has several (`--package`)"),
+                    "version": text("the release (`1.2.0` or `v1.2.0`); default: the next version when there is one, else the last release tag"),
+                }),
+                &[],
+            ),
+        )
+        .with_raw_output_schema(output(
+            json!({
+                "version": {"type": "string"},
+                "tag": {"type": "string"},
+                "tagged": {"type": "boolean", "description": "false for the next version, not tagged yet"},
+                "previous_tag": {"type": ["string", "null"]},
+                "commits": {"type": "integer"},
+                "markdown": {"type": "string"},
+                "warnings": {"type": "array", "items": {"type": "string"}},
+            }),
+            &["version", "tag", "tagged", "markdown"],
+        )),
+        "release_report" => Tool::new(
+            "release_report",
+            "What happened since a release, from the ledger: deployments per environment, rollbacks, incidents, verification pass rate, each `[release.criteria]` met or not (`runway release report VERSION --format json`)",
+            input(
+                json!({
+                    "package": text("the monorepo package (`[[release.packages]]` `name`); required when the project has several (`--package`)"),
+                    "version": text("the release (`1.2.0` or `v1.2.0`)"),
+                }),
+                &["version"],
+            ),
+        )
+        .with_raw_output_schema(output(
+            json!({
+                "version": {"type": "string"},
+                "passed": {"type": "boolean", "description": "no criterion is unmet"},
+                "environments": {"type": "array"},
+                "rollbacks": {"type": "array"},
+                "incidents": {"type": "array"},
+                "verification": {"type": "object"},
+                "criteria": {"type": "array", "items": {"type": "object", "required": ["name", "threshold", "value", "met"]}},
+            }),
+            &["version", "passed", "criteria"],
+        )),
         "verify" => Tool::new(
             "verify",
             "Verify an MCP server (a URL, or an environment of `runway.toml`): health, auth, protocol, tools, headers; the `runway.report/v1` report (`runway verify --format json`)",
@@ -535,6 +583,13 @@ struct ChangelogArgs {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct ReportArgs {
+    package: Option<String>,
+    version: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct VerifyArgs {
     target: String,
     suite: Option<String>,
@@ -705,6 +760,14 @@ pub async fn call(
         "changelog_preview" => {
             let a: ChangelogArgs = args(name, arguments)?;
             ws.changelog_preview(a.package.as_deref(), a.version).await
+        }
+        "release_notes" => {
+            let a: ChangelogArgs = args(name, arguments)?;
+            ws.release_notes(a.package.as_deref(), a.version).await
+        }
+        "release_report" => {
+            let a: ReportArgs = args(name, arguments)?;
+            ws.release_report(a.package.as_deref(), a.version).await
         }
         "verify" => {
             let a: VerifyArgs = args(name, arguments)?;

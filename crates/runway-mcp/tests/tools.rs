@@ -168,6 +168,119 @@ async fn release_tools_take_the_package_as_the_cli_takes_package() {
         entry["text"].as_str().unwrap().contains("retry on 503"),
         "{entry}"
     );
+    // The notes of that next version are the entry without its heading; the
+    // tagged release before it has only the commits under the package's path.
+    let notes = c
+        .call_tool(call("release_notes", json!({"package": "client"})))
+        .await
+        .unwrap()
+        .structured_content
+        .unwrap();
+    assert_eq!(notes["tagged"], json!(false), "{notes}");
+    assert_eq!(notes["previous_tag"], json!("client/v0.2.0"), "{notes}");
+    let body = entry["text"]
+        .as_str()
+        .unwrap()
+        .split_once('\n')
+        .unwrap()
+        .1
+        .trim();
+    assert_eq!(notes["markdown"], json!(format!("{body}\n")), "{notes}");
+    let tagged = c
+        .call_tool(call(
+            "release_notes",
+            json!({"package": "server", "version": "server-v1.4.0"}),
+        ))
+        .await
+        .unwrap()
+        .structured_content
+        .unwrap();
+    assert_eq!(tagged["tagged"], json!(true), "{tagged}");
+    assert_eq!(tagged["tag"], json!("server-v1.4.0"), "{tagged}");
+    assert!(
+        !tagged["markdown"].as_str().unwrap().contains("search tool"),
+        "{tagged}"
+    );
+    let missing = c
+        .call_tool(call(
+            "release_notes",
+            json!({"package": "client", "version": "0.1.0"}),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(missing.is_error, Some(true));
+    assert!(
+        serde_json::to_string(&missing.content)
+            .unwrap()
+            .contains("there is no release tag `client/v0.1.0`"),
+        "{missing:?}"
+    );
+    c.cancel().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn release_report_judges_the_criteria_and_an_unknown_version_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = workspace(
+        dir.path(),
+        "[project]\nname = \"t\"\n[release.criteria]\nmax_rollbacks = 1\n",
+    );
+    let ledger = runway_ledger::open(&ws.ledger).await.unwrap();
+    let dep = ledger
+        .record_deployment(&runway_ledger::Deployment::new("prod", "1.0.0"))
+        .await
+        .unwrap();
+    ledger
+        .finish_deployment(
+            &dep,
+            &runway_ledger::DeploymentEnd::new(runway_ledger::Outcome::RolledBack),
+        )
+        .await
+        .unwrap();
+    ledger
+        .open_incident(runway_core::Severity::P0, "data loss", Some(&dep))
+        .await
+        .unwrap();
+    ledger.close().await;
+    let c = client(ws).await;
+    let r = c
+        .call_tool(call("release_report", json!({"version": "v1.0.0"})))
+        .await
+        .unwrap();
+    // Missing a criterion is a result, not an error.
+    assert_ne!(r.is_error, Some(true), "{r:?}");
+    let r = r.structured_content.unwrap();
+    assert_eq!(r["passed"], json!(false), "{r}");
+    let met: Vec<serde_json::Value> = r["criteria"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| json!([c["name"], c["met"]]))
+        .collect();
+    assert_eq!(
+        met,
+        [
+            json!(["max_rollbacks", true]),
+            json!(["max_incidents_p0_p1", false]),
+            json!(["min_verify_pass_rate", null]),
+        ]
+    );
+    let unknown = c
+        .call_tool(call("release_report", json!({"version": "2.0.0"})))
+        .await
+        .unwrap();
+    assert_eq!(unknown.is_error, Some(true));
+    assert!(
+        serde_json::to_string(&unknown.content)
+            .unwrap()
+            .contains("has no record of release `2.0.0`"),
+        "{unknown:?}"
+    );
+    let no_version = c
+        .call_tool(call("release_report", json!({})))
+        .await
+        .unwrap_err();
+    assert!(no_version.to_string().contains("version"), "{no_version}");
     c.cancel().await.unwrap();
 }
 

@@ -20,7 +20,7 @@ pub mod token;
 
 pub use alerts::{AlertEngine, AlertRunner, Rule};
 pub use clock::{Clock, TokioClock};
-pub use notify::{Notifier, Outbox};
+pub use notify::{Announcement, Notifier, Outbox};
 pub use outcome::{EnvStatus, Outcome, Reason};
 pub use scheduler::{EngineProber, Job, Prober, RunStats, Scheduler, Sink};
 pub use service::{Monitor, MonitorError, MonitorOptions, Report, ScheduleMode, Setup};

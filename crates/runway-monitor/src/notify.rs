@@ -228,11 +228,58 @@ impl Notifier {
         now: DateTime<Utc>,
     ) -> Result<(), SendError> {
         let (url, body) = self.render(n, now);
+        self.post(client, &url, &body).await
+    }
+
+    /// Posts a release announcement (`runway release announce`): a webhook
+    /// gets Runway's JSON (`event: "release"`, project, version, tag, the
+    /// notes as Markdown, `sent_at`), Slack a `text` with the heading and the
+    /// notes. Alertmanager takes alerts, not announcements (`runway.toml` is
+    /// refused when `[release] announce` names one).
+    pub async fn announce(
+        &self,
+        client: &reqwest::Client,
+        a: &Announcement<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<(), SendError> {
+        let heading = match a.project {
+            Some(p) => format!("{p} {} released", a.tag),
+            None => format!("{} released", a.tag),
+        };
+        let body = match self.kind {
+            NotifierKind::Webhook => serde_json::json!({
+                "event": "release",
+                "project": a.project,
+                "version": a.version,
+                "tag": a.tag,
+                "title": heading,
+                "notes": a.notes,
+                "notifier": self.name,
+                "sent_at": now,
+            }),
+            NotifierKind::Slack => serde_json::json!({
+                "text": format!(":rocket: *{heading}*\n\n{}", a.notes.trim_end()),
+            }),
+            NotifierKind::Alertmanager => {
+                return Err(SendError::NotAnnounceable(self.name.clone()));
+            }
+        };
+        self.post(client, self.url.expose(), &body).await
+    }
+
+    /// POSTs `body` as JSON with the notifier's headers and token: `Ok` on a
+    /// 2xx answer, else why not (URLs stripped; redacted by the caller).
+    async fn post(
+        &self,
+        client: &reqwest::Client,
+        url: &str,
+        body: &serde_json::Value,
+    ) -> Result<(), SendError> {
         let mut req = client
-            .post(&url)
+            .post(url)
             .timeout(self.timeout)
             .header("content-type", "application/json")
-            .body(serde_json::to_vec(&body).unwrap_or_default());
+            .body(serde_json::to_vec(body).unwrap_or_default());
         for (k, v) in &self.headers {
             req = req.header(k.as_str(), v.expose());
         }
@@ -291,6 +338,32 @@ pub enum SendError {
     },
     #[error("{0}")]
     Transport(String),
+    /// An alertmanager takes alerts, not release announcements.
+    #[error("notifier `{0}` is an alertmanager, which takes alerts, not announcements")]
+    NotAnnounceable(String),
+}
+
+/// The HTTP client notifiers post with: no redirects (a notifier's URL is
+/// where it goes), a 5 s connect timeout, Runway's user agent.
+pub fn client() -> reqwest::Client {
+    runway_verify::http::install_crypto_provider();
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(Duration::from_secs(5))
+        .user_agent(concat!("runway/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .unwrap_or_else(|_| reqwest::Client::new())
+}
+
+/// What `runway release announce` posts.
+#[derive(Debug, Clone, Copy)]
+pub struct Announcement<'a> {
+    /// `[project] name`, when set.
+    pub project: Option<&'a str>,
+    pub version: &'a str,
+    pub tag: &'a str,
+    /// The release notes, Markdown.
+    pub notes: &'a str,
 }
 
 /// Slack's `text`: one line a person reads in a channel.
@@ -390,13 +463,7 @@ impl Outbox {
                 redactor.add(&s);
             }
         }
-        runway_verify::http::install_crypto_provider();
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(5))
-            .user_agent(concat!("runway/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .unwrap_or_else(|_| reqwest::Client::new());
+        let client = client();
         Outbox {
             ledger,
             notifiers: notifiers.into_iter().map(|n| (n.name.clone(), n)).collect(),

@@ -125,7 +125,36 @@ pub fn history(root: &Path, prefix: &str) -> Result<History> {
         });
     };
     let tag_map = tags(&repo, prefix)?;
+    walk_back(root, &repo, prefix, head_id, branch, shallow, tag_map)
+}
 
+/// The history of the release tagged `release`, read as [`history`] reads
+/// HEAD's: from the tag's commit back to the highest earlier release tag
+/// reachable from it (`head` is the tag's commit, `branch` is `None`). Tags
+/// of `release`'s version or above are not bases, so the walk passes the
+/// tag's own commit: these are the commits that release brought.
+pub fn history_of_tag(root: &Path, prefix: &str, release: &Tag) -> Result<History> {
+    let repo = open(root)?;
+    let shallow = repo.is_shallow().map_err(repo_err)?;
+    let start = gix::ObjectId::from_hex(release.commit.as_bytes()).map_err(repo_err)?;
+    let mut tag_map = tags(&repo, prefix)?;
+    for list in tag_map.values_mut() {
+        list.retain(|t| t.version < release.version);
+    }
+    tag_map.retain(|_, list| !list.is_empty());
+    walk_back(root, &repo, prefix, start, None, shallow, tag_map)
+}
+
+/// The walk of [`history`] and [`history_of_tag`] from `head_id`.
+fn walk_back(
+    root: &Path,
+    repo: &gix::Repository,
+    prefix: &str,
+    head_id: gix::ObjectId,
+    branch: Option<String>,
+    shallow: bool,
+    tag_map: HashMap<gix::ObjectId, Vec<Tag>>,
+) -> Result<History> {
     let mut commits = Vec::new();
     let mut nearest: Option<Tag> = None;
     let mut saw_merge = false;
@@ -149,7 +178,7 @@ pub fn history(root: &Path, prefix: &str) -> Result<History> {
         }
         let parents: Vec<String> = info.parent_ids().map(|p| p.to_string()).collect();
         saw_merge |= parents.len() > 1;
-        commits.push(raw(&repo, info.id, parents)?);
+        commits.push(raw(repo, info.id, parents)?);
     }
 
     // The base is the highest release reachable, not the nearest tag: a later
@@ -215,7 +244,7 @@ pub fn history(root: &Path, prefix: &str) -> Result<History> {
         for info in walk.take(MAX_WALK) {
             let info = info.map_err(repo_err)?;
             let parents: Vec<String> = info.parent_ids().map(|p| p.to_string()).collect();
-            commits.push(raw(&repo, info.id, parents)?);
+            commits.push(raw(repo, info.id, parents)?);
         }
     }
 
@@ -243,9 +272,19 @@ fn raw(repo: &gix::Repository, id: gix::ObjectId, parent_ids: Vec<String>) -> Re
 /// The commits since `since` (all of HEAD's history without it) that change
 /// something under `dir`, as full ids: a monorepo package's own commits.
 pub fn commits_touching(root: &Path, since: Option<&str>, dir: &Path) -> Result<HashSet<String>> {
+    commits_touching_until(root, since, "HEAD", dir)
+}
+
+/// [`commits_touching`] up to `until` (a commit or tag) instead of HEAD.
+pub fn commits_touching_until(
+    root: &Path,
+    since: Option<&str>,
+    until: &str,
+    dir: &Path,
+) -> Result<HashSet<String>> {
     let range = match since {
-        Some(c) => format!("{c}..HEAD"),
-        None => "HEAD".to_owned(),
+        Some(c) => format!("{c}..{until}"),
+        None => until.to_owned(),
     };
     let dir = dir.to_string_lossy();
     let out = run(root, &["log", "--format=%H", &range, "--", &dir])?;

@@ -58,6 +58,14 @@ pub enum RunbookError {
     NoArtifacts { file: Option<PathBuf> },
     #[error("`--version` {version:?} is not a version: {why}")]
     BadVersion { version: String, why: String },
+    #[error(
+        "the ledger `{ledger}` has no record of release `{version}`: no release, deployment, verification or incident of it"
+    )]
+    UnknownRelease {
+        version: String,
+        ledger: String,
+        known: Vec<String>,
+    },
     #[error("a background task failed: {0}")]
     Task(String),
     #[error(transparent)]
@@ -132,6 +140,16 @@ impl Diagnostic for RunbookError {
                 "add `[release.artifacts.pypi]`, `[release.artifacts.npm]` or `[release.artifacts.docker]` to `runway.toml` (see docs/release.md)".into(),
             ),
             RunbookError::BadVersion { .. } => Some("pass `--version X.Y.Z`".into()),
+            RunbookError::UnknownRelease { known, version, .. } => Some(if known.is_empty() {
+                format!(
+                    "the ledger is empty: deploy `{version}` first (`runway deploy ENV --version {version}`), or pass `--ledger URL` for the team's ledger"
+                )
+            } else {
+                format!(
+                    "the ledger has {}; check the version, or pass `--ledger URL` for the team's ledger",
+                    quoted(known)
+                )
+            }),
             RunbookError::Task(_) => None,
             RunbookError::Release(e) => e.hint(),
             RunbookError::SurfaceSource(e) => e.hint(),

@@ -166,6 +166,55 @@ impl ReleaseScope {
         })
     }
 
+    /// `runway release notes`: the notes of `version` (`1.2.0` or `v1.2.0`),
+    /// else of the next version when there is one, else of the last release tag.
+    pub async fn notes(&self, version: Option<String>) -> Result<plan::Notes, RunbookError> {
+        let (root, cfg, opts) = (
+            self.root.clone(),
+            self.cfg.clone(),
+            self.options(None, None),
+        );
+        blocking(move || Ok(plan::notes(&root, &cfg, &opts, version.as_deref())?)).await
+    }
+
+    /// `runway release report`: what the ledger recorded of `version` since
+    /// it was released, judged by `[release.criteria]`. A version the ledger
+    /// has no record of is an error naming the versions it has.
+    pub async fn report(
+        &self,
+        ledger: &dyn runway_ledger::Ledger,
+        version: &str,
+    ) -> Result<runway_ledger::report::ReleaseReport, RunbookError> {
+        let bare = version
+            .strip_prefix(self.cfg.tag_prefix.as_str())
+            .unwrap_or(version)
+            .trim();
+        let mut spellings = vec![bare.to_owned()];
+        if let Ok(v) = runway_release::version::parse(bare) {
+            spellings.push(v.to_string());
+            spellings.push(runway_release::version::to_pep440(&v));
+        }
+        spellings.dedup();
+        let c = self.cfg.criteria;
+        let criteria = runway_ledger::report::Criteria {
+            max_rollbacks: c.max_rollbacks,
+            max_incidents_p0_p1: c.max_incidents_p0_p1,
+            min_verify_pass_rate: c.min_verify_pass_rate,
+        };
+        for v in &spellings {
+            let records = ledger.release_history(v).await?;
+            let report = runway_ledger::report::build(v, &records, &criteria, runway_ledger::now());
+            if !report.is_empty() {
+                return Ok(report);
+            }
+        }
+        Err(RunbookError::UnknownRelease {
+            version: bare.to_owned(),
+            ledger: ledger.url().to_string(),
+            known: known_versions(ledger).await?,
+        })
+    }
+
     /// Prepends `entry` to the changelog (refused when the file already has it).
     pub async fn write_changelog(&self, entry: &ChangelogEntry) -> Result<(), RunbookError> {
         let Some(version) = entry.version.clone() else {
@@ -242,6 +291,33 @@ impl ReleaseScope {
     }
 }
 
+/// The versions the ledger has releases or deployments of, newest first (at most 10).
+async fn known_versions(ledger: &dyn runway_ledger::Ledger) -> Result<Vec<String>, RunbookError> {
+    let mut seen: Vec<(chrono::DateTime<chrono::Utc>, String)> = Vec::new();
+    for kind in [
+        runway_ledger::Kind::Release,
+        runway_ledger::Kind::Deployment,
+    ] {
+        let filter = runway_ledger::Filter {
+            kind: Some(kind),
+            ..runway_ledger::Filter::default()
+        };
+        for r in ledger.query_latest(&filter).await? {
+            if let Some(v) = r.version {
+                seen.push((r.created_at, v));
+            }
+        }
+    }
+    seen.sort_by_key(|s| std::cmp::Reverse(s.0));
+    let mut out: Vec<String> = Vec::new();
+    for (_, v) in seen {
+        if !out.contains(&v) && out.len() < 10 {
+            out.push(v);
+        }
+    }
+    Ok(out)
+}
+
 /// The artifacts of one release version, ready to check.
 pub struct ArtifactCheck {
     specs: Vec<runway_artifacts::Spec>,
@@ -254,6 +330,35 @@ impl ArtifactCheck {
     /// How many artifacts, of which version.
     pub fn describe(&self) -> (usize, &str) {
         (self.specs.len(), &self.wanted.version)
+    }
+
+    /// The version, SemVer spelling (what the ledger records).
+    pub fn version(&self) -> &str {
+        &self.wanted.version
+    }
+
+    /// The release tag of the version (`v1.2.0`).
+    pub fn tag(&self) -> &str {
+        &self.tag
+    }
+
+    /// The release record the ledger keeps facts about this version on.
+    pub fn release(&self) -> runway_ledger::Release {
+        runway_ledger::Release {
+            version: self.wanted.version.clone(),
+            tag: Some(self.tag.clone()),
+            ..runway_ledger::Release::default()
+        }
+    }
+
+    /// `runway release yank X --reason`: what to do on each index.
+    pub fn yank_steps(&self, reason: &str) -> Vec<runway_artifacts::YankStep> {
+        runway_artifacts::yank_steps(&self.specs, &self.wanted, reason)
+    }
+
+    /// `runway release yank X --confirm`: what each checkable index reports now.
+    pub async fn check_yanked(&self) -> Vec<runway_artifacts::YankState> {
+        runway_artifacts::check_yanked(&self.specs, &self.wanted, &self.settings).await
     }
 
     /// Installs and runs each artifact and records the verdicts with the release in `ledger`.

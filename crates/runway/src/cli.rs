@@ -43,7 +43,7 @@ pub enum Command {
     Triage(cmd::triage::Args),
     /// Detect the project's version files and write `runway.toml`.
     Init(cmd::init::Args),
-    /// Versions, changelog, tags and the pre-release gate.
+    /// Versions, changelog, tags, the pre-release gate, and after the release: notes, report, yank, announce.
     #[command(subcommand)]
     Release(cmd::release::Command),
     /// Read and move the append-only ledger.

@@ -1,11 +1,12 @@
 //! The release operations the command line offers: status, bump, changelog,
-//! check and hotfix. Each reads the project once, decides, and returns data
+//! check, hotfix and the release notes. Each reads the project once, decides, and returns data
 //! for the binary to print.
 //!
 //! One module per job: `status` decides the next version, `entry` renders and
 //! writes the changelog entry, `bump` writes and tags it (through `write`,
 //! which is all-or-none), `check` is the pre-release gate, `gate` runs the
-//! user's gate commands, `hotfix` branches from a tag and back.
+//! user's gate commands, `hotfix` branches from a tag and back, `notes` renders one version's
+//! release notes with the changelog's renderer.
 
 use runway_core::ToolSurface;
 use semver::Version;
@@ -19,6 +20,7 @@ mod check;
 mod entry;
 mod gate;
 mod hotfix;
+mod notes;
 mod status;
 mod write;
 
@@ -27,6 +29,7 @@ pub use check::{CheckOptions, CheckRow, RowStatus, check, check_at_tag};
 pub use entry::{changelog_entry, release_date, write_changelog};
 pub use gate::run_gate;
 pub use hotfix::{Conflict, HotfixFinish, HotfixStart, hotfix_finish, hotfix_start};
+pub use notes::{NO_CHANGES, Notes, notes};
 pub use status::{Group, Status, status};
 pub use write::{FileChange, unified_diff, write_all};
 

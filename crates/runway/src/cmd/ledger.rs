@@ -176,6 +176,7 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
                     write_record(&mut out, &record)?;
                     if record.kind == Kind::Release {
                         write_artifacts(&mut out, &record)?;
+                        write_release_facts(&mut out, &record)?;
                     }
                     if record.kind == Kind::Release
                         && let Some(v) = &record.version
@@ -367,6 +368,34 @@ fn write_artifacts(out: &mut impl Write, r: &Record) -> std::io::Result<()> {
             shown(&a.artifact)
         )?;
         writeln!(out, "          {}", shown(&a.message.replace('\n', " ")))?;
+    }
+    Ok(())
+}
+
+/// Yanks, their confirmations and announcements (`runway release yank|announce`).
+fn write_release_facts(out: &mut impl Write, r: &Record) -> std::io::Result<()> {
+    use runway_ledger::ReleaseFact;
+    for (at, fact) in runway_ledger::release_facts(r) {
+        let line = match &fact {
+            ReleaseFact::Yanked(y) => format!("yanked: {}", y.reason),
+            ReleaseFact::YankConfirmed(c) => format!(
+                "yank {}",
+                if c.confirmed {
+                    "confirmed by every index"
+                } else {
+                    "NOT yet reported by every index"
+                }
+            ),
+            ReleaseFact::Announced(a) => format!(
+                "announced to {}",
+                a.deliveries
+                    .iter()
+                    .map(|d| format!("{}{}", d.notifier, if d.ok { "" } else { " (failed)" }))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        writeln!(out, "  {} {}", stamp(at), shown(&line))?;
     }
     Ok(())
 }

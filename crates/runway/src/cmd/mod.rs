@@ -13,6 +13,7 @@ pub mod monitor;
 pub mod process_log;
 pub mod release;
 mod release_artifacts;
+mod release_post;
 pub mod serve_reference;
 pub mod triage;
 pub mod verify;

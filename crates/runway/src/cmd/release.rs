@@ -1,4 +1,5 @@
-//! `runway release`: status, bump, changelog, check and hotfix.
+//! `runway release`: status, bump, changelog, check and hotfix; after the
+//! release, notes, report, yank and announce (`release_post.rs`).
 //!
 //! The work happens in runway-release; this module parses flags, prints
 //! (data on stdout, the rest on stderr) and picks the exit code.
@@ -14,6 +15,7 @@ use runway_runbook::release::{ReleaseScope, SurfaceChoice};
 
 use super::Ctx;
 use super::release_artifacts::VerifyArtifactsArgs;
+use super::release_post;
 use crate::args::{PackageArg, ReleaseFormat as Format};
 
 #[derive(Debug, clap::Subcommand)]
@@ -34,6 +36,21 @@ pub enum Command {
     /// npm, Docker) and record the verdicts with the release in the ledger.
     #[command(disable_version_flag = true)]
     VerifyArtifacts(VerifyArtifactsArgs),
+    /// A release's notes as Markdown on stdout, grouped like the changelog
+    /// (`runway release notes | gh release create vX.Y.Z --notes-file -`).
+    #[command(disable_version_flag = true)]
+    Notes(release_post::NotesArgs),
+    /// What happened since a release, from the ledger: deployments, rollbacks,
+    /// incidents, verification, against `[release.criteria]` (exit 1 when one is not met).
+    #[command(disable_version_flag = true)]
+    Report(release_post::ReportArgs),
+    /// Yank a release: print the PyPI page and the npm command and record it;
+    /// `--confirm` reads the indexes back and records what they report.
+    #[command(disable_version_flag = true)]
+    Yank(release_post::YankArgs),
+    /// Post a release's notes to the `[release] announce` notifiers and record it.
+    #[command(disable_version_flag = true)]
+    Announce(release_post::AnnounceArgs),
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -191,6 +208,10 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
         Command::Changelog(a) => a.package.package.as_deref(),
         Command::Check(a) => a.package.package.as_deref(),
         Command::VerifyArtifacts(a) => a.package.package.as_deref(),
+        Command::Notes(a) => a.package.package.as_deref(),
+        Command::Report(a) => a.package.package.as_deref(),
+        Command::Yank(a) => a.package.package.as_deref(),
+        Command::Announce(a) => a.package.package.as_deref(),
         Command::Hotfix(_) => None,
     };
     let scope = if matches!(cmd, Command::Hotfix(_)) {
@@ -208,6 +229,10 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
         }
         Command::Hotfix(HotfixCommand::Finish) => hotfix_finish(&scope.root, &scope.cfg),
         Command::VerifyArtifacts(a) => super::release_artifacts::run(ctx, &scope, a).await,
+        Command::Notes(a) => release_post::notes(&scope, a).await,
+        Command::Report(a) => release_post::report(ctx, &scope, a).await,
+        Command::Yank(a) => release_post::yank(ctx, &scope, a).await,
+        Command::Announce(a) => release_post::announce(ctx, &scope, a).await,
     }
 }
 

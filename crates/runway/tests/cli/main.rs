@@ -30,6 +30,7 @@ mod release_fixtures;
 mod release_gates;
 mod release_histories;
 mod release_init;
+mod release_post;
 mod release_surface;
 mod serve_reference;
 mod triage_cli;

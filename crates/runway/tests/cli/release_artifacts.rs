@@ -91,9 +91,9 @@ fn http_get_ok(url: &str) -> bool {
 }
 
 /// A server process we started; killed (by its handle) on drop.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    url: String,
+    pub(crate) url: String,
     _dir: tempfile::TempDir,
 }
 
@@ -105,7 +105,7 @@ impl Drop for Server {
 }
 
 /// `pypi-server` on 127.0.0.1 serving `packages`.
-fn pypi_index(packages: &Path) -> Server {
+pub(crate) fn pypi_index(packages: &Path) -> Server {
     let bin = env_path("RUNWAY_TEST_PYPISERVER", "60-artifacts.sh");
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
@@ -133,7 +133,7 @@ fn pypi_index(packages: &Path) -> Server {
 
 /// A wheel of `demo-cli` at `version` whose `demo-cli` script prints `prints`,
 /// built offline with the setup step's setuptools, into `out`.
-fn build_wheel(out: &Path, version: &str, prints: &str) {
+pub(crate) fn build_wheel(out: &Path, version: &str, prints: &str) {
     let python = env_path("RUNWAY_TEST_ARTIFACTS_PYTHON", "60-artifacts.sh");
     let src = tempfile::tempdir().unwrap();
     let p = src.path();

@@ -47,6 +47,14 @@ fn init_writes_a_config_naming_every_version_file() {
     let paths: Vec<&str> = cfg.release.files.iter().map(|f| f.path.as_str()).collect();
     assert_eq!(paths, ["pyproject.toml", "hangar/__init__.py"]);
     assert_eq!(cfg.project.name.as_deref(), Some("hangar"));
+    // The release criteria are offered commented, with the seeds' numbers,
+    // and parse once uncommented.
+    let text = std::fs::read_to_string(d.path().join("runway.toml")).unwrap();
+    let criteria = "# [release.criteria]\n# max_rollbacks = 0\n# max_incidents_p0_p1 = 0\n# min_verify_pass_rate = 0.99\n";
+    assert!(text.contains(criteria), "{text}");
+    let on = text.replace(criteria, &criteria.replace("# ", ""));
+    let parsed = runway_config::Config::parse(&on, &d.path().join("runway.toml")).unwrap();
+    assert_eq!(parsed.release.criteria.min_verify_pass_rate, 0.99);
     // Nothing says how the server starts: the one line to fill in is named,
     // and planning works all the same (exit 1: nothing is released yet).
     assert!(

@@ -269,6 +269,9 @@ fn release_section(out: &mut String, input: &Input) {
     out.push_str(
         "\n# Commands that must pass before a release (`runway release check`).\n# [[release.gates]]\n# name = \"tests\"\n# run = \"make test\"\n",
     );
+    out.push_str(
+        "\n# What `runway release report VERSION` judges a release by (these are the\n# defaults: MockLoop's success criteria, no critical issue, errors under 1%).\n# [release.criteria]\n# max_rollbacks = 0\n# max_incidents_p0_p1 = 0\n# min_verify_pass_rate = 0.99\n",
+    );
 }
 
 fn environment(out: &mut String, input: &Input, env: &str, target: Target) {
