@@ -34,6 +34,7 @@ fn sampler(s: &runway_reference::Running, token: Option<&str>) -> HttpSampler {
         }),
         timeout: Duration::from_secs(5),
         redactor: Redactor::new(),
+        reuse: Default::default(),
     }
 }
 
@@ -143,4 +144,54 @@ async fn the_health_wait_handshakes_with_the_environments_auth_header() {
         .expect_err("the key as a bearer token is refused");
     assert!(!e.to_string().contains("key-wait-9034"), "{e}");
     s.shutdown().await;
+}
+
+/// A session-era server: the samples share one session instead of leaving
+/// one per sample behind; a session the server ended is opened again within
+/// the same sample, which still passes. A stateless server keeps none.
+#[tokio::test]
+async fn samples_reuse_one_session_and_open_another_when_it_is_gone() {
+    let s = runway_reference::spawn(Options {
+        era: runway_reference::EraSupport::SessionOnly,
+        version: "3.1.4".into(),
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    let watch = sampler(&s, None);
+    let first = watch.sample().await;
+    assert_eq!(first.mcp_ok, Some(true), "{first:?}");
+    assert_eq!(first.version.as_deref(), Some("3.1.4"));
+    let id = watch.reuse.session_id().await.expect("a session is kept");
+    for _ in 0..3 {
+        let again = watch.sample().await;
+        assert_eq!(again.mcp_ok, Some(true), "{again:?}");
+        assert_eq!(again.version.as_deref(), Some("3.1.4"), "{again:?}");
+        assert_eq!(watch.reuse.session_id().await.as_deref(), Some(id.as_str()));
+    }
+    // The server ends the session (as a restart would): the next sample opens a new one.
+    let ended = reqwest::Client::new()
+        .delete(&s.mcp_url)
+        .header("mcp-session-id", &id)
+        .header("mcp-protocol-version", "2025-11-25")
+        .send()
+        .await
+        .unwrap();
+    assert!(ended.status().is_success(), "{}", ended.status());
+    let after = watch.sample().await;
+    assert_eq!(after.mcp_ok, Some(true), "{after:?}");
+    let new_id = watch.reuse.session_id().await.expect("a new session");
+    assert_ne!(new_id, id);
+    s.shutdown().await;
+
+    let stateless = runway_reference::spawn(Options {
+        era: runway_reference::EraSupport::StatelessOnly,
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    let once = sampler(&stateless, None);
+    assert_eq!(once.sample().await.mcp_ok, Some(true));
+    assert_eq!(once.reuse.session_id().await, None);
+    stateless.shutdown().await;
 }

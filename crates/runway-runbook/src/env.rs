@@ -459,6 +459,7 @@ impl Env {
                 }),
             timeout: Duration::from_secs(10),
             redactor: self.redactor.clone(),
+            reuse: Default::default(),
         })
     }
 

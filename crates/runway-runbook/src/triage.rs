@@ -220,6 +220,7 @@ pub async fn triage(
             }),
         timeout: opts.timeout,
         redactor: ctx.redactor.clone(),
+        reuse: Default::default(),
     };
     let readyz_url = endpoint_url(mcp, config.readyz_path.as_deref(), "/readyz");
     // The window opens with the first scrape; readiness is probed inside it.
