@@ -15,6 +15,7 @@ mod backend;
 pub mod deployment;
 pub mod dora;
 mod error;
+mod export;
 mod lock;
 mod migrate;
 pub mod model;
@@ -49,6 +50,8 @@ pub use deployment::{
     MAX_LOG_BYTES, Rollback, Step,
 };
 pub use error::LedgerError;
+use export::validate_import;
+pub use export::{EXPORT_SCHEMA, Export, IMPORT_BATCH};
 pub use lock::{DeployLock, LockInfo, MIN_LOCK_TTL};
 pub use migrate::SCHEMA_VERSION;
 pub use model::{
@@ -82,21 +85,6 @@ pub struct Filter {
     /// Created before this time.
     pub until: Option<DateTime<Utc>>,
 }
-
-/// The export document: every record with its full history.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Export {
-    /// Always [`EXPORT_SCHEMA`].
-    pub schema: String,
-    pub records: Vec<Record>,
-}
-
-/// The identifier of the export format; bump the suffix on a breaking change.
-pub const EXPORT_SCHEMA: &str = "runway.ledger/v1";
-
-/// Records per transaction when importing: large enough that a commit's
-/// fsync is amortised, small enough that a transaction stays short.
-pub const IMPORT_BATCH: usize = 200;
 
 /// A check for an event about to be appended, run inside the write
 /// transaction against the record as it is then.
@@ -907,29 +895,4 @@ fn to_body<T: serde::Serialize>(value: &T) -> Result<serde_json::Value> {
     serde_json::to_value(value).map_err(|e| LedgerError::Invalid {
         what: format!("cannot encode a ledger record: {e}"),
     })
-}
-
-/// An imported record must be whole: a `created` event first and, for a
-/// verification, exactly as many check results as its summary counts.
-fn validate_import(r: &Record) -> Result<()> {
-    let bad = |why: &str| {
-        Err(LedgerError::Invalid {
-            what: format!("cannot import record `{}`: {why}", r.id),
-        })
-    };
-    if !r.id.starts_with(r.kind.id_prefix())
-        || !r.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-    {
-        return bad("its id does not match its kind");
-    }
-    if r.events.first().map(|e| e.kind) != Some(EventKind::Created) {
-        return bad("its history does not start with a `created` event");
-    }
-    if r.kind == Kind::Verification {
-        let v = r.verification()?;
-        if v.summary.total() != r.checks.len() {
-            return bad("its check results do not match its summary");
-        }
-    }
-    Ok(())
 }

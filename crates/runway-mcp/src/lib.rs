@@ -15,6 +15,7 @@
 //! and [`spawn_http`] (streamable HTTP on loopback, both protocol eras,
 //! behind a bearer token, an `Origin` check and `runway-serve`'s guards).
 
+mod catalogue;
 mod error;
 mod handler;
 mod http;
