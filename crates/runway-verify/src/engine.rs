@@ -28,7 +28,55 @@ pub fn in_suite(group: &str, suite: Suite) -> bool {
 
 /// Runs the suite and returns the report. Never panics on server behaviour,
 /// and returns within `ctx.run_timeout` (plus one request's timeout).
+///
+/// An MCP endpoint that redirects (307/308) within its own origin is
+/// followed once, as the Python SDK and fetch-based clients follow it: the
+/// report keeps the redirect as a warning and verifies what is behind it,
+/// so a run is never green on a server it verified nothing of.
 pub async fn run(ctx: &Context) -> Report {
+    let report = run_once(ctx).await;
+    let Some(to) = same_origin_redirect(ctx, &report) else {
+        return report;
+    };
+    let mut follow = ctx.clone();
+    follow.transport = Transport::Http { url: to.clone() };
+    let mut behind = run_once(&follow).await;
+    if let Some(mut redirect) = report.check("mcp.handshake").cloned() {
+        redirect.id = "mcp.redirect".into();
+        redirect.message = format!(
+            "{}; the checks below followed it to `{to}`",
+            redirect
+                .message
+                .split("; Runway does not follow it")
+                .next()
+                .unwrap_or(&redirect.message)
+        );
+        behind.checks.insert(0, redirect);
+        behind.summary = runway_core::Summary::of(&behind.checks);
+    }
+    behind.target = report.target;
+    behind
+}
+
+/// The `Location` of a 307/308 redirect of the MCP endpoint that stays on
+/// the same scheme, host and port (another origin is not followed: the
+/// token would travel to it).
+fn same_origin_redirect(ctx: &Context, report: &Report) -> Option<url::Url> {
+    let from = ctx.url()?;
+    let h = report.check("mcp.handshake")?;
+    if !matches!(h.evidence.status, Some(307 | 308)) {
+        return None;
+    }
+    let location = h.evidence.headers.get("location")?;
+    let to = from.join(location).ok()?;
+    (to != *from
+        && to.scheme() == from.scheme()
+        && to.host_str() == from.host_str()
+        && to.port_or_known_default() == from.port_or_known_default())
+    .then_some(to)
+}
+
+async fn run_once(ctx: &Context) -> Report {
     let started_at = chrono::Utc::now();
     let started = Instant::now();
     let deadline = tokio::time::Instant::now() + ctx.run_timeout;

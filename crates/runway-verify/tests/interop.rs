@@ -527,3 +527,28 @@ async fn capture_surface_lists_every_tool_with_its_schemas() {
     assert!(surface.tool("add").unwrap().output_schema.is_some());
     assert_eq!(surface.tool("echo").unwrap().input_schema["type"], "object");
 }
+
+/// `mcp` 1.9.x over HTTP serves `/mcp/` and answers `/mcp` with a 307: the
+/// engine follows it (same origin) as the Python SDK does, keeps the
+/// redirect as a warning and verifies the server behind it, which is never a
+/// green run that verified nothing.
+#[tokio::test]
+async fn a_same_origin_redirect_is_followed_and_what_is_behind_it_verified() {
+    let Some(p) = peers() else { return };
+    let s = python(&p.py19, "fastmcp1_server.py", free_port(), None);
+    let mut ctx = http_ctx(&s, Suite::Smoke, None);
+    ctx.era = runway_verify::EraChoice::Session;
+    let report = runway_verify::engine::run(&ctx).await;
+    let r = report
+        .check("mcp.redirect")
+        .expect("the redirect is reported");
+    assert_eq!(r.status, Status::Warn, "{r:?}");
+    assert!(r.message.contains("followed it to"), "{}", r.message);
+    assert!(
+        matches!(report.era, Era::Session { .. }),
+        "{:?}",
+        report.era
+    );
+    assert_eq!(report.check("mcp.handshake").unwrap().status, Status::Pass);
+    assert!(report.summary.passed > 3, "{:?}", report.summary);
+}
