@@ -30,18 +30,41 @@ pub const MAX_JWKS_BYTES: usize = 256 * 1024;
 pub struct Fetched {
     /// The URL as fetched (`${VAR}` resolved; a key set URL is not secret).
     pub url: String,
+    /// `issuer` and `audience` with their `${VAR}`s resolved (the server's
+    /// own `MCP_AUTH_ISSUER`, `MCP_AUTH_AUDIENCE`).
+    pub issuer: Option<String>,
+    pub audience: Option<String>,
     pub outcome: Result<(u16, Vec<u8>, bool), String>,
 }
 
 /// Fetches the key set at `cfg.url`, bounded by `cfg.timeout()` and
-/// [`MAX_JWKS_BYTES`].
+/// [`MAX_JWKS_BYTES`], with the `${VAR}`s of `url`, `issuer` and `audience`
+/// resolved first.
 pub async fn fetch(cfg: &JwksGate) -> Fetched {
-    let url = match runway_config::interpolate::interpolate_env(&cfg.url) {
-        Ok(u) => u,
-        Err(var) => {
+    let resolve = |field: &str, v: &str| {
+        runway_config::interpolate::interpolate_env(v)
+            .map_err(|var| format!("`{var}` is not set (used by `gates.jwks.{field}`)"))
+    };
+    let fields = (
+        resolve("url", &cfg.url),
+        cfg.issuer
+            .as_deref()
+            .map(|v| resolve("issuer", v))
+            .transpose(),
+        cfg.audience
+            .as_deref()
+            .map(|v| resolve("audience", v))
+            .transpose(),
+    );
+    let (url, issuer, audience) = match fields {
+        (Ok(u), Ok(i), Ok(a)) => (u, i, a),
+        (u, i, a) => {
+            let why = [u.err(), i.err(), a.err()].into_iter().flatten().next();
             return Fetched {
                 url: cfg.url.clone(),
-                outcome: Err(format!("`{var}` is not set")),
+                issuer: cfg.issuer.clone(),
+                audience: cfg.audience.clone(),
+                outcome: Err(why.unwrap_or_default()),
             };
         }
     };
@@ -61,7 +84,12 @@ pub async fn fetch(cfg: &JwksGate) -> Fetched {
             .map(|o| (o.status, o.body, o.truncated))
             .map_err(|e| e.to_string()),
     };
-    Fetched { url, outcome }
+    Fetched {
+        url,
+        issuer,
+        audience,
+        outcome,
+    }
 }
 
 /// The test token as found: the variable's name and its value when it is
@@ -116,6 +144,11 @@ struct Key {
 
 /// Judges the key set and the test token at `now` (seconds since the epoch).
 pub fn judge(cfg: &JwksGate, fetched: &Fetched, token: Option<TestToken>, now: i64) -> Verdict {
+    let cfg = &JwksGate {
+        issuer: fetched.issuer.clone(),
+        audience: fetched.audience.clone(),
+        ..cfg.clone()
+    };
     let url = &fetched.url;
     let (status, body, truncated) = match &fetched.outcome {
         Ok(o) => o,
@@ -603,6 +636,25 @@ mod tests {
         refused_with(&v, "is not a JWT");
         let v = run(&g, None).await;
         refused_with(&v, "`MCP_TEST_TOKEN` (the test token) is not set");
+    }
+
+    #[tokio::test]
+    async fn issuer_and_audience_may_come_from_the_servers_own_variables() {
+        let key = TestKey::new("k1");
+        let url = serve(json!({"keys": [key.jwk()]}).to_string()).await;
+        let mut g = gates_for(&url, "");
+        let j = g.jwks.as_mut().unwrap();
+        j.issuer = Some("${RUNWAY_JWKS_TEST_ISSUER_UNSET}".into());
+        let v = run(&g, Some(&key.sign(&good_claims()))).await;
+        refused_with(
+            &v,
+            "`RUNWAY_JWKS_TEST_ISSUER_UNSET` is not set (used by `gates.jwks.issuer`)",
+        );
+        // `PATH` is always set and is no issuer: resolved, then compared.
+        g.jwks.as_mut().unwrap().issuer = Some("${PATH}".into());
+        let v = run(&g, Some(&key.sign(&good_claims()))).await;
+        refused_with(&v, "has `iss` `https://auth.example.com`, not `");
+        assert!(!v.detail.contains("${PATH}"), "{}", v.detail);
     }
 
     #[tokio::test]

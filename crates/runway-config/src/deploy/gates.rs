@@ -63,9 +63,9 @@ pub struct JwksGate {
     /// Where the key set is served (`https://auth.example.com/.well-known/jwks.json`);
     /// `${VAR}` is interpolated when the gate runs.
     pub url: String,
-    /// The `iss` a token must carry.
+    /// The `iss` a token must carry; `${VAR}` is interpolated.
     pub issuer: Option<String>,
-    /// The `aud` a token must carry (one of its values).
+    /// The `aud` a token must carry (one of its values); `${VAR}` is interpolated.
     pub audience: Option<String>,
     /// The `alg` values allowed, on keys and on the token (default `["RS256"]`).
     #[serde(default = "default_algorithms")]
