@@ -22,7 +22,7 @@ mod window;
 
 pub use crate::duration::DurationValue;
 pub use analysis::{AnalysisConfig, ProbeKind, RollbackConfig};
-pub use gates::{DiskGate, GatesConfig};
+pub use gates::{DiskGate, GatesConfig, JWKS_ALGORITHMS, JwksGate};
 pub use window::{Day, Freeze, Outside, TimeZoneName, WeekSpan, WindowConfig, WindowError};
 
 /// How an environment is changed.

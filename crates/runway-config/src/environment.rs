@@ -22,6 +22,7 @@ pub const CHECK_GROUPS: &[&str] = &[
     "origin",
     "load",
     "ratelimit",
+    "exposure",
 ];
 
 /// The longest environment name.
@@ -169,6 +170,41 @@ pub struct RateLimitConfig {
     pub burst: Option<NonZeroU32>,
 }
 
+/// The operational paths kept off the public edge when none are listed
+/// (dynamic-mcp step 7).
+pub const EXPOSURE_DEFAULT_PATHS: &[&str] = &["/livez", "/readyz", "/metrics"];
+
+/// `[environments.X.exposure]`: operational endpoints that must be closed
+/// at the public edge and open on the internal network (dynamic-mcp step 7).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExposureConfig {
+    /// Where the same server answers from inside the network
+    /// (`http://10.0.4.12:8788/`); `${VAR}` is interpolated. Unset, only the
+    /// public side is checked.
+    pub internal_url: Option<String>,
+    /// Paths that must answer 401, 403 or 404 at the environment's `url`
+    /// origin and 2xx at `internal_url` (default `/livez`, `/readyz`, `/metrics`).
+    #[serde(default = "exposure_default_paths")]
+    pub internal_paths: Vec<String>,
+}
+
+fn exposure_default_paths() -> Vec<String> {
+    EXPOSURE_DEFAULT_PATHS
+        .iter()
+        .map(|p| (*p).to_owned())
+        .collect()
+}
+
+impl Default for ExposureConfig {
+    fn default() -> Self {
+        ExposureConfig {
+            internal_url: None,
+            internal_paths: exposure_default_paths(),
+        }
+    }
+}
+
 /// `[[environments.X.calls]]`: a smoke tool call and what it must return.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -255,6 +291,8 @@ pub struct EnvironmentConfig {
     pub rate_limit: RateLimitConfig,
     #[serde(default)]
     pub calls: Vec<CallConfig>,
+    /// The `exposure` check: operational paths closed at the public edge.
+    pub exposure: Option<ExposureConfig>,
     /// How the environment is changed (`runway deploy`).
     pub deploy: Option<crate::deploy::DeployConfig>,
     /// When it may be changed.
@@ -302,6 +340,30 @@ impl EnvironmentConfig {
                 format!("environments.{name}.load.call"),
                 "set either `path` or `call`, not both".into(),
             ));
+        }
+        if let Some(x) = &self.exposure {
+            if let Some(u) = &x.internal_url
+                && !u.contains("${")
+                && !url::Url::parse(u).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+            {
+                return Err((
+                    at("exposure.internal_url"),
+                    format!("`{u}` is not an http(s) URL (e.g. `http://10.0.4.12:8788/`)"),
+                ));
+            }
+            if x.internal_paths.is_empty() {
+                return Err((
+                    at("exposure.internal_paths"),
+                    "is empty: list the paths to keep off the public edge, or remove the table"
+                        .into(),
+                ));
+            }
+            if let Some(p) = x.internal_paths.iter().find(|p| !p.starts_with('/')) {
+                return Err((
+                    at("exposure.internal_paths"),
+                    format!("`{p}` is not a path: write it as `/metrics`"),
+                ));
+            }
         }
         let sub = |table: &str, r: Result<(), (String, String)>| {
             r.map_err(|(key, message)| (format!("environments.{name}.{table}.{key}"), message))

@@ -63,7 +63,7 @@ pub struct Verdict {
 }
 
 impl Verdict {
-    fn new(gate: &str, status: GateStatus, detail: impl Into<String>) -> Verdict {
+    pub(crate) fn new(gate: &str, status: GateStatus, detail: impl Into<String>) -> Verdict {
         Verdict {
             gate: gate.to_owned(),
             status,
@@ -72,7 +72,7 @@ impl Verdict {
         }
     }
 
-    fn hint(mut self, hint: impl Into<String>) -> Verdict {
+    pub(crate) fn hint(mut self, hint: impl Into<String>) -> Verdict {
         self.hint = Some(hint.into());
         self
     }
@@ -543,6 +543,22 @@ pub fn disk<E: std::fmt::Display>(
             format!("short: {}", bad.join(", ")),
         )
         .hint("free space (rotate or ship the logs) or lower `gates.disk` before deploying")
+    }
+}
+
+/// The `jwks` gate: `observed` is the key set as fetched and the test token
+/// (see [`crate::jwks`]); `None` with a configured gate means it was not run.
+pub fn jwks(
+    config: Option<&GatesConfig>,
+    observed: Option<(&crate::jwks::Fetched, Option<crate::jwks::TestToken>)>,
+    now: i64,
+) -> Verdict {
+    let Some(cfg) = config.and_then(|g| g.jwks.as_ref()) else {
+        return Verdict::new("jwks", GateStatus::Skipped, "no key set to check");
+    };
+    match observed {
+        None => Verdict::new("jwks", GateStatus::Skipped, "not run"),
+        Some((fetched, token)) => crate::jwks::judge(cfg, fetched, token, now),
     }
 }
 

@@ -100,6 +100,19 @@ pub async fn judge(env: &Env, input: &GateInput, previous: Option<&Deployed>) ->
     v.push(gates::postgres(postgres_outcome(gates_cfg).await));
     let root = env.loaded.root.clone();
     v.push(gates::disk(gates_cfg, |p| gates::disk_free(&root.join(p))));
+    let jwks_cfg = gates_cfg.and_then(|g| g.jwks.as_ref());
+    let fetched = match jwks_cfg {
+        Some(j) => Some(runway_deploy::jwks::fetch(j).await),
+        None => None,
+    };
+    v.push(gates::jwks(
+        gates_cfg,
+        fetched
+            .as_ref()
+            .zip(jwks_cfg)
+            .map(|(f, j)| (f, runway_deploy::jwks::token_from_env(j))),
+        jiff::Timestamp::now().as_second(),
+    ));
     let example = gates_cfg
         .and_then(|g| g.env_example.as_deref())
         .map(|f| {

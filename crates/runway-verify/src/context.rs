@@ -431,6 +431,32 @@ pub struct Context {
     /// an open endpoint): `policies = false` in an environment turns them off,
     /// leaving the specification's rules and the operator's expectations.
     pub policies: bool,
+    /// The `exposure` check's settings (`[environments.X.exposure]`); set, the
+    /// check runs in every suite.
+    pub exposure: Option<Exposure>,
+}
+
+/// Operational paths that must be closed at the public edge and served on
+/// the internal network (dynamic-mcp step 7).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exposure {
+    /// Where the server answers from inside the network; `None` checks the
+    /// public side only.
+    pub internal_url: Option<url::Url>,
+    /// The paths (`/livez`, `/readyz`, `/metrics`).
+    pub paths: Vec<String>,
+}
+
+impl Default for Exposure {
+    fn default() -> Self {
+        Exposure {
+            internal_url: None,
+            paths: runway_config::environment::EXPOSURE_DEFAULT_PATHS
+                .iter()
+                .map(|p| (*p).to_owned())
+                .collect(),
+        }
+    }
 }
 
 impl Context {
@@ -471,6 +497,7 @@ impl Context {
             auth: AuthScheme::default(),
             origin: Origin::default(),
             policies: true,
+            exposure: None,
         }
     }
 
@@ -669,6 +696,27 @@ impl Context {
         }
         if let Some(t) = env.timeout_secs {
             self.limits.timeout = Duration::from_secs_f64(t);
+        }
+        if let Some(x) = &env.exposure {
+            let internal_url = match &x.internal_url {
+                None => None,
+                Some(raw) => {
+                    let fail = |message: String| SettingsError {
+                        field: field("exposure.internal_url"),
+                        message,
+                    };
+                    let u = runway_config::interpolate::interpolate_env(raw)
+                        .map_err(|var| fail(format!("environment variable `{var}` is not set")))?;
+                    Some(
+                        url::Url::parse(&u)
+                            .map_err(|e| fail(format!("`{u}` is not a URL: {e}")))?,
+                    )
+                }
+            };
+            self.exposure = Some(Exposure {
+                internal_url,
+                paths: x.internal_paths.clone(),
+            });
         }
         for (k, on) in &env.checks {
             let list = if *on {

@@ -10,7 +10,7 @@ use std::time::Instant;
 use runway_core::{CheckResult, Era, Report, Status};
 
 use crate::{
-    checks::{auth, cors, endpoints, headers, ratelimit, tls},
+    checks::{auth, cors, endpoints, exposure, headers, ratelimit, tls},
     context::{Context, Suite, Transport},
     http, load,
 };
@@ -85,7 +85,9 @@ async fn run_once(ctx: &Context) -> Report {
     let mut era = Era::Unknown;
     let is_http = matches!(ctx.transport, Transport::Http { .. });
     let wants = |group: &str| {
-        let default = in_suite(group, ctx.suite) || (group == "load" && ctx.load.is_some());
+        let default = in_suite(group, ctx.suite)
+            || (group == "load" && ctx.load.is_some())
+            || (group == "exposure" && ctx.exposure.is_some());
         // `policies = false`: the groups that hold only policies do not run
         // unless asked for by name.
         if !ctx.policies
@@ -121,6 +123,7 @@ async fn run_once(ctx: &Context) -> Report {
             "origin",
             "load",
             "ratelimit",
+            "exposure",
         ]
         .into_iter()
         .find(|g| wants(g) && (is_http || *g == "mcp"));
@@ -145,6 +148,7 @@ async fn run_once(ctx: &Context) -> Report {
                 "origin",
                 "load",
                 "ratelimit",
+                "exposure",
             ] {
                 if g != first && wants(g) {
                     checks.push(CheckResult::skip(g, format!("skipped: {reason}")));
@@ -190,6 +194,12 @@ async fn run_once(ctx: &Context) -> Report {
         }
         if is_http && wants("tls") {
             let Some(v) = stage!("tls", tls::run(ctx)) else {
+                break 'run;
+            };
+            checks.extend(v);
+        }
+        if is_http && wants("exposure") {
+            let Some(v) = stage!("exposure", exposure::run(ctx, &client)) else {
                 break 'run;
             };
             checks.extend(v);

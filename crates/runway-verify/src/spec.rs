@@ -493,6 +493,7 @@ const ROWS: &[Row] = &[
     policy("headers."),
     policy("cors."),
     policy("ratelimit."),
+    policy("exposure."),
     policy("load."),
     policy("http."),
     policy("tls."),
@@ -574,7 +575,15 @@ pub fn silence_policy(c: &mut CheckResult, auth_declared: bool) {
 }
 
 /// The groups that hold only policies: not run at all when policies are off.
-pub const POLICY_GROUPS: &[&str] = &["headers", "cors", "ratelimit", "load", "http", "tls"];
+pub const POLICY_GROUPS: &[&str] = &[
+    "headers",
+    "cors",
+    "ratelimit",
+    "load",
+    "http",
+    "tls",
+    "exposure",
+];
 
 /// Every row, for `docs/checks.md` and its test: `(id, kind, stateless, session)`.
 pub fn table() -> impl Iterator<Item = (&'static str, Kind, Option<Section>, Option<Section>)> {

@@ -44,6 +44,51 @@ pub struct GatesConfig {
     /// capacity"): free space and free inodes.
     #[serde(default)]
     pub disk: Vec<DiskGate>,
+    /// The server's token settings (dynamic-mcp pre-deploy 3-4: JWKS URL,
+    /// issuer, audience, scopes): the key set must be served and sound, and
+    /// a test token, when one is given, must verify against it.
+    pub jwks: Option<JwksGate>,
+}
+
+/// The signing algorithms the `jwks` gate knows (asymmetric only: a key set
+/// served over HTTP holds public keys).
+pub const JWKS_ALGORITHMS: &[&str] = &[
+    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
+];
+
+/// `[environments.<name>.gates.jwks]`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JwksGate {
+    /// Where the key set is served (`https://auth.example.com/.well-known/jwks.json`);
+    /// `${VAR}` is interpolated when the gate runs.
+    pub url: String,
+    /// The `iss` a token must carry; `${VAR}` is interpolated.
+    pub issuer: Option<String>,
+    /// The `aud` a token must carry (one of its values); `${VAR}` is interpolated.
+    pub audience: Option<String>,
+    /// The `alg` values allowed, on keys and on the token (default `["RS256"]`).
+    #[serde(default = "default_algorithms")]
+    pub algorithms: Vec<String>,
+    /// Scopes the test token must grant (`scope`, space-separated, or `scp`).
+    #[serde(default)]
+    pub required_scopes: Vec<String>,
+    /// The variable holding a test token to verify (never printed).
+    pub test_token_env: Option<String>,
+    /// How long fetching the key set may take (default 5s).
+    pub timeout: Option<DurationValue>,
+}
+
+fn default_algorithms() -> Vec<String> {
+    vec!["RS256".to_owned()]
+}
+
+impl JwksGate {
+    /// The bound on fetching the key set.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+            .map_or(Duration::from_secs(5), DurationValue::get)
+    }
 }
 
 /// One `[[environments.<name>.gates.disk]]` entry.
@@ -81,6 +126,32 @@ impl GatesConfig {
                     "tcp".into(),
                     format!("`{t}` is not `host:port` (e.g. `db.internal:5432`)"),
                 ));
+            }
+        }
+        if let Some(j) = &self.jwks {
+            let url = j.url.trim();
+            if !(url.contains("${") || url.starts_with("https://") || url.starts_with("http://")) {
+                return Err((
+                    "jwks.url".into(),
+                    format!(
+                        "`{url}` is not an http(s) URL (e.g. `https://auth.example.com/.well-known/jwks.json`)"
+                    ),
+                ));
+            }
+            if j.algorithms.is_empty() {
+                return Err((
+                    "jwks.algorithms".into(),
+                    "is empty: list the `alg` values your issuer signs with (e.g. `[\"RS256\"]`)"
+                        .into(),
+                ));
+            }
+            for a in &j.algorithms {
+                if !JWKS_ALGORITHMS.contains(&a.as_str()) {
+                    return Err((
+                        "jwks.algorithms".into(),
+                        format!("`{a}` is not one of {}", JWKS_ALGORITHMS.join(", ")),
+                    ));
+                }
             }
         }
         if self.approvals as usize > self.approvers.len() && !self.approvers.is_empty() {

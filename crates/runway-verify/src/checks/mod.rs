@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod cors;
 pub mod endpoints;
+pub mod exposure;
 pub mod headers;
 pub mod prometheus;
 pub mod ratelimit;

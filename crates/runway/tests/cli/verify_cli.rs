@@ -140,6 +140,35 @@ async fn an_environment_from_runway_toml_is_verified_with_its_settings() {
     s.shutdown().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_exposure_table_fails_an_operational_path_open_at_the_public_url() {
+    // The reference server serves /livez, /readyz and /metrics to anyone:
+    // as the public URL it is an edge that restricts nothing (dynamic-mcp
+    // step 7), and as the internal URL it serves them as it should.
+    let s = reference("").await;
+    let origin = format!("{}/", s.mcp_url.rsplit_once('/').unwrap().0);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("runway.toml"),
+        format!(
+            "[environments.staging]\nurl = \"{}\"\ntoken_env = \"MCP_TEST_TOKEN\"\n\
+             checks = {{ mcp = false, auth = false, tls = false, http = false }}\n\
+             [environments.staging.exposure]\ninternal_url = \"{origin}\"\n",
+            s.mcp_url
+        ),
+    )
+    .unwrap();
+    let mut cmd = runway();
+    cmd.current_dir(dir.path()).args(["verify", "staging"]);
+    let out = run(cmd).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("FAIL exposure.public"), "{stdout}");
+    assert!(stdout.contains("`/metrics` answered 200"), "{stdout}");
+    assert!(stdout.contains("PASS exposure.internal"), "{stdout}");
+    s.shutdown().await;
+}
+
 #[test]
 fn usage_and_config_errors_exit_2_and_say_what_to_fix() {
     runway()

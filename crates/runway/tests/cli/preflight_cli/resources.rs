@@ -326,3 +326,103 @@ async fn the_postgres_gate_runs_select_one_on_the_real_database_and_never_shows_
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(out.contains("`APP_DATABASE_URL` is not set"), "{out}");
 }
+
+/// Serves `body` as JSON to every request on 127.0.0.1 (a thread per
+/// connection, for the life of the test); the base URL.
+fn serve_json(body: String) -> String {
+    use std::io::{Read, Write};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut conn in listener.incoming().map_while(Result::ok) {
+            let body = body.clone();
+            std::thread::spawn(move || {
+                let mut seen = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match conn.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => seen.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let _ = write!(
+                    conn,
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn the_jwks_gate_verifies_a_test_token_against_the_served_key_set_in_plan() {
+    use base64::Engine as _;
+    use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _};
+    let rng = ring::rand::SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+    let pair =
+        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap();
+    let point = pair.public_key().as_ref();
+    let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+    let jwks = serde_json::json!({"keys": [{"kty": "EC", "crv": "P-256", "alg": "ES256",
+        "use": "sig", "kid": "ci-key", "x": b64(&point[1..33]), "y": b64(&point[33..])}]});
+    let base = serve_json(jwks.to_string());
+    let sign = |aud: &str| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+        h.kid = Some("ci-key".into());
+        let claims = serde_json::json!({"iss": "https://auth.example.com", "aud": aud,
+            "exp": now + 600, "scope": "mcp:read mcp:tools"});
+        jsonwebtoken::encode(
+            &h,
+            &claims,
+            &jsonwebtoken::EncodingKey::from_ec_der(pkcs8.as_ref()),
+        )
+        .unwrap()
+    };
+    let p = Project::new("staging", "", "");
+    let toml = std::fs::read_to_string(p.path().join("runway.toml")).unwrap();
+    std::fs::write(
+        p.path().join("runway.toml"),
+        format!(
+            "{toml}\n[environments.staging.gates.jwks]\nurl = \"{base}/.well-known/jwks.json\"\n\
+             issuer = \"https://auth.example.com\"\naudience = \"https://mcp.example.com\"\n\
+             algorithms = [\"ES256\"]\nrequired_scopes = [\"mcp:read\"]\n\
+             test_token_env = \"MCP_TEST_TOKEN\"\n"
+        ),
+    )
+    .unwrap();
+    let plan = |token: &str| {
+        p.cmd(&["plan", "staging", "--version", "1.0.0"])
+            .env("MCP_TEST_TOKEN", token)
+            .output()
+            .unwrap()
+    };
+    let good = sign("https://mcp.example.com");
+    let o = plan(&good);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("jwks"), "{out}");
+    assert!(
+        out.contains("test token from `MCP_TEST_TOKEN` verifies with key `ci-key` (ES256)"),
+        "{out}"
+    );
+    assert!(!out.contains(&good), "the token is a secret: {out}");
+
+    let wrong = sign("https://other.example.com");
+    let o = plan(&wrong);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("has `aud` `https://other.example.com`, not `https://mcp.example.com`"),
+        "{out}"
+    );
+    assert!(out.contains("gates.jwks.audience"), "{out}");
+    assert!(!out.contains(&wrong), "the token is a secret: {out}");
+    p.assert_nothing_started();
+}
