@@ -267,6 +267,9 @@ pub struct EnvironmentConfig {
     pub gates: Option<crate::deploy::GatesConfig>,
     /// Scheduled checks (`runway monitor`).
     pub monitor: Option<crate::monitor::MonitorConfig>,
+    /// The server's output policy (`[environments.<name>.logs]`), checked
+    /// after a deploy's verify and shown by `runway triage`.
+    pub logs: Option<crate::sources::LogsPolicyConfig>,
 }
 
 impl EnvironmentConfig {
@@ -311,6 +314,9 @@ impl EnvironmentConfig {
         }
         if let Some(d) = &self.deploy {
             sub("deploy", d.validate())?;
+        }
+        if let Some(l) = &self.logs {
+            sub("logs", l.validate())?;
         }
         if let Some(a) = &self.analysis {
             sub("analysis", a.validate())?;

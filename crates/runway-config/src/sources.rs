@@ -255,6 +255,9 @@ pub enum SourceKind {
     Metrics,
     /// A PromQL query to a Prometheus server.
     Prometheus,
+    /// Lines of the deployed version's output matching a pattern, per minute
+    /// (the process target's log file, the docker target's container logs).
+    Logs,
 }
 
 impl SourceKind {
@@ -262,7 +265,57 @@ impl SourceKind {
         match self {
             SourceKind::Metrics => "metrics",
             SourceKind::Prometheus => "prometheus",
+            SourceKind::Logs => "logs",
         }
+    }
+
+    /// Every source, in the order a tick reads them.
+    pub const ALL: [SourceKind; 3] = [
+        SourceKind::Metrics,
+        SourceKind::Prometheus,
+        SourceKind::Logs,
+    ];
+}
+
+/// A `logs` condition's `pattern`: a regular expression, checked at load time.
+#[derive(Debug, Clone)]
+pub struct LogPattern(regex::Regex);
+
+impl LogPattern {
+    /// What a `logs` condition counts when it sets no `pattern`: a JSON line
+    /// whose `level` is ERROR or CRITICAL (any case), or a text line with
+    /// the word ERROR, CRITICAL or FATAL in capitals.
+    pub const DEFAULT: &'static str = r#"(?i:"(level|severity|levelname)"\s*:\s*"(error|critical|fatal)")|\b(ERROR|CRITICAL|FATAL)\b"#;
+
+    pub fn parse(text: &str) -> Result<LogPattern, String> {
+        regex::Regex::new(text)
+            .map(LogPattern)
+            .map_err(|e| format!("`{text}` is not a regular expression: {e}"))
+    }
+
+    pub fn default_pattern() -> LogPattern {
+        LogPattern::parse(Self::DEFAULT).expect("the default pattern parses")
+    }
+
+    pub fn is_match(&self, line: &str) -> bool {
+        self.0.is_match(line)
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl PartialEq for LogPattern {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl<'de> Deserialize<'de> for LogPattern {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        LogPattern::parse(&s).map_err(D::Error::custom)
     }
 }
 
@@ -367,6 +420,72 @@ fn finite<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
     }
 }
 
+/// The format `[environments.<name>.logs]` requires of each line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLineFormat {
+    /// One JSON object per line with the `fields`.
+    #[default]
+    Json,
+}
+
+/// `[environments.<name>.logs]`: what the server's output must look like
+/// (Hostaway 6: "JSON logs with timestamp, level, correlation_id, message").
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogsPolicyConfig {
+    /// `json` (the only format so far, and the default).
+    #[serde(default)]
+    pub format: LogLineFormat,
+    /// Keys every line must have (default `timestamp`, `level`, `message`).
+    pub fields: Option<Vec<String>>,
+    /// How many of the newest lines are checked (default 200, at most 10000).
+    pub lines: Option<std::num::NonZeroUsize>,
+}
+
+impl LogsPolicyConfig {
+    pub const DEFAULT_FIELDS: [&'static str; 3] = ["timestamp", "level", "message"];
+    pub const MAX_LINES: usize = 10_000;
+
+    pub fn fields(&self) -> Vec<String> {
+        self.fields.clone().unwrap_or_else(|| {
+            Self::DEFAULT_FIELDS
+                .iter()
+                .map(|f| (*f).to_owned())
+                .collect()
+        })
+    }
+
+    pub fn lines(&self) -> usize {
+        self.lines.map(|n| n.get()).unwrap_or(200)
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), (String, String)> {
+        if let Some(f) = &self.fields {
+            if f.is_empty() {
+                return Err((
+                    "fields".into(),
+                    "`fields` is empty: name the keys every line must have, e.g. [\"timestamp\", \"level\", \"correlation_id\", \"message\"], or leave it out for the default".into(),
+                ));
+            }
+            if let Some(bad) = f.iter().find(|k| k.trim().is_empty()) {
+                return Err(("fields".into(), format!("`{bad:?}` is not a key name")));
+            }
+        }
+        if self.lines() > Self::MAX_LINES {
+            return Err((
+                "lines".into(),
+                format!(
+                    "`lines = {}` is more than the {} lines a check reads",
+                    self.lines(),
+                    Self::MAX_LINES
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// `[[environments.<name>.analysis.conditions]]`: one number, where it comes
 /// from, and the bounds it must stay within.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -399,12 +518,20 @@ pub struct ConditionConfig {
     /// The value must be at most this many times the previous version's.
     #[serde(default, deserialize_with = "positive")]
     pub baseline_factor: Option<f64>,
+    /// `logs`: the lines counted (a regular expression; default
+    /// [`LogPattern::DEFAULT`], ERROR/CRITICAL lines).
+    pub pattern: Option<LogPattern>,
+    /// `logs`: at most this many matching lines per minute.
+    #[serde(default, deserialize_with = "finite")]
+    pub max_per_minute: Option<f64>,
 }
 
 impl ConditionConfig {
     pub fn source(&self) -> SourceKind {
         self.source.unwrap_or(if self.query.is_some() {
             SourceKind::Prometheus
+        } else if self.pattern.is_some() || self.max_per_minute.is_some() {
+            SourceKind::Logs
         } else {
             SourceKind::Metrics
         })
@@ -424,10 +551,30 @@ impl ConditionConfig {
             return err("name", "a condition needs a `name`".into());
         }
         let who = format!("condition `{name}`");
-        if self.max.is_none() && self.min.is_none() && self.baseline_factor.is_none() {
+        if self.source() != SourceKind::Logs {
+            if self.pattern.is_some() {
+                return err(
+                    "pattern",
+                    format!("{who}: `pattern` is for `source = \"logs\"`"),
+                );
+            }
+            if self.max_per_minute.is_some() {
+                return err(
+                    "max_per_minute",
+                    format!("{who}: `max_per_minute` is for `source = \"logs\"`; use `max`"),
+                );
+            }
+        }
+        if self.max.is_none()
+            && self.min.is_none()
+            && self.baseline_factor.is_none()
+            && self.max_per_minute.is_none()
+        {
             return err(
                 "max",
-                format!("{who} sets no bound: give it `max`, `min` or `baseline_factor`"),
+                format!(
+                    "{who} sets no bound: give it `max`, `min` or `baseline_factor` (`max_per_minute` for `logs`)"
+                ),
             );
         }
         let forms = [
@@ -484,6 +631,40 @@ impl ConditionConfig {
                         format!(
                             "{who} reads Prometheus, but `[analysis.prometheus]` with its `url` is not set"
                         ),
+                    );
+                }
+            }
+            SourceKind::Logs => {
+                if forms.iter().any(|f| *f) || self.query.is_some() || self.quantile.is_some() {
+                    return err(
+                        "pattern",
+                        format!(
+                            "{who}: a `logs` condition counts lines matching `pattern` (default: ERROR/CRITICAL lines); it takes no `numerator`, `increase`, `histogram` or `query`"
+                        ),
+                    );
+                }
+                if self.max.is_some() || self.min.is_some() {
+                    return err(
+                        "max",
+                        format!(
+                            "{who}: a `logs` condition is bounded by `max_per_minute` (matching lines per minute) and/or `baseline_factor`, not `max`/`min`"
+                        ),
+                    );
+                }
+                if self.window.is_some() || self.min_requests.is_some() {
+                    return err(
+                        "window",
+                        format!(
+                            "{who}: a `logs` condition counts the lines since the previous reading; `window` and `min_requests` do not apply"
+                        ),
+                    );
+                }
+                if let Some(m) = self.max_per_minute
+                    && m < 0.0
+                {
+                    return err(
+                        "max_per_minute",
+                        format!("{who}: `max_per_minute` ({m}) must be 0 or more"),
                     );
                 }
             }
@@ -712,5 +893,84 @@ max = 0.05
         );
         let e = parse(&no_prom).unwrap_err();
         assert!(e.contains("`[analysis.prometheus]`"), "{e}");
+    }
+
+    const LOGS: &str = r#"
+[environments.p]
+url = "http://127.0.0.1:9/mcp"
+
+[environments.p.logs]
+format = "json"
+fields = ["timestamp", "level", "correlation_id", "message"]
+
+[[environments.p.analysis.conditions]]
+name = "errors in logs"
+source = "logs"
+max_per_minute = 10
+baseline_factor = 2.0
+
+[[environments.p.analysis.conditions]]
+name = "timeouts"
+pattern = 'timed out|deadline exceeded'
+max_per_minute = 0
+"#;
+
+    #[test]
+    fn logs_conditions_and_the_logs_policy_parse() {
+        let c = parse(LOGS).unwrap();
+        let e = &c.environments["p"];
+        let a = e.analysis.as_ref().unwrap();
+        assert_eq!(a.conditions[0].source(), SourceKind::Logs);
+        assert!(a.conditions[0].pattern.is_none());
+        // `pattern` alone says `logs`.
+        assert_eq!(a.conditions[1].source(), SourceKind::Logs);
+        assert!(
+            a.conditions[1]
+                .pattern
+                .as_ref()
+                .unwrap()
+                .is_match("upstream timed out")
+        );
+        let l = e.logs.as_ref().unwrap();
+        assert_eq!(l.fields().len(), 4);
+        assert_eq!(l.lines(), 200);
+        assert_eq!(
+            LogsPolicyConfig::default().fields(),
+            ["timestamp", "level", "message"]
+        );
+        for (from, to, needle) in [
+            ("max_per_minute = 10\n", "max = 10\n", "not `max`/`min`"),
+            ("max_per_minute = 0\n", "\n", "sets no bound"),
+            (
+                "pattern = 'timed out|deadline exceeded'",
+                "pattern = 'timed (out'",
+                "not a regular expression",
+            ),
+            (
+                "pattern = 'timed out|deadline exceeded'",
+                "pattern = 'x'\nsource = \"metrics\"\nincrease = 'x_total'",
+                "`pattern` is for",
+            ),
+            (
+                "max_per_minute = 10\n",
+                "max_per_minute = 10\nwindow = \"1m\"\n",
+                "do not apply",
+            ),
+            ("format = \"json\"", "format = \"xml\"", "json"),
+            (
+                "fields = [\"timestamp\", \"level\", \"correlation_id\", \"message\"]",
+                "fields = []",
+                "`fields` is empty",
+            ),
+            (
+                "format = \"json\"",
+                "format = \"json\"\nlines = 20000",
+                "more than the 10000",
+            ),
+        ] {
+            assert!(LOGS.contains(from), "{from}");
+            let e = parse(&LOGS.replacen(from, to, 1)).unwrap_err();
+            assert!(e.contains(needle), "{from} -> {to}: {e}");
+        }
     }
 }

@@ -12,6 +12,7 @@ pub mod analysis;
 mod error;
 pub mod gates;
 pub mod health;
+pub mod logs;
 pub mod probe;
 pub mod target;
 pub mod targets;

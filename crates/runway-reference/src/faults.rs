@@ -131,6 +131,10 @@ pub struct Faults {
     pub task_undeclared: bool,
     /// `mcp-name-base64-rejected`: an `Mcp-Name` in its Base64 form (`=?base64?...?=`) is compared undecoded and refused with -32020 (HTTP).
     pub mcp_name_base64_rejected: bool,
+    /// `log-errors`: every `tools/list` and tool call logs an ERROR line (in
+    /// the `--log-requests` format, plain text when none is set), though it
+    /// is answered: a release whose errors only its output shows.
+    pub log_errors: bool,
     /// `reject-tokens=PCT`: a valid token whose [`token_bucket`] is below `PCT` is
     /// refused with 401, as if a release broke validation for that share of users.
     /// Which tokens are refused is fixed by the token, so a probe whose token lands
@@ -240,6 +244,7 @@ const FLAGS: &[(&str, Flag)] = &[
     ("mcp-name-base64-rejected", |f| {
         &mut f.mcp_name_base64_rejected
     }),
+    ("log-errors", |f| &mut f.log_errors),
 ];
 
 const SLOW_TOOL: &str = "slow-tool";
@@ -351,6 +356,7 @@ impl Faults {
         "unknown-task-served",
         "task-undeclared",
         "mcp-name-base64-rejected",
+        "log-errors",
         "reject-tokens",
         "flaky-tool",
         "slow-method",

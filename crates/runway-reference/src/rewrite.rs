@@ -210,6 +210,8 @@ mod tests {
             calls: Default::default(),
             listings: Default::default(),
             state_key: crate::mrtr::StateKey::random(),
+            log_requests: None,
+            logged: Default::default(),
         }
     }
 

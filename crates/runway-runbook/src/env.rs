@@ -385,6 +385,28 @@ impl Env {
         }
     }
 
+    /// Puts the target's output behind the `logs` conditions: a target of
+    /// its own (the watch's source outlives no borrow), opened like this one.
+    pub(crate) fn with_logs(
+        &self,
+        s: runway_signals::Sources,
+    ) -> Result<runway_signals::Sources, RunbookError> {
+        use runway_config::sources::SourceKind;
+        if !s.wants(SourceKind::Logs) {
+            return Ok(s);
+        }
+        let target = runway_deploy::open(&self.name, &self.deploy, &self.loaded.root)?;
+        let feed = runway_deploy::logs::TargetLogs::new(target);
+        Ok(s.with_source(
+            SourceKind::Logs,
+            Box::new(runway_signals::logs::LogsSource::new(
+                Box::new(feed),
+                runway_signals::logs::DEFAULT_MAX_BYTES,
+            )),
+            4,
+        ))
+    }
+
     /// The traffic conditions of `[analysis]` with their sources, judging
     /// `version`; `previous` is the version the baselines are read for.
     /// `None` when there are none.
@@ -393,14 +415,18 @@ impl Env {
         version: &str,
         previous: Option<&str>,
     ) -> Result<Option<runway_signals::Sources>, RunbookError> {
-        sources_of(
+        let mut sources = sources_of(
             &self.loaded,
             &self.name,
             &self.config,
             self.mcp_url().ok(),
             version,
             previous,
-        )
+        )?;
+        if let Some(s) = sources.take() {
+            sources = Some(self.with_logs(s)?);
+        }
+        Ok(sources)
     }
 
     /// One progress line per condition judged at a watch tick.
