@@ -318,6 +318,21 @@ impl EnvironmentConfig {
         if let Some(l) = &self.logs {
             sub("logs", l.validate())?;
         }
+        if let Some(a) = &self.analysis
+            && let Some(c) = a
+                .conditions
+                .iter()
+                .find(|c| c.source() == crate::sources::SourceKind::Resources)
+            && self.deploy.as_ref().map(|d| d.target) != Some(crate::TargetKind::Process)
+        {
+            return Err((
+                at("analysis.conditions.source"),
+                format!(
+                    "condition `{}` reads `resources` (memory and CPU from /proc of the server's process group), which only the `process` target has; for a container, use its engine's limits or a `prometheus` condition on cAdvisor's container_memory_working_set_bytes",
+                    c.name.trim()
+                ),
+            ));
+        }
         if let Some(a) = &self.analysis {
             sub("analysis", a.validate())?;
         }

@@ -258,6 +258,8 @@ pub enum SourceKind {
     /// Lines of the deployed version's output matching a pattern, per minute
     /// (the process target's log file, the docker target's container logs).
     Logs,
+    /// Memory (RSS) and CPU of the server's process group (the process target).
+    Resources,
 }
 
 impl SourceKind {
@@ -266,14 +268,16 @@ impl SourceKind {
             SourceKind::Metrics => "metrics",
             SourceKind::Prometheus => "prometheus",
             SourceKind::Logs => "logs",
+            SourceKind::Resources => "resources",
         }
     }
 
     /// Every source, in the order a tick reads them.
-    pub const ALL: [SourceKind; 3] = [
+    pub const ALL: [SourceKind; 4] = [
         SourceKind::Metrics,
         SourceKind::Prometheus,
         SourceKind::Logs,
+        SourceKind::Resources,
     ];
 }
 
@@ -524,6 +528,19 @@ pub struct ConditionConfig {
     /// `logs`: at most this many matching lines per minute.
     #[serde(default, deserialize_with = "finite")]
     pub max_per_minute: Option<f64>,
+    /// `resources`: the process group's resident memory at most this many MiB.
+    #[serde(default, deserialize_with = "positive")]
+    pub memory_max_mb: Option<f64>,
+    /// `resources`: resident memory at most this share of `memory_limit_mb`.
+    #[serde(default, deserialize_with = "positive")]
+    pub memory_max_ratio: Option<f64>,
+    /// `resources`: the memory the server may use, in MiB (for `memory_max_ratio`).
+    #[serde(default, deserialize_with = "positive")]
+    pub memory_limit_mb: Option<f64>,
+    /// `resources`: CPU time per wall-clock time between ticks at most this
+    /// (1.0 is one core busy all the time).
+    #[serde(default, deserialize_with = "positive")]
+    pub cpu_max_ratio: Option<f64>,
 }
 
 impl ConditionConfig {
@@ -532,6 +549,11 @@ impl ConditionConfig {
             SourceKind::Prometheus
         } else if self.pattern.is_some() || self.max_per_minute.is_some() {
             SourceKind::Logs
+        } else if self.memory_max_mb.is_some()
+            || self.memory_max_ratio.is_some()
+            || self.cpu_max_ratio.is_some()
+        {
+            SourceKind::Resources
         } else {
             SourceKind::Metrics
         })
@@ -565,10 +587,26 @@ impl ConditionConfig {
                 );
             }
         }
+        let resource_bounds = [
+            self.memory_max_mb.is_some(),
+            self.memory_max_ratio.is_some(),
+            self.cpu_max_ratio.is_some(),
+        ];
+        if self.source() != SourceKind::Resources
+            && (resource_bounds.iter().any(|b| *b) || self.memory_limit_mb.is_some())
+        {
+            return err(
+                "source",
+                format!(
+                    "{who}: `memory_max_mb`, `memory_max_ratio`, `memory_limit_mb` and `cpu_max_ratio` are for `source = \"resources\"`"
+                ),
+            );
+        }
         if self.max.is_none()
             && self.min.is_none()
             && self.baseline_factor.is_none()
             && self.max_per_minute.is_none()
+            && !resource_bounds.iter().any(|b| *b)
         {
             return err(
                 "max",
@@ -630,6 +668,38 @@ impl ConditionConfig {
                         "source",
                         format!(
                             "{who} reads Prometheus, but `[analysis.prometheus]` with its `url` is not set"
+                        ),
+                    );
+                }
+            }
+            SourceKind::Resources => {
+                if forms.iter().any(|f| *f)
+                    || self.query.is_some()
+                    || self.pattern.is_some()
+                    || self.max.is_some()
+                    || self.min.is_some()
+                    || self.window.is_some()
+                {
+                    return err(
+                        "source",
+                        format!(
+                            "{who}: a `resources` condition takes one of `memory_max_mb`, `memory_max_ratio` (with `memory_limit_mb`) or `cpu_max_ratio`, and optionally `baseline_factor`"
+                        ),
+                    );
+                }
+                if resource_bounds.iter().filter(|b| **b).count() != 1 {
+                    return err(
+                        "memory_max_mb",
+                        format!(
+                            "{who}: set exactly one of `memory_max_mb`, `memory_max_ratio` or `cpu_max_ratio` (one number per condition: write two conditions for memory and CPU)"
+                        ),
+                    );
+                }
+                if self.memory_max_ratio.is_some() != self.memory_limit_mb.is_some() {
+                    return err(
+                        "memory_limit_mb",
+                        format!(
+                            "{who}: `memory_max_ratio` is a share of `memory_limit_mb` (the server's memory limit in MiB): set both"
                         ),
                     );
                 }
@@ -972,5 +1042,58 @@ max_per_minute = 0
             let e = parse(&LOGS.replacen(from, to, 1)).unwrap_err();
             assert!(e.contains(needle), "{from} -> {to}: {e}");
         }
+    }
+
+    const RESOURCES: &str = r#"
+[environments.p]
+url = "http://127.0.0.1:9/mcp"
+
+[environments.p.deploy]
+target = "process"
+command = ["serve"]
+
+[[environments.p.analysis.conditions]]
+name = "memory"
+memory_max_ratio = 0.8
+memory_limit_mb = 512
+
+[[environments.p.analysis.conditions]]
+name = "cpu"
+source = "resources"
+cpu_max_ratio = 0.7
+"#;
+
+    /// Hostaway: memory > 80%, CPU < 70%.
+    #[test]
+    fn resources_conditions_parse_and_bad_ones_are_refused() {
+        let c = parse(RESOURCES).unwrap();
+        let a = c.environments["p"].analysis.as_ref().unwrap();
+        assert_eq!(a.conditions[0].source(), SourceKind::Resources);
+        assert_eq!(a.conditions[1].cpu_max_ratio, Some(0.7));
+        for (from, to, needle) in [
+            ("memory_limit_mb = 512\n", "\n", "set both"),
+            (
+                "cpu_max_ratio = 0.7",
+                "cpu_max_ratio = 0.7\nmemory_max_mb = 512",
+                "exactly one",
+            ),
+            ("cpu_max_ratio = 0.7", "max = 0.7", "takes one of"),
+            ("cpu_max_ratio = 0.7", "cpu_max_ratio = 0", "above 0"),
+            (
+                "target = \"process\"\ncommand = [\"serve\"]",
+                "target = \"command\"\ndeploy = [\"x\"]",
+                "only the `process` target has",
+            ),
+        ] {
+            assert!(RESOURCES.contains(from), "{from}");
+            let e = parse(&RESOURCES.replacen(from, to, 1)).unwrap_err();
+            assert!(e.contains(needle), "{from} -> {to}: {e}");
+        }
+        let e = parse(&LOGS.replace(
+            "max_per_minute = 10\n",
+            "max_per_minute = 10\ncpu_max_ratio = 0.7\n",
+        ))
+        .unwrap_err();
+        assert!(e.contains("are for `source = \"resources\"`"), "{e}");
     }
 }

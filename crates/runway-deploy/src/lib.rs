@@ -14,6 +14,7 @@ pub mod gates;
 pub mod health;
 pub mod logs;
 pub mod probe;
+pub mod resources;
 pub mod target;
 pub mod targets;
 

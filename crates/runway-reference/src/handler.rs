@@ -51,6 +51,8 @@ pub(crate) struct Shared {
     pub log_requests: Option<crate::requestlog::LogFormat>,
     /// Requests logged so far (their correlation ids).
     pub logged: std::sync::atomic::AtomicU64,
+    /// The memory `hog-memory` holds (touched, so it is resident).
+    pub _hog: Vec<u8>,
 }
 
 impl Shared {
@@ -529,6 +531,7 @@ mod tests {
             state_key: crate::mrtr::StateKey::random(),
             log_requests: None,
             logged: Default::default(),
+            _hog: Vec::new(),
         }))
     }
 

@@ -154,6 +154,8 @@ fn shared(opts: &Options, shutdown: &CancellationToken) -> Arc<handler::Shared> 
         state_key: mrtr::StateKey::random(),
         log_requests: opts.log_requests,
         logged: Default::default(),
+        // Every byte written, so the pages are resident, not only reserved.
+        _hog: vec![1u8; opts.faults.hog_memory.unwrap_or(0) as usize * 1024 * 1024],
     })
 }
 

@@ -212,6 +212,7 @@ mod tests {
             state_key: crate::mrtr::StateKey::random(),
             log_requests: None,
             logged: Default::default(),
+            _hog: Vec::new(),
         }
     }
 

@@ -385,26 +385,40 @@ impl Env {
         }
     }
 
-    /// Puts the target's output behind the `logs` conditions: a target of
-    /// its own (the watch's source outlives no borrow), opened like this one.
+    /// Puts the target's output behind the `logs` conditions and its process
+    /// group behind the `resources` ones: each reads a target of its own
+    /// (a watch's source outlives no borrow), opened like this one.
     pub(crate) fn with_logs(
         &self,
         s: runway_signals::Sources,
     ) -> Result<runway_signals::Sources, RunbookError> {
         use runway_config::sources::SourceKind;
-        if !s.wants(SourceKind::Logs) {
-            return Ok(s);
+        let mut s = s;
+        if s.wants(SourceKind::Logs) {
+            let target = runway_deploy::open(&self.name, &self.deploy, &self.loaded.root)?;
+            let feed = runway_deploy::logs::TargetLogs::new(target);
+            s = s.with_source(
+                SourceKind::Logs,
+                Box::new(runway_signals::logs::LogsSource::new(
+                    Box::new(feed),
+                    runway_signals::logs::DEFAULT_MAX_BYTES,
+                )),
+                4,
+            );
         }
-        let target = runway_deploy::open(&self.name, &self.deploy, &self.loaded.root)?;
-        let feed = runway_deploy::logs::TargetLogs::new(target);
-        Ok(s.with_source(
-            SourceKind::Logs,
-            Box::new(runway_signals::logs::LogsSource::new(
-                Box::new(feed),
-                runway_signals::logs::DEFAULT_MAX_BYTES,
-            )),
-            4,
-        ))
+        // `resources`: the process target only (`runway.toml` refuses it for others).
+        if s.wants(SourceKind::Resources) {
+            let target = runway_deploy::open(&self.name, &self.deploy, &self.loaded.root)?;
+            let feed = runway_deploy::resources::ProcessResources::new(target);
+            s = s.with_source(
+                SourceKind::Resources,
+                Box::new(runway_signals::resources::ResourcesSource::new(Box::new(
+                    feed,
+                ))),
+                4,
+            );
+        }
+        Ok(s)
     }
 
     /// The traffic conditions of `[analysis]` with their sources, judging

@@ -21,6 +21,7 @@ mod error;
 pub mod logs;
 pub mod metrics;
 pub mod prometheus;
+pub mod resources;
 
 use std::time::Duration;
 
@@ -70,6 +71,8 @@ pub enum Expr {
     Query(String),
     /// Lines of the deployed version's output matching a pattern, per minute.
     LogRate(runway_config::sources::LogPattern),
+    /// Memory or CPU of the server's process group.
+    Resource(resources::Resource),
 }
 
 /// One condition, resolved from `[[analysis.conditions]]`.
@@ -88,7 +91,17 @@ pub struct Condition {
 
 impl Condition {
     pub fn from_config(c: &ConditionConfig) -> Condition {
-        let expr = if c.source() == SourceKind::Logs {
+        let expr = if c.source() == SourceKind::Resources {
+            Expr::Resource(
+                match (c.memory_max_mb, c.memory_max_ratio, c.memory_limit_mb) {
+                    (Some(_), _, _) => resources::Resource::MemoryMb,
+                    (None, Some(_), Some(limit_mb)) => {
+                        resources::Resource::MemoryRatio { limit_mb }
+                    }
+                    _ => resources::Resource::Cpu,
+                },
+            )
+        } else if c.source() == SourceKind::Logs {
             Expr::LogRate(
                 c.pattern
                     .clone()
@@ -120,7 +133,12 @@ impl Condition {
             expr,
             window: c.window.map(|w| w.get()),
             min_requests: c.min_requests(),
-            max: c.max.or(c.max_per_minute),
+            max: c
+                .max
+                .or(c.max_per_minute)
+                .or(c.memory_max_mb)
+                .or(c.memory_max_ratio)
+                .or(c.cpu_max_ratio),
             min: c.min,
             baseline_factor: c.baseline_factor,
         }
@@ -137,6 +155,7 @@ impl Condition {
             Expr::Quantile { histogram, q } => format!("p{} of {histogram}", q * 100.0),
             Expr::Query(q) => q.clone(),
             Expr::LogRate(p) => format!("lines matching `{}` per minute", p.as_str()),
+            Expr::Resource(r) => r.describe(),
         }
     }
 
@@ -281,6 +300,7 @@ mod source_kind {
         match String::deserialize(d)?.as_str() {
             "prometheus" => Ok(SourceKind::Prometheus),
             "logs" => Ok(SourceKind::Logs),
+            "resources" => Ok(SourceKind::Resources),
             _ => Ok(SourceKind::Metrics),
         }
     }

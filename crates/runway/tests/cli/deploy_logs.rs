@@ -207,3 +207,78 @@ async fn the_logs_check_passes_json_lines_and_fails_a_text_logging_server_at_its
     );
     assert!(!err.contains("watching staging"), "{err}");
 }
+
+/// Hostaway: "memory > 80%, CPU < 70%", as `resources` conditions on the
+/// process target's process group (the server and Runway's log keeper).
+const RESOURCES: &str = r#"[[environments.staging.analysis.conditions]]
+name = "memory"
+source = "resources"
+memory_max_mb = 200
+
+[[environments.staging.analysis.conditions]]
+name = "cpu"
+source = "resources"
+cpu_max_ratio = 0.7
+"#;
+
+#[tokio::test]
+async fn a_release_that_holds_too_much_memory_fails_the_watch_on_resources() {
+    let p = Project::new("hog-memory=300", "text", RESOURCES);
+    let o = p.run(&["ship", "staging", "--version", "1.0.0"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(
+        err.contains("condition `memory` (resources): pass: memory = "),
+        "{err}"
+    );
+    // CPU is judged from the second reading on: an idle server is well under 0.7.
+    assert!(
+        err.contains("condition `cpu` (resources): pass: cpu = "),
+        "{err}"
+    );
+
+    let o = p.run(&["ship", "staging", "--version", "2.0.0"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    let v2_watch = err.split("watching staging").nth(1).unwrap_or_default();
+    assert!(!v2_watch.contains(": FAIL"), "a probe failed: {err}");
+    assert!(
+        v2_watch.contains("condition `memory` (resources): fail"),
+        "{err}"
+    );
+    assert!(err.contains("above the maximum 200"), "{err}");
+    assert!(err.contains("rolled back to 1.0.0"), "{err}");
+    let l = p.ledger().await;
+    let deps = deployments(l.as_ref()).await;
+    assert_eq!(deps[1].status, Outcome::RolledBack.as_str());
+}
+
+#[test]
+fn resources_conditions_are_refused_for_a_docker_target() {
+    let p = Project::new("", "text", RESOURCES);
+    let toml = std::fs::read_to_string(p.path().join("runway.toml"))
+        .unwrap()
+        .replace(
+            "target = \"process\"",
+            "target = \"docker\"\nimage = \"mcp:{version}\"",
+        )
+        .replace(
+            "command = [\"sh\", \"serve.sh\", \"{version}\", \"{port}\"]\n",
+            "",
+        );
+    let toml = toml
+        .lines()
+        .filter(|l| !l.starts_with("port = "))
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n[environments.staging.deploy.docker]\ncontainer = \"mcp\"\n";
+    std::fs::write(p.path().join("runway.toml"), toml).unwrap();
+    let o = p.run(&["plan", "staging", "--version", "1.0.0"]);
+    assert_ne!(o.status.code(), Some(0), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(
+        err.contains("condition `memory` reads `resources`")
+            && err.contains("only the `process` target has"),
+        "{err}"
+    );
+}
