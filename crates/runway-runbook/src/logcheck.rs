@@ -4,9 +4,15 @@
 //!
 //! `runway verify` reaches the server only over MCP and HTTP, so the check
 //! runs where the target is at hand: in the deploy runbook, right after the
-//! deploy's verify (a failure fails the deployment like a failed verify).
+//! deploy's verify (a failure fails the deployment like a failed verify),
+//! and in `runway triage` (a failure is one of its problems).
 
-use runway_deploy::logs::{LogsCheck, check_bytes, check_json_lines, current_run};
+use runway_config::sources::LogsPolicyConfig;
+use runway_core::Redactor;
+use runway_deploy::{
+    Target,
+    logs::{LogsCheck, check_bytes, check_json_lines, current_run},
+};
 
 use crate::env::Env;
 
@@ -14,13 +20,22 @@ use crate::env::Env;
 /// `[logs]` policy; `Err` when the output could not be read.
 pub(crate) async fn run(env: &Env) -> Option<Result<(LogsCheck, String), String>> {
     let policy = env.config.logs.as_ref()?;
+    Some(check(policy, env.target.as_ref(), &env.redactor).await)
+}
+
+/// The `[logs]` policy on what `target` runs now.
+pub(crate) async fn check(
+    policy: &LogsPolicyConfig,
+    target: &dyn Target,
+    redactor: &Redactor,
+) -> Result<(LogsCheck, String), String> {
     let lines = policy.lines();
-    let logs = match env.target.logs(check_bytes(lines)).await {
-        Ok(l) => l,
-        Err(e) => return Some(Err(env.redactor.redact(&e.to_string()))),
-    };
+    let logs = target
+        .logs(check_bytes(lines))
+        .await
+        .map_err(|e| redactor.redact(&e.to_string()))?;
     let tail = current_run(&logs);
-    let check = check_json_lines(&tail, &policy.fields(), lines, &env.redactor);
+    let check = check_json_lines(&tail, &policy.fields(), lines, redactor);
     let summary = check.summary(&logs.source);
-    Some(Ok((check, summary)))
+    Ok((check, summary))
 }

@@ -282,3 +282,46 @@ fn resources_conditions_are_refused_for_a_docker_target() {
         "{err}"
     );
 }
+
+/// `runway triage` reads the same output: the `[logs]` policy (a problem
+/// when the server logs text) and the `logs` and `resources` conditions
+/// over its window.
+#[tokio::test]
+async fn triage_shows_the_logs_policy_and_the_output_conditions() {
+    let p = Project::new("", "text", RESOURCES);
+    let o = p.run(&["ship", "staging", "--version", "1.0.0"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // The policy set afterwards: the running server logs text.
+    let toml = std::fs::read_to_string(p.path().join("runway.toml")).unwrap();
+    std::fs::write(
+        p.path().join("runway.toml"),
+        format!("{toml}\n{HOSTAWAY_LOGS}"),
+    )
+    .unwrap();
+    let o = p.run(&["triage", "staging", "--window", "2s", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let t: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(t["logs"]["status"], "failed", "{t}");
+    let message = t["logs"]["message"].as_str().unwrap();
+    assert!(message.contains("is not JSON"), "{message}");
+    assert!(
+        t["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p.as_str().unwrap().starts_with("logs: line ")),
+        "{t}"
+    );
+    let conditions = t["traffic"]["conditions"].as_array().unwrap();
+    let by = |n: &str| {
+        conditions
+            .iter()
+            .find(|c| c["condition"] == n)
+            .unwrap_or_else(|| panic!("no `{n}` in {t}"))
+    };
+    assert_eq!(by("errors in logs")["verdict"], "pass", "{t}");
+    assert_eq!(by("errors in logs")["value"], 0.0, "{t}");
+    assert_eq!(by("memory")["verdict"], "pass", "{t}");
+    assert!(by("memory")["value"].as_f64().unwrap() > 1.0, "{t}");
+    assert_eq!(by("cpu")["verdict"], "pass", "{t}");
+}
