@@ -484,17 +484,17 @@ env = { MCP_TRANSPORT = "http", MCP_HOST = "127.0.0.1", API_KEY = "${API_KEY}", 
             let start = i + "```toml\n".len();
             let end = start + rest[start..].find("```").unwrap();
             let c = parse(&rest[start..end]).unwrap();
-            assert!(
-                c.environments
-                    .values()
-                    .any(|e| e.deploy.is_some() || e.window.is_some() || e.analysis.is_some())
-            );
+            assert!(c.environments.values().any(|e| e.deploy.is_some()
+                || e.window.is_some()
+                || e.analysis.is_some()
+                || e.logs.is_some()));
             blocks += 1;
             rest = &rest[end..];
         }
         // Deploy, command, docker, kubernetes, the seeds' traffic conditions,
-        // and triage's auth-denial condition.
-        assert_eq!(blocks, 6);
+        // triage's auth-denial condition, the `logs` condition, the `[logs]`
+        // policy and the `resources` conditions.
+        assert_eq!(blocks, 9);
     }
 
     #[test]

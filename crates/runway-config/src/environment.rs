@@ -305,6 +305,9 @@ pub struct EnvironmentConfig {
     pub gates: Option<crate::deploy::GatesConfig>,
     /// Scheduled checks (`runway monitor`).
     pub monitor: Option<crate::monitor::MonitorConfig>,
+    /// The server's output policy (`[environments.<name>.logs]`), checked
+    /// after a deploy's verify and shown by `runway triage`.
+    pub logs: Option<crate::sources::LogsPolicyConfig>,
 }
 
 impl EnvironmentConfig {
@@ -373,6 +376,24 @@ impl EnvironmentConfig {
         }
         if let Some(d) = &self.deploy {
             sub("deploy", d.validate())?;
+        }
+        if let Some(l) = &self.logs {
+            sub("logs", l.validate())?;
+        }
+        if let Some(a) = &self.analysis
+            && let Some(c) = a
+                .conditions
+                .iter()
+                .find(|c| c.source() == crate::sources::SourceKind::Resources)
+            && self.deploy.as_ref().map(|d| d.target) != Some(crate::TargetKind::Process)
+        {
+            return Err((
+                at("analysis.conditions.source"),
+                format!(
+                    "condition `{}` reads `resources` (memory and CPU from /proc of the server's process group), which only the `process` target has; for a container, use its engine's limits or a `prometheus` condition on cAdvisor's container_memory_working_set_bytes",
+                    c.name.trim()
+                ),
+            ));
         }
         if let Some(a) = &self.analysis {
             sub("analysis", a.validate())?;

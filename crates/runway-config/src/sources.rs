@@ -255,6 +255,11 @@ pub enum SourceKind {
     Metrics,
     /// A PromQL query to a Prometheus server.
     Prometheus,
+    /// Lines of the deployed version's output matching a pattern, per minute
+    /// (the process target's log file, the docker target's container logs).
+    Logs,
+    /// Memory (RSS) and CPU of the server's process group (the process target).
+    Resources,
 }
 
 impl SourceKind {
@@ -262,7 +267,59 @@ impl SourceKind {
         match self {
             SourceKind::Metrics => "metrics",
             SourceKind::Prometheus => "prometheus",
+            SourceKind::Logs => "logs",
+            SourceKind::Resources => "resources",
         }
+    }
+
+    /// Every source, in the order a tick reads them.
+    pub const ALL: [SourceKind; 4] = [
+        SourceKind::Metrics,
+        SourceKind::Prometheus,
+        SourceKind::Logs,
+        SourceKind::Resources,
+    ];
+}
+
+/// A `logs` condition's `pattern`: a regular expression, checked at load time.
+#[derive(Debug, Clone)]
+pub struct LogPattern(regex::Regex);
+
+impl LogPattern {
+    /// What a `logs` condition counts when it sets no `pattern`: a JSON line
+    /// whose `level` is ERROR or CRITICAL (any case), or a text line with
+    /// the word ERROR, CRITICAL or FATAL in capitals.
+    pub const DEFAULT: &'static str = r#"(?i:"(level|severity|levelname)"\s*:\s*"(error|critical|fatal)")|\b(ERROR|CRITICAL|FATAL)\b"#;
+
+    pub fn parse(text: &str) -> Result<LogPattern, String> {
+        regex::Regex::new(text)
+            .map(LogPattern)
+            .map_err(|e| format!("`{text}` is not a regular expression: {e}"))
+    }
+
+    pub fn default_pattern() -> LogPattern {
+        LogPattern::parse(Self::DEFAULT).expect("the default pattern parses")
+    }
+
+    pub fn is_match(&self, line: &str) -> bool {
+        self.0.is_match(line)
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl PartialEq for LogPattern {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl<'de> Deserialize<'de> for LogPattern {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        LogPattern::parse(&s).map_err(D::Error::custom)
     }
 }
 
@@ -367,6 +424,72 @@ fn finite<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
     }
 }
 
+/// The format `[environments.<name>.logs]` requires of each line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLineFormat {
+    /// One JSON object per line with the `fields`.
+    #[default]
+    Json,
+}
+
+/// `[environments.<name>.logs]`: what the server's output must look like
+/// (Hostaway 6: "JSON logs with timestamp, level, correlation_id, message").
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogsPolicyConfig {
+    /// `json` (the only format so far, and the default).
+    #[serde(default)]
+    pub format: LogLineFormat,
+    /// Keys every line must have (default `timestamp`, `level`, `message`).
+    pub fields: Option<Vec<String>>,
+    /// How many of the newest lines are checked (default 200, at most 10000).
+    pub lines: Option<std::num::NonZeroUsize>,
+}
+
+impl LogsPolicyConfig {
+    pub const DEFAULT_FIELDS: [&'static str; 3] = ["timestamp", "level", "message"];
+    pub const MAX_LINES: usize = 10_000;
+
+    pub fn fields(&self) -> Vec<String> {
+        self.fields.clone().unwrap_or_else(|| {
+            Self::DEFAULT_FIELDS
+                .iter()
+                .map(|f| (*f).to_owned())
+                .collect()
+        })
+    }
+
+    pub fn lines(&self) -> usize {
+        self.lines.map(|n| n.get()).unwrap_or(200)
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), (String, String)> {
+        if let Some(f) = &self.fields {
+            if f.is_empty() {
+                return Err((
+                    "fields".into(),
+                    "`fields` is empty: name the keys every line must have, e.g. [\"timestamp\", \"level\", \"correlation_id\", \"message\"], or leave it out for the default".into(),
+                ));
+            }
+            if let Some(bad) = f.iter().find(|k| k.trim().is_empty()) {
+                return Err(("fields".into(), format!("`{bad:?}` is not a key name")));
+            }
+        }
+        if self.lines() > Self::MAX_LINES {
+            return Err((
+                "lines".into(),
+                format!(
+                    "`lines = {}` is more than the {} lines a check reads",
+                    self.lines(),
+                    Self::MAX_LINES
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// `[[environments.<name>.analysis.conditions]]`: one number, where it comes
 /// from, and the bounds it must stay within.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -399,12 +522,38 @@ pub struct ConditionConfig {
     /// The value must be at most this many times the previous version's.
     #[serde(default, deserialize_with = "positive")]
     pub baseline_factor: Option<f64>,
+    /// `logs`: the lines counted (a regular expression; default
+    /// [`LogPattern::DEFAULT`], ERROR/CRITICAL lines).
+    pub pattern: Option<LogPattern>,
+    /// `logs`: at most this many matching lines per minute.
+    #[serde(default, deserialize_with = "finite")]
+    pub max_per_minute: Option<f64>,
+    /// `resources`: the process group's resident memory at most this many MiB.
+    #[serde(default, deserialize_with = "positive")]
+    pub memory_max_mb: Option<f64>,
+    /// `resources`: resident memory at most this share of `memory_limit_mb`.
+    #[serde(default, deserialize_with = "positive")]
+    pub memory_max_ratio: Option<f64>,
+    /// `resources`: the memory the server may use, in MiB (for `memory_max_ratio`).
+    #[serde(default, deserialize_with = "positive")]
+    pub memory_limit_mb: Option<f64>,
+    /// `resources`: CPU time per wall-clock time between ticks at most this
+    /// (1.0 is one core busy all the time).
+    #[serde(default, deserialize_with = "positive")]
+    pub cpu_max_ratio: Option<f64>,
 }
 
 impl ConditionConfig {
     pub fn source(&self) -> SourceKind {
         self.source.unwrap_or(if self.query.is_some() {
             SourceKind::Prometheus
+        } else if self.pattern.is_some() || self.max_per_minute.is_some() {
+            SourceKind::Logs
+        } else if self.memory_max_mb.is_some()
+            || self.memory_max_ratio.is_some()
+            || self.cpu_max_ratio.is_some()
+        {
+            SourceKind::Resources
         } else {
             SourceKind::Metrics
         })
@@ -424,10 +573,46 @@ impl ConditionConfig {
             return err("name", "a condition needs a `name`".into());
         }
         let who = format!("condition `{name}`");
-        if self.max.is_none() && self.min.is_none() && self.baseline_factor.is_none() {
+        if self.source() != SourceKind::Logs {
+            if self.pattern.is_some() {
+                return err(
+                    "pattern",
+                    format!("{who}: `pattern` is for `source = \"logs\"`"),
+                );
+            }
+            if self.max_per_minute.is_some() {
+                return err(
+                    "max_per_minute",
+                    format!("{who}: `max_per_minute` is for `source = \"logs\"`; use `max`"),
+                );
+            }
+        }
+        let resource_bounds = [
+            self.memory_max_mb.is_some(),
+            self.memory_max_ratio.is_some(),
+            self.cpu_max_ratio.is_some(),
+        ];
+        if self.source() != SourceKind::Resources
+            && (resource_bounds.iter().any(|b| *b) || self.memory_limit_mb.is_some())
+        {
+            return err(
+                "source",
+                format!(
+                    "{who}: `memory_max_mb`, `memory_max_ratio`, `memory_limit_mb` and `cpu_max_ratio` are for `source = \"resources\"`"
+                ),
+            );
+        }
+        if self.max.is_none()
+            && self.min.is_none()
+            && self.baseline_factor.is_none()
+            && self.max_per_minute.is_none()
+            && !resource_bounds.iter().any(|b| *b)
+        {
             return err(
                 "max",
-                format!("{who} sets no bound: give it `max`, `min` or `baseline_factor`"),
+                format!(
+                    "{who} sets no bound: give it `max`, `min` or `baseline_factor` (`max_per_minute` for `logs`)"
+                ),
             );
         }
         let forms = [
@@ -484,6 +669,72 @@ impl ConditionConfig {
                         format!(
                             "{who} reads Prometheus, but `[analysis.prometheus]` with its `url` is not set"
                         ),
+                    );
+                }
+            }
+            SourceKind::Resources => {
+                if forms.iter().any(|f| *f)
+                    || self.query.is_some()
+                    || self.pattern.is_some()
+                    || self.max.is_some()
+                    || self.min.is_some()
+                    || self.window.is_some()
+                {
+                    return err(
+                        "source",
+                        format!(
+                            "{who}: a `resources` condition takes one of `memory_max_mb`, `memory_max_ratio` (with `memory_limit_mb`) or `cpu_max_ratio`, and optionally `baseline_factor`"
+                        ),
+                    );
+                }
+                if resource_bounds.iter().filter(|b| **b).count() != 1 {
+                    return err(
+                        "memory_max_mb",
+                        format!(
+                            "{who}: set exactly one of `memory_max_mb`, `memory_max_ratio` or `cpu_max_ratio` (one number per condition: write two conditions for memory and CPU)"
+                        ),
+                    );
+                }
+                if self.memory_max_ratio.is_some() != self.memory_limit_mb.is_some() {
+                    return err(
+                        "memory_limit_mb",
+                        format!(
+                            "{who}: `memory_max_ratio` is a share of `memory_limit_mb` (the server's memory limit in MiB): set both"
+                        ),
+                    );
+                }
+            }
+            SourceKind::Logs => {
+                if forms.iter().any(|f| *f) || self.query.is_some() || self.quantile.is_some() {
+                    return err(
+                        "pattern",
+                        format!(
+                            "{who}: a `logs` condition counts lines matching `pattern` (default: ERROR/CRITICAL lines); it takes no `numerator`, `increase`, `histogram` or `query`"
+                        ),
+                    );
+                }
+                if self.max.is_some() || self.min.is_some() {
+                    return err(
+                        "max",
+                        format!(
+                            "{who}: a `logs` condition is bounded by `max_per_minute` (matching lines per minute) and/or `baseline_factor`, not `max`/`min`"
+                        ),
+                    );
+                }
+                if self.window.is_some() || self.min_requests.is_some() {
+                    return err(
+                        "window",
+                        format!(
+                            "{who}: a `logs` condition counts the lines since the previous reading; `window` and `min_requests` do not apply"
+                        ),
+                    );
+                }
+                if let Some(m) = self.max_per_minute
+                    && m < 0.0
+                {
+                    return err(
+                        "max_per_minute",
+                        format!("{who}: `max_per_minute` ({m}) must be 0 or more"),
                     );
                 }
             }
@@ -712,5 +963,137 @@ max = 0.05
         );
         let e = parse(&no_prom).unwrap_err();
         assert!(e.contains("`[analysis.prometheus]`"), "{e}");
+    }
+
+    const LOGS: &str = r#"
+[environments.p]
+url = "http://127.0.0.1:9/mcp"
+
+[environments.p.logs]
+format = "json"
+fields = ["timestamp", "level", "correlation_id", "message"]
+
+[[environments.p.analysis.conditions]]
+name = "errors in logs"
+source = "logs"
+max_per_minute = 10
+baseline_factor = 2.0
+
+[[environments.p.analysis.conditions]]
+name = "timeouts"
+pattern = 'timed out|deadline exceeded'
+max_per_minute = 0
+"#;
+
+    #[test]
+    fn logs_conditions_and_the_logs_policy_parse() {
+        let c = parse(LOGS).unwrap();
+        let e = &c.environments["p"];
+        let a = e.analysis.as_ref().unwrap();
+        assert_eq!(a.conditions[0].source(), SourceKind::Logs);
+        assert!(a.conditions[0].pattern.is_none());
+        // `pattern` alone says `logs`.
+        assert_eq!(a.conditions[1].source(), SourceKind::Logs);
+        assert!(
+            a.conditions[1]
+                .pattern
+                .as_ref()
+                .unwrap()
+                .is_match("upstream timed out")
+        );
+        let l = e.logs.as_ref().unwrap();
+        assert_eq!(l.fields().len(), 4);
+        assert_eq!(l.lines(), 200);
+        assert_eq!(
+            LogsPolicyConfig::default().fields(),
+            ["timestamp", "level", "message"]
+        );
+        for (from, to, needle) in [
+            ("max_per_minute = 10\n", "max = 10\n", "not `max`/`min`"),
+            ("max_per_minute = 0\n", "\n", "sets no bound"),
+            (
+                "pattern = 'timed out|deadline exceeded'",
+                "pattern = 'timed (out'",
+                "not a regular expression",
+            ),
+            (
+                "pattern = 'timed out|deadline exceeded'",
+                "pattern = 'x'\nsource = \"metrics\"\nincrease = 'x_total'",
+                "`pattern` is for",
+            ),
+            (
+                "max_per_minute = 10\n",
+                "max_per_minute = 10\nwindow = \"1m\"\n",
+                "do not apply",
+            ),
+            ("format = \"json\"", "format = \"xml\"", "json"),
+            (
+                "fields = [\"timestamp\", \"level\", \"correlation_id\", \"message\"]",
+                "fields = []",
+                "`fields` is empty",
+            ),
+            (
+                "format = \"json\"",
+                "format = \"json\"\nlines = 20000",
+                "more than the 10000",
+            ),
+        ] {
+            assert!(LOGS.contains(from), "{from}");
+            let e = parse(&LOGS.replacen(from, to, 1)).unwrap_err();
+            assert!(e.contains(needle), "{from} -> {to}: {e}");
+        }
+    }
+
+    const RESOURCES: &str = r#"
+[environments.p]
+url = "http://127.0.0.1:9/mcp"
+
+[environments.p.deploy]
+target = "process"
+command = ["serve"]
+
+[[environments.p.analysis.conditions]]
+name = "memory"
+memory_max_ratio = 0.8
+memory_limit_mb = 512
+
+[[environments.p.analysis.conditions]]
+name = "cpu"
+source = "resources"
+cpu_max_ratio = 0.7
+"#;
+
+    /// Hostaway: memory > 80%, CPU < 70%.
+    #[test]
+    fn resources_conditions_parse_and_bad_ones_are_refused() {
+        let c = parse(RESOURCES).unwrap();
+        let a = c.environments["p"].analysis.as_ref().unwrap();
+        assert_eq!(a.conditions[0].source(), SourceKind::Resources);
+        assert_eq!(a.conditions[1].cpu_max_ratio, Some(0.7));
+        for (from, to, needle) in [
+            ("memory_limit_mb = 512\n", "\n", "set both"),
+            (
+                "cpu_max_ratio = 0.7",
+                "cpu_max_ratio = 0.7\nmemory_max_mb = 512",
+                "exactly one",
+            ),
+            ("cpu_max_ratio = 0.7", "max = 0.7", "takes one of"),
+            ("cpu_max_ratio = 0.7", "cpu_max_ratio = 0", "above 0"),
+            (
+                "target = \"process\"\ncommand = [\"serve\"]",
+                "target = \"command\"\ndeploy = [\"x\"]",
+                "only the `process` target has",
+            ),
+        ] {
+            assert!(RESOURCES.contains(from), "{from}");
+            let e = parse(&RESOURCES.replacen(from, to, 1)).unwrap_err();
+            assert!(e.contains(needle), "{from} -> {to}: {e}");
+        }
+        let e = parse(&LOGS.replace(
+            "max_per_minute = 10\n",
+            "max_per_minute = 10\ncpu_max_ratio = 0.7\n",
+        ))
+        .unwrap_err();
+        assert!(e.contains("are for `source = \"resources\"`"), "{e}");
     }
 }

@@ -13,7 +13,9 @@ mod error;
 pub mod gates;
 pub mod health;
 pub mod jwks;
+pub mod logs;
 pub mod probe;
+pub mod resources;
 pub mod target;
 pub mod targets;
 

@@ -131,6 +131,13 @@ pub struct Faults {
     pub task_undeclared: bool,
     /// `mcp-name-base64-rejected`: an `Mcp-Name` in its Base64 form (`=?base64?...?=`) is compared undecoded and refused with -32020 (HTTP).
     pub mcp_name_base64_rejected: bool,
+    /// `log-errors`: every `tools/list` and tool call logs an ERROR line (in
+    /// the `--log-requests` format, plain text when none is set), though it
+    /// is answered: a release whose errors only its output shows.
+    pub log_errors: bool,
+    /// `hog-memory=MB`: the server holds this many MiB more of resident
+    /// memory from its start (a release that leaks or over-allocates).
+    pub hog_memory: Option<u64>,
     /// `reject-tokens=PCT`: a valid token whose [`token_bucket`] is below `PCT` is
     /// refused with 401, as if a release broke validation for that share of users.
     /// Which tokens are refused is fixed by the token, so a probe whose token lands
@@ -240,9 +247,11 @@ const FLAGS: &[(&str, Flag)] = &[
     ("mcp-name-base64-rejected", |f| {
         &mut f.mcp_name_base64_rejected
     }),
+    ("log-errors", |f| &mut f.log_errors),
 ];
 
 const SLOW_TOOL: &str = "slow-tool";
+const HOG_MEMORY: &str = "hog-memory";
 const FAIL_AFTER: &str = "fail-after";
 const REJECT_TOKENS: &str = "reject-tokens";
 const FLAKY_TOOL: &str = "flaky-tool";
@@ -351,6 +360,8 @@ impl Faults {
         "unknown-task-served",
         "task-undeclared",
         "mcp-name-base64-rejected",
+        "log-errors",
+        "hog-memory",
         "reject-tokens",
         "flaky-tool",
         "slow-method",
@@ -401,6 +412,18 @@ impl Faults {
                 faults.fail_after = Some(n);
                 continue;
             }
+            if name == HOG_MEMORY {
+                let mb = value
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .filter(|mb| (1..=4096).contains(mb))
+                    .ok_or_else(|| {
+                        FaultError::Value(format!(
+                            "fault `{item}` needs a whole number of MiB, 1-4096, e.g. `hog-memory=200`"
+                        ))
+                    })?;
+                faults.hog_memory = Some(mb);
+                continue;
+            }
             if name == REJECT_TOKENS {
                 faults.reject_tokens = Some(percent(name, item, value).map_err(FaultError::Value)?);
                 continue;
@@ -447,6 +470,12 @@ impl Faults {
                 continue;
             }
             match *name {
+                HOG_MEMORY => {
+                    if let Some(mb) = self.hog_memory {
+                        out.push(format!("{HOG_MEMORY}={mb}"));
+                    }
+                    continue;
+                }
                 REJECT_TOKENS => {
                     if let Some(p) = self.reject_tokens {
                         out.push(format!("{REJECT_TOKENS}={p}"));
@@ -502,12 +531,13 @@ mod tests {
                 "reject-tokens" => "reject-tokens=30".to_owned(),
                 "flaky-tool" => "flaky-tool=20".to_owned(),
                 "slow-method" => "slow-method=tools/call:800".to_owned(),
+                "hog-memory" => "hog-memory=200".to_owned(),
                 _ => (*name).to_owned(),
             };
             let faults = Faults::parse(&item).unwrap();
             assert_eq!(faults.enabled(), vec![item.clone()], "{item}");
         }
-        assert_eq!(FLAGS.len() + 5, Faults::NAMES.len());
+        assert_eq!(FLAGS.len() + 6, Faults::NAMES.len());
     }
 
     #[test]

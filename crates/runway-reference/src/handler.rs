@@ -47,6 +47,36 @@ pub(crate) struct Shared {
     pub listings: std::sync::atomic::AtomicU64,
     /// What `confirm` seals its `requestState` with.
     pub state_key: crate::mrtr::StateKey,
+    /// One output line per request, in this format (`log-errors` logs in text without one).
+    pub log_requests: Option<crate::requestlog::LogFormat>,
+    /// Requests logged so far (their correlation ids).
+    pub logged: std::sync::atomic::AtomicU64,
+    /// The memory `hog-memory` holds (touched, so it is resident).
+    pub _hog: Vec<u8>,
+}
+
+impl Shared {
+    /// Logs a served request, at ERROR under the `log-errors` fault.
+    pub fn log_request(&self, what: &str) {
+        let format = match (self.log_requests, self.faults.log_errors) {
+            (Some(f), _) => f,
+            (None, true) => crate::requestlog::LogFormat::Text,
+            (None, false) => return,
+        };
+        let n = self
+            .logged
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1;
+        let (level, message) = if self.faults.log_errors {
+            (
+                "ERROR",
+                format!("{what} failed on purpose (fault `log-errors`)"),
+            )
+        } else {
+            ("INFO", format!("{what} served"))
+        };
+        crate::requestlog::emit(format, level, &format!("req-{n}"), &message);
+    }
 }
 
 /// The rmcp handler. Cheap to clone; rmcp makes one per session.
@@ -212,6 +242,7 @@ impl ServerHandler for Reference {
         request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
+        self.shared.log_request("tools/list");
         // Logging is deprecated (SEP-2577) but still specified: the fault
         // breaks its per-request rule.
         #[allow(deprecated)]
@@ -252,6 +283,8 @@ impl ServerHandler for Reference {
             .shared
             .calls
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.shared
+            .log_request(&format!("tools/call {}", request.name));
         if self.faults().unknown_tool_result
             && tools::definition(&request.name, self.faults()).is_none()
         {
@@ -496,6 +529,9 @@ mod tests {
             calls: Default::default(),
             listings: Default::default(),
             state_key: crate::mrtr::StateKey::random(),
+            log_requests: None,
+            logged: Default::default(),
+            _hog: Vec::new(),
         }))
     }
 

@@ -19,6 +19,7 @@ mod handler;
 mod http;
 mod metrics;
 mod mrtr;
+mod requestlog;
 mod rewrite;
 mod tools;
 
@@ -37,6 +38,7 @@ pub use faults::{FaultError, Faults, token_bucket};
 pub use handler::{PAGE_SIZE, WRONG_VERSION};
 pub use http::AUTHORIZATION_SERVER;
 pub use metrics::SERIES as METRIC_SERIES;
+pub use requestlog::{LogFormat, line as log_line};
 pub use tools::{BAD_SCHEMA_TOOL, FEW_TOOLS, SLOW_MAX_MS, TOOL_NAMES};
 
 /// Which protocol eras `/mcp` speaks.
@@ -80,6 +82,9 @@ pub struct Options {
     /// Budget for requests with a valid token; default unlimited.
     pub token_rate_limit: Option<RateLimit>,
     pub faults: Faults,
+    /// One output line (stdout) per `tools/list` and tool call, in this
+    /// format; `None` logs nothing (but `log-errors` logs in text).
+    pub log_requests: Option<LogFormat>,
 }
 
 impl Default for Options {
@@ -95,6 +100,7 @@ impl Default for Options {
             anonymous_rate_limit: Some(RateLimit::ANONYMOUS),
             token_rate_limit: None,
             faults: Faults::default(),
+            log_requests: None,
         }
     }
 }
@@ -146,6 +152,10 @@ fn shared(opts: &Options, shutdown: &CancellationToken) -> Arc<handler::Shared> 
         calls: Default::default(),
         listings: Default::default(),
         state_key: mrtr::StateKey::random(),
+        log_requests: opts.log_requests,
+        logged: Default::default(),
+        // Every byte written, so the pages are resident, not only reserved.
+        _hog: vec![1u8; opts.faults.hog_memory.unwrap_or(0) as usize * 1024 * 1024],
     })
 }
 

@@ -210,6 +210,9 @@ mod tests {
             calls: Default::default(),
             listings: Default::default(),
             state_key: crate::mrtr::StateKey::random(),
+            log_requests: None,
+            logged: Default::default(),
+            _hog: Vec::new(),
         }
     }
 

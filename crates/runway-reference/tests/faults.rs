@@ -609,3 +609,51 @@ async fn slow_method() {
     assert_eq!(bucket("0.5") - bucket("0.25"), 1, "{text}");
     server.shutdown().await;
 }
+
+/// `log-errors` only changes the output: every request is still answered
+/// (the CLI's `deploy_logs` tests read the ERROR lines the process printed).
+#[tokio::test]
+async fn log_errors() {
+    let server = start(faults("log-errors")).await;
+    let session = Session::open(&server, Some(TOKEN)).await;
+    let list = send(
+        post(
+            &server,
+            &json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}),
+        )
+        .bearer_auth(TOKEN)
+        .header("mcp-session-id", &session.id)
+        .header("mcp-protocol-version", SESSION_VERSION),
+    )
+    .await;
+    assert_eq!(list.status, 200);
+    assert!(
+        list.result()["tools"]
+            .as_array()
+            .is_some_and(|t| !t.is_empty())
+    );
+    server.shutdown().await;
+}
+
+fn own_rss_mb() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+        .unwrap()
+        / 1024
+}
+
+/// `hog-memory=MB` holds that much resident memory while the server runs.
+#[tokio::test]
+async fn hog_memory() {
+    let before = own_rss_mb();
+    let server = start(faults("hog-memory=300")).await;
+    let during = own_rss_mb();
+    assert!(
+        during >= before + 250,
+        "RSS {before} MiB before, {during} MiB with the fault"
+    );
+    server.shutdown().await;
+}

@@ -271,6 +271,31 @@ async fn steps(
             report.checks.len()
         ),
     );
+    // `[logs]`: the new version's output is the format asked for.
+    match crate::logcheck::run(env).await {
+        None => {}
+        Some(Ok((check, summary))) if check.ok() => {
+            done.did(env, format!("logs check passed: {summary}"));
+        }
+        Some(Ok((_, summary))) => {
+            let reason = format!("logs check failed: {summary}");
+            done.did(env, reason.clone());
+            env.note(
+                "  hint: make the server log one JSON object per line with the fields of `[environments.<name>.logs]`, or change that policy",
+            );
+            return fail(
+                env,
+                version,
+                id,
+                previous,
+                &reason,
+                Some(&verification),
+                done,
+            )
+            .await;
+        }
+        Some(Err(why)) => done.did(env, format!("logs check not run: {why}")),
+    }
 
     let mut held = None;
     if run.watch {

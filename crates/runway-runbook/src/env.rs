@@ -385,6 +385,14 @@ impl Env {
         }
     }
 
+    /// [`attach_target_sources`] for this environment.
+    pub(crate) fn with_logs(
+        &self,
+        s: runway_signals::Sources,
+    ) -> Result<runway_signals::Sources, RunbookError> {
+        attach_target_sources(&self.name, Some(&self.deploy), &self.loaded.root, s)
+    }
+
     /// The traffic conditions of `[analysis]` with their sources, judging
     /// `version`; `previous` is the version the baselines are read for.
     /// `None` when there are none.
@@ -393,14 +401,18 @@ impl Env {
         version: &str,
         previous: Option<&str>,
     ) -> Result<Option<runway_signals::Sources>, RunbookError> {
-        sources_of(
+        let mut sources = sources_of(
             &self.loaded,
             &self.name,
             &self.config,
             self.mcp_url().ok(),
             version,
             previous,
-        )
+        )?;
+        if let Some(s) = sources.take() {
+            sources = Some(self.with_logs(s)?);
+        }
+        Ok(sources)
     }
 
     /// One progress line per condition judged at a watch tick.
@@ -605,6 +617,47 @@ pub(crate) fn deployed_fact(d: &Deployed) -> DeploymentFact {
         revision: d.revision.clone(),
         detail: serde_json::to_string(d).ok(),
     })
+}
+
+/// Puts the target's output behind the `logs` conditions and its process
+/// group behind the `resources` ones: each reads a target of its own (a
+/// watch's source outlives no borrow), opened from `deploy`. Without a
+/// `deploy` table they stay without a source (error readings).
+pub(crate) fn attach_target_sources(
+    name: &str,
+    deploy: Option<&DeployConfig>,
+    root: &std::path::Path,
+    mut s: runway_signals::Sources,
+) -> Result<runway_signals::Sources, RunbookError> {
+    use runway_config::sources::SourceKind;
+    let Some(deploy) = deploy else {
+        return Ok(s);
+    };
+    if s.wants(SourceKind::Logs) {
+        let feed = runway_deploy::logs::TargetLogs::new(runway_deploy::open(name, deploy, root)?);
+        s = s.with_source(
+            SourceKind::Logs,
+            Box::new(runway_signals::logs::LogsSource::new(
+                Box::new(feed),
+                runway_signals::logs::DEFAULT_MAX_BYTES,
+            )),
+            4,
+        );
+    }
+    // `resources`: the process target only (`runway.toml` refuses it for others).
+    if s.wants(SourceKind::Resources) {
+        let feed = runway_deploy::resources::ProcessResources::new(runway_deploy::open(
+            name, deploy, root,
+        )?);
+        s = s.with_source(
+            SourceKind::Resources,
+            Box::new(runway_signals::resources::ResourcesSource::new(Box::new(
+                feed,
+            ))),
+            4,
+        );
+    }
+    Ok(s)
 }
 
 /// [`Env::sources`] for environment `name` of `loaded` (`config`), whose MCP

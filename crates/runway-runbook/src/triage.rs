@@ -67,6 +67,18 @@ pub struct Triage {
     pub incidents: Vec<IncidentLine>,
     /// Who holds the deploy lock, if anyone.
     pub lock: Option<LockLine>,
+    /// The `[logs]` policy on the running version's output, when one is set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logs: Option<LogsLine>,
+}
+
+/// The `[environments.<name>.logs]` policy on the server's recent output.
+#[derive(Debug, Clone, Serialize)]
+pub struct LogsLine {
+    /// `ok`, `failed`, or `error` (the output could not be read).
+    pub status: String,
+    /// The first offending line, by its number in the sample, redacted.
+    pub message: String,
 }
 
 /// Readiness: the health endpoint, `/readyz`, an MCP handshake and one call.
@@ -200,6 +212,15 @@ pub async fn triage(
         &version,
         previous.as_deref(),
     )?;
+    // `logs` and `resources` conditions read the target (read only).
+    if let Some(s) = sources.take() {
+        sources = Some(crate::env::attach_target_sources(
+            name,
+            config.deploy.as_ref(),
+            &loaded.root,
+            s,
+        )?);
+    }
     // The health endpoint is read on its own (its status and body), so the
     // MCP probe runs whatever it says: a server can fail one and not the other.
     let health_url = endpoint_url(mcp, config.health_path.as_deref(), "/health");
@@ -224,13 +245,22 @@ pub async fn triage(
     };
     let readyz_url = endpoint_url(mcp, config.readyz_path.as_deref(), "/readyz");
     // The window opens with the first scrape; readiness is probed inside it.
-    let has_metrics = sources
-        .as_ref()
-        .is_some_and(|s| s.conditions.iter().any(|c| c.source == SourceKind::Metrics));
+    // Sources read twice: at the start (a scrape, the lines so far, the
+    // CPU time so far) and at the end of the window.
+    let has_metrics = sources.as_ref().is_some_and(|s| {
+        s.conditions.iter().any(|c| {
+            matches!(
+                c.source,
+                SourceKind::Metrics | SourceKind::Logs | SourceKind::Resources
+            )
+        })
+    });
     if let Some(s) = sources.as_mut()
         && has_metrics
     {
-        s.prime(SourceKind::Metrics).await;
+        for kind in [SourceKind::Metrics, SourceKind::Logs, SourceKind::Resources] {
+            s.prime(kind).await;
+        }
     }
     let started = tokio::time::Instant::now();
     let (sample, health, readyz) = tokio::join!(
@@ -355,7 +385,28 @@ pub async fn triage(
         acquired_at: l.acquired_at,
         expires_at: l.expires_at,
     });
-    let problems = problems(&readiness, &traffic, &deployments, &incidents);
+    let mut problems = problems(&readiness, &traffic, &deployments, &incidents);
+    let logs = match (&config.logs, &config.deploy) {
+        (Some(policy), Some(deploy)) => {
+            let target = runway_deploy::open(name, deploy, &loaded.root)?;
+            Some(
+                match crate::logcheck::check(policy, target.as_ref(), &ctx.redactor).await {
+                    Ok((c, summary)) => LogsLine {
+                        status: if c.ok() { "ok" } else { "failed" }.into(),
+                        message: summary,
+                    },
+                    Err(why) => LogsLine {
+                        status: "error".into(),
+                        message: why,
+                    },
+                },
+            )
+        }
+        _ => None,
+    };
+    if let Some(l) = logs.as_ref().filter(|l| l.status == "failed") {
+        problems.push(format!("logs: {}", l.message));
+    }
     Ok(Triage {
         environment: name.to_owned(),
         at: now,
@@ -366,6 +417,7 @@ pub async fn triage(
         deployments,
         incidents,
         lock,
+        logs,
     })
 }
 

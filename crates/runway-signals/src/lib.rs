@@ -18,8 +18,10 @@
 //! the absolute bounds alone, and is inconclusive when there are none.
 
 mod error;
+pub mod logs;
 pub mod metrics;
 pub mod prometheus;
+pub mod resources;
 
 use std::time::Duration;
 
@@ -67,6 +69,10 @@ pub enum Expr {
     Quantile { histogram: Selector, q: f64 },
     /// A PromQL query with one result.
     Query(String),
+    /// Lines of the deployed version's output matching a pattern, per minute.
+    LogRate(runway_config::sources::LogPattern),
+    /// Memory or CPU of the server's process group.
+    Resource(resources::Resource),
 }
 
 /// One condition, resolved from `[[analysis.conditions]]`.
@@ -85,7 +91,23 @@ pub struct Condition {
 
 impl Condition {
     pub fn from_config(c: &ConditionConfig) -> Condition {
-        let expr = if let Some(q) = &c.query {
+        let expr = if c.source() == SourceKind::Resources {
+            Expr::Resource(
+                match (c.memory_max_mb, c.memory_max_ratio, c.memory_limit_mb) {
+                    (Some(_), _, _) => resources::Resource::MemoryMb,
+                    (None, Some(_), Some(limit_mb)) => {
+                        resources::Resource::MemoryRatio { limit_mb }
+                    }
+                    _ => resources::Resource::Cpu,
+                },
+            )
+        } else if c.source() == SourceKind::Logs {
+            Expr::LogRate(
+                c.pattern
+                    .clone()
+                    .unwrap_or_else(runway_config::sources::LogPattern::default_pattern),
+            )
+        } else if let Some(q) = &c.query {
             Expr::Query(q.clone())
         } else if let (Some(n), Some(d)) = (&c.numerator, &c.denominator) {
             Expr::Ratio {
@@ -111,7 +133,12 @@ impl Condition {
             expr,
             window: c.window.map(|w| w.get()),
             min_requests: c.min_requests(),
-            max: c.max,
+            max: c
+                .max
+                .or(c.max_per_minute)
+                .or(c.memory_max_mb)
+                .or(c.memory_max_ratio)
+                .or(c.cpu_max_ratio),
             min: c.min,
             baseline_factor: c.baseline_factor,
         }
@@ -127,6 +154,8 @@ impl Condition {
             Expr::Increase(s) => format!("increase of {s}"),
             Expr::Quantile { histogram, q } => format!("p{} of {histogram}", q * 100.0),
             Expr::Query(q) => q.clone(),
+            Expr::LogRate(p) => format!("lines matching `{}` per minute", p.as_str()),
+            Expr::Resource(r) => r.describe(),
         }
     }
 
@@ -270,6 +299,8 @@ mod source_kind {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SourceKind, D::Error> {
         match String::deserialize(d)?.as_str() {
             "prometheus" => Ok(SourceKind::Prometheus),
+            "logs" => Ok(SourceKind::Logs),
+            "resources" => Ok(SourceKind::Resources),
             _ => Ok(SourceKind::Metrics),
         }
     }
@@ -362,11 +393,8 @@ pub trait Source: Send + Sync {
 /// The conditions of an environment with their sources and their state.
 pub struct Sources {
     pub conditions: Vec<Condition>,
-    metrics: Option<Box<dyn Source>>,
-    prometheus: Option<Box<dyn Source>>,
-    /// Errors in a row that make a condition inconclusive, per source.
-    metrics_error_limit: u32,
-    prometheus_error_limit: u32,
+    /// Each source with the errors in a row that make its conditions inconclusive.
+    sources: Vec<(SourceKind, Box<dyn Source>, u32)>,
     consecutive_failures: u32,
     baselines: Vec<Option<Reading>>,
     tracks: Vec<Track>,
@@ -391,8 +419,7 @@ impl Sources {
     ) -> Result<Sources, SourcesError> {
         let conditions: Vec<Condition> = c.conditions.iter().map(Condition::from_config).collect();
         let mut s = Sources::new(conditions, c.consecutive_failures());
-        let wants = |k: SourceKind| s.conditions.iter().any(|c| c.source == k);
-        if wants(SourceKind::Metrics) {
+        if s.wants(SourceKind::Metrics) {
             let m = c.metrics.clone().unwrap_or_default();
             let url = match &m.url {
                 Some(u) => url::Url::parse(u).map_err(|source| SourcesError::MetricsUrl {
@@ -401,15 +428,18 @@ impl Sources {
                 })?,
                 None => metrics_url.ok_or(SourcesError::NoMetricsUrl)?,
             };
-            s.metrics_error_limit = m.consecutive_error_limit();
-            s.metrics = Some(Box::new(metrics::MetricsSource::new(
-                url,
-                m.timeout(),
-                m.max_bytes(),
-                c.interval(),
-            )));
+            s = s.with_source(
+                SourceKind::Metrics,
+                Box::new(metrics::MetricsSource::new(
+                    url,
+                    m.timeout(),
+                    m.max_bytes(),
+                    c.interval(),
+                )),
+                m.consecutive_error_limit(),
+            );
         }
-        if wants(SourceKind::Prometheus) {
+        if s.wants(SourceKind::Prometheus) {
             let p = c.prometheus.clone().ok_or(SourcesError::NoPrometheus)?;
             let url = url::Url::parse(&p.url).map_err(|source| SourcesError::PrometheusUrl {
                 url: p.url.clone(),
@@ -434,12 +464,15 @@ impl Sources {
                 ),
                 (None, None) => (None, "`analysis.prometheus.token_env`".to_owned()),
             };
-            s.prometheus_error_limit = p.consecutive_error_limit();
-            s.prometheus = Some(Box::new(
-                prometheus::PrometheusSource::new(url, p.timeout(), p.max_bytes(), vars)
-                    .with_token(token, setting)
-                    .with_concurrency(p.concurrency()),
-            ));
+            s = s.with_source(
+                SourceKind::Prometheus,
+                Box::new(
+                    prometheus::PrometheusSource::new(url, p.timeout(), p.max_bytes(), vars)
+                        .with_token(token, setting)
+                        .with_concurrency(p.concurrency()),
+                ),
+                p.consecutive_error_limit(),
+            );
         }
         Ok(s)
     }
@@ -449,10 +482,7 @@ impl Sources {
         let n = conditions.len();
         Sources {
             conditions,
-            metrics: None,
-            prometheus: None,
-            metrics_error_limit: 4,
-            prometheus_error_limit: 4,
+            sources: Vec::new(),
             consecutive_failures: consecutive_failures.max(1),
             baselines: vec![None; n],
             tracks: vec![Track::default(); n],
@@ -466,17 +496,26 @@ impl Sources {
         source: Box<dyn Source>,
         error_limit: u32,
     ) -> Self {
-        match kind {
-            SourceKind::Metrics => {
-                self.metrics = Some(source);
-                self.metrics_error_limit = error_limit.max(1);
-            }
-            SourceKind::Prometheus => {
-                self.prometheus = Some(source);
-                self.prometheus_error_limit = error_limit.max(1);
-            }
-        }
+        self.sources.retain(|(k, _, _)| *k != kind);
+        self.sources.push((kind, source, error_limit.max(1)));
         self
+    }
+
+    /// Whether `kind` has a source behind its conditions.
+    pub fn has_source(&self, kind: SourceKind) -> bool {
+        self.sources.iter().any(|(k, _, _)| *k == kind)
+    }
+
+    /// Whether any condition reads `kind`.
+    pub fn wants(&self, kind: SourceKind) -> bool {
+        self.conditions.iter().any(|c| c.source == kind)
+    }
+
+    fn source_mut(&mut self, kind: SourceKind) -> Option<&mut Box<dyn Source>> {
+        self.sources
+            .iter_mut()
+            .find(|(k, _, _)| *k == kind)
+            .map(|(_, s, _)| s)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -484,10 +523,11 @@ impl Sources {
     }
 
     fn error_limit(&self, k: SourceKind) -> u32 {
-        match k {
-            SourceKind::Metrics => self.metrics_error_limit,
-            SourceKind::Prometheus => self.prometheus_error_limit,
-        }
+        self.sources
+            .iter()
+            .find(|(kind, _, _)| *kind == k)
+            .map(|(_, _, l)| *l)
+            .unwrap_or(4)
     }
 
     fn indices(&self, k: SourceKind) -> Vec<usize> {
@@ -498,14 +538,11 @@ impl Sources {
 
     /// Takes the previous version's readings (call it before the deploy).
     pub async fn capture_baseline(&mut self) {
-        for kind in [SourceKind::Metrics, SourceKind::Prometheus] {
+        for kind in SourceKind::ALL {
             let idx = self.indices(kind);
             let conds: Vec<Condition> = idx.iter().map(|i| self.conditions[*i].clone()).collect();
             let refs: Vec<&Condition> = conds.iter().collect();
-            let src = match kind {
-                SourceKind::Metrics => self.metrics.as_mut(),
-                SourceKind::Prometheus => self.prometheus.as_mut(),
-            };
+            let src = self.source_mut(kind);
             let Some(src) = src else { continue };
             let got = src.baseline(&refs).await;
             for (i, b) in idx.into_iter().zip(got) {
@@ -524,10 +561,7 @@ impl Sources {
         }
         let conds: Vec<Condition> = idx.iter().map(|i| self.conditions[*i].clone()).collect();
         let refs: Vec<&Condition> = conds.iter().collect();
-        let src = match kind {
-            SourceKind::Metrics => self.metrics.as_mut(),
-            SourceKind::Prometheus => self.prometheus.as_mut(),
-        };
+        let src = self.source_mut(kind);
         if let Some(src) = src {
             src.read(&refs).await;
         }
@@ -538,17 +572,14 @@ impl Sources {
     pub async fn tick(&mut self) -> Vec<Evaluation> {
         let mut readings: Vec<Reading> =
             vec![Reading::Error("no source".into()); self.conditions.len()];
-        for kind in [SourceKind::Metrics, SourceKind::Prometheus] {
+        for kind in SourceKind::ALL {
             let idx = self.indices(kind);
             if idx.is_empty() {
                 continue;
             }
             let conds: Vec<Condition> = idx.iter().map(|i| self.conditions[*i].clone()).collect();
             let refs: Vec<&Condition> = conds.iter().collect();
-            let src = match kind {
-                SourceKind::Metrics => self.metrics.as_mut(),
-                SourceKind::Prometheus => self.prometheus.as_mut(),
-            };
+            let src = self.source_mut(kind);
             let got = match src {
                 Some(src) => src.read(&refs).await,
                 None => vec![

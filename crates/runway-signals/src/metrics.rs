@@ -269,6 +269,8 @@ pub fn read(c: &Condition, scrapes: &[&Scrape]) -> Reading {
             }
         }
         Expr::Query(_) => Reading::Error("a PromQL query needs the `prometheus` source".into()),
+        Expr::LogRate(_) => Reading::Error("a log pattern needs the `logs` source".into()),
+        Expr::Resource(_) => Reading::Error("memory and CPU need the `resources` source".into()),
     }
 }
 

@@ -19,6 +19,12 @@ pub enum Era {
     Stateless,
 }
 
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum LogRequests {
+    Text,
+    Json,
+}
+
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Port on 127.0.0.1 (0 picks a free one).
@@ -50,6 +56,12 @@ pub struct Args {
     /// The version the server reports (`serverInfo.version` and `/health`); default Runway's.
     #[arg(long, value_name = "VERSION")]
     pub version: Option<String>,
+
+    /// Log one line per `tools/list` and tool call on stdout, as text or
+    /// JSON lines (timestamp, level, correlation_id, message); with `json`
+    /// the start-up line is JSON too.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub log_requests: Option<LogRequests>,
 
     /// Speak MCP on stdin/stdout instead of HTTP.
     #[arg(long)]
@@ -85,6 +97,10 @@ fn options(args: &Args) -> anyhow::Result<Options> {
             Era::Stateless => EraSupport::StatelessOnly,
         },
         faults,
+        log_requests: args.log_requests.map(|f| match f {
+            LogRequests::Text => runway_reference::LogFormat::Text,
+            LogRequests::Json => runway_reference::LogFormat::Json,
+        }),
         version: args
             .version
             .clone()
@@ -100,10 +116,28 @@ pub async fn run(_ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
         return Ok(Exit::Success);
     }
     let faults = opts.faults.clone();
+    let json = opts.log_requests == Some(runway_reference::LogFormat::Json);
     let server = runway_reference::spawn(opts).await?;
-    eprintln!("listening on {}", server.mcp_url);
-    if !faults.is_empty() {
-        eprintln!("faults on: `{faults}`");
+    if json {
+        // Every line of a JSON-logging server is JSON, its start-up line too.
+        let mut message = format!("listening on {}", server.mcp_url);
+        if !faults.is_empty() {
+            message.push_str(&format!(", faults on: `{faults}`"));
+        }
+        eprintln!(
+            "{}",
+            runway_reference::log_line(
+                runway_reference::LogFormat::Json,
+                "INFO",
+                "start",
+                &message
+            )
+        );
+    } else {
+        eprintln!("listening on {}", server.mcp_url);
+        if !faults.is_empty() {
+            eprintln!("faults on: `{faults}`");
+        }
     }
     runway_core::Shutdown::on_signals().fired().await;
     server.shutdown().await;

@@ -138,6 +138,14 @@ fn human(out: &mut impl Write, t: &Triage) -> std::io::Result<()> {
             shown(&c.message)
         )?;
     }
+    if let Some(l) = &t.logs {
+        writeln!(
+            out,
+            "  {:<11}output ([logs]): {}",
+            l.status,
+            shown(&l.message)
+        )?;
+    }
     writeln!(out, "3. last deployments")?;
     if t.deployments.is_empty() {
         writeln!(out, "  none recorded")?;

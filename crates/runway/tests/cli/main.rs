@@ -11,6 +11,7 @@ mod release_support;
 mod cli_basics;
 mod deploy_cli;
 mod deploy_docker;
+mod deploy_logs;
 mod deploy_traffic;
 mod deploy_trust;
 mod ledger_cli;
