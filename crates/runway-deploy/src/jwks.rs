@@ -18,7 +18,7 @@ use jsonwebtoken::{
 use runway_config::deploy::JwksGate;
 use serde_json::Value;
 
-use crate::gates::{GateStatus, Verdict};
+use crate::verdict::{GateStatus, Verdict};
 
 const GATE: &str = "jwks";
 

@@ -18,6 +18,7 @@ pub mod probe;
 pub mod resources;
 pub mod target;
 pub mod targets;
+pub mod verdict;
 
 // Each target under its old path, as the binary, the runbook and the tests name it.
 #[cfg(feature = "docker")]
