@@ -192,15 +192,8 @@ async fn an_unhealthy_server_exits_1_and_no_conditions_is_said_plainly() {
     .await;
     let dir = project(&server.mcp_url, "");
     let l = ledger(dir.path()).await;
-    let inc = l
-        .open_incident_in(
-            runway_core::Severity::P0,
-            "server down",
-            None,
-            Some("staging"),
-        )
-        .await
-        .unwrap();
+    let (p0, env) = (runway_core::Severity::P0, Some("staging"));
+    let inc = l.open_incident_in(p0, "down", None, env).await.unwrap();
     l.close().await;
     let d = dir.path().to_owned();
     let o = tokio::task::spawn_blocking(move || runway(&d, &["triage", "staging"]))
