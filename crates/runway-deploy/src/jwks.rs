@@ -34,12 +34,14 @@ pub struct Fetched {
     /// own `MCP_AUTH_ISSUER`, `MCP_AUTH_AUDIENCE`).
     pub issuer: Option<String>,
     pub audience: Option<String>,
+    /// `required_scopes` with their `${VAR}`s resolved.
+    pub required_scopes: Vec<String>,
     pub outcome: Result<(u16, Vec<u8>, bool), String>,
 }
 
 /// Fetches the key set at `cfg.url`, bounded by `cfg.timeout()` and
-/// [`MAX_JWKS_BYTES`], with the `${VAR}`s of `url`, `issuer` and `audience`
-/// resolved first.
+/// [`MAX_JWKS_BYTES`], with the `${VAR}`s of `url`, `issuer`, `audience`
+/// and `required_scopes` resolved first.
 pub async fn fetch(cfg: &JwksGate) -> Fetched {
     let resolve = |field: &str, v: &str| {
         runway_config::interpolate::interpolate_env(v)
@@ -55,15 +57,23 @@ pub async fn fetch(cfg: &JwksGate) -> Fetched {
             .as_deref()
             .map(|v| resolve("audience", v))
             .transpose(),
+        cfg.required_scopes
+            .iter()
+            .map(|v| resolve("required_scopes", v))
+            .collect::<Result<Vec<_>, _>>(),
     );
-    let (url, issuer, audience) = match fields {
-        (Ok(u), Ok(i), Ok(a)) => (u, i, a),
-        (u, i, a) => {
-            let why = [u.err(), i.err(), a.err()].into_iter().flatten().next();
+    let (url, issuer, audience, required_scopes) = match fields {
+        (Ok(u), Ok(i), Ok(a), Ok(s)) => (u, i, a, s),
+        (u, i, a, s) => {
+            let why = [u.err(), i.err(), a.err(), s.err()]
+                .into_iter()
+                .flatten()
+                .next();
             return Fetched {
                 url: cfg.url.clone(),
                 issuer: cfg.issuer.clone(),
                 audience: cfg.audience.clone(),
+                required_scopes: cfg.required_scopes.clone(),
                 outcome: Err(why.unwrap_or_default()),
             };
         }
@@ -88,6 +98,7 @@ pub async fn fetch(cfg: &JwksGate) -> Fetched {
         url,
         issuer,
         audience,
+        required_scopes,
         outcome,
     }
 }
@@ -147,6 +158,7 @@ pub fn judge(cfg: &JwksGate, fetched: &Fetched, token: Option<TestToken>, now: i
     let cfg = &JwksGate {
         issuer: fetched.issuer.clone(),
         audience: fetched.audience.clone(),
+        required_scopes: fetched.required_scopes.clone(),
         ..cfg.clone()
     };
     let url = &fetched.url;
@@ -654,6 +666,24 @@ mod tests {
         g.jwks.as_mut().unwrap().issuer = Some("${PATH}".into());
         let v = run(&g, Some(&key.sign(&good_claims()))).await;
         refused_with(&v, "has `iss` `https://auth.example.com`, not `");
+        assert!(!v.detail.contains("${PATH}"), "{}", v.detail);
+    }
+
+    #[tokio::test]
+    async fn required_scopes_may_come_from_a_variable() {
+        let key = TestKey::new("k1");
+        let url = serve(json!({"keys": [key.jwk()]}).to_string()).await;
+        let mut g = gates_for(&url, "");
+        g.jwks.as_mut().unwrap().required_scopes = vec!["${RUNWAY_JWKS_TEST_SCOPE_UNSET}".into()];
+        let v = run(&g, Some(&key.sign(&good_claims()))).await;
+        refused_with(
+            &v,
+            "`RUNWAY_JWKS_TEST_SCOPE_UNSET` is not set (used by `gates.jwks.required_scopes`)",
+        );
+        // `PATH` is set and is no scope the token grants: resolved, then compared.
+        g.jwks.as_mut().unwrap().required_scopes = vec!["${PATH}".into()];
+        let v = run(&g, Some(&key.sign(&good_claims()))).await;
+        refused_with(&v, "lacks scope(s) ");
         assert!(!v.detail.contains("${PATH}"), "{}", v.detail);
     }
 
