@@ -669,6 +669,43 @@ mod tests {
         assert!(!v.detail.contains("${PATH}"), "{}", v.detail);
     }
 
+    /// A 2048-bit RSA key made for this test only (`openssl genpkey`), and
+    /// its modulus as the JWK's `n`: `RS256` is the gate's default algorithm.
+    const RSA_TEST_KEY: &str = include_str!("../testdata/jwks-test-rsa.pem");
+    const RSA_TEST_N: &str = "hmCqLbIQ8fiwl5jBgOBLh4Otc_YGf8MXViDFFkEV4ZtIA4FN2wA5YsQq8SWvYbIAdnSASgl6o09KLk-m7ruEkh5on9L3FaZAuFvAyK4wo7jgGRan-wbOPW_iHuAB8RR6Guw_HZI3UFAv9dfhVDGpuUG-c2V81wz_rI1aJt4gpg6VxM5EEkNQ3An9n-WAv05PDWSJF85J77_DW-EuMmeDuANTbMvcTpEpJSjX_U8LnM_pkGfWKcQ_wNqr60uo-q9-epV1NuQblwfqhuyDGbnnRKAkmMUIkfDPbgzhSPA0ngBNQISvROTT8FIns4ZRVgTAIBAOjyiRKx0AYSxNk1HLlw";
+
+    #[tokio::test]
+    async fn an_rs256_token_verifies_against_an_rsa_key_set_and_a_foreign_key_refuses() {
+        let jwk = json!({"keys": [{"kty": "RSA", "use": "sig", "alg": "RS256", "kid": "r1",
+                                  "n": RSA_TEST_N, "e": "AQAB"}]});
+        let url = serve(jwk.to_string()).await;
+        let mut g = gates_for(&url, "");
+        g.jwks.as_mut().unwrap().algorithms = vec!["RS256".into()];
+        let mut h = Header::new(Algorithm::RS256);
+        h.kid = Some("r1".into());
+        let body: String = RSA_TEST_KEY
+            .lines()
+            .filter(|l| !l.starts_with("-----"))
+            .collect();
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .unwrap();
+        let key = EncodingKey::from_rsa_der(&der);
+        let token = jsonwebtoken::encode(&h, &good_claims(), &key).unwrap();
+        let v = run(&g, Some(&token)).await;
+        assert_eq!(v.status, GateStatus::Pass, "{}", v.detail);
+        assert!(v.detail.contains("(RS256)"), "{}", v.detail);
+        // The same claims signed by another key under the same kid: refused.
+        let other = TestKey::new("r1");
+        let mut forged = other.sign(&good_claims());
+        forged.replace_range(
+            ..forged.find('.').unwrap(),
+            &token[..token.find('.').unwrap()],
+        );
+        let v = run(&g, Some(&forged)).await;
+        assert_eq!(v.status, GateStatus::Refuse, "{}", v.detail);
+    }
+
     #[tokio::test]
     async fn required_scopes_may_come_from_a_variable() {
         let key = TestKey::new("k1");
