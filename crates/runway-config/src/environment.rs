@@ -385,12 +385,15 @@ impl EnvironmentConfig {
                 .conditions
                 .iter()
                 .find(|c| c.source() == crate::sources::SourceKind::Resources)
-            && self.deploy.as_ref().map(|d| d.target) != Some(crate::TargetKind::Process)
+            && !matches!(
+                self.deploy.as_ref().map(|d| d.target),
+                Some(crate::TargetKind::Process | crate::TargetKind::Docker)
+            )
         {
             return Err((
                 at("analysis.conditions.source"),
                 format!(
-                    "condition `{}` reads `resources` (memory and CPU from /proc of the server's process group), which only the `process` target has; for a container, use its engine's limits or a `prometheus` condition on cAdvisor's container_memory_working_set_bytes",
+                    "condition `{}` reads `resources` (memory and CPU of the server's process group, or of its container), which only the `process` and `docker` targets have; on Kubernetes, use a `prometheus` condition on cAdvisor's container_memory_working_set_bytes",
                     c.name.trim()
                 ),
             ));

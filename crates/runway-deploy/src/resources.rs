@@ -1,6 +1,7 @@
-//! Memory and CPU of the process target's server, for the `resources`
-//! analysis source: every process of its process group (the server, its
-//! children, and Runway's log keeper, a few MiB), read from `/proc`.
+//! Memory and CPU of the server, for the `resources` analysis source and the
+//! `performance` gate: for the process target, every process of its process
+//! group (the server, its children, and Runway's log keeper, a few MiB), read
+//! from `/proc`; for the docker target, the engine's stats of the container.
 
 use async_trait::async_trait;
 use runway_signals::resources::{ResourceFeed, Usage};
@@ -101,6 +102,28 @@ impl ResourceFeed for ProcessResources {
             return Err(format!("process group {pgid} has no process left"));
         }
         Ok(u)
+    }
+}
+
+/// The docker target's container as a [`ResourceFeed`]: the engine's stats
+/// of it (anonymous memory, CPU time of its cgroup, its processes).
+#[cfg(feature = "docker")]
+pub struct DockerResources {
+    target: crate::docker::DockerTarget,
+}
+
+#[cfg(feature = "docker")]
+impl DockerResources {
+    pub fn new(target: crate::docker::DockerTarget) -> DockerResources {
+        DockerResources { target }
+    }
+}
+
+#[cfg(feature = "docker")]
+#[async_trait]
+impl ResourceFeed for DockerResources {
+    async fn usage(&self) -> Result<Usage, String> {
+        self.target.usage().await.map_err(|e| e.to_string())
     }
 }
 

@@ -644,16 +644,23 @@ pub(crate) fn attach_target_sources(
             4,
         );
     }
-    // `resources`: the process target only (`runway.toml` refuses it for others).
+    // `resources`: the process and docker targets (`runway.toml` refuses it for others).
     if s.wants(SourceKind::Resources) {
-        let feed = runway_deploy::resources::ProcessResources::new(runway_deploy::open(
-            name, deploy, root,
-        )?);
+        let feed: Box<dyn runway_signals::resources::ResourceFeed> = match deploy.target {
+            runway_config::TargetKind::Docker => {
+                Box::new(runway_deploy::resources::DockerResources::new(
+                    runway_deploy::docker::DockerTarget::new(
+                        runway_deploy::docker::DockerSettings::from_config(name, deploy)?,
+                    ),
+                ))
+            }
+            _ => Box::new(runway_deploy::resources::ProcessResources::new(
+                runway_deploy::open(name, deploy, root)?,
+            )),
+        };
         s = s.with_source(
             SourceKind::Resources,
-            Box::new(runway_signals::resources::ResourcesSource::new(Box::new(
-                feed,
-            ))),
+            Box::new(runway_signals::resources::ResourcesSource::new(feed)),
             4,
         );
     }

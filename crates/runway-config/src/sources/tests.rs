@@ -279,7 +279,7 @@ fn resources_conditions_parse_and_bad_ones_are_refused() {
         (
             "target = \"process\"\ncommand = [\"serve\"]",
             "target = \"command\"\ndeploy = [\"x\"]",
-            "only the `process` target has",
+            "only the `process` and `docker` targets have",
         ),
     ] {
         assert!(RESOURCES.contains(from), "{from}");

@@ -254,31 +254,27 @@ async fn a_release_that_holds_too_much_memory_fails_the_watch_on_resources() {
 }
 
 #[test]
-fn resources_conditions_are_refused_for_a_docker_target() {
+fn resources_conditions_are_refused_for_a_command_target() {
     let p = Project::new("", "text", RESOURCES);
     let toml = std::fs::read_to_string(p.path().join("runway.toml"))
         .unwrap()
-        .replace(
-            "target = \"process\"",
-            "target = \"docker\"\nimage = \"mcp:{version}\"",
-        )
+        .replace("target = \"process\"", "target = \"command\"")
         .replace(
             "command = [\"sh\", \"serve.sh\", \"{version}\", \"{port}\"]\n",
-            "",
+            "deploy = [\"sh\", \"serve.sh\", \"{version}\"]\n",
         );
     let toml = toml
         .lines()
         .filter(|l| !l.starts_with("port = "))
         .collect::<Vec<_>>()
-        .join("\n")
-        + "\n[environments.staging.deploy.docker]\ncontainer = \"mcp\"\n";
+        .join("\n");
     std::fs::write(p.path().join("runway.toml"), toml).unwrap();
     let o = p.run(&["plan", "staging", "--version", "1.0.0"]);
     assert_ne!(o.status.code(), Some(0), "{}", text(&o));
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
     assert!(
         err.contains("condition `memory` reads `resources`")
-            && err.contains("only the `process` target has"),
+            && err.contains("only the `process` and `docker` targets have"),
         "{err}"
     );
 }

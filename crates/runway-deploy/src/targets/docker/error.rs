@@ -49,6 +49,8 @@ pub enum DockerError {
         last: String,
         logs: String,
     },
+    #[error("cannot read what container `{name}` uses: {message}")]
+    Stats { name: String, message: String },
     #[error("nothing to roll back to: {reason}")]
     NoRollback { reason: String },
     #[error("`{reference}` is not a valid image reference for a tag: {reason}")]
@@ -102,6 +104,9 @@ impl Diagnostic for DockerError {
             DockerError::Exited { .. } | DockerError::Unhealthy { .. } => {
                 "the previous container is kept: `runway rollback` starts it again".into()
             }
+            DockerError::Stats { name, .. } => format!(
+                "check that container `{name}` runs (`docker ps -a`) and that the engine reports its memory (cgroup accounting)"
+            ),
             DockerError::NoRollback { .. } => {
                 "name the version to go back to with `--to`, or deploy it again".into()
             }

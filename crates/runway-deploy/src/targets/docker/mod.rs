@@ -50,6 +50,7 @@ mod engine;
 mod error;
 mod health;
 mod spec;
+mod stats;
 mod target;
 #[cfg(test)]
 mod tests;
@@ -58,6 +59,7 @@ use engine::bounded;
 pub use error::DockerError;
 pub use spec::carry_over;
 use spec::*;
+pub use stats::{resident_bytes, usage_of};
 
 /// The label every container this target starts carries: the version it runs.
 pub const VERSION_LABEL: &str = "dev.runway.version";
