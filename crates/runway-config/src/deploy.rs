@@ -22,7 +22,7 @@ mod window;
 
 pub use crate::duration::DurationValue;
 pub use analysis::{AnalysisConfig, ProbeKind, RollbackConfig};
-pub use gates::{DiskGate, GatesConfig, JWKS_ALGORITHMS, JwksGate};
+pub use gates::{DiskGate, GatesConfig, JWKS_ALGORITHMS, JwksGate, PerformanceGate};
 pub use window::{Day, Freeze, Outside, TimeZoneName, WeekSpan, WindowConfig, WindowError};
 
 /// How an environment is changed.
@@ -88,7 +88,9 @@ pub struct DeployConfig {
     /// The server's command line, with `{version}` and `{port}` substituted.
     #[serde(default, deserialize_with = "crate::validate::command_line")]
     pub command: Option<Vec<String>>,
-    /// The port the server listens on (`{port}`).
+    /// The port the server listens on (`{port}`): the process target's, or
+    /// the docker target's on the host network, given to `deploy.env` as
+    /// `{port}` (`PORT = "{port}"`) so a performance trial can run beside it.
     #[serde(default, deserialize_with = "crate::validate::port")]
     pub port: Option<u16>,
     /// Working directory of the server, relative to the project root.
@@ -235,7 +237,7 @@ impl DeployConfig {
         use TargetKind::*;
         let set: [(&str, bool, &[TargetKind]); 10] = [
             ("command", self.command.is_some(), &[Process]),
-            ("port", self.port.is_some(), &[Process]),
+            ("port", self.port.is_some(), &[Process, Docker]),
             ("workdir", self.workdir.is_some(), &[Process, Command]),
             ("log_max_bytes", self.log_max_bytes.is_some(), &[Process]),
             ("deploy", self.deploy.is_some(), &[Command]),
@@ -642,7 +644,7 @@ secret_files = ["secrets/prod.pem"]
         )
         .unwrap_err();
         assert!(e.starts_with("/p/runway.toml:4:1"), "{e}");
-        assert!(e.contains("`port` is a key of the `process` target"), "{e}");
+        assert!(e.contains("`port` is a key of the `process` or `docker` target"), "{e}");
         let e = parse("[environments.p.deploy]\ntarget = \"process\"\n").unwrap_err();
         assert!(e.starts_with("/p/runway.toml:2:1"), "{e}");
         assert!(e.contains("needs `command"), "{e}");

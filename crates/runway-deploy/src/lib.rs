@@ -14,6 +14,7 @@ pub mod gates;
 pub mod health;
 pub mod jwks;
 pub mod logs;
+pub mod performance;
 pub mod probe;
 pub mod resources;
 pub mod target;

@@ -76,7 +76,7 @@ pub async fn deploy(env: &Env, run: &Run) -> Result<Finished, RunbookError> {
 
 async fn deploy_locked(env: &Env, run: &Run, version: &str) -> Result<Finished, RunbookError> {
     let previous = env.rollback_point(Some(version)).await?;
-    let verdicts = judge(env, &run.gates, previous.as_ref()).await;
+    let verdicts = judge(env, &run.gates, previous.as_ref(), true).await;
     env.emit(Event::Gates {
         version,
         verdicts: &verdicts,

@@ -18,7 +18,14 @@ pub struct GateInput {
 }
 
 /// Judges every gate for `input.version`; `previous` is the rollback artifact.
-pub async fn judge(env: &Env, input: &GateInput, previous: Option<&Deployed>) -> Vec<Verdict> {
+/// `trial` runs the `performance` gate's trial (a deploy does; a plan only
+/// says what it would measure).
+pub async fn judge(
+    env: &Env,
+    input: &GateInput,
+    previous: Option<&Deployed>,
+    trial: bool,
+) -> Vec<Verdict> {
     let gates_cfg = env.config.gates.as_ref();
     let operator = env.ledger.operator().to_owned();
     let mut v = Vec::new();
@@ -125,6 +132,20 @@ pub async fn judge(env: &Env, input: &GateInput, previous: Option<&Deployed>) ->
     v.push(gates::env_example(gates_cfg, example, |name| {
         env.deploy.env.contains_key(name) || std::env::var(name).is_ok_and(|x| !x.is_empty())
     }));
+    let perf = gates_cfg.and_then(|g| g.performance.as_ref());
+    let refused_already = gates::refused(&v);
+    let outcome = match perf {
+        // The trial starts a server: not when another gate already refuses.
+        Some(p) if trial && !refused_already => {
+            Some(crate::trial::run(env, &input.version, p).await)
+        }
+        _ => None,
+    };
+    let mut verdict = runway_deploy::performance::judge(perf, outcome.as_ref());
+    if perf.is_some() && trial && refused_already {
+        verdict.detail = "not run: another gate refuses this deploy".into();
+    }
+    v.push(verdict);
     let check = match previous {
         Some(p) => Some(env.target.check_artifact(p).await),
         None => None,

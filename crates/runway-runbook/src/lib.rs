@@ -35,6 +35,7 @@ mod rollback;
 pub mod scope;
 mod status;
 pub mod triage;
+mod trial;
 mod watch;
 
 pub use deploy::{Run, accept, deploy};

@@ -90,7 +90,7 @@ pub async fn plan(env: &Env, input: &GateInput) -> Result<Plan, RunbookError> {
     crate::preflight::check(env, Some(&input.version))?;
     let running = env.target.current().await?;
     let rollback_to = env.rollback_point(Some(&input.version)).await?;
-    let gates = judge(env, input, rollback_to.as_ref()).await;
+    let gates = judge(env, input, rollback_to.as_ref(), false).await;
     let criteria = env.criteria(None);
     let sha = env.git_sha(&input.version);
     let request = env.request(&input.version, sha.clone(), Confirm::Refuse);

@@ -48,6 +48,138 @@ pub struct GatesConfig {
     /// issuer, audience, scopes): the key set must be served and sound, and
     /// a test token, when one is given, must verify against it.
     pub jwks: Option<JwksGate>,
+    /// The release started locally on a free port and measured before it
+    /// ships (Hostaway step 4, MockLoop's performance criteria): time to
+    /// healthy, peak memory, and latency, throughput and errors under load.
+    pub performance: Option<PerformanceGate>,
+}
+
+/// `[environments.<name>.gates.performance]`: the release started locally
+/// (a process or a container, on a free port of 127.0.0.1) and measured
+/// before a deploy. Defaults are MockLoop's criteria: healthy within 10 s,
+/// at most 512 MB, p95 at most 100 ms at 100 concurrent requests, no errors.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PerformanceGate {
+    /// Starts the release with this command line (`{version}`, `{port}`)
+    /// instead of the environment's own `process` deploy.
+    pub command: Option<Vec<String>>,
+    /// Or runs this image (`registry/mcp:{version}`) on the host network,
+    /// instead of the environment's own `docker` deploy.
+    pub image: Option<String>,
+    /// Time from start to healthy (default 10s).
+    pub startup_max: Option<DurationValue>,
+    /// Peak resident memory of the server (its process group, or its
+    /// container), in MB (default 512).
+    pub max_rss_mb: Option<u64>,
+    /// Requests in flight at once (default 100).
+    pub concurrency: Option<usize>,
+    /// Requests sent in all (default 2000), unless `duration` is set.
+    pub requests: Option<u64>,
+    /// Or send for this long.
+    pub duration: Option<DurationValue>,
+    /// Highest p95 latency allowed (default 100ms).
+    pub p95_max: Option<DurationValue>,
+    /// Lowest throughput allowed, in requests per second (unset: not judged).
+    pub min_rps: Option<f64>,
+    /// Share of requests that may fail, 0 to 1 (default 0: none).
+    pub max_error_rate: Option<f64>,
+    /// `GET` this path on the server; with neither `path` nor `tool`, the
+    /// health endpoint (else `tools/list`).
+    pub path: Option<String>,
+    /// Or call this tool, in one MCP session.
+    pub tool: Option<String>,
+    /// The tool's arguments.
+    pub arguments: Option<serde_json::Value>,
+    /// The port to start the server on (default: a free one). Only for a
+    /// server whose port cannot be set by `{port}`.
+    pub port: Option<u16>,
+}
+
+impl PerformanceGate {
+    pub fn startup_max(&self) -> Duration {
+        self.startup_max
+            .map_or(Duration::from_secs(10), DurationValue::get)
+    }
+
+    pub fn max_rss_bytes(&self) -> u64 {
+        self.max_rss_mb.unwrap_or(512).saturating_mul(1024 * 1024)
+    }
+
+    pub fn concurrency(&self) -> usize {
+        self.concurrency.unwrap_or(100)
+    }
+
+    /// The load's bound on requests: `requests`, else 2000 unless `duration` bounds it.
+    pub fn requests(&self) -> Option<u64> {
+        match (self.requests, self.duration) {
+            (Some(n), _) => Some(n),
+            (None, Some(_)) => None,
+            (None, None) => Some(2000),
+        }
+    }
+
+    pub fn p95_max(&self) -> Duration {
+        self.p95_max
+            .map_or(Duration::from_millis(100), DurationValue::get)
+    }
+
+    pub fn max_error_rate(&self) -> f64 {
+        self.max_error_rate.unwrap_or(0.0)
+    }
+
+    fn validate(&self) -> Result<(), (String, String)> {
+        let e = |f: &str, m: String| Err((format!("performance.{f}"), m));
+        if self.command.is_some() && self.image.is_some() {
+            return e(
+                "image",
+                "set `command` (a local process) or `image` (a container), not both".into(),
+            );
+        }
+        if self.command.as_ref().is_some_and(|c| c.is_empty()) {
+            return e(
+                "command",
+                "is empty: give the server's command line, e.g. `[\"python\", \"-m\", \"server\", \"--port\", \"{port}\"]`".into(),
+            );
+        }
+        if self.path.is_some() && self.tool.is_some() {
+            return e(
+                "tool",
+                "set `path` (a GET) or `tool` (a tool call), not both".into(),
+            );
+        }
+        if self.arguments.is_some() && self.tool.is_none() {
+            return e(
+                "arguments",
+                "needs `tool`: the tool they are given to".into(),
+            );
+        }
+        if let Some(c) = self.concurrency
+            && !(1..=1024).contains(&c)
+        {
+            return e("concurrency", format!("{c} is not between 1 and 1024"));
+        }
+        if self.requests == Some(0) {
+            return e("requests", "is 0: send at least one request".into());
+        }
+        if let Some(r) = self.max_error_rate
+            && !(0.0..=1.0).contains(&r)
+        {
+            return e(
+                "max_error_rate",
+                format!("{r} is not a share between 0 and 1 (0.01 is 1%)"),
+            );
+        }
+        if let Some(r) = self.min_rps
+            && !(r.is_finite() && r >= 0.0)
+        {
+            return e(
+                "min_rps",
+                format!("{r} is not a number of requests per second"),
+            );
+        }
+        Ok(())
+    }
 }
 
 /// The signing algorithms the `jwks` gate knows (asymmetric only: a key set
@@ -153,6 +285,9 @@ impl GatesConfig {
                     ));
                 }
             }
+        }
+        if let Some(p) = &self.performance {
+            p.validate()?;
         }
         if self.approvals as usize > self.approvers.len() && !self.approvers.is_empty() {
             return Err((

@@ -27,8 +27,9 @@ pub enum LogRequests {
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Port on 127.0.0.1 (0 picks a free one).
-    #[arg(long, default_value_t = 0, value_name = "N")]
+    /// Port on 127.0.0.1 (0 picks a free one); `PORT` when not given, as a
+    /// container is told its port.
+    #[arg(long, env = "PORT", default_value_t = 0, value_name = "N")]
     pub port: u16,
 
     /// Require `Authorization: Bearer <token>` on `/mcp`, the token read from this variable.

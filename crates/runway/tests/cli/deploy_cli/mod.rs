@@ -624,4 +624,5 @@ fn error_labels_are_plain_text_unless_colour_is_wanted() {
 }
 
 mod incident;
+mod performance;
 mod records;

@@ -803,3 +803,4 @@ async fn an_unset_variable_is_refused_with_exit_2_before_the_container_is_touche
 }
 
 mod recovery;
+mod trial;
