@@ -644,7 +644,10 @@ secret_files = ["secrets/prod.pem"]
         )
         .unwrap_err();
         assert!(e.starts_with("/p/runway.toml:4:1"), "{e}");
-        assert!(e.contains("`port` is a key of the `process` or `docker` target"), "{e}");
+        assert!(
+            e.contains("`port` is a key of the `process` or `docker` target"),
+            "{e}"
+        );
         let e = parse("[environments.p.deploy]\ntarget = \"process\"\n").unwrap_err();
         assert!(e.starts_with("/p/runway.toml:2:1"), "{e}");
         assert!(e.contains("needs `command"), "{e}");

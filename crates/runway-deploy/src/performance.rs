@@ -144,8 +144,16 @@ pub fn judge(cfg: Option<&PerformanceGate>, outcome: Option<&TrialOutcome>) -> V
     }
     let mut detail = if short.is_empty() {
         format!("{}: {}", o.started_as, met.join(", "))
-    } else {
+    } else if met.is_empty() {
         format!("{}: {}", o.started_as, short.join("; "))
+    } else {
+        // What passed too: a refusal is read beside the figures that did not move.
+        format!(
+            "{}: {}; within: {}",
+            o.started_as,
+            short.join("; "),
+            met.join(", ")
+        )
     };
     if let Some(c) = &o.cleanup {
         detail.push_str(&format!(" ({c})"));
