@@ -38,6 +38,19 @@ impl Target for DockerTarget {
             .map(|c| c.deployed()))
     }
 
+    /// A first deployment that failed: its container is stopped (kept, with
+    /// its logs, for `docker logs`), so nothing broken serves. Its restart
+    /// policy (`unless-stopped`) leaves it stopped.
+    async fn stop_current(&self) -> Result<bool, DeployError> {
+        let name = self.settings.container.clone();
+        if let Some(c) = self.container().await?
+            && c.running
+        {
+            self.stop(&name).await?;
+        }
+        Ok(true)
+    }
+
     async fn check_artifact(&self, previous: &Deployed) -> ArtifactCheck {
         let Some(wanted) = previous.digest.as_deref().or(previous.image.as_deref()) else {
             return ArtifactCheck {

@@ -123,3 +123,34 @@ async fn a_config_only_change_that_fails_puts_the_same_image_back_with_its_old_e
         "{env:?}"
     );
 }
+
+#[tokio::test]
+async fn a_first_deployment_that_fails_its_verify_is_stopped_not_left_serving() {
+    let docker = engine().await;
+    // `echo` answers `isError`: the smoke verify's call fails.
+    version_image(
+        &docker,
+        "first-1.0.0",
+        "1.0.0",
+        &["--faults", "failing-tool"],
+    )
+    .await;
+    let name = unique("cli-first");
+    let port = free_port();
+    let p = Cli::new(&name, port, "runway-test/reference:first-{version}", "");
+    let config = p.dir.path().join("runway.toml");
+    let toml = std::fs::read_to_string(&config).unwrap().replace(
+        "health_timeout = \"15s\"",
+        &format!("health_timeout = \"15s\"\nport = {port}\nenv = {{ PORT = \"{{port}}\" }}"),
+    );
+    std::fs::write(&config, toml).unwrap();
+    let o = p.run(&["deploy", "staging", "--version", "1.0.0"]);
+    assert_ne!(o.status.code(), Some(0), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("verify failed"), "{err}");
+    assert!(err.contains("stopped the failed 1.0.0"), "{err}");
+    // Kept, stopped, for `docker logs`; nothing answers on its port.
+    let (_, _, running) = container(&docker, &name).await;
+    assert!(!running, "the failed first deployment is left serving");
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
+}
