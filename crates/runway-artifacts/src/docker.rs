@@ -252,3 +252,42 @@ pub(crate) async fn check(
         Some(printed),
     )
 }
+
+/// What `HEAD {registry}/v2/{image}/manifests/{tag}` says the manifest digest
+/// of `reference` (`host[:port]/image:tag`, as verify-artifacts records it)
+/// is now: `Ok(None)` when the registry has no such tag. For the deploy
+/// gate that compares it with the digest verified for the release.
+pub async fn registry_digest(
+    registry: &str,
+    reference: &str,
+    settings: &Settings,
+) -> Result<Option<String>, String> {
+    let path = reference
+        .split_once('/')
+        .map(|(_, rest)| rest)
+        .ok_or_else(|| format!("`{reference}` names no registry host"))?;
+    let (image, tag) = match path.rsplit_once(':') {
+        Some((i, t)) if !t.contains('/') => (i, t),
+        _ => (path, "latest"),
+    };
+    http::install_crypto_provider();
+    let client = http::client(settings.limits(64 * 1024));
+    let manifest = format!(
+        "{}/v2/{image}/manifests/{tag}",
+        registry.trim_end_matches('/')
+    );
+    let shown = hide_credentials(&manifest);
+    let req = client
+        .head(&manifest)
+        .header(reqwest::header::ACCEPT, MANIFEST_TYPES)
+        .build()
+        .map_err(|e| format!("`{shown}` is not a usable URL: {e}"))?;
+    match http::fetch(&client, req, settings.limits(64 * 1024)).await {
+        Ok(r) if (200..300).contains(&r.status) => {
+            Ok(r.header("docker-content-digest").map(str::to_owned))
+        }
+        Ok(r) if r.status == 404 => Ok(None),
+        Ok(r) => Err(format!("`HEAD {shown}` answered HTTP {}", r.status)),
+        Err(e) => Err(format!("`HEAD {shown}`: {e}")),
+    }
+}

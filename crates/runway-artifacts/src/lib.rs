@@ -33,6 +33,7 @@ mod npm;
 mod pypi;
 mod yank;
 
+pub use docker::registry_digest;
 pub use pypi::{normalize_python_name, simple_index_versions};
 pub use yank::{YankState, YankStep, check_yanked, simple_index_yanked, yank_steps};
 

@@ -22,7 +22,9 @@ mod window;
 
 pub use crate::duration::DurationValue;
 pub use analysis::{AnalysisConfig, ProbeKind, RollbackConfig};
-pub use gates::{DiskGate, GatesConfig, JWKS_ALGORITHMS, JwksGate, PerformanceGate};
+pub use gates::{
+    DiskGate, GatesConfig, JWKS_ALGORITHMS, JwksGate, PerformanceGate, ProvenanceMode,
+};
 pub use window::{Day, Freeze, Outside, TimeZoneName, WeekSpan, WindowConfig, WindowError};
 
 /// How an environment is changed.

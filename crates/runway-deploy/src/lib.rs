@@ -16,6 +16,7 @@ pub mod jwks;
 pub mod logs;
 pub mod performance;
 pub mod probe;
+pub mod provenance;
 pub mod resources;
 pub mod target;
 pub mod targets;

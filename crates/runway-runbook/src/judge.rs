@@ -132,6 +132,9 @@ pub async fn judge(
     v.push(gates::env_example(gates_cfg, example, |name| {
         env.deploy.env.contains_key(name) || std::env::var(name).is_ok_and(|x| !x.is_empty())
     }));
+    let mode = gates_cfg.map(|g| g.provenance).unwrap_or_default();
+    let facts = crate::provenance::facts(env, &input.version, mode).await;
+    v.push(runway_deploy::provenance::judge(mode, &facts));
     let perf = gates_cfg.and_then(|g| g.performance.as_ref());
     let refused_already = gates::refused(&v);
     let outcome = match perf {

@@ -28,6 +28,7 @@ mod logcheck;
 mod plan;
 pub mod preflight;
 pub mod project;
+mod provenance;
 pub mod records;
 mod recover;
 pub mod release;

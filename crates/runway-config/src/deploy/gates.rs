@@ -52,6 +52,22 @@ pub struct GatesConfig {
     /// ships (Hostaway step 4, MockLoop's performance criteria): time to
     /// healthy, peak memory, and latency, throughput and errors under load.
     pub performance: Option<PerformanceGate>,
+    /// Whether the image a deploy runs must be the one `release
+    /// verify-artifacts` verified for the version (its manifest digest):
+    /// `check` (the default: refuse a different digest, skip when none is
+    /// recorded), `require` (also refuse when none is recorded) or `off`.
+    #[serde(default)]
+    pub provenance: ProvenanceMode,
+}
+
+/// `gates.provenance`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProvenanceMode {
+    #[default]
+    Check,
+    Require,
+    Off,
 }
 
 /// `[environments.<name>.gates.performance]`: the release started locally

@@ -802,5 +802,6 @@ async fn an_unset_variable_is_refused_with_exit_2_before_the_container_is_touche
     );
 }
 
+mod provenance;
 mod recovery;
 mod trial;
