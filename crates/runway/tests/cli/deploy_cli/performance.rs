@@ -61,12 +61,7 @@ async fn performance_gate(p: &Project, version: &str) -> runway_ledger::GateReco
         .into_iter()
         .rfind(|d| d.deployment.release == version)
         .unwrap_or_else(|| panic!("no deployment of {version}"));
-    d.deployment
-        .gates
-        .iter()
-        .find(|g| g.name == "performance")
-        .cloned()
-        .unwrap_or_else(|| panic!("no performance gate recorded: {:?}", d.deployment.gates))
+    crate::ledger_support::gate_of(&d, "performance")
 }
 
 #[tokio::test]

@@ -535,6 +535,17 @@ release_check = false
         }
     }
 
+    /// Deploys on `port`, told to the server as `PORT = "{port}"` (a fresh
+    /// container on the host network gets no `--port`).
+    fn port_by_env(&self, port: u16) {
+        let config = self.dir.path().join("runway.toml");
+        let toml = std::fs::read_to_string(&config).unwrap().replace(
+            "health_timeout = \"15s\"",
+            &format!("health_timeout = \"15s\"\nport = {port}\nenv = {{ PORT = \"{{port}}\" }}"),
+        );
+        std::fs::write(&config, toml).unwrap();
+    }
+
     fn cmd(&self, args: &[&str]) -> std::process::Command {
         let mut c = runway_testkit::Test::new().into_command();
         c.args(["-C", self.dir.path().to_str().unwrap()])

@@ -41,12 +41,7 @@ async fn record_verified(
 }
 
 fn provenance(d: &runway_ledger::DeploymentView) -> runway_ledger::GateRecord {
-    d.deployment
-        .gates
-        .iter()
-        .find(|g| g.name == "provenance")
-        .cloned()
-        .unwrap_or_else(|| panic!("no provenance gate: {:?}", d.deployment.gates))
+    crate::ledger_support::gate_of(d, "provenance")
 }
 
 #[tokio::test]
@@ -81,12 +76,7 @@ async fn an_image_whose_tag_moved_after_it_was_verified_is_refused_from_the_engi
         digests.push(moved.pushed_digest.expect("pushed"));
     }
     let p = Cli::new(&name, port, &format!("{repo}:{{version}}"), "");
-    let config = p.dir.path().join("runway.toml");
-    let toml = std::fs::read_to_string(&config).unwrap().replace(
-        "health_timeout = \"15s\"",
-        &format!("health_timeout = \"15s\"\nport = {port}\nenv = {{ PORT = \"{{port}}\" }}"),
-    );
-    std::fs::write(&config, toml).unwrap();
+    p.port_by_env(port);
     let o = p.run(&["plan", "staging", "--version", "1.0.0"]);
     assert!(
         String::from_utf8_lossy(&o.stdout).contains("no image digest is recorded for 1.0.0"),

@@ -138,12 +138,7 @@ async fn a_first_deployment_that_fails_its_verify_is_stopped_not_left_serving() 
     let name = unique("cli-first");
     let port = free_port();
     let p = Cli::new(&name, port, "runway-test/reference:first-{version}", "");
-    let config = p.dir.path().join("runway.toml");
-    let toml = std::fs::read_to_string(&config).unwrap().replace(
-        "health_timeout = \"15s\"",
-        &format!("health_timeout = \"15s\"\nport = {port}\nenv = {{ PORT = \"{{port}}\" }}"),
-    );
-    std::fs::write(&config, toml).unwrap();
+    p.port_by_env(port);
     let o = p.run(&["deploy", "staging", "--version", "1.0.0"]);
     assert_ne!(o.status.code(), Some(0), "{}", text(&o));
     let err = String::from_utf8_lossy(&o.stderr);

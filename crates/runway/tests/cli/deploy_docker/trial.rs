@@ -21,12 +21,7 @@ async fn exists(docker: &bollard::Docker, name: &str) -> bool {
 }
 
 fn performance(d: &runway_ledger::DeploymentView) -> runway_ledger::GateRecord {
-    d.deployment
-        .gates
-        .iter()
-        .find(|g| g.name == "performance")
-        .cloned()
-        .unwrap_or_else(|| panic!("no performance gate: {:?}", d.deployment.gates))
+    crate::ledger_support::gate_of(d, "performance")
 }
 
 #[tokio::test]
@@ -53,11 +48,9 @@ async fn a_container_over_its_memory_limit_is_refused_and_one_within_it_ships_af
     let _cleanup = Cleanup(vec![trial.clone()]);
     let port = free_port();
     let p = Cli::new(&name, port, "runway-test/reference:trial-{version}", "");
+    p.port_by_env(port);
     let config = p.dir.path().join("runway.toml");
-    let toml = std::fs::read_to_string(&config).unwrap().replace(
-        "health_timeout = \"15s\"",
-        &format!("health_timeout = \"15s\"\nport = {port}\nenv = {{ PORT = \"{{port}}\" }}"),
-    ) + CRITERIA;
+    let toml = std::fs::read_to_string(&config).unwrap() + CRITERIA;
     std::fs::write(&config, toml).unwrap();
 
     let o = p.run(&["deploy", "staging", "--version", "3.0.0"]);

@@ -113,3 +113,13 @@ macro_rules! both_backends {
         }
     )*};
 }
+
+/// The verdict gate `name` got in deployment `d`, as recorded.
+pub fn gate_of(d: &runway_ledger::DeploymentView, name: &str) -> runway_ledger::GateRecord {
+    d.deployment
+        .gates
+        .iter()
+        .find(|g| g.name == name)
+        .cloned()
+        .unwrap_or_else(|| panic!("no `{name}` gate recorded: {:?}", d.deployment.gates))
+}
