@@ -393,6 +393,9 @@ pub struct DeploymentShow<'a> {
     #[serde(flatten)]
     pub record: &'a Record,
     pub deployment_view: &'a DeploymentView,
+    /// commit → release → artifacts → deployment → verification.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chain: Option<&'a crate::Chain>,
 }
 
 /// A deployment with everything the ledger knows about it, joined up.

@@ -12,6 +12,7 @@
 pub mod alert;
 pub mod artifacts;
 mod backend;
+pub mod chain;
 pub mod deployment;
 pub mod dora;
 mod error;
@@ -44,6 +45,7 @@ pub use alert::{
 };
 pub use artifacts::{ArtifactResult, ArtifactsRun, artifact_runs};
 pub use backend::{OpenOptions, PostgresLedger, SqliteLedger};
+pub use chain::Chain;
 pub use deployment::{
     Analysis, AnalysisVerdict, Changes, ConditionEvaluation, ConditionRecord, Deployed,
     DeploymentEnd, DeploymentFact, DeploymentShow, DeploymentView, GateRecord, GateVerdict, Logs,

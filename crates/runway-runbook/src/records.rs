@@ -54,6 +54,8 @@ impl WhenError {
 pub struct Shown {
     pub record: Record,
     pub deployment_view: Option<DeploymentView>,
+    /// A deployment's provenance chain.
+    pub chain: Option<runway_ledger::Chain>,
 }
 
 impl Serialize for Shown {
@@ -62,6 +64,7 @@ impl Serialize for Shown {
             Some(view) => runway_ledger::DeploymentShow {
                 record: &self.record,
                 deployment_view: view,
+                chain: self.chain.as_ref(),
             }
             .serialize(s),
             None => self.record.serialize(s),
@@ -76,10 +79,24 @@ pub async fn show(ledger: &dyn Ledger, id: &str) -> Result<Shown, LedgerError> {
         Kind::Deployment => Some(ledger.deployment_view(&record.id).await?),
         _ => None,
     };
+    let chain = match &deployment_view {
+        Some(v) => Some(chain(ledger, v).await?),
+        None => None,
+    };
     Ok(Shown {
         record,
         deployment_view,
+        chain,
     })
+}
+
+/// The provenance chain of deployment `view`, from its version's newest release record.
+pub async fn chain(
+    ledger: &dyn Ledger,
+    view: &DeploymentView,
+) -> Result<runway_ledger::Chain, LedgerError> {
+    let release = ledger.release_record(&view.deployment.release).await?;
+    Ok(runway_ledger::Chain::build(view, release.as_ref()))
 }
 
 /// Which incidents `runway incident list` and the `incident_list` tool return.

@@ -153,15 +153,18 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
             let mut out = std::io::stdout().lock();
             if record.kind == Kind::Deployment && a.format != Format::Csv {
                 let view = ledger.deployment_view(&record.id).await?;
+                let chain = runway_runbook::records::chain(ledger.as_ref(), &view).await?;
                 if a.format == Format::Json {
                     let doc = runway_ledger::DeploymentShow {
                         record: &record,
                         deployment_view: &view,
+                        chain: Some(&chain),
                     };
                     serde_json::to_writer_pretty(&mut out, &doc)?;
                     writeln!(out)?;
                 } else {
                     super::ledger_deployment::write_deployment(&mut out, &record, &view)?;
+                    super::ledger_deployment::write_chain(&mut out, &chain)?;
                 }
                 ledger.close().await;
                 return Ok(Exit::Success);

@@ -402,3 +402,92 @@ fn write_rollback(out: &mut impl Write, rb: &Rollback) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// The provenance chain, after the deployment: commit → release → artifacts
+/// → deployed → verified, then every link that does not hold.
+pub(crate) fn write_chain(out: &mut impl Write, c: &runway_ledger::Chain) -> std::io::Result<()> {
+    writeln!(out, "  provenance")?;
+    let none = "none recorded";
+    writeln!(
+        out,
+        "    commit    {}",
+        one_line(c.commit.as_deref().unwrap_or(none))
+    )?;
+    match &c.release {
+        Some(r) => writeln!(
+            out,
+            "    release   {} {}{}{}, recorded {}",
+            one_line(&r.id),
+            one_line(&r.version),
+            r.tag
+                .as_deref()
+                .map(|t| format!(" (tag {})", one_line(t)))
+                .unwrap_or_default(),
+            r.git_sha
+                .as_deref()
+                .map(|s| format!(" at {}", one_line(s)))
+                .unwrap_or_default(),
+            stamp(r.recorded_at)
+        )?,
+        None => writeln!(out, "    release   {none}")?,
+    }
+    match &c.artifacts {
+        Some(a) => {
+            writeln!(
+                out,
+                "    artifacts verified {} ({})",
+                stamp(a.checked_at),
+                if a.passed { "passed" } else { "FAILED" }
+            )?;
+            for x in &a.artifacts {
+                writeln!(
+                    out,
+                    "      {:<4} {:<6} {}{}",
+                    if x.ok { "ok" } else { "FAIL" },
+                    one_line(&x.source),
+                    one_line(&x.artifact),
+                    x.digest
+                        .as_deref()
+                        .map(|d| format!("  {}", one_line(d)))
+                        .unwrap_or_default()
+                )?;
+            }
+        }
+        None => writeln!(out, "    artifacts never verified")?,
+    }
+    match &c.deployed {
+        Some(d) => {
+            let mut parts = Vec::new();
+            if let Some(i) = &d.image {
+                parts.push(one_line(i));
+            }
+            if let Some(x) = &d.digest {
+                parts.push(format!("id {}", one_line(x)));
+            }
+            for r in &d.repo_digests {
+                parts.push(one_line(r));
+            }
+            if parts.is_empty() {
+                parts.push(match &d.revision {
+                    Some(r) => format!("revision {} (no image)", one_line(r)),
+                    None => "no image or revision reported".to_owned(),
+                });
+            }
+            writeln!(out, "    deployed  {}", parts.join(", "))?;
+        }
+        None => writeln!(out, "    deployed  nothing was put in place")?,
+    }
+    match &c.verification {
+        Some(v) => writeln!(
+            out,
+            "    verified  {} {}",
+            one_line(&v.id),
+            one_line(&v.status)
+        )?,
+        None => writeln!(out, "    verified  {none}")?,
+    }
+    for b in &c.breaks {
+        writeln!(out, "    broken    {}", one_line(b))?;
+    }
+    Ok(())
+}

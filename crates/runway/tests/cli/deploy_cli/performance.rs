@@ -103,6 +103,21 @@ async fn a_release_within_its_criteria_ships_after_a_trial_that_leaves_nothing_r
     assert!(!listens(port), "the trial server still answers on {port}");
     // The environment itself got the release, on its own port.
     assert_eq!(p.health_version().await.as_deref(), Some("1.0.0"));
+    // Its provenance chain says what is missing: no release was recorded,
+    // no artifact verified; the deployment itself was verified.
+    let l = p.ledger().await;
+    let id = deployments(l.as_ref()).await[0].id.clone();
+    let o = p.run(&["ledger", "show", &id]);
+    let shown = String::from_utf8_lossy(&o.stdout).into_owned();
+    for part in [
+        "    release   none recorded",
+        "    artifacts never verified",
+        "    verified  ver-",
+        "    broken    no release record of 1.0.0",
+        "    broken    the artifacts of 1.0.0 were never verified",
+    ] {
+        assert!(shown.contains(part), "{part}: {shown}");
+    }
 }
 
 #[tokio::test]

@@ -93,6 +93,32 @@ async fn an_image_whose_tag_moved_after_it_was_verified_is_refused_from_the_engi
     let g = provenance(&p.deployments().await[0]);
     assert_eq!(g.verdict.as_str(), "pass", "{g:?}");
     assert!(g.detail.contains("(the engine's image)"), "{}", g.detail);
+    // `ledger show` prints the chain: release, the verified digest, the
+    // image deployed with that same registry digest, its verification.
+    let id = p.deployments().await[0].id.clone();
+    let o = p.run(&["ledger", "show", &id]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let shown = String::from_utf8_lossy(&o.stdout).into_owned();
+    let chain = shown.split("  provenance\n").nth(1).expect(&shown);
+    for part in [
+        "    release   rel-".to_owned(),
+        "1.0.0 (tag v1.0.0)".to_owned(),
+        "    artifacts verified".to_owned(),
+        format!("ok   docker {repo}:1.0.0  {}", digests[0]),
+        format!("    deployed  {repo}:1.0.0, id {v1_id}"),
+        format!("{repo}@{}", digests[0]),
+        "    verified  ver-".to_owned(),
+    ] {
+        assert!(chain.contains(&part), "{part}: {chain}");
+    }
+    assert!(!chain.contains("broken"), "{chain}");
+    let o = p.run(&["ledger", "show", &id, "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        doc["chain"]["artifacts"]["artifacts"][0]["digest"],
+        digests[0].as_str()
+    );
+    assert_eq!(doc["chain"]["breaks"], serde_json::json!([]));
 
     // 1.1.0's tag is moved to another build and pushed after its check.
     let moved = pusher
