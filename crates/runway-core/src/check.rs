@@ -203,6 +203,13 @@ impl Report {
     pub fn check(&self, id: &str) -> Option<&CheckResult> {
         self.checks.iter().find(|c| c.id == id)
     }
+
+    /// Adds a check made outside the engine (the server's output, read
+    /// through its deploy target), keeping the summary true.
+    pub fn push(&mut self, check: CheckResult) {
+        self.checks.push(check);
+        self.summary = Summary::of(&self.checks);
+    }
 }
 
 #[cfg(test)]

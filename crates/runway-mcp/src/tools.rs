@@ -359,7 +359,7 @@ async fn verify(ws: &Workspace, a: VerifyArgs, running: Running<'_>) -> Result<V
     let redactor = ctx.redactor.clone();
     let run = runway_verify::engine::run(&ctx);
     tokio::pin!(run);
-    let report = loop {
+    let mut report = loop {
         tokio::select! {
             report = &mut run => break report,
             () = running.cancel.cancelled() => return Err(OpError::Cancelled),
@@ -370,6 +370,9 @@ async fn verify(ws: &Workspace, a: VerifyArgs, running: Running<'_>) -> Result<V
             }
         }
     };
+    if let Some(loaded) = &ws.config {
+        runway_runbook::logcheck::add_to_report(&mut report, &ctx, loaded).await;
+    }
     progress(1.0, 1.0, "done".to_owned());
     let text = runway_verify::report::render(
         &report,

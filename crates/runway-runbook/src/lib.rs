@@ -24,7 +24,7 @@ mod history;
 pub mod incident;
 mod journal;
 mod judge;
-mod logcheck;
+pub mod logcheck;
 mod plan;
 pub mod preflight;
 pub mod project;

@@ -158,6 +158,8 @@ const ROWS: &[Row] = &[
         Some(s(OLD, "server/tools.mdx § Error Handling")),
     ),
     expectation("mcp.call"),
+    // `[environments.X.logs]`: the operator's format for the server's output.
+    expectation("logs."),
     expectation("mcp.call."),
     spec(
         "mcp.resources.list",

@@ -519,9 +519,16 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
     } else {
         None
     };
-    let report = runway_verify::engine::run(&c).await;
+    let mut report = runway_verify::engine::run(&c).await;
     if let Some(b) = bar {
         b.finish_and_clear();
+    }
+    // The server's output is read through the environment's deploy target:
+    // only an environment has one.
+    if matches!(c.origin, runway_verify::context::Origin::Environment(_))
+        && let Some(loaded) = ctx.config()?
+    {
+        runway_runbook::logcheck::add_to_report(&mut report, &c, &loaded).await;
     }
     only_matched(&c, &report)?;
     // A closed stdout must not cost the record: write it, then report the pipe.

@@ -221,6 +221,55 @@ source = "resources"
 cpu_max_ratio = 0.7
 "#;
 
+/// `runway verify ENV` runs the `[logs]` policy too, as the check
+/// `logs.format`, on what the environment's target runs now.
+#[tokio::test]
+async fn verify_of_an_environment_checks_its_output_against_the_logs_policy() {
+    let p = Project::new("", "json", HOSTAWAY_LOGS);
+    let o = p.run(&["deploy", "staging", "--version", "1.0.0"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = p.run(&["verify", "staging", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let check = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "logs.format")
+        .unwrap_or_else(|| panic!("no logs.format: {report}"))
+        .clone();
+    assert_eq!(check["status"], "pass", "{check}");
+    assert_eq!(
+        check["evidence"]["details"]["kind"], "expectation",
+        "{check}"
+    );
+    assert!(
+        check["message"]
+            .as_str()
+            .unwrap()
+            .contains("are JSON with the required fields"),
+        "{check}"
+    );
+
+    // A field the server never logs: the check fails, naming the line.
+    let toml = std::fs::read_to_string(p.path().join("runway.toml"))
+        .unwrap()
+        .replace("\"message\"]", "\"message\", \"tenant\"]");
+    std::fs::write(p.path().join("runway.toml"), toml).unwrap();
+    let o = p.run(&["verify", "staging"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(out.contains("logs.format"), "{out}");
+    assert!(out.contains("tenant"), "{out}");
+    // `--only mcp` leaves it out; a URL has no target to read.
+    let o = p.run(&["verify", "staging", "--only", "mcp", "--format", "json"]);
+    assert!(
+        !String::from_utf8_lossy(&o.stdout).contains("logs.format"),
+        "{}",
+        text(&o)
+    );
+}
+
 #[tokio::test]
 async fn a_release_that_holds_too_much_memory_fails_the_watch_on_resources() {
     let p = Project::new("hog-memory=300", "text", RESOURCES);
