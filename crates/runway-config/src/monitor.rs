@@ -146,8 +146,9 @@ pub struct AlertConfig {
     /// The environment it watches (must have a `monitor` table).
     pub environment: toml::Spanned<String>,
     /// What the rule judges: `probe` (default: the monitor's own runs,
-    /// judged by `when`), or `metrics`/`prometheus` (the environment's
-    /// `[[analysis.conditions]]` entry named by `condition`, read at each run).
+    /// judged by `when`), or `metrics`/`prometheus`/`logs`/`resources` (the
+    /// environment's `[[analysis.conditions]]` entry named by `condition`,
+    /// read at each run).
     pub source: Option<toml::Spanned<AlertSource>>,
     /// `probe` rules: the condition over the runs in the window.
     pub when: Option<toml::Spanned<Condition>>,
@@ -187,6 +188,12 @@ pub enum AlertSource {
     Metrics,
     /// A Prometheus query at each run (`condition`).
     Prometheus,
+    /// The server's output, read through the environment's deploy target
+    /// (`condition`: ERROR lines a minute).
+    Logs,
+    /// Memory and CPU of the server's process group or container, read
+    /// through the environment's deploy target (`condition`).
+    Resources,
 }
 
 impl AlertSource {
@@ -195,6 +202,8 @@ impl AlertSource {
             AlertSource::Probe => "probe",
             AlertSource::Metrics => "metrics",
             AlertSource::Prometheus => "prometheus",
+            AlertSource::Logs => "logs",
+            AlertSource::Resources => "resources",
         }
     }
 
@@ -204,6 +213,8 @@ impl AlertSource {
             AlertSource::Probe => None,
             AlertSource::Metrics => Some(crate::sources::SourceKind::Metrics),
             AlertSource::Prometheus => Some(crate::sources::SourceKind::Prometheus),
+            AlertSource::Logs => Some(crate::sources::SourceKind::Logs),
+            AlertSource::Resources => Some(crate::sources::SourceKind::Resources),
         }
     }
 }
@@ -508,11 +519,17 @@ fn validate_what(
             ),
         ));
     }
-    if c.max.is_none() && c.min.is_none() {
+    let bounded = c.max.is_some()
+        || c.min.is_some()
+        || c.max_per_minute.is_some()
+        || c.memory_max_mb.is_some()
+        || c.memory_max_ratio.is_some()
+        || c.cpu_max_ratio.is_some();
+    if !bounded {
         return Err((
             Some(name.span()),
             format!(
-                "condition `{wanted}` has only `baseline_factor`, which the monitor cannot judge (there is no previous version to compare with): give it `max` or `min` to use it in alert `{}`",
+                "condition `{wanted}` has only `baseline_factor`, which the monitor cannot judge (there is no previous version to compare with): give it `max` or `min` (`max_per_minute` for `logs`) to use it in alert `{}`",
                 a.name
             ),
         ));

@@ -23,5 +23,7 @@ pub use clock::{Clock, TokioClock};
 pub use notify::{Announcement, Notifier, Outbox};
 pub use outcome::{EnvStatus, Outcome, Reason};
 pub use scheduler::{EngineProber, Job, Prober, RunStats, Scheduler, Sink};
-pub use service::{Monitor, MonitorError, MonitorOptions, Report, ScheduleMode, Setup};
+pub use service::{
+    Monitor, MonitorError, MonitorOptions, Report, ScheduleMode, Setup, TargetSources,
+};
 pub use shared::SharedOptions;

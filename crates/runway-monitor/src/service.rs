@@ -104,6 +104,26 @@ pub struct MonitorOptions {
     pub schedule: Option<ScheduleMode>,
     /// This worker's name in the shared schedule (default `HOST:PID`).
     pub worker: Option<String>,
+    /// Gives an environment's `logs` and `resources` conditions their feeds
+    /// (its deploy target's output and process group or container); without
+    /// it such conditions read as errors (inconclusive).
+    pub target_sources: Option<TargetSources>,
+}
+
+/// What [`TargetSources`] calls: environment name and its sources in, the
+/// sources with the target's feeds out.
+pub type AttachTargets =
+    dyn Fn(&str, runway_signals::Sources) -> Result<runway_signals::Sources, String> + Send + Sync;
+
+/// Attaches the deploy target's feeds to an environment's sources: what the
+/// binary passes, since this crate does not know the targets.
+#[derive(Clone)]
+pub struct TargetSources(pub std::sync::Arc<AttachTargets>);
+
+impl std::fmt::Debug for TargetSources {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TargetSources")
+    }
 }
 
 /// What the monitor tells its front end.
@@ -281,29 +301,33 @@ impl Monitor {
         };
         let clock: Arc<dyn Clock> = Arc::new(TokioClock::new());
         let outbox = Arc::new(Outbox::new(ledger.clone(), setup.notifiers));
-        let alerts =
-            if setup.rules.is_empty() {
-                None
-            } else {
-                // `{version}` in a rule's PromQL: what the ledger last deployed there.
-                let mut versions = BTreeMap::new();
-                for r in &setup.rules {
-                    if let Some(d) = ledger.recent_deployments(&r.environment, 1).await?.first() {
-                        versions.insert(r.environment.clone(), d.deployment.release.clone());
-                    }
+        let alerts = if setup.rules.is_empty() {
+            None
+        } else {
+            // `{version}` in a rule's PromQL: what the ledger last deployed there.
+            let mut versions = BTreeMap::new();
+            for r in &setup.rules {
+                if let Some(d) = ledger.recent_deployments(&r.environment, 1).await?.first() {
+                    versions.insert(r.environment.clone(), d.deployment.release.clone());
                 }
-                let sources = crate::alerts::traffic_sources(loaded, &setup.rules, &versions)
-                    .map_err(|e| MonitorError::Setting {
-                        message: e.to_string(),
-                        file: loaded.path.clone(),
-                    })?;
-                let runner = AlertRunner::start(setup.rules, ledger.clone(), clock.now())
-                    .await?
-                    .with_waker(outbox.waker())
-                    .with_sources(sources)
-                    .await;
-                Some(Arc::new(if shared { runner.shared() } else { runner }))
-            };
+            }
+            let sources = crate::alerts::traffic_sources(
+                loaded,
+                &setup.rules,
+                &versions,
+                opts.target_sources.as_ref(),
+            )
+            .map_err(|e| MonitorError::Setting {
+                message: e.to_string(),
+                file: loaded.path.clone(),
+            })?;
+            let runner = AlertRunner::start(setup.rules, ledger.clone(), clock.now())
+                .await?
+                .with_waker(outbox.waker())
+                .with_sources(sources)
+                .await;
+            Some(Arc::new(if shared { runner.shared() } else { runner }))
+        };
         Ok(Monitor {
             ledger,
             jobs: setup.jobs,

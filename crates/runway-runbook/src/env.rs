@@ -623,7 +623,7 @@ pub(crate) fn deployed_fact(d: &Deployed) -> DeploymentFact {
 /// group behind the `resources` ones: each reads a target of its own (a
 /// watch's source outlives no borrow), opened from `deploy`. Without a
 /// `deploy` table they stay without a source (error readings).
-pub(crate) fn attach_target_sources(
+pub fn attach_target_sources(
     name: &str,
     deploy: Option<&DeployConfig>,
     root: &std::path::Path,

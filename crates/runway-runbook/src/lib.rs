@@ -40,7 +40,7 @@ mod trial;
 mod watch;
 
 pub use deploy::{Run, accept, deploy};
-pub use env::{Env, Event, Observer, recorded_target};
+pub use env::{Env, Event, Observer, attach_target_sources, recorded_target};
 pub use error::RunbookError;
 pub use judge::{GateInput, judge};
 pub use plan::{Plan, PlanCondition, PlanDeploy, PlanFailure, PlanVerify, PlanWatch, plan};

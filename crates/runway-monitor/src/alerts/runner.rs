@@ -235,6 +235,7 @@ pub fn traffic_sources(
     loaded: &runway_config::Loaded,
     rules: &[Rule],
     versions: &BTreeMap<String, String>,
+    targets: Option<&crate::service::TargetSources>,
 ) -> Result<HashMap<String, Sources>, TrafficSetupError> {
     let mut out = HashMap::new();
     let mut wanted: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
@@ -295,12 +296,18 @@ pub fn traffic_sources(
             previous_version: None,
             environment: env.to_owned(),
         };
-        let s = Sources::from_config(&a, default_metrics, vars).map_err(|source| {
+        let mut s = Sources::from_config(&a, default_metrics, vars).map_err(|source| {
             TrafficSetupError::Sources {
                 env: env.to_owned(),
                 source,
             }
         })?;
+        if let Some(t) = targets {
+            s = (t.0)(env, s).map_err(|message| TrafficSetupError::Target {
+                env: env.to_owned(),
+                message,
+            })?;
+        }
         out.insert(env.to_owned(), s);
     }
     Ok(out)
@@ -319,6 +326,8 @@ pub enum TrafficSetupError {
         field: &'static str,
         var: String,
     },
+    #[error("the `logs`/`resources` alerts of `{env}` cannot read its deploy target: {message}")]
+    Target { env: String, message: String },
     #[error("the traffic alerts of `{env}`: {source}")]
     Sources {
         env: String,

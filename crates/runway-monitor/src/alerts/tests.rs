@@ -531,12 +531,12 @@ condition = "errors"
         rules[0].when
     );
     // The token file is relative to runway.toml, and read at start.
-    let e = traffic_sources(&loaded, &rules, &BTreeMap::new())
+    let e = traffic_sources(&loaded, &rules, &BTreeMap::new(), None)
         .unwrap_err()
         .to_string();
     assert!(e.contains("token_file") && e.contains("`prod`"), "{e}");
     std::fs::write(dir.path().join("prom-token"), "t0k\n").unwrap();
-    let s = traffic_sources(&loaded, &rules, &BTreeMap::new()).unwrap();
+    let s = traffic_sources(&loaded, &rules, &BTreeMap::new(), None).unwrap();
     let names: Vec<&str> = s["prod"]
         .conditions
         .iter()
@@ -546,7 +546,7 @@ condition = "errors"
     // An unset variable in the URL names the setting.
     std::fs::write(&path, text("${RUNWAY_TEST_UNSET_PROM_URL_3f1}")).unwrap();
     let loaded = runway_config::Config::load(&path).unwrap();
-    let e = traffic_sources(&loaded, &rules_of(&loaded), &BTreeMap::new())
+    let e = traffic_sources(&loaded, &rules_of(&loaded), &BTreeMap::new(), None)
         .unwrap_err()
         .to_string();
     assert!(

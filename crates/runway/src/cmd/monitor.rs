@@ -121,6 +121,19 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
             _ => ScheduleMode::Local,
         }),
         worker: args.worker.clone(),
+        // `logs` and `resources` alert rules read the environment's deploy target.
+        target_sources: Some({
+            let loaded = loaded.clone();
+            runway_monitor::TargetSources(std::sync::Arc::new(move |env, sources| {
+                let deploy = loaded
+                    .config
+                    .environments
+                    .get(env)
+                    .and_then(|e| e.deploy.as_ref());
+                runway_runbook::attach_target_sources(env, deploy, &loaded.root, sources)
+                    .map_err(|e| e.to_string())
+            }))
+        }),
     };
     let extra: Vec<runway_core::Secret> = web_token.iter().cloned().collect();
     let monitor = Monitor::open(&loaded, setup, ledger, &opts, &extra).await?;

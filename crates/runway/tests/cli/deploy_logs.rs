@@ -221,6 +221,47 @@ source = "resources"
 cpu_max_ratio = 0.7
 "#;
 
+/// The monitor judges the same conditions between deploys: a `resources`
+/// alert rule reads the server's process group through the deploy target.
+#[tokio::test]
+async fn a_resources_alert_rule_fires_in_the_monitor_on_a_server_over_its_memory() {
+    let monitored = format!(
+        "{RESOURCES}\n[environments.staging.monitor]\ninterval = \"2s\"\n\n\
+         [[alerts]]\nname = \"memory\"\nenvironment = \"staging\"\nsource = \"resources\"\n\
+         condition = \"memory\"\nlevel = \"critical\"\n"
+    );
+    let p = Project::new("hog-memory=300", "text", &monitored);
+    // 2.0.0 holds 300 MB from its start; `deploy` does not watch it.
+    let o = p.run(&["deploy", "staging", "--version", "2.0.0"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = p.run(&["monitor", "--once"]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        out.contains("ALERT memory [critical] staging firing"),
+        "{}",
+        text(&o)
+    );
+    let l = p.ledger().await;
+    let open = l.open_alerts().await.unwrap();
+    let a = open
+        .iter()
+        .find(|a| a.rule == "memory")
+        .unwrap_or_else(|| panic!("`memory` is not open: {open:?}"));
+    assert_eq!(a.state, runway_ledger::AlertState::Firing);
+
+    // 1.0.0 is within the limit: the next run (one interval later) resolves it.
+    let o = p.run(&["deploy", "staging", "--version", "1.0.0"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let o = p.run(&["monitor", "--once"]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        out.contains("ALERT memory [critical] staging resolved"),
+        "{}",
+        text(&o)
+    );
+}
+
 /// `runway verify ENV` runs the `[logs]` policy too, as the check
 /// `logs.format`, on what the environment's target runs now.
 #[tokio::test]
