@@ -309,6 +309,27 @@ async fn verify_of_an_environment_checks_its_output_against_the_logs_policy() {
         "{}",
         text(&o)
     );
+    // Nothing runs: the last run's output is not judged.
+    let pid = std::fs::read_to_string(p.path().join(".runway/process/staging.pid")).unwrap();
+    Command::new("kill")
+        .args(["-KILL", "--", &format!("-{}", pid.trim())])
+        .status()
+        .unwrap();
+    let gone = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let o = loop {
+        let o = p.run(&["verify", "staging", "--only", "logs", "--format", "json"]);
+        if String::from_utf8_lossy(&o.stdout).contains("no server runs")
+            || std::time::Instant::now() > gone
+        {
+            break o;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    // The only check: `--only logs` ran it, so the engine's "no check ran" is gone.
+    assert_eq!(report["checks"].as_array().unwrap().len(), 1, "{report}");
+    assert_eq!(report["checks"][0]["id"], "logs.format", "{report}");
+    assert_eq!(report["checks"][0]["status"], "skip", "{report}");
 }
 
 #[tokio::test]
