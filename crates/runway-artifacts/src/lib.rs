@@ -110,7 +110,9 @@ pub struct ArtifactOutcome {
     /// The versions the source has, newest last, when the wanted one is missing.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub available: Vec<String>,
-    /// The image's manifest digest, for Docker.
+    /// What the index says the artifact is: the image's manifest digest
+    /// (Docker), the preferred file's `sha256:HEX` (PyPI, a wheel before an
+    /// sdist), the tarball's integrity (`sha512-...`, npm).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
     pub duration_ms: u64,
@@ -688,6 +690,46 @@ wait
             ["1.2.0", "1.3.0rc1"]
         );
         assert_eq!(normalize_python_name("Demo__CLI.x"), "demo-cli-x");
+    }
+
+    #[test]
+    fn the_index_digest_of_the_version_is_the_wheels_and_npm_gives_its_integrity() {
+        let a = "a".repeat(64);
+        let b = "B".repeat(64);
+        let page = format!(
+            r#"<a href="/p/demo-cli-1.2.0.tar.gz#sha256={b}">demo-cli-1.2.0.tar.gz</a>
+<a href="/p/demo_cli-1.2.0-py3-none-any.whl#sha256={a}">demo_cli-1.2.0-py3-none-any.whl</a>
+<a href="/p/demo_cli-1.3.0-py3-none-any.whl#sha256={a}">demo_cli-1.3.0-py3-none-any.whl</a>
+<a href="/p/demo_cli-1.4.0-py3-none-any.whl">demo_cli-1.4.0-py3-none-any.whl</a>"#
+        );
+        let d = pypi::simple_index_digests(&page, "demo-cli", "1.2.0");
+        assert_eq!(
+            d,
+            [
+                (
+                    "demo_cli-1.2.0-py3-none-any.whl".to_owned(),
+                    format!("sha256:{a}")
+                ),
+                (
+                    "demo-cli-1.2.0.tar.gz".to_owned(),
+                    format!("sha256:{}", b.to_ascii_lowercase())
+                ),
+            ]
+        );
+        assert!(pypi::simple_index_digests(&page, "demo-cli", "1.4.0").is_empty());
+        let packument = serde_json::json!({"versions": {
+            "1.2.0": {"dist": {"integrity": "sha512-AAAA", "shasum": "ff"}},
+            "1.1.0": {"dist": {"shasum": "ee"}},
+        }});
+        assert_eq!(
+            npm::tarball_digest(&packument, "1.2.0").as_deref(),
+            Some("sha512-AAAA")
+        );
+        assert_eq!(
+            npm::tarball_digest(&packument, "1.1.0").as_deref(),
+            Some("sha1:ee")
+        );
+        assert_eq!(npm::tarball_digest(&packument, "9.9.9"), None);
     }
 
     #[test]

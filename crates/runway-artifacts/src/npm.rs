@@ -68,6 +68,18 @@ pub(crate) fn spec(n: &NpmArtifact, root: &Path) -> Result<Spec, SpecError> {
     })
 }
 
+/// The tarball digest the registry gives for `version`: its Subresource
+/// Integrity string (`sha512-BASE64`), else its `shasum` as `sha1:HEX`.
+pub(crate) fn tarball_digest(packument: &serde_json::Value, version: &str) -> Option<String> {
+    let dist = packument.get("versions")?.get(version)?.get("dist")?;
+    if let Some(i) = dist.get("integrity").and_then(|i| i.as_str()) {
+        return Some(i.to_owned());
+    }
+    dist.get("shasum")
+        .and_then(|s| s.as_str())
+        .map(|s| format!("sha1:{s}"))
+}
+
 pub(crate) async fn check(
     client: &reqwest::Client,
     settings: &Settings,
@@ -76,7 +88,7 @@ pub(crate) async fn check(
     package: &str,
     bin: &str,
 ) -> ArtifactOutcome {
-    let o = Outcome::new(
+    let mut o = Outcome::new(
         Source::Npm,
         format!("{package}@{}", wanted.version),
         registry,
@@ -105,9 +117,10 @@ pub(crate) async fn check(
         }
         Err(e) => return e,
     };
-    let versions: Vec<String> = serde_json::from_slice::<serde_json::Value>(&body)
-        .ok()
-        .and_then(|v| v.get("versions").and_then(|v| v.as_object()).cloned())
+    let packument = serde_json::from_slice::<serde_json::Value>(&body).ok();
+    let versions: Vec<String> = packument
+        .as_ref()
+        .and_then(|v| v.get("versions").and_then(|v| v.as_object()))
         .map(|m| m.keys().cloned().collect())
         .unwrap_or_default();
     if !versions.contains(&wanted.version) {
@@ -117,6 +130,9 @@ pub(crate) async fn check(
             "check that the release pipeline published this version (and that `--version` names it)",
         );
     }
+    o.base.digest = packument
+        .as_ref()
+        .and_then(|p| tarball_digest(p, &wanted.version));
     let dir = match settings.tempdir("runway-npm-") {
         Ok(d) => d,
         Err(e) => return o.fail(Problem::InstallFailed, e, "check the temporary directory"),

@@ -89,6 +89,35 @@ pub fn simple_index_versions(page: &str, package: &str) -> Vec<String> {
     out
 }
 
+/// The `sha256` digests a simple index page gives for `package`'s files of
+/// version `version` (PEP 503: a `#sha256=HEX` fragment on each link), as
+/// `(file, "sha256:HEX")`, wheels first: what `pip install` prefers.
+pub fn simple_index_digests(page: &str, package: &str, version: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for chunk in page.split("</a>") {
+        let Some((tag, text)) = chunk.rsplit_once('>') else {
+            continue;
+        };
+        let file = text.trim();
+        if file_version(file, package) != Some(version) {
+            continue;
+        }
+        let Some(hex) = tag.split("#sha256=").nth(1).map(|h| {
+            h.chars()
+                .take_while(char::is_ascii_hexdigit)
+                .collect::<String>()
+                .to_ascii_lowercase()
+        }) else {
+            continue;
+        };
+        if hex.len() == 64 && !out.iter().any(|(f, _)| f == file) {
+            out.push((file.to_owned(), format!("sha256:{hex}")));
+        }
+    }
+    out.sort_by_key(|(f, _)| !f.ends_with(".whl"));
+    out
+}
+
 /// The version of a distribution file of `package` (`name-1.2.0-py3-none-any.whl`,
 /// `name-1.2.0.tar.gz`), or `None` for another package's file or another kind.
 pub(crate) fn file_version<'a>(file: &'a str, package: &str) -> Option<&'a str> {
@@ -117,7 +146,7 @@ pub(crate) async fn check(
     package: &str,
     script: &str,
 ) -> ArtifactOutcome {
-    let o = Outcome::new(
+    let mut o = Outcome::new(
         Source::Pypi,
         format!("{package}=={}", wanted.python),
         index_url,
@@ -145,7 +174,8 @@ pub(crate) async fn check(
         }
         Err(e) => return e,
     };
-    let versions = simple_index_versions(&String::from_utf8_lossy(&body), package);
+    let page_text = String::from_utf8_lossy(&body);
+    let versions = simple_index_versions(&page_text, package);
     if !versions
         .iter()
         .any(|v| *v == wanted.python || *v == wanted.version)
@@ -156,6 +186,13 @@ pub(crate) async fn check(
             "check that the release pipeline uploaded this version (and that `--version` names it)",
         );
     }
+    // The file pip prefers (a wheel), as the index hashes it: the release's provenance.
+    let digests = [&wanted.python, &wanted.version]
+        .iter()
+        .map(|v| simple_index_digests(&page_text, package, v))
+        .find(|d| !d.is_empty())
+        .unwrap_or_default();
+    o.base.digest = digests.into_iter().next().map(|(_, d)| d);
     let dir = match settings.tempdir("runway-pypi-") {
         Ok(d) => d,
         Err(e) => return o.fail(Problem::InstallFailed, e, "check the temporary directory"),

@@ -31,7 +31,8 @@ pub struct ArtifactResult {
     /// What `--version` printed, when it ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub printed: Option<String>,
-    /// The image's manifest digest.
+    /// The image's manifest digest (docker), the preferred file's
+    /// `sha256:HEX` (pypi), the tarball's integrity (npm).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
     pub duration_ms: u64,

@@ -231,6 +231,19 @@ fn a_pypi_package_installs_into_a_fresh_venv_and_prints_its_version_or_fails_cle
     assert_eq!(a["source"], "pypi");
     assert_eq!(a["artifact"], "demo-cli==1.2.0");
     assert_eq!(a["printed"], "demo-cli 1.2.0");
+    // The wheel's digest as the index gives it: the file's own sha256.
+    let wheel = std::fs::read_dir(packages.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with("-1.2.0-py3-none-any.whl"))
+        .expect("the 1.2.0 wheel");
+    let sum = Command::new("sha256sum").arg(&wheel).output().unwrap();
+    let hex = String::from_utf8_lossy(&sum.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_eq!(a["digest"], format!("sha256:{hex}"), "{a}");
     let release = doc["release_id"].as_str().unwrap().to_owned();
 
     // The wrong output is quoted.
@@ -551,6 +564,9 @@ fn an_npm_package_installs_into_a_fresh_prefix_and_prints_its_version_or_fails_c
     assert_eq!(doc["version"], "1.2.0");
     assert_eq!(doc["artifacts"][0]["artifact"], "@acme/demo-cli@1.2.0");
     assert_eq!(doc["artifacts"][0]["printed"], "demo-cli 1.2.0");
+    // The tarball's integrity as the registry gives it.
+    let digest = doc["artifacts"][0]["digest"].as_str().unwrap_or_default();
+    assert!(digest.starts_with("sha512-") && digest.len() > 80, "{doc}");
 
     verify(d.path(), &["--version", "1.3.0"])
         .code(1)
