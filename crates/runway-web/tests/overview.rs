@@ -13,9 +13,11 @@ async fn the_batch_views_equal_each_environments_own_view() {
     let s = seeded().await;
     // A deployment of an environment nobody monitors, and one of a monitored
     // environment without runs: each goes to its own environment only.
+    // At `now`: inside even the one-day window, whatever the time of day
+    // (two hours before `now` is yesterday from 00:00 to 02:00 UTC).
     for env in ["unmonitored", "quiet"] {
         let mut d = Deployment::new(env, "9.9.9");
-        d.started_at = s.now - chrono::Duration::hours(2);
+        d.started_at = s.now;
         s.ledger.record_deployment(&d).await.unwrap();
     }
     let names: Vec<String> = ["staging", "production", HOSTILE_ENV, "quiet", "never-ran"]
