@@ -277,7 +277,7 @@ async fn load(
     use runway_verify::context::{LoadSettings, LoadTarget, Transport};
     let mut ctx = runway_verify::Context::for_environment(&env.loaded, &env.name, None)
         .map_err(|e| e.to_string())?;
-    ctx.transport = Transport::Http { url };
+    ctx.transport = Transport::Http { url: url.clone() };
     let target = match (&cfg.path, &cfg.tool) {
         (Some(p), _) => LoadTarget::Http { path: p.clone() },
         (None, Some(t)) => LoadTarget::ToolCall {
@@ -297,9 +297,24 @@ async fn load(
         rate: None,
     };
     let client = runway_verify::http::client_with_roots(ctx.limits, &ctx.extra_roots);
-    // A tool call opens a session first (the 2025-11-25 era), as the load
-    // check does when the era is not pinned.
-    let era = runway_core::Era::Unknown;
+    // The era, found as the verify engine finds it (`server/discover`, then
+    // `initialize`): a 2026-07-28 server takes each tool call on its own, a
+    // 2025-11-25 one in a session the load opens.
+    let era = {
+        let mut conn = runway_verify::mcp::client::HttpConn::new(
+            url,
+            ctx.token.clone(),
+            ctx.limits,
+            ctx.redactor.clone(),
+        )
+        .with_auth_header(ctx.auth_header.clone());
+        let era = match conn.handshake(ctx.era).await {
+            Ok(h) => h.era,
+            Err(_) => runway_core::Era::Unknown,
+        };
+        conn.end_session().await;
+        era
+    };
     let stats = runway_verify::load::run(&ctx, &client, &settings, &era)
         .await
         .map_err(|e| env.redactor.redact(&e.to_string()))?;

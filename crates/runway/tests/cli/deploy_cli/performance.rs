@@ -7,13 +7,14 @@ use super::*;
 
 /// The reference server per version, without its rate limit (one client's
 /// load is the point): 3.0.0 holds 300 MB, 4.0.0 fails a third of its tool
-/// calls, 5.0.0 never becomes healthy.
+/// calls, 5.0.0 never becomes healthy, 6.0.0 speaks only the stateless
+/// 2026-07-28 era.
 fn serve_with_faults(p: &Project) {
     let bin = runway_testkit::runway_bin();
     std::fs::write(
         p.path().join("serve.sh"),
         format!(
-            "#!/bin/sh\ncase \"$1\" in\n  3.0.0) faults=hog-memory=300,no-rate-limit ;;\n  4.0.0) faults=flaky-tool=34,no-rate-limit ;;\n  5.0.0) faults=unhealthy,no-rate-limit ;;\n  *) faults=no-rate-limit ;;\nesac\nexec {} serve-reference --port \"$2\" --version \"$1\" --faults \"$faults\"\n",
+            "#!/bin/sh\ncase \"$1\" in\n  3.0.0) faults=hog-memory=300,no-rate-limit ;;\n  4.0.0) faults=flaky-tool=34,no-rate-limit ;;\n  5.0.0) faults=unhealthy,no-rate-limit ;;\n  6.0.0) faults=no-rate-limit; era=stateless ;;\n  *) faults=no-rate-limit ;;\nesac\nexec {} serve-reference --port \"$2\" --version \"$1\" --era \"${{era:-both}}\" --faults \"$faults\"\n",
             bin.display()
         ),
     )
@@ -103,6 +104,16 @@ async fn a_release_within_its_criteria_ships_after_a_trial_that_leaves_nothing_r
     assert!(!listens(port), "the trial server still answers on {port}");
     // The environment itself got the release, on its own port.
     assert_eq!(p.health_version().await.as_deref(), Some("1.0.0"));
+    // A stateless-only server (2026-07-28) takes the tool calls without a session.
+    let o = p.run(&["deploy", "staging", "--version", "6.0.0"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let g = performance_gate(&p, "6.0.0").await;
+    assert!(
+        g.detail
+            .contains("tools/call echo x20: 400 requests, 0 failed"),
+        "{}",
+        g.detail
+    );
     // Its provenance chain says what is missing: no release was recorded,
     // no artifact verified; the deployment itself was verified.
     let l = p.ledger().await;
