@@ -94,3 +94,40 @@ async fn a_container_over_its_memory_limit_is_refused_and_one_within_it_ships_af
     let (_, _, running) = container(&docker, &name).await;
     assert!(running);
 }
+
+/// Hostaway's "Memory usage > 80%" on a container: the watch reads the
+/// container's memory from the engine's stats, fails on a release that holds
+/// too much, and rolls back to the previous one.
+#[tokio::test]
+async fn a_container_over_its_memory_condition_fails_the_watch_and_is_rolled_back() {
+    let docker = engine().await;
+    version_image(&docker, "res-1.0.0", "1.0.0", &[]).await;
+    version_image(
+        &docker,
+        "res-2.0.0",
+        "2.0.0",
+        &["--faults", "hog-memory=300"],
+    )
+    .await;
+    let name = unique("res");
+    let port = free_port();
+    let p = Cli::new(&name, port, "runway-test/reference:res-{version}", "");
+    p.port_by_env(port);
+    let config = p.dir.path().join("runway.toml");
+    let toml = std::fs::read_to_string(&config).unwrap()
+        + "\n[[environments.staging.analysis.conditions]]\nname = \"memory\"\nsource = \"resources\"\nmemory_max_ratio = 0.8\nmemory_limit_mb = 250\n";
+    std::fs::write(&config, toml).unwrap();
+
+    let o = p.run(&["ship", "staging", "--version", "1.0.0"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = p.run(&["ship", "staging", "--version", "2.0.0"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    let watch = err.split("watching staging").nth(1).unwrap_or_default();
+    assert!(
+        watch.contains("condition `memory` (resources): fail"),
+        "{err}"
+    );
+    assert!(err.contains("rolled back to 1.0.0"), "{err}");
+    assert_eq!(wire_version(port).await, "1.0.0");
+}
