@@ -39,7 +39,7 @@ pub use error::ConfigError;
 pub use ledger::LedgerConfig;
 pub use mcp::McpConfig;
 pub use monitor::{AlertConfig, MonitorConfig, NotifierConfig};
-pub use release::ReleaseConfig;
+pub use release::{ReleaseConfig, ReleaseStep, StepWhen};
 pub use token::TokenError;
 pub use web::WebConfig;
 

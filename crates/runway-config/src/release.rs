@@ -64,6 +64,44 @@ pub struct ReleaseConfig {
     /// `runway release announce` posts the release notes to.
     #[serde(default)]
     pub announce: Vec<String>,
+    /// Steps done by hand in a vendor's product (close the GitHub milestone,
+    /// press Deploy on Smithery's dashboard): `runway release steps` shows
+    /// each with its data, `runway release step NAME` records it done.
+    #[serde(default)]
+    pub steps: Vec<ReleaseStep>,
+}
+
+/// One `[[release.steps]]` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseStep {
+    /// What `runway release step NAME` calls it (`milestone`).
+    pub name: String,
+    /// What to do, with `{version}` and `{tag}` filled in: `Close the
+    /// milestone {tag}: https://github.com/acme/mcp/milestones`.
+    pub text: String,
+    /// `before` the release is cut (a pre-release check) or `after` it
+    /// (default `after`).
+    #[serde(default)]
+    pub when: StepWhen,
+}
+
+/// When a `[[release.steps]]` entry is due.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepWhen {
+    Before,
+    #[default]
+    After,
+}
+
+impl StepWhen {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepWhen::Before => "before",
+            StepWhen::After => "after",
+        }
+    }
 }
 
 /// `[release.criteria]`: a release's success criteria, judged by `runway
@@ -310,6 +348,7 @@ impl Default for ReleaseConfig {
             artifacts: crate::artifacts::ArtifactsConfig::default(),
             criteria: CriteriaConfig::default(),
             announce: Vec::new(),
+            steps: Vec::new(),
         }
     }
 }
@@ -337,6 +376,34 @@ impl ReleaseConfig {
     /// Cross-field rules: returns the offending dotted field and why.
     pub(crate) fn validate(&self) -> Result<(), (String, String)> {
         self.artifacts.validate()?;
+        for (i, step) in self.steps.iter().enumerate() {
+            let ok = !step.name.is_empty()
+                && step
+                    .name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            if !ok {
+                return Err((
+                    format!("release.steps.{i}.name"),
+                    format!(
+                        "`{}` is not a step name: use letters, digits, `-` and `_` (`milestone`)",
+                        step.name
+                    ),
+                ));
+            }
+            if self.steps[..i].iter().any(|s| s.name == step.name) {
+                return Err((
+                    format!("release.steps.{i}.name"),
+                    format!("`{}` names two steps: give each its own name", step.name),
+                ));
+            }
+            if step.text.trim().is_empty() {
+                return Err((
+                    format!("release.steps.{i}.text"),
+                    "is empty: say what to do and where".into(),
+                ));
+            }
+        }
         let rate = self.criteria.min_verify_pass_rate;
         if !(0.0..=1.0).contains(&rate) {
             return Err((
@@ -464,6 +531,42 @@ mod tests {
                 .iter()
                 .any(|s| s.kind == "chore" && s.hidden)
         );
+    }
+
+    #[test]
+    fn release_steps_parse_and_bad_names_or_empty_texts_are_refused() {
+        let text = "[[release.steps]]
+name = \"milestone\"
+when = \"before\"
+text = \"Close the {tag} milestone\"
+
+[[release.steps]]
+name = \"smithery\"
+text = \"Press Deploy\"
+";
+        let c = Config::parse(text, Path::new("runway.toml")).unwrap();
+        assert_eq!(c.release.steps.len(), 2);
+        assert_eq!(c.release.steps[0].when, super::StepWhen::Before);
+        assert_eq!(c.release.steps[1].when, super::StepWhen::After);
+        for (from, to, needle) in [
+            (
+                "name = \"smithery\"",
+                "name = \"milestone\"",
+                "names two steps",
+            ),
+            (
+                "name = \"smithery\"",
+                "name = \"smith ery\"",
+                "is not a step name",
+            ),
+            ("text = \"Press Deploy\"", "text = \" \"", "is empty"),
+            ("when = \"before\"", "when = \"during\"", "during"),
+        ] {
+            let e = Config::parse(&text.replace(from, to), Path::new("/p/runway.toml"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(needle), "{to}: {e}");
+        }
     }
 
     #[test]

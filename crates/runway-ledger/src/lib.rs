@@ -66,8 +66,8 @@ pub use operator::detect_operator;
 pub(crate) use redact::redact_json;
 pub use redact::redact_record;
 pub use release_facts::{
-    AnnounceDelivery, Announcement, ReleaseFact, Yank, YankCheck, YankConfirmation, YankStep,
-    release_facts,
+    AnnounceDelivery, Announcement, ReleaseFact, StepDone, Yank, YankCheck, YankConfirmation,
+    YankStep, release_facts,
 };
 pub use schedule::{ScheduleClaim, ScheduleRow, ScheduledJob, ScheduledRun};
 pub use url::{DEFAULT_SQLITE_PATH, LedgerUrl};

@@ -1,5 +1,5 @@
 //! What happened to a release after it was cut: yanked, the yank confirmed
-//! by the index, announced.
+//! by the index, announced, a step done by hand (`[[release.steps]]`).
 //!
 //! Like a `verify-artifacts` run ([`crate::artifacts`]), each is a `fact`
 //! event on the newest release record of its version (`"fact": "yanked"`,
@@ -22,6 +22,23 @@ pub enum ReleaseFact {
     YankConfirmed(YankConfirmation),
     /// `runway release announce`: the notes posted to the notifiers.
     Announced(Announcement),
+    /// `runway release step NAME`: a `[[release.steps]]` step done by hand.
+    StepDone(StepDone),
+}
+
+/// A step done by hand in a vendor's product, as recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepDone {
+    pub version: String,
+    /// The step's name in `[[release.steps]]`.
+    pub name: String,
+    /// What it said to do, with the release's data filled in.
+    pub text: String,
+    /// `before` or `after` the release was cut.
+    pub when: String,
+    /// What the operator added (`--note`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl ReleaseFact {
@@ -31,6 +48,7 @@ impl ReleaseFact {
             ReleaseFact::Yanked(_) => "yanked",
             ReleaseFact::YankConfirmed(_) => "yank_confirmed",
             ReleaseFact::Announced(_) => "announced",
+            ReleaseFact::StepDone(_) => "step_done",
         }
     }
 }
@@ -114,7 +132,7 @@ pub fn release_facts(record: &Record) -> Vec<(DateTime<Utc>, ReleaseFact)> {
         .filter(|e| {
             matches!(
                 e.data.get("fact").and_then(|f| f.as_str()),
-                Some("yanked" | "yank_confirmed" | "announced")
+                Some("yanked" | "yank_confirmed" | "announced" | "step_done")
             )
         })
         .filter_map(|e| {

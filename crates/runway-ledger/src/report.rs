@@ -509,6 +509,9 @@ impl ReleaseReport {
                             .collect::<Vec<_>>()
                             .join(", ")
                     ),
+                    ReleaseFact::StepDone(d) => {
+                        format!("step `{}` done: {}", cell(&d.name), cell(&d.text))
+                    }
                 };
                 o.push_str(&format!("- {} {what} ({})\n", day(f.at), cell(&f.operator)));
             }

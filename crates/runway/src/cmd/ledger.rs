@@ -397,6 +397,15 @@ fn write_release_facts(out: &mut impl Write, r: &Record) -> std::io::Result<()> 
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
+            ReleaseFact::StepDone(d) => format!(
+                "step `{}` done: {}{}",
+                d.name,
+                d.text,
+                d.note
+                    .as_deref()
+                    .map(|n| format!(" ({n})"))
+                    .unwrap_or_default()
+            ),
         };
         writeln!(out, "  {} {}", stamp(at), shown(&line))?;
     }

@@ -51,6 +51,13 @@ pub enum Command {
     /// Post a release's notes to the `[release] announce` notifiers and record it.
     #[command(disable_version_flag = true)]
     Announce(release_post::AnnounceArgs),
+    /// The `[[release.steps]]` done by hand (a GitHub milestone, a vendor's
+    /// dashboard), each with its data and whether it was recorded done.
+    #[command(disable_version_flag = true)]
+    Steps(release_post::StepsArgs),
+    /// Record a `[[release.steps]]` step done for a release.
+    #[command(disable_version_flag = true)]
+    Step(release_post::StepArgs),
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -212,6 +219,8 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
         Command::Report(a) => a.package.package.as_deref(),
         Command::Yank(a) => a.package.package.as_deref(),
         Command::Announce(a) => a.package.package.as_deref(),
+        Command::Steps(a) => a.package.package.as_deref(),
+        Command::Step(a) => a.package.package.as_deref(),
         Command::Hotfix(_) => None,
     };
     let scope = if matches!(cmd, Command::Hotfix(_)) {
@@ -233,6 +242,8 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
         Command::Report(a) => release_post::report(ctx, &scope, a).await,
         Command::Yank(a) => release_post::yank(ctx, &scope, a).await,
         Command::Announce(a) => release_post::announce(ctx, &scope, a).await,
+        Command::Steps(a) => release_post::steps(ctx, &scope, a).await,
+        Command::Step(a) => release_post::step(ctx, &scope, a).await,
     }
 }
 

@@ -607,3 +607,72 @@ fn announce_without_notifiers_says_what_to_add() {
         .stderr_contains("names no notifier to announce to")
         .stderr_contains("add `announce = [\"team\"]` under `[release]`");
 }
+
+/// Hangar's "Close milestone in GitHub" and Tabcorp's Smithery dashboard:
+/// steps done by hand in a vendor's product, shown with the release's data
+/// and recorded done on the release record.
+#[tokio::test]
+async fn release_steps_show_each_step_with_its_data_and_step_records_it_done() {
+    let d = yank_repo(
+        r#"[[release.steps]]
+name = "milestone"
+when = "before"
+text = "No blocking issues in the {tag} milestone: https://github.com/acme/demo/milestone/{version}"
+
+[[release.steps]]
+name = "smithery"
+text = "Press Deploy for {version} on https://smithery.ai/@acme/demo"
+"#,
+    );
+    let dir = d.path();
+    let o = runway(dir, &["release", "steps", "1.2.0"], &[]);
+    o.success()
+        .stdout_contains("pending before milestone  No blocking issues in the v1.2.0 milestone: https://github.com/acme/demo/milestone/1.2.0")
+        .stdout_contains("pending after  smithery  Press Deploy for 1.2.0 on https://smithery.ai/@acme/demo")
+        .stderr_contains("0 of 2 step(s) of 1.2.0 done");
+
+    runway(
+        dir,
+        &[
+            "release",
+            "step",
+            "milestone",
+            "--version",
+            "1.2.0",
+            "--note",
+            "0 open issues",
+        ],
+        &[],
+    )
+    .success()
+    .stdout_contains("recorded step `milestone` done for 1.2.0");
+    let o = runway(dir, &["release", "steps", "1.2.0", "--format", "json"], &[]);
+    o.success();
+    let doc: serde_json::Value = serde_json::from_str(&o.stdout_text()).unwrap();
+    assert_eq!(doc["pending"], 1, "{doc}");
+    assert_eq!(doc["steps"][0]["done"], true, "{doc}");
+    assert_eq!(doc["steps"][0]["note"], "0 open issues", "{doc}");
+    assert_eq!(doc["steps"][1]["done"], false, "{doc}");
+    // Recorded on the release record, with who did it.
+    let facts = facts(dir, "1.2.0").await;
+    let done = facts
+        .iter()
+        .find_map(|f| match f {
+            ReleaseFact::StepDone(s) => Some(s),
+            _ => None,
+        })
+        .expect("a step_done fact");
+    assert_eq!(done.name, "milestone");
+    assert_eq!(done.when, "before");
+    assert!(done.text.contains("the v1.2.0 milestone"), "{done:?}");
+
+    // A name that is not a step: exit 2, naming the steps.
+    runway(
+        dir,
+        &["release", "step", "milestones", "--version", "1.2.0"],
+        &[],
+    )
+    .code(2)
+    .stderr_contains("no step `milestones`")
+    .stderr_contains("milestone, smithery");
+}
