@@ -46,6 +46,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "meta",
         sql: include_str!("../migrations/sqlite/0006_meta.sql"),
     },
+    Migration {
+        version: 7,
+        name: "summary",
+        sql: include_str!("../migrations/sqlite/0007_summary.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -79,10 +84,15 @@ pub(crate) const POSTGRES: &[Migration] = &[
         name: "meta",
         sql: include_str!("../migrations/postgres/0006_meta.sql"),
     },
+    Migration {
+        version: 7,
+        name: "summary",
+        sql: include_str!("../migrations/postgres/0007_summary.sql"),
+    },
 ];
 
 /// The newest schema this build reads and writes.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// The table that records applied migrations; its highest version is the schema version.
 pub(crate) const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS runway_migrations (

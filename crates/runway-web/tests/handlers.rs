@@ -78,6 +78,12 @@ async fn every_route_answers_with_its_status_and_the_security_headers() {
         ("/", StatusCode::OK, "text/html"),
         ("/status", StatusCode::OK, "text/html"),
         ("/style.css", StatusCode::OK, "text/css"),
+        ("/environments/production", StatusCode::OK, "text/html"),
+        (
+            "/environments/nowhere",
+            StatusCode::NOT_FOUND,
+            "application/json",
+        ),
         ("/api/status", StatusCode::OK, "application/json"),
         ("/api/environments", StatusCode::OK, "application/json"),
         (
