@@ -146,15 +146,23 @@ step = interval * 1_000_000
 slots = hours * 3600 // interval
 con = sqlite3.connect(db)
 con.execute("PRAGMA synchronous = OFF")
-def rows():
-    for k in range(slots, 0, -1):
-        at = end - k * step
-        for i in range(n):
-            bad = (k + i) % 50 == 0
-            yield (f"e{i}", at + i * 1000, 0 if bad else 1, "down" if bad else "up",
-                   "connect" if bad else None, 1.0 + (k * 7 + i) % 40 / 10)
-con.executemany("INSERT INTO monitor_results (environment, at_us, ok, status, reason, latency_ms)"
-                " VALUES (?, ?, ?, ?, ?, ?)", rows())
+con.execute("PRAGMA cache_size = -262144")
+# Generated inside SQLite (a Python loop takes minutes per ten million
+# rows), environment by environment so the (environment, at_us) index is
+# appended to: run k of environment i is at `end - k * step + i ms`, every
+# 50th down.
+con.execute(
+    """WITH RECURSIVE e(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM e WHERE i < ? - 1),
+    k(k) AS (SELECT ? UNION ALL SELECT k - 1 FROM k WHERE k > 1)
+    INSERT INTO monitor_results (environment, at_us, ok, status, reason, latency_ms)
+    SELECT 'e' || i, ? - k * ? + i * 1000,
+        CASE WHEN (k + i) % 50 = 0 THEN 0 ELSE 1 END,
+        CASE WHEN (k + i) % 50 = 0 THEN 'down' ELSE 'up' END,
+        CASE WHEN (k + i) % 50 = 0 THEN 'connect' END,
+        1.0 + ((k * 7 + i) % 40) / 10.0
+    FROM e CROSS JOIN k""",
+    (n, slots, end, step),
+)
 con.commit()
 # The summary of those runs, as migration 0007 builds it for runs stored
 # before it: the same SQL, from the migration file.
@@ -332,6 +340,42 @@ if reasons:
     print("failed runs by reason: " + ", ".join(f"{r} {c}" for r, c in reasons.most_common()))
 PY
 
+# The ledger after the run: rows and bytes per table (SQLite's dbstat), and
+# what a month of this schedule holds in steady state with the 7-day raw
+# horizon (raw runs for 7 days, hourly rollups for the other 23, the
+# summary's hour rows for 7 days and day rows for 30), from the bytes per
+# row measured here (a table without rows here is sized as the hour rows,
+# which are wider).
+python3 - "$work/ledger.db" "$N" "$INTERVAL" <<'PY'
+import sqlite3, sys
+db, n, interval = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+con = sqlite3.connect(db)
+size = dict(con.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name"))
+index = {r[0]: r[1] for r in con.execute("SELECT name, tbl_name FROM sqlite_master WHERE type = 'index'")}
+tables = ["monitor_results", "monitor_rollups", "monitor_hours", "monitor_days"]
+rows = {t: con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables}
+total = {t: size.get(t, 0) + sum(v for k, v in size.items() if index.get(k) == t) for t in tables}
+per = {t: total[t] / rows[t] for t in tables if rows[t]}
+per.setdefault("monitor_rollups", per.get("monitor_hours", 0))
+month = {
+    "monitor_results": n * 7 * 86400 // interval,
+    "monitor_rollups": n * 24 * 23,
+    "monitor_hours": n * 24 * 7,
+    "monitor_days": n * 30,
+}
+all_bytes = sum(size.values())
+print()
+print(f"ledger after the run: {all_bytes / 2**20:.0f} MiB")
+print()
+print("| table (with its indexes) | rows now | MiB now | bytes per row | rows after a month | MiB after a month |")
+print("|---|---|---|---|---|---|")
+m_total = 0
+for t in tables:
+    b = per.get(t, 0) * month[t]
+    m_total += b
+    print(f"| {t} | {rows[t]} | {total[t] / 2**20:.1f} | {per.get(t, 0):.0f} | {month[t]} | {b / 2**20:.0f} |")
+print(f"| all | | | | | {m_total / 2**20:.0f} |")
+PY
 if [ -n "$perf_pid" ]; then
   echo
   echo "## Where the monitor's CPU went (perf, cpu-clock samples over the timed ${DURATION} s)"
