@@ -32,6 +32,8 @@ pub mod schedule;
 pub mod success;
 pub mod testing;
 mod url;
+mod util;
+use util::{new_id, to_body};
 
 use std::time::Duration;
 
@@ -231,6 +233,15 @@ pub trait Ledger: Send + Sync {
         environments: &[String],
         since: chrono::DateTime<chrono::Utc>,
     ) -> Result<Vec<(String, MonitorLatency)>>;
+
+    /// The newest run of each location (`runway monitor --location`) of
+    /// each of `environments` since `since`, in one query, by environment
+    /// then location; runs without a location are left out.
+    async fn monitor_latest_by_location(
+        &self,
+        environments: &[String],
+        since: DateTime<Utc>,
+    ) -> Result<Vec<MonitorResult>>;
     /// Stores an alert instance (inserted when `alert.id` is 0, else updated;
     /// its acknowledgement and silence are left alone) and queues `notify`
     /// for it, in one transaction. Returns the instance's id. A second open
@@ -886,15 +897,4 @@ pub trait Ledger: Send + Sync {
         }
         Ok(id)
     }
-}
-
-fn new_id(kind: Kind) -> String {
-    let hex = uuid::Uuid::new_v4().simple().to_string();
-    format!("{}-{}", kind.id_prefix(), &hex[..12])
-}
-
-fn to_body<T: serde::Serialize>(value: &T) -> Result<serde_json::Value> {
-    serde_json::to_value(value).map_err(|e| LedgerError::Invalid {
-        what: format!("cannot encode a ledger record: {e}"),
-    })
 }

@@ -27,6 +27,7 @@ fn run(env: &str, at: DateTime<Utc>, ok: bool, reason: Option<&str>, ms: f64) ->
         check_id: (!ok).then(|| "mcp.handshake".to_owned()),
         message: (!ok).then(|| "no response".to_owned()),
         latency_ms: ms,
+        location: None,
     }
 }
 

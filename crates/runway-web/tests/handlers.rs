@@ -362,6 +362,7 @@ async fn metrics_expose_statuses_alerts_and_notifiers_and_count_runs() {
         token_expiry_secs: None,
         summary: Default::default(),
         failed_checks: vec!["mcp.handshake".into()],
+        location: None,
     };
     s.web.metrics.observe(&outcome);
     s.web.metrics.observe(&outcome);
