@@ -12,6 +12,7 @@
 pub mod alerts;
 mod escape;
 pub mod html;
+pub mod locations;
 pub mod metrics;
 pub mod model;
 mod routes;
