@@ -1,8 +1,9 @@
 //! `runway monitor`'s shared schedule: several workers on one ledger run
 //! each due check exactly once per interval.
 //!
-//! Each job (an environment's check suite) is a row in `monitor_schedule`
-//! with the slot it waits for (`base_us`) and when that slot may start
+//! Each job (an environment's check suite; for a worker with a location,
+//! one per environment and location, keyed `environment@location`) is a row
+//! in `monitor_schedule` with the slot it waits for (`base_us`) and when that slot may start
 //! (`next_due_us`, the slot plus jitter). A worker *claims* due rows with a
 //! lease ([`crate::Ledger::schedule_claim`]: on PostgreSQL
 //! `FOR UPDATE SKIP LOCKED`, so concurrent claimers never block on or take

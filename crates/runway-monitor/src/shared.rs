@@ -10,6 +10,11 @@
 //! worker that dies stops completing; its leases lapse and the others take
 //! its slots within one lease period. On shutdown no new claim is made; the
 //! runs under way finish or are cut at their timeout and are completed.
+//!
+//! A job is known to the schedule by [`Job::key`]: its environment, or
+//! `environment@location` when the worker has a location, so each location
+//! runs every environment once per interval and the workers of one location
+//! share (and take over) that location's rows.
 
 use std::{collections::HashMap, future::Future, sync::Arc, time::Duration};
 
