@@ -10,6 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use runway_ledger::{Ledger, LedgerError, MonitorResult};
 use serde::Serialize;
 
+use crate::Web;
 use crate::escape::esc;
 use crate::model::EnvironmentView;
 
@@ -66,18 +67,58 @@ pub async fn latest(
     Ok(out)
 }
 
-/// Fills each view's `locations`.
+/// Fills each view's `locations`, and gives an environment with fresh
+/// locations their [`consensus`] as its status.
 pub async fn attach(
-    ledger: &dyn Ledger,
+    web: &Web,
     views: &mut [EnvironmentView],
     now: DateTime<Utc>,
 ) -> Result<(), LedgerError> {
     let names: Vec<String> = views.iter().map(|v| v.name.clone()).collect();
-    let mut by_env = latest(ledger, &names, now).await?;
+    let mut by_env = latest(web.ledger.as_ref(), &names, now).await?;
     for v in views {
         v.locations = by_env.remove(&v.name).unwrap_or_default();
+        if let Some(s) = consensus(&v.locations, now, web.fresh(&v.name)) {
+            v.status = s;
+        }
     }
     Ok(())
+}
+
+/// An environment's status from its locations: the status most of the
+/// locations whose newest run is within `fresh` of `now` see (more than
+/// half of them), else `degraded` (they disagree: one place cannot reach
+/// it). `None` without a fresh location (the newest run of any decides).
+pub fn consensus(
+    locations: &[LocationView],
+    now: DateTime<Utc>,
+    fresh: Duration,
+) -> Option<String> {
+    let fresh: Vec<&LocationView> = locations.iter().filter(|l| l.at >= now - fresh).collect();
+    if fresh.is_empty() {
+        return None;
+    }
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for l in &fresh {
+        *counts.entry(l.status.as_str()).or_default() += 1;
+    }
+    let (status, n) = counts.into_iter().max_by_key(|(s, n)| (*n, *s))?;
+    Some(if n * 2 > fresh.len() {
+        status.to_owned()
+    } else {
+        "degraded".to_owned()
+    })
+}
+
+impl Web {
+    /// How recent a location's newest run must be to count towards the
+    /// environment's status: two of its intervals (else [`LOCATION_HORIZON`]).
+    pub fn fresh(&self, environment: &str) -> Duration {
+        self.intervals
+            .get(environment)
+            .and_then(|i| Duration::from_std(*i * 2).ok())
+            .unwrap_or(LOCATION_HORIZON)
+    }
 }
 
 /// The environment card's table of locations (nothing without any).
@@ -116,6 +157,44 @@ pub fn card(locations: &[LocationView], now: DateTime<Utc>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn at(location: &str, status: &str, ago: i64, now: DateTime<Utc>) -> LocationView {
+        LocationView {
+            location: location.into(),
+            status: status.into(),
+            ok: status == "up",
+            at: now - Duration::seconds(ago),
+            latency_ms: 1.0,
+            reason: None,
+            check: None,
+        }
+    }
+
+    #[test]
+    fn the_environment_is_what_most_fresh_locations_see_and_degraded_when_they_split() {
+        let now = Utc::now();
+        let fresh = Duration::seconds(30);
+        let c = |v: &[LocationView]| consensus(v, now, fresh);
+        let one_down = [
+            at("ap-south", "down", 1, now),
+            at("eu-west", "up", 2, now),
+            at("us-east", "up", 3, now),
+        ];
+        assert_eq!(c(&one_down).as_deref(), Some("up"));
+        let two_down = [
+            at("ap-south", "down", 1, now),
+            at("eu-west", "up", 2, now),
+            at("us-east", "down", 3, now),
+        ];
+        assert_eq!(c(&two_down).as_deref(), Some("down"));
+        let split = [at("eu-west", "up", 2, now), at("us-east", "down", 3, now)];
+        assert_eq!(c(&split).as_deref(), Some("degraded"));
+        // A location whose newest run is stale does not count.
+        let stale = [at("eu-west", "up", 2, now), at("us-east", "down", 60, now)];
+        assert_eq!(c(&stale).as_deref(), Some("up"));
+        assert_eq!(c(&[at("us-east", "down", 60, now)]), None);
+        assert_eq!(c(&[]), None);
+    }
 
     #[test]
     fn a_card_lists_each_location_escaped_and_nothing_without_locations() {

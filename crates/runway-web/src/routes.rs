@@ -71,11 +71,9 @@ async fn overview(web: &Web, latency: bool) -> Result<Overview, Response> {
     )
     .await
     .map_err(|e| internal("reading the ledger", e))?;
-    if latency {
-        locations::attach(web.ledger.as_ref(), &mut environments, now)
-            .await
-            .map_err(|e| internal("reading the ledger", e))?;
-    }
+    locations::attach(web, &mut environments, now)
+        .await
+        .map_err(|e| internal("reading the ledger", e))?;
     let incidents = model::open_incidents(web.ledger.as_ref())
         .await
         .map_err(|e| internal("reading incidents", e))?;
@@ -141,7 +139,10 @@ async fn api_status(State(web): Shared) -> Response {
         let open: Vec<_> = alerts.iter().filter(|a| &a.environment == name).collect();
         let mut env = json!({
             "name": name,
-            "status": latest.as_ref().map_or("unknown", |l| l.status.as_str()),
+            "status": located
+                .get(name)
+                .and_then(|l| locations::consensus(l, Utc::now(), web.fresh(name)))
+                .unwrap_or_else(|| latest.as_ref().map_or("unknown", |l| l.status.as_str()).to_owned()),
             "last_run": latest.as_ref().map(|l| json!({
                 "at": l.at,
                 "ok": l.ok,

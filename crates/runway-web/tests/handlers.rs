@@ -452,6 +452,8 @@ async fn located_runs_give_an_environment_its_locations_in_the_api_and_on_the_da
     assert_eq!(locs[1]["location"], "us-east");
     assert_eq!(locs[1]["status"], "up");
     assert!(locs[1].get("reason").is_none(), "{locs}");
+    // The two locations disagree: the environment is degraded, whichever ran last.
+    assert_eq!(by("staging")["status"], "degraded");
     // No located run: no `locations` at all.
     assert!(by("production").get("locations").is_none());
     let page = get(&s, "/").await.body;

@@ -269,6 +269,14 @@ async fn dashboard(
                 .unwrap_or(runway_web::ANONYMOUS_PER_SECOND),
         )
         .with_title(title)
+        .with_intervals(
+            loaded
+                .config
+                .environments
+                .iter()
+                .filter_map(|(n, e)| Some((n.clone(), e.monitor.as_ref()?.interval())))
+                .collect(),
+        )
         .with_alerts(Arc::new(runway_web::LedgerAlerts::new(
             monitor.ledger(),
             loaded
