@@ -279,6 +279,8 @@ pub struct Monitor {
     shared: bool,
     worker: String,
     location: Option<String>,
+    /// Every chosen environment, also those this location does not run.
+    monitored: Vec<String>,
     clock: Arc<dyn Clock>,
     outbox: Arc<Outbox>,
     alerts: Option<Arc<AlertRunner>>,
@@ -317,6 +319,7 @@ impl Monitor {
             Some(mode) => mode == ScheduleMode::Shared,
             None => ledger.url().backend() == "postgres",
         };
+        let monitored = setup.environments();
         let jobs = located(loaded, setup.jobs, opts.location.as_deref())?;
         let clock: Arc<dyn Clock> = Arc::new(TokioClock::new());
         let outbox = Arc::new(Outbox::new(ledger.clone(), setup.notifiers));
@@ -354,6 +357,7 @@ impl Monitor {
             shared,
             worker: opts.worker.clone().unwrap_or_else(default_worker),
             location: opts.location.clone(),
+            monitored,
             clock,
             outbox,
             alerts,
@@ -370,9 +374,10 @@ impl Monitor {
         self.shared
     }
 
-    /// The monitored environments, in schedule order.
+    /// The monitored environments, in schedule order (the dashboard's):
+    /// with a location, also those only other locations run.
     pub fn environments(&self) -> Vec<String> {
-        self.jobs.iter().map(|j| j.environment.clone()).collect()
+        self.monitored.clone()
     }
 
     fn scheduler(&self, report: Arc<dyn Report>) -> (Scheduler, Arc<Recorder>) {
