@@ -17,6 +17,7 @@ pub mod deployment;
 pub mod dora;
 mod error;
 mod export;
+mod filter;
 mod lock;
 mod migrate;
 pub mod model;
@@ -32,8 +33,8 @@ pub mod schedule;
 pub mod success;
 pub mod testing;
 mod url;
-mod util;
-use util::{new_id, to_body};
+pub use filter::Filter;
+use filter::{new_id, to_body};
 
 use std::time::Duration;
 
@@ -75,20 +76,6 @@ pub use schedule::{ScheduleClaim, ScheduleRow, ScheduledJob, ScheduledRun};
 pub use url::{DEFAULT_SQLITE_PATH, LedgerUrl};
 
 pub type Result<T, E = LedgerError> = std::result::Result<T, E>;
-
-/// Which records to read. Every field narrows the selection; `None` means any.
-#[derive(Debug, Clone, Default)]
-pub struct Filter {
-    pub id: Option<String>,
-    pub kind: Option<Kind>,
-    pub environment: Option<String>,
-    pub version: Option<String>,
-    pub ref_id: Option<String>,
-    /// Created at or after this time.
-    pub since: Option<DateTime<Utc>>,
-    /// Created before this time.
-    pub until: Option<DateTime<Utc>>,
-}
 
 /// A check for an event about to be appended, run inside the write
 /// transaction against the record as it is then.
