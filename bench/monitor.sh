@@ -25,6 +25,11 @@
 # the monitor starts, written into the ledger before it starts, so the
 # dashboard is timed with that much history; every 50th run failed).
 #
+# PROFILE=1 samples the monitor's CPU with `perf record -e cpu-clock`
+# (Debian's linux-perf; no hardware counters needed) over the timed span and
+# prints where it went: the CPU per run, the share by binary and library
+# (the kernel's among them), and the top symbols by self time.
+#
 # Needs Debian's prometheus and prometheus-blackbox-exporter
 # (scripts/setup.d/40-prometheus.sh), curl and python3. Everything listens on
 # 127.0.0.1 and is stopped on exit.
@@ -132,13 +137,15 @@ echo "monitor.sh: N=$N INTERVAL=${INTERVAL}s DURATION=${DURATION}s SUITE=$SUITE 
 # `runway monitor` opens an existing ledger only.
 "$RUNWAY_BIN" ledger init "sqlite://$work/ledger.db" >/dev/null
 if [ "$HISTORY_HOURS" -gt 0 ]; then
-  python3 - "$work/ledger.db" "$N" "$INTERVAL" "$HISTORY_HOURS" <<'PY'
+  python3 - "$work/ledger.db" "$N" "$INTERVAL" "$HISTORY_HOURS" "$root" <<'PY'
 import sqlite3, sys, time
 db, n, interval, hours = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+root = sys.argv[5]
 end = int(time.time()) * 1_000_000
 step = interval * 1_000_000
 slots = hours * 3600 // interval
 con = sqlite3.connect(db)
+con.execute("PRAGMA synchronous = OFF")
 def rows():
     for k in range(slots, 0, -1):
         at = end - k * step
@@ -149,7 +156,13 @@ def rows():
 con.executemany("INSERT INTO monitor_results (environment, at_us, ok, status, reason, latency_ms)"
                 " VALUES (?, ?, ?, ?, ?, ?)", rows())
 con.commit()
-print(f"monitor.sh: seeded {slots * n} runs ({hours} h)", file=sys.stderr)
+# The summary of those runs, as migration 0007 builds it for runs stored
+# before it: the same SQL, from the migration file.
+sql = open(f"{root}/crates/runway-ledger/migrations/sqlite/0007_summary.sql").read()
+con.executescript(sql[sql.index("INSERT INTO monitor_days"):])
+con.commit()
+size = sum(r[0] for r in con.execute("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()"))
+print(f"monitor.sh: seeded {slots * n} runs ({hours} h), ledger {size / 2**20:.0f} MiB", file=sys.stderr)
 PY
 fi
 webport=$(free_port)
@@ -209,7 +222,19 @@ YML
   wait_http "http://127.0.0.1:$promport/-/ready" 60
 fi
 wait_http "http://127.0.0.1:$webport/livez" 60
+perf_pid=
+if [ "${PROFILE:-0}" = 1 ]; then
+  command -v perf >/dev/null || { echo "monitor.sh: PROFILE=1 needs perf (Debian's linux-perf)" >&2; exit 1; }
+  perf record -q -e cpu-clock -F 499 -g -p "$mon" -o "$work/perf.data" >"$work/perf.log" 2>&1 &
+  perf_pid=$!
+fi
+prof_cpu0=$(cpu_secs $mon)
 sleep "$DURATION"
+prof_cpu1=$(cpu_secs $mon)
+if [ -n "$perf_pid" ]; then
+  kill -INT "$perf_pid"
+  wait "$perf_pid" || true
+fi
 
 # The dashboard with that history, timed while the schedule keeps running:
 # REQUESTS loads of each page, one at a time; prints p50 and p95 in ms and
@@ -306,3 +331,16 @@ if reasons:
     print()
     print("failed runs by reason: " + ", ".join(f"{r} {c}" for r, c in reasons.most_common()))
 PY
+
+if [ -n "$perf_pid" ]; then
+  echo
+  echo "## Where the monitor's CPU went (perf, cpu-clock samples over the timed ${DURATION} s)"
+  python3 -c 'import sys; c = float(sys.argv[2]) - float(sys.argv[1]); runs = max(1, int(sys.argv[3]) * int(sys.argv[4]) // int(sys.argv[5])); print(f"CPU over the span: {c:.1f} s for {runs} runs due: {c / runs * 1e6:.0f} µs per run")' \
+    "$prof_cpu0" "$prof_cpu1" "$N" "$DURATION" "$INTERVAL"
+  echo
+  echo '```'
+  perf report -i "$work/perf.data" --stdio --no-children --sort dso --percent-limit 2 2>/dev/null | grep -v '^#' | grep -v '^$' | head -12
+  echo
+  perf report -i "$work/perf.data" --stdio --no-children --sort symbol --percent-limit 0.7 -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -40
+  echo '```'
+fi

@@ -31,7 +31,7 @@ use records::ts;
 
 use crate::{
     AlertPruneStats, AlertRecord, Delivery, DeployLock, Event, Filter, Guard, Kind, LedgerError,
-    LedgerUrl, LockInfo, MonitorDay, MonitorLatency, MonitorResult, MonitorRollup, NewNotification,
+    LedgerUrl, LockInfo, MonitorDay, MonitorHour, MonitorResult, MonitorRollup, NewNotification,
     Notification, NotifierState, PruneStats, Record, Result, ScheduleClaim, ScheduleRow,
     ScheduledJob, ScheduledRun,
     migrate::{self, SCHEMA_VERSION},
@@ -486,12 +486,12 @@ where
         self.monitor_daily(environment, since).await
     }
 
-    async fn monitor_latencies(
+    async fn monitor_hours(
         &self,
         environment: &str,
         since: DateTime<Utc>,
-    ) -> Result<Vec<MonitorLatency>> {
-        self.monitor_latencies(environment, since).await
+    ) -> Result<Vec<MonitorHour>> {
+        self.hours_of(environment, since).await
     }
 
     async fn monitor_latest_many(&self, environments: &[String]) -> Result<Vec<MonitorResult>> {
@@ -506,12 +506,12 @@ where
         self.daily_many(environments, since).await
     }
 
-    async fn monitor_latencies_many(
+    async fn monitor_hours_many(
         &self,
         environments: &[String],
         since: DateTime<Utc>,
-    ) -> Result<Vec<(String, MonitorLatency)>> {
-        self.latencies_many(environments, since).await
+    ) -> Result<Vec<(String, MonitorHour)>> {
+        self.hours_many(environments, since).await
     }
 
     async fn monitor_latest_by_location(

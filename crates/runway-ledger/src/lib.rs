@@ -31,6 +31,7 @@ pub mod release_facts;
 pub mod report;
 pub mod schedule;
 pub mod success;
+pub mod summary;
 pub mod testing;
 mod url;
 pub use filter::Filter;
@@ -63,7 +64,7 @@ pub use model::{
     Deployment, Event, EventKind, IN_PROGRESS, Incident, IncidentStatus, Kind, Outcome, Record,
     Release, RollbackDecision, Scope, Verification, WindowDecision, now,
 };
-pub use monitor::{MonitorDay, MonitorLatency, MonitorResult, MonitorRollup, PruneStats};
+pub use monitor::{MonitorDay, MonitorResult, MonitorRollup, PruneStats};
 pub use open::{may_create, open, open_for_project, open_with};
 pub use operator::detect_operator;
 pub(crate) use redact::redact_json;
@@ -73,6 +74,7 @@ pub use release_facts::{
     YankStep, release_facts,
 };
 pub use schedule::{ScheduleClaim, ScheduleRow, ScheduledJob, ScheduledRun};
+pub use summary::{LATENCY_BUCKETS, MonitorHour};
 pub use url::{DEFAULT_SQLITE_PATH, LedgerUrl};
 
 pub type Result<T, E = LedgerError> = std::result::Result<T, E>;
@@ -186,20 +188,22 @@ pub trait Ledger: Send + Sync {
     async fn monitor_latest(&self, environment: &str) -> Result<Option<MonitorResult>>;
 
     /// Runs and failures of `environment` per UTC day since `since` (floored
-    /// to its day), raw runs and hourly rollups added up, oldest day first.
+    /// to its day), from the daily summary (every run stored, raw or folded
+    /// into a rollup since), oldest day first.
     async fn monitor_daily(
         &self,
         environment: &str,
         since: chrono::DateTime<chrono::Utc>,
     ) -> Result<Vec<MonitorDay>>;
 
-    /// The latency and outcome of each raw run of `environment` since
-    /// `since`, oldest first (no messages: cheap enough for charts).
-    async fn monitor_latencies(
+    /// The hourly summary of `environment` from the hour holding `since`,
+    /// oldest first (runs, failures and a latency histogram per hour with
+    /// runs, kept for the raw horizon).
+    async fn monitor_hours(
         &self,
         environment: &str,
         since: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Vec<MonitorLatency>>;
+    ) -> Result<Vec<MonitorHour>>;
 
     /// [`Ledger::monitor_latest`] of each of `environments` that has a run,
     /// in one query (the dashboard's N environments), by environment name.
@@ -213,13 +217,13 @@ pub trait Ledger: Send + Sync {
         since: chrono::DateTime<chrono::Utc>,
     ) -> Result<Vec<(String, MonitorDay)>>;
 
-    /// [`Ledger::monitor_latencies`] of each of `environments`, in one query:
-    /// `(environment, run)` pairs by environment name, then oldest run first.
-    async fn monitor_latencies_many(
+    /// [`Ledger::monitor_hours`] of each of `environments`, in one query:
+    /// `(environment, hour)` pairs by environment name, then oldest hour first.
+    async fn monitor_hours_many(
         &self,
         environments: &[String],
         since: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Vec<(String, MonitorLatency)>>;
+    ) -> Result<Vec<(String, MonitorHour)>>;
 
     /// The newest run of each location (`runway monitor --location`) of
     /// each of `environments` since `since`, in one query, by environment
@@ -229,6 +233,7 @@ pub trait Ledger: Send + Sync {
         environments: &[String],
         since: DateTime<Utc>,
     ) -> Result<Vec<MonitorResult>>;
+
     /// Stores an alert instance (inserted when `alert.id` is 0, else updated;
     /// its acknowledgement and silence are left alone) and queues `notify`
     /// for it, in one transaction. Returns the instance's id. A second open

@@ -46,7 +46,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "meta",
         sql: include_str!("../migrations/sqlite/0006_meta.sql"),
     },
-    // 7 is `monitor_hours` (main); until it lands the list has a gap there.
+    Migration {
+        version: 7,
+        name: "summary",
+        sql: include_str!("../migrations/sqlite/0007_summary.sql"),
+    },
     Migration {
         version: 8,
         name: "locations",
@@ -85,7 +89,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         name: "meta",
         sql: include_str!("../migrations/postgres/0006_meta.sql"),
     },
-    // 7 is `monitor_hours` (main); until it lands the list has a gap there.
+    Migration {
+        version: 7,
+        name: "summary",
+        sql: include_str!("../migrations/postgres/0007_summary.sql"),
+    },
     Migration {
         version: 8,
         name: "locations",

@@ -86,8 +86,8 @@ pub(crate) const FOLD: &str = "INSERT INTO monitor_rollups
 
 pub(crate) const DELETE_FOLDED: &str = "DELETE FROM monitor_results WHERE at_us < $1";
 
-/// One environment's runs on one UTC day, raw and rolled up together (the
-/// dashboard's uptime bars).
+/// One environment's runs on one UTC day, from the daily summary (the
+/// dashboard's uptime bars; see [`crate::summary`]).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct MonitorDay {
     /// Midnight UTC of the day.
@@ -96,35 +96,11 @@ pub struct MonitorDay {
     pub failures: i64,
 }
 
-/// One run's latency (the dashboard's latency charts): no message, no check.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct MonitorLatency {
-    pub at: DateTime<Utc>,
-    pub ok: bool,
-    pub latency_ms: f64,
-}
-
 pub(crate) const DAY_US: i64 = 86_400_000_000;
-
-/// A run is either raw or rolled up (never both), so the two sum per day.
-/// PostgreSQL sums BIGINT into NUMERIC: cast back.
-pub(crate) const SELECT_DAILY: &str =
-    "SELECT day, CAST(SUM(runs) AS BIGINT), CAST(SUM(failures) AS BIGINT) FROM (
-        SELECT (at_us / 86400000000) * 86400000000 AS day, COUNT(*) AS runs,
-               SUM(CASE WHEN ok = 0 THEN 1 ELSE 0 END) AS failures
-        FROM monitor_results WHERE environment = $1 AND at_us >= $2
-        GROUP BY (at_us / 86400000000) * 86400000000
-        UNION ALL
-        SELECT (bucket_us / 86400000000) * 86400000000 AS day, runs, failures
-        FROM monitor_rollups WHERE environment = $1 AND bucket_us >= $2
-    ) d GROUP BY day ORDER BY day";
 
 pub(crate) const SELECT_LATEST: &str =
     "SELECT environment, at_us, ok, status, reason, check_id, message, latency_ms, location
     FROM monitor_results WHERE environment = $1 ORDER BY at_us DESC, id DESC LIMIT 1";
-
-pub(crate) const SELECT_LATENCIES: &str = "SELECT at_us, ok, latency_ms
-    FROM monitor_results WHERE environment = $1 AND at_us >= $2 ORDER BY at_us, id";
 
 // The dashboard's batch reads: one query for all the environments named in
 // `{envs}` (a dialect's table of the names in the JSON array bound as `$1`,
@@ -138,23 +114,6 @@ pub(crate) const SELECT_LATEST_MANY: &str =
                 ORDER BY m.at_us DESC, m.id DESC LIMIT 1)
         FROM ({envs}) e)
     ORDER BY environment";
-
-/// [`SELECT_DAILY`] for many environments, by environment then day.
-pub(crate) const SELECT_DAILY_MANY: &str =
-    "SELECT environment, day, CAST(SUM(runs) AS BIGINT), CAST(SUM(failures) AS BIGINT) FROM (
-        SELECT environment, (at_us / 86400000000) * 86400000000 AS day, COUNT(*) AS runs,
-               SUM(CASE WHEN ok = 0 THEN 1 ELSE 0 END) AS failures
-        FROM monitor_results WHERE environment IN (SELECT name FROM ({envs}) e) AND at_us >= $2
-        GROUP BY environment, (at_us / 86400000000) * 86400000000
-        UNION ALL
-        SELECT environment, (bucket_us / 86400000000) * 86400000000 AS day, runs, failures
-        FROM monitor_rollups WHERE environment IN (SELECT name FROM ({envs}) e) AND bucket_us >= $2
-    ) d GROUP BY environment, day ORDER BY environment, day";
-
-/// [`SELECT_LATENCIES`] for many environments, by environment then time.
-pub(crate) const SELECT_LATENCIES_MANY: &str = "SELECT environment, at_us, ok, latency_ms
-    FROM monitor_results WHERE environment IN (SELECT name FROM ({envs}) e) AND at_us >= $2
-    ORDER BY environment, at_us, id";
 
 /// The newest run of each location of each environment named in `{envs}`
 /// (`$1`) since `$2`: runs without a location are left out. Served by the

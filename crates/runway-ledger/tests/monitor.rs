@@ -15,6 +15,8 @@ both_backends!(
     a_secret_in_a_message_never_reaches_the_ledger,
     daily_uptime_adds_raw_runs_and_rollups_once_and_latest_is_the_newest,
     batch_reads_of_many_environments_match_the_reads_of_each,
+    the_summary_counts_every_run_and_percentiles_follow_the_runs,
+    migrating_an_older_ledger_builds_the_summary_of_its_runs,
 );
 
 fn run(env: &str, at: DateTime<Utc>, ok: bool, reason: Option<&str>, ms: f64) -> MonitorResult {
@@ -182,14 +184,20 @@ async fn daily_uptime_adds_raw_runs_and_rollups_once_and_latest_is_the_newest(f:
     assert_eq!(after, want);
     let latest = l.monitor_latest("prod").await.unwrap().unwrap();
     assert_eq!(latest.at, t0() + Duration::hours(47));
-    let lat = l
-        .monitor_latencies("prod", t0() + Duration::hours(44))
-        .await
-        .unwrap();
+    // The hours past the horizon are summed; those before it were pruned.
+    let hours = l.monitor_hours("prod", t0()).await.unwrap();
+    assert_eq!(hours.first().unwrap().hour, t0() + Duration::hours(26));
+    assert_eq!(hours.len(), 22);
+    let last = hours.last().unwrap();
     assert_eq!(
-        lat.iter().map(|x| (x.latency_ms, x.ok)).collect::<Vec<_>>(),
-        vec![(44.0, false), (45.0, true), (46.0, true), (47.0, true)]
+        (last.hour, last.runs, last.failures, last.latency_max_ms),
+        (t0() + Duration::hours(47), 1, 0, 47.0)
     );
+    assert_eq!(
+        last.buckets[runway_ledger::summary::latency_bucket(47.0)],
+        1
+    );
+    assert_eq!(hours.iter().map(|h| h.failures).sum::<i64>(), 5);
     l.close().await;
 }
 
@@ -232,7 +240,7 @@ async fn batch_reads_of_many_environments_match_the_reads_of_each(f: &Fresh) {
     let since = t0() + Duration::hours(30);
     let latest = l.monitor_latest_many(&envs).await.unwrap();
     let daily = l.monitor_daily_many(&envs, t0()).await.unwrap();
-    let lat = l.monitor_latencies_many(&envs, since).await.unwrap();
+    let lat = l.monitor_hours_many(&envs, since).await.unwrap();
     let mut want_latest = Vec::new();
     let mut want_daily = Vec::new();
     let mut want_lat = Vec::new();
@@ -243,7 +251,7 @@ async fn batch_reads_of_many_environments_match_the_reads_of_each(f: &Fresh) {
         for d in l.monitor_daily(env, t0()).await.unwrap() {
             want_daily.push((env.clone(), d));
         }
-        for x in l.monitor_latencies(env, since).await.unwrap() {
+        for x in l.monitor_hours(env, since).await.unwrap() {
             want_lat.push((env.clone(), x));
         }
     }
@@ -260,14 +268,142 @@ async fn batch_reads_of_many_environments_match_the_reads_of_each(f: &Fresh) {
             .any(|(e, d)| e == "eu's \"edge\"" && d.failures > 0)
     );
     assert_eq!(lat, want_lat);
-    assert_eq!(lat.len(), 3 * 18 + 2);
+    // Hours 30 to 47 of the three, and the two runs of hour 60 in one row.
+    assert_eq!(lat.len(), 3 * 18 + 1);
+    let tie_hour = lat.iter().find(|(_, h)| h.hour == tie).unwrap();
+    assert_eq!((tie_hour.1.runs, tie_hour.1.failures), (2, 1));
+    assert_eq!(tie_hour.1.latency_sum_ms, 3.0);
     assert!(l.monitor_latest_many(&[]).await.unwrap().is_empty());
     assert!(l.monitor_daily_many(&[], t0()).await.unwrap().is_empty());
     assert!(
-        l.monitor_latencies_many(&["other".to_owned()], t0() + Duration::hours(1))
+        l.monitor_hours_many(&["other".to_owned()], t0() + Duration::hours(1))
             .await
             .unwrap()
             .is_empty()
     );
     l.close().await;
+}
+
+/// The day and hour rows count each run stored once, through the shared
+/// schedule's completion as well as a local run, and an hour's percentiles
+/// read from its histogram are near the runs' own.
+async fn the_summary_counts_every_run_and_percentiles_follow_the_runs(f: &Fresh) {
+    let l = f.open().await;
+    // 200 runs in one hour, 2.0 ms to 401 ms; every 10th fails.
+    for i in 0..200 {
+        let ok = i % 10 != 0;
+        let at = t0() + Duration::seconds(i * 15);
+        let ms = 2.0 + f64::from(i as i32) * 2.0;
+        l.record_monitor_result(&run("prod", at, ok, (!ok).then_some("timeout"), ms))
+            .await
+            .unwrap();
+    }
+    let hours = l.monitor_hours("prod", t0()).await.unwrap();
+    assert_eq!(hours.len(), 1);
+    let h = &hours[0];
+    assert_eq!((h.hour, h.runs, h.failures), (t0(), 200, 20));
+    assert_eq!(h.buckets.len(), runway_ledger::LATENCY_BUCKETS);
+    assert_eq!(h.buckets.iter().sum::<i64>(), 200);
+    assert_eq!(h.latency_max_ms, 400.0);
+    assert_eq!(
+        h.latency_sum_ms,
+        (0..200).map(|i| 2.0 + f64::from(i) * 2.0).sum::<f64>()
+    );
+    let p50 = h.percentile(50.0).unwrap();
+    let p95 = h.percentile(95.0).unwrap();
+    assert!((p50 - 200.0).abs() / 200.0 < 0.16, "p50 {p50}");
+    assert!((p95 - 380.0).abs() / 380.0 < 0.16, "p95 {p95}");
+    let days = l.monitor_daily("prod", t0()).await.unwrap();
+    assert_eq!((days.len(), days[0].runs, days[0].failures), (1, 200, 20));
+
+    // A run completed through the shared schedule is counted too.
+    let job = runway_ledger::ScheduledJob {
+        job: "prod".into(),
+        interval: std::time::Duration::from_secs(60),
+        first_delay: std::time::Duration::ZERO,
+    };
+    l.schedule_register(std::slice::from_ref(&job))
+        .await
+        .unwrap();
+    let claims = l
+        .schedule_claim(
+            "w1",
+            &["prod".to_owned()],
+            std::time::Duration::from_secs(30),
+            1,
+        )
+        .await
+        .unwrap();
+    assert_eq!(claims.len(), 1);
+    let at = Utc::now();
+    let done = l
+        .schedule_complete(
+            &claims[0],
+            &run("prod", at, false, Some("dns"), 7.0),
+            std::time::Duration::ZERO,
+        )
+        .await
+        .unwrap();
+    assert!(done.is_some());
+    let now_hour = l.monitor_hours("prod", at).await.unwrap();
+    assert_eq!(
+        (now_hour.len(), now_hour[0].runs, now_hour[0].failures),
+        (1, 1, 1)
+    );
+    l.close().await;
+}
+
+/// A ledger made before the summary existed (schema 6, runs and rollups
+/// stored) gets its day and hour rows from its runs when it is migrated:
+/// the same rows as recording those runs today gives.
+async fn migrating_an_older_ledger_builds_the_summary_of_its_runs(f: &Fresh) {
+    // 72 runs 50 minutes apart (three days), latencies exact in binary so
+    // sums do not depend on the order they are added in; one below 0.1 ms.
+    let l = f.open().await;
+    for i in 0..72 {
+        let ok = i % 5 != 0;
+        let at = t0() + Duration::minutes(i * 50);
+        let ms = if i == 3 {
+            0.0625
+        } else {
+            (i * 37 % 900) as f64 + 0.25
+        };
+        l.record_monitor_result(&run("prod", at, ok, (!ok).then_some("connect"), ms))
+            .await
+            .unwrap();
+    }
+    l.prune_monitor(t0() + Duration::hours(20)).await.unwrap();
+    let live_days = l.monitor_daily("prod", t0()).await.unwrap();
+    let live_hours = l.monitor_hours("prod", t0()).await.unwrap();
+    assert_eq!(live_days.iter().map(|d| d.runs).sum::<i64>(), 72);
+    assert!(live_hours.len() > 30);
+    l.close().await;
+
+    back_to_schema_6(f).await;
+    let l = f.open().await;
+    assert_eq!(l.monitor_daily("prod", t0()).await.unwrap(), live_days);
+    assert_eq!(l.monitor_hours("prod", t0()).await.unwrap(), live_hours);
+    l.close().await;
+}
+
+/// Turns the ledger back into what schema 6 left: runs and rollups, no
+/// summary tables, no run locations, versions 7 and later not applied.
+async fn back_to_schema_6(f: &Fresh) {
+    use sqlx::Executor;
+    let sql = "DROP TABLE monitor_days; DROP TABLE monitor_hours;
+        DROP INDEX monitor_results_location; ALTER TABLE monitor_results DROP COLUMN location;
+        DELETE FROM runway_migrations WHERE version >= 7;";
+    match &f.url {
+        runway_ledger::LedgerUrl::Sqlite { path } => {
+            let opts = sqlx::sqlite::SqliteConnectOptions::new().filename(path);
+            let pool = sqlx::SqlitePool::connect_with(opts).await.unwrap();
+            pool.execute(sqlx::raw_sql(sql)).await.unwrap();
+            pool.close().await;
+        }
+        runway_ledger::LedgerUrl::Postgres { raw, .. } => {
+            let pool = sqlx::PgPool::connect(raw).await.unwrap();
+            pool.execute(sqlx::raw_sql(sql)).await.unwrap();
+            pool.close().await;
+        }
+    }
 }

@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Utc};
 
 pub use crate::escape::esc;
+use crate::escape::path_segment;
 use crate::model::{EnvironmentView, LATENCY_HOURS, Overview};
 use crate::svg;
 
@@ -32,7 +33,15 @@ th,td{text-align:left;padding:3px 8px;border-bottom:1px solid #f1f3f5;vertical-a
 .problem{color:#c92a2a;font-size:13px;word-break:break-word}
 .legend span{margin-right:12px;font-size:12px}
 .l50{color:#1971c2}.l95{color:#e8590c}.ldep{color:#1c7ed6}
+.num{text-align:right;font-variant-numeric:tabular-nums}
 "#;
+
+/// Above this many environments the pages list every environment on one
+/// row and give the full section (uptime bars, latency chart, deployments)
+/// only to those not up, at most this many; each environment's full section
+/// is its own page at `/environments/NAME`. A page of 1,000 environments
+/// with 90 bars each would be megabytes.
+pub const COMPACT_ABOVE: usize = 50;
 
 fn head(s: &mut String, title: &str) {
     let _ = write!(
@@ -64,7 +73,8 @@ fn uptime_text(u: Option<f64>) -> String {
 }
 
 /// The operator's dashboard: alerts, notifiers, incidents, then each
-/// environment with its uptime bars, latency chart and deployments.
+/// environment with its uptime bars, latency chart and deployments (above
+/// [`COMPACT_ABOVE`] environments, those not up, then a row for each).
 pub fn dashboard(o: &Overview) -> String {
     let mut s = String::new();
     head(&mut s, "Runway monitor");
@@ -157,9 +167,96 @@ pub fn dashboard(o: &Overview) -> String {
     }
     s.push_str("</section>");
 
-    for (idx, e) in o.environments.iter().enumerate() {
-        environment_section(&mut s, idx, e, o.generated_at);
+    if o.environments.len() <= COMPACT_ABOVE {
+        for (idx, e) in o.environments.iter().enumerate() {
+            environment_section(&mut s, idx, e, o.generated_at);
+        }
+    } else {
+        for (idx, e) in not_up(o).take(COMPACT_ABOVE) {
+            environment_section(&mut s, idx, e, o.generated_at);
+        }
+        environments_table(&mut s, o, true);
     }
+    s.push_str("</main></body></html>");
+    s
+}
+
+/// The environments not up (down, degraded, in maintenance or never run),
+/// with their index in the overview.
+fn not_up(o: &Overview) -> impl Iterator<Item = (usize, &EnvironmentView)> {
+    o.environments
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.status != "up")
+}
+
+/// One row per environment: its status, uptime and, on the dashboard
+/// (`detail`), its last run, last hour's p95 and newest deployment, with a
+/// link to its own page.
+fn environments_table(s: &mut String, o: &Overview, detail: bool) {
+    let up = o.environments.len() - not_up(o).count();
+    let _ = write!(
+        s,
+        r#"<section id="environments"><h2>Environments</h2><p class="muted">{up} of {n} up</p><table><tr><th>environment</th><th>status</th><th class="num">uptime, {d} days</th>"#,
+        n = o.environments.len(),
+        d = o.environments.first().map_or(0, |e| e.days.len()),
+    );
+    if detail {
+        s.push_str(r#"<th>last run</th><th class="num">latency</th><th class="num">p95, last hour</th><th>deployed</th>"#);
+    }
+    s.push_str("</tr>");
+    for e in &o.environments {
+        let n = esc(&e.name);
+        let name = if detail {
+            format!(
+                r#"<a href="/environments/{}">{n}</a>"#,
+                path_segment(&e.name)
+            )
+        } else {
+            n.clone()
+        };
+        let _ = write!(
+            s,
+            r#"<tr class="env-row" data-environment="{n}" data-status="{st}"><td>{name}</td><td>{badge}</td><td class="num">{u}</td>"#,
+            st = esc(&e.status),
+            badge = status_badge(&e.status),
+            u = uptime_text(e.uptime),
+        );
+        if detail {
+            let (at, ms) = e
+                .last_run
+                .as_ref()
+                .map_or((String::new(), String::new()), |r| {
+                    (when(r.at), format!("{:.0} ms", r.latency_ms))
+                });
+            let p95 = e
+                .latency
+                .last()
+                .map_or(String::new(), |p| format!("{:.0} ms", p.p95_ms));
+            let deployed = e.deployments.first().map_or(String::new(), |d| {
+                format!("{} ({})", esc(&d.version), esc(&d.status))
+            });
+            let _ = write!(
+                s,
+                r#"<td>{at}</td><td class="num">{ms}</td><td class="num">{p95}</td><td>{deployed}</td>"#
+            );
+        }
+        s.push_str("</tr>");
+    }
+    s.push_str("</table></section>");
+}
+
+/// One environment's own page: its full section.
+pub fn environment_page(e: &EnvironmentView, now: DateTime<Utc>) -> String {
+    let mut s = String::new();
+    head(&mut s, &format!("{} · Runway monitor", e.name));
+    let _ = write!(
+        s,
+        r#"<header><h1>{n}</h1><p><a href="/">all environments</a> · generated {g}</p></header><main>"#,
+        n = esc(&e.name),
+        g = when(now)
+    );
+    environment_section(&mut s, 0, e, now);
     s.push_str("</main></body></html>");
     s
 }
@@ -261,7 +358,13 @@ pub fn status_page(o: &Overview, title: &str) -> String {
         );
     }
     s.push_str("</section>");
-    for e in &o.environments {
+    let compact = o.environments.len() > COMPACT_ABOVE;
+    let sections: Vec<&EnvironmentView> = if compact {
+        not_up(o).take(COMPACT_ABOVE).map(|(_, e)| e).collect()
+    } else {
+        o.environments.iter().collect()
+    };
+    for e in sections {
         let _ = write!(
             s,
             r#"<section class="env" data-status="{st}"><h2>{n} {badge}</h2><h3>Uptime, {d} days: {u}</h3>{bars}</section>"#,
@@ -272,6 +375,9 @@ pub fn status_page(o: &Overview, title: &str) -> String {
             u = uptime_text(e.uptime),
             bars = svg::uptime_bars(&e.days, &[], true),
         );
+    }
+    if compact {
+        environments_table(&mut s, o, false);
     }
     s.push_str("</main></body></html>");
     s

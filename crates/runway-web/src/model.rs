@@ -2,15 +2,16 @@
 //!
 //! Handlers stay thin: each asks for an [`Overview`] or one
 //! [`EnvironmentView`] and renders it as HTML, JSON or an SVG. The ledger
-//! does the counting (daily uptime over raw runs and hourly rollups); this
-//! module only buckets the raw latencies of the last day into hours, since
-//! percentiles are not portable SQL.
+//! does the counting: its summary holds each environment's runs per day and
+//! per hour with a latency histogram, kept current as runs are stored, so a
+//! view costs 90 day rows and 24 hour rows whatever the check interval; this
+//! module reads the hourly percentiles off the histograms.
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use std::collections::HashMap;
 
 use runway_ledger::{
-    Filter, Kind, Ledger, LedgerError, MonitorDay, MonitorLatency, MonitorResult, Record,
+    Filter, Kind, Ledger, LedgerError, MonitorDay, MonitorHour, MonitorResult, Record,
 };
 use serde::Serialize;
 
@@ -72,9 +73,11 @@ impl Day {
 pub struct LatencyPoint {
     /// The start of the hour.
     pub hour: DateTime<Utc>,
-    pub runs: usize,
+    pub runs: i64,
+    /// Read from the hour's latency histogram (within about 15 %).
     pub p50_ms: f64,
     pub p95_ms: f64,
+    pub max_ms: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -105,15 +108,6 @@ pub struct Overview {
     pub incidents: Vec<IncidentView>,
     pub alerts: Vec<AlertView>,
     pub notifiers: Vec<NotifierView>,
-}
-
-/// Nearest-rank percentile of sorted values (`p` in 0..=100).
-pub fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
 fn midnight(t: DateTime<Utc>) -> DateTime<Utc> {
@@ -151,7 +145,7 @@ pub async fn environment(
     let since = midnight(now) - Duration::days(days - 1);
     let found = ledger.monitor_daily(name, since).await?;
     let lat_since = hour_of(now) - Duration::hours(LATENCY_HOURS - 1);
-    let latencies = ledger.monitor_latencies(name, lat_since).await?;
+    let hours = ledger.monitor_hours(name, lat_since).await?;
     let filter = Filter {
         kind: Some(Kind::Deployment),
         environment: Some(name.to_owned()),
@@ -159,15 +153,7 @@ pub async fn environment(
         ..Filter::default()
     };
     let deployments = ledger.query_latest(&filter).await?;
-    Ok(view(
-        name,
-        latest,
-        &found,
-        &latencies,
-        deployments,
-        now,
-        days,
-    ))
+    Ok(view(name, latest, &found, &hours, deployments, now, days))
 }
 
 /// The views of all of `names` at `now`, over `days` days of uptime, in
@@ -193,10 +179,10 @@ pub async fn environments(
     for (env, d) in ledger.monitor_daily_many(names, since).await? {
         daily.entry(env).or_default().push(d);
     }
-    let mut latencies: HashMap<String, Vec<MonitorLatency>> = HashMap::new();
+    let mut hours: HashMap<String, Vec<MonitorHour>> = HashMap::new();
     if latency {
-        for (env, l) in ledger.monitor_latencies_many(names, lat_since).await? {
-            latencies.entry(env).or_default().push(l);
+        for (env, h) in ledger.monitor_hours_many(names, lat_since).await? {
+            hours.entry(env).or_default().push(h);
         }
     }
     // All deployments since `since`, then each environment's share.
@@ -218,7 +204,7 @@ pub async fn environments(
                 name,
                 latest.remove(name),
                 daily.get(name).map_or(&[], Vec::as_slice),
-                latencies.get(name).map_or(&[], Vec::as_slice),
+                hours.get(name).map_or(&[], Vec::as_slice),
                 deployments.remove(name).unwrap_or_default(),
                 now,
                 days,
@@ -232,7 +218,7 @@ fn view(
     name: &str,
     latest: Option<MonitorResult>,
     found: &[MonitorDay],
-    latencies: &[MonitorLatency],
+    hours: &[MonitorHour],
     deployments: Vec<Record>,
     now: DateTime<Utc>,
     days: i64,
@@ -243,20 +229,16 @@ fn view(
         .fold((0, 0), |(r, f), d| (r + d.runs, f + d.failures));
     let uptime = (runs > 0).then(|| (runs - failures) as f64 / runs as f64);
 
-    let mut hours: std::collections::BTreeMap<DateTime<Utc>, Vec<f64>> = Default::default();
-    for l in latencies {
-        hours.entry(hour_of(l.at)).or_default().push(l.latency_ms);
-    }
     let latency = hours
-        .into_iter()
-        .map(|(hour, mut v)| {
-            v.sort_by(f64::total_cmp);
-            LatencyPoint {
-                hour,
-                runs: v.len(),
-                p50_ms: percentile(&v, 50.0),
-                p95_ms: percentile(&v, 95.0),
-            }
+        .iter()
+        .filter_map(|h| {
+            Some(LatencyPoint {
+                hour: h.hour,
+                runs: h.runs,
+                p50_ms: h.percentile(50.0)?,
+                p95_ms: h.percentile(95.0)?,
+                max_ms: h.latency_max_ms,
+            })
         })
         .collect();
 
@@ -323,15 +305,6 @@ pub async fn open_incidents(ledger: &dyn Ledger) -> Result<Vec<IncidentView>, Le
 mod tests {
     use super::*;
     use chrono::TimeZone;
-
-    #[test]
-    fn percentile_is_nearest_rank() {
-        let v: Vec<f64> = (1..=100).map(f64::from).collect();
-        assert_eq!(percentile(&v, 50.0), 50.0);
-        assert_eq!(percentile(&v, 95.0), 95.0);
-        assert_eq!(percentile(&[7.0], 95.0), 7.0);
-        assert_eq!(percentile(&[], 95.0), 0.0);
-    }
 
     #[test]
     fn days_without_runs_are_filled_up_to_today() {

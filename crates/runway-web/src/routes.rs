@@ -24,6 +24,7 @@ pub fn router(web: Arc<Web>) -> Router {
     Router::new()
         .route("/", get(dashboard))
         .route("/status", get(status_page))
+        .route("/environments/{name}", get(environment_page))
         .route("/style.css", get(style))
         .route("/api/status", get(api_status))
         .route("/api/environments", get(api_environments))
@@ -111,6 +112,25 @@ async fn status_page(State(web): Shared) -> Response {
         ),
         Err(r) => r,
     }
+}
+
+/// One environment's full section (the dashboard links each row to it).
+async fn environment_page(State(web): Shared, Path(name): Path<String>) -> Response {
+    if !web.environments.contains(&name) {
+        return error(StatusCode::NOT_FOUND, "no such monitored environment");
+    }
+    let now = Utc::now();
+    let mut v = match model::environment(web.ledger.as_ref(), &name, now, UPTIME_DAYS).await {
+        Ok(v) => [v],
+        Err(e) => return internal("reading the ledger", e),
+    };
+    if let Err(e) = locations::attach(&web, &mut v, now).await {
+        return internal("reading the ledger", e);
+    }
+    typed(
+        "text/html; charset=utf-8",
+        html::environment_page(&v[0], now),
+    )
 }
 
 async fn style() -> Response {

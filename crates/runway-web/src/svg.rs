@@ -231,6 +231,7 @@ mod tests {
             runs: 12,
             p50_ms: 41.4,
             p95_ms: 99.5,
+            max_ms: 120.0,
         }];
         let c = latency_chart(&points, &[], hour + Duration::hours(2), 24);
         assert!(

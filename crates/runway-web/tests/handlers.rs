@@ -78,6 +78,12 @@ async fn every_route_answers_with_its_status_and_the_security_headers() {
         ("/", StatusCode::OK, "text/html"),
         ("/status", StatusCode::OK, "text/html"),
         ("/style.css", StatusCode::OK, "text/css"),
+        ("/environments/production", StatusCode::OK, "text/html"),
+        (
+            "/environments/nowhere",
+            StatusCode::NOT_FOUND,
+            "application/json",
+        ),
         ("/api/status", StatusCode::OK, "application/json"),
         ("/api/environments", StatusCode::OK, "application/json"),
         (
@@ -462,6 +468,9 @@ async fn located_runs_give_an_environment_its_locations_in_the_api_and_on_the_da
             && page.contains(r#"data-location="us-east" data-status="up""#),
         "no per-location table on the dashboard"
     );
+    // The environment's own page (the compact dashboard links to it) too.
+    let page = get(&s, "/environments/staging").await.body;
+    assert!(page.contains(r#"data-location="eu-west" data-status="down""#));
     // The public status page names no locations.
     assert!(!get(&s, "/status").await.body.contains("data-location"));
 }

@@ -4,12 +4,13 @@
 //! [`crate::monitor`].
 
 use chrono::{DateTime, Utc};
-use sqlx::{ColumnIndex, Encode, Executor, IntoArguments, Type};
+use sqlx::{ColumnIndex, Encode, Executor, IntoArguments, Row, Type};
 
 use super::{Column, Dialect, RowsAffected, SqlLedger};
 use crate::{
-    MonitorDay, MonitorLatency, MonitorResult, MonitorRollup, PruneStats, Result,
+    MonitorDay, MonitorHour, MonitorResult, MonitorRollup, PruneStats, Result,
     monitor::{self, from_us, to_us},
+    summary,
 };
 
 /// The names as the JSON array the queries take.
@@ -60,20 +61,21 @@ where
     Option<f64>: Column<D>,
 {
     /// Stores one monitor run (redacted), with its shared-schedule
-    /// slot and worker when it has them.
-    pub(super) async fn insert_result<'e, E>(
+    /// slot and worker when it has them, and adds it to its day's and
+    /// hour's summary rows: on `conn`, inside the caller's transaction, so
+    /// the summary counts exactly the runs stored.
+    pub(super) async fn insert_result(
         &self,
-        e: E,
+        conn: &mut D::Connection,
         r: &MonitorResult,
         scheduled: Option<(i64, &str)>,
-    ) -> sqlx::Result<()>
-    where
-        E: Executor<'e, Database = D>,
-    {
+    ) -> sqlx::Result<()> {
         let red = |s: &str| self.red(s);
+        let environment = red(&r.environment);
+        let at = to_us(r.at);
         sqlx::query(crate::schedule::INSERT_RESULT)
-            .bind(red(&r.environment))
-            .bind(to_us(r.at))
+            .bind(environment.clone())
+            .bind(at)
             .bind(i64::from(r.ok))
             .bind(r.status.clone())
             .bind(r.reason.clone())
@@ -83,15 +85,37 @@ where
             .bind(scheduled.map(|s| s.0))
             .bind(scheduled.map(|s| s.1.to_owned()))
             .bind(r.location.clone())
-            .execute(e)
+            .execute(&mut *conn)
+            .await?;
+        let failed = i64::from(!r.ok);
+        sqlx::query(summary::UPSERT_DAY)
+            .bind(environment.clone())
+            .bind(at.div_euclid(monitor::DAY_US) * monitor::DAY_US)
+            .bind(failed)
+            .execute(&mut *conn)
+            .await?;
+        let latency = if r.latency_ms.is_finite() {
+            r.latency_ms
+        } else {
+            0.0
+        };
+        sqlx::query(&summary::UPSERT_HOUR[summary::latency_bucket(latency)])
+            .bind(environment)
+            .bind(at.div_euclid(monitor::HOUR_US) * monitor::HOUR_US)
+            .bind(failed)
+            .bind(latency)
+            .execute(&mut *conn)
             .await?;
         Ok(())
     }
 
     pub(super) async fn record_monitor_result(&self, r: &MonitorResult) -> Result<()> {
-        self.insert_result(&self.pool, r, None)
+        let action = "recording a monitor result";
+        let mut tx = self.begin_write().await.map_err(|e| self.db(action, e))?;
+        self.insert_result(&mut *tx, r, None)
             .await
-            .map_err(|e| self.db("recording a monitor result", e))?;
+            .map_err(|e| self.db(action, e))?;
+        tx.commit().await.map_err(|e| self.db(action, e))?;
         Ok(())
     }
 
@@ -151,7 +175,7 @@ where
     ) -> Result<Vec<MonitorDay>> {
         let day = monitor::DAY_US;
         let since = to_us(since).div_euclid(day) * day;
-        let rows: Vec<(i64, i64, i64)> = sqlx::query_as(monitor::SELECT_DAILY)
+        let rows: Vec<(i64, i64, i64)> = sqlx::query_as(summary::SELECT_DAYS)
             .bind(environment)
             .bind(since)
             .fetch_all(&self.pool)
@@ -167,25 +191,40 @@ where
             .collect())
     }
 
-    pub(super) async fn monitor_latencies(
+    /// A `monitor_hours` row as the reads select it: sixty-six columns.
+    fn hour_row(r: &D::Row) -> sqlx::Result<(String, MonitorHour)> {
+        let mut buckets = Vec::with_capacity(summary::LATENCY_BUCKETS);
+        for i in 0..summary::LATENCY_BUCKETS {
+            buckets.push(r.try_get(6 + i)?);
+        }
+        let hour = MonitorHour {
+            hour: from_us(r.try_get(1)?),
+            runs: r.try_get(2)?,
+            failures: r.try_get(3)?,
+            latency_sum_ms: r.try_get(4)?,
+            latency_max_ms: r.try_get(5)?,
+            buckets,
+        };
+        Ok((r.try_get(0)?, hour))
+    }
+
+    pub(super) async fn hours_of(
         &self,
         environment: &str,
         since: DateTime<Utc>,
-    ) -> Result<Vec<MonitorLatency>> {
-        let rows: Vec<(i64, i64, f64)> = sqlx::query_as(monitor::SELECT_LATENCIES)
+    ) -> Result<Vec<MonitorHour>> {
+        let action = "reading the hourly monitor summary";
+        let hour = monitor::HOUR_US;
+        let rows = sqlx::query(&summary::SELECT_HOURS)
             .bind(environment)
-            .bind(to_us(since))
+            .bind(to_us(since).div_euclid(hour) * hour)
             .fetch_all(&self.pool)
             .await
-            .map_err(|e| self.db("reading monitor latencies", e))?;
-        Ok(rows
-            .into_iter()
-            .map(|r| MonitorLatency {
-                at: from_us(r.0),
-                ok: r.1 != 0,
-                latency_ms: r.2,
-            })
-            .collect())
+            .map_err(|e| self.db(action, e))?;
+        rows.iter()
+            .map(|r| Self::hour_row(r).map(|(_, h)| h))
+            .collect::<sqlx::Result<_>>()
+            .map_err(|e| self.db(action, e))
     }
 
     pub(super) async fn prune_monitor(&self, keep_after: DateTime<Utc>) -> Result<PruneStats> {
@@ -205,6 +244,11 @@ where
             .await
             .map_err(|e| self.db(action, e))?
             .rows_affected();
+        sqlx::query(summary::DELETE_HOURS)
+            .bind(cutoff)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| self.db(action, e))?;
         tx.commit().await.map_err(|e| self.db(action, e))?;
         Ok(PruneStats { folded, buckets })
     }
@@ -232,7 +276,7 @@ where
         }
         let day = monitor::DAY_US;
         let since = to_us(since).div_euclid(day) * day;
-        let sql = monitor::SELECT_DAILY_MANY.replace("{envs}", D::ENV_NAMES);
+        let sql = summary::SELECT_DAYS_MANY.replace("{envs}", D::ENV_NAMES);
         let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(&sql)
             .bind(names_json(environments))
             .bind(since)
@@ -252,32 +296,27 @@ where
             .collect())
     }
 
-    pub(super) async fn latencies_many(
+    pub(super) async fn hours_many(
         &self,
         environments: &[String],
         since: DateTime<Utc>,
-    ) -> Result<Vec<(String, MonitorLatency)>> {
+    ) -> Result<Vec<(String, MonitorHour)>> {
         if environments.is_empty() {
             return Ok(Vec::new());
         }
-        let sql = monitor::SELECT_LATENCIES_MANY.replace("{envs}", D::ENV_NAMES);
-        let rows: Vec<(String, i64, i64, f64)> = sqlx::query_as(&sql)
+        let action = "reading the hourly monitor summary";
+        let hour = monitor::HOUR_US;
+        let sql = summary::SELECT_HOURS_MANY.replace("{envs}", D::ENV_NAMES);
+        let rows = sqlx::query(&sql)
             .bind(names_json(environments))
-            .bind(to_us(since))
+            .bind(to_us(since).div_euclid(hour) * hour)
             .fetch_all(&self.pool)
             .await
-            .map_err(|e| self.db("reading monitor latencies", e))?;
-        Ok(rows
-            .into_iter()
-            .map(|r| {
-                let l = MonitorLatency {
-                    at: from_us(r.1),
-                    ok: r.2 != 0,
-                    latency_ms: r.3,
-                };
-                (r.0, l)
-            })
-            .collect())
+            .map_err(|e| self.db(action, e))?;
+        rows.iter()
+            .map(Self::hour_row)
+            .collect::<sqlx::Result<_>>()
+            .map_err(|e| self.db(action, e))
     }
 
     pub(super) async fn latest_by_location(
