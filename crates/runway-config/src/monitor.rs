@@ -13,8 +13,10 @@ use std::{collections::BTreeMap, num::NonZeroU32, time::Duration};
 use serde::{Deserialize, Deserializer, de::Error as _};
 
 mod condition;
+mod location;
 
 pub use condition::{Condition, ConditionError, Metric, Op};
+pub use location::{MAX_LOCATION_LEN, check_location};
 
 use crate::{
     deploy::{TimeZoneName, WeekSpan},
@@ -40,6 +42,10 @@ pub struct MonitorConfig {
     /// status is `maintenance`.
     #[serde(default)]
     pub maintenance: Vec<MaintenanceConfig>,
+    /// The locations (`runway monitor --location`) that run this
+    /// environment's suite (default: every worker's); a worker with another
+    /// location skips it, one without a location runs it.
+    pub locations: Option<Vec<String>>,
 }
 
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(15 * 60);
@@ -75,6 +81,20 @@ impl MonitorConfig {
                     humantime::format_duration(self.interval())
                 ),
             ));
+        }
+        if let Some(locs) = &self.locations {
+            if locs.is_empty() {
+                return Err((
+                    "locations".into(),
+                    "is empty: list the locations that run this environment (`[\"eu-west\", \"us-east\"]`), or remove it to let every worker run it".into(),
+                ));
+            }
+            for (i, l) in locs.iter().enumerate() {
+                check_location(l).map_err(|m| ("locations".to_owned(), m))?;
+                if locs[..i].contains(l) {
+                    return Err(("locations".into(), format!("`{l}` is listed twice")));
+                }
+            }
         }
         Ok(())
     }
@@ -174,6 +194,10 @@ pub struct AlertConfig {
     /// on top of the environment's `maintenance` windows.
     #[serde(default)]
     pub mute: Vec<MaintenanceConfig>,
+    /// Probe rules with locations: the condition must hold at this many
+    /// distinct locations (each judged over its own runs) for the rule to
+    /// hold (default: the runs of every location judged together).
+    pub quorum: Option<toml::Spanned<NonZeroU32>>,
 }
 
 pub const DEFAULT_WINDOW: Duration = Duration::from_secs(10 * 60);
@@ -403,6 +427,7 @@ pub(crate) fn validate(
             Some(_) => {}
         }
         validate_what(a, config)?;
+        location::validate_quorum(a, config)?;
         for n in &a.notify {
             if !config.notifiers.contains_key(n.get_ref()) {
                 return Err((

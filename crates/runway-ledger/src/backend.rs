@@ -514,6 +514,14 @@ where
         self.hours_many(environments, since).await
     }
 
+    async fn monitor_latest_by_location(
+        &self,
+        environments: &[String],
+        since: DateTime<Utc>,
+    ) -> Result<Vec<MonitorResult>> {
+        self.latest_by_location(environments, since).await
+    }
+
     async fn save_alert(&self, a: &AlertRecord, notify: &[NewNotification]) -> Result<i64> {
         self.save_alert(a, notify).await
     }

@@ -17,6 +17,7 @@ pub mod deployment;
 pub mod dora;
 mod error;
 mod export;
+mod filter;
 mod lock;
 mod migrate;
 pub mod model;
@@ -33,6 +34,8 @@ pub mod success;
 pub mod summary;
 pub mod testing;
 mod url;
+pub use filter::Filter;
+use filter::{new_id, to_body};
 
 use std::time::Duration;
 
@@ -75,20 +78,6 @@ pub use summary::{LATENCY_BUCKETS, MonitorHour};
 pub use url::{DEFAULT_SQLITE_PATH, LedgerUrl};
 
 pub type Result<T, E = LedgerError> = std::result::Result<T, E>;
-
-/// Which records to read. Every field narrows the selection; `None` means any.
-#[derive(Debug, Clone, Default)]
-pub struct Filter {
-    pub id: Option<String>,
-    pub kind: Option<Kind>,
-    pub environment: Option<String>,
-    pub version: Option<String>,
-    pub ref_id: Option<String>,
-    /// Created at or after this time.
-    pub since: Option<DateTime<Utc>>,
-    /// Created before this time.
-    pub until: Option<DateTime<Utc>>,
-}
 
 /// A check for an event about to be appended, run inside the write
 /// transaction against the record as it is then.
@@ -235,6 +224,16 @@ pub trait Ledger: Send + Sync {
         environments: &[String],
         since: chrono::DateTime<chrono::Utc>,
     ) -> Result<Vec<(String, MonitorHour)>>;
+
+    /// The newest run of each location (`runway monitor --location`) of
+    /// each of `environments` since `since`, in one query, by environment
+    /// then location; runs without a location are left out.
+    async fn monitor_latest_by_location(
+        &self,
+        environments: &[String],
+        since: DateTime<Utc>,
+    ) -> Result<Vec<MonitorResult>>;
+
     /// Stores an alert instance (inserted when `alert.id` is 0, else updated;
     /// its acknowledgement and silence are left alone) and queues `notify`
     /// for it, in one transaction. Returns the instance's id. A second open
@@ -890,15 +889,4 @@ pub trait Ledger: Send + Sync {
         }
         Ok(id)
     }
-}
-
-fn new_id(kind: Kind) -> String {
-    let hex = uuid::Uuid::new_v4().simple().to_string();
-    format!("{}-{}", kind.id_prefix(), &hex[..12])
-}
-
-fn to_body<T: serde::Serialize>(value: &T) -> Result<serde_json::Value> {
-    serde_json::to_value(value).map_err(|e| LedgerError::Invalid {
-        what: format!("cannot encode a ledger record: {e}"),
-    })
 }

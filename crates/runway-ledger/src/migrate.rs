@@ -51,6 +51,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "summary",
         sql: include_str!("../migrations/sqlite/0007_summary.sql"),
     },
+    Migration {
+        version: 8,
+        name: "locations",
+        sql: include_str!("../migrations/sqlite/0008_locations.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -89,10 +94,15 @@ pub(crate) const POSTGRES: &[Migration] = &[
         name: "summary",
         sql: include_str!("../migrations/postgres/0007_summary.sql"),
     },
+    Migration {
+        version: 8,
+        name: "locations",
+        sql: include_str!("../migrations/postgres/0008_locations.sql"),
+    },
 ];
 
 /// The newest schema this build reads and writes.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 /// The table that records applied migrations; its highest version is the schema version.
 pub(crate) const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS runway_migrations (

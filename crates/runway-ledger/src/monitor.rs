@@ -23,6 +23,9 @@ pub struct MonitorResult {
     pub check_id: Option<String>,
     pub message: Option<String>,
     pub latency_ms: f64,
+    /// Where the run was made from (`runway monitor --location`); `None`
+    /// for a worker without a location.
+    pub location: Option<String>,
 }
 
 /// One environment's runs in one hour, after the raw runs were pruned.
@@ -58,7 +61,7 @@ pub(crate) fn from_us(us: i64) -> DateTime<Utc> {
 }
 
 pub(crate) const SELECT_RESULTS: &str =
-    "SELECT environment, at_us, ok, status, reason, check_id, message, latency_ms
+    "SELECT environment, at_us, ok, status, reason, check_id, message, latency_ms, location
     FROM monitor_results WHERE environment = $1 AND at_us >= $2 ORDER BY at_us, id";
 
 pub(crate) const SELECT_ROLLUPS: &str =
@@ -96,7 +99,7 @@ pub struct MonitorDay {
 pub(crate) const DAY_US: i64 = 86_400_000_000;
 
 pub(crate) const SELECT_LATEST: &str =
-    "SELECT environment, at_us, ok, status, reason, check_id, message, latency_ms
+    "SELECT environment, at_us, ok, status, reason, check_id, message, latency_ms, location
     FROM monitor_results WHERE environment = $1 ORDER BY at_us DESC, id DESC LIMIT 1";
 
 // The dashboard's batch reads: one query for all the environments named in
@@ -105,9 +108,20 @@ pub(crate) const SELECT_LATEST: &str =
 
 /// The newest run of each environment: one index seek per name.
 pub(crate) const SELECT_LATEST_MANY: &str =
-    "SELECT environment, at_us, ok, status, reason, check_id, message, latency_ms
+    "SELECT environment, at_us, ok, status, reason, check_id, message, latency_ms, location
     FROM monitor_results WHERE id IN (
         SELECT (SELECT m.id FROM monitor_results m WHERE m.environment = e.name
                 ORDER BY m.at_us DESC, m.id DESC LIMIT 1)
         FROM ({envs}) e)
     ORDER BY environment";
+
+/// The newest run of each location of each environment named in `{envs}`
+/// (`$1`) since `$2`: runs without a location are left out. Served by the
+/// partial index on `(environment, location, at_us)`.
+pub(crate) const SELECT_LATEST_BY_LOCATION: &str =
+    "SELECT environment, at_us, ok, status, reason, check_id, message, latency_ms, location FROM (
+        SELECT environment, at_us, ok, status, reason, check_id, message, latency_ms, location,
+               ROW_NUMBER() OVER (PARTITION BY environment, location ORDER BY at_us DESC, id DESC) AS n
+        FROM monitor_results
+        WHERE environment IN (SELECT name FROM ({envs}) e) AND location IS NOT NULL AND at_us >= $2
+    ) x WHERE n = 1 ORDER BY environment, location";

@@ -1,8 +1,9 @@
 //! `runway monitor`'s shared schedule: several workers on one ledger run
 //! each due check exactly once per interval.
 //!
-//! Each job (an environment's check suite) is a row in `monitor_schedule`
-//! with the slot it waits for (`base_us`) and when that slot may start
+//! Each job (an environment's check suite; for a worker with a location,
+//! one per environment and location, keyed `environment@location`) is a row
+//! in `monitor_schedule` with the slot it waits for (`base_us`) and when that slot may start
 //! (`next_due_us`, the slot plus jitter). A worker *claims* due rows with a
 //! lease ([`crate::Ledger::schedule_claim`]: on PostgreSQL
 //! `FOR UPDATE SKIP LOCKED`, so concurrent claimers never block on or take
@@ -51,6 +52,8 @@ pub struct ScheduledRun {
     pub slot: DateTime<Utc>,
     pub at: DateTime<Utc>,
     pub worker: String,
+    /// The worker's `--location`, if it has one.
+    pub location: Option<String>,
 }
 
 /// A job's row as stored: what `runway monitor` and its tests inspect.
@@ -170,10 +173,10 @@ pub(crate) const STATE: &str = "SELECT job, interval_us, next_due_us, owner, lea
     FROM monitor_schedule ORDER BY job";
 
 pub(crate) const INSERT_RESULT: &str = "INSERT INTO monitor_results
-    (environment, at_us, ok, status, reason, check_id, message, latency_ms, slot_us, worker)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+    (environment, at_us, ok, status, reason, check_id, message, latency_ms, slot_us, worker, location)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 
-pub(crate) const SELECT_RUNS: &str = "SELECT environment, slot_us, at_us, worker
+pub(crate) const SELECT_RUNS: &str = "SELECT environment, slot_us, at_us, worker, location
     FROM monitor_results WHERE slot_us IS NOT NULL AND at_us >= $1 ORDER BY environment, slot_us, id";
 
 /// The job list as JSON, for [`CLAIM`] and [`NEXT_WAKE`].

@@ -29,6 +29,7 @@ fn run(env: &str, at: DateTime<Utc>, ok: bool, reason: Option<&str>, ms: f64) ->
         check_id: (!ok).then(|| "mcp.handshake".to_owned()),
         message: (!ok).then(|| "no response".to_owned()),
         latency_ms: ms,
+        location: None,
     }
 }
 
@@ -386,10 +387,11 @@ async fn migrating_an_older_ledger_builds_the_summary_of_its_runs(f: &Fresh) {
 }
 
 /// Turns the ledger back into what schema 6 left: runs and rollups, no
-/// summary tables, version 7 not applied.
+/// summary tables, no run locations, versions 7 and later not applied.
 async fn back_to_schema_6(f: &Fresh) {
     use sqlx::Executor;
     let sql = "DROP TABLE monitor_days; DROP TABLE monitor_hours;
+        DROP INDEX monitor_results_location; ALTER TABLE monitor_results DROP COLUMN location;
         DELETE FROM runway_migrations WHERE version >= 7;";
     match &f.url {
         runway_ledger::LedgerUrl::Sqlite { path } => {

@@ -37,6 +37,7 @@ fn result(env: &str) -> MonitorResult {
         check_id: None,
         message: None,
         latency_ms: 3.0,
+        location: None,
     }
 }
 

@@ -32,7 +32,10 @@ use runway_config::sources::SourceKind;
 use runway_ledger::{AlertRecord, AlertState, NewNotification, NotifyEvent};
 use runway_signals::{Evaluation, Verdict};
 
-use crate::{outcome::Outcome, rules::WindowStats};
+use crate::{
+    outcome::Outcome,
+    rules::{ByLocation, WindowStats},
+};
 
 /// Runs kept per environment at most, whatever the windows say (bounded memory).
 pub const MAX_RUNS_PER_ENVIRONMENT: usize = 20_000;
@@ -88,6 +91,12 @@ pub struct Rule {
     pub notify_resolved: bool,
     /// The rule's `mute` windows and its environment's `maintenance` windows.
     pub mute: Vec<MaintenanceConfig>,
+    /// Probe rules: the condition must hold at this many locations (each
+    /// judged over its own runs); `None` judges every run together.
+    pub quorum: Option<u32>,
+    /// A location whose newest run is older than this is not counted by a
+    /// quorum (two of the environment's intervals; see [`Rule::with_interval`]).
+    pub fresh: Duration,
 }
 
 impl Rule {
@@ -136,7 +145,16 @@ impl Rule {
             reminder: a.reminder.map(|d| d.get()),
             notify_resolved: a.notify_resolved(),
             mute,
+            quorum: a.quorum(),
+            fresh: 2 * runway_config::monitor::DEFAULT_INTERVAL,
         }
+    }
+
+    /// The environment's monitor `interval`: a quorum counts the locations
+    /// with a run in the last two of them.
+    pub fn with_interval(mut self, interval: Duration) -> Rule {
+        self.fresh = 2 * interval;
+        self
     }
 
     /// The dedup key: the same rule on the same environment.
@@ -438,10 +456,20 @@ impl AlertEngine {
         let (holds, value, message) = match &rule.when {
             When::Probe(when) => {
                 let runs = self.history.runs(&rule.environment);
-                let stats = WindowStats::of(runs, now, rule.window);
-                let holds = stats.holds(when)?;
-                let value = stats.value_of(when);
-                (holds, value, describe(rule, when, &stats, value, runs, now))
+                match rule.quorum {
+                    Some(q) => {
+                        let b = ByLocation::of(runs, now, rule.window, rule.fresh, when)?;
+                        let holds = b.holding.len() >= q as usize;
+                        let value = Some(b.holding.len() as f64);
+                        (holds, value, describe_quorum(rule, when, q, &b))
+                    }
+                    None => {
+                        let stats = WindowStats::of(runs, now, rule.window);
+                        let holds = stats.holds(when)?;
+                        let value = stats.value_of(when);
+                        (holds, value, describe(rule, when, &stats, value, runs, now))
+                    }
+                }
             }
             When::Traffic {
                 source, condition, ..
@@ -680,6 +708,25 @@ fn describe(
         ),
         None => what,
     }
+}
+
+/// A quorum rule's line: where the condition holds, out of the locations
+/// judged, against the quorum.
+fn describe_quorum(rule: &Rule, when: &Condition, quorum: u32, b: &ByLocation) -> String {
+    let what = match when.metric {
+        Metric::Down => format!("`{}` is down", rule.environment),
+        _ => format!("`{}` holds", when.text),
+    };
+    let at = if b.holding.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", b.holding.join(", "))
+    };
+    format!(
+        "{what} from {} of {} locations{at}; quorum {quorum}",
+        b.holding.len(),
+        b.judged.len()
+    )
 }
 
 /// A measure's value as a person reads it: `12.5%`, `3.2 s`, `9.5 days`, `4m 10s`.

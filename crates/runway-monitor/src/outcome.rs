@@ -183,6 +183,9 @@ pub struct Outcome {
     /// Every check that failed (the first is `failed_check`), for `failing(..)` rules.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failed_checks: Vec<String>,
+    /// Where the run was made from (`runway monitor --location`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
 }
 
 impl Outcome {
@@ -230,6 +233,7 @@ impl Outcome {
                 .filter(|c| c.status == Status::Fail)
                 .map(|c| c.id.clone())
                 .collect(),
+            location: None,
         }
     }
 
@@ -249,6 +253,7 @@ impl Outcome {
             token_expiry_secs: None,
             summary: Summary::default(),
             failed_checks: r.check_id.iter().cloned().collect(),
+            location: r.location.clone(),
         }
     }
 
@@ -263,6 +268,7 @@ impl Outcome {
             check_id: self.failed_check.clone(),
             message: self.message.clone(),
             latency_ms: self.latency_ms,
+            location: self.location.clone(),
         }
     }
 
@@ -296,6 +302,7 @@ impl Outcome {
                 ..Summary::default()
             },
             failed_checks: vec!["monitor.timeout".into()],
+            location: None,
         }
     }
 }

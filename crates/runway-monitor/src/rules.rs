@@ -111,6 +111,58 @@ impl WindowStats {
     }
 }
 
+/// A quorum rule's reading: the condition judged at each location over that
+/// location's own runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ByLocation {
+    /// The locations where the condition holds, by name.
+    pub holding: Vec<String>,
+    /// Every location judged (a fresh run, something to judge), by name.
+    pub judged: Vec<String>,
+}
+
+/// The name a run without a location is counted under.
+pub const NO_LOCATION: &str = "(no location)";
+
+impl ByLocation {
+    /// Judges `when` at each location of `outcomes` over its runs in
+    /// `(now - window, now]`. A location counts only when its newest run is
+    /// within `fresh` of `now` (a location whose worker stopped is not
+    /// counted, neither as down nor as up). `None` when no location could
+    /// be judged (nothing changes then).
+    pub fn of(
+        outcomes: &[Outcome],
+        now: DateTime<Utc>,
+        window: std::time::Duration,
+        fresh: std::time::Duration,
+        when: &Condition,
+    ) -> Option<ByLocation> {
+        let stale = now - chrono::Duration::from_std(fresh).unwrap_or(chrono::Duration::MAX);
+        let mut groups: std::collections::BTreeMap<&str, Vec<Outcome>> = Default::default();
+        for o in outcomes.iter().filter(|o| o.at <= now) {
+            let name = o.location.as_deref().unwrap_or(NO_LOCATION);
+            groups.entry(name).or_default().push(o.clone());
+        }
+        let mut out = ByLocation {
+            holding: Vec::new(),
+            judged: Vec::new(),
+        };
+        for (name, runs) in groups {
+            if !runs.iter().any(|o| o.at > stale) {
+                continue;
+            }
+            let Some(holds) = WindowStats::of(&runs, now, window).holds(when) else {
+                continue;
+            };
+            out.judged.push(name.to_owned());
+            if holds {
+                out.holding.push(name.to_owned());
+            }
+        }
+        (!out.judged.is_empty()).then_some(out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,7 +185,58 @@ mod tests {
             failed_checks: reason
                 .map(|_| vec!["mcp.handshake".to_owned()])
                 .unwrap_or_default(),
+            location: None,
         }
+    }
+
+    fn at(location: &str, o: Outcome) -> Outcome {
+        Outcome {
+            location: Some(location.to_owned()),
+            ..o
+        }
+    }
+
+    #[test]
+    fn a_quorum_counts_the_fresh_locations_where_the_condition_holds() {
+        let now = Utc::now();
+        let s = |n: i64| now - chrono::Duration::seconds(n);
+        let down = Condition::parse("down").unwrap();
+        let window = std::time::Duration::from_secs(600);
+        let fresh = std::time::Duration::from_secs(20);
+        let runs = vec![
+            at("eu-west", o(s(25), false, Some(Reason::Connect), 1.0)),
+            at("eu-west", o(s(5), true, None, 1.0)),
+            at("us-east", o(s(4), false, Some(Reason::Connect), 1.0)),
+            at("ap-south", o(s(3), false, Some(Reason::Connect), 1.0)),
+            // Its newest run is older than `fresh`: its worker stopped; not counted.
+            at("sa-east", o(s(30), false, Some(Reason::Connect), 1.0)),
+        ];
+        let b = ByLocation::of(&runs, now, window, fresh, &down).unwrap();
+        assert_eq!(b.holding, vec!["ap-south", "us-east"]);
+        assert_eq!(b.judged, vec!["ap-south", "eu-west", "us-east"]);
+        // Judged at an earlier time: only what had happened by then.
+        let b = ByLocation::of(&runs, s(4), window, fresh, &down).unwrap();
+        assert_eq!(b.holding, vec!["us-east"]);
+        assert_eq!(b.judged, vec!["eu-west", "us-east"]);
+        // Every location stale: nothing to judge.
+        assert_eq!(
+            ByLocation::of(
+                &runs,
+                now + chrono::Duration::minutes(5),
+                window,
+                fresh,
+                &down
+            ),
+            None
+        );
+        // Runs without a location count as one location of their own.
+        let plain = vec![o(s(2), false, Some(Reason::Connect), 1.0)];
+        let b = ByLocation::of(&plain, now, window, fresh, &down).unwrap();
+        assert_eq!(b.holding, vec![NO_LOCATION]);
+        // Any condition: the error rate over each location's own runs.
+        let rate = Condition::parse("error_rate > 0.4").unwrap();
+        let b = ByLocation::of(&runs, now, window, fresh, &rate).unwrap();
+        assert_eq!(b.holding, vec!["ap-south", "eu-west", "us-east"]);
     }
 
     #[test]

@@ -35,6 +35,9 @@ pub struct Job {
     /// When the environment's bearer token expires (a JWT's `exp`), so each
     /// run records the time left (`token_expiry` rules).
     pub token_expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Where this worker probes from (`--location`): stored with each run,
+    /// and part of the job's key in the shared schedule.
+    pub location: Option<String>,
 }
 
 impl Job {
@@ -46,6 +49,17 @@ impl Job {
             timeout: m.timeout(),
             maintenance: m.maintenance.clone(),
             token_expires_at: None,
+            location: None,
+        }
+    }
+
+    /// The job's key in the shared schedule: the environment, or
+    /// `environment@location` for a worker with a location (each location
+    /// runs every environment once per interval).
+    pub fn key(&self) -> String {
+        match &self.location {
+            Some(l) => format!("{}@{l}", self.environment),
+            None => self.environment.clone(),
         }
     }
 
@@ -304,6 +318,7 @@ pub(crate) async fn probe_job(job: &Job, prober: &dyn Prober, clock: &dyn Clock)
     if let Some(exp) = job.token_expires_at {
         outcome.token_expiry_secs = Some((exp - at).num_milliseconds() as f64 / 1000.0);
     }
+    outcome.location = job.location.clone();
     outcome
 }
 

@@ -47,6 +47,11 @@ pub enum MonitorError {
     },
     #[error("no environment in `{}` has a `monitor` table", file.display())]
     NothingMonitored { file: PathBuf },
+    #[error(
+        "no monitored environment in `{}` is run from location `{location}`: each lists other `locations`",
+        file.display()
+    )]
+    NotAtLocation { location: String, file: PathBuf },
     #[error("cannot monitor environment `{name}`")]
     Environment {
         name: String,
@@ -69,6 +74,9 @@ impl runway_core::Diagnostic for MonitorError {
             MonitorError::NothingMonitored { .. } => {
                 Some("add `[environments.<name>.monitor]` with an `interval`".into())
             }
+            MonitorError::NotAtLocation { location, .. } => Some(format!(
+                "add `{location}` to an environment's `[environments.<name>.monitor] locations`, or start this worker with another `--location`"
+            )),
             MonitorError::Environment { source, .. } => source.hint(),
             MonitorError::Setting { .. } => {
                 Some("see `[notifiers]` and `[[alerts]]` in docs/monitor.md".into())
@@ -104,6 +112,11 @@ pub struct MonitorOptions {
     pub schedule: Option<ScheduleMode>,
     /// This worker's name in the shared schedule (default `HOST:PID`).
     pub worker: Option<String>,
+    /// Where this worker probes from (`--location`, already checked with
+    /// [`runway_config::monitor::check_location`]): stored with each run;
+    /// in the shared schedule each location runs every environment (of
+    /// those whose `locations` list it) once per interval.
+    pub location: Option<String>,
     /// Gives an environment's `logs` and `resources` conditions their feeds
     /// (its deploy target's output and process group or container); without
     /// it such conditions read as errors (inconclusive).
@@ -211,7 +224,11 @@ impl Setup {
                     .as_ref()
                     .map(|m| m.maintenance.clone())
                     .unwrap_or_default();
-                Rule::from_config_with(a, &maintenance, env.analysis.as_ref())
+                let rule = Rule::from_config_with(a, &maintenance, env.analysis.as_ref());
+                match env.monitor.as_ref() {
+                    Some(m) => rule.with_interval(m.interval()),
+                    None => rule,
+                }
             })
             .collect();
         let mut notifiers = Vec::new();
@@ -261,6 +278,9 @@ pub struct Monitor {
     prober: Arc<EngineProber>,
     shared: bool,
     worker: String,
+    location: Option<String>,
+    /// Every chosen environment, also those this location does not run.
+    monitored: Vec<String>,
     clock: Arc<dyn Clock>,
     outbox: Arc<Outbox>,
     alerts: Option<Arc<AlertRunner>>,
@@ -299,6 +319,8 @@ impl Monitor {
             Some(mode) => mode == ScheduleMode::Shared,
             None => ledger.url().backend() == "postgres",
         };
+        let monitored = setup.environments();
+        let jobs = located(loaded, setup.jobs, opts.location.as_deref())?;
         let clock: Arc<dyn Clock> = Arc::new(TokioClock::new());
         let outbox = Arc::new(Outbox::new(ledger.clone(), setup.notifiers));
         let alerts = if setup.rules.is_empty() {
@@ -330,10 +352,12 @@ impl Monitor {
         };
         Ok(Monitor {
             ledger,
-            jobs: setup.jobs,
+            jobs,
             prober: Arc::new(EngineProber::new(setup.contexts)),
             shared,
             worker: opts.worker.clone().unwrap_or_else(default_worker),
+            location: opts.location.clone(),
+            monitored,
             clock,
             outbox,
             alerts,
@@ -350,9 +374,10 @@ impl Monitor {
         self.shared
     }
 
-    /// The monitored environments, in schedule order.
+    /// The monitored environments, in schedule order (the dashboard's):
+    /// with a location, also those only other locations run.
     pub fn environments(&self) -> Vec<String> {
-        self.jobs.iter().map(|j| j.environment.clone()).collect()
+        self.monitored.clone()
     }
 
     fn scheduler(&self, report: Arc<dyn Report>) -> (Scheduler, Arc<Recorder>) {
@@ -381,7 +406,8 @@ impl Monitor {
             let since = chrono::Utc::now()
                 - chrono::Duration::from_std(job.interval).unwrap_or(chrono::Duration::MAX);
             let recent = self.ledger.monitor_results(&job.environment, since).await?;
-            due.insert(job.environment.clone(), recent.is_empty());
+            let here = recent.iter().any(|r| r.location == job.location);
+            due.insert(job.environment.clone(), !here);
         }
         let (scheduler, recorder) = self.scheduler(report);
         let outcomes = if self.shared {
@@ -449,8 +475,12 @@ impl Monitor {
         };
         let stats = if self.shared {
             let opts = SharedOptions::for_jobs(self.worker.clone(), scheduler.jobs());
+            let from = match &self.location {
+                Some(l) => format!(" from location `{l}`"),
+                None => String::new(),
+            };
             report.note(&format!(
-                "worker `{}` shares the schedule in {} (lease {})",
+                "worker `{}`{from} shares the schedule in {} (lease {})",
                 self.worker,
                 self.ledger.url(),
                 humantime::format_duration(opts.lease)
@@ -470,6 +500,11 @@ impl Monitor {
     /// The worker's name in the shared schedule.
     pub fn worker(&self) -> &str {
         &self.worker
+    }
+
+    /// Where this worker probes from (`--location`).
+    pub fn location(&self) -> Option<&str> {
+        self.location.as_deref()
     }
 }
 
@@ -514,6 +549,43 @@ impl Sink for Recorder {
             }
         }
     }
+}
+
+/// The jobs this worker runs from `location`: each gets the location (its
+/// runs carry it; its shared-schedule key is `environment@location`), and an
+/// environment whose `monitor.locations` does not list it is left out.
+fn located(
+    loaded: &Loaded,
+    jobs: Vec<Job>,
+    location: Option<&str>,
+) -> Result<Vec<Job>, MonitorError> {
+    let Some(location) = location else {
+        return Ok(jobs);
+    };
+    let listed = |env: &str| {
+        loaded
+            .config
+            .environments
+            .get(env)
+            .and_then(|e| e.monitor.as_ref())
+            .and_then(|m| m.locations.as_ref())
+            .is_none_or(|l| l.iter().any(|x| x == location))
+    };
+    let out: Vec<Job> = jobs
+        .into_iter()
+        .filter(|j| listed(&j.environment))
+        .map(|mut j| {
+            j.location = Some(location.to_owned());
+            j
+        })
+        .collect();
+    if out.is_empty() {
+        return Err(MonitorError::NotAtLocation {
+            location: location.to_owned(),
+            file: loaded.path.clone(),
+        });
+    }
+    Ok(out)
 }
 
 /// `HOST:PID`: unique among live workers, readable in the ledger.

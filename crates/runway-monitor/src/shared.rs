@@ -10,6 +10,11 @@
 //! worker that dies stops completing; its leases lapse and the others take
 //! its slots within one lease period. On shutdown no new claim is made; the
 //! runs under way finish or are cut at their timeout and are completed.
+//!
+//! A job is known to the schedule by [`Job::key`]: its environment, or
+//! `environment@location` when the worker has a location, so each location
+//! runs every environment once per interval and the workers of one location
+//! share (and take over) that location's rows.
 
 use std::{collections::HashMap, future::Future, sync::Arc, time::Duration};
 
@@ -78,7 +83,7 @@ impl Scheduler {
         for i in 0..self.jobs().len() {
             let (name, interval, max) = {
                 let j = &self.jobs()[i];
-                (j.environment.clone(), j.interval, j.jitter)
+                (j.key(), j.interval, j.jitter)
             };
             let first_delay = if jitter {
                 self.jitter(max)
@@ -104,7 +109,7 @@ impl Scheduler {
     ) -> Result<Vec<Outcome>, LedgerError> {
         let register = self.registrations(false);
         ledger.schedule_register(&register).await?;
-        let names: Vec<String> = self.jobs().iter().map(|j| j.environment.clone()).collect();
+        let names: Vec<String> = self.jobs().iter().map(Job::key).collect();
         let claims = ledger
             .schedule_claim(&opts.worker, &names, opts.lease, names.len() as i64)
             .await?;
@@ -117,12 +122,7 @@ impl Scheduler {
         });
         let mut set = JoinSet::new();
         for claim in claims {
-            let Some(job) = self
-                .jobs()
-                .iter()
-                .find(|j| j.environment == claim.job)
-                .cloned()
-            else {
+            let Some(job) = self.jobs().iter().find(|j| j.key() == claim.job).cloned() else {
                 let _ = ledger.schedule_release(&claim).await;
                 continue;
             };
@@ -137,7 +137,11 @@ impl Scheduler {
                 Err(e) => tracing::error!("a monitor run panicked: {e}"),
             }
         }
-        out.sort_by_key(|o| names.iter().position(|n| *n == o.environment));
+        out.sort_by_key(|o| {
+            self.jobs()
+                .iter()
+                .position(|j| j.environment == o.environment)
+        });
         Ok(out)
     }
 
@@ -153,12 +157,8 @@ impl Scheduler {
         let mut stats = RunStats::default();
         let register = self.registrations(true);
         ledger.schedule_register(&register).await?;
-        let jobs: HashMap<String, Job> = self
-            .jobs()
-            .iter()
-            .map(|j| (j.environment.clone(), j.clone()))
-            .collect();
-        let names: Vec<String> = self.jobs().iter().map(|j| j.environment.clone()).collect();
+        let jobs: HashMap<String, Job> = self.jobs().iter().map(|j| (j.key(), j.clone())).collect();
+        let names: Vec<String> = self.jobs().iter().map(Job::key).collect();
         let (prober, sink, clock) = self.parts();
         let parts = Arc::new(Parts {
             prober,

@@ -69,6 +69,7 @@ fn run(ok: bool) -> Outcome {
         token_expiry_secs: None,
         summary: Summary::default(),
         failed_checks: Vec::new(),
+        location: None,
     }
 }
 
@@ -166,6 +167,8 @@ async fn an_alert_arrives_in_alertmanager_resolves_and_is_sent_once() {
         reminder: None,
         notify_resolved: true,
         mute: Vec::new(),
+        quorum: None,
+        fresh: Duration::from_secs(1800),
     };
     let runner = AlertRunner::start(vec![rule], ledger.clone(), Utc::now())
         .await

@@ -64,6 +64,8 @@ fn rule() -> Rule {
         reminder: None,
         notify_resolved: true,
         mute: Vec::new(),
+        quorum: None,
+        fresh: Duration::from_secs(1800),
     }
 }
 
@@ -81,6 +83,7 @@ fn run(ok: bool) -> Outcome {
         token_expiry_secs: None,
         summary: Summary::default(),
         failed_checks: Vec::new(),
+        location: None,
     }
 }
 

@@ -90,6 +90,7 @@ fn job(env: &str, interval: u64, jitter: u64, timeout: u64) -> Job {
         timeout: Duration::from_secs(timeout),
         maintenance: Vec::new(),
         token_expires_at: None,
+        location: None,
     }
 }
 

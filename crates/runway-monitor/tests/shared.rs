@@ -69,6 +69,7 @@ fn jobs(n: usize, interval: Duration) -> Vec<Job> {
             timeout: Duration::from_millis(800),
             maintenance: Vec::new(),
             token_expires_at: None,
+            location: None,
         })
         .collect()
 }

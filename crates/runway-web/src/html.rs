@@ -290,6 +290,7 @@ fn environment_section(s: &mut String, idx: usize, e: &EnvironmentView, now: Dat
         }
         None => s.push_str(r#"<p class="muted">No run recorded yet.</p>"#),
     }
+    s.push_str(&crate::locations::card(&e.locations, now));
     let _ = write!(
         s,
         "<h3>Uptime, {} days: {}</h3>{}",

@@ -12,6 +12,7 @@
 pub mod alerts;
 mod escape;
 pub mod html;
+pub mod locations;
 pub mod metrics;
 pub mod model;
 mod routes;
@@ -54,6 +55,10 @@ pub struct Web {
     /// The budget of a client without the token, per address (`[web]
     /// rate_limit`); past it, 429 with `Retry-After`. `None`: unlimited.
     pub anonymous: Option<runway_serve::Limiter>,
+    /// Each environment's monitor interval: a location counts towards the
+    /// environment's status while its newest run is within two of them
+    /// ([`locations::consensus`]).
+    pub intervals: std::collections::HashMap<String, Duration>,
     ready: AtomicBool,
 }
 
@@ -78,8 +83,15 @@ impl Web {
                 requests: ANONYMOUS_PER_SECOND,
                 window: Duration::from_secs(1),
             })),
+            intervals: Default::default(),
             ready: AtomicBool::new(false),
         }
+    }
+
+    /// Each environment's monitor interval (see [`Web::intervals`]).
+    pub fn with_intervals(mut self, intervals: std::collections::HashMap<String, Duration>) -> Web {
+        self.intervals = intervals;
+        self
     }
 
     pub fn with_alerts(mut self, alerts: Arc<dyn AlertSource>) -> Web {

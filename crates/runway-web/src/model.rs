@@ -38,6 +38,9 @@ pub struct EnvironmentView {
     pub latency: Vec<LatencyPoint>,
     /// Newest first.
     pub deployments: Vec<DeploymentMark>,
+    /// The newest run of each location, by name (the dashboard's; see [`crate::locations`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub locations: Vec<crate::locations::LocationView>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -268,6 +271,7 @@ fn view(
         days,
         latency,
         deployments,
+        locations: Vec::new(),
     }
 }
 

@@ -16,7 +16,7 @@ use serde_json::json;
 
 use crate::model::{self, Overview, UPTIME_DAYS};
 use crate::security::{Reject, authorize, error, harden, throttle, typed};
-use crate::{AlertError, Web, html};
+use crate::{AlertError, Web, html, locations};
 
 type Shared = State<Arc<Web>>;
 
@@ -63,7 +63,7 @@ async fn method_not_allowed() -> Response {
 /// status page shows none, so it does not read them).
 async fn overview(web: &Web, latency: bool) -> Result<Overview, Response> {
     let now = Utc::now();
-    let environments = model::environments(
+    let mut environments = model::environments(
         web.ledger.as_ref(),
         &web.environments,
         now,
@@ -72,6 +72,9 @@ async fn overview(web: &Web, latency: bool) -> Result<Overview, Response> {
     )
     .await
     .map_err(|e| internal("reading the ledger", e))?;
+    locations::attach(web, &mut environments, now)
+        .await
+        .map_err(|e| internal("reading the ledger", e))?;
     let incidents = model::open_incidents(web.ledger.as_ref())
         .await
         .map_err(|e| internal("reading incidents", e))?;
@@ -117,10 +120,17 @@ async fn environment_page(State(web): Shared, Path(name): Path<String>) -> Respo
         return error(StatusCode::NOT_FOUND, "no such monitored environment");
     }
     let now = Utc::now();
-    match model::environment(web.ledger.as_ref(), &name, now, UPTIME_DAYS).await {
-        Ok(v) => typed("text/html; charset=utf-8", html::environment_page(&v, now)),
-        Err(e) => internal("reading the ledger", e),
+    let mut v = match model::environment(web.ledger.as_ref(), &name, now, UPTIME_DAYS).await {
+        Ok(v) => [v],
+        Err(e) => return internal("reading the ledger", e),
+    };
+    if let Err(e) = locations::attach(&web, &mut v, now).await {
+        return internal("reading the ledger", e);
     }
+    typed(
+        "text/html; charset=utf-8",
+        html::environment_page(&v[0], now),
+    )
 }
 
 async fn style() -> Response {
@@ -138,13 +148,21 @@ async fn api_status(State(web): Shared) -> Response {
             Ok(l) => l.into_iter().map(|r| (r.environment.clone(), r)).collect(),
             Err(e) => return internal("reading the ledger", e),
         };
+    let mut located =
+        match locations::latest(web.ledger.as_ref(), &web.environments, Utc::now()).await {
+            Ok(l) => l,
+            Err(e) => return internal("reading the ledger", e),
+        };
     let mut envs = Vec::with_capacity(web.environments.len());
     for name in &web.environments {
         let latest = latest_of.remove(name);
         let open: Vec<_> = alerts.iter().filter(|a| &a.environment == name).collect();
-        envs.push(json!({
+        let mut env = json!({
             "name": name,
-            "status": latest.as_ref().map_or("unknown", |l| l.status.as_str()),
+            "status": located
+                .get(name)
+                .and_then(|l| locations::consensus(l, Utc::now(), web.fresh(name)))
+                .unwrap_or_else(|| latest.as_ref().map_or("unknown", |l| l.status.as_str()).to_owned()),
             "last_run": latest.as_ref().map(|l| json!({
                 "at": l.at,
                 "ok": l.ok,
@@ -153,7 +171,11 @@ async fn api_status(State(web): Shared) -> Response {
                 "latency_ms": l.latency_ms,
             })),
             "open_alerts": open,
-        }));
+        });
+        if let Some(l) = located.remove(name) {
+            env["locations"] = json!(l);
+        }
+        envs.push(env);
     }
     axum::Json(json!({
         "generated_at": Utc::now(),

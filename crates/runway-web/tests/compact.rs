@@ -58,6 +58,7 @@ async fn many_environments_get_a_row_each_and_full_sections_only_when_not_up() {
                 check_id: (!ok).then(|| "http.health".to_owned()),
                 message: (!ok).then(|| "connection refused".to_owned()),
                 latency_ms: 10.0 + i as f64,
+                location: None,
             };
             ledger.record_monitor_result(&r).await.unwrap();
         }

@@ -368,6 +368,7 @@ async fn metrics_expose_statuses_alerts_and_notifiers_and_count_runs() {
         token_expiry_secs: None,
         summary: Default::default(),
         failed_checks: vec!["mcp.handshake".into()],
+        location: None,
     };
     s.web.metrics.observe(&outcome);
     s.web.metrics.observe(&outcome);
@@ -422,4 +423,54 @@ async fn metrics_expose_statuses_alerts_and_notifiers_and_count_runs() {
         m.contains(r#"environment="quote\"back\\slash\nnewline""#),
         "{m}"
     );
+}
+
+#[tokio::test]
+async fn located_runs_give_an_environment_its_locations_in_the_api_and_on_the_dashboard() {
+    let s = seeded().await;
+    let run = |location: &str, secs: i64, ok: bool| runway_ledger::MonitorResult {
+        environment: "staging".into(),
+        at: s.now - chrono::Duration::seconds(secs),
+        ok,
+        status: if ok { "up" } else { "down" }.into(),
+        reason: (!ok).then(|| "connect".to_owned()),
+        check_id: (!ok).then(|| "http.health".to_owned()),
+        message: (!ok).then(|| "could not connect".to_owned()),
+        latency_ms: 12.0,
+        location: Some(location.to_owned()),
+    };
+    for r in [
+        run("us-east", 30, false),
+        run("us-east", 10, true),
+        run("eu-west", 5, false),
+    ] {
+        s.ledger.record_monitor_result(&r).await.unwrap();
+    }
+    let j = get(&s, "/api/status").await.json();
+    let envs = j["environments"].as_array().unwrap();
+    let by = |n: &str| envs.iter().find(|e| e["name"] == n).unwrap().clone();
+    let locs = by("staging")["locations"].clone();
+    assert_eq!(locs.as_array().map(Vec::len), Some(2), "{locs}");
+    assert_eq!(locs[0]["location"], "eu-west");
+    assert_eq!(locs[0]["status"], "down");
+    assert_eq!(locs[0]["reason"], "connect");
+    assert_eq!(locs[0]["check"], "http.health");
+    assert_eq!(locs[1]["location"], "us-east");
+    assert_eq!(locs[1]["status"], "up");
+    assert!(locs[1].get("reason").is_none(), "{locs}");
+    // The two locations disagree: the environment is degraded, whichever ran last.
+    assert_eq!(by("staging")["status"], "degraded");
+    // No located run: no `locations` at all.
+    assert!(by("production").get("locations").is_none());
+    let page = get(&s, "/").await.body;
+    assert!(
+        page.contains(r#"data-location="eu-west" data-status="down""#)
+            && page.contains(r#"data-location="us-east" data-status="up""#),
+        "no per-location table on the dashboard"
+    );
+    // The environment's own page (the compact dashboard links to it) too.
+    let page = get(&s, "/environments/staging").await.body;
+    assert!(page.contains(r#"data-location="eu-west" data-status="down""#));
+    // The public status page names no locations.
+    assert!(!get(&s, "/status").await.body.contains("data-location"));
 }

@@ -75,6 +75,7 @@ async fn prometheus_scrapes_the_series_and_answers_queries() {
             token_expiry_secs: None,
             summary: Default::default(),
             failed_checks: Vec::new(),
+            location: None,
         });
     }
     let (base, _stop) = serve(s.web.clone()).await;

@@ -28,6 +28,7 @@ type ResultRow = (
     Option<String>,
     Option<String>,
     f64,
+    Option<String>,
 );
 
 fn decode_result(r: ResultRow) -> MonitorResult {
@@ -40,6 +41,7 @@ fn decode_result(r: ResultRow) -> MonitorResult {
         check_id: r.5,
         message: r.6,
         latency_ms: r.7,
+        location: r.8,
     }
 }
 
@@ -82,6 +84,7 @@ where
             .bind(r.latency_ms)
             .bind(scheduled.map(|s| s.0))
             .bind(scheduled.map(|s| s.1.to_owned()))
+            .bind(r.location.clone())
             .execute(&mut *conn)
             .await?;
         let failed = i64::from(!r.ok);
@@ -314,5 +317,23 @@ where
             .map(Self::hour_row)
             .collect::<sqlx::Result<_>>()
             .map_err(|e| self.db(action, e))
+    }
+
+    pub(super) async fn latest_by_location(
+        &self,
+        environments: &[String],
+        since: DateTime<Utc>,
+    ) -> Result<Vec<MonitorResult>> {
+        if environments.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = monitor::SELECT_LATEST_BY_LOCATION.replace("{envs}", D::ENV_NAMES);
+        let rows: Vec<ResultRow> = sqlx::query_as(&sql)
+            .bind(names_json(environments))
+            .bind(to_us(since))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.db("reading the latest monitor result of each location", e))?;
+        Ok(rows.into_iter().map(decode_result).collect())
     }
 }

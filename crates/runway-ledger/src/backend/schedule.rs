@@ -163,7 +163,8 @@ where
     }
 
     pub(super) async fn scheduled_runs(&self, since: DateTime<Utc>) -> Result<Vec<ScheduledRun>> {
-        let rows: Vec<(String, i64, i64, String)> = sqlx::query_as(schedule::SELECT_RUNS)
+        type Row = (String, i64, i64, String, Option<String>);
+        let rows: Vec<Row> = sqlx::query_as(schedule::SELECT_RUNS)
             .bind(to_us(since))
             .fetch_all(&self.pool)
             .await
@@ -175,6 +176,7 @@ where
                 slot: from_us(r.1),
                 at: from_us(r.2),
                 worker: r.3,
+                location: r.4,
             })
             .collect())
     }

@@ -119,7 +119,12 @@ impl AlertRunner {
             }
         };
         let mut engine = self.engine.lock().await;
-        if self.shared {
+        // A quorum judges the other locations' runs, which only the ledger has.
+        let quorum = engine
+            .rules()
+            .iter()
+            .any(|r| r.environment == outcome.environment && r.quorum.is_some());
+        if self.shared || quorum {
             self.resync(&mut engine, outcome, now).await;
         }
         engine.observe(outcome);
@@ -207,7 +212,7 @@ impl AlertRunner {
         // The run just stored is observed whole (with what the ledger does not keep).
         let runs = runs
             .iter()
-            .filter(|r| r.at != outcome.at)
+            .filter(|r| r.at != outcome.at || r.location != outcome.location)
             .map(Outcome::from_stored)
             .collect();
         engine.resync(env, runs, open);

@@ -27,6 +27,8 @@ fn rule(when: &str) -> Rule {
         reminder: None,
         notify_resolved: true,
         mute: Vec::new(),
+        quorum: None,
+        fresh: Duration::from_secs(1800),
     }
 }
 
@@ -48,6 +50,7 @@ fn run(at: DateTime<Utc>, ok: bool) -> Outcome {
         } else {
             vec!["http.health".to_owned()]
         },
+        location: None,
     }
 }
 

@@ -35,6 +35,7 @@ fn run(env: &str, at: DateTime<Utc>, ok: bool, ms: f64) -> MonitorResult {
         check_id: (!ok).then(|| "mcp.handshake".to_owned()),
         message: (!ok).then(|| "could not connect".to_owned()),
         latency_ms: ms,
+        location: None,
     }
 }
 

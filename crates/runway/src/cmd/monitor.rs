@@ -63,6 +63,13 @@ pub struct Args {
     #[arg(long, value_name = "NAME")]
     pub worker: Option<String>,
 
+    /// Where this worker probes from (`eu-west`: lowercase letters, digits
+    /// and `-`, at most 40). Stored with each run; in the shared schedule
+    /// every location runs each environment once per interval (those whose
+    /// `monitor.locations` list it), and `quorum` alert rules count locations.
+    #[arg(long, value_name = "NAME")]
+    pub location: Option<String>,
+
     #[command(flatten)]
     pub ledger: super::LedgerOpt,
 }
@@ -93,6 +100,10 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
             ctx.dir().display()
         )));
     };
+    if let Some(l) = &args.location {
+        runway_config::monitor::check_location(l)
+            .map_err(|m| usage(format!("`--location`: {m}")))?;
+    }
     let setup = Setup::from_config(&loaded, &args.envs)?;
     let web_cfg = &loaded.config.web;
     let listen = match (&args.listen, &web_cfg.listen) {
@@ -121,6 +132,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Exit> {
             _ => ScheduleMode::Local,
         }),
         worker: args.worker.clone(),
+        location: args.location.clone(),
         // `logs` and `resources` alert rules read the environment's deploy target.
         target_sources: Some({
             let loaded = loaded.clone();
@@ -257,6 +269,14 @@ async fn dashboard(
                 .unwrap_or(runway_web::ANONYMOUS_PER_SECOND),
         )
         .with_title(title)
+        .with_intervals(
+            loaded
+                .config
+                .environments
+                .iter()
+                .filter_map(|(n, e)| Some((n.clone(), e.monitor.as_ref()?.interval())))
+                .collect(),
+        )
         .with_alerts(Arc::new(runway_web::LedgerAlerts::new(
             monitor.ledger(),
             loaded
@@ -283,10 +303,13 @@ impl Printer {
             return serde_json::to_string(o).unwrap_or_default();
         }
         let at = o.at.format("%Y-%m-%dT%H:%M:%SZ");
+        let env = match &o.location {
+            Some(l) => format!("{}@{l}", o.environment),
+            None => o.environment.clone(),
+        };
         match (&o.reason, &o.failed_check, &o.message) {
             (Some(r), Some(c), Some(m)) => format!(
                 "{at} {env} {status} {ms:.0} ms reason={r} check={c}: {m}",
-                env = o.environment,
                 c = shown(c),
                 m = shown(m),
                 status = o.status,
@@ -294,7 +317,6 @@ impl Printer {
             ),
             _ => format!(
                 "{at} {env} {status} {ms:.0} ms ({p} passed, {w} warned)",
-                env = o.environment,
                 status = o.status,
                 ms = o.latency_ms,
                 p = o.summary.passed,

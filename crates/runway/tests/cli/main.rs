@@ -21,6 +21,7 @@ mod mcp_clients;
 mod mcp_deploy;
 mod mcp_secrets;
 mod monitor_cli;
+mod monitor_locations;
 mod monitor_shared;
 mod monitor_traffic;
 mod monitor_web;

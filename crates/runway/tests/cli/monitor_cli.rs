@@ -201,7 +201,9 @@ async fn sigterm_stops_the_schedule_after_the_running_checks() {
 
 /// A webhook receiver on `port`: records each POST body, answers 200. Its
 /// thread ends when the test process does; every read has a timeout.
-fn receiver(listener: std::net::TcpListener) -> std::sync::Arc<std::sync::Mutex<Vec<String>>> {
+pub(super) fn receiver(
+    listener: std::net::TcpListener,
+) -> std::sync::Arc<std::sync::Mutex<Vec<String>>> {
     use std::io::{Read, Write};
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let out = seen.clone();
