@@ -163,29 +163,41 @@ async fn run_once(ctx: &Context) -> Report {
 
     'run: {
         if is_http && wants("http") {
+            // A check turned off sends nothing (its result would be dropped
+            // anyway): `runway monitor`'s health suite is one request a run.
+            let on = |id: &str| ctx.toggles.state(id) != Some(false);
             let Some(v) = stage!("http", async {
-                let mut v = endpoints::health(ctx, &client).await;
-                v.extend(
-                    endpoints::probe(
-                        ctx,
-                        &client,
-                        "http.livez",
-                        ctx.paths.livez.as_ref(),
-                        "livez_path",
-                    )
-                    .await,
-                );
-                v.extend(
-                    endpoints::probe(
-                        ctx,
-                        &client,
-                        "http.readyz",
-                        ctx.paths.readyz.as_ref(),
-                        "readyz_path",
-                    )
-                    .await,
-                );
-                v.extend(endpoints::metrics(ctx, &client).await);
+                let mut v = Vec::new();
+                if on("http.health") || on("http.version") {
+                    v.extend(endpoints::health(ctx, &client).await);
+                }
+                if on("http.livez") {
+                    v.extend(
+                        endpoints::probe(
+                            ctx,
+                            &client,
+                            "http.livez",
+                            ctx.paths.livez.as_ref(),
+                            "livez_path",
+                        )
+                        .await,
+                    );
+                }
+                if on("http.readyz") {
+                    v.extend(
+                        endpoints::probe(
+                            ctx,
+                            &client,
+                            "http.readyz",
+                            ctx.paths.readyz.as_ref(),
+                            "readyz_path",
+                        )
+                        .await,
+                    );
+                }
+                if on("http.metrics") {
+                    v.extend(endpoints::metrics(ctx, &client).await);
+                }
                 v
             }) else {
                 break 'run;
