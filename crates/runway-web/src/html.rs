@@ -41,7 +41,7 @@ th,td{text-align:left;padding:3px 8px;border-bottom:1px solid #f1f3f5;vertical-a
 /// only to those not up, at most this many; each environment's full section
 /// is its own page at `/environments/NAME`. A page of 1,000 environments
 /// with 90 bars each would be megabytes.
-pub const COMPACT_ABOVE: usize = 50;
+pub use crate::model::COMPACT_ABOVE;
 
 fn head(s: &mut String, title: &str) {
     let _ = write!(
@@ -202,7 +202,7 @@ fn environments_table(s: &mut String, o: &Overview, detail: bool) {
         d = o.environments.first().map_or(0, |e| e.days.len()),
     );
     if detail {
-        s.push_str(r#"<th>last run</th><th class="num">latency</th><th class="num">p95, last hour</th><th>deployed</th>"#);
+        s.push_str(r#"<th>last run</th><th class="num">latency</th><th class="num">p95, this hour</th><th>deployed</th>"#);
     }
     s.push_str("</tr>");
     for e in &o.environments {

@@ -63,18 +63,26 @@ async fn method_not_allowed() -> Response {
 /// status page shows none, so it does not read them).
 async fn overview(web: &Web, latency: bool) -> Result<Overview, Response> {
     let now = Utc::now();
+    // Above `COMPACT_ABOVE` environments the dashboard shows a row each: the
+    // latency is read after the statuses, for the ones it shows in full.
+    let compact = web.environments.len() > model::COMPACT_ABOVE;
     let mut environments = model::environments(
         web.ledger.as_ref(),
         &web.environments,
         now,
         UPTIME_DAYS,
-        latency,
+        latency && !compact,
     )
     .await
     .map_err(|e| internal("reading the ledger", e))?;
     locations::attach(web, &mut environments, now)
         .await
         .map_err(|e| internal("reading the ledger", e))?;
+    if latency && compact {
+        model::compact_latency(web.ledger.as_ref(), &mut environments, now)
+            .await
+            .map_err(|e| internal("reading the ledger", e))?;
+    }
     let incidents = model::open_incidents(web.ledger.as_ref())
         .await
         .map_err(|e| internal("reading incidents", e))?;

@@ -44,10 +44,11 @@ async fn many_environments_get_a_row_each_and_full_sections_only_when_not_up() {
     .unwrap();
     let ledger: Arc<dyn Ledger> = Arc::from(runway_ledger::open(&url).await.unwrap());
     let now = Utc::now();
-    // Every environment ran twice in the last hour; env-007 is down now,
+    // Every environment ran three times in the last 20 minutes (once this
+    // hour, whatever the time); env-007 is down now,
     // env-008 never ran; env-009 was deployed.
     for i in (0..N).filter(|&i| i != 8) {
-        for (ago, ok) in [(20, true), (2, i != 7)] {
+        for (ago, ok) in [(20, true), (2, i != 7), (0, i != 7)] {
             let ok_status = if ok { "up" } else { "down" };
             let r = MonitorResult {
                 environment: name(i),
@@ -86,6 +87,20 @@ async fn many_environments_get_a_row_each_and_full_sections_only_when_not_up() {
     ));
     assert!(!page.contains("<b>"));
     assert!(page.contains("2.3.4 (in_progress)"));
+    // A row's p95 is this hour's, read from the summary (env-042 ran at 52 ms);
+    // the full section of the one down has its latency chart's points.
+    let row = page.split(r#"data-environment="env-042""#).nth(1).unwrap();
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(
+        row.contains(r#"<td class="num">52 ms</td><td class="num">52 ms</td>"#),
+        "{row}"
+    );
+    let down = page
+        .split(r#"data-environment="env-007" data-status="down"><h2>"#)
+        .nth(1)
+        .unwrap();
+    let down = &down[..down.find("</section>").unwrap()];
+    assert!(down.contains("p50: 17 ms over"), "{down}");
     // A row is some 400 bytes: the page stays small whatever N is.
     assert!(page.len() < 10_000 + N * 700, "{} bytes", page.len());
 
