@@ -8,9 +8,11 @@
 # smoke suite (health, auth boundary, handshake, tools list, smoke calls),
 # which no peer can do, so the stack is not started. Prints a figures table:
 # missed deadlines (the scheduler's own overlapped/skipped ticks and late
-# starts, and runs missing from the output), CPU seconds (utime+stime),
-# peak RSS (VmHWM), the dashboard's p50/p95 response time with that history,
-# and Runway's CPU and memory as ratios to the Prometheus + blackbox stack's.
+# starts, and runs missing from the output), CPU seconds (utime+stime) and
+# peak RSS (VmHWM) of the probing, read before the dashboard is timed, with
+# Runway's as ratios to the Prometheus + blackbox stack's; then the
+# dashboard's p50/p95 response time with that history, and the CPU those
+# page loads took; then the ledger's size by table and a month's projection.
 #
 #   bench/monitor.sh                          # N=1000 INTERVAL=10 DURATION=300 SUITE=health
 #   SUITE=smoke bench/monitor.sh              # the MCP smoke suite instead
@@ -23,7 +25,8 @@
 # REQUESTS (timed dashboard loads per page, default 20), HISTORY_HOURS
 # (default 0: hours of past runs, one per endpoint per INTERVAL ending when
 # the monitor starts, written into the ledger before it starts, so the
-# dashboard is timed with that much history; every 50th run failed).
+# dashboard is timed with that much history; every 50th run failed; the
+# summary the dashboard reads is built by migration 0007's own SQL).
 #
 # PROFILE=1 samples the monitor's CPU with `perf record -e cpu-clock`
 # (Debian's linux-perf; no hardware counters needed) over the timed span and
@@ -259,11 +262,8 @@ t = sorted(float(s) * 1000 for _, s in rows)
 q = lambda p: t[min(len(t) - 1, int(p * len(t)))]
 print(f"{q(0.5):.1f} {q(0.95):.1f} {len(bad)}")'
 }
-dash=$(time_page /)
-statuspage=$(time_page /status)
-status=$(time_page /api/status)
-hist=$(time_page /api/environments/e0/history)
-
+# The probing figures, read before the pages are timed: CPU and peak RSS
+# of the same probes on both sides (the page loads are counted apart).
 mon_cpu=$(cpu_secs $mon); mon_rss=$(peak_rss_mib $mon)
 prom_cpu=0; prom_rss=0; bb_cpu=0; bb_rss=0; probes=0
 if [ -n "$prom" ]; then
@@ -275,12 +275,20 @@ if [ -n "$prom" ]; then
 fi
 ref_cpu=0
 for r in "${refs[@]}"; do ref_cpu=$(python3 -c "print($ref_cpu + $(cpu_secs "$r"))"); done
+dash=$(time_page /)
+statuspage=$(time_page /status)
+status=$(time_page /api/status)
+hist=$(time_page /api/environments/e0/history)
+dash_cpu=$(python3 -c "print(round($(cpu_secs $mon) - $mon_cpu, 1))")
+dash_rss=$(peak_rss_mib $mon)
+
 mon_elapsed=$(($(date +%s) - mon_start))
 kill -TERM $mon
 wait $mon || true
 
 python3 - "$work/monitor.out" "$work/monitor.err" "$N" "$INTERVAL" "$mon_elapsed" "$mon_cpu" "$mon_rss" \
-  "$prom_cpu" "$prom_rss" "$bb_cpu" "$bb_rss" "$probes" "$ref_cpu" "$SUITE" "$dash" "$statuspage" "$status" "$hist" <<'PY'
+  "$prom_cpu" "$prom_rss" "$bb_cpu" "$bb_rss" "$probes" "$ref_cpu" "$SUITE" "$dash" "$statuspage" "$status" "$hist" \
+  "$dash_cpu" "$dash_rss" <<'PY'
 import sys, collections, re
 out, err = sys.argv[1], sys.argv[2]
 n, interval, elapsed = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
@@ -288,6 +296,7 @@ mon_cpu, mon_rss, prom_cpu, prom_rss, bb_cpu, bb_rss = map(float, sys.argv[6:12]
 probes, ref_cpu, suite = int(sys.argv[12]), float(sys.argv[13]), sys.argv[14]
 pages = {"/": sys.argv[15], "/status": sys.argv[16], "/api/status": sys.argv[17],
          "/api/environments/e0/history": sys.argv[18]}
+dash_cpu, dash_rss = float(sys.argv[19]), float(sys.argv[20])
 runs = collections.Counter()
 reasons = collections.Counter()
 failed = 0
@@ -325,12 +334,13 @@ print(f"| missed deadlines: overlapped + skipped ticks | {missed} "
 print(f"| late starts (> 1 s after the tick), worst | {stats.get('late', 0)}, "
       f"{stats.get('max_late_ms', 0)} ms | | |")
 print(f"| runs missing from the output ({due} due each) | {missing} | | |")
-print(f"| CPU seconds (utime+stime) | {mon_cpu:.1f} | "
+print(f"| CPU seconds (utime+stime), before the page loads | {mon_cpu:.1f} | "
       + (f"{stack_cpu:.1f} ({prom_cpu:.1f} + {bb_cpu:.1f})" if peer else "n/a")
       + f" | {ratio(mon_cpu, stack_cpu)} |")
-print(f"| peak RSS (VmHWM) | {mon_rss:.1f} MiB | "
+print(f"| peak RSS (VmHWM), before the page loads | {mon_rss:.1f} MiB | "
       + (f"{stack_rss:.1f} MiB ({prom_rss:.1f} + {bb_rss:.1f})" if peer else "n/a")
       + f" | {ratio(mon_rss, stack_rss)} |")
+print(f"| the timed page loads ({len(pages)} pages x REQUESTS): their CPU seconds, peak RSS after them | {dash_cpu:.1f} s, {dash_rss:.1f} MiB | | |")
 for page, v in pages.items():
     p50, p95, bad = v.split()
     note = f" ({bad} not 200)" if bad != "0" else ""
@@ -387,4 +397,5 @@ if [ -n "$perf_pid" ]; then
   echo
   perf report -i "$work/perf.data" --stdio --no-children --sort symbol --percent-limit 0.7 -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -40
   echo '```'
+  if [ -n "${PROFILE_OUT:-}" ]; then cp "$work/perf.data" "$PROFILE_OUT"; fi
 fi
