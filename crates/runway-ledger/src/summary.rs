@@ -5,10 +5,11 @@
 //! The dashboard reads these instead of the raw runs: its uptime bars are
 //! 90 day rows per environment and its latency chart 24 hour rows, whatever
 //! the check interval, so `/` at 1,000 environments checked every 10 s reads
-//! 114,000 small rows instead of aggregating 60 million raw runs. Each row is
-//! upserted in the transaction that stores the run, so the summary never
-//! disagrees with the runs (migration 0007 built it from the runs stored
-//! before it existed). Pruning folds raw runs into rollups and leaves the
+//! 114,000 small rows instead of aggregating 60 million raw runs. A trigger
+//! on `monitor_results` (migration 0007) upserts both rows inside the
+//! statement that stores a run, whoever stores it, so the summary never
+//! disagrees with the runs and storing a run is still one statement; the
+//! migration built the summary of the runs stored before it. Pruning folds raw runs into rollups and leaves the
 //! day rows alone; hour rows older than the raw horizon are deleted with the
 //! runs they summed.
 //!
@@ -97,39 +98,11 @@ impl MonitorHour {
     }
 }
 
-/// The histogram's columns, `b00` to `b59`.
+/// The histogram's columns, `b00` to `b59` (the migration's trigger and
+/// backfill compare with the same [`BOUNDS_MS`]).
 pub(crate) fn bucket_column(i: usize) -> String {
     format!("b{i:02}")
 }
-
-/// Adds one run to its day's row.
-pub(crate) const UPSERT_DAY: &str = "INSERT INTO monitor_days (environment, day_us, runs, failures)
-    VALUES ($1, $2, 1, $3)
-    ON CONFLICT (environment, day_us) DO UPDATE SET
-        runs = monitor_days.runs + 1,
-        failures = monitor_days.failures + excluded.failures";
-
-/// Adds one run to its hour's row, one statement per histogram bucket
-/// (the bucket's column is the only thing that differs).
-pub(crate) static UPSERT_HOUR: LazyLock<Vec<String>> = LazyLock::new(|| {
-    (0..LATENCY_BUCKETS)
-        .map(|i| {
-            let b = bucket_column(i);
-            format!(
-                "INSERT INTO monitor_hours
-                    (environment, hour_us, runs, failures, latency_sum_ms, latency_max_ms, {b})
-                VALUES ($1, $2, 1, $3, $4, $4, 1)
-                ON CONFLICT (environment, hour_us) DO UPDATE SET
-                    runs = monitor_hours.runs + 1,
-                    failures = monitor_hours.failures + excluded.failures,
-                    latency_sum_ms = monitor_hours.latency_sum_ms + excluded.latency_sum_ms,
-                    latency_max_ms = CASE WHEN excluded.latency_max_ms > monitor_hours.latency_max_ms
-                        THEN excluded.latency_max_ms ELSE monitor_hours.latency_max_ms END,
-                    {b} = monitor_hours.{b} + 1"
-            )
-        })
-        .collect()
-});
 
 /// Day rows of the environments in `{envs}` from `$2` (a day's start), by
 /// environment then day.

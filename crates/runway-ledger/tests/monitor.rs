@@ -390,11 +390,17 @@ async fn migrating_an_older_ledger_builds_the_summary_of_its_runs(f: &Fresh) {
 /// summary tables, no run locations, versions 7 and later not applied.
 async fn back_to_schema_6(f: &Fresh) {
     use sqlx::Executor;
-    let sql = "DROP TABLE monitor_days; DROP TABLE monitor_hours;
+    let sql = "DROP TRIGGER monitor_results_summary ON monitor_results;
+        DROP FUNCTION monitor_results_summary(); DROP TABLE monitor_days; DROP TABLE monitor_hours;
         DROP INDEX monitor_results_location; ALTER TABLE monitor_results DROP COLUMN location;
         DELETE FROM runway_migrations WHERE version >= 7;";
     match &f.url {
         runway_ledger::LedgerUrl::Sqlite { path } => {
+            // SQLite's DROP TRIGGER names no table and has no function.
+            let sql = sql
+                .replace(" ON monitor_results;", ";")
+                .replace("DROP FUNCTION monitor_results_summary();", "");
+            let sql = sql.as_str();
             let opts = sqlx::sqlite::SqliteConnectOptions::new().filename(path);
             let pool = sqlx::SqlitePool::connect_with(opts).await.unwrap();
             pool.execute(sqlx::raw_sql(sql)).await.unwrap();

@@ -1,11 +1,12 @@
--- runway monitor's summary, kept current as each run is stored (in the run's transaction):
--- one row per environment and UTC day, and one per environment and hour with a latency
--- histogram, so the dashboard reads 90 day rows and 24 hour rows per environment instead of
--- aggregating every raw run. The histogram's buckets are counts of runs whose latency is at or
--- above the bucket's lower bound and below the next one's (ms): b00 below 0.1, then one per
--- step of the series 0.1 0.12 0.15 0.2 0.25 0.3 0.4 0.5 0.6 0.8 1 1.2 ... 60000, b59 at or
--- above 60000 (crate::summary::BOUNDS_MS). Operational data like the runs it sums: no
--- append-only triggers, not exported. Times are microseconds since the Unix epoch.
+-- runway monitor's summary, kept current as each run is stored: one row per environment and
+-- UTC day, and one per environment and hour with a latency histogram, so the dashboard reads 90
+-- day rows and 24 hour rows per environment instead of aggregating every raw run. A trigger on
+-- monitor_results adds each run to its rows inside the statement that stores it, whoever stores
+-- it, so the summary counts exactly the stored runs. The histogram's buckets count runs whose
+-- latency is at or above the bucket's lower bound and below the next one's (ms): b00 below 0.1,
+-- then one per step of the series 0.1 0.12 0.15 0.2 0.25 0.3 0.4 0.5 0.6 0.8 1 1.2 ... 60000,
+-- b59 at or above 60000 (crate::summary::BOUNDS_MS). Operational data like the runs it sums:
+-- no append-only triggers, not exported. Times are microseconds since the Unix epoch.
 CREATE TABLE monitor_days (
     environment TEXT   NOT NULL,
     day_us      BIGINT NOT NULL,
@@ -82,6 +83,146 @@ CREATE TABLE monitor_hours (
     b59 BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (environment, hour_us)
 ) WITHOUT ROWID;
+
+CREATE TRIGGER monitor_results_summary AFTER INSERT ON monitor_results
+BEGIN
+    INSERT INTO monitor_days (environment, day_us, runs, failures)
+    VALUES (NEW.environment, (NEW.at_us / 86400000000) * 86400000000, 1,
+            CASE WHEN NEW.ok = 0 THEN 1 ELSE 0 END)
+    ON CONFLICT (environment, day_us) DO UPDATE SET
+        runs = monitor_days.runs + 1,
+        failures = monitor_days.failures + excluded.failures;
+    INSERT INTO monitor_hours (environment, hour_us, runs, failures, latency_sum_ms, latency_max_ms,
+        b00, b01, b02, b03, b04, b05, b06, b07, b08, b09, b10, b11, b12, b13, b14, b15, b16, b17, b18, b19, b20, b21, b22, b23, b24, b25, b26, b27, b28, b29, b30, b31, b32, b33, b34, b35, b36, b37, b38, b39, b40, b41, b42, b43, b44, b45, b46, b47, b48, b49, b50, b51, b52, b53, b54, b55, b56, b57, b58, b59)
+    VALUES (NEW.environment, (NEW.at_us / 3600000000) * 3600000000, 1,
+        CASE WHEN NEW.ok = 0 THEN 1 ELSE 0 END, NEW.latency_ms, NEW.latency_ms,
+        CASE WHEN NEW.latency_ms < 0.1 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 0.1 AND NEW.latency_ms < 0.12 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 0.12 AND NEW.latency_ms < 0.15 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 0.15 AND NEW.latency_ms < 0.2 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 0.2 AND NEW.latency_ms < 0.25 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 0.25 AND NEW.latency_ms < 0.3 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 0.3 AND NEW.latency_ms < 0.4 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 0.4 AND NEW.latency_ms < 0.5 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 0.5 AND NEW.latency_ms < 0.6 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 0.6 AND NEW.latency_ms < 0.8 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 0.8 AND NEW.latency_ms < 1 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 1 AND NEW.latency_ms < 1.2 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 1.2 AND NEW.latency_ms < 1.5 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 1.5 AND NEW.latency_ms < 2 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 2 AND NEW.latency_ms < 2.5 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 2.5 AND NEW.latency_ms < 3 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 3 AND NEW.latency_ms < 4 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 4 AND NEW.latency_ms < 5 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 5 AND NEW.latency_ms < 6 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 6 AND NEW.latency_ms < 8 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 8 AND NEW.latency_ms < 10 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 10 AND NEW.latency_ms < 12 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 12 AND NEW.latency_ms < 15 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 15 AND NEW.latency_ms < 20 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 20 AND NEW.latency_ms < 25 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 25 AND NEW.latency_ms < 30 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 30 AND NEW.latency_ms < 40 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 40 AND NEW.latency_ms < 50 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 50 AND NEW.latency_ms < 60 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 60 AND NEW.latency_ms < 80 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 80 AND NEW.latency_ms < 100 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 100 AND NEW.latency_ms < 120 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 120 AND NEW.latency_ms < 150 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 150 AND NEW.latency_ms < 200 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 200 AND NEW.latency_ms < 250 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 250 AND NEW.latency_ms < 300 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 300 AND NEW.latency_ms < 400 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 400 AND NEW.latency_ms < 500 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 500 AND NEW.latency_ms < 600 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 600 AND NEW.latency_ms < 800 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 800 AND NEW.latency_ms < 1000 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 1000 AND NEW.latency_ms < 1200 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 1200 AND NEW.latency_ms < 1500 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 1500 AND NEW.latency_ms < 2000 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 2000 AND NEW.latency_ms < 2500 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 2500 AND NEW.latency_ms < 3000 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 3000 AND NEW.latency_ms < 4000 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 4000 AND NEW.latency_ms < 5000 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 5000 AND NEW.latency_ms < 6000 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 6000 AND NEW.latency_ms < 8000 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 8000 AND NEW.latency_ms < 10000 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 10000 AND NEW.latency_ms < 12000 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 12000 AND NEW.latency_ms < 15000 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 15000 AND NEW.latency_ms < 20000 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 20000 AND NEW.latency_ms < 25000 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 25000 AND NEW.latency_ms < 30000 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 30000 AND NEW.latency_ms < 40000 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 40000 AND NEW.latency_ms < 50000 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 50000 AND NEW.latency_ms < 60000 THEN 1 ELSE 0 END,
+        CASE WHEN NEW.latency_ms >= 60000 THEN 1 ELSE 0 END)
+    ON CONFLICT (environment, hour_us) DO UPDATE SET
+        runs = monitor_hours.runs + 1,
+        failures = monitor_hours.failures + excluded.failures,
+        latency_sum_ms = monitor_hours.latency_sum_ms + excluded.latency_sum_ms,
+        latency_max_ms = CASE WHEN excluded.latency_max_ms > monitor_hours.latency_max_ms
+            THEN excluded.latency_max_ms ELSE monitor_hours.latency_max_ms END,
+        b00 = monitor_hours.b00 + excluded.b00,
+        b01 = monitor_hours.b01 + excluded.b01,
+        b02 = monitor_hours.b02 + excluded.b02,
+        b03 = monitor_hours.b03 + excluded.b03,
+        b04 = monitor_hours.b04 + excluded.b04,
+        b05 = monitor_hours.b05 + excluded.b05,
+        b06 = monitor_hours.b06 + excluded.b06,
+        b07 = monitor_hours.b07 + excluded.b07,
+        b08 = monitor_hours.b08 + excluded.b08,
+        b09 = monitor_hours.b09 + excluded.b09,
+        b10 = monitor_hours.b10 + excluded.b10,
+        b11 = monitor_hours.b11 + excluded.b11,
+        b12 = monitor_hours.b12 + excluded.b12,
+        b13 = monitor_hours.b13 + excluded.b13,
+        b14 = monitor_hours.b14 + excluded.b14,
+        b15 = monitor_hours.b15 + excluded.b15,
+        b16 = monitor_hours.b16 + excluded.b16,
+        b17 = monitor_hours.b17 + excluded.b17,
+        b18 = monitor_hours.b18 + excluded.b18,
+        b19 = monitor_hours.b19 + excluded.b19,
+        b20 = monitor_hours.b20 + excluded.b20,
+        b21 = monitor_hours.b21 + excluded.b21,
+        b22 = monitor_hours.b22 + excluded.b22,
+        b23 = monitor_hours.b23 + excluded.b23,
+        b24 = monitor_hours.b24 + excluded.b24,
+        b25 = monitor_hours.b25 + excluded.b25,
+        b26 = monitor_hours.b26 + excluded.b26,
+        b27 = monitor_hours.b27 + excluded.b27,
+        b28 = monitor_hours.b28 + excluded.b28,
+        b29 = monitor_hours.b29 + excluded.b29,
+        b30 = monitor_hours.b30 + excluded.b30,
+        b31 = monitor_hours.b31 + excluded.b31,
+        b32 = monitor_hours.b32 + excluded.b32,
+        b33 = monitor_hours.b33 + excluded.b33,
+        b34 = monitor_hours.b34 + excluded.b34,
+        b35 = monitor_hours.b35 + excluded.b35,
+        b36 = monitor_hours.b36 + excluded.b36,
+        b37 = monitor_hours.b37 + excluded.b37,
+        b38 = monitor_hours.b38 + excluded.b38,
+        b39 = monitor_hours.b39 + excluded.b39,
+        b40 = monitor_hours.b40 + excluded.b40,
+        b41 = monitor_hours.b41 + excluded.b41,
+        b42 = monitor_hours.b42 + excluded.b42,
+        b43 = monitor_hours.b43 + excluded.b43,
+        b44 = monitor_hours.b44 + excluded.b44,
+        b45 = monitor_hours.b45 + excluded.b45,
+        b46 = monitor_hours.b46 + excluded.b46,
+        b47 = monitor_hours.b47 + excluded.b47,
+        b48 = monitor_hours.b48 + excluded.b48,
+        b49 = monitor_hours.b49 + excluded.b49,
+        b50 = monitor_hours.b50 + excluded.b50,
+        b51 = monitor_hours.b51 + excluded.b51,
+        b52 = monitor_hours.b52 + excluded.b52,
+        b53 = monitor_hours.b53 + excluded.b53,
+        b54 = monitor_hours.b54 + excluded.b54,
+        b55 = monitor_hours.b55 + excluded.b55,
+        b56 = monitor_hours.b56 + excluded.b56,
+        b57 = monitor_hours.b57 + excluded.b57,
+        b58 = monitor_hours.b58 + excluded.b58,
+        b59 = monitor_hours.b59 + excluded.b59;
+END;
 
 -- The runs stored before the summary existed: raw runs and hourly rollups for the days, raw
 -- runs for the hours (a rollup has no histogram; its hours are past the raw horizon anyway).

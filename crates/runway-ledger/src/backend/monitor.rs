@@ -60,22 +60,22 @@ where
     f64: Column<D>,
     Option<f64>: Column<D>,
 {
-    /// Stores one monitor run (redacted), with its shared-schedule
-    /// slot and worker when it has them, and adds it to its day's and
-    /// hour's summary rows: on `conn`, inside the caller's transaction, so
-    /// the summary counts exactly the runs stored.
-    pub(super) async fn insert_result(
+    /// Stores one monitor run (redacted), with its shared-schedule slot and
+    /// worker when it has them. One statement: the ledger's trigger adds the
+    /// run to its day's and hour's summary rows inside it (migration 0007).
+    pub(super) async fn insert_result<'e, E>(
         &self,
-        conn: &mut D::Connection,
+        e: E,
         r: &MonitorResult,
         scheduled: Option<(i64, &str)>,
-    ) -> sqlx::Result<()> {
+    ) -> sqlx::Result<()>
+    where
+        E: Executor<'e, Database = D>,
+    {
         let red = |s: &str| self.red(s);
-        let environment = red(&r.environment);
-        let at = to_us(r.at);
         sqlx::query(crate::schedule::INSERT_RESULT)
-            .bind(environment.clone())
-            .bind(at)
+            .bind(red(&r.environment))
+            .bind(to_us(r.at))
             .bind(i64::from(r.ok))
             .bind(r.status.clone())
             .bind(r.reason.clone())
@@ -85,37 +85,15 @@ where
             .bind(scheduled.map(|s| s.0))
             .bind(scheduled.map(|s| s.1.to_owned()))
             .bind(r.location.clone())
-            .execute(&mut *conn)
-            .await?;
-        let failed = i64::from(!r.ok);
-        sqlx::query(summary::UPSERT_DAY)
-            .bind(environment.clone())
-            .bind(at.div_euclid(monitor::DAY_US) * monitor::DAY_US)
-            .bind(failed)
-            .execute(&mut *conn)
-            .await?;
-        let latency = if r.latency_ms.is_finite() {
-            r.latency_ms
-        } else {
-            0.0
-        };
-        sqlx::query(&summary::UPSERT_HOUR[summary::latency_bucket(latency)])
-            .bind(environment)
-            .bind(at.div_euclid(monitor::HOUR_US) * monitor::HOUR_US)
-            .bind(failed)
-            .bind(latency)
-            .execute(&mut *conn)
+            .execute(e)
             .await?;
         Ok(())
     }
 
     pub(super) async fn record_monitor_result(&self, r: &MonitorResult) -> Result<()> {
-        let action = "recording a monitor result";
-        let mut tx = self.begin_write().await.map_err(|e| self.db(action, e))?;
-        self.insert_result(&mut *tx, r, None)
+        self.insert_result(&self.pool, r, None)
             .await
-            .map_err(|e| self.db(action, e))?;
-        tx.commit().await.map_err(|e| self.db(action, e))?;
+            .map_err(|e| self.db("recording a monitor result", e))?;
         Ok(())
     }
 
