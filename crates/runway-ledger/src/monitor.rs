@@ -122,6 +122,6 @@ pub(crate) const SELECT_LATEST_BY_LOCATION: &str =
     "SELECT environment, at_us, ok, status, reason, check_id, message, latency_ms, location FROM (
         SELECT environment, at_us, ok, status, reason, check_id, message, latency_ms, location,
                ROW_NUMBER() OVER (PARTITION BY environment, location ORDER BY at_us DESC, id DESC) AS n
-        FROM monitor_results
+        FROM monitor_results {by_location}
         WHERE environment IN (SELECT name FROM ({envs}) e) AND location IS NOT NULL AND at_us >= $2
     ) x WHERE n = 1 ORDER BY environment, location";

@@ -305,7 +305,9 @@ where
         if environments.is_empty() {
             return Ok(Vec::new());
         }
-        let sql = monitor::SELECT_LATEST_BY_LOCATION.replace("{envs}", D::ENV_NAMES);
+        let sql = monitor::SELECT_LATEST_BY_LOCATION
+            .replace("{envs}", D::ENV_NAMES)
+            .replace("{by_location}", D::BY_LOCATION);
         let rows: Vec<ResultRow> = sqlx::query_as(&sql)
             .bind(names_json(environments))
             .bind(to_us(since))
