@@ -231,10 +231,7 @@ impl Scheduler {
         let mut busy = vec![false; self.jobs.len()];
         let mut set: JoinSet<Outcome> = JoinSet::new();
         tokio::pin!(shutdown);
-        loop {
-            let Some(&Reverse((when, next))) = queue.peek() else {
-                break;
-            };
+        while let Some(&Reverse((when, next))) = queue.peek() {
             tokio::select! {
                 biased;
                 _ = &mut shutdown => break,
