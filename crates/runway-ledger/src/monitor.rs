@@ -74,7 +74,7 @@ pub(crate) const FOLD: &str = "INSERT INTO monitor_rollups
            SUM(CASE WHEN ok = 0 THEN 1 ELSE 0 END),
            SUM(CASE WHEN reason = 'auth' THEN 1 ELSE 0 END),
            SUM(latency_ms), MAX(latency_ms)
-    FROM monitor_results WHERE at_us < $1
+    FROM monitor_results WHERE environment = $2 AND at_us < $1
     GROUP BY environment, (at_us / 3600000000) * 3600000000
     ON CONFLICT (environment, bucket_us) DO UPDATE SET
         runs = monitor_rollups.runs + excluded.runs,
@@ -84,7 +84,16 @@ pub(crate) const FOLD: &str = "INSERT INTO monitor_rollups
         latency_max_ms = CASE WHEN excluded.latency_max_ms > monitor_rollups.latency_max_ms
             THEN excluded.latency_max_ms ELSE monitor_rollups.latency_max_ms END";
 
-pub(crate) const DELETE_FOLDED: &str = "DELETE FROM monitor_results WHERE at_us < $1";
+pub(crate) const DELETE_FOLDED: &str =
+    "DELETE FROM monitor_results WHERE environment = $2 AND at_us < $1";
+
+/// The environments that may have raw runs before `$1`: those with a day
+/// row starting before it (the summary has a day row for every run). The
+/// fold and the delete then go one environment at a time through the
+/// `(environment, at_us)` index, instead of scanning every raw run for
+/// `at_us < $1` (60 M rows at 1,000 environments every 10 s for a week).
+pub(crate) const PRUNE_ENVIRONMENTS: &str =
+    "SELECT DISTINCT environment FROM monitor_days WHERE day_us < $1 ORDER BY environment";
 
 /// One environment's runs on one UTC day, from the daily summary (the
 /// dashboard's uptime bars; see [`crate::summary`]).

@@ -210,18 +210,28 @@ where
         let hour = monitor::HOUR_US;
         let cutoff = to_us(keep_after).div_euclid(hour) * hour;
         let mut tx = self.begin_write().await.map_err(|e| self.db(action, e))?;
-        let buckets = sqlx::query(monitor::FOLD)
+        let environments: Vec<String> = sqlx::query_scalar(monitor::PRUNE_ENVIRONMENTS)
             .bind(cutoff)
-            .execute(&mut *tx)
+            .fetch_all(&mut *tx)
             .await
-            .map_err(|e| self.db(action, e))?
-            .rows_affected();
-        let folded = sqlx::query(monitor::DELETE_FOLDED)
-            .bind(cutoff)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| self.db(action, e))?
-            .rows_affected();
+            .map_err(|e| self.db(action, e))?;
+        let (mut buckets, mut folded) = (0, 0);
+        for env in &environments {
+            buckets += sqlx::query(monitor::FOLD)
+                .bind(cutoff)
+                .bind(env)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| self.db(action, e))?
+                .rows_affected();
+            folded += sqlx::query(monitor::DELETE_FOLDED)
+                .bind(cutoff)
+                .bind(env)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| self.db(action, e))?
+                .rows_affected();
+        }
         sqlx::query(summary::DELETE_HOURS)
             .bind(cutoff)
             .execute(&mut *tx)
