@@ -33,6 +33,10 @@
 # prints where it went: the CPU per run, the share by binary and library
 # (the kernel's among them), and the top symbols by self time.
 #
+# WRAP="heaptrack -o FILE" runs the monitor under a wrapper that execs it
+# as a child (heaptrack, valgrind...); the CPU and RSS are still read off the
+# monitor's own process, but they include what the wrapper adds to it.
+#
 # Needs Debian's prometheus and prometheus-blackbox-exporter
 # (scripts/setup.d/40-prometheus.sh), curl and python3. Everything listens on
 # 127.0.0.1 and is stopped on exit.
@@ -181,10 +185,25 @@ print(f"monitor.sh: seeded {slots * n} runs ({hours} h), ledger {size / 2**20:.0
 PY
 fi
 webport=$(free_port)
-(cd "$work/project" && NO_COLOR=1 RUNWAY_LOG="warn,runway::cmd::monitor=info" exec "$RUNWAY_BIN" monitor \
+read -r -a wrap <<<"${WRAP:-}"
+(cd "$work/project" && NO_COLOR=1 RUNWAY_LOG="warn,runway::cmd::monitor=info" exec "${wrap[@]}" "$RUNWAY_BIN" monitor \
   --listen "127.0.0.1:$webport" --ledger "sqlite://$work/ledger.db" \
   >"$work/monitor.out" 2>"$work/monitor.err") &
 mon=$!
+wrapper=
+if [ -n "${WRAP:-}" ]; then
+  # The monitor is the wrapper's descendant running $RUNWAY_BIN.
+  wrapper=$mon
+  mon=
+  for ((i = 0; i < 100 && -z "$mon"; i++)); do
+    sleep 0.1
+    for p in $(pgrep -f -- "--listen 127.0.0.1:$webport" || true); do
+      [ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$(readlink -f "$RUNWAY_BIN")" ] && mon=$p
+    done
+  done
+  [ -n "$mon" ] || { echo "monitor.sh: no \`$RUNWAY_BIN monitor\` under WRAP=$WRAP" >&2; exit 1; }
+  pids+=($wrapper)
+fi
 mon_start=$(date +%s)
 pids+=($mon)
 
@@ -288,7 +307,7 @@ dash_rss=$(peak_rss_mib $mon)
 
 mon_elapsed=$(($(date +%s) - mon_start))
 kill -TERM $mon
-wait $mon || true
+wait ${wrapper:-$mon} || true
 
 python3 - "$work/monitor.out" "$work/monitor.err" "$N" "$INTERVAL" "$mon_elapsed" "$mon_cpu" "$mon_rss" \
   "$prom_cpu" "$prom_rss" "$bb_cpu" "$bb_rss" "$probes" "$ref_cpu" "$SUITE" "$dash" "$statuspage" "$status" "$hist" \
@@ -397,9 +416,11 @@ if [ -n "$perf_pid" ]; then
     "$prof_cpu0" "$prof_cpu1" "$N" "$DURATION" "$INTERVAL"
   echo
   echo '```'
-  perf report -i "$work/perf.data" --stdio --no-children --sort dso --percent-limit 2 2>/dev/null | grep -v '^#' | grep -v '^$' | head -12
+  perf report -i "$work/perf.data" --stdio --no-children --sort dso --percent-limit 2 -g none 2>/dev/null | grep -v '^#' | grep -v '^$' |
+    sed -E 's/([[:space:]]+-)*[[:space:]]*$//' | head -12
   echo
-  perf report -i "$work/perf.data" --stdio --no-children --sort symbol --percent-limit 0.7 -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -40
+  perf report -i "$work/perf.data" --stdio --no-children --sort symbol --percent-limit 0.7 -g none 2>/dev/null | grep -v '^#' | grep -v '^$' |
+    sed -E 's/([[:space:]]+-)*[[:space:]]*$//' | head -40
   echo '```'
   if [ -n "${PROFILE_OUT:-}" ]; then cp "$work/perf.data" "$PROFILE_OUT"; fi
 fi
