@@ -717,6 +717,20 @@ async fn protected_resource_metadata_is_found_at_the_well_known_path_without_a_h
 }
 
 #[tokio::test]
+async fn an_endpoint_configured_by_its_query_is_named_by_its_path_alone() {
+    // The metadata says `{base}/mcp`; the environment's URL carries a query
+    // (a profile, an API key): RFC 8707 says the resource should not.
+    let s = spawn(Fake::default()).await;
+    let mut ctx = s.context(Suite::Smoke);
+    ctx.transport = crate::Transport::Http {
+        url: url::Url::parse(&format!("{}?profile=bench&e=7", s.mcp_url)).unwrap(),
+    };
+    let r = auth::run(&ctx, &client(), &Era::Unknown).await;
+    let prm = r.iter().find(|c| c.id == "auth.resource_metadata").unwrap();
+    assert_eq!(prm.status, Status::Pass, "{prm:?}");
+}
+
+#[tokio::test]
 async fn a_run_with_every_check_switched_off_says_so() {
     let s = spawn(Fake::default()).await;
     let mut ctx = s.context(Suite::Smoke);

@@ -480,13 +480,11 @@ fn judge_metadata(url: &url::Url, at: &url::Url, o: &Observed) -> CheckResult {
     }
     let resource = json.get("resource").and_then(|r| r.as_str());
     match resource {
-        Some(r) if r.trim_end_matches('/') != url.as_str().trim_end_matches('/') => {
-            CheckResult::warn(
-                id,
-                format!("metadata `resource` is `{r}`, not the endpoint `{url}`"),
-                "set `resource` to the exact MCP endpoint URL so clients request tokens for the right audience",
-            )
-        }
+        Some(r) if !names_endpoint(r, url) => CheckResult::warn(
+            id,
+            format!("metadata `resource` is `{r}`, not the endpoint `{url}`"),
+            "set `resource` to the exact MCP endpoint URL so clients request tokens for the right audience",
+        ),
         None => CheckResult::warn(
             id,
             "metadata has no `resource`",
@@ -500,6 +498,25 @@ fn judge_metadata(url: &url::Url, at: &url::Url, o: &Observed) -> CheckResult {
             ),
         ),
     }
+}
+
+/// Whether the metadata's `resource` names the endpoint `url`: the same
+/// URL (scheme and host in any case, the default port written or not, a
+/// trailing slash or not), or the same without the endpoint's query, which
+/// RFC 8707 section 2 (the MCP specification's "Canonical Server URI") says
+/// a resource identifier should not carry: servers configured through query
+/// parameters (`/mcp?api_key=...`, `?profile=...`) declare their path alone.
+fn names_endpoint(resource: &str, url: &url::Url) -> bool {
+    let Ok(r) = url::Url::parse(resource.trim()) else {
+        return false;
+    };
+    let path = |u: &url::Url| u.path().trim_end_matches('/').to_owned();
+    r.scheme() == url.scheme()
+        && r.host_str() == url.host_str()
+        && r.port_or_known_default() == url.port_or_known_default()
+        && path(&r) == path(url)
+        && (r.query().is_none() || r.query() == url.query())
+        && r.fragment().is_none()
 }
 
 /// `auth.legacy_sse_stream`: on the deprecated HTTP+SSE transport the `GET`
@@ -567,6 +584,37 @@ async fn legacy_stream(ctx: &Context, client: &reqwest::Client, url: &url::Url) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_resource_names_the_endpoint_with_or_without_its_query() {
+        let u = |s: &str| url::Url::parse(s).unwrap();
+        let with_query = u("https://mcp.example.com/mcp?api_key=k&profile=p");
+        for ok in [
+            "https://mcp.example.com/mcp",
+            "https://mcp.example.com/mcp/",
+            "HTTPS://MCP.example.com:443/mcp",
+            "https://mcp.example.com/mcp?api_key=k&profile=p",
+        ] {
+            assert!(names_endpoint(ok, &with_query), "{ok}");
+        }
+        for wrong in [
+            "https://mcp.example.com",
+            "https://mcp.example.com/other",
+            "http://mcp.example.com/mcp",
+            "https://mcp.example.com:8443/mcp",
+            "https://evil.example/mcp",
+            "https://mcp.example.com/mcp?api_key=other",
+            "https://mcp.example.com/mcp#frag",
+            "mcp.example.com/mcp",
+        ] {
+            assert!(!names_endpoint(wrong, &with_query), "{wrong}");
+        }
+        // An endpoint without a query is not named by a resource with one.
+        assert!(!names_endpoint(
+            "https://mcp.example.com/mcp?x=1",
+            &u("https://mcp.example.com/mcp")
+        ));
+    }
 
     #[test]
     fn finds_resource_metadata_quoted_or_bare() {
