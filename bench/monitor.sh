@@ -195,7 +195,8 @@ if [ -n "${WRAP:-}" ]; then
   # The monitor is the wrapper's descendant running $RUNWAY_BIN.
   wrapper=$mon
   mon=
-  for ((i = 0; i < 100 && -z "$mon"; i++)); do
+  for ((i = 0; i < 100; i++)); do
+    [ -z "$mon" ] || break
     sleep 0.1
     for p in $(pgrep -f -- "--listen 127.0.0.1:$webport" || true); do
       [ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$(readlink -f "$RUNWAY_BIN")" ] && mon=$p

@@ -23,6 +23,22 @@ use tokio::{task::JoinSet, time::Instant};
 
 use crate::{clock::Clock, outcome::Outcome};
 
+/// The fastest the first runs of a schedule start: one every 10 ms.
+pub const START_PACE: Duration = Duration::from_millis(10);
+
+/// When job `i` of `n` first runs, after the schedule starts: the jobs'
+/// first runs are paced [`START_PACE`] apart, or evenly over the interval
+/// when that is too slow to fit, so that each later tick (a whole interval
+/// on) finds the others spread too. A handful of environments all run at
+/// once; 1,000 every 10 s start 10 ms apart instead of together within the
+/// jitter's second, each tick, which held hundreds of runs in flight at
+/// once (their memory, and the dashboard's answers behind them).
+pub(crate) fn phase(i: usize, n: usize, interval: Duration) -> Duration {
+    let n = n.max(1) as u32;
+    let step = (interval / n).min(START_PACE);
+    step * (i.min(u32::MAX as usize) as u32)
+}
+
 /// One environment's schedule.
 #[derive(Debug, Clone)]
 pub struct Job {
@@ -217,15 +233,18 @@ impl Scheduler {
         }
         let start = Instant::now();
         // Each job's next tick (without jitter) and when it fires (with).
-        let mut base: Vec<Instant> = vec![start; self.jobs.len()];
+        let n = self.jobs.len();
+        let mut base: Vec<Instant> = (0..n)
+            .map(|i| start + phase(i, n, self.jobs[i].interval))
+            .collect();
         // When each job fires next, soonest first (ties: the first job): one
         // entry per job, so finding the next tick costs log N, not N (at
         // 10,000 environments a scan per event was a measurable share).
         let mut queue: BinaryHeap<Reverse<(Instant, usize)>> =
             BinaryHeap::with_capacity(self.jobs.len());
-        for i in 0..self.jobs.len() {
+        for (i, b) in base.iter().enumerate() {
             let j = self.jitter(self.jobs[i].jitter);
-            queue.push(Reverse((start + j, i)));
+            queue.push(Reverse((*b + j, i)));
         }
         let mut running: HashMap<tokio::task::Id, usize> = HashMap::new();
         let mut busy = vec![false; self.jobs.len()];

@@ -79,14 +79,15 @@ struct Done {
 
 impl Scheduler {
     fn registrations(&mut self, jitter: bool) -> Vec<ScheduledJob> {
-        let mut out = Vec::with_capacity(self.jobs().len());
-        for i in 0..self.jobs().len() {
+        let n = self.jobs().len();
+        let mut out = Vec::with_capacity(n);
+        for i in 0..n {
             let (name, interval, max) = {
                 let j = &self.jobs()[i];
                 (j.key(), j.interval, j.jitter)
             };
             let first_delay = if jitter {
-                self.jitter(max)
+                crate::scheduler::phase(i, n, interval) + self.jitter(max)
             } else {
                 Duration::ZERO
             };

@@ -165,6 +165,41 @@ async fn jitter_delays_each_run_within_its_bound_and_spreads_them() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn many_environments_start_paced_across_the_interval_not_together() {
+    let fake = Fake::new(&[]);
+    let sink = Arc::new(Collect::default());
+    let jobs: Vec<Job> = (0..1000).map(|i| job(&format!("e{i}"), 10, 0, 5)).collect();
+    let (stats, _) = run_for(jobs, fake.clone(), sink, Duration::from_secs(25)).await;
+    // Three ticks in 25 s for those placed in the first 5 s, two for the rest.
+    assert_eq!(stats.started, 2500);
+    assert_eq!((stats.overlapped, stats.skipped), (0, 0));
+    // Each keeps its place: e0 at once, e999 9.99 s in, every tick after.
+    for i in [0u64, 1, 499, 500, 999] {
+        let at = Duration::from_millis(10 * i);
+        let want: Vec<Duration> = (0..3)
+            .map(|k| at + Duration::from_secs(10 * k))
+            .filter(|t| *t < Duration::from_secs(25))
+            .collect();
+        assert_eq!(fake.calls(&format!("e{i}")), want, "e{i}");
+    }
+    // No 100 ms holds more than 10 starts (1,000 within one second before).
+    let mut per_window = BTreeMap::<u128, u32>::new();
+    for (_, t) in fake.calls.lock().unwrap().iter() {
+        *per_window.entry(t.as_millis() / 100).or_default() += 1;
+    }
+    assert!(per_window.values().all(|&c| c <= 10), "{per_window:?}");
+
+    // A handful of environments still all run at once.
+    let fake = Fake::new(&[]);
+    let sink = Arc::new(Collect::default());
+    let jobs = vec![job("a", 60, 0, 5), job("b", 60, 0, 5), job("c", 300, 0, 5)];
+    run_for(jobs, fake.clone(), sink, Duration::from_secs(1)).await;
+    for (env, ms) in [("a", 0), ("b", 10), ("c", 20)] {
+        assert_eq!(fake.calls(env), vec![Duration::from_millis(ms)], "{env}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_run_past_its_timeout_is_cut_and_recorded_as_a_timeout() {
     let fake = Fake::new(&[("slow", Duration::from_secs(120))]);
     let sink = Arc::new(Collect::default());
@@ -217,8 +252,9 @@ async fn shutdown_waits_for_running_checks_and_starts_no_new_ones() {
         Duration::from_secs(1),
     )
     .await;
-    // `a` finishes at 5 s; `b` hangs and is cut at its 20 s timeout.
-    assert_eq!(took, Duration::from_secs(20));
+    // `a` finishes at 5 s; `b`, started 10 ms after it (the start pace),
+    // hangs and is cut at its 20 s timeout.
+    assert_eq!(took, Duration::from_millis(20_010));
     assert_eq!(stats.drained, 2);
     assert_eq!(stats.recorded, 2);
     let got = sink.0.lock().unwrap().clone();
