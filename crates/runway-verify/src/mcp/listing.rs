@@ -49,7 +49,7 @@ pub(super) async fn list_all(conn: &mut Conn, kind: &str, max_pages: usize) -> L
         };
         let reply = conn.rpc(&method, params).await;
         last_evidence = reply.evidence.clone();
-        let result = match reply.outcome {
+        let mut result = match reply.outcome {
             Ok(v) => v,
             Err(e) => {
                 return Listing {
@@ -100,7 +100,12 @@ pub(super) async fn list_all(conn: &mut Conn, kind: &str, max_pages: usize) -> L
             };
         }
         seen_names.extend(names);
-        items.extend(list.iter().cloned());
+        // The page's items move into the listing (a copy of every tool's
+        // schema, for every run in flight, was a measurable share of the
+        // monitor's heap).
+        if let Some(Value::Array(list)) = result.get_mut(kind).map(Value::take) {
+            items.extend(list);
+        }
         match result.get("nextCursor") {
             None | Some(Value::Null) => {
                 return Listing {
