@@ -119,6 +119,9 @@ else
 fi
 mkdir -p "$work/project"
 {
+  # The timed page loads come faster than the dashboard's anonymous budget
+  # (50 a second per address): answered 429 they would time nothing.
+  printf '[web]\nrate_limit = 0\n\n'
   for ((i = 0; i < N; i++)); do
     p=${ports[$((i % SERVERS))]}
     cat <<TOML
@@ -284,7 +287,8 @@ rows = [l.split() for l in sys.stdin if l.strip()]
 bad = [c for c, _ in rows if c != "200"]
 t = sorted(float(s) * 1000 for _, s in rows)
 q = lambda p: t[min(len(t) - 1, int(p * len(t)))]
-print(f"{q(0.5):.1f} {q(0.95):.1f} {len(bad)}")'
+codes = ",".join(sorted(set(bad))) or "-"
+print(f"{q(0.5):.1f} {q(0.95):.1f} {len(bad)} {codes}")'
 }
 # The probing figures, read before the pages are timed: CPU and peak RSS
 # of the same probes on both sides (the page loads are counted apart).
@@ -366,9 +370,15 @@ print(f"| peak RSS (VmHWM), before the page loads | {mon_rss:.1f} MiB | "
       + f" | {ratio(mon_rss, stack_rss)} |")
 print(f"| the timed page loads ({len(pages)} pages x REQUESTS): their CPU seconds, peak RSS after them | {dash_cpu:.1f} s, {dash_rss:.1f} MiB | | |")
 for page, v in pages.items():
-    p50, p95, bad = v.split()
-    note = f" ({bad} not 200)" if bad != "0" else ""
+    p50, p95, bad, codes = v.split()
+    note = f" ({bad} not 200: {codes})" if bad != "0" else ""
     print(f"| dashboard `{page}` p50 / p95 | {p50} / {p95} ms{note} | | |")
+if any(v.split()[2] != "0" for v in pages.values()):
+    print()
+    print("the monitor's last errors and warnings:")
+    lines = [l.rstrip() for l in open(err) if re.search(r"ERROR|WARN", re.sub(r"\x1b\[[0-9;]*m", "", l))]
+    for l in lines[-10:]:
+        print("    " + re.sub(r"\x1b\[[0-9;]*m", "", l)[:300])
 if reasons:
     print()
     print("failed runs by reason: " + ", ".join(f"{r} {c}" for r, c in reasons.most_common()))
