@@ -14,6 +14,7 @@ pub mod process_log;
 pub mod release;
 mod release_artifacts;
 mod release_post;
+mod release_steps;
 pub mod serve_reference;
 pub mod triage;
 pub mod verify;

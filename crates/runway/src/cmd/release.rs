@@ -15,7 +15,7 @@ use runway_runbook::release::{ReleaseScope, SurfaceChoice};
 
 use super::Ctx;
 use super::release_artifacts::VerifyArtifactsArgs;
-use super::release_post;
+use super::{release_post, release_steps};
 use crate::args::{PackageArg, ReleaseFormat as Format};
 
 #[derive(Debug, clap::Subcommand)]
@@ -54,10 +54,10 @@ pub enum Command {
     /// The `[[release.steps]]` done by hand (a GitHub milestone, a vendor's
     /// dashboard), each with its data and whether it was recorded done.
     #[command(disable_version_flag = true)]
-    Steps(release_post::StepsArgs),
+    Steps(release_steps::StepsArgs),
     /// Record a `[[release.steps]]` step done for a release.
     #[command(disable_version_flag = true)]
-    Step(release_post::StepArgs),
+    Step(release_steps::StepArgs),
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -164,6 +164,10 @@ pub struct CheckArgs {
     pub format: Format,
     #[command(flatten)]
     pub surface: SurfaceArg,
+    /// The ledger where `[[release.steps]]` with `when = "before"` are
+    /// recorded done (`runway release step`).
+    #[command(flatten)]
+    pub ledger: super::LedgerOpt,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -200,7 +204,8 @@ fn capturing(from: &str) {
     eprintln!("capturing the tool surface from `{from}`");
 }
 
-fn json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
+/// `value` as pretty JSON on stdout (`--format json`).
+pub(super) fn json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, value)?;
     writeln!(out)?;
@@ -232,7 +237,7 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
         Command::Status(a) => status(&scope, a).await,
         Command::Bump(a) => bump(&scope, a).await,
         Command::Changelog(a) => changelog(&scope, a).await,
-        Command::Check(a) => check(&scope, a).await,
+        Command::Check(a) => check(ctx, &scope, a).await,
         Command::Hotfix(HotfixCommand::Start { tag }) => {
             hotfix_start(&scope.root, &scope.cfg, &tag)
         }
@@ -242,8 +247,8 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> anyhow::Result<Exit> {
         Command::Report(a) => release_post::report(ctx, &scope, a).await,
         Command::Yank(a) => release_post::yank(ctx, &scope, a).await,
         Command::Announce(a) => release_post::announce(ctx, &scope, a).await,
-        Command::Steps(a) => release_post::steps(ctx, &scope, a).await,
-        Command::Step(a) => release_post::step(ctx, &scope, a).await,
+        Command::Steps(a) => release_steps::steps(ctx, &scope, a).await,
+        Command::Step(a) => release_steps::step(ctx, &scope, a).await,
     }
 }
 
@@ -464,7 +469,7 @@ async fn changelog(scope: &ReleaseScope, a: ChangelogArgs) -> anyhow::Result<Exi
     Ok(Exit::Success)
 }
 
-async fn check(scope: &ReleaseScope, a: CheckArgs) -> anyhow::Result<Exit> {
+async fn check(ctx: &Ctx, scope: &ReleaseScope, a: CheckArgs) -> anyhow::Result<Exit> {
     let (root, cfg) = (&scope.root, &scope.cfg);
     let tag = a.tag.or_else(|| {
         std::env::var("GITHUB_REF")
@@ -472,15 +477,17 @@ async fn check(scope: &ReleaseScope, a: CheckArgs) -> anyhow::Result<Exit> {
             .filter(|r| r.starts_with("refs/tags/"))
     });
     let plan_opts = scope.options(None, load_surface(scope, &a.surface).await?);
-    let rows = plan::check(
+    let mut rows = plan::check(
         root,
         cfg,
         &plan_opts,
         &plan::CheckOptions {
-            tag,
+            tag: tag.clone(),
             run_gates: !a.no_gates,
         },
     )?;
+    let version = tag.map(|t| t.trim_start_matches("refs/tags/").to_owned());
+    rows.extend(release_steps::before_steps_row(ctx, scope, version, &a.ledger).await);
     let failed = rows.iter().any(|r| r.status == RowStatus::Fail);
     if a.format == Format::Json {
         json(&serde_json::json!({ "passed": !failed, "checks": rows }))?;

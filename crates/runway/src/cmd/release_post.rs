@@ -6,8 +6,6 @@
 //! records the yank, then `--confirm` reads the indexes back
 //! (`ArtifactCheck::check_yanked`); `announce` posts the notes to the
 //! `[release] announce` notifiers (`runway_monitor::Notifier::announce`).
-//! `steps` shows the `[[release.steps]]` done by hand in a vendor's product
-//! with the release's data, and `step NAME` records one done.
 //! Each records what it did on the release record (`record_release_fact`).
 
 use std::io::Write;
@@ -19,6 +17,7 @@ use runway_ledger::{
 use runway_runbook::release::ReleaseScope;
 
 use super::Ctx;
+use super::release::json;
 use crate::args::{PackageArg, ReleaseFormat as Format};
 use crate::error::UsageError;
 
@@ -80,13 +79,6 @@ pub struct AnnounceArgs {
     pub format: Format,
     #[command(flatten)]
     pub ledger: super::LedgerOpt,
-}
-
-fn json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, value)?;
-    writeln!(out)?;
-    Ok(())
 }
 
 pub async fn notes(scope: &ReleaseScope, a: NotesArgs) -> anyhow::Result<Exit> {
@@ -494,170 +486,4 @@ pub async fn announce(ctx: &Ctx, scope: &ReleaseScope, a: AnnounceArgs) -> anyho
         deliveries.len()
     );
     Ok(if sent { Exit::Success } else { Exit::Failed })
-}
-
-#[derive(Debug, clap::Args)]
-pub struct StepsArgs {
-    #[command(flatten)]
-    pub package: PackageArg,
-    /// The release (`1.2.0` or `v1.2.0`); default: the next version when
-    /// there is one (not tagged yet), else the last release tag.
-    #[arg(value_name = "VERSION")]
-    pub version: Option<String>,
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
-    #[command(flatten)]
-    pub ledger: super::LedgerOpt,
-}
-
-#[derive(Debug, clap::Args)]
-pub struct StepArgs {
-    #[command(flatten)]
-    pub package: PackageArg,
-    /// The step's `name` in `[[release.steps]]`.
-    #[arg(value_name = "NAME")]
-    pub name: String,
-    /// The release (`1.2.0` or `v1.2.0`); default as for `steps`.
-    #[arg(long = "version", id = "step_version", value_name = "X.Y.Z")]
-    pub version: Option<String>,
-    /// What to keep with it (`closed with 0 open issues`).
-    #[arg(long, value_name = "TEXT")]
-    pub note: Option<String>,
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
-    #[command(flatten)]
-    pub ledger: super::LedgerOpt,
-}
-
-/// A step's text with the release's data filled in.
-fn step_text(step: &runway_config::ReleaseStep, version: &str, tag: &str) -> String {
-    step.text
-        .replace("{version}", version)
-        .replace("{tag}", tag)
-}
-
-fn no_steps(scope: &ReleaseScope) -> UsageError {
-    UsageError::new(format!(
-        "no `[[release.steps]]` in `{}`",
-        scope.root.join("runway.toml").display()
-    ))
-    .with_hint("add one per step done by hand: `[[release.steps]]` with `name`, `text` (`{version}`, `{tag}` filled in) and `when = \"before\"` or `\"after\"`; see docs/release.md")
-}
-
-/// `runway release steps [VERSION]`: each step with its data, done or not.
-pub async fn steps(ctx: &Ctx, scope: &ReleaseScope, a: StepsArgs) -> anyhow::Result<Exit> {
-    if scope.cfg.steps.is_empty() {
-        return Err(no_steps(scope).into());
-    }
-    let notes = scope.notes(a.version.clone()).await?;
-    let ledger = ctx.open_ledger(&a.ledger).await?;
-    let record = ledger.release_record(&notes.version).await?;
-    ledger.close().await;
-    let done: Vec<(
-        chrono::DateTime<chrono::Utc>,
-        String,
-        runway_ledger::StepDone,
-    )> = record
-        .iter()
-        .flat_map(|r| {
-            runway_ledger::release_facts(r)
-                .into_iter()
-                .filter_map(|(at, f)| match f {
-                    ReleaseFact::StepDone(d) => Some((at, r.operator.clone(), d)),
-                    _ => None,
-                })
-        })
-        .collect();
-    let rows: Vec<serde_json::Value> = scope
-        .cfg
-        .steps
-        .iter()
-        .map(|s| {
-            let last = done.iter().rev().find(|(_, _, d)| d.name == s.name);
-            serde_json::json!({
-                "name": s.name,
-                "when": s.when.as_str(),
-                "text": step_text(s, &notes.version, &notes.tag),
-                "done": last.is_some(),
-                "done_at": last.map(|(at, _, _)| at),
-                "note": last.and_then(|(_, _, d)| d.note.clone()),
-            })
-        })
-        .collect();
-    let pending = rows.iter().filter(|r| r["done"] == false).count();
-    if a.format == Format::Json {
-        json(&serde_json::json!({
-            "version": notes.version,
-            "tag": notes.tag,
-            "pending": pending,
-            "steps": rows,
-        }))?;
-    } else {
-        for r in &rows {
-            let state = if r["done"] == true { "done" } else { "pending" };
-            outln!(
-                "{:<7} {:<6} {}  {}",
-                state,
-                r["when"].as_str().unwrap_or_default(),
-                r["name"].as_str().unwrap_or_default(),
-                crate::term::shown(r["text"].as_str().unwrap_or_default())
-            )?;
-        }
-        let mut err = anstream::stderr();
-        let _ = writeln!(
-            err,
-            "{} of {} step(s) of {} done; record one with `runway release step NAME --version {}`",
-            rows.len() - pending,
-            rows.len(),
-            notes.version,
-            notes.version
-        );
-    }
-    Ok(Exit::Success)
-}
-
-/// `runway release step NAME`: records the step done on the release record.
-pub async fn step(ctx: &Ctx, scope: &ReleaseScope, a: StepArgs) -> anyhow::Result<Exit> {
-    if scope.cfg.steps.is_empty() {
-        return Err(no_steps(scope).into());
-    }
-    let Some(s) = scope.cfg.steps.iter().find(|s| s.name == a.name) else {
-        let names: Vec<&str> = scope.cfg.steps.iter().map(|s| s.name.as_str()).collect();
-        return Err(
-            UsageError::new(format!("no step `{}` in `[[release.steps]]`", a.name))
-                .with_hint(format!("the steps are: {}", names.join(", ")))
-                .into(),
-        );
-    };
-    let notes = scope.notes(a.version.clone()).await?;
-    let ledger = ctx.open_ledger(&a.ledger).await?;
-    let fact = ReleaseFact::StepDone(runway_ledger::StepDone {
-        version: notes.version.clone(),
-        name: s.name.clone(),
-        text: step_text(s, &notes.version, &notes.tag),
-        when: s.when.as_str().to_owned(),
-        note: a.note.clone().filter(|n| !n.trim().is_empty()),
-    });
-    let release = runway_ledger::Release {
-        version: notes.version.clone(),
-        tag: Some(notes.tag.clone()),
-        ..runway_ledger::Release::default()
-    };
-    let release_id = ledger.record_release_fact(&release, &fact).await;
-    ledger.close().await;
-    let release_id = release_id?;
-    if a.format == Format::Json {
-        json(&serde_json::json!({
-            "version": notes.version,
-            "step": s.name,
-            "release_id": release_id,
-        }))?;
-    } else {
-        outln!(
-            "recorded step `{}` done for {} (release `{release_id}`)",
-            s.name,
-            notes.version
-        )?;
-    }
-    Ok(Exit::Success)
 }

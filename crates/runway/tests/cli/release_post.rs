@@ -676,3 +676,81 @@ text = "Press Deploy for {version} on https://smithery.ai/@acme/demo"
     .stderr_contains("no step `milestones`")
     .stderr_contains("milestone, smithery");
 }
+
+/// `runway release check` holds the release while a `when = "before"` step
+/// of the version being released is not recorded done; `after` steps do not
+/// hold it.
+#[test]
+fn release_check_fails_while_a_before_step_is_not_recorded_done() {
+    let d = yank_repo(
+        r#"[[release.steps]]
+name = "milestone"
+when = "before"
+text = "No blocking issues in the {tag} milestone"
+
+[[release.steps]]
+name = "smithery"
+text = "Press Deploy for {version}"
+"#,
+    );
+    let dir = d.path();
+    let row = |ledger: Option<&str>| {
+        let mut args = vec![
+            "release",
+            "check",
+            "--tag",
+            "v1.2.0",
+            "--no-gates",
+            "--format",
+            "json",
+        ];
+        if let Some(l) = ledger {
+            args.extend(["--ledger", l]);
+        }
+        let o = runway(dir, &args, &[]);
+        let doc: serde_json::Value = serde_json::from_str(&o.stdout_text()).unwrap();
+        let row = doc["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == "steps before release")
+            .cloned()
+            .unwrap_or_else(|| panic!("no steps row: {doc}"));
+        (o.status.code(), doc["passed"].clone(), row)
+    };
+
+    // A ledger that is not there cannot say: a warning that says where to look.
+    let (_, _, r) = row(Some("sqlite://nowhere/ledger.db"));
+    assert_eq!(r["status"], "warn", "{r}");
+    assert!(
+        r["detail"].as_str().unwrap().contains("cannot be read"),
+        "{r}"
+    );
+
+    runway(dir, &["ledger", "init"], &[]).success();
+    let (code, passed, r) = row(None);
+    assert_eq!(r["status"], "fail", "{r}");
+    assert_eq!((code, passed), (Some(1), serde_json::json!(false)), "{r}");
+    let detail = r["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("`milestone`") && !detail.contains("smithery"),
+        "{r}"
+    );
+    assert!(
+        r["hints"][0]
+            .as_str()
+            .unwrap()
+            .contains("No blocking issues in the v1.2.0 milestone; then `runway release step milestone --version 1.2.0`"),
+        "{r}"
+    );
+
+    runway(
+        dir,
+        &["release", "step", "milestone", "--version", "1.2.0"],
+        &[],
+    )
+    .success();
+    let (_, _, r) = row(None);
+    assert_eq!(r["status"], "pass", "{r}");
+    assert_eq!(r["detail"], "1 step(s) before 1.2.0 recorded done", "{r}");
+}
