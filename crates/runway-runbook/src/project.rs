@@ -65,6 +65,19 @@ impl Project {
         Ok(runway_ledger::open_for_project(url, &self.root(), options).await?)
     }
 
+    /// [`Project::open_ledger`] for a read that must leave no trace: a
+    /// ledger that does not exist yet is an error, never created.
+    pub async fn open_existing_ledger(
+        &self,
+        url: &LedgerUrl,
+    ) -> Result<Box<dyn Ledger>, RunbookError> {
+        let options = OpenOptions {
+            create: false,
+            ..OpenOptions::default()
+        };
+        Ok(runway_ledger::open_for_project(url, &self.root(), options).await?)
+    }
+
     /// The `[release]` settings; without `runway.toml`, the defaults with the
     /// tag prefix the repository's tags use (`2.2.0`, `rmcp-v3.1.3`), as
     /// `runway init` would write it.

@@ -58,6 +58,14 @@ impl Ctx {
         self.open_ledger_with(opt, 0).await
     }
 
+    /// [`Ctx::open_ledger`] that never creates one: for reads in a gate
+    /// (`release check`) that must not leave a new file in the tree.
+    pub async fn open_existing_ledger(&self, opt: &LedgerOpt) -> anyhow::Result<Box<dyn Ledger>> {
+        let project = self.project()?;
+        let url = project.ledger_url(opt.ledger.as_deref())?;
+        Ok(project.open_existing_ledger(&url).await?)
+    }
+
     /// [`Ctx::open_ledger`] with a pool of `connections` (a monitor stores many runs at once).
     pub async fn open_ledger_with(
         &self,

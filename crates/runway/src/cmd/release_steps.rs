@@ -105,7 +105,9 @@ pub async fn before_steps_row(
             ));
         }
     };
-    let done = match ctx.open_ledger(ledger).await {
+    // A gate reads: it never creates a ledger (a new `.runway/` would make
+    // the next check's `clean tree` fail).
+    let done = match ctx.open_existing_ledger(ledger).await {
         Ok(l) => {
             let d = done_steps(l.as_ref(), &notes.version).await;
             l.close().await;

@@ -727,6 +727,12 @@ text = "Press Deploy for {version}"
         "{r}"
     );
 
+    // Nor does the project's default ledger before it exists, and the check
+    // does not create it (a new `.runway/` would dirty the tree).
+    let (_, _, r) = row(None);
+    assert_eq!(r["status"], "warn", "{r}");
+    assert!(!dir.join(".runway").exists());
+
     runway(dir, &["ledger", "init"], &[]).success();
     let (code, passed, r) = row(None);
     assert_eq!(r["status"], "fail", "{r}");
