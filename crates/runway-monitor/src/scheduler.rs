@@ -254,7 +254,7 @@ impl Scheduler {
         let mut busy = vec![false; self.jobs.len()];
         let mut set: JoinSet<Outcome> = JoinSet::new();
         tokio::pin!(shutdown);
-        while let Some(&Reverse((when, next))) = queue.peek() {
+        while let Some(&Reverse((when, _))) = queue.peek() {
             tokio::select! {
                 biased;
                 _ = &mut shutdown => break,

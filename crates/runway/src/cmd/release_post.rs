@@ -81,6 +81,23 @@ pub struct AnnounceArgs {
     pub ledger: super::LedgerOpt,
 }
 
+/// Records `fact` on the release record of `notes`' version and tag, then
+/// closes the ledger (whether or not the write took): the record's id.
+pub(super) async fn record_and_close(
+    ledger: Box<dyn runway_ledger::Ledger>,
+    notes: &runway_release::plan::Notes,
+    fact: &ReleaseFact,
+) -> anyhow::Result<String> {
+    let release = runway_ledger::Release {
+        version: notes.version.clone(),
+        tag: Some(notes.tag.clone()),
+        ..runway_ledger::Release::default()
+    };
+    let recorded = ledger.record_release_fact(&release, fact).await;
+    ledger.close().await;
+    Ok(recorded?)
+}
+
 pub async fn notes(scope: &ReleaseScope, a: NotesArgs) -> anyhow::Result<Exit> {
     let notes = scope.notes(a.version).await?;
     let mut err = anstream::stderr();
@@ -444,14 +461,7 @@ pub async fn announce(ctx: &Ctx, scope: &ReleaseScope, a: AnnounceArgs) -> anyho
         sent,
         deliveries: deliveries.clone(),
     });
-    let release = runway_ledger::Release {
-        version: notes.version.clone(),
-        tag: Some(notes.tag.clone()),
-        ..runway_ledger::Release::default()
-    };
-    let recorded = ledger.record_release_fact(&release, &fact).await;
-    ledger.close().await;
-    let release_id = recorded?;
+    let release_id = record_and_close(ledger, &notes, &fact).await?;
     if a.format == Format::Json {
         json(&serde_json::json!({
             "version": notes.version,

@@ -269,14 +269,7 @@ pub async fn step(ctx: &Ctx, scope: &ReleaseScope, a: StepArgs) -> anyhow::Resul
         when: s.when.as_str().to_owned(),
         note: a.note.clone().filter(|n| !n.trim().is_empty()),
     });
-    let release = runway_ledger::Release {
-        version: notes.version.clone(),
-        tag: Some(notes.tag.clone()),
-        ..runway_ledger::Release::default()
-    };
-    let release_id = ledger.record_release_fact(&release, &fact).await;
-    ledger.close().await;
-    let release_id = release_id?;
+    let release_id = super::release_post::record_and_close(ledger, &notes, &fact).await?;
     if a.format == Format::Json {
         json(&serde_json::json!({
             "version": notes.version,
