@@ -506,6 +506,14 @@ where
         self.daily_many(environments, since).await
     }
 
+    async fn monitor_uptime_many(
+        &self,
+        environments: &[String],
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(String, MonitorDay)>> {
+        self.uptime_many(environments, since).await
+    }
+
     async fn monitor_hours_many(
         &self,
         environments: &[String],

@@ -217,6 +217,14 @@ pub trait Ledger: Send + Sync {
         since: chrono::DateTime<chrono::Utc>,
     ) -> Result<Vec<(String, MonitorDay)>>;
 
+    /// [`Ledger::monitor_daily_many`] summed per environment: one pair per
+    /// environment with runs since `since`, `day` the first day counted.
+    async fn monitor_uptime_many(
+        &self,
+        environments: &[String],
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(String, MonitorDay)>>;
+
     /// [`Ledger::monitor_hours`] of each of `environments`, in one query:
     /// `(environment, hour)` pairs by environment name, then oldest hour first.
     async fn monitor_hours_many(

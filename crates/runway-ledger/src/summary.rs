@@ -110,6 +110,13 @@ pub(crate) const SELECT_DAYS_MANY: &str = "SELECT environment, day_us, runs, fai
     FROM monitor_days WHERE environment IN (SELECT name FROM ({envs}) e) AND day_us >= $2
     ORDER BY environment, day_us";
 
+/// [`SELECT_DAYS_MANY`] summed per environment (the compact dashboard's
+/// uptime: one row each, whatever the days kept).
+pub(crate) const SELECT_UPTIME_MANY: &str = "SELECT environment,
+    CAST(SUM(runs) AS BIGINT), CAST(SUM(failures) AS BIGINT)
+    FROM monitor_days WHERE environment IN (SELECT name FROM ({envs}) e) AND day_us >= $2
+    GROUP BY environment ORDER BY environment";
+
 /// [`SELECT_DAYS_MANY`] for one environment.
 pub(crate) const SELECT_DAYS: &str = "SELECT day_us, runs, failures
     FROM monitor_days WHERE environment = $1 AND day_us >= $2 ORDER BY day_us";

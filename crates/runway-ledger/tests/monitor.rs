@@ -261,6 +261,27 @@ async fn batch_reads_of_many_environments_match_the_reads_of_each(f: &Fresh) {
     assert_eq!(latest[1].environment, "prod");
     assert_eq!(latest[1].reason.as_deref(), Some("dns"));
     assert_eq!(daily, want_daily);
+    // The same days summed per environment, in one row each.
+    let uptime = l.monitor_uptime_many(&envs, t0()).await.unwrap();
+    let mut want_uptime: Vec<(String, i64, i64)> = Vec::new();
+    for (env, d) in &want_daily {
+        match want_uptime.last_mut() {
+            Some(last) if &last.0 == env => {
+                last.1 += d.runs;
+                last.2 += d.failures;
+            }
+            _ => want_uptime.push((env.clone(), d.runs, d.failures)),
+        }
+    }
+    let got: Vec<(String, i64, i64)> = uptime
+        .iter()
+        .map(|(e, d)| (e.clone(), d.runs, d.failures))
+        .collect();
+    assert_eq!(got, want_uptime);
+    assert_eq!(got.len(), 3);
+    let midnight = Utc.with_ymd_and_hms(2026, 11, 30, 0, 0, 0).unwrap();
+    assert!(uptime.iter().all(|(_, d)| d.day == midnight));
+    assert!(l.monitor_uptime_many(&[], t0()).await.unwrap().is_empty());
     assert_eq!(daily.iter().filter(|(e, _)| e == "prod").count(), 3);
     assert!(
         daily

@@ -153,7 +153,16 @@ pub async fn environment(
         ..Filter::default()
     };
     let deployments = ledger.query_latest(&filter).await?;
-    Ok(view(name, latest, &found, &hours, deployments, now, days))
+    Ok(view(
+        name,
+        latest,
+        &found,
+        None,
+        &hours,
+        deployments,
+        now,
+        days,
+    ))
 }
 
 /// The views of all of `names` at `now`, over `days` days of uptime, in
@@ -167,6 +176,31 @@ pub async fn environments(
     days: i64,
     latency: bool,
 ) -> Result<Vec<EnvironmentView>, LedgerError> {
+    read_views(ledger, names, now, days, latency, false).await
+}
+
+/// [`environments`] for the compact pages (above [`COMPACT_ABOVE`]): each
+/// environment's uptime summed in the query, one row each, and no day bars
+/// or latency (every day reads as without runs until
+/// [`compact_details`] fills in those shown in full). The day rows of 1,000
+/// environments over 90 days were 90,000 rows a page load.
+pub async fn environments_compact(
+    ledger: &dyn Ledger,
+    names: &[String],
+    now: DateTime<Utc>,
+    days: i64,
+) -> Result<Vec<EnvironmentView>, LedgerError> {
+    read_views(ledger, names, now, days, false, true).await
+}
+
+async fn read_views(
+    ledger: &dyn Ledger,
+    names: &[String],
+    now: DateTime<Utc>,
+    days: i64,
+    latency: bool,
+    compact: bool,
+) -> Result<Vec<EnvironmentView>, LedgerError> {
     let since = midnight(now) - Duration::days(days - 1);
     let lat_since = hour_of(now) - Duration::hours(LATENCY_HOURS - 1);
     let mut latest: HashMap<String, MonitorResult> = ledger
@@ -176,8 +210,15 @@ pub async fn environments(
         .map(|r| (r.environment.clone(), r))
         .collect();
     let mut daily: HashMap<String, Vec<MonitorDay>> = HashMap::new();
-    for (env, d) in ledger.monitor_daily_many(names, since).await? {
-        daily.entry(env).or_default().push(d);
+    let mut totals: HashMap<String, (i64, i64)> = HashMap::new();
+    if compact {
+        for (env, d) in ledger.monitor_uptime_many(names, since).await? {
+            totals.insert(env, (d.runs, d.failures));
+        }
+    } else {
+        for (env, d) in ledger.monitor_daily_many(names, since).await? {
+            daily.entry(env).or_default().push(d);
+        }
     }
     let mut hours: HashMap<String, Vec<MonitorHour>> = HashMap::new();
     if latency {
@@ -204,6 +245,7 @@ pub async fn environments(
                 name,
                 latest.remove(name),
                 daily.get(name).map_or(&[], Vec::as_slice),
+                totals.get(name).copied(),
                 hours.get(name).map_or(&[], Vec::as_slice),
                 deployments.remove(name).unwrap_or_default(),
                 now,
@@ -233,27 +275,46 @@ fn latency_points(hours: &[MonitorHour]) -> Vec<LatencyPoint> {
 /// environment, full sections only for those not up (at most this many).
 pub const COMPACT_ABOVE: usize = 50;
 
-/// The latency the compact dashboard shows, on views read without it: the
-/// current hour's point for each (its row's p95) and the last
-/// [`LATENCY_HOURS`] for those not up (their full sections), at most
-/// [`COMPACT_ABOVE`] of them. Two queries of 1,000 and 1,200 rows at most,
-/// instead of 24 rows for every environment.
-pub async fn compact_latency(
+/// What the compact pages show beyond [`environments_compact`]: the day
+/// bars of those not up (their full sections, at most [`COMPACT_ABOVE`]),
+/// and with `latency` (the dashboard) the current hour's point for each
+/// (its row's p95) and the last [`LATENCY_HOURS`] for those not up. Three
+/// queries of at most 4,500, 1,000 and 1,200 rows, instead of 90 day rows
+/// and 24 hour rows for every environment.
+pub async fn compact_details(
     ledger: &dyn Ledger,
     views: &mut [EnvironmentView],
     now: DateTime<Utc>,
+    days: i64,
+    latency: bool,
 ) -> Result<(), LedgerError> {
-    let names: Vec<String> = views.iter().map(|v| v.name.clone()).collect();
-    let mut current: HashMap<String, MonitorHour> = ledger
-        .monitor_hours_many(&names, hour_of(now))
-        .await?
-        .into_iter()
-        .collect();
+    // The day bars of those shown in full (not up, at most COMPACT_ABOVE).
     let troubled: Vec<String> = views
         .iter()
         .filter(|v| v.status != "up")
         .take(COMPACT_ABOVE)
         .map(|v| v.name.clone())
+        .collect();
+    if !troubled.is_empty() {
+        let since = midnight(now) - Duration::days(days - 1);
+        let mut found: HashMap<String, Vec<MonitorDay>> = HashMap::new();
+        for (env, d) in ledger.monitor_daily_many(&troubled, since).await? {
+            found.entry(env).or_default().push(d);
+        }
+        for v in views.iter_mut() {
+            if let Some(f) = found.remove(&v.name) {
+                v.days = fill_days(&f, now, days);
+            }
+        }
+    }
+    if !latency {
+        return Ok(());
+    }
+    let names: Vec<String> = views.iter().map(|v| v.name.clone()).collect();
+    let mut current: HashMap<String, MonitorHour> = ledger
+        .monitor_hours_many(&names, hour_of(now))
+        .await?
+        .into_iter()
         .collect();
     let mut full: HashMap<String, Vec<MonitorHour>> = HashMap::new();
     if !troubled.is_empty() {
@@ -273,19 +334,24 @@ pub async fn compact_latency(
 }
 
 /// Builds one view from what the ledger returned for the environment.
+/// `totals`: the runs and failures over the days when the days themselves
+/// were not read (the compact pages).
+#[allow(clippy::too_many_arguments)]
 fn view(
     name: &str,
     latest: Option<MonitorResult>,
     found: &[MonitorDay],
+    totals: Option<(i64, i64)>,
     hours: &[MonitorHour],
     deployments: Vec<Record>,
     now: DateTime<Utc>,
     days: i64,
 ) -> EnvironmentView {
     let days = fill_days(found, now, days);
-    let (runs, failures) = days
-        .iter()
-        .fold((0, 0), |(r, f), d| (r + d.runs, f + d.failures));
+    let (runs, failures) = totals.unwrap_or_else(|| {
+        days.iter()
+            .fold((0, 0), |(r, f), d| (r + d.runs, f + d.failures))
+    });
     let uptime = (runs > 0).then(|| (runs - failures) as f64 / runs as f64);
 
     let latency = latency_points(hours);

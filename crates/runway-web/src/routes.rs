@@ -66,22 +66,32 @@ async fn overview(web: &Web, latency: bool) -> Result<Overview, Response> {
     // Above `COMPACT_ABOVE` environments the dashboard shows a row each: the
     // latency is read after the statuses, for the ones it shows in full.
     let compact = web.environments.len() > model::COMPACT_ABOVE;
-    let mut environments = model::environments(
-        web.ledger.as_ref(),
-        &web.environments,
-        now,
-        UPTIME_DAYS,
-        latency && !compact,
-    )
-    .await
-    .map_err(|e| internal("reading the ledger", e))?;
+    let read = if compact {
+        model::environments_compact(web.ledger.as_ref(), &web.environments, now, UPTIME_DAYS).await
+    } else {
+        model::environments(
+            web.ledger.as_ref(),
+            &web.environments,
+            now,
+            UPTIME_DAYS,
+            latency,
+        )
+        .await
+    };
+    let mut environments = read.map_err(|e| internal("reading the ledger", e))?;
     locations::attach(web, &mut environments, now)
         .await
         .map_err(|e| internal("reading the ledger", e))?;
-    if latency && compact {
-        model::compact_latency(web.ledger.as_ref(), &mut environments, now)
-            .await
-            .map_err(|e| internal("reading the ledger", e))?;
+    if compact {
+        model::compact_details(
+            web.ledger.as_ref(),
+            &mut environments,
+            now,
+            UPTIME_DAYS,
+            latency,
+        )
+        .await
+        .map_err(|e| internal("reading the ledger", e))?;
     }
     let incidents = model::open_incidents(web.ledger.as_ref())
         .await

@@ -66,3 +66,53 @@ async fn the_batch_views_equal_each_environments_own_view() {
             .is_empty()
     );
 }
+
+/// The compact pages' read: the uptime summed in the query equals the sum of
+/// the days, the day bars are read only for those shown in full (not up),
+/// and with them the views equal the full read's.
+#[tokio::test]
+async fn the_compact_views_sum_the_uptime_and_read_days_only_for_those_not_up() {
+    let s = seeded().await;
+    let names: Vec<String> = ["staging", "production", HOSTILE_ENV, "quiet", "never-ran"]
+        .map(str::to_owned)
+        .to_vec();
+    for days in [model::UPTIME_DAYS, 7, 1] {
+        let full = model::environments(s.ledger.as_ref(), &names, s.now, days, false)
+            .await
+            .unwrap();
+        let mut compact = model::environments_compact(s.ledger.as_ref(), &names, s.now, days)
+            .await
+            .unwrap();
+        for (c, f) in compact.iter().zip(&full) {
+            assert_eq!(c.name, f.name);
+            assert_eq!(c.status, f.status, "{}", c.name);
+            assert_eq!(c.uptime, f.uptime, "{} over {days} days", c.name);
+            assert_eq!(c.days.len(), f.days.len());
+            assert!(c.days.iter().all(|d| d.runs == 0), "{}", c.name);
+        }
+        model::compact_details(s.ledger.as_ref(), &mut compact, s.now, days, false)
+            .await
+            .unwrap();
+        for (c, f) in compact.iter().zip(&full) {
+            if c.status == "up" {
+                assert!(c.days.iter().all(|d| d.runs == 0), "{}", c.name);
+            } else {
+                assert_eq!(
+                    serde_json::to_value(c).unwrap(),
+                    serde_json::to_value(f).unwrap(),
+                    "{} over {days} days",
+                    c.name
+                );
+            }
+        }
+        // Some environment is not up and has runs in the window, so the
+        // second read is tested with days to fill.
+        assert!(
+            compact
+                .iter()
+                .any(|c| c.status != "up" && c.days.iter().any(|d| d.runs > 0))
+                || days == 1,
+            "{compact:#?}"
+        );
+    }
+}

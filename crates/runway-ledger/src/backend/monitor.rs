@@ -284,6 +284,36 @@ where
             .collect())
     }
 
+    pub(super) async fn uptime_many(
+        &self,
+        environments: &[String],
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(String, MonitorDay)>> {
+        if environments.is_empty() {
+            return Ok(Vec::new());
+        }
+        let day = monitor::DAY_US;
+        let since = to_us(since).div_euclid(day) * day;
+        let sql = summary::SELECT_UPTIME_MANY.replace("{envs}", D::ENV_NAMES);
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as(&sql)
+            .bind(names_json(environments))
+            .bind(since)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.db("reading the monitor's uptime", e))?;
+        Ok(rows
+            .into_iter()
+            .map(|(env, runs, failures)| {
+                let d = MonitorDay {
+                    day: from_us(since),
+                    runs,
+                    failures,
+                };
+                (env, d)
+            })
+            .collect())
+    }
+
     pub(super) async fn hours_many(
         &self,
         environments: &[String],
